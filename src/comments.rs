@@ -1,0 +1,98 @@
+//! A file's comments with positions, from the compiler's own lexer
+//! (`ra-ap-rustc_lexer`). syn drops ordinary comments, yet markers and
+//! suppressions live in them; a `//` inside `"http://…"` or a raw string is a
+//! string, not a comment, and only a real lexer knows the difference.
+
+use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, strip_shebang, tokenize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentKind {
+    Line,
+    Block,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub kind: CommentKind,
+    /// `///`, `//!`, `/** */` and `/*! */` are documentation, not plain comments.
+    pub is_doc: bool,
+    /// Byte range of the whole comment, delimiters included.
+    pub start: usize,
+    pub end: usize,
+    /// The comment's text without its delimiters (`//`, `/*`, `*/`), untrimmed.
+    pub body: String,
+}
+
+/// Every comment of `text`, in source order.
+pub fn lex_comments(text: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut pos = strip_shebang(text).unwrap_or(0);
+    for token in tokenize(&text[pos..], FrontmatterAllowed::No) {
+        let start = pos;
+        pos += token.len as usize;
+        let raw = &text[start..pos];
+        let (kind, is_doc, body) = match token.kind {
+            TokenKind::LineComment { doc_style } => {
+                let body = raw.strip_prefix("//").unwrap_or(raw);
+                (CommentKind::Line, doc_style.is_some(), body)
+            }
+            TokenKind::BlockComment {
+                doc_style,
+                terminated,
+            } => {
+                let body = raw.strip_prefix("/*").unwrap_or(raw);
+                let body = if terminated {
+                    body.strip_suffix("*/").unwrap_or(body)
+                } else {
+                    body
+                };
+                (CommentKind::Block, doc_style.is_some(), body)
+            }
+            _ => continue,
+        };
+        out.push(Comment {
+            kind,
+            is_doc,
+            start,
+            end: pos,
+            body: body.to_string(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_that_look_like_comments_are_not_comments() {
+        let src = concat!(
+            "let url = \"http://0.0.0.0:9100\"; // real comment\n",
+            "let raw = r#\"// not a comment /* nor this */\"#;\n",
+            "/* block /* nested */ still */ let c = '/';\n",
+            "/// doc comment\n",
+        );
+        let comments = lex_comments(src);
+        let bodies: Vec<_> = comments
+            .iter()
+            .map(|c| (c.kind, c.is_doc, c.body.as_str()))
+            .collect();
+        assert_eq!(
+            bodies,
+            vec![
+                (CommentKind::Line, false, " real comment"),
+                (CommentKind::Block, false, " block /* nested */ still "),
+                (CommentKind::Line, true, "/ doc comment"),
+            ]
+        );
+        assert_eq!(&src[comments[0].start..comments[0].end], "// real comment");
+    }
+
+    #[test]
+    fn shebang_is_skipped_and_unterminated_block_is_kept() {
+        let comments = lex_comments("#!/usr/bin/env run\nfn f() {} /* open");
+        assert_eq!(comments.len(), 1);
+        assert_eq!(comments[0].body, " open");
+    }
+}

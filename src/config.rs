@@ -1,0 +1,347 @@
+//! Configuration: the embedded rule defaults (`rules/<id>.toml`) overlaid with a
+//! project's `gatelint.toml`. Every mistake in a project file is an error naming
+//! the file, the position, the key and what is allowed.
+
+use crate::diagnostic::Severity;
+use crate::rules::{self, RuleMeta};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const CONFIG_FILE_NAME: &str = "gatelint.toml";
+
+/// How one rule runs: its severity (`None` = off) and its merged parameters.
+#[derive(Clone, Debug)]
+pub struct RuleSettings {
+    pub severity: Option<Severity>,
+    pub params: toml::Table,
+}
+
+impl RuleSettings {
+    /// The parameters as the rule's own typed struct.
+    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        self.params
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The project file this came from, if any.
+    pub file: Option<PathBuf>,
+    /// Lint test code too (`#[cfg(test)]`, `#[test]` functions, `tests/`, `benches/`, `examples/`).
+    pub include_tests: bool,
+    /// Gitignore-style globs of paths never to check.
+    pub exclude: Vec<String>,
+    pub rules: BTreeMap<&'static str, RuleSettings>,
+}
+
+/// A configuration problem; exit code 2.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based line and column, when known.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+pub fn parse_severity(s: &str) -> Option<Option<Severity>> {
+    match s {
+        "error" => Some(Some(Severity::Error)),
+        "warning" => Some(Some(Severity::Warning)),
+        "off" => Some(None),
+        _ => None,
+    }
+}
+
+impl Config {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Config {
+        let rules = rules::all_meta()
+            .into_iter()
+            .map(|m| {
+                (
+                    m.id,
+                    RuleSettings {
+                        severity: m.default_severity,
+                        params: m.parameters,
+                    },
+                )
+            })
+            .collect();
+        Config {
+            file: None,
+            include_tests: false,
+            exclude: Vec::new(),
+            rules,
+        }
+    }
+
+    /// Finds `gatelint.toml` in `start` or the nearest directory above it.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+        let mut dir = if start.is_dir() {
+            Some(start.as_path())
+        } else {
+            start.parent()
+        };
+        while let Some(d) = dir {
+            let candidate = d.join(CONFIG_FILE_NAME);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    /// Reads a project file and overlays it on the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: shown.clone(),
+            position: None,
+            message: format!("cannot read configuration: {e}"),
+        })?;
+        let mut config = Config::from_toml(&text, &shown)?;
+        config.file = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Overlays a project file's text (named `shown` in errors) on the defaults.
+    pub fn from_toml(text: &str, shown: &str) -> Result<Config, ConfigError> {
+        let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
+            file: shown.to_string(),
+            position: span.map(|s| line_col(text, s.start)),
+            message,
+        };
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
+        let mut config = Config::defaults();
+        if let Some(v) = raw.include_tests {
+            config.include_tests = v;
+        }
+        config.exclude = raw.exclude;
+        let metas = rules::all_meta();
+        for (rule_key, table) in raw.rules {
+            let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
+                let known: Vec<_> = metas
+                    .iter()
+                    .filter(|m| m.configurable)
+                    .map(|m| m.id)
+                    .collect();
+                return Err(err(
+                    Some(rule_key.span()),
+                    format!(
+                        "unknown rule `{}` in [rules]; known rules: {}",
+                        rule_key.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            };
+            if !meta.configurable {
+                return Err(err(
+                    Some(rule_key.span()),
+                    format!("rule `{}` cannot be configured", meta.id),
+                ));
+            }
+            let settings = config
+                .rules
+                .get_mut(meta.id)
+                .expect("every rule has defaults");
+            apply_rule_table(meta, settings, table).map_err(|(span, msg)| err(Some(span), msg))?;
+        }
+        Ok(config)
+    }
+
+    pub fn settings(&self, id: &str) -> Option<&RuleSettings> {
+        self.rules.get(id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    include_tests: Option<bool>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+}
+
+type SpannedError = (std::ops::Range<usize>, String);
+
+fn apply_rule_table(
+    meta: &RuleMeta,
+    settings: &mut RuleSettings,
+    table: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+) -> Result<(), SpannedError> {
+    let id = meta.id;
+    let mut enabled = None;
+    for (key, value) in table {
+        let span = value.span();
+        let value = value.into_inner();
+        match key.get_ref().as_str() {
+            "severity" => {
+                let parsed = value.as_str().and_then(parse_severity);
+                settings.severity = parsed.ok_or_else(|| {
+                    (span, format!("[rules.{id}] severity = {value}: expected \"error\", \"warning\" or \"off\""))
+                })?;
+            }
+            "enabled" => {
+                enabled = Some(value.as_bool().ok_or_else(|| {
+                    (
+                        span,
+                        format!("[rules.{id}] enabled = {value}: expected true or false"),
+                    )
+                })?);
+            }
+            name => {
+                let Some(default) = meta.parameters.get(name) else {
+                    let mut allowed = vec!["severity", "enabled"];
+                    allowed.extend(meta.parameters.keys().map(String::as_str));
+                    return Err((
+                        key.span(),
+                        format!(
+                            "unknown key `{name}` in [rules.{id}]; allowed keys: {}",
+                            allowed.join(", ")
+                        ),
+                    ));
+                };
+                check_same_shape(default, &value).map_err(|expected| {
+                    (
+                        span,
+                        format!("[rules.{id}] {name} = {value}: expected {expected}"),
+                    )
+                })?;
+                settings.params.insert(name.to_string(), value);
+            }
+        }
+    }
+    match enabled {
+        Some(false) => settings.severity = None,
+        Some(true) if settings.severity.is_none() => {
+            settings.severity = meta.default_severity.or(Some(Severity::Error));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A parameter must have the type of its default; for arrays, of its elements.
+fn check_same_shape(default: &toml::Value, value: &toml::Value) -> Result<(), String> {
+    use toml::Value as V;
+    match (default, value) {
+        (V::Array(d), V::Array(v)) => {
+            let elem = d.first().map_or("string", |e| e.type_str());
+            if v.iter().all(|x| x.type_str() == elem) {
+                Ok(())
+            } else {
+                Err(format!("an array of {elem}s"))
+            }
+        }
+        (d, v) if d.type_str() == v.type_str() => Ok(()),
+        (d, _) => Err(format!("a {}", d.type_str())),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_enable_the_listen_gate_as_error() {
+        let c = Config::defaults();
+        assert_eq!(
+            c.settings("wildcard-listen-default").unwrap().severity,
+            Some(Severity::Error)
+        );
+    }
+
+    #[test]
+    fn project_overrides_severity_and_parameters() {
+        let c = Config::from_toml(
+            "include-tests = true\n[rules.wildcard-listen-default]\nseverity = \"warning\"\nlisten-names = [\"srv\"]\n",
+            "gatelint.toml",
+        )
+        .unwrap();
+        let s = c.settings("wildcard-listen-default").unwrap();
+        assert!(c.include_tests);
+        assert_eq!(s.severity, Some(Severity::Warning));
+        assert_eq!(s.params["listen-names"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn enabled_false_turns_a_rule_off() {
+        let c = Config::from_toml(
+            "[rules.wildcard-listen-default]\nenabled = false\n",
+            "g.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.settings("wildcard-listen-default").unwrap().severity,
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_parameter_names_file_position_key_and_allowed_keys() {
+        let e = Config::from_toml(
+            "[rules.wildcard-listen-default]\nlisten-nams = []\n",
+            "gatelint.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.position, Some((2, 1)));
+        assert!(e.message.contains("unknown key `listen-nams`"), "{e}");
+        assert!(e.message.contains("listen-names"), "{e}");
+        assert!(e.to_string().starts_with("gatelint.toml:2:1: "), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_rejected() {
+        let e = Config::from_toml(
+            "[rules.wildcard-listen-default]\nseverity = \"fatal\"\n",
+            "g.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("expected \"error\", \"warning\" or \"off\""),
+            "{e}"
+        );
+        let e = Config::from_toml(
+            "[rules.wildcard-listen-default]\nlisten-names = [1]\n",
+            "g.toml",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("an array of strings"), "{e}");
+        let e = Config::from_toml("[rules.no-such-rule]\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("unknown rule `no-such-rule`"), "{e}");
+        let e =
+            Config::from_toml("[rules.parse-error]\nseverity = \"off\"\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("cannot be configured"), "{e}");
+        let e = Config::from_toml("colour = 1\n", "g.toml").unwrap_err();
+        assert_eq!(e.position, Some((1, 1)));
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+    }
+}

@@ -1,0 +1,173 @@
+//! Which files to check: every `.rs` file under the given paths, skipping
+//! `target/`, hidden directories, what `.gitignore` excludes and the configured
+//! `exclude` globs. Test trees (`tests/`, `benches/`, `examples/`) are skipped unless
+//! the project includes tests. A file named explicitly is always checked.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Discovered {
+    /// The path shown to users (relative to the working directory when below it).
+    pub display: String,
+    pub path: PathBuf,
+}
+
+/// A path that could not be walked (a symlink loop, an unreadable directory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkError {
+    pub display: String,
+    pub message: String,
+}
+
+pub struct Discovery {
+    pub files: Vec<Discovered>,
+    pub errors: Vec<WalkError>,
+}
+
+const TEST_DIRS: &[&str] = &["tests", "benches", "examples"];
+
+/// Walks `roots`. A root that does not exist is an `Err` (a usage error).
+pub fn discover(
+    roots: &[PathBuf],
+    include_tests: bool,
+    exclude: &[String],
+    exclude_root: &Path,
+) -> Result<Discovery, String> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut overrides = ignore::overrides::OverrideBuilder::new(exclude_root);
+    for glob in exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
+    }
+    let overrides = overrides
+        .build()
+        .map_err(|e| format!("invalid exclude globs: {e}"))?;
+
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+        if meta.is_file() {
+            files.push(Discovered {
+                display: display_path(root, &cwd),
+                path: root.clone(),
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .require_git(false)
+            .overrides(overrides.clone())
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !(is_dir && entry.depth() > 0 && entry.file_name() == "target")
+            })
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let path = entry.path();
+                    let is_file = entry
+                        .file_type()
+                        .is_some_and(|t| t.is_file() || t.is_symlink());
+                    if !is_file || path.extension().is_none_or(|e| e != "rs") || path.is_dir() {
+                        continue;
+                    }
+                    if !include_tests && in_test_tree(path.strip_prefix(root).unwrap_or(path)) {
+                        continue;
+                    }
+                    files.push(Discovered {
+                        display: display_path(path, &cwd),
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(err) => errors.push(walk_error(err, &cwd)),
+            }
+        }
+    }
+    files.sort();
+    files.dedup_by(|a, b| a.display == b.display);
+    errors.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok(Discovery { files, errors })
+}
+
+fn in_test_tree(relative: &Path) -> bool {
+    let mut parts: Vec<_> = relative.components().collect();
+    parts.pop(); // the file name itself
+    parts
+        .iter()
+        .any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
+}
+
+fn walk_error(err: ignore::Error, cwd: &Path) -> WalkError {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Loop { child, .. } => Some(child),
+            _ => None,
+        }
+    }
+    let display = path_of(&err).map_or_else(|| "<walk>".to_string(), |p| display_path(p, cwd));
+    WalkError {
+        display,
+        message: err.to_string(),
+    }
+}
+
+/// `path` relative to `cwd` when below it, with `/` separators and no `./`.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let shown = absolute
+        .strip_prefix(cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut out = Vec::new();
+    for c in shown.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    let joined = out.join("/");
+    if shown.is_absolute() {
+        format!("/{}", joined.trim_start_matches('/'))
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_trees_are_recognised_by_directory_component() {
+        assert!(in_test_tree(Path::new("tests/a.rs")));
+        assert!(in_test_tree(Path::new("crate/examples/demo/main.rs")));
+        assert!(!in_test_tree(Path::new("src/tests.rs")));
+        assert!(!in_test_tree(Path::new("src/handlers/listen.rs")));
+    }
+
+    #[test]
+    fn display_paths_are_relative_with_forward_slashes() {
+        let cwd = Path::new("/work/p");
+        assert_eq!(display_path(Path::new("./src/a.rs"), cwd), "src/a.rs");
+        assert_eq!(display_path(Path::new("/work/p/src/a.rs"), cwd), "src/a.rs");
+        assert_eq!(
+            display_path(Path::new("/elsewhere/a.rs"), cwd),
+            "/elsewhere/a.rs"
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! The pipeline: discover → read and parse each file once (in parallel, largest
+//! first) → per-file facts → crate-wide index → rules → sorted diagnostics.
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover::{Discovered, discover};
+use crate::facts::{ExtractOptions, FileFacts, extract};
+use crate::index::CrateIndex;
+use crate::parse::{ParseProblem, decode, parse};
+use crate::rules::{self, parse_error};
+use crate::source::{Loc, SourceDb, SourceFile};
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// Worker threads get a large stack: syn and the visitors recurse per nesting
+/// level, and [`crate::parse::MAX_NESTING`] bounds the depth well inside it.
+pub const WORKER_STACK: usize = 256 << 20;
+
+/// What the rules see: every file's facts and the crate-wide index.
+pub struct CheckContext<'a> {
+    pub db: &'a SourceDb,
+    /// Indexed by file id; a file that failed to parse has empty facts.
+    pub facts: &'a [FileFacts],
+    pub index: CrateIndex<'a>,
+}
+
+pub struct Report {
+    pub db: SourceDb,
+    /// Sorted by path, line, column, rule.
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_checked: usize,
+}
+
+/// An error that stops the run before any file is checked (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+pub struct RunOptions {
+    pub paths: Vec<PathBuf>,
+    pub jobs: Option<usize>,
+}
+
+pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
+    let exclude_root = config
+        .file
+        .as_ref()
+        .and_then(|f| f.parent().map(PathBuf::from))
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let discovery = discover(
+        &options.paths,
+        config.include_tests,
+        &config.exclude,
+        &exclude_root,
+    )
+    .map_err(UsageError)?;
+    let extract_options = ExtractOptions {
+        listen: listen_params(config)?,
+    };
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .stack_size(WORKER_STACK)
+        .thread_name(|i| format!("gatelint-{i}"))
+        .build()
+        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+
+    // Largest files first, so one big file does not leave a core idle at the end.
+    let mut order: Vec<(u64, usize)> = discovery
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut outcomes: Vec<(usize, FileOutcome)> = pool.install(|| {
+        order
+            .par_iter()
+            .map(|&(_, id)| {
+                (
+                    id,
+                    check_file(
+                        id,
+                        &discovery.files[id],
+                        config.include_tests,
+                        &extract_options,
+                    ),
+                )
+            })
+            .collect()
+    });
+    outcomes.sort_by_key(|(id, _)| *id);
+
+    let mut db = SourceDb::default();
+    let mut all_facts = Vec::with_capacity(outcomes.len());
+    let mut diagnostics = Vec::new();
+    for (id, outcome) in outcomes {
+        if let Some(problem) = outcome.problem {
+            diagnostics.push(parse_error_diagnostic(id, &outcome.source, problem));
+        }
+        db.files.push(outcome.source);
+        all_facts.push(outcome.facts);
+    }
+    let files_checked = db.files.len();
+    for err in discovery.errors {
+        let id = db.files.len();
+        db.files.push(SourceFile::new(err.display, String::new()));
+        all_facts.push(FileFacts::default());
+        diagnostics.push(parse_error_diagnostic(
+            id,
+            db.get(id),
+            ParseProblem {
+                offset: 0,
+                message: err.message,
+            },
+        ));
+    }
+
+    let ctx = CheckContext {
+        db: &db,
+        facts: &all_facts,
+        index: CrateIndex::build(&all_facts),
+    };
+    for rule in rules::checkers() {
+        let Some(settings) = config.settings(rule.id()) else {
+            continue;
+        };
+        if settings.severity.is_none() {
+            continue;
+        }
+        let found = rule
+            .check(&ctx, settings)
+            .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))?;
+        diagnostics.extend(found);
+    }
+    drop(ctx);
+    Diagnostic::sort(&mut diagnostics, &db);
+    diagnostics.dedup();
+    Ok(Report {
+        db,
+        diagnostics,
+        files_checked,
+    })
+}
+
+fn listen_params(
+    config: &Config,
+) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {
+    let id = rules::wildcard_listen_default::ID;
+    match config.settings(id) {
+        Some(s) if s.severity.is_some() => s
+            .params()
+            .map(Some)
+            .map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+struct FileOutcome {
+    source: SourceFile,
+    facts: FileFacts,
+    problem: Option<ParseProblem>,
+}
+
+/// Read → decode → parse → facts for one file; the tree is dropped on return.
+fn check_file(
+    id: usize,
+    file: &Discovered,
+    include_tests: bool,
+    options: &ExtractOptions,
+) -> FileOutcome {
+    let bytes = match std::fs::read(&file.path) {
+        Ok(b) => b,
+        Err(e) => {
+            return FileOutcome {
+                source: SourceFile::new(file.display.clone(), String::new()),
+                facts: FileFacts::default(),
+                problem: Some(ParseProblem {
+                    offset: 0,
+                    message: format!("cannot read file: {e}"),
+                }),
+            };
+        }
+    };
+    let (text, problem) = decode(bytes);
+    let source = SourceFile::new(file.display.clone(), text);
+    if problem.is_some() {
+        return FileOutcome {
+            source,
+            facts: FileFacts::default(),
+            problem,
+        };
+    }
+    let outcome = match parse(&source.text, include_tests) {
+        Ok(parsed) => {
+            let facts = extract(id, &source, &parsed.syntax, options);
+            FileOutcome {
+                source,
+                facts,
+                problem: None,
+            }
+        }
+        Err(problem) => FileOutcome {
+            source,
+            facts: FileFacts::default(),
+            problem: Some(problem),
+        },
+    };
+    // Spans of this file are no longer needed; free proc-macro2's per-thread table.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    outcome
+}
+
+fn parse_error_diagnostic(id: usize, source: &SourceFile, problem: ParseProblem) -> Diagnostic {
+    let start = problem.offset.min(source.text.len());
+    let end = source.text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    Diagnostic {
+        rule: parse_error::ID,
+        severity: Severity::Error,
+        loc: Loc {
+            file: id,
+            start,
+            end,
+        },
+        message: problem.message,
+        label: "gatelint stopped here".to_string(),
+        secondary: Vec::new(),
+        notes: vec!["this file was not checked by any gate; every other file was".to_string()],
+        help: Some(
+            "fix the file (rustc reports the same problem) or exclude it in gatelint.toml"
+                .to_string(),
+        ),
+    }
+}

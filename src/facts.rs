@@ -1,0 +1,138 @@
+//! Per-file facts: what the rules need to know about one file once its syntax tree
+//! is gone. Shared facts (constants, functions) feed the crate-wide [`crate::index`];
+//! rule-specific facts are gathered by each rule's own extractor.
+
+use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
+use crate::source::{FileId, Loc, SourceFile};
+use crate::value::{Lowerer, Value};
+use serde::{Deserialize, Serialize};
+use syn::visit::Visit;
+
+/// A `const` or `static` and the value of its initializer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConstFact {
+    pub name: String,
+    pub name_loc: Loc,
+    pub value: Value,
+}
+
+/// A function or method and the value it returns (its tail expression).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FnFact {
+    pub name: String,
+    pub name_loc: Loc,
+    /// The `impl` block's type, for methods.
+    pub self_type: Option<String>,
+    pub returns: Value,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub consts: Vec<ConstFact>,
+    pub fns: Vec<FnFact>,
+    pub listen: Option<ListenFacts>,
+}
+
+/// What the enabled rules need to extract.
+pub struct ExtractOptions {
+    /// `None` when `wildcard-listen-default` is off.
+    pub listen: Option<ListenParams>,
+}
+
+pub fn extract(
+    file: FileId,
+    source: &SourceFile,
+    syntax: &syn::File,
+    options: &ExtractOptions,
+) -> FileFacts {
+    let mut items = ItemCollector {
+        lowerer: Lowerer::new(file, source),
+        consts: Vec::new(),
+        fns: Vec::new(),
+        self_types: Vec::new(),
+    };
+    items.visit_file(syntax);
+    let listen = options
+        .listen
+        .as_ref()
+        .map(|params| crate::rules::wildcard_listen_default::extract(file, source, syntax, params));
+    FileFacts {
+        consts: items.consts,
+        fns: items.fns,
+        listen,
+    }
+}
+
+struct ItemCollector<'a> {
+    lowerer: Lowerer<'a>,
+    consts: Vec<ConstFact>,
+    fns: Vec<FnFact>,
+    self_types: Vec<Option<String>>,
+}
+
+impl ItemCollector<'_> {
+    fn push_const(&mut self, ident: &syn::Ident, expr: &syn::Expr) {
+        let saved = std::mem::take(&mut self.lowerer.scope);
+        let value = self.lowerer.lower(expr);
+        self.lowerer.scope = saved;
+        let name_loc = self.lowerer.span_loc(ident.span());
+        self.consts.push(ConstFact {
+            name: ident.to_string(),
+            name_loc,
+            value,
+        });
+    }
+
+    fn push_fn(&mut self, ident: &syn::Ident, block: &syn::Block) {
+        let saved = std::mem::take(&mut self.lowerer.scope);
+        let returns = self.lowerer.lower_block(block, 0);
+        self.lowerer.scope = saved;
+        let name_loc = self.lowerer.span_loc(ident.span());
+        let self_type = self.self_types.last().cloned().flatten();
+        self.fns.push(FnFact {
+            name: ident.to_string(),
+            name_loc,
+            self_type,
+            returns,
+        });
+    }
+}
+
+impl<'ast> Visit<'ast> for ItemCollector<'_> {
+    fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
+        self.push_const(&i.ident, &i.expr);
+        syn::visit::visit_item_const(self, i);
+    }
+    fn visit_item_static(&mut self, i: &'ast syn::ItemStatic) {
+        self.push_const(&i.ident, &i.expr);
+        syn::visit::visit_item_static(self, i);
+    }
+    fn visit_impl_item_const(&mut self, i: &'ast syn::ImplItemConst) {
+        self.push_const(&i.ident, &i.expr);
+        syn::visit::visit_impl_item_const(self, i);
+    }
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        self.push_fn(&i.sig.ident, &i.block);
+        self.self_types.push(None);
+        syn::visit::visit_item_fn(self, i);
+        self.self_types.pop();
+    }
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.self_types.push(type_name(&i.self_ty));
+        syn::visit::visit_item_impl(self, i);
+        self.self_types.pop();
+    }
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.push_fn(&i.sig.ident, &i.block);
+        syn::visit::visit_impl_item_fn(self, i);
+    }
+}
+
+/// The last path segment of a type (`crate::Config<T>` → `Config`).
+pub fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(r) => type_name(&r.elem),
+        _ => None,
+    }
+}

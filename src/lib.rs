@@ -1,0 +1,20 @@
+//! gatelint: structural gates for a Rust web-handler codebase.
+//!
+//! The data flow, one module per step:
+//! [`discover`] files → [`parse`] each once (with [`comments`] from a real lexer) →
+//! per-file [`facts`] → crate-wide [`index`] → [`rules`] → [`diagnostic`]s →
+//! [`render`]ers. [`engine`] wires the steps together; [`cli`] is the command line.
+
+pub mod cli;
+pub mod comments;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod engine;
+pub mod facts;
+pub mod index;
+pub mod parse;
+pub mod render;
+pub mod rules;
+pub mod source;
+pub mod value;

@@ -1,0 +1,6 @@
+//! The `gatelint` binary: a thin shell around [`gatelint::cli::run`].
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    gatelint::cli::main_with_big_stack()
+}

@@ -1,0 +1,63 @@
+//! Machine-readable output. The schema (version 1) is documented in the README and
+//! only grows: fields are never renamed or removed within a version.
+
+use super::{count, fingerprints};
+use crate::diagnostic::Severity;
+use crate::engine::Report;
+use crate::source::{Loc, SourceDb};
+use serde_json::{Value, json};
+
+fn span(loc: &Loc, db: &SourceDb) -> (Value, Value) {
+    let file = db.get(loc.file);
+    let s = file.line_col(loc.start);
+    let e = file.line_col(loc.end);
+    (
+        json!({"line": s.line, "column": s.column}),
+        json!({"line": e.line, "column": e.column}),
+    )
+}
+
+pub fn render(report: &Report) -> String {
+    let prints = fingerprints(&report.diagnostics, &report.db);
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .zip(prints)
+        .map(|(d, fingerprint)| {
+            let (start, end) = span(&d.loc, &report.db);
+            let labels: Vec<Value> = d
+                .secondary
+                .iter()
+                .map(|l| {
+                    let (start, end) = span(&l.loc, &report.db);
+                    json!({"path": report.db.get(l.loc.file).display, "start": start, "end": end, "message": l.message})
+                })
+                .collect();
+            json!({
+                "rule": d.rule,
+                "severity": d.severity.as_str(),
+                "path": report.db.get(d.loc.file).display,
+                "start": start,
+                "end": end,
+                "message": d.message,
+                "label": d.label,
+                "labels": labels,
+                "notes": d.notes,
+                "help": d.help,
+                "fingerprint": fingerprint,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "version": 1,
+        "diagnostics": diagnostics,
+        "summary": {
+            "errors": count(report, Severity::Error),
+            "warnings": count(report, Severity::Warning),
+            "files": report.files_checked,
+        },
+    });
+    let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
+    out.push('\n');
+    out
+}

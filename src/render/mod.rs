@@ -1,0 +1,83 @@
+//! Renderers: the same sorted diagnostics as human text, JSON, SARIF or GitHub
+//! workflow commands. Each renderer is a pure function of the report.
+
+pub mod github;
+pub mod human;
+pub mod json;
+pub mod sarif;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::Report;
+use crate::source::SourceDb;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+pub fn render(format: Format, report: &Report, color: bool) -> String {
+    match format {
+        Format::Human => human::render(report, color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+    }
+}
+
+pub fn count(report: &Report, severity: Severity) -> usize {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
+}
+
+/// A fingerprint per diagnostic that survives edits elsewhere in the file: it
+/// hashes the rule, the path, the offending line's text (whitespace-normalised) and
+/// the code under the primary label — never a line number — plus an occurrence
+/// counter for identical findings in one file.
+pub fn fingerprints(diags: &[Diagnostic], db: &SourceDb) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    diags
+        .iter()
+        .map(|d| {
+            let file = db.get(d.loc.file);
+            let line = file.line_text(file.line_col(d.loc.start).line);
+            let normalised: Vec<&str> = line.split_whitespace().collect();
+            let snippet = file.text.get(d.loc.start..d.loc.end).unwrap_or("");
+            let key = format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}",
+                d.rule,
+                file.display,
+                normalised.join(" "),
+                snippet
+            );
+            let n = seen.entry(key.clone()).or_insert(0);
+            *n += 1;
+            let digest = Sha256::digest(format!("{key}\u{0}{n}").as_bytes());
+            digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        })
+        .collect()
+}
+
+/// "2 errors, 1 warning in 14 files"
+pub fn summary_line(report: &Report) -> String {
+    fn plural(n: usize, word: &str) -> String {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    }
+    format!(
+        "{}, {} in {}",
+        plural(count(report, Severity::Error), "error"),
+        plural(count(report, Severity::Warning), "warning"),
+        plural(report.files_checked, "file")
+    )
+}

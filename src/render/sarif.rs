@@ -1,0 +1,118 @@
+//! SARIF 2.1.0 as GitHub code scanning accepts it: the rules with their
+//! descriptions and help, results with repo-relative locations, related locations
+//! for secondary labels, and `partialFingerprints` that do not depend on line numbers.
+
+use super::fingerprints;
+use crate::diagnostic::Severity;
+use crate::engine::Report;
+use crate::rules::{RuleMeta, all_meta};
+use crate::source::Loc;
+use serde_json::{Value, json};
+
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const FINGERPRINT_KEY: &str = "gatelint/v1";
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// The first paragraph under "## What it does".
+fn what_it_does(meta: &RuleMeta) -> String {
+    let doc = &meta.documentation;
+    let Some(start) = doc.find("## What it does") else {
+        return meta.summary.clone();
+    };
+    let body = doc[start + "## What it does".len()..].trim_start();
+    body.split("\n\n")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn location(report: &Report, loc: &Loc) -> Value {
+    let file = report.db.get(loc.file);
+    let s = file.line_col(loc.start);
+    let e = file.line_col(loc.end);
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": file.display, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column},
+        }
+    })
+}
+
+pub fn render(report: &Report) -> String {
+    let metas = all_meta();
+    let rules: Vec<Value> = metas
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "name": m.id,
+                "shortDescription": {"text": m.summary},
+                "fullDescription": {"text": what_it_does(m)},
+                "help": {"text": m.documentation, "markdown": m.documentation},
+                "defaultConfiguration": {"level": m.default_severity.map_or("none", level)},
+            })
+        })
+        .collect();
+    let prints = fingerprints(&report.diagnostics, &report.db);
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .zip(prints)
+        .map(|(d, fingerprint)| {
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str("\nhelp: ");
+                text.push_str(help);
+            }
+            let related: Vec<Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut loc = location(report, &l.loc);
+                    loc["id"] = json!(i + 1);
+                    loc["message"] = json!({"text": l.message});
+                    loc
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": d.rule,
+                "ruleIndex": metas.iter().position(|m| m.id == d.rule).unwrap_or(0),
+                "level": level(d.severity),
+                "message": {"text": text},
+                "locations": [location(report, &d.loc)],
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = json!(related);
+            }
+            result
+        })
+        .collect();
+    let doc = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "gatelint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the directory gatelint ran in"}}},
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
+    out.push('\n');
+    out
+}

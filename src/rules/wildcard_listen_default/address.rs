@@ -1,0 +1,197 @@
+//! Which values are wildcard (every-interface) addresses, and how strongly they
+//! look like one. `"0.0.0.0:9100"` can only be a socket address; `"::"` is also
+//! Rust's path separator, so it counts only where the context says "listen".
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// How sure we are that a value is a wildcard listen address, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// Ambiguous on its own: Go-style `":9100"`, bare `"::"`.
+    Weak,
+    /// An unspecified host: `"0.0.0.0"`, `"[::]"`, `Ipv4Addr::UNSPECIFIED`.
+    Host,
+    /// An unspecified host with a port: `"0.0.0.0:9100"`, `([0, 0, 0, 0], 3000)`.
+    Socket,
+}
+
+/// A wildcard found in a string, with the loopback spelling to suggest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    pub strength: Strength,
+    pub go_style: bool,
+    pub loopback: String,
+}
+
+/// Classifies a whole string as an address. Text that merely mentions an address
+/// (`"listening on 0.0.0.0"`) and CIDR ranges (`"0.0.0.0/0"`) are not addresses.
+pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified> {
+    let s = text.trim();
+    if s.is_empty() || s.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let (scheme, rest) = match s.find("://") {
+        Some(i)
+            if s[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) =>
+        {
+            let after = &s[i + 3..];
+            (Some(&s[..i]), after.split('/').next().unwrap_or(""))
+        }
+        _ if s.contains('/') => return None,
+        _ => (None, s),
+    };
+    let (host, port, bracketed) = split_host_port(rest)?;
+    if let Some(p) = port {
+        let placeholder = p.starts_with('{') || p.starts_with('$');
+        if p.is_empty() || !(p.chars().all(|c| c.is_ascii_digit()) || placeholder) {
+            return None;
+        }
+    }
+    let with = |loopback_host: &str| {
+        let mut out = String::new();
+        if let Some(sc) = scheme {
+            out.push_str(sc);
+            out.push_str("://");
+        }
+        out.push_str(loopback_host);
+        if let Some(p) = port {
+            out.push(':');
+            out.push_str(p);
+        }
+        out
+    };
+    let socket_or_host = if port.is_some() {
+        Strength::Socket
+    } else {
+        Strength::Host
+    };
+    if host.is_empty() {
+        // Go-style `:9100`: no host means every interface.
+        return port.map(|_| Classified {
+            strength: Strength::Weak,
+            go_style: true,
+            loopback: with("127.0.0.1"),
+        });
+    }
+    if extra_wildcards.iter().any(|w| w == host) {
+        return Some(Classified {
+            strength: socket_or_host,
+            go_style: false,
+            loopback: with("127.0.0.1"),
+        });
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return ip.is_unspecified().then(|| Classified {
+            strength: socket_or_host,
+            go_style: false,
+            loopback: with("127.0.0.1"),
+        });
+    }
+    if let Ok(ip) = host.parse::<Ipv6Addr>() {
+        if !ip.is_unspecified() {
+            return None;
+        }
+        let strength = if bracketed || host != "::" {
+            socket_or_host
+        } else {
+            Strength::Weak
+        };
+        let loopback = if bracketed {
+            with("[::1]")
+        } else {
+            with("::1")
+        };
+        return Some(Classified {
+            strength,
+            go_style: false,
+            loopback,
+        });
+    }
+    None
+}
+
+/// `host:port`, `[v6]:port`, `[v6]`, bare v6 (several colons), or a bare host.
+fn split_host_port(s: &str) -> Option<(&str, Option<&str>, bool)> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let close = inner.find(']')?;
+        let host = &inner[..close];
+        let after = &inner[close + 1..];
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, Some(port), true)),
+            None if after.is_empty() => Some((host, None, true)),
+            None => None,
+        };
+    }
+    match s.matches(':').count() {
+        0 => Some((s, None, false)),
+        1 => {
+            let (h, p) = s.split_once(':')?;
+            Some((h, Some(p), false))
+        }
+        _ => Some((s, None, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strength(s: &str) -> Option<Strength> {
+        classify_str(s, &[]).map(|c| c.strength)
+    }
+
+    #[test]
+    fn wildcard_spellings() {
+        assert_eq!(strength("0.0.0.0"), Some(Strength::Host));
+        assert_eq!(strength("0.0.0.0:9100"), Some(Strength::Socket));
+        assert_eq!(strength(":9100"), Some(Strength::Weak));
+        assert_eq!(strength("[::]"), Some(Strength::Host));
+        assert_eq!(strength("[::]:8080"), Some(Strength::Socket));
+        assert_eq!(strength("::"), Some(Strength::Weak));
+        assert_eq!(strength("0:0:0:0:0:0:0:0"), Some(Strength::Host));
+        assert_eq!(
+            strength("http://0.0.0.0:8080/health"),
+            Some(Strength::Socket)
+        );
+        assert_eq!(strength("0.0.0.0:{port}"), Some(Strength::Socket));
+        assert_eq!(
+            classify_str("*:80", &["*".to_string()]).map(|c| c.strength),
+            Some(Strength::Socket)
+        );
+    }
+
+    #[test]
+    fn not_wildcards() {
+        for s in [
+            "127.0.0.1:9100",
+            "localhost:9100",
+            "[::1]:80",
+            "::1",
+            "0.0.0.0/0",
+            "::/0",
+            "listening on 0.0.0.0",
+            "10.0.0.1",
+            "0",
+            ":",
+            "a::b",
+            "0.0.0.0:http",
+            "",
+            "std::io",
+            "*:80",
+        ] {
+            assert_eq!(strength(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn loopback_suggestions_keep_scheme_and_port() {
+        let c = |s| classify_str(s, &[]).unwrap().loopback;
+        assert_eq!(c("0.0.0.0:9100"), "127.0.0.1:9100");
+        assert_eq!(c(":9100"), "127.0.0.1:9100");
+        assert_eq!(c("[::]:80"), "[::1]:80");
+        assert_eq!(c("http://0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert!(classify_str(":9100", &[]).unwrap().go_style);
+    }
+}

@@ -1,0 +1,517 @@
+//! Per-file extraction: every place in a file where a listen default can hide
+//! (bind calls, env-var fallbacks, clap and config defaults, `Default` impls,
+//! listen-named bindings and fields), with the value found there. Whether that
+//! value is a wildcard is decided crate-wide, in `check`, once constants and
+//! functions of other files are known.
+
+use super::ListenParams;
+use crate::source::{FileId, Loc, SourceFile};
+use crate::value::{Lowerer, Value, segments};
+use serde::{Deserialize, Serialize};
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SiteKind {
+    /// An env-var read with a fallback: `env::var("X").unwrap_or(…)`, or a `match`.
+    EnvFallback { var: Option<String>, method: String },
+    /// A clap default: `#[arg(default_value = …)]` or `Arg::default_value(…)`.
+    ClapDefault { field: String, attr: String },
+    /// A field attribute default: `#[default(…)]`, `#[config(default = …)]`.
+    DefaultAttr { field: String, attr: String },
+    /// A function named in `#[serde(default = "…")]`.
+    SerdeDefaultFn { function: String, field: String },
+    /// `impl Default for T`: a field of the returned struct, or the returned value.
+    DefaultImpl { ty: String, field: Option<String> },
+    /// A constant or static whose name marks a listen setting.
+    ListenConst { name: String },
+    /// A function whose name marks a listen setting, by its return value.
+    ListenFn { name: String },
+    /// The address argument of a bind call: `TcpListener::bind(…)`, `.bind(…)`.
+    BindCall { callee: String },
+    /// A fallback (`unwrap_or`, …) on something that is not an env var.
+    Fallback { method: String },
+    /// A struct field named like a listen setting, set outside a `Default` impl.
+    ListenField { ty: String, field: String },
+    /// `let listen_addr = …`
+    ListenBinding { name: String },
+}
+
+/// One place where a listen default may be set, and the value set there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub kind: SiteKind,
+    /// The construct that makes it a default (method name, attribute key, field).
+    pub at: Loc,
+    pub value: Value,
+    /// The names around the site mark it as a listen setting.
+    pub listen_named: bool,
+}
+
+/// `#[serde(default = "function")]` on field `field`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SerdeDefault {
+    pub function: String,
+    pub field: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListenFacts {
+    pub sites: Vec<Site>,
+    pub serde_defaults: Vec<SerdeDefault>,
+}
+
+pub fn extract(
+    file: FileId,
+    source: &SourceFile,
+    syntax: &syn::File,
+    params: &ListenParams,
+) -> ListenFacts {
+    let mut v = SiteCollector {
+        lowerer: Lowerer::new(file, source),
+        params,
+        facts: ListenFacts::default(),
+        default_impl: None,
+    };
+    v.visit_file(syntax);
+    v.facts
+}
+
+struct SiteCollector<'a> {
+    lowerer: Lowerer<'a>,
+    params: &'a ListenParams,
+    facts: ListenFacts,
+    /// The type of the `impl Default for T` we are inside, if any.
+    default_impl: Option<String>,
+}
+
+const CLAP_DEFAULT_KEYS: &[&str] = &[
+    "default_value",
+    "default_value_t",
+    "default_values_t",
+    "default_missing_value",
+];
+const CLAP_ATTRS: &[&str] = &["arg", "clap", "structopt", "command", "option"];
+
+impl SiteCollector<'_> {
+    fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
+        if value != Value::Opaque {
+            self.facts.sites.push(Site {
+                kind,
+                at,
+                value,
+                listen_named,
+            });
+        }
+    }
+
+    fn names_listen(&self, value: &Value) -> bool {
+        let mut names = Vec::new();
+        value.names(&mut names);
+        names.iter().any(|n| self.params.is_listen_name(n))
+    }
+
+    /// The variable name of an env read in `value`'s receiver chain, if it reads one.
+    fn env_read(&self, value: &Value) -> Option<Option<String>> {
+        if let (Some(path), Value::Call { args, .. } | Value::Macro { args, .. }) =
+            (call_path(value), value)
+        {
+            if self.params.is_env_reader(&path) {
+                return Some(args.iter().find_map(|a| match a {
+                    Value::Str { text, .. } => Some(text.clone()),
+                    _ => None,
+                }));
+            }
+        }
+        match value {
+            Value::Method { receiver, args, .. } => self
+                .env_read(receiver)
+                .or_else(|| args.iter().find_map(|a| self.env_read(a))),
+            Value::Local { value, .. } => self.env_read(value),
+            Value::Call { args, .. } | Value::Macro { args, .. } => {
+                args.iter().find_map(|a| self.env_read(a))
+            }
+            _ => None,
+        }
+    }
+
+    /// Lowers an attribute's expression (no locals are in scope there).
+    fn lower_const(&self, expr: &syn::Expr) -> Value {
+        Lowerer::new(self.lowerer.file, self.lowerer.source).lower(expr)
+    }
+
+    fn fallback_site(&mut self, receiver: &Value, method: &str, at: Loc, fallback: Value) {
+        let listen_named = self.names_listen(receiver);
+        let kind = match self.env_read(receiver) {
+            Some(var) => SiteKind::EnvFallback {
+                var,
+                method: method.to_string(),
+            },
+            None => SiteKind::Fallback {
+                method: method.to_string(),
+            },
+        };
+        self.push(kind, at, fallback, listen_named);
+    }
+
+    fn field_attrs(&mut self, field: &syn::Field) {
+        let field_name = field
+            .ident
+            .as_ref()
+            .map_or_else(|| "0".to_string(), |i| i.to_string());
+        for attr in &field.attrs {
+            let Some(attr_name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
+                continue;
+            };
+            if attr_name == "default" {
+                self.default_attr(attr, &field_name);
+                continue;
+            }
+            let Ok(metas) =
+                attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+            else {
+                continue;
+            };
+            let long_is_listen = metas.iter().any(|m| match m {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("long") || nv.path.is_ident("env") => {
+                    self.names_listen(&self.lower_const(&nv.value))
+                }
+                _ => false,
+            });
+            let listen_named = self.params.is_listen_name(&field_name) || long_is_listen;
+            for meta in &metas {
+                let syn::Meta::NameValue(nv) = meta else {
+                    continue;
+                };
+                let Some(key) = nv.path.get_ident() else {
+                    continue;
+                };
+                let key_name = key.to_string();
+                let at = self.lowerer.span_loc(key.span());
+                if attr_name == "serde" {
+                    if key_name == "default" {
+                        if let syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) = &nv.value
+                        {
+                            let function = s
+                                .value()
+                                .rsplit("::")
+                                .next()
+                                .unwrap_or_default()
+                                .to_string();
+                            self.facts.serde_defaults.push(SerdeDefault {
+                                function,
+                                field: field_name.clone(),
+                            });
+                        }
+                    }
+                } else if CLAP_ATTRS.contains(&attr_name.as_str())
+                    && CLAP_DEFAULT_KEYS.contains(&key_name.as_str())
+                {
+                    let value = self.lower_const(&nv.value);
+                    let kind = SiteKind::ClapDefault {
+                        field: field_name.clone(),
+                        attr: key_name,
+                    };
+                    self.push(kind, at, value, listen_named);
+                } else if key_name == "default" {
+                    let value = self.lower_const(&nv.value);
+                    let kind = SiteKind::DefaultAttr {
+                        field: field_name.clone(),
+                        attr: format!("{attr_name}(default)"),
+                    };
+                    self.push(kind, at, value, listen_named);
+                }
+            }
+        }
+    }
+
+    /// smart-default style: `#[default = "…"]`, `#[default("…")]`, `#[default(expr)]`.
+    fn default_attr(&mut self, attr: &syn::Attribute, field_name: &str) {
+        let expr = match &attr.meta {
+            syn::Meta::NameValue(nv) => Some(nv.value.clone()),
+            syn::Meta::List(_) => attr.parse_args::<syn::Expr>().ok(),
+            syn::Meta::Path(_) => None,
+        };
+        let Some(expr) = expr else { return };
+        let at = self.lowerer.span_loc(attr.pound_token.span);
+        let value = self.lower_const(&expr);
+        let listen_named = self.params.is_listen_name(field_name);
+        let kind = SiteKind::DefaultAttr {
+            field: field_name.to_string(),
+            attr: "default".to_string(),
+        };
+        self.push(kind, at, value, listen_named);
+    }
+
+    fn in_fn_scope(&mut self, f: impl FnOnce(&mut Self)) {
+        let saved = std::mem::take(&mut self.lowerer.scope);
+        f(self);
+        self.lowerer.scope = saved;
+    }
+}
+
+/// The callee path joined with `::`, or a macro's name with `!`.
+fn call_path(value: &Value) -> Option<String> {
+    match value {
+        Value::Call { callee, .. } => Some(callee.join("::")),
+        Value::Macro { name, .. } => Some(format!("{name}!")),
+        _ => None,
+    }
+}
+
+impl<'ast> Visit<'ast> for SiteCollector<'_> {
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        let outer = self.default_impl.take();
+        self.in_fn_scope(|s| syn::visit::visit_item_fn(s, i));
+        self.default_impl = outer;
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let is_default = i
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
+        let outer = self.default_impl.take();
+        if is_default {
+            self.default_impl = crate::facts::type_name(&i.self_ty);
+        }
+        syn::visit::visit_item_impl(self, i);
+        self.default_impl = outer;
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.in_fn_scope(|s| {
+            if let (Some(ty), true) = (s.default_impl.clone(), i.sig.ident == "default") {
+                let value = s.lowerer.lower_block(&i.block, 0);
+                // A struct literal's fields are sites of their own (visit_expr_struct).
+                if !matches!(
+                    i.block.stmts.last(),
+                    Some(syn::Stmt::Expr(syn::Expr::Struct(_), None))
+                ) {
+                    let at = s.lowerer.span_loc(i.sig.ident.span());
+                    s.push(SiteKind::DefaultImpl { ty, field: None }, at, value, false);
+                }
+            }
+            syn::visit::visit_impl_item_fn(s, i);
+        });
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let saved = self.lowerer.scope.len();
+        syn::visit::visit_block(self, b);
+        self.lowerer.scope.truncate(saved);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        syn::visit::visit_local(self, local);
+        let Some(init) = &local.init else { return };
+        let value = self.lowerer.lower(&init.expr);
+        if let Some(ident) = crate::value::pat_ident(&local.pat) {
+            let name = ident.to_string();
+            if self.params.is_listen_name(&name) {
+                let at = self.lowerer.span_loc(ident.span());
+                self.push(SiteKind::ListenBinding { name }, at, value.clone(), true);
+            }
+        }
+        self.lowerer.bind(&local.pat, value);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        syn::visit::visit_expr_method_call(self, m);
+        let method = m.method.to_string();
+        let at = self.lowerer.span_loc(m.method.span());
+        if self.params.bind_functions.contains(&method) {
+            let receiver = self.lowerer.lower(&m.receiver);
+            let mut names = Vec::new();
+            receiver.names(&mut names);
+            // sqlx's `query(…).bind(value)` binds a SQL parameter, not a socket.
+            let sql_bind = names
+                .iter()
+                .any(|n| n.starts_with("query") || n.contains("QueryBuilder"));
+            if !sql_bind {
+                for arg in &m.args {
+                    let value = self.lowerer.lower(arg);
+                    self.push(
+                        SiteKind::BindCall {
+                            callee: format!(".{method}()"),
+                        },
+                        at,
+                        value,
+                        false,
+                    );
+                }
+            }
+        }
+        if self.params.fallback_methods.contains(&method) {
+            if let Some(first) = m.args.first() {
+                let receiver = self.lowerer.lower(&m.receiver);
+                let fallback = self.lowerer.lower(first);
+                self.fallback_site(&receiver, &method, at, fallback);
+            }
+        }
+        if CLAP_DEFAULT_KEYS.contains(&method.as_str()) {
+            if let Some(first) = m.args.first() {
+                let receiver = self.lowerer.lower(&m.receiver);
+                let listen_named = self.names_listen(&receiver);
+                let field = first_str(&receiver).unwrap_or_else(|| "argument".to_string());
+                let value = self.lowerer.lower(first);
+                self.push(
+                    SiteKind::ClapDefault {
+                        field,
+                        attr: method,
+                    },
+                    at,
+                    value,
+                    listen_named,
+                );
+            }
+        }
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        syn::visit::visit_expr_call(self, c);
+        let syn::Expr::Path(p) = &*c.func else { return };
+        let segs = segments(&p.path);
+        let Some(last) = segs.last() else { return };
+        if self.params.bind_functions.contains(last) {
+            let ident = &p.path.segments.last().expect("non-empty").ident;
+            let at = self.lowerer.span_loc(ident.span());
+            for arg in &c.args {
+                let value = self.lowerer.lower(arg);
+                self.push(
+                    SiteKind::BindCall {
+                        callee: segs.join("::"),
+                    },
+                    at,
+                    value,
+                    false,
+                );
+            }
+        }
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        syn::visit::visit_expr_match(self, m);
+        let scrutinee = self.lowerer.lower(&m.expr);
+        let Some(var) = self.env_read(&scrutinee) else {
+            return;
+        };
+        let listen_named = self.names_listen(&scrutinee);
+        for arm in &m.arms {
+            if is_fallback_pattern(&arm.pat) {
+                let value = self.lowerer.lower(&arm.body);
+                let at = self.lowerer.span_loc(m.match_token.span);
+                let kind = SiteKind::EnvFallback {
+                    var: var.clone(),
+                    method: "match".to_string(),
+                };
+                self.push(kind, at, value, listen_named);
+            }
+        }
+    }
+
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        syn::visit::visit_expr_if(self, i);
+        let syn::Expr::Let(cond) = &*i.cond else {
+            return;
+        };
+        let Some((_, other)) = &i.else_branch else {
+            return;
+        };
+        let scrutinee = self.lowerer.lower(&cond.expr);
+        let Some(var) = self.env_read(&scrutinee) else {
+            return;
+        };
+        let listen_named = self.names_listen(&scrutinee);
+        let value = self.lowerer.lower(other);
+        let at = self.lowerer.span_loc(i.if_token.span);
+        self.push(
+            SiteKind::EnvFallback {
+                var,
+                method: "if let".to_string(),
+            },
+            at,
+            value,
+            listen_named,
+        );
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        syn::visit::visit_expr_struct(self, s);
+        let ty = s
+            .path
+            .segments
+            .last()
+            .map(|x| x.ident.to_string())
+            .unwrap_or_default();
+        for field in &s.fields {
+            let syn::Member::Named(ident) = &field.member else {
+                continue;
+            };
+            let name = ident.to_string();
+            let at = self.lowerer.span_loc(ident.span());
+            let value = self.lowerer.lower(&field.expr);
+            let listen_named = self.params.is_listen_name(&name);
+            match &self.default_impl {
+                Some(default_ty) => {
+                    let ty = if ty == "Self" {
+                        default_ty.clone()
+                    } else {
+                        ty.clone()
+                    };
+                    self.push(
+                        SiteKind::DefaultImpl {
+                            ty,
+                            field: Some(name),
+                        },
+                        at,
+                        value,
+                        listen_named,
+                    );
+                }
+                None if listen_named => self.push(
+                    SiteKind::ListenField {
+                        ty: ty.clone(),
+                        field: name,
+                    },
+                    at,
+                    value,
+                    true,
+                ),
+                None => {}
+            }
+        }
+    }
+
+    fn visit_field(&mut self, f: &'ast syn::Field) {
+        self.field_attrs(f);
+        syn::visit::visit_field(self, f);
+    }
+}
+
+/// `Err(_)`, `Err(e)`, `None`, `_`: the arm taken when the variable is unset.
+fn is_fallback_pattern(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Wild(_) => true,
+        syn::Pat::Ident(i) => i.ident == "None",
+        syn::Pat::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "None"),
+        syn::Pat::TupleStruct(t) => t.path.segments.last().is_some_and(|s| s.ident == "Err"),
+        syn::Pat::Or(o) => o.cases.iter().any(is_fallback_pattern),
+        _ => false,
+    }
+}
+
+/// The first string literal in a receiver chain (`Arg::new("listen")` → `listen`).
+fn first_str(value: &Value) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Call { args, .. } => args.iter().find_map(first_str),
+        Value::Method { receiver, args, .. } => {
+            first_str(receiver).or_else(|| args.iter().find_map(first_str))
+        }
+        _ => None,
+    }
+}

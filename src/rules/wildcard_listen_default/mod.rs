@@ -1,0 +1,704 @@
+//! # wildcard-listen-default
+//!
+//! ## What it does
+//! Flags a default listen or bind address that is a wildcard — every network
+//! interface — instead of loopback: `0.0.0.0`, Go-style `:9100`, `[::]` or `::`,
+//! `Ipv4Addr::UNSPECIFIED`, `Ipv6Addr::UNSPECIFIED`, `Ipv4Addr::new(0, 0, 0, 0)`, and
+//! `[0, 0, 0, 0]` or `(0, 0, 0, 0)` turned into a socket address.
+//!
+//! It looks where defaults hide: constants and statics named like a listen setting
+//! or used as one; the fallback of an environment variable (`unwrap_or`,
+//! `unwrap_or_else`, `map_or`, a `match` or `if let` on `env::var`); clap
+//! `default_value`/`default_value_t` (attribute or builder); functions named in
+//! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes;
+//! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
+//! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
+//! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
+//! locals, constants (crate-wide, by name) and functions.
+//!
+//! Each default is reported once, at the wildcard itself, naming what kind of
+//! default it is.
+//!
+//! ## Why is this bad?
+//! A wildcard default exposes the service on every interface of the host or
+//! container. It looks harmless while nothing publishes the port, and becomes an
+//! open, often unauthenticated endpoint the day a Dockerfile publishes it or the
+//! network topology changes. This happened: the memory-plugin sidecar defaulted to
+//! `:9100` for an unauthenticated memory store. Loopback is the safe baseline;
+//! operators who need another interface set it explicitly (for example
+//! `MEMORY_PLUGIN_LISTEN_ADDR`), and that override keeps working.
+//!
+//! ## Example
+//! ```rust
+//! const DEFAULT_LISTEN_ADDR: &str = ":9100";
+//!
+//! fn listen_addr() -> String {
+//!     std::env::var("MEMORY_PLUGIN_LISTEN_ADDR").unwrap_or_else(|_| "0.0.0.0:9100".to_string())
+//! }
+//!
+//! let addr = SocketAddr::from(([0, 0, 0, 0], 3000));
+//! let listener = TcpListener::bind(addr).await?;
+//! ```
+//!
+//! ## Use instead
+//! ```rust
+//! const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:9100";
+//!
+//! fn listen_addr() -> String {
+//!     std::env::var("MEMORY_PLUGIN_LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:9100".to_string())
+//! }
+//!
+//! let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 3000));
+//! let listener = TcpListener::bind(addr).await?;
+//! ```
+//! An address read from explicit configuration with no wildcard fallback
+//! (`env::var("LISTEN_ADDR")?`) is not flagged: choosing `0.0.0.0` there is a
+//! deliberate act by an operator.
+//!
+//! ## Configuration
+//! ```toml
+//! [rules.wildcard-listen-default]
+//! severity = "error"        # or "warning", "off"
+//! # Words that mark a listen setting (identifiers are split into words).
+//! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "ip", "port", "interface", "iface", "socket"]
+//! # Functions and methods whose arguments are the address being bound.
+//! bind-functions = ["bind", "try_bind", "bind_rustls", "serve", "run", "listen", "listen_on"]
+//! # Methods whose argument is the value used when a setting is missing.
+//! fallback-methods = ["unwrap_or", "unwrap_or_else", "map_or", "map_or_else", "or", "or_else"]
+//! # Calls that read the environment, matched against the end of the call path.
+//! env-readers = ["env::var", "env::var_os", "dotenvy::var", "env!", "option_env!"]
+//! # Extra host spellings meaning "every interface", e.g. ["*"].
+//! extra-wildcards = []
+//! ```
+//!
+//! ## Known limitations
+//! - syn sees syntax, not types: constants and functions are resolved by name across
+//!   the crate, so two items with the same name are both followed, and a value that
+//!   arrives through a trait method, a field of another struct or a macro other than
+//!   `format!`/`concat!` is not followed.
+//! - Ambiguous spellings (`"::"`, Go-style `":9100"`) are reported only where a name
+//!   or a bind call says "listen address", since `"::"` is also Rust's path separator.
+//!   A bare `"0.0.0.0"` fallback of something that is not an environment variable and
+//!   not named like a listen setting is not reported (it is often a placeholder IP in
+//!   logs).
+//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, `.env` files) are out of
+//!   reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - Only a function's tail expression and top-level `return` count as its return value.
+
+mod address;
+mod extract;
+
+pub use extract::{ListenFacts, Site, SiteKind, extract};
+
+use crate::config::RuleSettings;
+use crate::diagnostic::{Diagnostic, Label};
+use crate::engine::CheckContext;
+use crate::rules::Rule;
+use crate::source::Loc;
+use crate::value::{FormatPiece, Value, format_pieces};
+use address::{Strength, classify_str};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const ID: &str = "wildcard-listen-default";
+
+pub struct WildcardListenDefault;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ListenParams {
+    pub listen_names: Vec<String>,
+    pub bind_functions: Vec<String>,
+    pub fallback_methods: Vec<String>,
+    pub env_readers: Vec<String>,
+    pub extra_wildcards: Vec<String>,
+}
+
+impl ListenParams {
+    /// Whether any word of `name` is a listen word (`DEFAULT_LISTEN_ADDR`, `bindHost`).
+    pub fn is_listen_name(&self, name: &str) -> bool {
+        words(name)
+            .iter()
+            .any(|w| self.listen_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
+    }
+
+    /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
+    pub fn is_env_reader(&self, path: &str) -> bool {
+        self.env_readers
+            .iter()
+            .any(|r| path == r || path.ends_with(&format!("::{r}")))
+    }
+}
+
+/// Splits an identifier or text into lowercase words at `_`, punctuation and case changes.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// A wildcard reached from a site: where it is written and how it got there.
+#[derive(Clone, Debug)]
+struct Hit {
+    loc: Loc,
+    strength: Strength,
+    go_style: bool,
+    /// The loopback spelling to suggest in place of the wildcard.
+    loopback: String,
+    /// The constants, locals and functions the value travelled through.
+    via: Vec<Label>,
+    /// One of them is named like a listen setting.
+    via_listen_named: bool,
+}
+
+struct Evaluator<'c, 'a> {
+    ctx: &'c CheckContext<'a>,
+    params: &'c ListenParams,
+}
+
+/// Conversions that keep an address an address (`"…".parse()`, `.into()`, `?`…).
+const TRANSPARENT_METHODS: &[&str] = &[
+    "into",
+    "to_string",
+    "to_owned",
+    "parse",
+    "unwrap",
+    "expect",
+    "clone",
+    "as_str",
+    "as_ref",
+    "to_socket_addrs",
+    "try_into",
+    "into_owned",
+    "borrow",
+    "deref",
+    "ok",
+    "context",
+    "with_context",
+];
+const TRANSPARENT_CALLS: &[&str] = &[
+    "from",
+    "from_str",
+    "parse",
+    "to_string",
+    "to_owned",
+    "into",
+    "V4",
+    "V6",
+    "Some",
+    "Ok",
+];
+const MAX_FOLLOW: usize = 12;
+
+impl Evaluator<'_, '_> {
+    fn eval(&self, value: &Value, depth: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
+        if depth > MAX_FOLLOW {
+            return;
+        }
+        let d = depth + 1;
+        match value {
+            Value::Str { text, loc } => {
+                if let Some(c) = classify_str(text, &self.params.extra_wildcards) {
+                    out.push(self.hit(*loc, c.strength, c.go_style, c.loopback, via));
+                }
+            }
+            Value::Path { segments, loc } => {
+                let last = segments.last().map(String::as_str).unwrap_or("");
+                if last == "UNSPECIFIED" {
+                    let v6 = segments.iter().any(|s| s == "Ipv6Addr");
+                    let loopback = if v6 {
+                        "Ipv6Addr::LOCALHOST"
+                    } else {
+                        "Ipv4Addr::LOCALHOST"
+                    };
+                    out.push(self.hit(*loc, Strength::Host, false, loopback.to_string(), via));
+                    return;
+                }
+                for c in self.ctx.index.consts_named(last) {
+                    via.push(Label {
+                        loc: c.name_loc,
+                        message: format!("through constant `{}`", c.name),
+                    });
+                    self.eval(&c.value, d, via, out);
+                    via.pop();
+                }
+            }
+            Value::Local { name, loc, value } => {
+                via.push(Label {
+                    loc: *loc,
+                    message: format!("through `{name}`"),
+                });
+                self.eval(value, d, via, out);
+                via.pop();
+            }
+            Value::Call { callee, args, loc } => self.eval_call(callee, args, *loc, d, via, out),
+            Value::Method {
+                receiver,
+                method,
+                args,
+                ..
+            } => {
+                if TRANSPARENT_METHODS.contains(&method.as_str()) {
+                    self.eval(receiver, d, via, out);
+                } else if self.params.fallback_methods.contains(method) {
+                    args.iter().for_each(|a| self.eval(a, d, via, out));
+                }
+            }
+            Value::Macro { name, args, loc } => self.eval_macro(name, args, *loc, d, via, out),
+            Value::Tuple { elems, loc } => {
+                if let Some(octets) = zero_octets(elems) {
+                    out.push(self.hit(*loc, Strength::Host, false, format!("({octets})"), via));
+                } else if let [host, _port] = elems.as_slice() {
+                    let mut inner = Vec::new();
+                    self.eval(host, d, via, &mut inner);
+                    out.extend(inner.into_iter().map(|mut h| {
+                        h.strength = h.strength.max(Strength::Socket);
+                        h
+                    }));
+                }
+            }
+            Value::Array { elems, loc } => {
+                if let Some(octets) = zero_octets(elems) {
+                    out.push(self.hit(*loc, Strength::Host, false, format!("[{octets}]"), via));
+                }
+            }
+            Value::Closure { body } => self.eval(body, d, via, out),
+            Value::Branches { arms } => arms.iter().for_each(|a| self.eval(a, d, via, out)),
+            Value::Field { .. } | Value::Int { .. } | Value::Opaque => {}
+        }
+    }
+
+    fn eval_call(
+        &self,
+        callee: &[String],
+        args: &[Value],
+        loc: Loc,
+        d: usize,
+        via: &mut Vec<Label>,
+        out: &mut Vec<Hit>,
+    ) {
+        let last = callee.last().map(String::as_str).unwrap_or("");
+        let owner = callee
+            .len()
+            .checked_sub(2)
+            .and_then(|i| callee.get(i))
+            .map(String::as_str)
+            .unwrap_or("");
+        if last == "new" && (owner == "Ipv4Addr" || owner == "Ipv6Addr") {
+            let all_zero = !args.is_empty()
+                && args
+                    .iter()
+                    .all(|a| matches!(a, Value::Int { value: 0, .. }));
+            if all_zero {
+                let loopback = if owner == "Ipv4Addr" {
+                    "Ipv4Addr::new(127, 0, 0, 1)"
+                } else {
+                    "Ipv6Addr::LOCALHOST"
+                };
+                out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
+            }
+            return;
+        }
+        if last == "new" && owner.starts_with("SocketAddr") {
+            if let Some(ip) = args.first() {
+                let mut inner = Vec::new();
+                self.eval(ip, d, via, &mut inner);
+                out.extend(inner.into_iter().map(|mut h| {
+                    h.strength = Strength::Socket;
+                    h
+                }));
+            }
+            return;
+        }
+        // Conversions and tuple-struct/variant constructors pass their argument on.
+        let constructor = last.chars().next().is_some_and(char::is_uppercase);
+        if TRANSPARENT_CALLS.contains(&last) || constructor {
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+            return;
+        }
+        if self.params.is_env_reader(&callee.join("::")) {
+            return;
+        }
+        for f in self.ctx.index.fns_named(last) {
+            via.push(Label {
+                loc: f.name_loc,
+                message: format!("returned by `{}`", f.name),
+            });
+            self.eval(&f.returns, d, via, out);
+            via.pop();
+        }
+    }
+
+    /// `format!`/`concat!`: a wildcard argument is a hit where it is written; a
+    /// template that becomes a wildcard once its arguments are filled in is a hit
+    /// at the macro.
+    fn eval_macro(
+        &self,
+        name: &str,
+        args: &[Value],
+        loc: Loc,
+        d: usize,
+        via: &mut Vec<Label>,
+        out: &mut Vec<Hit>,
+    ) {
+        let (template, rest) = match (name, args.split_first()) {
+            ("format" | "format_args", Some((Value::Str { text, .. }, rest))) => {
+                (format_pieces(text), rest)
+            }
+            ("concat", _) => (
+                args.iter()
+                    .map(|_| FormatPiece::Placeholder(None))
+                    .collect(),
+                args,
+            ),
+            _ => return,
+        };
+        let positional: Vec<&Value> = rest
+            .iter()
+            .filter(|a| !matches!(a, Value::Local { .. }) || name == "concat")
+            .collect();
+        let named = |n: &str| {
+            rest.iter()
+                .find(|a| matches!(a, Value::Local { name, .. } if name == n))
+        };
+        let mut next = 0;
+        let mut text = String::new();
+        let before = out.len();
+        for piece in template {
+            let arg = match piece {
+                FormatPiece::Text(t) => {
+                    text.push_str(&t);
+                    continue;
+                }
+                FormatPiece::Placeholder(None) => {
+                    next += 1;
+                    positional.get(next - 1).copied()
+                }
+                FormatPiece::Placeholder(Some(key)) => match key.parse::<usize>() {
+                    Ok(i) => positional.get(i).copied(),
+                    Err(_) => named(&key),
+                },
+            };
+            let Some(arg) = arg else {
+                text.push_str("{}");
+                continue;
+            };
+            self.eval(arg, d, via, out);
+            match literal_text(arg, self.ctx) {
+                Some(t) => text.push_str(&t),
+                None => text.push_str("{}"),
+            }
+        }
+        if out.len() == before {
+            if let Some(c) = classify_str(&text, &self.params.extra_wildcards) {
+                out.push(self.hit(loc, c.strength, c.go_style, c.loopback, via));
+            }
+        }
+    }
+
+    fn hit(
+        &self,
+        loc: Loc,
+        strength: Strength,
+        go_style: bool,
+        loopback: String,
+        via: &[Label],
+    ) -> Hit {
+        let via_listen_named = via.iter().any(|l| {
+            l.message
+                .split('`')
+                .nth(1)
+                .is_some_and(|name| self.params.is_listen_name(name))
+        });
+        Hit {
+            loc,
+            strength,
+            go_style,
+            loopback,
+            via: via.to_vec(),
+            via_listen_named,
+        }
+    }
+}
+
+/// `0, 0, 0, 0` when all four elements are the integer zero.
+fn zero_octets(elems: &[Value]) -> Option<&'static str> {
+    (elems.len() == 4
+        && elems
+            .iter()
+            .all(|e| matches!(e, Value::Int { value: 0, .. })))
+    .then_some("127, 0, 0, 1")
+}
+
+/// The literal text a value stands for, through locals and constants.
+fn literal_text(value: &Value, ctx: &CheckContext) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Int { value, .. } => Some(value.to_string()),
+        Value::Local { value, .. } => literal_text(value, ctx),
+        Value::Path { segments, .. } => {
+            let consts = ctx.index.consts_named(segments.last()?);
+            match consts {
+                [only] if !matches!(only.value, Value::Path { .. }) => {
+                    literal_text(&only.value, ctx)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The weakest wildcard a site reports: ambiguous spellings only where names or a
+/// bind call say "listen address".
+fn required_strength(site: &Site) -> Strength {
+    if site.listen_named {
+        return Strength::Weak;
+    }
+    match site.kind {
+        SiteKind::BindCall { .. }
+        | SiteKind::ListenBinding { .. }
+        | SiteKind::ListenField { .. }
+        | SiteKind::ListenConst { .. }
+        | SiteKind::ListenFn { .. } => Strength::Weak,
+        SiteKind::EnvFallback { .. }
+        | SiteKind::ClapDefault { .. }
+        | SiteKind::DefaultAttr { .. }
+        | SiteKind::SerdeDefaultFn { .. } => Strength::Host,
+        SiteKind::Fallback { .. } | SiteKind::DefaultImpl { .. } => Strength::Socket,
+    }
+}
+
+impl Rule for WildcardListenDefault {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn check(
+        &self,
+        ctx: &CheckContext,
+        settings: &RuleSettings,
+    ) -> Result<Vec<Diagnostic>, String> {
+        let Some(severity) = settings.severity else {
+            return Ok(Vec::new());
+        };
+        let params: ListenParams = settings.params()?;
+        let sites = crate_sites(ctx, &params);
+        let evaluator = Evaluator {
+            ctx,
+            params: &params,
+        };
+        // One finding per wildcard: the most specific site wins (SiteKind order).
+        let mut found: BTreeMap<Loc, (&Site, Hit)> = BTreeMap::new();
+        for site in &sites {
+            let mut hits = Vec::new();
+            evaluator.eval(&site.value, 0, &mut Vec::new(), &mut hits);
+            let required = required_strength(site);
+            for hit in hits {
+                if hit.strength < required && !hit.via_listen_named {
+                    continue;
+                }
+                let better = found
+                    .get(&hit.loc)
+                    .is_none_or(|(s, _)| (&site.kind, site.at) < (&s.kind, s.at));
+                if better {
+                    found.insert(hit.loc, (site, hit));
+                }
+            }
+        }
+        Ok(found
+            .into_values()
+            .map(|(site, hit)| diagnostic(ctx, site, hit, severity))
+            .collect())
+    }
+}
+
+/// The sites of every file, plus those that need the whole crate: listen-named
+/// constants and functions, and functions named in `#[serde(default = "…")]`.
+fn crate_sites(ctx: &CheckContext, params: &ListenParams) -> Vec<Site> {
+    let mut sites = Vec::new();
+    let mut serde_defaults = BTreeMap::new();
+    for facts in ctx.facts {
+        let Some(listen) = &facts.listen else {
+            continue;
+        };
+        sites.extend(listen.sites.iter().cloned());
+        for d in &listen.serde_defaults {
+            serde_defaults
+                .entry(d.function.clone())
+                .or_insert_with(|| d.field.clone());
+        }
+    }
+    for facts in ctx.facts {
+        for c in &facts.consts {
+            if params.is_listen_name(&c.name) {
+                let kind = SiteKind::ListenConst {
+                    name: c.name.clone(),
+                };
+                sites.push(Site {
+                    kind,
+                    at: c.name_loc,
+                    value: c.value.clone(),
+                    listen_named: true,
+                });
+            }
+        }
+        for f in &facts.fns {
+            let serde_field = serde_defaults.get(&f.name);
+            let listen_named = params.is_listen_name(&f.name)
+                || serde_field.is_some_and(|x| params.is_listen_name(x));
+            let kind = match serde_field {
+                Some(field) => SiteKind::SerdeDefaultFn {
+                    function: f.name.clone(),
+                    field: field.clone(),
+                },
+                None if params.is_listen_name(&f.name) => SiteKind::ListenFn {
+                    name: f.name.clone(),
+                },
+                None => continue,
+            };
+            sites.push(Site {
+                kind,
+                at: f.name_loc,
+                value: f.returns.clone(),
+                listen_named,
+            });
+        }
+    }
+    sites
+}
+
+/// What kind of default this is, for the message.
+fn describe(kind: &SiteKind) -> String {
+    match kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => {
+            format!("the fallback when environment variable `{var}` is unset")
+        }
+        SiteKind::EnvFallback { var: None, method } => {
+            format!("the fallback of an environment read (`{method}`)")
+        }
+        SiteKind::ClapDefault { field, attr } => {
+            format!("the command-line default of `{field}` (`{attr}`)")
+        }
+        SiteKind::DefaultAttr { field, attr } => {
+            format!("the `#[{attr}]` default of field `{field}`")
+        }
+        SiteKind::SerdeDefaultFn { function, field } => {
+            format!("returned by serde default function `{function}` of field `{field}`")
+        }
+        SiteKind::DefaultImpl {
+            ty,
+            field: Some(field),
+        } => format!("field `{field}` in `impl Default for {ty}`"),
+        SiteKind::DefaultImpl { ty, field: None } => {
+            format!("the value of `impl Default for {ty}`")
+        }
+        SiteKind::ListenConst { name } => format!("listen constant `{name}`"),
+        SiteKind::ListenFn { name } => format!("returned by listen function `{name}`"),
+        SiteKind::Fallback { method } => format!("the fallback value of `{method}`"),
+        SiteKind::ListenField { ty, field } => format!("listen setting `{ty}.{field}`"),
+        SiteKind::ListenBinding { name } => format!("listen setting `{name}`"),
+        SiteKind::BindCall { callee } => format!("hard-coded in bind call `{callee}`"),
+    }
+}
+
+fn site_label(kind: &SiteKind) -> String {
+    match kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
+        SiteKind::BindCall { .. } => "the service binds this address".to_string(),
+        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } => {
+            "the default is declared here".to_string()
+        }
+        _ => "the default is set here".to_string(),
+    }
+}
+
+fn diagnostic(
+    ctx: &CheckContext,
+    site: &Site,
+    hit: Hit,
+    severity: crate::diagnostic::Severity,
+) -> Diagnostic {
+    let file = ctx.db.get(hit.loc.file);
+    let written = file
+        .text
+        .get(hit.loc.start..hit.loc.end)
+        .unwrap_or("")
+        .trim();
+    let shown: String = if written.chars().count() > 60 {
+        format!("{}…", written.chars().take(60).collect::<String>())
+    } else {
+        written.to_string()
+    };
+    let label = if hit.go_style {
+        "no host before the port: every interface".to_string()
+    } else {
+        "wildcard address: every interface".to_string()
+    };
+    let mut secondary: Vec<Label> = hit.via.into_iter().filter(|l| l.loc != hit.loc).collect();
+    if site.at != hit.loc && !secondary.iter().any(|l| l.loc == site.at) {
+        secondary.push(Label {
+            loc: site.at,
+            message: site_label(&site.kind),
+        });
+    }
+    secondary.sort_by_key(|l| (l.loc.file, l.loc.start));
+    let override_hint = match &site.kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => {
+            format!("; operators who need another interface set `{var}` explicitly")
+        }
+        SiteKind::ClapDefault { .. } => {
+            "; operators who need another interface pass the flag explicitly".to_string()
+        }
+        _ => "; operators who need another interface set it explicitly through configuration"
+            .to_string(),
+    };
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: hit.loc,
+        message: format!("listen default `{shown}` binds every network interface ({})", describe(&site.kind)),
+        label,
+        secondary,
+        notes: vec![
+            "a wildcard default exposes the service on every interface as soon as a port is published or the \
+             network topology changes (the memory-plugin sidecar shipped `:9100` this way)"
+                .to_string(),
+        ],
+        help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_split_into_words() {
+        assert_eq!(
+            words("DEFAULT_LISTEN_ADDR"),
+            vec!["default", "listen", "addr"]
+        );
+        assert_eq!(words("bindHost"), vec!["bind", "host"]);
+        assert_eq!(words("server.bind_addr"), vec!["server", "bind", "addr"]);
+        assert_eq!(words("IMPORT_SEP"), vec!["import", "sep"]);
+    }
+}

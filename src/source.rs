@@ -1,0 +1,173 @@
+//! Source files as gatelint sees them: a display path, the text, and a line index
+//! to turn byte offsets into 1-based line/column pairs (columns count characters).
+
+use serde::{Deserialize, Serialize};
+
+/// Index of a file in the [`SourceDb`]; stable for one run (files are sorted by path).
+pub type FileId = usize;
+
+/// A byte range in one file. Kept instead of syntax-tree spans so that facts outlive
+/// the tree they were read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Loc {
+    pub file: FileId,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A 1-based line and column; the column counts Unicode scalar values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+pub struct SourceFile {
+    /// Path as shown to users: relative to the working directory when below it,
+    /// always with `/` separators.
+    pub display: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(display: String, text: String) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            display,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Byte offset of a 1-based line and 0-based character column (proc-macro2's
+    /// `LineColumn` convention), clamped to the text.
+    pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_text = rest.split('\n').next().unwrap_or("");
+        let within = line_text
+            .char_indices()
+            .nth(char_col)
+            .map_or(line_text.len(), |(i, _)| i);
+        start + within
+    }
+
+    /// 1-based line/column of a byte offset (clamped; snapped to a char boundary).
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line_idx = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let column = self.text[self.line_starts[line_idx]..offset]
+            .chars()
+            .count()
+            + 1;
+        LineCol {
+            line: line_idx + 1,
+            column,
+        }
+    }
+
+    /// The text of the 1-based line, without its newline.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        self.text[start..]
+            .split('\n')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+}
+
+/// Every file of one run, in path order.
+#[derive(Default)]
+pub struct SourceDb {
+    pub files: Vec<SourceFile>,
+}
+
+impl SourceDb {
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id]
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.files
+            .get(id)
+            .map(|f| f.display.as_str())
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.files
+            .get(id)
+            .map(|f| f.text.as_str())
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let file = self
+            .files
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)?;
+        Ok(file.line_col(byte).line - 1)
+    }
+
+    fn line_range(
+        &'a self,
+        id: FileId,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
+        let file = self
+            .files
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)?;
+        let start = *file.line_starts.get(line_index).ok_or(
+            codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: file.line_starts.len() - 1,
+            },
+        )?;
+        let end = file
+            .line_starts
+            .get(line_index + 1)
+            .copied()
+            .unwrap_or(file.text.len());
+        Ok(start..end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_line_columns_round_trip_with_multibyte_text() {
+        let f = SourceFile::new("a.rs".into(), "ab\n\u{e9}x = 1;\nlast".into());
+        assert_eq!(f.offset_of(2, 1), 5); // 'x' after the 2-byte 'é'
+        assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
+        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(f.line_text(3), "last");
+        assert_eq!(f.offset_of(9, 0), f.text.len());
+    }
+}

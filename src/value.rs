@@ -1,0 +1,521 @@
+//! A small, tree-free model of the expressions rules reason about: literals, paths,
+//! calls, method chains, macros like `format!`, with locals already substituted.
+//! Facts hold `Value`s instead of syntax trees so that trees can be dropped once a
+//! file is read, and so a rule can resolve constants and functions across the crate.
+
+use crate::source::{FileId, Loc, SourceFile};
+use serde::{Deserialize, Serialize};
+use syn::punctuated::Punctuated;
+
+/// Deeper expressions are modelled as [`Value::Opaque`]; keeps every later walk shallow.
+const MAX_DEPTH: usize = 48;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Str {
+        text: String,
+        loc: Loc,
+    },
+    Int {
+        value: u128,
+        loc: Loc,
+    },
+    /// A path such as `Ipv4Addr::UNSPECIFIED` or `DEFAULT_LISTEN_ADDR`.
+    Path {
+        segments: Vec<String>,
+        loc: Loc,
+    },
+    /// `base.name`
+    Field {
+        base: Box<Value>,
+        name: String,
+        loc: Loc,
+    },
+    /// A call of a path (`SocketAddr::from(x)`); `loc` covers the whole call.
+    Call {
+        callee: Vec<String>,
+        args: Vec<Value>,
+        loc: Loc,
+    },
+    /// `receiver.method(args)`; `loc` is the method name.
+    Method {
+        receiver: Box<Value>,
+        method: String,
+        args: Vec<Value>,
+        loc: Loc,
+    },
+    /// `format!`, `concat!`, `env!`, `option_env!` with their parsed arguments; named
+    /// arguments and captured identifiers appear as [`Value::Local`]s.
+    Macro {
+        name: String,
+        args: Vec<Value>,
+        loc: Loc,
+    },
+    Tuple {
+        elems: Vec<Value>,
+        loc: Loc,
+    },
+    Array {
+        elems: Vec<Value>,
+        loc: Loc,
+    },
+    /// A closure; only its body's value matters here.
+    Closure {
+        body: Box<Value>,
+    },
+    /// A local binding (or a named macro argument) resolved to its initializer;
+    /// `loc` is the binding's name.
+    Local {
+        name: String,
+        loc: Loc,
+        value: Box<Value>,
+    },
+    /// One of several values (`if`/`match` arms).
+    Branches {
+        arms: Vec<Value>,
+    },
+    Opaque,
+}
+
+impl Value {
+    /// The callee's last path segment, or the method name.
+    pub fn call_name(&self) -> Option<&str> {
+        match self {
+            Value::Call { callee, .. } => callee.last().map(String::as_str),
+            Value::Method { method, .. } => Some(method),
+            Value::Macro { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Every identifier, method, field and string literal along a receiver chain:
+    /// the words that tell what a value is about (`env::var("LISTEN_ADDR")` →
+    /// `env`, `var`, `LISTEN_ADDR`).
+    pub fn names(&self, out: &mut Vec<String>) {
+        match self {
+            Value::Str { text, .. } => out.push(text.clone()),
+            Value::Path { segments, .. } => out.extend(segments.iter().cloned()),
+            Value::Field { base, name, .. } => {
+                base.names(out);
+                out.push(name.clone());
+            }
+            Value::Call { callee, args, .. } => {
+                out.extend(callee.iter().cloned());
+                args.iter().for_each(|a| a.names(out));
+            }
+            Value::Method {
+                receiver,
+                method,
+                args,
+                ..
+            } => {
+                receiver.names(out);
+                out.push(method.clone());
+                args.iter().for_each(|a| a.names(out));
+            }
+            Value::Macro { name, args, .. } => {
+                out.push(name.clone());
+                args.iter().for_each(|a| a.names(out));
+            }
+            Value::Local { name, value, .. } => {
+                out.push(name.clone());
+                value.names(out);
+            }
+            Value::Tuple { elems, .. }
+            | Value::Array { elems, .. }
+            | Value::Branches { arms: elems } => elems.iter().for_each(|a| a.names(out)),
+            Value::Closure { body } => body.names(out),
+            Value::Int { .. } | Value::Opaque => {}
+        }
+    }
+}
+
+/// Turns syn expressions into [`Value`]s, substituting the locals in scope.
+pub struct Lowerer<'a> {
+    pub file: FileId,
+    pub source: &'a SourceFile,
+    /// Locals bound so far in the current function, innermost last.
+    pub scope: Vec<(String, Loc, Value)>,
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(file: FileId, source: &'a SourceFile) -> Self {
+        Lowerer {
+            file,
+            source,
+            scope: Vec::new(),
+        }
+    }
+
+    pub fn loc(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> Loc {
+        let s = start.start();
+        let e = end.end();
+        Loc {
+            file: self.file,
+            start: self.source.offset_of(s.line, s.column),
+            end: self.source.offset_of(e.line, e.column),
+        }
+    }
+
+    pub fn span_loc(&self, span: proc_macro2::Span) -> Loc {
+        self.loc(span, span)
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<(Loc, &Value)> {
+        self.scope
+            .iter()
+            .rev()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, l, v)| (*l, v))
+    }
+
+    /// Records `let NAME = init;` (only simple identifier patterns bind).
+    pub fn bind(&mut self, pat: &syn::Pat, value: Value) {
+        if let Some(ident) = pat_ident(pat) {
+            let loc = self.span_loc(ident.span());
+            self.scope.push((ident.to_string(), loc, value));
+        }
+    }
+
+    pub fn lower(&mut self, expr: &syn::Expr) -> Value {
+        self.lower_at(expr, 0)
+    }
+
+    fn lower_at(&mut self, expr: &syn::Expr, depth: usize) -> Value {
+        use syn::Expr as E;
+        if depth > MAX_DEPTH {
+            return Value::Opaque;
+        }
+        let d = depth + 1;
+        match expr {
+            E::Lit(lit) => self.lower_lit(&lit.lit),
+            E::Path(p) if p.qself.is_none() => {
+                let path = &p.path;
+                if let (Some(ident), true) = (path.get_ident(), path.leading_colon.is_none()) {
+                    if let Some((loc, value)) = self.lookup(&ident.to_string()) {
+                        return Value::Local {
+                            name: ident.to_string(),
+                            loc,
+                            value: Box::new(value.clone()),
+                        };
+                    }
+                }
+                let last = path.segments.last().map(|s| s.ident.span());
+                let first = path.segments.first().map(|s| s.ident.span());
+                match (first, last) {
+                    (Some(f), Some(l)) => Value::Path {
+                        segments: segments(path),
+                        loc: self.loc(f, l),
+                    },
+                    _ => Value::Opaque,
+                }
+            }
+            E::Field(f) => {
+                let (name, span) = match &f.member {
+                    syn::Member::Named(i) => (i.to_string(), i.span()),
+                    syn::Member::Unnamed(i) => (i.index.to_string(), i.span),
+                };
+                Value::Field {
+                    base: Box::new(self.lower_at(&f.base, d)),
+                    name,
+                    loc: self.span_loc(span),
+                }
+            }
+            E::Call(c) => {
+                let E::Path(p) = &*c.func else {
+                    return Value::Opaque;
+                };
+                let Some(first) = p.path.segments.first() else {
+                    return Value::Opaque;
+                };
+                let loc = self.loc(first.ident.span(), c.paren_token.span.close());
+                let args = c.args.iter().map(|a| self.lower_at(a, d)).collect();
+                Value::Call {
+                    callee: segments(&p.path),
+                    args,
+                    loc,
+                }
+            }
+            E::MethodCall(m) => Value::Method {
+                receiver: Box::new(self.lower_at(&m.receiver, d)),
+                method: m.method.to_string(),
+                args: m.args.iter().map(|a| self.lower_at(a, d)).collect(),
+                loc: self.span_loc(m.method.span()),
+            },
+            E::Macro(m) => self.lower_macro(&m.mac, d),
+            E::Tuple(t) => Value::Tuple {
+                elems: t.elems.iter().map(|a| self.lower_at(a, d)).collect(),
+                loc: self.loc(t.paren_token.span.open(), t.paren_token.span.close()),
+            },
+            E::Array(a) => Value::Array {
+                elems: a.elems.iter().map(|x| self.lower_at(x, d)).collect(),
+                loc: self.loc(a.bracket_token.span.open(), a.bracket_token.span.close()),
+            },
+            E::Reference(r) => self.lower_at(&r.expr, d),
+            E::Paren(p) => self.lower_at(&p.expr, d),
+            E::Group(g) => self.lower_at(&g.expr, d),
+            E::Cast(c) => self.lower_at(&c.expr, d),
+            E::Try(t) => self.lower_at(&t.expr, d),
+            E::Await(a) => self.lower_at(&a.base, d),
+            E::Closure(c) => Value::Closure {
+                body: Box::new(self.lower_at(&c.body, d)),
+            },
+            E::Block(b) => self.lower_block(&b.block, d),
+            E::If(i) => {
+                let mut arms = vec![self.lower_block(&i.then_branch, d)];
+                if let Some((_, other)) = &i.else_branch {
+                    arms.push(self.lower_at(other, d));
+                }
+                Value::Branches { arms }
+            }
+            E::Match(m) => Value::Branches {
+                arms: m.arms.iter().map(|a| self.lower_at(&a.body, d)).collect(),
+            },
+            _ => Value::Opaque,
+        }
+    }
+
+    /// The value of a block: its tail expression, with its own `let`s in scope.
+    pub fn lower_block(&mut self, block: &syn::Block, depth: usize) -> Value {
+        let saved = self.scope.len();
+        let mut tail = Value::Opaque;
+        for stmt in &block.stmts {
+            match stmt {
+                syn::Stmt::Local(local) => {
+                    if let Some(init) = &local.init {
+                        let v = self.lower_at(&init.expr, depth + 1);
+                        self.bind(&local.pat, v);
+                    }
+                }
+                syn::Stmt::Expr(e, None) => tail = self.lower_at(e, depth + 1),
+                syn::Stmt::Expr(syn::Expr::Return(r), Some(_)) => {
+                    if let Some(e) = &r.expr {
+                        tail = self.lower_at(e, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.scope.truncate(saved);
+        tail
+    }
+
+    fn lower_lit(&self, lit: &syn::Lit) -> Value {
+        match lit {
+            syn::Lit::Str(s) => Value::Str {
+                text: s.value(),
+                loc: self.span_loc(s.span()),
+            },
+            syn::Lit::Int(i) => match i.base10_parse::<u128>() {
+                Ok(value) => Value::Int {
+                    value,
+                    loc: self.span_loc(i.span()),
+                },
+                Err(_) => Value::Opaque,
+            },
+            _ => Value::Opaque,
+        }
+    }
+
+    /// Lowers the macros whose arguments are expressions that carry values.
+    pub fn lower_macro(&mut self, mac: &syn::Macro, depth: usize) -> Value {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if !matches!(
+            name.as_str(),
+            "format" | "format_args" | "concat" | "env" | "option_env"
+        ) {
+            return Value::Opaque;
+        }
+        let Some(first) = mac.path.segments.first() else {
+            return Value::Opaque;
+        };
+        let close = match &mac.delimiter {
+            syn::MacroDelimiter::Paren(p) => p.span.close(),
+            syn::MacroDelimiter::Brace(b) => b.span.close(),
+            syn::MacroDelimiter::Bracket(b) => b.span.close(),
+        };
+        let loc = self.loc(first.ident.span(), close);
+        let Ok(exprs) =
+            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        else {
+            return Value::Opaque;
+        };
+        let mut args = Vec::new();
+        for e in &exprs {
+            match e {
+                syn::Expr::Assign(a) => {
+                    let name = match &*a.left {
+                        syn::Expr::Path(p) => p.path.get_ident().map(|i| (i.to_string(), i.span())),
+                        _ => None,
+                    };
+                    let value = self.lower_at(&a.right, depth + 1);
+                    if let Some((name, span)) = name {
+                        args.push(Value::Local {
+                            name,
+                            loc: self.span_loc(span),
+                            value: Box::new(value),
+                        });
+                    }
+                }
+                other => args.push(self.lower_at(other, depth + 1)),
+            }
+        }
+        // `format!("{host}:{port}")` captures locals by name: bind them as named arguments.
+        if let Some(Value::Str { text, .. }) = args.first() {
+            let captured: Vec<String> = captured_names(text)
+                .into_iter()
+                .filter(|n| {
+                    !args
+                        .iter()
+                        .any(|a| matches!(a, Value::Local { name, .. } if name == n))
+                })
+                .collect();
+            for n in captured {
+                let value = match self.lookup(&n) {
+                    Some((loc, v)) => Value::Local {
+                        name: n.clone(),
+                        loc,
+                        value: Box::new(v.clone()),
+                    },
+                    None => Value::Local {
+                        name: n.clone(),
+                        loc,
+                        value: Box::new(Value::Path {
+                            segments: vec![n.clone()],
+                            loc,
+                        }),
+                    },
+                };
+                args.push(value);
+            }
+        }
+        Value::Macro { name, args, loc }
+    }
+}
+
+/// Identifiers named inside `{…}` placeholders of a format string.
+pub fn captured_names(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in format_pieces(template) {
+        if let FormatPiece::Placeholder(Some(arg)) = piece {
+            if arg
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && !out.contains(&arg)
+            {
+                out.push(arg);
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum FormatPiece {
+    Text(String),
+    /// The argument named or numbered in `{…}`; `None` for the next positional.
+    Placeholder(Option<String>),
+}
+
+/// Splits a `format!` template into text and placeholders (`{{`/`}}` are text).
+pub fn format_pieces(template: &str) -> Vec<FormatPiece> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut inner = String::new();
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                    inner.push(c);
+                }
+                if !text.is_empty() {
+                    out.push(FormatPiece::Text(std::mem::take(&mut text)));
+                }
+                let arg = inner.split(':').next().unwrap_or("").trim().to_string();
+                out.push(FormatPiece::Placeholder(if arg.is_empty() {
+                    None
+                } else {
+                    Some(arg)
+                }));
+            }
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        out.push(FormatPiece::Text(text));
+    }
+    out
+}
+
+pub fn segments(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+pub fn pat_ident(pat: &syn::Pat) -> Option<&syn::Ident> {
+    match pat {
+        syn::Pat::Ident(p) => Some(&p.ident),
+        syn::Pat::Type(t) => pat_ident(&t.pat),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_templates_split_into_text_and_placeholders() {
+        use FormatPiece::*;
+        assert_eq!(
+            format_pieces("{{x}}{}:{port:>5}{0}"),
+            vec![
+                Text("{x}".into()),
+                Placeholder(None),
+                Text(":".into()),
+                Placeholder(Some("port".into())),
+                Placeholder(Some("0".into()))
+            ]
+        );
+        assert_eq!(captured_names("{host}:{port} {0} {}"), vec!["host", "port"]);
+    }
+
+    #[test]
+    fn locals_are_substituted_and_chains_lowered() {
+        let src = SourceFile::new("a.rs".into(), String::new());
+        let mut l = Lowerer::new(0, &src);
+        let block: syn::Block = syn::parse_str(
+            r#"{ let host = "0.0.0.0"; let port = 80; format!("{host}:{}", port) }"#,
+        )
+        .unwrap();
+        let v = l.lower_block(&block, 0);
+        let Value::Macro { name, args, .. } = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(name, "format");
+        assert!(
+            matches!(&args[1], Value::Local { name, value, .. } if name == "port" && matches!(**value, Value::Int { value: 80, .. }))
+        );
+        assert!(
+            matches!(&args[2], Value::Local { name, value, .. } if name == "host" && matches!(&**value, Value::Str { text, .. } if text == "0.0.0.0"))
+        );
+        assert!(l.scope.is_empty(), "block scope must be popped");
+    }
+}
