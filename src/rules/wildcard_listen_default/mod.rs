@@ -60,7 +60,7 @@
 //! [rules.wildcard-listen-default]
 //! severity = "error"        # or "warning", "off"
 //! # Words that mark a listen setting (identifiers are split into words).
-//! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "ip", "port", "interface", "iface", "socket"]
+//! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "port", "interface", "iface", "socket"]
 //! # Functions and methods whose arguments are the address being bound.
 //! bind-functions = ["bind", "try_bind", "bind_rustls", "serve", "run", "listen", "listen_on"]
 //! # Methods whose argument is the value used when a setting is missing.
@@ -409,7 +409,17 @@ impl Evaluator<'_, '_> {
         }
         if out.len() == before {
             if let Some(c) = classify_str(&text, &self.params.extra_wildcards) {
-                out.push(self.hit(loc, c.strength, c.go_style, c.loopback, via));
+                // Suggest the template itself with a loopback host: `format!("127.0.0.1:{port}")`.
+                let loopback = match (name, args.first()) {
+                    ("format", Some(Value::Str { text: raw, .. })) => {
+                        classify_str(raw, &self.params.extra_wildcards).map_or(c.loopback, |t| {
+                            let more = if positional.is_empty() { "" } else { ", …" };
+                            format!("format!(\"{}\"{more})", t.loopback)
+                        })
+                    }
+                    _ => c.loopback,
+                };
+                out.push(self.hit(loc, c.strength, c.go_style, loopback, via));
             }
         }
     }

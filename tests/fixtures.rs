@@ -1,0 +1,344 @@
+//! Fixture self-tests, clippy-UI style. Every finding in `fixtures/<rule>/` must be
+//! annotated on its line and every annotation must be found:
+//!
+//! - `//~ RULE`          expected finding on this line
+//! - `//~ todo: RULE`    known miss (semgrep's `todoruleid`): must NOT be found yet;
+//!   when the rule learns it, the test fails until the marker is upgraded
+//! - `//~ mutant: RULE`  clean now; must be found once the line's escape hatch is
+//!   removed (see `mutate`)
+//!
+//! Each fixture's rendered human output is also an insta snapshot.
+
+use gatelint::comments::lex_comments;
+use gatelint::config::Config;
+use gatelint::engine::{Report, RunOptions, run};
+use gatelint::render::{Format, render};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Mark {
+    Expect,
+    Todo,
+    Mutant,
+}
+
+/// (line, mark, rule) for every `//~` annotation of a file.
+fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
+    let mut out = Vec::new();
+    for c in lex_comments(text) {
+        let Some(body) = c.body.trim().strip_prefix('~') else {
+            continue;
+        };
+        let line = text[..c.start].matches('\n').count() + 1;
+        let body = body.trim();
+        let (mark, rules) = if let Some(r) = body.strip_prefix("todo:") {
+            (Mark::Todo, r)
+        } else if let Some(r) = body.strip_prefix("mutant:") {
+            (Mark::Mutant, r)
+        } else {
+            (Mark::Expect, body)
+        };
+        for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            out.push((line, mark, rule.to_string()));
+        }
+    }
+    out
+}
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn rule_dirs() -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<_> = std::fs::read_dir(fixture_root())
+        .expect("fixtures/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn fixture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn check(paths: Vec<PathBuf>) -> Report {
+    run(
+        &RunOptions {
+            paths,
+            jobs: Some(2),
+        },
+        &Config::defaults(),
+    )
+    .expect("fixture run succeeds")
+}
+
+fn relative(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Findings of `report` in the file shown as `display`, as (line, rule).
+fn found_in(report: &Report, display: &str) -> BTreeSet<(usize, String)> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| report.db.get(d.loc.file).display == display)
+        .map(|d| {
+            (
+                report.db.get(d.loc.file).line_col(d.loc.start).line,
+                d.rule.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_rule_has_buggy_and_clean_fixtures() {
+    let dirs = rule_dirs();
+    for rule in gatelint::rules::checkers() {
+        let Some((_, dir)) = dirs.iter().find(|(id, _)| id == rule.id()) else {
+            panic!(
+                "rule `{}` has no fixtures/{}/ directory",
+                rule.id(),
+                rule.id()
+            );
+        };
+        let names: Vec<String> = fixture_files(dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("buggy")),
+            "{}: no buggy_*.rs fixture",
+            rule.id()
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("clean")),
+            "{}: no clean_*.rs fixture",
+            rule.id()
+        );
+    }
+    for (id, _) in &dirs {
+        assert!(
+            gatelint::rules::meta(id).is_some(),
+            "fixtures/{id}/ names no rule"
+        );
+    }
+}
+
+#[test]
+fn fixtures_match_their_annotations_exactly() {
+    let mut failures = Vec::new();
+    let mut expected_total = 0;
+    for (_, dir) in rule_dirs() {
+        let report = check(vec![dir.clone()]);
+        for file in fixture_files(&dir) {
+            let display = relative(&file);
+            let text = std::fs::read_to_string(&file).unwrap();
+            let marks = annotations(&text);
+            let expected: BTreeSet<(usize, String)> = marks
+                .iter()
+                .filter(|m| m.1 == Mark::Expect)
+                .map(|m| (m.0, m.2.clone()))
+                .collect();
+            expected_total += expected.len();
+            let found = found_in(&report, &display);
+            for (line, rule) in expected.difference(&found) {
+                failures.push(format!("{display}:{line}: expected `{rule}`, not reported"));
+            }
+            for (line, rule) in found.difference(&expected) {
+                let why = match marks
+                    .iter()
+                    .find(|m| m.0 == *line && &m.2 == rule)
+                    .map(|m| m.1)
+                {
+                    Some(Mark::Todo) => {
+                        "a known miss (`todo:`) is now found: make it an expectation"
+                    }
+                    Some(Mark::Mutant) => "reported before mutation",
+                    _ => "unexpected finding (annotate it or fix the rule)",
+                };
+                failures.push(format!("{display}:{line}: `{rule}` {why}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "fixture mismatches:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        expected_total > 0,
+        "fixtures expect nothing: the harness would prove nothing"
+    );
+}
+
+/// Removes a line's escape hatch, per rule.
+fn mutate(rule: &str, line: &str) -> String {
+    match rule {
+        // The escape hatch of the listen gate is loopback: turn it into a wildcard.
+        "wildcard-listen-default" => line
+            .replace("127.0.0.1", "0.0.0.0")
+            .replace("[::1]", "[::]")
+            .replace("LOCALHOST", "UNSPECIFIED")
+            .replace("127, 0, 0, 1", "0, 0, 0, 0")
+            .replace("\"localhost\"", "\"0.0.0.0\""),
+        other => panic!("no mutation defined for rule `{other}`"),
+    }
+}
+
+#[test]
+fn removing_each_escape_hatch_makes_the_rule_fire() {
+    let mut failures = Vec::new();
+    let mut mutants = 0;
+    for (_, dir) in rule_dirs() {
+        for file in fixture_files(&dir) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let marks: Vec<_> = annotations(&text)
+                .into_iter()
+                .filter(|m| m.1 == Mark::Mutant)
+                .collect();
+            if marks.is_empty() {
+                continue;
+            }
+            let mutated: String = text
+                .split_inclusive('\n')
+                .enumerate()
+                .map(|(i, l)| match marks.iter().find(|m| m.0 == i + 1) {
+                    Some(m) => {
+                        let out = mutate(&m.2, l);
+                        assert_ne!(
+                            out,
+                            l,
+                            "{}:{}: mutation changed nothing",
+                            file.display(),
+                            i + 1
+                        );
+                        out
+                    }
+                    None => l.to_string(),
+                })
+                .collect();
+            let tmp = tempfile::tempdir().unwrap();
+            let target = tmp.path().join(file.file_name().unwrap());
+            std::fs::write(&target, mutated).unwrap();
+            let report = check(vec![target.clone()]);
+            let display = report.db.files[0].display.clone();
+            let found = found_in(&report, &display);
+            let expected: BTreeSet<(usize, String)> =
+                marks.iter().map(|m| (m.0, m.2.clone())).collect();
+            mutants += expected.len();
+            for (line, rule) in expected.difference(&found) {
+                failures.push(format!(
+                    "{}:{line}: mutant survived: `{rule}` did not fire",
+                    file.display()
+                ));
+            }
+            for (line, rule) in found.difference(&expected) {
+                failures.push(format!(
+                    "{}:{line}: mutation made `{rule}` fire on an unmarked line",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "mutation check:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        mutants > 0,
+        "no mutant lines: the mutation check would prove nothing"
+    );
+}
+
+fn snapshot_name(file: &Path) -> String {
+    let rule = file
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    let stem = file.file_stem().unwrap().to_string_lossy();
+    format!("{rule}__{stem}")
+}
+
+#[test]
+fn rendered_diagnostics_match_snapshots() {
+    for (_, dir) in rule_dirs() {
+        let mut report = check(vec![dir.clone()]);
+        let all = std::mem::take(&mut report.diagnostics);
+        for file in fixture_files(&dir) {
+            let display = relative(&file);
+            report.diagnostics = all
+                .iter()
+                .filter(|d| report.db.get(d.loc.file).display == display)
+                .cloned()
+                .collect();
+            report.files_checked = 1;
+            let output = render(Format::Human, &report, false);
+            insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(snapshot_name(&file), output);
+            });
+        }
+    }
+}
+
+/// Snapshots whose fixture is gone must be deleted, not left to rot.
+#[test]
+fn no_unreferenced_snapshots() {
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for (_, dir) in rule_dirs() {
+        for file in fixture_files(&dir) {
+            expected.insert(format!("{}.snap", snapshot_name(&file)));
+        }
+    }
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut stray = Vec::new();
+    for entry in std::fs::read_dir(&snapshots).into_iter().flatten() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let cli_snapshot = name.starts_with("cli__");
+        if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+            stray.push(format!(
+                "{name} (pending: review it with `cargo insta review` or delete it)"
+            ));
+        } else if !cli_snapshot && !expected.contains(&name) {
+            stray.push(format!("{name} (no fixture produces it)"));
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "stray snapshots in tests/snapshots:\n{}",
+        stray.join("\n")
+    );
+}
+
+#[test]
+fn annotation_parser_reads_all_three_marks() {
+    let text = "a(); //~ r1\nb(); //~ todo: r2\nc(); //~ mutant: r1, r3\n// ~ not a mark? it is\nlet s = \"//~ r9\";\n";
+    let marks = annotations(text);
+    assert_eq!(
+        marks,
+        vec![
+            (1, Mark::Expect, "r1".to_string()),
+            (2, Mark::Todo, "r2".to_string()),
+            (3, Mark::Mutant, "r1".to_string()),
+            (3, Mark::Mutant, "r3".to_string()),
+            (4, Mark::Expect, "not a mark? it is".to_string()),
+        ]
+    );
+}
