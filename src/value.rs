@@ -191,14 +191,14 @@ impl<'a> Lowerer<'a> {
             E::Lit(lit) => self.lower_lit(&lit.lit),
             E::Path(p) if p.qself.is_none() => {
                 let path = &p.path;
-                if let (Some(ident), true) = (path.get_ident(), path.leading_colon.is_none()) {
-                    if let Some((loc, value)) = self.lookup(&ident.to_string()) {
-                        return Value::Local {
-                            name: ident.to_string(),
-                            loc,
-                            value: Box::new(value.clone()),
-                        };
-                    }
+                if let (Some(ident), true) = (path.get_ident(), path.leading_colon.is_none())
+                    && let Some((loc, value)) = self.lookup(&ident.to_string())
+                {
+                    return Value::Local {
+                        name: ident.to_string(),
+                        loc,
+                        value: Box::new(value.clone()),
+                    };
                 }
                 let last = path.segments.last().map(|s| s.ident.span());
                 let first = path.segments.first().map(|s| s.ident.span());
@@ -402,15 +402,14 @@ impl<'a> Lowerer<'a> {
 pub fn captured_names(template: &str) -> Vec<String> {
     let mut out = Vec::new();
     for piece in format_pieces(template) {
-        if let FormatPiece::Placeholder(Some(arg)) = piece {
-            if arg
+        if let FormatPiece::Placeholder(Some(arg)) = piece
+            && arg
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '_')
-                && !out.contains(&arg)
-            {
-                out.push(arg);
-            }
+            && !out.contains(&arg)
+        {
+            out.push(arg);
         }
     }
     out

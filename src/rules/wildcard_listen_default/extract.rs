@@ -115,13 +115,12 @@ impl SiteCollector<'_> {
     fn env_read(&self, value: &Value) -> Option<Option<String>> {
         if let (Some(path), Value::Call { args, .. } | Value::Macro { args, .. }) =
             (call_path(value), value)
+            && self.params.is_env_reader(&path)
         {
-            if self.params.is_env_reader(&path) {
-                return Some(args.iter().find_map(|a| match a {
-                    Value::Str { text, .. } => Some(text.clone()),
-                    _ => None,
-                }));
-            }
+            return Some(args.iter().find_map(|a| match a {
+                Value::Str { text, .. } => Some(text.clone()),
+                _ => None,
+            }));
         }
         match value {
             Value::Method { receiver, args, .. } => self
@@ -189,23 +188,22 @@ impl SiteCollector<'_> {
                 let key_name = key.to_string();
                 let at = self.lowerer.span_loc(key.span());
                 if attr_name == "serde" {
-                    if key_name == "default" {
-                        if let syn::Expr::Lit(syn::ExprLit {
+                    if key_name == "default"
+                        && let syn::Expr::Lit(syn::ExprLit {
                             lit: syn::Lit::Str(s),
                             ..
                         }) = &nv.value
-                        {
-                            let function = s
-                                .value()
-                                .rsplit("::")
-                                .next()
-                                .unwrap_or_default()
-                                .to_string();
-                            self.facts.serde_defaults.push(SerdeDefault {
-                                function,
-                                field: field_name.clone(),
-                            });
-                        }
+                    {
+                        let function = s
+                            .value()
+                            .rsplit("::")
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                        self.facts.serde_defaults.push(SerdeDefault {
+                            function,
+                            field: field_name.clone(),
+                        });
                     }
                 } else if CLAP_ATTRS.contains(&attr_name.as_str())
                     && CLAP_DEFAULT_KEYS.contains(&key_name.as_str())
@@ -345,29 +343,29 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
                 }
             }
         }
-        if self.params.fallback_methods.contains(&method) {
-            if let Some(first) = m.args.first() {
-                let receiver = self.lowerer.lower(&m.receiver);
-                let fallback = self.lowerer.lower(first);
-                self.fallback_site(&receiver, &method, at, fallback);
-            }
+        if self.params.fallback_methods.contains(&method)
+            && let Some(first) = m.args.first()
+        {
+            let receiver = self.lowerer.lower(&m.receiver);
+            let fallback = self.lowerer.lower(first);
+            self.fallback_site(&receiver, &method, at, fallback);
         }
-        if CLAP_DEFAULT_KEYS.contains(&method.as_str()) {
-            if let Some(first) = m.args.first() {
-                let receiver = self.lowerer.lower(&m.receiver);
-                let listen_named = self.names_listen(&receiver);
-                let field = first_str(&receiver).unwrap_or_else(|| "argument".to_string());
-                let value = self.lowerer.lower(first);
-                self.push(
-                    SiteKind::ClapDefault {
-                        field,
-                        attr: method,
-                    },
-                    at,
-                    value,
-                    listen_named,
-                );
-            }
+        if CLAP_DEFAULT_KEYS.contains(&method.as_str())
+            && let Some(first) = m.args.first()
+        {
+            let receiver = self.lowerer.lower(&m.receiver);
+            let listen_named = self.names_listen(&receiver);
+            let field = first_str(&receiver).unwrap_or_else(|| "argument".to_string());
+            let value = self.lowerer.lower(first);
+            self.push(
+                SiteKind::ClapDefault {
+                    field,
+                    attr: method,
+                },
+                at,
+                value,
+                listen_named,
+            );
         }
     }
 

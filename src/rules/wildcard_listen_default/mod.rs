@@ -407,20 +407,20 @@ impl Evaluator<'_, '_> {
                 None => text.push_str("{}"),
             }
         }
-        if out.len() == before {
-            if let Some(c) = classify_str(&text, &self.params.extra_wildcards) {
-                // Suggest the template itself with a loopback host: `format!("127.0.0.1:{port}")`.
-                let loopback = match (name, args.first()) {
-                    ("format", Some(Value::Str { text: raw, .. })) => {
-                        classify_str(raw, &self.params.extra_wildcards).map_or(c.loopback, |t| {
-                            let more = if positional.is_empty() { "" } else { ", …" };
-                            format!("format!(\"{}\"{more})", t.loopback)
-                        })
-                    }
-                    _ => c.loopback,
-                };
-                out.push(self.hit(loc, c.strength, c.go_style, loopback, via));
-            }
+        if out.len() == before
+            && let Some(c) = classify_str(&text, &self.params.extra_wildcards)
+        {
+            // Suggest the template itself with a loopback host: `format!("127.0.0.1:{port}")`.
+            let loopback = match (name, args.first()) {
+                ("format", Some(Value::Str { text: raw, .. })) => {
+                    classify_str(raw, &self.params.extra_wildcards).map_or(c.loopback, |t| {
+                        let more = if positional.is_empty() { "" } else { ", …" };
+                        format!("format!(\"{}\"{more})", t.loopback)
+                    })
+                }
+                _ => c.loopback,
+            };
+            out.push(self.hit(loc, c.strength, c.go_style, loopback, via));
         }
     }
 

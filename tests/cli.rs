@@ -1,0 +1,493 @@
+//! End-to-end tests of the `gatelint` binary: exit codes, output formats, parse
+//! errors, configuration discovery and overrides, file discovery, determinism.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn gatelint(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("binary runs");
+    Output {
+        code: out.status.code().expect("exited normally, not by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const BUGGY: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \":9100\";\n";
+const CLEAN: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \"127.0.0.1:9100\";\n";
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", out.stdout))
+}
+
+fn findings(out: &Output) -> Vec<(String, String, u64)> {
+    json(out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn exit_0_when_clean_and_1_on_error_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", CLEAN);
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "0 errors, 0 warnings in 1 file\n");
+
+    write(tmp.path(), "src/sidecar.rs", BUGGY);
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("error[wildcard-listen-default]"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("src/sidecar.rs:1:39"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("1 error, 0 warnings in 2 files\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn exit_2_on_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = gatelint(tmp.path(), &["check", "does-not-exist"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("does-not-exist"), "{}", out.stderr);
+    assert_eq!(gatelint(tmp.path(), &["check", "--format", "xml"]).code, 2);
+    assert_eq!(gatelint(tmp.path(), &["frobnicate"]).code, 2);
+    let out = gatelint(tmp.path(), &["explain", "no-such-rule"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("wildcard-listen-default"),
+        "lists known rules: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/a_broken.rs", "fn ok() {}\nfn broken( {\n");
+    write(tmp.path(), "src/b_sidecar.rs", BUGGY);
+    std::fs::write(
+        tmp.path().join("src/c_latin1.rs"),
+        b"// caf\xe9\nfn f() {}\n",
+    )
+    .unwrap();
+    write(tmp.path(), "src/d_empty.rs", "");
+    std::fs::create_dir_all(tmp.path().join("src/e_dir.rs")).unwrap();
+    let deep = format!(
+        "fn f() {{ let x = {}1{}; }}\n",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    );
+    write(tmp.path(), "src/f_deep.rs", &deep);
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let found = findings(&out);
+    assert_eq!(
+        found,
+        vec![
+            ("parse-error".into(), "src/a_broken.rs".into(), 2),
+            (
+                "wildcard-listen-default".into(),
+                "src/b_sidecar.rs".into(),
+                1
+            ),
+            ("parse-error".into(), "src/c_latin1.rs".into(), 1),
+            ("parse-error".into(), "src/f_deep.rs".into(), 1),
+        ]
+    );
+    let doc = json(&out);
+    let latin1 = &doc["diagnostics"][2];
+    assert_eq!(latin1["start"]["column"], 7, "points at the bad byte");
+    assert!(
+        latin1["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid UTF-8")
+    );
+    assert!(
+        doc["diagnostics"][3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested more than")
+    );
+    assert_eq!(
+        doc["summary"]["files"], 5,
+        "the empty file is checked; the directory is not a file"
+    );
+    let human = gatelint(tmp.path(), &["check"]);
+    assert!(
+        human
+            .stdout
+            .contains("error[parse-error]: cannot parse Rust"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("src/a_broken.rs:2:"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn config_is_found_walking_up_and_overrides_severity_and_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "crate/src/lib.rs", BUGGY);
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[rules.wildcard-listen-default]\nseverity = \"warning\"\n",
+    );
+    let out = gatelint(&tmp.path().join("crate"), &["check", "src"]);
+    assert_eq!(out.code, 0, "warnings do not fail the run: {}", out.stdout);
+    assert!(
+        out.stdout.contains("warning[wildcard-listen-default]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.ends_with("0 errors, 1 warning in 1 file\n"),
+        "{}",
+        out.stdout
+    );
+
+    write(
+        tmp.path(),
+        "off.toml",
+        "[rules.wildcard-listen-default]\nenabled = false\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--config", "off.toml"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "0 errors, 0 warnings in 1 file\n")
+    );
+
+    // A parameter override: with no listen words, the constant's name no longer marks it.
+    write(
+        tmp.path(),
+        "names.toml",
+        "[rules.wildcard-listen-default]\nlisten-names = [\"nothing\"]\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--config", "names.toml"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+
+    let out = gatelint(tmp.path(), &["check", "--no-config"]);
+    assert_eq!(out.code, 1, "--no-config ignores gatelint.toml");
+}
+
+#[test]
+fn unknown_config_key_is_exit_2_naming_file_position_and_allowed_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", CLEAN);
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "include-tests = false\n\n[rules.wildcard-listen-default]\nlisten-nams = []\n",
+    );
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("gatelint.toml:4:1: unknown key `listen-nams`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("allowed keys: severity, enabled,"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no findings are printed after a configuration error"
+    );
+
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[rules.wildcard-listen-default]\nseverity = \"loud\"\n",
+    );
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("gatelint.toml:2:12"), "{}", out.stderr);
+}
+
+#[test]
+fn discovery_skips_ignored_hidden_target_and_test_trees_but_not_named_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    for rel in [
+        "src/lib.rs",
+        "target/gen.rs",
+        ".hidden/x.rs",
+        "tests/it.rs",
+        "examples/demo.rs",
+        "gen/out.rs",
+        "vendor/v.rs",
+    ] {
+        write(tmp.path(), rel, BUGGY);
+    }
+    write(tmp.path(), ".gitignore", "gen/\n");
+    write(tmp.path(), "gatelint.toml", "exclude = [\"vendor/**\"]\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
+    assert_eq!(paths, vec!["src/lib.rs"]);
+
+    let out = gatelint(
+        tmp.path(),
+        &["check", "--format", "json", "src", "tests/it.rs"],
+    );
+    let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
+    assert_eq!(
+        paths,
+        vec!["src/lib.rs", "tests/it.rs"],
+        "a file named explicitly is always checked"
+    );
+
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "include-tests = true\nexclude = [\"vendor/**\"]\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
+    assert_eq!(paths, vec!["examples/demo.rs", "src/lib.rs", "tests/it.rs"]);
+}
+
+#[test]
+fn test_code_is_skipped_unless_included() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "#[cfg(test)]\nmod tests {\n    const LISTEN_ADDR: &str = \"0.0.0.0:0\";\n}\n#[tokio::test]\nasync fn t() { let _ = tokio::net::TcpListener::bind(\"0.0.0.0:0\").await; }\n",
+    );
+    assert_eq!(gatelint(tmp.path(), &["check"]).code, 0);
+    write(tmp.path(), "gatelint.toml", "include-tests = true\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let lines: Vec<u64> = findings(&out).into_iter().map(|f| f.2).collect();
+    assert_eq!(lines, vec![3, 6]);
+}
+
+#[test]
+fn json_schema_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "fn listen() -> String {\n    std::env::var(\"LISTEN_ADDR\").unwrap_or(\"0.0.0.0:80\".into())\n}\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let doc = json(&out);
+    assert_eq!(doc["version"], 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["rule"], "wildcard-listen-default");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "src/lib.rs");
+    assert_eq!(d["start"], serde_json::json!({"line": 2, "column": 44}));
+    assert_eq!(d["end"], serde_json::json!({"line": 2, "column": 56}));
+    assert!(d["message"].as_str().unwrap().contains("`LISTEN_ADDR`"));
+    assert_eq!(
+        d["labels"][0]["message"],
+        "used when `LISTEN_ADDR` is not set"
+    );
+    assert_eq!(d["labels"][0]["start"]["column"], 34);
+    assert!(d["help"].as_str().unwrap().contains("127.0.0.1:80"));
+    assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"errors": 1, "warnings": 0, "files": 1})
+    );
+}
+
+#[test]
+fn sarif_is_structurally_valid_with_stable_fingerprints() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", BUGGY);
+    let first = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
+    assert_eq!(first["version"], "2.1.0");
+    assert!(first["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &first["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "gatelint");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for rule in rules {
+        for key in ["id", "shortDescription", "fullDescription", "help"] {
+            assert!(!rule[key].is_null(), "rule lacks {key}: {rule}");
+        }
+        assert!(
+            !rule["shortDescription"]["text"]
+                .as_str()
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            rule["help"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("## Why is this bad?")
+        );
+    }
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "wildcard-listen-default");
+    assert_eq!(
+        rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "wildcard-listen-default"
+    );
+    assert_eq!(result["level"], "error");
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src/lib.rs");
+    assert_eq!(
+        loc["region"],
+        serde_json::json!({"startLine": 1, "startColumn": 39, "endLine": 1, "endColumn": 46})
+    );
+    let print = result["partialFingerprints"]["gatelint/v1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Unrelated edits above the finding move it down but keep its fingerprint.
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        &format!("//! Sidecar settings.\n\nuse std::net::SocketAddr;\n\n{BUGGY}"),
+    );
+    let moved = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
+    let result = &moved["runs"][0]["results"][0];
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        5
+    );
+    assert_eq!(
+        result["partialFingerprints"]["gatelint/v1"]
+            .as_str()
+            .unwrap(),
+        print
+    );
+}
+
+#[test]
+fn github_annotations() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", BUGGY);
+    let out = gatelint(tmp.path(), &["check", "--format", "github"]);
+    assert_eq!(out.code, 1);
+    let line = out.stdout.lines().next().unwrap();
+    assert!(
+        line.starts_with("::error file=src/lib.rs,line=1,col=39,endLine=1,endColumn=46,title=gatelint wildcard-listen-default::listen default"),
+        "{line}"
+    );
+    assert!(
+        line.contains("%0Ahelp: default to loopback"),
+        "multi-line message is escaped: {line}"
+    );
+    assert_eq!(out.stdout.lines().count(), 1);
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", BUGGY);
+    assert!(
+        !gatelint(tmp.path(), &["check"]).stdout.contains('\u{1b}'),
+        "a pipe is not a terminal"
+    );
+    assert!(
+        gatelint(tmp.path(), &["check", "--color", "always"])
+            .stdout
+            .contains('\u{1b}')
+    );
+    assert!(
+        !gatelint(tmp.path(), &["check", "--color", "never"])
+            .stdout
+            .contains('\u{1b}')
+    );
+}
+
+#[test]
+fn output_is_identical_across_thread_counts_and_runs() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for format in ["human", "json", "sarif", "github"] {
+        let one = gatelint(
+            fixtures,
+            &["check", "fixtures", "--format", format, "-j", "1"],
+        );
+        let two = gatelint(
+            fixtures,
+            &["check", "fixtures", "--format", format, "-j", "2"],
+        );
+        let again = gatelint(
+            fixtures,
+            &["check", "fixtures", "--format", format, "-j", "2"],
+        );
+        assert_eq!(
+            one.stdout, two.stdout,
+            "{format}: output depends on thread count"
+        );
+        assert_eq!(
+            two.stdout, again.stdout,
+            "{format}: output differs between runs"
+        );
+        assert_eq!(one.code, 1);
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = gatelint(tmp.path(), &["rules"]);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("wildcard-listen-default") && l.contains("error")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("parse-error")),
+        "{}",
+        out.stdout
+    );
+    let out = gatelint(tmp.path(), &["explain", "wildcard-listen-default"]);
+    assert_eq!(out.code, 0);
+    for section in gatelint::rules::DOC_SECTIONS {
+        assert!(out.stdout.contains(section), "explain lacks {section}");
+    }
+    assert!(
+        out.stdout.contains("listen-names = ["),
+        "explain shows default parameters"
+    );
+}
