@@ -13,11 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "gatelint",
-    version,
-    about = "Structural gates for a Rust web-handler codebase"
-)]
+#[command(name = "gatelint", version, about = "Structural gates for a Rust web-handler codebase")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -68,15 +64,11 @@ pub enum ColorChoice {
 /// Runs the CLI on a thread with a large stack: deeply nested input is bounded by
 /// the parser's limits, and this keeps the main thread's walks inside them too.
 pub fn main_with_big_stack() -> ExitCode {
-    let worker = std::thread::Builder::new()
-        .stack_size(engine::WORKER_STACK)
-        .spawn(run);
+    let worker = std::thread::Builder::new().stack_size(engine::WORKER_STACK).spawn(run);
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
-            eprintln!(
-                "gatelint: internal error (this is a bug in gatelint; please report it with the input)"
-            );
+            eprintln!("gatelint: internal error (this is a bug in gatelint; please report it with the input)");
             ExitCode::from(2)
         }
     }
@@ -103,10 +95,7 @@ pub fn run() -> ExitCode {
         Command::Explain { rule } => match rules::meta(&rule) {
             Some(m) => {
                 let mut out = m.documentation.clone();
-                out.push_str(&format!(
-                    "\nDefault severity: {}\n",
-                    m.default_severity.map_or("off", Severity::as_str)
-                ));
+                out.push_str(&format!("\nDefault severity: {}\n", m.default_severity.map_or("off", Severity::as_str)));
                 if !m.parameters.is_empty() {
                     out.push_str(&format!(
                         "\nDefault parameters:\n{}",
@@ -117,10 +106,7 @@ pub fn run() -> ExitCode {
             }
             None => {
                 let ids: Vec<_> = rules::all_meta().into_iter().map(|m| m.id).collect();
-                eprintln!(
-                    "gatelint: unknown rule `{rule}`; known rules: {}",
-                    ids.join(", ")
-                );
+                eprintln!("gatelint: unknown rule `{rule}`; known rules: {}", ids.join(", "));
                 ExitCode::from(2)
             }
         },
@@ -129,10 +115,7 @@ pub fn run() -> ExitCode {
 
 fn print(text: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`gatelint … | head`) is not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -147,10 +130,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let config = if args.no_config {
         Ok(Config::defaults())
     } else {
-        let file = args
-            .config
-            .clone()
-            .or_else(|| Config::discover(args.paths.first().map_or(".".as_ref(), |p| p)));
+        let file = args.config.clone().or_else(|| Config::discover(args.paths.first().map_or(".".as_ref(), |p| p)));
         match file {
             Some(path) => Config::load(&path),
             None => Ok(Config::defaults()),
@@ -163,10 +143,7 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = RunOptions {
-        paths: args.paths,
-        jobs: args.jobs,
-    };
+    let options = RunOptions { paths: args.paths, jobs: args.jobs };
     let report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {
@@ -177,21 +154,11 @@ fn check(args: CheckArgs) -> ExitCode {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let code = print(&render::render(args.format, &report, color));
     if code != ExitCode::SUCCESS {
         return code;
     }
-    if report
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == Severity::Error)
-    {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    if report.diagnostics.iter().any(|d| d.severity == Severity::Error) { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }

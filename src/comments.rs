@@ -36,27 +36,14 @@ pub fn lex_comments(text: &str) -> Vec<Comment> {
                 let body = raw.strip_prefix("//").unwrap_or(raw);
                 (CommentKind::Line, doc_style.is_some(), body)
             }
-            TokenKind::BlockComment {
-                doc_style,
-                terminated,
-            } => {
+            TokenKind::BlockComment { doc_style, terminated } => {
                 let body = raw.strip_prefix("/*").unwrap_or(raw);
-                let body = if terminated {
-                    body.strip_suffix("*/").unwrap_or(body)
-                } else {
-                    body
-                };
+                let body = if terminated { body.strip_suffix("*/").unwrap_or(body) } else { body };
                 (CommentKind::Block, doc_style.is_some(), body)
             }
             _ => continue,
         };
-        out.push(Comment {
-            kind,
-            is_doc,
-            start,
-            end: pos,
-            body: body.to_string(),
-        });
+        out.push(Comment { kind, is_doc, start, end: pos, body: body.to_string() });
     }
     out
 }
@@ -74,10 +61,7 @@ mod tests {
             "/// doc comment\n",
         );
         let comments = lex_comments(src);
-        let bodies: Vec<_> = comments
-            .iter()
-            .map(|c| (c.kind, c.is_doc, c.body.as_str()))
-            .collect();
+        let bodies: Vec<_> = comments.iter().map(|c| (c.kind, c.is_doc, c.body.as_str())).collect();
         assert_eq!(
             bodies,
             vec![

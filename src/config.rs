@@ -22,10 +22,7 @@ pub struct RuleSettings {
 impl RuleSettings {
     /// The parameters as the rule's own typed struct.
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        self.params
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_string())
+        self.params.clone().try_into().map_err(|e: toml::de::Error| e.message().to_string())
     }
 }
 
@@ -72,32 +69,15 @@ impl Config {
     pub fn defaults() -> Config {
         let rules = rules::all_meta()
             .into_iter()
-            .map(|m| {
-                (
-                    m.id,
-                    RuleSettings {
-                        severity: m.default_severity,
-                        params: m.parameters,
-                    },
-                )
-            })
+            .map(|m| (m.id, RuleSettings { severity: m.default_severity, params: m.parameters }))
             .collect();
-        Config {
-            file: None,
-            include_tests: false,
-            exclude: Vec::new(),
-            rules,
-        }
+        Config { file: None, include_tests: false, exclude: Vec::new(), rules }
     }
 
     /// Finds `gatelint.toml` in `start` or the nearest directory above it.
     pub fn discover(start: &Path) -> Option<PathBuf> {
         let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
-        let mut dir = if start.is_dir() {
-            Some(start.as_path())
-        } else {
-            start.parent()
-        };
+        let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
         while let Some(d) = dir {
             let candidate = d.join(CONFIG_FILE_NAME);
             if candidate.is_file() {
@@ -128,8 +108,7 @@ impl Config {
             position: span.map(|s| line_col(text, s.start)),
             message,
         };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
         let mut config = Config::defaults();
         if let Some(v) = raw.include_tests {
             config.include_tests = v;
@@ -138,30 +117,16 @@ impl Config {
         let metas = rules::all_meta();
         for (rule_key, table) in raw.rules {
             let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
-                let known: Vec<_> = metas
-                    .iter()
-                    .filter(|m| m.configurable)
-                    .map(|m| m.id)
-                    .collect();
+                let known: Vec<_> = metas.iter().filter(|m| m.configurable).map(|m| m.id).collect();
                 return Err(err(
                     Some(rule_key.span()),
-                    format!(
-                        "unknown rule `{}` in [rules]; known rules: {}",
-                        rule_key.get_ref(),
-                        known.join(", ")
-                    ),
+                    format!("unknown rule `{}` in [rules]; known rules: {}", rule_key.get_ref(), known.join(", ")),
                 ));
             };
             if !meta.configurable {
-                return Err(err(
-                    Some(rule_key.span()),
-                    format!("rule `{}` cannot be configured", meta.id),
-                ));
+                return Err(err(Some(rule_key.span()), format!("rule `{}` cannot be configured", meta.id)));
             }
-            let settings = config
-                .rules
-                .get_mut(meta.id)
-                .expect("every rule has defaults");
+            let settings = config.rules.get_mut(meta.id).expect("every rule has defaults");
             apply_rule_table(meta, settings, table).map_err(|(span, msg)| err(Some(span), msg))?;
         }
         Ok(config)
@@ -202,12 +167,11 @@ fn apply_rule_table(
                 })?;
             }
             "enabled" => {
-                enabled = Some(value.as_bool().ok_or_else(|| {
-                    (
-                        span,
-                        format!("[rules.{id}] enabled = {value}: expected true or false"),
-                    )
-                })?);
+                enabled = Some(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| (span, format!("[rules.{id}] enabled = {value}: expected true or false")))?,
+                );
             }
             name => {
                 let Some(default) = meta.parameters.get(name) else {
@@ -215,18 +179,11 @@ fn apply_rule_table(
                     allowed.extend(meta.parameters.keys().map(String::as_str));
                     return Err((
                         key.span(),
-                        format!(
-                            "unknown key `{name}` in [rules.{id}]; allowed keys: {}",
-                            allowed.join(", ")
-                        ),
+                        format!("unknown key `{name}` in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
                     ));
                 };
-                check_same_shape(default, &value).map_err(|expected| {
-                    (
-                        span,
-                        format!("[rules.{id}] {name} = {value}: expected {expected}"),
-                    )
-                })?;
+                check_same_shape(default, &value)
+                    .map_err(|expected| (span, format!("[rules.{id}] {name} = {value}: expected {expected}")))?;
                 settings.params.insert(name.to_string(), value);
             }
         }
@@ -247,11 +204,7 @@ fn check_same_shape(default: &toml::Value, value: &toml::Value) -> Result<(), St
     match (default, value) {
         (V::Array(d), V::Array(v)) => {
             let elem = d.first().map_or("string", |e| e.type_str());
-            if v.iter().all(|x| x.type_str() == elem) {
-                Ok(())
-            } else {
-                Err(format!("an array of {elem}s"))
-            }
+            if v.iter().all(|x| x.type_str() == elem) { Ok(()) } else { Err(format!("an array of {elem}s")) }
         }
         (d, v) if d.type_str() == v.type_str() => Ok(()),
         (d, _) => Err(format!("a {}", d.type_str())),
@@ -272,10 +225,7 @@ mod tests {
     #[test]
     fn defaults_enable_the_listen_gate_as_error() {
         let c = Config::defaults();
-        assert_eq!(
-            c.settings("wildcard-listen-default").unwrap().severity,
-            Some(Severity::Error)
-        );
+        assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, Some(Severity::Error));
     }
 
     #[test]
@@ -293,24 +243,13 @@ mod tests {
 
     #[test]
     fn enabled_false_turns_a_rule_off() {
-        let c = Config::from_toml(
-            "[rules.wildcard-listen-default]\nenabled = false\n",
-            "g.toml",
-        )
-        .unwrap();
-        assert_eq!(
-            c.settings("wildcard-listen-default").unwrap().severity,
-            None
-        );
+        let c = Config::from_toml("[rules.wildcard-listen-default]\nenabled = false\n", "g.toml").unwrap();
+        assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, None);
     }
 
     #[test]
     fn unknown_parameter_names_file_position_key_and_allowed_keys() {
-        let e = Config::from_toml(
-            "[rules.wildcard-listen-default]\nlisten-nams = []\n",
-            "gatelint.toml",
-        )
-        .unwrap_err();
+        let e = Config::from_toml("[rules.wildcard-listen-default]\nlisten-nams = []\n", "gatelint.toml").unwrap_err();
         assert_eq!(e.position, Some((2, 1)));
         assert!(e.message.contains("unknown key `listen-nams`"), "{e}");
         assert!(e.message.contains("listen-names"), "{e}");
@@ -319,26 +258,13 @@ mod tests {
 
     #[test]
     fn wrong_types_and_values_are_rejected() {
-        let e = Config::from_toml(
-            "[rules.wildcard-listen-default]\nseverity = \"fatal\"\n",
-            "g.toml",
-        )
-        .unwrap_err();
-        assert!(
-            e.message
-                .contains("expected \"error\", \"warning\" or \"off\""),
-            "{e}"
-        );
-        let e = Config::from_toml(
-            "[rules.wildcard-listen-default]\nlisten-names = [1]\n",
-            "g.toml",
-        )
-        .unwrap_err();
+        let e = Config::from_toml("[rules.wildcard-listen-default]\nseverity = \"fatal\"\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("expected \"error\", \"warning\" or \"off\""), "{e}");
+        let e = Config::from_toml("[rules.wildcard-listen-default]\nlisten-names = [1]\n", "g.toml").unwrap_err();
         assert!(e.message.contains("an array of strings"), "{e}");
         let e = Config::from_toml("[rules.no-such-rule]\n", "g.toml").unwrap_err();
         assert!(e.message.contains("unknown rule `no-such-rule`"), "{e}");
-        let e =
-            Config::from_toml("[rules.parse-error]\nseverity = \"off\"\n", "g.toml").unwrap_err();
+        let e = Config::from_toml("[rules.parse-error]\nseverity = \"off\"\n", "g.toml").unwrap_err();
         assert!(e.message.contains("cannot be configured"), "{e}");
         let e = Config::from_toml("colour = 1\n", "g.toml").unwrap_err();
         assert_eq!(e.position, Some((1, 1)));

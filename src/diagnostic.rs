@@ -47,20 +47,8 @@ impl Diagnostic {
     /// The stable output order: path, line, column, rule, then message.
     pub fn sort(diags: &mut [Diagnostic], db: &SourceDb) {
         diags.sort_by(|a, b| {
-            let ka = (
-                &db.get(a.loc.file).display,
-                a.loc.start,
-                a.rule,
-                &a.message,
-                a.loc.end,
-            );
-            let kb = (
-                &db.get(b.loc.file).display,
-                b.loc.start,
-                b.rule,
-                &b.message,
-                b.loc.end,
-            );
+            let ka = (&db.get(a.loc.file).display, a.loc.start, a.rule, &a.message, a.loc.end);
+            let kb = (&db.get(b.loc.file).display, b.loc.start, b.rule, &b.message, b.loc.end);
             ka.cmp(&kb)
         });
     }

@@ -36,23 +36,16 @@ pub fn discover(
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut overrides = ignore::overrides::OverrideBuilder::new(exclude_root);
     for glob in exclude {
-        overrides
-            .add(&format!("!{glob}"))
-            .map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
+        overrides.add(&format!("!{glob}")).map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
     }
-    let overrides = overrides
-        .build()
-        .map_err(|e| format!("invalid exclude globs: {e}"))?;
+    let overrides = overrides.build().map_err(|e| format!("invalid exclude globs: {e}"))?;
 
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in roots {
         let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
         if meta.is_file() {
-            files.push(Discovered {
-                display: display_path(root, &cwd),
-                path: root.clone(),
-            });
+            files.push(Discovered { display: display_path(root, &cwd), path: root.clone() });
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -72,19 +65,14 @@ pub fn discover(
             match entry {
                 Ok(entry) => {
                     let path = entry.path();
-                    let is_file = entry
-                        .file_type()
-                        .is_some_and(|t| t.is_file() || t.is_symlink());
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
                     if !is_file || path.extension().is_none_or(|e| e != "rs") || path.is_dir() {
                         continue;
                     }
                     if !include_tests && in_test_tree(path.strip_prefix(root).unwrap_or(path)) {
                         continue;
                     }
-                    files.push(Discovered {
-                        display: display_path(path, &cwd),
-                        path: path.to_path_buf(),
-                    });
+                    files.push(Discovered { display: display_path(path, &cwd), path: path.to_path_buf() });
                 }
                 Err(err) => errors.push(walk_error(err, &cwd)),
             }
@@ -99,40 +87,26 @@ pub fn discover(
 fn in_test_tree(relative: &Path) -> bool {
     let mut parts: Vec<_> = relative.components().collect();
     parts.pop(); // the file name itself
-    parts
-        .iter()
-        .any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
+    parts.iter().any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
 }
 
 fn walk_error(err: ignore::Error, cwd: &Path) -> WalkError {
     fn path_of(err: &ignore::Error) -> Option<&Path> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-                path_of(err)
-            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
             ignore::Error::Loop { child, .. } => Some(child),
             _ => None,
         }
     }
     let display = path_of(&err).map_or_else(|| "<walk>".to_string(), |p| display_path(p, cwd));
-    WalkError {
-        display,
-        message: err.to_string(),
-    }
+    WalkError { display, message: err.to_string() }
 }
 
 /// `path` relative to `cwd` when below it, with `/` separators and no `./`.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd.join(path)
-    };
-    let shown = absolute
-        .strip_prefix(cwd)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf());
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let shown = absolute.strip_prefix(cwd).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
     let mut out = Vec::new();
     for c in shown.components() {
         match c {
@@ -141,11 +115,7 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
         }
     }
     let joined = out.join("/");
-    if shown.is_absolute() {
-        format!("/{}", joined.trim_start_matches('/'))
-    } else {
-        joined
-    }
+    if shown.is_absolute() { format!("/{}", joined.trim_start_matches('/')) } else { joined }
 }
 
 #[cfg(test)]
@@ -165,9 +135,6 @@ mod tests {
         let cwd = Path::new("/work/p");
         assert_eq!(display_path(Path::new("./src/a.rs"), cwd), "src/a.rs");
         assert_eq!(display_path(Path::new("/work/p/src/a.rs"), cwd), "src/a.rs");
-        assert_eq!(
-            display_path(Path::new("/elsewhere/a.rs"), cwd),
-            "/elsewhere/a.rs"
-        );
+        assert_eq!(display_path(Path::new("/elsewhere/a.rs"), cwd), "/elsewhere/a.rs");
     }
 }

@@ -46,16 +46,9 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .as_ref()
         .and_then(|f| f.parent().map(PathBuf::from))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
-    let discovery = discover(
-        &options.paths,
-        config.include_tests,
-        &config.exclude,
-        &exclude_root,
-    )
-    .map_err(UsageError)?;
-    let extract_options = ExtractOptions {
-        listen: listen_params(config)?,
-    };
+    let discovery =
+        discover(&options.paths, config.include_tests, &config.exclude, &exclude_root).map_err(UsageError)?;
+    let extract_options = ExtractOptions { listen: listen_params(config)? };
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -76,15 +69,13 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         order
             .par_iter()
             .map(|&(_, id)| {
-                (
-                    id,
-                    check_file(
-                        id,
-                        &discovery.files[id],
-                        config.include_tests,
-                        &extract_options,
-                    ),
-                )
+                let file = &discovery.files[id];
+                // A bug in gatelint must not take the whole run down: report it on the file.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_file(id, file, config.include_tests, &extract_options)
+                }))
+                .unwrap_or_else(|payload| internal_error_outcome(file, payload));
+                (id, outcome)
             })
             .collect()
     });
@@ -105,21 +96,10 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         let id = db.files.len();
         db.files.push(SourceFile::new(err.display, String::new()));
         all_facts.push(FileFacts::default());
-        diagnostics.push(parse_error_diagnostic(
-            id,
-            db.get(id),
-            ParseProblem {
-                offset: 0,
-                message: err.message,
-            },
-        ));
+        diagnostics.push(parse_error_diagnostic(id, db.get(id), ParseProblem { offset: 0, message: err.message }));
     }
 
-    let ctx = CheckContext {
-        db: &db,
-        facts: &all_facts,
-        index: CrateIndex::build(&all_facts),
-    };
+    let ctx = CheckContext { db: &db, facts: &all_facts, index: CrateIndex::build(&all_facts) };
     for rule in rules::checkers() {
         let Some(settings) = config.settings(rule.id()) else {
             continue;
@@ -127,30 +107,23 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         if settings.severity.is_none() {
             continue;
         }
-        let found = rule
-            .check(&ctx, settings)
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)))
+            .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
             .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))?;
         diagnostics.extend(found);
     }
     drop(ctx);
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
-    Ok(Report {
-        db,
-        diagnostics,
-        files_checked,
-    })
+    Ok(Report { db, diagnostics, files_checked })
 }
 
-fn listen_params(
-    config: &Config,
-) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {
+fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {
     let id = rules::wildcard_listen_default::ID;
     match config.settings(id) {
-        Some(s) if s.severity.is_some() => s
-            .params()
-            .map(Some)
-            .map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}"))),
+        Some(s) if s.severity.is_some() => {
+            s.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
+        }
         _ => Ok(None),
     }
 }
@@ -162,75 +135,68 @@ struct FileOutcome {
 }
 
 /// Read → decode → parse → facts for one file; the tree is dropped on return.
-fn check_file(
-    id: usize,
-    file: &Discovered,
-    include_tests: bool,
-    options: &ExtractOptions,
-) -> FileOutcome {
+fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &ExtractOptions) -> FileOutcome {
     let bytes = match std::fs::read(&file.path) {
         Ok(b) => b,
         Err(e) => {
             return FileOutcome {
                 source: SourceFile::new(file.display.clone(), String::new()),
                 facts: FileFacts::default(),
-                problem: Some(ParseProblem {
-                    offset: 0,
-                    message: format!("cannot read file: {e}"),
-                }),
+                problem: Some(ParseProblem { offset: 0, message: format!("cannot read file: {e}") }),
             };
         }
     };
     let (text, problem) = decode(bytes);
     let source = SourceFile::new(file.display.clone(), text);
     if problem.is_some() {
-        return FileOutcome {
-            source,
-            facts: FileFacts::default(),
-            problem,
-        };
+        return FileOutcome { source, facts: FileFacts::default(), problem };
     }
     let outcome = match parse(&source.text, include_tests) {
         Ok(parsed) => {
             let facts = extract(id, &source, &parsed.syntax, options);
-            FileOutcome {
-                source,
-                facts,
-                problem: None,
-            }
+            FileOutcome { source, facts, problem: None }
         }
-        Err(problem) => FileOutcome {
-            source,
-            facts: FileFacts::default(),
-            problem: Some(problem),
-        },
+        Err(problem) => FileOutcome { source, facts: FileFacts::default(), problem: Some(problem) },
     };
     // Spans of this file are no longer needed; free proc-macro2's per-thread table.
     proc_macro2::extra::invalidate_current_thread_spans();
     outcome
 }
 
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+fn internal_error_outcome(file: &Discovered, payload: Box<dyn std::any::Any + Send>) -> FileOutcome {
+    let text = std::fs::read(&file.path).map(|b| decode(b).0).unwrap_or_default();
+    FileOutcome {
+        source: SourceFile::new(file.display.clone(), text),
+        facts: FileFacts::default(),
+        problem: Some(ParseProblem {
+            offset: 0,
+            message: format!(
+                "internal error while checking this file ({}); this is a gatelint bug, please report it with the file",
+                panic_message(&payload)
+            ),
+        }),
+    }
+}
+
 fn parse_error_diagnostic(id: usize, source: &SourceFile, problem: ParseProblem) -> Diagnostic {
     let start = problem.offset.min(source.text.len());
-    let end = source.text[start..]
-        .chars()
-        .next()
-        .map_or(start, |c| start + c.len_utf8());
+    let end = source.text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
     Diagnostic {
         rule: parse_error::ID,
         severity: Severity::Error,
-        loc: Loc {
-            file: id,
-            start,
-            end,
-        },
+        loc: Loc { file: id, start, end },
         message: problem.message,
         label: "gatelint stopped here".to_string(),
         secondary: Vec::new(),
         notes: vec!["this file was not checked by any gate; every other file was".to_string()],
-        help: Some(
-            "fix the file (rustc reports the same problem) or exclude it in gatelint.toml"
-                .to_string(),
-        ),
+        help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
     }
 }

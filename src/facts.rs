@@ -39,12 +39,7 @@ pub struct ExtractOptions {
     pub listen: Option<ListenParams>,
 }
 
-pub fn extract(
-    file: FileId,
-    source: &SourceFile,
-    syntax: &syn::File,
-    options: &ExtractOptions,
-) -> FileFacts {
+pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, options: &ExtractOptions) -> FileFacts {
     let mut items = ItemCollector {
         lowerer: Lowerer::new(file, source),
         consts: Vec::new(),
@@ -56,11 +51,7 @@ pub fn extract(
         .listen
         .as_ref()
         .map(|params| crate::rules::wildcard_listen_default::extract(file, source, syntax, params));
-    FileFacts {
-        consts: items.consts,
-        fns: items.fns,
-        listen,
-    }
+    FileFacts { consts: items.consts, fns: items.fns, listen }
 }
 
 struct ItemCollector<'a> {
@@ -76,11 +67,7 @@ impl ItemCollector<'_> {
         let value = self.lowerer.lower(expr);
         self.lowerer.scope = saved;
         let name_loc = self.lowerer.span_loc(ident.span());
-        self.consts.push(ConstFact {
-            name: ident.to_string(),
-            name_loc,
-            value,
-        });
+        self.consts.push(ConstFact { name: ident.to_string(), name_loc, value });
     }
 
     fn push_fn(&mut self, ident: &syn::Ident, block: &syn::Block) {
@@ -89,12 +76,7 @@ impl ItemCollector<'_> {
         self.lowerer.scope = saved;
         let name_loc = self.lowerer.span_loc(ident.span());
         let self_type = self.self_types.last().cloned().flatten();
-        self.fns.push(FnFact {
-            name: ident.to_string(),
-            name_loc,
-            self_type,
-            returns,
-        });
+        self.fns.push(FnFact { name: ident.to_string(), name_loc, self_type, returns });
     }
 }
 

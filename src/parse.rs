@@ -33,10 +33,7 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<ParseProblem>) {
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let problem = ParseProblem {
                 offset,
-                message: format!(
-                    "file is not valid UTF-8 (invalid byte 0x{:02x})",
-                    err.as_bytes()[offset]
-                ),
+                message: format!("file is not valid UTF-8 (invalid byte 0x{:02x})", err.as_bytes()[offset]),
             };
             (text, Some(problem))
         }
@@ -49,8 +46,7 @@ pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem
     let mut syntax = syn::parse_file(text).map_err(|err| {
         let start = err.span().start();
         ParseProblem {
-            offset: crate::source::SourceFile::new(String::new(), text.to_string())
-                .offset_of(start.line, start.column),
+            offset: crate::source::SourceFile::new(String::new(), text.to_string()).offset_of(start.line, start.column),
             message: format!("cannot parse Rust: {err}"),
         }
     })?;
@@ -60,10 +56,7 @@ pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem
         }
         strip_test_items(&mut syntax.items);
     }
-    Ok(ParsedFile {
-        syntax,
-        comments: lex_comments(text),
-    })
+    Ok(ParsedFile { syntax, comments: lex_comments(text) })
 }
 
 /// Rejects bracket nesting and prefix-operator runs deeper than [`MAX_NESTING`].
@@ -76,29 +69,19 @@ fn check_nesting(text: &str) -> Result<(), ParseProblem> {
         pos += token.len as usize;
         match token.kind {
             TokenKind::OpenParen | TokenKind::OpenBrace | TokenKind::OpenBracket => depth += 1,
-            TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => {
-                depth = depth.saturating_sub(1)
-            }
-            TokenKind::Whitespace
-            | TokenKind::LineComment { .. }
-            | TokenKind::BlockComment { .. } => continue,
+            TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => depth = depth.saturating_sub(1),
+            TokenKind::Whitespace | TokenKind::LineComment { .. } | TokenKind::BlockComment { .. } => continue,
             _ => {}
         }
         let prefix_like = matches!(
             token.kind,
-            TokenKind::Bang
-                | TokenKind::Minus
-                | TokenKind::Star
-                | TokenKind::And
-                | TokenKind::OpenParen
+            TokenKind::Bang | TokenKind::Minus | TokenKind::Star | TokenKind::And | TokenKind::OpenParen
         );
         run = if prefix_like { run + 1 } else { 0 };
         if depth > MAX_NESTING || run > MAX_NESTING {
             return Err(ParseProblem {
                 offset: start,
-                message: format!(
-                    "expression nested more than {MAX_NESTING} levels deep; gatelint does not check it"
-                ),
+                message: format!("expression nested more than {MAX_NESTING} levels deep; gatelint does not check it"),
             });
         }
     }
@@ -107,11 +90,7 @@ fn check_nesting(text: &str) -> Result<(), ParseProblem> {
 
 /// Removes `#[cfg(test)]` items and test functions, at any module depth.
 fn strip_test_items(items: &mut Vec<syn::Item>) {
-    items.retain(|item| {
-        !item_attrs(item)
-            .iter()
-            .any(|a| is_cfg_test(a) || is_test_fn_attr(a))
-    });
+    items.retain(|item| !item_attrs(item).iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a)));
     for item in items.iter_mut() {
         match item {
             syn::Item::Mod(m) => {
@@ -159,11 +138,7 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
 /// `#[test]`, `#[tokio::test]`, `#[sqlx::test]`, `#[rstest]`, `#[test_case(..)]`, …
 pub fn is_test_fn_attr(attr: &syn::Attribute) -> bool {
     let path = attr.path();
-    let last = path
-        .segments
-        .last()
-        .map(|s| s.ident.to_string())
-        .unwrap_or_default();
+    let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
     last == "test" || last == "rstest" || last == "test_case"
 }
 
@@ -183,9 +158,7 @@ fn mentions_test(tokens: TokenStream) -> bool {
     while let Some(tt) = iter.next() {
         if let TokenTree::Ident(ident) = &tt {
             let negated = ident == "not";
-            if ident == "test"
-                && !matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=')
-            {
+            if ident == "test" && !matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') {
                 return true;
             }
             if let Some(TokenTree::Group(g)) = iter.peek() {
@@ -244,10 +217,7 @@ mod tests {
             mod inner { #[sqlx::test] async fn t3() {} fn kept() {} }
             struct S; impl S { #[test] fn m() {} fn n() {} }
         "#;
-        assert_eq!(
-            parsed_item_names(src),
-            vec!["prod", "not_test", "inner", "kept", "n"]
-        );
+        assert_eq!(parsed_item_names(src), vec!["prod", "not_test", "inner", "kept", "n"]);
     }
 
     #[test]
@@ -257,20 +227,12 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_a_problem_not_a_crash() {
-        let deep = format!(
-            "fn f() {{ let x = {}1{}; }}",
-            "(".repeat(3000),
-            ")".repeat(3000)
-        );
+        let deep = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(3000), ")".repeat(3000));
         let err = parse(&deep, false).err().expect("must be rejected");
         assert!(err.message.contains("nested more than"));
         let unary = format!("fn f() {{ let x = {}1; }}", "!".repeat(3000));
         assert!(parse(&unary, false).is_err());
-        let fine = format!(
-            "fn f() {{ let x = {}1{}; }}",
-            "(".repeat(100),
-            ")".repeat(100)
-        );
+        let fine = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100));
         assert!(parse(&fine, false).is_ok());
     }
 

@@ -32,14 +32,8 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(display: String, text: String) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        SourceFile {
-            display,
-            text,
-            line_starts,
-        }
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        SourceFile { display, text, line_starts }
     }
 
     /// Byte offset of a 1-based line and 0-based character column (proc-macro2's
@@ -50,10 +44,7 @@ impl SourceFile {
         };
         let rest = &self.text[start..];
         let line_text = rest.split('\n').next().unwrap_or("");
-        let within = line_text
-            .char_indices()
-            .nth(char_col)
-            .map_or(line_text.len(), |(i, _)| i);
+        let within = line_text.char_indices().nth(char_col).map_or(line_text.len(), |(i, _)| i);
         start + within
     }
 
@@ -67,14 +58,8 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let column = self.text[self.line_starts[line_idx]..offset]
-            .chars()
-            .count()
-            + 1;
-        LineCol {
-            line: line_idx + 1,
-            column,
-        }
+        let column = self.text[self.line_starts[line_idx]..offset].chars().count() + 1;
+        LineCol { line: line_idx + 1, column }
     }
 
     /// The text of the 1-based line, without its newline.
@@ -82,11 +67,7 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        self.text[start..]
-            .split('\n')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        self.text[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
     }
 }
 
@@ -108,28 +89,15 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.files
-            .get(id)
-            .map(|f| f.display.as_str())
-            .ok_or(codespan_reporting::files::Error::FileMissing)
+        self.files.get(id).map(|f| f.display.as_str()).ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.files
-            .get(id)
-            .map(|f| f.text.as_str())
-            .ok_or(codespan_reporting::files::Error::FileMissing)
+        self.files.get(id).map(|f| f.text.as_str()).ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
-    fn line_index(
-        &'a self,
-        id: FileId,
-        byte: usize,
-    ) -> Result<usize, codespan_reporting::files::Error> {
-        let file = self
-            .files
-            .get(id)
-            .ok_or(codespan_reporting::files::Error::FileMissing)?;
+    fn line_index(&'a self, id: FileId, byte: usize) -> Result<usize, codespan_reporting::files::Error> {
+        let file = self.files.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
         Ok(file.line_col(byte).line - 1)
     }
 
@@ -138,21 +106,12 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
         id: FileId,
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
-        let file = self
-            .files
-            .get(id)
-            .ok_or(codespan_reporting::files::Error::FileMissing)?;
-        let start = *file.line_starts.get(line_index).ok_or(
-            codespan_reporting::files::Error::LineTooLarge {
-                given: line_index,
-                max: file.line_starts.len() - 1,
-            },
-        )?;
-        let end = file
-            .line_starts
-            .get(line_index + 1)
-            .copied()
-            .unwrap_or(file.text.len());
+        let file = self.files.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
+        let start = *file.line_starts.get(line_index).ok_or(codespan_reporting::files::Error::LineTooLarge {
+            given: line_index,
+            max: file.line_starts.len() - 1,
+        })?;
+        let end = file.line_starts.get(line_index + 1).copied().unwrap_or(file.text.len());
         Ok(start..end)
     }
 }

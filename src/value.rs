@@ -103,12 +103,7 @@ impl Value {
                 out.extend(callee.iter().cloned());
                 args.iter().for_each(|a| a.names(out));
             }
-            Value::Method {
-                receiver,
-                method,
-                args,
-                ..
-            } => {
+            Value::Method { receiver, method, args, .. } => {
                 receiver.names(out);
                 out.push(method.clone());
                 args.iter().for_each(|a| a.names(out));
@@ -121,9 +116,9 @@ impl Value {
                 out.push(name.clone());
                 value.names(out);
             }
-            Value::Tuple { elems, .. }
-            | Value::Array { elems, .. }
-            | Value::Branches { arms: elems } => elems.iter().for_each(|a| a.names(out)),
+            Value::Tuple { elems, .. } | Value::Array { elems, .. } | Value::Branches { arms: elems } => {
+                elems.iter().for_each(|a| a.names(out))
+            }
             Value::Closure { body } => body.names(out),
             Value::Int { .. } | Value::Opaque => {}
         }
@@ -140,11 +135,7 @@ pub struct Lowerer<'a> {
 
 impl<'a> Lowerer<'a> {
     pub fn new(file: FileId, source: &'a SourceFile) -> Self {
-        Lowerer {
-            file,
-            source,
-            scope: Vec::new(),
-        }
+        Lowerer { file, source, scope: Vec::new() }
     }
 
     pub fn loc(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> Loc {
@@ -162,11 +153,7 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn lookup(&self, name: &str) -> Option<(Loc, &Value)> {
-        self.scope
-            .iter()
-            .rev()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, l, v)| (*l, v))
+        self.scope.iter().rev().find(|(n, _, _)| n == name).map(|(_, l, v)| (*l, v))
     }
 
     /// Records `let NAME = init;` (only simple identifier patterns bind).
@@ -194,19 +181,12 @@ impl<'a> Lowerer<'a> {
                 if let (Some(ident), true) = (path.get_ident(), path.leading_colon.is_none())
                     && let Some((loc, value)) = self.lookup(&ident.to_string())
                 {
-                    return Value::Local {
-                        name: ident.to_string(),
-                        loc,
-                        value: Box::new(value.clone()),
-                    };
+                    return Value::Local { name: ident.to_string(), loc, value: Box::new(value.clone()) };
                 }
                 let last = path.segments.last().map(|s| s.ident.span());
                 let first = path.segments.first().map(|s| s.ident.span());
                 match (first, last) {
-                    (Some(f), Some(l)) => Value::Path {
-                        segments: segments(path),
-                        loc: self.loc(f, l),
-                    },
+                    (Some(f), Some(l)) => Value::Path { segments: segments(path), loc: self.loc(f, l) },
                     _ => Value::Opaque,
                 }
             }
@@ -215,11 +195,7 @@ impl<'a> Lowerer<'a> {
                     syn::Member::Named(i) => (i.to_string(), i.span()),
                     syn::Member::Unnamed(i) => (i.index.to_string(), i.span),
                 };
-                Value::Field {
-                    base: Box::new(self.lower_at(&f.base, d)),
-                    name,
-                    loc: self.span_loc(span),
-                }
+                Value::Field { base: Box::new(self.lower_at(&f.base, d)), name, loc: self.span_loc(span) }
             }
             E::Call(c) => {
                 let E::Path(p) = &*c.func else {
@@ -230,11 +206,7 @@ impl<'a> Lowerer<'a> {
                 };
                 let loc = self.loc(first.ident.span(), c.paren_token.span.close());
                 let args = c.args.iter().map(|a| self.lower_at(a, d)).collect();
-                Value::Call {
-                    callee: segments(&p.path),
-                    args,
-                    loc,
-                }
+                Value::Call { callee: segments(&p.path), args, loc }
             }
             E::MethodCall(m) => Value::Method {
                 receiver: Box::new(self.lower_at(&m.receiver, d)),
@@ -257,9 +229,7 @@ impl<'a> Lowerer<'a> {
             E::Cast(c) => self.lower_at(&c.expr, d),
             E::Try(t) => self.lower_at(&t.expr, d),
             E::Await(a) => self.lower_at(&a.base, d),
-            E::Closure(c) => Value::Closure {
-                body: Box::new(self.lower_at(&c.body, d)),
-            },
+            E::Closure(c) => Value::Closure { body: Box::new(self.lower_at(&c.body, d)) },
             E::Block(b) => self.lower_block(&b.block, d),
             E::If(i) => {
                 let mut arms = vec![self.lower_block(&i.then_branch, d)];
@@ -268,9 +238,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Value::Branches { arms }
             }
-            E::Match(m) => Value::Branches {
-                arms: m.arms.iter().map(|a| self.lower_at(&a.body, d)).collect(),
-            },
+            E::Match(m) => Value::Branches { arms: m.arms.iter().map(|a| self.lower_at(&a.body, d)).collect() },
             _ => Value::Opaque,
         }
     }
@@ -302,15 +270,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_lit(&self, lit: &syn::Lit) -> Value {
         match lit {
-            syn::Lit::Str(s) => Value::Str {
-                text: s.value(),
-                loc: self.span_loc(s.span()),
-            },
+            syn::Lit::Str(s) => Value::Str { text: s.value(), loc: self.span_loc(s.span()) },
             syn::Lit::Int(i) => match i.base10_parse::<u128>() {
-                Ok(value) => Value::Int {
-                    value,
-                    loc: self.span_loc(i.span()),
-                },
+                Ok(value) => Value::Int { value, loc: self.span_loc(i.span()) },
                 Err(_) => Value::Opaque,
             },
             _ => Value::Opaque,
@@ -319,16 +281,8 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers the macros whose arguments are expressions that carry values.
     pub fn lower_macro(&mut self, mac: &syn::Macro, depth: usize) -> Value {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        if !matches!(
-            name.as_str(),
-            "format" | "format_args" | "concat" | "env" | "option_env"
-        ) {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if !matches!(name.as_str(), "format" | "format_args" | "concat" | "env" | "option_env") {
             return Value::Opaque;
         }
         let Some(first) = mac.path.segments.first() else {
@@ -340,9 +294,7 @@ impl<'a> Lowerer<'a> {
             syn::MacroDelimiter::Bracket(b) => b.span.close(),
         };
         let loc = self.loc(first.ident.span(), close);
-        let Ok(exprs) =
-            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
-        else {
+        let Ok(exprs) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else {
             return Value::Opaque;
         };
         let mut args = Vec::new();
@@ -355,11 +307,7 @@ impl<'a> Lowerer<'a> {
                     };
                     let value = self.lower_at(&a.right, depth + 1);
                     if let Some((name, span)) = name {
-                        args.push(Value::Local {
-                            name,
-                            loc: self.span_loc(span),
-                            value: Box::new(value),
-                        });
+                        args.push(Value::Local { name, loc: self.span_loc(span), value: Box::new(value) });
                     }
                 }
                 other => args.push(self.lower_at(other, depth + 1)),
@@ -369,26 +317,15 @@ impl<'a> Lowerer<'a> {
         if let Some(Value::Str { text, .. }) = args.first() {
             let captured: Vec<String> = captured_names(text)
                 .into_iter()
-                .filter(|n| {
-                    !args
-                        .iter()
-                        .any(|a| matches!(a, Value::Local { name, .. } if name == n))
-                })
+                .filter(|n| !args.iter().any(|a| matches!(a, Value::Local { name, .. } if name == n)))
                 .collect();
             for n in captured {
                 let value = match self.lookup(&n) {
-                    Some((loc, v)) => Value::Local {
-                        name: n.clone(),
-                        loc,
-                        value: Box::new(v.clone()),
-                    },
+                    Some((loc, v)) => Value::Local { name: n.clone(), loc, value: Box::new(v.clone()) },
                     None => Value::Local {
                         name: n.clone(),
                         loc,
-                        value: Box::new(Value::Path {
-                            segments: vec![n.clone()],
-                            loc,
-                        }),
+                        value: Box::new(Value::Path { segments: vec![n.clone()], loc }),
                     },
                 };
                 args.push(value);
@@ -403,10 +340,7 @@ pub fn captured_names(template: &str) -> Vec<String> {
     let mut out = Vec::new();
     for piece in format_pieces(template) {
         if let FormatPiece::Placeholder(Some(arg)) = piece
-            && arg
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && arg.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
             && !out.contains(&arg)
         {
             out.push(arg);
@@ -449,11 +383,7 @@ pub fn format_pieces(template: &str) -> Vec<FormatPiece> {
                     out.push(FormatPiece::Text(std::mem::take(&mut text)));
                 }
                 let arg = inner.split(':').next().unwrap_or("").trim().to_string();
-                out.push(FormatPiece::Placeholder(if arg.is_empty() {
-                    None
-                } else {
-                    Some(arg)
-                }));
+                out.push(FormatPiece::Placeholder(if arg.is_empty() { None } else { Some(arg) }));
             }
             c => text.push(c),
         }
@@ -500,14 +430,10 @@ mod tests {
     fn locals_are_substituted_and_chains_lowered() {
         let src = SourceFile::new("a.rs".into(), String::new());
         let mut l = Lowerer::new(0, &src);
-        let block: syn::Block = syn::parse_str(
-            r#"{ let host = "0.0.0.0"; let port = 80; format!("{host}:{}", port) }"#,
-        )
-        .unwrap();
+        let block: syn::Block =
+            syn::parse_str(r#"{ let host = "0.0.0.0"; let port = 80; format!("{host}:{}", port) }"#).unwrap();
         let v = l.lower_block(&block, 0);
-        let Value::Macro { name, args, .. } = v else {
-            panic!("{v:?}")
-        };
+        let Value::Macro { name, args, .. } = v else { panic!("{v:?}") };
         assert_eq!(name, "format");
         assert!(
             matches!(&args[1], Value::Local { name, value, .. } if name == "port" && matches!(**value, Value::Int { value: 80, .. }))

@@ -35,8 +35,7 @@ const BUGGY: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \":9100\";\n";
 const CLEAN: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \"127.0.0.1:9100\";\n";
 
 fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", out.stdout))
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", out.stdout))
 }
 
 fn findings(out: &Output) -> Vec<(String, String, u64)> {
@@ -65,17 +64,9 @@ fn exit_0_when_clean_and_1_on_error_findings() {
     write(tmp.path(), "src/sidecar.rs", BUGGY);
     let out = gatelint(tmp.path(), &["check"]);
     assert_eq!(out.code, 1);
-    assert!(
-        out.stdout.contains("error[wildcard-listen-default]"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("error[wildcard-listen-default]"), "{}", out.stdout);
     assert!(out.stdout.contains("src/sidecar.rs:1:39"), "{}", out.stdout);
-    assert!(
-        out.stdout.ends_with("1 error, 0 warnings in 2 files\n"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.ends_with("1 error, 0 warnings in 2 files\n"), "{}", out.stdout);
 }
 
 #[test]
@@ -88,11 +79,7 @@ fn exit_2_on_usage_errors() {
     assert_eq!(gatelint(tmp.path(), &["frobnicate"]).code, 2);
     let out = gatelint(tmp.path(), &["explain", "no-such-rule"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("wildcard-listen-default"),
-        "lists known rules: {}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("wildcard-listen-default"), "lists known rules: {}", out.stderr);
 }
 
 #[test]
@@ -100,18 +87,10 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "src/a_broken.rs", "fn ok() {}\nfn broken( {\n");
     write(tmp.path(), "src/b_sidecar.rs", BUGGY);
-    std::fs::write(
-        tmp.path().join("src/c_latin1.rs"),
-        b"// caf\xe9\nfn f() {}\n",
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("src/c_latin1.rs"), b"// caf\xe9\nfn f() {}\n").unwrap();
     write(tmp.path(), "src/d_empty.rs", "");
     std::fs::create_dir_all(tmp.path().join("src/e_dir.rs")).unwrap();
-    let deep = format!(
-        "fn f() {{ let x = {}1{}; }}\n",
-        "(".repeat(3000),
-        ")".repeat(3000)
-    );
+    let deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(3000), ")".repeat(3000));
     write(tmp.path(), "src/f_deep.rs", &deep);
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -120,11 +99,7 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
         found,
         vec![
             ("parse-error".into(), "src/a_broken.rs".into(), 2),
-            (
-                "wildcard-listen-default".into(),
-                "src/b_sidecar.rs".into(),
-                1
-            ),
+            ("wildcard-listen-default".into(), "src/b_sidecar.rs".into(), 1),
             ("parse-error".into(), "src/c_latin1.rs".into(), 1),
             ("parse-error".into(), "src/f_deep.rs".into(), 1),
         ]
@@ -132,76 +107,30 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     let doc = json(&out);
     let latin1 = &doc["diagnostics"][2];
     assert_eq!(latin1["start"]["column"], 7, "points at the bad byte");
-    assert!(
-        latin1["message"]
-            .as_str()
-            .unwrap()
-            .contains("not valid UTF-8")
-    );
-    assert!(
-        doc["diagnostics"][3]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nested more than")
-    );
-    assert_eq!(
-        doc["summary"]["files"], 5,
-        "the empty file is checked; the directory is not a file"
-    );
+    assert!(latin1["message"].as_str().unwrap().contains("not valid UTF-8"));
+    assert!(doc["diagnostics"][3]["message"].as_str().unwrap().contains("nested more than"));
+    assert_eq!(doc["summary"]["files"], 5, "the empty file is checked; the directory is not a file");
     let human = gatelint(tmp.path(), &["check"]);
-    assert!(
-        human
-            .stdout
-            .contains("error[parse-error]: cannot parse Rust"),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("src/a_broken.rs:2:"),
-        "{}",
-        human.stdout
-    );
+    assert!(human.stdout.contains("error[parse-error]: cannot parse Rust"), "{}", human.stdout);
+    assert!(human.stdout.contains("src/a_broken.rs:2:"), "{}", human.stdout);
 }
 
 #[test]
 fn config_is_found_walking_up_and_overrides_severity_and_parameters() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "crate/src/lib.rs", BUGGY);
-    write(
-        tmp.path(),
-        "gatelint.toml",
-        "[rules.wildcard-listen-default]\nseverity = \"warning\"\n",
-    );
+    write(tmp.path(), "gatelint.toml", "[rules.wildcard-listen-default]\nseverity = \"warning\"\n");
     let out = gatelint(&tmp.path().join("crate"), &["check", "src"]);
     assert_eq!(out.code, 0, "warnings do not fail the run: {}", out.stdout);
-    assert!(
-        out.stdout.contains("warning[wildcard-listen-default]"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.ends_with("0 errors, 1 warning in 1 file\n"),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.contains("warning[wildcard-listen-default]"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("0 errors, 1 warning in 1 file\n"), "{}", out.stdout);
 
-    write(
-        tmp.path(),
-        "off.toml",
-        "[rules.wildcard-listen-default]\nenabled = false\n",
-    );
+    write(tmp.path(), "off.toml", "[rules.wildcard-listen-default]\nenabled = false\n");
     let out = gatelint(tmp.path(), &["check", "--config", "off.toml"]);
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (0, "0 errors, 0 warnings in 1 file\n")
-    );
+    assert_eq!((out.code, out.stdout.as_str()), (0, "0 errors, 0 warnings in 1 file\n"));
 
     // A parameter override: with no listen words, the constant's name no longer marks it.
-    write(
-        tmp.path(),
-        "names.toml",
-        "[rules.wildcard-listen-default]\nlisten-names = [\"nothing\"]\n",
-    );
+    write(tmp.path(), "names.toml", "[rules.wildcard-listen-default]\nlisten-names = [\"nothing\"]\n");
     let out = gatelint(tmp.path(), &["check", "--config", "names.toml"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
 
@@ -213,34 +142,14 @@ fn config_is_found_walking_up_and_overrides_severity_and_parameters() {
 fn unknown_config_key_is_exit_2_naming_file_position_and_allowed_keys() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "src/lib.rs", CLEAN);
-    write(
-        tmp.path(),
-        "gatelint.toml",
-        "include-tests = false\n\n[rules.wildcard-listen-default]\nlisten-nams = []\n",
-    );
+    write(tmp.path(), "gatelint.toml", "include-tests = false\n\n[rules.wildcard-listen-default]\nlisten-nams = []\n");
     let out = gatelint(tmp.path(), &["check"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr
-            .contains("gatelint.toml:4:1: unknown key `listen-nams`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("allowed keys: severity, enabled,"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stdout.is_empty(),
-        "no findings are printed after a configuration error"
-    );
+    assert!(out.stderr.contains("gatelint.toml:4:1: unknown key `listen-nams`"), "{}", out.stderr);
+    assert!(out.stderr.contains("allowed keys: severity, enabled,"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "no findings are printed after a configuration error");
 
-    write(
-        tmp.path(),
-        "gatelint.toml",
-        "[rules.wildcard-listen-default]\nseverity = \"loud\"\n",
-    );
+    write(tmp.path(), "gatelint.toml", "[rules.wildcard-listen-default]\nseverity = \"loud\"\n");
     let out = gatelint(tmp.path(), &["check"]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("gatelint.toml:2:12"), "{}", out.stderr);
@@ -249,15 +158,9 @@ fn unknown_config_key_is_exit_2_naming_file_position_and_allowed_keys() {
 #[test]
 fn discovery_skips_ignored_hidden_target_and_test_trees_but_not_named_files() {
     let tmp = tempfile::tempdir().unwrap();
-    for rel in [
-        "src/lib.rs",
-        "target/gen.rs",
-        ".hidden/x.rs",
-        "tests/it.rs",
-        "examples/demo.rs",
-        "gen/out.rs",
-        "vendor/v.rs",
-    ] {
+    for rel in
+        ["src/lib.rs", "target/gen.rs", ".hidden/x.rs", "tests/it.rs", "examples/demo.rs", "gen/out.rs", "vendor/v.rs"]
+    {
         write(tmp.path(), rel, BUGGY);
     }
     write(tmp.path(), ".gitignore", "gen/\n");
@@ -266,22 +169,11 @@ fn discovery_skips_ignored_hidden_target_and_test_trees_but_not_named_files() {
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
     assert_eq!(paths, vec!["src/lib.rs"]);
 
-    let out = gatelint(
-        tmp.path(),
-        &["check", "--format", "json", "src", "tests/it.rs"],
-    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json", "src", "tests/it.rs"]);
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
-    assert_eq!(
-        paths,
-        vec!["src/lib.rs", "tests/it.rs"],
-        "a file named explicitly is always checked"
-    );
+    assert_eq!(paths, vec!["src/lib.rs", "tests/it.rs"], "a file named explicitly is always checked");
 
-    write(
-        tmp.path(),
-        "gatelint.toml",
-        "include-tests = true\nexclude = [\"vendor/**\"]\n",
-    );
+    write(tmp.path(), "gatelint.toml", "include-tests = true\nexclude = [\"vendor/**\"]\n");
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
     assert_eq!(paths, vec!["examples/demo.rs", "src/lib.rs", "tests/it.rs"]);
@@ -320,17 +212,11 @@ fn json_schema_fields() {
     assert_eq!(d["start"], serde_json::json!({"line": 2, "column": 44}));
     assert_eq!(d["end"], serde_json::json!({"line": 2, "column": 56}));
     assert!(d["message"].as_str().unwrap().contains("`LISTEN_ADDR`"));
-    assert_eq!(
-        d["labels"][0]["message"],
-        "used when `LISTEN_ADDR` is not set"
-    );
+    assert_eq!(d["labels"][0]["message"], "used when `LISTEN_ADDR` is not set");
     assert_eq!(d["labels"][0]["start"]["column"], 34);
     assert!(d["help"].as_str().unwrap().contains("127.0.0.1:80"));
     assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
-    assert_eq!(
-        doc["summary"],
-        serde_json::json!({"errors": 1, "warnings": 0, "files": 1})
-    );
+    assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1}));
 }
 
 #[test]
@@ -347,55 +233,24 @@ fn sarif_is_structurally_valid_with_stable_fingerprints() {
         for key in ["id", "shortDescription", "fullDescription", "help"] {
             assert!(!rule[key].is_null(), "rule lacks {key}: {rule}");
         }
-        assert!(
-            !rule["shortDescription"]["text"]
-                .as_str()
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            rule["help"]["text"]
-                .as_str()
-                .unwrap()
-                .contains("## Why is this bad?")
-        );
+        assert!(!rule["shortDescription"]["text"].as_str().unwrap().is_empty());
+        assert!(rule["help"]["text"].as_str().unwrap().contains("## Why is this bad?"));
     }
     let result = &run["results"][0];
     assert_eq!(result["ruleId"], "wildcard-listen-default");
-    assert_eq!(
-        rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"],
-        "wildcard-listen-default"
-    );
+    assert_eq!(rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"], "wildcard-listen-default");
     assert_eq!(result["level"], "error");
     let loc = &result["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "src/lib.rs");
-    assert_eq!(
-        loc["region"],
-        serde_json::json!({"startLine": 1, "startColumn": 39, "endLine": 1, "endColumn": 46})
-    );
-    let print = result["partialFingerprints"]["gatelint/v1"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    assert_eq!(loc["region"], serde_json::json!({"startLine": 1, "startColumn": 39, "endLine": 1, "endColumn": 46}));
+    let print = result["partialFingerprints"]["gatelint/v1"].as_str().unwrap().to_string();
 
     // Unrelated edits above the finding move it down but keep its fingerprint.
-    write(
-        tmp.path(),
-        "src/lib.rs",
-        &format!("//! Sidecar settings.\n\nuse std::net::SocketAddr;\n\n{BUGGY}"),
-    );
+    write(tmp.path(), "src/lib.rs", &format!("//! Sidecar settings.\n\nuse std::net::SocketAddr;\n\n{BUGGY}"));
     let moved = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
     let result = &moved["runs"][0]["results"][0];
-    assert_eq!(
-        result["locations"][0]["physicalLocation"]["region"]["startLine"],
-        5
-    );
-    assert_eq!(
-        result["partialFingerprints"]["gatelint/v1"]
-            .as_str()
-            .unwrap(),
-        print
-    );
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 5);
+    assert_eq!(result["partialFingerprints"]["gatelint/v1"].as_str().unwrap(), print);
 }
 
 #[test]
@@ -409,10 +264,7 @@ fn github_annotations() {
         line.starts_with("::error file=src/lib.rs,line=1,col=39,endLine=1,endColumn=46,title=gatelint wildcard-listen-default::listen default"),
         "{line}"
     );
-    assert!(
-        line.contains("%0Ahelp: default to loopback"),
-        "multi-line message is escaped: {line}"
-    );
+    assert!(line.contains("%0Ahelp: default to loopback"), "multi-line message is escaped: {line}");
     assert_eq!(out.stdout.lines().count(), 1);
 }
 
@@ -420,46 +272,20 @@ fn github_annotations() {
 fn colour_only_when_asked_or_on_a_terminal() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "src/lib.rs", BUGGY);
-    assert!(
-        !gatelint(tmp.path(), &["check"]).stdout.contains('\u{1b}'),
-        "a pipe is not a terminal"
-    );
-    assert!(
-        gatelint(tmp.path(), &["check", "--color", "always"])
-            .stdout
-            .contains('\u{1b}')
-    );
-    assert!(
-        !gatelint(tmp.path(), &["check", "--color", "never"])
-            .stdout
-            .contains('\u{1b}')
-    );
+    assert!(!gatelint(tmp.path(), &["check"]).stdout.contains('\u{1b}'), "a pipe is not a terminal");
+    assert!(gatelint(tmp.path(), &["check", "--color", "always"]).stdout.contains('\u{1b}'));
+    assert!(!gatelint(tmp.path(), &["check", "--color", "never"]).stdout.contains('\u{1b}'));
 }
 
 #[test]
 fn output_is_identical_across_thread_counts_and_runs() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"));
     for format in ["human", "json", "sarif", "github"] {
-        let one = gatelint(
-            fixtures,
-            &["check", "fixtures", "--format", format, "-j", "1"],
-        );
-        let two = gatelint(
-            fixtures,
-            &["check", "fixtures", "--format", format, "-j", "2"],
-        );
-        let again = gatelint(
-            fixtures,
-            &["check", "fixtures", "--format", format, "-j", "2"],
-        );
-        assert_eq!(
-            one.stdout, two.stdout,
-            "{format}: output depends on thread count"
-        );
-        assert_eq!(
-            two.stdout, again.stdout,
-            "{format}: output differs between runs"
-        );
+        let one = gatelint(fixtures, &["check", "fixtures", "--format", format, "-j", "1"]);
+        let two = gatelint(fixtures, &["check", "fixtures", "--format", format, "-j", "2"]);
+        let again = gatelint(fixtures, &["check", "fixtures", "--format", format, "-j", "2"]);
+        assert_eq!(one.stdout, two.stdout, "{format}: output depends on thread count");
+        assert_eq!(two.stdout, again.stdout, "{format}: output differs between runs");
         assert_eq!(one.code, 1);
     }
 }
@@ -470,24 +296,15 @@ fn rules_and_explain() {
     let out = gatelint(tmp.path(), &["rules"]);
     assert_eq!(out.code, 0);
     assert!(
-        out.stdout
-            .lines()
-            .any(|l| l.starts_with("wildcard-listen-default") && l.contains("error")),
+        out.stdout.lines().any(|l| l.starts_with("wildcard-listen-default") && l.contains("error")),
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.lines().any(|l| l.starts_with("parse-error")),
-        "{}",
-        out.stdout
-    );
+    assert!(out.stdout.lines().any(|l| l.starts_with("parse-error")), "{}", out.stdout);
     let out = gatelint(tmp.path(), &["explain", "wildcard-listen-default"]);
     assert_eq!(out.code, 0);
     for section in gatelint::rules::DOC_SECTIONS {
         assert!(out.stdout.contains(section), "explain lacks {section}");
     }
-    assert!(
-        out.stdout.contains("listen-names = ["),
-        "explain shows default parameters"
-    );
+    assert!(out.stdout.contains("listen-names = ["), "explain shows default parameters");
 }

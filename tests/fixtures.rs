@@ -72,22 +72,12 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn check(paths: Vec<PathBuf>) -> Report {
-    run(
-        &RunOptions {
-            paths,
-            jobs: Some(2),
-        },
-        &Config::defaults(),
-    )
-    .expect("fixture run succeeds")
+    run(&RunOptions { paths, jobs: Some(2) }, &Config::defaults()).expect("fixture run succeeds")
 }
 
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
 /// Findings of `report` in the file shown as `display`, as (line, rule).
@@ -96,12 +86,7 @@ fn found_in(report: &Report, display: &str) -> BTreeSet<(usize, String)> {
         .diagnostics
         .iter()
         .filter(|d| report.db.get(d.loc.file).display == display)
-        .map(|d| {
-            (
-                report.db.get(d.loc.file).line_col(d.loc.start).line,
-                d.rule.to_string(),
-            )
-        })
+        .map(|d| (report.db.get(d.loc.file).line_col(d.loc.start).line, d.rule.to_string()))
         .collect()
 }
 
@@ -110,32 +95,15 @@ fn every_rule_has_buggy_and_clean_fixtures() {
     let dirs = rule_dirs();
     for rule in gatelint::rules::checkers() {
         let Some((_, dir)) = dirs.iter().find(|(id, _)| id == rule.id()) else {
-            panic!(
-                "rule `{}` has no fixtures/{}/ directory",
-                rule.id(),
-                rule.id()
-            );
+            panic!("rule `{}` has no fixtures/{}/ directory", rule.id(), rule.id());
         };
-        let names: Vec<String> = fixture_files(dir)
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            names.iter().any(|n| n.starts_with("buggy")),
-            "{}: no buggy_*.rs fixture",
-            rule.id()
-        );
-        assert!(
-            names.iter().any(|n| n.starts_with("clean")),
-            "{}: no clean_*.rs fixture",
-            rule.id()
-        );
+        let names: Vec<String> =
+            fixture_files(dir).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().any(|n| n.starts_with("buggy")), "{}: no buggy_*.rs fixture", rule.id());
+        assert!(names.iter().any(|n| n.starts_with("clean")), "{}: no clean_*.rs fixture", rule.id());
     }
     for (id, _) in &dirs {
-        assert!(
-            gatelint::rules::meta(id).is_some(),
-            "fixtures/{id}/ names no rule"
-        );
+        assert!(gatelint::rules::meta(id).is_some(), "fixtures/{id}/ names no rule");
     }
 }
 
@@ -149,25 +117,16 @@ fn fixtures_match_their_annotations_exactly() {
             let display = relative(&file);
             let text = std::fs::read_to_string(&file).unwrap();
             let marks = annotations(&text);
-            let expected: BTreeSet<(usize, String)> = marks
-                .iter()
-                .filter(|m| m.1 == Mark::Expect)
-                .map(|m| (m.0, m.2.clone()))
-                .collect();
+            let expected: BTreeSet<(usize, String)> =
+                marks.iter().filter(|m| m.1 == Mark::Expect).map(|m| (m.0, m.2.clone())).collect();
             expected_total += expected.len();
             let found = found_in(&report, &display);
             for (line, rule) in expected.difference(&found) {
                 failures.push(format!("{display}:{line}: expected `{rule}`, not reported"));
             }
             for (line, rule) in found.difference(&expected) {
-                let why = match marks
-                    .iter()
-                    .find(|m| m.0 == *line && &m.2 == rule)
-                    .map(|m| m.1)
-                {
-                    Some(Mark::Todo) => {
-                        "a known miss (`todo:`) is now found: make it an expectation"
-                    }
+                let why = match marks.iter().find(|m| m.0 == *line && &m.2 == rule).map(|m| m.1) {
+                    Some(Mark::Todo) => "a known miss (`todo:`) is now found: make it an expectation",
                     Some(Mark::Mutant) => "reported before mutation",
                     _ => "unexpected finding (annotate it or fix the rule)",
                 };
@@ -175,15 +134,8 @@ fn fixtures_match_their_annotations_exactly() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "fixture mismatches:\n{}",
-        failures.join("\n")
-    );
-    assert!(
-        expected_total > 0,
-        "fixtures expect nothing: the harness would prove nothing"
-    );
+    assert!(failures.is_empty(), "fixture mismatches:\n{}", failures.join("\n"));
+    assert!(expected_total > 0, "fixtures expect nothing: the harness would prove nothing");
 }
 
 /// Removes a line's escape hatch, per rule.
@@ -207,10 +159,7 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
     for (_, dir) in rule_dirs() {
         for file in fixture_files(&dir) {
             let text = std::fs::read_to_string(&file).unwrap();
-            let marks: Vec<_> = annotations(&text)
-                .into_iter()
-                .filter(|m| m.1 == Mark::Mutant)
-                .collect();
+            let marks: Vec<_> = annotations(&text).into_iter().filter(|m| m.1 == Mark::Mutant).collect();
             if marks.is_empty() {
                 continue;
             }
@@ -220,13 +169,7 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
                 .map(|(i, l)| match marks.iter().find(|m| m.0 == i + 1) {
                     Some(m) => {
                         let out = mutate(&m.2, l);
-                        assert_ne!(
-                            out,
-                            l,
-                            "{}:{}: mutation changed nothing",
-                            file.display(),
-                            i + 1
-                        );
+                        assert_ne!(out, l, "{}:{}: mutation changed nothing", file.display(), i + 1);
                         out
                     }
                     None => l.to_string(),
@@ -238,41 +181,22 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
             let report = check(vec![target.clone()]);
             let display = report.db.files[0].display.clone();
             let found = found_in(&report, &display);
-            let expected: BTreeSet<(usize, String)> =
-                marks.iter().map(|m| (m.0, m.2.clone())).collect();
+            let expected: BTreeSet<(usize, String)> = marks.iter().map(|m| (m.0, m.2.clone())).collect();
             mutants += expected.len();
             for (line, rule) in expected.difference(&found) {
-                failures.push(format!(
-                    "{}:{line}: mutant survived: `{rule}` did not fire",
-                    file.display()
-                ));
+                failures.push(format!("{}:{line}: mutant survived: `{rule}` did not fire", file.display()));
             }
             for (line, rule) in found.difference(&expected) {
-                failures.push(format!(
-                    "{}:{line}: mutation made `{rule}` fire on an unmarked line",
-                    file.display()
-                ));
+                failures.push(format!("{}:{line}: mutation made `{rule}` fire on an unmarked line", file.display()));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "mutation check:\n{}",
-        failures.join("\n")
-    );
-    assert!(
-        mutants > 0,
-        "no mutant lines: the mutation check would prove nothing"
-    );
+    assert!(failures.is_empty(), "mutation check:\n{}", failures.join("\n"));
+    assert!(mutants > 0, "no mutant lines: the mutation check would prove nothing");
 }
 
 fn snapshot_name(file: &Path) -> String {
-    let rule = file
-        .parent()
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_string_lossy();
+    let rule = file.parent().unwrap().file_name().unwrap().to_string_lossy();
     let stem = file.file_stem().unwrap().to_string_lossy();
     format!("{rule}__{stem}")
 }
@@ -284,11 +208,7 @@ fn rendered_diagnostics_match_snapshots() {
         let all = std::mem::take(&mut report.diagnostics);
         for file in fixture_files(&dir) {
             let display = relative(&file);
-            report.diagnostics = all
-                .iter()
-                .filter(|d| report.db.get(d.loc.file).display == display)
-                .cloned()
-                .collect();
+            report.diagnostics = all.iter().filter(|d| report.db.get(d.loc.file).display == display).cloned().collect();
             report.files_checked = 1;
             let output = render(Format::Human, &report, false);
             insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
@@ -313,18 +233,12 @@ fn no_unreferenced_snapshots() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let cli_snapshot = name.starts_with("cli__");
         if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
-            stray.push(format!(
-                "{name} (pending: review it with `cargo insta review` or delete it)"
-            ));
+            stray.push(format!("{name} (pending: review it with `cargo insta review` or delete it)"));
         } else if !cli_snapshot && !expected.contains(&name) {
             stray.push(format!("{name} (no fixture produces it)"));
         }
     }
-    assert!(
-        stray.is_empty(),
-        "stray snapshots in tests/snapshots:\n{}",
-        stray.join("\n")
-    );
+    assert!(stray.is_empty(), "stray snapshots in tests/snapshots:\n{}", stray.join("\n"));
 }
 
 #[test]

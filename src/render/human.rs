@@ -8,32 +8,23 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabe
 use codespan_reporting::term::{self, termcolor::Buffer};
 
 pub fn render(report: &Report, color: bool) -> String {
-    let mut buffer = if color {
-        Buffer::ansi()
-    } else {
-        Buffer::no_color()
-    };
+    let mut buffer = if color { Buffer::ansi() } else { Buffer::no_color() };
     let config = term::Config::default();
     for d in &report.diagnostics {
         let base = match d.severity {
             Severity::Error => CsDiagnostic::error(),
             Severity::Warning => CsDiagnostic::warning(),
         };
-        let mut labels =
-            vec![CsLabel::primary(d.loc.file, d.loc.start..d.loc.end).with_message(&d.label)];
-        labels.extend(d.secondary.iter().map(|l| {
-            CsLabel::secondary(l.loc.file, l.loc.start..l.loc.end).with_message(&l.message)
-        }));
+        let mut labels = vec![CsLabel::primary(d.loc.file, d.loc.start..d.loc.end).with_message(&d.label)];
+        labels.extend(
+            d.secondary.iter().map(|l| CsLabel::secondary(l.loc.file, l.loc.start..l.loc.end).with_message(&l.message)),
+        );
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
         if let Some(help) = &d.help {
             notes.push(format!("help: {help}"));
         }
         notes.push(format!("more: gatelint explain {}", d.rule));
-        let diagnostic = base
-            .with_code(d.rule)
-            .with_message(&d.message)
-            .with_labels(labels)
-            .with_notes(notes);
+        let diagnostic = base.with_code(d.rule).with_message(&d.message).with_labels(labels).with_notes(notes);
         // The database holds every labelled file, so rendering cannot fail on lookups.
         let _ = term::emit_to_write_style(&mut buffer, &config, &report.db, &diagnostic);
     }

@@ -11,10 +11,7 @@ fn span(loc: &Loc, db: &SourceDb) -> (Value, Value) {
     let file = db.get(loc.file);
     let s = file.line_col(loc.start);
     let e = file.line_col(loc.end);
-    (
-        json!({"line": s.line, "column": s.column}),
-        json!({"line": e.line, "column": e.column}),
-    )
+    (json!({"line": s.line, "column": s.column}), json!({"line": e.line, "column": e.column}))
 }
 
 pub fn render(report: &Report) -> String {

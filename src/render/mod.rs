@@ -30,11 +30,7 @@ pub fn render(format: Format, report: &Report, color: bool) -> String {
 }
 
 pub fn count(report: &Report, severity: Severity) -> usize {
-    report
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == severity)
-        .count()
+    report.diagnostics.iter().filter(|d| d.severity == severity).count()
 }
 
 /// A fingerprint per diagnostic that survives edits elsewhere in the file: it
@@ -50,13 +46,7 @@ pub fn fingerprints(diags: &[Diagnostic], db: &SourceDb) -> Vec<String> {
             let line = file.line_text(file.line_col(d.loc.start).line);
             let normalised: Vec<&str> = line.split_whitespace().collect();
             let snippet = file.text.get(d.loc.start..d.loc.end).unwrap_or("");
-            let key = format!(
-                "{}\u{0}{}\u{0}{}\u{0}{}",
-                d.rule,
-                file.display,
-                normalised.join(" "),
-                snippet
-            );
+            let key = format!("{}\u{0}{}\u{0}{}\u{0}{}", d.rule, file.display, normalised.join(" "), snippet);
             let n = seen.entry(key.clone()).or_insert(0);
             *n += 1;
             let digest = Sha256::digest(format!("{key}\u{0}{n}").as_bytes());
@@ -68,11 +58,7 @@ pub fn fingerprints(diags: &[Diagnostic], db: &SourceDb) -> Vec<String> {
 /// "2 errors, 1 warning in 14 files"
 pub fn summary_line(report: &Report) -> String {
     fn plural(n: usize, word: &str) -> String {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
+        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
     }
     format!(
         "{}, {} in {}",

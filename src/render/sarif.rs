@@ -26,12 +26,7 @@ fn what_it_does(meta: &RuleMeta) -> String {
         return meta.summary.clone();
     };
     let body = doc[start + "## What it does".len()..].trim_start();
-    body.split("\n\n")
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    body.split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn location(report: &Report, loc: &Loc) -> Value {

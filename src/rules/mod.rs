@@ -16,8 +16,7 @@ pub trait Rule: Sync {
     fn id(&self) -> &'static str;
     /// Reports findings from the whole crate's facts. `Err` is a configuration
     /// problem (for example parameters that do not fit the rule), reported with exit 2.
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings)
-    -> Result<Vec<Diagnostic>, String>;
+    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String>;
 }
 
 /// The embedded sources of one rule: its defaults file and its module (for the docs).
@@ -79,8 +78,8 @@ pub fn all_meta() -> Vec<RuleMeta> {
     RULE_SOURCES
         .iter()
         .map(|src| {
-            let file: DefaultsFile = toml::from_str(src.defaults_toml)
-                .unwrap_or_else(|e| panic!("rules/{}.toml is invalid: {e}", src.id));
+            let file: DefaultsFile =
+                toml::from_str(src.defaults_toml).unwrap_or_else(|e| panic!("rules/{}.toml is invalid: {e}", src.id));
             RuleMeta {
                 id: src.id,
                 summary: file.summary,
@@ -131,11 +130,7 @@ mod tests {
             let mut at = 0;
             for section in DOC_SECTIONS {
                 let found = meta.documentation[at..].find(section);
-                assert!(
-                    found.is_some(),
-                    "{} lacks `{section}` (or has it out of order)",
-                    meta.id
-                );
+                assert!(found.is_some(), "{} lacks `{section}` (or has it out of order)", meta.id);
                 at += found.unwrap() + section.len();
             }
         }
@@ -146,11 +141,7 @@ mod tests {
         let metas = all_meta();
         assert_eq!(metas.len(), RULE_SOURCES.len());
         for checker in checkers() {
-            assert!(
-                metas.iter().any(|m| m.id == checker.id()),
-                "{} has no defaults",
-                checker.id()
-            );
+            assert!(metas.iter().any(|m| m.id == checker.id()), "{} has no defaults", checker.id());
         }
         let ids: Vec<_> = metas.iter().map(|m| m.id).collect();
         let mut sorted = ids.clone();
@@ -161,9 +152,6 @@ mod tests {
 
     #[test]
     fn documentation_stops_at_the_first_non_doc_line() {
-        assert_eq!(
-            documentation("//! a\n//!\n//! b\nuse x;\n//! c"),
-            "a\n\nb\n"
-        );
+        assert_eq!(documentation("//! a\n//!\n//! b\nuse x;\n//! c"), "a\n\nb\n");
     }
 }

@@ -31,11 +31,7 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
         return None;
     }
     let (scheme, rest) = match s.find("://") {
-        Some(i)
-            if s[..i]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) =>
-        {
+        Some(i) if s[..i].chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) => {
             let after = &s[i + 3..];
             (Some(&s[..i]), after.split('/').next().unwrap_or(""))
         }
@@ -62,25 +58,13 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
         }
         out
     };
-    let socket_or_host = if port.is_some() {
-        Strength::Socket
-    } else {
-        Strength::Host
-    };
+    let socket_or_host = if port.is_some() { Strength::Socket } else { Strength::Host };
     if host.is_empty() {
         // Go-style `:9100`: no host means every interface.
-        return port.map(|_| Classified {
-            strength: Strength::Weak,
-            go_style: true,
-            loopback: with("127.0.0.1"),
-        });
+        return port.map(|_| Classified { strength: Strength::Weak, go_style: true, loopback: with("127.0.0.1") });
     }
     if extra_wildcards.iter().any(|w| w == host) {
-        return Some(Classified {
-            strength: socket_or_host,
-            go_style: false,
-            loopback: with("127.0.0.1"),
-        });
+        return Some(Classified { strength: socket_or_host, go_style: false, loopback: with("127.0.0.1") });
     }
     if let Ok(ip) = host.parse::<Ipv4Addr>() {
         return ip.is_unspecified().then(|| Classified {
@@ -93,21 +77,9 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
         if !ip.is_unspecified() {
             return None;
         }
-        let strength = if bracketed || host != "::" {
-            socket_or_host
-        } else {
-            Strength::Weak
-        };
-        let loopback = if bracketed {
-            with("[::1]")
-        } else {
-            with("::1")
-        };
-        return Some(Classified {
-            strength,
-            go_style: false,
-            loopback,
-        });
+        let strength = if bracketed || host != "::" { socket_or_host } else { Strength::Weak };
+        let loopback = if bracketed { with("[::1]") } else { with("::1") };
+        return Some(Classified { strength, go_style: false, loopback });
     }
     None
 }
@@ -151,15 +123,9 @@ mod tests {
         assert_eq!(strength("[::]:8080"), Some(Strength::Socket));
         assert_eq!(strength("::"), Some(Strength::Weak));
         assert_eq!(strength("0:0:0:0:0:0:0:0"), Some(Strength::Host));
-        assert_eq!(
-            strength("http://0.0.0.0:8080/health"),
-            Some(Strength::Socket)
-        );
+        assert_eq!(strength("http://0.0.0.0:8080/health"), Some(Strength::Socket));
         assert_eq!(strength("0.0.0.0:{port}"), Some(Strength::Socket));
-        assert_eq!(
-            classify_str("*:80", &["*".to_string()]).map(|c| c.strength),
-            Some(Strength::Socket)
-        );
+        assert_eq!(classify_str("*:80", &["*".to_string()]).map(|c| c.strength), Some(Strength::Socket));
     }
 
     #[test]

@@ -61,12 +61,7 @@ pub struct ListenFacts {
     pub serde_defaults: Vec<SerdeDefault>,
 }
 
-pub fn extract(
-    file: FileId,
-    source: &SourceFile,
-    syntax: &syn::File,
-    params: &ListenParams,
-) -> ListenFacts {
+pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &ListenParams) -> ListenFacts {
     let mut v = SiteCollector {
         lowerer: Lowerer::new(file, source),
         params,
@@ -85,23 +80,13 @@ struct SiteCollector<'a> {
     default_impl: Option<String>,
 }
 
-const CLAP_DEFAULT_KEYS: &[&str] = &[
-    "default_value",
-    "default_value_t",
-    "default_values_t",
-    "default_missing_value",
-];
+const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
 const CLAP_ATTRS: &[&str] = &["arg", "clap", "structopt", "command", "option"];
 
 impl SiteCollector<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
         if value != Value::Opaque {
-            self.facts.sites.push(Site {
-                kind,
-                at,
-                value,
-                listen_named,
-            });
+            self.facts.sites.push(Site { kind, at, value, listen_named });
         }
     }
 
@@ -113,8 +98,7 @@ impl SiteCollector<'_> {
 
     /// The variable name of an env read in `value`'s receiver chain, if it reads one.
     fn env_read(&self, value: &Value) -> Option<Option<String>> {
-        if let (Some(path), Value::Call { args, .. } | Value::Macro { args, .. }) =
-            (call_path(value), value)
+        if let (Some(path), Value::Call { args, .. } | Value::Macro { args, .. }) = (call_path(value), value)
             && self.params.is_env_reader(&path)
         {
             return Some(args.iter().find_map(|a| match a {
@@ -123,13 +107,11 @@ impl SiteCollector<'_> {
             }));
         }
         match value {
-            Value::Method { receiver, args, .. } => self
-                .env_read(receiver)
-                .or_else(|| args.iter().find_map(|a| self.env_read(a))),
-            Value::Local { value, .. } => self.env_read(value),
-            Value::Call { args, .. } | Value::Macro { args, .. } => {
-                args.iter().find_map(|a| self.env_read(a))
+            Value::Method { receiver, args, .. } => {
+                self.env_read(receiver).or_else(|| args.iter().find_map(|a| self.env_read(a)))
             }
+            Value::Local { value, .. } => self.env_read(value),
+            Value::Call { args, .. } | Value::Macro { args, .. } => args.iter().find_map(|a| self.env_read(a)),
             _ => None,
         }
     }
@@ -142,22 +124,14 @@ impl SiteCollector<'_> {
     fn fallback_site(&mut self, receiver: &Value, method: &str, at: Loc, fallback: Value) {
         let listen_named = self.names_listen(receiver);
         let kind = match self.env_read(receiver) {
-            Some(var) => SiteKind::EnvFallback {
-                var,
-                method: method.to_string(),
-            },
-            None => SiteKind::Fallback {
-                method: method.to_string(),
-            },
+            Some(var) => SiteKind::EnvFallback { var, method: method.to_string() },
+            None => SiteKind::Fallback { method: method.to_string() },
         };
         self.push(kind, at, fallback, listen_named);
     }
 
     fn field_attrs(&mut self, field: &syn::Field) {
-        let field_name = field
-            .ident
-            .as_ref()
-            .map_or_else(|| "0".to_string(), |i| i.to_string());
+        let field_name = field.ident.as_ref().map_or_else(|| "0".to_string(), |i| i.to_string());
         for attr in &field.attrs {
             let Some(attr_name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
                 continue;
@@ -166,9 +140,7 @@ impl SiteCollector<'_> {
                 self.default_attr(attr, &field_name);
                 continue;
             }
-            let Ok(metas) =
-                attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
-            else {
+            let Ok(metas) = attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated) else {
                 continue;
             };
             let long_is_listen = metas.iter().any(|m| match m {
@@ -189,37 +161,19 @@ impl SiteCollector<'_> {
                 let at = self.lowerer.span_loc(key.span());
                 if attr_name == "serde" {
                     if key_name == "default"
-                        && let syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(s),
-                            ..
-                        }) = &nv.value
+                        && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
                     {
-                        let function = s
-                            .value()
-                            .rsplit("::")
-                            .next()
-                            .unwrap_or_default()
-                            .to_string();
-                        self.facts.serde_defaults.push(SerdeDefault {
-                            function,
-                            field: field_name.clone(),
-                        });
+                        let function = s.value().rsplit("::").next().unwrap_or_default().to_string();
+                        self.facts.serde_defaults.push(SerdeDefault { function, field: field_name.clone() });
                     }
-                } else if CLAP_ATTRS.contains(&attr_name.as_str())
-                    && CLAP_DEFAULT_KEYS.contains(&key_name.as_str())
-                {
+                } else if CLAP_ATTRS.contains(&attr_name.as_str()) && CLAP_DEFAULT_KEYS.contains(&key_name.as_str()) {
                     let value = self.lower_const(&nv.value);
-                    let kind = SiteKind::ClapDefault {
-                        field: field_name.clone(),
-                        attr: key_name,
-                    };
+                    let kind = SiteKind::ClapDefault { field: field_name.clone(), attr: key_name };
                     self.push(kind, at, value, listen_named);
                 } else if key_name == "default" {
                     let value = self.lower_const(&nv.value);
-                    let kind = SiteKind::DefaultAttr {
-                        field: field_name.clone(),
-                        attr: format!("{attr_name}(default)"),
-                    };
+                    let kind =
+                        SiteKind::DefaultAttr { field: field_name.clone(), attr: format!("{attr_name}(default)") };
                     self.push(kind, at, value, listen_named);
                 }
             }
@@ -237,10 +191,7 @@ impl SiteCollector<'_> {
         let at = self.lowerer.span_loc(attr.pound_token.span);
         let value = self.lower_const(&expr);
         let listen_named = self.params.is_listen_name(field_name);
-        let kind = SiteKind::DefaultAttr {
-            field: field_name.to_string(),
-            attr: "default".to_string(),
-        };
+        let kind = SiteKind::DefaultAttr { field: field_name.to_string(), attr: "default".to_string() };
         self.push(kind, at, value, listen_named);
     }
 
@@ -268,10 +219,8 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let is_default = i
-            .trait_
-            .as_ref()
-            .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
+        let is_default =
+            i.trait_.as_ref().is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Default"));
         let outer = self.default_impl.take();
         if is_default {
             self.default_impl = crate::facts::type_name(&i.self_ty);
@@ -285,10 +234,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             if let (Some(ty), true) = (s.default_impl.clone(), i.sig.ident == "default") {
                 let value = s.lowerer.lower_block(&i.block, 0);
                 // A struct literal's fields are sites of their own (visit_expr_struct).
-                if !matches!(
-                    i.block.stmts.last(),
-                    Some(syn::Stmt::Expr(syn::Expr::Struct(_), None))
-                ) {
+                if !matches!(i.block.stmts.last(), Some(syn::Stmt::Expr(syn::Expr::Struct(_), None))) {
                     let at = s.lowerer.span_loc(i.sig.ident.span());
                     s.push(SiteKind::DefaultImpl { ty, field: None }, at, value, false);
                 }
@@ -326,20 +272,11 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             let mut names = Vec::new();
             receiver.names(&mut names);
             // sqlx's `query(…).bind(value)` binds a SQL parameter, not a socket.
-            let sql_bind = names
-                .iter()
-                .any(|n| n.starts_with("query") || n.contains("QueryBuilder"));
+            let sql_bind = names.iter().any(|n| n.starts_with("query") || n.contains("QueryBuilder"));
             if !sql_bind {
                 for arg in &m.args {
                     let value = self.lowerer.lower(arg);
-                    self.push(
-                        SiteKind::BindCall {
-                            callee: format!(".{method}()"),
-                        },
-                        at,
-                        value,
-                        false,
-                    );
+                    self.push(SiteKind::BindCall { callee: format!(".{method}()") }, at, value, false);
                 }
             }
         }
@@ -357,15 +294,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             let listen_named = self.names_listen(&receiver);
             let field = first_str(&receiver).unwrap_or_else(|| "argument".to_string());
             let value = self.lowerer.lower(first);
-            self.push(
-                SiteKind::ClapDefault {
-                    field,
-                    attr: method,
-                },
-                at,
-                value,
-                listen_named,
-            );
+            self.push(SiteKind::ClapDefault { field, attr: method }, at, value, listen_named);
         }
     }
 
@@ -379,14 +308,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             let at = self.lowerer.span_loc(ident.span());
             for arg in &c.args {
                 let value = self.lowerer.lower(arg);
-                self.push(
-                    SiteKind::BindCall {
-                        callee: segs.join("::"),
-                    },
-                    at,
-                    value,
-                    false,
-                );
+                self.push(SiteKind::BindCall { callee: segs.join("::") }, at, value, false);
             }
         }
     }
@@ -402,10 +324,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             if is_fallback_pattern(&arm.pat) {
                 let value = self.lowerer.lower(&arm.body);
                 let at = self.lowerer.span_loc(m.match_token.span);
-                let kind = SiteKind::EnvFallback {
-                    var: var.clone(),
-                    method: "match".to_string(),
-                };
+                let kind = SiteKind::EnvFallback { var: var.clone(), method: "match".to_string() };
                 self.push(kind, at, value, listen_named);
             }
         }
@@ -426,25 +345,12 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
         let listen_named = self.names_listen(&scrutinee);
         let value = self.lowerer.lower(other);
         let at = self.lowerer.span_loc(i.if_token.span);
-        self.push(
-            SiteKind::EnvFallback {
-                var,
-                method: "if let".to_string(),
-            },
-            at,
-            value,
-            listen_named,
-        );
+        self.push(SiteKind::EnvFallback { var, method: "if let".to_string() }, at, value, listen_named);
     }
 
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
         syn::visit::visit_expr_struct(self, s);
-        let ty = s
-            .path
-            .segments
-            .last()
-            .map(|x| x.ident.to_string())
-            .unwrap_or_default();
+        let ty = s.path.segments.last().map(|x| x.ident.to_string()).unwrap_or_default();
         for field in &s.fields {
             let syn::Member::Named(ident) = &field.member else {
                 continue;
@@ -455,30 +361,12 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             let listen_named = self.params.is_listen_name(&name);
             match &self.default_impl {
                 Some(default_ty) => {
-                    let ty = if ty == "Self" {
-                        default_ty.clone()
-                    } else {
-                        ty.clone()
-                    };
-                    self.push(
-                        SiteKind::DefaultImpl {
-                            ty,
-                            field: Some(name),
-                        },
-                        at,
-                        value,
-                        listen_named,
-                    );
+                    let ty = if ty == "Self" { default_ty.clone() } else { ty.clone() };
+                    self.push(SiteKind::DefaultImpl { ty, field: Some(name) }, at, value, listen_named);
                 }
-                None if listen_named => self.push(
-                    SiteKind::ListenField {
-                        ty: ty.clone(),
-                        field: name,
-                    },
-                    at,
-                    value,
-                    true,
-                ),
+                None if listen_named => {
+                    self.push(SiteKind::ListenField { ty: ty.clone(), field: name }, at, value, true)
+                }
                 None => {}
             }
         }
@@ -507,9 +395,7 @@ fn first_str(value: &Value) -> Option<String> {
     match value {
         Value::Str { text, .. } => Some(text.clone()),
         Value::Call { args, .. } => args.iter().find_map(first_str),
-        Value::Method { receiver, args, .. } => {
-            first_str(receiver).or_else(|| args.iter().find_map(first_str))
-        }
+        Value::Method { receiver, args, .. } => first_str(receiver).or_else(|| args.iter().find_map(first_str)),
         _ => None,
     }
 }

@@ -117,16 +117,12 @@ pub struct ListenParams {
 impl ListenParams {
     /// Whether any word of `name` is a listen word (`DEFAULT_LISTEN_ADDR`, `bindHost`).
     pub fn is_listen_name(&self, name: &str) -> bool {
-        words(name)
-            .iter()
-            .any(|w| self.listen_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
+        words(name).iter().any(|w| self.listen_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
     }
 
     /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
     pub fn is_env_reader(&self, path: &str) -> bool {
-        self.env_readers
-            .iter()
-            .any(|r| path == r || path.ends_with(&format!("::{r}")))
+        self.env_readers.iter().any(|r| path == r || path.ends_with(&format!("::{r}")))
     }
 }
 
@@ -194,18 +190,8 @@ const TRANSPARENT_METHODS: &[&str] = &[
     "context",
     "with_context",
 ];
-const TRANSPARENT_CALLS: &[&str] = &[
-    "from",
-    "from_str",
-    "parse",
-    "to_string",
-    "to_owned",
-    "into",
-    "V4",
-    "V6",
-    "Some",
-    "Ok",
-];
+const TRANSPARENT_CALLS: &[&str] =
+    &["from", "from_str", "parse", "to_string", "to_owned", "into", "V4", "V6", "Some", "Ok"];
 const MAX_FOLLOW: usize = 12;
 
 impl Evaluator<'_, '_> {
@@ -224,38 +210,23 @@ impl Evaluator<'_, '_> {
                 let last = segments.last().map(String::as_str).unwrap_or("");
                 if last == "UNSPECIFIED" {
                     let v6 = segments.iter().any(|s| s == "Ipv6Addr");
-                    let loopback = if v6 {
-                        "Ipv6Addr::LOCALHOST"
-                    } else {
-                        "Ipv4Addr::LOCALHOST"
-                    };
+                    let loopback = if v6 { "Ipv6Addr::LOCALHOST" } else { "Ipv4Addr::LOCALHOST" };
                     out.push(self.hit(*loc, Strength::Host, false, loopback.to_string(), via));
                     return;
                 }
                 for c in self.ctx.index.consts_named(last) {
-                    via.push(Label {
-                        loc: c.name_loc,
-                        message: format!("through constant `{}`", c.name),
-                    });
+                    via.push(Label { loc: c.name_loc, message: format!("through constant `{}`", c.name) });
                     self.eval(&c.value, d, via, out);
                     via.pop();
                 }
             }
             Value::Local { name, loc, value } => {
-                via.push(Label {
-                    loc: *loc,
-                    message: format!("through `{name}`"),
-                });
+                via.push(Label { loc: *loc, message: format!("through `{name}`") });
                 self.eval(value, d, via, out);
                 via.pop();
             }
             Value::Call { callee, args, loc } => self.eval_call(callee, args, *loc, d, via, out),
-            Value::Method {
-                receiver,
-                method,
-                args,
-                ..
-            } => {
+            Value::Method { receiver, method, args, .. } => {
                 if TRANSPARENT_METHODS.contains(&method.as_str()) {
                     self.eval(receiver, d, via, out);
                 } else if self.params.fallback_methods.contains(method) {
@@ -296,23 +267,11 @@ impl Evaluator<'_, '_> {
         out: &mut Vec<Hit>,
     ) {
         let last = callee.last().map(String::as_str).unwrap_or("");
-        let owner = callee
-            .len()
-            .checked_sub(2)
-            .and_then(|i| callee.get(i))
-            .map(String::as_str)
-            .unwrap_or("");
+        let owner = callee.len().checked_sub(2).and_then(|i| callee.get(i)).map(String::as_str).unwrap_or("");
         if last == "new" && (owner == "Ipv4Addr" || owner == "Ipv6Addr") {
-            let all_zero = !args.is_empty()
-                && args
-                    .iter()
-                    .all(|a| matches!(a, Value::Int { value: 0, .. }));
+            let all_zero = !args.is_empty() && args.iter().all(|a| matches!(a, Value::Int { value: 0, .. }));
             if all_zero {
-                let loopback = if owner == "Ipv4Addr" {
-                    "Ipv4Addr::new(127, 0, 0, 1)"
-                } else {
-                    "Ipv6Addr::LOCALHOST"
-                };
+                let loopback = if owner == "Ipv4Addr" { "Ipv4Addr::new(127, 0, 0, 1)" } else { "Ipv6Addr::LOCALHOST" };
                 out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
             }
             return;
@@ -338,10 +297,7 @@ impl Evaluator<'_, '_> {
             return;
         }
         for f in self.ctx.index.fns_named(last) {
-            via.push(Label {
-                loc: f.name_loc,
-                message: format!("returned by `{}`", f.name),
-            });
+            via.push(Label { loc: f.name_loc, message: format!("returned by `{}`", f.name) });
             self.eval(&f.returns, d, via, out);
             via.pop();
         }
@@ -350,35 +306,15 @@ impl Evaluator<'_, '_> {
     /// `format!`/`concat!`: a wildcard argument is a hit where it is written; a
     /// template that becomes a wildcard once its arguments are filled in is a hit
     /// at the macro.
-    fn eval_macro(
-        &self,
-        name: &str,
-        args: &[Value],
-        loc: Loc,
-        d: usize,
-        via: &mut Vec<Label>,
-        out: &mut Vec<Hit>,
-    ) {
+    fn eval_macro(&self, name: &str, args: &[Value], loc: Loc, d: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
         let (template, rest) = match (name, args.split_first()) {
-            ("format" | "format_args", Some((Value::Str { text, .. }, rest))) => {
-                (format_pieces(text), rest)
-            }
-            ("concat", _) => (
-                args.iter()
-                    .map(|_| FormatPiece::Placeholder(None))
-                    .collect(),
-                args,
-            ),
+            ("format" | "format_args", Some((Value::Str { text, .. }, rest))) => (format_pieces(text), rest),
+            ("concat", _) => (args.iter().map(|_| FormatPiece::Placeholder(None)).collect(), args),
             _ => return,
         };
-        let positional: Vec<&Value> = rest
-            .iter()
-            .filter(|a| !matches!(a, Value::Local { .. }) || name == "concat")
-            .collect();
-        let named = |n: &str| {
-            rest.iter()
-                .find(|a| matches!(a, Value::Local { name, .. } if name == n))
-        };
+        let positional: Vec<&Value> =
+            rest.iter().filter(|a| !matches!(a, Value::Local { .. }) || name == "concat").collect();
+        let named = |n: &str| rest.iter().find(|a| matches!(a, Value::Local { name, .. } if name == n));
         let mut next = 0;
         let mut text = String::new();
         let before = out.len();
@@ -412,50 +348,27 @@ impl Evaluator<'_, '_> {
         {
             // Suggest the template itself with a loopback host: `format!("127.0.0.1:{port}")`.
             let loopback = match (name, args.first()) {
-                ("format", Some(Value::Str { text: raw, .. })) => {
-                    classify_str(raw, &self.params.extra_wildcards).map_or(c.loopback, |t| {
+                ("format", Some(Value::Str { text: raw, .. })) => classify_str(raw, &self.params.extra_wildcards)
+                    .map_or(c.loopback, |t| {
                         let more = if positional.is_empty() { "" } else { ", …" };
                         format!("format!(\"{}\"{more})", t.loopback)
-                    })
-                }
+                    }),
                 _ => c.loopback,
             };
             out.push(self.hit(loc, c.strength, c.go_style, loopback, via));
         }
     }
 
-    fn hit(
-        &self,
-        loc: Loc,
-        strength: Strength,
-        go_style: bool,
-        loopback: String,
-        via: &[Label],
-    ) -> Hit {
-        let via_listen_named = via.iter().any(|l| {
-            l.message
-                .split('`')
-                .nth(1)
-                .is_some_and(|name| self.params.is_listen_name(name))
-        });
-        Hit {
-            loc,
-            strength,
-            go_style,
-            loopback,
-            via: via.to_vec(),
-            via_listen_named,
-        }
+    fn hit(&self, loc: Loc, strength: Strength, go_style: bool, loopback: String, via: &[Label]) -> Hit {
+        let via_listen_named =
+            via.iter().any(|l| l.message.split('`').nth(1).is_some_and(|name| self.params.is_listen_name(name)));
+        Hit { loc, strength, go_style, loopback, via: via.to_vec(), via_listen_named }
     }
 }
 
 /// `0, 0, 0, 0` when all four elements are the integer zero.
 fn zero_octets(elems: &[Value]) -> Option<&'static str> {
-    (elems.len() == 4
-        && elems
-            .iter()
-            .all(|e| matches!(e, Value::Int { value: 0, .. })))
-    .then_some("127, 0, 0, 1")
+    (elems.len() == 4 && elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. }))).then_some("127, 0, 0, 1")
 }
 
 /// The literal text a value stands for, through locals and constants.
@@ -467,9 +380,7 @@ fn literal_text(value: &Value, ctx: &CheckContext) -> Option<String> {
         Value::Path { segments, .. } => {
             let consts = ctx.index.consts_named(segments.last()?);
             match consts {
-                [only] if !matches!(only.value, Value::Path { .. }) => {
-                    literal_text(&only.value, ctx)
-                }
+                [only] if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
                 _ => None,
             }
         }
@@ -502,20 +413,13 @@ impl Rule for WildcardListenDefault {
         ID
     }
 
-    fn check(
-        &self,
-        ctx: &CheckContext,
-        settings: &RuleSettings,
-    ) -> Result<Vec<Diagnostic>, String> {
+    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
         let Some(severity) = settings.severity else {
             return Ok(Vec::new());
         };
         let params: ListenParams = settings.params()?;
         let sites = crate_sites(ctx, &params);
-        let evaluator = Evaluator {
-            ctx,
-            params: &params,
-        };
+        let evaluator = Evaluator { ctx, params: &params };
         // One finding per wildcard: the most specific site wins (SiteKind order).
         let mut found: BTreeMap<Loc, (&Site, Hit)> = BTreeMap::new();
         for site in &sites {
@@ -526,18 +430,13 @@ impl Rule for WildcardListenDefault {
                 if hit.strength < required && !hit.via_listen_named {
                     continue;
                 }
-                let better = found
-                    .get(&hit.loc)
-                    .is_none_or(|(s, _)| (&site.kind, site.at) < (&s.kind, s.at));
+                let better = found.get(&hit.loc).is_none_or(|(s, _)| (&site.kind, site.at) < (&s.kind, s.at));
                 if better {
                     found.insert(hit.loc, (site, hit));
                 }
             }
         }
-        Ok(found
-            .into_values()
-            .map(|(site, hit)| diagnostic(ctx, site, hit, severity))
-            .collect())
+        Ok(found.into_values().map(|(site, hit)| diagnostic(ctx, site, hit, severity)).collect())
     }
 }
 
@@ -552,45 +451,25 @@ fn crate_sites(ctx: &CheckContext, params: &ListenParams) -> Vec<Site> {
         };
         sites.extend(listen.sites.iter().cloned());
         for d in &listen.serde_defaults {
-            serde_defaults
-                .entry(d.function.clone())
-                .or_insert_with(|| d.field.clone());
+            serde_defaults.entry(d.function.clone()).or_insert_with(|| d.field.clone());
         }
     }
     for facts in ctx.facts {
         for c in &facts.consts {
             if params.is_listen_name(&c.name) {
-                let kind = SiteKind::ListenConst {
-                    name: c.name.clone(),
-                };
-                sites.push(Site {
-                    kind,
-                    at: c.name_loc,
-                    value: c.value.clone(),
-                    listen_named: true,
-                });
+                let kind = SiteKind::ListenConst { name: c.name.clone() };
+                sites.push(Site { kind, at: c.name_loc, value: c.value.clone(), listen_named: true });
             }
         }
         for f in &facts.fns {
             let serde_field = serde_defaults.get(&f.name);
-            let listen_named = params.is_listen_name(&f.name)
-                || serde_field.is_some_and(|x| params.is_listen_name(x));
+            let listen_named = params.is_listen_name(&f.name) || serde_field.is_some_and(|x| params.is_listen_name(x));
             let kind = match serde_field {
-                Some(field) => SiteKind::SerdeDefaultFn {
-                    function: f.name.clone(),
-                    field: field.clone(),
-                },
-                None if params.is_listen_name(&f.name) => SiteKind::ListenFn {
-                    name: f.name.clone(),
-                },
+                Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.clone() },
+                None if params.is_listen_name(&f.name) => SiteKind::ListenFn { name: f.name.clone() },
                 None => continue,
             };
-            sites.push(Site {
-                kind,
-                at: f.name_loc,
-                value: f.returns.clone(),
-                listen_named,
-            });
+            sites.push(Site { kind, at: f.name_loc, value: f.returns.clone(), listen_named });
         }
     }
     sites
@@ -614,10 +493,7 @@ fn describe(kind: &SiteKind) -> String {
         SiteKind::SerdeDefaultFn { function, field } => {
             format!("returned by serde default function `{function}` of field `{field}`")
         }
-        SiteKind::DefaultImpl {
-            ty,
-            field: Some(field),
-        } => format!("field `{field}` in `impl Default for {ty}`"),
+        SiteKind::DefaultImpl { ty, field: Some(field) } => format!("field `{field}` in `impl Default for {ty}`"),
         SiteKind::DefaultImpl { ty, field: None } => {
             format!("the value of `impl Default for {ty}`")
         }
@@ -634,25 +510,14 @@ fn site_label(kind: &SiteKind) -> String {
     match kind {
         SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
         SiteKind::BindCall { .. } => "the service binds this address".to_string(),
-        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } => {
-            "the default is declared here".to_string()
-        }
+        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } => "the default is declared here".to_string(),
         _ => "the default is set here".to_string(),
     }
 }
 
-fn diagnostic(
-    ctx: &CheckContext,
-    site: &Site,
-    hit: Hit,
-    severity: crate::diagnostic::Severity,
-) -> Diagnostic {
+fn diagnostic(ctx: &CheckContext, site: &Site, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
     let file = ctx.db.get(hit.loc.file);
-    let written = file
-        .text
-        .get(hit.loc.start..hit.loc.end)
-        .unwrap_or("")
-        .trim();
+    let written = file.text.get(hit.loc.start..hit.loc.end).unwrap_or("").trim();
     let shown: String = if written.chars().count() > 60 {
         format!("{}…", written.chars().take(60).collect::<String>())
     } else {
@@ -665,21 +530,15 @@ fn diagnostic(
     };
     let mut secondary: Vec<Label> = hit.via.into_iter().filter(|l| l.loc != hit.loc).collect();
     if site.at != hit.loc && !secondary.iter().any(|l| l.loc == site.at) {
-        secondary.push(Label {
-            loc: site.at,
-            message: site_label(&site.kind),
-        });
+        secondary.push(Label { loc: site.at, message: site_label(&site.kind) });
     }
     secondary.sort_by_key(|l| (l.loc.file, l.loc.start));
     let override_hint = match &site.kind {
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("; operators who need another interface set `{var}` explicitly")
         }
-        SiteKind::ClapDefault { .. } => {
-            "; operators who need another interface pass the flag explicitly".to_string()
-        }
-        _ => "; operators who need another interface set it explicitly through configuration"
-            .to_string(),
+        SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
+        _ => "; operators who need another interface set it explicitly through configuration".to_string(),
     };
     Diagnostic {
         rule: ID,
@@ -703,10 +562,7 @@ mod tests {
 
     #[test]
     fn identifiers_split_into_words() {
-        assert_eq!(
-            words("DEFAULT_LISTEN_ADDR"),
-            vec!["default", "listen", "addr"]
-        );
+        assert_eq!(words("DEFAULT_LISTEN_ADDR"), vec!["default", "listen", "addr"]);
         assert_eq!(words("bindHost"), vec!["bind", "host"]);
         assert_eq!(words("server.bind_addr"), vec!["server", "bind", "addr"]);
         assert_eq!(words("IMPORT_SEP"), vec!["import", "sep"]);
