@@ -93,6 +93,11 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         self.push_const(&i.ident, &i.expr);
         syn::visit::visit_impl_item_const(self, i);
     }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        for item in crate::value::lazy_static_items(m) {
+            self.visit_item(&item);
+        }
+    }
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.push_fn(&i.sig.ident, &i.block);
         self.self_types.push(None);

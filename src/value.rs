@@ -9,6 +9,8 @@ use syn::punctuated::Punctuated;
 
 /// Deeper expressions are modelled as [`Value::Opaque`]; keeps every later walk shallow.
 const MAX_DEPTH: usize = 48;
+/// Locals larger than this many nodes are not substituted into their uses.
+const MAX_LOCAL_NODES: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
@@ -88,6 +90,30 @@ impl Value {
         }
     }
 
+    /// Whether this tree has more than `limit` nodes (stops counting past it).
+    pub fn size_exceeds(&self, limit: usize) -> bool {
+        fn count(v: &Value, budget: &mut usize) -> bool {
+            if *budget == 0 {
+                return true;
+            }
+            *budget -= 1;
+            let children: Vec<&Value> = match v {
+                Value::Field { base, .. } => vec![base],
+                Value::Call { args, .. } | Value::Macro { args, .. } => args.iter().collect(),
+                Value::Method { receiver, args, .. } => std::iter::once(&**receiver).chain(args).collect(),
+                Value::Tuple { elems, .. } | Value::Array { elems, .. } | Value::Branches { arms: elems } => {
+                    elems.iter().collect()
+                }
+                Value::Closure { body } => vec![body],
+                Value::Local { value, .. } => vec![value],
+                Value::Str { .. } | Value::Int { .. } | Value::Path { .. } | Value::Opaque => vec![],
+            };
+            children.into_iter().any(|c| count(c, budget))
+        }
+        let mut budget = limit;
+        count(self, &mut budget)
+    }
+
     /// Every identifier, method, field and string literal along a receiver chain:
     /// the words that tell what a value is about (`env::var("LISTEN_ADDR")` →
     /// `env`, `var`, `LISTEN_ADDR`).
@@ -156,8 +182,10 @@ impl<'a> Lowerer<'a> {
         self.scope.iter().rev().find(|(n, _, _)| n == name).map(|(_, l, v)| (*l, v))
     }
 
-    /// Records `let NAME = init;` (only simple identifier patterns bind).
+    /// Records `let NAME = init;` (only simple identifier patterns bind). A value too
+    /// large to copy into every use (`let v = f(v, v)` doubles each time) is opaque.
     pub fn bind(&mut self, pat: &syn::Pat, value: Value) {
+        let value = if value.size_exceeds(MAX_LOCAL_NODES) { Value::Opaque } else { value };
         if let Some(ident) = pat_ident(pat) {
             let loc = self.span_loc(ident.span());
             self.scope.push((ident.to_string(), loc, value));
@@ -224,6 +252,7 @@ impl<'a> Lowerer<'a> {
                 loc: self.loc(a.bracket_token.span.open(), a.bracket_token.span.close()),
             },
             E::Reference(r) => self.lower_at(&r.expr, d),
+            E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.lower_at(&u.expr, d),
             E::Paren(p) => self.lower_at(&p.expr, d),
             E::Group(g) => self.lower_at(&g.expr, d),
             E::Cast(c) => self.lower_at(&c.expr, d),
@@ -392,6 +421,24 @@ pub fn format_pieces(template: &str) -> Vec<FormatPiece> {
         out.push(FormatPiece::Text(text));
     }
     out
+}
+
+/// The items inside `lazy_static! { static ref NAME: T = expr; }`, parsed with
+/// their original spans (the `ref` is dropped so the body parses as statics).
+pub fn lazy_static_items(mac: &syn::Macro) -> Vec<syn::Item> {
+    if !mac.path.segments.last().is_some_and(|s| s.ident == "lazy_static") {
+        return Vec::new();
+    }
+    let mut tokens = Vec::new();
+    let mut after_static = false;
+    for tt in mac.tokens.clone() {
+        let is_ref = matches!(&tt, proc_macro2::TokenTree::Ident(i) if i == "ref");
+        if !(after_static && is_ref) {
+            tokens.push(tt.clone());
+        }
+        after_static = matches!(&tt, proc_macro2::TokenTree::Ident(i) if i == "static");
+    }
+    syn::parse2::<syn::File>(tokens.into_iter().collect()).map(|f| f.items).unwrap_or_default()
 }
 
 pub fn segments(path: &syn::Path) -> Vec<String> {

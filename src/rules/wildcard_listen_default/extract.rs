@@ -29,6 +29,11 @@ pub enum SiteKind {
     ListenFn { name: String },
     /// The address argument of a bind call: `TcpListener::bind(…)`, `.bind(…)`.
     BindCall { callee: String },
+    /// A configuration library's default: `set_default("server.host", …)`,
+    /// figment's `Serialized::default("address", …)`.
+    ConfigDefault { key: String, function: String },
+    /// A setter named like a listen setting: `.with_http_listener(…)`, `.listen_addr(…)`.
+    ListenSetter { method: String },
     /// A fallback (`unwrap_or`, …) on something that is not an env var.
     Fallback { method: String },
     /// A struct field named like a listen setting, set outside a `Default` impl.
@@ -180,6 +185,15 @@ impl SiteCollector<'_> {
         }
     }
 
+    /// `set_default("server.host", value)`: the key says what the value is for.
+    fn config_default(&mut self, function: &str, at: Loc, args: Vec<&syn::Expr>) {
+        let [key, value] = args.as_slice() else { return };
+        let Value::Str { text: key, .. } = self.lowerer.lower(key) else { return };
+        let listen_named = self.params.is_listen_name(&key);
+        let value = self.lowerer.lower(value);
+        self.push(SiteKind::ConfigDefault { key, function: function.to_string() }, at, value, listen_named);
+    }
+
     /// smart-default style: `#[default = "…"]`, `#[default("…")]`, `#[default(expr)]`.
     fn default_attr(&mut self, attr: &syn::Attribute, field_name: &str) {
         let expr = match &attr.meta {
@@ -212,6 +226,12 @@ fn call_path(value: &Value) -> Option<String> {
 }
 
 impl<'ast> Visit<'ast> for SiteCollector<'_> {
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        for item in crate::value::lazy_static_items(m) {
+            self.visit_item(&item);
+        }
+    }
+
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         let outer = self.default_impl.take();
         self.in_fn_scope(|s| syn::visit::visit_item_fn(s, i));
@@ -267,7 +287,10 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
         syn::visit::visit_expr_method_call(self, m);
         let method = m.method.to_string();
         let at = self.lowerer.span_loc(m.method.span());
-        if self.params.bind_functions.contains(&method) {
+        let is_bind = self.params.bind_functions.contains(&method);
+        let is_fallback = self.params.fallback_methods.contains(&method);
+        let is_setter = !is_bind && !is_fallback && self.params.is_listen_name(&method);
+        if is_bind || is_setter {
             let receiver = self.lowerer.lower(&m.receiver);
             let mut names = Vec::new();
             receiver.names(&mut names);
@@ -276,9 +299,17 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
             if !sql_bind {
                 for arg in &m.args {
                     let value = self.lowerer.lower(arg);
-                    self.push(SiteKind::BindCall { callee: format!(".{method}()") }, at, value, false);
+                    let kind = if is_bind {
+                        SiteKind::BindCall { callee: format!(".{method}()") }
+                    } else {
+                        SiteKind::ListenSetter { method: method.clone() }
+                    };
+                    self.push(kind, at, value, is_setter);
                 }
             }
+        }
+        if self.params.config_default_functions.contains(&method) {
+            self.config_default(&method, at, m.args.iter().collect());
         }
         if self.params.fallback_methods.contains(&method)
             && let Some(first) = m.args.first()
@@ -303,6 +334,12 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
         let syn::Expr::Path(p) = &*c.func else { return };
         let segs = segments(&p.path);
         let Some(last) = segs.last() else { return };
+        let joined = segs.join("::");
+        if self.params.config_default_functions.iter().any(|f| joined == *f || joined.ends_with(&format!("::{f}"))) {
+            let ident = &p.path.segments.last().expect("non-empty").ident;
+            let at = self.lowerer.span_loc(ident.span());
+            self.config_default(&joined, at, c.args.iter().collect());
+        }
         if self.params.bind_functions.contains(last) {
             let ident = &p.path.segments.last().expect("non-empty").ident;
             let at = self.lowerer.span_loc(ident.span());

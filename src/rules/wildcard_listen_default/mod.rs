@@ -11,6 +11,9 @@
 //! `unwrap_or_else`, `map_or`, a `match` or `if let` on `env::var`); clap
 //! `default_value`/`default_value_t` (attribute or builder); functions named in
 //! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes;
+//! configuration-library defaults (config-rs `set_default`, figment
+//! `Serialized::default`); setters named like a listen setting
+//! (`.with_http_listener(…)`); `Lazy`/`LazyLock`/`lazy_static!` statics;
 //! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
 //! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
@@ -67,6 +70,8 @@
 //! fallback-methods = ["unwrap_or", "unwrap_or_else", "map_or", "map_or_else", "or", "or_else"]
 //! # Calls that read the environment, matched against the end of the call path.
 //! env-readers = ["env::var", "env::var_os", "dotenvy::var", "env!", "option_env!"]
+//! # Configuration-library calls `(key, default)`: a method name or the end of a path.
+//! config-default-functions = ["set_default", "Serialized::default"]
 //! # Extra host spellings meaning "every interface", e.g. ["*"].
 //! extra-wildcards = []
 //! ```
@@ -111,6 +116,7 @@ pub struct ListenParams {
     pub bind_functions: Vec<String>,
     pub fallback_methods: Vec<String>,
     pub env_readers: Vec<String>,
+    pub config_default_functions: Vec<String>,
     pub extra_wildcards: Vec<String>,
 }
 
@@ -168,6 +174,8 @@ struct Hit {
 struct Evaluator<'c, 'a> {
     ctx: &'c CheckContext<'a>,
     params: &'c ListenParams,
+    /// Hits of each followed constant or function, keyed by its name's location.
+    memo: std::cell::RefCell<std::collections::HashMap<Loc, Vec<Hit>>>,
 }
 
 /// Conversions that keep an address an address (`"…".parse()`, `.into()`, `?`…).
@@ -190,6 +198,10 @@ const TRANSPARENT_METHODS: &[&str] = &[
     "context",
     "with_context",
 ];
+/// Methods whose closure argument produces the resulting value.
+const MAPPING_METHODS: &[&str] = &["map", "and_then", "then", "get_or_init", "get_or_try_init", "map_err"];
+/// Lazily initialised statics: `Lazy::new(|| …)`, `LazyLock::new(|| …)`.
+const LAZY_TYPES: &[&str] = &["Lazy", "LazyLock", "LazyCell", "OnceLock", "OnceCell"];
 const TRANSPARENT_CALLS: &[&str] =
     &["from", "from_str", "parse", "to_string", "to_owned", "into", "V4", "V6", "Some", "Ok"];
 const MAX_FOLLOW: usize = 12;
@@ -215,9 +227,8 @@ impl Evaluator<'_, '_> {
                     return;
                 }
                 for c in self.ctx.index.consts_named(last) {
-                    via.push(Label { loc: c.name_loc, message: format!("through constant `{}`", c.name) });
-                    self.eval(&c.value, d, via, out);
-                    via.pop();
+                    let label = Label { loc: c.name_loc, message: format!("through `{}`", c.name) };
+                    self.follow(label, &c.value, d, via, out);
                 }
             }
             Value::Local { name, loc, value } => {
@@ -230,6 +241,11 @@ impl Evaluator<'_, '_> {
                 if TRANSPARENT_METHODS.contains(&method.as_str()) {
                     self.eval(receiver, d, via, out);
                 } else if self.params.fallback_methods.contains(method) {
+                    // Either the value itself or its fallback.
+                    self.eval(receiver, d, via, out);
+                    args.iter().for_each(|a| self.eval(a, d, via, out));
+                } else if MAPPING_METHODS.contains(&method.as_str()) {
+                    // `env::var("PORT").map(|p| format!("0.0.0.0:{p}"))`: the closure makes the value.
                     args.iter().for_each(|a| self.eval(a, d, via, out));
                 }
             }
@@ -276,6 +292,10 @@ impl Evaluator<'_, '_> {
             }
             return;
         }
+        if last == "new" && LAZY_TYPES.contains(&owner) {
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+            return;
+        }
         if last == "new" && owner.starts_with("SocketAddr") {
             if let Some(ip) = args.first() {
                 let mut inner = Vec::new();
@@ -297,9 +317,33 @@ impl Evaluator<'_, '_> {
             return;
         }
         for f in self.ctx.index.fns_named(last) {
-            via.push(Label { loc: f.name_loc, message: format!("returned by `{}`", f.name) });
-            self.eval(&f.returns, d, via, out);
-            via.pop();
+            let label = Label { loc: f.name_loc, message: format!("returned by `{}`", f.name) };
+            self.follow(label, &f.returns, d, via, out);
+        }
+    }
+
+    /// Follows a constant or function (identified by its name's location) to its
+    /// value. Each item is evaluated once per run and its hits reused: without the
+    /// memo, same-named functions calling each other make the walk exponential.
+    fn follow(&self, label: Label, value: &Value, d: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
+        let key = label.loc;
+        let cached = self.memo.borrow().get(&key).cloned();
+        let hits = match cached {
+            Some(hits) => hits,
+            None => {
+                // Mark in progress: a cycle back to this item finds nothing more.
+                self.memo.borrow_mut().insert(key, Vec::new());
+                let mut inner = Vec::new();
+                self.eval(value, d, &mut Vec::new(), &mut inner);
+                self.memo.borrow_mut().insert(key, inner.clone());
+                inner
+            }
+        };
+        for hit in hits {
+            let mut trail = via.clone();
+            trail.push(label.clone());
+            trail.extend(hit.via.iter().cloned());
+            out.push(self.hit(hit.loc, hit.strength, hit.go_style, hit.loopback, &trail));
         }
     }
 
@@ -399,11 +443,13 @@ fn required_strength(site: &Site) -> Strength {
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }
         | SiteKind::ListenConst { .. }
-        | SiteKind::ListenFn { .. } => Strength::Weak,
+        | SiteKind::ListenFn { .. }
+        | SiteKind::ListenSetter { .. } => Strength::Weak,
         SiteKind::EnvFallback { .. }
         | SiteKind::ClapDefault { .. }
         | SiteKind::DefaultAttr { .. }
-        | SiteKind::SerdeDefaultFn { .. } => Strength::Host,
+        | SiteKind::SerdeDefaultFn { .. }
+        | SiteKind::ConfigDefault { .. } => Strength::Host,
         SiteKind::Fallback { .. } | SiteKind::DefaultImpl { .. } => Strength::Socket,
     }
 }
@@ -419,7 +465,7 @@ impl Rule for WildcardListenDefault {
         };
         let params: ListenParams = settings.params()?;
         let sites = crate_sites(ctx, &params);
-        let evaluator = Evaluator { ctx, params: &params };
+        let evaluator = Evaluator { ctx, params: &params, memo: Default::default() };
         // One finding per wildcard: the most specific site wins (SiteKind order).
         let mut found: BTreeMap<Loc, (&Site, Hit)> = BTreeMap::new();
         for site in &sites {
@@ -500,6 +546,8 @@ fn describe(kind: &SiteKind) -> String {
         SiteKind::ListenConst { name } => format!("listen constant `{name}`"),
         SiteKind::ListenFn { name } => format!("returned by listen function `{name}`"),
         SiteKind::Fallback { method } => format!("the fallback value of `{method}`"),
+        SiteKind::ConfigDefault { key, function } => format!("the configuration default of `{key}` (`{function}`)"),
+        SiteKind::ListenSetter { method } => format!("passed to listen setting `{method}`"),
         SiteKind::ListenField { ty, field } => format!("listen setting `{ty}.{field}`"),
         SiteKind::ListenBinding { name } => format!("listen setting `{name}`"),
         SiteKind::BindCall { callee } => format!("hard-coded in bind call `{callee}`"),
@@ -510,7 +558,9 @@ fn site_label(kind: &SiteKind) -> String {
     match kind {
         SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
         SiteKind::BindCall { .. } => "the service binds this address".to_string(),
-        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } => "the default is declared here".to_string(),
+        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
+            "the default is declared here".to_string()
+        }
         _ => "the default is set here".to_string(),
     }
 }
