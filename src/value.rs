@@ -426,7 +426,7 @@ pub fn format_pieces(template: &str) -> Vec<FormatPiece> {
 /// The items inside `lazy_static! { static ref NAME: T = expr; }`, parsed with
 /// their original spans (the `ref` is dropped so the body parses as statics).
 pub fn lazy_static_items(mac: &syn::Macro) -> Vec<syn::Item> {
-    if !mac.path.segments.last().is_some_and(|s| s.ident == "lazy_static") {
+    if mac.path.segments.last().is_none_or(|s| s.ident != "lazy_static") {
         return Vec::new();
     }
     let mut tokens = Vec::new();

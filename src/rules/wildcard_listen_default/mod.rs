@@ -325,7 +325,7 @@ impl Evaluator<'_, '_> {
     /// Follows a constant or function (identified by its name's location) to its
     /// value. Each item is evaluated once per run and its hits reused: without the
     /// memo, same-named functions calling each other make the walk exponential.
-    fn follow(&self, label: Label, value: &Value, d: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
+    fn follow(&self, label: Label, value: &Value, d: usize, via: &[Label], out: &mut Vec<Hit>) {
         let key = label.loc;
         let cached = self.memo.borrow().get(&key).cloned();
         let hits = match cached {
@@ -340,7 +340,7 @@ impl Evaluator<'_, '_> {
             }
         };
         for hit in hits {
-            let mut trail = via.clone();
+            let mut trail = via.to_vec();
             trail.push(label.clone());
             trail.extend(hit.via.iter().cloned());
             out.push(self.hit(hit.loc, hit.strength, hit.go_style, hit.loopback, &trail));
