@@ -153,7 +153,7 @@ fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &Extra
     }
     let outcome = match parse(&source.text, include_tests) {
         Ok(parsed) => {
-            let facts = extract(id, &source, &parsed.syntax, options);
+            let facts = extract(id, &source, &parsed, options);
             FileOutcome { source, facts, problem: None }
         }
         Err(problem) => FileOutcome { source, facts: FileFacts::default(), problem: Some(problem) },

@@ -2,6 +2,7 @@
 //! is gone. Shared facts (constants, functions) feed the crate-wide [`crate::index`];
 //! rule-specific facts are gathered by each rule's own extractor.
 
+use crate::parse::ParsedFile;
 use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
 use crate::source::{FileId, Loc, SourceFile};
 use crate::value::{Lowerer, Value};
@@ -39,7 +40,10 @@ pub struct ExtractOptions {
     pub listen: Option<ListenParams>,
 }
 
-pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, options: &ExtractOptions) -> FileFacts {
+/// Reads one parsed file's facts. The file's comments (`parsed.comments`) are
+/// here for rules that read markers; the syntax tree is not kept.
+pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, options: &ExtractOptions) -> FileFacts {
+    let syntax = &parsed.syntax;
     let mut items = ItemCollector {
         lowerer: Lowerer::new(file, source),
         consts: Vec::new(),

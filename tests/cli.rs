@@ -115,6 +115,30 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     assert!(human.stdout.contains("src/a_broken.rs:2:"), "{}", human.stdout);
 }
 
+#[cfg(unix)]
+#[test]
+fn unreadable_files_and_symlinks_are_reported_not_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", BUGGY);
+    std::os::unix::fs::symlink("missing.rs", tmp.path().join("src/dangling.rs")).unwrap();
+    std::os::unix::fs::symlink("loop_b.rs", tmp.path().join("src/loop_a.rs")).unwrap();
+    std::os::unix::fs::symlink("loop_a.rs", tmp.path().join("src/loop_b.rs")).unwrap();
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let doc = json(&out);
+    let found: Vec<(String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().to_string(), d["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(found[0].0, "src/dangling.rs");
+    assert!(found[0].1.starts_with("cannot read file"), "{found:?}");
+    assert_eq!(found[1].0, "src/lib.rs", "the rest of the tree is still checked");
+    assert!(found[2].1.starts_with("cannot read file") && found[3].1.starts_with("cannot read file"), "{found:?}");
+}
+
 #[test]
 fn config_is_found_walking_up_and_overrides_severity_and_parameters() {
     let tmp = tempfile::tempdir().unwrap();

@@ -64,6 +64,8 @@
 //! severity = "error"        # or "warning", "off"
 //! # Words that mark a listen setting (identifiers are split into words).
 //! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "port", "interface", "iface", "socket"]
+//! # Words that name the other end of a connection; they veto a listen word.
+//! remote-names = ["remote", "peer", "client", "forwarded", "upstream", "target", "dest", "destination", "proxy", "origin", "url", "uri", "dial", "connect"]
 //! # Functions and methods whose arguments are the address being bound.
 //! bind-functions = ["bind", "try_bind", "bind_rustls", "serve", "run", "listen", "listen_on"]
 //! # Methods whose argument is the value used when a setting is missing.
@@ -113,6 +115,7 @@ pub struct WildcardListenDefault;
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ListenParams {
     pub listen_names: Vec<String>,
+    pub remote_names: Vec<String>,
     pub bind_functions: Vec<String>,
     pub fallback_methods: Vec<String>,
     pub env_readers: Vec<String>,
@@ -122,8 +125,12 @@ pub struct ListenParams {
 
 impl ListenParams {
     /// Whether any word of `name` is a listen word (`DEFAULT_LISTEN_ADDR`, `bindHost`).
+    /// A word from `remote-names` vetoes it: `peer_addr`, `client_host`, `upstream_addr`
+    /// name the other end of a connection, not where this service listens.
     pub fn is_listen_name(&self, name: &str) -> bool {
-        words(name).iter().any(|w| self.listen_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
+        let words = words(name);
+        let has = |list: &[String]| words.iter().any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)));
+        has(&self.listen_names) && !has(&self.remote_names)
     }
 
     /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
