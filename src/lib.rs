@@ -17,4 +17,5 @@ pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod sql;
 pub mod value;

@@ -1,0 +1,177 @@
+//! SQL-aware matching of `INSERT` statements, with a real SQL tokenizer
+//! (sqlparser's, PostgreSQL dialect) instead of a regex over raw text: any letter
+//! case and whitespace, an optional schema or quoting, `WITH … INSERT`, and a table
+//! name that ends where the identifier ends (`workspaces_audit` is another table).
+//! SQL comments are not SQL: an `ON CONFLICT` inside `-- …` or `/* … */` does not
+//! count. Input may be a fragment (a query-builder prefix, a `format!` template).
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+/// One `INSERT INTO <table>` statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insert {
+    /// The table name as written, unquoted; compare with [`Insert::targets`].
+    pub table: String,
+    pub schema: Option<String>,
+    /// `ON CONFLICT …` appears in the same statement (not in a comment, not in a
+    /// neighbouring statement).
+    pub on_conflict: bool,
+    /// `INSERT … SELECT`: one statement that may write many rows.
+    pub from_select: bool,
+}
+
+impl Insert {
+    /// Whether this inserts into `table` (case-insensitive for unquoted names; `*`
+    /// matches every table).
+    pub fn targets(&self, table: &str) -> bool {
+        table == "*" || self.table.eq_ignore_ascii_case(table)
+    }
+}
+
+/// Every `INSERT INTO` statement in `sql`, in order.
+pub fn inserts(sql: &str) -> Vec<Insert> {
+    let tokens = tokenize_lenient(sql);
+    let mut out = Vec::new();
+    // Statements end at `;`; comments and whitespace are dropped first.
+    for statement in tokens.split(|t| matches!(t, Token::SemiColon)) {
+        let mut i = 0;
+        while i < statement.len() {
+            if is_keyword(&statement[i], Keyword::INSERT)
+                && statement.get(i + 1).is_some_and(|t| is_keyword(t, Keyword::INTO))
+            {
+                if let Some((schema, table, next)) = table_name(statement, i + 2) {
+                    let rest = &statement[next..];
+                    let on_conflict =
+                        rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT));
+                    let from_select = rest.iter().any(|t| is_keyword(t, Keyword::SELECT))
+                        && !rest.iter().any(|t| is_keyword(t, Keyword::VALUES));
+                    out.push(Insert { table, schema, on_conflict, from_select });
+                    i = next;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `[schema.]table` starting at `at`; returns the index after it.
+fn table_name(tokens: &[Token], at: usize) -> Option<(Option<String>, String, usize)> {
+    let first = word(tokens.get(at)?)?;
+    if matches!(tokens.get(at + 1), Some(Token::Period)) {
+        let second = word(tokens.get(at + 2)?)?;
+        return Some((Some(first), second, at + 3));
+    }
+    Some((None, first, at + 1))
+}
+
+fn word(token: &Token) -> Option<String> {
+    match token {
+        Token::Word(w) => Some(w.value.clone()),
+        _ => None,
+    }
+}
+
+fn is_keyword(token: &Token, keyword: Keyword) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.keyword == keyword)
+}
+
+/// Tokens without whitespace and comments. A fragment that does not tokenize to
+/// the end (an unterminated quote in a builder prefix) keeps what came before the error.
+fn tokenize_lenient(sql: &str) -> Vec<Token> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = match Tokenizer::new(&dialect, sql).tokenize() {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            let cut = byte_offset(sql, err.location.line as usize, err.location.column as usize);
+            let prefix = &sql[..cut.min(sql.len())];
+            if prefix.len() == sql.len() {
+                return Vec::new();
+            }
+            return tokenize_lenient(prefix);
+        }
+    };
+    tokens.into_iter().filter(|t| !matches!(t, Token::Whitespace(_) | Token::EOF)).collect::<Vec<_>>()
+}
+
+/// Byte offset of a 1-based line and column (in characters), clamped.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset + l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(sql: &str) -> Vec<(String, bool)> {
+        inserts(sql).into_iter().map(|i| (i.table, i.on_conflict)).collect()
+    }
+
+    #[test]
+    fn case_whitespace_schema_and_quoting() {
+        assert_eq!(tables("insert   into\n\tworkspaces (id) values ($1)"), vec![("workspaces".into(), false)]);
+        let i = &inserts("INSERT INTO public.workspaces VALUES ($1)")[0];
+        assert_eq!((i.schema.as_deref(), i.table.as_str()), (Some("public"), "workspaces"));
+        assert_eq!(tables(r#"INSERT INTO "workspaces" (id) VALUES ($1)"#), vec![("workspaces".into(), false)]);
+        assert_eq!(tables("InSeRt InTo Workspaces DEFAULT VALUES")[0].0, "Workspaces");
+        assert!(inserts("InSeRt InTo Workspaces DEFAULT VALUES")[0].targets("workspaces"));
+    }
+
+    #[test]
+    fn lookalike_tables_are_other_tables() {
+        for sql in [
+            "INSERT INTO workspaces_audit (id) VALUES ($1)",
+            "INSERT INTO workspace_secrets (id) VALUES ($1)",
+            "INSERT INTO workspace_channels (id) VALUES ($1)",
+            "INSERT INTO public.workspacesx VALUES (1)",
+        ] {
+            let found = inserts(sql);
+            assert_eq!(found.len(), 1, "{sql}");
+            assert!(!found[0].targets("workspaces"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn on_conflict_counts_only_in_the_same_statement_and_not_in_comments() {
+        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")[0].1, true);
+        assert_eq!(
+            tables("INSERT INTO workspaces (id) VALUES ($1) on conflict on constraint pk do update set x = 1")[0].1,
+            true
+        );
+        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) -- ON CONFLICT (id) DO NOTHING")[0].1, false);
+        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) /* ON CONFLICT DO NOTHING */")[0].1, false);
+        assert_eq!(
+            tables(
+                "INSERT INTO workspaces (id) VALUES ($1); INSERT INTO audit (id) VALUES ($1) ON CONFLICT DO NOTHING"
+            ),
+            vec![("workspaces".into(), false), ("audit".into(), true)]
+        );
+        assert_eq!(
+            tables("INSERT INTO workspaces (id) VALUES ('ON CONFLICT')")[0].1,
+            false,
+            "a string is not a clause"
+        );
+    }
+
+    #[test]
+    fn with_insert_select_fragments_and_templates() {
+        assert_eq!(tables("WITH p AS (SELECT 1) INSERT INTO workspaces (id) SELECT * FROM p")[0].0, "workspaces");
+        assert!(inserts("INSERT INTO workspaces (id) SELECT id FROM staging")[0].from_select);
+        assert!(!inserts("INSERT INTO workspaces (id) VALUES ($1)")[0].from_select);
+        assert_eq!(tables("INSERT INTO workspaces (id, name) ")[0].0, "workspaces", "builder prefix");
+        assert_eq!(tables("INSERT INTO {table} (id) VALUES ($1)").len(), 0, "unknown table in a template");
+        assert_eq!(tables("INSERT INTO workspaces (id, name) VALUES ('unterminated")[0].0, "workspaces");
+        assert!(inserts("SELECT * FROM workspaces WHERE note = 'INSERT INTO workspaces'").is_empty());
+        assert!(inserts("-- INSERT INTO workspaces VALUES (1)\nSELECT 1").is_empty());
+    }
+}
