@@ -40,17 +40,16 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
         while i < statement.len() {
             if is_keyword(&statement[i], Keyword::INSERT)
                 && statement.get(i + 1).is_some_and(|t| is_keyword(t, Keyword::INTO))
+                && let Some((schema, table, next)) = table_name(statement, i + 2)
             {
-                if let Some((schema, table, next)) = table_name(statement, i + 2) {
-                    let rest = &statement[next..];
-                    let on_conflict =
-                        rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT));
-                    let from_select = rest.iter().any(|t| is_keyword(t, Keyword::SELECT))
-                        && !rest.iter().any(|t| is_keyword(t, Keyword::VALUES));
-                    out.push(Insert { table, schema, on_conflict, from_select });
-                    i = next;
-                    continue;
-                }
+                let rest = &statement[next..];
+                let on_conflict =
+                    rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT));
+                let from_select = rest.iter().any(|t| is_keyword(t, Keyword::SELECT))
+                    && !rest.iter().any(|t| is_keyword(t, Keyword::VALUES));
+                out.push(Insert { table, schema, on_conflict, from_select });
+                i = next;
+                continue;
             }
             i += 1;
         }
@@ -143,24 +142,19 @@ mod tests {
 
     #[test]
     fn on_conflict_counts_only_in_the_same_statement_and_not_in_comments() {
-        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")[0].1, true);
-        assert_eq!(
-            tables("INSERT INTO workspaces (id) VALUES ($1) on conflict on constraint pk do update set x = 1")[0].1,
-            true
+        assert!(tables("INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING")[0].1);
+        assert!(
+            tables("INSERT INTO workspaces (id) VALUES ($1) on conflict on constraint pk do update set x = 1")[0].1
         );
-        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) -- ON CONFLICT (id) DO NOTHING")[0].1, false);
-        assert_eq!(tables("INSERT INTO workspaces (id) VALUES ($1) /* ON CONFLICT DO NOTHING */")[0].1, false);
+        assert!(!tables("INSERT INTO workspaces (id) VALUES ($1) -- ON CONFLICT (id) DO NOTHING")[0].1);
+        assert!(!tables("INSERT INTO workspaces (id) VALUES ($1) /* ON CONFLICT DO NOTHING */")[0].1);
         assert_eq!(
             tables(
                 "INSERT INTO workspaces (id) VALUES ($1); INSERT INTO audit (id) VALUES ($1) ON CONFLICT DO NOTHING"
             ),
             vec![("workspaces".into(), false), ("audit".into(), true)]
         );
-        assert_eq!(
-            tables("INSERT INTO workspaces (id) VALUES ('ON CONFLICT')")[0].1,
-            false,
-            "a string is not a clause"
-        );
+        assert!(!tables("INSERT INTO workspaces (id) VALUES ('ON CONFLICT')")[0].1, "a string is not a clause");
     }
 
     #[test]
