@@ -81,7 +81,9 @@ fn check_nesting(text: &str) -> Result<(), ParseProblem> {
         if depth > MAX_NESTING || run > MAX_NESTING {
             return Err(ParseProblem {
                 offset: start,
-                message: format!("expression nested more than {MAX_NESTING} levels deep; gatelint does not check it"),
+                message: format!(
+                    "code nested more than {MAX_NESTING} levels deep (brackets or prefix operators); gatelint does not check this file"
+                ),
             });
         }
     }

@@ -28,12 +28,23 @@ pub struct SourceFile {
     pub display: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Lines that are pure ASCII, where a character column is a byte column: keeps
+    /// span conversion O(1) on the long generated lines where it is called most.
+    ascii_lines: Vec<bool>,
 }
 
 impl SourceFile {
     pub fn new(display: String, text: String) -> Self {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        SourceFile { display, text, line_starts }
+        let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
+        SourceFile { display, text, line_starts, ascii_lines }
     }
 
     /// Byte offset of a 1-based line and 0-based character column (proc-macro2's
@@ -42,8 +53,11 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        let rest = &self.text[start..];
-        let line_text = rest.split('\n').next().unwrap_or("");
+        let end = self.line_starts.get(line).map_or(self.text.len(), |&next| next - 1);
+        if self.ascii_lines[line - 1] {
+            return (start + char_col).min(end);
+        }
+        let line_text = &self.text[start..end];
         let within = line_text.char_indices().nth(char_col).map_or(line_text.len(), |(i, _)| i);
         start + within
     }

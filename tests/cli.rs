@@ -115,6 +115,38 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     assert!(human.stdout.contains("src/a_broken.rs:2:"), "{}", human.stdout);
 }
 
+#[test]
+fn hostile_shapes_are_checked_or_reported_never_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        ("chain.rs", format!("fn f() {{ let x = a{}; }}\n", ".b()".repeat(20_000))),
+        ("binary.rs", format!("fn f() {{ let x = 1{}; }}\n", " + 1".repeat(50_000))),
+        (
+            "else_if.rs",
+            format!(
+                "fn f(x: u32) {{ {}{{}} }}\n",
+                (0..3000).map(|i| format!("if x == {i} {{}} else ")).collect::<String>()
+            ),
+        ),
+        ("unary.rs", format!("fn f() {{ let x = {}1; }}\n", "- ".repeat(3000))),
+        ("refs.rs", format!("fn f() {{ let x: {}u8 = 1; }}\n", "&".repeat(3000))),
+        ("generics.rs", format!("type T = {}u8{};\n", "Vec<".repeat(3000), ">".repeat(3000))),
+        ("nul.rs", "fn f() {}\0\n".to_string()),
+    ];
+    for (name, text) in &cases {
+        write(tmp.path(), &format!("src/{name}"), text);
+    }
+    write(tmp.path(), "src/z_sidecar.rs", BUGGY);
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let found = findings(&out);
+    assert!(found.contains(&("wildcard-listen-default".into(), "src/z_sidecar.rs".into(), 1)), "{found:?}");
+    for (rule, path, _) in &found {
+        assert!(rule == "parse-error" || path == "src/z_sidecar.rs", "unexpected {rule} in {path}");
+    }
+    assert_eq!(json(&out)["summary"]["files"], cases.len() + 1);
+}
+
 #[cfg(unix)]
 #[test]
 fn unreadable_files_and_symlinks_are_reported_not_skipped() {
