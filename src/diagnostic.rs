@@ -44,6 +44,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The message followed by `help: …` on its own line, for formats that have
+    /// a single text field (SARIF, GitHub annotations).
+    pub fn message_with_help(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{}\nhelp: {help}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     /// The stable output order: path, line, column, rule, then message.
     pub fn sort(diags: &mut [Diagnostic], db: &SourceDb) {
         diags.sort_by(|a, b| {

@@ -95,6 +95,12 @@ impl SourceDb {
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id]
     }
+
+    /// Start and (exclusive) end of a location as 1-based line/column pairs.
+    pub fn range(&self, loc: &Loc) -> (LineCol, LineCol) {
+        let file = self.get(loc.file);
+        (file.line_col(loc.start), file.line_col(loc.end))
+    }
 }
 
 impl<'a> codespan_reporting::files::Files<'a> for SourceDb {

@@ -251,6 +251,20 @@ impl<'a> Lowerer<'a> {
                 elems: a.elems.iter().map(|x| self.lower_at(x, d)).collect(),
                 loc: self.loc(a.bracket_token.span.open(), a.bracket_token.span.close()),
             },
+            E::Repeat(r) => {
+                // `[0u8; 4]` is the array `[0, 0, 0, 0]`.
+                let count = match &*r.len {
+                    E::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => n.base10_parse::<usize>().ok(),
+                    _ => None,
+                };
+                match count {
+                    Some(n) if n <= 16 => Value::Array {
+                        elems: vec![self.lower_at(&r.expr, d); n],
+                        loc: self.loc(r.bracket_token.span.open(), r.bracket_token.span.close()),
+                    },
+                    _ => Value::Opaque,
+                }
+            }
             E::Reference(r) => self.lower_at(&r.expr, d),
             E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.lower_at(&u.expr, d),
             E::Paren(p) => self.lower_at(&p.expr, d),

@@ -241,7 +241,7 @@ fn test_code_is_skipped_unless_included() {
     write(
         tmp.path(),
         "src/lib.rs",
-        "#[cfg(test)]\nmod tests {\n    const LISTEN_ADDR: &str = \"0.0.0.0:0\";\n}\n#[tokio::test]\nasync fn t() { let _ = tokio::net::TcpListener::bind(\"0.0.0.0:0\").await; }\n",
+        "#[cfg(test)]\nmod tests {\n    const LISTEN_ADDR: &str = \"0.0.0.0:8080\";\n}\n#[tokio::test]\nasync fn t() { let _ = tokio::net::TcpListener::bind(\"0.0.0.0:8080\").await; }\n",
     );
     assert_eq!(gatelint(tmp.path(), &["check"]).code, 0);
     write(tmp.path(), "gatelint.toml", "include-tests = true\n");

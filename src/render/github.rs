@@ -18,17 +18,12 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
         let file = report.db.get(d.loc.file);
-        let s = file.line_col(d.loc.start);
-        let e = file.line_col(d.loc.end);
+        let (s, e) = report.db.range(&d.loc);
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut message = d.message.clone();
-        if let Some(help) = &d.help {
-            message.push_str("\nhelp: ");
-            message.push_str(help);
-        }
+        let message = d.message_with_help();
         out.push_str(&format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
             escape_property(&file.display),

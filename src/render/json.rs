@@ -8,9 +8,7 @@ use crate::source::{Loc, SourceDb};
 use serde_json::{Value, json};
 
 fn span(loc: &Loc, db: &SourceDb) -> (Value, Value) {
-    let file = db.get(loc.file);
-    let s = file.line_col(loc.start);
-    let e = file.line_col(loc.end);
+    let (s, e) = db.range(loc);
     (json!({"line": s.line, "column": s.column}), json!({"line": e.line, "column": e.column}))
 }
 

@@ -31,8 +31,7 @@ fn what_it_does(meta: &RuleMeta) -> String {
 
 fn location(report: &Report, loc: &Loc) -> Value {
     let file = report.db.get(loc.file);
-    let s = file.line_col(loc.start);
-    let e = file.line_col(loc.end);
+    let (s, e) = report.db.range(loc);
     json!({
         "physicalLocation": {
             "artifactLocation": {"uri": file.display, "uriBaseId": "%SRCROOT%"},
@@ -62,11 +61,7 @@ pub fn render(report: &Report) -> String {
         .iter()
         .zip(prints)
         .map(|(d, fingerprint)| {
-            let mut text = d.message.clone();
-            if let Some(help) = &d.help {
-                text.push_str("\nhelp: ");
-                text.push_str(help);
-            }
+            let text = d.message_with_help();
             let related: Vec<Value> = d
                 .secondary
                 .iter()

@@ -39,6 +39,10 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
         _ => (None, s),
     };
     let (host, port, bracketed) = split_host_port(rest)?;
+    if port == Some("0") {
+        // Port 0 asks for an ephemeral port: an outgoing (client) socket, not a listener.
+        return None;
+    }
     if let Some(p) = port {
         let placeholder = p.starts_with('{') || p.starts_with('$');
         if p.is_empty() || !(p.chars().all(|c| c.is_ascii_digit()) || placeholder) {

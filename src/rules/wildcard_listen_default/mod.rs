@@ -63,7 +63,7 @@
 //! [rules.wildcard-listen-default]
 //! severity = "error"        # or "warning", "off"
 //! # Words that mark a listen setting (identifiers are split into words).
-//! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "port", "interface", "iface", "socket"]
+//! listen-names = ["listen", "listener", "bind", "addr", "address", "host", "hostname", "interface", "iface", "socket"]
 //! # Words that name the other end of a connection; they veto a listen word.
 //! remote-names = ["remote", "peer", "client", "forwarded", "upstream", "target", "dest", "destination", "proxy", "origin", "url", "uri", "dial", "connect"]
 //! # Functions and methods whose arguments are the address being bound.
@@ -90,6 +90,9 @@
 //!   logs).
 //! - Wildcards outside Rust (Dockerfiles, shell entrypoints, `.env` files) are out of
 //!   reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
+//!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
+//!   so neither is a listener on a random port.
 //! - Only a function's tail expression and top-level `return` count as its return value.
 
 mod address;
@@ -260,6 +263,8 @@ impl Evaluator<'_, '_> {
             Value::Tuple { elems, loc } => {
                 if let Some(octets) = zero_octets(elems) {
                     out.push(self.hit(*loc, Strength::Host, false, format!("({octets})"), via));
+                } else if let [_, Value::Int { value: 0, .. }] = elems.as_slice() {
+                    // `(host, 0)`: an ephemeral port, a client socket.
                 } else if let [host, _port] = elems.as_slice() {
                     let mut inner = Vec::new();
                     self.eval(host, d, via, &mut inner);
@@ -304,6 +309,9 @@ impl Evaluator<'_, '_> {
             return;
         }
         if last == "new" && owner.starts_with("SocketAddr") {
+            if matches!(args.get(1), Some(Value::Int { value: 0, .. })) {
+                return; // an ephemeral port: a client socket
+            }
             if let Some(ip) = args.first() {
                 let mut inner = Vec::new();
                 self.eval(ip, d, via, &mut inner);
@@ -312,6 +320,11 @@ impl Evaluator<'_, '_> {
                     h
                 }));
             }
+            return;
+        }
+        if last == "from" && matches!(owner, "Ipv4Addr" | "Ipv6Addr") && matches!(args, [Value::Int { value: 0, .. }]) {
+            let loopback = if owner == "Ipv4Addr" { "Ipv4Addr::LOCALHOST" } else { "Ipv6Addr::LOCALHOST" };
+            out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
             return;
         }
         // Conversions and tuple-struct/variant constructors pass their argument on.
