@@ -48,7 +48,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let discovery =
         discover(&options.paths, config.include_tests, &config.exclude, &exclude_root).map_err(UsageError)?;
-    let extract_options = ExtractOptions { listen: listen_params(config)? };
+    let extract_options = ExtractOptions { listen: listen_params(config)?, inserts: insert_params(config)? };
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -121,6 +121,17 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
     Ok(Report { db, diagnostics, files_checked })
 }
 
+/// The INSERT gates share their parameters (tables, preflight helpers, marker).
+fn insert_params(config: &Config) -> Result<Option<rules::non_idempotent_insert::InsertParams>, UsageError> {
+    let id = rules::non_idempotent_insert::ID;
+    let on = |rule: &str| config.settings(rule).is_some_and(|s| s.severity.is_some());
+    if !on(id) && !on("insert-allowlist") {
+        return Ok(None);
+    }
+    let settings = config.settings(id).expect("every rule has settings");
+    settings.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
+}
+
 fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {
     let id = rules::wildcard_listen_default::ID;
     match config.settings(id) {
@@ -156,7 +167,7 @@ fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &Extra
     }
     let outcome = match parse(&source.text, include_tests) {
         Ok(parsed) => {
-            let facts = extract(id, &source, &parsed, options);
+            let facts = extract(id, &file.path, &source, &parsed, options);
             FileOutcome { source, facts, problem: None }
         }
         Err(problem) => FileOutcome { source, facts: FileFacts::default(), problem: Some(problem) },

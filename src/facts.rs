@@ -3,6 +3,7 @@
 //! rule-specific facts are gathered by each rule's own extractor.
 
 use crate::parse::ParsedFile;
+use crate::rules::non_idempotent_insert::{ExtractInput, InsertFacts, InsertParams};
 use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
 use crate::source::{FileId, Loc, SourceFile};
 use crate::value::{Lowerer, Value};
@@ -32,17 +33,26 @@ pub struct FileFacts {
     pub consts: Vec<ConstFact>,
     pub fns: Vec<FnFact>,
     pub listen: Option<ListenFacts>,
+    pub inserts: Option<InsertFacts>,
 }
 
 /// What the enabled rules need to extract.
 pub struct ExtractOptions {
     /// `None` when `wildcard-listen-default` is off.
     pub listen: Option<ListenParams>,
+    /// `None` when the INSERT gates are off.
+    pub inserts: Option<InsertParams>,
 }
 
 /// Reads one parsed file's facts. The file's comments (`parsed.comments`) are
 /// here for rules that read markers; the syntax tree is not kept.
-pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, options: &ExtractOptions) -> FileFacts {
+pub fn extract(
+    file: FileId,
+    path: &std::path::Path,
+    source: &SourceFile,
+    parsed: &ParsedFile,
+    options: &ExtractOptions,
+) -> FileFacts {
     let syntax = &parsed.syntax;
     let mut items = ItemCollector {
         lowerer: Lowerer::new(file, source),
@@ -55,7 +65,12 @@ pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, options: 
         .listen
         .as_ref()
         .map(|params| crate::rules::wildcard_listen_default::extract(file, source, syntax, params));
-    FileFacts { consts: items.consts, fns: items.fns, listen }
+    let inserts = options.inserts.as_ref().map(|params| {
+        let input =
+            ExtractInput { file, source, path, comments: &parsed.comments, module: module_path(&source.display) };
+        crate::rules::non_idempotent_insert::extract(&input, syntax, params)
+    });
+    FileFacts { consts: items.consts, fns: items.fns, listen, inserts }
 }
 
 struct ItemCollector<'a> {
@@ -117,6 +132,17 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         self.push_fn(&i.sig.ident, &i.block);
         syn::visit::visit_impl_item_fn(self, i);
     }
+}
+
+/// The module path a file's location implies (`src/handlers/org.rs` → `handlers::org`).
+pub fn module_path(display: &str) -> String {
+    let rel = display.rsplit_once("src/").map_or(display, |(_, r)| r);
+    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
+    let mut parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    if matches!(parts.last(), Some(&"mod") | Some(&"lib") | Some(&"main")) {
+        parts.pop();
+    }
+    parts.join("::")
 }
 
 /// The last path segment of a type (`crate::Config<T>` → `Config`).

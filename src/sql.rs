@@ -32,15 +32,21 @@ impl Insert {
 
 /// Every `INSERT INTO` statement in `sql`, in order.
 pub fn inserts(sql: &str) -> Vec<Insert> {
-    let tokens = tokenize_lenient(sql);
+    // `format!` templates: a `{placeholder}` stands for a value, like `$1`.
+    let sql = replace_placeholders(sql);
+    let tokens = tokenize_lenient(&sql);
     let mut out = Vec::new();
     // Statements end at `;`; comments and whitespace are dropped first.
     for statement in tokens.split(|t| matches!(t, Token::SemiColon)) {
         let mut i = 0;
         while i < statement.len() {
-            if is_keyword(&statement[i], Keyword::INSERT)
+            // INSERT starts the statement, or follows a `WITH … AS (…)` clause.
+            let starts_statement = i == 0 || matches!(statement[i - 1], Token::RParen);
+            if starts_statement
+                && is_keyword(&statement[i], Keyword::INSERT)
                 && statement.get(i + 1).is_some_and(|t| is_keyword(t, Keyword::INTO))
                 && let Some((schema, table, next)) = table_name(statement, i + 2)
+                && continues_statement(statement.get(next))
             {
                 let rest = &statement[next..];
                 let on_conflict =
@@ -55,6 +61,20 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
         }
     }
     out
+}
+
+/// What may follow the table name in a real statement (or a builder prefix that
+/// ends there). Prose such as "insert into workspaces failed" does not qualify.
+fn continues_statement(next: Option<&Token>) -> bool {
+    match next {
+        None => true,
+        Some(Token::LParen) | Some(Token::Placeholder(_)) => true,
+        Some(t) => {
+            [Keyword::VALUES, Keyword::SELECT, Keyword::DEFAULT, Keyword::AS, Keyword::OVERRIDING, Keyword::WITH]
+                .into_iter()
+                .any(|k| is_keyword(t, k))
+        }
+    }
 }
 
 /// `[schema.]table` starting at `at`; returns the index after it.
@@ -76,6 +96,20 @@ fn word(token: &Token) -> Option<String> {
 
 fn is_keyword(token: &Token, keyword: Keyword) -> bool {
     matches!(token, Token::Word(w) if w.quote_style.is_none() && w.keyword == keyword)
+}
+
+/// `{name}`/`{}` → `$0`; `{{`/`}}` stay literal braces.
+fn replace_placeholders(sql: &str) -> String {
+    if !sql.contains('{') {
+        return sql.to_string();
+    }
+    crate::value::format_pieces(sql)
+        .into_iter()
+        .map(|p| match p {
+            crate::value::FormatPiece::Text(t) => t,
+            crate::value::FormatPiece::Placeholder(_) => "$0".to_string(),
+        })
+        .collect()
 }
 
 /// Tokens without whitespace and comments. A fragment that does not tokenize to
@@ -167,5 +201,14 @@ mod tests {
         assert_eq!(tables("INSERT INTO workspaces (id, name) VALUES ('unterminated")[0].0, "workspaces");
         assert!(inserts("SELECT * FROM workspaces WHERE note = 'INSERT INTO workspaces'").is_empty());
         assert!(inserts("-- INSERT INTO workspaces VALUES (1)\nSELECT 1").is_empty());
+        assert_eq!(tables("INSERT INTO workspaces (id, name) VALUES ({}, '{name}')")[0].0, "workspaces");
+        assert_eq!(tables("INSERT INTO workspaces AS w (id) VALUES ($1)")[0].0, "workspaces");
+    }
+
+    #[test]
+    fn prose_is_not_a_statement() {
+        assert!(inserts("INSERT INTO workspaces failed").is_empty());
+        assert!(inserts("insert into workspaces: {e}").is_empty());
+        assert!(inserts("could not insert into workspaces").is_empty());
     }
 }

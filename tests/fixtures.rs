@@ -4,8 +4,10 @@
 //! - `//~ RULE`          expected finding on this line
 //! - `//~ todo: RULE`    known miss (semgrep's `todoruleid`): must NOT be found yet;
 //!   when the rule learns it, the test fails until the marker is upgraded
-//! - `//~ mutant: RULE`  clean now; must be found once the line's escape hatch is
+//! - `//~ mutant: RULE`  clean now; must be found once the file's escape hatches are
 //!   removed (see `mutate`)
+//! - `//~ hatch: RULE`   this line holds an escape hatch that `mutate` removes; when a
+//!   file has no hatch lines for a rule, its mutant lines hold the hatch themselves
 //!
 //! Each fixture's rendered human output is also an insta snapshot.
 
@@ -21,13 +23,16 @@ enum Mark {
     Expect,
     Todo,
     Mutant,
+    Hatch,
 }
 
 /// (line, mark, rule) for every `//~` annotation of a file.
 fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
     let mut out = Vec::new();
     for c in lex_comments(text) {
-        let Some(body) = c.body.trim().strip_prefix('~') else {
+        // `//~ …` alone, or after another comment's text (`// marker //~ hatch: rule`).
+        let body = c.body.trim();
+        let Some(body) = body.strip_prefix('~').or_else(|| body.split_once("//~").map(|(_, rest)| rest)) else {
             continue;
         };
         let line = text[..c.start].matches('\n').count() + 1;
@@ -36,6 +41,8 @@ fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
             (Mark::Todo, r)
         } else if let Some(r) = body.strip_prefix("mutant:") {
             (Mark::Mutant, r)
+        } else if let Some(r) = body.strip_prefix("hatch:") {
+            (Mark::Hatch, r)
         } else {
             (Mark::Expect, body)
         };
@@ -127,7 +134,7 @@ fn fixtures_match_their_annotations_exactly() {
             for (line, rule) in found.difference(&expected) {
                 let why = match marks.iter().find(|m| m.0 == *line && &m.2 == rule).map(|m| m.1) {
                     Some(Mark::Todo) => "a known miss (`todo:`) is now found: make it an expectation",
-                    Some(Mark::Mutant) => "reported before mutation",
+                    Some(Mark::Mutant) | Some(Mark::Hatch) => "reported before mutation",
                     _ => "unexpected finding (annotate it or fix the rule)",
                 };
                 failures.push(format!("{display}:{line}: `{rule}` {why}"));
@@ -148,6 +155,16 @@ fn mutate(rule: &str, line: &str) -> String {
             .replace("LOCALHOST", "UNSPECIFIED")
             .replace("127, 0, 0, 1", "0, 0, 0, 0")
             .replace("\"localhost\"", "\"0.0.0.0\""),
+        // The INSERT gate's hatches: the preflight call, ON CONFLICT, the marker.
+        "non-idempotent-insert" => {
+            let mut out = line.replace("lookup_existing_child", "unrelated_helper");
+            out = out.replace("class1-gate: idempotent-by-design", "class1-gate: (removed)");
+            if let Some(at) = out.find(" ON CONFLICT") {
+                let end = out[at..].find('"').map_or(out.len(), |e| at + e);
+                out.replace_range(at..end, "");
+            }
+            out
+        }
         other => panic!("no mutation defined for rule `{other}`"),
     }
 }
@@ -159,17 +176,24 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
     for (_, dir) in rule_dirs() {
         for file in fixture_files(&dir) {
             let text = std::fs::read_to_string(&file).unwrap();
-            let marks: Vec<_> = annotations(&text).into_iter().filter(|m| m.1 == Mark::Mutant).collect();
+            let all = annotations(&text);
+            let marks: Vec<_> = all.iter().filter(|m| m.1 == Mark::Mutant).cloned().collect();
             if marks.is_empty() {
                 continue;
             }
+            // Hatch and mutant lines are mutated; a hatch line must change, and so must
+            // a mutant line of a rule with no hatch lines (it holds its own hatch).
+            let has_hatch = |rule: &str| all.iter().any(|m| m.1 == Mark::Hatch && m.2 == rule);
+            let targets: Vec<_> = all.iter().filter(|m| m.1 == Mark::Hatch || m.1 == Mark::Mutant).cloned().collect();
             let mutated: String = text
                 .split_inclusive('\n')
                 .enumerate()
-                .map(|(i, l)| match marks.iter().find(|m| m.0 == i + 1) {
+                .map(|(i, l)| match targets.iter().find(|m| m.0 == i + 1) {
                     Some(m) => {
                         let out = mutate(&m.2, l);
-                        assert_ne!(out, l, "{}:{}: mutation changed nothing", file.display(), i + 1);
+                        if m.1 == Mark::Hatch || !has_hatch(&m.2) {
+                            assert_ne!(out, l, "{}:{}: mutation changed nothing", file.display(), i + 1);
+                        }
                         out
                     }
                     None => l.to_string(),
@@ -243,7 +267,7 @@ fn no_unreferenced_snapshots() {
 
 #[test]
 fn annotation_parser_reads_all_three_marks() {
-    let text = "a(); //~ r1\nb(); //~ todo: r2\nc(); //~ mutant: r1, r3\n// ~ not a mark? it is\nlet s = \"//~ r9\";\n";
+    let text = "a(); //~ r1\nb(); //~ todo: r2\nc(); //~ mutant: r1, r3\n// ~ not a mark? it is\nlet s = \"//~ r9\";\n// marker //~ hatch: r4\n";
     let marks = annotations(text);
     assert_eq!(
         marks,
@@ -253,6 +277,7 @@ fn annotation_parser_reads_all_three_marks() {
             (3, Mark::Mutant, "r1".to_string()),
             (3, Mark::Mutant, "r3".to_string()),
             (4, Mark::Expect, "not a mark? it is".to_string()),
+            (6, Mark::Hatch, "r4".to_string()),
         ]
     );
 }

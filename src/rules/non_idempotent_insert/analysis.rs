@@ -1,0 +1,213 @@
+//! Crate-wide analysis shared by `non-idempotent-insert` and `insert-allowlist`:
+//! resolves constants holding SQL, decides which inserts are protected, and which
+//! functions reach an unprotected insert through calls (a fixpoint over the call
+//! graph by name, so recursion is handled).
+
+use super::InsertParams;
+use super::extract::{Event, EventKind, FnInsertFacts, SqlInsert};
+use crate::engine::CheckContext;
+use crate::source::Loc;
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// An INSERT into a guarded table, as executed in one function.
+#[derive(Clone, Debug)]
+pub struct InsertOcc {
+    pub sql: SqlInsert,
+    /// Where it runs (the literal, or the use of a local or constant).
+    pub loc: Loc,
+    /// Where the SQL was written, when elsewhere (a local or constant).
+    pub via: Option<(Loc, String)>,
+    pub loops: Vec<usize>,
+    /// Position among the function's events.
+    pub order: usize,
+}
+
+/// How an unprotected insert is reached from a function: the chain of calls and the insert.
+#[derive(Clone, Debug)]
+pub struct Witness {
+    pub insert: Loc,
+    pub table: String,
+    /// Functions along the way (name, name location), callee first.
+    pub through: Vec<(String, Loc)>,
+}
+
+pub struct Analysis<'a> {
+    pub fns: Vec<&'a FnInsertFacts>,
+    /// Per function (same index as `fns`): the guarded inserts it executes itself.
+    pub inserts: Vec<Vec<InsertOcc>>,
+    /// Per function: an unprotected insert it reaches, itself or through calls.
+    pub reaches: Vec<Option<Witness>>,
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(ctx: &'a CheckContext, params: &InsertParams) -> Self {
+        let fns: Vec<&FnInsertFacts> =
+            ctx.facts.iter().filter_map(|f| f.inserts.as_ref()).flat_map(|f| f.fns.iter()).collect();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in fns.iter().enumerate() {
+            by_name.entry(f.name.as_str()).or_default().push(i);
+        }
+        let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
+        let mut analysis = Analysis { fns, inserts, reaches: Vec::new(), by_name };
+        analysis.reaches = analysis.fixpoint();
+        analysis
+    }
+
+    /// Whether `event` (at position `order`) is preceded by a preflight call in the
+    /// same iteration: inside the event's innermost loop, or anywhere earlier when
+    /// the event is in no loop of this function.
+    pub fn preflight_before(f: &FnInsertFacts, loops: &[usize], order: usize) -> bool {
+        f.preflights.iter().take_while(|&&p| p < order).any(|&p| same_iteration(&f.events[p], loops))
+    }
+
+    /// A preflight call in the same iteration but after `order`: protects nothing.
+    pub fn preflight_after(f: &FnInsertFacts, loops: &[usize], order: usize) -> Option<Loc> {
+        f.preflights
+            .iter()
+            .filter(|&&p| p > order)
+            .map(|&p| &f.events[p])
+            .find(|e| same_iteration(e, loops))
+            .map(|e| e.loc)
+    }
+
+    pub fn protected(f: &FnInsertFacts, occ: &InsertOcc) -> bool {
+        occ.sql.on_conflict || f.marker || Self::preflight_before(f, &occ.loops, occ.order)
+    }
+
+    /// Crate functions a call may reach: same name, same number of arguments,
+    /// methods for method calls, and the named type when the call names one.
+    pub fn callees(&self, caller: &FnInsertFacts, event: &Event) -> Vec<usize> {
+        let EventKind::Call { name, qualifier, args, method, on_self } = &event.kind else { return Vec::new() };
+        let Some(candidates) = self.by_name.get(name.as_str()) else { return Vec::new() };
+        let qualifier_type =
+            qualifier.last().map(|q| if q == "Self" { caller.self_type.clone() } else { Some(q.clone()) });
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let f = self.fns[i];
+                let arity = if *method {
+                    f.has_self && f.params == *args
+                } else {
+                    f.params + usize::from(f.has_self) == *args || f.params == *args
+                };
+                let typed = match &qualifier_type {
+                    Some(Some(ty)) => f.self_type.as_deref() == Some(ty.as_str()) || f.module.ends_with(ty.as_str()),
+                    _ => true,
+                };
+                let same_impl = !*on_self || f.self_type == caller.self_type;
+                arity && typed && same_impl
+            })
+            .collect()
+    }
+
+    fn fixpoint(&self) -> Vec<Option<Witness>> {
+        let mut reaches: Vec<Option<Witness>> = self
+            .fns
+            .iter()
+            .zip(&self.inserts)
+            .map(|(f, occs)| {
+                occs.iter().find(|o| !Self::protected(f, o)).map(|o| Witness {
+                    insert: o.loc,
+                    table: o.sql.table.clone(),
+                    through: Vec::new(),
+                })
+            })
+            .collect();
+        loop {
+            let mut changed = false;
+            for (i, f) in self.fns.iter().enumerate() {
+                if reaches[i].is_some() || f.marker {
+                    continue;
+                }
+                'events: for (order, e) in f.events.iter().enumerate() {
+                    if Self::preflight_before(f, &e.loops, order) {
+                        continue;
+                    }
+                    for g in self.callees(f, e) {
+                        if let Some(w) = &reaches[g] {
+                            let mut through = vec![(self.fns[g].name.clone(), self.fns[g].name_loc)];
+                            through.extend(w.through.iter().cloned());
+                            reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), through });
+                            changed = true;
+                            break 'events;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                return reaches;
+            }
+        }
+    }
+
+    /// Whether function `from` can call function `to` (directly or through others).
+    pub fn calls_into(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.fns.len()];
+        let mut stack = vec![from];
+        while let Some(i) = stack.pop() {
+            for e in &self.fns[i].events {
+                for g in self.callees(self.fns[i], e) {
+                    if g == to {
+                        return true;
+                    }
+                    if !seen[g] {
+                        seen[g] = true;
+                        stack.push(g);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    pub fn index_of(&self, f: &FnInsertFacts) -> Option<usize> {
+        self.fns.iter().position(|g| std::ptr::eq(*g, f))
+    }
+}
+
+fn same_iteration(e: &Event, loops: &[usize]) -> bool {
+    match loops.last() {
+        Some(innermost) => e.loops.contains(innermost),
+        None => true,
+    }
+}
+
+/// The guarded inserts a function executes: its own SQL, and constants it uses.
+fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckContext, params: &InsertParams) -> Vec<InsertOcc> {
+    let mut out = Vec::new();
+    for (order, e) in f.events.iter().enumerate() {
+        match &e.kind {
+            EventKind::Insert { sql, via } => {
+                out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), loops: e.loops.clone(), order })
+            }
+            EventKind::ConstUse { name } => {
+                for c in ctx.index.consts_named(name) {
+                    let Some(text) = const_text(&c.value) else { continue };
+                    for i in crate::sql::inserts(&text) {
+                        if params.tables.iter().any(|t| i.targets(t)) {
+                            let sql =
+                                SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select };
+                            let via = Some((c.name_loc, format!("the SQL is the constant `{}`", c.name)));
+                            out.push(InsertOcc { sql, loc: e.loc, via, loops: e.loops.clone(), order });
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn const_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Macro { name, args, .. } if name == "concat" => {
+            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,527 @@
+//! Per-function facts for the INSERT gates: where SQL that inserts is executed,
+//! which calls and preflight calls happen, in what order, and inside which loops.
+//! Which functions a call reaches, and whether a constant holds an INSERT, is
+//! decided crate-wide in `analysis`.
+
+use super::InsertParams;
+use crate::comments::Comment;
+use crate::source::{FileId, Loc, SourceFile};
+use crate::sql;
+use crate::value::{Lowerer, Value};
+use serde::{Deserialize, Serialize};
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+
+/// A repeated context: a loop body or a closure run once per item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopFact {
+    /// The loop keyword or the adapter method's name.
+    pub header: Loc,
+    /// `for`, `while`, `loop`, or `.map()` and the like.
+    pub kind: String,
+}
+
+/// An INSERT statement executed here (`loc`), with its SQL possibly written elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlInsert {
+    pub table: String,
+    pub on_conflict: bool,
+    pub from_select: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// SQL written at `loc` or brought there from a local (`via`).
+    Insert { sql: SqlInsert, via: Option<(Loc, String)> },
+    /// A use of a constant or static that may hold SQL (resolved crate-wide).
+    ConstUse { name: String },
+    /// A call of a function or method (resolved crate-wide by name).
+    Call { name: String, qualifier: Vec<String>, args: usize, method: bool, on_self: bool },
+    /// A call of a registered preflight helper.
+    Preflight { name: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub loc: Loc,
+    /// Enclosing repeated contexts, outermost first (indexes into `FnInsertFacts::loops`).
+    pub loops: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FnInsertFacts {
+    pub name: String,
+    pub name_loc: Loc,
+    pub self_type: Option<String>,
+    /// The file's module path by name (`handlers::org`), for `module::function` entries.
+    pub module: String,
+    /// Parameters, not counting `self`.
+    pub params: usize,
+    pub has_self: bool,
+    /// The marker comment is in the body or on the line directly above the `fn`.
+    pub marker: bool,
+    pub loops: Vec<LoopFact>,
+    /// In source order.
+    pub events: Vec<Event>,
+    /// Indexes of the preflight calls among `events`.
+    pub preflights: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsertFacts {
+    pub fns: Vec<FnInsertFacts>,
+}
+
+/// Macros whose arguments are text for people, not SQL to run.
+const PROSE_MACROS: &[&str] = &[
+    "println",
+    "eprintln",
+    "print",
+    "eprint",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "event",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "anyhow",
+    "bail",
+    "ensure",
+    "format_err",
+    "write",
+    "writeln",
+    "log",
+    "span",
+    "info_span",
+    "error_span",
+    "warn_span",
+    "debug_span",
+    "trace_span",
+    "instrument",
+    "context",
+];
+/// Methods that prepare a statement for later execution (execution is at the uses).
+const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prepare_typed", "prepare_typed_cached"];
+/// Conversions that keep a string a string (`"…".to_string()`).
+const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str", "clone", "from"];
+/// `sqlx::query_file!("…")` and friends read their SQL from a file.
+const QUERY_FILE_MACROS: &[&str] =
+    &["query_file", "query_file_as", "query_file_scalar", "query_file_unchecked", "query_file_as_unchecked"];
+
+pub struct ExtractInput<'a> {
+    pub file: FileId,
+    pub source: &'a SourceFile,
+    pub path: &'a std::path::Path,
+    pub comments: &'a [Comment],
+    pub module: String,
+}
+
+pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) -> InsertFacts {
+    let mut v = FnCollector {
+        lowerer: Lowerer::new(input.file, input.source),
+        input,
+        params,
+        out: InsertFacts::default(),
+        stack: Vec::new(),
+        self_types: Vec::new(),
+        sql_locals: Vec::new(),
+    };
+    v.visit_file(syntax);
+    v.out
+}
+
+/// A function being collected, with its open loops.
+struct FnBuilder {
+    facts: FnInsertFacts,
+    open_loops: Vec<usize>,
+}
+
+struct FnCollector<'a> {
+    lowerer: Lowerer<'a>,
+    input: &'a ExtractInput<'a>,
+    params: &'a InsertParams,
+    out: InsertFacts,
+    stack: Vec<FnBuilder>,
+    self_types: Vec<Option<String>>,
+    /// Locals holding INSERT SQL (`let sql = "INSERT …"`): name, binding, statements.
+    sql_locals: Vec<(String, Loc, Vec<SqlInsert>)>,
+}
+
+impl FnCollector<'_> {
+    fn guarded(&self, sql_text: &str) -> Vec<SqlInsert> {
+        // Most string literals are not SQL: skip the tokenizer unless one could be.
+        if !sql_text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+            return Vec::new();
+        }
+        sql::inserts(sql_text)
+            .into_iter()
+            .filter(|i| self.params.tables.iter().any(|t| i.targets(t)))
+            .map(|i| SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select })
+            .collect()
+    }
+
+    fn push_event(&mut self, kind: EventKind, loc: Loc) {
+        let Some(f) = self.stack.last_mut() else { return };
+        if matches!(kind, EventKind::Preflight { .. }) {
+            f.facts.preflights.push(f.facts.events.len());
+        }
+        f.facts.events.push(Event { kind, loc, loops: f.open_loops.clone() });
+    }
+
+    fn with_loop(&mut self, header: Loc, kind: &str, body: impl FnOnce(&mut Self)) {
+        let Some(f) = self.stack.last_mut() else {
+            body(self);
+            return;
+        };
+        f.facts.loops.push(LoopFact { header, kind: kind.to_string() });
+        let id = f.facts.loops.len() - 1;
+        f.open_loops.push(id);
+        body(self);
+        if let Some(f) = self.stack.last_mut() {
+            f.open_loops.pop();
+        }
+    }
+
+    fn enter_fn(
+        &mut self,
+        sig: &syn::Signature,
+        attrs: &[syn::Attribute],
+        block: &syn::Block,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let has_self = sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Receiver(_)));
+        let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
+        let first = attrs.first().map_or(sig.fn_token.span, |a| a.pound_token.span);
+        let marker = self.has_marker(first, sig.fn_token.span, block.brace_token.span.close());
+        let facts = FnInsertFacts {
+            name: sig.ident.to_string(),
+            name_loc: self.lowerer.span_loc(sig.ident.span()),
+            self_type: self.self_types.last().cloned().flatten(),
+            module: self.input.module.clone(),
+            params,
+            has_self,
+            marker,
+            loops: Vec::new(),
+            events: Vec::new(),
+            preflights: Vec::new(),
+        };
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new() });
+        let saved_locals = std::mem::take(&mut self.sql_locals);
+        let saved_scope = std::mem::take(&mut self.lowerer.scope);
+        body(self);
+        self.sql_locals = saved_locals;
+        self.lowerer.scope = saved_scope;
+        let done = self.stack.pop().expect("pushed above");
+        if !done.facts.events.is_empty() || done.facts.marker {
+            self.out.fns.push(done.facts);
+        }
+    }
+
+    /// The marker comment inside the function, or ending on the line above it
+    /// (above its attributes or above the `fn` itself).
+    fn has_marker(&self, first: proc_macro2::Span, fn_token: proc_macro2::Span, close: proc_macro2::Span) -> bool {
+        let src = self.input.source;
+        let start = self.lowerer.span_loc(first).start;
+        let end = self.lowerer.span_loc(close).end;
+        let first_line = src.line_col(start).line;
+        let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start).line;
+        self.input.comments.iter().any(|c| {
+            // The marker's exact text, optionally followed by a reason.
+            let body = c.body.trim();
+            let marker = self.params.marker.trim();
+            let is_marker =
+                body.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
+            if c.is_doc || !is_marker {
+                return false;
+            }
+            let line = src.line_col(c.end.saturating_sub(1)).line;
+            (c.start >= start && c.end <= end) || line + 1 == first_line || line + 1 == fn_line
+        })
+    }
+
+    /// The INSERT statements a string-valued expression defines, without executing it:
+    /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
+    fn sql_definition(&mut self, expr: &syn::Expr) -> Option<Vec<SqlInsert>> {
+        let value = self.lowerer.lower(expr);
+        let text = definition_text(&value)?;
+        let found = self.guarded(&text);
+        (!found.is_empty()).then_some(found)
+    }
+
+    fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
+        let mut names = Vec::new();
+        let value = self.lowerer_lower_quiet(receiver);
+        value.names(&mut names);
+        if matches!(strip(receiver), syn::Expr::Range(_)) {
+            return true;
+        }
+        names.iter().any(|n| self.params.iterator_sources.iter().any(|s| s == n))
+    }
+
+    fn lowerer_lower_quiet(&self, expr: &syn::Expr) -> Value {
+        let mut l = Lowerer::new(self.lowerer.file, self.lowerer.source);
+        l.lower(expr)
+    }
+
+    fn literal_events(&mut self, text: &str, loc: Loc) {
+        for sql in self.guarded(text) {
+            self.push_event(EventKind::Insert { sql, via: None }, loc);
+        }
+    }
+
+    fn query_file(&mut self, mac: &syn::Macro) {
+        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else { return };
+        for arg in &args {
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { continue };
+            let Some(root) = crate_root(self.input.path) else { continue };
+            if let Ok(text) = std::fs::read_to_string(root.join(s.value())) {
+                let loc = self.lowerer.span_loc(s.span());
+                self.literal_events(&text, loc);
+            }
+        }
+    }
+}
+
+/// Strips parentheses, references and `.await`/`?` around an expression.
+fn strip(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Paren(p) => strip(&p.expr),
+        syn::Expr::Reference(r) => strip(&r.expr),
+        syn::Expr::Group(g) => strip(&g.expr),
+        _ => expr,
+    }
+}
+
+/// The SQL text a definition stands for: a string literal, `format!`/`concat!` of
+/// literals (placeholders kept), a conversion of one, or `prepare("…")`.
+fn definition_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Macro { name, args, .. } if name == "format" || name == "format_args" => match args.first() {
+            Some(Value::Str { text, .. }) => Some(text.clone()),
+            _ => None,
+        },
+        Value::Macro { name, args, .. } if name == "concat" => {
+            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
+        }
+        Value::Method { receiver, method, args, .. } => {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                definition_text(receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                args.first().and_then(definition_text)
+            } else {
+                None
+            }
+        }
+        Value::Call { callee, args, .. } if callee.last().is_some_and(|l| l == "from") => {
+            args.first().and_then(definition_text)
+        }
+        _ => None,
+    }
+}
+
+/// The directory of the nearest `Cargo.toml` above `file`.
+fn crate_root(file: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d.join("Cargo.toml").is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    file.parent().map(std::path::Path::to_path_buf)
+}
+
+fn is_screaming(name: &str) -> bool {
+    name.chars().any(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl<'ast> Visit<'ast> for FnCollector<'_> {
+    // Doc comments and other attributes are not SQL.
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.self_types.push(crate::facts::type_name(&i.self_ty));
+        syn::visit::visit_item_impl(self, i);
+        self.self_types.pop();
+    }
+
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        self.self_types.push(None);
+        self.enter_fn(&i.sig, &i.attrs, &i.block, |s| s.visit_block(&i.block));
+        self.self_types.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.enter_fn(&i.sig, &i.attrs, &i.block, |s| s.visit_block(&i.block));
+    }
+
+    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+        if let Some(block) = &i.default {
+            self.enter_fn(&i.sig, &i.attrs, block, |s| s.visit_block(block));
+        }
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let saved = (self.sql_locals.len(), self.lowerer.scope.len());
+        syn::visit::visit_block(self, b);
+        self.sql_locals.truncate(saved.0);
+        self.lowerer.scope.truncate(saved.1);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
+        let defined = self.sql_definition(&init.expr);
+        match (&defined, crate::value::pat_ident(&local.pat)) {
+            (Some(sqls), Some(ident)) => {
+                // A definition: the INSERT runs where the local is used, not here.
+                let loc = self.lowerer.span_loc(ident.span());
+                self.sql_locals.push((ident.to_string(), loc, sqls.clone()));
+            }
+            _ => syn::visit::visit_local(self, local),
+        }
+        let value = self.lowerer.lower(&init.expr);
+        self.lowerer.bind(&local.pat, value);
+    }
+
+    fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
+        if let syn::Lit::Str(s) = &e.lit {
+            let loc = self.lowerer.span_loc(s.span());
+            self.literal_events(&s.value(), loc);
+        }
+    }
+
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        let loc = match e.path.segments.last() {
+            Some(seg) => self.lowerer.span_loc(seg.ident.span()),
+            None => return,
+        };
+        if let Some(ident) = e.path.get_ident() {
+            let name = ident.to_string();
+            if let Some((_, def, sqls)) = self.sql_locals.iter().rev().find(|(n, _, _)| *n == name).cloned() {
+                for sql in sqls {
+                    let via = Some((def, format!("the SQL is bound to `{name}` here")));
+                    self.push_event(EventKind::Insert { sql, via }, loc);
+                }
+                return;
+            }
+        }
+        if let Some(last) = e.path.segments.last() {
+            let name = last.ident.to_string();
+            if is_screaming(&name) {
+                self.push_event(EventKind::ConstUse { name }, loc);
+            }
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.visit_expr(&e.expr);
+        let header = self.lowerer.loc(e.for_token.span, e.in_token.span);
+        self.with_loop(header, "for", |s| {
+            s.visit_pat(&e.pat);
+            s.visit_block(&e.body);
+        });
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let header = self.lowerer.span_loc(e.while_token.span);
+        self.with_loop(header, "while", |s| {
+            s.visit_expr(&e.cond);
+            s.visit_block(&e.body);
+        });
+    }
+
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        let header = self.lowerer.span_loc(e.loop_token.span);
+        self.with_loop(header, "loop", |s| s.visit_block(&e.body));
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func
+            && let Some(last) = p.path.segments.last()
+        {
+            let name = last.ident.to_string();
+            let loc = self.lowerer.span_loc(last.ident.span());
+            let kind = if self.params.preflight_helpers.contains(&name) {
+                EventKind::Preflight { name }
+            } else {
+                let qualifier = p.path.segments.iter().rev().skip(1).map(|s| s.ident.to_string()).collect::<Vec<_>>();
+                let qualifier = qualifier.into_iter().rev().collect();
+                EventKind::Call { name, qualifier, args: c.args.len(), method: false, on_self: false }
+            };
+            // Arguments are evaluated before the call runs.
+            for arg in &c.args {
+                self.visit_expr(arg);
+            }
+            self.push_event(kind, loc);
+            return;
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let method = m.method.to_string();
+        let loc = self.lowerer.span_loc(m.method.span());
+        self.visit_expr(&m.receiver);
+        let repeated = self.params.iterator_adapters.contains(&method)
+            && (self.params.iterator_only_adapters.contains(&method) || self.is_iterator_chain(&m.receiver));
+        if PREPARE_METHODS.contains(&method.as_str()) {
+            // The statement runs where it is executed, not where it is prepared.
+        } else if repeated {
+            let kind = format!(".{method}()");
+            self.with_loop(loc, &kind, |s| {
+                for arg in &m.args {
+                    s.visit_expr(arg);
+                }
+            });
+        } else {
+            for arg in &m.args {
+                self.visit_expr(arg);
+            }
+        }
+        let kind = if self.params.preflight_helpers.contains(&method) {
+            EventKind::Preflight { name: method }
+        } else {
+            let on_self = matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
+            EventKind::Call { name: method, qualifier: Vec::new(), args: m.args.len(), method: true, on_self }
+        };
+        self.push_event(kind, loc);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if PROSE_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if QUERY_FILE_MACROS.contains(&name.as_str()) {
+            self.query_file(mac);
+            return;
+        }
+        for item in crate::value::lazy_static_items(mac) {
+            self.visit_item(&item);
+        }
+        // Any other macro: its arguments, where they parse as expressions (`query!`, `vec!`, …).
+        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        } else if let Ok(block) = syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(
+            proc_macro2::TokenTree::Group(proc_macro2::Group::new(proc_macro2::Delimiter::Brace, mac.tokens.clone())),
+        )) {
+            // `tokio::select! { … }`, `join! { … }`: statements inside braces.
+            self.visit_block(&block);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! # non-idempotent-insert
+//!
+//! ## What it does
+//! Flags an `INSERT` into a guarded table (default `workspaces`) that can run
+//! repeatedly without an idempotency guard: in the body of a `for`, `while` or
+//! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
+//! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); through a call,
+//! inside such a loop, to a function of the crate that inserts (directly or through
+//! further calls); or through recursion. The SQL is found in string literals, raw
+//! strings, `concat!`, `format!` templates, the arguments of any macro
+//! (`sqlx::query!`, `query_as!`, …), constants and statics (by name, across the
+//! crate), locals bound before the loop (`let sql = "…"`, `client.prepare("…")`),
+//! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Matching uses a
+//! real SQL tokenizer: any case or whitespace, `public.workspaces`,
+//! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL
+//! comments and Rust comments are not SQL.
+//!
+//! Any one of three escape hatches silences it:
+//! 1. a call to a registered preflight helper (default `lookup_existing_child`) that
+//!    runs before the INSERT in the same iteration — earlier in the loop body, or in
+//!    the called function before its INSERT (a preflight after the INSERT protects
+//!    nothing, and the message says so);
+//! 2. an `ON CONFLICT` clause in the same statement;
+//! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
+//!    the line directly above the `fn`.
+//!
+//! ## Why is this bad?
+//! Handlers are retried and re-run. An INSERT that runs once per item, without a
+//! guard, inserts fresh rows on every call. The org-template import did exactly
+//! that: re-importing duplicated whole trees, one tenant accumulated 72 stale child
+//! workspaces in 4 days, ~14 EC2 instances leaked, 50 of 64 vCPU were consumed and
+//! every E2E retry failed on the instance limit. A team "expand" handler had the
+//! same bug.
+//!
+//! ## Example
+//! ```rust
+//! async fn import_children(tx: &mut PgConnection, parent: Uuid, children: &[Node]) -> Result<()> {
+//!     for child in children {
+//!         sqlx::query("INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3)")
+//!             .bind(Uuid::new_v4()).bind(parent).bind(&child.name)
+//!             .execute(&mut *tx).await?;
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust
+//! async fn import_children(tx: &mut PgConnection, parent: Uuid, children: &[Node]) -> Result<()> {
+//!     for child in children {
+//!         if lookup_existing_child(tx, parent, &child.name).await?.is_some() {
+//!             continue;
+//!         }
+//!         sqlx::query("INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3)")
+//!             .bind(Uuid::new_v4()).bind(parent).bind(&child.name)
+//!             .execute(&mut *tx).await?;
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//! or an upsert (`… ON CONFLICT (parent_id, name) DO NOTHING`), or — after a
+//! reviewer agrees — the marker comment `// class1-gate: idempotent-by-design`.
+//!
+//! ## Configuration
+//! ```toml
+//! [rules.non-idempotent-insert]
+//! tables = ["workspaces"]                      # "*" guards every table
+//! preflight-helpers = ["lookup_existing_child"]
+//! marker = "class1-gate: idempotent-by-design"
+//! iterator-adapters = ["map", "for_each", "then", "fold", …]
+//! iterator-only-adapters = ["for_each", "fold", …]
+//! iterator-sources = ["iter", "into_iter", "stream", "FuturesUnordered", …]
+//! ```
+//!
+//! ## Known limitations
+//! - syn sees syntax, not types: calls are resolved to the crate's functions by
+//!   name and number of arguments (methods only for method calls, the named type for
+//!   `Type::f`), so a same-named function of another type may be followed, and a
+//!   call through a trait object or function pointer is not.
+//! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
+//!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
+//!   `stream::iter`, …); `Option::map` is not a loop.
+//! - A preflight counts by position, not by data flow: gatelint does not check that
+//!   its result is used to skip the INSERT.
+//! - SQL assembled at run time from non-literal pieces (a table name in a variable)
+//!   is not seen.
+
+mod analysis;
+mod extract;
+
+pub use analysis::{Analysis, InsertOcc, Witness};
+pub use extract::{EventKind, ExtractInput, FnInsertFacts, InsertFacts, extract};
+
+use crate::config::RuleSettings;
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::engine::CheckContext;
+use crate::rules::Rule;
+use crate::source::Loc;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const ID: &str = "non-idempotent-insert";
+
+pub struct NonIdempotentInsert;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct InsertParams {
+    pub tables: Vec<String>,
+    pub preflight_helpers: Vec<String>,
+    pub marker: String,
+    pub iterator_adapters: Vec<String>,
+    pub iterator_only_adapters: Vec<String>,
+    pub iterator_sources: Vec<String>,
+}
+
+impl InsertParams {
+    pub fn escape_hatches(&self) -> String {
+        format!(
+            "an INSERT that can run repeatedly needs one of: a preflight call ({}) before it in the same iteration, \
+             an `ON CONFLICT` clause in the same statement, or the comment `// {}` in the function",
+            self.helpers(),
+            self.marker
+        )
+    }
+
+    pub fn helpers(&self) -> String {
+        self.preflight_helpers.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+const INCIDENT: &str = "re-running it inserts duplicate rows: the org-template import did this and leaked 72 \
+                        workspaces and ~14 EC2 instances in 4 days";
+
+impl Rule for NonIdempotentInsert {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
+        let Some(severity) = settings.severity else { return Ok(Vec::new()) };
+        let params: InsertParams = settings.params()?;
+        let analysis = Analysis::new(ctx, &params);
+        let mut found: BTreeMap<Loc, Diagnostic> = BTreeMap::new();
+        for (i, f) in analysis.fns.iter().enumerate() {
+            if f.marker {
+                continue;
+            }
+            for occ in &analysis.inserts[i] {
+                if occ.loops.is_empty() || Analysis::protected(f, occ) {
+                    continue;
+                }
+                let d = direct_finding(f, occ, &params, severity);
+                found.entry(d.loc).or_insert(d);
+            }
+            for (order, e) in f.events.iter().enumerate() {
+                if Analysis::preflight_before(f, &e.loops, order) {
+                    continue;
+                }
+                for g in analysis.callees(f, e) {
+                    let Some(witness) = &analysis.reaches[g] else { continue };
+                    let recursive = analysis.calls_into(g, i) || g == i;
+                    if e.loops.is_empty() && !recursive {
+                        continue;
+                    }
+                    let d = call_finding(f, e, order, analysis.fns[g], witness, recursive, &params, severity);
+                    found.entry(d.loc).or_insert(d);
+                    break;
+                }
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+}
+
+fn loop_label(f: &FnInsertFacts, loops: &[usize]) -> Option<Label> {
+    let l = &f.loops[*loops.last()?];
+    let what = if l.kind.starts_with('.') {
+        format!("the closure passed to `{}` runs once per item", l.kind)
+    } else if l.kind == "loop" {
+        "this `loop` repeats it".to_string()
+    } else {
+        format!("this `{}` loop repeats it", l.kind)
+    };
+    Some(Label { loc: l.header, message: what })
+}
+
+fn repeated_by(f: &FnInsertFacts, loops: &[usize]) -> String {
+    match loops.last().map(|&l| &f.loops[l]) {
+        Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
+        Some(l) if l.kind == "loop" => "in a `loop`".to_string(),
+        Some(l) => format!("in a `{}` loop", l.kind),
+        None => "repeatedly".to_string(),
+    }
+}
+
+fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, severity: Severity) -> Diagnostic {
+    let mut secondary: Vec<Label> = loop_label(f, &occ.loops).into_iter().collect();
+    if let Some((loc, message)) = &occ.via {
+        secondary.push(Label { loc: *loc, message: message.clone() });
+    }
+    let late = Analysis::preflight_after(f, &occ.loops, occ.order);
+    if let Some(loc) = late {
+        secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
+    }
+    let mut message = format!(
+        "INSERT INTO `{}` runs {} in `{}` without an idempotency guard",
+        occ.sql.table,
+        repeated_by(f, &occ.loops),
+        f.name
+    );
+    if late.is_some() {
+        message.push_str(" (its preflight comes after the INSERT)");
+    }
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: occ.loc,
+        message,
+        label: "inserts a new row on every iteration".to_string(),
+        secondary,
+        notes: vec![INCIDENT.to_string(), params.escape_hatches()],
+        help: Some(help(params)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call_finding(
+    f: &FnInsertFacts,
+    e: &crate::rules::non_idempotent_insert::extract::Event,
+    order: usize,
+    callee: &FnInsertFacts,
+    witness: &Witness,
+    recursive: bool,
+    params: &InsertParams,
+    severity: Severity,
+) -> Diagnostic {
+    let mut secondary = Vec::new();
+    if !e.loops.is_empty() {
+        secondary.extend(loop_label(f, &e.loops));
+    }
+    secondary
+        .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
+    let chain: Vec<String> = witness.through.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let through = if chain.is_empty() { String::new() } else { format!(" (through {})", chain.join(" → ")) };
+    secondary.push(Label {
+        loc: witness.insert,
+        message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
+    });
+    if let Some(loc) = Analysis::preflight_after(f, &e.loops, order) {
+        secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
+    }
+    let (message, label) = if recursive {
+        (
+            format!(
+                "recursive call to `{}` repeats an unguarded INSERT INTO `{}`{}",
+                callee.name,
+                witness.table,
+                if e.loops.is_empty() { String::new() } else { format!(" {}", repeated_by(f, &e.loops)) }
+            ),
+            "recursion runs the INSERT once per node".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "call to `{}` {} in `{}` reaches an unguarded INSERT INTO `{}`",
+                callee.name,
+                repeated_by(f, &e.loops),
+                f.name,
+                witness.table
+            ),
+            format!("runs `{}` on every iteration", callee.name),
+        )
+    };
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: e.loc,
+        message,
+        label,
+        secondary,
+        notes: vec![INCIDENT.to_string(), params.escape_hatches()],
+        help: Some(format!(
+            "{}; or guard the INSERT inside `{}` so it is safe to call repeatedly",
+            help(params),
+            callee.name
+        )),
+    }
+}
+
+fn help(params: &InsertParams) -> String {
+    format!(
+        "call a preflight helper ({}) before the INSERT and skip rows that exist, or make it an upsert \
+         (`ON CONFLICT … DO NOTHING` / `DO UPDATE`)",
+        params.helpers()
+    )
+}
