@@ -35,6 +35,8 @@ pub struct Config {
     /// Gitignore-style globs of paths never to check.
     pub exclude: Vec<String>,
     pub rules: BTreeMap<&'static str, RuleSettings>,
+    /// `[[rules.insert-allowlist.functions]]`, when the project lists any.
+    pub allowlist: Option<crate::allowlist::Allowlist>,
 }
 
 /// A configuration problem; exit code 2.
@@ -71,7 +73,7 @@ impl Config {
             .into_iter()
             .map(|m| (m.id, RuleSettings { severity: m.default_severity, params: m.parameters }))
             .collect();
-        Config { file: None, include_tests: false, exclude: Vec::new(), rules }
+        Config { file: None, include_tests: false, exclude: Vec::new(), rules, allowlist: None }
     }
 
     /// Finds `gatelint.toml` in `start` or the nearest directory above it.
@@ -90,7 +92,7 @@ impl Config {
 
     /// Reads a project file and overlays it on the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let shown = path.display().to_string();
+        let shown = crate::discover::display_path(path, &std::env::current_dir().unwrap_or_default());
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: shown.clone(),
             position: None,
@@ -129,6 +131,11 @@ impl Config {
             let settings = config.rules.get_mut(meta.id).expect("every rule has defaults");
             apply_rule_table(meta, settings, table).map_err(|(span, msg)| err(Some(span), msg))?;
         }
+        config.allowlist = crate::allowlist::parse(text, shown).map_err(|(at, msg)| ConfigError {
+            file: shown.to_string(),
+            position: at.map(|o| line_col(text, o)),
+            message: msg,
+        })?;
         Ok(config)
     }
 
@@ -173,9 +180,14 @@ fn apply_rule_table(
                         .ok_or_else(|| (span, format!("[rules.{id}] enabled = {value}: expected true or false")))?,
                 );
             }
+            // Allowlist entries are tables with positions of their own: `allowlist::parse`.
+            "functions" if meta.id == "insert-allowlist" => {}
             name => {
                 let Some(default) = meta.parameters.get(name) else {
                     let mut allowed = vec!["severity", "enabled"];
+                    if meta.id == "insert-allowlist" {
+                        allowed.push("functions");
+                    }
                     allowed.extend(meta.parameters.keys().map(String::as_str));
                     return Err((
                         key.span(),

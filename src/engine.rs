@@ -19,6 +19,11 @@ pub const WORKER_STACK: usize = 256 << 20;
 /// What the rules see: every file's facts and the crate-wide index.
 pub struct CheckContext<'a> {
     pub db: &'a SourceDb,
+    /// The project's insert allowlist and the id of its configuration file in `db`.
+    pub allowlist: Option<&'a crate::allowlist::Allowlist>,
+    pub config_file: Option<usize>,
+    /// The INSERT gates' shared parameters, when either gate is on.
+    pub insert_params: Option<rules::non_idempotent_insert::InsertParams>,
     /// Indexed by file id; a file that failed to parse has empty facts.
     pub facts: &'a [FileFacts],
     pub index: CrateIndex<'a>,
@@ -102,7 +107,20 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         diagnostics.push(parse_error_diagnostic(id, db.get(id), ParseProblem { offset: 0, message: err.message }));
     }
 
-    let ctx = CheckContext { db: &db, facts: &all_facts, index: CrateIndex::build(&all_facts) };
+    // The configuration file joins the sources so findings can point into it.
+    let config_file = config.allowlist.as_ref().map(|list| {
+        db.files.push(SourceFile::new(list.file_display.clone(), list.text.clone()));
+        all_facts.push(FileFacts::default());
+        db.files.len() - 1
+    });
+    let ctx = CheckContext {
+        db: &db,
+        allowlist: config.allowlist.as_ref(),
+        config_file,
+        insert_params: extract_options.inserts.clone(),
+        facts: &all_facts,
+        index: CrateIndex::build(&all_facts),
+    };
     for rule in rules::checkers() {
         let Some(settings) = config.settings(rule.id()) else {
             continue;

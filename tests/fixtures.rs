@@ -26,6 +26,23 @@ enum Mark {
     Hatch,
 }
 
+/// (line, mark, rule) for every `#~` annotation of a TOML file (`gatelint.toml`).
+fn toml_annotations(text: &str) -> Vec<(usize, Mark, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some((_, rules)) = line.split_once("#~") {
+            for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                out.push((i + 1, Mark::Expect, rule.to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
+    if file.extension().is_some_and(|e| e == "toml") { toml_annotations(text) } else { annotations(text) }
+}
+
 /// (line, mark, rule) for every `//~` annotation of a file.
 fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
     let mut out = Vec::new();
@@ -72,14 +89,23 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") || p.file_name().is_some_and(|n| n == "gatelint.toml"))
         .collect();
     files.sort();
     files
 }
 
+/// Checks `paths` with the built-in defaults, or with the `gatelint.toml` of the
+/// first path's directory when it has one.
 fn check(paths: Vec<PathBuf>) -> Report {
-    run(&RunOptions { paths, jobs: Some(2) }, &Config::defaults()).expect("fixture run succeeds")
+    let dir = if paths[0].is_dir() { paths[0].clone() } else { paths[0].parent().unwrap().to_path_buf() };
+    let config_file = dir.join("gatelint.toml");
+    let config = if config_file.is_file() {
+        Config::load(&config_file).expect("fixture config loads")
+    } else {
+        Config::defaults()
+    };
+    run(&RunOptions { paths, jobs: Some(2) }, &config).expect("fixture run succeeds")
 }
 
 fn relative(path: &Path) -> String {
@@ -123,7 +149,7 @@ fn fixtures_match_their_annotations_exactly() {
         for file in fixture_files(&dir) {
             let display = relative(&file);
             let text = std::fs::read_to_string(&file).unwrap();
-            let marks = annotations(&text);
+            let marks = file_annotations(&file, &text);
             let expected: BTreeSet<(usize, String)> =
                 marks.iter().filter(|m| m.1 == Mark::Expect).map(|m| (m.0, m.2.clone())).collect();
             expected_total += expected.len();
@@ -176,7 +202,7 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
     for (_, dir) in rule_dirs() {
         for file in fixture_files(&dir) {
             let text = std::fs::read_to_string(&file).unwrap();
-            let all = annotations(&text);
+            let all = file_annotations(&file, &text);
             let marks: Vec<_> = all.iter().filter(|m| m.1 == Mark::Mutant).cloned().collect();
             if marks.is_empty() {
                 continue;
@@ -280,4 +306,31 @@ fn annotation_parser_reads_all_three_marks() {
             (6, Mark::Hatch, "r4".to_string()),
         ]
     );
+}
+
+/// The allowlist's escape hatch is the entry itself: removing one makes its
+/// function a finding at its name.
+#[test]
+fn removing_an_allowlist_entry_makes_its_function_fire() {
+    let dir = fixture_root().join("insert-allowlist");
+    let toml = std::fs::read_to_string(dir.join("gatelint.toml")).unwrap();
+    let blocks: Vec<&str> = toml.split("\n\n").collect();
+    let clean = ["OrgHandler::import_node", "register_agent", "create_workspace"];
+    for name in clean {
+        let tmp = tempfile::tempdir().unwrap();
+        for file in fixture_files(&dir).iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+            std::fs::copy(file, tmp.path().join(file.file_name().unwrap())).unwrap();
+        }
+        let kept: Vec<&str> = blocks.iter().copied().filter(|b| !b.contains(&format!("name = \"{name}\""))).collect();
+        assert_eq!(kept.len() + 1, blocks.len(), "exactly one entry names {name}");
+        std::fs::write(tmp.path().join("gatelint.toml"), kept.join("\n\n")).unwrap();
+        let report = check(vec![tmp.path().to_path_buf()]);
+        let function = name.rsplit("::").next().unwrap();
+        let fired = report.diagnostics.iter().any(|d| {
+            d.rule == "insert-allowlist"
+                && d.message.contains("is not in the insert allowlist")
+                && d.message.contains(function)
+        });
+        assert!(fired, "removing the entry for `{name}` did not make insert-allowlist fire");
+    }
 }

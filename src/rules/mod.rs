@@ -4,6 +4,7 @@
 //! with its summary, default severity and default parameters, embedded here so the
 //! binary works from any directory.
 
+pub mod insert_allowlist;
 pub mod non_idempotent_insert;
 pub mod parse_error;
 pub mod wildcard_listen_default;
@@ -34,6 +35,11 @@ pub const RULE_SOURCES: &[RuleSource] = &[
         module_source: include_str!("parse_error.rs"),
     },
     RuleSource {
+        id: insert_allowlist::ID,
+        defaults_toml: include_str!("../../rules/insert-allowlist.toml"),
+        module_source: include_str!("insert_allowlist.rs"),
+    },
+    RuleSource {
         id: non_idempotent_insert::ID,
         defaults_toml: include_str!("../../rules/non-idempotent-insert.toml"),
         module_source: include_str!("non_idempotent_insert/mod.rs"),
@@ -47,7 +53,11 @@ pub const RULE_SOURCES: &[RuleSource] = &[
 
 /// The rules that inspect code (`parse-error` is emitted by the engine itself).
 pub fn checkers() -> Vec<&'static dyn Rule> {
-    vec![&non_idempotent_insert::NonIdempotentInsert, &wildcard_listen_default::WildcardListenDefault]
+    vec![
+        &insert_allowlist::InsertAllowlist,
+        &non_idempotent_insert::NonIdempotentInsert,
+        &wildcard_listen_default::WildcardListenDefault,
+    ]
 }
 
 /// A rule's metadata, read from its embedded defaults file.

@@ -1,0 +1,163 @@
+//! The insert allowlist: `[[rules.insert-allowlist.functions]]` entries of a
+//! project's `gatelint.toml`, read with their positions so that a stale entry can be
+//! reported where it is written.
+
+use serde::Deserialize;
+use std::ops::Range;
+use toml::Spanned;
+
+/// What makes a listed function's INSERT idempotent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mechanism {
+    /// A registered preflight helper runs before the INSERT.
+    Preflight,
+    /// The statement is an upsert (`ON CONFLICT …`).
+    OnConflict,
+    /// One INSERT per call, of a row with a server-generated id, never repeated.
+    SingleCreate,
+}
+
+impl Mechanism {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::Preflight => "preflight",
+            Mechanism::OnConflict => "on-conflict",
+            Mechanism::SingleCreate => "single-create",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `function`, `Type::method` or `module::function`.
+    pub name: String,
+    pub mechanism: Mechanism,
+    pub reason: String,
+    /// Byte range of the entry's `name = "…"` line (or of its header) in the file.
+    pub span: Range<usize>,
+}
+
+impl Entry {
+    /// Whether the entry names a function `name` of `self_type` in `module`.
+    pub fn matches(&self, name: &str, self_type: Option<&str>, module: &str) -> bool {
+        let mut parts: Vec<&str> = self.name.split("::").collect();
+        let Some(last) = parts.pop() else { return false };
+        if last != name {
+            return false;
+        }
+        let Some(qualifier) = parts.last() else { return true };
+        self_type == Some(*qualifier)
+            || module == parts.join("::")
+            || module.ends_with(&format!("::{}", parts.join("::")))
+    }
+}
+
+/// The allowlist and the file it came from (shown in diagnostics on its entries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowlist {
+    pub file_display: String,
+    pub text: String,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(default)]
+    rules: Rules,
+}
+
+#[derive(Deserialize, Default)]
+struct Rules {
+    #[serde(rename = "insert-allowlist")]
+    allowlist: Option<Section>,
+}
+
+#[derive(Deserialize)]
+struct Section {
+    functions: Option<Vec<Spanned<RawEntry>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: String,
+    mechanism: Mechanism,
+    reason: String,
+}
+
+/// Reads the allowlist from a configuration file's text; `Ok(None)` when the file
+/// configures none. Errors carry a byte offset into `text`.
+pub fn parse(text: &str, file_display: &str) -> Result<Option<Allowlist>, (Option<usize>, String)> {
+    let doc: Doc = toml::from_str(text).map_err(|e| {
+        (e.span().map(|s| s.start), format!("[[rules.insert-allowlist.functions]]: {}", e.message().trim()))
+    })?;
+    let Some(functions) = doc.rules.allowlist.and_then(|s| s.functions) else { return Ok(None) };
+    let mut entries = Vec::new();
+    for raw in functions {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        if raw.reason.trim().is_empty() {
+            return Err((
+                Some(span.start),
+                format!("allowlist entry `{}` needs a reason: what makes its INSERT idempotent?", raw.name),
+            ));
+        }
+        if raw.name.trim().is_empty() {
+            return Err((Some(span.start), "allowlist entry needs a function `name`".to_string()));
+        }
+        let span = name_line(text, span);
+        entries.push(Entry { name: raw.name, mechanism: raw.mechanism, reason: raw.reason, span });
+    }
+    Ok(Some(Allowlist { file_display: file_display.to_string(), text: text.to_string(), entries }))
+}
+
+/// The `name = …` line of the entry starting at `header` (an `[[…]]` header or an
+/// inline table), so findings point at the name; the header when there is none.
+fn name_line(text: &str, header: Range<usize>) -> Range<usize> {
+    let mut offset = header.start;
+    for (i, line) in text[header.start..].split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_start();
+        if i > 0 && trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(at) = line.find("name")
+            && (i > 0 || !trimmed.starts_with("[["))
+        {
+            let start = offset + at;
+            return start..offset + line.trim_end().len();
+        }
+        offset += line.len();
+    }
+    header
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_parse_with_positions() {
+        let text = "[rules.insert-allowlist]\n[[rules.insert-allowlist.functions]]\nname = \"OrgHandler::import\"\nmechanism = \"preflight\"\nreason = \"lookup first\"\n";
+        let list = parse(text, "gatelint.toml").unwrap().unwrap();
+        assert_eq!(list.entries.len(), 1);
+        let e = &list.entries[0];
+        assert_eq!(e.mechanism, Mechanism::Preflight);
+        assert_eq!(&text[e.span.clone()], "name = \"OrgHandler::import\"");
+        assert!(e.matches("import", Some("OrgHandler"), "handlers::org"));
+        assert!(!e.matches("import", Some("TeamHandler"), "handlers::team"));
+        assert!(!e.matches("export", Some("OrgHandler"), "handlers::org"));
+    }
+
+    #[test]
+    fn bad_entries_are_errors_with_positions() {
+        let bad = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"hope\"\nreason = \"x\"\n";
+        let (at, msg) = parse(bad, "g.toml").unwrap_err();
+        assert!(at.is_some());
+        assert!(msg.contains("unknown variant `hope`"), "{msg}");
+        let no_reason =
+            "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"on-conflict\"\nreason = \" \"\n";
+        assert!(parse(no_reason, "g.toml").unwrap_err().1.contains("needs a reason"));
+        assert_eq!(parse("", "g.toml").unwrap(), None);
+    }
+}
