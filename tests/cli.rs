@@ -364,3 +364,57 @@ fn rules_and_explain() {
     }
     assert!(out.stdout.contains("listen-names = ["), "explain shows default parameters");
 }
+
+#[test]
+fn allowlist_entries_are_validated_with_positions() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/lib.rs", CLEAN);
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[[rules.insert-allowlist.functions]]\nname = \"import\"\nmechanism = \"hope\"\nreason = \"x\"\n",
+    );
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("gatelint.toml:3:13"), "{}", out.stderr);
+    assert!(out.stderr.contains("unknown variant `hope`"), "{}", out.stderr);
+
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[[rules.insert-allowlist.functions]]\nname = \"import\"\nmechanism = \"preflight\"\nreason = \"\"\n",
+    );
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("needs a reason"), "{}", out.stderr);
+}
+
+#[test]
+fn a_new_inserting_function_fails_until_allowlisted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let code = "pub async fn create(pool: &PgPool) {\n    sqlx::query(\"INSERT INTO workspaces (id) VALUES ($1)\").execute(pool).await;\n}\n";
+    write(tmp.path(), "src/handlers.rs", code);
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[[rules.insert-allowlist.functions]]\nname = \"register\"\nmechanism = \"on-conflict\"\nreason = \"upsert\"\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let found = findings(&out);
+    assert_eq!(
+        found,
+        vec![
+            ("insert-allowlist".into(), "gatelint.toml".into(), 2),
+            ("insert-allowlist".into(), "src/handlers.rs".into(), 1),
+        ],
+        "a stale entry and an unlisted function"
+    );
+    write(
+        tmp.path(),
+        "gatelint.toml",
+        "[[rules.insert-allowlist.functions]]\nname = \"handlers::create\"\nmechanism = \"single-create\"\nreason = \"one row per request\"\n",
+    );
+    let out = gatelint(tmp.path(), &["check"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
