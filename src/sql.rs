@@ -77,6 +77,13 @@ fn continues_statement(next: Option<&Token>) -> bool {
     }
 }
 
+/// Whether a fragment holds an `ON CONFLICT` clause (not in a comment), such as the
+/// tail a query builder pushes after its VALUES.
+pub fn has_on_conflict(fragment: &str) -> bool {
+    let tokens = tokenize_lenient(&replace_placeholders(fragment));
+    tokens.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT))
+}
+
 /// `[schema.]table` starting at `at`; returns the index after it.
 fn table_name(tokens: &[Token], at: usize) -> Option<(Option<String>, String, usize)> {
     let first = word(tokens.get(at)?)?;
@@ -203,6 +210,13 @@ mod tests {
         assert!(inserts("-- INSERT INTO workspaces VALUES (1)\nSELECT 1").is_empty());
         assert_eq!(tables("INSERT INTO workspaces (id, name) VALUES ({}, '{name}')")[0].0, "workspaces");
         assert_eq!(tables("INSERT INTO workspaces AS w (id) VALUES ($1)")[0].0, "workspaces");
+    }
+
+    #[test]
+    fn builder_tails() {
+        assert!(has_on_conflict(" ON CONFLICT (id) DO NOTHING"));
+        assert!(!has_on_conflict(" -- ON CONFLICT (id) DO NOTHING"));
+        assert!(!has_on_conflict(" RETURNING id"));
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub struct Analysis<'a> {
     /// Per function: an unprotected insert it reaches, itself or through calls.
     pub reaches: Vec<Option<Witness>>,
     by_name: HashMap<&'a str, Vec<usize>>,
+    ambiguous: Vec<String>,
 }
 
 impl<'a> Analysis<'a> {
@@ -50,7 +51,8 @@ impl<'a> Analysis<'a> {
             by_name.entry(f.name.as_str()).or_default().push(i);
         }
         let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
-        let mut analysis = Analysis { fns, inserts, reaches: Vec::new(), by_name };
+        let mut analysis =
+            Analysis { fns, inserts, reaches: Vec::new(), by_name, ambiguous: params.ambiguous_methods.clone() };
         analysis.reaches = analysis.fixpoint();
         analysis
     }
@@ -79,8 +81,17 @@ impl<'a> Analysis<'a> {
     /// Crate functions a call may reach: same name, same number of arguments,
     /// methods for method calls, and the named type when the call names one.
     pub fn callees(&self, caller: &FnInsertFacts, event: &Event) -> Vec<usize> {
-        let EventKind::Call { name, qualifier, args, method, on_self } = &event.kind else { return Vec::new() };
+        let EventKind::Call { name, qualifier, args, method, on_self, awaited } = &event.kind else {
+            return Vec::new();
+        };
         let Some(candidates) = self.by_name.get(name.as_str()) else { return Vec::new() };
+        // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library
+        // name is the collection's method, unless the call is awaited (`repo.insert(…).await`)
+        // and then only an async function of the crate can be meant.
+        let ambiguous = *method && !*on_self && self.ambiguous.iter().any(|a| a == name);
+        if ambiguous && !*awaited {
+            return Vec::new();
+        }
         let qualifier_type =
             qualifier.last().map(|q| if q == "Self" { caller.self_type.clone() } else { Some(q.clone()) });
         candidates
@@ -98,7 +109,7 @@ impl<'a> Analysis<'a> {
                     _ => true,
                 };
                 let same_impl = !*on_self || f.self_type == caller.self_type;
-                arity && typed && same_impl
+                arity && typed && same_impl && (!ambiguous || f.is_async)
             })
             .collect()
     }
@@ -163,8 +174,12 @@ impl<'a> Analysis<'a> {
         false
     }
 
-    pub fn index_of(&self, f: &FnInsertFacts) -> Option<usize> {
-        self.fns.iter().position(|g| std::ptr::eq(*g, f))
+    /// Whether `i` comes first (by location) among the functions of its recursion
+    /// cycle, so a cycle is reported once.
+    pub fn first_in_cycle(&self, i: usize) -> bool {
+        (0..self.fns.len()).all(|j| {
+            j == i || !(self.calls_into(i, j) && self.calls_into(j, i)) || self.fns[i].name_loc <= self.fns[j].name_loc
+        })
     }
 }
 

@@ -36,7 +36,7 @@ pub enum EventKind {
     /// A use of a constant or static that may hold SQL (resolved crate-wide).
     ConstUse { name: String },
     /// A call of a function or method (resolved crate-wide by name).
-    Call { name: String, qualifier: Vec<String>, args: usize, method: bool, on_self: bool },
+    Call { name: String, qualifier: Vec<String>, args: usize, method: bool, on_self: bool, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: String },
 }
@@ -58,6 +58,7 @@ pub struct FnInsertFacts {
     pub module: String,
     /// Parameters, not counting `self`.
     pub params: usize,
+    pub is_async: bool,
     pub has_self: bool,
     /// The marker comment is in the body or on the line directly above the `fn`.
     pub marker: bool,
@@ -136,9 +137,24 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         stack: Vec::new(),
         self_types: Vec::new(),
         sql_locals: Vec::new(),
+        builders: Vec::new(),
+        inline_modules: Vec::new(),
+        awaiting: false,
     };
     v.visit_file(syntax);
     v.out
+}
+
+/// A local bound to SQL that inserts: executed where it is used.
+#[derive(Clone)]
+struct SqlLocal {
+    name: String,
+    binding: Loc,
+    /// The literal the SQL is written in, when known.
+    literal: Option<Loc>,
+    /// The loops open where it was bound.
+    loops: Vec<usize>,
+    sqls: Vec<SqlInsert>,
 }
 
 /// A function being collected, with its open loops.
@@ -154,8 +170,15 @@ struct FnCollector<'a> {
     out: InsertFacts,
     stack: Vec<FnBuilder>,
     self_types: Vec<Option<String>>,
-    /// Locals holding INSERT SQL (`let sql = "INSERT …"`): name, binding, statements.
-    sql_locals: Vec<(String, Loc, Vec<SqlInsert>)>,
+    /// Locals holding INSERT SQL (`let sql = "INSERT …"`).
+    sql_locals: Vec<SqlLocal>,
+    /// The next call visited is the operand of `.await`.
+    awaiting: bool,
+    /// `let qb = QueryBuilder::new("INSERT …")`: the builder's name and its INSERT events,
+    /// so a later `qb.push(" ON CONFLICT …")` completes the same statement.
+    builders: Vec<(String, Vec<usize>)>,
+    /// Inline `mod name { … }` blocks around the current item.
+    inline_modules: Vec<String>,
 }
 
 impl FnCollector<'_> {
@@ -208,8 +231,13 @@ impl FnCollector<'_> {
             name: sig.ident.to_string(),
             name_loc: self.lowerer.span_loc(sig.ident.span()),
             self_type: self.self_types.last().cloned().flatten(),
-            module: self.input.module.clone(),
+            module: std::iter::once(self.input.module.as_str())
+                .chain(self.inline_modules.iter().map(String::as_str))
+                .filter(|m| !m.is_empty())
+                .collect::<Vec<_>>()
+                .join("::"),
             params,
+            is_async: sig.asyncness.is_some(),
             has_self,
             marker,
             loops: Vec::new(),
@@ -218,9 +246,11 @@ impl FnCollector<'_> {
         };
         self.stack.push(FnBuilder { facts, open_loops: Vec::new() });
         let saved_locals = std::mem::take(&mut self.sql_locals);
+        let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
         body(self);
         self.sql_locals = saved_locals;
+        self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
         let done = self.stack.pop().expect("pushed above");
         if !done.facts.events.is_empty() || done.facts.marker {
@@ -252,11 +282,11 @@ impl FnCollector<'_> {
 
     /// The INSERT statements a string-valued expression defines, without executing it:
     /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
-    fn sql_definition(&mut self, expr: &syn::Expr) -> Option<Vec<SqlInsert>> {
+    fn sql_definition(&mut self, expr: &syn::Expr) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
         let value = self.lowerer.lower(expr);
         let text = definition_text(&value)?;
         let found = self.guarded(&text);
-        (!found.is_empty()).then_some(found)
+        (!found.is_empty()).then(|| (found, first_literal(&value)))
     }
 
     fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
@@ -277,6 +307,24 @@ impl FnCollector<'_> {
     fn literal_events(&mut self, text: &str, loc: Loc) {
         for sql in self.guarded(text) {
             self.push_event(EventKind::Insert { sql, via: None }, loc);
+        }
+    }
+
+    /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT.
+    fn builder_push(&mut self, m: &syn::ExprMethodCall) {
+        let syn::Expr::Path(p) = strip(&m.receiver) else { return };
+        let Some(ident) = p.path.get_ident() else { return };
+        let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) = m.args.first() else { return };
+        if !sql::has_on_conflict(&s.value()) {
+            return;
+        }
+        let name = ident.to_string();
+        let Some((_, events)) = self.builders.iter().rev().find(|(n, _)| *n == name).cloned() else { return };
+        let Some(f) = self.stack.last_mut() else { return };
+        for i in events {
+            if let EventKind::Insert { sql, .. } = &mut f.facts.events[i].kind {
+                sql.on_conflict = true;
+            }
         }
     }
 
@@ -331,6 +379,16 @@ fn definition_text(value: &Value) -> Option<String> {
     }
 }
 
+/// Where the first string literal of a value is written.
+fn first_literal(value: &Value) -> Option<Loc> {
+    match value {
+        Value::Str { loc, .. } => Some(*loc),
+        Value::Macro { args, .. } | Value::Call { args, .. } => args.iter().find_map(first_literal),
+        Value::Method { receiver, args, .. } => first_literal(receiver).or_else(|| args.iter().find_map(first_literal)),
+        _ => None,
+    }
+}
+
 /// The directory of the nearest `Cargo.toml` above `file`.
 fn crate_root(file: &std::path::Path) -> Option<std::path::PathBuf> {
     let mut dir = file.parent();
@@ -343,6 +401,20 @@ fn crate_root(file: &std::path::Path) -> Option<std::path::PathBuf> {
     file.parent().map(std::path::Path::to_path_buf)
 }
 
+/// `QueryBuilder::new(…)` (with or without a turbofish or path).
+fn is_query_builder(expr: &syn::Expr) -> bool {
+    match strip(expr) {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                segs.len() >= 2 && segs[segs.len() - 2] == "QueryBuilder" && segs[segs.len() - 1] == "new"
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 fn is_screaming(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -351,6 +423,15 @@ fn is_screaming(name: &str) -> bool {
 impl<'ast> Visit<'ast> for FnCollector<'_> {
     // Doc comments and other attributes are not SQL.
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        // `mod quick { … }` inside a file extends the module path of what it holds.
+        if m.content.is_some() {
+            self.inline_modules.push(m.ident.to_string());
+            syn::visit::visit_item_mod(self, m);
+            self.inline_modules.pop();
+        }
+    }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.self_types.push(crate::facts::type_name(&i.self_ty));
@@ -375,22 +456,39 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let saved = (self.sql_locals.len(), self.lowerer.scope.len());
+        let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len());
         syn::visit::visit_block(self, b);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);
+        self.builders.truncate(saved.2);
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
         let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
         let defined = self.sql_definition(&init.expr);
         match (&defined, crate::value::pat_ident(&local.pat)) {
-            (Some(sqls), Some(ident)) => {
+            (Some((sqls, literal)), Some(ident)) => {
                 // A definition: the INSERT runs where the local is used, not here.
-                let loc = self.lowerer.span_loc(ident.span());
-                self.sql_locals.push((ident.to_string(), loc, sqls.clone()));
+                let binding = self.lowerer.span_loc(ident.span());
+                let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+                let local = SqlLocal { name: ident.to_string(), binding, literal: *literal, loops, sqls: sqls.clone() };
+                self.sql_locals.push(local);
             }
-            _ => syn::visit::visit_local(self, local),
+            _ => {
+                let before = self.stack.last().map_or(0, |f| f.facts.events.len());
+                syn::visit::visit_local(self, local);
+                let after = self.stack.last().map_or(0, |f| f.facts.events.len());
+                if let (Some(ident), true) = (crate::value::pat_ident(&local.pat), is_query_builder(&init.expr)) {
+                    let inserts = (before..after)
+                        .filter(|&i| {
+                            self.stack
+                                .last()
+                                .is_some_and(|f| matches!(f.facts.events[i].kind, EventKind::Insert { .. }))
+                        })
+                        .collect();
+                    self.builders.push((ident.to_string(), inserts));
+                }
+            }
         }
         let value = self.lowerer.lower(&init.expr);
         self.lowerer.bind(&local.pat, value);
@@ -410,10 +508,15 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         };
         if let Some(ident) = e.path.get_ident() {
             let name = ident.to_string();
-            if let Some((_, def, sqls)) = self.sql_locals.iter().rev().find(|(n, _, _)| *n == name).cloned() {
-                for sql in sqls {
-                    let via = Some((def, format!("the SQL is bound to `{name}` here")));
-                    self.push_event(EventKind::Insert { sql, via }, loc);
+            if let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() {
+                let open = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+                for sql in local.sqls {
+                    // Bound in the same iteration: the statement is the literal itself.
+                    let (at, via) = match local.literal {
+                        Some(lit) if !open.is_empty() && open == local.loops => (lit, None),
+                        _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
+                    };
+                    self.push_event(EventKind::Insert { sql, via }, at);
                 }
                 return;
             }
@@ -448,7 +551,14 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         self.with_loop(header, "loop", |s| s.visit_block(&e.body));
     }
 
+    fn visit_expr_await(&mut self, e: &'ast syn::ExprAwait) {
+        self.awaiting = matches!(strip(&e.base), syn::Expr::Call(_) | syn::Expr::MethodCall(_));
+        self.visit_expr(&e.base);
+        self.awaiting = false;
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        let awaited = std::mem::take(&mut self.awaiting);
         if let syn::Expr::Path(p) = &*c.func
             && let Some(last) = p.path.segments.last()
         {
@@ -459,7 +569,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             } else {
                 let qualifier = p.path.segments.iter().rev().skip(1).map(|s| s.ident.to_string()).collect::<Vec<_>>();
                 let qualifier = qualifier.into_iter().rev().collect();
-                EventKind::Call { name, qualifier, args: c.args.len(), method: false, on_self: false }
+                EventKind::Call { name, qualifier, args: c.args.len(), method: false, on_self: false, awaited }
             };
             // Arguments are evaluated before the call runs.
             for arg in &c.args {
@@ -472,6 +582,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let awaited = std::mem::take(&mut self.awaiting);
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
         self.visit_expr(&m.receiver);
@@ -491,11 +602,14 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
                 self.visit_expr(arg);
             }
         }
+        if method == "push" {
+            self.builder_push(m);
+        }
         let kind = if self.params.preflight_helpers.contains(&method) {
             EventKind::Preflight { name: method }
         } else {
             let on_self = matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
-            EventKind::Call { name: method, qualifier: Vec::new(), args: m.args.len(), method: true, on_self }
+            EventKind::Call { name: method, qualifier: Vec::new(), args: m.args.len(), method: true, on_self, awaited }
         };
         self.push_event(kind, loc);
     }

@@ -70,6 +70,9 @@
 //! iterator-adapters = ["map", "for_each", "then", "fold", …]
 //! iterator-only-adapters = ["for_each", "fold", …]
 //! iterator-sources = ["iter", "into_iter", "stream", "FuturesUnordered", …]
+//! # Method names not resolved to the crate's functions unless called on `self`
+//! # (`map.insert(k, v)` is the map's).
+//! ambiguous-methods = ["insert", "push", "get", "remove", "extend", …]
 //! ```
 //!
 //! ## Known limitations
@@ -77,6 +80,13 @@
 //!   name and number of arguments (methods only for method calls, the named type for
 //!   `Type::f`), so a same-named function of another type may be followed, and a
 //!   call through a trait object or function pointer is not.
+//! - A method call on anything but `self` whose name is in `ambiguous-methods`
+//!   (`insert`, `push`, `get`, …) is followed into the crate only when it is awaited,
+//!   and then only to async functions: `map.insert(k, v)` is the map's, while
+//!   `repo.insert(…).await` is the repository's. A synchronous repository method named
+//!   `insert` called on a field is therefore missed; name it after what it does.
+//! - A closure stored in a local and called in a loop, and a table name filled into
+//!   a `format!` template from a constant, are not followed.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …); `Option::map` is not a loop.
@@ -112,6 +122,7 @@ pub struct InsertParams {
     pub iterator_adapters: Vec<String>,
     pub iterator_only_adapters: Vec<String>,
     pub iterator_sources: Vec<String>,
+    pub ambiguous_methods: Vec<String>,
 }
 
 impl InsertParams {
@@ -146,6 +157,8 @@ impl Rule for NonIdempotentInsert {
             if f.marker {
                 continue;
             }
+            // Outside loops, one recursive call per function is reported.
+            let mut reported_recursion = false;
             for occ in &analysis.inserts[i] {
                 if occ.loops.is_empty() || Analysis::protected(f, occ) {
                     continue;
@@ -162,6 +175,13 @@ impl Rule for NonIdempotentInsert {
                     let recursive = analysis.calls_into(g, i) || g == i;
                     if e.loops.is_empty() && !recursive {
                         continue;
+                    }
+                    // Outside loops, one report per recursion cycle: at the first call of its first function.
+                    if e.loops.is_empty() {
+                        if reported_recursion || !analysis.first_in_cycle(i) {
+                            continue;
+                        }
+                        reported_recursion = true;
                     }
                     let d = call_finding(f, e, order, analysis.fns[g], witness, recursive, &params, severity);
                     found.entry(d.loc).or_insert(d);
