@@ -99,10 +99,13 @@ impl<'a> Analysis<'a> {
             .copied()
             .filter(|&i| {
                 let f = self.fns[i];
+                // `x.f(a)`: a method; `f(a)`: a free function; `Type::f(&x, a)`: either.
                 let arity = if *method {
                     f.has_self && f.params == *args
+                } else if qualifier.is_empty() {
+                    !f.has_self && f.params == *args
                 } else {
-                    f.params + usize::from(f.has_self) == *args || f.params == *args
+                    f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)
                 };
                 let typed = match &qualifier_type {
                     Some(Some(ty)) => f.self_type.as_deref() == Some(ty.as_str()) || f.module.ends_with(ty.as_str()),
