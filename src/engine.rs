@@ -53,7 +53,11 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let discovery =
         discover(&options.paths, config.include_tests, &config.exclude, &exclude_root).map_err(UsageError)?;
-    let extract_options = ExtractOptions { listen: listen_params(config)?, inserts: insert_params(config)? };
+    let extract_options = ExtractOptions {
+        listen: listen_params(config)?,
+        inserts: insert_params(config)?,
+        provisioner: provisioner_params(config)?,
+    };
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -148,6 +152,20 @@ fn insert_params(config: &Config) -> Result<Option<rules::non_idempotent_insert:
     }
     let settings = config.settings(id).expect("every rule has settings");
     settings.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
+}
+
+fn provisioner_params(
+    config: &Config,
+) -> Result<Option<rules::direct_provisioner_call::ProvisionerParams>, UsageError> {
+    let id = rules::direct_provisioner_call::ID;
+    match config.settings(id) {
+        Some(s) if s.severity.is_some() => s
+            .params::<rules::direct_provisioner_call::ProvisionerParams>()
+            .and_then(|p| p.compile())
+            .map(Some)
+            .map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}"))),
+        _ => Ok(None),
+    }
 }
 
 fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {

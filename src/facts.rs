@@ -3,6 +3,7 @@
 //! rule-specific facts are gathered by each rule's own extractor.
 
 use crate::parse::ParsedFile;
+use crate::rules::direct_provisioner_call::{ProvisionerFacts, ProvisionerParams};
 use crate::rules::non_idempotent_insert::{ExtractInput, InsertFacts, InsertParams};
 use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
 use crate::source::{FileId, Loc, SourceFile};
@@ -34,6 +35,7 @@ pub struct FileFacts {
     pub fns: Vec<FnFact>,
     pub listen: Option<ListenFacts>,
     pub inserts: Option<InsertFacts>,
+    pub provisioner: Option<ProvisionerFacts>,
 }
 
 /// What the enabled rules need to extract.
@@ -42,6 +44,8 @@ pub struct ExtractOptions {
     pub listen: Option<ListenParams>,
     /// `None` when the INSERT gates are off.
     pub inserts: Option<InsertParams>,
+    /// `None` when `direct-provisioner-call` is off.
+    pub provisioner: Option<ProvisionerParams>,
 }
 
 /// Reads one parsed file's facts. The file's comments (`parsed.comments`) are
@@ -70,7 +74,11 @@ pub fn extract(
             ExtractInput { file, source, path, comments: &parsed.comments, module: module_path(&source.display) };
         crate::rules::non_idempotent_insert::extract(&input, syntax, params)
     });
-    FileFacts { consts: items.consts, fns: items.fns, listen, inserts }
+    let provisioner = options
+        .provisioner
+        .as_ref()
+        .map(|params| crate::rules::direct_provisioner_call::extract(file, source, syntax, params));
+    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner }
 }
 
 struct ItemCollector<'a> {

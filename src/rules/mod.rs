@@ -4,6 +4,7 @@
 //! with its summary, default severity and default parameters, embedded here so the
 //! binary works from any directory.
 
+pub mod direct_provisioner_call;
 pub mod insert_allowlist;
 pub mod non_idempotent_insert;
 pub mod parse_error;
@@ -35,6 +36,11 @@ pub const RULE_SOURCES: &[RuleSource] = &[
         module_source: include_str!("parse_error.rs"),
     },
     RuleSource {
+        id: direct_provisioner_call::ID,
+        defaults_toml: include_str!("../../rules/direct-provisioner-call.toml"),
+        module_source: include_str!("direct_provisioner_call/mod.rs"),
+    },
+    RuleSource {
         id: insert_allowlist::ID,
         defaults_toml: include_str!("../../rules/insert-allowlist.toml"),
         module_source: include_str!("insert_allowlist.rs"),
@@ -54,6 +60,7 @@ pub const RULE_SOURCES: &[RuleSource] = &[
 /// The rules that inspect code (`parse-error` is emitted by the engine itself).
 pub fn checkers() -> Vec<&'static dyn Rule> {
     vec![
+        &direct_provisioner_call::DirectProvisionerCall,
         &insert_allowlist::InsertAllowlist,
         &non_idempotent_insert::NonIdempotentInsert,
         &wildcard_listen_default::WildcardListenDefault,

@@ -1,0 +1,453 @@
+//! Per-file extraction for `direct-provisioner-call`: every method call on a
+//! provisioner backend value, every associated call on a backend type, and every
+//! bare presence check of the backend fields, with where the backend value came from.
+
+use super::ProvisionerParams;
+use crate::source::{FileId, Loc, SourceFile};
+use serde::{Deserialize, Serialize};
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+
+/// Where a backend value came from, for the secondary label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub loc: Loc,
+    pub what: String,
+    /// It is the field itself (`self.cp_prov`), not a binding derived from it.
+    pub is_field: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProvisionerSiteKind {
+    /// `backend.method(…)`
+    MethodCall { method: String },
+    /// `CpProvisioner::stop(&cp, id)`
+    AssociatedCall { ty: String, method: String },
+    /// `self.provisioner.is_none()`, `if let Some(_) = self.cp_prov`, `match &self.cp_prov {…}`
+    PresenceCheck,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionerSite {
+    pub kind: ProvisionerSiteKind,
+    pub loc: Loc,
+    pub origin: Option<Origin>,
+    /// The enclosing function.
+    pub function: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionerFacts {
+    pub sites: Vec<ProvisionerSite>,
+}
+
+pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &ProvisionerParams) -> ProvisionerFacts {
+    if params.is_exempt_path(&source.display) {
+        return ProvisionerFacts::default();
+    }
+    let mut v = Collector { file, source, params, scope: Vec::new(), function: None, out: ProvisionerFacts::default() };
+    v.visit_file(syntax);
+    v.out
+}
+
+struct Collector<'a> {
+    file: FileId,
+    source: &'a SourceFile,
+    params: &'a ProvisionerParams,
+    /// Bindings that hold a backend, innermost last.
+    scope: Vec<(String, Origin)>,
+    /// The enclosing function; `None` outside functions or inside exempt ones.
+    function: Option<String>,
+    out: ProvisionerFacts,
+}
+
+/// `Option`/`Result` combinators: they pass the backend to a closure, they do not call it.
+const COMBINATORS: &[&str] = &[
+    "map",
+    "and_then",
+    "map_or",
+    "map_or_else",
+    "inspect",
+    "filter",
+    "ok_or",
+    "ok_or_else",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "is_some_and",
+    "is_none_or",
+    "iter",
+    "into_iter",
+    "as_slice",
+    "then",
+    "for_each",
+    "or",
+    "or_else",
+    "zip",
+    "xor",
+    "copied",
+];
+
+fn strip(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Paren(p) => strip(&p.expr),
+        syn::Expr::Reference(r) => strip(&r.expr),
+        syn::Expr::Group(g) => strip(&g.expr),
+        syn::Expr::Try(t) => strip(&t.expr),
+        syn::Expr::Await(a) => strip(&a.base),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip(&u.expr),
+        _ => expr,
+    }
+}
+
+/// `self.cp_prov` → "self.cp_prov"; other bases by their last identifier.
+fn render_base(expr: &syn::Expr) -> String {
+    match strip(expr) {
+        syn::Expr::Path(p) => p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::"),
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => format!("{}.{i}", render_base(&f.base)),
+            syn::Member::Unnamed(i) => format!("{}.{}", render_base(&f.base), i.index),
+        },
+        syn::Expr::MethodCall(m) => format!("{}.{}()", render_base(&m.receiver), m.method),
+        _ => "…".to_string(),
+    }
+}
+
+impl Collector<'_> {
+    fn loc(&self, span: proc_macro2::Span) -> Loc {
+        let s = span.start();
+        let e = span.end();
+        Loc {
+            file: self.file,
+            start: self.source.offset_of(s.line, s.column),
+            end: self.source.offset_of(e.line, e.column),
+        }
+    }
+
+    fn push(&mut self, kind: ProvisionerSiteKind, loc: Loc, origin: Option<Origin>) {
+        if let Some(function) = &self.function {
+            self.out.sites.push(ProvisionerSite { kind, loc, origin, function: function.clone() });
+        }
+    }
+
+    /// The backend a value is, through wrappers (`as_ref()`, `unwrap()`, `?`, `&`,
+    /// `Arc::clone(&…)`): a backend field of any receiver, or a backend binding.
+    fn origin(&self, expr: &syn::Expr) -> Option<Origin> {
+        match strip(expr) {
+            syn::Expr::Field(f) => {
+                let syn::Member::Named(ident) = &f.member else { return None };
+                let name = ident.to_string();
+                self.params.fields.contains(&name).then(|| Origin {
+                    loc: self.loc(ident.span()),
+                    what: format!("`{}.{name}` is a provisioner backend field", render_base(&f.base)),
+                    is_field: true,
+                })
+            }
+            syn::Expr::Path(p) => {
+                let ident = p.path.get_ident()?.to_string();
+                self.scope.iter().rev().find(|(n, _)| *n == ident).map(|(_, o)| o.clone())
+            }
+            syn::Expr::MethodCall(m) if self.params.wrapper_methods.contains(&m.method.to_string()) => {
+                self.origin(&m.receiver)
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else { return None };
+                let last = p.path.segments.last()?.ident.to_string();
+                if last == "clone" || last == "Some" { c.args.first().and_then(|a| self.origin(a)) } else { None }
+            }
+            _ => None,
+        }
+    }
+
+    fn type_is_backend(&self, ty: &syn::Type) -> bool {
+        match ty {
+            syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
+                self.params.types.contains(&seg.ident.to_string())
+                    || match &seg.arguments {
+                        syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
+                            syn::GenericArgument::Type(t) => self.type_is_backend(t),
+                            _ => false,
+                        }),
+                        _ => false,
+                    }
+            }),
+            syn::Type::Reference(r) => self.type_is_backend(&r.elem),
+            syn::Type::Paren(p) => self.type_is_backend(&p.elem),
+            syn::Type::Group(g) => self.type_is_backend(&g.elem),
+            syn::Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(tb) => {
+                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                }
+                _ => false,
+            }),
+            syn::Type::ImplTrait(t) => t.bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(tb) => {
+                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                }
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
+    /// Names a pattern binds to the backend itself: `p`, `Some(p)`, `Ok(p)`, `Some(ref p)`.
+    fn bound_names(pat: &syn::Pat) -> Vec<syn::Ident> {
+        match pat {
+            syn::Pat::Ident(i) if i.ident != "None" => vec![i.ident.clone()],
+            syn::Pat::Type(t) => Self::bound_names(&t.pat),
+            syn::Pat::Reference(r) => Self::bound_names(&r.pat),
+            syn::Pat::TupleStruct(t) if t.elems.len() == 1 => Self::bound_names(&t.elems[0]),
+            syn::Pat::Or(o) => o.cases.iter().flat_map(Self::bound_names).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn bind_pattern(&mut self, pat: &syn::Pat, origin: &Origin) {
+        for ident in Self::bound_names(pat) {
+            let what = if origin.is_field {
+                format!("`{ident}` is bound to a provisioner backend here")
+            } else {
+                format!("`{ident}` comes from a provisioner backend")
+            };
+            let o = Origin { loc: self.loc(ident.span()), what, is_field: false };
+            self.scope.push((ident.to_string(), o));
+        }
+    }
+
+    fn presence(&mut self, loc: Loc, origin: Origin) {
+        if origin.is_field {
+            self.push(ProvisionerSiteKind::PresenceCheck, loc, Some(origin));
+        }
+    }
+
+    fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
+        let name = sig.ident.to_string();
+        // A constructor wires backends (`CpProvisioner::from_env()?.validate()?`).
+        let exempt = self.params.constructors.contains(&name);
+        let saved_fn = std::mem::replace(&mut self.function, if exempt { None } else { Some(name) });
+        let saved_scope = std::mem::take(&mut self.scope);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(t) = input
+                && self.type_is_backend(&t.ty)
+                && let Some(ident) = crate::value::pat_ident(&t.pat)
+            {
+                let ty = quote_type(&t.ty);
+                let o = Origin { loc: self.loc(ident.span()), what: format!("`{ident}` is a `{ty}`"), is_field: false };
+                self.scope.push((ident.to_string(), o));
+            }
+        }
+        body(self);
+        self.scope = saved_scope;
+        self.function = saved_fn;
+    }
+}
+
+/// A short rendering of a type for messages (`&CpProvisioner`, `Arc<dyn Provisioner>`).
+fn quote_type(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Reference(r) => format!("&{}", quote_type(&r.elem)),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .iter()
+            .map(|s| {
+                let args = match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => {
+                        let inner: Vec<String> = a
+                            .args
+                            .iter()
+                            .filter_map(|x| match x {
+                                syn::GenericArgument::Type(t) => Some(quote_type(t)),
+                                _ => None,
+                            })
+                            .collect();
+                        format!("<{}>", inner.join(", "))
+                    }
+                    _ => String::new(),
+                };
+                format!("{}{args}", s.ident)
+            })
+            .collect::<Vec<_>>()
+            .join("::"),
+        syn::Type::TraitObject(t) => {
+            let bounds: Vec<String> = t
+                .bounds
+                .iter()
+                .filter_map(|b| match b {
+                    syn::TypeParamBound::Trait(tb) => tb.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            format!("dyn {}", bounds.join(" + "))
+        }
+        _ => "backend".to_string(),
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+    }
+
+    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+        if let Some(block) = &i.default {
+            self.enter_fn(&i.sig, |s| s.visit_block(block));
+        }
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let saved = self.scope.len();
+        syn::visit::visit_block(self, b);
+        self.scope.truncate(saved);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        syn::visit::visit_local(self, local);
+        let typed = match &local.pat {
+            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::value::pat_ident(&t.pat).map(|i| {
+                let ty = quote_type(&t.ty);
+                (i.clone(), Origin { loc: self.loc(i.span()), what: format!("`{i}` is a `{ty}`"), is_field: false })
+            }),
+            _ => None,
+        };
+        if let Some((ident, origin)) = typed {
+            self.scope.push((ident.to_string(), origin));
+            return;
+        }
+        if let Some(init) = &local.init
+            && let Some(origin) = self.origin(&init.expr)
+        {
+            self.bind_pattern(&local.pat, &origin);
+        }
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_if(self, e) };
+        self.visit_expr(&cond.expr);
+        let saved = self.scope.len();
+        if let Some(origin) = self.origin(&cond.expr) {
+            if Self::bound_names(&cond.pat).is_empty() {
+                let loc = self.loc(e.if_token.span);
+                self.presence(loc, origin.clone());
+            }
+            self.bind_pattern(&cond.pat, &origin);
+        }
+        self.visit_block(&e.then_branch);
+        self.scope.truncate(saved);
+        if let Some((_, other)) = &e.else_branch {
+            self.visit_expr(other);
+        }
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_while(self, e) };
+        self.visit_expr(&cond.expr);
+        let saved = self.scope.len();
+        if let Some(origin) = self.origin(&cond.expr) {
+            self.bind_pattern(&cond.pat, &origin);
+        }
+        self.visit_block(&e.body);
+        self.scope.truncate(saved);
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        let origin = self.origin(&m.expr);
+        if let Some(o) = &origin
+            && m.arms.iter().all(|a| Self::bound_names(&a.pat).is_empty())
+        {
+            let loc = self.loc(m.match_token.span);
+            self.presence(loc, o.clone());
+        }
+        // `match (&self.cp_prov, &self.provisioner) { (Some(cp), _) => …, … }`
+        let tuple_origins: Vec<Option<Origin>> = match strip(&m.expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
+            _ => Vec::new(),
+        };
+        for arm in &m.arms {
+            let saved = self.scope.len();
+            if let Some(o) = &origin {
+                self.bind_pattern(&arm.pat, o);
+            }
+            if let syn::Pat::Tuple(pats) = &arm.pat {
+                for (pat, o) in pats.elems.iter().zip(&tuple_origins) {
+                    if let Some(o) = o {
+                        self.bind_pattern(pat, o);
+                    }
+                }
+            }
+            if let Some((_, guard)) = &arm.guard {
+                self.visit_expr(guard);
+            }
+            self.visit_expr(&arm.body);
+            self.scope.truncate(saved);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let method = m.method.to_string();
+        let receiver_origin = self.origin(&m.receiver);
+        self.visit_expr(&m.receiver);
+        for arg in &m.args {
+            // `self.provisioner.as_ref().map(|p| p.stop(id))`: the closure's parameter is the backend.
+            match (arg, &receiver_origin) {
+                (syn::Expr::Closure(c), Some(origin)) if COMBINATORS.contains(&method.as_str()) => {
+                    let saved = self.scope.len();
+                    if let Some(first) = c.inputs.first() {
+                        self.bind_pattern(first, origin);
+                    }
+                    self.visit_expr(&c.body);
+                    self.scope.truncate(saved);
+                }
+                _ => self.visit_expr(arg),
+            }
+        }
+        if self.params.wrapper_methods.contains(&method) || COMBINATORS.contains(&method.as_str()) {
+            return;
+        }
+        let Some(origin) = receiver_origin else { return };
+        let loc = self.loc(m.method.span());
+        if matches!(method.as_str(), "is_some" | "is_none" | "is_some_and" | "is_none_or") {
+            self.presence(loc, origin);
+        } else if !matches!(method.as_str(), "take" | "replace" | "insert" | "get_or_insert_with") {
+            // Moving a backend in or out of its field (`take`, `replace`) is wiring, not a call.
+            self.push(ProvisionerSiteKind::MethodCall { method }, loc, Some(origin));
+        }
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        syn::visit::visit_expr_call(self, c);
+        let syn::Expr::Path(p) = &*c.func else { return };
+        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let [.., ty, method] = segs.as_slice() else { return };
+        if self.params.types.contains(ty) && !self.params.constructors.contains(method) {
+            let loc = self.loc(p.path.segments.last().expect("two segments").ident.span());
+            let origin = c.args.first().and_then(|a| self.origin(a));
+            self.push(ProvisionerSiteKind::AssociatedCall { ty: ty.clone(), method: method.clone() }, loc, origin);
+        }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // `matches!(self.cp_prov, Some(_))` is a presence check too.
+        let is_matches = mac.path.segments.last().is_some_and(|s| s.ident == "matches");
+        if is_matches
+            && let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_separated_nonempty)
+            && let Some(first) = args.first()
+            && let Some(origin) = self.origin(first)
+        {
+            let loc = self.loc(mac.path.segments.last().expect("non-empty").ident.span());
+            self.presence(loc, origin);
+            return;
+        }
+        // Other macros: their arguments, where they parse as expressions.
+        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! # direct-provisioner-call
+//!
+//! ## What it does
+//! Flags code outside the dispatcher (`workspace_dispatchers`) and the backend
+//! implementations that touches a provisioner backend directly:
+//! - a method call on a backend value — a handler field named in `fields`
+//!   (`provisioner`, `cp_prov`) whatever the receiver (`self.`, `h.`, `&self.…`) and
+//!   through `.as_ref()`, `.as_deref()`, `.unwrap()`, `.expect(..)`, `.clone()`, `?`,
+//!   `Arc::clone(&…)`; a binding derived from one (`let`, `if let Some(p) = …`,
+//!   `match` arms, `let … else`, closure and `async move` captures); a parameter or
+//!   local whose type names a backend type (`DockerProvisioner`, `CpProvisioner`,
+//!   `Provisioner`, also inside `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
+//! - an associated call such as `CpProvisioner::stop(&cp, id)`;
+//! - a bare presence check of the backend fields (`self.provisioner.is_none() &&
+//!   self.cp_prov.is_none()`, `if let Some(_) = self.cp_prov`, a `match` on the field
+//!   that binds nothing, `matches!(self.cp_prov, Some(_))`).
+//!
+//! The message names the dispatcher verb to call instead: stop →
+//! `stop_workspace_auto`, start/provision → `provision_workspace_auto` (or `_sync`),
+//! restart → `restart_workspace_auto`, presence → `has_provisioner()`.
+//!
+//! ## Why is this bad?
+//! There are two backends: Docker (self-hosted) and the control plane, which runs
+//! an EC2 instance per workspace (SaaS). On SaaS only the control-plane backend is
+//! set, so a handler that calls the Docker provisioner directly — `if let Some(p) =
+//! &self.provisioner { p.stop(id) }` — silently does nothing: the row is marked
+//! paused or removed while the EC2 instance keeps running (leaks were found in team
+//! collapse, workspace delete and pause). Other handlers dispatched Docker-first
+//! where the contract is control-plane first. The dispatcher verbs pick the backend
+//! in one place: control plane first, Docker second, no backend → mark failed.
+//!
+//! ## Example
+//! ```rust
+//! async fn pause(&self, id: Uuid) -> Result<()> {
+//!     if let Some(p) = &self.provisioner {
+//!         p.stop(id).await?;
+//!     }
+//!     self.mark_paused(id).await
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust
+//! async fn pause(&self, id: Uuid) -> Result<()> {
+//!     self.stop_workspace_auto(id).await?;
+//!     self.mark_paused(id).await
+//! }
+//! ```
+//!
+//! ## Configuration
+//! ```toml
+//! [rules.direct-provisioner-call]
+//! dispatcher-paths = ["**/workspace_dispatchers.rs"]         # files allowed to call backends
+//! backend-paths = ["**/provisioner.rs", "**/provisioner/**"]  # the backends themselves
+//! fields = ["provisioner", "cp_prov"]
+//! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
+//! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
+//! wrapper-methods = ["as_ref", "as_deref", "unwrap", "expect", "clone", …]
+//! [rules.direct-provisioner-call.verbs]   # method word -> dispatcher verb
+//! stop = "stop_workspace_auto"
+//! start = "provision_workspace_auto"
+//! restart = "restart_workspace_auto"
+//! ```
+//!
+//! ## Known limitations
+//! - syn sees syntax, not types: a backend is recognised by its field name, a
+//!   binding derived from such a field, or a declared type naming a backend type. A
+//!   backend reached through a getter method (`self.backend()`), a struct of another
+//!   name, or an inferred type from a function's return value is not seen.
+//! - Calls inside functions named like a constructor (`new`, `from_env`) are not
+//!   reported: constructors wire the backends. A function named like a dispatcher
+//!   verb outside the dispatcher files is reported like any other.
+
+mod extract;
+
+pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, extract};
+
+use crate::config::RuleSettings;
+use crate::diagnostic::{Diagnostic, Label};
+use crate::engine::CheckContext;
+use crate::rules::Rule;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const ID: &str = "direct-provisioner-call";
+
+pub struct DirectProvisionerCall;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ProvisionerParams {
+    pub dispatcher_paths: Vec<String>,
+    pub backend_paths: Vec<String>,
+    pub fields: Vec<String>,
+    pub types: Vec<String>,
+    pub constructors: Vec<String>,
+    pub wrapper_methods: Vec<String>,
+    pub verbs: BTreeMap<String, String>,
+    #[serde(skip)]
+    exempt: Option<globset::GlobSet>,
+}
+
+impl ProvisionerParams {
+    /// Compiles the path globs; an invalid glob is a configuration error.
+    pub fn compile(mut self) -> Result<Self, String> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for glob in self.dispatcher_paths.iter().chain(&self.backend_paths) {
+            let g = globset::GlobBuilder::new(glob)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| format!("invalid path glob `{glob}`: {e}"))?;
+            builder.add(g);
+        }
+        self.exempt = Some(builder.build().map_err(|e| e.to_string())?);
+        Ok(self)
+    }
+
+    /// The dispatcher and the backend implementations may call the backends.
+    pub fn is_exempt_path(&self, display: &str) -> bool {
+        self.exempt.as_ref().is_some_and(|set| set.is_match(display))
+    }
+
+    /// The dispatcher verb for a backend method, by the words of its name.
+    fn verb_for(&self, method: &str) -> Option<&str> {
+        let words: Vec<&str> = method.split('_').collect();
+        self.verbs.iter().find(|(k, _)| words.iter().any(|w| w.eq_ignore_ascii_case(k))).map(|(_, v)| v.as_str())
+    }
+}
+
+const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handler that calls one backend directly \
+                         silently does nothing there (the row said paused while the EC2 instance kept running)";
+
+impl Rule for DirectProvisionerCall {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
+        let Some(severity) = settings.severity else { return Ok(Vec::new()) };
+        let params: ProvisionerParams = settings.params::<ProvisionerParams>()?.compile()?;
+        let mut out: Vec<Diagnostic> = Vec::new();
+        // One presence-check finding per line (`a.is_none() && b.is_none()` is one check).
+        let mut presence_lines = std::collections::BTreeSet::new();
+        for facts in ctx.facts {
+            let Some(p) = &facts.provisioner else { continue };
+            for site in &p.sites {
+                let file = ctx.db.get(site.loc.file);
+                let secondary: Vec<Label> = site
+                    .origin
+                    .iter()
+                    .filter(|o| o.loc != site.loc)
+                    .map(|o| Label { loc: o.loc, message: o.what.clone() })
+                    .collect();
+                let (message, label, help) = match &site.kind {
+                    ProvisionerSiteKind::MethodCall { method } | ProvisionerSiteKind::AssociatedCall { method, .. } => {
+                        let target = match &site.kind {
+                            ProvisionerSiteKind::AssociatedCall { ty, .. } => format!("`{ty}::{method}`"),
+                            _ => format!("`{method}`"),
+                        };
+                        let help = match params.verb_for(method) {
+                            Some(verb) => format!(
+                                "call the dispatcher verb `{verb}` instead: it picks the backend (control plane first, \
+                                 Docker second, neither → mark failed)"
+                            ),
+                            None => "route this through the dispatcher (`workspace_dispatchers`), the only code that \
+                                     touches the backends"
+                                .to_string(),
+                        };
+                        (
+                            format!(
+                                "direct call to {target} on a provisioner backend in `{}`, outside the dispatcher",
+                                site.function
+                            ),
+                            "calls one backend directly".to_string(),
+                            help,
+                        )
+                    }
+                    ProvisionerSiteKind::PresenceCheck => {
+                        let line = file.line_col(site.loc.start).line;
+                        if !presence_lines.insert((site.loc.file, line)) {
+                            continue;
+                        }
+                        (
+                            format!("bare presence check of a provisioner backend field in `{}`", site.function),
+                            "checks a backend field directly".to_string(),
+                            "use `has_provisioner()` (or call a dispatcher verb, which handles \"no backend\")"
+                                .to_string(),
+                        )
+                    }
+                };
+                out.push(Diagnostic {
+                    rule: ID,
+                    severity,
+                    loc: site.loc,
+                    message,
+                    label,
+                    secondary,
+                    notes: vec![SAAS_LEAK.to_string()],
+                    help: Some(help),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
