@@ -15,6 +15,8 @@ pub struct Origin {
     pub what: String,
     /// It is the field itself (`self.cp_prov`), not a binding derived from it.
     pub is_field: bool,
+    /// The backend as written where it came from: `self.cp_prov`, or a parameter's name.
+    pub source: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,10 +139,12 @@ impl Collector<'_> {
             syn::Expr::Field(f) => {
                 let syn::Member::Named(ident) = &f.member else { return None };
                 let name = ident.to_string();
+                let source = format!("{}.{name}", render_base(&f.base));
                 self.params.fields.contains(&name).then(|| Origin {
                     loc: self.loc(ident.span()),
-                    what: format!("`{}.{name}` is a provisioner backend field", render_base(&f.base)),
+                    what: format!("`{source}` is a provisioner backend field"),
                     is_field: true,
+                    source,
                 })
             }
             syn::Expr::Path(p) => {
@@ -204,12 +208,8 @@ impl Collector<'_> {
 
     fn bind_pattern(&mut self, pat: &syn::Pat, origin: &Origin) {
         for ident in Self::bound_names(pat) {
-            let what = if origin.is_field {
-                format!("`{ident}` is bound to a provisioner backend here")
-            } else {
-                format!("`{ident}` comes from a provisioner backend")
-            };
-            let o = Origin { loc: self.loc(ident.span()), what, is_field: false };
+            let what = format!("`{ident}` is bound to `{}` here", origin.source);
+            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: origin.source.clone() };
             self.scope.push((ident.to_string(), o));
         }
     }
@@ -232,7 +232,8 @@ impl Collector<'_> {
                 && let Some(ident) = crate::value::pat_ident(&t.pat)
             {
                 let ty = quote_type(&t.ty);
-                let o = Origin { loc: self.loc(ident.span()), what: format!("`{ident}` is a `{ty}`"), is_field: false };
+                let what = format!("`{ident}` is a `{ty}`");
+                let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string() };
                 self.scope.push((ident.to_string(), o));
             }
         }
@@ -310,7 +311,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let typed = match &local.pat {
             syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::value::pat_ident(&t.pat).map(|i| {
                 let ty = quote_type(&t.ty);
-                (i.clone(), Origin { loc: self.loc(i.span()), what: format!("`{i}` is a `{ty}`"), is_field: false })
+                let what = format!("`{i}` is a `{ty}`");
+                (i.clone(), Origin { loc: self.loc(i.span()), what, is_field: false, source: i.to_string() })
             }),
             _ => None,
         };

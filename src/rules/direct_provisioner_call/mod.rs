@@ -166,11 +166,11 @@ impl Rule for DirectProvisionerCall {
                                      touches the backends"
                                 .to_string(),
                         };
+                        let on = site.origin.as_ref().map_or("a provisioner backend".to_string(), |o| {
+                            format!("provisioner backend `{}`", o.source)
+                        });
                         (
-                            format!(
-                                "direct call to {target} on a provisioner backend in `{}`, outside the dispatcher",
-                                site.function
-                            ),
+                            format!("direct call to {target} on {on} in `{}`, outside the dispatcher", site.function),
                             "calls one backend directly".to_string(),
                             help,
                         )
