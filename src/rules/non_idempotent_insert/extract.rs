@@ -155,6 +155,8 @@ struct SqlLocal {
     /// The loops open where it was bound.
     loops: Vec<usize>,
     sqls: Vec<SqlInsert>,
+    /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
+    constant: Option<String>,
 }
 
 /// A function being collected, with its open loops.
@@ -379,6 +381,24 @@ fn definition_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
+/// one, or `prepare(CONST)`.
+fn definition_const(value: &Value) -> Option<String> {
+    match value {
+        Value::Path { segments, .. } => segments.last().filter(|s| is_screaming(s)).cloned(),
+        Value::Method { receiver, method, args, .. } => {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                definition_const(receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                args.first().and_then(definition_const)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Where the first string literal of a value is written.
 fn first_literal(value: &Value) -> Option<Loc> {
     match value {
@@ -465,13 +485,40 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
         let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
+        // `let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`:
+        // the constant's SQL runs where the local is used.
+        if let (Some(constant), Some(ident)) =
+            (definition_const(&self.lowerer.lower(&init.expr)), crate::value::pat_ident(&local.pat))
+        {
+            let binding = self.lowerer.span_loc(ident.span());
+            let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+            let name = ident.to_string();
+            self.sql_locals.push(SqlLocal {
+                name,
+                binding,
+                literal: None,
+                loops,
+                sqls: Vec::new(),
+                constant: Some(constant),
+            });
+            let value = self.lowerer.lower(&init.expr);
+            self.lowerer.bind(&local.pat, value);
+            return;
+        }
         let defined = self.sql_definition(&init.expr);
         match (&defined, crate::value::pat_ident(&local.pat)) {
             (Some((sqls, literal)), Some(ident)) => {
                 // A definition: the INSERT runs where the local is used, not here.
                 let binding = self.lowerer.span_loc(ident.span());
                 let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
-                let local = SqlLocal { name: ident.to_string(), binding, literal: *literal, loops, sqls: sqls.clone() };
+                let local = SqlLocal {
+                    name: ident.to_string(),
+                    binding,
+                    literal: *literal,
+                    loops,
+                    sqls: sqls.clone(),
+                    constant: None,
+                };
                 self.sql_locals.push(local);
             }
             _ => {
@@ -509,6 +556,10 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         if let Some(ident) = e.path.get_ident() {
             let name = ident.to_string();
             if let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() {
+                if let Some(constant) = local.constant {
+                    self.push_event(EventKind::ConstUse { name: constant }, loc);
+                    return;
+                }
                 let open = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
                 for sql in local.sqls {
                     // Bound in the same iteration: the statement is the literal itself.
