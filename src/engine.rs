@@ -31,8 +31,10 @@ pub struct CheckContext<'a> {
 
 pub struct Report {
     pub db: SourceDb,
-    /// Sorted by path, line, column, rule.
+    /// The active findings, sorted by path, line, column, rule.
     pub diagnostics: Vec<Diagnostic>,
+    /// Findings hidden by an in-source suppression, sorted the same way.
+    pub suppressed: Vec<crate::suppress::Suppressed>,
     pub files_checked: usize,
 }
 
@@ -138,9 +140,18 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         diagnostics.extend(found);
     }
     drop(ctx);
+    let per_file: Vec<Vec<crate::suppress::Suppression>> = all_facts.iter().map(|f| f.suppressions.clone()).collect();
+    let known: Vec<&str> = rules::all_meta().iter().map(|m| m.id).collect();
+    let (mut diagnostics, mut suppressed) = crate::suppress::apply(diagnostics, &per_file, &db, &known, |rule| {
+        config.settings(rule).and_then(|s| s.severity)
+    });
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
-    Ok(Report { db, diagnostics, files_checked })
+    suppressed.sort_by(|a, b| {
+        let key = |d: &Diagnostic| (db.get(d.loc.file).display.clone(), d.loc.start, d.rule);
+        key(&a.diagnostic).cmp(&key(&b.diagnostic))
+    });
+    Ok(Report { db, diagnostics, suppressed, files_checked })
 }
 
 /// The INSERT gates share their parameters (tables, preflight helpers, marker).

@@ -36,6 +36,8 @@ pub struct FileFacts {
     pub listen: Option<ListenFacts>,
     pub inserts: Option<InsertFacts>,
     pub provisioner: Option<ProvisionerFacts>,
+    /// `// gatelint: allow(…)` directives.
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 /// What the enabled rules need to extract.
@@ -78,7 +80,13 @@ pub fn extract(
         .provisioner
         .as_ref()
         .map(|params| crate::rules::direct_provisioner_call::extract(file, source, syntax, params));
-    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner }
+    let first_item_line = syntax.items.first().map_or(usize::MAX, |item| {
+        use quote::ToTokens;
+        // Only the first token is needed; items are small compared to the file.
+        item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
+    });
+    let suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
+    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions }
 }
 
 struct ItemCollector<'a> {

@@ -272,7 +272,8 @@ fn json_schema_fields() {
     assert_eq!(d["labels"][0]["start"]["column"], 34);
     assert!(d["help"].as_str().unwrap().contains("127.0.0.1:80"));
     assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
-    assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1}));
+    assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0}));
+    assert_eq!(d["suppressed"], serde_json::Value::Null);
 }
 
 #[test]
@@ -417,4 +418,46 @@ fn a_new_inserting_function_fails_until_allowlisted() {
     );
     let out = gatelint(tmp.path(), &["check"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+#[test]
+fn suppressions_are_kept_in_sarif_and_json_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let code = "// gatelint: allow(wildcard-listen-default) -- overlay network only\npub const LISTEN_ADDR: &str = \"0.0.0.0:9100\";\n\
+                pub const BIND_HOST: &str = \"0.0.0.0\"; // gatelint: allow(wildcard-listen-default)\n\
+                // gatelint: allow(wildcard-listen-default) -- nothing here any more\npub const OK: &str = \"127.0.0.1:1\";\n";
+    write(tmp.path(), "src/lib.rs", code);
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(out.code, 1, "the reasonless suppression suppresses nothing");
+    let doc = json(&out);
+    let rows: Vec<(String, u64, bool)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (d["rule"].as_str().unwrap().to_string(), d["start"]["line"].as_u64().unwrap(), !d["suppressed"].is_null())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("wildcard-listen-default".into(), 2, true),
+            ("wildcard-listen-default".into(), 3, false),
+            ("invalid-suppression".into(), 3, false),
+            ("unused-suppression".into(), 4, false),
+        ]
+    );
+    assert_eq!(doc["diagnostics"][0]["suppressed"]["reason"], "overlay network only");
+    assert_eq!(doc["summary"]["suppressed"], 1);
+
+    let sarif = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(results[0]["suppressions"][0]["justification"], "overlay network only");
+    assert!(results[1]["suppressions"].is_null());
+
+    let human = gatelint(tmp.path(), &["check"]);
+    assert!(human.stdout.ends_with("2 errors, 1 warning in 1 file (1 suppressed)\n"), "{}", human.stdout);
+    assert!(!human.stdout.contains("lib.rs:2:"), "a suppressed finding is not printed: {}", human.stdout);
 }

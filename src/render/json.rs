@@ -1,7 +1,7 @@
 //! Machine-readable output. The schema (version 1) is documented in the README and
 //! only grows: fields are never renamed or removed within a version.
 
-use super::{count, fingerprints};
+use super::{all_findings, count};
 use crate::diagnostic::Severity;
 use crate::engine::Report;
 use crate::source::{Loc, SourceDb};
@@ -13,12 +13,9 @@ fn span(loc: &Loc, db: &SourceDb) -> (Value, Value) {
 }
 
 pub fn render(report: &Report) -> String {
-    let prints = fingerprints(&report.diagnostics, &report.db);
-    let diagnostics: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .zip(prints)
-        .map(|(d, fingerprint)| {
+    let diagnostics: Vec<Value> = all_findings(report)
+        .into_iter()
+        .map(|(d, suppressed, fingerprint)| {
             let (start, end) = span(&d.loc, &report.db);
             let labels: Vec<Value> = d
                 .secondary
@@ -40,6 +37,7 @@ pub fn render(report: &Report) -> String {
                 "notes": d.notes,
                 "help": d.help,
                 "fingerprint": fingerprint,
+                "suppressed": suppressed.map(|reason| json!({"kind": "inSource", "reason": reason})),
             })
         })
         .collect();
@@ -50,6 +48,7 @@ pub fn render(report: &Report) -> String {
             "errors": count(report, Severity::Error),
             "warnings": count(report, Severity::Warning),
             "files": report.files_checked,
+            "suppressed": report.suppressed.len(),
         },
     });
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");

@@ -33,6 +33,18 @@ pub fn count(report: &Report, severity: Severity) -> usize {
     report.diagnostics.iter().filter(|d| d.severity == severity).count()
 }
 
+/// Every finding, active or suppressed (with its reason), in output order, with
+/// its fingerprint: what JSON and SARIF list.
+pub fn all_findings(report: &Report) -> Vec<(&Diagnostic, Option<&str>, String)> {
+    let mut all: Vec<(&Diagnostic, Option<&str>)> = report.diagnostics.iter().map(|d| (d, None)).collect();
+    all.extend(report.suppressed.iter().map(|s| (&s.diagnostic, Some(s.reason.as_str()))));
+    let key = |d: &Diagnostic| (report.db.get(d.loc.file).display.clone(), d.loc.start, d.rule, d.message.clone());
+    all.sort_by(|a, b| key(a.0).cmp(&key(b.0)));
+    let diags: Vec<Diagnostic> = all.iter().map(|(d, _)| (*d).clone()).collect();
+    let prints = fingerprints(&diags, &report.db);
+    all.into_iter().zip(prints).map(|((d, r), p)| (d, r, p)).collect()
+}
+
 /// A fingerprint per diagnostic that survives edits elsewhere in the file: it
 /// hashes the rule, the path, the offending line's text (whitespace-normalised) and
 /// the code under the primary label — never a line number — plus an occurrence
@@ -60,10 +72,14 @@ pub fn summary_line(report: &Report) -> String {
     fn plural(n: usize, word: &str) -> String {
         if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
     }
-    format!(
+    let mut line = format!(
         "{}, {} in {}",
         plural(count(report, Severity::Error), "error"),
         plural(count(report, Severity::Warning), "warning"),
         plural(report.files_checked, "file")
-    )
+    );
+    if !report.suppressed.is_empty() {
+        line.push_str(&format!(" ({} suppressed)", report.suppressed.len()));
+    }
+    line
 }

@@ -2,7 +2,7 @@
 //! descriptions and help, results with repo-relative locations, related locations
 //! for secondary labels, and `partialFingerprints` that do not depend on line numbers.
 
-use super::fingerprints;
+use super::all_findings;
 use crate::diagnostic::Severity;
 use crate::engine::Report;
 use crate::rules::{RuleMeta, all_meta};
@@ -55,12 +55,9 @@ pub fn render(report: &Report) -> String {
             })
         })
         .collect();
-    let prints = fingerprints(&report.diagnostics, &report.db);
-    let results: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .zip(prints)
-        .map(|(d, fingerprint)| {
+    let results: Vec<Value> = all_findings(report)
+        .into_iter()
+        .map(|(d, suppressed, fingerprint)| {
             let text = d.message_with_help();
             let related: Vec<Value> = d
                 .secondary
@@ -83,6 +80,9 @@ pub fn render(report: &Report) -> String {
             });
             if !related.is_empty() {
                 result["relatedLocations"] = json!(related);
+            }
+            if let Some(reason) = suppressed {
+                result["suppressions"] = json!([{"kind": "inSource", "justification": reason}]);
             }
             result
         })

@@ -6,8 +6,10 @@
 
 pub mod direct_provisioner_call;
 pub mod insert_allowlist;
+pub mod invalid_suppression;
 pub mod non_idempotent_insert;
 pub mod parse_error;
+pub mod unused_suppression;
 pub mod wildcard_listen_default;
 
 use crate::config::RuleSettings;
@@ -46,9 +48,19 @@ pub const RULE_SOURCES: &[RuleSource] = &[
         module_source: include_str!("insert_allowlist.rs"),
     },
     RuleSource {
+        id: invalid_suppression::ID,
+        defaults_toml: include_str!("../../rules/invalid-suppression.toml"),
+        module_source: include_str!("invalid_suppression.rs"),
+    },
+    RuleSource {
         id: non_idempotent_insert::ID,
         defaults_toml: include_str!("../../rules/non-idempotent-insert.toml"),
         module_source: include_str!("non_idempotent_insert/mod.rs"),
+    },
+    RuleSource {
+        id: unused_suppression::ID,
+        defaults_toml: include_str!("../../rules/unused-suppression.toml"),
+        module_source: include_str!("unused_suppression.rs"),
     },
     RuleSource {
         id: wildcard_listen_default::ID,
@@ -57,7 +69,8 @@ pub const RULE_SOURCES: &[RuleSource] = &[
     },
 ];
 
-/// The rules that inspect code (`parse-error` is emitted by the engine itself).
+/// The rules that inspect code (`parse-error` and the suppression rules are emitted
+/// by the engine itself).
 pub fn checkers() -> Vec<&'static dyn Rule> {
     vec![
         &direct_provisioner_call::DirectProvisionerCall,

@@ -1,0 +1,35 @@
+//! # unused-suppression
+//!
+//! ## What it does
+//! Reports a `// gatelint: allow(rule-id) -- reason` (or `allow-file`) comment that
+//! suppresses no finding: the code it excused was fixed or moved, or the rule id is
+//! wrong for the line.
+//!
+//! ## Why is this bad?
+//! A stale suppression silently hides the next finding that lands on that line or
+//! file. Suppressions should only exist where a reviewer accepted a real finding.
+//!
+//! ## Example
+//! ```rust
+//! // gatelint: allow(wildcard-listen-default) -- sidecar runs in its own network namespace
+//! pub const LISTEN_ADDR: &str = "127.0.0.1:9100";
+//! ```
+//!
+//! ## Use instead
+//! ```rust
+//! pub const LISTEN_ADDR: &str = "127.0.0.1:9100";
+//! ```
+//!
+//! ## Configuration
+//! ```toml
+//! [rules.unused-suppression]
+//! severity = "warning"   # or "error", "off"
+//! ```
+//!
+//! ## Known limitations
+//! A suppression counts as used if any finding of one of its rules is on its line or
+//! the next (or anywhere in the file, for `allow-file`); it does not check that every
+//! listed rule was needed.
+
+/// The rule id (findings are made by [`crate::suppress::apply`]).
+pub const ID: &str = crate::suppress::UNUSED;
