@@ -30,25 +30,62 @@ pub enum Command {
         /// A rule id, as printed by `gatelint rules`.
         rule: String,
     },
+    /// Write a commented `gatelint.toml` with every rule's defaults.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "gatelint.toml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Install a git pre-commit hook that runs `gatelint check --staged`.
+    InstallHook {
+        /// Overwrite an existing pre-commit hook.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Files or directories to check.
+    /// Files or directories to check. When only files are named, the rest of their
+    /// crate still provides crate-wide facts; findings are reported for the named files.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format; repeat it, each followed by `--output FILE`, to write several.
+    #[arg(long, value_enum, action = clap::ArgAction::Append)]
+    pub format: Vec<Format>,
+    /// Write the preceding `--format` (or the format the extension names) to FILE.
+    #[arg(long, short = 'o', value_name = "FILE", action = clap::ArgAction::Append)]
+    pub output: Vec<PathBuf>,
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print only findings (no summary line).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
     /// Configuration file (default: the nearest `gatelint.toml` at or above the first path).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ignore any `gatelint.toml` and use the built-in defaults.
     #[arg(long, conflicts_with = "config")]
     pub no_config: bool,
+    /// Hide the findings recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (and report none).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
+    /// With `--baseline`: remove the entries that no longer match (never adds).
+    #[arg(long, requires = "baseline")]
+    pub prune_baseline: bool,
+    /// Check the staged content (the git index), not the working tree.
+    #[arg(long)]
+    pub staged: bool,
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -75,15 +112,40 @@ pub fn main_with_big_stack() -> ExitCode {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    run_with(std::env::args_os())
+}
+
+/// Runs the command line given as `args` (the first is the program name).
+pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => {
+            let sub = matches.subcommand_matches("check").expect("the check subcommand matched");
+            let index = |id: &str| sub.indices_of(id).map(|i| i.collect::<Vec<_>>()).unwrap_or_default();
+            match crate::outputs::plan(&args.format, &index("format"), &args.output, &index("output")) {
+                Ok(plan) => check(args, plan),
+                Err(e) => {
+                    eprintln!("gatelint: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Init { path, force } => crate::init::write(&path, force),
+        Command::InstallHook { force } => crate::init::install_hook(force),
         Command::Rules => {
             let mut out = String::new();
             for m in rules::all_meta() {
@@ -126,7 +188,7 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-fn check(args: CheckArgs) -> ExitCode {
+fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
     let config = if args.no_config {
         Ok(Config::defaults())
     } else {
@@ -143,22 +205,67 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = RunOptions { paths: args.paths, jobs: args.jobs };
-    let report = match engine::run(&options, &config) {
+    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged };
+    let mut report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gatelint: {}", e.0);
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = apply_baseline(&args, &mut report) {
+        eprintln!("gatelint: {e}");
+        return ExitCode::from(2);
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let code = print(&render::render(args.format, &report, color));
+    for (format, file) in &plan.files {
+        let text = render::render(*format, &report, render::Style { color: false, quiet: args.quiet });
+        if let Err(e) = std::fs::write(file, text) {
+            eprintln!("gatelint: cannot write {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    }
+    let code = print(&render::render(plan.stdout, &report, render::Style { color, quiet: args.quiet }));
     if code != ExitCode::SUCCESS {
         return code;
     }
-    if report.diagnostics.iter().any(|d| d.severity == Severity::Error) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let fails = |d: &crate::diagnostic::Diagnostic| d.severity == Severity::Error || args.deny_warnings;
+    if report.diagnostics.iter().any(fails) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// `--write-baseline`, `--baseline` and `--prune-baseline`.
+fn apply_baseline(args: &CheckArgs, report: &mut engine::Report) -> Result<(), String> {
+    use crate::baseline::Baseline;
+    if let Some(path) = &args.write_baseline {
+        let baseline = Baseline::of(&report.diagnostics, &report.db);
+        baseline.write(path)?;
+        eprintln!("gatelint: wrote {} baseline entries to {}", baseline.entries.len(), path.display());
+        report.baselined = report.diagnostics.len();
+        report.diagnostics.clear();
+        return Ok(());
+    }
+    let Some(path) = &args.baseline else { return Ok(()) };
+    let baseline = Baseline::read(path)?;
+    let (kept, hidden, stale) = baseline.apply(std::mem::take(&mut report.diagnostics), &report.db);
+    report.diagnostics = kept;
+    report.baselined = hidden;
+    if !stale.is_empty() {
+        if args.prune_baseline {
+            baseline.pruned(&stale).write(path)?;
+            eprintln!("gatelint: pruned {} stale entries from {}", stale.len(), path.display());
+        } else {
+            eprintln!(
+                "gatelint: {} baseline entries no longer match (remove them with --prune-baseline):",
+                stale.len()
+            );
+            for e in &stale {
+                eprintln!("  {} [{}] {}", e.path, e.rule, e.message);
+            }
+        }
+    }
+    Ok(())
 }

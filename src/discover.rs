@@ -10,6 +10,8 @@ pub struct Discovered {
     /// The path shown to users (relative to the working directory when below it).
     pub display: String,
     pub path: PathBuf,
+    /// The content when it does not come from the working tree (the git index).
+    pub content: Option<Vec<u8>>,
 }
 
 /// A path that could not be walked (a symlink loop, an unreadable directory).
@@ -22,6 +24,9 @@ pub struct WalkError {
 pub struct Discovery {
     pub files: Vec<Discovered>,
     pub errors: Vec<WalkError>,
+    /// When set, findings are reported only for these files; the others still
+    /// provide crate-wide facts.
+    pub report_only: Option<std::collections::BTreeSet<String>>,
 }
 
 const TEST_DIRS: &[&str] = &["tests", "benches", "examples"];
@@ -34,18 +39,14 @@ pub fn discover(
     exclude_root: &Path,
 ) -> Result<Discovery, String> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let mut overrides = ignore::overrides::OverrideBuilder::new(exclude_root);
-    for glob in exclude {
-        overrides.add(&format!("!{glob}")).map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
-    }
-    let overrides = overrides.build().map_err(|e| format!("invalid exclude globs: {e}"))?;
+    let overrides = exclude_overrides(exclude, exclude_root)?;
 
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in roots {
         let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
         if meta.is_file() {
-            files.push(Discovered { display: display_path(root, &cwd), path: root.clone() });
+            files.push(Discovered { display: display_path(root, &cwd), path: root.clone(), content: None });
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -72,7 +73,11 @@ pub fn discover(
                     if !include_tests && in_test_tree(path.strip_prefix(root).unwrap_or(path)) {
                         continue;
                     }
-                    files.push(Discovered { display: display_path(path, &cwd), path: path.to_path_buf() });
+                    files.push(Discovered {
+                        display: display_path(path, &cwd),
+                        path: path.to_path_buf(),
+                        content: None,
+                    });
                 }
                 Err(err) => errors.push(walk_error(err, &cwd)),
             }
@@ -81,13 +86,39 @@ pub fn discover(
     files.sort();
     files.dedup_by(|a, b| a.display == b.display);
     errors.sort_by(|a, b| a.display.cmp(&b.display));
-    Ok(Discovery { files, errors })
+    Ok(Discovery { files, errors, report_only: None })
 }
 
-fn in_test_tree(relative: &Path) -> bool {
+pub fn in_test_tree(relative: &Path) -> bool {
     let mut parts: Vec<_> = relative.components().collect();
     parts.pop(); // the file name itself
     parts.iter().any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
+}
+
+/// The `exclude` globs as ignore-crate overrides (matched relative to `root`).
+pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::overrides::Override, String> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in exclude {
+        overrides.add(&format!("!{glob}")).map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
+    }
+    overrides.build().map_err(|e| format!("invalid exclude globs: {e}"))
+}
+
+/// With only files named, the whole crate they belong to is read for crate-wide
+/// facts (the directory of the nearest `Cargo.toml`, else the first file's directory).
+pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
+    if roots.is_empty() || !roots.iter().all(|r| r.is_file()) {
+        return None;
+    }
+    let first = std::fs::canonicalize(&roots[0]).ok()?;
+    let mut dir = first.parent();
+    while let Some(d) = dir {
+        if d.join("Cargo.toml").is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    first.parent().map(Path::to_path_buf)
 }
 
 fn walk_error(err: ignore::Error, cwd: &Path) -> WalkError {

@@ -35,6 +35,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Findings hidden by an in-source suppression, sorted the same way.
     pub suppressed: Vec<crate::suppress::Suppressed>,
+    /// Findings hidden by `--baseline`.
+    pub baselined: usize,
     pub files_checked: usize,
 }
 
@@ -45,6 +47,8 @@ pub struct UsageError(pub String);
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub jobs: Option<usize>,
+    /// Check the git index instead of the working tree.
+    pub staged: bool,
 }
 
 pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
@@ -53,8 +57,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .as_ref()
         .and_then(|f| f.parent().map(PathBuf::from))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
-    let discovery =
-        discover(&options.paths, config.include_tests, &config.exclude, &exclude_root).map_err(UsageError)?;
+    let discovery = find_files(options, config, &exclude_root).map_err(UsageError)?;
     let extract_options = ExtractOptions {
         listen: listen_params(config)?,
         inserts: insert_params(config)?,
@@ -145,13 +148,50 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
     let (mut diagnostics, mut suppressed) = crate::suppress::apply(diagnostics, &per_file, &db, &known, |rule| {
         config.settings(rule).and_then(|s| s.severity)
     });
+    // Named files or staged files: the rest of the crate only provided facts.
+    let mut files_checked = files_checked;
+    if let Some(report) = &discovery.report_only {
+        let keep = |d: &Diagnostic| report.contains(&db.get(d.loc.file).display);
+        diagnostics.retain(keep);
+        suppressed.retain(|s| keep(&s.diagnostic));
+        files_checked = report.len();
+    }
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
     suppressed.sort_by(|a, b| {
         let key = |d: &Diagnostic| (db.get(d.loc.file).display.clone(), d.loc.start, d.rule);
         key(&a.diagnostic).cmp(&key(&b.diagnostic))
     });
-    Ok(Report { db, diagnostics, suppressed, files_checked })
+    Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked })
+}
+
+/// The files to read and which of them to report on: the named paths, the whole
+/// crate of named files, or the staged files of the git index.
+fn find_files(
+    options: &RunOptions,
+    config: &Config,
+    exclude_root: &std::path::Path,
+) -> Result<crate::discover::Discovery, String> {
+    if options.staged {
+        let exclude = crate::discover::exclude_overrides(&config.exclude, exclude_root)?;
+        let (files, report) = crate::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
+        return Ok(crate::discover::Discovery { files, errors: Vec::new(), report_only: Some(report) });
+    }
+    if let Some(root) = crate::discover::crate_scope(&options.paths) {
+        let named = discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?;
+        let mut all = discover(&[root], config.include_tests, &config.exclude, exclude_root)?;
+        let report: std::collections::BTreeSet<String> = named.files.iter().map(|f| f.display.clone()).collect();
+        // A named file is always checked, even where discovery would skip it.
+        for f in named.files {
+            if !all.files.iter().any(|g| g.display == f.display) {
+                all.files.push(f);
+            }
+        }
+        all.files.sort();
+        all.report_only = Some(report);
+        return Ok(all);
+    }
+    discover(&options.paths, config.include_tests, &config.exclude, exclude_root)
 }
 
 /// The INSERT gates share their parameters (tables, preflight helpers, marker).
@@ -197,7 +237,11 @@ struct FileOutcome {
 
 /// Read → decode → parse → facts for one file; the tree is dropped on return.
 fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &ExtractOptions) -> FileOutcome {
-    let bytes = match std::fs::read(&file.path) {
+    let read = match &file.content {
+        Some(bytes) => Ok(bytes.clone()),
+        None => std::fs::read(&file.path),
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             return FileOutcome {

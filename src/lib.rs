@@ -6,6 +6,7 @@
 //! [`render`]ers. [`engine`] wires the steps together; [`cli`] is the command line.
 
 pub mod allowlist;
+pub mod baseline;
 pub mod cli;
 pub mod comments;
 pub mod config;
@@ -14,10 +15,13 @@ pub mod discover;
 pub mod engine;
 pub mod facts;
 pub mod index;
+pub mod init;
+pub mod outputs;
 pub mod parse;
 pub mod render;
 pub mod rules;
 pub mod source;
 pub mod sql;
+pub mod staged;
 pub mod suppress;
 pub mod value;

@@ -105,7 +105,7 @@ fn check(paths: Vec<PathBuf>) -> Report {
     } else {
         Config::defaults()
     };
-    run(&RunOptions { paths, jobs: Some(2) }, &config).expect("fixture run succeeds")
+    run(&RunOptions { paths, jobs: Some(2), staged: false }, &config).expect("fixture run succeeds")
 }
 
 fn relative(path: &Path) -> String {
@@ -293,7 +293,7 @@ fn rendered_diagnostics_match_snapshots() {
             let display = relative(&file);
             report.diagnostics = all.iter().filter(|d| report.db.get(d.loc.file).display == display).cloned().collect();
             report.files_checked = 1;
-            let output = render(Format::Human, &report, false);
+            let output = render(Format::Human, &report, gatelint::render::Style::default());
             insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
                 insta::assert_snapshot!(snapshot_name(&file), output);
             });

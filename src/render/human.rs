@@ -7,8 +7,8 @@ use crate::engine::Report;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
 use codespan_reporting::term::{self, termcolor::Buffer};
 
-pub fn render(report: &Report, color: bool) -> String {
-    let mut buffer = if color { Buffer::ansi() } else { Buffer::no_color() };
+pub fn render(report: &Report, style: super::Style) -> String {
+    let mut buffer = if style.color { Buffer::ansi() } else { Buffer::no_color() };
     let config = term::Config::default();
     for d in &report.diagnostics {
         let base = match d.severity {
@@ -29,7 +29,9 @@ pub fn render(report: &Report, color: bool) -> String {
         let _ = term::emit_to_write_style(&mut buffer, &config, &report.db, &diagnostic);
     }
     let mut out = String::from_utf8_lossy(buffer.as_slice()).into_owned();
-    out.push_str(&summary_line(report));
-    out.push('\n');
+    if !style.quiet {
+        out.push_str(&summary_line(report));
+        out.push('\n');
+    }
     out
 }

@@ -1,6 +1,7 @@
 //! Renderers: the same sorted diagnostics as human text, JSON, SARIF or GitHub
 //! workflow commands. Each renderer is a pure function of the report.
 
+pub mod concise;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -18,11 +19,22 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// One line per finding: `path:line:col: severity[rule]: message`.
+    Concise,
 }
 
-pub fn render(format: Format, report: &Report, color: bool) -> String {
+/// How human-facing formats are printed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    pub color: bool,
+    /// Findings only: no summary line.
+    pub quiet: bool,
+}
+
+pub fn render(format: Format, report: &Report, style: Style) -> String {
     match format {
-        Format::Human => human::render(report, color),
+        Format::Human => human::render(report, style),
+        Format::Concise => concise::render(report, style),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
@@ -78,8 +90,15 @@ pub fn summary_line(report: &Report) -> String {
         plural(count(report, Severity::Warning), "warning"),
         plural(report.files_checked, "file")
     );
+    let mut hidden = Vec::new();
     if !report.suppressed.is_empty() {
-        line.push_str(&format!(" ({} suppressed)", report.suppressed.len()));
+        hidden.push(format!("{} suppressed", report.suppressed.len()));
+    }
+    if report.baselined > 0 {
+        hidden.push(format!("{} baselined", report.baselined));
+    }
+    if !hidden.is_empty() {
+        line.push_str(&format!(" ({})", hidden.join(", ")));
     }
     line
 }

@@ -1,0 +1,66 @@
+//! Where each output format goes: `--format F --output FILE` pairs write F to FILE;
+//! the one format left unpaired (or human) goes to standard output.
+
+use crate::render::Format;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub stdout: Format,
+    pub files: Vec<(Format, PathBuf)>,
+}
+
+/// The format a file name implies (`gatelint.sarif`, `report.json`), if any.
+fn by_extension(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "sarif" => Some(Format::Sarif),
+        "json" => Some(Format::Json),
+        "txt" | "log" => Some(Format::Human),
+        _ => None,
+    }
+}
+
+/// Pairs each `--output` with the nearest `--format` before it on the command line
+/// (by clap's argument indices); an `--output` with none takes its extension's format.
+pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output_at: &[usize]) -> Result<Plan, String> {
+    let mut paired = vec![false; formats.len()];
+    let mut files = Vec::new();
+    for (path, &at) in outputs.iter().zip(output_at) {
+        let before = (0..formats.len()).filter(|&i| format_at[i] < at && !paired[i]).max_by_key(|&i| format_at[i]);
+        // A format already used by a later output cannot pair again.
+        let format = match before {
+            Some(i) => {
+                paired[i] = true;
+                formats[i]
+            }
+            None => by_extension(path).ok_or_else(|| {
+                format!("--output {}: put a --format before it (or use a .sarif/.json extension)", path.display())
+            })?,
+        };
+        files.push((format, path.clone()));
+    }
+    let unpaired: Vec<Format> = formats.iter().zip(&paired).filter(|(_, p)| !**p).map(|(f, _)| *f).collect();
+    let stdout = match unpaired.as_slice() {
+        [] => Format::Human,
+        [one] => *one,
+        _ => return Err("only one --format can go to standard output; give the others an --output FILE".to_string()),
+    };
+    Ok(Plan { stdout, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_pair_with_the_preceding_format() {
+        let p = plan(&[Format::Human, Format::Sarif], &[2, 4], &["g.sarif".into()], &[6]).unwrap();
+        assert_eq!(p, Plan { stdout: Format::Human, files: vec![(Format::Sarif, "g.sarif".into())] });
+        let p = plan(&[], &[], &["g.sarif".into()], &[2]).unwrap();
+        assert_eq!(p.files, vec![(Format::Sarif, "g.sarif".into())]);
+        assert!(plan(&[Format::Json, Format::Sarif], &[2, 4], &[], &[]).is_err());
+        assert!(plan(&[], &[], &["out.bin".into()], &[2]).is_err());
+        let p = plan(&[Format::Github], &[2], &[], &[]).unwrap();
+        assert_eq!(p.stdout, Format::Github);
+    }
+}
