@@ -1,0 +1,199 @@
+//! End-to-end tests of the team workflow in temporary repositories: staged versus
+//! working-tree content, baselines, output files and formats, init, the cargo
+//! subcommand, and crate-wide facts when only some files are named.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(bin: &str, dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(bin).args(args).current_dir(dir).env_remove("NO_COLOR").output().expect("runs");
+    Output {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn gatelint(dir: &Path, args: &[&str]) -> Output {
+    run(env!("CARGO_BIN_EXE_gatelint"), dir, args)
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn lines_of(out: &Output) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout));
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["suppressed"].is_null())
+        .map(|d| format!("{}:{}:{}", d["path"].as_str().unwrap(), d["start"]["line"], d["rule"].as_str().unwrap()))
+        .collect()
+}
+
+const BUGGY: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \":9100\";\n";
+const CLEAN: &str = "pub const DEFAULT_LISTEN_ADDR: &str = \"127.0.0.1:9100\";\n";
+
+#[test]
+fn staged_content_is_checked_not_the_working_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    write(dir, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(dir, "src/lib.rs", CLEAN);
+    write(dir, "src/other.rs", BUGGY);
+    git(dir, &["add", "src/lib.rs", "Cargo.toml"]);
+    git(dir, &["commit", "-q", "-m", "init"]);
+
+    // Stage a buggy version, then fix it only in the working tree.
+    write(dir, "src/lib.rs", BUGGY);
+    git(dir, &["add", "src/lib.rs"]);
+    write(dir, "src/lib.rs", CLEAN);
+    let staged = gatelint(dir, &["check", "--staged", "--format", "json"]);
+    assert_eq!(staged.code, 1, "{}", staged.stderr);
+    assert_eq!(lines_of(&staged), vec!["src/lib.rs:1:wildcard-listen-default"], "untracked other.rs is not staged");
+    let tree = gatelint(dir, &["check", "src/lib.rs"]);
+    assert_eq!(tree.code, 0, "the working tree is clean: {}", tree.stdout);
+
+    // The reverse: a clean index and a buggy working tree passes the hook.
+    git(dir, &["add", "src/lib.rs"]);
+    write(dir, "src/lib.rs", BUGGY);
+    assert_eq!(gatelint(dir, &["check", "--staged"]).code, 0);
+
+    // install-hook writes a hook that runs the staged check.
+    let hook = gatelint(dir, &["install-hook"]);
+    assert_eq!(hook.code, 0, "{}", hook.stderr);
+    let script = std::fs::read_to_string(dir.join(".git/hooks/pre-commit")).unwrap();
+    assert!(script.contains("check --staged"), "{script}");
+}
+
+#[test]
+fn named_files_still_see_constants_from_the_rest_of_the_crate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(dir, "src/consts.rs", "pub const EVERYWHERE: &str = \"0.0.0.0:8080\";\n");
+    write(dir, "src/server.rs", "pub fn serve() { let _ = std::net::TcpListener::bind(crate::consts::EVERYWHERE); }\n");
+    let full = gatelint(dir, &["check", "--format", "json"]);
+    assert_eq!(lines_of(&full), vec!["src/consts.rs:1:wildcard-listen-default"]);
+    // Naming only server.rs: the constant lives elsewhere, so nothing is reported in server.rs…
+    let server = gatelint(dir, &["check", "src/server.rs", "--format", "json"]);
+    assert_eq!(lines_of(&server), Vec::<String>::new());
+    // …and naming consts.rs reports what a full run reports there, because server.rs was read.
+    let consts = gatelint(dir, &["check", "src/consts.rs", "--format", "json"]);
+    assert_eq!(lines_of(&consts), vec!["src/consts.rs:1:wildcard-listen-default"]);
+    let human = gatelint(dir, &["check", "src/consts.rs"]);
+    assert!(human.stdout.ends_with("1 error, 0 warnings in 1 file\n"), "{}", human.stdout);
+}
+
+#[test]
+fn baseline_round_trip_survives_moves_and_reports_new_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", BUGGY);
+    let wrote = gatelint(dir, &["check", "--write-baseline", "gatelint-baseline.json"]);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
+    assert!(wrote.stderr.contains("wrote 1 baseline entries"), "{}", wrote.stderr);
+
+    let hidden = gatelint(dir, &["check", "--baseline", "gatelint-baseline.json"]);
+    assert_eq!(hidden.code, 0, "{}", hidden.stdout);
+    assert!(hidden.stdout.ends_with("0 errors, 0 warnings in 1 file (1 baselined)\n"), "{}", hidden.stdout);
+
+    // Code moved down the file: still baselined.
+    write(dir, "src/lib.rs", &format!("//! Settings.\n\nuse std::net::SocketAddr;\n\n{BUGGY}"));
+    assert_eq!(gatelint(dir, &["check", "--baseline", "gatelint-baseline.json"]).code, 0);
+
+    // A new finding of the same rule next to the baselined one is reported.
+    write(dir, "src/lib.rs", &format!("{BUGGY}pub const ADMIN_LISTEN_ADDR: &str = \"0.0.0.0:9443\";\n"));
+    let new = gatelint(dir, &["check", "--baseline", "gatelint-baseline.json", "--format", "json"]);
+    assert_eq!(new.code, 1);
+    assert_eq!(lines_of(&new), vec!["src/lib.rs:2:wildcard-listen-default"]);
+
+    // Fixed code: the entry is stale, listed, and pruned on request (never added).
+    write(dir, "src/lib.rs", CLEAN);
+    let stale = gatelint(dir, &["check", "--baseline", "gatelint-baseline.json"]);
+    assert_eq!(stale.code, 0);
+    assert!(stale.stderr.contains("1 baseline entries no longer match"), "{}", stale.stderr);
+    let pruned = gatelint(dir, &["check", "--baseline", "gatelint-baseline.json", "--prune-baseline"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    let left: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("gatelint-baseline.json")).unwrap()).unwrap();
+    assert_eq!(left["entries"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn one_run_prints_human_and_writes_sarif_and_formats_are_exact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", BUGGY);
+    let out = gatelint(dir, &["check", "--format", "human", "--format", "sarif", "--output", "gatelint.sarif"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("error[wildcard-listen-default]"), "{}", out.stdout);
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("gatelint.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "wildcard-listen-default");
+
+    let concise = gatelint(dir, &["check", "--format", "concise", "--quiet"]);
+    assert_eq!(
+        concise.stdout,
+        "src/lib.rs:1:39: error[wildcard-listen-default]: listen default `\":9100\"` binds every network interface (listen constant `DEFAULT_LISTEN_ADDR`)\n"
+    );
+    let quiet = gatelint(dir, &["check", "--quiet", "--color", "never"]);
+    assert!(!quiet.stdout.contains("errors,"), "no summary with --quiet: {}", quiet.stdout);
+
+    assert_eq!(gatelint(dir, &["check", "--format", "json", "--format", "sarif"]).code, 2, "two formats on stdout");
+}
+
+#[test]
+fn deny_warnings_makes_warnings_fail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", BUGGY);
+    write(dir, "gatelint.toml", "[rules.wildcard-listen-default]\nseverity = \"warning\"\n");
+    assert_eq!(gatelint(dir, &["check"]).code, 0);
+    assert_eq!(gatelint(dir, &["check", "--deny-warnings"]).code, 1);
+}
+
+#[test]
+fn init_writes_a_config_that_loads_back_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", CLEAN);
+    assert_eq!(gatelint(dir, &["init"]).code, 0);
+    let text = std::fs::read_to_string(dir.join("gatelint.toml")).unwrap();
+    assert!(text.contains("[rules.non-idempotent-insert]") && text.contains("[rules.direct-provisioner-call.verbs]"));
+    let out = gatelint(dir, &["check"]);
+    assert_eq!(out.code, 0, "the generated config loads: {}", out.stderr);
+    assert_eq!(gatelint(dir, &["init"]).code, 2, "an existing file is kept");
+}
+
+#[test]
+fn cargo_subcommand_accepts_the_repeated_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", BUGGY);
+    let out = run(env!("CARGO_BIN_EXE_cargo-gatelint"), dir, &["gatelint", "check", "--format", "concise", "--quiet"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stdout.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{}", out.stdout);
+}
