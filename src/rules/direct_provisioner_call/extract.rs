@@ -47,7 +47,15 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     if params.is_exempt_path(&source.display) {
         return ProvisionerFacts::default();
     }
-    let mut v = Collector { file, source, params, scope: Vec::new(), function: None, out: ProvisionerFacts::default() };
+    let mut v = Collector {
+        file,
+        source,
+        params,
+        scope: Vec::new(),
+        generic_backends: Vec::new(),
+        function: None,
+        out: ProvisionerFacts::default(),
+    };
     v.visit_file(syntax);
     v.out
 }
@@ -56,8 +64,11 @@ struct Collector<'a> {
     file: FileId,
     source: &'a SourceFile,
     params: &'a ProvisionerParams,
-    /// Bindings that hold a backend, innermost last.
-    scope: Vec<(String, Origin)>,
+    /// Bindings in scope, innermost last: `Some` holds a backend, `None` shadows an
+    /// outer backend binding of the same name.
+    scope: Vec<(String, Option<Origin>)>,
+    /// Generic parameters of the current function bounded by a backend type (`P: Provisioner`).
+    generic_backends: Vec<String>,
     /// The enclosing function; `None` outside functions or inside exempt ones.
     function: Option<String>,
     out: ProvisionerFacts,
@@ -89,6 +100,78 @@ const COMBINATORS: &[&str] = &[
     "xor",
     "copied",
 ];
+
+/// Methods that hand the backend on (`state.cp_prov.clone().ok_or(Error)?`).
+const PASS_THROUGH: &[&str] = &[
+    "ok_or",
+    "ok_or_else",
+    "filter",
+    "unwrap_or_else",
+    "unwrap_or",
+    "or",
+    "or_else",
+    "context",
+    "with_context",
+    "cloned",
+    "copied",
+    "into",
+];
+
+/// Methods of plain values (a `provisioner` column holding a name): not backend calls.
+const VALUE_METHODS: &[&str] = &[
+    "as_str",
+    "is_empty",
+    "len",
+    "to_string",
+    "eq",
+    "ne",
+    "parse",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "to_lowercase",
+    "to_uppercase",
+    "as_bytes",
+    "trim",
+    "chars",
+    "split",
+    "fmt",
+    "hash",
+    "cmp",
+    "partial_cmp",
+    "eq_ignore_ascii_case",
+    "to_ascii_lowercase",
+];
+
+/// The tail expression of a block.
+fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
+    match block.stmts.last() {
+        Some(syn::Stmt::Expr(e, None)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Every name a pattern binds.
+fn all_names(pat: &syn::Pat) -> Vec<syn::Ident> {
+    match pat {
+        syn::Pat::Ident(i) => {
+            let mut v = vec![i.ident.clone()];
+            if let Some((_, sub)) = &i.subpat {
+                v.extend(all_names(sub));
+            }
+            v
+        }
+        syn::Pat::Type(t) => all_names(&t.pat),
+        syn::Pat::Reference(r) => all_names(&r.pat),
+        syn::Pat::Paren(p) => all_names(&p.pat),
+        syn::Pat::Tuple(t) => t.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::TupleStruct(t) => t.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::Slice(s) => s.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::Struct(s) => s.fields.iter().flat_map(|f| all_names(&f.pat)).collect(),
+        syn::Pat::Or(o) => o.cases.first().map(all_names).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
 
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
@@ -149,11 +232,25 @@ impl Collector<'_> {
             }
             syn::Expr::Path(p) => {
                 let ident = p.path.get_ident()?.to_string();
-                self.scope.iter().rev().find(|(n, _)| *n == ident).map(|(_, o)| o.clone())
+                self.scope.iter().rev().find(|(n, _)| *n == ident).and_then(|(_, o)| o.clone())
             }
-            syn::Expr::MethodCall(m) if self.params.wrapper_methods.contains(&m.method.to_string()) => {
-                self.origin(&m.receiver)
+            syn::Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                // `map(Arc::clone)` keeps the backend; other maps make something else.
+                let clones = method == "map"
+                    && matches!(m.args.first(), Some(syn::Expr::Path(p)) if p.path.segments.last().is_some_and(|s| s.ident == "clone"));
+                if self.params.wrapper_methods.contains(&method) || PASS_THROUGH.contains(&method.as_str()) || clones {
+                    self.origin(&m.receiver)
+                } else {
+                    None
+                }
             }
+            // `if saas { self.cp_prov.clone() } else { None }`, blocks and matches.
+            syn::Expr::If(i) => block_tail(&i.then_branch)
+                .and_then(|e| self.origin(e))
+                .or_else(|| i.else_branch.as_ref().and_then(|(_, e)| self.origin(e))),
+            syn::Expr::Block(b) => block_tail(&b.block).and_then(|e| self.origin(e)),
+            syn::Expr::Match(m) => m.arms.iter().find_map(|a| self.origin(&a.body)),
             syn::Expr::Call(c) => {
                 let syn::Expr::Path(p) = &*c.func else { return None };
                 let last = p.path.segments.last()?.ident.to_string();
@@ -167,6 +264,7 @@ impl Collector<'_> {
         match ty {
             syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
                 self.params.types.contains(&seg.ident.to_string())
+                    || self.generic_backends.contains(&seg.ident.to_string())
                     || match &seg.arguments {
                         syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
                             syn::GenericArgument::Type(t) => self.type_is_backend(t),
@@ -210,7 +308,65 @@ impl Collector<'_> {
         for ident in Self::bound_names(pat) {
             let what = format!("`{ident}` is bound to `{}` here", origin.source);
             let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: origin.source.clone() };
-            self.scope.push((ident.to_string(), o));
+            self.scope.push((ident.to_string(), Some(o)));
+        }
+    }
+
+    /// Every name a pattern introduces shadows outer bindings of that name.
+    fn shadow(&mut self, pat: &syn::Pat) {
+        for ident in all_names(pat) {
+            self.scope.push((ident.to_string(), None));
+        }
+    }
+
+    /// Binds what `pat` introduces when matched against `expr`: names that receive a
+    /// backend get its origin (through `Some(…)`, tuples and struct fields), every
+    /// other name shadows.
+    fn bind_match(&mut self, pat: &syn::Pat, expr: &syn::Expr) {
+        let origin = self.origin(expr);
+        let tuple: Vec<Option<Origin>> = match strip(expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
+            _ => Vec::new(),
+        };
+        let base = render_base(expr);
+        self.bind_pat(pat, origin.as_ref(), &tuple, &base);
+    }
+
+    fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
+        match pat {
+            syn::Pat::Tuple(p) if !tuple.is_empty() => {
+                for (elem, o) in p.elems.iter().zip(tuple) {
+                    self.bind_pat(elem, o.as_ref(), &[], base);
+                }
+            }
+            // `let WorkspaceHandler { cp_prov, .. } = self;`
+            syn::Pat::Struct(s) if origin.is_none() => {
+                for field in &s.fields {
+                    match &field.member {
+                        syn::Member::Named(name) if self.params.fields.contains(&name.to_string()) => {
+                            let source = format!("{base}.{name}");
+                            let o = Origin {
+                                loc: self.loc(name.span()),
+                                what: format!("`{source}` is a provisioner backend field"),
+                                is_field: true,
+                                source,
+                            };
+                            self.bind_pat(&field.pat, Some(&o), &[], base);
+                        }
+                        _ => self.shadow(&field.pat),
+                    }
+                }
+            }
+            _ => match origin {
+                Some(o) => {
+                    let backend = Self::bound_names(pat);
+                    for ident in all_names(pat).into_iter().filter(|i| !backend.contains(i)) {
+                        self.scope.push((ident.to_string(), None));
+                    }
+                    self.bind_pattern(pat, o);
+                }
+                None => self.shadow(pat),
+            },
         }
     }
 
@@ -226,6 +382,32 @@ impl Collector<'_> {
         let exempt = self.params.constructors.contains(&name);
         let saved_fn = std::mem::replace(&mut self.function, if exempt { None } else { Some(name) });
         let saved_scope = std::mem::take(&mut self.scope);
+        let saved_generics = std::mem::take(&mut self.generic_backends);
+        // `fn f<P: Provisioner>(p: &P)` and `where P: Provisioner`.
+        let bounded = |bounds: &Punctuated<syn::TypeParamBound, syn::Token![+]>, types: &[String]| {
+            bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(t) => t.path.segments.iter().any(|s| types.contains(&s.ident.to_string())),
+                _ => false,
+            })
+        };
+        for param in &sig.generics.params {
+            if let syn::GenericParam::Type(t) = param
+                && bounded(&t.bounds, &self.params.types)
+            {
+                self.generic_backends.push(t.ident.to_string());
+            }
+        }
+        if let Some(where_clause) = &sig.generics.where_clause {
+            for predicate in &where_clause.predicates {
+                if let syn::WherePredicate::Type(t) = predicate
+                    && bounded(&t.bounds, &self.params.types)
+                    && let syn::Type::Path(p) = &t.bounded_ty
+                    && let Some(ident) = p.path.get_ident()
+                {
+                    self.generic_backends.push(ident.to_string());
+                }
+            }
+        }
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input
                 && self.type_is_backend(&t.ty)
@@ -234,11 +416,12 @@ impl Collector<'_> {
                 let ty = quote_type(&t.ty);
                 let what = format!("`{ident}` is a `{ty}`");
                 let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string() };
-                self.scope.push((ident.to_string(), o));
+                self.scope.push((ident.to_string(), Some(o)));
             }
         }
         body(self);
         self.scope = saved_scope;
+        self.generic_backends = saved_generics;
         self.function = saved_fn;
     }
 }
@@ -317,27 +500,54 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             _ => None,
         };
         if let Some((ident, origin)) = typed {
-            self.scope.push((ident.to_string(), origin));
+            self.scope.push((ident.to_string(), Some(origin)));
             return;
         }
-        if let Some(init) = &local.init
-            && let Some(origin) = self.origin(&init.expr)
-        {
-            self.bind_pattern(&local.pat, &origin);
+        match &local.init {
+            Some(init) => self.bind_match(&local.pat, &init.expr),
+            None => self.shadow(&local.pat),
         }
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let saved = self.scope.len();
+        for input in &c.inputs {
+            self.shadow(input);
+        }
+        self.visit_expr(&c.body);
+        self.scope.truncate(saved);
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.visit_expr(&e.expr);
+        let saved = self.scope.len();
+        // `for b in backends` (a collection of backends), `for b in backends.iter()`.
+        let mut iterated = strip(&e.expr);
+        while let syn::Expr::MethodCall(m) = iterated {
+            if !matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "cloned" | "copied") {
+                break;
+            }
+            iterated = strip(&m.receiver);
+        }
+        match self.origin(iterated) {
+            Some(o) => self.bind_pattern(&e.pat, &o),
+            None => self.shadow(&e.pat),
+        }
+        self.visit_block(&e.body);
+        self.scope.truncate(saved);
     }
 
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
         let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_if(self, e) };
         self.visit_expr(&cond.expr);
         let saved = self.scope.len();
-        if let Some(origin) = self.origin(&cond.expr) {
-            if Self::bound_names(&cond.pat).is_empty() {
-                let loc = self.loc(e.if_token.span);
-                self.presence(loc, origin.clone());
-            }
-            self.bind_pattern(&cond.pat, &origin);
+        if let Some(origin) = self.origin(&cond.expr)
+            && Self::bound_names(&cond.pat).is_empty()
+        {
+            let loc = self.loc(e.if_token.span);
+            self.presence(loc, origin);
         }
+        self.bind_match(&cond.pat, &cond.expr);
         self.visit_block(&e.then_branch);
         self.scope.truncate(saved);
         if let Some((_, other)) = &e.else_branch {
@@ -349,9 +559,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_while(self, e) };
         self.visit_expr(&cond.expr);
         let saved = self.scope.len();
-        if let Some(origin) = self.origin(&cond.expr) {
-            self.bind_pattern(&cond.pat, &origin);
-        }
+        self.bind_match(&cond.pat, &cond.expr);
         self.visit_block(&e.body);
         self.scope.truncate(saved);
     }
@@ -365,23 +573,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let loc = self.loc(m.match_token.span);
             self.presence(loc, o.clone());
         }
-        // `match (&self.cp_prov, &self.provisioner) { (Some(cp), _) => …, … }`
-        let tuple_origins: Vec<Option<Origin>> = match strip(&m.expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
-            _ => Vec::new(),
-        };
         for arm in &m.arms {
             let saved = self.scope.len();
-            if let Some(o) = &origin {
-                self.bind_pattern(&arm.pat, o);
-            }
-            if let syn::Pat::Tuple(pats) = &arm.pat {
-                for (pat, o) in pats.elems.iter().zip(&tuple_origins) {
-                    if let Some(o) = o {
-                        self.bind_pattern(pat, o);
-                    }
-                }
-            }
+            // Tuple scrutinees bind per element: `(Some(cp), _) => …`.
+            self.bind_match(&arm.pat, &m.expr);
             if let Some((_, guard)) = &arm.guard {
                 self.visit_expr(guard);
             }
@@ -408,7 +603,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 _ => self.visit_expr(arg),
             }
         }
-        if self.params.wrapper_methods.contains(&method) || COMBINATORS.contains(&method.as_str()) {
+        if self.params.wrapper_methods.contains(&method)
+            || COMBINATORS.contains(&method.as_str())
+            || PASS_THROUGH.contains(&method.as_str())
+            || VALUE_METHODS.contains(&method.as_str())
+        {
             return;
         }
         let Some(origin) = receiver_origin else { return };
