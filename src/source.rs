@@ -62,6 +62,13 @@ impl SourceFile {
         start + within
     }
 
+    /// The location of a proc-macro2 span range (from `start`'s start to `end`'s end).
+    pub fn span_loc(&self, file: FileId, start: proc_macro2::Span, end: proc_macro2::Span) -> Loc {
+        let s = start.start();
+        let e = end.end();
+        Loc { file, start: self.offset_of(s.line, s.column), end: self.offset_of(e.line, e.column) }
+    }
+
     /// 1-based line/column of a byte offset (clamped; snapped to a char boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
         let mut offset = offset.min(self.text.len());

@@ -165,13 +165,7 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn loc(&self, start: proc_macro2::Span, end: proc_macro2::Span) -> Loc {
-        let s = start.start();
-        let e = end.end();
-        Loc {
-            file: self.file,
-            start: self.source.offset_of(s.line, s.column),
-            end: self.source.offset_of(e.line, e.column),
-        }
+        self.source.span_loc(self.file, start, end)
     }
 
     pub fn span_loc(&self, span: proc_macro2::Span) -> Loc {
