@@ -200,13 +200,7 @@ fn render_base(expr: &syn::Expr) -> String {
 
 impl Collector<'_> {
     fn loc(&self, span: proc_macro2::Span) -> Loc {
-        let s = span.start();
-        let e = span.end();
-        Loc {
-            file: self.file,
-            start: self.source.offset_of(s.line, s.column),
-            end: self.source.offset_of(e.line, e.column),
-        }
+        self.source.span_loc(self.file, span, span)
     }
 
     fn push(&mut self, kind: ProvisionerSiteKind, loc: Loc, origin: Option<Origin>) {
