@@ -89,6 +89,9 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Do not read or write the facts cache (`target/gatelint-cache`, or `$GATELINT_CACHE_DIR`).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -205,7 +208,10 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged };
+    let root =
+        config.file.as_ref().and_then(|f| f.parent().map(std::path::Path::to_path_buf)).unwrap_or_else(|| ".".into());
+    let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::default_dir(&root));
+    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged, cache_dir };
     let mut report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The pipeline: discover → read and parse each file once (in parallel, largest
 //! first) → per-file facts → crate-wide index → rules → sorted diagnostics.
 
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{Discovered, discover};
@@ -49,6 +50,8 @@ pub struct RunOptions {
     pub jobs: Option<usize>,
     /// Check the git index instead of the working tree.
     pub staged: bool,
+    /// Where the facts cache lives; `None` turns it off.
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
@@ -64,6 +67,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         provisioner: provisioner_params(config)?,
     };
 
+    let cache = options.cache_dir.clone().map(|dir| Cache::open(dir, &extract_options, config.include_tests));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
@@ -89,7 +93,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
                 let file = &discovery.files[id];
                 // A bug in gatelint must not take the whole run down: report it on the file.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_file(id, file, config.include_tests, &extract_options)
+                    check_file(id, file, config.include_tests, &extract_options, cache.as_ref())
                 }))
                 .unwrap_or_else(|payload| internal_error_outcome(file, payload));
                 (id, outcome)
@@ -101,6 +105,9 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
     let mut db = SourceDb::default();
     let mut all_facts = Vec::with_capacity(outcomes.len());
     let mut diagnostics = Vec::new();
+    if let Some(cache) = &cache {
+        cache.save(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect());
+    }
     for (id, outcome) in outcomes {
         if let Some(problem) = outcome.problem {
             diagnostics.push(parse_error_diagnostic(id, &outcome.source, problem));
@@ -233,10 +240,18 @@ struct FileOutcome {
     source: SourceFile,
     facts: FileFacts,
     problem: Option<ParseProblem>,
+    /// What to store in the facts cache for this file.
+    cache_entry: Option<(crate::cache::Key, Vec<u8>)>,
 }
 
-/// Read → decode → parse → facts for one file; the tree is dropped on return.
-fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &ExtractOptions) -> FileOutcome {
+/// Read → decode → (cache or parse → facts) for one file; the tree is dropped on return.
+fn check_file(
+    id: usize,
+    file: &Discovered,
+    include_tests: bool,
+    options: &ExtractOptions,
+    cache: Option<&Cache>,
+) -> FileOutcome {
     let read = match &file.content {
         Some(bytes) => Ok(bytes.clone()),
         None => std::fs::read(&file.path),
@@ -248,24 +263,33 @@ fn check_file(id: usize, file: &Discovered, include_tests: bool, options: &Extra
                 source: SourceFile::new(file.display.clone(), String::new()),
                 facts: FileFacts::default(),
                 problem: Some(ParseProblem { offset: 0, message: format!("cannot read file: {e}") }),
+                cache_entry: None,
             };
         }
     };
+    let key = cache.map(|c| c.key(&file.display, &bytes));
     let (text, problem) = decode(bytes);
     let source = SourceFile::new(file.display.clone(), text);
-    if problem.is_some() {
-        return FileOutcome { source, facts: FileFacts::default(), problem };
+    if let (Some(cache), Some(key)) = (cache, &key)
+        && let Some((facts, problem)) = cache.get(key, id)
+    {
+        let cache_entry = cache.raw(key).map(|raw| (*key, raw));
+        return FileOutcome { source, facts, problem, cache_entry };
     }
-    let outcome = match parse(&source.text, include_tests) {
-        Ok(parsed) => {
-            let facts = extract(id, &file.path, &source, &parsed, options);
-            FileOutcome { source, facts, problem: None }
+    let (facts, problem) = match problem {
+        Some(p) => (FileFacts::default(), Some(p)),
+        None => {
+            let result = match parse(&source.text, include_tests) {
+                Ok(parsed) => (extract(id, &file.path, &source, &parsed, options), None),
+                Err(problem) => (FileFacts::default(), Some(problem)),
+            };
+            // Spans of this file are no longer needed; free proc-macro2's per-thread table.
+            proc_macro2::extra::invalidate_current_thread_spans();
+            result
         }
-        Err(problem) => FileOutcome { source, facts: FileFacts::default(), problem: Some(problem) },
     };
-    // Spans of this file are no longer needed; free proc-macro2's per-thread table.
-    proc_macro2::extra::invalidate_current_thread_spans();
-    outcome
+    let cache_entry = key.and_then(|k| Cache::encode(&facts, &problem).map(|bytes| (k, bytes)));
+    FileOutcome { source, facts, problem, cache_entry }
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
@@ -281,6 +305,7 @@ fn internal_error_outcome(file: &Discovered, payload: Box<dyn std::any::Any + Se
     FileOutcome {
         source: SourceFile::new(file.display.clone(), text),
         facts: FileFacts::default(),
+        cache_entry: None,
         problem: Some(ParseProblem {
             offset: 0,
             message: format!(

@@ -38,9 +38,12 @@ pub struct FileFacts {
     pub provisioner: Option<ProvisionerFacts>,
     /// `// gatelint: allow(…)` directives.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// The facts depend on files other than this one (`sqlx::query_file!`): not cached.
+    pub reads_other_files: bool,
 }
 
-/// What the enabled rules need to extract.
+/// What the enabled rules need to extract (its serialisation keys the facts cache).
+#[derive(serde::Serialize)]
 pub struct ExtractOptions {
     /// `None` when `wildcard-listen-default` is off.
     pub listen: Option<ListenParams>,
@@ -86,7 +89,8 @@ pub fn extract(
         item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
     });
     let suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
-    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions }
+    let reads_other_files = inserts.as_ref().is_some_and(|i| i.reads_other_files);
+    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions, reads_other_files }
 }
 
 struct ItemCollector<'a> {

@@ -7,6 +7,7 @@
 
 pub mod allowlist;
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod comments;
 pub mod config;

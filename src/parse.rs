@@ -16,7 +16,7 @@ pub struct ParsedFile {
 }
 
 /// Why a file could not be checked, and where.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ParseProblem {
     /// Byte offset in the (lossily decoded) text.
     pub offset: usize,

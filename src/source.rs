@@ -10,9 +10,29 @@ pub type FileId = usize;
 /// the tree they were read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Loc {
+    /// Not stored in the facts cache: file ids change from run to run, and every
+    /// location in a file's facts is in that file (see [`loading_file`]).
+    #[serde(skip, default = "loading_file")]
     pub file: FileId,
     pub start: usize,
     pub end: usize,
+}
+
+thread_local! {
+    static LOADING_FILE: std::cell::Cell<FileId> = const { std::cell::Cell::new(0) };
+}
+
+/// The file whose cached facts are being read on this thread.
+pub fn loading_file() -> FileId {
+    LOADING_FILE.with(|f| f.get())
+}
+
+/// Runs `f` with cached locations read as belonging to `file`.
+pub fn while_loading<T>(file: FileId, f: impl FnOnce() -> T) -> T {
+    let previous = LOADING_FILE.with(|c| c.replace(file));
+    let out = f();
+    LOADING_FILE.with(|c| c.set(previous));
+    out
 }
 
 /// A 1-based line and column; the column counts Unicode scalar values.

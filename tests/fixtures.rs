@@ -105,7 +105,7 @@ fn check(paths: Vec<PathBuf>) -> Report {
     } else {
         Config::defaults()
     };
-    run(&RunOptions { paths, jobs: Some(2), staged: false }, &config).expect("fixture run succeeds")
+    run(&RunOptions { paths, jobs: Some(2), staged: false, cache_dir: None }, &config).expect("fixture run succeeds")
 }
 
 fn relative(path: &Path) -> String {

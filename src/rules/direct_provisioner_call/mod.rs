@@ -86,7 +86,7 @@ pub const ID: &str = "direct-provisioner-call";
 
 pub struct DirectProvisionerCall;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ProvisionerParams {
     pub dispatcher_paths: Vec<String>,

@@ -38,8 +38,11 @@ pub struct Analysis<'a> {
     pub inserts: Vec<Vec<InsertOcc>>,
     /// Per function: an unprotected insert it reaches, itself or through calls.
     pub reaches: Vec<Option<Witness>>,
+    /// Per function: its call events that may reach crate functions, as
+    /// (event position, candidate callees). Computed once.
+    pub edges: Vec<Vec<(usize, Vec<usize>)>>,
     by_name: HashMap<&'a str, Vec<usize>>,
-    ambiguous: Vec<String>,
+    ambiguous: std::collections::HashSet<String>,
 }
 
 impl<'a> Analysis<'a> {
@@ -51,8 +54,22 @@ impl<'a> Analysis<'a> {
             by_name.entry(f.name.as_str()).or_default().push(i);
         }
         let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
-        let mut analysis =
-            Analysis { fns, inserts, reaches: Vec::new(), by_name, ambiguous: params.ambiguous_methods.clone() };
+        let ambiguous = params.ambiguous_methods.iter().cloned().collect();
+        let mut analysis = Analysis { fns, inserts, reaches: Vec::new(), edges: Vec::new(), by_name, ambiguous };
+        analysis.edges = analysis
+            .fns
+            .iter()
+            .map(|f| {
+                f.events
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(order, e)| {
+                        let callees = analysis.callees(f, e);
+                        (!callees.is_empty()).then_some((order, callees))
+                    })
+                    .collect()
+            })
+            .collect();
         analysis.reaches = analysis.fixpoint();
         analysis
     }
@@ -88,7 +105,7 @@ impl<'a> Analysis<'a> {
         // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library
         // name is the collection's method, unless the call is awaited (`repo.insert(…).await`)
         // and then only an async function of the crate can be meant.
-        let ambiguous = *method && !*on_self && self.ambiguous.iter().any(|a| a == name);
+        let ambiguous = *method && !*on_self && self.ambiguous.contains(name.as_str());
         if ambiguous && !*awaited {
             return Vec::new();
         }
@@ -117,6 +134,8 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
+    /// Which functions reach an unprotected insert: a worklist from the inserting
+    /// functions back through their callers (linear in the call graph).
     fn fixpoint(&self) -> Vec<Option<Witness>> {
         let mut reaches: Vec<Option<Witness>> = self
             .fns
@@ -130,31 +149,30 @@ impl<'a> Analysis<'a> {
                 })
             })
             .collect();
-        loop {
-            let mut changed = false;
-            for (i, f) in self.fns.iter().enumerate() {
-                if reaches[i].is_some() || f.marker {
-                    continue;
+        let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.fns.len()];
+        for (i, edges) in self.edges.iter().enumerate() {
+            for (order, callees) in edges {
+                for &g in callees {
+                    callers[g].push((i, *order));
                 }
-                'events: for (order, e) in f.events.iter().enumerate() {
-                    if Self::preflight_before(f, &e.loops, order) {
-                        continue;
-                    }
-                    for g in self.callees(f, e) {
-                        if let Some(w) = &reaches[g] {
-                            let mut through = vec![(self.fns[g].name.clone(), self.fns[g].name_loc)];
-                            through.extend(w.through.iter().cloned());
-                            reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), through });
-                            changed = true;
-                            break 'events;
-                        }
-                    }
-                }
-            }
-            if !changed {
-                return reaches;
             }
         }
+        let mut queue: std::collections::VecDeque<usize> =
+            (0..self.fns.len()).filter(|&i| reaches[i].is_some()).collect();
+        while let Some(g) = queue.pop_front() {
+            for &(i, order) in &callers[g] {
+                let f = self.fns[i];
+                if reaches[i].is_some() || f.marker || Self::preflight_before(f, &f.events[order].loops, order) {
+                    continue;
+                }
+                let w = reaches[g].as_ref().expect("queued functions reach");
+                let mut through = vec![(self.fns[g].name.clone(), self.fns[g].name_loc)];
+                through.extend(w.through.iter().cloned());
+                reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), through });
+                queue.push_back(i);
+            }
+        }
+        reaches
     }
 
     /// Whether function `from` can call function `to` (directly or through others).
@@ -162,8 +180,8 @@ impl<'a> Analysis<'a> {
         let mut seen = vec![false; self.fns.len()];
         let mut stack = vec![from];
         while let Some(i) = stack.pop() {
-            for e in &self.fns[i].events {
-                for g in self.callees(self.fns[i], e) {
+            for (_, callees) in &self.edges[i] {
+                for &g in callees {
                     if g == to {
                         return true;
                     }

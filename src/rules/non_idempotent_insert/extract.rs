@@ -72,6 +72,8 @@ pub struct FnInsertFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsertFacts {
     pub fns: Vec<FnInsertFacts>,
+    /// SQL was read from a `query_file!` file.
+    pub reads_other_files: bool,
 }
 
 /// Macros whose arguments are text for people, not SQL to run.
@@ -335,6 +337,7 @@ impl FnCollector<'_> {
         for arg in &args {
             let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { continue };
             let Some(root) = crate_root(self.input.path) else { continue };
+            self.out.reads_other_files = true;
             if let Ok(text) = std::fs::read_to_string(root.join(s.value())) {
                 let loc = self.lowerer.span_loc(s.span());
                 self.literal_events(&text, loc);

@@ -113,7 +113,7 @@ pub const ID: &str = "non-idempotent-insert";
 
 pub struct NonIdempotentInsert;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct InsertParams {
     pub tables: Vec<String>,
@@ -166,11 +166,12 @@ impl Rule for NonIdempotentInsert {
                 let d = direct_finding(f, occ, &params, severity);
                 found.entry(d.loc).or_insert(d);
             }
-            for (order, e) in f.events.iter().enumerate() {
+            for (order, callees) in &analysis.edges[i] {
+                let (order, e) = (*order, &f.events[*order]);
                 if Analysis::preflight_before(f, &e.loops, order) {
                     continue;
                 }
-                for g in analysis.callees(f, e) {
+                for &g in callees {
                     let Some(witness) = &analysis.reaches[g] else { continue };
                     let recursive = analysis.calls_into(g, i) || g == i;
                     if e.loops.is_empty() && !recursive {

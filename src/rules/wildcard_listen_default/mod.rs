@@ -114,7 +114,7 @@ pub const ID: &str = "wildcard-listen-default";
 
 pub struct WildcardListenDefault;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ListenParams {
     pub listen_names: Vec<String>,

@@ -1,0 +1,203 @@
+//! Throughput benchmark: `cargo bench --bench throughput` (add `-- --quick` for a
+//! smaller generated corpus). For each corpus it prints lines, the parse floor
+//! (read + `syn::parse_file` + one visitor pass, 2 threads) and `gatelint check`
+//! with every rule on: cold (empty cache), warm (unchanged), and warm with one file
+//! changed, with wall time, lines/s and peak RSS of the gatelint process.
+//!
+//! Corpora: (1) the cargo registry sources of gatelint's dependency tree (after
+//! `cargo fetch`), (2) a generated, deterministic handler-style corpus of at least
+//! 500 k lines under `target/bench-corpus/`.
+
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use syn::visit::Visit;
+
+struct Counter(usize);
+impl<'ast> Visit<'ast> for Counter {
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        self.0 += 1;
+        syn::visit::visit_expr(self, e);
+    }
+}
+
+fn rs_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if !name.starts_with('.')
+                    && name != "target"
+                    && !matches!(name.as_str(), "tests" | "benches" | "examples")
+                {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// read + parse + one visit of every file, on a 2-thread pool, largest first.
+fn floor(files: &[PathBuf]) -> (f64, usize) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).stack_size(256 << 20).build().unwrap();
+    let mut sized: Vec<(u64, &PathBuf)> =
+        files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    let start = Instant::now();
+    let lines: usize = pool.install(|| {
+        sized
+            .par_iter()
+            .with_max_len(1)
+            .map(|(_, f)| {
+                let Ok(text) = std::fs::read_to_string(f) else { return 0 };
+                let lines = text.lines().count();
+                if let Ok(file) = syn::parse_file(&text) {
+                    let mut c = Counter(0);
+                    c.visit_file(&file);
+                    std::hint::black_box(c.0);
+                }
+                proc_macro2::extra::invalidate_current_thread_spans();
+                lines
+            })
+            .sum()
+    });
+    (start.elapsed().as_secs_f64(), lines)
+}
+
+/// Runs the release binary, returning (seconds, peak RSS in MB when measurable).
+fn gatelint(bin: &Path, root: &Path, cache: &Path) -> (f64, Option<f64>) {
+    let time = Path::new("/usr/bin/time");
+    let start = Instant::now();
+    let out = if time.exists() {
+        Command::new(time)
+            .args(["-f", "%M"])
+            .arg(bin)
+            .args(["check", "--no-config", "--quiet", "--format", "concise", "-j", "2"])
+            .arg(root)
+            .env("GATELINT_CACHE_DIR", cache)
+            .output()
+            .expect("runs")
+    } else {
+        Command::new(bin)
+            .args(["check", "--no-config", "--quiet", "--format", "concise", "-j", "2"])
+            .arg(root)
+            .env("GATELINT_CACHE_DIR", cache)
+            .output()
+            .expect("runs")
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0);
+    (secs, rss)
+}
+
+/// A deterministic handler-style corpus: axum/sqlx handlers, loops, constants,
+/// config structs, some of them buggy. `files` files of ~`lines_per_file` lines.
+fn generate(dir: &Path, files: usize) {
+    let marker = dir.join(format!(".generated-{files}"));
+    if marker.exists() {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..files {
+        let module = dir.join(format!("src/handlers/h{:03}", i / 50));
+        std::fs::create_dir_all(&module).unwrap();
+        let mut text = String::from("use sqlx::PgPool;\nuse uuid::Uuid;\nuse std::net::SocketAddr;\n\n");
+        text.push_str(&format!("pub const TABLE_{i}: &str = \"workspace_audit_{i}\";\n\n"));
+        for f in 0..40 {
+            let shape = next() % 8;
+            let body = match shape {
+                0 => format!(
+                    "    for child in children {{\n        if lookup_existing_child(pool, parent, &child.name).await?.is_some() {{\n            continue;\n        }}\n        sqlx::query(\"INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3)\")\n            .bind(Uuid::new_v4())\n            .bind(parent)\n            .bind(&child.name)\n            .execute(pool)\n            .await?;\n    }}\n"
+                ),
+                1 => "    let rows = sqlx::query(\"SELECT id, name FROM workspaces WHERE parent_id = $1\")\n        .bind(parent)\n        .fetch_all(pool)\n        .await?;\n    for row in rows {\n        tracing::info!(\"workspace {:?}\", row);\n    }\n".to_string(),
+                2 => "    let listen = std::env::var(\"METRICS_LISTEN_ADDR\").unwrap_or_else(|_| \"127.0.0.1:9100\".to_string());\n    let addr: SocketAddr = listen.parse().expect(\"address\");\n    tracing::debug!(%addr, \"metrics\");\n".to_string(),
+                3 => "    self.stop_workspace_auto(parent).await?;\n    self.mark_paused(parent).await?;\n".to_string(),
+                4 => format!("    let total: i64 = children.iter().map(|c| c.name.len() as i64).sum();\n    if total > {} {{\n        return Err(anyhow::anyhow!(\"too many\"));\n    }}\n", next() % 1000),
+                5 => "    sqlx::query(\"UPDATE workspaces SET status = 'paused' WHERE id = $1\").bind(parent).execute(pool).await?;\n".to_string(),
+                6 => "    let mut names = std::collections::HashMap::new();\n    for (i, c) in children.iter().enumerate() {\n        names.insert(c.name.clone(), i);\n    }\n    drop(names);\n".to_string(),
+                _ => "    if let Some(cp) = &self.cp_prov {\n        tracing::info!(\"saas: {}\", cp.region());\n    }\n".to_string(),
+            };
+            text.push_str(&format!(
+                "/// Handler {i}.{f}.\npub async fn handler_{i}_{f}(&self, pool: &PgPool, parent: Uuid, children: &[Node]) -> anyhow::Result<()> {{\n{body}    Ok(())\n}}\n\n"
+            ));
+        }
+        std::fs::write(module.join(format!("handler_{i}.rs")), text).unwrap();
+    }
+    std::fs::write(marker, "").unwrap();
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = root.join("target/release/gatelint");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "gatelint"])
+        .current_dir(root)
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "cargo build --release failed");
+    let generated = root.join("target/bench-corpus");
+    generate(&generated, if quick { 130 } else { 1300 });
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    let mut corpora = vec![("generated handlers".to_string(), generated.clone())];
+    if let Ok(entries) = std::fs::read_dir(cargo_home.join("registry/src")) {
+        for e in entries.flatten() {
+            corpora.push(("cargo registry (dependency sources)".to_string(), e.path()));
+        }
+    }
+    println!(
+        "| corpus | lines | floor s | floor lines/s | cold s | cold/floor | cold lines/s | warm s | cold/warm | one change s | peak RSS MB |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (name, dir) in corpora {
+        let files = rs_files(&dir);
+        if files.is_empty() {
+            continue;
+        }
+        let (floor_s, lines) = floor(&files);
+        let cache = std::env::temp_dir().join(format!("gatelint-bench-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cache);
+        let (cold, rss) = gatelint(&bin, &dir, &cache);
+        let (warm, _) = gatelint(&bin, &dir, &cache);
+        // One changed file: append a comment, re-run, restore.
+        let victim = &files[files.len() / 2];
+        let original = std::fs::read(victim).unwrap();
+        let mut changed = original.clone();
+        changed.extend_from_slice(b"\n// bench: changed\n");
+        let writable = std::fs::write(victim, &changed).is_ok();
+        let (one, _) = if writable { gatelint(&bin, &dir, &cache) } else { (f64::NAN, None) };
+        if writable {
+            std::fs::write(victim, original).unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&cache);
+        println!(
+            "| {name} | {lines} | {floor_s:.2} | {:.0} | {cold:.2} | {:.2} | {:.0} | {warm:.2} | {:.1}x | {one:.2} | {} |",
+            lines as f64 / floor_s,
+            cold / floor_s,
+            lines as f64 / cold,
+            cold / warm,
+            rss.map_or("n/a".to_string(), |r| format!("{r:.0}"))
+        );
+    }
+}

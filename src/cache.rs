@@ -1,0 +1,147 @@
+//! The facts cache: each file's facts (or its parse problem), keyed by a hash of
+//! gatelint's version, what the enabled rules extract, the file's path and its
+//! content. A warm run re-parses nothing that did not change. The cache lives in
+//! `target/gatelint-cache/` (or `$GATELINT_CACHE_DIR`), is safe to delete, and is
+//! never stale: any change to the inputs of a file's facts changes its key.
+
+use crate::facts::{ExtractOptions, FileFacts};
+use crate::parse::ParseProblem;
+use crate::source::{FileId, while_loading};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "facts-v1.bin";
+
+/// What one file's checking produced, as stored.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    facts: FileFacts,
+    problem: Option<ParseProblem>,
+}
+
+pub type Key = [u8; 32];
+
+pub struct Cache {
+    dir: PathBuf,
+    /// Stored entries, still serialised: a file's locations are read with its id.
+    old: HashMap<Key, Vec<u8>>,
+    /// A hash of everything but the file that facts depend on.
+    salt: [u8; 32],
+}
+
+impl Cache {
+    /// Opens the cache in `dir` (an unreadable or corrupt cache is an empty one).
+    pub fn open(dir: PathBuf, options: &ExtractOptions, include_tests: bool) -> Cache {
+        let mut hasher = Sha256::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(serde_json::to_vec(options).unwrap_or_default());
+        hasher.update([u8::from(include_tests)]);
+        let salt: [u8; 32] = hasher.finalize().into();
+        let old = std::fs::read(dir.join(FILE_NAME))
+            .ok()
+            .and_then(|bytes| postcard::from_bytes::<Vec<(Key, Vec<u8>)>>(&bytes).ok())
+            .map(|v| v.into_iter().collect())
+            .unwrap_or_default();
+        Cache { dir, old, salt }
+    }
+
+    /// The default location: `$GATELINT_CACHE_DIR`, else `target/gatelint-cache` under `root`.
+    pub fn default_dir(root: &Path) -> PathBuf {
+        std::env::var_os("GATELINT_CACHE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target").join("gatelint-cache"))
+    }
+
+    pub fn key(&self, display: &str, content: &[u8]) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt);
+        hasher.update((display.len() as u64).to_le_bytes());
+        hasher.update(display.as_bytes());
+        hasher.update(content);
+        hasher.finalize().into()
+    }
+
+    /// The stored facts of `key`, read as belonging to file `id`.
+    pub fn get(&self, key: &Key, id: FileId) -> Option<(FileFacts, Option<ParseProblem>)> {
+        let bytes = self.old.get(key)?;
+        let entry: Entry = while_loading(id, || postcard::from_bytes(bytes)).ok()?;
+        Some((entry.facts, entry.problem))
+    }
+
+    /// Serialises a file's outcome for [`Cache::save`]; `None` when it must not be cached.
+    pub fn encode(facts: &FileFacts, problem: &Option<ParseProblem>) -> Option<Vec<u8>> {
+        if facts.reads_other_files {
+            return None;
+        }
+        #[derive(Serialize)]
+        struct EntryRef<'a> {
+            facts: &'a FileFacts,
+            problem: &'a Option<ParseProblem>,
+        }
+        postcard::to_stdvec(&EntryRef { facts, problem }).ok()
+    }
+
+    /// Writes the entries of this run (and only those), atomically. Failing to write
+    /// a cache is not an error: the next run is simply cold.
+    pub fn save(&self, entries: Vec<(Key, Vec<u8>)>) {
+        let mut entries = entries;
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let Ok(bytes) = postcard::to_stdvec(&entries) else { return };
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self.dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, self.dir.join(FILE_NAME));
+        }
+        let _ = std::fs::write(
+            self.dir.join("CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55\n# gatelint's facts cache; safe to delete.\n",
+        );
+    }
+
+    /// A stored entry, still serialised, to carry over unchanged.
+    pub fn raw(&self, key: &Key) -> Option<Vec<u8>> {
+        self.old.get(key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn facts_of(src: &str, id: FileId) -> FileFacts {
+        let source = SourceFile::new("src/lib.rs".into(), src.to_string());
+        let parsed = crate::parse::parse(src, false).unwrap();
+        let config = crate::config::Config::defaults();
+        let options = ExtractOptions {
+            listen: Some(config.settings("wildcard-listen-default").unwrap().params().unwrap()),
+            inserts: Some(config.settings("non-idempotent-insert").unwrap().params().unwrap()),
+            provisioner: Some(
+                config
+                    .settings("direct-provisioner-call")
+                    .unwrap()
+                    .params::<crate::rules::direct_provisioner_call::ProvisionerParams>()
+                    .unwrap()
+                    .compile()
+                    .unwrap(),
+            ),
+        };
+        crate::facts::extract(id, Path::new("src/lib.rs"), &source, &parsed, &options)
+    }
+
+    #[test]
+    fn facts_round_trip_and_take_the_new_file_id() {
+        let src = "const LISTEN_ADDR: &str = \"0.0.0.0:1\";\nfn f(p: &PgPool) { for x in xs { sqlx::query(\"INSERT INTO workspaces (id) VALUES ($1)\"); self.cp_prov.stop(); } }\n// gatelint: allow(x) -- y\n";
+        let at_3 = facts_of(src, 3);
+        let bytes = Cache::encode(&at_3, &None).expect("cacheable");
+        let mut cache = Cache { dir: PathBuf::new(), old: HashMap::new(), salt: [0; 32] };
+        cache.old.insert([1; 32], bytes);
+        let (loaded, problem) = cache.get(&[1; 32], 7).expect("decodes");
+        assert_eq!(problem, None);
+        assert_eq!(format!("{loaded:?}"), format!("{:?}", facts_of(src, 7)));
+    }
+}
