@@ -87,7 +87,7 @@ impl Cache {
     /// a cache is not an error: the next run is simply cold.
     pub fn save(&self, entries: Vec<(Key, Vec<u8>)>) {
         let mut entries = entries;
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by_key(|e| e.0);
         let Ok(bytes) = postcard::to_stdvec(&entries) else { return };
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
