@@ -126,9 +126,7 @@ fn generate(dir: &Path, files: usize) {
         for f in 0..40 {
             let shape = next() % 8;
             let body = match shape {
-                0 => format!(
-                    "    for child in children {{\n        if lookup_existing_child(pool, parent, &child.name).await?.is_some() {{\n            continue;\n        }}\n        sqlx::query(\"INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3)\")\n            .bind(Uuid::new_v4())\n            .bind(parent)\n            .bind(&child.name)\n            .execute(pool)\n            .await?;\n    }}\n"
-                ),
+                0 => "    for child in children {\n        if lookup_existing_child(pool, parent, &child.name).await?.is_some() {\n            continue;\n        }\n        sqlx::query(\"INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3)\")\n            .bind(Uuid::new_v4())\n            .bind(parent)\n            .bind(&child.name)\n            .execute(pool)\n            .await?;\n    }\n".to_string(),
                 1 => "    let rows = sqlx::query(\"SELECT id, name FROM workspaces WHERE parent_id = $1\")\n        .bind(parent)\n        .fetch_all(pool)\n        .await?;\n    for row in rows {\n        tracing::info!(\"workspace {:?}\", row);\n    }\n".to_string(),
                 2 => "    let listen = std::env::var(\"METRICS_LISTEN_ADDR\").unwrap_or_else(|_| \"127.0.0.1:9100\".to_string());\n    let addr: SocketAddr = listen.parse().expect(\"address\");\n    tracing::debug!(%addr, \"metrics\");\n".to_string(),
                 3 => "    self.stop_workspace_auto(parent).await?;\n    self.mark_paused(parent).await?;\n".to_string(),
