@@ -51,7 +51,7 @@ fn floor(files: &[PathBuf]) -> (f64, usize) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).stack_size(256 << 20).build().unwrap();
     let mut sized: Vec<(u64, &PathBuf)> =
         files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
-    sized.sort_by(|a, b| b.0.cmp(&a.0));
+    sized.sort_by_key(|b| std::cmp::Reverse(b.0));
     let start = Instant::now();
     let lines: usize = pool.install(|| {
         sized
