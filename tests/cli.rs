@@ -461,3 +461,41 @@ fn suppressions_are_kept_in_sarif_and_json_and_counted() {
     assert!(human.stdout.ends_with("2 errors, 1 warning in 1 file (1 suppressed)\n"), "{}", human.stdout);
     assert!(!human.stdout.contains("lib.rs:2:"), "a suppressed finding is not printed: {}", human.stdout);
 }
+
+#[test]
+fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let cache = tmp.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+            .args(args)
+            .current_dir(fixtures.parent().unwrap())
+            .env("GATELINT_CACHE_DIR", &cache)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cold = run(&["check", "fixtures", "--format", "sarif"]);
+    assert!(cache.join("facts-v1.bin").is_file(), "the cold run writes the cache");
+    let warm = run(&["check", "fixtures", "--format", "sarif"]);
+    let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
+    assert_eq!(cold, warm, "warm output differs from cold");
+    assert_eq!(cold, uncached, "cached output differs from an uncached run");
+
+    // A changed file is never served stale facts.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/lib.rs", CLEAN);
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_gatelint"))
+            .args(["check", "--format", "concise", "--quiet"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(check().stdout.is_empty());
+    write(dir.path(), "src/lib.rs", BUGGY);
+    let out = String::from_utf8_lossy(&check().stdout).into_owned();
+    assert!(out.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{out}");
+    assert!(dir.path().join("target/gatelint-cache/facts-v1.bin").is_file(), "default cache location");
+}
