@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "facts-v1.bin";
+const RUN_FILE_NAME: &str = "run-v1.bin";
 
 /// What one file's checking produced, as stored.
 #[derive(Serialize, Deserialize)]
@@ -102,9 +103,100 @@ impl Cache {
         );
     }
 
+    /// A key for a whole run: every file's key in order plus everything else the
+    /// findings depend on (`extra`: the configuration, walk errors, report scope).
+    pub fn run_key(&self, file_keys: &[Option<Key>], extra: &str) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt);
+        for k in file_keys {
+            match k {
+                Some(k) => hasher.update(k),
+                None => hasher.update([0u8; 1]),
+            }
+        }
+        hasher.update(extra.as_bytes());
+        hasher.finalize().into()
+    }
+
+    /// The findings of an identical earlier run, if stored.
+    pub fn run_result(&self, key: &Key) -> Option<StoredRun> {
+        let bytes = std::fs::read(self.dir.join(RUN_FILE_NAME)).ok()?;
+        let (stored_key, run): (Key, StoredRun) = postcard::from_bytes(&bytes).ok()?;
+        (stored_key == *key).then_some(run)
+    }
+
+    /// Stores this run's findings for an identical next run.
+    pub fn save_run(&self, key: &Key, run: &StoredRun) {
+        let Ok(bytes) = postcard::to_stdvec(&(key, run)) else { return };
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let tmp = self.dir.join(format!("{RUN_FILE_NAME}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, self.dir.join(RUN_FILE_NAME));
+        }
+    }
+
     /// A stored entry, still serialised, to carry over unchanged.
     pub fn raw(&self, key: &Key) -> Option<Vec<u8>> {
         self.old.get(key).cloned()
+    }
+}
+
+/// A run's findings, stored with explicit file ids (valid for the same file list).
+#[derive(Serialize, Deserialize)]
+pub struct StoredRun {
+    pub diagnostics: Vec<StoredDiagnostic>,
+    /// Suppressed findings with their reasons.
+    pub suppressed: Vec<(StoredDiagnostic, String)>,
+    pub files_checked: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct StoredDiagnostic {
+    rule: String,
+    severity: crate::diagnostic::Severity,
+    at: (FileId, usize, usize),
+    message: String,
+    label: String,
+    secondary: Vec<((FileId, usize, usize), String)>,
+    notes: Vec<String>,
+    help: Option<String>,
+}
+
+impl StoredDiagnostic {
+    pub fn store(d: &crate::diagnostic::Diagnostic) -> Self {
+        StoredDiagnostic {
+            rule: d.rule.to_string(),
+            severity: d.severity,
+            at: (d.loc.file, d.loc.start, d.loc.end),
+            message: d.message.clone(),
+            label: d.label.clone(),
+            secondary: d.secondary.iter().map(|l| ((l.loc.file, l.loc.start, l.loc.end), l.message.clone())).collect(),
+            notes: d.notes.clone(),
+            help: d.help.clone(),
+        }
+    }
+
+    /// Back to a diagnostic; `None` for a rule this build does not know.
+    pub fn restore(self) -> Option<crate::diagnostic::Diagnostic> {
+        use crate::source::Loc;
+        let rule = crate::rules::RULE_SOURCES.iter().find(|r| r.id == self.rule)?.id;
+        let loc = |(file, start, end): (FileId, usize, usize)| Loc { file, start, end };
+        Some(crate::diagnostic::Diagnostic {
+            rule,
+            severity: self.severity,
+            loc: loc(self.at),
+            message: self.message,
+            label: self.label,
+            secondary: self
+                .secondary
+                .into_iter()
+                .map(|(at, message)| crate::diagnostic::Label { loc: loc(at), message })
+                .collect(),
+            notes: self.notes,
+            help: self.help,
+        })
     }
 }
 

@@ -60,7 +60,9 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .as_ref()
         .and_then(|f| f.parent().map(PathBuf::from))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let timings = Timings::from_env();
     let discovery = find_files(options, config, &exclude_root).map_err(UsageError)?;
+    timings.mark("discover");
     let extract_options = ExtractOptions {
         listen: listen_params(config)?,
         inserts: insert_params(config)?,
@@ -75,14 +77,62 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
 
+    // Read every file first (in parallel): the contents key the caches.
+    let reads: Vec<Result<Vec<u8>, String>> = pool.install(|| {
+        discovery
+            .files
+            .par_iter()
+            .map(|f| match &f.content {
+                Some(bytes) => Ok(bytes.clone()),
+                None => std::fs::read(&f.path).map_err(|e| format!("cannot read file: {e}")),
+            })
+            .collect()
+    });
+    let keys: Vec<Option<crate::cache::Key>> = match &cache {
+        Some(c) => {
+            reads.iter().zip(&discovery.files).map(|(r, f)| r.as_ref().ok().map(|b| c.key(&f.display, b))).collect()
+        }
+        None => vec![None; reads.len()],
+    };
+    let run_key = cache.as_ref().map(|c| {
+        let extra = format!(
+            "{:?}|{:?}|{:?}|{:?}|{}",
+            config.rules, config.allowlist, discovery.errors, discovery.report_only, config.include_tests
+        );
+        c.run_key(&keys, &extra)
+    });
+    timings.mark("cache load, read");
+    // An identical earlier run: its findings stand; only the texts are needed.
+    if let (Some(c), Some(rk)) = (&cache, &run_key)
+        && let Some(stored) = c.run_result(rk)
+    {
+        let mut db = SourceDb::default();
+        for (f, read) in discovery.files.iter().zip(reads) {
+            let text = read.map(|b| decode(b).0).unwrap_or_default();
+            db.files.push(SourceFile::new(f.display.clone(), text));
+        }
+        for err in &discovery.errors {
+            db.files.push(SourceFile::new(err.display.clone(), String::new()));
+        }
+        if let Some(list) = &config.allowlist {
+            db.files.push(SourceFile::new(list.file_display.clone(), list.text.clone()));
+        }
+        let diagnostics = stored.diagnostics.into_iter().filter_map(|d| d.restore()).collect();
+        let suppressed = stored
+            .suppressed
+            .into_iter()
+            .filter_map(|(d, reason)| Some(crate::suppress::Suppressed { diagnostic: d.restore()?, reason }))
+            .collect();
+        timings.mark("identical run: findings reused");
+        return Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked });
+    }
+
     // Largest files first, so one big file does not leave a core idle at the end.
-    let mut order: Vec<(u64, usize)> = discovery
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), i))
-        .collect();
+    let mut order: Vec<(usize, usize)> =
+        reads.iter().enumerate().map(|(i, r)| (r.as_ref().map_or(0, Vec::len), i)).collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let reads: Vec<std::sync::Mutex<Option<Result<Vec<u8>, String>>>> =
+        reads.into_iter().map(|r| std::sync::Mutex::new(Some(r))).collect();
     let mut outcomes: Vec<(usize, FileOutcome)> = pool.install(|| {
         order
             .par_iter()
@@ -91,9 +141,11 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
             .with_max_len(1)
             .map(|&(_, id)| {
                 let file = &discovery.files[id];
+                let read =
+                    reads[id].lock().map(|mut r| r.take()).ok().flatten().unwrap_or_else(|| Err("read twice".into()));
                 // A bug in gatelint must not take the whole run down: report it on the file.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_file(id, file, config.include_tests, &extract_options, cache.as_ref())
+                    check_file(id, file, read, keys[id], config.include_tests, &extract_options, cache.as_ref())
                 }))
                 .unwrap_or_else(|payload| internal_error_outcome(file, payload));
                 (id, outcome)
@@ -129,6 +181,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         all_facts.push(FileFacts::default());
         db.files.len() - 1
     });
+    timings.mark("read, parse, facts, cache save");
     let ctx = CheckContext {
         db: &db,
         allowlist: config.allowlist.as_ref(),
@@ -144,7 +197,9 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         if settings.severity.is_none() {
             continue;
         }
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)))
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)));
+        timings.mark(rule.id());
+        let found = found
             .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
             .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))?;
         diagnostics.extend(found);
@@ -169,6 +224,18 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         let key = |d: &Diagnostic| (db.get(d.loc.file).display.clone(), d.loc.start, d.rule);
         key(&a.diagnostic).cmp(&key(&b.diagnostic))
     });
+    if let (Some(c), Some(rk)) = (&cache, &run_key) {
+        let run = crate::cache::StoredRun {
+            diagnostics: diagnostics.iter().map(crate::cache::StoredDiagnostic::store).collect(),
+            suppressed: suppressed
+                .iter()
+                .map(|s| (crate::cache::StoredDiagnostic::store(&s.diagnostic), s.reason.clone()))
+                .collect(),
+            files_checked,
+        };
+        c.save_run(rk, &run);
+    }
+    timings.mark("suppressions, sort, run save");
     Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked })
 }
 
@@ -236,6 +303,25 @@ fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_defaul
     }
 }
 
+/// `GATELINT_TIMINGS=1` prints how long each phase took to stderr (for profiling).
+struct Timings {
+    last: Option<std::cell::Cell<std::time::Instant>>,
+}
+
+impl Timings {
+    fn from_env() -> Self {
+        Timings { last: std::env::var_os("GATELINT_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())) }
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(last) = &self.last {
+            let now = std::time::Instant::now();
+            eprintln!("gatelint: {phase:<32} {:>8.1} ms", (now - last.get()).as_secs_f64() * 1000.0);
+            last.set(now);
+        }
+    }
+}
+
 struct FileOutcome {
     source: SourceFile,
     facts: FileFacts,
@@ -244,30 +330,27 @@ struct FileOutcome {
     cache_entry: Option<(crate::cache::Key, Vec<u8>)>,
 }
 
-/// Read → decode → (cache or parse → facts) for one file; the tree is dropped on return.
+/// Decode → (cache or parse → facts) for one file; the tree is dropped on return.
 fn check_file(
     id: usize,
     file: &Discovered,
+    read: Result<Vec<u8>, String>,
+    key: Option<crate::cache::Key>,
     include_tests: bool,
     options: &ExtractOptions,
     cache: Option<&Cache>,
 ) -> FileOutcome {
-    let read = match &file.content {
-        Some(bytes) => Ok(bytes.clone()),
-        None => std::fs::read(&file.path),
-    };
     let bytes = match read {
         Ok(b) => b,
-        Err(e) => {
+        Err(message) => {
             return FileOutcome {
                 source: SourceFile::new(file.display.clone(), String::new()),
                 facts: FileFacts::default(),
-                problem: Some(ParseProblem { offset: 0, message: format!("cannot read file: {e}") }),
+                problem: Some(ParseProblem { offset: 0, message }),
                 cache_entry: None,
             };
         }
     };
-    let key = cache.map(|c| c.key(&file.display, &bytes));
     let (text, problem) = decode(bytes);
     let source = SourceFile::new(file.display.clone(), text);
     if let (Some(cache), Some(key)) = (cache, &key)
