@@ -78,7 +78,7 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
 
     // Read every file first (in parallel): the contents key the caches.
-    let reads: Vec<Result<Vec<u8>, String>> = pool.install(|| {
+    let reads: Vec<FileRead> = pool.install(|| {
         discovery
             .files
             .par_iter()
@@ -131,7 +131,8 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
     let mut order: Vec<(usize, usize)> =
         reads.iter().enumerate().map(|(i, r)| (r.as_ref().map_or(0, Vec::len), i)).collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let reads: Vec<std::sync::Mutex<Option<Result<Vec<u8>, String>>>> =
+    // Each task takes its file's bytes out (no copy).
+    let reads: Vec<std::sync::Mutex<Option<FileRead>>> =
         reads.into_iter().map(|r| std::sync::Mutex::new(Some(r))).collect();
     let mut outcomes: Vec<(usize, FileOutcome)> = pool.install(|| {
         order
@@ -302,6 +303,9 @@ fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_defaul
         _ => Ok(None),
     }
 }
+
+/// A file's bytes, or why they could not be read.
+type FileRead = Result<Vec<u8>, String>;
 
 /// `GATELINT_TIMINGS=1` prints how long each phase took to stderr (for profiling).
 struct Timings {
