@@ -63,6 +63,28 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
     let timings = Timings::from_env();
     let discovery = find_files(options, config, &exclude_root).map_err(UsageError)?;
     timings.mark("discover");
+    check_discovered(discovery, options, config, timings)
+}
+
+/// Checks in-memory sources, `(path, bytes)`, as one crate: the whole per-file
+/// pipeline without the file system (used by the fuzz target and robustness tests).
+pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<Report, UsageError> {
+    let mut files: Vec<Discovered> = files
+        .into_iter()
+        .map(|(display, bytes)| Discovered { path: PathBuf::from(&display), display, content: Some(bytes) })
+        .collect();
+    files.sort();
+    let discovery = crate::discover::Discovery { files, errors: Vec::new(), report_only: None };
+    let options = RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None };
+    check_discovered(discovery, &options, config, Timings { last: None })
+}
+
+fn check_discovered(
+    discovery: crate::discover::Discovery,
+    options: &RunOptions,
+    config: &Config,
+    timings: Timings,
+) -> Result<Report, UsageError> {
     let extract_options = ExtractOptions {
         listen: listen_params(config)?,
         inserts: insert_params(config)?,

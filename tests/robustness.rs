@@ -1,0 +1,132 @@
+//! Hostile input, deterministically: every fixture is mutated many ways (seeded
+//! byte flips, truncations, splices, deep nesting, invalid UTF-8) and run through
+//! the whole pipeline — decode, lex, parse, facts, rules, every renderer. No input
+//! may panic (a caught panic becomes an "internal error" diagnostic, which fails
+//! here), and the output must not depend on the thread count. The same pipeline is
+//! the cargo-fuzz target in `fuzz/` for open-ended runs.
+
+use gatelint::config::Config;
+use gatelint::engine::run_in_memory;
+use gatelint::render::{Format, Style, render};
+use std::path::Path;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn fixtures() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        out.extend(
+            files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "rs")).map(|f| std::fs::read(f).unwrap()),
+        );
+    }
+    out
+}
+
+fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>]) -> Vec<u8> {
+    let mut bytes = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let len = bytes.len().max(1);
+        match rng.below(7) {
+            0 => {
+                let at = rng.below(len);
+                if at < bytes.len() {
+                    bytes[at] = rng.next() as u8;
+                }
+            }
+            1 => bytes.truncate(rng.below(len)),
+            2 => {
+                let other = &corpus[rng.below(corpus.len())];
+                let from = rng.below(other.len());
+                let to = (from + rng.below(400)).min(other.len());
+                let at = rng.below(len).min(bytes.len());
+                bytes.splice(at..at, other[from..to].iter().copied());
+            }
+            3 => {
+                let at = rng.below(len).min(bytes.len());
+                let depth = 200 + rng.below(400);
+                let nest: Vec<u8> = std::iter::repeat_n(b'(', depth).chain(std::iter::repeat_n(b')', depth)).collect();
+                bytes.splice(at..at, nest);
+            }
+            4 => {
+                let at = rng.below(len).min(bytes.len());
+                bytes.splice(at..at, [0xff, 0xfe, 0x80]);
+            }
+            5 => {
+                let from = rng.below(len).min(bytes.len());
+                let to = (from + rng.below(200)).min(bytes.len());
+                bytes.drain(from..to);
+            }
+            _ => {
+                let at = rng.below(len).min(bytes.len());
+                let piece: &[u8] = [
+                    &b"\"0.0.0.0:9100\""[..],
+                    b"INSERT INTO workspaces (id) VALUES ($1)",
+                    b"for x in y {",
+                    b"}",
+                    b"// gatelint: allow(",
+                    b"r#\"",
+                    b"'",
+                    b"/*",
+                ][rng.below(8)];
+                bytes.splice(at..at, piece.iter().copied());
+            }
+        }
+    }
+    bytes
+}
+
+#[test]
+fn mutated_fixtures_never_crash_the_pipeline() {
+    let corpus = fixtures();
+    assert!(!corpus.is_empty());
+    let config = Config::defaults();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut crashes = Vec::new();
+    for round in 0..120 {
+        // A small crate of three mutated files, so crate-wide facts meet broken code too.
+        let files: Vec<(String, Vec<u8>)> = (0..3)
+            .map(|i| {
+                let base = &corpus[rng.below(corpus.len())];
+                (format!("src/m{round}_{i}.rs"), mutate(&mut rng, base, &corpus))
+            })
+            .collect();
+        let report = run_in_memory(files.clone(), &config).expect("runs");
+        for d in &report.diagnostics {
+            if d.message.contains("internal error") {
+                crashes.push(format!("round {round}: {}", d.message));
+            }
+        }
+        for format in [Format::Human, Format::Json, Format::Sarif, Format::Github, Format::Concise] {
+            let _ = render(format, &report, Style::default());
+        }
+    }
+    assert!(crashes.is_empty(), "panics caught in the pipeline:\n{}", crashes.join("\n"));
+}
+
+#[test]
+fn huge_and_empty_inputs_are_fine() {
+    let config = Config::defaults();
+    let big: String = (0..40_000).map(|i| format!("pub const C{i}: &str = \"value {i}\";\n")).collect();
+    assert!(big.len() > 1_000_000, "a multi-megabyte file");
+    let report =
+        run_in_memory(vec![("src/big.rs".into(), big.into_bytes()), ("src/empty.rs".into(), Vec::new())], &config)
+            .unwrap();
+    assert_eq!(report.files_checked, 2);
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics.first());
+}
