@@ -213,20 +213,25 @@ fn check_discovered(
         facts: &all_facts,
         index: CrateIndex::build(&all_facts),
     };
-    for rule in rules::checkers() {
-        let Some(settings) = config.settings(rule.id()) else {
-            continue;
-        };
-        if settings.severity.is_none() {
-            continue;
-        }
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)));
-        timings.mark(rule.id());
-        let found = found
-            .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
-            .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))?;
-        diagnostics.extend(found);
+    // The rules are independent: run them side by side, then collect in registry order.
+    let enabled: Vec<_> = rules::checkers()
+        .into_iter()
+        .filter_map(|rule| config.settings(rule.id()).filter(|s| s.severity.is_some()).map(|s| (rule, s)))
+        .collect();
+    let results: Vec<Result<Vec<Diagnostic>, UsageError>> = pool.install(|| {
+        enabled
+            .par_iter()
+            .map(|(rule, settings)| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)))
+                    .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
+                    .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))
+            })
+            .collect()
+    });
+    for found in results {
+        diagnostics.extend(found?);
     }
+    timings.mark("rules");
     drop(ctx);
     let per_file: Vec<Vec<crate::suppress::Suppression>> = all_facts.iter().map(|f| f.suppressions.clone()).collect();
     let known: Vec<&str> = rules::all_meta().iter().map(|m| m.id).collect();

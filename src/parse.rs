@@ -2,9 +2,8 @@
 //! removed (unless tests are included) and the file's comments, or a problem with a
 //! position that becomes a `parse-error` diagnostic.
 
-use crate::comments::{Comment, lex_comments};
+use crate::comments::{Comment, TokenKind};
 use proc_macro2::{TokenStream, TokenTree};
-use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, strip_shebang, tokenize};
 
 /// Brackets nested deeper than this are rejected before syn sees them, so no input
 /// can exhaust the stack of the (large-stack) worker threads.
@@ -42,7 +41,12 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<ParseProblem>) {
 
 /// Parses `text`. Must run on a thread with a large stack (see `engine`).
 pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem> {
-    check_nesting(text)?;
+    // One lexer pass: the comments, and the nesting limit checked on the way.
+    let mut nesting = Nesting::default();
+    let comments = crate::comments::lex_comments_with(text, |kind, start| nesting.token(kind, start));
+    if let Some(problem) = nesting.problem {
+        return Err(problem);
+    }
     let mut syntax = syn::parse_file(text).map_err(|err| {
         let start = err.span().start();
         ParseProblem {
@@ -56,38 +60,44 @@ pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem
         }
         strip_test_items(&mut syntax.items);
     }
-    Ok(ParsedFile { syntax, comments: lex_comments(text) })
+    Ok(ParsedFile { syntax, comments })
 }
 
-/// Rejects bracket nesting and prefix-operator runs deeper than [`MAX_NESTING`].
-fn check_nesting(text: &str) -> Result<(), ParseProblem> {
-    let mut pos = strip_shebang(text).unwrap_or(0);
-    let mut depth = 0usize;
-    let mut run = 0usize;
-    for token in tokenize(&text[pos..], FrontmatterAllowed::No) {
-        let start = pos;
-        pos += token.len as usize;
-        match token.kind {
-            TokenKind::OpenParen | TokenKind::OpenBrace | TokenKind::OpenBracket => depth += 1,
-            TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => depth = depth.saturating_sub(1),
-            TokenKind::Whitespace | TokenKind::LineComment { .. } | TokenKind::BlockComment { .. } => continue,
+/// Rejects bracket nesting and prefix-operator runs deeper than [`MAX_NESTING`],
+/// token by token (comments never reach it).
+#[derive(Default)]
+struct Nesting {
+    depth: usize,
+    run: usize,
+    problem: Option<ParseProblem>,
+}
+
+impl Nesting {
+    fn token(&mut self, kind: TokenKind, start: usize) -> std::ops::ControlFlow<()> {
+        match kind {
+            TokenKind::OpenParen | TokenKind::OpenBrace | TokenKind::OpenBracket => self.depth += 1,
+            TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => {
+                self.depth = self.depth.saturating_sub(1)
+            }
+            TokenKind::Whitespace => return std::ops::ControlFlow::Continue(()),
             _ => {}
         }
         let prefix_like = matches!(
-            token.kind,
+            kind,
             TokenKind::Bang | TokenKind::Minus | TokenKind::Star | TokenKind::And | TokenKind::OpenParen
         );
-        run = if prefix_like { run + 1 } else { 0 };
-        if depth > MAX_NESTING || run > MAX_NESTING {
-            return Err(ParseProblem {
+        self.run = if prefix_like { self.run + 1 } else { 0 };
+        if self.depth > MAX_NESTING || self.run > MAX_NESTING {
+            self.problem = Some(ParseProblem {
                 offset: start,
                 message: format!(
                     "code nested more than {MAX_NESTING} levels deep (brackets or prefix operators); gatelint does not check this file"
                 ),
             });
+            return std::ops::ControlFlow::Break(());
         }
+        std::ops::ControlFlow::Continue(())
     }
-    Ok(())
 }
 
 /// Removes `#[cfg(test)]` items and test functions, at any module depth.
