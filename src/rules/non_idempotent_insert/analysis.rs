@@ -110,7 +110,7 @@ impl<'a> Analysis<'a> {
             return Vec::new();
         }
         let qualifier_type =
-            qualifier.last().map(|q| if q == "Self" { caller.self_type.clone() } else { Some(q.clone()) });
+            qualifier.as_ref().map(|q| if q == "Self" { caller.self_type.clone() } else { Some(q.clone()) });
         candidates
             .iter()
             .copied()
@@ -119,7 +119,7 @@ impl<'a> Analysis<'a> {
                 // `x.f(a)`: a method; `f(a)`: a free function; `Type::f(&x, a)`: either.
                 let arity = if *method {
                     f.has_self && f.params == *args
-                } else if qualifier.is_empty() {
+                } else if qualifier.is_none() {
                     !f.has_self && f.params == *args
                 } else {
                     f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)

@@ -36,7 +36,8 @@ pub enum EventKind {
     /// A use of a constant or static that may hold SQL (resolved crate-wide).
     ConstUse { name: String },
     /// A call of a function or method (resolved crate-wide by name).
-    Call { name: String, qualifier: Vec<String>, args: usize, method: bool, on_self: bool, awaited: bool },
+    /// `qualifier` is the path segment before the name (`Type` in `Type::f`), if any.
+    Call { name: String, qualifier: Option<String>, args: usize, method: bool, on_self: bool, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: String },
 }
@@ -199,6 +200,16 @@ impl FnCollector<'_> {
     }
 
     fn push_event(&mut self, kind: EventKind, loc: Loc) {
+        // Calls that can never resolve to a crate function are not kept (they are most
+        // calls): constructors and variants (`Some(…)`, `Uuid::new_v4` is kept), and
+        // ambiguous standard-library method names that are neither awaited nor on `self`.
+        if let EventKind::Call { name, method, on_self, awaited, .. } = &kind {
+            let constructor = name.starts_with(|c: char| c.is_uppercase());
+            let unresolvable = *method && !*on_self && !*awaited && self.params.ambiguous_methods.contains(name);
+            if constructor || unresolvable {
+                return;
+            }
+        }
         let Some(f) = self.stack.last_mut() else { return };
         if matches!(kind, EventKind::Preflight { .. }) {
             f.facts.preflights.push(f.facts.events.len());
@@ -621,8 +632,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             let kind = if self.params.preflight_helpers.contains(&name) {
                 EventKind::Preflight { name }
             } else {
-                let qualifier = p.path.segments.iter().rev().skip(1).map(|s| s.ident.to_string()).collect::<Vec<_>>();
-                let qualifier = qualifier.into_iter().rev().collect();
+                let qualifier = p.path.segments.iter().rev().nth(1).map(|s| s.ident.to_string());
                 EventKind::Call { name, qualifier, args: c.args.len(), method: false, on_self: false, awaited }
             };
             // Arguments are evaluated before the call runs.
@@ -663,7 +673,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             EventKind::Preflight { name: method }
         } else {
             let on_self = matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
-            EventKind::Call { name: method, qualifier: Vec::new(), args: m.args.len(), method: true, on_self, awaited }
+            EventKind::Call { name: method, qualifier: None, args: m.args.len(), method: true, on_self, awaited }
         };
         self.push_event(kind, loc);
     }
