@@ -297,11 +297,10 @@ impl FnCollector<'_> {
 
     /// The INSERT statements a string-valued expression defines, without executing it:
     /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
-    fn sql_definition(&mut self, expr: &syn::Expr) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
-        let value = self.lowerer.lower(expr);
-        let text = definition_text(&value)?;
+    fn sql_definition(&self, value: &Value) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
+        let text = definition_text(value)?;
         let found = self.guarded(&text);
-        (!found.is_empty()).then(|| (found, first_literal(&value)))
+        (!found.is_empty()).then(|| (found, first_literal(value)))
     }
 
     fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
@@ -499,11 +498,12 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
         let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
+        // Lowered once, without substituting other locals: only literal SQL, constants
+        // and prepared statements are followed into a local.
+        let value = self.lowerer.lower(&init.expr);
         // `let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`:
         // the constant's SQL runs where the local is used.
-        if let (Some(constant), Some(ident)) =
-            (definition_const(&self.lowerer.lower(&init.expr)), crate::value::pat_ident(&local.pat))
-        {
+        if let (Some(constant), Some(ident)) = (definition_const(&value), crate::value::pat_ident(&local.pat)) {
             let binding = self.lowerer.span_loc(ident.span());
             let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
             let name = ident.to_string();
@@ -515,11 +515,9 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
                 sqls: Vec::new(),
                 constant: Some(constant),
             });
-            let value = self.lowerer.lower(&init.expr);
-            self.lowerer.bind(&local.pat, value);
             return;
         }
-        let defined = self.sql_definition(&init.expr);
+        let defined = self.sql_definition(&value);
         match (&defined, crate::value::pat_ident(&local.pat)) {
             (Some((sqls, literal)), Some(ident)) => {
                 // A definition: the INSERT runs where the local is used, not here.
@@ -551,8 +549,6 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
                 }
             }
         }
-        let value = self.lowerer.lower(&init.expr);
-        self.lowerer.bind(&local.pat, value);
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
