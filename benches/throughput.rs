@@ -2,7 +2,8 @@
 //! smaller generated corpus). For each corpus it prints lines, the parse floor
 //! (read + `syn::parse_file` + one visitor pass, 2 threads) and `gatelint check`
 //! with every rule on: cold (empty cache), warm (unchanged), and warm with one file
-//! changed, with wall time, lines/s and peak RSS of the gatelint process.
+//! changed, with wall time, lines/s and peak RSS of the gatelint process. Floor and
+//! cold runs alternate for three rounds and the medians are reported.
 //!
 //! Corpora: (1) the cargo registry sources of gatelint's dependency tree (after
 //! `cargo fetch`), (2) a generated, deterministic handler-style corpus of at least
@@ -173,10 +174,27 @@ fn main() {
         if files.is_empty() {
             continue;
         }
-        let (floor_s, lines) = floor(&files);
+        // Floor and cold runs alternate, three rounds; the medians are reported.
         let cache = std::env::temp_dir().join(format!("gatelint-bench-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&cache);
-        let (cold, rss) = gatelint(&bin, &dir, &cache);
+        let mut floors = Vec::new();
+        let mut colds = Vec::new();
+        let mut rss = None;
+        let mut lines = 0;
+        for _ in 0..3 {
+            let (f, l) = floor(&files);
+            floors.push(f);
+            lines = l;
+            let _ = std::fs::remove_dir_all(&cache);
+            let (c, r) = gatelint(&bin, &dir, &cache);
+            colds.push(c);
+            rss = rss.max(r.map(|x| x as u64)).or(rss);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (floor_s, cold) = (median(&mut floors), median(&mut colds));
+        let rss = rss.map(|r| r as f64);
         let (warm, _) = gatelint(&bin, &dir, &cache);
         // One changed file: append a comment, re-run, restore.
         let victim = &files[files.len() / 2];
