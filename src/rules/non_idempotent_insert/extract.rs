@@ -267,7 +267,10 @@ impl FnCollector<'_> {
         self.sql_locals = saved_locals;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
-        let done = self.stack.pop().expect("pushed above");
+        let mut done = self.stack.pop().expect("pushed above");
+        // Facts outlive the file: no growth slack.
+        done.facts.events.shrink_to_fit();
+        done.facts.loops.shrink_to_fit();
         if !done.facts.events.is_empty() || done.facts.marker {
             self.out.fns.push(done.facts);
         }

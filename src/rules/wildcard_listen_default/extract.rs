@@ -74,6 +74,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &L
         default_impl: None,
     };
     v.visit_file(syntax);
+    v.facts.sites.shrink_to_fit();
     v.facts
 }
 
@@ -90,7 +91,9 @@ const CLAP_ATTRS: &[&str] = &["arg", "clap", "structopt", "command", "option"];
 
 impl SiteCollector<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
-        if value != Value::Opaque {
+        // Most sites hold nothing that could become a wildcard (a loopback literal, an
+        // env read): keep only those that might, so facts stay small.
+        if may_hold_wildcard(&value, self.params) {
             self.facts.sites.push(Site { kind, at, value, listen_named });
         }
     }
@@ -412,6 +415,27 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     fn visit_field(&mut self, f: &'ast syn::Field) {
         self.field_attrs(f);
         syn::visit::visit_field(self, f);
+    }
+}
+
+/// An over-approximation of what `check` can turn into a wildcard: a literal that
+/// classifies, four zero integers, `UNSPECIFIED`, a template, or a reference to a
+/// constant or function that may resolve to one elsewhere in the crate.
+pub(super) fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
+    let any = |vs: &[Value]| vs.iter().any(|v| may_hold_wildcard(v, params));
+    match value {
+        Value::Str { text, .. } => super::address::classify_str(text, &params.extra_wildcards).is_some(),
+        Value::Int { .. } | Value::Opaque | Value::Field { .. } => false,
+        Value::Path { .. } => true,
+        Value::Call { callee, args, .. } => !params.is_env_reader(&callee.join("::")) || any(args),
+        Value::Method { receiver, args, .. } => may_hold_wildcard(receiver, params) || any(args),
+        Value::Macro { name, args, .. } => name == "format" || name == "format_args" || name == "concat" || any(args),
+        Value::Tuple { elems, .. } | Value::Array { elems, .. } => {
+            elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. })) && elems.len() == 4 || any(elems)
+        }
+        Value::Closure { body } => may_hold_wildcard(body, params),
+        Value::Local { value, .. } => may_hold_wildcard(value, params),
+        Value::Branches { arms } => any(arms),
     }
 }
 
