@@ -70,6 +70,19 @@ pub fn extract(
         self_types: Vec::new(),
     };
     items.visit_file(syntax);
+    // Only the listen gate reads return values: keep the ones it could use; every
+    // function keeps its name and location (the allowlist checks that names exist).
+    for f in &mut items.fns {
+        let keep = options
+            .listen
+            .as_ref()
+            .is_some_and(|p| crate::rules::wildcard_listen_default::may_hold_wildcard(&f.returns, p));
+        if !keep {
+            f.returns = Value::Opaque;
+        }
+    }
+    items.fns.shrink_to_fit();
+    items.consts.shrink_to_fit();
     let listen = options
         .listen
         .as_ref()

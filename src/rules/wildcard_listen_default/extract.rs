@@ -421,7 +421,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
 /// An over-approximation of what `check` can turn into a wildcard: a literal that
 /// classifies, four zero integers, `UNSPECIFIED`, a template, or a reference to a
 /// constant or function that may resolve to one elsewhere in the crate.
-pub(super) fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
+pub fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
     let any = |vs: &[Value]| vs.iter().any(|v| may_hold_wildcard(v, params));
     match value {
         Value::Str { text, .. } => super::address::classify_str(text, &params.extra_wildcards).is_some(),

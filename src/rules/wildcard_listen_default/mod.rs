@@ -98,7 +98,7 @@
 mod address;
 mod extract;
 
-pub use extract::{ListenFacts, Site, SiteKind, extract};
+pub use extract::{ListenFacts, Site, SiteKind, extract, may_hold_wildcard};
 
 use crate::config::RuleSettings;
 use crate::diagnostic::{Diagnostic, Label};
