@@ -47,6 +47,11 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     if params.is_exempt_path(&source.display) {
         return ProvisionerFacts::default();
     }
+    // A backend value starts at a field or type name: a file that never mentions one
+    // has nothing to find (a cheap substring test before a full walk).
+    if !params.fields.iter().chain(&params.types).any(|name| source.text.contains(name.as_str())) {
+        return ProvisionerFacts::default();
+    }
     let mut v = Collector {
         file,
         source,
