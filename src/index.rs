@@ -3,7 +3,7 @@
 //! Names, not types: two items with the same name are both candidates.
 
 use crate::facts::{ConstFact, FileFacts, FnFact};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Default)]
 pub struct CrateIndex<'a> {

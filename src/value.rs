@@ -9,6 +9,8 @@ use syn::punctuated::Punctuated;
 
 /// Deeper expressions are modelled as [`Value::Opaque`]; keeps every later walk shallow.
 const MAX_DEPTH: usize = 48;
+/// Arrays and tuples longer than this are modelled as [`Value::Opaque`].
+const MAX_ELEMS: usize = 16;
 /// Locals larger than this many nodes are not substituted into their uses.
 const MAX_LOCAL_NODES: usize = 256;
 
@@ -237,10 +239,13 @@ impl<'a> Lowerer<'a> {
                 loc: self.span_loc(m.method.span()),
             },
             E::Macro(m) => self.lower_macro(&m.mac, d),
+            E::Tuple(t) if t.elems.len() > MAX_ELEMS => Value::Opaque,
             E::Tuple(t) => Value::Tuple {
                 elems: t.elems.iter().map(|a| self.lower_at(a, d)).collect(),
                 loc: self.loc(t.paren_token.span.open(), t.paren_token.span.close()),
             },
+            // Large literal tables matter to no rule; their values would only take memory.
+            E::Array(a) if a.elems.len() > MAX_ELEMS => Value::Opaque,
             E::Array(a) => Value::Array {
                 elems: a.elems.iter().map(|x| self.lower_at(x, d)).collect(),
                 loc: self.loc(a.bracket_token.span.open(), a.bracket_token.span.close()),

@@ -8,7 +8,7 @@ use super::extract::{Event, EventKind, FnInsertFacts, SqlInsert};
 use crate::engine::CheckContext;
 use crate::source::Loc;
 use crate::value::Value;
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 /// An INSERT into a guarded table, as executed in one function.
 #[derive(Clone, Debug)]
@@ -42,14 +42,14 @@ pub struct Analysis<'a> {
     /// (event position, candidate callees). Computed once.
     pub edges: Vec<Vec<(usize, Vec<usize>)>>,
     by_name: HashMap<&'a str, Vec<usize>>,
-    ambiguous: std::collections::HashSet<String>,
+    ambiguous: FxHashSet<String>,
 }
 
 impl<'a> Analysis<'a> {
     pub fn new(ctx: &'a CheckContext, params: &InsertParams) -> Self {
         let fns: Vec<&FnInsertFacts> =
             ctx.facts.iter().filter_map(|f| f.inserts.as_ref()).flat_map(|f| f.fns.iter()).collect();
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(i);
         }

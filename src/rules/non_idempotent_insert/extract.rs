@@ -143,7 +143,22 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         builders: Vec::new(),
         inline_modules: Vec::new(),
         awaiting: false,
+        markers: Vec::new(),
     };
+    // The marker's exact text, optionally followed by a reason; never a doc comment.
+    let marker = params.marker.trim();
+    v.markers = input
+        .comments
+        .iter()
+        .filter(|c| {
+            let body = c.body.trim();
+            !c.is_doc
+                && body
+                    .strip_prefix(marker)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+        })
+        .map(|c| (c.start, c.end, input.source.line_col(c.end.saturating_sub(1)).line))
+        .collect();
     v.visit_file(syntax);
     v.out
 }
@@ -184,6 +199,8 @@ struct FnCollector<'a> {
     builders: Vec<(String, Vec<usize>)>,
     /// Inline `mod name { … }` blocks around the current item.
     inline_modules: Vec<String>,
+    /// The file's marker comments: (start, end, line of the end).
+    markers: Vec<(usize, usize, usize)>,
 }
 
 impl FnCollector<'_> {
@@ -279,22 +296,16 @@ impl FnCollector<'_> {
     /// The marker comment inside the function, or ending on the line above it
     /// (above its attributes or above the `fn` itself).
     fn has_marker(&self, first: proc_macro2::Span, fn_token: proc_macro2::Span, close: proc_macro2::Span) -> bool {
+        if self.markers.is_empty() {
+            return false;
+        }
         let src = self.input.source;
         let start = self.lowerer.span_loc(first).start;
         let end = self.lowerer.span_loc(close).end;
         let first_line = src.line_col(start).line;
         let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start).line;
-        self.input.comments.iter().any(|c| {
-            // The marker's exact text, optionally followed by a reason.
-            let body = c.body.trim();
-            let marker = self.params.marker.trim();
-            let is_marker =
-                body.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
-            if c.is_doc || !is_marker {
-                return false;
-            }
-            let line = src.line_col(c.end.saturating_sub(1)).line;
-            (c.start >= start && c.end <= end) || line + 1 == first_line || line + 1 == fn_line
+        self.markers.iter().any(|&(c_start, c_end, line)| {
+            (c_start >= start && c_end <= end) || line + 1 == first_line || line + 1 == fn_line
         })
     }
 

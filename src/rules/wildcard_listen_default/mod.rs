@@ -185,7 +185,7 @@ struct Evaluator<'c, 'a> {
     ctx: &'c CheckContext<'a>,
     params: &'c ListenParams,
     /// Hits of each followed constant or function, keyed by its name's location.
-    memo: std::cell::RefCell<std::collections::HashMap<Loc, Vec<Hit>>>,
+    memo: std::cell::RefCell<rustc_hash::FxHashMap<Loc, Vec<Hit>>>,
 }
 
 /// Conversions that keep an address an address (`"…".parse()`, `.into()`, `?`…).
