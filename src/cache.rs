@@ -37,6 +37,13 @@ impl Cache {
     pub fn open(dir: PathBuf, options: &ExtractOptions, include_tests: bool) -> Cache {
         let mut hasher = Sha256::new();
         hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        // A rebuilt binary of the same version (a developer's build) must not reuse
+        // facts its code may extract differently: its size and mtime join the key.
+        if let Some(meta) = std::env::current_exe().ok().and_then(|exe| std::fs::metadata(exe).ok()) {
+            hasher.update(meta.len().to_le_bytes());
+            let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            hasher.update(mtime.map_or(0, |d| d.as_nanos()).to_le_bytes());
+        }
         hasher.update(serde_json::to_vec(options).unwrap_or_default());
         hasher.update([u8::from(include_tests)]);
         let salt: [u8; 32] = hasher.finalize().into();
