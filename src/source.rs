@@ -70,7 +70,12 @@ impl SourceFile {
     /// Byte offset of a 1-based line and 0-based character column (proc-macro2's
     /// `LineColumn` convention), clamped to the text.
     pub fn offset_of(&self, line: usize, char_col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        // Line 0 is proc-macro2's "no location" (synthetic spans; every span when
+        // built with `cfg(fuzzing)`): the start of the file, never a panic.
+        if line == 0 {
+            return 0;
+        }
+        let Some(&start) = self.line_starts.get(line - 1) else {
             return self.text.len();
         };
         let end = self.line_starts.get(line).map_or(self.text.len(), |&next| next - 1);
@@ -175,5 +180,7 @@ mod tests {
         assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(f.line_text(3), "last");
         assert_eq!(f.offset_of(9, 0), f.text.len());
+        // Found by the fuzz target (proc-macro2 reports line 0 under cfg(fuzzing)).
+        assert_eq!(f.offset_of(0, 5), 0);
     }
 }
