@@ -84,7 +84,16 @@ impl Baseline {
                 None => kept.push(d),
             }
         }
-        let stale = self.entries.iter().zip(&unused).filter(|(_, u)| **u).map(|(e, _)| e.clone()).collect();
+        // Only entries of files this run checked can be stale: a partial run says
+        // nothing about the others.
+        let checked: std::collections::HashSet<&str> = db.files.iter().map(|f| f.display.as_str()).collect();
+        let stale = self
+            .entries
+            .iter()
+            .zip(&unused)
+            .filter(|(e, u)| **u && checked.contains(e.path.as_str()))
+            .map(|(e, _)| e.clone())
+            .collect();
         (kept, hidden, stale)
     }
 

@@ -110,7 +110,19 @@ impl Config {
             position: span.map(|s| line_col(text, s.start)),
             message,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| err(e.span(), e.message().trim().to_string()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            // serde's type errors do not name the key; the line they point at does.
+            let key = e.span().and_then(|span| {
+                let line_start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+                let line = text[line_start..].lines().next().unwrap_or("");
+                line.split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.is_empty() && !k.starts_with('['))
+            });
+            let message = e.message().trim().to_string();
+            match key {
+                Some(k) if !message.contains(&format!("`{k}`")) => err(e.span(), format!("`{k}`: {message}")),
+                _ => err(e.span(), message),
+            }
+        })?;
         let mut config = Config::defaults();
         if let Some(v) = raw.include_tests {
             config.include_tests = v;
@@ -163,11 +175,13 @@ fn apply_rule_table(
 ) -> Result<(), SpannedError> {
     let id = meta.id;
     let mut enabled = None;
+    let mut explicit_severity = false;
     for (key, value) in table {
         let span = value.span();
         let value = value.into_inner();
         match key.get_ref().as_str() {
             "severity" => {
+                explicit_severity = true;
                 let parsed = value.as_str().and_then(parse_severity);
                 settings.severity = parsed.ok_or_else(|| {
                     (span, format!("[rules.{id}] severity = {value}: expected \"error\", \"warning\" or \"off\""))
@@ -200,9 +214,11 @@ fn apply_rule_table(
             }
         }
     }
+    // `enabled = false` turns a rule off; `enabled = true` turns on a rule that is off
+    // by default, unless `severity` in the same table says otherwise (it wins).
     match enabled {
         Some(false) => settings.severity = None,
-        Some(true) if settings.severity.is_none() => {
+        Some(true) if settings.severity.is_none() && !explicit_severity => {
             settings.severity = meta.default_severity.or(Some(Severity::Error));
         }
         _ => {}
@@ -251,6 +267,15 @@ mod tests {
         assert!(c.include_tests);
         assert_eq!(s.severity, Some(Severity::Warning));
         assert_eq!(s.params["listen-names"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn explicit_severity_wins_over_enabled_and_type_errors_name_the_key() {
+        let c = Config::from_toml("[rules.wildcard-listen-default]\nenabled = true\nseverity = \"off\"\n", "g.toml")
+            .unwrap();
+        assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, None);
+        let e = Config::from_toml("include-tests = \"yes\"\n", "g.toml").unwrap_err();
+        assert!(e.message.starts_with("`include-tests`: "), "{e}");
     }
 
     #[test]

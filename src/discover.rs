@@ -38,8 +38,12 @@ pub fn discover(
     exclude: &[String],
     exclude_root: &Path,
 ) -> Result<Discovery, String> {
+    // Canonical paths throughout: the `exclude` globs are relative to the config
+    // file's directory and must match wherever gatelint runs from.
     let cwd = std::env::current_dir().unwrap_or_default();
-    let overrides = exclude_overrides(exclude, exclude_root)?;
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let exclude_root = std::fs::canonicalize(exclude_root).unwrap_or_else(|_| cwd.join(exclude_root));
+    let overrides = exclude_overrides(exclude, &exclude_root)?;
 
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -49,7 +53,8 @@ pub fn discover(
             files.push(Discovered { display: display_path(root, &cwd), path: root.clone(), content: None });
             continue;
         }
-        let walker = ignore::WalkBuilder::new(root)
+        let walk_root = std::fs::canonicalize(root).unwrap_or_else(|_| cwd.join(root));
+        let walker = ignore::WalkBuilder::new(&walk_root)
             .hidden(true)
             .git_ignore(true)
             .git_exclude(true)
@@ -70,7 +75,7 @@ pub fn discover(
                     if !is_file || path.extension().is_none_or(|e| e != "rs") || path.is_dir() {
                         continue;
                     }
-                    if !include_tests && in_test_tree(path.strip_prefix(root).unwrap_or(path)) {
+                    if !include_tests && in_test_tree(path.strip_prefix(&walk_root).unwrap_or(path)) {
                         continue;
                     }
                     files.push(Discovered {

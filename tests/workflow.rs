@@ -197,3 +197,30 @@ fn cargo_subcommand_accepts_the_repeated_name() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stdout.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{}", out.stdout);
 }
+
+#[test]
+fn a_partial_run_neither_reports_nor_prunes_other_files_baseline_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/a.rs", BUGGY);
+    write(dir, "other/b.rs", BUGGY);
+    assert_eq!(gatelint(dir, &["check", "--write-baseline", "bl.json"]).code, 0);
+    let partial = gatelint(dir, &["check", "--baseline", "bl.json", "--prune-baseline", "src"]);
+    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    assert!(!partial.stderr.contains("no longer match") && !partial.stderr.contains("pruned"), "{}", partial.stderr);
+    let left: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("bl.json")).unwrap()).unwrap();
+    assert_eq!(left["entries"].as_array().unwrap().len(), 2, "other/b.rs was not checked, so its entry stays");
+}
+
+#[test]
+fn exclude_globs_apply_from_a_subdirectory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "gatelint.toml", "exclude = [\"src/gen/**\"]\n");
+    write(dir, "src/gen/g.rs", BUGGY);
+    write(dir, "src/a.rs", CLEAN);
+    assert_eq!(gatelint(dir, &["check"]).code, 0);
+    let from_src = gatelint(&dir.join("src"), &["check"]);
+    assert_eq!(from_src.code, 0, "{}", from_src.stdout);
+    assert!(from_src.stdout.ends_with("in 1 file\n"), "{}", from_src.stdout);
+}

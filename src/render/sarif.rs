@@ -29,12 +29,26 @@ fn what_it_does(meta: &RuleMeta) -> String {
     body.split("\n\n").next().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A repo-relative path as a URI reference: every byte but unreserved characters
+/// and `/` percent-encoded (`a,b%c.rs` → `a%2Cb%25c.rs`).
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn location(report: &Report, loc: &Loc) -> Value {
     let file = report.db.get(loc.file);
     let (s, e) = report.db.range(loc);
     json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": file.display, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": uri(&file.display), "uriBaseId": "%SRCROOT%"},
             "region": {"startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column},
         }
     })
@@ -105,4 +119,14 @@ pub fn render(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(super::uri("src/a,b%c.rs"), "src/a%2Cb%25c.rs");
+        assert_eq!(super::uri("src/handlers/org_import.rs"), "src/handlers/org_import.rs");
+        assert_eq!(super::uri("src/caf\u{e9}.rs"), "src/caf%C3%A9.rs");
+    }
 }

@@ -48,6 +48,7 @@
 //! ```
 //!
 //! ## Configuration
+//! Abridged; `gatelint explain` lists every default in full after this text.
 //! ```toml
 //! [rules.direct-provisioner-call]
 //! dispatcher-paths = ["**/workspace_dispatchers.rs"]         # files allowed to call backends

@@ -62,6 +62,7 @@
 //! reviewer agrees — the marker comment `// class1-gate: idempotent-by-design`.
 //!
 //! ## Configuration
+//! Abridged; `gatelint explain` lists every default in full after this text.
 //! ```toml
 //! [rules.non-idempotent-insert]
 //! tables = ["workspaces"]                      # "*" guards every table

@@ -59,6 +59,7 @@
 //! deliberate act by an operator.
 //!
 //! ## Configuration
+//! Abridged; `gatelint explain` lists every default in full after this text.
 //! ```toml
 //! [rules.wildcard-listen-default]
 //! severity = "error"        # or "warning", "off"
