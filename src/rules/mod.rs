@@ -31,42 +31,25 @@ pub struct RuleSource {
     pub module_source: &'static str,
 }
 
+/// `rule_source!(module, "rule-id", "module/file.rs")`: a rule's embedded sources.
+macro_rules! rule_source {
+    ($module:ident, $id:literal, $file:literal) => {
+        RuleSource {
+            id: $module::ID,
+            defaults_toml: include_str!(concat!("../../rules/", $id, ".toml")),
+            module_source: include_str!($file),
+        }
+    };
+}
+
 pub const RULE_SOURCES: &[RuleSource] = &[
-    RuleSource {
-        id: parse_error::ID,
-        defaults_toml: include_str!("../../rules/parse-error.toml"),
-        module_source: include_str!("parse_error.rs"),
-    },
-    RuleSource {
-        id: direct_provisioner_call::ID,
-        defaults_toml: include_str!("../../rules/direct-provisioner-call.toml"),
-        module_source: include_str!("direct_provisioner_call/mod.rs"),
-    },
-    RuleSource {
-        id: insert_allowlist::ID,
-        defaults_toml: include_str!("../../rules/insert-allowlist.toml"),
-        module_source: include_str!("insert_allowlist.rs"),
-    },
-    RuleSource {
-        id: invalid_suppression::ID,
-        defaults_toml: include_str!("../../rules/invalid-suppression.toml"),
-        module_source: include_str!("invalid_suppression.rs"),
-    },
-    RuleSource {
-        id: non_idempotent_insert::ID,
-        defaults_toml: include_str!("../../rules/non-idempotent-insert.toml"),
-        module_source: include_str!("non_idempotent_insert/mod.rs"),
-    },
-    RuleSource {
-        id: unused_suppression::ID,
-        defaults_toml: include_str!("../../rules/unused-suppression.toml"),
-        module_source: include_str!("unused_suppression.rs"),
-    },
-    RuleSource {
-        id: wildcard_listen_default::ID,
-        defaults_toml: include_str!("../../rules/wildcard-listen-default.toml"),
-        module_source: include_str!("wildcard_listen_default/mod.rs"),
-    },
+    rule_source!(parse_error, "parse-error", "parse_error.rs"),
+    rule_source!(direct_provisioner_call, "direct-provisioner-call", "direct_provisioner_call/mod.rs"),
+    rule_source!(insert_allowlist, "insert-allowlist", "insert_allowlist.rs"),
+    rule_source!(invalid_suppression, "invalid-suppression", "invalid_suppression.rs"),
+    rule_source!(non_idempotent_insert, "non-idempotent-insert", "non_idempotent_insert/mod.rs"),
+    rule_source!(unused_suppression, "unused-suppression", "unused_suppression.rs"),
+    rule_source!(wildcard_listen_default, "wildcard-listen-default", "wildcard_listen_default/mod.rs"),
 ];
 
 /// The rules that inspect code (`parse-error` and the suppression rules are emitted
