@@ -99,23 +99,21 @@ fn check_discovered(
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
 
-    // Read every file first (in parallel): the contents key the caches.
-    let reads: Vec<FileRead> = pool.install(|| {
+    // Read and hash every file first (in parallel): the contents key the caches.
+    let (reads, keys): (Vec<FileRead>, Vec<Option<crate::cache::Key>>) = pool.install(|| {
         discovery
             .files
             .par_iter()
-            .map(|f| match &f.content {
-                Some(bytes) => Ok(bytes.clone()),
-                None => std::fs::read(&f.path).map_err(|e| format!("cannot read file: {e}")),
+            .map(|f| {
+                let read = match &f.content {
+                    Some(bytes) => Ok(bytes.clone()),
+                    None => std::fs::read(&f.path).map_err(|e| format!("cannot read file: {e}")),
+                };
+                let key = cache.as_ref().zip(read.as_ref().ok()).map(|(c, b)| c.key(&f.display, b));
+                (read, key)
             })
-            .collect()
+            .unzip()
     });
-    let keys: Vec<Option<crate::cache::Key>> = match &cache {
-        Some(c) => {
-            reads.iter().zip(&discovery.files).map(|(r, f)| r.as_ref().ok().map(|b| c.key(&f.display, b))).collect()
-        }
-        None => vec![None; reads.len()],
-    };
     let run_key = cache.as_ref().map(|c| {
         let extra = format!(
             "{:?}|{:?}|{:?}|{:?}|{}",

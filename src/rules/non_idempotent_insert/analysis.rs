@@ -32,6 +32,10 @@ pub struct Witness {
     pub through: Vec<(String, Loc)>,
 }
 
+/// A call event (its position among the function's events) and the crate
+/// functions it may call.
+pub type Edge = (usize, Vec<usize>);
+
 pub struct Analysis<'a> {
     pub fns: Vec<&'a FnInsertFacts>,
     /// Per function (same index as `fns`): the guarded inserts it executes itself.
@@ -39,9 +43,12 @@ pub struct Analysis<'a> {
     /// Per function: an unprotected insert it reaches, itself or through calls.
     pub reaches: Vec<Option<Witness>>,
     /// Per function: its call events that may reach crate functions, as
-    /// (event position, candidate callees). Computed once.
-    pub edges: Vec<Vec<(usize, Vec<usize>)>>,
+    /// (event position, candidate callees). Computed on first use: most functions
+    /// of a crate never need theirs.
+    edges: Vec<std::cell::OnceCell<Vec<Edge>>>,
     by_name: HashMap<&'a str, Vec<usize>>,
+    /// The names of the functions that reach an unprotected insert.
+    reaching_names: FxHashSet<&'a str>,
     ambiguous: FxHashSet<String>,
 }
 
@@ -55,23 +62,50 @@ impl<'a> Analysis<'a> {
         }
         let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
         let ambiguous = params.ambiguous_methods.iter().cloned().collect();
-        let mut analysis = Analysis { fns, inserts, reaches: Vec::new(), edges: Vec::new(), by_name, ambiguous };
-        analysis.edges = analysis
-            .fns
-            .iter()
-            .map(|f| {
-                f.events
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(order, e)| {
-                        let callees = analysis.callees(f, e);
-                        (!callees.is_empty()).then_some((order, callees))
-                    })
-                    .collect()
-            })
-            .collect();
+        let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
+        let mut analysis = Analysis {
+            fns,
+            inserts,
+            reaches: Vec::new(),
+            edges,
+            by_name,
+            reaching_names: FxHashSet::default(),
+            ambiguous,
+        };
         analysis.reaches = analysis.fixpoint();
+        let reaching_names = (analysis.fns.iter().zip(&analysis.reaches))
+            .filter(|(_, r)| r.is_some())
+            .map(|(f, _)| f.name.as_str())
+            .collect();
+        analysis.reaching_names = reaching_names;
         analysis
+    }
+
+    /// Function `i`'s call events that may reach crate functions, as (event
+    /// position, candidate callees).
+    pub fn edges(&self, i: usize) -> &[Edge] {
+        self.edges[i].get_or_init(|| {
+            let f = self.fns[i];
+            f.events
+                .iter()
+                .enumerate()
+                .filter_map(|(order, e)| {
+                    let callees = self.callees(f, e);
+                    (!callees.is_empty()).then_some((order, callees))
+                })
+                .collect()
+        })
+    }
+
+    /// [`Analysis::edges`] of function `i` when one of its calls is named like a
+    /// function that reaches an unprotected insert; empty otherwise (no call of it
+    /// can lead to one).
+    pub fn edges_if_reaching(&self, i: usize) -> &[Edge] {
+        let names_one = self.fns[i].events.iter().any(|e| match &e.kind {
+            EventKind::Call { name, .. } => self.reaching_names.contains(name.as_str()),
+            _ => false,
+        });
+        if names_one { self.edges(i) } else { &[] }
     }
 
     /// Whether `event` (at position `order`) is preceded by a preflight call in the
@@ -98,40 +132,48 @@ impl<'a> Analysis<'a> {
     /// Crate functions a call may reach: same name, same number of arguments,
     /// methods for method calls, and the named type when the call names one.
     pub fn callees(&self, caller: &FnInsertFacts, event: &Event) -> Vec<usize> {
-        let EventKind::Call { name, qualifier, args, method, on_self, awaited } = &event.kind else {
-            return Vec::new();
-        };
+        let EventKind::Call { name, .. } = &event.kind else { return Vec::new() };
         let Some(candidates) = self.by_name.get(name.as_str()) else { return Vec::new() };
+        candidates.iter().copied().filter(|&g| self.may_call(caller, event, g)).collect()
+    }
+
+    /// Whether `event` (a call in `caller`) may call function `g`: same name, same
+    /// number of arguments, a method for a method call, the named type when the
+    /// call names one.
+    fn may_call(&self, caller: &FnInsertFacts, event: &Event, g: usize) -> bool {
+        let EventKind::Call { name, qualifier, args, method, on_self, awaited } = &event.kind else {
+            return false;
+        };
+        let f = self.fns[g];
+        if f.name != *name {
+            return false;
+        }
         // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library
         // name is the collection's method, unless the call is awaited (`repo.insert(…).await`)
         // and then only an async function of the crate can be meant.
         let ambiguous = *method && !*on_self && self.ambiguous.contains(name.as_str());
         if ambiguous && !*awaited {
-            return Vec::new();
+            return false;
         }
-        let qualifier_type =
-            qualifier.as_ref().map(|q| if q == "Self" { caller.self_type.clone() } else { Some(q.clone()) });
-        candidates
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let f = self.fns[i];
-                // `x.f(a)`: a method; `f(a)`: a free function; `Type::f(&x, a)`: either.
-                let arity = if *method {
-                    f.has_self && f.params == *args
-                } else if qualifier.is_none() {
-                    !f.has_self && f.params == *args
-                } else {
-                    f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)
-                };
-                let typed = match &qualifier_type {
-                    Some(Some(ty)) => f.self_type.as_deref() == Some(ty.as_str()) || f.module.ends_with(ty.as_str()),
-                    _ => true,
-                };
-                let same_impl = !*on_self || f.self_type == caller.self_type;
-                arity && typed && same_impl && (!ambiguous || f.is_async)
-            })
-            .collect()
+        // `x.f(a)`: a method; `f(a)`: a free function; `Type::f(&x, a)`: either.
+        let arity = if *method {
+            f.has_self && f.params == *args
+        } else if qualifier.is_none() {
+            !f.has_self && f.params == *args
+        } else {
+            f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)
+        };
+        let qualifier_type = match qualifier.as_deref() {
+            Some("Self") => caller.self_type.as_deref(),
+            q => q,
+        };
+        let typed = match qualifier_type {
+            Some(ty) => f.self_type.as_deref() == Some(ty) || f.module.ends_with(ty),
+            // `Self::f` outside an impl names no type.
+            None => true,
+        };
+        let same_impl = !*on_self || f.self_type == caller.self_type;
+        arity && typed && same_impl && (!ambiguous || f.is_async)
     }
 
     /// Which functions reach an unprotected insert: a worklist from the inserting
@@ -149,20 +191,28 @@ impl<'a> Analysis<'a> {
                 })
             })
             .collect();
-        let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.fns.len()];
-        for (i, edges) in self.edges.iter().enumerate() {
-            for (order, callees) in edges {
-                for &g in callees {
-                    callers[g].push((i, *order));
+        // Call events by the name they call, in (function, position) order; only
+        // names of crate functions can lead anywhere.
+        let mut calls_named: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
+        for (i, f) in self.fns.iter().enumerate() {
+            for (order, e) in f.events.iter().enumerate() {
+                if let EventKind::Call { name, .. } = &e.kind
+                    && self.by_name.contains_key(name.as_str())
+                {
+                    calls_named.entry(name.as_str()).or_default().push((i, order));
                 }
             }
         }
         let mut queue: std::collections::VecDeque<usize> =
             (0..self.fns.len()).filter(|&i| reaches[i].is_some()).collect();
         while let Some(g) = queue.pop_front() {
-            for &(i, order) in &callers[g] {
+            let callers = calls_named.get(self.fns[g].name.as_str()).map_or(&[][..], Vec::as_slice);
+            for &(i, order) in callers {
                 let f = self.fns[i];
-                if reaches[i].is_some() || f.marker || Self::preflight_before(f, &f.events[order].loops, order) {
+                if reaches[i].is_some() || !self.may_call(f, &f.events[order], g) {
+                    continue;
+                }
+                if f.marker || Self::preflight_before(f, &f.events[order].loops, order) {
                     continue;
                 }
                 let w = reaches[g].as_ref().expect("queued functions reach");
@@ -180,7 +230,7 @@ impl<'a> Analysis<'a> {
         let mut seen = vec![false; self.fns.len()];
         let mut stack = vec![from];
         while let Some(i) = stack.pop() {
-            for (_, callees) in &self.edges[i] {
+            for (_, callees) in self.edges(i) {
                 for &g in callees {
                     if g == to {
                         return true;

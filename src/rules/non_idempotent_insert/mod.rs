@@ -167,7 +167,7 @@ impl Rule for NonIdempotentInsert {
                 let d = direct_finding(f, occ, &params, severity);
                 found.entry(d.loc).or_insert(d);
             }
-            for (order, callees) in &analysis.edges[i] {
+            for (order, callees) in analysis.edges_if_reaching(i) {
                 let (order, e) = (*order, &f.events[*order]);
                 if Analysis::preflight_before(f, &e.loops, order) {
                     continue;

@@ -427,7 +427,15 @@ pub fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
         Value::Str { text, .. } => super::address::classify_str(text, &params.extra_wildcards).is_some(),
         Value::Int { .. } | Value::Opaque | Value::Field { .. } => false,
         Value::Path { .. } => true,
-        Value::Call { callee, args, .. } => !params.is_env_reader(&callee.join("::")) || any(args),
+        Value::Call { callee, args, .. } => {
+            // `Ok(…)`, `Some(…)`, `String::from(…)`: conversions and constructors pass
+            // their arguments on (`Ok(())` ends most functions); `Ipv4Addr::from(0)` is one.
+            let last = callee.last().map_or("", String::as_str);
+            let owner = callee.len().checked_sub(2).map_or("", |i| callee[i].as_str());
+            let passes_on = (super::TRANSPARENT_CALLS.contains(&last) || last.starts_with(char::is_uppercase))
+                && !matches!(owner, "Ipv4Addr" | "Ipv6Addr");
+            if passes_on { any(args) } else { !params.is_env_reader(&callee.join("::")) || any(args) }
+        }
         Value::Method { receiver, args, .. } => may_hold_wildcard(receiver, params) || any(args),
         Value::Macro { name, args, .. } => name == "format" || name == "format_args" || name == "concat" || any(args),
         Value::Tuple { elems, .. } | Value::Array { elems, .. } => {

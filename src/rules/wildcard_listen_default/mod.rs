@@ -132,40 +132,48 @@ impl ListenParams {
     /// A word from `remote-names` vetoes it: `peer_addr`, `client_host`, `upstream_addr`
     /// name the other end of a connection, not where this service listens.
     pub fn is_listen_name(&self, name: &str) -> bool {
-        let words = words(name);
-        let has = |list: &[String]| words.iter().any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)));
+        let has = |list: &[String]| word_slices(name).any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)));
         has(&self.listen_names) && !has(&self.remote_names)
     }
 
     /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
     pub fn is_env_reader(&self, path: &str) -> bool {
-        self.env_readers.iter().any(|r| path == r || path.ends_with(&format!("::{r}")))
+        self.env_readers
+            .iter()
+            .any(|r| path.strip_suffix(r.as_str()).is_some_and(|head| head.is_empty() || head.ends_with("::")))
     }
 }
 
-/// Splits an identifier or text into lowercase words at `_`, punctuation and case changes.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
+/// Splits an identifier or text into words at `_`, punctuation and case changes
+/// (`bindHost` → `bind`, `Host`), without allocating: names are checked by the
+/// hundred thousand on a large crate.
+fn word_slices(name: &str) -> impl Iterator<Item = &str> {
+    let mut rest = name.char_indices().peekable();
+    std::iter::from_fn(move || {
+        // Skip separators.
+        let (start, first) = loop {
+            let (i, c) = rest.next()?;
+            if c.is_alphanumeric() {
+                break (i, c);
             }
-            prev_lower = false;
-            continue;
+        };
+        let mut prev_lower = first.is_lowercase() || first.is_ascii_digit();
+        let mut end = start + first.len_utf8();
+        while let Some(&(i, c)) = rest.peek() {
+            if !c.is_alphanumeric() || (c.is_uppercase() && prev_lower) {
+                break;
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            end = i + c.len_utf8();
+            rest.next();
         }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+        Some(&name[start..end])
+    })
+}
+
+#[cfg(test)]
+fn words(name: &str) -> Vec<String> {
+    word_slices(name).map(str::to_lowercase).collect()
 }
 
 /// A wildcard reached from a site: where it is written and how it got there.
@@ -180,6 +188,23 @@ struct Hit {
     via: Vec<Label>,
     /// One of them is named like a listen setting.
     via_listen_named: bool,
+}
+
+/// One step of the way from a site to a wildcard: a local or constant (`through`)
+/// or a function (`returned by`). Turned into a [`Label`] only when a hit is found:
+/// most walks find nothing.
+#[derive(Clone, Copy)]
+struct Step<'v> {
+    loc: Loc,
+    name: &'v str,
+    returned: bool,
+}
+
+impl Step<'_> {
+    fn label(&self) -> Label {
+        let how = if self.returned { "returned by" } else { "through" };
+        Label { loc: self.loc, message: format!("{how} `{}`", self.name) }
+    }
 }
 
 struct Evaluator<'c, 'a> {
@@ -213,12 +238,15 @@ const TRANSPARENT_METHODS: &[&str] = &[
 const MAPPING_METHODS: &[&str] = &["map", "and_then", "then", "get_or_init", "get_or_try_init", "map_err"];
 /// Lazily initialised statics: `Lazy::new(|| …)`, `LazyLock::new(|| …)`.
 const LAZY_TYPES: &[&str] = &["Lazy", "LazyLock", "LazyCell", "OnceLock", "OnceCell"];
-const TRANSPARENT_CALLS: &[&str] =
+pub(super) const TRANSPARENT_CALLS: &[&str] =
     &["from", "from_str", "parse", "to_string", "to_owned", "into", "V4", "V6", "Some", "Ok"];
 const MAX_FOLLOW: usize = 12;
 
-impl Evaluator<'_, '_> {
-    fn eval(&self, value: &Value, depth: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
+impl<'c> Evaluator<'c, '_> {
+    fn eval<'v>(&self, value: &'v Value, depth: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
         if depth > MAX_FOLLOW {
             return;
         }
@@ -237,13 +265,14 @@ impl Evaluator<'_, '_> {
                     out.push(self.hit(*loc, Strength::Host, false, loopback.to_string(), via));
                     return;
                 }
-                for c in self.ctx.index.consts_named(last) {
-                    let label = Label { loc: c.name_loc, message: format!("through `{}`", c.name) };
-                    self.follow(label, &c.value, d, via, out);
+                let ctx: &'c CheckContext = self.ctx;
+                for c in ctx.index.consts_named(last) {
+                    let step = Step { loc: c.name_loc, name: &c.name, returned: false };
+                    self.follow(step, &c.value, d, via, out);
                 }
             }
             Value::Local { name, loc, value } => {
-                via.push(Label { loc: *loc, message: format!("through `{name}`") });
+                via.push(Step { loc: *loc, name, returned: false });
                 self.eval(value, d, via, out);
                 via.pop();
             }
@@ -286,15 +315,17 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn eval_call(
+    fn eval_call<'v>(
         &self,
         callee: &[String],
-        args: &[Value],
+        args: &'v [Value],
         loc: Loc,
         d: usize,
-        via: &mut Vec<Label>,
+        via: &mut Vec<Step<'v>>,
         out: &mut Vec<Hit>,
-    ) {
+    ) where
+        'c: 'v,
+    {
         let last = callee.last().map(String::as_str).unwrap_or("");
         let owner = callee.len().checked_sub(2).and_then(|i| callee.get(i)).map(String::as_str).unwrap_or("");
         if last == "new" && (owner == "Ipv4Addr" || owner == "Ipv6Addr") {
@@ -337,17 +368,18 @@ impl Evaluator<'_, '_> {
         if self.params.is_env_reader(&callee.join("::")) {
             return;
         }
-        for f in self.ctx.index.fns_named(last) {
-            let label = Label { loc: f.name_loc, message: format!("returned by `{}`", f.name) };
-            self.follow(label, &f.returns, d, via, out);
+        let ctx: &'c CheckContext = self.ctx;
+        for f in ctx.index.fns_named(last) {
+            let step = Step { loc: f.name_loc, name: &f.name, returned: true };
+            self.follow(step, &f.returns, d, via, out);
         }
     }
 
     /// Follows a constant or function (identified by its name's location) to its
     /// value. Each item is evaluated once per run and its hits reused: without the
     /// memo, same-named functions calling each other make the walk exponential.
-    fn follow(&self, label: Label, value: &Value, d: usize, via: &[Label], out: &mut Vec<Hit>) {
-        let key = label.loc;
+    fn follow(&self, step: Step, value: &Value, d: usize, via: &[Step], out: &mut Vec<Hit>) {
+        let key = step.loc;
         let cached = self.memo.borrow().get(&key).cloned();
         let hits = match cached {
             Some(hits) => hits,
@@ -361,17 +393,29 @@ impl Evaluator<'_, '_> {
             }
         };
         for hit in hits {
-            let mut trail = via.to_vec();
-            trail.push(label.clone());
-            trail.extend(hit.via.iter().cloned());
-            out.push(self.hit(hit.loc, hit.strength, hit.go_style, hit.loopback, &trail));
+            let mut trail: Vec<Label> = via.iter().map(Step::label).collect();
+            trail.push(step.label());
+            trail.extend(hit.via);
+            let via_listen_named =
+                hit.via_listen_named || std::iter::once(&step).chain(via).any(|s| self.params.is_listen_name(s.name));
+            out.push(Hit { via: trail, via_listen_named, ..hit });
         }
     }
 
     /// `format!`/`concat!`: a wildcard argument is a hit where it is written; a
     /// template that becomes a wildcard once its arguments are filled in is a hit
     /// at the macro.
-    fn eval_macro(&self, name: &str, args: &[Value], loc: Loc, d: usize, via: &mut Vec<Label>, out: &mut Vec<Hit>) {
+    fn eval_macro<'v>(
+        &self,
+        name: &str,
+        args: &'v [Value],
+        loc: Loc,
+        d: usize,
+        via: &mut Vec<Step<'v>>,
+        out: &mut Vec<Hit>,
+    ) where
+        'c: 'v,
+    {
         let (template, rest) = match (name, args.split_first()) {
             ("format" | "format_args", Some((Value::Str { text, .. }, rest))) => (format_pieces(text), rest),
             ("concat", _) => (args.iter().map(|_| FormatPiece::Placeholder(None)).collect(), args),
@@ -424,10 +468,9 @@ impl Evaluator<'_, '_> {
         }
     }
 
-    fn hit(&self, loc: Loc, strength: Strength, go_style: bool, loopback: String, via: &[Label]) -> Hit {
-        let via_listen_named =
-            via.iter().any(|l| l.message.split('`').nth(1).is_some_and(|name| self.params.is_listen_name(name)));
-        Hit { loc, strength, go_style, loopback, via: via.to_vec(), via_listen_named }
+    fn hit(&self, loc: Loc, strength: Strength, go_style: bool, loopback: String, via: &[Step]) -> Hit {
+        let via_listen_named = via.iter().any(|s| self.params.is_listen_name(s.name));
+        Hit { loc, strength, go_style, loopback, via: via.iter().map(Step::label).collect(), via_listen_named }
     }
 }
 
@@ -455,11 +498,11 @@ fn literal_text(value: &Value, ctx: &CheckContext) -> Option<String> {
 
 /// The weakest wildcard a site reports: ambiguous spellings only where names or a
 /// bind call say "listen address".
-fn required_strength(site: &Site) -> Strength {
+fn required_strength(site: &SiteRef) -> Strength {
     if site.listen_named {
         return Strength::Weak;
     }
-    match site.kind {
+    match *site.kind {
         SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }
@@ -488,10 +531,10 @@ impl Rule for WildcardListenDefault {
         let sites = crate_sites(ctx, &params);
         let evaluator = Evaluator { ctx, params: &params, memo: Default::default() };
         // One finding per wildcard: the most specific site wins (SiteKind order).
-        let mut found: BTreeMap<Loc, (&Site, Hit)> = BTreeMap::new();
+        let mut found: BTreeMap<Loc, (&SiteRef, Hit)> = BTreeMap::new();
         for site in &sites {
             let mut hits = Vec::new();
-            evaluator.eval(&site.value, 0, &mut Vec::new(), &mut hits);
+            evaluator.eval(site.value, 0, &mut Vec::new(), &mut hits);
             let required = required_strength(site);
             for hit in hits {
                 if hit.strength < required && !hit.via_listen_named {
@@ -507,36 +550,59 @@ impl Rule for WildcardListenDefault {
     }
 }
 
+/// A site as the check sees it: borrowed from the facts where it can be.
+struct SiteRef<'a> {
+    kind: std::borrow::Cow<'a, SiteKind>,
+    at: Loc,
+    value: &'a Value,
+    listen_named: bool,
+}
+
 /// The sites of every file, plus those that need the whole crate: listen-named
 /// constants and functions, and functions named in `#[serde(default = "…")]`.
-fn crate_sites(ctx: &CheckContext, params: &ListenParams) -> Vec<Site> {
+fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
+    let facts: &'a [crate::facts::FileFacts] = ctx.facts;
     let mut sites = Vec::new();
     let mut serde_defaults = BTreeMap::new();
-    for facts in ctx.facts {
+    for facts in facts {
         let Some(listen) = &facts.listen else {
             continue;
         };
-        sites.extend(listen.sites.iter().cloned());
+        sites.extend(listen.sites.iter().map(|s| SiteRef {
+            kind: std::borrow::Cow::Borrowed(&s.kind),
+            at: s.at,
+            value: &s.value,
+            listen_named: s.listen_named,
+        }));
         for d in &listen.serde_defaults {
-            serde_defaults.entry(d.function.clone()).or_insert_with(|| d.field.clone());
+            serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
         }
     }
-    for facts in ctx.facts {
+    for facts in facts {
         for c in &facts.consts {
             if params.is_listen_name(&c.name) {
-                let kind = SiteKind::ListenConst { name: c.name.clone() };
-                sites.push(Site { kind, at: c.name_loc, value: c.value.clone(), listen_named: true });
+                let kind = std::borrow::Cow::Owned(SiteKind::ListenConst { name: c.name.clone() });
+                sites.push(SiteRef { kind, at: c.name_loc, value: &c.value, listen_named: true });
             }
         }
         for f in &facts.fns {
-            let serde_field = serde_defaults.get(&f.name);
+            // Return values that cannot hold a wildcard were dropped at extraction.
+            if matches!(f.returns, Value::Opaque) {
+                continue;
+            }
+            let serde_field = serde_defaults.get(f.name.as_str()).copied();
             let listen_named = params.is_listen_name(&f.name) || serde_field.is_some_and(|x| params.is_listen_name(x));
             let kind = match serde_field {
-                Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.clone() },
+                Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.to_string() },
                 None if params.is_listen_name(&f.name) => SiteKind::ListenFn { name: f.name.clone() },
                 None => continue,
             };
-            sites.push(Site { kind, at: f.name_loc, value: f.returns.clone(), listen_named });
+            sites.push(SiteRef {
+                kind: std::borrow::Cow::Owned(kind),
+                at: f.name_loc,
+                value: &f.returns,
+                listen_named,
+            });
         }
     }
     sites
@@ -586,7 +652,7 @@ fn site_label(kind: &SiteKind) -> String {
     }
 }
 
-fn diagnostic(ctx: &CheckContext, site: &Site, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
+fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
     let file = ctx.db.get(hit.loc.file);
     let written = file.text.get(hit.loc.start..hit.loc.end).unwrap_or("").trim();
     let shown: String = if written.chars().count() > 60 {
@@ -604,7 +670,7 @@ fn diagnostic(ctx: &CheckContext, site: &Site, hit: Hit, severity: crate::diagno
         secondary.push(Label { loc: site.at, message: site_label(&site.kind) });
     }
     secondary.sort_by_key(|l| (l.loc.file, l.loc.start));
-    let override_hint = match &site.kind {
+    let override_hint = match &*site.kind {
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("; operators who need another interface set `{var}` explicitly")
         }
@@ -637,5 +703,25 @@ mod tests {
         assert_eq!(words("bindHost"), vec!["bind", "host"]);
         assert_eq!(words("server.bind_addr"), vec!["server", "bind", "addr"]);
         assert_eq!(words("IMPORT_SEP"), vec!["import", "sep"]);
+        assert_eq!(words("__x__yZ"), vec!["x", "y", "z"]);
+        assert_eq!(words("HTTPServer listen2Addr"), vec!["httpserver", "listen2", "addr"]);
+        assert_eq!(words(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn env_readers_match_whole_path_segments() {
+        let params = ListenParams {
+            listen_names: Vec::new(),
+            remote_names: Vec::new(),
+            bind_functions: Vec::new(),
+            fallback_methods: Vec::new(),
+            env_readers: vec!["env::var".into()],
+            config_default_functions: Vec::new(),
+            extra_wildcards: Vec::new(),
+        };
+        assert!(params.is_env_reader("env::var"));
+        assert!(params.is_env_reader("std::env::var"));
+        assert!(!params.is_env_reader("myenv::var"));
+        assert!(!params.is_env_reader("env::var_os"));
     }
 }
