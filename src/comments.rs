@@ -12,11 +12,12 @@ pub enum CommentKind {
     Block,
 }
 
+/// A plain comment. Documentation comments (`///`, `//!`, `/** */`, `/*! */`) are
+/// documentation, not comments: no marker or suppression lives in them, and they
+/// are not collected (a large crate has hundreds of thousands).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
     pub kind: CommentKind,
-    /// `///`, `//!`, `/** */` and `/*! */` are documentation, not plain comments.
-    pub is_doc: bool,
     /// Byte range of the whole comment, delimiters included.
     pub start: usize,
     pub end: usize,
@@ -24,12 +25,12 @@ pub struct Comment {
     pub body: String,
 }
 
-/// Every comment of `text`, in source order.
+/// Every plain comment of `text`, in source order.
 pub fn lex_comments(text: &str) -> Vec<Comment> {
     lex_comments_with(text, |_, _| std::ops::ControlFlow::Continue(()))
 }
 
-/// Every comment of `text`, calling `on_token(kind, start)` for every other token on
+/// Every plain comment of `text`, calling `on_token(kind, start)` for every other token on
 /// the way (one lexer pass serves the parser's nesting check too). The callback may
 /// stop the scan early.
 pub fn lex_comments_with(
@@ -47,19 +48,16 @@ pub fn lex_comments_with(
             break;
         }
         let raw = &text[start..pos];
-        let (kind, is_doc, body) = match token.kind {
-            TokenKind::LineComment { doc_style } => {
-                let body = raw.strip_prefix("//").unwrap_or(raw);
-                (CommentKind::Line, doc_style.is_some(), body)
-            }
-            TokenKind::BlockComment { doc_style, terminated } => {
+        let (kind, body) = match token.kind {
+            TokenKind::LineComment { doc_style: None } => (CommentKind::Line, raw.strip_prefix("//").unwrap_or(raw)),
+            TokenKind::BlockComment { doc_style: None, terminated } => {
                 let body = raw.strip_prefix("/*").unwrap_or(raw);
                 let body = if terminated { body.strip_suffix("*/").unwrap_or(body) } else { body };
-                (CommentKind::Block, doc_style.is_some(), body)
+                (CommentKind::Block, body)
             }
             _ => continue,
         };
-        out.push(Comment { kind, is_doc, start, end: pos, body: body.to_string() });
+        out.push(Comment { kind, start, end: pos, body: body.to_string() });
     }
     out
 }
@@ -75,16 +73,13 @@ mod tests {
             "let raw = r#\"// not a comment /* nor this */\"#;\n",
             "/* block /* nested */ still */ let c = '/';\n",
             "/// doc comment\n",
+            "/** doc block */ //! inner doc\n",
         );
         let comments = lex_comments(src);
-        let bodies: Vec<_> = comments.iter().map(|c| (c.kind, c.is_doc, c.body.as_str())).collect();
+        let bodies: Vec<_> = comments.iter().map(|c| (c.kind, c.body.as_str())).collect();
         assert_eq!(
             bodies,
-            vec![
-                (CommentKind::Line, false, " real comment"),
-                (CommentKind::Block, false, " block /* nested */ still "),
-                (CommentKind::Line, true, "/ doc comment"),
-            ]
+            vec![(CommentKind::Line, " real comment"), (CommentKind::Block, " block /* nested */ still ")]
         );
         assert_eq!(&src[comments[0].start..comments[0].end], "// real comment");
     }

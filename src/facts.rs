@@ -96,9 +96,10 @@ pub fn extract(
         .provisioner
         .as_ref()
         .map(|params| crate::rules::direct_provisioner_call::extract(file, source, syntax, params));
-    let first_item_line = syntax.items.first().map_or(usize::MAX, |item| {
+    // Only `allow-file` directives need it, and it tokenises the whole first item.
+    let wants_first_item = parsed.comments.iter().any(|c| c.body.contains("allow-file"));
+    let first_item_line = syntax.items.first().filter(|_| wants_first_item).map_or(usize::MAX, |item| {
         use quote::ToTokens;
-        // Only the first token is needed; items are small compared to the file.
         item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
     });
     let suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
@@ -133,6 +134,10 @@ impl ItemCollector<'_> {
 }
 
 impl<'ast> Visit<'ast> for ItemCollector<'_> {
+    // Types and attributes hold nothing these facts come from: not walked.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
         self.push_const(&i.ident, &i.expr);
         syn::visit::visit_item_const(self, i);

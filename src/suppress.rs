@@ -28,9 +28,6 @@ pub struct Suppression {
 pub fn directives(file: FileId, source: &SourceFile, comments: &[Comment], first_item_line: usize) -> Vec<Suppression> {
     let mut out = Vec::new();
     for c in comments {
-        if c.is_doc {
-            continue;
-        }
         let body = c.body.trim();
         let Some(rest) = body.strip_prefix("gatelint:") else { continue };
         let loc = Loc { file, start: c.start, end: c.end };

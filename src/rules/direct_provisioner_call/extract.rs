@@ -468,6 +468,10 @@ fn quote_type(ty: &syn::Type) -> String {
 }
 
 impl<'ast> Visit<'ast> for Collector<'_> {
+    // Types and attributes hold nothing these facts come from: not walked.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
     }

@@ -152,10 +152,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         .iter()
         .filter(|c| {
             let body = c.body.trim();
-            !c.is_doc
-                && body
-                    .strip_prefix(marker)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+            body.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
         })
         .map(|c| (c.start, c.end, input.source.line_col(c.end.saturating_sub(1)).line))
         .collect();
@@ -468,7 +465,8 @@ fn is_screaming(name: &str) -> bool {
 }
 
 impl<'ast> Visit<'ast> for FnCollector<'_> {
-    // Doc comments and other attributes are not SQL.
+    // Types hold nothing these facts come from; doc comments and other attributes are not SQL.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {

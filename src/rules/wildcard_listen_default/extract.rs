@@ -229,6 +229,10 @@ fn call_path(value: &Value) -> Option<String> {
 }
 
 impl<'ast> Visit<'ast> for SiteCollector<'_> {
+    // Types and attributes hold nothing these facts come from: not walked.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         for item in crate::value::lazy_static_items(m) {
             self.visit_item(&item);
