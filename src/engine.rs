@@ -99,21 +99,11 @@ fn check_discovered(
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
 
-    // Read and hash every file first (in parallel): the contents key the caches.
-    let (reads, keys): (Vec<FileRead>, Vec<Option<crate::cache::Key>>) = pool.install(|| {
-        discovery
-            .files
-            .par_iter()
-            .map(|f| {
-                let read = match &f.content {
-                    Some(bytes) => Ok(bytes.clone()),
-                    None => std::fs::read(&f.path).map_err(|e| format!("cannot read file: {e}")),
-                };
-                let key = cache.as_ref().zip(read.as_ref().ok()).map(|(c, b)| c.key(&f.display, b));
-                (read, key)
-            })
-            .unzip()
-    });
+    // Pass 1 (in parallel): each file's size, checksum and cache key. The texts are
+    // not kept: holding a large crate's sources for the whole run would dominate
+    // its memory. Pass 2 reads each file again when it parses it.
+    let scans: Vec<Scan> = pool.install(|| discovery.files.par_iter().map(|f| Scan::of(f, cache.as_ref())).collect());
+    let keys: Vec<Option<crate::cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = cache.as_ref().map(|c| {
         let extra = format!(
             "{:?}|{:?}|{:?}|{:?}|{}",
@@ -122,14 +112,17 @@ fn check_discovered(
         c.run_key(&keys, &extra)
     });
     timings.mark("cache load, read");
-    // An identical earlier run: its findings stand; only the texts are needed.
+    // An identical earlier run: its findings stand; texts are read on first use.
     if let (Some(c), Some(rk)) = (&cache, &run_key)
         && let Some(stored) = c.run_result(rk)
     {
         let mut db = SourceDb::default();
-        for (f, read) in discovery.files.iter().zip(reads) {
-            let text = read.map(|b| decode(b).0).unwrap_or_default();
-            db.files.push(SourceFile::new(f.display.clone(), text));
+        for (f, scan) in discovery.files.iter().zip(&scans) {
+            db.files.push(match (&f.content, scan.checked) {
+                (Some(bytes), _) => SourceFile::new(f.display.clone(), decode(bytes.clone()).0),
+                (None, Some(checked)) => SourceFile::released(f.display.clone(), f.path.clone(), checked),
+                (None, None) => SourceFile::new(f.display.clone(), String::new()),
+            });
         }
         for err in &discovery.errors {
             db.files.push(SourceFile::new(err.display.clone(), String::new()));
@@ -144,16 +137,16 @@ fn check_discovered(
             .filter_map(|(d, reason)| Some(crate::suppress::Suppressed { diagnostic: d.restore()?, reason }))
             .collect();
         timings.mark("identical run: findings reused");
-        return Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked });
+        let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked };
+        if report_changed_files(&mut report, &pool) {
+            Diagnostic::sort(&mut report.diagnostics, &report.db);
+        }
+        return Ok(report);
     }
 
     // Largest files first, so one big file does not leave a core idle at the end.
-    let mut order: Vec<(usize, usize)> =
-        reads.iter().enumerate().map(|(i, r)| (r.as_ref().map_or(0, Vec::len), i)).collect();
+    let mut order: Vec<(u64, usize)> = scans.iter().enumerate().map(|(i, s)| (s.size, i)).collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    // Each task takes its file's bytes out (no copy).
-    let reads: Vec<std::sync::Mutex<Option<FileRead>>> =
-        reads.into_iter().map(|r| std::sync::Mutex::new(Some(r))).collect();
     let mut outcomes: Vec<(usize, FileOutcome)> = pool.install(|| {
         order
             .par_iter()
@@ -162,13 +155,11 @@ fn check_discovered(
             .with_max_len(1)
             .map(|&(_, id)| {
                 let file = &discovery.files[id];
-                let read =
-                    reads[id].lock().map(|mut r| r.take()).ok().flatten().unwrap_or_else(|| Err("read twice".into()));
                 // A bug in gatelint must not take the whole run down: report it on the file.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_file(id, file, read, keys[id], config.include_tests, &extract_options, cache.as_ref())
+                    check_file(id, file, &scans[id], config.include_tests, &extract_options, cache.as_ref())
                 }))
-                .unwrap_or_else(|payload| internal_error_outcome(file, payload));
+                .unwrap_or_else(|payload| internal_error_outcome(id, file, payload));
                 (id, outcome)
             })
             .collect()
@@ -181,10 +172,11 @@ fn check_discovered(
     if let Some(cache) = &cache {
         cache.save(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect());
     }
-    for (id, outcome) in outcomes {
-        if let Some(problem) = outcome.problem {
-            diagnostics.push(parse_error_diagnostic(id, &outcome.source, problem));
-        }
+    // A file that changed between the two passes: this run's findings are not stored.
+    let mut run_storable = true;
+    for (_, outcome) in outcomes {
+        diagnostics.extend(outcome.problem);
+        run_storable &= !outcome.changed;
         db.files.push(outcome.source);
         all_facts.push(outcome.facts);
     }
@@ -193,7 +185,7 @@ fn check_discovered(
         let id = db.files.len();
         db.files.push(SourceFile::new(err.display, String::new()));
         all_facts.push(FileFacts::default());
-        diagnostics.push(parse_error_diagnostic(id, db.get(id), ParseProblem { offset: 0, message: err.message }));
+        diagnostics.push(parse_error_diagnostic(id, "", ParseProblem { offset: 0, message: err.message }));
     }
 
     // The configuration file joins the sources so findings can point into it.
@@ -244,13 +236,16 @@ fn check_discovered(
         suppressed.retain(|s| keep(&s.diagnostic));
         files_checked = report.len();
     }
+    let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked };
+    run_storable &= !report_changed_files(&mut report, &pool);
+    let Report { db, mut diagnostics, mut suppressed, .. } = report;
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
     suppressed.sort_by(|a, b| {
         let key = |d: &Diagnostic| (db.get(d.loc.file).display.clone(), d.loc.start, d.rule);
         key(&a.diagnostic).cmp(&key(&b.diagnostic))
     });
-    if let (Some(c), Some(rk)) = (&cache, &run_key) {
+    if let (Some(c), Some(rk), true) = (&cache, &run_key, run_storable) {
         let run = crate::cache::StoredRun {
             diagnostics: diagnostics.iter().map(crate::cache::StoredDiagnostic::store).collect(),
             suppressed: suppressed
@@ -329,9 +324,6 @@ fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_defaul
     }
 }
 
-/// A file's bytes, or why they could not be read.
-type FileRead = Result<Vec<u8>, String>;
-
 /// `GATELINT_TIMINGS=1` prints how long each phase took to stderr (for profiling).
 struct Timings {
     last: Option<std::cell::Cell<std::time::Instant>>,
@@ -354,44 +346,92 @@ impl Timings {
 struct FileOutcome {
     source: SourceFile,
     facts: FileFacts,
-    problem: Option<ParseProblem>,
+    /// The file could not be read, decoded or parsed.
+    problem: Option<Diagnostic>,
     /// What to store in the facts cache for this file.
     cache_entry: Option<(crate::cache::Key, Vec<u8>)>,
+    /// The file changed between the two passes over it.
+    changed: bool,
 }
 
-/// Decode → (cache or parse → facts) for one file; the tree is dropped on return.
+/// Pass 1 over one file: its size, and with a cache its key and checksum.
+struct Scan {
+    size: u64,
+    key: Option<crate::cache::Key>,
+    /// [`crate::source::checksum`] of the bytes the key was made from.
+    checked: Option<(usize, u64)>,
+}
+
+impl Scan {
+    fn of(file: &Discovered, cache: Option<&Cache>) -> Scan {
+        let of_bytes = |bytes: &[u8]| Scan {
+            size: bytes.len() as u64,
+            key: cache.map(|c| c.key(&file.display, bytes)),
+            checked: Some(crate::source::checksum(bytes)),
+        };
+        match (&file.content, cache) {
+            (Some(bytes), _) => of_bytes(bytes),
+            // Unreadable now: pass 2 reports it.
+            (None, Some(_)) => {
+                std::fs::read(&file.path).map_or(Scan { size: 0, key: None, checked: None }, |b| of_bytes(&b))
+            }
+            (None, None) => {
+                Scan { size: std::fs::metadata(&file.path).map_or(0, |m| m.len()), key: None, checked: None }
+            }
+        }
+    }
+}
+
+/// Pass 2 over one file: its facts from the cache, or read → decode → parse →
+/// facts. The syntax tree is dropped on return, the text released.
 fn check_file(
     id: usize,
     file: &Discovered,
-    read: Result<Vec<u8>, String>,
-    key: Option<crate::cache::Key>,
+    scan: &Scan,
     include_tests: bool,
     options: &ExtractOptions,
     cache: Option<&Cache>,
 ) -> FileOutcome {
+    let display = file.display.clone();
+    if let (Some(cache), Some(key), Some(checked), None) = (cache, &scan.key, scan.checked, &file.content)
+        && let Some((facts, problem)) = cache.get(key, id)
+    {
+        let source = SourceFile::released(display, file.path.clone(), checked);
+        let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+        let cache_entry = cache.raw(key).map(|raw| (*key, raw));
+        return FileOutcome { source, facts, problem, cache_entry, changed: false };
+    }
+    let read = match &file.content {
+        Some(bytes) => Ok(bytes.clone()),
+        None => std::fs::read(&file.path).map_err(|e| format!("cannot read file: {e}")),
+    };
     let bytes = match read {
         Ok(b) => b,
         Err(message) => {
+            let problem = parse_error_diagnostic(id, "", ParseProblem { offset: 0, message });
+            let source = SourceFile::new(display, String::new());
             return FileOutcome {
-                source: SourceFile::new(file.display.clone(), String::new()),
+                source,
                 facts: FileFacts::default(),
-                problem: Some(ParseProblem { offset: 0, message }),
+                problem: Some(problem),
                 cache_entry: None,
+                changed: false,
             };
         }
     };
+    let checked = crate::source::checksum(&bytes);
+    // Changed since pass 1: its key is stale, so it is not cached.
+    let changed = scan.checked.is_some_and(|c| c != checked);
+    let key = scan.key.filter(|_| !changed);
     let (text, problem) = decode(bytes);
-    let source = SourceFile::new(file.display.clone(), text);
-    if let (Some(cache), Some(key)) = (cache, &key)
-        && let Some((facts, problem)) = cache.get(key, id)
-    {
-        let cache_entry = cache.raw(key).map(|raw| (*key, raw));
-        return FileOutcome { source, facts, problem, cache_entry };
-    }
+    let mut source = match &file.content {
+        Some(_) => SourceFile::new(display, text),
+        None => SourceFile::from_disk(display, file.path.clone(), text, checked),
+    };
     let (facts, problem) = match problem {
         Some(p) => (FileFacts::default(), Some(p)),
         None => {
-            let result = match parse(&source.text, include_tests) {
+            let result = match parse(source.text(), include_tests) {
                 Ok(parsed) => (extract(id, &file.path, &source, &parsed, options), None),
                 Err(problem) => (FileFacts::default(), Some(problem)),
             };
@@ -401,7 +441,41 @@ fn check_file(
         }
     };
     let cache_entry = key.and_then(|k| Cache::encode(&facts, &problem).map(|bytes| (k, bytes)));
-    FileOutcome { source, facts, problem, cache_entry }
+    let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+    source.release();
+    FileOutcome { source, facts, problem, cache_entry, changed }
+}
+
+/// Reads the texts of the files the findings point into (in parallel) and reports
+/// those that changed since they were checked: their positions may be off.
+/// Returns whether any did.
+fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool) -> bool {
+    let mut ids: Vec<usize> = report
+        .diagnostics
+        .iter()
+        .chain(report.suppressed.iter().map(|s| &s.diagnostic))
+        .flat_map(|d| std::iter::once(d.loc.file).chain(d.secondary.iter().map(|l| l.loc.file)))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let db = &report.db;
+    pool.install(|| {
+        ids.par_iter().for_each(|&id| {
+            db.get(id).text();
+        })
+    });
+    let changed: Vec<usize> = ids.into_iter().filter(|&id| db.get(id).changed_since_checked()).collect();
+    for &id in &changed {
+        report.diagnostics.push(parse_error_diagnostic(
+            id,
+            "",
+            ParseProblem {
+                offset: 0,
+                message: "file changed while gatelint was checking it: the positions of its findings may be off; run gatelint again".to_string(),
+            },
+        ));
+    }
+    !changed.is_empty()
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
@@ -412,25 +486,30 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-fn internal_error_outcome(file: &Discovered, payload: Box<dyn std::any::Any + Send>) -> FileOutcome {
+fn internal_error_outcome(id: usize, file: &Discovered, payload: Box<dyn std::any::Any + Send>) -> FileOutcome {
+    let problem = ParseProblem {
+        offset: 0,
+        message: format!(
+            "internal error while checking this file ({}); this is a gatelint bug, please report it with the file",
+            panic_message(&payload)
+        ),
+    };
     let text = std::fs::read(&file.path).map(|b| decode(b).0).unwrap_or_default();
     FileOutcome {
         source: SourceFile::new(file.display.clone(), text),
         facts: FileFacts::default(),
         cache_entry: None,
-        problem: Some(ParseProblem {
-            offset: 0,
-            message: format!(
-                "internal error while checking this file ({}); this is a gatelint bug, please report it with the file",
-                panic_message(&payload)
-            ),
-        }),
+        problem: Some(parse_error_diagnostic(id, "", problem)),
+        changed: false,
     }
 }
 
-fn parse_error_diagnostic(id: usize, source: &SourceFile, problem: ParseProblem) -> Diagnostic {
-    let start = problem.offset.min(source.text.len());
-    let end = source.text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagnostic {
+    let mut start = problem.offset.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
     Diagnostic {
         rule: parse_error::ID,
         severity: Severity::Error,
@@ -440,5 +519,65 @@ fn parse_error_diagnostic(id: usize, source: &SourceFile, problem: ParseProblem)
         secondary: Vec::new(),
         notes: vec!["this file was not checked by any gate; every other file was".to_string()],
         help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> ExtractOptions {
+        let config = Config::defaults();
+        ExtractOptions {
+            listen: listen_params(&config).unwrap(),
+            inserts: insert_params(&config).unwrap(),
+            provisioner: provisioner_params(&config).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_file_that_disappears_between_the_passes_is_a_read_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.rs");
+        std::fs::write(&path, "fn f() {}\n").unwrap();
+        let file = Discovered { display: "gone.rs".into(), path: path.clone(), content: None };
+        let scan = Scan::of(&file, None);
+        assert_eq!(scan.size, 10);
+        std::fs::remove_file(&path).unwrap();
+        let outcome = check_file(0, &file, &scan, false, &options(), None);
+        let problem = outcome.problem.expect("reported");
+        assert_eq!(problem.rule, parse_error::ID);
+        assert!(problem.message.starts_with("cannot read file"), "{}", problem.message);
+    }
+
+    #[test]
+    fn a_file_that_changes_between_the_passes_is_checked_as_read_and_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("moving.rs");
+        std::fs::write(&path, "fn f() {}\n").unwrap();
+        let file = Discovered { display: "moving.rs".into(), path: path.clone(), content: None };
+        let cache = Cache::open(dir.path().join("cache"), &options(), false);
+        let scan = Scan::of(&file, Some(&cache));
+        std::fs::write(&path, "fn g( {}\n").unwrap();
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+        assert!(outcome.changed);
+        assert!(outcome.cache_entry.is_none(), "a stale key must not be stored");
+        assert!(outcome.problem.is_some(), "the new content is what was parsed");
+    }
+
+    #[test]
+    fn released_texts_are_read_again_and_changes_are_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.rs");
+        std::fs::write(&path, "let a = 1;\nlet b = 2;\n").unwrap();
+        let checked = crate::source::checksum(b"let a = 1;\nlet b = 2;\n");
+        let mut same = SourceFile::from_disk("a.rs".into(), path.clone(), "let a = 1;\nlet b = 2;\n".into(), checked);
+        same.release();
+        assert_eq!(same.line_text(2), "let b = 2;");
+        assert!(!same.changed_since_checked());
+        std::fs::write(&path, "changed\n").unwrap();
+        let moved = SourceFile::released("a.rs".into(), path, checked);
+        assert_eq!(moved.text(), "changed\n");
+        assert!(moved.changed_since_checked());
     }
 }

@@ -1,5 +1,7 @@
 //! Source files as gatelint sees them: a display path, the text, and a line index
 //! to turn byte offsets into 1-based line/column pairs (columns count characters).
+//! Texts read from disk are released once their facts are extracted and read again
+//! only for the files a finding points into.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,15 +48,33 @@ pub struct SourceFile {
     /// Path as shown to users: relative to the working directory when below it,
     /// always with `/` separators.
     pub display: String,
-    pub text: String,
+    /// The text, while it is needed: dropped by [`SourceFile::release`] once the file's
+    /// facts are extracted (a large crate's sources would otherwise stay in memory
+    /// for the whole run) and read again on first use, for the few files a finding
+    /// points into.
+    text: std::sync::OnceLock<String>,
+    index: std::sync::OnceLock<LineIndex>,
+    /// Where the text can be read again, with the length and checksum of the text
+    /// that was checked; `None` for texts that are never released.
+    reload: Option<Reload>,
+    /// The text read again differs from the one checked (the file changed meanwhile).
+    changed: std::sync::atomic::AtomicBool,
+}
+
+struct Reload {
+    path: std::path::PathBuf,
+    checked: (usize, u64),
+}
+
+struct LineIndex {
     line_starts: Vec<usize>,
     /// Lines that are pure ASCII, where a character column is a byte column: keeps
     /// span conversion O(1) on the long generated lines where it is called most.
     ascii_lines: Vec<bool>,
 }
 
-impl SourceFile {
-    pub fn new(display: String, text: String) -> Self {
+impl LineIndex {
+    fn new(text: &str) -> Self {
         let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let ascii_lines = line_starts
             .iter()
@@ -64,7 +84,71 @@ impl SourceFile {
                 text.as_bytes()[start..end].is_ascii()
             })
             .collect();
-        SourceFile { display, text, line_starts, ascii_lines }
+        LineIndex { line_starts, ascii_lines }
+    }
+}
+
+/// Length and checksum of a text (not cryptographic: it tells whether a file read
+/// again is the one that was checked).
+pub fn checksum(bytes: &[u8]) -> (usize, u64) {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    (bytes.len(), h.finish())
+}
+
+impl SourceFile {
+    /// A source whose text stays in memory.
+    pub fn new(display: String, text: String) -> Self {
+        SourceFile {
+            display,
+            text: std::sync::OnceLock::from(text),
+            index: std::sync::OnceLock::new(),
+            reload: None,
+            changed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// A source read from `path` (`checked`: the [`checksum`] of its bytes), whose
+    /// text can be released and read again.
+    pub fn from_disk(display: String, path: std::path::PathBuf, text: String, checked: (usize, u64)) -> Self {
+        SourceFile { reload: Some(Reload { path, checked }), ..SourceFile::new(display, text) }
+    }
+
+    /// A source on disk whose text is read on first use.
+    pub fn released(display: String, path: std::path::PathBuf, checked: (usize, u64)) -> Self {
+        let mut file = SourceFile::from_disk(display, path, String::new(), checked);
+        file.release();
+        file
+    }
+
+    /// Drops the text and line index if they can be read again.
+    pub fn release(&mut self) {
+        if self.reload.is_some() {
+            self.text = std::sync::OnceLock::new();
+            self.index = std::sync::OnceLock::new();
+        }
+    }
+
+    /// The text (read again from disk if it was released).
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let Some(reload) = &self.reload else { return String::new() };
+            let bytes = std::fs::read(&reload.path).unwrap_or_default();
+            if checksum(&bytes) != reload.checked {
+                self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            crate::parse::decode(bytes).0
+        })
+    }
+
+    /// Whether the text was read again and is not the one checked.
+    pub fn changed_since_checked(&self) -> bool {
+        self.changed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(self.text()))
     }
 
     /// Byte offset of a 1-based line and 0-based character column (proc-macro2's
@@ -75,14 +159,15 @@ impl SourceFile {
         if line == 0 {
             return 0;
         }
-        let Some(&start) = self.line_starts.get(line - 1) else {
-            return self.text.len();
+        let (text, index) = (self.text(), self.index());
+        let Some(&start) = index.line_starts.get(line - 1) else {
+            return text.len();
         };
-        let end = self.line_starts.get(line).map_or(self.text.len(), |&next| next - 1);
-        if self.ascii_lines[line - 1] {
+        let end = index.line_starts.get(line).map_or(text.len(), |&next| next - 1);
+        if index.ascii_lines[line - 1] {
             return (start + char_col).min(end);
         }
-        let line_text = &self.text[start..end];
+        let line_text = &text[start..end];
         let within = line_text.char_indices().nth(char_col).map_or(line_text.len(), |(i, _)| i);
         start + within
     }
@@ -96,24 +181,25 @@ impl SourceFile {
 
     /// 1-based line/column of a byte offset (clamped; snapped to a char boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
+        let (text, index) = (self.text(), self.index());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line_idx = match self.line_starts.binary_search(&offset) {
+        let line_idx = match index.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let column = self.text[self.line_starts[line_idx]..offset].chars().count() + 1;
+        let column = text[index.line_starts[line_idx]..offset].chars().count() + 1;
         LineCol { line: line_idx + 1, column }
     }
 
     /// The text of the 1-based line, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.index().line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        self.text[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
+        self.text()[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
     }
 }
 
@@ -145,7 +231,7 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.files.get(id).map(|f| f.text.as_str()).ok_or(codespan_reporting::files::Error::FileMissing)
+        self.files.get(id).map(SourceFile::text).ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
     fn line_index(&'a self, id: FileId, byte: usize) -> Result<usize, codespan_reporting::files::Error> {
@@ -159,11 +245,11 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
         let file = self.files.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
-        let start = *file.line_starts.get(line_index).ok_or(codespan_reporting::files::Error::LineTooLarge {
-            given: line_index,
-            max: file.line_starts.len() - 1,
-        })?;
-        let end = file.line_starts.get(line_index + 1).copied().unwrap_or(file.text.len());
+        let line_starts = &file.index().line_starts;
+        let start = *line_starts
+            .get(line_index)
+            .ok_or(codespan_reporting::files::Error::LineTooLarge { given: line_index, max: line_starts.len() - 1 })?;
+        let end = line_starts.get(line_index + 1).copied().unwrap_or(file.text().len());
         Ok(start..end)
     }
 }
@@ -179,7 +265,7 @@ mod tests {
         assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
         assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(f.line_text(3), "last");
-        assert_eq!(f.offset_of(9, 0), f.text.len());
+        assert_eq!(f.offset_of(9, 0), f.text().len());
         // Found by the fuzz target (proc-macro2 reports line 0 under cfg(fuzzing)).
         assert_eq!(f.offset_of(0, 5), 0);
     }

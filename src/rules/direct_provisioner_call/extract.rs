@@ -49,7 +49,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     }
     // A backend value starts at a field or type name: a file that never mentions one
     // has nothing to find (a cheap substring test before a full walk).
-    if !params.fields.iter().chain(&params.types).any(|name| source.text.contains(name.as_str())) {
+    if !params.fields.iter().chain(&params.types).any(|name| source.text().contains(name.as_str())) {
         return ProvisionerFacts::default();
     }
     let mut v = Collector {

@@ -115,6 +115,9 @@ const PROSE_MACROS: &[&str] = &[
     "instrument",
     "context",
 ];
+/// Macros whose body is code for somewhere else (a macro definition, code a
+/// procedural macro generates), not code this function runs.
+const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote", "parse_quote_spanned"];
 /// Methods that prepare a statement for later execution (execution is at the uses).
 const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prepare_typed", "prepare_typed_cached"];
 /// Conversions that keep a string a string (`"…".to_string()`).
@@ -459,6 +462,48 @@ fn is_query_builder(expr: &syn::Expr) -> bool {
     }
 }
 
+/// Whether a macro body could hold something that makes an event: a call or
+/// method call, a nested macro, a SCREAMING constant, or a string literal that
+/// mentions INSERT. A token scan, far cheaper than parsing the body.
+fn may_make_events(tokens: proc_macro2::TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut prev_ident = false;
+    for tt in tokens {
+        let now_ident = match &tt {
+            TokenTree::Group(g) => {
+                if prev_ident && g.delimiter() == Delimiter::Parenthesis {
+                    return true;
+                }
+                if may_make_events(g.stream()) {
+                    return true;
+                }
+                false
+            }
+            TokenTree::Ident(i) => {
+                if is_screaming(&i.to_string()) {
+                    return true;
+                }
+                true
+            }
+            TokenTree::Punct(p) => {
+                if prev_ident && p.as_char() == '!' {
+                    return true;
+                }
+                false
+            }
+            TokenTree::Literal(l) => {
+                let text = l.to_string();
+                if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                    return true;
+                }
+                false
+            }
+        };
+        prev_ident = now_ident;
+    }
+    false
+}
+
 fn is_screaming(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -688,7 +733,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if PROSE_MACROS.contains(&name.as_str()) {
+        if PROSE_MACROS.contains(&name.as_str()) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
             return;
         }
         if QUERY_FILE_MACROS.contains(&name.as_str()) {
@@ -697,6 +742,11 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         }
         for item in crate::value::lazy_static_items(mac) {
             self.visit_item(&item);
+        }
+        // Parsing a macro's body costs about as much as parsing it the first time:
+        // only when its tokens could make an event.
+        if !may_make_events(mac.tokens.clone()) {
+            return;
         }
         // Any other macro: its arguments, where they parse as expressions (`query!`, `vec!`, …).
         if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
@@ -708,6 +758,32 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         )) {
             // `tokio::select! { … }`, `join! { … }`: statements inside braces.
             self.visit_block(&block);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_make_events;
+
+    fn body(src: &str) -> proc_macro2::TokenStream {
+        src.parse().expect("tokens")
+    }
+
+    #[test]
+    fn macro_bodies_are_parsed_only_when_they_could_make_events() {
+        for yes in [
+            "create_workspace(pool, id)",
+            "a, b.insert_row(x)",
+            "[inner!(x)]",
+            "INSERT_WORKSPACE",
+            "\"insert into workspaces (id) values ($1)\", id",
+            "{ let x = 1; { helper(x) } }",
+        ] {
+            assert!(may_make_events(body(yes)), "{yes}");
+        }
+        for no in ["x, y", "Foo::Bar, 1", "\"SELECT 1\"", "a + b * c", "[1, 2, 3]"] {
+            assert!(!may_make_events(body(no)), "{no}");
         }
     }
 }
