@@ -26,7 +26,17 @@ pub struct FnFact {
     pub name_loc: Loc,
     /// The `impl` block's type, for methods.
     pub self_type: Option<String>,
-    pub returns: Value,
+    /// `None` when nothing could come of it (most functions): see [`FnFact::returns`].
+    returns: Option<Box<Value>>,
+}
+
+static OPAQUE: Value = Value::Opaque;
+
+impl FnFact {
+    /// The value the function returns, as far as the listen gate can use it.
+    pub fn returns(&self) -> &Value {
+        self.returns.as_deref().unwrap_or(&OPAQUE)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -65,22 +75,12 @@ pub fn extract(
     let syntax = &parsed.syntax;
     let mut items = ItemCollector {
         lowerer: Lowerer::new(file, source),
+        listen: options.listen.as_ref(),
         consts: Vec::new(),
         fns: Vec::new(),
         self_types: Vec::new(),
     };
     items.visit_file(syntax);
-    // Only the listen gate reads return values: keep the ones it could use; every
-    // function keeps its name and location (the allowlist checks that names exist).
-    for f in &mut items.fns {
-        let keep = options
-            .listen
-            .as_ref()
-            .is_some_and(|p| crate::rules::wildcard_listen_default::may_hold_wildcard(&f.returns, p));
-        if !keep {
-            f.returns = Value::Opaque;
-        }
-    }
     items.fns.shrink_to_fit();
     items.consts.shrink_to_fit();
     let listen = options
@@ -109,6 +109,8 @@ pub fn extract(
 
 struct ItemCollector<'a> {
     lowerer: Lowerer<'a>,
+    /// Only the listen gate reads return values.
+    listen: Option<&'a ListenParams>,
     consts: Vec<ConstFact>,
     fns: Vec<FnFact>,
     self_types: Vec<Option<String>>,
@@ -123,13 +125,22 @@ impl ItemCollector<'_> {
         self.consts.push(ConstFact { name: ident.to_string(), name_loc, value });
     }
 
-    fn push_fn(&mut self, ident: &syn::Ident, block: &syn::Block) {
-        let saved = std::mem::take(&mut self.lowerer.scope);
-        let returns = self.lowerer.lower_block(block, 0);
-        self.lowerer.scope = saved;
-        let name_loc = self.lowerer.span_loc(ident.span());
+    fn push_fn(&mut self, sig: &syn::Signature, block: &syn::Block) {
+        // A function without a return type returns `()`; otherwise only values the
+        // listen gate could use are kept. Every function keeps its name and location
+        // (the allowlist checks that names exist).
+        let returns = match (self.listen, &sig.output) {
+            (Some(params), syn::ReturnType::Type(..)) => {
+                let saved = std::mem::take(&mut self.lowerer.scope);
+                let value = self.lowerer.lower_block(block, 0);
+                self.lowerer.scope = saved;
+                crate::rules::wildcard_listen_default::may_hold_wildcard(&value, params).then(|| Box::new(value))
+            }
+            _ => None,
+        };
+        let name_loc = self.lowerer.span_loc(sig.ident.span());
         let self_type = self.self_types.last().cloned().flatten();
-        self.fns.push(FnFact { name: ident.to_string(), name_loc, self_type, returns });
+        self.fns.push(FnFact { name: sig.ident.to_string(), name_loc, self_type, returns });
     }
 }
 
@@ -156,7 +167,7 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         }
     }
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        self.push_fn(&i.sig.ident, &i.block);
+        self.push_fn(&i.sig, &i.block);
         self.self_types.push(None);
         syn::visit::visit_item_fn(self, i);
         self.self_types.pop();
@@ -167,7 +178,7 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         self.self_types.pop();
     }
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.push_fn(&i.sig.ident, &i.block);
+        self.push_fn(&i.sig, &i.block);
         syn::visit::visit_impl_item_fn(self, i);
     }
 }

@@ -133,7 +133,7 @@ impl Rule for InsertAllowlist {
                     }
                 }
                 Mechanism::SingleCreate => {
-                    for o in occs.iter().filter(|o| !o.loops.is_empty()) {
+                    for o in occs.iter().filter(|o| o.innermost.is_some()) {
                         out.push(claim(
                             o.loc,
                             format!(

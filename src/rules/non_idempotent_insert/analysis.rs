@@ -4,7 +4,7 @@
 //! graph by name, so recursion is handled).
 
 use super::InsertParams;
-use super::extract::{Event, EventKind, FnInsertFacts, SqlInsert};
+use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, SqlInsert};
 use crate::engine::CheckContext;
 use crate::source::Loc;
 use crate::value::Value;
@@ -18,7 +18,8 @@ pub struct InsertOcc {
     pub loc: Loc,
     /// Where the SQL was written, when elsewhere (a local or constant).
     pub via: Option<(Loc, String)>,
-    pub loops: Vec<usize>,
+    /// The innermost loop it runs in (see [`FnInsertFacts::within`]).
+    pub innermost: Option<u32>,
     /// Position among the function's events.
     pub order: usize,
 }
@@ -102,7 +103,7 @@ impl<'a> Analysis<'a> {
     /// can lead to one).
     pub fn edges_if_reaching(&self, i: usize) -> &[Edge] {
         let names_one = self.fns[i].events.iter().any(|e| match &e.kind {
-            EventKind::Call { name, .. } => self.reaching_names.contains(name.as_str()),
+            EventKind::Call { name, .. } => self.reaching_names.contains(&**name),
             _ => false,
         });
         if names_one { self.edges(i) } else { &[] }
@@ -111,29 +112,29 @@ impl<'a> Analysis<'a> {
     /// Whether `event` (at position `order`) is preceded by a preflight call in the
     /// same iteration: inside the event's innermost loop, or anywhere earlier when
     /// the event is in no loop of this function.
-    pub fn preflight_before(f: &FnInsertFacts, loops: &[usize], order: usize) -> bool {
-        f.preflights.iter().take_while(|&&p| p < order).any(|&p| same_iteration(&f.events[p], loops))
+    pub fn preflight_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize) -> bool {
+        f.preflights.iter().take_while(|&&p| p < order).any(|&p| same_iteration(f, &f.events[p], innermost))
     }
 
     /// A preflight call in the same iteration but after `order`: protects nothing.
-    pub fn preflight_after(f: &FnInsertFacts, loops: &[usize], order: usize) -> Option<Loc> {
+    pub fn preflight_after(f: &FnInsertFacts, innermost: Option<u32>, order: usize) -> Option<Loc> {
         f.preflights
             .iter()
             .filter(|&&p| p > order)
             .map(|&p| &f.events[p])
-            .find(|e| same_iteration(e, loops))
+            .find(|e| same_iteration(f, e, innermost))
             .map(|e| e.loc)
     }
 
     pub fn protected(f: &FnInsertFacts, occ: &InsertOcc) -> bool {
-        occ.sql.on_conflict || f.marker || Self::preflight_before(f, &occ.loops, occ.order)
+        occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order)
     }
 
     /// Crate functions a call may reach: same name, same number of arguments,
     /// methods for method calls, and the named type when the call names one.
     pub fn callees(&self, caller: &FnInsertFacts, event: &Event) -> Vec<usize> {
         let EventKind::Call { name, .. } = &event.kind else { return Vec::new() };
-        let Some(candidates) = self.by_name.get(name.as_str()) else { return Vec::new() };
+        let Some(candidates) = self.by_name.get(&**name) else { return Vec::new() };
         candidates.iter().copied().filter(|&g| self.may_call(caller, event, g)).collect()
     }
 
@@ -145,13 +146,13 @@ impl<'a> Analysis<'a> {
             return false;
         };
         let f = self.fns[g];
-        if f.name != *name {
+        if *f.name != **name {
             return false;
         }
         // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library
         // name is the collection's method, unless the call is awaited (`repo.insert(…).await`)
         // and then only an async function of the crate can be meant.
-        let ambiguous = *method && !*on_self && self.ambiguous.contains(name.as_str());
+        let ambiguous = *method && !*on_self && self.ambiguous.contains(&**name);
         if ambiguous && !*awaited {
             return false;
         }
@@ -197,9 +198,9 @@ impl<'a> Analysis<'a> {
         for (i, f) in self.fns.iter().enumerate() {
             for (order, e) in f.events.iter().enumerate() {
                 if let EventKind::Call { name, .. } = &e.kind
-                    && self.by_name.contains_key(name.as_str())
+                    && self.by_name.contains_key(&**name)
                 {
-                    calls_named.entry(name.as_str()).or_default().push((i, order));
+                    calls_named.entry(&**name).or_default().push((i, order));
                 }
             }
         }
@@ -212,7 +213,7 @@ impl<'a> Analysis<'a> {
                 if reaches[i].is_some() || !self.may_call(f, &f.events[order], g) {
                     continue;
                 }
-                if f.marker || Self::preflight_before(f, &f.events[order].loops, order) {
+                if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
                     continue;
                 }
                 let w = reaches[g].as_ref().expect("queued functions reach");
@@ -254,9 +255,11 @@ impl<'a> Analysis<'a> {
     }
 }
 
-fn same_iteration(e: &Event, loops: &[usize]) -> bool {
-    match loops.last() {
-        Some(innermost) => e.loops.contains(innermost),
+/// Whether event `e` runs in every iteration of the loop `innermost` names
+/// (anywhere in the function when there is none).
+fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {
+    match innermost {
+        Some(l) => f.within(e.innermost, l),
         None => true,
     }
 }
@@ -266,8 +269,9 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckContext, params: &InsertParams)
     let mut out = Vec::new();
     for (order, e) in f.events.iter().enumerate() {
         match &e.kind {
-            EventKind::Insert { sql, via } => {
-                out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), loops: e.loops.clone(), order })
+            EventKind::Insert(insert) => {
+                let InsertEvent { sql, via } = &**insert;
+                out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), innermost: e.innermost, order })
             }
             EventKind::ConstUse { name } => {
                 for c in ctx.index.consts_named(name) {
@@ -277,7 +281,7 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckContext, params: &InsertParams)
                             let sql =
                                 SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select };
                             let via = Some((c.name_loc, format!("the SQL is the constant `{}`", c.name)));
-                            out.push(InsertOcc { sql, loc: e.loc, via, loops: e.loops.clone(), order });
+                            out.push(InsertOcc { sql, loc: e.loc, via, innermost: e.innermost, order });
                         }
                     }
                 }

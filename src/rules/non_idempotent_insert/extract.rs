@@ -19,6 +19,8 @@ pub struct LoopFact {
     pub header: Loc,
     /// `for`, `while`, `loop`, or `.map()` and the like.
     pub kind: String,
+    /// The loop this one is nested in, if any (an index into `FnInsertFacts::loops`).
+    pub parent: Option<u32>,
 }
 
 /// An INSERT statement executed here (`loc`), with its SQL possibly written elsewhere.
@@ -30,24 +32,33 @@ pub struct SqlInsert {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Kept per call of every function of the crate: compact (`Box<str>`, the rare
+// INSERT boxed) so that a large crate's facts stay small.
 pub enum EventKind {
     /// SQL written at `loc` or brought there from a local (`via`).
-    Insert { sql: SqlInsert, via: Option<(Loc, String)> },
+    Insert(Box<InsertEvent>),
     /// A use of a constant or static that may hold SQL (resolved crate-wide).
-    ConstUse { name: String },
+    ConstUse { name: Box<str> },
     /// A call of a function or method (resolved crate-wide by name).
     /// `qualifier` is the path segment before the name (`Type` in `Type::f`), if any.
-    Call { name: String, qualifier: Option<String>, args: usize, method: bool, on_self: bool, awaited: bool },
+    Call { name: Box<str>, qualifier: Option<Box<str>>, args: usize, method: bool, on_self: bool, awaited: bool },
     /// A call of a registered preflight helper.
-    Preflight { name: String },
+    Preflight { name: Box<str> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsertEvent {
+    pub sql: SqlInsert,
+    pub via: Option<(Loc, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub kind: EventKind,
     pub loc: Loc,
-    /// Enclosing repeated contexts, outermost first (indexes into `FnInsertFacts::loops`).
-    pub loops: Vec<usize>,
+    /// The innermost enclosing repeated context (an index into `FnInsertFacts::loops`,
+    /// whose `parent` links lead to the outer ones).
+    pub innermost: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +79,20 @@ pub struct FnInsertFacts {
     pub events: Vec<Event>,
     /// Indexes of the preflight calls among `events`.
     pub preflights: Vec<usize>,
+}
+
+impl FnInsertFacts {
+    /// Whether a position whose innermost loop is `innermost` is inside loop `l`.
+    pub fn within(&self, innermost: Option<u32>, l: u32) -> bool {
+        let mut at = innermost;
+        while let Some(i) = at {
+            if i == l {
+                return true;
+            }
+            at = self.loops.get(i as usize).and_then(|x| x.parent);
+        }
+        false
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,8 +195,8 @@ struct SqlLocal {
     binding: Loc,
     /// The literal the SQL is written in, when known.
     literal: Option<Loc>,
-    /// The loops open where it was bound.
-    loops: Vec<usize>,
+    /// The innermost loop open where it was bound.
+    innermost: Option<u32>,
     sqls: Vec<SqlInsert>,
     /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
     constant: Option<String>,
@@ -181,6 +206,12 @@ struct SqlLocal {
 struct FnBuilder {
     facts: FnInsertFacts,
     open_loops: Vec<usize>,
+}
+
+impl FnBuilder {
+    fn innermost(&self) -> Option<u32> {
+        self.open_loops.last().map(|&l| l as u32)
+    }
 }
 
 struct FnCollector<'a> {
@@ -222,7 +253,7 @@ impl FnCollector<'_> {
         // ambiguous standard-library method names that are neither awaited nor on `self`.
         if let EventKind::Call { name, method, on_self, awaited, .. } = &kind {
             let constructor = name.starts_with(|c: char| c.is_uppercase());
-            let unresolvable = *method && !*on_self && !*awaited && self.params.ambiguous_methods.contains(name);
+            let unresolvable = *method && !*on_self && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
             if constructor || unresolvable {
                 return;
             }
@@ -231,7 +262,8 @@ impl FnCollector<'_> {
         if matches!(kind, EventKind::Preflight { .. }) {
             f.facts.preflights.push(f.facts.events.len());
         }
-        f.facts.events.push(Event { kind, loc, loops: f.open_loops.clone() });
+        let innermost = f.innermost();
+        f.facts.events.push(Event { kind, loc, innermost });
     }
 
     fn with_loop(&mut self, header: Loc, kind: &str, body: impl FnOnce(&mut Self)) {
@@ -239,7 +271,8 @@ impl FnCollector<'_> {
             body(self);
             return;
         };
-        f.facts.loops.push(LoopFact { header, kind: kind.to_string() });
+        let parent = f.innermost();
+        f.facts.loops.push(LoopFact { header, kind: kind.to_string(), parent });
         let id = f.facts.loops.len() - 1;
         f.open_loops.push(id);
         body(self);
@@ -334,7 +367,7 @@ impl FnCollector<'_> {
 
     fn literal_events(&mut self, text: &str, loc: Loc) {
         for sql in self.guarded(text) {
-            self.push_event(EventKind::Insert { sql, via: None }, loc);
+            self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), loc);
         }
     }
 
@@ -350,8 +383,8 @@ impl FnCollector<'_> {
         let Some((_, events)) = self.builders.iter().rev().find(|(n, _)| *n == name).cloned() else { return };
         let Some(f) = self.stack.last_mut() else { return };
         for i in events {
-            if let EventKind::Insert { sql, .. } = &mut f.facts.events[i].kind {
-                sql.on_conflict = true;
+            if let EventKind::Insert(insert) = &mut f.facts.events[i].kind {
+                insert.sql.on_conflict = true;
             }
         }
     }
@@ -562,13 +595,13 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         // the constant's SQL runs where the local is used.
         if let (Some(constant), Some(ident)) = (definition_const(&value), crate::value::pat_ident(&local.pat)) {
             let binding = self.lowerer.span_loc(ident.span());
-            let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+            let innermost = self.stack.last().and_then(FnBuilder::innermost);
             let name = ident.to_string();
             self.sql_locals.push(SqlLocal {
                 name,
                 binding,
                 literal: None,
-                loops,
+                innermost,
                 sqls: Vec::new(),
                 constant: Some(constant),
             });
@@ -579,12 +612,12 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             (Some((sqls, literal)), Some(ident)) => {
                 // A definition: the INSERT runs where the local is used, not here.
                 let binding = self.lowerer.span_loc(ident.span());
-                let loops = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+                let innermost = self.stack.last().and_then(FnBuilder::innermost);
                 let local = SqlLocal {
                     name: ident.to_string(),
                     binding,
                     literal: *literal,
-                    loops,
+                    innermost,
                     sqls: sqls.clone(),
                     constant: None,
                 };
@@ -624,17 +657,17 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             let name = ident.to_string();
             if let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() {
                 if let Some(constant) = local.constant {
-                    self.push_event(EventKind::ConstUse { name: constant }, loc);
+                    self.push_event(EventKind::ConstUse { name: constant.into() }, loc);
                     return;
                 }
-                let open = self.stack.last().map(|f| f.open_loops.clone()).unwrap_or_default();
+                let open = self.stack.last().and_then(FnBuilder::innermost);
                 for sql in local.sqls {
                     // Bound in the same iteration: the statement is the literal itself.
                     let (at, via) = match local.literal {
-                        Some(lit) if !open.is_empty() && open == local.loops => (lit, None),
+                        Some(lit) if open.is_some() && open == local.innermost => (lit, None),
                         _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
                     };
-                    self.push_event(EventKind::Insert { sql, via }, at);
+                    self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
                 }
                 return;
             }
@@ -642,7 +675,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         if let Some(last) = e.path.segments.last() {
             let name = last.ident.to_string();
             if is_screaming(&name) {
-                self.push_event(EventKind::ConstUse { name }, loc);
+                self.push_event(EventKind::ConstUse { name: name.into() }, loc);
             }
         }
     }
@@ -683,10 +716,17 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             let name = last.ident.to_string();
             let loc = self.lowerer.span_loc(last.ident.span());
             let kind = if self.params.preflight_helpers.contains(&name) {
-                EventKind::Preflight { name }
+                EventKind::Preflight { name: name.into() }
             } else {
                 let qualifier = p.path.segments.iter().rev().nth(1).map(|s| s.ident.to_string());
-                EventKind::Call { name, qualifier, args: c.args.len(), method: false, on_self: false, awaited }
+                EventKind::Call {
+                    name: name.into(),
+                    qualifier: qualifier.map(String::into_boxed_str),
+                    args: c.args.len(),
+                    method: false,
+                    on_self: false,
+                    awaited,
+                }
             };
             // Arguments are evaluated before the call runs.
             for arg in &c.args {
@@ -723,10 +763,10 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             self.builder_push(m);
         }
         let kind = if self.params.preflight_helpers.contains(&method) {
-            EventKind::Preflight { name: method }
+            EventKind::Preflight { name: method.into() }
         } else {
             let on_self = matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
-            EventKind::Call { name: method, qualifier: None, args: m.args.len(), method: true, on_self, awaited }
+            EventKind::Call { name: method.into(), qualifier: None, args: m.args.len(), method: true, on_self, awaited }
         };
         self.push_event(kind, loc);
     }

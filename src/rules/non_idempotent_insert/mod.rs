@@ -161,7 +161,7 @@ impl Rule for NonIdempotentInsert {
             // Outside loops, one recursive call per function is reported.
             let mut reported_recursion = false;
             for occ in &analysis.inserts[i] {
-                if occ.loops.is_empty() || Analysis::protected(f, occ) {
+                if occ.innermost.is_none() || Analysis::protected(f, occ) {
                     continue;
                 }
                 let d = direct_finding(f, occ, &params, severity);
@@ -169,17 +169,17 @@ impl Rule for NonIdempotentInsert {
             }
             for (order, callees) in analysis.edges_if_reaching(i) {
                 let (order, e) = (*order, &f.events[*order]);
-                if Analysis::preflight_before(f, &e.loops, order) {
+                if Analysis::preflight_before(f, e.innermost, order) {
                     continue;
                 }
                 for &g in callees {
                     let Some(witness) = &analysis.reaches[g] else { continue };
                     let recursive = analysis.calls_into(g, i) || g == i;
-                    if e.loops.is_empty() && !recursive {
+                    if e.innermost.is_none() && !recursive {
                         continue;
                     }
                     // Outside loops, one report per recursion cycle: at the first call of its first function.
-                    if e.loops.is_empty() {
+                    if e.innermost.is_none() {
                         if reported_recursion || !analysis.first_in_cycle(i) {
                             continue;
                         }
@@ -195,8 +195,8 @@ impl Rule for NonIdempotentInsert {
     }
 }
 
-fn loop_label(f: &FnInsertFacts, loops: &[usize]) -> Option<Label> {
-    let l = &f.loops[*loops.last()?];
+fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
+    let l = f.loops.get(innermost? as usize)?;
     let what = if l.kind.starts_with('.') {
         format!("the closure passed to `{}` runs once per item", l.kind)
     } else if l.kind == "loop" {
@@ -207,8 +207,8 @@ fn loop_label(f: &FnInsertFacts, loops: &[usize]) -> Option<Label> {
     Some(Label { loc: l.header, message: what })
 }
 
-fn repeated_by(f: &FnInsertFacts, loops: &[usize]) -> String {
-    match loops.last().map(|&l| &f.loops[l]) {
+fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
+    match innermost.and_then(|l| f.loops.get(l as usize)) {
         Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
         Some(l) if l.kind == "loop" => "in a `loop`".to_string(),
         Some(l) => format!("in a `{}` loop", l.kind),
@@ -217,18 +217,18 @@ fn repeated_by(f: &FnInsertFacts, loops: &[usize]) -> String {
 }
 
 fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, severity: Severity) -> Diagnostic {
-    let mut secondary: Vec<Label> = loop_label(f, &occ.loops).into_iter().collect();
+    let mut secondary: Vec<Label> = loop_label(f, occ.innermost).into_iter().collect();
     if let Some((loc, message)) = &occ.via {
         secondary.push(Label { loc: *loc, message: message.clone() });
     }
-    let late = Analysis::preflight_after(f, &occ.loops, occ.order);
+    let late = Analysis::preflight_after(f, occ.innermost, occ.order);
     if let Some(loc) = late {
         secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
     }
     let mut message = format!(
         "INSERT INTO `{}` runs {} in `{}` without an idempotency guard",
         occ.sql.table,
-        repeated_by(f, &occ.loops),
+        repeated_by(f, occ.innermost),
         f.name
     );
     if late.is_some() {
@@ -258,9 +258,7 @@ fn call_finding(
     severity: Severity,
 ) -> Diagnostic {
     let mut secondary = Vec::new();
-    if !e.loops.is_empty() {
-        secondary.extend(loop_label(f, &e.loops));
-    }
+    secondary.extend(loop_label(f, e.innermost));
     secondary
         .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
     let chain: Vec<String> = witness.through.iter().map(|(n, _)| format!("`{n}`")).collect();
@@ -269,7 +267,7 @@ fn call_finding(
         loc: witness.insert,
         message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
     });
-    if let Some(loc) = Analysis::preflight_after(f, &e.loops, order) {
+    if let Some(loc) = Analysis::preflight_after(f, e.innermost, order) {
         secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
     }
     let (message, label) = if recursive {
@@ -278,7 +276,7 @@ fn call_finding(
                 "recursive call to `{}` repeats an unguarded INSERT INTO `{}`{}",
                 callee.name,
                 witness.table,
-                if e.loops.is_empty() { String::new() } else { format!(" {}", repeated_by(f, &e.loops)) }
+                if e.innermost.is_none() { String::new() } else { format!(" {}", repeated_by(f, e.innermost)) }
             ),
             "recursion runs the INSERT once per node".to_string(),
         )
@@ -287,7 +285,7 @@ fn call_finding(
             format!(
                 "call to `{}` {} in `{}` reaches an unguarded INSERT INTO `{}`",
                 callee.name,
-                repeated_by(f, &e.loops),
+                repeated_by(f, e.innermost),
                 f.name,
                 witness.table
             ),

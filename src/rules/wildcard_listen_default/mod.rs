@@ -371,7 +371,7 @@ impl<'c> Evaluator<'c, '_> {
         let ctx: &'c CheckContext = self.ctx;
         for f in ctx.index.fns_named(last) {
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
-            self.follow(step, &f.returns, d, via, out);
+            self.follow(step, f.returns(), d, via, out);
         }
     }
 
@@ -587,7 +587,7 @@ fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef
         }
         for f in &facts.fns {
             // Return values that cannot hold a wildcard were dropped at extraction.
-            if matches!(f.returns, Value::Opaque) {
+            if matches!(f.returns(), Value::Opaque) {
                 continue;
             }
             let serde_field = serde_defaults.get(f.name.as_str()).copied();
@@ -600,7 +600,7 @@ fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef
             sites.push(SiteRef {
                 kind: std::borrow::Cow::Owned(kind),
                 at: f.name_loc,
-                value: &f.returns,
+                value: f.returns(),
                 listen_named,
             });
         }
