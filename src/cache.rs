@@ -163,10 +163,10 @@ pub struct StoredRun {
 pub struct StoredDiagnostic {
     rule: String,
     severity: crate::diagnostic::Severity,
-    at: (FileId, usize, usize),
+    at: (FileId, u32, u32),
     message: String,
     label: String,
-    secondary: Vec<((FileId, usize, usize), String)>,
+    secondary: Vec<((FileId, u32, u32), String)>,
     notes: Vec<String>,
     help: Option<String>,
 }
@@ -189,7 +189,7 @@ impl StoredDiagnostic {
     pub fn restore(self) -> Option<crate::diagnostic::Diagnostic> {
         use crate::source::Loc;
         let rule = crate::rules::RULE_SOURCES.iter().find(|r| r.id == self.rule)?.id;
-        let loc = |(file, start, end): (FileId, usize, usize)| Loc { file, start, end };
+        let loc = |(file, start, end): (FileId, u32, u32)| Loc { file, start, end };
         Some(crate::diagnostic::Diagnostic {
             rule,
             severity: self.severity,

@@ -401,10 +401,14 @@ fn check_file(
         let cache_entry = cache.raw(key).map(|raw| (*key, raw));
         return FileOutcome { source, facts, problem, cache_entry, changed: false };
     }
+    let too_large =
+        || format!("file is larger than {} bytes: gatelint does not check it", crate::source::MAX_FILE_SIZE);
     let read = match &file.content {
+        _ if scan.size > crate::source::MAX_FILE_SIZE as u64 => Err(too_large()),
         Some(bytes) => Ok(bytes.clone()),
         None => std::fs::read(&file.path).map_err(|e| format!("cannot read file: {e}")),
     };
+    let read = read.and_then(|b| if b.len() > crate::source::MAX_FILE_SIZE { Err(too_large()) } else { Ok(b) });
     let bytes = match read {
         Ok(b) => b,
         Err(message) => {
@@ -513,7 +517,7 @@ fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagn
     Diagnostic {
         rule: parse_error::ID,
         severity: Severity::Error,
-        loc: Loc { file: id, start, end },
+        loc: Loc::new(id, start, end),
         message: problem.message,
         label: "gatelint stopped here".to_string(),
         secondary: Vec::new(),

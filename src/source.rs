@@ -16,9 +16,27 @@ pub struct Loc {
     /// location in a file's facts is in that file (see [`loading_file`]).
     #[serde(skip, default = "loading_file")]
     pub file: FileId,
-    pub start: usize,
-    pub end: usize,
+    /// Byte offsets (`u32`: facts hold millions of locations; files over 4 GiB are
+    /// refused before parsing).
+    pub start: u32,
+    pub end: u32,
 }
+
+impl Loc {
+    /// A location from byte offsets (clamped to `u32`; see [`MAX_FILE_SIZE`]).
+    pub fn new(file: FileId, start: usize, end: usize) -> Loc {
+        let clamp = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        Loc { file, start: clamp(start), end: clamp(end) }
+    }
+
+    /// The byte range, for slicing the file's text.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// The largest file gatelint parses: locations are 32-bit byte offsets.
+pub const MAX_FILE_SIZE: usize = u32::MAX as usize;
 
 thread_local! {
     static LOADING_FILE: std::cell::Cell<FileId> = const { std::cell::Cell::new(0) };
@@ -176,7 +194,7 @@ impl SourceFile {
     pub fn span_loc(&self, file: FileId, start: proc_macro2::Span, end: proc_macro2::Span) -> Loc {
         let s = start.start();
         let e = end.end();
-        Loc { file, start: self.offset_of(s.line, s.column), end: self.offset_of(e.line, e.column) }
+        Loc::new(file, self.offset_of(s.line, s.column), self.offset_of(e.line, e.column))
     }
 
     /// 1-based line/column of a byte offset (clamped; snapped to a char boundary).
@@ -217,7 +235,7 @@ impl SourceDb {
     /// Start and (exclusive) end of a location as 1-based line/column pairs.
     pub fn range(&self, loc: &Loc) -> (LineCol, LineCol) {
         let file = self.get(loc.file);
-        (file.line_col(loc.start), file.line_col(loc.end))
+        (file.line_col(loc.start as usize), file.line_col(loc.end as usize))
     }
 }
 

@@ -30,7 +30,7 @@ pub fn directives(file: FileId, source: &SourceFile, comments: &[Comment], first
     for c in comments {
         let body = c.body.trim();
         let Some(rest) = body.strip_prefix("gatelint:") else { continue };
-        let loc = Loc { file, start: c.start, end: c.end };
+        let loc = Loc::new(file, c.start, c.end);
         let line = source.line_col(c.end.saturating_sub(1)).line;
         let rest = rest.trim();
         let (file_level, rest) = if let Some(r) = rest.strip_prefix("allow-file") {
@@ -97,7 +97,7 @@ pub fn apply(
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
     for d in diagnostics {
-        let line = db.get(d.loc.file).line_col(d.loc.start).line;
+        let line = db.get(d.loc.file).line_col(d.loc.start as usize).line;
         let found = per_file.get(d.loc.file).and_then(|list| {
             list.iter().position(|s| {
                 valid(s)

@@ -119,7 +119,7 @@ fn found_in(report: &Report, display: &str) -> BTreeSet<(usize, String)> {
         .diagnostics
         .iter()
         .filter(|d| report.db.get(d.loc.file).display == display)
-        .map(|d| (report.db.get(d.loc.file).line_col(d.loc.start).line, d.rule.to_string()))
+        .map(|d| (report.db.get(d.loc.file).line_col(d.loc.start as usize).line, d.rule.to_string()))
         .collect()
 }
 

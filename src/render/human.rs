@@ -15,10 +15,9 @@ pub fn render(report: &Report, style: super::Style) -> String {
             Severity::Error => CsDiagnostic::error(),
             Severity::Warning => CsDiagnostic::warning(),
         };
-        let mut labels = vec![CsLabel::primary(d.loc.file, d.loc.start..d.loc.end).with_message(&d.label)];
-        labels.extend(
-            d.secondary.iter().map(|l| CsLabel::secondary(l.loc.file, l.loc.start..l.loc.end).with_message(&l.message)),
-        );
+        let mut labels = vec![CsLabel::primary(d.loc.file, d.loc.range()).with_message(&d.label)];
+        labels
+            .extend(d.secondary.iter().map(|l| CsLabel::secondary(l.loc.file, l.loc.range()).with_message(&l.message)));
         let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
         if let Some(help) = &d.help {
             notes.push(format!("help: {help}"));

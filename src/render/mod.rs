@@ -67,9 +67,9 @@ pub fn fingerprints(diags: &[Diagnostic], db: &SourceDb) -> Vec<String> {
         .iter()
         .map(|d| {
             let file = db.get(d.loc.file);
-            let line = file.line_text(file.line_col(d.loc.start).line);
+            let line = file.line_text(file.line_col(d.loc.start as usize).line);
             let normalised: Vec<&str> = line.split_whitespace().collect();
-            let snippet = file.text().get(d.loc.start..d.loc.end).unwrap_or("");
+            let snippet = file.text().get(d.loc.range()).unwrap_or("");
             let key = format!("{}\u{0}{}\u{0}{}\u{0}{}", d.rule, file.display, normalised.join(" "), snippet);
             let n = seen.entry(key.clone()).or_insert(0);
             *n += 1;

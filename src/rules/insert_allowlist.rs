@@ -78,7 +78,7 @@ impl Rule for InsertAllowlist {
         };
         let params: InsertParams = ctx.insert_params.clone().ok_or("the INSERT gate parameters are missing")?;
         let analysis = Analysis::new(ctx, &params);
-        let entry_loc = |e: &Entry| Loc { file: config_file, start: e.span.start, end: e.span.end };
+        let entry_loc = |e: &Entry| Loc::new(config_file, e.span.start, e.span.end);
         let mut out = Vec::new();
         let mut used = vec![false; list.entries.len()];
         for (i, f) in analysis.fns.iter().enumerate() {

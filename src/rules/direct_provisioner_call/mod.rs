@@ -177,7 +177,7 @@ impl Rule for DirectProvisionerCall {
                         )
                     }
                     ProvisionerSiteKind::PresenceCheck => {
-                        let line = file.line_col(site.loc.start).line;
+                        let line = file.line_col(site.loc.start as usize).line;
                         if !presence_lines.insert((site.loc.file, line)) {
                             continue;
                         }

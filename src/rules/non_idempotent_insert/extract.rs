@@ -253,7 +253,8 @@ impl FnCollector<'_> {
         // ambiguous standard-library method names that are neither awaited nor on `self`.
         if let EventKind::Call { name, method, on_self, awaited, .. } = &kind {
             let constructor = name.starts_with(|c: char| c.is_uppercase());
-            let unresolvable = *method && !*on_self && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
+            let unresolvable =
+                *method && !*on_self && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
             if constructor || unresolvable {
                 return;
             }
@@ -333,10 +334,10 @@ impl FnCollector<'_> {
             return false;
         }
         let src = self.input.source;
-        let start = self.lowerer.span_loc(first).start;
-        let end = self.lowerer.span_loc(close).end;
+        let start = self.lowerer.span_loc(first).start as usize;
+        let end = self.lowerer.span_loc(close).end as usize;
         let first_line = src.line_col(start).line;
-        let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start).line;
+        let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start as usize).line;
         self.markers.iter().any(|&(c_start, c_end, line)| {
             (c_start >= start && c_end <= end) || line + 1 == first_line || line + 1 == fn_line
         })

@@ -654,7 +654,7 @@ fn site_label(kind: &SiteKind) -> String {
 
 fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
     let file = ctx.db.get(hit.loc.file);
-    let written = file.text().get(hit.loc.start..hit.loc.end).unwrap_or("").trim();
+    let written = file.text().get(hit.loc.range()).unwrap_or("").trim();
     let shown: String = if written.chars().count() > 60 {
         format!("{}…", written.chars().take(60).collect::<String>())
     } else {
