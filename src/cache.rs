@@ -4,9 +4,11 @@
 //! `target/gatelint-cache/` (or `$GATELINT_CACHE_DIR`), is safe to delete, and is
 //! never stale: any change to the inputs of a file's facts changes its key.
 
+use crate::diagnostic::Diagnostic;
 use crate::facts::{ExtractOptions, FileFacts};
 use crate::parse::ParseProblem;
 use crate::source::{FileId, while_loading};
+use crate::suppress::Suppressed;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -96,14 +98,8 @@ impl Cache {
     pub fn save(&self, entries: Vec<(Key, Vec<u8>)>) {
         let mut entries = entries;
         entries.sort_by_key(|e| e.0);
-        let Ok(bytes) = postcard::to_stdvec(&entries) else { return };
-        if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
-        let tmp = self.dir.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, self.dir.join(FILE_NAME));
-        }
+        // Streamed to the file: no second copy of every entry in memory.
+        self.write_atomically(FILE_NAME, &entries);
         let _ = std::fs::write(
             self.dir.join("CACHEDIR.TAG"),
             "Signature: 8a477f597d28d172789f06886806bc55\n# gatelint's facts cache; safe to delete.\n",
@@ -132,15 +128,29 @@ impl Cache {
         (stored_key == *key).then_some(run)
     }
 
-    /// Stores this run's findings for an identical next run.
-    pub fn save_run(&self, key: &Key, run: &StoredRun) {
-        let Ok(bytes) = postcard::to_stdvec(&(key, run)) else { return };
+    /// Stores this run's findings for an identical next run (serialised straight
+    /// from the findings: a run with many findings is not copied in memory).
+    pub fn save_run(&self, key: &Key, diagnostics: &[Diagnostic], suppressed: &[Suppressed], files_checked: usize) {
+        let run = RunRef { diagnostics, suppressed, files_checked };
+        self.write_atomically(RUN_FILE_NAME, &(key, run));
+    }
+
+    /// Serialises `value` into `name` in the cache directory, through a temporary
+    /// file and a rename. Failing to write is not an error: the next run is cold.
+    fn write_atomically(&self, name: &str, value: &impl Serialize) {
+        use std::io::Write;
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
-        let tmp = self.dir.join(format!("{RUN_FILE_NAME}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, self.dir.join(RUN_FILE_NAME));
+        let tmp = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&tmp).ok().and_then(|file| {
+            let writer = postcard::to_io(value, std::io::BufWriter::new(file)).ok()?;
+            writer.into_inner().ok()?.flush().ok()
+        });
+        if written.is_some() {
+            let _ = std::fs::rename(&tmp, self.dir.join(name));
+        } else {
+            let _ = std::fs::remove_file(&tmp);
         }
     }
 
@@ -151,12 +161,72 @@ impl Cache {
 }
 
 /// A run's findings, stored with explicit file ids (valid for the same file list).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub struct StoredRun {
     pub diagnostics: Vec<StoredDiagnostic>,
     /// Suppressed findings with their reasons.
     pub suppressed: Vec<(StoredDiagnostic, String)>,
     pub files_checked: usize,
+}
+
+/// The serialising side of [`StoredRun`]: the same layout, borrowed.
+struct RunRef<'a> {
+    diagnostics: &'a [Diagnostic],
+    suppressed: &'a [Suppressed],
+    files_checked: usize,
+}
+
+impl Serialize for RunRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        struct Diags<'a>(&'a [Diagnostic]);
+        impl Serialize for Diags<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(DiagnosticRef))
+            }
+        }
+        struct Supp<'a>(&'a [Suppressed]);
+        impl Serialize for Supp<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|x| (DiagnosticRef(&x.diagnostic), &x.reason)))
+            }
+        }
+        // A struct serialises as the tuple of its fields.
+        let mut t = serializer.serialize_tuple(3)?;
+        t.serialize_element(&Diags(self.diagnostics))?;
+        t.serialize_element(&Supp(self.suppressed))?;
+        t.serialize_element(&self.files_checked)?;
+        t.end()
+    }
+}
+
+/// The serialising side of [`StoredDiagnostic`].
+struct DiagnosticRef<'a>(&'a Diagnostic);
+
+impl Serialize for DiagnosticRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let d = self.0;
+        let at = |l: &crate::source::Loc| (l.file, l.start, l.end);
+        let mut t = serializer.serialize_tuple(8)?;
+        t.serialize_element(d.rule)?;
+        t.serialize_element(&d.severity)?;
+        t.serialize_element(&at(&d.loc))?;
+        t.serialize_element(&d.message)?;
+        t.serialize_element(&d.label)?;
+        t.serialize_element(&SecondaryRef(&d.secondary))?;
+        t.serialize_element(&d.notes)?;
+        t.serialize_element(&d.help)?;
+        t.end()
+    }
+}
+
+struct SecondaryRef<'a>(&'a [crate::diagnostic::Label]);
+
+impl Serialize for SecondaryRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|l| ((l.loc.file, l.loc.start, l.loc.end), &l.message)))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -172,19 +242,6 @@ pub struct StoredDiagnostic {
 }
 
 impl StoredDiagnostic {
-    pub fn store(d: &crate::diagnostic::Diagnostic) -> Self {
-        StoredDiagnostic {
-            rule: d.rule.to_string(),
-            severity: d.severity,
-            at: (d.loc.file, d.loc.start, d.loc.end),
-            message: d.message.clone(),
-            label: d.label.clone(),
-            secondary: d.secondary.iter().map(|l| ((l.loc.file, l.loc.start, l.loc.end), l.message.clone())).collect(),
-            notes: d.notes.clone(),
-            help: d.help.clone(),
-        }
-    }
-
     /// Back to a diagnostic; `None` for a rule this build does not know.
     pub fn restore(self) -> Option<crate::diagnostic::Diagnostic> {
         use crate::source::Loc;

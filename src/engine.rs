@@ -246,15 +246,7 @@ fn check_discovered(
         key(&a.diagnostic).cmp(&key(&b.diagnostic))
     });
     if let (Some(c), Some(rk), true) = (&cache, &run_key, run_storable) {
-        let run = crate::cache::StoredRun {
-            diagnostics: diagnostics.iter().map(crate::cache::StoredDiagnostic::store).collect(),
-            suppressed: suppressed
-                .iter()
-                .map(|s| (crate::cache::StoredDiagnostic::store(&s.diagnostic), s.reason.clone()))
-                .collect(),
-            files_checked,
-        };
-        c.save_run(rk, &run);
+        c.save_run(rk, &diagnostics, &suppressed, files_checked);
     }
     timings.mark("suppressions, sort, run save");
     Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked })

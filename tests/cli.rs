@@ -480,8 +480,14 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(cache.join("facts-v1.bin").is_file(), "the cold run writes the cache");
     let warm = run(&["check", "fixtures", "--format", "sarif"]);
     let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
+    assert!(cache.join("run-v1.bin").is_file(), "the run's findings are stored for an identical run");
     assert_eq!(cold, warm, "warm output differs from cold");
     assert_eq!(cold, uncached, "cached output differs from an uncached run");
+    // The human renderer reads the texts again (they are released after extraction).
+    let human_uncached = run(&["check", "fixtures", "--color", "never", "--no-cache"]);
+    let human_warm = run(&["check", "fixtures", "--color", "never"]);
+    assert!(human_warm.contains("-->"), "{human_warm}");
+    assert_eq!(human_uncached, human_warm, "human output differs between an uncached and an identical run");
 
     // A changed file is never served stale facts.
     let dir = tempfile::tempdir().unwrap();
