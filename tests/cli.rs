@@ -486,7 +486,7 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     // The human renderer reads the texts again (they are released after extraction).
     let human_uncached = run(&["check", "fixtures", "--color", "never", "--no-cache"]);
     let human_warm = run(&["check", "fixtures", "--color", "never"]);
-    assert!(human_warm.contains("-->"), "{human_warm}");
+    assert!(human_warm.contains("┌─ fixtures/"), "{human_warm}");
     assert_eq!(human_uncached, human_warm, "human output differs between an uncached and an identical run");
 
     // A changed file is never served stale facts.
