@@ -211,7 +211,13 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
     let root =
         config.file.as_ref().and_then(|f| f.parent().map(std::path::Path::to_path_buf)).unwrap_or_else(|| ".".into());
     let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::default_dir(&root));
-    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged, cache_dir };
+    use crate::render::Format;
+    let snippets = args.baseline.is_some()
+        || args.write_baseline.is_some()
+        || std::iter::once(plan.stdout)
+            .chain(plan.files.iter().map(|(f, _)| *f))
+            .any(|f| matches!(f, Format::Human | Format::Json | Format::Sarif));
+    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged, cache_dir, snippets };
     let mut report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {

@@ -52,6 +52,11 @@ pub struct RunOptions {
     pub staged: bool,
     /// Where the facts cache lives; `None` turns it off.
     pub cache_dir: Option<PathBuf>,
+    /// The output shows findings with their source (human, JSON and SARIF
+    /// fingerprints, baselines): the texts of the files they point into are read
+    /// again and checked for changes since the run checked them. Without it,
+    /// positions come from the line index kept for every file.
+    pub snippets: bool,
 }
 
 pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
@@ -75,7 +80,7 @@ pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<R
         .collect();
     files.sort();
     let discovery = crate::discover::Discovery { files, errors: Vec::new(), report_only: None };
-    let options = RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None };
+    let options = RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None, snippets: false };
     check_discovered(discovery, &options, config, Timings { last: None })
 }
 
@@ -138,7 +143,7 @@ fn check_discovered(
             .collect();
         timings.mark("identical run: findings reused");
         let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked };
-        if report_changed_files(&mut report, &pool) {
+        if options.snippets && report_changed_files(&mut report, &pool) {
             Diagnostic::sort(&mut report.diagnostics, &report.db);
         }
         return Ok(report);
@@ -237,7 +242,7 @@ fn check_discovered(
         files_checked = report.len();
     }
     let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked };
-    run_storable &= !report_changed_files(&mut report, &pool);
+    run_storable &= !(options.snippets && report_changed_files(&mut report, &pool));
     let Report { db, mut diagnostics, mut suppressed, .. } = report;
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
@@ -572,8 +577,14 @@ mod tests {
         assert_eq!(same.line_text(2), "let b = 2;");
         assert!(!same.changed_since_checked());
         std::fs::write(&path, "changed\n").unwrap();
-        let moved = SourceFile::released("a.rs".into(), path, checked);
-        assert_eq!(moved.text(), "changed\n");
+        let moved = SourceFile::released("a.rs".into(), path.clone(), checked);
+        assert_eq!(moved.text(), "changed\n", "nothing known of the checked text: the new one");
         assert!(moved.changed_since_checked());
+        // With the checked text's line index: positions stay valid over blank lines.
+        let mut indexed = SourceFile::from_disk("a.rs".into(), path, "let a = 1;\nlet b = 2;\n".into(), checked);
+        indexed.release();
+        assert_eq!(indexed.line_col(13), crate::source::LineCol { line: 2, column: 3 });
+        assert_eq!(indexed.text(), "          \n          \n");
+        assert!(indexed.changed_since_checked());
     }
 }

@@ -68,8 +68,8 @@ pub struct SourceFile {
     pub display: String,
     /// The text, while it is needed: dropped by [`SourceFile::release`] once the file's
     /// facts are extracted (a large crate's sources would otherwise stay in memory
-    /// for the whole run) and read again on first use, for the few files a finding
-    /// points into.
+    /// for the whole run) and read again on first use, for the few files whose
+    /// findings are shown with their source.
     text: std::sync::OnceLock<String>,
     index: std::sync::OnceLock<LineIndex>,
     /// Where the text can be read again, with the length and checksum of the text
@@ -84,25 +84,39 @@ struct Reload {
     checked: (usize, u64),
 }
 
+/// Where lines start, kept after the text is released: line/column positions of
+/// findings need no text on ASCII lines.
 struct LineIndex {
-    line_starts: Vec<usize>,
-    /// Lines that are pure ASCII, where a character column is a byte column: keeps
-    /// span conversion O(1) on the long generated lines where it is called most.
-    ascii_lines: Vec<bool>,
+    line_starts: Vec<u32>,
+    /// 0-based indexes of the lines with a non-ASCII byte, ascending. On every
+    /// other line a character column is a byte column: span conversion stays O(1) on
+    /// the long generated lines where it is called most.
+    non_ascii: Vec<u32>,
+    len: usize,
 }
 
 impl LineIndex {
     fn new(text: &str) -> Self {
-        let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        let ascii_lines = line_starts
-            .iter()
-            .enumerate()
-            .map(|(i, &start)| {
-                let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
-                text.as_bytes()[start..end].is_ascii()
+        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let line_starts: Vec<u32> =
+            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| offset(i + 1))).collect();
+        let non_ascii = (0..line_starts.len())
+            .filter(|&i| {
+                let start = line_starts[i] as usize;
+                let end = line_starts.get(i + 1).map_or(text.len(), |&e| e as usize);
+                !text.as_bytes()[start..end].is_ascii()
             })
+            .map(offset)
             .collect();
-        LineIndex { line_starts, ascii_lines }
+        LineIndex { line_starts, non_ascii, len: text.len() }
+    }
+
+    fn is_ascii(&self, line_idx: usize) -> bool {
+        self.non_ascii.binary_search(&(line_idx as u32)).is_err()
+    }
+
+    fn start(&self, line_idx: usize) -> Option<usize> {
+        self.line_starts.get(line_idx).map(|&s| s as usize)
     }
 }
 
@@ -135,16 +149,20 @@ impl SourceFile {
 
     /// A source on disk whose text is read on first use.
     pub fn released(display: String, path: std::path::PathBuf, checked: (usize, u64)) -> Self {
-        let mut file = SourceFile::from_disk(display, path, String::new(), checked);
-        file.release();
-        file
+        SourceFile {
+            display,
+            text: std::sync::OnceLock::new(),
+            index: std::sync::OnceLock::new(),
+            reload: Some(Reload { path, checked }),
+            changed: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
-    /// Drops the text and line index if they can be read again.
+    /// Drops the text (keeping the line index) if it can be read again.
     pub fn release(&mut self) {
         if self.reload.is_some() {
+            self.index();
             self.text = std::sync::OnceLock::new();
-            self.index = std::sync::OnceLock::new();
         }
     }
 
@@ -153,10 +171,20 @@ impl SourceFile {
         self.text.get_or_init(|| {
             let Some(reload) = &self.reload else { return String::new() };
             let bytes = std::fs::read(&reload.path).unwrap_or_default();
-            if checksum(&bytes) != reload.checked {
-                self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+            if checksum(&bytes) == reload.checked {
+                return crate::parse::decode(bytes).0;
             }
-            crate::parse::decode(bytes).0
+            self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+            // Not the text that was checked: positions into it would be wrong, so the
+            // findings are shown over blank lines of the checked text's shape.
+            match self.index.get() {
+                Some(index) => {
+                    let mut blank = vec![b' '; index.len];
+                    index.line_starts.iter().skip(1).for_each(|&s| blank[s as usize - 1] = b'\n');
+                    String::from_utf8(blank).unwrap_or_default()
+                }
+                None => crate::parse::decode(bytes).0,
+            }
         })
     }
 
@@ -177,15 +205,15 @@ impl SourceFile {
         if line == 0 {
             return 0;
         }
-        let (text, index) = (self.text(), self.index());
-        let Some(&start) = index.line_starts.get(line - 1) else {
-            return text.len();
+        let index = self.index();
+        let Some(start) = index.start(line - 1) else {
+            return index.len;
         };
-        let end = index.line_starts.get(line).map_or(text.len(), |&next| next - 1);
-        if index.ascii_lines[line - 1] {
+        let end = index.start(line).map_or(index.len, |next| next - 1);
+        if index.is_ascii(line - 1) {
             return (start + char_col).min(end);
         }
-        let line_text = &text[start..end];
+        let line_text = &self.text()[start..end];
         let within = line_text.char_indices().nth(char_col).map_or(line_text.len(), |(i, _)| i);
         start + within
     }
@@ -199,25 +227,31 @@ impl SourceFile {
 
     /// 1-based line/column of a byte offset (clamped; snapped to a char boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
-        let (text, index) = (self.text(), self.index());
+        let index = self.index();
+        let offset = offset.min(index.len);
+        let line_idx = match index.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = index.start(line_idx).unwrap_or(0);
+        if index.is_ascii(line_idx) {
+            return LineCol { line: line_idx + 1, column: offset - start + 1 };
+        }
+        let text = self.text();
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line_idx = match index.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let column = text[index.line_starts[line_idx]..offset].chars().count() + 1;
+        let column = text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
         LineCol { line: line_idx + 1, column }
     }
 
     /// The text of the 1-based line, without its newline.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.index().line_starts.get(line.saturating_sub(1)) else {
+        let Some(start) = self.index().start(line.saturating_sub(1)) else {
             return "";
         };
-        self.text()[start..].split('\n').next().unwrap_or("").trim_end_matches('\r')
+        self.text().get(start..).unwrap_or("").split('\n').next().unwrap_or("").trim_end_matches('\r')
     }
 }
 
@@ -263,11 +297,12 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceDb {
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
         let file = self.files.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
-        let line_starts = &file.index().line_starts;
-        let start = *line_starts
-            .get(line_index)
-            .ok_or(codespan_reporting::files::Error::LineTooLarge { given: line_index, max: line_starts.len() - 1 })?;
-        let end = line_starts.get(line_index + 1).copied().unwrap_or(file.text().len());
+        let index = file.index();
+        let start = index.start(line_index).ok_or(codespan_reporting::files::Error::LineTooLarge {
+            given: line_index,
+            max: index.line_starts.len() - 1,
+        })?;
+        let end = index.start(line_index + 1).unwrap_or(index.len);
         Ok(start..end)
     }
 }

@@ -105,7 +105,8 @@ fn check(paths: Vec<PathBuf>) -> Report {
     } else {
         Config::defaults()
     };
-    run(&RunOptions { paths, jobs: Some(2), staged: false, cache_dir: None }, &config).expect("fixture run succeeds")
+    run(&RunOptions { paths, jobs: Some(2), staged: false, cache_dir: None, snippets: true }, &config)
+        .expect("fixture run succeeds")
 }
 
 fn relative(path: &Path) -> String {
