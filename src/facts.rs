@@ -130,7 +130,7 @@ impl ItemCollector<'_> {
         // listen gate could use are kept. Every function keeps its name and location
         // (the allowlist checks that names exist).
         let returns = match (self.listen, &sig.output) {
-            (Some(params), syn::ReturnType::Type(..)) => {
+            (Some(params), syn::ReturnType::Type(_, ty)) if !holds_no_address(ty) => {
                 let saved = std::mem::take(&mut self.lowerer.scope);
                 let value = self.lowerer.lower_block(block, 0);
                 self.lowerer.scope = saved;
@@ -183,6 +183,37 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
     }
 }
 
+/// Whether a declared return type can never hold a listen address: `()`, `!`,
+/// numbers, `bool`, `char`, `Ordering`, and `Result`/`Option`/`Poll` of those
+/// (`anyhow::Result<()>`, `fmt::Result`). Such functions' bodies are not lowered.
+fn holds_no_address(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Tuple(t) => t.elems.is_empty(),
+        syn::Type::Never(_) => true,
+        syn::Type::Paren(p) => holds_no_address(&p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else { return false };
+            let first_arg = match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+                    syn::GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let name = last.ident.to_string();
+            match name.as_str() {
+                "bool" | "char" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+                | "i128" | "isize" | "f32" | "f64" | "Ordering" => true,
+                // `fmt::Result` has no arguments: `Result<(), fmt::Error>`.
+                "Result" => first_arg.is_none_or(holds_no_address),
+                "Option" | "Poll" => first_arg.is_some_and(holds_no_address),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// The module path a file's location implies (`src/handlers/org.rs` → `handlers::org`).
 pub fn module_path(display: &str) -> String {
     let rel = display.rsplit_once("src/").map_or(display, |(_, r)| r);
@@ -200,5 +231,40 @@ pub fn type_name(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         syn::Type::Reference(r) => type_name(&r.elem),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_no_address;
+
+    #[test]
+    fn return_types_that_cannot_hold_an_address() {
+        let ty = |s: &str| syn::parse_str::<syn::Type>(s).unwrap();
+        for no in [
+            "()",
+            "!",
+            "bool",
+            "u16",
+            "anyhow::Result<()>",
+            "Result<(), Error>",
+            "fmt::Result",
+            "Option<u16>",
+            "Poll<()>",
+        ] {
+            assert!(holds_no_address(&ty(no)), "{no}");
+        }
+        for maybe in [
+            "String",
+            "&'static str",
+            "SocketAddr",
+            "Result<String>",
+            "Option<SocketAddr>",
+            "(String, u16)",
+            "Self",
+            "T",
+        ] {
+            assert!(!holds_no_address(&ty(maybe)), "{maybe}");
+        }
     }
 }

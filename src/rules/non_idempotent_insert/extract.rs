@@ -442,6 +442,48 @@ fn definition_text(value: &Value) -> Option<String> {
     }
 }
 
+/// Whether an initialiser has the shape [`definition_text`] or [`definition_const`]
+/// can read (a literal, `format!`/`concat!`, a SCREAMING path, conversions or
+/// `prepare` of those): a syntactic over-approximation, so that the other `let`s
+/// are not lowered.
+fn may_define_sql(expr: &syn::Expr) -> bool {
+    use syn::Expr as E;
+    match expr {
+        E::Lit(l) => matches!(l.lit, syn::Lit::Str(_)),
+        E::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "format" || s.ident == "format_args" || s.ident == "concat"),
+        E::Path(p) => p.path.segments.last().is_some_and(|s| is_screaming(&s.ident.to_string())),
+        E::MethodCall(m) => {
+            let method = m.method.to_string();
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                may_define_sql(&m.receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                m.args.first().is_some_and(may_define_sql)
+            } else {
+                false
+            }
+        }
+        E::Call(c) => match &*c.func {
+            E::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "from") => {
+                c.args.first().is_some_and(may_define_sql)
+            }
+            _ => false,
+        },
+        E::Reference(r) => may_define_sql(&r.expr),
+        E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => may_define_sql(&u.expr),
+        E::Paren(p) => may_define_sql(&p.expr),
+        E::Group(g) => may_define_sql(&g.expr),
+        E::Cast(c) => may_define_sql(&c.expr),
+        E::Try(t) => may_define_sql(&t.expr),
+        E::Await(a) => may_define_sql(&a.base),
+        _ => false,
+    }
+}
+
 /// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
 /// one, or `prepare(CONST)`.
 fn definition_const(value: &Value) -> Option<String> {
@@ -590,8 +632,9 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     fn visit_local(&mut self, local: &'ast syn::Local) {
         let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
         // Lowered once, without substituting other locals: only literal SQL, constants
-        // and prepared statements are followed into a local.
-        let value = self.lowerer.lower(&init.expr);
+        // and prepared statements are followed into a local (and only initialisers of
+        // that shape are lowered at all).
+        let value = if may_define_sql(&init.expr) { self.lowerer.lower(&init.expr) } else { Value::Opaque };
         // `let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`:
         // the constant's SQL runs where the local is used.
         if let (Some(constant), Some(ident)) = (definition_const(&value), crate::value::pat_ident(&local.pat)) {
