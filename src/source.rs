@@ -98,16 +98,23 @@ struct LineIndex {
 impl LineIndex {
     fn new(text: &str) -> Self {
         let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let line_starts: Vec<u32> =
-            std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| offset(i + 1))).collect();
-        let non_ascii = (0..line_starts.len())
-            .filter(|&i| {
-                let start = line_starts[i] as usize;
-                let end = line_starts.get(i + 1).map_or(text.len(), |&e| e as usize);
-                !text.as_bytes()[start..end].is_ascii()
-            })
-            .map(offset)
-            .collect();
+        let bytes = text.as_bytes();
+        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| offset(i + 1)));
+        // Most files are ASCII throughout: one fast check, then line by line.
+        let non_ascii = if bytes.is_ascii() {
+            Vec::new()
+        } else {
+            (0..line_starts.len())
+                .filter(|&i| {
+                    let start = line_starts[i] as usize;
+                    let end = line_starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
+                    !bytes[start..end].is_ascii()
+                })
+                .map(offset)
+                .collect()
+        };
         LineIndex { line_starts, non_ascii, len: text.len() }
     }
 

@@ -375,6 +375,17 @@ impl Collector<'_> {
         }
     }
 
+    /// Whether a function's text (signature and body) names a backend field or
+    /// type. Every backend value in a function starts at such a name (a field, a
+    /// typed binding, a generic bound; no binding flows in from outside), so the
+    /// others are not walked.
+    fn mentions_backend(&self, sig: &syn::Signature, block: &syn::Block) -> bool {
+        let start = self.loc(sig.fn_token.span).start as usize;
+        let end = self.loc(block.brace_token.span.close()).end as usize;
+        let Some(text) = self.source.text().get(start..end) else { return true };
+        self.params.fields.iter().chain(&self.params.types).any(|name| text.contains(name.as_str()))
+    }
+
     fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
         let name = sig.ident.to_string();
         // A constructor wires backends (`CpProvisioner::from_env()?.validate()?`).
@@ -473,15 +484,21 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+        if self.mentions_backend(&i.sig, &i.block) {
+            self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+        }
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+        if self.mentions_backend(&i.sig, &i.block) {
+            self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
+        }
     }
 
     fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
-        if let Some(block) = &i.default {
+        if let Some(block) = &i.default
+            && self.mentions_backend(&i.sig, block)
+        {
             self.enter_fn(&i.sig, |s| s.visit_block(block));
         }
     }

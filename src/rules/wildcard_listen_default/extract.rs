@@ -400,9 +400,12 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
                 continue;
             };
             let name = ident.to_string();
+            let listen_named = self.params.is_listen_name(&name);
+            if self.default_impl.is_none() && !listen_named {
+                continue;
+            }
             let at = self.lowerer.span_loc(ident.span());
             let value = self.lowerer.lower(&field.expr);
-            let listen_named = self.params.is_listen_name(&name);
             match &self.default_impl {
                 Some(default_ty) => {
                     let ty = if ty == "Self" { default_ty.clone() } else { ty.clone() };
