@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover::{Discovered, discover};
 use crate::facts::{ExtractOptions, FileFacts, extract};
 use crate::index::CrateIndex;
-use crate::parse::{ParseProblem, decode, parse};
+use crate::parse::{ParseProblem, decode};
 use crate::rules::{self, parse_error};
 use crate::source::{Loc, SourceDb, SourceFile};
 use rayon::prelude::*;
@@ -432,7 +432,7 @@ fn check_file(
     let (facts, problem) = match problem {
         Some(p) => (FileFacts::default(), Some(p)),
         None => {
-            let result = match parse(source.text(), include_tests) {
+            let result = match crate::parse::parse_with(source.text(), include_tests, &comment_needles(options)) {
                 Ok(parsed) => (extract(id, &file.path, &source, &parsed, options), None),
                 Err(problem) => (FileFacts::default(), Some(problem)),
             };
@@ -445,6 +445,13 @@ fn check_file(
     let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
     source.release();
     FileOutcome { source, facts, problem, cache_entry, changed }
+}
+
+/// The texts a comment must contain to matter: suppressions and the INSERT marker.
+fn comment_needles(options: &ExtractOptions) -> Vec<&str> {
+    let mut needles = vec!["gatelint:"];
+    needles.extend(options.inserts.as_ref().map(|p| p.marker.trim()).filter(|m| !m.is_empty()));
+    needles
 }
 
 /// Reads the texts of the files the findings point into (in parallel) and reports

@@ -9,6 +9,13 @@ use proc_macro2::{TokenStream, TokenTree};
 /// can exhaust the stack of the (large-stack) worker threads.
 pub const MAX_NESTING: usize = 256;
 
+/// Files up to this size are parsed without the nesting check: syn needs at most
+/// ~2.6 KiB of stack per byte of source on the deepest shapes measured (braces,
+/// generic types, prefix operators), so even a file that is nesting from end to end
+/// needs ~42 MiB, a sixth of a worker's stack ([`crate::engine::WORKER_STACK`]).
+/// The check costs a lexer pass; most files are smaller than this.
+pub const UNCHECKED_NESTING_MAX_BYTES: usize = 16 << 10;
+
 pub struct ParsedFile {
     pub syntax: syn::File,
     pub comments: Vec<Comment>,
@@ -39,14 +46,31 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<ParseProblem>) {
     }
 }
 
-/// Parses `text`. Must run on a thread with a large stack (see `engine`).
+/// Parses `text`, with all its comments. Must run on a thread with a large stack
+/// (see `engine`).
 pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem> {
-    // One lexer pass: the comments, and the nesting limit checked on the way.
-    let mut nesting = Nesting::default();
-    let comments = crate::comments::lex_comments_with(text, |kind, start| nesting.token(kind, start));
-    if let Some(problem) = nesting.problem {
-        return Err(problem);
-    }
+    parse_with(text, include_tests, &[""])
+}
+
+/// Parses `text`; its comments are collected only when the text contains one of
+/// `comment_needles` (the texts a comment must hold to matter: `gatelint:`, the
+/// marker). Must run on a thread with a large stack (see `engine`).
+pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> Result<ParsedFile, ParseProblem> {
+    let wants_comments = comment_needles.iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some());
+    let check_nesting = text.len() > UNCHECKED_NESTING_MAX_BYTES;
+    // One lexer pass, when needed: the comments, and the nesting limit checked on the way.
+    let comments = if wants_comments || check_nesting {
+        let mut nesting = Nesting::default();
+        let comments = crate::comments::lex_comments_with(text, |kind, start| {
+            if check_nesting { nesting.token(kind, start) } else { std::ops::ControlFlow::Continue(()) }
+        });
+        if let Some(problem) = nesting.problem {
+            return Err(problem);
+        }
+        if wants_comments { comments } else { Vec::new() }
+    } else {
+        Vec::new()
+    };
     let mut syntax = syn::parse_file(text).map_err(|err| {
         let start = err.span().start();
         ParseProblem {
@@ -237,15 +261,49 @@ mod tests {
         assert!(parsed_item_names("#![cfg(test)]\nfn a() {}").is_empty());
     }
 
+    /// Pads `src` with a trailing comment to just over the size where nesting is checked.
+    fn large(src: String) -> String {
+        let pad = (UNCHECKED_NESTING_MAX_BYTES + 1).saturating_sub(src.len() + 3);
+        format!("{src}\n//{}", "x".repeat(pad))
+    }
+
     #[test]
-    fn deep_nesting_is_a_problem_not_a_crash() {
-        let deep = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(3000), ")".repeat(3000));
+    fn deep_nesting_in_a_large_file_is_a_problem_not_a_crash() {
+        let deep = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(3000), ")".repeat(3000)));
         let err = parse(&deep, false).err().expect("must be rejected");
         assert!(err.message.contains("nested more than"));
-        let unary = format!("fn f() {{ let x = {}1; }}", "!".repeat(3000));
+        let unary = large(format!("fn f() {{ let x = {}1; }}", "!".repeat(3000)));
         assert!(parse(&unary, false).is_err());
-        let fine = format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100));
+        let fine = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100)));
         assert!(parse(&fine, false).is_ok());
+    }
+
+    #[test]
+    fn small_files_nesting_from_end_to_end_fit_a_worker_stack() {
+        // The deepest shapes measured, filling the whole unchecked size.
+        let n = UNCHECKED_NESTING_MAX_BYTES;
+        let shapes = [
+            format!("fn f() {{ {}1{} }}", "{".repeat(n / 2 - 8), "}".repeat(n / 2 - 8)),
+            format!("type T = {}u8{};", "Vec<".repeat(n / 6), ">".repeat(n / 6)),
+            format!("fn f() {{ let x = {}1; }}", "!".repeat(n - 24)),
+            format!("fn f() {{ {}1{} }}", "if a { ".repeat(n / 10), " }".repeat(n / 10)),
+        ];
+        for src in shapes {
+            assert!(src.len() <= n, "{}", src.len());
+            let outcome = std::thread::Builder::new()
+                .stack_size(crate::engine::WORKER_STACK)
+                .spawn(move || parse(&src, false).map(|_| ()))
+                .unwrap()
+                .join();
+            assert!(outcome.is_ok(), "parsing must not overflow the stack");
+        }
+    }
+
+    #[test]
+    fn comments_are_lexed_only_when_they_could_matter() {
+        let src = "// gatelint: allow(x) -- y\nfn f() {} // plain\n";
+        assert_eq!(parse_with(src, false, &["gatelint:"]).unwrap().comments.len(), 2);
+        assert!(parse_with(src, false, &["class1-gate"]).unwrap().comments.is_empty());
     }
 
     #[test]

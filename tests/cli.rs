@@ -90,8 +90,11 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     std::fs::write(tmp.path().join("src/c_latin1.rs"), b"// caf\xe9\nfn f() {}\n").unwrap();
     write(tmp.path(), "src/d_empty.rs", "");
     std::fs::create_dir_all(tmp.path().join("src/e_dir.rs")).unwrap();
-    let deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(3000), ")".repeat(3000));
+    // Nesting is checked in files over 16 KiB (smaller ones cannot exhaust a worker's stack).
+    let deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(9000), ")".repeat(9000));
     write(tmp.path(), "src/f_deep.rs", &deep);
+    let small_deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(3000), ")".repeat(3000));
+    write(tmp.path(), "src/g_small_deep.rs", &small_deep);
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let found = findings(&out);
@@ -109,7 +112,7 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     assert_eq!(latin1["start"]["column"], 7, "points at the bad byte");
     assert!(latin1["message"].as_str().unwrap().contains("not valid UTF-8"));
     assert!(doc["diagnostics"][3]["message"].as_str().unwrap().contains("nested more than"));
-    assert_eq!(doc["summary"]["files"], 5, "the empty file is checked; the directory is not a file");
+    assert_eq!(doc["summary"]["files"], 6, "the empty file is checked; the directory is not a file");
     let human = gatelint(tmp.path(), &["check"]);
     assert!(human.stdout.contains("error[parse-error]: cannot parse Rust"), "{}", human.stdout);
     assert!(human.stdout.contains("src/a_broken.rs:2:"), "{}", human.stdout);

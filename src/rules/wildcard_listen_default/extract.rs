@@ -293,10 +293,16 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         syn::visit::visit_expr_method_call(self, m);
         let method = m.method.to_string();
-        let at = self.lowerer.span_loc(m.method.span());
         let is_bind = self.params.bind_functions.contains(&method);
         let is_fallback = self.params.fallback_methods.contains(&method);
         let is_setter = !is_bind && !is_fallback && self.params.is_listen_name(&method);
+        let is_config = self.params.config_default_functions.contains(&method);
+        let is_clap = CLAP_DEFAULT_KEYS.contains(&method.as_str());
+        // Most method calls are none of these: no location, no lowering.
+        if !(is_bind || is_fallback || is_setter || is_config || is_clap) {
+            return;
+        }
+        let at = self.lowerer.span_loc(m.method.span());
         if is_bind || is_setter {
             let receiver = self.lowerer.lower(&m.receiver);
             let mut names = Vec::new();
@@ -339,6 +345,16 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
+        let Some(last_ident) = p.path.segments.last().map(|s| &s.ident) else { return };
+        // Most calls are neither: compare the last segment before building any string.
+        let may_config = self.params.config_default_functions.iter().any(|f| {
+            let f_last = f.rsplit("::").next().unwrap_or(f);
+            last_ident == f_last
+        });
+        let may_bind = self.params.bind_functions.iter().any(|f| last_ident == f);
+        if !may_config && !may_bind {
+            return;
+        }
         let segs = segments(&p.path);
         let Some(last) = segs.last() else { return };
         let joined = segs.join("::");
