@@ -93,6 +93,9 @@
 //!   `stream::iter`, …); `Option::map` is not a loop.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT.
+//! - Macro bodies are read where they parse as expressions or statements; the
+//!   bodies of `macro_rules!` definitions and `quote!`-style templates are code that
+//!   runs elsewhere and are not read.
 //! - SQL assembled at run time from non-literal pieces (a table name in a variable)
 //!   is not seen.
 
