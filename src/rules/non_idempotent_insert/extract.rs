@@ -580,6 +580,20 @@ fn may_make_events(tokens: proc_macro2::TokenStream) -> bool {
     false
 }
 
+/// [`is_screaming`] of an identifier, without allocating its name.
+fn ident_is_screaming(ident: &proc_macro2::Ident) -> bool {
+    use std::fmt::Write;
+    thread_local! {
+        static NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    NAME.with(|name| {
+        let mut name = name.borrow_mut();
+        name.clear();
+        let _ = write!(name, "{ident}");
+        is_screaming(&name)
+    })
+}
+
 fn is_screaming(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -688,15 +702,24 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
         if let syn::Lit::Str(s) = &e.lit {
             let loc = self.lowerer.span_loc(s.span());
-            self.literal_events(&s.value(), loc);
+            // Most literals are not SQL: look at the written text before unescaping it
+            // (an escape could spell INSERT, so text with one is always unescaped).
+            // (No location, as in fuzzing builds: unescape.)
+            let written = self.input.source.text().get(loc.range()).filter(|w| !w.is_empty()).unwrap_or("\\");
+            if written.contains('\\') || written.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                self.literal_events(&s.value(), loc);
+            }
         }
     }
 
     fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
-        let loc = match e.path.segments.last() {
-            Some(seg) => self.lowerer.span_loc(seg.ident.span()),
-            None => return,
-        };
+        let Some(last) = e.path.segments.last() else { return };
+        // Only a SQL local or a SCREAMING constant makes an event: most paths are neither.
+        let sql_local = !self.sql_locals.is_empty() && e.path.get_ident().is_some();
+        if !sql_local && !ident_is_screaming(&last.ident) {
+            return;
+        }
+        let loc = self.lowerer.span_loc(last.ident.span());
         if let Some(ident) = e.path.get_ident() {
             let name = ident.to_string();
             if let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() {
