@@ -145,9 +145,12 @@ impl ItemCollector<'_> {
 }
 
 impl<'ast> Visit<'ast> for ItemCollector<'_> {
-    // Types and attributes hold nothing these facts come from: not walked.
+    // Types and attributes hold nothing these facts come from: not walked. Nor are
+    // expressions: items are found at module level and among a body's statements
+    // (an item declared inside an expression, such as a nested block, is not).
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+    fn visit_expr(&mut self, _: &'ast syn::Expr) {}
 
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
         self.push_const(&i.ident, &i.expr);
