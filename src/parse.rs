@@ -9,12 +9,13 @@ use proc_macro2::{TokenStream, TokenTree};
 /// can exhaust the stack of the (large-stack) worker threads.
 pub const MAX_NESTING: usize = 256;
 
-/// Files up to this size are parsed without the nesting check: syn needs at most
-/// ~2.6 KiB of stack per byte of source on the deepest shapes measured (braces,
-/// generic types, prefix operators), so even a file that is nesting from end to end
-/// needs ~42 MiB, a sixth of a worker's stack ([`crate::engine::WORKER_STACK`]).
-/// The check costs a lexer pass; most files are smaller than this.
-pub const UNCHECKED_NESTING_MAX_BYTES: usize = 16 << 10;
+/// Files up to this size are parsed without the nesting check, which costs a lexer
+/// pass: a file this small cannot nest deeply enough to exhaust a worker's stack
+/// ([`crate::engine::WORKER_STACK`]), even nesting from end to end in the deepest
+/// shapes measured (braces, generic types, prefix operators, loops; see
+/// `tests/robustness.rs`). Those shapes fit up to >64 KiB in release builds and
+/// ~20 KiB in debug builds (larger frames): both limits keep 4× headroom.
+pub const UNCHECKED_NESTING_MAX_BYTES: usize = if cfg!(debug_assertions) { 4 << 10 } else { 16 << 10 };
 
 pub struct ParsedFile {
     pub syntax: syn::File,
@@ -276,27 +277,6 @@ mod tests {
         assert!(parse(&unary, false).is_err());
         let fine = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100)));
         assert!(parse(&fine, false).is_ok());
-    }
-
-    #[test]
-    fn small_files_nesting_from_end_to_end_fit_a_worker_stack() {
-        // The deepest shapes measured, filling the whole unchecked size.
-        let n = UNCHECKED_NESTING_MAX_BYTES;
-        let shapes = [
-            format!("fn f() {{ {}1{} }}", "{".repeat(n / 2 - 8), "}".repeat(n / 2 - 8)),
-            format!("type T = {}u8{};", "Vec<".repeat(n / 6), ">".repeat(n / 6)),
-            format!("fn f() {{ let x = {}1; }}", "!".repeat(n - 24)),
-            format!("fn f() {{ {}1{} }}", "if a { ".repeat(n / 10), " }".repeat(n / 10)),
-        ];
-        for src in shapes {
-            assert!(src.len() <= n, "{}", src.len());
-            let outcome = std::thread::Builder::new()
-                .stack_size(crate::engine::WORKER_STACK)
-                .spawn(move || parse(&src, false).map(|_| ()))
-                .unwrap()
-                .join();
-            assert!(outcome.is_ok(), "parsing must not overflow the stack");
-        }
     }
 
     #[test]

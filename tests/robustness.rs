@@ -130,3 +130,30 @@ fn huge_and_empty_inputs_are_fine() {
     assert_eq!(report.files_checked, 2);
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics.first());
 }
+
+/// Files small enough to skip the nesting pre-check, nesting from end to end in the
+/// deepest shapes measured, go through the whole pipeline (parse, every extractor,
+/// every rule) on the worker threads without exhausting their stacks — in the debug
+/// build `.ci/run` tests too, where frames are largest.
+#[test]
+fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
+    let n = gatelint::parse::UNCHECKED_NESTING_MAX_BYTES;
+    let shapes = [
+        format!("fn f() {{ {}1{} }}", "{".repeat(n / 2 - 8), "}".repeat(n / 2 - 8)),
+        format!("fn f() {{ let x = {}1{}; }}", "(".repeat(n / 2 - 12), ")".repeat(n / 2 - 12)),
+        format!("fn f() {{ let x = {}1{}; }}", "[".repeat(n / 2 - 12), "]".repeat(n / 2 - 12)),
+        format!("type T = {}u8{};", "Vec<".repeat(n / 6), ">".repeat(n / 6)),
+        format!("fn f() {{ let x = {}1; }}", "!".repeat(n - 24)),
+        format!("fn f() {{ let x = {}1; }}", "&".repeat(n - 24)),
+        format!("fn f() {{ {}1{} }}", "if a { ".repeat(n / 10), " }".repeat(n / 10)),
+        format!("fn f() {{ let x = {}1; }}", "|| ".repeat(n / 3 - 8)),
+        format!("fn f() {{ {}q.execute(){} }}", "for x in y { ".repeat(n / 16), " }".repeat(n / 16)),
+        format!("{}{}", "mod m { ".repeat(n / 9), "}".repeat(n / 9)),
+    ];
+    let config = Config::defaults();
+    for (i, src) in shapes.into_iter().enumerate() {
+        assert!(src.len() <= n, "shape {i} is {} bytes", src.len());
+        let report = run_in_memory(vec![(format!("src/deep{i}.rs"), src.into_bytes())], &config).unwrap();
+        assert_eq!(report.files_checked, 1);
+    }
+}
