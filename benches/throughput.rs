@@ -2,12 +2,13 @@
 //! smaller generated corpus). For each corpus it prints lines, the parse floor
 //! (read + `syn::parse_file` + one visitor pass, 2 threads) and `gatelint check`
 //! with every rule on: cold (empty cache), warm (unchanged), and warm with one file
-//! changed, with wall time, lines/s and peak RSS of the gatelint process. Floor and
-//! cold runs alternate for three rounds and the medians are reported.
+//! changed, with wall time, lines/s, CPU time (user + system, as a ratio to the
+//! floor's) and peak RSS of the gatelint process. Floor and cold runs alternate for
+//! three rounds and the medians are reported.
 //!
 //! Corpora: (1) the cargo registry sources of gatelint's dependency tree (after
-//! `cargo fetch`), (2) a generated, deterministic handler-style corpus of at least
-//! 500 k lines under `target/bench-corpus/`.
+//! `cargo fetch`), (2) a generated, deterministic handler-style corpus of 1.5 M lines
+//! (50 k with `--quick`) under `target/bench-corpus/`.
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -47,13 +48,25 @@ fn rs_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// This process's user + system CPU seconds so far (Linux `/proc/self/stat`; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// read + parse + one visit of every file, on a 2-thread pool, largest first.
-fn floor(files: &[PathBuf]) -> (f64, usize) {
+/// Returns wall seconds, lines and CPU seconds.
+fn floor(files: &[PathBuf]) -> (f64, usize, f64) {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).stack_size(256 << 20).build().unwrap();
     let mut sized: Vec<(u64, &PathBuf)> =
         files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
     sized.sort_by_key(|b| std::cmp::Reverse(b.0));
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let lines: usize = pool.install(|| {
         sized
             .par_iter()
@@ -71,16 +84,17 @@ fn floor(files: &[PathBuf]) -> (f64, usize) {
             })
             .sum()
     });
-    (start.elapsed().as_secs_f64(), lines)
+    (start.elapsed().as_secs_f64(), lines, cpu_seconds() - cpu_start)
 }
 
-/// Runs the release binary, returning (seconds, peak RSS in MB when measurable).
-fn gatelint(bin: &Path, root: &Path, cache: &Path) -> (f64, Option<f64>) {
+/// Runs the release binary, returning (seconds, peak RSS in MB and CPU seconds when
+/// measurable).
+fn gatelint(bin: &Path, root: &Path, cache: &Path) -> (f64, Option<f64>, Option<f64>) {
     let time = Path::new("/usr/bin/time");
     let start = Instant::now();
     let out = if time.exists() {
         Command::new(time)
-            .args(["-f", "%M"])
+            .args(["-f", "%M %U %S"])
             .arg(bin)
             .args(["check", "--no-config", "--quiet", "--format", "concise", "-j", "2"])
             .arg(root)
@@ -96,12 +110,13 @@ fn gatelint(bin: &Path, root: &Path, cache: &Path) -> (f64, Option<f64>) {
             .expect("runs")
     };
     let secs = start.elapsed().as_secs_f64();
-    let rss = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0);
-    (secs, rss)
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let measured: Vec<f64> =
+        stderr.lines().last().unwrap_or("").split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    match measured.as_slice() {
+        [kb, user, sys] => (secs, Some(kb / 1024.0), Some(user + sys)),
+        _ => (secs, None, None),
+    }
 }
 
 /// A deterministic handler-style corpus: axum/sqlx handlers, loops, constants,
@@ -155,7 +170,8 @@ fn main() {
         .status();
     assert!(status.is_ok_and(|s| s.success()), "cargo build --release failed");
     let generated = root.join("target/bench-corpus");
-    generate(&generated, if quick { 130 } else { 1300 });
+    // 3 900 files ≈ 1.5 M lines: the size the memory target is stated for.
+    generate(&generated, if quick { 130 } else { 3900 });
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
@@ -166,9 +182,9 @@ fn main() {
         }
     }
     println!(
-        "| corpus | lines | floor s | floor lines/s | cold s | cold/floor | cold lines/s | warm s | cold/warm | one change s | peak RSS MB |"
+        "| corpus | lines | floor s | floor lines/s | cold s | cold/floor | cold CPU/floor CPU | cold lines/s | warm s | cold/warm | one change s | peak RSS MB |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (name, dir) in corpora {
         let files = rs_files(&dir);
         if files.is_empty() {
@@ -178,15 +194,19 @@ fn main() {
         let cache = std::env::temp_dir().join(format!("gatelint-bench-cache-{}", std::process::id()));
         let mut floors = Vec::new();
         let mut colds = Vec::new();
+        let mut cpu_ratios = Vec::new();
         let mut rss = None;
         let mut lines = 0;
         for _ in 0..3 {
-            let (f, l) = floor(&files);
+            let (f, l, floor_cpu) = floor(&files);
             floors.push(f);
             lines = l;
             let _ = std::fs::remove_dir_all(&cache);
-            let (c, r) = gatelint(&bin, &dir, &cache);
+            let (c, r, cpu) = gatelint(&bin, &dir, &cache);
             colds.push(c);
+            if let Some(cpu) = cpu.filter(|_| floor_cpu > 0.0) {
+                cpu_ratios.push(cpu / floor_cpu);
+            }
             rss = rss.max(r.map(|x| x as u64)).or(rss);
         }
         let median = |v: &mut Vec<f64>| {
@@ -194,21 +214,23 @@ fn main() {
             v[v.len() / 2]
         };
         let (floor_s, cold) = (median(&mut floors), median(&mut colds));
+        let cpu_ratio =
+            if cpu_ratios.is_empty() { "n/a".to_string() } else { format!("{:.2}", median(&mut cpu_ratios)) };
         let rss = rss.map(|r| r as f64);
-        let (warm, _) = gatelint(&bin, &dir, &cache);
+        let (warm, _, _) = gatelint(&bin, &dir, &cache);
         // One changed file: append a comment, re-run, restore.
         let victim = &files[files.len() / 2];
         let original = std::fs::read(victim).unwrap();
         let mut changed = original.clone();
         changed.extend_from_slice(b"\n// bench: changed\n");
         let writable = std::fs::write(victim, &changed).is_ok();
-        let (one, _) = if writable { gatelint(&bin, &dir, &cache) } else { (f64::NAN, None) };
+        let (one, _, _) = if writable { gatelint(&bin, &dir, &cache) } else { (f64::NAN, None, None) };
         if writable {
             std::fs::write(victim, original).unwrap();
         }
         let _ = std::fs::remove_dir_all(&cache);
         println!(
-            "| {name} | {lines} | {floor_s:.2} | {:.0} | {cold:.2} | {:.2} | {:.0} | {warm:.2} | {:.1}x | {one:.2} | {} |",
+            "| {name} | {lines} | {floor_s:.2} | {:.0} | {cold:.2} | {:.2} | {cpu_ratio} | {:.0} | {warm:.2} | {:.1}x | {one:.2} | {} |",
             lines as f64 / floor_s,
             cold / floor_s,
             lines as f64 / cold,
