@@ -29,7 +29,8 @@ pub type Key = [u8; 32];
 pub struct Cache {
     dir: PathBuf,
     /// Stored entries, still serialised: a file's locations are read with its id.
-    old: HashMap<Key, Vec<u8>>,
+    /// Read on first use: a run whose findings are reused never needs them.
+    old: std::sync::OnceLock<HashMap<Key, Vec<u8>>>,
     /// A hash of everything but the file that facts depend on.
     salt: [u8; 32],
 }
@@ -49,12 +50,17 @@ impl Cache {
         hasher.update(serde_json::to_vec(options).unwrap_or_default());
         hasher.update([u8::from(include_tests)]);
         let salt: [u8; 32] = hasher.finalize().into();
-        let old = std::fs::read(dir.join(FILE_NAME))
-            .ok()
-            .and_then(|bytes| postcard::from_bytes::<Vec<(Key, Vec<u8>)>>(&bytes).ok())
-            .map(|v| v.into_iter().collect())
-            .unwrap_or_default();
-        Cache { dir, old, salt }
+        Cache { dir, old: std::sync::OnceLock::new(), salt }
+    }
+
+    fn old(&self) -> &HashMap<Key, Vec<u8>> {
+        self.old.get_or_init(|| {
+            std::fs::read(self.dir.join(FILE_NAME))
+                .ok()
+                .and_then(|bytes| postcard::from_bytes::<Vec<(Key, Vec<u8>)>>(&bytes).ok())
+                .map(|v| v.into_iter().collect())
+                .unwrap_or_default()
+        })
     }
 
     /// The default location: `$GATELINT_CACHE_DIR`, else `target/gatelint-cache` under `root`.
@@ -75,7 +81,7 @@ impl Cache {
 
     /// The stored facts of `key`, read as belonging to file `id`.
     pub fn get(&self, key: &Key, id: FileId) -> Option<(FileFacts, Option<ParseProblem>)> {
-        let bytes = self.old.get(key)?;
+        let bytes = self.old().get(key)?;
         let entry: Entry = while_loading(id, || postcard::from_bytes(bytes)).ok()?;
         Some((entry.facts, entry.problem))
     }
@@ -156,7 +162,7 @@ impl Cache {
 
     /// A stored entry, still serialised, to carry over unchanged.
     pub fn raw(&self, key: &Key) -> Option<Vec<u8>> {
-        self.old.get(key).cloned()
+        self.old().get(key).cloned()
     }
 }
 
@@ -294,8 +300,8 @@ mod tests {
         let src = "const LISTEN_ADDR: &str = \"0.0.0.0:1\";\nfn f(p: &PgPool) { for x in xs { sqlx::query(\"INSERT INTO workspaces (id) VALUES ($1)\"); self.cp_prov.stop(); } }\n// gatelint: allow(x) -- y\n";
         let at_3 = facts_of(src, 3);
         let bytes = Cache::encode(&at_3, &None).expect("cacheable");
-        let mut cache = Cache { dir: PathBuf::new(), old: HashMap::new(), salt: [0; 32] };
-        cache.old.insert([1; 32], bytes);
+        let cache = Cache { dir: PathBuf::new(), old: std::sync::OnceLock::new(), salt: [0; 32] };
+        cache.old.get_or_init(|| HashMap::from([([1; 32], bytes)]));
         let (loaded, problem) = cache.get(&[1; 32], 7).expect("decodes");
         assert_eq!(problem, None);
         assert_eq!(format!("{loaded:?}"), format!("{:?}", facts_of(src, 7)));
