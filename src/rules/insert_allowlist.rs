@@ -85,7 +85,7 @@ impl Rule for InsertAllowlist {
             let occs = &analysis.inserts[i];
             let Some(first) = occs.first() else { continue };
             let matching: Vec<usize> = (0..list.entries.len())
-                .filter(|&k| list.entries[k].matches(&f.name, f.self_type.as_deref(), &f.module))
+                .filter(|&k| list.entries[k].matches(&f.name, f.self_type.as_deref(), analysis.modules[i]))
                 .collect();
             let Some(&k) = matching.first() else {
                 out.push(unlisted(f, &first.sql.table, severity));
@@ -150,7 +150,8 @@ impl Rule for InsertAllowlist {
             if used[k] {
                 continue;
             }
-            let exists = analysis.fns.iter().any(|f| entry.matches(&f.name, f.self_type.as_deref(), &f.module))
+            let exists = (analysis.fns.iter().zip(&analysis.modules))
+                .any(|(f, module)| entry.matches(&f.name, f.self_type.as_deref(), module))
                 || fn_exists(ctx, entry);
             let message = if exists {
                 format!("allowlist entry `{}` no longer inserts into a guarded table", entry.name)

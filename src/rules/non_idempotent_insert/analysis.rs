@@ -39,6 +39,8 @@ pub type Edge = (usize, Vec<usize>);
 
 pub struct Analysis<'a> {
     pub fns: Vec<&'a FnInsertFacts>,
+    /// Per function (same index as `fns`): its module path.
+    pub modules: Vec<&'a str>,
     /// Per function (same index as `fns`): the guarded inserts it executes itself.
     pub inserts: Vec<Vec<InsertOcc>>,
     /// Per function: an unprotected insert it reaches, itself or through calls.
@@ -55,8 +57,14 @@ pub struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     pub fn new(ctx: &'a CheckContext, params: &InsertParams) -> Self {
-        let fns: Vec<&FnInsertFacts> =
-            ctx.facts.iter().filter_map(|f| f.inserts.as_ref()).flat_map(|f| f.fns.iter()).collect();
+        let (fns, modules): (Vec<&FnInsertFacts>, Vec<&str>) = ctx
+            .facts
+            .iter()
+            .filter_map(|f| f.inserts.as_ref())
+            .flat_map(|file| {
+                file.fns.iter().map(|f| (f, file.modules.get(f.module as usize).map_or("", String::as_str)))
+            })
+            .unzip();
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(i);
@@ -66,6 +74,7 @@ impl<'a> Analysis<'a> {
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
         let mut analysis = Analysis {
             fns,
+            modules,
             inserts,
             reaches: Vec::new(),
             edges,
@@ -169,7 +178,7 @@ impl<'a> Analysis<'a> {
             q => q,
         };
         let typed = match qualifier_type {
-            Some(ty) => f.self_type.as_deref() == Some(ty) || f.module.ends_with(ty),
+            Some(ty) => f.self_type.as_deref() == Some(ty) || self.modules[g].ends_with(ty),
             // `Self::f` outside an impl names no type.
             None => true,
         };

@@ -66,8 +66,9 @@ pub struct FnInsertFacts {
     pub name: String,
     pub name_loc: Loc,
     pub self_type: Option<String>,
-    /// The file's module path by name (`handlers::org`), for `module::function` entries.
-    pub module: String,
+    /// The module path by name (`handlers::org`), for `module::function` entries: an
+    /// index into [`InsertFacts::modules`] (one string per module, not per function).
+    pub module: u32,
     /// Parameters, not counting `self`.
     pub params: usize,
     pub is_async: bool,
@@ -98,6 +99,8 @@ impl FnInsertFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsertFacts {
     pub fns: Vec<FnInsertFacts>,
+    /// The module paths of the file's functions (the file's own, and inline `mod`s).
+    pub modules: Vec<String>,
     /// SQL was read from a `query_file!` file.
     pub reads_other_files: bool,
 }
@@ -297,11 +300,7 @@ impl FnCollector<'_> {
             name: sig.ident.to_string(),
             name_loc: self.lowerer.span_loc(sig.ident.span()),
             self_type: self.self_types.last().cloned().flatten(),
-            module: std::iter::once(self.input.module.as_str())
-                .chain(self.inline_modules.iter().map(String::as_str))
-                .filter(|m| !m.is_empty())
-                .collect::<Vec<_>>()
-                .join("::"),
+            module: self.module_index(),
             params,
             is_async: sig.asyncness.is_some(),
             has_self,
@@ -325,6 +324,21 @@ impl FnCollector<'_> {
         if !done.facts.events.is_empty() || done.facts.marker {
             self.out.fns.push(done.facts);
         }
+    }
+
+    /// The index of the current module path in `out.modules`, added when new.
+    fn module_index(&mut self) -> u32 {
+        let path = std::iter::once(self.input.module.as_str())
+            .chain(self.inline_modules.iter().map(String::as_str))
+            .filter(|m| !m.is_empty())
+            .collect::<Vec<_>>()
+            .join("::");
+        let modules = &mut self.out.modules;
+        let at = modules.iter().position(|m| *m == path).unwrap_or_else(|| {
+            modules.push(path);
+            modules.len() - 1
+        });
+        at as u32
     }
 
     /// The marker comment inside the function, or ending on the line above it
