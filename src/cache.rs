@@ -264,7 +264,7 @@ impl StoredDiagnostic {
                 .into_iter()
                 .map(|(at, message)| crate::diagnostic::Label { loc: loc(at), message })
                 .collect(),
-            notes: self.notes,
+            notes: self.notes.into_iter().map(std::borrow::Cow::Owned).collect(),
             help: self.help,
         })
     }

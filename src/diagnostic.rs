@@ -37,8 +37,8 @@ pub struct Diagnostic {
     /// Text under the primary location.
     pub label: String,
     pub secondary: Vec<Label>,
-    /// Why it matters.
-    pub notes: Vec<String>,
+    /// Why it matters (mostly fixed texts: borrowed, not copied per finding).
+    pub notes: Vec<std::borrow::Cow<'static, str>>,
     /// How to fix it.
     pub help: Option<String>,
 }

@@ -525,7 +525,7 @@ fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagn
         message: problem.message,
         label: "gatelint stopped here".to_string(),
         secondary: Vec::new(),
-        notes: vec!["this file was not checked by any gate; every other file was".to_string()],
+        notes: vec!["this file was not checked by any gate; every other file was".into()],
         help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
     }
 }

@@ -200,7 +200,7 @@ fn unlisted(f: &FnInsertFacts, table: &str, severity: Severity) -> Diagnostic {
         notes: vec![
             "every function that inserts into a guarded table is listed with the mechanism that makes it idempotent, \
              so the question is answered at review time"
-                .to_string(),
+                .into(),
         ],
         help: Some(format!(
             "add to gatelint.toml:\n[[rules.insert-allowlist.functions]]\nname = \"{name}\"\nmechanism = \"preflight\"  # or \"on-conflict\", \"single-create\"\nreason = \"…\""

@@ -196,7 +196,7 @@ impl Rule for DirectProvisionerCall {
                     message,
                     label,
                     secondary,
-                    notes: vec![SAAS_LEAK.to_string()],
+                    notes: vec![SAAS_LEAK.into()],
                     help: Some(help),
                 });
             }

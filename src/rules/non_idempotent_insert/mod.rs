@@ -244,7 +244,7 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
         message,
         label: "inserts a new row on every iteration".to_string(),
         secondary,
-        notes: vec![INCIDENT.to_string(), params.escape_hatches()],
+        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
         help: Some(help(params)),
     }
 }
@@ -302,7 +302,7 @@ fn call_finding(
         message,
         label,
         secondary,
-        notes: vec![INCIDENT.to_string(), params.escape_hatches()],
+        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
         help: Some(format!(
             "{}; or guard the INSERT inside `{}` so it is safe to call repeatedly",
             help(params),

@@ -691,7 +691,7 @@ fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::dia
         notes: vec![
             "a wildcard default exposes the service on every interface as soon as a port is published or the \
              network topology changes (the memory-plugin sidecar shipped `:9100` this way)"
-                .to_string(),
+                .into(),
         ],
         help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
     }
