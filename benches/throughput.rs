@@ -6,6 +6,8 @@
 //! floor's) and peak RSS of the gatelint process. Floor and cold runs alternate for
 //! three rounds and the medians are reported.
 //!
+//! `-- --floor DIR` runs the floor alone, once, over DIR (for `valgrind --tool=callgrind`).
+//!
 //! Corpora: (1) the cargo registry sources of gatelint's dependency tree (after
 //! `cargo fetch`), (2) a generated, deterministic handler-style corpus of 1.5 M lines
 //! (50 k with `--quick`) under `target/bench-corpus/`.
@@ -161,7 +163,15 @@ fn generate(dir: &Path, files: usize) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    // `--floor DIR`: the floor alone, once (for instruction counts under
+    // `valgrind --tool=callgrind`, which are repeatable where wall times are not).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(dir) = args.iter().position(|a| a == "--floor").and_then(|i| args.get(i + 1)) {
+        let (secs, lines, cpu) = floor(&rs_files(Path::new(dir)));
+        println!("floor: {lines} lines in {secs:.2} s ({cpu:.2} s CPU)");
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bin = root.join("target/release/gatelint");
     let status = Command::new(env!("CARGO"))
