@@ -143,7 +143,7 @@ fn check_discovered(
             .collect();
         timings.mark("identical run: findings reused");
         let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked };
-        if options.snippets && report_changed_files(&mut report, &pool) {
+        if report_changed_files(&mut report, &pool, options.snippets) {
             Diagnostic::sort(&mut report.diagnostics, &report.db);
         }
         return Ok(report);
@@ -242,7 +242,7 @@ fn check_discovered(
         files_checked = report.len();
     }
     let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked };
-    run_storable &= !(options.snippets && report_changed_files(&mut report, &pool));
+    run_storable &= !report_changed_files(&mut report, &pool, options.snippets);
     let Report { db, mut diagnostics, mut suppressed, .. } = report;
     Diagnostic::sort(&mut diagnostics, &db);
     diagnostics.dedup();
@@ -257,7 +257,8 @@ fn check_discovered(
     // Freeing every file's facts takes a while on a large crate and nothing waits
     // for it: off the critical path (the process may exit first).
     if all_facts.len() > 1000 {
-        std::thread::spawn(move || drop(all_facts));
+        // (Where no thread can be started, the facts are simply freed here.)
+        let _ = std::thread::Builder::new().spawn(move || drop(all_facts));
     }
     Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked })
 }
@@ -395,10 +396,14 @@ fn check_file(
     cache: Option<&Cache>,
 ) -> FileOutcome {
     let display = file.display.clone();
-    if let (Some(cache), Some(key), Some(checked), None) = (cache, &scan.key, scan.checked, &file.content)
+    if let (Some(cache), Some(key), Some(checked)) = (cache, &scan.key, scan.checked)
         && let Some((facts, problem)) = cache.get(key, id)
     {
-        let source = SourceFile::released(display, file.path.clone(), checked);
+        let source = match &file.content {
+            // Staged content is in memory already.
+            Some(bytes) => SourceFile::new(display, decode(bytes.clone()).0),
+            None => SourceFile::released(display, file.path.clone(), checked),
+        };
         let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
         let cache_entry = cache.raw(key).map(|raw| (*key, raw));
         return FileOutcome { source, facts, problem, cache_entry, changed: false };
@@ -416,18 +421,22 @@ fn check_file(
         Err(message) => {
             let problem = parse_error_diagnostic(id, "", ParseProblem { offset: 0, message });
             let source = SourceFile::new(display, String::new());
+            // Readable in pass 1, not now: this run's findings must not be stored
+            // under pass 1's keys (they would replay the read error).
+            let changed = scan.checked.is_some();
             return FileOutcome {
                 source,
                 facts: FileFacts::default(),
                 problem: Some(problem),
                 cache_entry: None,
-                changed: false,
+                changed,
             };
         }
     };
     let checked = crate::source::checksum(&bytes);
-    // Changed since pass 1: its key is stale, so it is not cached.
-    let changed = scan.checked.is_some_and(|c| c != checked);
+    // Not what pass 1 read (changed, or unreadable then): its key is stale, so neither
+    // the file's facts nor the run's findings are stored.
+    let changed = cache.is_some() && scan.checked != Some(checked);
     let key = scan.key.filter(|_| !changed);
     let (text, problem) = decode(bytes);
     let mut source = match &file.content {
@@ -455,14 +464,18 @@ fn check_file(
 /// The texts a comment must contain to matter: suppressions and the INSERT marker.
 fn comment_needles(options: &ExtractOptions) -> Vec<&str> {
     let mut needles = vec!["gatelint:"];
-    needles.extend(options.inserts.as_ref().map(|p| p.marker.trim()).filter(|m| !m.is_empty()));
+    // (An empty marker matches every comment, as the marker check does.)
+    needles.extend(options.inserts.as_ref().map(|p| p.marker.trim()));
     needles
 }
 
-/// Reads the texts of the files the findings point into (in parallel) and reports
-/// those that changed since they were checked: their positions may be off.
-/// Returns whether any did.
-fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool) -> bool {
+/// Reads the texts the output needs (in parallel) and reports the files that
+/// changed since they were checked: their positions may be off. The texts needed are
+/// those of the files the findings point into when the output shows source
+/// (`snippets`), and otherwise those without a line index of the checked text (files
+/// whose facts came from the cache); a text a rule read is checked too.
+/// Returns whether any file changed.
+fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool, snippets: bool) -> bool {
     let mut ids: Vec<usize> = report
         .diagnostics
         .iter()
@@ -474,7 +487,10 @@ fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool) -> bool {
     let db = &report.db;
     pool.install(|| {
         ids.par_iter().for_each(|&id| {
-            db.get(id).text();
+            let file = db.get(id);
+            if snippets || !file.has_line_index() {
+                file.text();
+            }
         })
     });
     let changed: Vec<usize> = ids.into_iter().filter(|&id| db.get(id).changed_since_checked()).collect();
@@ -554,13 +570,18 @@ mod tests {
         let path = dir.path().join("gone.rs");
         std::fs::write(&path, "fn f() {}\n").unwrap();
         let file = Discovered { display: "gone.rs".into(), path: path.clone(), content: None };
-        let scan = Scan::of(&file, None);
+        let cache = Cache::open(dir.path().join("cache"), &options(), false);
+        let scan = Scan::of(&file, Some(&cache));
         assert_eq!(scan.size, 10);
         std::fs::remove_file(&path).unwrap();
-        let outcome = check_file(0, &file, &scan, false, &options(), None);
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
         let problem = outcome.problem.expect("reported");
         assert_eq!(problem.rule, parse_error::ID);
         assert!(problem.message.starts_with("cannot read file"), "{}", problem.message);
+        // Pass 1 read it: the run must not be stored under pass 1's keys, or an
+        // identical later run would replay the read error.
+        assert!(outcome.changed);
+        assert!(outcome.cache_entry.is_none());
     }
 
     #[test]

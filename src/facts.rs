@@ -145,12 +145,9 @@ impl ItemCollector<'_> {
 }
 
 impl<'ast> Visit<'ast> for ItemCollector<'_> {
-    // Types and attributes hold nothing these facts come from: not walked. Nor are
-    // expressions: items are found at module level and among a body's statements
-    // (an item declared inside an expression, such as a nested block, is not).
+    // Types and attributes hold nothing these facts come from: not walked.
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
-    fn visit_expr(&mut self, _: &'ast syn::Expr) {}
 
     fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
         self.push_const(&i.ident, &i.expr);
@@ -207,8 +204,12 @@ fn holds_no_address(ty: &syn::Type) -> bool {
             match name.as_str() {
                 "bool" | "char" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
                 | "i128" | "isize" | "f32" | "f64" | "Ordering" => true,
-                // `fmt::Result` has no arguments: `Result<(), fmt::Error>`.
-                "Result" => first_arg.is_none_or(holds_no_address),
+                // `fmt::Result` has no arguments: `Result<(), fmt::Error>`. Another
+                // `Result` without arguments is an alias that could hold anything.
+                "Result" => match first_arg {
+                    Some(t) => holds_no_address(t),
+                    None => p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "fmt"),
+                },
                 "Option" | "Poll" => first_arg.is_some_and(holds_no_address),
                 _ => false,
             }

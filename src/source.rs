@@ -195,6 +195,12 @@ impl SourceFile {
         })
     }
 
+    /// Whether positions can be computed without the text (a line index of the
+    /// checked text is kept).
+    pub fn has_line_index(&self) -> bool {
+        self.index.get().is_some()
+    }
+
     /// Whether the text was read again and is not the one checked.
     pub fn changed_since_checked(&self) -> bool {
         self.changed.load(std::sync::atomic::Ordering::Relaxed)

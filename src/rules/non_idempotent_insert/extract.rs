@@ -494,6 +494,8 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
         E::Cast(c) => may_define_sql(&c.expr),
         E::Try(t) => may_define_sql(&t.expr),
         E::Await(a) => may_define_sql(&a.base),
+        // A block's value is its tail (and any `return`): not worth reading here.
+        E::Block(_) | E::Unsafe(_) => true,
         _ => false,
     }
 }
@@ -553,43 +555,47 @@ fn is_query_builder(expr: &syn::Expr) -> bool {
 }
 
 /// Whether a macro body could hold something that makes an event: a call or
-/// method call, a nested macro, a SCREAMING constant, or a string literal that
-/// mentions INSERT. A token scan, far cheaper than parsing the body.
-fn may_make_events(tokens: proc_macro2::TokenStream) -> bool {
+/// method call (turbofish included), a nested macro, a SCREAMING constant, a use of
+/// one of `sql_locals`, or a string literal that mentions INSERT (or has an escape
+/// that could spell it). A token scan, far cheaper than parsing the body.
+fn may_make_events(tokens: proc_macro2::TokenStream, sql_locals: &[SqlLocal]) -> bool {
     use proc_macro2::{Delimiter, TokenTree};
+    // The previous token could end a callee: an identifier, or the `>` of `f::<T>`.
+    let mut prev_callee = false;
     let mut prev_ident = false;
     for tt in tokens {
-        let now_ident = match &tt {
+        let (callee, ident) = match &tt {
             TokenTree::Group(g) => {
-                if prev_ident && g.delimiter() == Delimiter::Parenthesis {
+                if prev_callee && g.delimiter() == Delimiter::Parenthesis {
                     return true;
                 }
-                if may_make_events(g.stream()) {
+                if may_make_events(g.stream(), sql_locals) {
                     return true;
                 }
-                false
+                (false, false)
             }
             TokenTree::Ident(i) => {
-                if is_screaming(&i.to_string()) {
+                if ident_is_screaming(i) || sql_locals.iter().any(|l| *i == l.name) {
                     return true;
                 }
-                true
+                (true, true)
             }
             TokenTree::Punct(p) => {
                 if prev_ident && p.as_char() == '!' {
                     return true;
                 }
-                false
+                (p.as_char() == '>', false)
             }
             TokenTree::Literal(l) => {
                 let text = l.to_string();
-                if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                if text.contains('\\') || text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
                     return true;
                 }
-                false
+                (false, false)
             }
         };
-        prev_ident = now_ident;
+        prev_callee = callee;
+        prev_ident = ident;
     }
     false
 }
@@ -866,7 +872,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         }
         // Parsing a macro's body costs about as much as parsing it the first time:
         // only when its tokens could make an event.
-        if !may_make_events(mac.tokens.clone()) {
+        if !may_make_events(mac.tokens.clone(), &self.sql_locals) {
             return;
         }
         // Any other macro: its arguments, where they parse as expressions (`query!`, `vec!`, …).
@@ -891,6 +897,18 @@ mod tests {
         src.parse().expect("tokens")
     }
 
+    fn sql_local(name: &str) -> super::SqlLocal {
+        let loc = crate::source::Loc::new(0, 0, 0);
+        super::SqlLocal {
+            name: name.into(),
+            binding: loc,
+            literal: None,
+            innermost: None,
+            sqls: Vec::new(),
+            constant: None,
+        }
+    }
+
     #[test]
     fn macro_bodies_are_parsed_only_when_they_could_make_events() {
         for yes in [
@@ -900,11 +918,14 @@ mod tests {
             "INSERT_WORKSPACE",
             "\"insert into workspaces (id) values ($1)\", id",
             "{ let x = 1; { helper(x) } }",
+            "create_ws::<PgPool>(pool, id)",
+            "\"\\x49NSERT INTO workspaces (id) VALUES ($1)\"",
         ] {
-            assert!(may_make_events(body(yes)), "{yes}");
+            assert!(may_make_events(body(yes), &[]), "{yes}");
         }
-        for no in ["x, y", "Foo::Bar, 1", "\"SELECT 1\"", "a + b * c", "[1, 2, 3]"] {
-            assert!(!may_make_events(body(no)), "{no}");
+        for no in ["x, y", "Foo::Bar, 1", "\"SELECT 1\"", "a + b * c", "[1, 2, 3]", "pool, sql, id"] {
+            assert!(!may_make_events(body(no), &[]), "{no}");
         }
+        assert!(may_make_events(body("pool, sql, id"), &[sql_local("sql")]), "a SQL local used in the body");
     }
 }

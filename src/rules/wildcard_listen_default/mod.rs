@@ -97,8 +97,6 @@
 //! - Only a function's tail expression and top-level `return` count as its return value.
 //!   Functions whose declared return type cannot hold an address (`()`, numbers,
 //!   `bool`, `Result<()>`) are not followed at all.
-//! - Constants are indexed at module level, in `impl` blocks and among a function
-//!   body's statements; one declared inside a nested block or closure is not followed.
 
 mod address;
 mod extract;
