@@ -564,16 +564,22 @@ mod tests {
         }
     }
 
+    /// A file `name` holding `fn f() {}` in a temporary directory, after pass 1 with a cache.
+    fn scanned(dir: &std::path::Path, name: &str) -> (Discovered, Cache, Scan) {
+        let path = dir.join(name);
+        std::fs::write(&path, "fn f() {}\n").unwrap();
+        let file = Discovered { display: name.into(), path, content: None };
+        let cache = Cache::open(dir.join("cache"), &options(), false);
+        let scan = Scan::of(&file, Some(&cache));
+        (file, cache, scan)
+    }
+
     #[test]
     fn a_file_that_disappears_between_the_passes_is_a_read_error() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gone.rs");
-        std::fs::write(&path, "fn f() {}\n").unwrap();
-        let file = Discovered { display: "gone.rs".into(), path: path.clone(), content: None };
-        let cache = Cache::open(dir.path().join("cache"), &options(), false);
-        let scan = Scan::of(&file, Some(&cache));
+        let (file, cache, scan) = scanned(dir.path(), "gone.rs");
         assert_eq!(scan.size, 10);
-        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(&file.path).unwrap();
         let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
         let problem = outcome.problem.expect("reported");
         assert_eq!(problem.rule, parse_error::ID);
@@ -587,12 +593,8 @@ mod tests {
     #[test]
     fn a_file_that_changes_between_the_passes_is_checked_as_read_and_not_cached() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("moving.rs");
-        std::fs::write(&path, "fn f() {}\n").unwrap();
-        let file = Discovered { display: "moving.rs".into(), path: path.clone(), content: None };
-        let cache = Cache::open(dir.path().join("cache"), &options(), false);
-        let scan = Scan::of(&file, Some(&cache));
-        std::fs::write(&path, "fn g( {}\n").unwrap();
+        let (file, cache, scan) = scanned(dir.path(), "moving.rs");
+        std::fs::write(&file.path, "fn g( {}\n").unwrap();
         let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
         assert!(outcome.changed);
         assert!(outcome.cache_entry.is_none(), "a stale key must not be stored");
