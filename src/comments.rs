@@ -3,8 +3,7 @@
 //! suppressions live in them; a `//` inside `"http://…"` or a raw string is a
 //! string, not a comment, and only a real lexer knows the difference.
 
-pub use ra_ap_rustc_lexer::TokenKind;
-use ra_ap_rustc_lexer::{FrontmatterAllowed, strip_shebang, tokenize};
+use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, strip_shebang, tokenize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommentKind {
@@ -27,26 +26,11 @@ pub struct Comment {
 
 /// Every plain comment of `text`, in source order.
 pub fn lex_comments(text: &str) -> Vec<Comment> {
-    lex_comments_with(text, |_, _| std::ops::ControlFlow::Continue(()))
-}
-
-/// Every plain comment of `text`, calling `on_token(kind, start)` for every other token on
-/// the way (one lexer pass serves the parser's nesting check too). The callback may
-/// stop the scan early.
-pub fn lex_comments_with(
-    text: &str,
-    mut on_token: impl FnMut(TokenKind, usize) -> std::ops::ControlFlow<()>,
-) -> Vec<Comment> {
     let mut out = Vec::new();
     let mut pos = strip_shebang(text).unwrap_or(0);
     for token in tokenize(&text[pos..], FrontmatterAllowed::No) {
         let start = pos;
         pos += token.len as usize;
-        if !matches!(token.kind, TokenKind::LineComment { .. } | TokenKind::BlockComment { .. })
-            && on_token(token.kind, start).is_break()
-        {
-            break;
-        }
         let raw = &text[start..pos];
         let (kind, body) = match token.kind {
             TokenKind::LineComment { doc_style: None } => (CommentKind::Line, raw.strip_prefix("//").unwrap_or(raw)),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::path::PathBuf;
 
 /// Worker threads get a large stack: syn and the visitors recurse per nesting
-/// level, and [`crate::parse::MAX_NESTING`] bounds the depth well inside it.
+/// level, and [`crate::nesting::MAX_DEPTH`] bounds the depth well inside it.
 pub const WORKER_STACK: usize = 256 << 20;
 
 /// What the rules see: every file's facts and the crate-wide index.
@@ -170,6 +170,7 @@ fn check_discovered(
             .collect()
     });
     outcomes.sort_by_key(|(id, _)| *id);
+    timings.mark("read, parse, facts");
 
     let mut db = SourceDb::default();
     let mut all_facts = Vec::with_capacity(outcomes.len());
@@ -199,7 +200,7 @@ fn check_discovered(
         all_facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    timings.mark("read, parse, facts, cache save");
+    timings.mark("facts cache save");
     let ctx = CheckContext {
         db: &db,
         allowlist: config.allowlist.as_ref(),
@@ -208,6 +209,7 @@ fn check_discovered(
         facts: &all_facts,
         index: CrateIndex::build(&all_facts),
     };
+    timings.mark("crate index");
     // The rules are independent: run them side by side, then collect in registry order.
     let enabled: Vec<_> = rules::checkers()
         .into_iter()

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod facts;
 pub mod index;
 pub mod init;
+pub mod nesting;
 pub mod outputs;
 pub mod parse;
 pub mod render;

@@ -2,15 +2,11 @@
 //! removed (unless tests are included) and the file's comments, or a problem with a
 //! position that becomes a `parse-error` diagnostic.
 
-use crate::comments::{Comment, TokenKind};
+use crate::comments::Comment;
 use proc_macro2::{TokenStream, TokenTree};
 
-/// Brackets nested deeper than this are rejected before syn sees them, so no input
-/// can exhaust the stack of the (large-stack) worker threads.
-pub const MAX_NESTING: usize = 256;
-
-/// Files up to this size are parsed without the nesting check, which costs a lexer
-/// pass: a file this small cannot nest deeply enough to exhaust a worker's stack
+/// Files up to this size are parsed without the nesting check ([`crate::nesting`]):
+/// a file this small cannot nest deeply enough to exhaust a worker's stack
 /// ([`crate::engine::WORKER_STACK`]), even nesting from end to end in the deepest
 /// shapes measured (braces, generic types, prefix operators, loops; see
 /// `tests/robustness.rs`). Those shapes fit up to >64 KiB in release builds and
@@ -57,21 +53,11 @@ pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem
 /// `comment_needles` (the texts a comment must hold to matter: `gatelint:`, the
 /// marker). Must run on a thread with a large stack (see `engine`).
 pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> Result<ParsedFile, ParseProblem> {
+    if text.len() > UNCHECKED_NESTING_MAX_BYTES {
+        crate::nesting::check(text)?;
+    }
     let wants_comments = comment_needles.iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some());
-    let check_nesting = text.len() > UNCHECKED_NESTING_MAX_BYTES;
-    // One lexer pass, when needed: the comments, and the nesting limit checked on the way.
-    let comments = if wants_comments || check_nesting {
-        let mut nesting = Nesting::default();
-        let comments = crate::comments::lex_comments_with(text, |kind, start| {
-            if check_nesting { nesting.token(kind, start) } else { std::ops::ControlFlow::Continue(()) }
-        });
-        if let Some(problem) = nesting.problem {
-            return Err(problem);
-        }
-        if wants_comments { comments } else { Vec::new() }
-    } else {
-        Vec::new()
-    };
+    let comments = if wants_comments { crate::comments::lex_comments(text) } else { Vec::new() };
     let mut syntax = syn::parse_file(text).map_err(|err| {
         let start = err.span().start();
         ParseProblem {
@@ -86,43 +72,6 @@ pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> 
         strip_test_items(&mut syntax.items);
     }
     Ok(ParsedFile { syntax, comments })
-}
-
-/// Rejects bracket nesting and prefix-operator runs deeper than [`MAX_NESTING`],
-/// token by token (comments never reach it).
-#[derive(Default)]
-struct Nesting {
-    depth: usize,
-    run: usize,
-    problem: Option<ParseProblem>,
-}
-
-impl Nesting {
-    fn token(&mut self, kind: TokenKind, start: usize) -> std::ops::ControlFlow<()> {
-        match kind {
-            TokenKind::OpenParen | TokenKind::OpenBrace | TokenKind::OpenBracket => self.depth += 1,
-            TokenKind::CloseParen | TokenKind::CloseBrace | TokenKind::CloseBracket => {
-                self.depth = self.depth.saturating_sub(1)
-            }
-            TokenKind::Whitespace => return std::ops::ControlFlow::Continue(()),
-            _ => {}
-        }
-        let prefix_like = matches!(
-            kind,
-            TokenKind::Bang | TokenKind::Minus | TokenKind::Star | TokenKind::And | TokenKind::OpenParen
-        );
-        self.run = if prefix_like { self.run + 1 } else { 0 };
-        if self.depth > MAX_NESTING || self.run > MAX_NESTING {
-            self.problem = Some(ParseProblem {
-                offset: start,
-                message: format!(
-                    "code nested more than {MAX_NESTING} levels deep (brackets or prefix operators); gatelint does not check this file"
-                ),
-            });
-            return std::ops::ControlFlow::Break(());
-        }
-        std::ops::ControlFlow::Continue(())
-    }
 }
 
 /// Removes `#[cfg(test)]` items and test functions, at any module depth.
@@ -272,9 +221,15 @@ mod tests {
     fn deep_nesting_in_a_large_file_is_a_problem_not_a_crash() {
         let deep = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(3000), ")".repeat(3000)));
         let err = parse(&deep, false).err().expect("must be rejected");
-        assert!(err.message.contains("nested more than"));
-        let unary = large(format!("fn f() {{ let x = {}1; }}", "!".repeat(3000)));
+        assert!(err.message.contains("nested too deeply"), "{}", err.message);
+        let unary = large(format!("fn f() {{ let x = {}1; }}", "!".repeat(5000)));
         assert!(parse(&unary, false).is_err());
+        let closures = large(format!("fn f() {{ let x = {}1; }}", "|a, b| ".repeat(5000)));
+        assert!(parse(&closures, false).is_err());
+        // Within the bound: parsed and checked (on a worker-sized stack).
+        let unary = large(format!("fn f() {{ let x = {}1; }}", "!".repeat(1500)));
+        let worker = std::thread::Builder::new().stack_size(crate::engine::WORKER_STACK);
+        assert!(worker.spawn(move || parse(&unary, false).is_ok()).unwrap().join().unwrap());
         let fine = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100)));
         assert!(parse(&fine, false).is_ok());
     }

@@ -157,3 +157,65 @@ fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
         assert_eq!(report.files_checked, 1);
     }
 }
+
+/// Files larger than that are checked against [`gatelint::nesting::MAX_DEPTH`]: each
+/// shape, nested as deep as the bound lets it, goes through the whole pipeline on a
+/// worker thread (debug build in `.ci/run`: largest frames); one level more is
+/// reported as a parse error. Each shape is a way syn recurses: brackets, prefix
+/// operators, closures, generic and reference types, postfix chains, keywords.
+#[test]
+fn files_at_the_nesting_bound_fit_the_worker_stacks() {
+    type Shape = fn(usize) -> String;
+    let shapes: &[(&str, Shape)] = &[
+        ("braces", |k| format!("fn f() {{ {}1{} }}", "{".repeat(k), "}".repeat(k))),
+        ("parens", |k| format!("fn f() {{ let x = {}1{}; }}", "(".repeat(k), ")".repeat(k))),
+        ("brackets", |k| format!("fn f() {{ let x = {}1{}; }}", "[".repeat(k), "]".repeat(k))),
+        ("generics", |k| format!("type T = {}u8{};", "Vec<".repeat(k), ">".repeat(k))),
+        ("generic pairs", |k| format!("type T = {}u8{};", "HashMap<u8, ".repeat(k), ">".repeat(k))),
+        ("ref types", |k| format!("type T = {}u8;", "&".repeat(k))),
+        ("pointer types", |k| format!("type T = {}u8;", "*const ".repeat(k))),
+        ("fn types", |k| format!("type T = {}u8;", "fn() -> ".repeat(k))),
+        ("not", |k| format!("fn f() {{ let x = {}1; }}", "!".repeat(k))),
+        ("refs", |k| format!("fn f() {{ let x = {}1; }}", "&".repeat(k))),
+        ("neg", |k| format!("fn f() {{ let x = {}1; }}", "- ".repeat(k))),
+        ("closures", |k| format!("fn f() {{ let x = {}1; }}", "|| ".repeat(k))),
+        ("closures with params", |k| format!("fn f() {{ let x = {}1; }}", "|a, b| ".repeat(k))),
+        ("returns", |k| format!("fn f() {{ {}1; }}", "return ".repeat(k))),
+        ("ifs", |k| format!("fn f() {{ {}1{} }}", "if a { ".repeat(k), " }".repeat(k))),
+        ("else ifs", |k| format!("fn f() {{ if a {{}}{} }}", " else if a {}".repeat(k))),
+        ("loops", |k| format!("fn f() {{ {}q.execute(){} }}", "for x in y { ".repeat(k), " }".repeat(k))),
+        ("unsafe blocks", |k| format!("fn f() {{ {}1{} }}", "unsafe { ".repeat(k), " }".repeat(k))),
+        ("modules", |k| format!("{}{}", "mod m { ".repeat(k), "}".repeat(k))),
+        ("method chain", |k| format!("fn f() {{ let x = a{}; }}", ".b()".repeat(k))),
+        ("binary chain", |k| format!("fn f() {{ let x = 1{}; }}", " + 1".repeat(k))),
+        ("calls", |k| format!("fn f() {{ let x = a{}; }}", "()".repeat(k))),
+        ("tuple patterns", |k| format!("fn f() {{ let {}a{} = 1; }}", "(".repeat(k), ",)".repeat(k))),
+        ("ref patterns", |k| format!("fn f() {{ let {}a = 1; }}", "&".repeat(k))),
+        ("sql argument", |k| format!("fn f() {{ sqlx::query({}1{}).execute(p); }}", "a.b(".repeat(k), ")".repeat(k))),
+        ("listen argument", |k| format!("fn f() {{ TcpListener::bind({}1{}); }}", "f(".repeat(k), ")".repeat(k))),
+    ];
+    let max = gatelint::nesting::MAX_DEPTH;
+    let pad = |src: String| format!("{src}\n//{}\n", "x".repeat(gatelint::parse::UNCHECKED_NESTING_MAX_BYTES));
+    let config = Config::defaults();
+    for (name, shape) in shapes {
+        let depth = |k| gatelint::nesting::deepest(&shape(k), u32::MAX).unwrap();
+        // The most levels within the bound (the bound grows with k).
+        let (mut lo, mut hi) = (1, max as usize + 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if depth(mid) <= max { lo = mid } else { hi = mid - 1 }
+        }
+        assert!(depth(lo + 1) > max, "{name}: the bound does not grow");
+        let within = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo)).into_bytes())], &config).unwrap();
+        assert_eq!(within.files_checked, 1);
+        let rules: Vec<&str> = within.diagnostics.iter().map(|d| d.rule).collect();
+        assert!(!rules.contains(&"parse-error"), "{name} at {lo} levels: {:?}", within.diagnostics[0].message);
+        let beyond = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo + 1)).into_bytes())], &config).unwrap();
+        let first = &beyond.diagnostics[0];
+        assert!(
+            first.rule == "parse-error" && first.message.contains("nested too deeply"),
+            "{name}: {}",
+            first.message
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! A bound on how deep a file's syntax tree can get, computed from its bytes before
+//! syn sees them. syn parses, visits and drops recursively: a tree a million levels
+//! deep exhausts any stack and aborts the process, and that is a few megabytes of
+//! `(((…`, `|| || …`, `Vec<Vec<…`, `return return …` or `a.b().b()…`.
+//!
+//! Nesting grows one token at a time along any chain that no separator ends, so the
+//! bound adds up, for every open bracket, the tokens since the last point where a
+//! new sibling starts:
+//! - `;`, `=>`, and `,` (statements, match arms, list elements), except a `,` inside
+//!   closure parameters (`|a, b| |a, b| …` nests) or inside unclosed generic arguments
+//!   (`HashMap<u8, HashMap<u8, …` nests);
+//! - a `}` followed by an identifier (other than `else` and `as`), an attribute or a
+//!   label: the next item or statement.
+//!
+//! A file whose bound exceeds [`MAX_DEPTH`] is rejected with a position. The scan only
+//! needs to tell code from strings, characters and comments; it is a byte loop, much
+//! cheaper than a full lexer, and it errs towards counting more.
+
+use crate::parse::ParseProblem;
+
+/// The most tokens of unfinished nesting a file may hold. Every shape measured fits
+/// the worker stacks ([`crate::engine::WORKER_STACK`]) at this bound with room to
+/// spare, in debug builds too (`tests/robustness.rs` runs them through the whole
+/// pipeline), while real code stays far below it (the deepest file of a 2.4 M-line
+/// registry corpus reaches a few hundred).
+pub const MAX_DEPTH: u32 = 4096;
+
+/// An open bracket's unfinished chain.
+#[derive(Clone, Copy)]
+struct Level {
+    /// Tokens since this level's chain last ended.
+    chain: u32,
+    /// Unclosed `<` since then: a `,` separates generic arguments, not siblings.
+    angles: u32,
+    /// Between a closure's `|`s, a `,` separates its parameters.
+    in_closure_params: bool,
+}
+
+impl Level {
+    const NEW: Level = Level { chain: 0, angles: 0, in_closure_params: false };
+}
+
+/// The previous token, for `|` (closure or binary?) and after `}` (next sibling?).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    /// An identifier or keyword, at this byte range.
+    Word(usize, usize),
+    /// The end of any other operand: a literal, `)`, `]`, `?`.
+    Operand,
+    CloseBrace,
+    Other,
+}
+
+const WS: u8 = 0;
+const WORD: u8 = 1;
+const PUNCT: u8 = 2;
+/// Byte classes: whitespace, identifier or number bytes (non-ASCII bytes included:
+/// identifiers may be Unicode), everything else.
+static CLASS: [u8; 256] = {
+    let mut class = [PUNCT; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+            class[b] = WORD;
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c') {
+            class[b] = WS;
+        }
+        b += 1;
+    }
+    class
+};
+
+/// Checks that `text` cannot nest deeper than [`MAX_DEPTH`]; the problem names where
+/// the bound was first exceeded.
+pub fn check(text: &str) -> Result<(), ParseProblem> {
+    match deepest(text, MAX_DEPTH) {
+        Ok(_) => Ok(()),
+        Err(offset) => Err(ParseProblem {
+            offset,
+            message: format!(
+                "code nested too deeply for gatelint to check safely (more than {MAX_DEPTH} tokens of unfinished brackets, operators or chained calls); gatelint does not check this file"
+            ),
+        }),
+    }
+}
+
+/// The highest bound reached in `text`, or the offset of the token where it first
+/// exceeded `limit`.
+pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
+    let bytes = text.as_bytes();
+    // The open brackets' levels, but the innermost, which is `level`.
+    let mut outer: Vec<Level> = Vec::new();
+    let mut level = Level::NEW;
+    // Σ chain over all levels + the number of open brackets.
+    let mut depth: u32 = 0;
+    let mut highest = 0;
+    let mut prev = Prev::Other;
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let b = bytes[i];
+        let kind = match CLASS[b as usize] {
+            WS => {
+                i += 1;
+                continue;
+            }
+            WORD => {
+                i = skip_word(bytes, i);
+                if b.is_ascii_digit() {
+                    Prev::Operand
+                } else {
+                    match bytes.get(i) {
+                        // Raw strings: r"…", r#"…"#, br"…", cr##"…"##.
+                        Some(b'"' | b'#')
+                            if matches!(&bytes[start..i], b"r" | b"br" | b"cr") && raw_string_opens(bytes, i) =>
+                        {
+                            i = skip_raw_string(bytes, i);
+                            Prev::Operand
+                        }
+                        // A raw identifier: r#type.
+                        Some(b'#') if &bytes[start..i] == b"r" => {
+                            i = skip_word(bytes, i + 1);
+                            Prev::Word(start, i)
+                        }
+                        _ => Prev::Word(start, i),
+                    }
+                }
+            }
+            _ => match b {
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                    continue;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i = skip_block_comment(bytes, i);
+                    continue;
+                }
+                // Chain ends: statements, match arms, list elements.
+                b';' => {
+                    depth -= level.chain;
+                    level = Level::NEW;
+                    prev = Prev::Other;
+                    i += 1;
+                    continue;
+                }
+                b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                    depth -= level.chain;
+                    level = Level::NEW;
+                    prev = Prev::Other;
+                    i += 2;
+                    continue;
+                }
+                b',' if level.angles == 0 && !level.in_closure_params => {
+                    depth -= level.chain;
+                    level = Level::NEW;
+                    prev = Prev::Other;
+                    i += 1;
+                    continue;
+                }
+                b')' | b']' | b'}' => {
+                    if let Some(up) = outer.pop() {
+                        depth -= level.chain + 1;
+                        level = up;
+                    }
+                    prev = if b == b'}' { Prev::CloseBrace } else { Prev::Operand };
+                    i += 1;
+                    continue;
+                }
+                b'"' => {
+                    i = skip_string(bytes, i + 1);
+                    Prev::Operand
+                }
+                b'\'' => {
+                    let (end, is_char) = skip_quote(bytes, i);
+                    i = end;
+                    // A lifetime or label is not an operand; after `}`, a labelled statement.
+                    if is_char { Prev::Operand } else { Prev::Word(start, start) }
+                }
+                b'?' => {
+                    i += 1;
+                    Prev::Operand
+                }
+                _ => {
+                    i += 1;
+                    Prev::Other
+                }
+            },
+        };
+        // After `}`, an identifier (but `else`, `as`), an attribute or a label starts
+        // the next item or statement.
+        if prev == Prev::CloseBrace {
+            let next_sibling = match kind {
+                Prev::Word(s, e) => !matches!(&bytes[s..e], b"else" | b"as"),
+                _ => b == b'#',
+            };
+            if next_sibling {
+                depth -= level.chain;
+                level = Level::NEW;
+            }
+        }
+        match b {
+            b'|' if level.in_closure_params => level.in_closure_params = false,
+            // `||`: a logical or, or a closure without parameters; one token.
+            b'|' if bytes.get(i) == Some(&b'|') => i += 1,
+            // After an operand, a binary `|`; anywhere else, a closure's parameters
+            // begin. (After `}`, a closure would start a new statement.)
+            b'|' => {
+                level.in_closure_params = match prev {
+                    Prev::Word(s, e) => opens_closure(&bytes[s..e]),
+                    Prev::Operand | Prev::CloseBrace => false,
+                    Prev::Other => true,
+                }
+            }
+            b'<' => level.angles += 1,
+            // (`->` closes nothing.)
+            b'>' if start == 0 || bytes[start - 1] != b'-' => level.angles = level.angles.saturating_sub(1),
+            _ => {}
+        }
+        level.chain += 1;
+        depth += 1;
+        prev = kind;
+        if matches!(b, b'(' | b'[' | b'{') {
+            outer.push(level);
+            level = Level::NEW;
+            depth += 1;
+        }
+        if depth > highest {
+            if depth > limit {
+                return Err(start);
+            }
+            highest = depth;
+        }
+    }
+    Ok(highest)
+}
+
+/// Keywords after which `|` opens a closure (`return |x| …`), where an identifier
+/// would make it a binary `|`.
+fn opens_closure(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"return"
+            | b"break"
+            | b"move"
+            | b"in"
+            | b"if"
+            | b"match"
+            | b"while"
+            | b"let"
+            | b"yield"
+            | b"async"
+            | b"static"
+            | b"else"
+            | b"for"
+            | b"do"
+            | b"become"
+            | b""
+    )
+}
+
+/// An identifier, keyword or number (with its suffix): ASCII alphanumerics, `_`
+/// and any non-ASCII byte.
+fn skip_word(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && CLASS[bytes[i] as usize] == WORD {
+        i += 1;
+    }
+    i
+}
+
+/// `i` is just after the opening `"`; returns the index after the closing one.
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(n) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+        i += n;
+        if bytes[i] == b'\\' {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    bytes.len()
+}
+
+/// A `'`: a character literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) or a
+/// lifetime/label (`'a`). Returns the end and whether it was a character.
+fn skip_quote(bytes: &[u8], i: usize) -> (usize, bool) {
+    if bytes.get(i + 1) == Some(&b'\\') {
+        // An escape: the closing quote comes after the escaped character.
+        return match memchr::memchr(b'\'', bytes.get(i + 3..).unwrap_or(&[])) {
+            Some(n) => (i + 3 + n + 1, true),
+            None => (bytes.len(), true),
+        };
+    }
+    let char_len = match bytes.get(i + 1) {
+        Some(&c) if c < 0x80 => 1,
+        Some(&c) if c >= 0xf0 => 4,
+        Some(&c) if c >= 0xe0 => 3,
+        Some(_) => 2,
+        None => return (bytes.len(), false),
+    };
+    if bytes.get(i + 1 + char_len) == Some(&b'\'') {
+        return (i + 2 + char_len, true);
+    }
+    (skip_word(bytes, i + 1).max(i + 1), false)
+}
+
+/// `i` is after `r`/`br`/`cr`: whether `#…#"` or `"` follows.
+fn raw_string_opens(bytes: &[u8], mut i: usize) -> bool {
+    while bytes.get(i) == Some(&b'#') {
+        i += 1;
+    }
+    bytes.get(i) == Some(&b'"')
+}
+
+/// `i` is after `r`/`br`/`cr`, at the hashes or quote; returns the index after the
+/// closing quote and hashes.
+fn skip_raw_string(bytes: &[u8], mut i: usize) -> usize {
+    let hashes_start = i;
+    while bytes.get(i) == Some(&b'#') {
+        i += 1;
+    }
+    let hashes = i - hashes_start;
+    i += 1;
+    while let Some(n) = memchr::memchr(b'"', &bytes[i.min(bytes.len())..]) {
+        i += n + 1;
+        let closing = bytes[i..].iter().take(hashes).take_while(|&&c| c == b'#').count();
+        if closing == hashes {
+            return i + hashes;
+        }
+    }
+    bytes.len()
+}
+
+/// `i` is at `/*`; returns the index after the matching `*/` (block comments nest).
+fn skip_block_comment(bytes: &[u8], mut i: usize) -> usize {
+    let mut open = 0usize;
+    while i < bytes.len() {
+        match memchr::memchr2(b'/', b'*', &bytes[i..]) {
+            None => return bytes.len(),
+            Some(n) => i += n,
+        }
+        if bytes[i] == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            open += 1;
+            i += 2;
+        } else if bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/') {
+            open -= 1;
+            i += 2;
+            if open == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth(src: &str) -> u32 {
+        deepest(src, u32::MAX).expect("no limit")
+    }
+
+    /// Long flat code (items, statements, arms, list elements) stays shallow, however long.
+    #[test]
+    fn siblings_do_not_add_up() {
+        let cases = [
+            "fn f() { a(); }\n".repeat(2000),
+            format!("fn f() {{ {} }}", "let x = a.b(c, d)?;".repeat(2000)),
+            format!("fn f() {{ {} }}", "if a {} for x in y {} ".repeat(2000)),
+            format!("#[derive(Debug)] struct S {{}} {}", "#[derive(Debug)] struct S {} impl T for S {} ".repeat(2000)),
+            format!("fn f() {{ match x {{ {} }} }}", "A => {} (b, c) => {} D | E => 1, ".repeat(2000)),
+            format!("const T: &[(u32, u32)] = &[{}];", "(0x41, 0x5a), ".repeat(5000)),
+            format!("const T: &[u32] = &[{}];", "A | B, C | D, ".repeat(5000)),
+            format!("struct S {{ {} }}", "a: Vec<u8>, b: HashMap<K, V>, c: fn() -> u8, ".repeat(2000)),
+            format!("fn f() {{ {} }}", "g(|a, b| a + b, |c| c); h(a || b, a < b, x > y);".repeat(2000)),
+            format!("fn f() {{ let s = \"{}\"; }}", "((((|| ,".repeat(2000)),
+            format!("fn f() {{ let s = r#\"{}\"#; }} // (((((\n/* ((((( /* ((( */ */", "\"(((((".repeat(2000)),
+            format!("fn f() {{ {} }}", "let c = ['(', '\\'', b'[', '{']; let l: &'a str = x;".repeat(2000)),
+        ];
+        for (i, src) in cases.iter().enumerate() {
+            let d = depth(src);
+            assert!(d < 40, "case {i}: {d}");
+        }
+    }
+
+    /// Every nesting shape grows the bound at least one per level, so a file deep
+    /// enough to exhaust a stack cannot pass.
+    #[test]
+    fn nesting_chains_add_up() {
+        let k = 1000;
+        let shapes = [
+            format!("fn f() {{ {}1{} }}", "{".repeat(k), "}".repeat(k)),
+            format!("fn f() {{ let x = {}1{}; }}", "(".repeat(k), ")".repeat(k)),
+            format!("type T = {}u8{};", "Vec<".repeat(k), ">".repeat(k)),
+            format!("type T = {}u8{};", "HashMap<u8, ".repeat(k), ">".repeat(k)),
+            format!("type T = {}u8{};", "HashMap<u8, fn() -> ".repeat(k), ">".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "!".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "|| ".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "|a, b| ".repeat(k)),
+            format!("fn f() {{ let x = a | {}1; }}", "|a, b| ".repeat(k)),
+            format!("fn f() {{ g(x, {}1); }}", "|a, b| ".repeat(k)),
+            format!("fn f() {{ {}1; }}", "return ".repeat(k)),
+            format!("fn f() {{ let x = 1{}; }}", " + {1}".repeat(k)),
+            format!("fn f() {{ let x = a{}; }}", ".b()".repeat(k)),
+            format!("fn f() {{ let x = a{}; }}", "?".repeat(k)),
+            format!("fn f() {{ let x = a{}; }}", " as u8".repeat(k)),
+            format!("fn f() {{ if a {{}}{} }}", " else if a {}".repeat(k)),
+            format!("fn f() {{ let x = {{1}}{}; }}", ".f() + {1}".repeat(k)),
+            format!("fn f() {{ let x = r#a{}; }}", ".r#b".repeat(k)),
+            format!("fn f() {{ {}1{} }}", "'a: loop { ".repeat(k), " }".repeat(k)),
+        ];
+        for (i, src) in shapes.iter().enumerate() {
+            let d = depth(src);
+            assert!(d >= k as u32, "shape {i}: {d}");
+        }
+    }
+
+    #[test]
+    fn too_deep_is_a_problem_at_the_token_that_crossed_the_bound() {
+        let src = format!("fn f() {{ let x = {}1; }}", "!".repeat(5000));
+        let problem = check(&src).unwrap_err();
+        let open = "fn f() { let x = ".len();
+        assert!(problem.offset > open && problem.offset < open + MAX_DEPTH as usize, "{}", problem.offset);
+        assert!(problem.message.contains("nested too deeply"), "{}", problem.message);
+        assert!(check(&format!("fn f() {{ let x = {}1; }}", "!".repeat(1000))).is_ok());
+    }
+
+    #[test]
+    fn unbalanced_and_unterminated_input_does_not_panic() {
+        for src in ["}}}) fn", "\"open", "r##\"open\"#", "'", "'\\", "/* /* */", "b'", "r#", "|", "<>>", "é'é"] {
+            let _ = deepest(src, 10);
+        }
+    }
+}
