@@ -207,7 +207,7 @@ fn check_discovered(
         config_file,
         insert_params: extract_options.inserts.clone(),
         facts: &all_facts,
-        index: CrateIndex::build(&all_facts),
+        index: pool.install(|| CrateIndex::build(&all_facts)),
     };
     timings.mark("crate index");
     // The rules are independent: run them side by side, then collect in registry order.

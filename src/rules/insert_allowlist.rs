@@ -182,7 +182,7 @@ fn display_name(f: &FnInsertFacts) -> String {
 
 fn fn_exists(ctx: &CheckContext, entry: &Entry) -> bool {
     let name = entry.name.rsplit("::").next().unwrap_or(&entry.name);
-    ctx.index.fns_named(name).iter().any(|f| {
+    ctx.index.fns_named(name).any(|f| {
         let module = crate::facts::module_path(&ctx.db.get(f.name_loc.file).display);
         entry.matches(&f.name, f.self_type.as_deref(), &module)
     })

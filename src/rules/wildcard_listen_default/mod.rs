@@ -382,6 +382,10 @@ impl<'c> Evaluator<'c, '_> {
     /// memo, same-named functions calling each other make the walk exponential.
     fn follow(&self, step: Step, value: &Value, d: usize, via: &[Step], out: &mut Vec<Hit>) {
         let key = step.loc;
+        // Most items lead nowhere: answer those without copying anything.
+        if self.memo.borrow().get(&key).is_some_and(Vec::is_empty) {
+            return;
+        }
         let cached = self.memo.borrow().get(&key).cloned();
         let hits = match cached {
             Some(hits) => hits,
@@ -488,9 +492,9 @@ fn literal_text(value: &Value, ctx: &CheckContext) -> Option<String> {
         Value::Int { value, .. } => Some(value.to_string()),
         Value::Local { value, .. } => literal_text(value, ctx),
         Value::Path { segments, .. } => {
-            let consts = ctx.index.consts_named(segments.last()?);
-            match consts {
-                [only] if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
+            let mut consts = ctx.index.consts_named(segments.last()?);
+            match (consts.next(), consts.next()) {
+                (Some(only), None) if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
                 _ => None,
             }
         }
@@ -582,7 +586,8 @@ fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef
     }
     for facts in facts {
         for c in &facts.consts {
-            if params.is_listen_name(&c.name) {
+            // (Most constants are numbers: rule those out before splitting names.)
+            if extract::may_hold_wildcard(&c.value, params) && params.is_listen_name(&c.name) {
                 let kind = std::borrow::Cow::Owned(SiteKind::ListenConst { name: c.name.clone() });
                 sites.push(SiteRef { kind, at: c.name_loc, value: &c.value, listen_named: true });
             }
