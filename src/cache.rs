@@ -99,17 +99,13 @@ impl Cache {
         postcard::to_stdvec(&EntryRef { facts, problem }).ok()
     }
 
-    /// Writes the entries of this run (and only those), atomically. Failing to write
-    /// a cache is not an error: the next run is simply cold.
-    pub fn save(&self, entries: Vec<(Key, Vec<u8>)>) {
-        let mut entries = entries;
-        entries.sort_by_key(|e| e.0);
-        // Streamed to the file: no second copy of every entry in memory.
-        self.write_atomically(FILE_NAME, &entries);
-        let _ = std::fs::write(
-            self.dir.join("CACHEDIR.TAG"),
-            "Signature: 8a477f597d28d172789f06886806bc55\n# gatelint's facts cache; safe to delete.\n",
-        );
+    /// Writes the entries of this run (and only those), atomically, on a thread of its
+    /// own: nothing the run reports waits for it. Join the handle before the process
+    /// ends. Failing to write a cache is not an error: the next run is simply cold.
+    pub fn save_in_background(&self, entries: Vec<(Key, Vec<u8>)>) -> Option<std::thread::JoinHandle<()>> {
+        let dir = self.dir.clone();
+        // Where no thread can be started, nothing is stored: the next run is cold.
+        std::thread::Builder::new().spawn(move || save_entries(&dir, entries)).ok()
     }
 
     /// A key for a whole run: every file's key in order plus everything else the
@@ -141,28 +137,42 @@ impl Cache {
         self.write_atomically(RUN_FILE_NAME, &(key, run));
     }
 
-    /// Serialises `value` into `name` in the cache directory, through a temporary
-    /// file and a rename. Failing to write is not an error: the next run is cold.
     fn write_atomically(&self, name: &str, value: &impl Serialize) {
-        use std::io::Write;
-        if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
-        let tmp = self.dir.join(format!("{name}.{}.tmp", std::process::id()));
-        let written = std::fs::File::create(&tmp).ok().and_then(|file| {
-            let writer = postcard::to_io(value, std::io::BufWriter::new(file)).ok()?;
-            writer.into_inner().ok()?.flush().ok()
-        });
-        if written.is_some() {
-            let _ = std::fs::rename(&tmp, self.dir.join(name));
-        } else {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        write_atomically(&self.dir, name, value);
     }
 
     /// A stored entry, still serialised, to carry over unchanged.
     pub fn raw(&self, key: &Key) -> Option<Vec<u8>> {
         self.old().get(key).cloned()
+    }
+}
+
+fn save_entries(dir: &std::path::Path, mut entries: Vec<(Key, Vec<u8>)>) {
+    entries.sort_by_key(|e| e.0);
+    // Streamed to the file: no second copy of every entry in memory.
+    write_atomically(dir, FILE_NAME, &entries);
+    let _ = std::fs::write(
+        dir.join("CACHEDIR.TAG"),
+        "Signature: 8a477f597d28d172789f06886806bc55\n# gatelint's facts cache; safe to delete.\n",
+    );
+}
+
+/// Serialises `value` into `name` in the cache directory, through a temporary
+/// file and a rename. Failing to write is not an error: the next run is cold.
+fn write_atomically(dir: &std::path::Path, name: &str, value: &impl Serialize) {
+    use std::io::Write;
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp).ok().and_then(|file| {
+        let writer = postcard::to_io(value, std::io::BufWriter::new(file)).ok()?;
+        writer.into_inner().ok()?.flush().ok()
+    });
+    if written.is_some() {
+        let _ = std::fs::rename(&tmp, dir.join(name));
+    } else {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 

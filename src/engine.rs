@@ -175,9 +175,10 @@ fn check_discovered(
     let mut db = SourceDb::default();
     let mut all_facts = Vec::with_capacity(outcomes.len());
     let mut diagnostics = Vec::new();
-    if let Some(cache) = &cache {
-        cache.save(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect());
-    }
+    // Written while the rules run; joined before returning.
+    let facts_saved = cache
+        .as_ref()
+        .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect()));
     // A file that changed between the two passes: this run's findings are not stored.
     let mut run_storable = true;
     for (_, outcome) in outcomes {
@@ -200,7 +201,6 @@ fn check_discovered(
         all_facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    timings.mark("facts cache save");
     let ctx = CheckContext {
         db: &db,
         allowlist: config.allowlist.as_ref(),
@@ -255,7 +255,10 @@ fn check_discovered(
     if let (Some(c), Some(rk), true) = (&cache, &run_key, run_storable) {
         c.save_run(rk, &diagnostics, &suppressed, files_checked);
     }
-    timings.mark("suppressions, sort, run save");
+    if let Some(saving) = facts_saved {
+        let _ = saving.join();
+    }
+    timings.mark("suppressions, sort, run save, facts saved");
     // Freeing every file's facts takes a while on a large crate and nothing waits
     // for it: off the critical path (the process may exit first).
     if all_facts.len() > 1000 {
