@@ -123,6 +123,11 @@ impl Cache {
         hasher.finalize().into()
     }
 
+    /// Whether an earlier run's findings are stored (an identical run could reuse them).
+    pub fn has_stored_run(&self) -> bool {
+        self.dir.join(RUN_FILE_NAME).is_file()
+    }
+
     /// The findings of an identical earlier run, if stored.
     pub fn run_result(&self, key: &Key) -> Option<StoredRun> {
         let bytes = std::fs::read(self.dir.join(RUN_FILE_NAME)).ok()?;

@@ -104,18 +104,19 @@ fn check_discovered(
         .build()
         .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
 
-    // Pass 1 (in parallel): each file's size, checksum and cache key. The texts are
-    // not kept: holding a large crate's sources for the whole run would dominate
-    // its memory. Pass 2 reads each file again when it parses it.
-    let scans: Vec<Scan> = pool.install(|| discovery.files.par_iter().map(|f| Scan::of(f, cache.as_ref())).collect());
+    // Pass 1 (in parallel): each file's size, checksum and cache key, to tell whether
+    // this run is identical to the stored one. The texts are not kept: holding a
+    // large crate's sources for the whole run would dominate its memory. Pass 2 reads
+    // each file again when it parses it. With no stored run (a cold cache), pass 1
+    // only sizes the files and pass 2 makes the keys.
+    let keyed = cache.as_ref().filter(|c| c.has_stored_run());
+    let scans: Vec<Scan> = pool.install(|| discovery.files.par_iter().map(|f| Scan::of(f, keyed)).collect());
+    let run_extra = format!(
+        "{:?}|{:?}|{:?}|{:?}|{}",
+        config.rules, config.allowlist, discovery.errors, discovery.report_only, config.include_tests
+    );
     let keys: Vec<Option<crate::cache::Key>> = scans.iter().map(|s| s.key).collect();
-    let run_key = cache.as_ref().map(|c| {
-        let extra = format!(
-            "{:?}|{:?}|{:?}|{:?}|{}",
-            config.rules, config.allowlist, discovery.errors, discovery.report_only, config.include_tests
-        );
-        c.run_key(&keys, &extra)
-    });
+    let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
     timings.mark("cache load, read");
     // An identical earlier run: its findings stand; texts are read on first use.
     if let (Some(c), Some(rk)) = (&cache, &run_key)
@@ -171,6 +172,11 @@ fn check_discovered(
     });
     outcomes.sort_by_key(|(id, _)| *id);
     timings.mark("read, parse, facts");
+    // Pass 1 made no keys: the run's key comes from pass 2's.
+    let run_key = match (&cache, run_key) {
+        (Some(c), None) => Some(c.run_key(&outcomes.iter().map(|(_, o)| o.key).collect::<Vec<_>>(), &run_extra)),
+        (_, key) => key,
+    };
 
     let mut db = SourceDb::default();
     let mut all_facts = Vec::with_capacity(outcomes.len());
@@ -358,6 +364,8 @@ struct FileOutcome {
     problem: Option<Diagnostic>,
     /// What to store in the facts cache for this file.
     cache_entry: Option<(crate::cache::Key, Vec<u8>)>,
+    /// The file's cache key, when it has one.
+    key: Option<crate::cache::Key>,
     /// The file changed between the two passes over it.
     changed: bool,
 }
@@ -365,6 +373,8 @@ struct FileOutcome {
 /// Pass 1 over one file: its size, and with a cache its key and checksum.
 struct Scan {
     size: u64,
+    /// Pass 1 read the file to key it (it may have failed to).
+    keyed: bool,
     key: Option<crate::cache::Key>,
     /// [`crate::source::checksum`] of the bytes the key was made from.
     checked: Option<(usize, u64)>,
@@ -374,18 +384,21 @@ impl Scan {
     fn of(file: &Discovered, cache: Option<&Cache>) -> Scan {
         let of_bytes = |bytes: &[u8]| Scan {
             size: bytes.len() as u64,
+            keyed: cache.is_some(),
             key: cache.map(|c| c.key(&file.display, bytes)),
             checked: Some(crate::source::checksum(bytes)),
         };
         match (&file.content, cache) {
             (Some(bytes), _) => of_bytes(bytes),
             // Unreadable now: pass 2 reports it.
-            (None, Some(_)) => {
-                std::fs::read(&file.path).map_or(Scan { size: 0, key: None, checked: None }, |b| of_bytes(&b))
-            }
-            (None, None) => {
-                Scan { size: std::fs::metadata(&file.path).map_or(0, |m| m.len()), key: None, checked: None }
-            }
+            (None, Some(_)) => std::fs::read(&file.path)
+                .map_or(Scan { size: 0, keyed: true, key: None, checked: None }, |b| of_bytes(&b)),
+            (None, None) => Scan {
+                size: std::fs::metadata(&file.path).map_or(0, |m| m.len()),
+                keyed: false,
+                key: None,
+                checked: None,
+            },
         }
     }
 }
@@ -411,7 +424,7 @@ fn check_file(
         };
         let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
         let cache_entry = cache.raw(key).map(|raw| (*key, raw));
-        return FileOutcome { source, facts, problem, cache_entry, changed: false };
+        return FileOutcome { source, facts, problem, cache_entry, key: Some(*key), changed: false };
     }
     let too_large =
         || format!("file is larger than {} bytes: gatelint does not check it", crate::source::MAX_FILE_SIZE);
@@ -434,20 +447,37 @@ fn check_file(
                 facts: FileFacts::default(),
                 problem: Some(problem),
                 cache_entry: None,
+                key: None,
                 changed,
             };
         }
     };
     let checked = crate::source::checksum(&bytes);
-    // Not what pass 1 read (changed, or unreadable then): its key is stale, so neither
-    // the file's facts nor the run's findings are stored.
-    let changed = cache.is_some() && scan.checked != Some(checked);
-    let key = scan.key.filter(|_| !changed);
+    let (key, changed) = match cache {
+        // Pass 1 did not key the file (no stored run): key these bytes.
+        Some(cache) if !scan.keyed => (Some(cache.key(&file.display, &bytes)), false),
+        // Not what pass 1 read (changed, or unreadable then): its key is stale, so
+        // neither the file's facts nor the run's findings are stored.
+        Some(_) => {
+            let changed = scan.checked != Some(checked);
+            (scan.key.filter(|_| !changed), changed)
+        }
+        None => (None, false),
+    };
     let (text, problem) = decode(bytes);
     let mut source = match &file.content {
         Some(_) => SourceFile::new(display, text),
         None => SourceFile::from_disk(display, file.path.clone(), text, checked),
     };
+    // Keyed only now: its facts may be stored all the same.
+    if let (Some(cache), Some(key), false) = (cache, key, scan.keyed)
+        && let Some((facts, problem)) = cache.get(&key, id)
+    {
+        let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+        source.release();
+        let cache_entry = cache.raw(&key).map(|raw| (key, raw));
+        return FileOutcome { source, facts, problem, cache_entry, key: Some(key), changed: false };
+    }
     let (facts, problem) = match problem {
         Some(p) => (FileFacts::default(), Some(p)),
         None => {
@@ -463,7 +493,7 @@ fn check_file(
     let cache_entry = key.and_then(|k| Cache::encode(&facts, &problem).map(|bytes| (k, bytes)));
     let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
     source.release();
-    FileOutcome { source, facts, problem, cache_entry, changed }
+    FileOutcome { source, facts, problem, cache_entry, key, changed }
 }
 
 /// The texts a comment must contain to matter: suppressions and the INSERT marker.
@@ -533,6 +563,7 @@ fn internal_error_outcome(id: usize, file: &Discovered, payload: Box<dyn std::an
         source: SourceFile::new(file.display.clone(), text),
         facts: FileFacts::default(),
         cache_entry: None,
+        key: None,
         problem: Some(parse_error_diagnostic(id, "", problem)),
         changed: false,
     }
@@ -604,6 +635,20 @@ mod tests {
         assert!(outcome.changed);
         assert!(outcome.cache_entry.is_none(), "a stale key must not be stored");
         assert!(outcome.problem.is_some(), "the new content is what was parsed");
+    }
+
+    #[test]
+    fn without_a_stored_run_pass_2_keys_the_file_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, cache, _) = scanned(dir.path(), "cold.rs");
+        assert!(!cache.has_stored_run());
+        let scan = Scan::of(&file, None);
+        assert!(!scan.keyed && scan.key.is_none());
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+        assert!(!outcome.changed);
+        let expected = cache.key("cold.rs", b"fn f() {}\n");
+        assert_eq!(outcome.key, Some(expected));
+        assert_eq!(outcome.cache_entry.map(|(k, _)| k), Some(expected), "its facts are stored under that key");
     }
 
     #[test]
