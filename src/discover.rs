@@ -54,6 +54,8 @@ pub fn discover(
             continue;
         }
         let walk_root = std::fs::canonicalize(root).unwrap_or_else(|_| cwd.join(root));
+        // Two walkers side by side: on a large tree the walk is otherwise a serial
+        // step before any parsing starts. The order is restored by sorting below.
         let walker = ignore::WalkBuilder::new(&walk_root)
             .hidden(true)
             .git_ignore(true)
@@ -65,32 +67,44 @@ pub fn discover(
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 !(is_dir && entry.depth() > 0 && entry.file_name() == "target")
             })
-            .sort_by_file_path(|a, b| a.cmp(b))
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let path = entry.path();
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
-                    if !is_file || path.extension().is_none_or(|e| e != "rs") || path.is_dir() {
-                        continue;
+            .threads(2)
+            .build_parallel();
+        let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
+        walker.run(|| {
+            let (found, walk_root, cwd) = (&found, &walk_root, &cwd);
+            Box::new(move |entry| {
+                let outcome = match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        // (A symbolic link may name a directory: `foo.rs/`.)
+                        let is_file =
+                            entry.file_type().is_some_and(|t| t.is_file() || (t.is_symlink() && !path.is_dir()));
+                        if !is_file || path.extension().is_none_or(|e| e != "rs") {
+                            return ignore::WalkState::Continue;
+                        }
+                        if !include_tests && in_test_tree(path.strip_prefix(walk_root).unwrap_or(path)) {
+                            return ignore::WalkState::Continue;
+                        }
+                        Ok(Discovered { display: display_path(path, cwd), path: path.to_path_buf(), content: None })
                     }
-                    if !include_tests && in_test_tree(path.strip_prefix(&walk_root).unwrap_or(path)) {
-                        continue;
+                    Err(err) => Err(walk_error(err, cwd)),
+                };
+                if let Ok(mut found) = found.lock() {
+                    match outcome {
+                        Ok(file) => found.0.push(file),
+                        Err(error) => found.1.push(error),
                     }
-                    files.push(Discovered {
-                        display: display_path(path, &cwd),
-                        path: path.to_path_buf(),
-                        content: None,
-                    });
                 }
-                Err(err) => errors.push(walk_error(err, &cwd)),
-            }
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let (found_files, found_errors) = found.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        files.extend(found_files);
+        errors.extend(found_errors);
     }
     files.sort();
     files.dedup_by(|a, b| a.display == b.display);
-    errors.sort_by(|a, b| a.display.cmp(&b.display));
+    errors.sort_by(|a, b| (&a.display, &a.message).cmp(&(&b.display, &b.message)));
     Ok(Discovery { files, errors, report_only: None })
 }
 
