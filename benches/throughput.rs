@@ -6,87 +6,37 @@
 //! floor's) and peak RSS of the gatelint process. Floor and cold runs alternate for
 //! three rounds and the medians are reported.
 //!
+//! The floor is measured twice: with the system allocator (the floor as issue 7
+//! defines it) and with jemalloc, the allocator gatelint's binaries use
+//! (`benches/floor_jemalloc.rs`), so what the allocator buys shows separately.
+//!
 //! `-- --floor DIR` runs the floor alone, once, over DIR (for `valgrind --tool=callgrind`).
 //!
 //! Corpora: (1) the cargo registry sources of gatelint's dependency tree (after
 //! `cargo fetch`), (2) a generated, deterministic handler-style corpus of 1.5 M lines
 //! (50 k with `--quick`) under `target/bench-corpus/`.
 
-use rayon::prelude::*;
+mod common;
+
+use common::{floor, rs_files};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-use syn::visit::Visit;
 
-struct Counter(usize);
-impl<'ast> Visit<'ast> for Counter {
-    fn visit_expr(&mut self, e: &'ast syn::Expr) {
-        self.0 += 1;
-        syn::visit::visit_expr(self, e);
-    }
-}
-
-fn rs_files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if !name.starts_with('.')
-                    && name != "target"
-                    && !matches!(name.as_str(), "tests" | "benches" | "examples")
-                {
-                    stack.push(p);
-                }
-            } else if name.ends_with(".rs") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// This process's user + system CPU seconds so far (Linux `/proc/self/stat`; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// read + parse + one visit of every file, on a 2-thread pool, largest first.
-/// Returns wall seconds, lines and CPU seconds.
-fn floor(files: &[PathBuf]) -> (f64, usize, f64) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).stack_size(256 << 20).build().unwrap();
-    let mut sized: Vec<(u64, &PathBuf)> =
-        files.iter().map(|f| (std::fs::metadata(f).map_or(0, |m| m.len()), f)).collect();
-    sized.sort_by_key(|b| std::cmp::Reverse(b.0));
-    let start = Instant::now();
-    let cpu_start = cpu_seconds();
-    let lines: usize = pool.install(|| {
-        sized
-            .par_iter()
-            .with_max_len(1)
-            .map(|(_, f)| {
-                let Ok(text) = std::fs::read_to_string(f) else { return 0 };
-                let lines = text.lines().count();
-                if let Ok(file) = syn::parse_file(&text) {
-                    let mut c = Counter(0);
-                    c.visit_file(&file);
-                    std::hint::black_box(c.0);
-                }
-                proc_macro2::extra::invalidate_current_thread_spans();
-                lines
-            })
-            .sum()
-    });
-    (start.elapsed().as_secs_f64(), lines, cpu_seconds() - cpu_start)
+/// The jemalloc floor over `dir`, in a process of its own: (wall, CPU) seconds.
+fn floor_jemalloc(dir: &Path) -> Option<(f64, f64)> {
+    let out = Command::new(env!("CARGO"))
+        .args(["bench", "--quiet", "--bench", "floor_jemalloc", "--"])
+        .arg(dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    // "floor: N lines in W s (C s CPU)"
+    let text = String::from_utf8_lossy(&out.stdout);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let wall = words.get(4)?.parse().ok()?;
+    let cpu = words.get(6)?.trim_start_matches('(').parse().ok()?;
+    Some((wall, cpu))
 }
 
 /// Runs the release binary, returning (seconds, peak RSS in MB and CPU seconds when
@@ -192,9 +142,9 @@ fn main() {
         }
     }
     println!(
-        "| corpus | lines | floor s | floor lines/s | cold s | cold/floor | cold CPU/floor CPU | cold lines/s | warm s | cold/warm | one change s | peak RSS MB |"
+        "| corpus | lines | floor s | floor lines/s | cold s | cold/floor | cold CPU/floor CPU | cold/jemalloc floor | cold CPU/jemalloc floor CPU | cold lines/s | warm s | cold/warm | one change s | peak RSS MB |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (name, dir) in corpora {
         let files = rs_files(&dir);
         if files.is_empty() {
@@ -203,19 +153,28 @@ fn main() {
         // Floor and cold runs alternate, three rounds; the medians are reported.
         let cache = std::env::temp_dir().join(format!("gatelint-bench-cache-{}", std::process::id()));
         let mut floors = Vec::new();
+        let mut je_floors = Vec::new();
         let mut colds = Vec::new();
         let mut cpu_ratios = Vec::new();
+        let mut je_cpu_ratios = Vec::new();
         let mut rss = None;
         let mut lines = 0;
         for _ in 0..3 {
             let (f, l, floor_cpu) = floor(&files);
             floors.push(f);
             lines = l;
+            let je = floor_jemalloc(&dir);
             let _ = std::fs::remove_dir_all(&cache);
             let (c, r, cpu) = gatelint(&bin, &dir, &cache);
             colds.push(c);
             if let Some(cpu) = cpu.filter(|_| floor_cpu > 0.0) {
                 cpu_ratios.push(cpu / floor_cpu);
+            }
+            if let Some((je_wall, je_cpu)) = je {
+                je_floors.push(je_wall);
+                if let Some(cpu) = cpu.filter(|_| je_cpu > 0.0) {
+                    je_cpu_ratios.push(cpu / je_cpu);
+                }
             }
             rss = rss.max(r.map(|x| x as u64)).or(rss);
         }
@@ -224,8 +183,11 @@ fn main() {
             v[v.len() / 2]
         };
         let (floor_s, cold) = (median(&mut floors), median(&mut colds));
-        let cpu_ratio =
-            if cpu_ratios.is_empty() { "n/a".to_string() } else { format!("{:.2}", median(&mut cpu_ratios)) };
+        let ratio = |v: &mut Vec<f64>| if v.is_empty() { "n/a".to_string() } else { format!("{:.2}", median(v)) };
+        let cpu_ratio = ratio(&mut cpu_ratios);
+        let je_cpu_ratio = ratio(&mut je_cpu_ratios);
+        let je_ratio =
+            if je_floors.is_empty() { "n/a".to_string() } else { format!("{:.2}", cold / median(&mut je_floors)) };
         let rss = rss.map(|r| r as f64);
         let (warm, _, _) = gatelint(&bin, &dir, &cache);
         // One changed file: append a comment, re-run, restore.
@@ -240,7 +202,7 @@ fn main() {
         }
         let _ = std::fs::remove_dir_all(&cache);
         println!(
-            "| {name} | {lines} | {floor_s:.2} | {:.0} | {cold:.2} | {:.2} | {cpu_ratio} | {:.0} | {warm:.2} | {:.1}x | {one:.2} | {} |",
+            "| {name} | {lines} | {floor_s:.2} | {:.0} | {cold:.2} | {:.2} | {cpu_ratio} | {je_ratio} | {je_cpu_ratio} | {:.0} | {warm:.2} | {:.1}x | {one:.2} | {} |",
             lines as f64 / floor_s,
             cold / floor_s,
             lines as f64 / cold,

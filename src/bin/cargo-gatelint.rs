@@ -2,6 +2,11 @@
 //! subcommand name and run the ordinary command line.
 use std::process::ExitCode;
 
+/// jemalloc, where available (see `Cargo.toml`).
+#[cfg(all(unix, not(target_os = "openbsd"), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|a| a == "gatelint") {
