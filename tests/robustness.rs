@@ -165,8 +165,39 @@ fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
 /// operators, closures, generic and reference types, postfix chains, keywords.
 #[test]
 fn files_at_the_nesting_bound_fit_the_worker_stacks() {
-    type Shape = fn(usize) -> String;
-    let shapes: &[(&str, Shape)] = &[
+    let shapes = nesting_shapes();
+    let max = gatelint::nesting::MAX_DEPTH;
+    let pad = |src: String| format!("{src}\n//{}\n", "x".repeat(gatelint::parse::UNCHECKED_NESTING_MAX_BYTES));
+    let config = Config::defaults();
+    for (name, shape) in &shapes {
+        let depth = |k| gatelint::nesting::deepest(&shape(k), u32::MAX).unwrap();
+        // The most levels within the bound (the bound grows with k).
+        let (mut lo, mut hi) = (1, max as usize + 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if depth(mid) <= max { lo = mid } else { hi = mid - 1 }
+        }
+        assert!(depth(lo + 1) > max, "{name}: the bound does not grow");
+        let within = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo)).into_bytes())], &config).unwrap();
+        assert_eq!(within.files_checked, 1);
+        let rules: Vec<&str> = within.diagnostics.iter().map(|d| d.rule).collect();
+        assert!(!rules.contains(&"parse-error"), "{name} at {lo} levels: {:?}", within.diagnostics[0].message);
+        let beyond = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo + 1)).into_bytes())], &config).unwrap();
+        let first = &beyond.diagnostics[0];
+        assert!(
+            first.rule == "parse-error" && first.message.contains("nested too deeply"),
+            "{name}: {}",
+            first.message
+        );
+    }
+}
+
+type Shape = fn(usize) -> String;
+
+/// Each a way syn recurses: brackets, prefix operators, closures, generic and
+/// reference types, postfix chains, keywords.
+fn nesting_shapes() -> Vec<(&'static str, Shape)> {
+    vec![
         ("braces", |k| format!("fn f() {{ {}1{} }}", "{".repeat(k), "}".repeat(k))),
         ("parens", |k| format!("fn f() {{ let x = {}1{}; }}", "(".repeat(k), ")".repeat(k))),
         ("brackets", |k| format!("fn f() {{ let x = {}1{}; }}", "[".repeat(k), "]".repeat(k))),
@@ -193,29 +224,63 @@ fn files_at_the_nesting_bound_fit_the_worker_stacks() {
         ("ref patterns", |k| format!("fn f() {{ let {}a = 1; }}", "&".repeat(k))),
         ("sql argument", |k| format!("fn f() {{ sqlx::query({}1{}).execute(p); }}", "a.b(".repeat(k), ")".repeat(k))),
         ("listen argument", |k| format!("fn f() {{ TcpListener::bind({}1{}); }}", "f(".repeat(k), ")".repeat(k))),
-    ];
-    let max = gatelint::nesting::MAX_DEPTH;
-    let pad = |src: String| format!("{src}\n//{}\n", "x".repeat(gatelint::parse::UNCHECKED_NESTING_MAX_BYTES));
-    let config = Config::defaults();
-    for (name, shape) in shapes {
-        let depth = |k| gatelint::nesting::deepest(&shape(k), u32::MAX).unwrap();
-        // The most levels within the bound (the bound grows with k).
-        let (mut lo, mut hi) = (1, max as usize + 1);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            if depth(mid) <= max { lo = mid } else { hi = mid - 1 }
+    ]
+}
+
+/// The deepest nesting of expressions, types, patterns, items, blocks and statements.
+#[derive(Default)]
+struct TreeDepth {
+    now: usize,
+    max: usize,
+}
+
+macro_rules! nest {
+    ($($visit:ident($ty:ty) => $walk:path;)*) => {
+        impl<'ast> syn::visit::Visit<'ast> for TreeDepth {
+            $(fn $visit(&mut self, node: &'ast $ty) {
+                self.now += 1;
+                self.max = self.max.max(self.now);
+                $walk(self, node);
+                self.now -= 1;
+            })*
         }
-        assert!(depth(lo + 1) > max, "{name}: the bound does not grow");
-        let within = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo)).into_bytes())], &config).unwrap();
-        assert_eq!(within.files_checked, 1);
-        let rules: Vec<&str> = within.diagnostics.iter().map(|d| d.rule).collect();
-        assert!(!rules.contains(&"parse-error"), "{name} at {lo} levels: {:?}", within.diagnostics[0].message);
-        let beyond = run_in_memory(vec![("src/deep.rs".into(), pad(shape(lo + 1)).into_bytes())], &config).unwrap();
-        let first = &beyond.diagnostics[0];
-        assert!(
-            first.rule == "parse-error" && first.message.contains("nested too deeply"),
-            "{name}: {}",
-            first.message
-        );
-    }
+    };
+}
+
+nest! {
+    visit_expr(syn::Expr) => syn::visit::visit_expr;
+    visit_type(syn::Type) => syn::visit::visit_type;
+    visit_pat(syn::Pat) => syn::visit::visit_pat;
+    visit_item(syn::Item) => syn::visit::visit_item;
+    visit_block(syn::Block) => syn::visit::visit_block;
+    visit_stmt(syn::Stmt) => syn::visit::visit_stmt;
+}
+
+/// The nesting bound grows with the depth of the tree syn builds (at least half as
+/// fast): over every fixture and every nesting shape. (The fuzz target checks the same
+/// over arbitrary inputs.)
+#[test]
+fn the_nesting_bound_keeps_up_with_the_real_tree_depth() {
+    use syn::visit::Visit;
+    let mut sources: Vec<String> = fixtures().into_iter().filter_map(|bytes| String::from_utf8(bytes).ok()).collect();
+    sources.extend(nesting_shapes().iter().map(|(_, shape)| shape(300)));
+    let worker = std::thread::Builder::new().stack_size(gatelint::engine::WORKER_STACK);
+    let checked = worker
+        .spawn(move || {
+            let mut checked = 0;
+            for src in &sources {
+                let bound = gatelint::nesting::deepest(src, u32::MAX).unwrap() as usize;
+                let Ok(file) = syn::parse_file(src) else { continue };
+                let mut depth = TreeDepth::default();
+                depth.visit_file(&file);
+                assert!(depth.max <= 2 * bound + 8, "tree depth {} over bound {bound} in:\n{src:.300}", depth.max);
+                checked += 1;
+            }
+            checked
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    // Every shape parses, and the fixtures that are valid Rust.
+    assert!(checked > nesting_shapes().len(), "only {checked} sources parsed");
 }
