@@ -102,7 +102,11 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
         let b = bytes[i];
         let kind = match CLASS[b as usize] {
             WS => {
+                // (Indentation comes in runs.)
                 i += 1;
+                while i < bytes.len() && CLASS[bytes[i] as usize] == WS {
+                    i += 1;
+                }
                 continue;
             }
             WORD => {
