@@ -5,7 +5,12 @@
 
 mod common;
 
-#[cfg(all(unix, not(target_os = "openbsd"), any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

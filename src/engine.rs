@@ -182,9 +182,10 @@ fn check_discovered(
     let mut all_facts = Vec::with_capacity(outcomes.len());
     let mut diagnostics = Vec::new();
     // Written while the rules run; joined before returning.
-    let facts_saved = cache
-        .as_ref()
-        .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect()));
+    let facts_saved =
+        JoinOnDrop(cache.as_ref().and_then(|c| {
+            c.save_in_background(outcomes.iter_mut().filter_map(|(_, o)| o.cache_entry.take()).collect())
+        }));
     // A file that changed between the two passes: this run's findings are not stored.
     let mut run_storable = true;
     for (_, outcome) in outcomes {
@@ -261,9 +262,7 @@ fn check_discovered(
     if let (Some(c), Some(rk), true) = (&cache, &run_key, run_storable) {
         c.save_run(rk, &diagnostics, &suppressed, files_checked);
     }
-    if let Some(saving) = facts_saved {
-        let _ = saving.join();
-    }
+    drop(facts_saved);
     timings.mark("suppressions, sort, run save, facts saved");
     // Freeing every file's facts takes a while on a large crate and nothing waits
     // for it: off the critical path (the process may exit first).
@@ -335,6 +334,18 @@ fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_defaul
             s.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
         }
         _ => Ok(None),
+    }
+}
+
+/// Waits for a background thread when dropped, on every way out of a function
+/// (an error return included): the process must not end while it writes.
+struct JoinOnDrop(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for JoinOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            let _ = handle.join();
+        }
     }
 }
 

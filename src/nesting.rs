@@ -6,9 +6,10 @@
 //! Nesting grows one token at a time along any chain that no separator ends, so the
 //! bound adds up, for every open bracket, the tokens since the last point where a
 //! new sibling starts:
-//! - `;`, `=>`, and `,` (statements, match arms, list elements), except a `,` inside
-//!   closure parameters (`|a, b| |a, b| …` nests) or inside unclosed generic arguments
-//!   (`HashMap<u8, HashMap<u8, …` nests);
+//! - `;`, `=>`, and `,` (statements, match arms, list elements), except a `,` after
+//!   a single `|` in the same chain (closure parameters: `|a, b| |a, b| …` nests; a
+//!   `|` is not told apart from a binary one, which only counts more) or inside
+//!   unclosed generic arguments (`HashMap<u8, HashMap<u8, …` nests);
 //! - a `}` followed by an identifier (other than `else` and `as`), an attribute or a
 //!   label: the next item or statement.
 //!
@@ -19,11 +20,13 @@
 use crate::parse::ParseProblem;
 
 /// The most tokens of unfinished nesting a file may hold. Every shape measured fits
-/// the worker stacks ([`crate::engine::WORKER_STACK`]) at this bound with room to
-/// spare, in debug builds too (`tests/robustness.rs` runs them through the whole
-/// pipeline), while real code stays far below it (the deepest file of a 2.4 M-line
-/// registry corpus reaches a few hundred).
-pub const MAX_DEPTH: u32 = 4096;
+/// the worker stacks ([`crate::engine::WORKER_STACK`]) at 4× this bound: release
+/// builds fit ~65 k (braces, `&` types: the deepest per token), debug builds ~20 k
+/// (larger frames; `tests/robustness.rs` runs every shape at the bound through the
+/// whole pipeline). Real code stays far below it (the deepest file of a 2.4 M-line
+/// registry corpus reaches a few hundred); long macro bodies without separators (a
+/// large `view!` template) come closest.
+pub const MAX_DEPTH: u32 = if cfg!(debug_assertions) { 4096 } else { 16384 };
 
 /// An open bracket's unfinished chain.
 #[derive(Clone, Copy)]
@@ -32,21 +35,21 @@ struct Level {
     chain: u32,
     /// Unclosed `<` since then: a `,` separates generic arguments, not siblings.
     angles: u32,
-    /// Between a closure's `|`s, a `,` separates its parameters.
-    in_closure_params: bool,
+    /// A single `|` since then: a `,` may separate a closure's parameters.
+    pipe: bool,
 }
 
 impl Level {
-    const NEW: Level = Level { chain: 0, angles: 0, in_closure_params: false };
+    const NEW: Level = Level { chain: 0, angles: 0, pipe: false };
 }
 
-/// The previous token, for `|` (closure or binary?) and after `}` (next sibling?).
+/// The previous token, for `<` (generics or comparison?) and after `}` (next sibling?).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Prev {
-    /// An identifier or keyword, at this byte range.
+    /// An identifier, keyword or label, at this byte range.
     Word(usize, usize),
-    /// The end of any other operand: a literal, `)`, `]`, `?`.
-    Operand,
+    /// A number, string or character literal.
+    Literal,
     CloseBrace,
     Other,
 }
@@ -96,10 +99,17 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
     let mut depth: u32 = 0;
     let mut highest = 0;
     let mut prev = Prev::Other;
-    let mut i = 0;
+    // A `#!…` first line is not code (as for syn).
+    let mut i = ra_ap_rustc_lexer::strip_shebang(text).unwrap_or(0);
     while i < bytes.len() {
         let start = i;
         let b = bytes[i];
+        if b >= 0xc0
+            && let Some(len) = unicode_whitespace(bytes, i)
+        {
+            i += len;
+            continue;
+        }
         let kind = match CLASS[b as usize] {
             WS => {
                 // (Indentation comes in runs.)
@@ -112,7 +122,7 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
             WORD => {
                 i = skip_word(bytes, i);
                 if b.is_ascii_digit() {
-                    Prev::Operand
+                    Prev::Literal
                 } else {
                     match bytes.get(i) {
                         // Raw strings: r"…", r#"…"#, br"…", cr##"…"##.
@@ -120,7 +130,7 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
                             if matches!(&bytes[start..i], b"r" | b"br" | b"cr") && raw_string_opens(bytes, i) =>
                         {
                             i = skip_raw_string(bytes, i);
-                            Prev::Operand
+                            Prev::Literal
                         }
                         // A raw identifier: r#type.
                         Some(b'#') if &bytes[start..i] == b"r" => {
@@ -155,7 +165,7 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
                     i += 2;
                     continue;
                 }
-                b',' if level.angles == 0 && !level.in_closure_params => {
+                b',' if level.angles == 0 && !level.pipe => {
                     depth -= level.chain;
                     level = Level::NEW;
                     prev = Prev::Other;
@@ -167,23 +177,19 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
                         depth -= level.chain + 1;
                         level = up;
                     }
-                    prev = if b == b'}' { Prev::CloseBrace } else { Prev::Operand };
+                    prev = if b == b'}' { Prev::CloseBrace } else { Prev::Other };
                     i += 1;
                     continue;
                 }
                 b'"' => {
                     i = skip_string(bytes, i + 1);
-                    Prev::Operand
+                    Prev::Literal
                 }
                 b'\'' => {
                     let (end, is_char) = skip_quote(bytes, i);
                     i = end;
-                    // A lifetime or label is not an operand; after `}`, a labelled statement.
-                    if is_char { Prev::Operand } else { Prev::Word(start, start) }
-                }
-                b'?' => {
-                    i += 1;
-                    Prev::Operand
+                    // After `}`, a label starts a labelled statement.
+                    if is_char { Prev::Literal } else { Prev::Word(start, start) }
                 }
                 _ => {
                     i += 1;
@@ -204,21 +210,21 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
             }
         }
         match b {
-            b'|' if level.in_closure_params => level.in_closure_params = false,
             // `||`: a logical or, or a closure without parameters; one token.
             b'|' if bytes.get(i) == Some(&b'|') => i += 1,
-            // After an operand, a binary `|`; anywhere else, a closure's parameters
-            // begin. (After `}`, a closure would start a new statement.)
-            b'|' => {
-                level.in_closure_params = match prev {
-                    Prev::Word(s, e) => opens_closure(&bytes[s..e]),
-                    Prev::Operand | Prev::CloseBrace => false,
-                    Prev::Other => true,
+            b'|' => level.pipe = true,
+            // After a literal (`1 << n`, `2 < x`) a comparison or shift; `<=` compares.
+            b'<' if prev == Prev::Literal => {
+                if matches!(bytes.get(i), Some(b'<' | b'=')) {
+                    i += 1;
                 }
             }
+            b'<' if bytes.get(i) == Some(&b'=') => i += 1,
             b'<' => level.angles += 1,
-            // (`->` closes nothing.)
-            b'>' if start == 0 || bytes[start - 1] != b'-' => level.angles = level.angles.saturating_sub(1),
+            // (`->` closes nothing; `>=` may close one, which only counts more.)
+            b'>' if start > 0 && bytes[start - 1] == b'-' => {}
+            b'>' if bytes.get(i) == Some(&b'=') => {}
+            b'>' => level.angles = level.angles.saturating_sub(1),
             _ => {}
         }
         level.chain += 1;
@@ -239,37 +245,31 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
     Ok(highest)
 }
 
-/// Keywords after which `|` opens a closure (`return |x| …`), where an identifier
-/// would make it a binary `|`.
-fn opens_closure(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"return"
-            | b"break"
-            | b"move"
-            | b"in"
-            | b"if"
-            | b"match"
-            | b"while"
-            | b"let"
-            | b"yield"
-            | b"async"
-            | b"static"
-            | b"else"
-            | b"for"
-            | b"do"
-            | b"become"
-            | b""
-    )
-}
-
 /// An identifier, keyword or number (with its suffix): ASCII alphanumerics, `_`
 /// and any non-ASCII byte.
 fn skip_word(bytes: &[u8], mut i: usize) -> usize {
     while i < bytes.len() && CLASS[bytes[i] as usize] == WORD {
+        if bytes[i] >= 0xc0 && unicode_whitespace(bytes, i).is_some() {
+            break;
+        }
         i += 1;
     }
     i
+}
+
+/// The length of the whitespace character at `i` if it is a non-ASCII one (U+2028,
+/// U+00A0, the marks U+200E/U+200F…: whitespace to Rust's lexer, which separates
+/// tokens with them).
+fn unicode_whitespace(bytes: &[u8], i: usize) -> Option<usize> {
+    let lead = *bytes.get(i)?;
+    let len = match lead {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(bytes.get(i..i + len)?).ok()?.chars().next()?;
+    (c.is_whitespace() || c == '\u{200e}' || c == '\u{200f}').then_some(len)
 }
 
 /// `i` is just after the opening `"`; returns the index after the closing one.
@@ -377,17 +377,30 @@ mod tests {
             format!("#[derive(Debug)] struct S {{}} {}", "#[derive(Debug)] struct S {} impl T for S {} ".repeat(2000)),
             format!("fn f() {{ match x {{ {} }} }}", "A => {} (b, c) => {} D | E => 1, ".repeat(2000)),
             format!("const T: &[(u32, u32)] = &[{}];", "(0x41, 0x5a), ".repeat(5000)),
-            format!("const T: &[u32] = &[{}];", "A | B, C | D, ".repeat(5000)),
             format!("struct S {{ {} }}", "a: Vec<u8>, b: HashMap<K, V>, c: fn() -> u8, ".repeat(2000)),
             format!("fn f() {{ {} }}", "g(|a, b| a + b, |c| c); h(a || b, a < b, x > y);".repeat(2000)),
             format!("fn f() {{ let s = \"{}\"; }}", "((((|| ,".repeat(2000)),
             format!("fn f() {{ let s = r#\"{}\"#; }} // (((((\n/* ((((( /* ((( */ */", "\"(((((".repeat(2000)),
             format!("fn f() {{ {} }}", "let c = ['(', '\\'', b'[', '{']; let l: &'a str = x;".repeat(2000)),
+            format!("enum E {{ {} }}", (0..2000).map(|n| format!("V{n} = 1 << {n}, ")).collect::<String>()),
+            format!("const T: &[u64] = &[{}];", (0..2000).map(|n| format!("1 << {n}, x <= {n}, ")).collect::<String>()),
         ];
         for (i, src) in cases.iter().enumerate() {
             let d = depth(src);
             assert!(d < 40, "case {i}: {d}");
         }
+    }
+
+    /// The price of not telling a binary `|` from a closure's: after one, a `,` ends
+    /// no chain, so a table of or-ed flags counts as one chain (within the bound up
+    /// to ~1 000 entries).
+    #[test]
+    fn binary_pipes_keep_a_list_in_one_chain() {
+        let table = |n: usize| format!("const T: &[u32] = &[{}];", "A | B, ".repeat(n));
+        assert!(depth(&table(1000)) <= 4096);
+        assert!(depth(&table(1000)) > depth(&table(10)) * 50);
+        // Without a `|`, the same list is shallow.
+        assert!(depth(&format!("const T: &[u32] = &[{}];", "A + B, ".repeat(1000))) < 20);
     }
 
     /// Every nesting shape grows the bound at least one per level, so a file deep
@@ -413,6 +426,17 @@ mod tests {
             format!("fn f() {{ let x = a{}; }}", " as u8".repeat(k)),
             format!("fn f() {{ if a {{}}{} }}", " else if a {}".repeat(k)),
             format!("fn f() {{ let x = {{1}}{}; }}", ".f() + {1}".repeat(k)),
+            // Closures after keywords and operators, in and out of phase with binary `|`s.
+            format!("fn f() {{ let x = {}1; }}", "&mut |a, b| ".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "&raw mut |a, b| ".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "const |a, b| ".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "|a, b| S::<u8> | ".repeat(k)),
+            format!("fn f() {{ let x = {}1; }}", "|a, b| x as A<B> | ".repeat(k)),
+            // Tokens separated by non-ASCII whitespace.
+            format!("fn f() {{ {}1; }}", "return\u{200E}".repeat(k)),
+            format!("fn f() {{ let x = a{}; }}", "\u{2028}as\u{2028}u8".repeat(k)),
+            // A shebang line is not code: its quote opens no string.
+            format!("#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
             format!("fn f() {{ let x = r#a{}; }}", ".r#b".repeat(k)),
             format!("fn f() {{ {}1{} }}", "'a: loop { ".repeat(k), " }".repeat(k)),
         ];
