@@ -54,8 +54,10 @@ pub fn discover(
             continue;
         }
         let walk_root = std::fs::canonicalize(root).unwrap_or_else(|_| cwd.join(root));
-        // Two walkers side by side: on a large tree the walk is otherwise a serial
-        // step before any parsing starts. The order is restored by sorting below.
+        // `ignore`'s parallel walker on one thread: faster than its sorted serial walk
+        // (no sort per directory; the order is restored by sorting below). A second
+        // thread saved 11 ms on the 2.4 M-line registry but cost ~4 ms of start-up and
+        // idle sleeps on every run, a warm run of a small crate included.
         let walker = ignore::WalkBuilder::new(&walk_root)
             .hidden(true)
             .git_ignore(true)
@@ -67,7 +69,7 @@ pub fn discover(
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                 !(is_dir && entry.depth() > 0 && entry.file_name() == "target")
             })
-            .threads(2)
+            .threads(1)
             .build_parallel();
         let found = std::sync::Mutex::new((Vec::new(), Vec::new()));
         walker.run(|| {
