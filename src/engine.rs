@@ -401,9 +401,13 @@ impl Scan {
         };
         match (&file.content, cache) {
             (Some(bytes), _) => of_bytes(bytes),
-            // Unreadable now: pass 2 reports it.
-            (None, Some(_)) => std::fs::read(&file.path)
-                .map_or(Scan { size: 0, keyed: true, key: None, checked: None }, |b| of_bytes(&b)),
+            (None, Some(_)) => match read_unless_too_large(&file.path) {
+                Ok(Some(bytes)) => of_bytes(&bytes),
+                // Too large to check (pass 2 reports it): not read, unkeyed as in pass 2.
+                Ok(None) => Scan { size: u64::MAX, keyed: true, key: None, checked: None },
+                // Unreadable now: pass 2 reports it.
+                Err(_) => Scan { size: 0, keyed: true, key: None, checked: None },
+            },
             (None, None) => Scan {
                 size: std::fs::metadata(&file.path).map_or(0, |m| m.len()),
                 keyed: false,
@@ -412,6 +416,20 @@ impl Scan {
             },
         }
     }
+}
+
+/// A file's bytes, or `None` when it is larger than gatelint checks (without
+/// reading it): the same calls as `std::fs::read`.
+fn read_unless_too_large(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > crate::source::MAX_FILE_SIZE as u64 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
 }
 
 /// Pass 2 over one file: its facts from the cache, or read → decode → parse →
@@ -660,6 +678,22 @@ mod tests {
         let expected = cache.key("cold.rs", b"fn f() {}\n");
         assert_eq!(outcome.key, Some(expected));
         assert_eq!(outcome.cache_entry.map(|(k, _)| k), Some(expected), "its facts are stored under that key");
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_reported_without_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.rs");
+        // Sparse: no disk space, and nothing may read it (it would take 5 GiB of memory).
+        std::fs::File::create(&path).unwrap().set_len(5 << 30).unwrap();
+        let file = Discovered { display: "huge.rs".into(), path, content: None };
+        let cache = Cache::open(dir.path().join("cache"), &options(), false);
+        for scan in [Scan::of(&file, Some(&cache)), Scan::of(&file, None)] {
+            assert!(scan.key.is_none(), "unkeyed in pass 1 as in pass 2");
+            let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+            assert!(outcome.problem.expect("reported").message.starts_with("file is larger than"));
+            assert!(outcome.key.is_none() && !outcome.changed);
+        }
     }
 
     #[test]

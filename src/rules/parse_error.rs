@@ -3,8 +3,9 @@
 //! ## What it does
 //! Reports a `.rs` file that gatelint could not check: it could not be read, it is
 //! not valid UTF-8, it does not parse as Rust, it is over 4 GiB, or (over 16 KiB, 4 KiB in
-//! debug builds) it nests deeper than 256 levels; also a file that changed while it was being
-//! checked. The diagnostic names the file and the position of the problem.
+//! debug builds) it may nest too deeply to parse safely (`src/nesting.rs`: more than
+//! 16 384 tokens of unfinished brackets, operators or chains; 4 096 in debug builds);
+//! also a file that changed while it was being checked. The diagnostic names the file and the position of the problem.
 //!
 //! ## Why is this bad?
 //! A gate that silently skips a file it cannot parse passes code nobody checked.
