@@ -99,8 +99,7 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
     let mut depth: u32 = 0;
     let mut highest = 0;
     let mut prev = Prev::Other;
-    // A `#!…` first line is not code (as for syn).
-    let mut i = ra_ap_rustc_lexer::strip_shebang(text).unwrap_or(0);
+    let mut i = code_start(text);
     while i < bytes.len() {
         let start = i;
         let b = bytes[i];
@@ -129,7 +128,7 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
                         Some(b'"' | b'#')
                             if matches!(&bytes[start..i], b"r" | b"br" | b"cr") && raw_string_opens(bytes, i) =>
                         {
-                            i = skip_raw_string(bytes, i);
+                            i = skip_suffix(bytes, skip_raw_string(bytes, i));
                             Prev::Literal
                         }
                         // A raw identifier: r#type.
@@ -182,14 +181,19 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
                     continue;
                 }
                 b'"' => {
-                    i = skip_string(bytes, i + 1);
+                    i = skip_suffix(bytes, skip_string(bytes, i + 1));
                     Prev::Literal
                 }
                 b'\'' => {
                     let (end, is_char) = skip_quote(bytes, i);
-                    i = end;
-                    // After `}`, a label starts a labelled statement.
-                    if is_char { Prev::Literal } else { Prev::Word(start, start) }
+                    if is_char {
+                        i = skip_suffix(bytes, end);
+                        Prev::Literal
+                    } else {
+                        // After `}`, a label starts a labelled statement.
+                        i = end;
+                        Prev::Word(start, start)
+                    }
                 }
                 _ => {
                     i += 1;
@@ -243,6 +247,44 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
         }
     }
     Ok(highest)
+}
+
+/// Where syn starts reading `text` as code, as `syn::parse_file` decides: after a
+/// byte-order mark, and after a first line starting `#!` unless what follows the `#!`
+/// (past whitespace and plain comments) is `[`, an inner attribute. (Deciding this
+/// differently from syn would scan a line syn skips, or skip one it parses.)
+fn code_start(text: &str) -> usize {
+    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let content = &text[bom..];
+    if !content.starts_with("#!") || skip_trivia(&content[2..]).starts_with('[') {
+        return bom;
+    }
+    bom + content.find('\n').unwrap_or(content.len())
+}
+
+/// `s` past its leading whitespace (Rust's: `char::is_whitespace` and the
+/// direction marks U+200E/U+200F) and plain (not doc) comments.
+fn skip_trivia(mut s: &str) -> &str {
+    loop {
+        let doc_line = (s.starts_with("///") && !s.starts_with("////")) || s.starts_with("//!");
+        let doc_block =
+            (s.starts_with("/**") && !s.starts_with("/***") && !s.starts_with("/**/")) || s.starts_with("/*!");
+        if s.starts_with("//") && !doc_line {
+            s = s.find('\n').map_or("", |n| &s[n + 1..]);
+        } else if s.starts_with("/*") && !doc_block {
+            s = s.get(skip_block_comment(s.as_bytes(), 0)..).unwrap_or("");
+        } else if let Some(c) = s.chars().next().filter(|&c| c.is_whitespace() || c == '\u{200e}' || c == '\u{200f}') {
+            s = &s[c.len_utf8()..];
+        } else {
+            return s;
+        }
+    }
+}
+
+/// A literal's suffix (`"…"suffix`, `'c'suffix`): an identifier right after it is
+/// part of it, never the prefix of a raw string (`"a"r"…` is `"a"` + `r`, then `"…`).
+fn skip_suffix(bytes: &[u8], i: usize) -> usize {
+    if bytes.get(i).is_some_and(|&b| CLASS[b as usize] == WORD) { skip_word(bytes, i) } else { i }
 }
 
 /// An identifier, keyword or number (with its suffix): ASCII alphanumerics, `_`
@@ -437,6 +479,13 @@ mod tests {
             format!("fn f() {{ let x = a{}; }}", "\u{2028}as\u{2028}u8".repeat(k)),
             // A shebang line is not code: its quote opens no string.
             format!("#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            // … after a byte-order mark too; but `#!` + Unicode space + `[` is an attribute.
+            format!("\u{feff}#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            format!("#!\u{a0}[allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k)),
+            format!("#! /* c */ [allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k)),
+            // A literal's suffix is not a raw string's prefix.
+            format!("#[a(\"a\"r\"\\\" \")]\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            format!("fn f() {{ m!('a'br\"\\\" \"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
             format!("fn f() {{ let x = r#a{}; }}", ".r#b".repeat(k)),
             format!("fn f() {{ {}1{} }}", "'a: loop { ".repeat(k), " }".repeat(k)),
         ];

@@ -231,6 +231,15 @@ fn nesting_shapes() -> Vec<(&'static str, Shape)> {
         ("closures after turbofish", |k| format!("fn f() {{ let x = {}1; }}", "|a, b| S::<u8> | ".repeat(k))),
         ("unicode whitespace", |k| format!("fn f() {{ {}1; }}", "return\u{200E}".repeat(k))),
         ("shebang", |k| format!("#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k))),
+        ("shebang after a BOM", |k| {
+            format!("\u{feff}#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k))
+        }),
+        ("inner attribute after #! and a Unicode space", |k| {
+            format!("#!\u{a0}[allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k))
+        }),
+        ("string suffix like a raw-string prefix", |k| {
+            format!("#[a(\"a\"r\"\\\" \")]\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k))
+        }),
     ]
 }
 
