@@ -347,7 +347,9 @@ fn skip_quote(bytes: &[u8], i: usize) -> (usize, bool) {
     if bytes.get(i + 1 + char_len) == Some(&b'\'') {
         return (i + 2 + char_len, true);
     }
-    (skip_word(bytes, i + 1).max(i + 1), false)
+    // A lifetime or label: the `'` alone, as proc-macro2 lexes it; its name is read
+    // as any word (`'r"…"` is `'` + the raw string `r"…"`).
+    (i + 1, false)
 }
 
 /// `i` is after `r`/`br`/`cr`: whether `#…#"` or `"` follows.
@@ -483,6 +485,11 @@ mod tests {
             format!("\u{feff}#!x\"\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
             format!("#!\u{a0}[allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k)),
             format!("#! /* c */ [allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k)),
+            // A label's name may begin a raw string or raw identifier.
+            format!("fn f() {{ m!('r\"\\\"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            format!("fn f() {{ m!('cr\"\\\"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            format!("fn f() {{ m!('r#br\"\\\" \"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
+            format!("#[a('r\"\\\")]\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
             // A literal's suffix is not a raw string's prefix.
             format!("#[a(\"a\"r\"\\\" \")]\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),
             format!("fn f() {{ m!('a'br\"\\\" \"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k)),

@@ -237,6 +237,9 @@ fn nesting_shapes() -> Vec<(&'static str, Shape)> {
         ("inner attribute after #! and a Unicode space", |k| {
             format!("#!\u{a0}[allow(unused)] fn f() {{ let x = {}1{}; }}\n", "(".repeat(k), ")".repeat(k))
         }),
+        ("label named like a raw-string prefix", |k| {
+            format!("fn f() {{ m!('r\"\\\"); let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k))
+        }),
         ("string suffix like a raw-string prefix", |k| {
             format!("#[a(\"a\"r\"\\\" \")]\nfn f() {{ let x = {}1{}; }}\n// \"\n", "(".repeat(k), ")".repeat(k))
         }),
