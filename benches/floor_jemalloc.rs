@@ -5,14 +5,7 @@
 
 mod common;
 
-#[cfg(all(
-    feature = "jemalloc",
-    unix,
-    not(target_os = "openbsd"),
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+gatelint::binary_allocator!();
 
 fn main() {
     let Some(dir) = std::env::args().skip(1).find(|a| !a.starts_with('-')) else {

@@ -27,3 +27,30 @@ pub mod sql;
 pub mod staged;
 pub mod suppress;
 pub mod value;
+
+/// The allocator crate, for [`binary_allocator!`].
+#[cfg(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[doc(hidden)]
+pub use tikv_jemallocator;
+
+/// Declares the binaries' global allocator: jemalloc where the `jemalloc` feature
+/// (default) and the platform allow, else the system's (see `Cargo.toml`). One line
+/// in each binary; the library itself never picks an allocator for its users.
+#[macro_export]
+macro_rules! binary_allocator {
+    () => {
+        #[cfg(all(
+            feature = "jemalloc",
+            unix,
+            not(target_os = "openbsd"),
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        ))]
+        #[global_allocator]
+        static ALLOCATOR: $crate::tikv_jemallocator::Jemalloc = $crate::tikv_jemallocator::Jemalloc;
+    };
+}

@@ -249,6 +249,40 @@ pub fn deepest(text: &str, limit: u32) -> Result<u32, usize> {
     Ok(highest)
 }
 
+/// How deep `file`'s tree really is: the deepest nesting of expressions, types,
+/// patterns, items, blocks and statements. What the bound must keep up with
+/// (`depth ≤ 2 × bound + 8`), checked by `tests/robustness.rs` and the fuzz target.
+pub fn syntax_depth(file: &syn::File) -> usize {
+    #[derive(Default)]
+    struct Depth {
+        now: usize,
+        max: usize,
+    }
+    macro_rules! nest {
+        ($($visit:ident($ty:ty) => $walk:path;)*) => {
+            impl<'ast> syn::visit::Visit<'ast> for Depth {
+                $(fn $visit(&mut self, node: &'ast $ty) {
+                    self.now += 1;
+                    self.max = self.max.max(self.now);
+                    $walk(self, node);
+                    self.now -= 1;
+                })*
+            }
+        };
+    }
+    nest! {
+        visit_expr(syn::Expr) => syn::visit::visit_expr;
+        visit_type(syn::Type) => syn::visit::visit_type;
+        visit_pat(syn::Pat) => syn::visit::visit_pat;
+        visit_item(syn::Item) => syn::visit::visit_item;
+        visit_block(syn::Block) => syn::visit::visit_block;
+        visit_stmt(syn::Stmt) => syn::visit::visit_stmt;
+    }
+    let mut depth = Depth::default();
+    syn::visit::Visit::visit_file(&mut depth, file);
+    depth.max
+}
+
 /// Where syn starts reading `text` as code, as `syn::parse_file` decides: after a
 /// byte-order mark, and after a first line starting `#!` unless what follows the `#!`
 /// (past whitespace and plain comments) is `[`, an inner attribute. (Deciding this

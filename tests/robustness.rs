@@ -246,41 +246,11 @@ fn nesting_shapes() -> Vec<(&'static str, Shape)> {
     ]
 }
 
-/// The deepest nesting of expressions, types, patterns, items, blocks and statements.
-#[derive(Default)]
-struct TreeDepth {
-    now: usize,
-    max: usize,
-}
-
-macro_rules! nest {
-    ($($visit:ident($ty:ty) => $walk:path;)*) => {
-        impl<'ast> syn::visit::Visit<'ast> for TreeDepth {
-            $(fn $visit(&mut self, node: &'ast $ty) {
-                self.now += 1;
-                self.max = self.max.max(self.now);
-                $walk(self, node);
-                self.now -= 1;
-            })*
-        }
-    };
-}
-
-nest! {
-    visit_expr(syn::Expr) => syn::visit::visit_expr;
-    visit_type(syn::Type) => syn::visit::visit_type;
-    visit_pat(syn::Pat) => syn::visit::visit_pat;
-    visit_item(syn::Item) => syn::visit::visit_item;
-    visit_block(syn::Block) => syn::visit::visit_block;
-    visit_stmt(syn::Stmt) => syn::visit::visit_stmt;
-}
-
 /// The nesting bound grows with the depth of the tree syn builds (at least half as
 /// fast): over every fixture and every nesting shape. (The fuzz target checks the same
 /// over arbitrary inputs.)
 #[test]
 fn the_nesting_bound_keeps_up_with_the_real_tree_depth() {
-    use syn::visit::Visit;
     let mut sources: Vec<String> = fixtures().into_iter().filter_map(|bytes| String::from_utf8(bytes).ok()).collect();
     sources.extend(nesting_shapes().iter().map(|(_, shape)| shape(300)));
     let worker = std::thread::Builder::new().stack_size(gatelint::engine::WORKER_STACK);
@@ -290,9 +260,8 @@ fn the_nesting_bound_keeps_up_with_the_real_tree_depth() {
             for src in &sources {
                 let bound = gatelint::nesting::deepest(src, u32::MAX).unwrap() as usize;
                 let Ok(file) = syn::parse_file(src) else { continue };
-                let mut depth = TreeDepth::default();
-                depth.visit_file(&file);
-                assert!(depth.max <= 2 * bound + 8, "tree depth {} over bound {bound} in:\n{src:.300}", depth.max);
+                let depth = gatelint::nesting::syntax_depth(&file);
+                assert!(depth <= 2 * bound + 8, "tree depth {depth} over bound {bound} in:\n{src:.300}");
                 checked += 1;
             }
             checked

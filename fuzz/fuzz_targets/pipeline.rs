@@ -6,36 +6,6 @@ use gatelint::config::Config;
 use gatelint::engine::run_in_memory;
 use gatelint::render::{Format, Style, render};
 use libfuzzer_sys::fuzz_target;
-use syn::visit::Visit;
-
-/// The deepest nesting of expressions, types, patterns, items, blocks and statements.
-#[derive(Default)]
-struct Depth {
-    now: usize,
-    max: usize,
-}
-
-macro_rules! nest {
-    ($($visit:ident($ty:ty) => $walk:path;)*) => {
-        impl<'ast> Visit<'ast> for Depth {
-            $(fn $visit(&mut self, node: &'ast $ty) {
-                self.now += 1;
-                self.max = self.max.max(self.now);
-                $walk(self, node);
-                self.now -= 1;
-            })*
-        }
-    };
-}
-
-nest! {
-    visit_expr(syn::Expr) => syn::visit::visit_expr;
-    visit_type(syn::Type) => syn::visit::visit_type;
-    visit_pat(syn::Pat) => syn::visit::visit_pat;
-    visit_item(syn::Item) => syn::visit::visit_item;
-    visit_block(syn::Block) => syn::visit::visit_block;
-    visit_stmt(syn::Stmt) => syn::visit::visit_stmt;
-}
 
 fuzz_target!(|data: &[u8]| {
     let config = Config::defaults();
@@ -50,9 +20,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let bound = gatelint::nesting::deepest(text, u32::MAX).expect("no limit") as usize;
         if let Ok(file) = syn::parse_file(text) {
-            let mut depth = Depth::default();
-            depth.visit_file(&file);
-            assert!(depth.max <= 2 * bound + 8, "tree depth {} but nesting bound {bound}", depth.max);
+            let depth = gatelint::nesting::syntax_depth(&file);
+            assert!(depth <= 2 * bound + 8, "tree depth {depth} but nesting bound {bound}");
         }
     }
 });

@@ -2,15 +2,7 @@
 //! subcommand name and run the ordinary command line.
 use std::process::ExitCode;
 
-/// jemalloc, where available (see `Cargo.toml`).
-#[cfg(all(
-    feature = "jemalloc",
-    unix,
-    not(target_os = "openbsd"),
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+gatelint::binary_allocator!();
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
