@@ -26,7 +26,7 @@ use std::time::Instant;
 /// The jemalloc floor over `dir`, in a process of its own: (wall, CPU) seconds.
 fn floor_jemalloc(dir: &Path) -> Option<(f64, f64)> {
     let out = Command::new(env!("CARGO"))
-        .args(["bench", "--quiet", "--bench", "floor_jemalloc", "--"])
+        .args(["bench", "--quiet", "--features", "jemalloc", "--bench", "floor_jemalloc", "--"])
         .arg(dir)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

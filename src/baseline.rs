@@ -63,8 +63,14 @@ impl Baseline {
     }
 
     /// Splits findings into the new ones and the count of baselined ones; returns
-    /// the entries that matched nothing (stale).
-    pub fn apply(&self, diags: Vec<Diagnostic>, db: &SourceDb) -> (Vec<Diagnostic>, usize, Vec<Entry>) {
+    /// the entries that matched nothing (stale) among the files `checked` says this
+    /// run reported on.
+    pub fn apply(
+        &self,
+        diags: Vec<Diagnostic>,
+        db: &SourceDb,
+        checked: impl Fn(&str) -> bool,
+    ) -> (Vec<Diagnostic>, usize, Vec<Entry>) {
         let prints = fingerprints(&diags, db);
         let mut unused: Vec<bool> = vec![true; self.entries.len()];
         let mut kept = Vec::new();
@@ -86,12 +92,12 @@ impl Baseline {
         }
         // Only entries of files this run checked can be stale: a partial run says
         // nothing about the others.
-        let checked: std::collections::HashSet<&str> = db.files.iter().map(|f| f.display.as_str()).collect();
+        let read: std::collections::HashSet<&str> = db.files.iter().map(|f| f.display.as_str()).collect();
         let stale = self
             .entries
             .iter()
             .zip(&unused)
-            .filter(|(e, u)| **u && checked.contains(e.path.as_str()))
+            .filter(|(e, u)| **u && read.contains(e.path.as_str()) && checked(&e.path))
             .map(|(e, _)| e.clone())
             .collect();
         (kept, hidden, stale)

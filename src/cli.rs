@@ -101,10 +101,32 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Runs the CLI on a thread with a large stack: deeply nested input is bounded by
-/// the parser's limits, and this keeps the main thread's walks inside them too.
-pub fn main_with_big_stack() -> ExitCode {
-    let worker = std::thread::Builder::new().stack_size(engine::WORKER_STACK).spawn(run);
+/// The whole command line as one library call: parses the process's arguments, runs
+/// the command and returns its exit code (0 no error-severity findings, 1 findings
+/// that fail the check, 2 usage, configuration or internal error). This is the stable
+/// entry point for a tool crate in your own workspace:
+///
+/// ```ignore
+/// fn main() -> std::process::ExitCode {
+///     gatelint::cli::main()
+/// }
+/// ```
+///
+/// `cargo gatelint …` (cargo passes the subcommand's name again) works too.
+pub fn main() -> ExitCode {
+    main_with_args(std::env::args_os())
+}
+
+/// [`main`] with the given arguments (the first is the program name). Runs on a
+/// thread with a large stack: deeply nested input is bounded by the parser's limits,
+/// and this keeps the walks of the main thread inside them too.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    // `cargo gatelint check` runs `cargo-gatelint gatelint check`.
+    if args.get(1).is_some_and(|a| a == "gatelint") {
+        args.remove(1);
+    }
+    let worker = std::thread::Builder::new().stack_size(engine::WORKER_STACK).spawn(move || run_with(args));
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -114,11 +136,8 @@ pub fn main_with_big_stack() -> ExitCode {
     }
 }
 
-pub fn run() -> ExitCode {
-    run_with(std::env::args_os())
-}
-
-/// Runs the command line given as `args` (the first is the program name).
+/// Runs the command line given as `args` (the first is the program name) on the
+/// current thread; [`main_with_args`] gives it the stack it needs.
 pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let matches = match Cli::command().try_get_matches_from(args) {
@@ -208,13 +227,21 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let root =
-        config.file.as_ref().and_then(|f| f.parent().map(std::path::Path::to_path_buf)).unwrap_or_else(|| ".".into());
+    // The cache goes to the project's `target/`: beside its configuration, else at the
+    // cargo workspace (or crate) root above the first path.
+    let root = config
+        .file
+        .as_ref()
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .or_else(|| crate::discover::cargo_target_root(args.paths.first().map_or(".".as_ref(), |p| p)))
+        .unwrap_or_else(|| ".".into());
     let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::default_dir(&root));
     use crate::render::Format;
     let snippets = args.baseline.is_some()
         || args.write_baseline.is_some()
-        || std::iter::once(plan.stdout)
+        || plan
+            .stdout
+            .into_iter()
             .chain(plan.files.iter().map(|(f, _)| *f))
             .any(|f| matches!(f, Format::Human | Format::Json | Format::Sarif));
     let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged, cache_dir, snippets };
@@ -241,9 +268,19 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let code = print(&render::render(plan.stdout, &report, render::Style { color, quiet: args.quiet }));
-    if code != ExitCode::SUCCESS {
-        return code;
+    match plan.stdout {
+        Some(format) => {
+            let code = print(&render::render(format, &report, render::Style { color, quiet: args.quiet }));
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+        }
+        // Everything went to files: say where, and the summary, on stderr.
+        None if !args.quiet => {
+            let written: Vec<String> = plan.files.iter().map(|(_, f)| f.display().to_string()).collect();
+            eprintln!("gatelint: {}; wrote {}", render::summary_line(&report), written.join(", "));
+        }
+        None => {}
     }
     let fails = |d: &crate::diagnostic::Diagnostic| d.severity == Severity::Error || args.deny_warnings;
     if report.diagnostics.iter().any(fails) { ExitCode::from(1) } else { ExitCode::SUCCESS }
@@ -262,7 +299,8 @@ fn apply_baseline(args: &CheckArgs, report: &mut engine::Report) -> Result<(), S
     }
     let Some(path) = &args.baseline else { return Ok(()) };
     let baseline = Baseline::read(path)?;
-    let (kept, hidden, stale) = baseline.apply(std::mem::take(&mut report.diagnostics), &report.db);
+    let diagnostics = std::mem::take(&mut report.diagnostics);
+    let (kept, hidden, stale) = baseline.apply(diagnostics, &report.db, |path| report.reports_on(path));
     report.diagnostics = kept;
     report.baselined = hidden;
     if !stale.is_empty() {

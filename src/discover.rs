@@ -125,21 +125,51 @@ pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::over
     overrides.build().map_err(|e| format!("invalid exclude globs: {e}"))
 }
 
-/// With only files named, the whole crate they belong to is read for crate-wide
-/// facts (the directory of the nearest `Cargo.toml`, else the first file's directory).
+/// The crate a run must read beyond the named paths, for crate-wide facts: when only
+/// files are named, or folders inside a crate's `src/` (`check src/handlers`, or a run
+/// from such a folder), the whole crate of the first path — the directory of the
+/// nearest `Cargo.toml`, or for files outside any crate the first file's directory.
+/// Findings are still reported for the named paths only. A named folder that is a
+/// crate root, or lies outside a crate's `src/` (a fixtures folder), is its own scope.
 pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
-    if roots.is_empty() || !roots.iter().all(|r| r.is_file()) {
-        return None;
+    let mut scope = None;
+    for root in roots {
+        let canonical = std::fs::canonicalize(root).ok()?;
+        let this = if canonical.is_file() {
+            let dir = canonical.parent()?;
+            manifest_dir(dir).unwrap_or_else(|| dir.to_path_buf())
+        } else {
+            let crate_root = manifest_dir(&canonical)?;
+            let src = crate_root.join("src");
+            if canonical == src || !canonical.starts_with(&src) {
+                return None;
+            }
+            crate_root
+        };
+        scope.get_or_insert(this);
     }
-    let first = std::fs::canonicalize(&roots[0]).ok()?;
-    let mut dir = first.parent();
-    while let Some(d) = dir {
-        if d.join("Cargo.toml").is_file() {
-            return Some(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    first.parent().map(Path::to_path_buf)
+    scope
+}
+
+/// The nearest directory at or above `dir` holding a `Cargo.toml`.
+pub fn manifest_dir(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join("Cargo.toml").is_file()).map(Path::to_path_buf)
+}
+
+/// Where a project's `target/` directory is, seen from `start`: the outermost
+/// `Cargo.toml` above it that declares a `[workspace]`, else the nearest `Cargo.toml`.
+pub fn cargo_target_root(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let nearest = manifest_dir(&start)?;
+    let workspace = nearest.ancestors().filter(|d| is_workspace_root(d)).last().map(Path::to_path_buf);
+    Some(workspace.unwrap_or(nearest))
+}
+
+fn is_workspace_root(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|manifest| manifest.contains_key("workspace"))
 }
 
 fn walk_error(err: ignore::Error, cwd: &Path) -> WalkError {
@@ -180,6 +210,28 @@ mod tests {
         assert!(in_test_tree(Path::new("crate/examples/demo/main.rs")));
         assert!(!in_test_tree(Path::new("src/tests.rs")));
         assert!(!in_test_tree(Path::new("src/handlers/listen.rs")));
+    }
+
+    #[test]
+    fn folders_inside_a_crates_src_widen_to_the_crate() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        for dir in ["src/handlers", "fixtures", "member/src/api"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"member\"]\n").unwrap();
+        std::fs::write(root.join("member/Cargo.toml"), "[package]\nname = \"member\"\n").unwrap();
+        std::fs::write(root.join("src/handlers/team.rs"), "").unwrap();
+        assert_eq!(crate_scope(&[root.join("src/handlers")]), Some(root.clone()));
+        assert_eq!(crate_scope(&[root.join("src/handlers/team.rs")]), Some(root.clone()));
+        assert_eq!(crate_scope(&[root.join("member/src/api")]), Some(root.join("member")));
+        // The crate root, its whole `src/`, or a folder outside `src/` is its own scope.
+        assert_eq!(crate_scope(std::slice::from_ref(&root)), None);
+        assert_eq!(crate_scope(&[root.join("src")]), None);
+        assert_eq!(crate_scope(&[root.join("fixtures")]), None);
+        assert_eq!(crate_scope(&[root.join("src/handlers"), root.join("fixtures")]), None);
+        assert_eq!(cargo_target_root(&root.join("member/src/api")), Some(root.clone()));
+        assert_eq!(cargo_target_root(&root.join("src/handlers")), Some(root));
     }
 
     #[test]

@@ -39,6 +39,16 @@ pub struct Report {
     /// Findings hidden by `--baseline`.
     pub baselined: usize,
     pub files_checked: usize,
+    /// When set, the files findings are reported for; the other files in `db` were
+    /// read only for crate-wide facts (named files, a folder inside `src/`, `--staged`).
+    pub reported: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Report {
+    /// Whether findings of the file shown as `display` are part of this report.
+    pub fn reports_on(&self, display: &str) -> bool {
+        self.reported.as_ref().is_none_or(|r| r.contains(display))
+    }
 }
 
 /// An error that stops the run before any file is checked (exit code 2).
@@ -143,7 +153,14 @@ fn check_discovered(
             .filter_map(|(d, reason)| Some(crate::suppress::Suppressed { diagnostic: d.restore()?, reason }))
             .collect();
         timings.mark("identical run: findings reused");
-        let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked };
+        let mut report = Report {
+            db,
+            diagnostics,
+            suppressed,
+            baselined: 0,
+            files_checked: stored.files_checked,
+            reported: discovery.report_only,
+        };
         if report_changed_files(&mut report, &pool, options.snippets) {
             Diagnostic::sort(&mut report.diagnostics, &report.db);
         }
@@ -250,7 +267,7 @@ fn check_discovered(
         suppressed.retain(|s| keep(&s.diagnostic));
         files_checked = report.len();
     }
-    let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked };
+    let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked, reported: None };
     run_storable &= !report_changed_files(&mut report, &pool, options.snippets);
     let Report { db, mut diagnostics, mut suppressed, .. } = report;
     Diagnostic::sort(&mut diagnostics, &db);
@@ -270,7 +287,7 @@ fn check_discovered(
         // (Where no thread can be started, the facts are simply freed here.)
         let _ = std::thread::Builder::new().spawn(move || drop(all_facts));
     }
-    Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked })
+    Ok(Report { db, diagnostics, suppressed, baselined: 0, files_checked, reported: discovery.report_only })
 }
 
 /// The files to read and which of them to report on: the named paths, the whole
@@ -285,6 +302,8 @@ fn find_files(
         let (files, report) = crate::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
         return Ok(crate::discover::Discovery { files, errors: Vec::new(), report_only: Some(report) });
     }
+    // Named files, or folders inside a crate's `src/`: the whole crate is read for its
+    // facts; findings are reported for what was named.
     if let Some(root) = crate::discover::crate_scope(&options.paths) {
         let named = discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?;
         let mut all = discover(&[root], config.include_tests, &config.exclude, exclude_root)?;

@@ -38,19 +38,34 @@ pub mod value;
 #[doc(hidden)]
 pub use tikv_jemallocator;
 
-/// Declares the binaries' global allocator: jemalloc where the `jemalloc` feature
-/// (default) and the platform allow, else the system's (see `Cargo.toml`). One line
-/// in each binary; the library itself never picks an allocator for its users.
+/// Declares a binary's global allocator: jemalloc when gatelint is built with the
+/// `jemalloc` feature on a platform where it is well tried (see `Cargo.toml`), else
+/// nothing (the system allocator). The feature is decided where gatelint is built, so
+/// a tool crate opts in with `gatelint = { …, features = ["jemalloc"] }` and this one
+/// line in its `main.rs`; the library itself never picks an allocator for its users.
+#[cfg(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 #[macro_export]
 macro_rules! binary_allocator {
     () => {
-        #[cfg(all(
-            feature = "jemalloc",
-            unix,
-            not(target_os = "openbsd"),
-            any(target_arch = "x86_64", target_arch = "aarch64")
-        ))]
         #[global_allocator]
         static ALLOCATOR: $crate::tikv_jemallocator::Jemalloc = $crate::tikv_jemallocator::Jemalloc;
     };
+}
+
+/// Declares a binary's global allocator: without the `jemalloc` feature (or where it
+/// is not supported), the system allocator, so this expands to nothing.
+#[cfg(not(all(
+    feature = "jemalloc",
+    unix,
+    not(target_os = "openbsd"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+#[macro_export]
+macro_rules! binary_allocator {
+    () => {};
 }

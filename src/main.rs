@@ -1,8 +1,8 @@
-//! The `gatelint` binary: a thin shell around [`gatelint::cli::run`].
+//! The `gatelint` binary: a thin shell around [`gatelint::cli::main`].
 use std::process::ExitCode;
 
 gatelint::binary_allocator!();
 
 fn main() -> ExitCode {
-    gatelint::cli::main_with_big_stack()
+    gatelint::cli::main()
 }

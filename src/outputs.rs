@@ -1,12 +1,15 @@
 //! Where each output format goes: `--format F --output FILE` pairs write F to FILE;
-//! the one format left unpaired (or human) goes to standard output.
+//! the one format left unpaired goes to standard output. With no format left over,
+//! standard output gets human output when no file is written and nothing otherwise
+//! (`-o report.txt` writes the file only).
 
 use crate::render::Format;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    pub stdout: Format,
+    /// What goes to standard output, if anything.
+    pub stdout: Option<Format>,
     pub files: Vec<(Format, PathBuf)>,
 }
 
@@ -41,8 +44,9 @@ pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output
     }
     let unpaired: Vec<Format> = formats.iter().zip(&paired).filter(|(_, p)| !**p).map(|(f, _)| *f).collect();
     let stdout = match unpaired.as_slice() {
-        [] => Format::Human,
-        [one] => *one,
+        [] if files.is_empty() => Some(Format::Human),
+        [] => None,
+        [one] => Some(*one),
         _ => return Err("only one --format can go to standard output; give the others an --output FILE".to_string()),
     };
     Ok(Plan { stdout, files })
@@ -55,12 +59,18 @@ mod tests {
     #[test]
     fn outputs_pair_with_the_preceding_format() {
         let p = plan(&[Format::Human, Format::Sarif], &[2, 4], &["g.sarif".into()], &[6]).unwrap();
-        assert_eq!(p, Plan { stdout: Format::Human, files: vec![(Format::Sarif, "g.sarif".into())] });
+        assert_eq!(p, Plan { stdout: Some(Format::Human), files: vec![(Format::Sarif, "g.sarif".into())] });
         let p = plan(&[], &[], &["g.sarif".into()], &[2]).unwrap();
-        assert_eq!(p.files, vec![(Format::Sarif, "g.sarif".into())]);
+        assert_eq!(p, Plan { stdout: None, files: vec![(Format::Sarif, "g.sarif".into())] });
+        // Human output paired with a file goes to the file only.
+        let p = plan(&[Format::Human], &[2], &["out.txt".into()], &[4]).unwrap();
+        assert_eq!(p, Plan { stdout: None, files: vec![(Format::Human, "out.txt".into())] });
+        let p = plan(&[], &[], &["out.txt".into()], &[2]).unwrap();
+        assert_eq!(p, Plan { stdout: None, files: vec![(Format::Human, "out.txt".into())] });
+        assert_eq!(plan(&[], &[], &[], &[]).unwrap(), Plan { stdout: Some(Format::Human), files: vec![] });
         assert!(plan(&[Format::Json, Format::Sarif], &[2, 4], &[], &[]).is_err());
         assert!(plan(&[], &[], &["out.bin".into()], &[2]).is_err());
         let p = plan(&[Format::Github], &[2], &[], &[]).unwrap();
-        assert_eq!(p.stdout, Format::Github);
+        assert_eq!(p.stdout, Some(Format::Github));
     }
 }

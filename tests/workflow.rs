@@ -224,3 +224,93 @@ fn exclude_globs_apply_from_a_subdirectory() {
     assert_eq!(from_src.code, 0, "{}", from_src.stdout);
     assert!(from_src.stdout.ends_with("in 1 file\n"), "{}", from_src.stdout);
 }
+
+/// A handler folder whose INSERT helper lives elsewhere in the crate.
+fn crate_with_handler_folder(dir: &Path) {
+    write(dir, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(dir, "src/lib.rs", "pub mod db;\npub mod handlers;\n");
+    write(
+        dir,
+        "src/db.rs",
+        "pub async fn create_child(pool: &PgPool, name: &str) {\n    \
+         sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(name).execute(pool).await;\n}\n",
+    );
+    write(
+        dir,
+        "src/handlers/team.rs",
+        "pub async fn expand(pool: &PgPool, names: &[String]) {\n    \
+         for name in names {\n        crate::db::create_child(pool, name).await;\n    }\n}\n",
+    );
+}
+
+#[test]
+fn a_folder_inside_src_is_checked_with_the_facts_of_its_whole_crate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    crate_with_handler_folder(dir);
+    let full = gatelint(dir, &["check", "--format", "json"]);
+    assert_eq!(lines_of(&full), vec!["src/handlers/team.rs:3:non-idempotent-insert"]);
+    // Naming the folder: the helper in src/db.rs is still read, and only the folder reported.
+    let folder = gatelint(dir, &["check", "src/handlers", "--format", "json"]);
+    assert_eq!(lines_of(&folder), vec!["src/handlers/team.rs:3:non-idempotent-insert"]);
+    let human = gatelint(dir, &["check", "src/handlers"]);
+    assert!(human.stdout.ends_with("1 error, 0 warnings in 1 file\n"), "{}", human.stdout);
+    // Run from the folder itself.
+    let inside = gatelint(&dir.join("src/handlers"), &["check", "--format", "json"]);
+    assert_eq!(lines_of(&inside), vec!["team.rs:3:non-idempotent-insert"]);
+    // A folder outside src/ is its own scope: its files are all that is read.
+    write(dir, "fixtures/a.rs", BUGGY);
+    let fixtures = gatelint(dir, &["check", "fixtures", "--format", "json"]);
+    assert_eq!(lines_of(&fixtures), vec!["fixtures/a.rs:1:wildcard-listen-default"]);
+}
+
+#[test]
+fn a_run_from_a_subfolder_caches_in_the_crates_target_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    crate_with_handler_folder(dir);
+    assert_eq!(gatelint(&dir.join("src/handlers"), &["check"]).code, 1);
+    assert!(dir.join("target/gatelint-cache").is_dir(), "the cache is in the crate's target/");
+    assert!(!dir.join("src/handlers/target").exists(), "no target/ inside the source tree");
+}
+
+#[test]
+fn an_output_file_for_human_text_is_written_instead_of_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "src/lib.rs", BUGGY);
+    for args in [&["check", "-o", "out.txt"][..], &["check", "--format", "human", "--output", "out.txt"]] {
+        let out = gatelint(dir, args);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}: the file only");
+        assert_eq!(out.stderr, "gatelint: 1 error, 0 warnings in 1 file; wrote out.txt\n", "{args:?}");
+        let text = std::fs::read_to_string(dir.join("out.txt")).unwrap();
+        assert!(text.starts_with("error[wildcard-listen-default]"), "{text}");
+        assert!(text.ends_with("1 error, 0 warnings in 1 file\n"), "{text}");
+    }
+    let quiet = gatelint(dir, &["check", "-q", "-o", "out.sarif"]);
+    assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
+    assert!(std::fs::read_to_string(dir.join("out.sarif")).unwrap().contains("\"ruleId\""));
+}
+
+#[test]
+fn a_named_file_run_never_prunes_baseline_entries_of_the_files_it_only_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "Cargo.toml", "[package]\nname = \"x\"\n");
+    write(dir, "src/a.rs", BUGGY);
+    write(dir, "src/b.rs", BUGGY);
+    assert_eq!(gatelint(dir, &["check", "--write-baseline", "bl.json"]).code, 0);
+    // b.rs is read for crate-wide facts only: its entry is neither stale nor pruned.
+    let partial = gatelint(dir, &["check", "--baseline", "bl.json", "--prune-baseline", "src/a.rs"]);
+    assert_eq!(partial.code, 0, "{}", partial.stderr);
+    assert!(!partial.stderr.contains("pruned"), "{}", partial.stderr);
+    let left: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("bl.json")).unwrap()).unwrap();
+    assert_eq!(left["entries"].as_array().unwrap().len(), 2);
+    // Fixed in a.rs: its entry, and only it, is stale.
+    write(dir, "src/a.rs", CLEAN);
+    let fixed = gatelint(dir, &["check", "--baseline", "bl.json", "--prune-baseline", "src/a.rs"]);
+    assert!(fixed.stderr.contains("pruned 1 stale entries"), "{}", fixed.stderr);
+    let left: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("bl.json")).unwrap()).unwrap();
+    assert_eq!(left["entries"][0]["path"], "src/b.rs");
+}
