@@ -45,6 +45,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run a language server (LSP) over standard input and output, for editors.
+    Server,
 }
 
 #[derive(clap::Args, Debug)]
@@ -168,6 +170,7 @@ pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode 
         }
         Command::Init { path, force } => crate::init::write(&path, force),
         Command::InstallHook { force } => crate::init::install_hook(force),
+        Command::Server => crate::server::run(),
         Command::Rules => {
             let mut out = String::new();
             for m in rules::all_meta() {

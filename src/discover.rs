@@ -10,7 +10,8 @@ pub struct Discovered {
     /// The path shown to users (relative to the working directory when below it).
     pub display: String,
     pub path: PathBuf,
-    /// The content when it does not come from the working tree (the git index).
+    /// The content when it does not come from the working tree (the git index, or an
+    /// editor's unsaved text).
     pub content: Option<Vec<u8>>,
 }
 

@@ -70,13 +70,43 @@ pub struct RunOptions {
 }
 
 pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
+    run_with_overlays(options, config, &[])
+}
+
+/// [`run`] with some files' contents given in memory, `(path, bytes)`: the unsaved
+/// texts an editor holds. A discovered file whose canonical path is an overlay's is
+/// checked with the overlay's bytes, which then supply its facts and findings (with
+/// only files named, the rest of their crate is read from disk as usual). Discovery
+/// still decides which files there are: each named file must exist on disk, and an
+/// overlay for a path discovery does not find is ignored.
+pub fn run_with_overlays(
+    options: &RunOptions,
+    config: &Config,
+    overlays: &[(PathBuf, Vec<u8>)],
+) -> Result<Report, UsageError> {
     let exclude_root = config
         .file
         .as_ref()
         .and_then(|f| f.parent().map(PathBuf::from))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let timings = Timings::from_env();
-    let discovery = find_files(options, config, &exclude_root).map_err(UsageError)?;
+    let mut discovery = find_files(options, config, &exclude_root).map_err(UsageError)?;
+    if !overlays.is_empty() {
+        let overlays: Vec<(PathBuf, &Vec<u8>)> =
+            overlays.iter().map(|(p, bytes)| (std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), bytes)).collect();
+        for file in &mut discovery.files {
+            // The crate walk yields canonical paths; a named file keeps the path it was
+            // named by (canonicalised only when its file name matches an overlay's).
+            let overlay = overlays.iter().find(|(p, _)| {
+                *p == file.path
+                    || (p.file_name() == file.path.file_name()
+                        && std::fs::canonicalize(&file.path).is_ok_and(|c| c == *p))
+            });
+            if let Some((_, bytes)) = overlay {
+                file.content = Some((*bytes).clone());
+            }
+        }
+    }
     timings.mark("discover");
     check_discovered(discovery, options, config, timings)
 }

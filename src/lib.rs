@@ -3,7 +3,8 @@
 //! The data flow, one module per step:
 //! [`discover`] files → [`parse`] each once (with [`comments`] from a real lexer) →
 //! per-file [`facts`] → crate-wide [`index`] → [`rules`] → [`diagnostic`]s →
-//! [`render`]ers. [`engine`] wires the steps together; [`cli`] is the command line.
+//! [`render`]ers. [`engine`] wires the steps together; [`cli`] is the command line;
+//! [`server`] is the language server editors run.
 
 pub mod allowlist;
 pub mod baseline;
@@ -22,6 +23,7 @@ pub mod outputs;
 pub mod parse;
 pub mod render;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod sql;
 pub mod staged;
