@@ -64,6 +64,18 @@ impl Cache {
     }
 
     /// The default location: `$GATELINT_CACHE_DIR`, else `target/gatelint-cache` under `root`.
+    /// The cache directory of a project checked from `start`: in its `target/`, beside
+    /// its configuration file, else at the cargo workspace (or crate) root above `start`,
+    /// else under `start` itself (or where `$GATELINT_CACHE_DIR` says).
+    pub fn project_dir(config_file: Option<&Path>, start: &Path) -> PathBuf {
+        let root = config_file
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .or_else(|| crate::discover::cargo_target_root(start))
+            .unwrap_or_else(|| if start.is_dir() { start } else { start.parent().unwrap_or(start) }.to_path_buf());
+        Self::default_dir(&root)
+    }
+
     pub fn default_dir(root: &Path) -> PathBuf {
         std::env::var_os("GATELINT_CACHE_DIR")
             .map(PathBuf::from)

@@ -230,15 +230,8 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The cache goes to the project's `target/`: beside its configuration, else at the
-    // cargo workspace (or crate) root above the first path.
-    let root = config
-        .file
-        .as_ref()
-        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
-        .or_else(|| crate::discover::cargo_target_root(args.paths.first().map_or(".".as_ref(), |p| p)))
-        .unwrap_or_else(|| ".".into());
-    let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::default_dir(&root));
+    let first = args.paths.first().map_or(".".as_ref(), |p| p.as_path());
+    let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::project_dir(config.file.as_deref(), first));
     use crate::render::Format;
     let snippets = args.baseline.is_some()
         || args.write_baseline.is_some()

@@ -786,13 +786,12 @@ impl Server {
         match scope {
             Scope::Crate { root, .. } => {
                 let paths: Vec<PathBuf> = docs.iter().filter_map(|d| d.path.clone()).collect();
-                // The facts cache of `gatelint check` run where the configuration is.
-                let cache_root = config.file.as_deref().and_then(Path::parent).unwrap_or(root);
+                // The facts cache `gatelint check` uses for this crate.
                 let options = RunOptions {
                     paths,
                     jobs: None,
                     staged: false,
-                    cache_dir: Some(crate::cache::Cache::default_dir(cache_root)),
+                    cache_dir: Some(crate::cache::Cache::project_dir(config.file.as_deref(), root)),
                     snippets: false,
                 };
                 let overlays: Vec<(PathBuf, Vec<u8>)> = self
