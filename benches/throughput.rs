@@ -6,9 +6,10 @@
 //! floor's) and peak RSS of the gatelint process. Floor and cold runs alternate for
 //! three rounds and the medians are reported.
 //!
-//! The floor is measured twice: with the system allocator (the floor as issue 7
-//! defines it) and with jemalloc, the allocator gatelint's binaries use
-//! (`benches/floor_jemalloc.rs`), so what the allocator buys shows separately.
+//! The floor is measured twice: with the system allocator (the floor the performance
+//! targets in `docs/performance.md` are stated against) and with jemalloc, the
+//! allocator gatelint's binaries use (`benches/floor_jemalloc.rs`), so what the
+//! allocator buys shows separately.
 //!
 //! `-- --floor DIR` runs the floor alone, once, over DIR (for `valgrind --tool=callgrind`).
 //!

@@ -180,17 +180,7 @@ pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode 
             print(&out)
         }
         Command::Explain { rule } => match rules::meta(&rule) {
-            Some(m) => {
-                let mut out = m.documentation.clone();
-                out.push_str(&format!("\nDefault severity: {}\n", m.default_severity.map_or("off", Severity::as_str)));
-                if !m.parameters.is_empty() {
-                    out.push_str(&format!(
-                        "\nDefault parameters:\n{}",
-                        toml::to_string(&m.parameters).unwrap_or_default()
-                    ));
-                }
-                print(&out)
-            }
+            Some(m) => print(&rules::explain(&m)),
             None => {
                 let ids: Vec<_> = rules::all_meta().into_iter().map(|m| m.id).collect();
                 eprintln!("gatelint: unknown rule `{rule}`; known rules: {}", ids.join(", "));

@@ -137,7 +137,7 @@ fn hostile_shapes_are_checked_or_reported_never_a_crash() {
         ("refs.rs", format!("fn f() {{ let x: {}u8 = 1; }}\n", "&".repeat(3000))),
         ("generics.rs", format!("type T = {}u8{};\n", "Vec<".repeat(3000), ">".repeat(3000))),
         ("nul.rs", "fn f() {}\0\n".to_string()),
-        // Megabytes deep: each shape overflowed the worker stacks before the nesting bound covered it.
+        // Megabytes deep: without the nesting bound, each shape would overflow the worker stacks.
         ("big_closures.rs", format!("fn f() {{ let x = {}1; }}\n", "|| ".repeat(400_000))),
         ("big_closures2.rs", format!("fn f() {{ let x = {}1; }}\n", "|a, b| ".repeat(200_000))),
         ("big_returns.rs", format!("fn f() {{ {}1; }}\n", "return ".repeat(200_000))),

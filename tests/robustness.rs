@@ -224,7 +224,7 @@ fn nesting_shapes() -> Vec<(&'static str, Shape)> {
         ("ref patterns", |k| format!("fn f() {{ let {}a = 1; }}", "&".repeat(k))),
         ("sql argument", |k| format!("fn f() {{ sqlx::query({}1{}).execute(p); }}", "a.b(".repeat(k), ")".repeat(k))),
         ("listen argument", |k| format!("fn f() {{ TcpListener::bind({}1{}); }}", "f(".repeat(k), ")".repeat(k))),
-        // Found by review: closures a binary-`|` reading would have missed,
+        // Shapes a simpler scan gets wrong: closures a binary-`|` reading would miss,
         // non-ASCII whitespace between tokens, a shebang line with a quote.
         ("closures after &mut", |k| format!("fn f() {{ let x = {}1; }}", "&mut |a, b| ".repeat(k))),
         ("closures after const", |k| format!("fn f() {{ let x = {}1; }}", "const |a, b| ".repeat(k))),

@@ -1,5 +1,6 @@
-//! The parse floor, shared by the `throughput` bench (system allocator, as the issue
-//! defines the floor) and `floor_jemalloc` (the allocator gatelint's binaries use).
+//! The parse floor, shared by the `throughput` bench (system allocator: the floor the
+//! performance targets are stated against) and `floor_jemalloc` (the allocator
+//! gatelint's binaries use).
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
