@@ -1,7 +1,7 @@
 //! Where each output format goes: `--format F --output FILE` pairs write F to FILE;
 //! the one format left unpaired goes to standard output. With no format left over,
-//! standard output gets human output when no file is written and nothing otherwise
-//! (`-o report.txt` writes the file only).
+//! standard output gets human output unless a file gets it (`-o report.txt` writes
+//! the file only; `-o report.json` writes the file and prints human text).
 
 use crate::render::Format;
 use std::path::{Path, PathBuf};
@@ -44,8 +44,8 @@ pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output
     }
     let unpaired: Vec<Format> = formats.iter().zip(&paired).filter(|(_, p)| !**p).map(|(f, _)| *f).collect();
     let stdout = match unpaired.as_slice() {
-        [] if files.is_empty() => Some(Format::Human),
-        [] => None,
+        [] if files.iter().any(|(f, _)| *f == Format::Human) => None,
+        [] => Some(Format::Human),
         [one] => Some(*one),
         _ => return Err("only one --format can go to standard output; give the others an --output FILE".to_string()),
     };
@@ -61,7 +61,9 @@ mod tests {
         let p = plan(&[Format::Human, Format::Sarif], &[2, 4], &["g.sarif".into()], &[6]).unwrap();
         assert_eq!(p, Plan { stdout: Some(Format::Human), files: vec![(Format::Sarif, "g.sarif".into())] });
         let p = plan(&[], &[], &["g.sarif".into()], &[2]).unwrap();
-        assert_eq!(p, Plan { stdout: None, files: vec![(Format::Sarif, "g.sarif".into())] });
+        assert_eq!(p, Plan { stdout: Some(Format::Human), files: vec![(Format::Sarif, "g.sarif".into())] });
+        let p = plan(&[Format::Sarif], &[2], &["g.sarif".into()], &[4]).unwrap();
+        assert_eq!(p.stdout, Some(Format::Human));
         // Human output paired with a file goes to the file only.
         let p = plan(&[Format::Human], &[2], &["out.txt".into()], &[4]).unwrap();
         assert_eq!(p, Plan { stdout: None, files: vec![(Format::Human, "out.txt".into())] });

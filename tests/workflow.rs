@@ -288,8 +288,11 @@ fn an_output_file_for_human_text_is_written_instead_of_stdout() {
         assert!(text.starts_with("error[wildcard-listen-default]"), "{text}");
         assert!(text.ends_with("1 error, 0 warnings in 1 file\n"), "{text}");
     }
-    let quiet = gatelint(dir, &["check", "-q", "-o", "out.sarif"]);
+    let quiet = gatelint(dir, &["check", "-q", "-o", "out.txt"]);
     assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
+    // Human text still goes to the terminal when only another format has a file.
+    let sarif = gatelint(dir, &["check", "-o", "out.sarif"]);
+    assert!(sarif.stdout.starts_with("error[wildcard-listen-default]"), "{}", sarif.stdout);
     assert!(std::fs::read_to_string(dir.join("out.sarif")).unwrap().contains("\"ruleId\""));
 }
 

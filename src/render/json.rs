@@ -1,4 +1,4 @@
-//! Machine-readable output. The schema (version 1) is documented in the README and
+//! Machine-readable output. The schema (version 1) is documented in docs/output-formats.md and
 //! only grows: fields are never renamed or removed within a version.
 
 use super::{all_findings, count};
