@@ -611,7 +611,8 @@ fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagn
         message: problem.message,
         label: "gatelint stopped here".to_string(),
         secondary: Vec::new(),
-        notes: vec!["this file was not checked by any gate; every other file was".into()],
+        why: Some("this file was not checked by any gate; every other file was".into()),
+        notes: Vec::new(),
         help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
     }
 }

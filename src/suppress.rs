@@ -143,9 +143,10 @@ pub fn apply(
                 message,
                 label: "this suppression".to_string(),
                 secondary: Vec::new(),
-                notes: vec![
+                why: Some(
                     "suppressions must stay accountable: a reason, a known rule, and a finding to suppress".into(),
-                ],
+                ),
+                notes: Vec::new(),
                 help: Some(help),
             });
         }

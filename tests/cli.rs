@@ -289,6 +289,34 @@ fn json_schema_fields() {
 }
 
 #[test]
+fn the_incident_note_is_printed_once_per_run_and_kept_on_every_finding_in_json_and_sarif() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/a.rs", BUGGY);
+    write(tmp.path(), "src/b.rs", "pub const LISTEN: &str = \"0.0.0.0:8080\";\n");
+    let incident = "the memory-plugin sidecar shipped `:9100` this way";
+    let pointer = "= note: see the first `wildcard-listen-default` finding above, or `gatelint explain \
+                   wildcard-listen-default`, for why this matters";
+    let human = gatelint(tmp.path(), &["check", "--color", "never"]).stdout;
+    assert_eq!(human.matches(incident).count(), 1, "{human}");
+    assert_eq!(human.matches(pointer).count(), 1, "{human}");
+    assert!(human.find(incident) < human.find(pointer), "the first finding has the note: {human}");
+    // The finding's own help stays on every finding.
+    assert_eq!(human.matches("= help: default to loopback").count(), 2, "{human}");
+
+    let doc = json(&gatelint(tmp.path(), &["check", "--format", "json"]));
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 2);
+    for d in diagnostics {
+        assert!(d["notes"][0].as_str().unwrap().contains(incident), "{d}");
+    }
+    // SARIF carries the story in the rule's help (its documentation), for every result.
+    let sarif = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["id"] == "wildcard-listen-default").unwrap();
+    assert!(rule["help"]["text"].as_str().unwrap().contains("memory-plugin"), "{rule}");
+}
+
+#[test]
 fn sarif_is_structurally_valid_with_stable_fingerprints() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "src/lib.rs", BUGGY);

@@ -244,7 +244,8 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
         message,
         label: "inserts a new row on every iteration".to_string(),
         secondary,
-        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
         help: Some(help(params)),
     }
 }
@@ -302,7 +303,8 @@ fn call_finding(
         message,
         label,
         secondary,
-        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
         help: Some(format!(
             "{}; or guard the INSERT inside `{}` so it is safe to call repeatedly",
             help(params),
