@@ -132,9 +132,11 @@ impl Config {
         for (rule_key, table) in raw.rules {
             let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
                 let known: Vec<_> = metas.iter().filter(|m| m.configurable).map(|m| m.id).collect();
+                let name = rule_key.get_ref();
+                let hint = crate::suggest::hint(name, known.iter().copied());
                 return Err(err(
                     Some(rule_key.span()),
-                    format!("unknown rule `{}` in [rules]; known rules: {}", rule_key.get_ref(), known.join(", ")),
+                    format!("unknown rule `{name}`{hint} in [rules]; known rules: {}", known.join(", ")),
                 ));
             };
             if !meta.configurable {
@@ -203,9 +205,10 @@ fn apply_rule_table(
                         allowed.push("functions");
                     }
                     allowed.extend(meta.parameters.keys().map(String::as_str));
+                    let hint = crate::suggest::hint(name, allowed.iter().copied());
                     return Err((
                         key.span(),
-                        format!("unknown key `{name}` in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
+                        format!("unknown key `{name}`{hint} in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
                     ));
                 };
                 check_same_shape(default, &value)
@@ -250,6 +253,7 @@ pub fn tidy_message(message: &str) -> String {
         .replace("expected a sequence", "expected an array")
         .replace("invalid type: map", "invalid type: table")
         .replace("expected a map", "expected a table");
+    let message = with_unknown_name_hint(&message);
     let message = message.as_str();
     let mut out = String::with_capacity(message.len() + 8);
     // Quoted text (a value from the file, a key in backticks) is left as it is.
@@ -276,6 +280,19 @@ pub fn tidy_message(message: &str) -> String {
         prev = Some(c);
     }
     out
+}
+
+/// serde's "unknown field `…`, expected one of `…`, `…`" (or "unknown variant")
+/// with " (did you mean `x`?)" after the unknown name, when one is close.
+fn with_unknown_name_hint(message: &str) -> String {
+    let prefix = ["unknown field `", "unknown variant `"].into_iter().find(|p| message.starts_with(p));
+    let Some((name, expected)) = prefix.and_then(|p| message[p.len()..].split_once('`')) else {
+        return message.to_string();
+    };
+    // The names in backticks after "expected".
+    let hint = crate::suggest::hint(name, expected.split('`').skip(1).step_by(2));
+    let at = prefix.map_or(0, str::len) + name.len() + 1;
+    format!("{}{hint}{}", &message[..at], &message[at..])
 }
 
 /// `a string`, `an array`, `an integer`.
@@ -376,6 +393,39 @@ mod tests {
         assert_eq!(tidy_message("data a item"), "data an item");
         assert_eq!(with_article("integer"), "an integer");
         assert_eq!(with_article("table"), "a table");
+    }
+
+    #[test]
+    fn misspelt_names_get_a_suggestion() {
+        let e = Config::from_toml("[rules.wildcard-listen-defualt]\n", "g.toml").unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "unknown rule `wildcard-listen-defualt` (did you mean `wildcard-listen-default`?) in [rules]; known rules: "
+            ),
+            "{e}"
+        );
+        let e = Config::from_toml("[rules.non-idempotent-insert]\npreflight-helper = []\n", "g.toml").unwrap_err();
+        assert!(
+            e.message
+                .contains("`preflight-helper` (did you mean `preflight-helpers`?) in [rules.non-idempotent-insert]"),
+            "{e}"
+        );
+        let e = Config::from_toml("[rules.non-idempotent-insert]\nseverty = \"off\"\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("(did you mean `severity`?)"), "{e}");
+        // Keys serde checks: the top level and allowlist entries, and allowed values.
+        let e = Config::from_toml("include_tests = true\n", "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `include-tests`?), expected one of"), "{e}");
+        let entry = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"on-conflcit\"\nreason = \"x\"\n";
+        let e = Config::from_toml(entry, "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `on-conflict`?), expected one of"), "{e}");
+        let entry = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"preflight\"\nreasn = \"x\"\n";
+        let e = Config::from_toml(entry, "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `reason`?), expected one of"), "{e}");
+        // Nothing close: no guess.
+        let e = Config::from_toml("[rules.sql-injection]\n", "g.toml").unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+        let e = Config::from_toml("colour = 1\n", "g.toml").unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
     }
 
     #[test]

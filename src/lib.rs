@@ -25,6 +25,7 @@ pub mod rules;
 pub mod source;
 pub mod sql;
 pub mod staged;
+pub mod suggest;
 pub mod suppress;
 pub mod value;
 

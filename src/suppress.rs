@@ -121,7 +121,13 @@ pub fn apply(
             } else if s.rules.is_empty() {
                 Some((INVALID, "gatelint suppression names no rule".to_string()))
             } else if let Some(unknown) = s.rules.iter().find(|r| !known_rules.contains(&r.as_str())) {
-                Some((INVALID, format!("gatelint suppression names unknown rule `{unknown}`; it suppresses nothing")))
+                Some((
+                    INVALID,
+                    format!(
+                        "gatelint suppression names unknown rule `{unknown}`{}; it suppresses nothing",
+                        crate::suggest::hint(unknown, known_rules.iter().copied())
+                    ),
+                ))
             } else if s.reason.is_none() {
                 Some((INVALID, "gatelint suppression without a reason suppresses nothing".to_string()))
             } else if !used[file][k] {
@@ -131,8 +137,13 @@ pub fn apply(
             };
             let Some((rule, message)) = problem else { continue };
             let Some(severity) = severity_of(rule) else { continue };
+            let unknown = s.rules.iter().find(|r| !known_rules.contains(&r.as_str()));
+            let suggestion =
+                unknown.and_then(|u| Some((u, crate::suggest::did_you_mean(u, known_rules.iter().copied())?)));
             let help = if rule == UNUSED {
                 "remove the suppression; it would silently hide a future finding".to_string()
+            } else if let (None, Some((unknown, id))) = (&s.malformed, suggestion) {
+                format!("replace `{unknown}` with `{id}`")
             } else {
                 "write `// gatelint: allow(rule-id) -- why this is safe` (see `gatelint rules` for ids)".to_string()
             };
@@ -184,5 +195,60 @@ mod tests {
             parse("fn f() {}\n// gatelint: allow-file(a) -- too late\n// gatelint: deny(a)\n// gatelint: allow a\n");
         assert!(s.iter().all(|x| x.malformed.is_some()), "{s:?}");
         assert!(parse("// gatelint is great").is_empty());
+    }
+
+    /// Applies the suppressions of `src` (one file) to `findings` (rule, line) with
+    /// the given known rules: the active findings as (rule, line, message, help).
+    fn applied(src: &str, findings: &[(&'static str, usize)]) -> (Vec<(String, usize, String, String)>, usize) {
+        let file = SourceFile::new("a.rs".into(), src.to_string());
+        let diagnostics = findings
+            .iter()
+            .map(|&(rule, line)| {
+                let at = file.offset_of(line, 1);
+                Diagnostic {
+                    rule,
+                    severity: Severity::Error,
+                    loc: Loc::new(0, at, at + 1),
+                    message: format!("{rule} finding"),
+                    label: String::new(),
+                    secondary: Vec::new(),
+                    why: None,
+                    notes: Vec::new(),
+                    help: None,
+                }
+            })
+            .collect();
+        let suppressions = vec![parse(src)];
+        let db = SourceDb { files: vec![file] };
+        let known = ["non-idempotent-insert", "wildcard-listen-default", INVALID, UNUSED];
+        let (active, suppressed) = apply(diagnostics, &suppressions, &db, &known, |_| Some(Severity::Error));
+        let active = active
+            .into_iter()
+            .map(|d| {
+                let line = db.get(0).line_col(d.loc.start as usize).line;
+                (d.rule.to_string(), line, d.message, d.help.unwrap_or_default())
+            })
+            .collect();
+        (active, suppressed.len())
+    }
+
+    #[test]
+    fn a_misspelt_rule_id_gets_a_suggestion() {
+        let (active, suppressed) = applied(
+            "// gatelint: allow(non-idempotent-inserts) -- reviewed\nfn f() {}\n",
+            &[("non-idempotent-insert", 2)],
+        );
+        assert_eq!(suppressed, 0);
+        let invalid = active.iter().find(|a| a.0 == INVALID).expect("reported");
+        assert_eq!(
+            invalid.2,
+            "gatelint suppression names unknown rule `non-idempotent-inserts` (did you mean `non-idempotent-insert`?); \
+             it suppresses nothing"
+        );
+        assert_eq!(invalid.3, "replace `non-idempotent-inserts` with `non-idempotent-insert`");
+        // Nothing close: no guess.
+        let (active, _) = applied("// gatelint: allow(sql-injection) -- reviewed\nfn f() {}\n", &[]);
+        assert_eq!(active[0].2, "gatelint suppression names unknown rule `sql-injection`; it suppresses nothing");
+        assert!(active[0].3.starts_with("write `// gatelint: allow(rule-id)"), "{active:?}");
     }
 }
