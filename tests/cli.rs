@@ -121,6 +121,60 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
 }
 
 #[test]
+fn delimiter_errors_point_where_rustc_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A brace missing in the middle of a function: the unclosed `{` of the impl, and
+    // the block whose closing brace is indented unlike its opening one.
+    write(
+        tmp.path(),
+        "src/a_unclosed.rs",
+        "impl S {\n    fn a(&self) {\n        if x {\n            y();\n    }\n\n    fn b(&self) {}\n}\n",
+    );
+    // A `(` closed by a `}`: reported at the closer, with the `(` it leaves unclosed.
+    write(tmp.path(), "src/b_mismatched.rs", "fn f() {\n    let x = (1;\n}\n\nfn g() {}\n");
+    write(tmp.path(), "src/c_unexpected.rs", "fn f() {}\n}\n");
+    write(tmp.path(), "src/d_string.rs", "fn f() {\n    let s = \"open;\n}\n");
+    let doc = json(&gatelint(tmp.path(), &["check", "--format", "json"]));
+    let found: Vec<(String, String, String, Vec<String>)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let at = |v: &Value| format!("{}:{}", v["start"]["line"], v["start"]["column"]);
+            let labels =
+                d["labels"].as_array().unwrap().iter().map(|l| format!("{} {}", at(l), l["message"])).collect();
+            (d["path"].as_str().unwrap().to_string(), at(d), d["message"].as_str().unwrap().to_string(), labels)
+        })
+        .collect();
+    let expected = [
+        (
+            "src/a_unclosed.rs",
+            "1:8",
+            "cannot parse Rust: unclosed delimiter `{`",
+            vec![
+                "3:14 \"this delimiter might not be properly closed...\"",
+                "5:5 \"...as it matches this but it has different indentation\"",
+            ],
+        ),
+        (
+            "src/b_mismatched.rs",
+            "3:1",
+            "cannot parse Rust: mismatched closing delimiter `}`",
+            vec!["2:13 \"unclosed delimiter\"", "1:8 \"closing delimiter possibly meant for this\""],
+        ),
+        ("src/c_unexpected.rs", "2:1", "cannot parse Rust: unexpected closing delimiter `}`", vec![]),
+        ("src/d_string.rs", "2:13", "cannot parse Rust: unterminated double quote string", vec![]),
+    ];
+    let expected: Vec<(String, String, String, Vec<String>)> = expected
+        .into_iter()
+        .map(|(p, at, m, l)| (p.into(), at.into(), m.into(), l.into_iter().map(String::from).collect()))
+        .collect();
+    assert_eq!(found, expected);
+    let human = gatelint(tmp.path(), &["check", "--color", "never"]).stdout;
+    assert!(human.contains("closing delimiter does not match"), "{human}");
+}
+
+#[test]
 fn hostile_shapes_are_checked_or_reported_never_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
