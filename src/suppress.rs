@@ -20,6 +20,7 @@ use crate::comments::Comment;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, Loc, SourceDb, SourceFile};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use syn::visit::Visit;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,17 +148,18 @@ pub fn statements(suppressions: &mut [Suppression], source: &SourceFile, comment
     if targets.is_empty() {
         return;
     }
-    let mut finder = StatementFinder { lines: targets.iter().map(|t| t.0).collect(), found: Vec::new() };
+    let mut finder = StatementFinder { lines: targets.iter().map(|t| t.0).collect(), found: BTreeMap::new() };
     finder.visit_file(syntax);
     for (line, k) in targets {
-        suppressions[k].statement = finder.found.iter().find(|s| s.first == line).copied();
+        suppressions[k].statement = finder.found.get(&line).copied();
     }
 }
 
 /// Records the outermost statement-like node starting on each of `lines`.
 struct StatementFinder {
-    lines: Vec<usize>,
-    found: Vec<Statement>,
+    lines: BTreeSet<usize>,
+    /// By first line.
+    found: BTreeMap<usize, Statement>,
 }
 
 impl StatementFinder {
@@ -165,12 +167,12 @@ impl StatementFinder {
         let span = node.span();
         let first = span.start().line;
         // Pre-order: an enclosing node starting on the same line was recorded first.
-        if !self.lines.contains(&first) || self.found.iter().any(|s| s.first == first) {
+        if !self.lines.contains(&first) || self.found.contains_key(&first) {
             return;
         }
         let last = span.end().line.max(first);
         let head_end = first_brace_line(node.to_token_stream()).unwrap_or(last).clamp(first, last);
-        self.found.push(Statement { first, head_end, last });
+        self.found.insert(first, Statement { first, head_end, last });
     }
 }
 
