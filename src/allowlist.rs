@@ -90,7 +90,10 @@ struct RawEntry {
 /// configures none. Errors carry a byte offset into `text`.
 pub fn parse(text: &str, file_display: &str) -> Result<Option<Allowlist>, (Option<usize>, String)> {
     let doc: Doc = toml::from_str(text).map_err(|e| {
-        (e.span().map(|s| s.start), format!("[[rules.insert-allowlist.functions]]: {}", e.message().trim()))
+        (
+            e.span().map(|s| s.start),
+            format!("[[rules.insert-allowlist.functions]]: {}", crate::config::tidy_message(e.message())),
+        )
     })?;
     let Some(functions) = doc.rules.allowlist.and_then(|s| s.functions) else { return Ok(None) };
     let mut entries = Vec::new();
@@ -159,5 +162,7 @@ mod tests {
             "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"on-conflict\"\nreason = \" \"\n";
         assert!(parse(no_reason, "g.toml").unwrap_err().1.contains("needs a reason"));
         assert_eq!(parse("", "g.toml").unwrap(), None);
+        let (_, msg) = parse("[rules.insert-allowlist]\nfunctions = 1\n", "g.toml").unwrap_err();
+        assert!(msg.ends_with("expected an array"), "{msg}");
     }
 }

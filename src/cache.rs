@@ -241,13 +241,14 @@ impl Serialize for DiagnosticRef<'_> {
         use serde::ser::SerializeTuple;
         let d = self.0;
         let at = |l: &crate::source::Loc| (l.file, l.start, l.end);
-        let mut t = serializer.serialize_tuple(8)?;
+        let mut t = serializer.serialize_tuple(9)?;
         t.serialize_element(d.rule)?;
         t.serialize_element(&d.severity)?;
         t.serialize_element(&at(&d.loc))?;
         t.serialize_element(&d.message)?;
         t.serialize_element(&d.label)?;
         t.serialize_element(&SecondaryRef(&d.secondary))?;
+        t.serialize_element(&d.why)?;
         t.serialize_element(&d.notes)?;
         t.serialize_element(&d.help)?;
         t.end()
@@ -270,6 +271,7 @@ pub struct StoredDiagnostic {
     message: String,
     label: String,
     secondary: Vec<((FileId, u32, u32), String)>,
+    why: Option<String>,
     notes: Vec<String>,
     help: Option<String>,
 }
@@ -291,6 +293,7 @@ impl StoredDiagnostic {
                 .into_iter()
                 .map(|(at, message)| crate::diagnostic::Label { loc: loc(at), message })
                 .collect(),
+            why: self.why.map(std::borrow::Cow::Owned),
             notes: self.notes.into_iter().map(std::borrow::Cow::Owned).collect(),
             help: self.help,
         })

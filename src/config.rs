@@ -22,7 +22,7 @@ pub struct RuleSettings {
 impl RuleSettings {
     /// The parameters as the rule's own typed struct.
     pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        self.params.clone().try_into().map_err(|e: toml::de::Error| e.message().to_string())
+        self.params.clone().try_into().map_err(|e: toml::de::Error| tidy_message(e.message()))
     }
 }
 
@@ -117,7 +117,7 @@ impl Config {
                 let line = text[line_start..].lines().next().unwrap_or("");
                 line.split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.is_empty() && !k.starts_with('['))
             });
-            let message = e.message().trim().to_string();
+            let message = tidy_message(e.message());
             match key {
                 Some(k) if !message.contains(&format!("`{k}`")) => err(e.span(), format!("`{k}`: {message}")),
                 _ => err(e.span(), message),
@@ -132,9 +132,11 @@ impl Config {
         for (rule_key, table) in raw.rules {
             let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
                 let known: Vec<_> = metas.iter().filter(|m| m.configurable).map(|m| m.id).collect();
+                let name = rule_key.get_ref();
+                let hint = crate::suggest::hint(name, known.iter().copied());
                 return Err(err(
                     Some(rule_key.span()),
-                    format!("unknown rule `{}` in [rules]; known rules: {}", rule_key.get_ref(), known.join(", ")),
+                    format!("unknown rule `{name}`{hint} in [rules]; known rules: {}", known.join(", ")),
                 ));
             };
             if !meta.configurable {
@@ -203,9 +205,10 @@ fn apply_rule_table(
                         allowed.push("functions");
                     }
                     allowed.extend(meta.parameters.keys().map(String::as_str));
+                    let hint = crate::suggest::hint(name, allowed.iter().copied());
                     return Err((
                         key.span(),
-                        format!("unknown key `{name}` in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
+                        format!("unknown key `{name}`{hint} in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
                     ));
                 };
                 check_same_shape(default, &value)
@@ -235,7 +238,76 @@ fn check_same_shape(default: &toml::Value, value: &toml::Value) -> Result<(), St
             if v.iter().all(|x| x.type_str() == elem) { Ok(()) } else { Err(format!("an array of {elem}s")) }
         }
         (d, v) if d.type_str() == v.type_str() => Ok(()),
-        (d, _) => Err(format!("a {}", d.type_str())),
+        (d, _) => Err(with_article(d.type_str())),
+    }
+}
+
+/// A message of serde or toml as gatelint shows it: trimmed, in TOML's words (an
+/// array, a table) and with the article fixed before a vowel (`expected a array` →
+/// `expected an array`). Every message from serde or toml passes through here.
+pub fn tidy_message(message: &str) -> String {
+    // serde's names for TOML's arrays and tables.
+    let message = message
+        .trim()
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("expected a sequence", "expected an array")
+        .replace("invalid type: map", "invalid type: table")
+        .replace("expected a map", "expected a table");
+    let message = with_unknown_name_hint(&message);
+    let message = message.as_str();
+    let mut out = String::with_capacity(message.len() + 8);
+    // Quoted text (a value from the file, a key in backticks) is left as it is.
+    let mut quote: Option<char> = None;
+    let mut prev: Option<char> = None;
+    for (i, c) in message.char_indices() {
+        match quote {
+            Some(q) if c == q && prev != Some('\\') => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' => quote = Some(c),
+            None if c == 'a' && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') => {
+                let rest = &message[i + 1..];
+                if let Some(word) = rest.strip_prefix(' ')
+                    && wants_an(word)
+                {
+                    out.push_str("an");
+                    prev = Some('n');
+                    continue;
+                }
+            }
+            None => {}
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
+/// serde's "unknown field `…`, expected one of `…`, `…`" (or "unknown variant")
+/// with " (did you mean `x`?)" after the unknown name, when one is close.
+fn with_unknown_name_hint(message: &str) -> String {
+    let prefix = ["unknown field `", "unknown variant `"].into_iter().find(|p| message.starts_with(p));
+    let Some((name, expected)) = prefix.and_then(|p| message[p.len()..].split_once('`')) else {
+        return message.to_string();
+    };
+    // The names in backticks after "expected".
+    let hint = crate::suggest::hint(name, expected.split('`').skip(1).step_by(2));
+    let at = prefix.map_or(0, str::len) + name.len() + 1;
+    format!("{}{hint}{}", &message[..at], &message[at..])
+}
+
+/// `a string`, `an array`, `an integer`.
+pub fn with_article(noun: &str) -> String {
+    if wants_an(noun) { format!("an {noun}") } else { format!("a {noun}") }
+}
+
+/// Whether the word starting `text` takes `an`: it starts with a vowel sound
+/// (`array`, `integer`, `unknown`, but not `unit`, `usize` or `u8`).
+fn wants_an(text: &str) -> bool {
+    let word: String = text.chars().take_while(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o') => true,
+        Some('u') => word.starts_with("un") && !word.starts_with("uni"),
+        _ => false,
     }
 }
 
@@ -291,6 +363,69 @@ mod tests {
         assert!(e.message.contains("unknown key `listen-nams`"), "{e}");
         assert!(e.message.contains("listen-names"), "{e}");
         assert!(e.to_string().starts_with("gatelint.toml:2:1: "), "{e}");
+    }
+
+    #[test]
+    fn messages_use_an_before_a_vowel() {
+        let e = Config::from_toml("[rules.non-idempotent-insert]\ntables = \"workspaces\"\n", "g.toml").unwrap_err();
+        assert!(e.message.ends_with("expected an array"), "{e}");
+        let e = Config::from_toml("[rules.non-idempotent-insert]\nmarker = 1\n", "g.toml").unwrap_err();
+        assert!(e.message.ends_with("expected a string"), "{e}");
+        let e = Config::from_toml("include-tests = 1\n", "g.toml").unwrap_err();
+        assert!(e.message.ends_with("invalid type: integer `1`, expected a boolean"), "{e}");
+        // serde's words for TOML's: a sequence is an array, a map a table.
+        let e = Config::from_toml("exclude = 1\n", "g.toml").unwrap_err();
+        assert!(e.message.ends_with("expected an array"), "{e}");
+        let e = Config::from_toml("exclude = {}\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("invalid type: table, expected an array"), "{e}");
+        let e = Config::from_toml("[rules]\nx = 1\n", "g.toml").unwrap_err();
+        assert!(e.message.ends_with("expected a table"), "{e}");
+        // Passed-through texts: only articles outside quotes change.
+        assert_eq!(tidy_message(" expected a array, found a integer "), "expected an array, found an integer");
+        assert_eq!(
+            tidy_message("a unit, a u8, a usize, a unknown key, a-b"),
+            "a unit, a u8, a usize, an unknown key, a-b"
+        );
+        assert_eq!(
+            tidy_message("value `a apple` or \"a orange\", expected a boolean"),
+            "value `a apple` or \"a orange\", expected a boolean"
+        );
+        assert_eq!(tidy_message("data a item"), "data an item");
+        assert_eq!(with_article("integer"), "an integer");
+        assert_eq!(with_article("table"), "a table");
+    }
+
+    #[test]
+    fn misspelt_names_get_a_suggestion() {
+        let e = Config::from_toml("[rules.wildcard-listen-defualt]\n", "g.toml").unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "unknown rule `wildcard-listen-defualt` (did you mean `wildcard-listen-default`?) in [rules]; known rules: "
+            ),
+            "{e}"
+        );
+        let e = Config::from_toml("[rules.non-idempotent-insert]\npreflight-helper = []\n", "g.toml").unwrap_err();
+        assert!(
+            e.message
+                .contains("`preflight-helper` (did you mean `preflight-helpers`?) in [rules.non-idempotent-insert]"),
+            "{e}"
+        );
+        let e = Config::from_toml("[rules.non-idempotent-insert]\nseverty = \"off\"\n", "g.toml").unwrap_err();
+        assert!(e.message.contains("(did you mean `severity`?)"), "{e}");
+        // Keys serde checks: the top level and allowlist entries, and allowed values.
+        let e = Config::from_toml("include_tests = true\n", "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `include-tests`?), expected one of"), "{e}");
+        let entry = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"on-conflcit\"\nreason = \"x\"\n";
+        let e = Config::from_toml(entry, "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `on-conflict`?), expected one of"), "{e}");
+        let entry = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"preflight\"\nreasn = \"x\"\n";
+        let e = Config::from_toml(entry, "g.toml").unwrap_err();
+        assert!(e.message.contains(" (did you mean `reason`?), expected one of"), "{e}");
+        // Nothing close: no guess.
+        let e = Config::from_toml("[rules.sql-injection]\n", "g.toml").unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
+        let e = Config::from_toml("colour = 1\n", "g.toml").unwrap_err();
+        assert!(!e.message.contains("did you mean"), "{e}");
     }
 
     #[test]

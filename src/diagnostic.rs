@@ -2,6 +2,7 @@
 
 use crate::source::{Loc, SourceDb};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,8 +38,13 @@ pub struct Diagnostic {
     /// Text under the primary location.
     pub label: String,
     pub secondary: Vec<Label>,
-    /// Why it matters (mostly fixed texts: borrowed, not copied per finding).
-    pub notes: Vec<std::borrow::Cow<'static, str>>,
+    /// Why it matters: the rule's incident note, one fixed text per rule. Human
+    /// output prints it on the rule's first finding and a pointer to it on the
+    /// others; JSON keeps it on every finding (first among its notes).
+    pub why: Option<Cow<'static, str>>,
+    /// What applies to this finding (which escape hatches, what the entry claims),
+    /// printed on every finding. Mostly fixed texts: borrowed, not copied per finding.
+    pub notes: Vec<Cow<'static, str>>,
     /// How to fix it.
     pub help: Option<String>,
 }
@@ -51,6 +57,12 @@ impl Diagnostic {
             Some(help) => format!("{}\nhelp: {help}", self.message),
             None => self.message.clone(),
         }
+    }
+
+    /// The incident note followed by the finding's own notes: every note, for
+    /// formats that show them on every finding (JSON).
+    pub fn all_notes(&self) -> impl Iterator<Item = &str> {
+        self.why.iter().chain(&self.notes).map(|n| &**n)
     }
 
     /// The stable output order: path, line, column, rule, then message.

@@ -3,7 +3,7 @@
 
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::discover::{Discovered, discover};
 use crate::facts::{ExtractOptions, FileFacts, extract};
 use crate::index::CrateIndex;
@@ -246,7 +246,7 @@ fn check_discovered(
         let id = db.files.len();
         db.files.push(SourceFile::new(err.display, String::new()));
         all_facts.push(FileFacts::default());
-        diagnostics.push(parse_error_diagnostic(id, "", ParseProblem { offset: 0, message: err.message }));
+        diagnostics.push(parse_error_diagnostic(id, "", ParseProblem::new(0, err.message)));
     }
 
     // The configuration file joins the sources so findings can point into it.
@@ -515,7 +515,7 @@ fn check_file(
     let bytes = match read {
         Ok(b) => b,
         Err(message) => {
-            let problem = parse_error_diagnostic(id, "", ParseProblem { offset: 0, message });
+            let problem = parse_error_diagnostic(id, "", ParseProblem::new(0, message));
             let source = SourceFile::new(display, String::new());
             // Readable in pass 1, not now: this run's findings must not be stored
             // under pass 1's keys (they would replay the read error).
@@ -611,10 +611,10 @@ fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool, snippets:
         report.diagnostics.push(parse_error_diagnostic(
             id,
             "",
-            ParseProblem {
-                offset: 0,
-                message: "file changed while gatelint was checking it: the positions of its findings may be off; run gatelint again".to_string(),
-            },
+            ParseProblem::new(
+                0,
+                "file changed while gatelint was checking it: the positions of its findings may be off; run gatelint again".to_string(),
+            ),
         ));
     }
     !changed.is_empty()
@@ -629,13 +629,13 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn internal_error_outcome(id: usize, file: &Discovered, payload: Box<dyn std::any::Any + Send>) -> FileOutcome {
-    let problem = ParseProblem {
-        offset: 0,
-        message: format!(
+    let problem = ParseProblem::new(
+        0,
+        format!(
             "internal error while checking this file ({}); this is a gatelint bug, please report it with the file",
             panic_message(&payload)
         ),
-    };
+    );
     let text = std::fs::read(&file.path).map(|b| decode(b).0).unwrap_or_default();
     FileOutcome {
         source: SourceFile::new(file.display.clone(), text),
@@ -648,19 +648,23 @@ fn internal_error_outcome(id: usize, file: &Discovered, payload: Box<dyn std::an
 }
 
 fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagnostic {
-    let mut start = problem.offset.min(text.len());
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+    let at = |offset: usize| {
+        let mut start = offset.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+        Loc::new(id, start, end)
+    };
     Diagnostic {
         rule: parse_error::ID,
         severity: Severity::Error,
-        loc: Loc::new(id, start, end),
+        loc: at(problem.offset),
         message: problem.message,
-        label: "gatelint stopped here".to_string(),
-        secondary: Vec::new(),
-        notes: vec!["this file was not checked by any gate; every other file was".into()],
+        label: problem.label.unwrap_or_else(|| "gatelint stopped here".to_string()),
+        secondary: problem.secondary.into_iter().map(|(o, message)| Label { loc: at(o), message }).collect(),
+        why: Some("this file was not checked by any gate; every other file was".into()),
+        notes: Vec::new(),
         help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
     }
 }

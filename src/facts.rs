@@ -102,7 +102,8 @@ pub fn extract(
         use quote::ToTokens;
         item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
     });
-    let suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
+    let mut suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
+    crate::suppress::statements(&mut suppressions, source, &parsed.comments, syntax);
     let reads_other_files = inserts.as_ref().is_some_and(|i| i.reads_other_files);
     FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions, reads_other_files }
 }

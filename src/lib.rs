@@ -27,6 +27,7 @@ pub mod server;
 pub mod source;
 pub mod sql;
 pub mod staged;
+pub mod suggest;
 pub mod suppress;
 pub mod value;
 

@@ -79,12 +79,12 @@ static CLASS: [u8; 256] = {
 pub fn check(text: &str) -> Result<(), ParseProblem> {
     match deepest(text, MAX_DEPTH) {
         Ok(_) => Ok(()),
-        Err(offset) => Err(ParseProblem {
+        Err(offset) => Err(ParseProblem::new(
             offset,
-            message: format!(
+            format!(
                 "code nested too deeply for gatelint to check safely (more than {MAX_DEPTH} tokens of unfinished brackets, operators or chained calls); gatelint does not check this file"
             ),
-        }),
+        )),
     }
 }
 

@@ -24,6 +24,17 @@ pub struct ParseProblem {
     /// Byte offset in the (lossily decoded) text.
     pub offset: usize,
     pub message: String,
+    /// The text under the position, when there is more to say than "gatelint stopped here".
+    pub label: Option<String>,
+    /// Other places involved, as (byte offset, text): the opening delimiter a
+    /// closing one does not match.
+    pub secondary: Vec<(usize, String)>,
+}
+
+impl ParseProblem {
+    pub fn new(offset: usize, message: String) -> ParseProblem {
+        ParseProblem { offset, message, label: None, secondary: Vec::new() }
+    }
 }
 
 /// Decodes a file's bytes; invalid UTF-8 is a problem at the first bad byte. The
@@ -34,10 +45,10 @@ pub fn decode(bytes: Vec<u8>) -> (String, Option<ParseProblem>) {
         Err(err) => {
             let offset = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let problem = ParseProblem {
+            let problem = ParseProblem::new(
                 offset,
-                message: format!("file is not valid UTF-8 (invalid byte 0x{:02x})", err.as_bytes()[offset]),
-            };
+                format!("file is not valid UTF-8 (invalid byte 0x{:02x})", err.as_bytes()[offset]),
+            );
             (text, Some(problem))
         }
     }
@@ -59,11 +70,16 @@ pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> 
     let wants_comments = comment_needles.iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some());
     let comments = if wants_comments { crate::comments::lex_comments(text) } else { Vec::new() };
     let mut syntax = syn::parse_file(text).map_err(|err| {
-        let start = err.span().start();
-        ParseProblem {
-            offset: crate::source::SourceFile::new(String::new(), text.to_string()).offset_of(start.line, start.column),
-            message: format!("cannot parse Rust: {err}"),
+        // proc-macro2 could not lex the file (an unbalanced delimiter, an unterminated
+        // string or comment): syn then points past the problem. Point where rustc does.
+        if let Some(problem) = lex_problem(text) {
+            return problem;
         }
+        let start = err.span().start();
+        ParseProblem::new(
+            crate::source::SourceFile::new(String::new(), text.to_string()).offset_of(start.line, start.column),
+            format!("cannot parse Rust: {err}"),
+        )
     })?;
     if !include_tests {
         if syntax.attrs.iter().any(is_cfg_test) {
@@ -72,6 +88,133 @@ pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> 
         strip_test_items(&mut syntax.items);
     }
     Ok(ParsedFile { syntax, comments })
+}
+
+/// Why `text` cannot be lexed, as rustc reports it, when proc-macro2 cannot lex it
+/// either: an unterminated string, character or block comment at its start, a
+/// closing delimiter that matches no opening one, or an opening one never closed.
+/// `None` when the tokens are fine (the syntax is not) or the lexers disagree.
+fn lex_problem(text: &str) -> Option<ParseProblem> {
+    if text.parse::<TokenStream>().is_ok() {
+        return None;
+    }
+    delimiter_problem(text)
+}
+
+/// The first lexical problem of `text` in rustc's terms, read with rustc's own lexer
+/// (`ra-ap-rustc_lexer`, which knows strings, raw strings, characters, lifetimes and
+/// comments): the first unterminated literal or comment, the first closing
+/// delimiter that matches no opening one, or else the outermost opening delimiter
+/// left unclosed at the end of the file. As rustc does, a mismatch names the
+/// opening delimiter it leaves unclosed (and an opening one at the closer's
+/// indentation, which it was probably meant for), and an unclosed or unexpected
+/// delimiter points at the innermost block whose closing brace is indented
+/// differently from its opening one (where a brace is most likely missing).
+/// Offsets are bytes of `text`.
+pub fn delimiter_problem(text: &str) -> Option<ParseProblem> {
+    use ra_ap_rustc_lexer::{FrontmatterAllowed, LiteralKind as L, TokenKind as T, strip_shebang, tokenize};
+    let mut pos = usize::from(text.starts_with('\u{feff}')) * '\u{feff}'.len_utf8();
+    pos += strip_shebang(&text[pos..]).unwrap_or(0);
+    // Open delimiters (character, offset), innermost last.
+    let mut open: Vec<(char, usize)> = Vec::new();
+    // Matched braces, (open, close) offsets.
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let margin = |offset: usize| {
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..];
+        &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+    };
+    // The innermost block after `after` indented differently at its two ends, unless
+    // a block indented alike at both ends contains it.
+    let suspicious_block = |blocks: &[(usize, usize)], after: usize| {
+        let odd = |b: &(usize, usize)| margin(b.0) != margin(b.1);
+        let covered = |b: &(usize, usize)| blocks.iter().any(|o| o.0 < b.0 && b.1 < o.1 && !odd(o));
+        blocks.iter().filter(|b| b.0 > after && odd(b) && !covered(b)).max_by_key(|b| b.0).map(|&(o, c)| {
+            vec![
+                (o, "this delimiter might not be properly closed...".to_string()),
+                (c, "...as it matches this but it has different indentation".to_string()),
+            ]
+        })
+    };
+    let problem = |offset: usize, message: String, label: &str, secondary: Vec<(usize, String)>| ParseProblem {
+        offset,
+        message: format!("cannot parse Rust: {message}"),
+        label: Some(label.to_string()),
+        secondary,
+    };
+    for token in tokenize(&text[pos..], FrontmatterAllowed::No) {
+        let at = pos;
+        pos += token.len as usize;
+        let unterminated = match token.kind {
+            T::BlockComment { terminated: false, .. } => Some("block comment"),
+            T::Literal { kind, .. } => match kind {
+                L::Str { terminated: false } => Some("double quote string"),
+                L::ByteStr { terminated: false } => Some("double quote byte string"),
+                L::CStr { terminated: false } => Some("C string"),
+                L::Char { terminated: false } => Some("character literal"),
+                L::Byte { terminated: false } => Some("byte constant"),
+                L::RawStr { n_hashes: None } | L::RawByteStr { n_hashes: None } | L::RawCStr { n_hashes: None } => {
+                    Some("raw string")
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(what) = unterminated {
+            return Some(problem(at, format!("unterminated {what}"), &format!("unterminated {what}"), Vec::new()));
+        }
+        let (opening, closing) = match token.kind {
+            T::OpenParen => (Some('('), None),
+            T::OpenBracket => (Some('['), None),
+            T::OpenBrace => (Some('{'), None),
+            T::CloseParen => (None, Some(('(', ')'))),
+            T::CloseBracket => (None, Some(('[', ']'))),
+            T::CloseBrace => (None, Some(('{', '}'))),
+            _ => (None, None),
+        };
+        if let Some(c) = opening {
+            open.push((c, at));
+        }
+        let Some((wanted, close)) = closing else { continue };
+        match open.last() {
+            Some(&(c, o)) if c == wanted => {
+                open.pop();
+                if c == '{' {
+                    blocks.push((o, at));
+                }
+            }
+            Some(&(_, o)) => {
+                let mut secondary = vec![(o, "unclosed delimiter".to_string())];
+                // An opening delimiter of this kind at the closer's indentation.
+                if let Some(&(_, candidate)) = open.iter().rev().find(|&&(d, p)| d == wanted && margin(p) == margin(at))
+                {
+                    secondary.push((candidate, "closing delimiter possibly meant for this".to_string()));
+                }
+                return Some(problem(
+                    at,
+                    format!("mismatched closing delimiter `{close}`"),
+                    "closing delimiter does not match",
+                    secondary,
+                ));
+            }
+            None => {
+                let secondary = suspicious_block(&blocks, 0).unwrap_or_default();
+                return Some(problem(
+                    at,
+                    format!("unexpected closing delimiter `{close}`"),
+                    "unexpected closing delimiter",
+                    secondary,
+                ));
+            }
+        }
+    }
+    // The outermost unclosed delimiter, the innermost one too, and where a brace is
+    // most likely missing.
+    let &(c, o) = open.first()?;
+    let mut secondary: Vec<(usize, String)> =
+        open.iter().skip(1).last().map(|&(_, p)| (p, "unclosed delimiter".to_string())).into_iter().collect();
+    secondary.extend(suspicious_block(&blocks, o).unwrap_or_default());
+    Some(problem(o, format!("unclosed delimiter `{c}`"), "unclosed delimiter", secondary))
 }
 
 /// Removes `#[cfg(test)]` items and test functions, at any module depth.
@@ -239,6 +382,92 @@ mod tests {
         let src = "// gatelint: allow(x) -- y\nfn f() {} // plain\n";
         assert_eq!(parse_with(src, false, &["gatelint:"]).unwrap().comments.len(), 2);
         assert!(parse_with(src, false, &["class1-gate"]).unwrap().comments.is_empty());
+    }
+
+    /// A line, a 1-based byte column and a text.
+    type At = (usize, usize, String);
+
+    /// The problem of `src`: its position and message, and each secondary place with its text.
+    fn lexed(src: &str) -> (At, Vec<At>) {
+        let at = |offset: usize| {
+            let line = src[..offset].matches('\n').count() + 1;
+            (line, offset - src[..offset].rfind('\n').map_or(0, |i| i + 1) + 1)
+        };
+        let p = parse(src, false).err().expect("a problem");
+        let secondary = p.secondary.iter().map(|(o, text)| (at(*o).0, at(*o).1, text.clone())).collect();
+        ((at(p.offset).0, at(p.offset).1, p.message), secondary)
+    }
+
+    #[test]
+    fn an_unclosed_delimiter_is_reported_at_the_opening_delimiter() {
+        let (at, secondary) = lexed("fn ok() {}\nfn broken( {\n}\n\nfn later() {}\n");
+        assert_eq!(at, (2, 10, "cannot parse Rust: unclosed delimiter `(`".to_string()));
+        assert!(secondary.is_empty(), "{secondary:?}");
+        // Delimiters in strings, raw strings, characters, comments and after lifetimes do not count.
+        let src = "fn f<'a>(x: &'a str) -> char {\n    let s = \"{(\"; let r = r#\"}\"]\"#; let c = '{';\n    /* ( */ // )\n    let l: &'a [u8] = b\"[\"; 'outer: loop { break 'outer; }\n    '}'\n}\nfn g(x: u8 {}\n";
+        assert_eq!(lexed(src).0, (7, 5, "cannot parse Rust: unclosed delimiter `(`".to_string()));
+        // A brace missing in the middle: the outermost unclosed brace, and the block
+        // whose closing brace is indented unlike its opening one.
+        let src = "impl S {\n    fn a(&self) {\n        if x {\n            y();\n    }\n\n    fn b(&self) {}\n}\n";
+        let (at, secondary) = lexed(src);
+        assert_eq!(at, (1, 8, "cannot parse Rust: unclosed delimiter `{`".to_string()));
+        assert_eq!(
+            secondary,
+            vec![
+                (3, 14, "this delimiter might not be properly closed...".to_string()),
+                (5, 5, "...as it matches this but it has different indentation".to_string()),
+            ]
+        );
+        // A truncated file: the outermost and the innermost unclosed delimiters.
+        let (at, secondary) = lexed("fn f() {\n    let v = vec![g(1,\n");
+        assert_eq!((at.0, at.1), (1, 8));
+        assert_eq!(secondary, vec![(2, 19, "unclosed delimiter".to_string())]);
+    }
+
+    #[test]
+    fn a_mismatched_closing_delimiter_is_reported_with_the_delimiter_it_leaves_open() {
+        let src = "fn f() {\n    foo(a, {b);\n}\nfn g() {}\n";
+        let (at, secondary) = lexed(src);
+        assert_eq!(at, (2, 14, "cannot parse Rust: mismatched closing delimiter `)`".to_string()));
+        assert_eq!(
+            secondary,
+            vec![
+                (2, 12, "unclosed delimiter".to_string()),
+                (2, 8, "closing delimiter possibly meant for this".to_string())
+            ]
+        );
+        let p = parse(src, false).err().unwrap();
+        assert_eq!(p.label.as_deref(), Some("closing delimiter does not match"));
+        // An opening delimiter at the closer's indentation is what it was probably meant for.
+        let src = "fn f() {\n    let v = [\n        g(1,\n    ];\n}\n";
+        let (at, secondary) = lexed(src);
+        assert_eq!(at, (4, 5, "cannot parse Rust: mismatched closing delimiter `]`".to_string()));
+        assert_eq!(
+            secondary,
+            vec![
+                (3, 10, "unclosed delimiter".to_string()),
+                (2, 13, "closing delimiter possibly meant for this".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn unexpected_closers_and_unterminated_literals_are_reported_where_they_start() {
+        let (at, _) = lexed("fn f() {}\n}\nfn g() {}\n");
+        assert_eq!(at, (2, 1, "cannot parse Rust: unexpected closing delimiter `}`".to_string()));
+        let (at, _) = lexed("fn f() {\n    let s = \"open;\n}\n");
+        assert_eq!(at, (2, 13, "cannot parse Rust: unterminated double quote string".to_string()));
+        let (at, _) = lexed("fn f() {}\n/* open\nfn g() {}\n");
+        assert_eq!(at, (2, 1, "cannot parse Rust: unterminated block comment".to_string()));
+        let (at, _) = lexed("fn f() {\n    let s = r#\"open\"\n}\n");
+        assert_eq!(at, (2, 13, "cannot parse Rust: unterminated raw string".to_string()));
+        // Balanced tokens, bad syntax: syn's message and position stand.
+        let (at, _) = lexed("fn f() {\n    let = 1;\n}\n");
+        assert_eq!((at.0, at.1), (2, 9), "{at:?}");
+        assert!(!at.2.contains("delimiter"), "{at:?}");
+        // A shebang and a byte-order mark are not code.
+        let (at, _) = lexed("\u{feff}#!/usr/bin/env run-cargo-script\nfn f() {\n");
+        assert_eq!((at.0, at.1), (2, 8));
     }
 
     #[test]

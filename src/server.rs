@@ -214,7 +214,8 @@ pub fn message(d: &Diagnostic) -> String {
         text.push('\n');
         text.push_str(label);
     }
-    for note in &d.notes {
+    // Each editor diagnostic stands alone: the rule's incident note goes on every one.
+    for note in d.why.iter().chain(&d.notes) {
         text.push_str("\nnote: ");
         text.push_str(note);
     }
@@ -940,11 +941,15 @@ mod tests {
             message: "listens on every interface".into(),
             label: "this default".into(),
             secondary: Vec::new(),
-            notes: vec!["why".into()],
+            why: Some("incident".into()),
+            notes: vec!["what applies".into()],
             help: Some("bind 127.0.0.1".into()),
         };
-        assert_eq!(message(&d), "listens on every interface\nthis default\nnote: why\nhelp: bind 127.0.0.1");
-        let same = Diagnostic { label: "every interface".into(), notes: Vec::new(), help: None, ..d };
+        assert_eq!(
+            message(&d),
+            "listens on every interface\nthis default\nnote: incident\nnote: what applies\nhelp: bind 127.0.0.1"
+        );
+        let same = Diagnostic { label: "every interface".into(), why: None, notes: Vec::new(), help: None, ..d };
         assert_eq!(message(&same), "listens on every interface");
     }
 }

@@ -4,11 +4,24 @@
 //! of a file. The reason is mandatory; a suppression without one, or naming an
 //! unknown rule, suppresses nothing and is an `invalid-suppression` finding. One
 //! that suppresses nothing is an `unused-suppression` finding.
+//!
+//! A line suppression also covers the statement (or item, match arm, field) it
+//! sits on or directly above, the way a user writes it above the statement:
+//! - a finding of a named rule reported anywhere in the statement's head (its lines
+//!   up to its first `{`): above `let row = sqlx::query(` for the SQL literal on a
+//!   later line;
+//! - a finding of a named rule reported inside the statement whose secondary label
+//!   points into that head: above a `for` line for the INSERTs its loop label
+//!   names. A finding elsewhere is not covered, whatever its labels point at: a
+//!   suppression above a helper's `fn` does not hide the loops that call it, nor
+//!   one above an outer loop the findings of an inner loop.
 
 use crate::comments::Comment;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, Loc, SourceDb, SourceFile};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use syn::visit::Visit;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
@@ -21,6 +34,29 @@ pub struct Suppression {
     pub reason: Option<String>,
     /// Why the directive could not be read, if it could not.
     pub malformed: Option<String>,
+    /// The statement a line suppression sits on or directly above, when one starts
+    /// there (see [`statements`]).
+    pub statement: Option<Statement>,
+}
+
+/// The 1-based lines of the statement (or item, match arm, field) a line
+/// suppression sits on or directly above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub first: usize,
+    /// The line of its first `{` (its last line when it has none): the head.
+    pub head_end: usize,
+    pub last: usize,
+}
+
+impl Statement {
+    fn head_has(&self, line: usize) -> bool {
+        (self.first..=self.head_end).contains(&line)
+    }
+
+    fn has(&self, line: usize) -> bool {
+        (self.first..=self.last).contains(&line)
+    }
 }
 
 /// The directives among a file's comments. `first_item_line` is the line of the
@@ -59,13 +95,127 @@ pub fn directives(file: FileId, source: &SourceFile, comments: &[Comment], first
             rules,
             reason,
             malformed: misplaced.then(|| "`allow-file` must come before the first item of the file".to_string()),
+            statement: None,
         });
     }
     out
 }
 
 fn malformed(loc: Loc, line: usize, why: &str) -> Suppression {
-    Suppression { loc, line, file_level: false, rules: Vec::new(), reason: None, malformed: Some(why.to_string()) }
+    Suppression {
+        loc,
+        line,
+        file_level: false,
+        rules: Vec::new(),
+        reason: None,
+        malformed: Some(why.to_string()),
+        statement: None,
+    }
+}
+
+/// Finds the statement each line suppression of `source` sits on or directly above:
+/// for a comment on a line of its own, the statement starting at the next code
+/// (past blank lines and other comments); for a comment after code, the statement
+/// starting on its line. The outermost syntax node starting on that line counts.
+pub fn statements(suppressions: &mut [Suppression], source: &SourceFile, comments: &[Comment], syntax: &syn::File) {
+    let text = source.text();
+    let mut targets: Vec<(usize, usize)> = Vec::new();
+    for (k, s) in suppressions.iter().enumerate() {
+        if s.file_level || s.malformed.is_some() {
+            continue;
+        }
+        let (start, end) = (s.loc.start as usize, s.loc.end as usize);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let code_at = if text[line_start..start].trim().is_empty() {
+            // The next code: past whitespace and comments.
+            let mut pos = end;
+            loop {
+                pos += text[pos..].len() - text[pos..].trim_start().len();
+                match comments.iter().find(|c| c.start == pos) {
+                    Some(c) => pos = c.end,
+                    None => break,
+                }
+            }
+            if pos >= text.len() {
+                continue;
+            }
+            pos
+        } else {
+            start
+        };
+        targets.push((source.line_col(code_at).line, k));
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let mut finder = StatementFinder { lines: targets.iter().map(|t| t.0).collect(), found: BTreeMap::new() };
+    finder.visit_file(syntax);
+    for (line, k) in targets {
+        suppressions[k].statement = finder.found.get(&line).copied();
+    }
+}
+
+/// Records the outermost statement-like node starting on each of `lines`.
+struct StatementFinder {
+    lines: BTreeSet<usize>,
+    /// By first line.
+    found: BTreeMap<usize, Statement>,
+}
+
+impl StatementFinder {
+    fn node(&mut self, node: &(impl quote::ToTokens + syn::spanned::Spanned)) {
+        let span = node.span();
+        let first = span.start().line;
+        // Pre-order: an enclosing node starting on the same line was recorded first.
+        if !self.lines.contains(&first) || self.found.contains_key(&first) {
+            return;
+        }
+        let last = span.end().line.max(first);
+        let head_end = first_brace_line(node.to_token_stream()).unwrap_or(last).clamp(first, last);
+        self.found.insert(first, Statement { first, head_end, last });
+    }
+}
+
+/// The line of the first `{` among `tokens`, at any depth.
+fn first_brace_line(tokens: proc_macro2::TokenStream) -> Option<usize> {
+    tokens.into_iter().find_map(|tt| match tt {
+        proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+            Some(g.span_open().start().line)
+        }
+        proc_macro2::TokenTree::Group(g) => first_brace_line(g.stream()),
+        _ => None,
+    })
+}
+
+impl<'ast> Visit<'ast> for StatementFinder {
+    fn visit_item(&mut self, i: &'ast syn::Item) {
+        self.node(i);
+        syn::visit::visit_item(self, i);
+    }
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        self.node(s);
+        syn::visit::visit_stmt(self, s);
+    }
+    fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
+        self.node(i);
+        syn::visit::visit_impl_item(self, i);
+    }
+    fn visit_trait_item(&mut self, i: &'ast syn::TraitItem) {
+        self.node(i);
+        syn::visit::visit_trait_item(self, i);
+    }
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        self.node(a);
+        syn::visit::visit_arm(self, a);
+    }
+    fn visit_field(&mut self, f: &'ast syn::Field) {
+        self.node(f);
+        syn::visit::visit_field(self, f);
+    }
+    fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+        self.node(f);
+        syn::visit::visit_field_value(self, f);
+    }
 }
 
 /// A finding hidden by a suppression, kept for SARIF/JSON and the summary.
@@ -97,14 +247,21 @@ pub fn apply(
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
     for d in diagnostics {
-        let line = db.get(d.loc.file).line_col(d.loc.start as usize).line;
-        let found = per_file.get(d.loc.file).and_then(|list| {
-            list.iter().position(|s| {
-                valid(s)
-                    && s.rules.iter().any(|r| r == d.rule)
-                    && (s.file_level || s.line == line || s.line + 1 == line)
-            })
-        });
+        let line_of = |loc: &Loc| db.get(loc.file).line_col(loc.start as usize).line;
+        let line = line_of(&d.loc);
+        // Secondary labels in the finding's own file (a loop header, the call).
+        let secondary: Vec<usize> =
+            d.secondary.iter().filter(|l| l.loc.file == d.loc.file).map(|l| line_of(&l.loc)).collect();
+        let covers = |s: &Suppression| {
+            s.file_level
+                || s.line == line
+                || s.line + 1 == line
+                || s.statement
+                    .is_some_and(|st| st.head_has(line) || (st.has(line) && secondary.iter().any(|&l| st.head_has(l))))
+        };
+        let found = per_file
+            .get(d.loc.file)
+            .and_then(|list| list.iter().position(|s| valid(s) && s.rules.iter().any(|r| r == d.rule) && covers(s)));
         match found {
             Some(k) => {
                 used[d.loc.file][k] = true;
@@ -121,7 +278,13 @@ pub fn apply(
             } else if s.rules.is_empty() {
                 Some((INVALID, "gatelint suppression names no rule".to_string()))
             } else if let Some(unknown) = s.rules.iter().find(|r| !known_rules.contains(&r.as_str())) {
-                Some((INVALID, format!("gatelint suppression names unknown rule `{unknown}`; it suppresses nothing")))
+                Some((
+                    INVALID,
+                    format!(
+                        "gatelint suppression names unknown rule `{unknown}`{}; it suppresses nothing",
+                        crate::suggest::hint(unknown, known_rules.iter().copied())
+                    ),
+                ))
             } else if s.reason.is_none() {
                 Some((INVALID, "gatelint suppression without a reason suppresses nothing".to_string()))
             } else if !used[file][k] {
@@ -131,8 +294,13 @@ pub fn apply(
             };
             let Some((rule, message)) = problem else { continue };
             let Some(severity) = severity_of(rule) else { continue };
+            let unknown = s.rules.iter().find(|r| !known_rules.contains(&r.as_str()));
+            let suggestion =
+                unknown.and_then(|u| Some((u, crate::suggest::did_you_mean(u, known_rules.iter().copied())?)));
             let help = if rule == UNUSED {
                 "remove the suppression; it would silently hide a future finding".to_string()
+            } else if let (None, Some((unknown, id))) = (&s.malformed, suggestion) {
+                format!("replace `{unknown}` with `{id}`")
             } else {
                 "write `// gatelint: allow(rule-id) -- why this is safe` (see `gatelint rules` for ids)".to_string()
             };
@@ -143,9 +311,10 @@ pub fn apply(
                 message,
                 label: "this suppression".to_string(),
                 secondary: Vec::new(),
-                notes: vec![
+                why: Some(
                     "suppressions must stay accountable: a reason, a known rule, and a finding to suppress".into(),
-                ],
+                ),
+                notes: Vec::new(),
                 help: Some(help),
             });
         }
@@ -183,5 +352,155 @@ mod tests {
             parse("fn f() {}\n// gatelint: allow-file(a) -- too late\n// gatelint: deny(a)\n// gatelint: allow a\n");
         assert!(s.iter().all(|x| x.malformed.is_some()), "{s:?}");
         assert!(parse("// gatelint is great").is_empty());
+    }
+
+    /// Applies the suppressions of `src` (one file) to `findings` (rule, line,
+    /// secondary label lines): the active findings as (rule, line, message, help)
+    /// and the number suppressed.
+    fn applied(
+        src: &str,
+        findings: &[(&'static str, usize, &[usize])],
+    ) -> (Vec<(String, usize, String, String)>, usize) {
+        let file = SourceFile::new("a.rs".into(), src.to_string());
+        let at = |line: usize| {
+            let at = file.offset_of(line, 1);
+            Loc::new(0, at, at + 1)
+        };
+        let diagnostics = findings
+            .iter()
+            .map(|&(rule, line, secondary)| Diagnostic {
+                rule,
+                severity: Severity::Error,
+                loc: at(line),
+                message: format!("{rule} finding"),
+                label: String::new(),
+                secondary: secondary
+                    .iter()
+                    .map(|&l| crate::diagnostic::Label { loc: at(l), message: String::new() })
+                    .collect(),
+                why: None,
+                notes: Vec::new(),
+                help: None,
+            })
+            .collect();
+        let mut suppressions = parse(src);
+        let parsed = crate::parse::parse(src, false).expect("test sources parse");
+        statements(&mut suppressions, &file, &parsed.comments, &parsed.syntax);
+        let suppressions = vec![suppressions];
+        let db = SourceDb { files: vec![file] };
+        let known = ["non-idempotent-insert", "wildcard-listen-default", INVALID, UNUSED];
+        let (active, suppressed) = apply(diagnostics, &suppressions, &db, &known, |_| Some(Severity::Error));
+        let active = active
+            .into_iter()
+            .map(|d| {
+                let line = db.get(0).line_col(d.loc.start as usize).line;
+                (d.rule.to_string(), line, d.message, d.help.unwrap_or_default())
+            })
+            .collect();
+        (active, suppressed.len())
+    }
+
+    #[test]
+    fn a_misspelt_rule_id_gets_a_suggestion() {
+        let (active, suppressed) = applied(
+            "// gatelint: allow(non-idempotent-inserts) -- reviewed\nfn f() {}\n",
+            &[("non-idempotent-insert", 2, &[])],
+        );
+        assert_eq!(suppressed, 0);
+        let invalid = active.iter().find(|a| a.0 == INVALID).expect("reported");
+        assert_eq!(
+            invalid.2,
+            "gatelint suppression names unknown rule `non-idempotent-inserts` (did you mean `non-idempotent-insert`?); \
+             it suppresses nothing"
+        );
+        assert_eq!(invalid.3, "replace `non-idempotent-inserts` with `non-idempotent-insert`");
+        // Nothing close: no guess.
+        let (active, _) = applied("// gatelint: allow(sql-injection) -- reviewed\nfn f() {}\n", &[]);
+        assert_eq!(active[0].2, "gatelint suppression names unknown rule `sql-injection`; it suppresses nothing");
+        assert!(active[0].3.starts_with("write `// gatelint: allow(rule-id)"), "{active:?}");
+    }
+
+    /// A loop with an INSERT finding reported at the SQL literal (line 5), the loop
+    /// header as its secondary label (line 3), and the statement's call on line 4.
+    const LOOP: &str = "async fn f(pool: &PgPool, names: &[String]) {
+    SUPPRESSION_A
+    for name in names {
+        SUPPRESSION_B
+        let row = sqlx::query(
+            \"INSERT INTO workspaces (name) VALUES ($1) RETURNING id\",
+        )
+        .bind(name);
+        for tag in tags {
+            sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(tag);
+        }
+    }
+}
+";
+
+    fn in_loop(a: &str, b: &str) -> (Vec<(String, usize, String, String)>, usize) {
+        let src = LOOP.replace("SUPPRESSION_A", a).replace("SUPPRESSION_B", b);
+        // The literal on line 6 (its loop on line 3), the inner loop's on line 10 (its loop on line 9).
+        applied(&src, &[("non-idempotent-insert", 6, &[3]), ("non-idempotent-insert", 10, &[9])])
+    }
+
+    const ALLOW: &str = "// gatelint: allow(non-idempotent-insert) -- names are unique per import";
+
+    #[test]
+    fn a_suppression_above_the_loop_covers_the_findings_its_loop_label_names_only() {
+        let (active, suppressed) = in_loop(ALLOW, "");
+        assert_eq!(suppressed, 1, "{active:?}");
+        // The inner loop's finding is not the outer loop's: still reported.
+        assert_eq!(active.iter().map(|a| (a.0.as_str(), a.1)).collect::<Vec<_>>(), vec![("non-idempotent-insert", 10)]);
+        // Another rule's suppression covers nothing, and says so.
+        let (active, suppressed) = in_loop("// gatelint: allow(wildcard-listen-default) -- wrong rule", "");
+        assert_eq!(suppressed, 0);
+        assert!(active.iter().any(|a| a.0 == UNUSED), "{active:?}");
+    }
+
+    #[test]
+    fn a_suppression_above_the_call_line_covers_the_sql_literal_below_it() {
+        let (active, suppressed) = in_loop("", ALLOW);
+        assert_eq!(suppressed, 1, "{active:?}");
+        assert_eq!(active.iter().map(|a| a.1).collect::<Vec<_>>(), vec![10]);
+        // After code, on the loop's own line.
+        let src = LOOP
+            .replace("SUPPRESSION_A", "")
+            .replace("SUPPRESSION_B", "")
+            .replace("    for name in names {", &format!("    for name in names {{ {ALLOW}"));
+        let (_, suppressed) = applied(&src, &[("non-idempotent-insert", 6, &[3])]);
+        assert_eq!(suppressed, 1);
+    }
+
+    #[test]
+    fn a_suppression_above_a_function_does_not_cover_its_callers() {
+        let src = "// gatelint: allow(non-idempotent-insert) -- reviewed
+async fn create(pool: &PgPool) {
+    sqlx::query(\"INSERT INTO workspaces (id) VALUES (1)\");
+}
+
+async fn expand(pool: &PgPool) {
+    for _ in 0..3 {
+        create(pool).await;
+    }
+}
+";
+        // The call in the loop (line 8), with the callee's name (line 2) and its INSERT (line 3) as labels.
+        let (active, suppressed) = applied(src, &[("non-idempotent-insert", 8, &[7, 2, 3])]);
+        assert_eq!(suppressed, 0);
+        let rules: Vec<_> = active.iter().map(|a| (a.0.as_str(), a.1)).collect();
+        assert_eq!(rules, vec![("non-idempotent-insert", 8), (UNUSED, 1)]);
+        // Recursion inside the function is the function's own: covered.
+        let (_, suppressed) = applied(src, &[("non-idempotent-insert", 3, &[2])]);
+        assert_eq!(suppressed, 1);
+    }
+
+    #[test]
+    fn statements_are_found_past_comments_and_blank_lines() {
+        let src = "// gatelint: allow(a) -- x\n// gatelint: allow(b) -- y\n\n/// doc\nfn f() {\n    let x = 1;\n}\n";
+        let mut s = parse(src);
+        let parsed = crate::parse::parse(src, false).unwrap();
+        statements(&mut s, &SourceFile::new("a.rs".into(), src.to_string()), &parsed.comments, &parsed.syntax);
+        let item = Some(Statement { first: 4, head_end: 5, last: 7 });
+        assert_eq!((s[0].statement, s[1].statement), (item, item));
     }
 }

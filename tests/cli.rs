@@ -121,6 +121,60 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
 }
 
 #[test]
+fn delimiter_errors_point_where_rustc_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A brace missing in the middle of a function: the unclosed `{` of the impl, and
+    // the block whose closing brace is indented unlike its opening one.
+    write(
+        tmp.path(),
+        "src/a_unclosed.rs",
+        "impl S {\n    fn a(&self) {\n        if x {\n            y();\n    }\n\n    fn b(&self) {}\n}\n",
+    );
+    // A `(` closed by a `}`: reported at the closer, with the `(` it leaves unclosed.
+    write(tmp.path(), "src/b_mismatched.rs", "fn f() {\n    let x = (1;\n}\n\nfn g() {}\n");
+    write(tmp.path(), "src/c_unexpected.rs", "fn f() {}\n}\n");
+    write(tmp.path(), "src/d_string.rs", "fn f() {\n    let s = \"open;\n}\n");
+    let doc = json(&gatelint(tmp.path(), &["check", "--format", "json"]));
+    let found: Vec<(String, String, String, Vec<String>)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let at = |v: &Value| format!("{}:{}", v["start"]["line"], v["start"]["column"]);
+            let labels =
+                d["labels"].as_array().unwrap().iter().map(|l| format!("{} {}", at(l), l["message"])).collect();
+            (d["path"].as_str().unwrap().to_string(), at(d), d["message"].as_str().unwrap().to_string(), labels)
+        })
+        .collect();
+    let expected = [
+        (
+            "src/a_unclosed.rs",
+            "1:8",
+            "cannot parse Rust: unclosed delimiter `{`",
+            vec![
+                "3:14 \"this delimiter might not be properly closed...\"",
+                "5:5 \"...as it matches this but it has different indentation\"",
+            ],
+        ),
+        (
+            "src/b_mismatched.rs",
+            "3:1",
+            "cannot parse Rust: mismatched closing delimiter `}`",
+            vec!["2:13 \"unclosed delimiter\"", "1:8 \"closing delimiter possibly meant for this\""],
+        ),
+        ("src/c_unexpected.rs", "2:1", "cannot parse Rust: unexpected closing delimiter `}`", vec![]),
+        ("src/d_string.rs", "2:13", "cannot parse Rust: unterminated double quote string", vec![]),
+    ];
+    let expected: Vec<(String, String, String, Vec<String>)> = expected
+        .into_iter()
+        .map(|(p, at, m, l)| (p.into(), at.into(), m.into(), l.into_iter().map(String::from).collect()))
+        .collect();
+    assert_eq!(found, expected);
+    let human = gatelint(tmp.path(), &["check", "--color", "never"]).stdout;
+    assert!(human.contains("closing delimiter does not match"), "{human}");
+}
+
+#[test]
 fn hostile_shapes_are_checked_or_reported_never_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
@@ -286,6 +340,34 @@ fn json_schema_fields() {
     assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
     assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0}));
     assert_eq!(d["suppressed"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_incident_note_is_printed_once_per_run_and_kept_on_every_finding_in_json_and_sarif() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/a.rs", BUGGY);
+    write(tmp.path(), "src/b.rs", "pub const LISTEN: &str = \"0.0.0.0:8080\";\n");
+    let incident = "the memory-plugin sidecar shipped `:9100` this way";
+    let pointer = "= note: see the first `wildcard-listen-default` finding above, or `gatelint explain \
+                   wildcard-listen-default`, for why this matters";
+    let human = gatelint(tmp.path(), &["check", "--color", "never"]).stdout;
+    assert_eq!(human.matches(incident).count(), 1, "{human}");
+    assert_eq!(human.matches(pointer).count(), 1, "{human}");
+    assert!(human.find(incident) < human.find(pointer), "the first finding has the note: {human}");
+    // The finding's own help stays on every finding.
+    assert_eq!(human.matches("= help: default to loopback").count(), 2, "{human}");
+
+    let doc = json(&gatelint(tmp.path(), &["check", "--format", "json"]));
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 2);
+    for d in diagnostics {
+        assert!(d["notes"][0].as_str().unwrap().contains(incident), "{d}");
+    }
+    // SARIF carries the story in the rule's help (its documentation), for every result.
+    let sarif = json(&gatelint(tmp.path(), &["check", "--format", "sarif"]));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["id"] == "wildcard-listen-default").unwrap();
+    assert!(rule["help"]["text"].as_str().unwrap().contains("memory-plugin"), "{rule}");
 }
 
 #[test]

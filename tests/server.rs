@@ -399,7 +399,10 @@ fn a_document_that_does_not_parse_gets_its_parse_error() {
     let (mut client, _) = Client::initialized(&root, None);
     client.open(&doc, text);
     let found = client.diagnostics(&doc);
-    assert_eq!(codes(&found), [("parse-error".into(), 2, 15)], "{found:#?}");
+    // At the unclosed `(`, as rustc reports it; the `{` left open too is related.
+    assert_eq!(codes(&found), [("parse-error".into(), 2, 13)], "{found:#?}");
+    assert!(found[0]["message"].as_str().unwrap().starts_with("cannot parse Rust: unclosed delimiter `(`"));
+    assert_eq!(found[0]["relatedInformation"][0]["location"]["range"]["start"]["character"], 15);
     assert_eq!(found[0]["severity"], 1);
     assert_eq!(client.shutdown(), 0);
 }

@@ -1,15 +1,20 @@
 //! rustc-like text via codespan-reporting: severity and rule id, message, primary
-//! and secondary labels, notes and help, then a one-line summary.
+//! and secondary labels, notes and help, then a one-line summary. A rule's incident
+//! note (why it matters) is printed on its first finding; later findings of the
+//! rule point back to it, so a run with many findings stays readable.
 
 use super::summary_line;
 use crate::diagnostic::Severity;
 use crate::engine::Report;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
 use codespan_reporting::term::{self, termcolor::Buffer};
+use std::collections::HashSet;
 
 pub fn render(report: &Report, style: super::Style) -> String {
     let mut buffer = if style.color { Buffer::ansi() } else { Buffer::no_color() };
     let config = term::Config::default();
+    // Rules whose incident note was printed already.
+    let mut why_shown: HashSet<&str> = HashSet::new();
     for d in &report.diagnostics {
         let base = match d.severity {
             Severity::Error => CsDiagnostic::error(),
@@ -18,7 +23,18 @@ pub fn render(report: &Report, style: super::Style) -> String {
         let mut labels = vec![CsLabel::primary(d.loc.file, d.loc.range()).with_message(&d.label)];
         labels
             .extend(d.secondary.iter().map(|l| CsLabel::secondary(l.loc.file, l.loc.range()).with_message(&l.message)));
-        let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+        let mut notes = Vec::new();
+        if let Some(why) = &d.why {
+            notes.push(if why_shown.insert(d.rule) {
+                format!("note: {why}")
+            } else {
+                format!(
+                    "note: see the first `{0}` finding above, or `gatelint explain {0}`, for why this matters",
+                    d.rule
+                )
+            });
+        }
+        notes.extend(d.notes.iter().map(|n| format!("note: {n}")));
         if let Some(help) = &d.help {
             notes.push(format!("help: {help}"));
         }

@@ -34,7 +34,7 @@ pub fn render(report: &Report) -> String {
                 "message": d.message,
                 "label": d.label,
                 "labels": labels,
-                "notes": d.notes,
+                "notes": d.all_notes().collect::<Vec<_>>(),
                 "help": d.help,
                 "fingerprint": fingerprint,
                 "suppressed": suppressed.map(|reason| json!({"kind": "inSource", "reason": reason})),

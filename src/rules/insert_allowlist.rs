@@ -103,6 +103,7 @@ impl Rule for InsertAllowlist {
                     loc: entry_loc(entry),
                     message: format!("allowlisted as `{}`: {}", entry.mechanism.as_str(), entry.reason),
                 }],
+                why: Some(WHY.into()),
                 notes: vec!["an allowlist entry states what makes the INSERT idempotent; the code must back it".into()],
                 help: Some("fix the code, or change the entry's `mechanism` to the one the code uses".into()),
             };
@@ -165,6 +166,7 @@ impl Rule for InsertAllowlist {
                 message,
                 label: "stale entry".to_string(),
                 secondary: Vec::new(),
+                why: Some(WHY.into()),
                 notes: vec!["a stale entry would silently allow a future function of that name to insert".into()],
                 help: Some("remove the entry (or fix its `name`)".into()),
             });
@@ -172,6 +174,10 @@ impl Rule for InsertAllowlist {
         Ok(out)
     }
 }
+
+/// Why the allowlist exists (the incident note of every finding).
+const WHY: &str = "every function that inserts into a guarded table is listed with the mechanism that makes it \
+                   idempotent, so the question is answered at review time";
 
 fn display_name(f: &FnInsertFacts) -> String {
     match &f.self_type {
@@ -197,11 +203,8 @@ fn unlisted(f: &FnInsertFacts, table: &str, severity: Severity) -> Diagnostic {
         message: format!("`{name}` inserts into `{table}` but is not in the insert allowlist"),
         label: "what makes this insert idempotent?".to_string(),
         secondary: Vec::new(),
-        notes: vec![
-            "every function that inserts into a guarded table is listed with the mechanism that makes it idempotent, \
-             so the question is answered at review time"
-                .into(),
-        ],
+        why: Some(WHY.into()),
+        notes: Vec::new(),
         help: Some(format!(
             "add to gatelint.toml:\n[[rules.insert-allowlist.functions]]\nname = \"{name}\"\nmechanism = \"preflight\"  # or \"on-conflict\", \"single-create\"\nreason = \"…\""
         )),

@@ -3,7 +3,8 @@
 //! ## What it does
 //! Reports a gatelint suppression comment that cannot suppress anything: it has no
 //! reason (`// gatelint: allow(rule-id)` without `-- why`), names a rule that does
-//! not exist, is malformed, or is an `allow-file` placed after the first item.
+//! not exist (a misspelt id gets "did you mean" the closest known one), is
+//! malformed, or is an `allow-file` placed after the first item.
 //!
 //! ## Why is this bad?
 //! The reason is what keeps a suppression accountable: the next reviewer sees why

@@ -27,9 +27,11 @@
 //! ```
 //!
 //! ## Known limitations
-//! A suppression counts as used if any finding of one of its rules is on its line or
-//! the next (or anywhere in the file, for `allow-file`); it does not check that every
-//! listed rule was needed.
+//! A suppression counts as used if it suppresses any finding of one of its rules: one
+//! reported on its line or the next, in the head of the statement it sits above (up
+//! to the statement's first `{`), or inside that statement with a secondary label in
+//! its head (a loop header); anywhere in the file for `allow-file`. It does not check
+//! that every listed rule was needed.
 
 /// The rule id (findings are made by [`crate::suppress::apply`]).
 pub const ID: &str = crate::suppress::UNUSED;

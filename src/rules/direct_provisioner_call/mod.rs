@@ -196,7 +196,8 @@ impl Rule for DirectProvisionerCall {
                     message,
                     label,
                     secondary,
-                    notes: vec![SAAS_LEAK.into()],
+                    why: Some(SAAS_LEAK.into()),
+                    notes: Vec::new(),
                     help: Some(help),
                 });
             }

@@ -244,7 +244,8 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
         message,
         label: "inserts a new row on every iteration".to_string(),
         secondary,
-        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
         help: Some(help(params)),
     }
 }
@@ -266,6 +267,13 @@ fn call_finding(
         .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
     let chain: Vec<String> = witness.through.iter().map(|(n, _)| format!("`{n}`")).collect();
     let through = if chain.is_empty() { String::new() } else { format!(" (through {})", chain.join(" → ")) };
+    // The function whose body holds the INSERT: the end of the chain, or the callee itself.
+    let holder = witness.through.last().map_or(&callee.name, |(n, _)| n);
+    let reached = if chain.is_empty() {
+        String::new()
+    } else {
+        format!(" (reached through `{}` → {})", callee.name, chain.join(" → "))
+    };
     secondary.push(Label {
         loc: witness.insert,
         message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
@@ -302,11 +310,11 @@ fn call_finding(
         message,
         label,
         secondary,
-        notes: vec![INCIDENT.into(), params.escape_hatches().into()],
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
         help: Some(format!(
-            "{}; or guard the INSERT inside `{}` so it is safe to call repeatedly",
-            help(params),
-            callee.name
+            "{}; or guard the INSERT inside `{holder}`{reached} so it is safe to call repeatedly",
+            help(params)
         )),
     }
 }

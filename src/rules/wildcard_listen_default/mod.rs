@@ -659,6 +659,10 @@ fn site_label(kind: &SiteKind) -> String {
     }
 }
 
+/// Why a wildcard default matters (the incident note of every finding).
+const WHY: &str = "a wildcard default exposes the service on every interface as soon as a port is published or the \
+                   network topology changes (the memory-plugin sidecar shipped `:9100` this way)";
+
 fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
     let file = ctx.db.get(hit.loc.file);
     let written = file.text().get(hit.loc.range()).unwrap_or("").trim();
@@ -691,11 +695,8 @@ fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::dia
         message: format!("listen default `{shown}` binds every network interface ({})", describe(&site.kind)),
         label,
         secondary,
-        notes: vec![
-            "a wildcard default exposes the service on every interface as soon as a port is published or the \
-             network topology changes (the memory-plugin sidecar shipped `:9100` this way)"
-                .into(),
-        ],
+        why: Some(WHY.into()),
+        notes: Vec::new(),
         help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
     }
 }
