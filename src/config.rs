@@ -2,7 +2,7 @@
 //! project's `gatelint.toml`. Every mistake in a project file is an error naming
 //! the file, the position, the key and what is allowed.
 
-use crate::diagnostic::Severity;
+use crate::rules::diagnostic::Severity;
 use crate::rules::{self, RuleMeta};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ impl Config {
 
     /// Reads a project file and overlays it on the defaults.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let shown = crate::discover::display_path(path, &std::env::current_dir().unwrap_or_default());
+        let shown = crate::input::discover::display_path(path, &std::env::current_dir().unwrap_or_default());
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: shown.clone(),
             position: None,

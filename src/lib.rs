@@ -1,35 +1,22 @@
 //! gatelint: structural gates for a Rust web-handler codebase.
 //!
-//! The data flow, one module per step:
-//! [`discover`] files → [`parse`] each once (with [`comments`] from a real lexer) →
-//! per-file [`facts`] → crate-wide [`index`] → [`rules`] → [`diagnostic`]s →
-//! [`render`]ers. [`engine`] wires the steps together; [`cli`] is the command line;
-//! [`server`] is the language server editors run.
+//! The data flow, one folder per stage (docs/architecture.md draws it):
+//! [`input`] (discover files, read and parse each once) → per-file [`facts`] and the
+//! crate-wide index → [`rules`] (each rule's extract and check; their findings are
+//! [`rules::diagnostic`]s) → [`report`] (suppressions, baseline, renderers).
+//! [`engine`] runs the stages; [`config`] reads `gatelint.toml`; [`cli`] is the command
+//! line and [`server`] the language server editors run.
 
 pub mod allowlist;
-pub mod baseline;
-pub mod cache;
 pub mod cli;
-pub mod comments;
 pub mod config;
-pub mod diagnostic;
-pub mod discover;
 pub mod engine;
 pub mod facts;
-pub mod index;
-pub mod init;
-pub mod nesting;
-pub mod outputs;
-pub mod parse;
-pub mod render;
+pub mod input;
+pub mod report;
 pub mod rules;
 pub mod server;
-pub mod source;
-pub mod sql;
-pub mod staged;
 pub mod suggest;
-pub mod suppress;
-pub mod value;
 
 /// The allocator crate, for [`binary_allocator!`].
 #[cfg(all(

@@ -18,9 +18,9 @@
 //! output; problems of the server itself go to standard error.
 
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::{self, Report, RunOptions};
-use crate::source::SourceDb;
+use crate::input::source::SourceDb;
+use crate::rules::diagnostic::{Diagnostic, Severity};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -226,7 +226,7 @@ pub fn message(d: &Diagnostic) -> String {
     text
 }
 
-fn range(text: &str, loc: &crate::source::Loc, encoding: Encoding) -> lsp::Range {
+fn range(text: &str, loc: &crate::input::source::Loc, encoding: Encoding) -> lsp::Range {
     lsp::Range::new(position(text, loc.start as usize, encoding), position(text, loc.end as usize, encoding))
 }
 
@@ -675,7 +675,7 @@ impl Server {
             return Scope::Alone { uri: doc.uri.as_str().to_string(), config: Config::discover(near) };
         };
         let config = Config::discover(path);
-        match crate::discover::crate_scope(std::slice::from_ref(path)) {
+        match crate::input::discover::crate_scope(std::slice::from_ref(path)) {
             Some(root) if root.join("Cargo.toml").is_file() => Scope::Crate { root, config },
             _ => Scope::Alone { uri: doc.uri.as_str().to_string(), config },
         }
@@ -792,7 +792,7 @@ impl Server {
                     paths,
                     jobs: None,
                     staged: false,
-                    cache_dir: Some(crate::cache::Cache::project_dir(config.file.as_deref(), root)),
+                    cache_dir: Some(crate::engine::cache::Cache::project_dir(config.file.as_deref(), root)),
                     snippets: false,
                 };
                 let overlays: Vec<(PathBuf, Vec<u8>)> = self
@@ -805,7 +805,7 @@ impl Server {
                 let report = engine::run_with_overlays(&options, &config, &overlays).map_err(|e| Failure::Run(e.0))?;
                 let by_display: HashMap<String, &Document> = docs
                     .iter()
-                    .filter_map(|d| Some((crate::discover::display_path(d.path.as_ref()?, &self.cwd), *d)))
+                    .filter_map(|d| Some((crate::input::discover::display_path(d.path.as_ref()?, &self.cwd), *d)))
                     .collect();
                 Ok(self.convert(&report, &by_display))
             }
@@ -937,7 +937,7 @@ mod tests {
         let d = Diagnostic {
             rule: "wildcard-listen-default",
             severity: Severity::Error,
-            loc: crate::source::Loc::new(0, 0, 1),
+            loc: crate::input::source::Loc::new(0, 0, 1),
             message: "listens on every interface".into(),
             label: "this default".into(),
             secondary: Vec::new(),

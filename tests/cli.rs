@@ -95,7 +95,7 @@ fn parse_errors_name_file_and_position_and_the_rest_is_still_checked() {
     let deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(9000), ")".repeat(9000));
     write(tmp.path(), "src/f_deep.rs", &deep);
     let small_deep = format!("fn f() {{ let x = {}1{}; }}\n", "(".repeat(1500), ")".repeat(1500));
-    assert!(small_deep.len() < gatelint::parse::UNCHECKED_NESTING_MAX_BYTES);
+    assert!(small_deep.len() < gatelint::input::parse::UNCHECKED_NESTING_MAX_BYTES);
     write(tmp.path(), "src/g_small_deep.rs", &small_deep);
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);

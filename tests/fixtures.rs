@@ -11,10 +11,10 @@
 //!
 //! Each fixture's rendered human output is also an insta snapshot.
 
-use gatelint::comments::lex_comments;
 use gatelint::config::Config;
 use gatelint::engine::{Report, RunOptions, run};
-use gatelint::render::{Format, render};
+use gatelint::input::comments::lex_comments;
+use gatelint::report::render::{Format, render};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -294,7 +294,7 @@ fn rendered_diagnostics_match_snapshots() {
             let display = relative(&file);
             report.diagnostics = all.iter().filter(|d| report.db.get(d.loc.file).display == display).cloned().collect();
             report.files_checked = 1;
-            let output = render(Format::Human, &report, gatelint::render::Style::default());
+            let output = render(Format::Human, &report, gatelint::report::render::Style::default());
             insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
                 insta::assert_snapshot!(snapshot_name(&file), output);
             });

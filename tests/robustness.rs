@@ -7,7 +7,7 @@
 
 use gatelint::config::Config;
 use gatelint::engine::run_in_memory;
-use gatelint::render::{Format, Style, render};
+use gatelint::report::render::{Format, Style, render};
 use std::path::Path;
 
 struct Rng(u64);
@@ -137,7 +137,7 @@ fn huge_and_empty_inputs_are_fine() {
 /// build `.ci/run` tests too, where frames are largest.
 #[test]
 fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
-    let n = gatelint::parse::UNCHECKED_NESTING_MAX_BYTES;
+    let n = gatelint::input::parse::UNCHECKED_NESTING_MAX_BYTES;
     let shapes = [
         format!("fn f() {{ {}1{} }}", "{".repeat(n / 2 - 8), "}".repeat(n / 2 - 8)),
         format!("fn f() {{ let x = {}1{}; }}", "(".repeat(n / 2 - 12), ")".repeat(n / 2 - 12)),
@@ -158,7 +158,7 @@ fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
     }
 }
 
-/// Files larger than that are checked against [`gatelint::nesting::MAX_DEPTH`]: each
+/// Files larger than that are checked against [`gatelint::input::nesting::MAX_DEPTH`]: each
 /// shape, nested as deep as the bound lets it, goes through the whole pipeline on a
 /// worker thread (debug build in `.ci/run`: largest frames); one level more is
 /// reported as a parse error. Each shape is a way syn recurses: brackets, prefix
@@ -166,11 +166,11 @@ fn small_files_nesting_end_to_end_fit_the_worker_stacks() {
 #[test]
 fn files_at_the_nesting_bound_fit_the_worker_stacks() {
     let shapes = nesting_shapes();
-    let max = gatelint::nesting::MAX_DEPTH;
-    let pad = |src: String| format!("{src}\n//{}\n", "x".repeat(gatelint::parse::UNCHECKED_NESTING_MAX_BYTES));
+    let max = gatelint::input::nesting::MAX_DEPTH;
+    let pad = |src: String| format!("{src}\n//{}\n", "x".repeat(gatelint::input::parse::UNCHECKED_NESTING_MAX_BYTES));
     let config = Config::defaults();
     for (name, shape) in &shapes {
-        let depth = |k| gatelint::nesting::deepest(&shape(k), u32::MAX).unwrap();
+        let depth = |k| gatelint::input::nesting::deepest(&shape(k), u32::MAX).unwrap();
         // The most levels within the bound (the bound grows with k).
         let (mut lo, mut hi) = (1, max as usize + 1);
         while lo < hi {
@@ -258,9 +258,9 @@ fn the_nesting_bound_keeps_up_with_the_real_tree_depth() {
         .spawn(move || {
             let mut checked = 0;
             for src in &sources {
-                let bound = gatelint::nesting::deepest(src, u32::MAX).unwrap() as usize;
+                let bound = gatelint::input::nesting::deepest(src, u32::MAX).unwrap() as usize;
                 let Ok(file) = syn::parse_file(src) else { continue };
-                let depth = gatelint::nesting::syntax_depth(&file);
+                let depth = gatelint::input::nesting::syntax_depth(&file);
                 assert!(depth <= 2 * bound + 8, "tree depth {depth} over bound {bound} in:\n{src:.300}");
                 checked += 1;
             }

@@ -4,7 +4,7 @@
 //! checked against the depth of the tree syn actually builds.
 use gatelint::config::Config;
 use gatelint::engine::run_in_memory;
-use gatelint::render::{Format, Style, render};
+use gatelint::report::render::{Format, Style, render};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,9 +18,9 @@ fuzz_target!(|data: &[u8]| {
     }
     // The bound must grow with the real depth, or a large file could overflow a stack.
     if let Ok(text) = std::str::from_utf8(data) {
-        let bound = gatelint::nesting::deepest(text, u32::MAX).expect("no limit") as usize;
+        let bound = gatelint::input::nesting::deepest(text, u32::MAX).expect("no limit") as usize;
         if let Ok(file) = syn::parse_file(text) {
-            let depth = gatelint::nesting::syntax_depth(&file);
+            let depth = gatelint::input::nesting::syntax_depth(&file);
             assert!(depth <= 2 * bound + 8, "tree depth {depth} but nesting bound {bound}");
         }
     }

@@ -56,11 +56,11 @@
 
 use crate::allowlist::{Entry, Mechanism};
 use crate::config::RuleSettings;
-use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::engine::CheckContext;
+use crate::input::source::Loc;
 use crate::rules::Rule;
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::non_idempotent_insert::{Analysis, EventKind, FnInsertFacts, InsertParams};
-use crate::source::Loc;
 
 pub const ID: &str = "insert-allowlist";
 

@@ -33,5 +33,5 @@
 //! Only comments starting with `gatelint:` are read; a typo in that prefix makes the
 //! comment an ordinary comment.
 
-/// The rule id (findings are made by [`crate::suppress::apply`]).
-pub const ID: &str = crate::suppress::INVALID;
+/// The rule id (findings are made by [`crate::report::suppress::apply`]).
+pub const ID: &str = crate::report::suppress::INVALID;

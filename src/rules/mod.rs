@@ -4,6 +4,7 @@
 //! with its summary, default severity and default parameters, embedded here so the
 //! binary works from any directory.
 
+pub mod diagnostic;
 pub mod direct_provisioner_call;
 pub mod insert_allowlist;
 pub mod invalid_suppression;
@@ -13,8 +14,8 @@ pub mod unused_suppression;
 pub mod wildcard_listen_default;
 
 use crate::config::RuleSettings;
-use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::CheckContext;
+use crate::rules::diagnostic::{Diagnostic, Severity};
 
 /// A rule as the engine runs it; per-file facts are gathered in [`crate::facts`].
 pub trait Rule: Sync {

@@ -33,5 +33,5 @@
 //! its head (a loop header); anywhere in the file for `allow-file`. It does not check
 //! that every listed rule was needed.
 
-/// The rule id (findings are made by [`crate::suppress::apply`]).
-pub const ID: &str = crate::suppress::UNUSED;
+/// The rule id (findings are made by [`crate::report::suppress::apply`]).
+pub const ID: &str = crate::report::suppress::UNUSED;

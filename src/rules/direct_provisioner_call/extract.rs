@@ -3,7 +3,7 @@
 //! bare presence check of the backend fields, with where the backend value came from.
 
 use super::ProvisionerParams;
-use crate::source::{FileId, Loc, SourceFile};
+use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
@@ -421,7 +421,7 @@ impl Collector<'_> {
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input
                 && self.type_is_backend(&t.ty)
-                && let Some(ident) = crate::value::pat_ident(&t.pat)
+                && let Some(ident) = crate::facts::value::pat_ident(&t.pat)
             {
                 let ty = quote_type(&t.ty);
                 let what = format!("`{ident}` is a `{ty}`");
@@ -512,7 +512,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_local(&mut self, local: &'ast syn::Local) {
         syn::visit::visit_local(self, local);
         let typed = match &local.pat {
-            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::value::pat_ident(&t.pat).map(|i| {
+            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::facts::value::pat_ident(&t.pat).map(|i| {
                 let ty = quote_type(&t.ty);
                 let what = format!("`{i}` is a `{ty}`");
                 (i.clone(), Origin { loc: self.loc(i.span()), what, is_field: false, source: i.to_string() })

@@ -77,9 +77,9 @@ mod extract;
 pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, extract};
 
 use crate::config::RuleSettings;
-use crate::diagnostic::{Diagnostic, Label};
 use crate::engine::CheckContext;
 use crate::rules::Rule;
+use crate::rules::diagnostic::{Diagnostic, Label};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

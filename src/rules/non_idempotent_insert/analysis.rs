@@ -6,8 +6,8 @@
 use super::InsertParams;
 use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, SqlInsert};
 use crate::engine::CheckContext;
-use crate::source::Loc;
-use crate::value::Value;
+use crate::facts::value::Value;
+use crate::input::source::Loc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 /// An INSERT into a guarded table, as executed in one function.
@@ -285,7 +285,7 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckContext, params: &InsertParams)
             EventKind::ConstUse { name } => {
                 for c in ctx.index.consts_named(name) {
                     let Some(text) = const_text(&c.value) else { continue };
-                    for i in crate::sql::inserts(&text) {
+                    for i in crate::facts::sql::inserts(&text) {
                         if params.tables.iter().any(|t| i.targets(t)) {
                             let sql =
                                 SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select };

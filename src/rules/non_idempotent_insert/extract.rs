@@ -4,10 +4,10 @@
 //! decided crate-wide in `analysis`.
 
 use super::InsertParams;
-use crate::comments::Comment;
-use crate::source::{FileId, Loc, SourceFile};
-use crate::sql;
-use crate::value::{Lowerer, Value};
+use crate::facts::sql;
+use crate::facts::value::{Lowerer, Value};
+use crate::input::comments::Comment;
+use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
@@ -671,7 +671,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         let value = if may_define_sql(&init.expr) { self.lowerer.lower(&init.expr) } else { Value::Opaque };
         // `let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`:
         // the constant's SQL runs where the local is used.
-        if let (Some(constant), Some(ident)) = (definition_const(&value), crate::value::pat_ident(&local.pat)) {
+        if let (Some(constant), Some(ident)) = (definition_const(&value), crate::facts::value::pat_ident(&local.pat)) {
             let binding = self.lowerer.span_loc(ident.span());
             let innermost = self.stack.last().and_then(FnBuilder::innermost);
             let name = ident.to_string();
@@ -686,7 +686,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             return;
         }
         let defined = self.sql_definition(&value);
-        match (&defined, crate::value::pat_ident(&local.pat)) {
+        match (&defined, crate::facts::value::pat_ident(&local.pat)) {
             (Some((sqls, literal)), Some(ident)) => {
                 // A definition: the INSERT runs where the local is used, not here.
                 let binding = self.lowerer.span_loc(ident.span());
@@ -705,7 +705,8 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
                 let before = self.stack.last().map_or(0, |f| f.facts.events.len());
                 syn::visit::visit_local(self, local);
                 let after = self.stack.last().map_or(0, |f| f.facts.events.len());
-                if let (Some(ident), true) = (crate::value::pat_ident(&local.pat), is_query_builder(&init.expr)) {
+                if let (Some(ident), true) = (crate::facts::value::pat_ident(&local.pat), is_query_builder(&init.expr))
+                {
                     let inserts = (before..after)
                         .filter(|&i| {
                             self.stack
@@ -867,7 +868,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             self.query_file(mac);
             return;
         }
-        for item in crate::value::lazy_static_items(mac) {
+        for item in crate::facts::value::lazy_static_items(mac) {
             self.visit_item(&item);
         }
         // Parsing a macro's body costs about as much as parsing it the first time:
@@ -898,7 +899,7 @@ mod tests {
     }
 
     fn sql_local(name: &str) -> super::SqlLocal {
-        let loc = crate::source::Loc::new(0, 0, 0);
+        let loc = crate::input::source::Loc::new(0, 0, 0);
         super::SqlLocal {
             name: name.into(),
             binding: loc,

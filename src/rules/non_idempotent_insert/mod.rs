@@ -106,10 +106,10 @@ pub use analysis::{Analysis, InsertOcc, Witness};
 pub use extract::{EventKind, ExtractInput, FnInsertFacts, InsertFacts, extract};
 
 use crate::config::RuleSettings;
-use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::engine::CheckContext;
+use crate::input::source::Loc;
 use crate::rules::Rule;
-use crate::source::Loc;
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -5,8 +5,8 @@
 //! functions of other files are known.
 
 use super::ListenParams;
-use crate::source::{FileId, Loc, SourceFile};
-use crate::value::{Lowerer, Value, segments};
+use crate::facts::value::{Lowerer, Value, segments};
+use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
@@ -234,7 +234,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        for item in crate::value::lazy_static_items(m) {
+        for item in crate::facts::value::lazy_static_items(m) {
             self.visit_item(&item);
         }
     }
@@ -280,7 +280,7 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
         syn::visit::visit_local(self, local);
         let Some(init) = &local.init else { return };
         let value = self.lowerer.lower(&init.expr);
-        if let Some(ident) = crate::value::pat_ident(&local.pat) {
+        if let Some(ident) = crate::facts::value::pat_ident(&local.pat) {
             let name = ident.to_string();
             if self.params.is_listen_name(&name) {
                 let at = self.lowerer.span_loc(ident.span());

@@ -104,11 +104,11 @@ mod extract;
 pub use extract::{ListenFacts, Site, SiteKind, extract, may_hold_wildcard};
 
 use crate::config::RuleSettings;
-use crate::diagnostic::{Diagnostic, Label};
 use crate::engine::CheckContext;
+use crate::facts::value::{FormatPiece, Value, format_pieces};
+use crate::input::source::Loc;
 use crate::rules::Rule;
-use crate::source::Loc;
-use crate::value::{FormatPiece, Value, format_pieces};
+use crate::rules::diagnostic::{Diagnostic, Label};
 use address::{Strength, classify_str};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -663,7 +663,12 @@ fn site_label(kind: &SiteKind) -> String {
 const WHY: &str = "a wildcard default exposes the service on every interface as soon as a port is published or the \
                    network topology changes (the memory-plugin sidecar shipped `:9100` this way)";
 
-fn diagnostic(ctx: &CheckContext, site: &SiteRef, hit: Hit, severity: crate::diagnostic::Severity) -> Diagnostic {
+fn diagnostic(
+    ctx: &CheckContext,
+    site: &SiteRef,
+    hit: Hit,
+    severity: crate::rules::diagnostic::Severity,
+) -> Diagnostic {
     let file = ctx.db.get(hit.loc.file);
     let written = file.text().get(hit.loc.range()).unwrap_or("").trim();
     let shown: String = if written.chars().count() > 60 {

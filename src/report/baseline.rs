@@ -4,9 +4,9 @@
 //! so edits elsewhere in the file keep them, while a new finding of the same rule in
 //! the same file is still reported.
 
-use crate::diagnostic::Diagnostic;
-use crate::render::fingerprints;
-use crate::source::SourceDb;
+use crate::input::source::SourceDb;
+use crate::report::render::fingerprints;
+use crate::rules::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! about to be committed, not the working tree. Every staged `.rs` file provides
 //! crate-wide facts; findings are reported for the files the commit changes.
 
-use crate::discover::{Discovered, display_path, in_test_tree};
+use crate::input::discover::{Discovered, display_path, in_test_tree};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning` annotation per
 //! finding, shown inline on the pull request diff.
 
-use crate::diagnostic::Severity;
 use crate::engine::Report;
+use crate::rules::diagnostic::Severity;
 
 /// Escapes the message part of a workflow command.
 fn escape_data(s: &str) -> String {

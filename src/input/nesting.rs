@@ -17,7 +17,7 @@
 //! needs to tell code from strings, characters and comments; it is a byte loop, much
 //! cheaper than a full lexer, and it errs towards counting more.
 
-use crate::parse::ParseProblem;
+use crate::input::parse::ParseProblem;
 
 /// The most tokens of unfinished nesting a file may hold. Every shape measured fits
 /// the worker stacks ([`crate::engine::WORKER_STACK`]) at 4× this bound: release

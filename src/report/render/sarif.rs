@@ -3,10 +3,10 @@
 //! for secondary labels, and `partialFingerprints` that do not depend on line numbers.
 
 use super::all_findings;
-use crate::diagnostic::Severity;
 use crate::engine::Report;
+use crate::input::source::Loc;
+use crate::rules::diagnostic::Severity;
 use crate::rules::{RuleMeta, all_meta};
-use crate::source::Loc;
 use serde_json::{Value, json};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

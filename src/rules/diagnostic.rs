@@ -1,6 +1,6 @@
 //! What a rule reports, independent of how it is rendered.
 
-use crate::source::{Loc, SourceDb};
+use crate::input::source::{Loc, SourceDb};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 

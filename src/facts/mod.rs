@@ -1,13 +1,17 @@
 //! Per-file facts: what the rules need to know about one file once its syntax tree
-//! is gone. Shared facts (constants, functions) feed the crate-wide [`crate::index`];
+//! is gone. Shared facts (constants, functions) feed the crate-wide [`crate::facts::index`];
 //! rule-specific facts are gathered by each rule's own extractor.
 
-use crate::parse::ParsedFile;
+pub mod index;
+pub mod sql;
+pub mod value;
+
+use crate::facts::value::{Lowerer, Value};
+use crate::input::parse::ParsedFile;
+use crate::input::source::{FileId, Loc, SourceFile};
 use crate::rules::direct_provisioner_call::{ProvisionerFacts, ProvisionerParams};
 use crate::rules::non_idempotent_insert::{ExtractInput, InsertFacts, InsertParams};
 use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
-use crate::source::{FileId, Loc, SourceFile};
-use crate::value::{Lowerer, Value};
 use serde::{Deserialize, Serialize};
 use syn::visit::Visit;
 
@@ -47,7 +51,7 @@ pub struct FileFacts {
     pub inserts: Option<InsertFacts>,
     pub provisioner: Option<ProvisionerFacts>,
     /// `// gatelint: allow(…)` directives.
-    pub suppressions: Vec<crate::suppress::Suppression>,
+    pub suppressions: Vec<crate::report::suppress::Suppression>,
     /// The facts depend on files other than this one (`sqlx::query_file!`): not cached.
     pub reads_other_files: bool,
 }
@@ -102,8 +106,8 @@ pub fn extract(
         use quote::ToTokens;
         item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
     });
-    let mut suppressions = crate::suppress::directives(file, source, &parsed.comments, first_item_line);
-    crate::suppress::statements(&mut suppressions, source, &parsed.comments, syntax);
+    let mut suppressions = crate::report::suppress::directives(file, source, &parsed.comments, first_item_line);
+    crate::report::suppress::statements(&mut suppressions, source, &parsed.comments, syntax);
     let reads_other_files = inserts.as_ref().is_some_and(|i| i.reads_other_files);
     FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions, reads_other_files }
 }
@@ -163,7 +167,7 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         syn::visit::visit_impl_item_const(self, i);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        for item in crate::value::lazy_static_items(m) {
+        for item in crate::facts::value::lazy_static_items(m) {
             self.visit_item(&item);
         }
     }

@@ -1,20 +1,22 @@
 //! The pipeline: discover → read and parse each file once (in parallel, largest
 //! first) → per-file facts → crate-wide index → rules → sorted diagnostics.
 
-use crate::cache::Cache;
+pub mod cache;
+
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::discover::{Discovered, discover};
+use crate::engine::cache::Cache;
+use crate::facts::index::CrateIndex;
 use crate::facts::{ExtractOptions, FileFacts, extract};
-use crate::index::CrateIndex;
-use crate::parse::{ParseProblem, decode};
+use crate::input::discover::{Discovered, discover};
+use crate::input::parse::{ParseProblem, decode};
+use crate::input::source::{Loc, SourceDb, SourceFile};
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::{self, parse_error};
-use crate::source::{Loc, SourceDb, SourceFile};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
 /// Worker threads get a large stack: syn and the visitors recurse per nesting
-/// level, and [`crate::nesting::MAX_DEPTH`] bounds the depth well inside it.
+/// level, and [`crate::input::nesting::MAX_DEPTH`] bounds the depth well inside it.
 pub const WORKER_STACK: usize = 256 << 20;
 
 /// What the rules see: every file's facts and the crate-wide index.
@@ -35,7 +37,7 @@ pub struct Report {
     /// The active findings, sorted by path, line, column, rule.
     pub diagnostics: Vec<Diagnostic>,
     /// Findings hidden by an in-source suppression, sorted the same way.
-    pub suppressed: Vec<crate::suppress::Suppressed>,
+    pub suppressed: Vec<crate::report::suppress::Suppressed>,
     /// Findings hidden by `--baseline`.
     pub baselined: usize,
     pub files_checked: usize,
@@ -119,13 +121,13 @@ pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<R
         .map(|(display, bytes)| Discovered { path: PathBuf::from(&display), display, content: Some(bytes) })
         .collect();
     files.sort();
-    let discovery = crate::discover::Discovery { files, errors: Vec::new(), report_only: None };
+    let discovery = crate::input::discover::Discovery { files, errors: Vec::new(), report_only: None };
     let options = RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None, snippets: false };
     check_discovered(discovery, &options, config, Timings { last: None })
 }
 
 fn check_discovered(
-    discovery: crate::discover::Discovery,
+    discovery: crate::input::discover::Discovery,
     options: &RunOptions,
     config: &Config,
     timings: Timings,
@@ -155,7 +157,7 @@ fn check_discovered(
         "{:?}|{:?}|{:?}|{:?}|{}",
         config.rules, config.allowlist, discovery.errors, discovery.report_only, config.include_tests
     );
-    let keys: Vec<Option<crate::cache::Key>> = scans.iter().map(|s| s.key).collect();
+    let keys: Vec<Option<crate::engine::cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
     timings.mark("cache load, read");
     // An identical earlier run: its findings stand; texts are read on first use.
@@ -180,7 +182,7 @@ fn check_discovered(
         let suppressed = stored
             .suppressed
             .into_iter()
-            .filter_map(|(d, reason)| Some(crate::suppress::Suppressed { diagnostic: d.restore()?, reason }))
+            .filter_map(|(d, reason)| Some(crate::report::suppress::Suppressed { diagnostic: d.restore()?, reason }))
             .collect();
         timings.mark("identical run: findings reused");
         let mut report = Report {
@@ -284,11 +286,13 @@ fn check_discovered(
     }
     timings.mark("rules");
     drop(ctx);
-    let per_file: Vec<Vec<crate::suppress::Suppression>> = all_facts.iter().map(|f| f.suppressions.clone()).collect();
+    let per_file: Vec<Vec<crate::report::suppress::Suppression>> =
+        all_facts.iter().map(|f| f.suppressions.clone()).collect();
     let known: Vec<&str> = rules::all_meta().iter().map(|m| m.id).collect();
-    let (mut diagnostics, mut suppressed) = crate::suppress::apply(diagnostics, &per_file, &db, &known, |rule| {
-        config.settings(rule).and_then(|s| s.severity)
-    });
+    let (mut diagnostics, mut suppressed) =
+        crate::report::suppress::apply(diagnostics, &per_file, &db, &known, |rule| {
+            config.settings(rule).and_then(|s| s.severity)
+        });
     // Named files or staged files: the rest of the crate only provided facts.
     let mut files_checked = files_checked;
     if let Some(report) = &discovery.report_only {
@@ -326,15 +330,15 @@ fn find_files(
     options: &RunOptions,
     config: &Config,
     exclude_root: &std::path::Path,
-) -> Result<crate::discover::Discovery, String> {
+) -> Result<crate::input::discover::Discovery, String> {
     if options.staged {
-        let exclude = crate::discover::exclude_overrides(&config.exclude, exclude_root)?;
-        let (files, report) = crate::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
-        return Ok(crate::discover::Discovery { files, errors: Vec::new(), report_only: Some(report) });
+        let exclude = crate::input::discover::exclude_overrides(&config.exclude, exclude_root)?;
+        let (files, report) = crate::input::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
+        return Ok(crate::input::discover::Discovery { files, errors: Vec::new(), report_only: Some(report) });
     }
     // Named files, or folders inside a crate's `src/`: the whole crate is read for its
     // facts; findings are reported for what was named.
-    if let Some(root) = crate::discover::crate_scope(&options.paths) {
+    if let Some(root) = crate::input::discover::crate_scope(&options.paths) {
         let named = discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?;
         let mut all = discover(&[root], config.include_tests, &config.exclude, exclude_root)?;
         let report: std::collections::BTreeSet<String> = named.files.iter().map(|f| f.display.clone()).collect();
@@ -423,9 +427,9 @@ struct FileOutcome {
     /// The file could not be read, decoded or parsed.
     problem: Option<Diagnostic>,
     /// What to store in the facts cache for this file.
-    cache_entry: Option<(crate::cache::Key, Vec<u8>)>,
+    cache_entry: Option<(crate::engine::cache::Key, Vec<u8>)>,
     /// The file's cache key, when it has one.
-    key: Option<crate::cache::Key>,
+    key: Option<crate::engine::cache::Key>,
     /// The file changed between the two passes over it.
     changed: bool,
 }
@@ -435,8 +439,8 @@ struct Scan {
     size: u64,
     /// Pass 1 read the file to key it (it may have failed to).
     keyed: bool,
-    key: Option<crate::cache::Key>,
-    /// [`crate::source::checksum`] of the bytes the key was made from.
+    key: Option<crate::engine::cache::Key>,
+    /// [`crate::input::source::checksum`] of the bytes the key was made from.
     checked: Option<(usize, u64)>,
 }
 
@@ -446,7 +450,7 @@ impl Scan {
             size: bytes.len() as u64,
             keyed: cache.is_some(),
             key: cache.map(|c| c.key(&file.display, bytes)),
-            checked: Some(crate::source::checksum(bytes)),
+            checked: Some(crate::input::source::checksum(bytes)),
         };
         match (&file.content, cache) {
             (Some(bytes), _) => of_bytes(bytes),
@@ -473,7 +477,7 @@ fn read_unless_too_large(path: &std::path::Path) -> std::io::Result<Option<Vec<u
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    if len > crate::source::MAX_FILE_SIZE as u64 {
+    if len > crate::input::source::MAX_FILE_SIZE as u64 {
         return Ok(None);
     }
     let mut bytes = Vec::with_capacity(len as usize);
@@ -505,13 +509,13 @@ fn check_file(
         return FileOutcome { source, facts, problem, cache_entry, key: Some(*key), changed: false };
     }
     let too_large =
-        || format!("file is larger than {} bytes: gatelint does not check it", crate::source::MAX_FILE_SIZE);
+        || format!("file is larger than {} bytes: gatelint does not check it", crate::input::source::MAX_FILE_SIZE);
     let read = match &file.content {
-        _ if scan.size > crate::source::MAX_FILE_SIZE as u64 => Err(too_large()),
+        _ if scan.size > crate::input::source::MAX_FILE_SIZE as u64 => Err(too_large()),
         Some(bytes) => Ok(bytes.clone()),
         None => std::fs::read(&file.path).map_err(|e| format!("cannot read file: {e}")),
     };
-    let read = read.and_then(|b| if b.len() > crate::source::MAX_FILE_SIZE { Err(too_large()) } else { Ok(b) });
+    let read = read.and_then(|b| if b.len() > crate::input::source::MAX_FILE_SIZE { Err(too_large()) } else { Ok(b) });
     let bytes = match read {
         Ok(b) => b,
         Err(message) => {
@@ -530,7 +534,7 @@ fn check_file(
             };
         }
     };
-    let checked = crate::source::checksum(&bytes);
+    let checked = crate::input::source::checksum(&bytes);
     let (key, changed) = match cache {
         // Pass 1 did not key the file (no stored run): key these bytes.
         Some(cache) if !scan.keyed => (Some(cache.key(&file.display, &bytes)), false),
@@ -559,7 +563,8 @@ fn check_file(
     let (facts, problem) = match problem {
         Some(p) => (FileFacts::default(), Some(p)),
         None => {
-            let result = match crate::parse::parse_with(source.text(), include_tests, &comment_needles(options)) {
+            let result = match crate::input::parse::parse_with(source.text(), include_tests, &comment_needles(options))
+            {
                 Ok(parsed) => (extract(id, &file.path, &source, &parsed, options), None),
                 Err(problem) => (FileFacts::default(), Some(problem)),
             };
@@ -754,7 +759,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.rs");
         std::fs::write(&path, "let a = 1;\nlet b = 2;\n").unwrap();
-        let checked = crate::source::checksum(b"let a = 1;\nlet b = 2;\n");
+        let checked = crate::input::source::checksum(b"let a = 1;\nlet b = 2;\n");
         let mut same = SourceFile::from_disk("a.rs".into(), path.clone(), "let a = 1;\nlet b = 2;\n".into(), checked);
         same.release();
         assert_eq!(same.line_text(2), "let b = 2;");
@@ -766,7 +771,7 @@ mod tests {
         // With the checked text's line index: positions stay valid over blank lines.
         let mut indexed = SourceFile::from_disk("a.rs".into(), path, "let a = 1;\nlet b = 2;\n".into(), checked);
         indexed.release();
-        assert_eq!(indexed.line_col(13), crate::source::LineCol { line: 2, column: 3 });
+        assert_eq!(indexed.line_col(13), crate::input::source::LineCol { line: 2, column: 3 });
         assert_eq!(indexed.text(), "          \n          \n");
         assert!(indexed.changed_since_checked());
     }

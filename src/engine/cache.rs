@@ -4,11 +4,11 @@
 //! `target/gatelint-cache/` (or `$GATELINT_CACHE_DIR`), is safe to delete, and is
 //! never stale: any change to the inputs of a file's facts changes its key.
 
-use crate::diagnostic::Diagnostic;
 use crate::facts::{ExtractOptions, FileFacts};
-use crate::parse::ParseProblem;
-use crate::source::{FileId, while_loading};
-use crate::suppress::Suppressed;
+use crate::input::parse::ParseProblem;
+use crate::input::source::{FileId, while_loading};
+use crate::report::suppress::Suppressed;
+use crate::rules::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -71,7 +71,7 @@ impl Cache {
         let root = config_file
             .and_then(Path::parent)
             .map(Path::to_path_buf)
-            .or_else(|| crate::discover::cargo_target_root(start))
+            .or_else(|| crate::input::discover::cargo_target_root(start))
             .unwrap_or_else(|| if start.is_dir() { start } else { start.parent().unwrap_or(start) }.to_path_buf());
         Self::default_dir(&root)
     }
@@ -240,7 +240,7 @@ impl Serialize for DiagnosticRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         let d = self.0;
-        let at = |l: &crate::source::Loc| (l.file, l.start, l.end);
+        let at = |l: &crate::input::source::Loc| (l.file, l.start, l.end);
         let mut t = serializer.serialize_tuple(9)?;
         t.serialize_element(d.rule)?;
         t.serialize_element(&d.severity)?;
@@ -255,7 +255,7 @@ impl Serialize for DiagnosticRef<'_> {
     }
 }
 
-struct SecondaryRef<'a>(&'a [crate::diagnostic::Label]);
+struct SecondaryRef<'a>(&'a [crate::rules::diagnostic::Label]);
 
 impl Serialize for SecondaryRef<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -266,7 +266,7 @@ impl Serialize for SecondaryRef<'_> {
 #[derive(Serialize, Deserialize)]
 pub struct StoredDiagnostic {
     rule: String,
-    severity: crate::diagnostic::Severity,
+    severity: crate::rules::diagnostic::Severity,
     at: (FileId, u32, u32),
     message: String,
     label: String,
@@ -278,11 +278,11 @@ pub struct StoredDiagnostic {
 
 impl StoredDiagnostic {
     /// Back to a diagnostic; `None` for a rule this build does not know.
-    pub fn restore(self) -> Option<crate::diagnostic::Diagnostic> {
-        use crate::source::Loc;
+    pub fn restore(self) -> Option<crate::rules::diagnostic::Diagnostic> {
+        use crate::input::source::Loc;
         let rule = crate::rules::RULE_SOURCES.iter().find(|r| r.id == self.rule)?.id;
         let loc = |(file, start, end): (FileId, u32, u32)| Loc { file, start, end };
-        Some(crate::diagnostic::Diagnostic {
+        Some(crate::rules::diagnostic::Diagnostic {
             rule,
             severity: self.severity,
             loc: loc(self.at),
@@ -291,7 +291,7 @@ impl StoredDiagnostic {
             secondary: self
                 .secondary
                 .into_iter()
-                .map(|(at, message)| crate::diagnostic::Label { loc: loc(at), message })
+                .map(|(at, message)| crate::rules::diagnostic::Label { loc: loc(at), message })
                 .collect(),
             why: self.why.map(std::borrow::Cow::Owned),
             notes: self.notes.into_iter().map(std::borrow::Cow::Owned).collect(),
@@ -303,11 +303,11 @@ impl StoredDiagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceFile;
+    use crate::input::source::SourceFile;
 
     fn facts_of(src: &str, id: FileId) -> FileFacts {
         let source = SourceFile::new("src/lib.rs".into(), src.to_string());
-        let parsed = crate::parse::parse(src, false).unwrap();
+        let parsed = crate::input::parse::parse(src, false).unwrap();
         let config = crate::config::Config::defaults();
         let options = ExtractOptions {
             listen: Some(config.settings("wildcard-listen-default").unwrap().params().unwrap()),

@@ -7,9 +7,9 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::Report;
-use crate::source::SourceDb;
+use crate::input::source::SourceDb;
+use crate::rules::diagnostic::{Diagnostic, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 

@@ -16,9 +16,9 @@
 //!   suppression above a helper's `fn` does not hide the loops that call it, nor
 //!   one above an outer loop the findings of an inner loop.
 
-use crate::comments::Comment;
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{FileId, Loc, SourceDb, SourceFile};
+use crate::input::comments::Comment;
+use crate::input::source::{FileId, Loc, SourceDb, SourceFile};
+use crate::rules::diagnostic::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use syn::visit::Visit;
@@ -325,7 +325,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comments::lex_comments;
+    use crate::input::comments::lex_comments;
 
     fn parse(src: &str) -> Vec<Suppression> {
         let source = SourceFile::new("a.rs".into(), src.to_string());
@@ -376,7 +376,7 @@ mod tests {
                 label: String::new(),
                 secondary: secondary
                     .iter()
-                    .map(|&l| crate::diagnostic::Label { loc: at(l), message: String::new() })
+                    .map(|&l| crate::rules::diagnostic::Label { loc: at(l), message: String::new() })
                     .collect(),
                 why: None,
                 notes: Vec::new(),
@@ -384,7 +384,7 @@ mod tests {
             })
             .collect();
         let mut suppressions = parse(src);
-        let parsed = crate::parse::parse(src, false).expect("test sources parse");
+        let parsed = crate::input::parse::parse(src, false).expect("test sources parse");
         statements(&mut suppressions, &file, &parsed.comments, &parsed.syntax);
         let suppressions = vec![suppressions];
         let db = SourceDb { files: vec![file] };
@@ -498,7 +498,7 @@ async fn expand(pool: &PgPool) {
     fn statements_are_found_past_comments_and_blank_lines() {
         let src = "// gatelint: allow(a) -- x\n// gatelint: allow(b) -- y\n\n/// doc\nfn f() {\n    let x = 1;\n}\n";
         let mut s = parse(src);
-        let parsed = crate::parse::parse(src, false).unwrap();
+        let parsed = crate::input::parse::parse(src, false).unwrap();
         statements(&mut s, &SourceFile::new("a.rs".into(), src.to_string()), &parsed.comments, &parsed.syntax);
         let item = Some(Statement { first: 4, head_end: 5, last: 7 });
         assert_eq!((s[0].statement, s[1].statement), (item, item));

@@ -70,8 +70,8 @@ impl<'a> CrateIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Loc;
-    use crate::value::Value;
+    use crate::facts::value::Value;
+    use crate::input::source::Loc;
 
     fn consts(file: usize, names: &[&str]) -> FileFacts {
         let consts = names

@@ -110,11 +110,11 @@ fn replace_placeholders(sql: &str) -> String {
     if !sql.contains('{') {
         return sql.to_string();
     }
-    crate::value::format_pieces(sql)
+    crate::facts::value::format_pieces(sql)
         .into_iter()
         .map(|p| match p {
-            crate::value::FormatPiece::Text(t) => t,
-            crate::value::FormatPiece::Placeholder(_) => "$0".to_string(),
+            crate::facts::value::FormatPiece::Text(t) => t,
+            crate::facts::value::FormatPiece::Placeholder(_) => "$0".to_string(),
         })
         .collect()
 }

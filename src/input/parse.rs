@@ -2,10 +2,10 @@
 //! removed (unless tests are included) and the file's comments, or a problem with a
 //! position that becomes a `parse-error` diagnostic.
 
-use crate::comments::Comment;
+use crate::input::comments::Comment;
 use proc_macro2::{TokenStream, TokenTree};
 
-/// Files up to this size are parsed without the nesting check ([`crate::nesting`]):
+/// Files up to this size are parsed without the nesting check ([`crate::input::nesting`]):
 /// a file this small cannot nest deeply enough to exhaust a worker's stack
 /// ([`crate::engine::WORKER_STACK`]), even nesting from end to end in the deepest
 /// shapes measured (braces, generic types, prefix operators, loops; see
@@ -65,10 +65,10 @@ pub fn parse(text: &str, include_tests: bool) -> Result<ParsedFile, ParseProblem
 /// marker). Must run on a thread with a large stack (see `engine`).
 pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> Result<ParsedFile, ParseProblem> {
     if text.len() > UNCHECKED_NESTING_MAX_BYTES {
-        crate::nesting::check(text)?;
+        crate::input::nesting::check(text)?;
     }
     let wants_comments = comment_needles.iter().any(|n| memchr::memmem::find(text.as_bytes(), n.as_bytes()).is_some());
-    let comments = if wants_comments { crate::comments::lex_comments(text) } else { Vec::new() };
+    let comments = if wants_comments { crate::input::comments::lex_comments(text) } else { Vec::new() };
     let mut syntax = syn::parse_file(text).map_err(|err| {
         // proc-macro2 could not lex the file (an unbalanced delimiter, an unterminated
         // string or comment): syn then points past the problem. Point where rustc does.
@@ -77,7 +77,7 @@ pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> 
         }
         let start = err.span().start();
         ParseProblem::new(
-            crate::source::SourceFile::new(String::new(), text.to_string()).offset_of(start.line, start.column),
+            crate::input::source::SourceFile::new(String::new(), text.to_string()).offset_of(start.line, start.column),
             format!("cannot parse Rust: {err}"),
         )
     })?;

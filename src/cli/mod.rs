@@ -2,11 +2,14 @@
 //! findings; 1 error findings or files that could not be read or parsed; 2 usage,
 //! configuration or internal error.
 
+pub mod init;
+pub mod outputs;
+
 use crate::config::Config;
-use crate::diagnostic::Severity;
 use crate::engine::{self, RunOptions};
-use crate::render::{self, Format};
+use crate::report::render::{self, Format};
 use crate::rules;
+use crate::rules::diagnostic::Severity;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -160,7 +163,7 @@ pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode 
         Command::Check(args) => {
             let sub = matches.subcommand_matches("check").expect("the check subcommand matched");
             let index = |id: &str| sub.indices_of(id).map(|i| i.collect::<Vec<_>>()).unwrap_or_default();
-            match crate::outputs::plan(&args.format, &index("format"), &args.output, &index("output")) {
+            match crate::cli::outputs::plan(&args.format, &index("format"), &args.output, &index("output")) {
                 Ok(plan) => check(args, plan),
                 Err(e) => {
                     eprintln!("gatelint: {e}");
@@ -168,8 +171,8 @@ pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode 
                 }
             }
         }
-        Command::Init { path, force } => crate::init::write(&path, force),
-        Command::InstallHook { force } => crate::init::install_hook(force),
+        Command::Init { path, force } => crate::cli::init::write(&path, force),
+        Command::InstallHook { force } => crate::cli::init::install_hook(force),
         Command::Server => crate::server::run(),
         Command::Rules => {
             let mut out = String::new();
@@ -203,7 +206,7 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
+fn check(args: CheckArgs, plan: crate::cli::outputs::Plan) -> ExitCode {
     let config = if args.no_config {
         Ok(Config::defaults())
     } else {
@@ -221,8 +224,8 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
         }
     };
     let first = args.paths.first().map_or(".".as_ref(), |p| p.as_path());
-    let cache_dir = (!args.no_cache).then(|| crate::cache::Cache::project_dir(config.file.as_deref(), first));
-    use crate::render::Format;
+    let cache_dir = (!args.no_cache).then(|| crate::engine::cache::Cache::project_dir(config.file.as_deref(), first));
+    use crate::report::render::Format;
     let snippets = args.baseline.is_some()
         || args.write_baseline.is_some()
         || plan
@@ -268,13 +271,13 @@ fn check(args: CheckArgs, plan: crate::outputs::Plan) -> ExitCode {
         }
         None => {}
     }
-    let fails = |d: &crate::diagnostic::Diagnostic| d.severity == Severity::Error || args.deny_warnings;
+    let fails = |d: &crate::rules::diagnostic::Diagnostic| d.severity == Severity::Error || args.deny_warnings;
     if report.diagnostics.iter().any(fails) { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 /// `--write-baseline`, `--baseline` and `--prune-baseline`.
 fn apply_baseline(args: &CheckArgs, report: &mut engine::Report) -> Result<(), String> {
-    use crate::baseline::Baseline;
+    use crate::report::baseline::Baseline;
     if let Some(path) = &args.write_baseline {
         let baseline = Baseline::of(&report.diagnostics, &report.db);
         baseline.write(path)?;

@@ -3,7 +3,7 @@
 //! standard output gets human output unless a file gets it (`-o report.txt` writes
 //! the file only; `-o report.json` writes the file and prints human text).
 
-use crate::render::Format;
+use crate::report::render::Format;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 //! only grows: fields are never renamed or removed within a version.
 
 use super::{all_findings, count};
-use crate::diagnostic::Severity;
 use crate::engine::Report;
-use crate::source::{Loc, SourceDb};
+use crate::input::source::{Loc, SourceDb};
+use crate::rules::diagnostic::Severity;
 use serde_json::{Value, json};
 
 fn span(loc: &Loc, db: &SourceDb) -> (Value, Value) {

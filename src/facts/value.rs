@@ -3,7 +3,7 @@
 //! Facts hold `Value`s instead of syntax trees so that trees can be dropped once a
 //! file is read, and so a rule can resolve constants and functions across the crate.
 
-use crate::source::{FileId, Loc, SourceFile};
+use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
 
