@@ -2,6 +2,7 @@
 //! project's `gatelint.toml`. Every mistake in a project file is an error naming
 //! the file, the position, the key and what is allowed.
 
+use crate::messages::{tidy_message, with_article};
 use crate::rules::diagnostic::Severity;
 use crate::rules::{self, RuleMeta};
 use serde::Deserialize;
@@ -36,7 +37,7 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub rules: BTreeMap<&'static str, RuleSettings>,
     /// `[[rules.insert-allowlist.functions]]`, when the project lists any.
-    pub allowlist: Option<crate::allowlist::Allowlist>,
+    pub allowlist: Option<crate::rules::insert_allowlist::allowlist::Allowlist>,
 }
 
 /// A configuration problem; exit code 2.
@@ -54,15 +55,6 @@ impl fmt::Display for ConfigError {
             Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.file, self.message),
             None => write!(f, "{}: {}", self.file, self.message),
         }
-    }
-}
-
-pub fn parse_severity(s: &str) -> Option<Option<Severity>> {
-    match s {
-        "error" => Some(Some(Severity::Error)),
-        "warning" => Some(Some(Severity::Warning)),
-        "off" => Some(None),
-        _ => None,
     }
 }
 
@@ -133,7 +125,7 @@ impl Config {
             let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
                 let known: Vec<_> = metas.iter().filter(|m| m.configurable).map(|m| m.id).collect();
                 let name = rule_key.get_ref();
-                let hint = crate::suggest::hint(name, known.iter().copied());
+                let hint = crate::messages::hint(name, known.iter().copied());
                 return Err(err(
                     Some(rule_key.span()),
                     format!("unknown rule `{name}`{hint} in [rules]; known rules: {}", known.join(", ")),
@@ -145,10 +137,8 @@ impl Config {
             let settings = config.rules.get_mut(meta.id).expect("every rule has defaults");
             apply_rule_table(meta, settings, table).map_err(|(span, msg)| err(Some(span), msg))?;
         }
-        config.allowlist = crate::allowlist::parse(text, shown).map_err(|(at, msg)| ConfigError {
-            file: shown.to_string(),
-            position: at.map(|o| line_col(text, o)),
-            message: msg,
+        config.allowlist = crate::rules::insert_allowlist::allowlist::parse(text, shown).map_err(|(at, msg)| {
+            ConfigError { file: shown.to_string(), position: at.map(|o| line_col(text, o)), message: msg }
         })?;
         Ok(config)
     }
@@ -184,7 +174,7 @@ fn apply_rule_table(
         match key.get_ref().as_str() {
             "severity" => {
                 explicit_severity = true;
-                let parsed = value.as_str().and_then(parse_severity);
+                let parsed = value.as_str().and_then(Severity::from_setting);
                 settings.severity = parsed.ok_or_else(|| {
                     (span, format!("[rules.{id}] severity = {value}: expected \"error\", \"warning\" or \"off\""))
                 })?;
@@ -205,7 +195,7 @@ fn apply_rule_table(
                         allowed.push("functions");
                     }
                     allowed.extend(meta.parameters.keys().map(String::as_str));
-                    let hint = crate::suggest::hint(name, allowed.iter().copied());
+                    let hint = crate::messages::hint(name, allowed.iter().copied());
                     return Err((
                         key.span(),
                         format!("unknown key `{name}`{hint} in [rules.{id}]; allowed keys: {}", allowed.join(", ")),
@@ -239,75 +229,6 @@ fn check_same_shape(default: &toml::Value, value: &toml::Value) -> Result<(), St
         }
         (d, v) if d.type_str() == v.type_str() => Ok(()),
         (d, _) => Err(with_article(d.type_str())),
-    }
-}
-
-/// A message of serde or toml as gatelint shows it: trimmed, in TOML's words (an
-/// array, a table) and with the article fixed before a vowel (`expected a array` →
-/// `expected an array`). Every message from serde or toml passes through here.
-pub fn tidy_message(message: &str) -> String {
-    // serde's names for TOML's arrays and tables.
-    let message = message
-        .trim()
-        .replace("invalid type: sequence", "invalid type: array")
-        .replace("expected a sequence", "expected an array")
-        .replace("invalid type: map", "invalid type: table")
-        .replace("expected a map", "expected a table");
-    let message = with_unknown_name_hint(&message);
-    let message = message.as_str();
-    let mut out = String::with_capacity(message.len() + 8);
-    // Quoted text (a value from the file, a key in backticks) is left as it is.
-    let mut quote: Option<char> = None;
-    let mut prev: Option<char> = None;
-    for (i, c) in message.char_indices() {
-        match quote {
-            Some(q) if c == q && prev != Some('\\') => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '`' => quote = Some(c),
-            None if c == 'a' && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') => {
-                let rest = &message[i + 1..];
-                if let Some(word) = rest.strip_prefix(' ')
-                    && wants_an(word)
-                {
-                    out.push_str("an");
-                    prev = Some('n');
-                    continue;
-                }
-            }
-            None => {}
-        }
-        out.push(c);
-        prev = Some(c);
-    }
-    out
-}
-
-/// serde's "unknown field `…`, expected one of `…`, `…`" (or "unknown variant")
-/// with " (did you mean `x`?)" after the unknown name, when one is close.
-fn with_unknown_name_hint(message: &str) -> String {
-    let prefix = ["unknown field `", "unknown variant `"].into_iter().find(|p| message.starts_with(p));
-    let Some((name, expected)) = prefix.and_then(|p| message[p.len()..].split_once('`')) else {
-        return message.to_string();
-    };
-    // The names in backticks after "expected".
-    let hint = crate::suggest::hint(name, expected.split('`').skip(1).step_by(2));
-    let at = prefix.map_or(0, str::len) + name.len() + 1;
-    format!("{}{hint}{}", &message[..at], &message[at..])
-}
-
-/// `a string`, `an array`, `an integer`.
-pub fn with_article(noun: &str) -> String {
-    if wants_an(noun) { format!("an {noun}") } else { format!("a {noun}") }
-}
-
-/// Whether the word starting `text` takes `an`: it starts with a vowel sound
-/// (`array`, `integer`, `unknown`, but not `unit`, `usize` or `u8`).
-fn wants_an(text: &str) -> bool {
-    let word: String = text.chars().take_while(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-    match word.chars().next() {
-        Some('a' | 'e' | 'i' | 'o') => true,
-        Some('u') => word.starts_with("un") && !word.starts_with("uni"),
-        _ => false,
     }
 }
 

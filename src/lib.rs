@@ -7,16 +7,15 @@
 //! [`engine`] runs the stages; [`config`] reads `gatelint.toml`; [`cli`] is the command
 //! line and [`server`] the language server editors run.
 
-pub mod allowlist;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod facts;
 pub mod input;
+pub mod messages;
 pub mod report;
 pub mod rules;
 pub mod server;
-pub mod suggest;
 
 /// The allocator crate, for [`binary_allocator!`].
 #[cfg(all(

@@ -23,7 +23,7 @@ pub const WORKER_STACK: usize = 256 << 20;
 pub struct CheckContext<'a> {
     pub db: &'a SourceDb,
     /// The project's insert allowlist and the id of its configuration file in `db`.
-    pub allowlist: Option<&'a crate::allowlist::Allowlist>,
+    pub allowlist: Option<&'a crate::rules::insert_allowlist::allowlist::Allowlist>,
     pub config_file: Option<usize>,
     /// The INSERT gates' shared parameters, when either gate is on.
     pub insert_params: Option<rules::non_idempotent_insert::InsertParams>,

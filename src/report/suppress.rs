@@ -282,7 +282,7 @@ pub fn apply(
                     INVALID,
                     format!(
                         "gatelint suppression names unknown rule `{unknown}`{}; it suppresses nothing",
-                        crate::suggest::hint(unknown, known_rules.iter().copied())
+                        crate::messages::hint(unknown, known_rules.iter().copied())
                     ),
                 ))
             } else if s.reason.is_none() {
@@ -296,7 +296,7 @@ pub fn apply(
             let Some(severity) = severity_of(rule) else { continue };
             let unknown = s.rules.iter().find(|r| !known_rules.contains(&r.as_str()));
             let suggestion =
-                unknown.and_then(|u| Some((u, crate::suggest::did_you_mean(u, known_rules.iter().copied())?)));
+                unknown.and_then(|u| Some((u, crate::messages::did_you_mean(u, known_rules.iter().copied())?)));
             let help = if rule == UNUSED {
                 "remove the suppression; it would silently hide a future finding".to_string()
             } else if let (None, Some((unknown, id))) = (&s.malformed, suggestion) {

@@ -12,6 +12,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// A severity as written in configuration: `Some(None)` is "off", `None` a mistake.
+    pub fn from_setting(s: &str) -> Option<Option<Severity>> {
+        match s {
+            "error" => Some(Some(Severity::Error)),
+            "warning" => Some(Some(Severity::Warning)),
+            "off" => Some(None),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",

@@ -44,12 +44,12 @@ macro_rules! rule_source {
 }
 
 pub const RULE_SOURCES: &[RuleSource] = &[
-    rule_source!(parse_error, "parse-error", "parse_error.rs"),
+    rule_source!(parse_error, "parse-error", "parse_error/mod.rs"),
     rule_source!(direct_provisioner_call, "direct-provisioner-call", "direct_provisioner_call/mod.rs"),
-    rule_source!(insert_allowlist, "insert-allowlist", "insert_allowlist.rs"),
-    rule_source!(invalid_suppression, "invalid-suppression", "invalid_suppression.rs"),
+    rule_source!(insert_allowlist, "insert-allowlist", "insert_allowlist/mod.rs"),
+    rule_source!(invalid_suppression, "invalid-suppression", "invalid_suppression/mod.rs"),
     rule_source!(non_idempotent_insert, "non-idempotent-insert", "non_idempotent_insert/mod.rs"),
-    rule_source!(unused_suppression, "unused-suppression", "unused_suppression.rs"),
+    rule_source!(unused_suppression, "unused-suppression", "unused_suppression/mod.rs"),
     rule_source!(wildcard_listen_default, "wildcard-listen-default", "wildcard_listen_default/mod.rs"),
 ];
 
@@ -103,7 +103,7 @@ pub fn all_meta() -> Vec<RuleMeta> {
             RuleMeta {
                 id: src.id,
                 summary: file.summary,
-                default_severity: crate::config::parse_severity(&file.severity)
+                default_severity: Severity::from_setting(&file.severity)
                     .unwrap_or_else(|| panic!("rules/{}.toml: bad severity", src.id)),
                 configurable: file.configurable,
                 parameters: file.parameters,

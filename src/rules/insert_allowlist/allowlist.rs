@@ -92,7 +92,7 @@ pub fn parse(text: &str, file_display: &str) -> Result<Option<Allowlist>, (Optio
     let doc: Doc = toml::from_str(text).map_err(|e| {
         (
             e.span().map(|s| s.start),
-            format!("[[rules.insert-allowlist.functions]]: {}", crate::config::tidy_message(e.message())),
+            format!("[[rules.insert-allowlist.functions]]: {}", crate::messages::tidy_message(e.message())),
         )
     })?;
     let Some(functions) = doc.rules.allowlist.and_then(|s| s.functions) else { return Ok(None) };

@@ -54,12 +54,14 @@
 //!   not by full path: two functions with the same name and type share an entry.
 //! - Only functions that run the INSERT themselves are listed, not their callers.
 
-use crate::allowlist::{Entry, Mechanism};
+pub mod allowlist;
+
 use crate::config::RuleSettings;
 use crate::engine::CheckContext;
 use crate::input::source::Loc;
 use crate::rules::Rule;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::insert_allowlist::allowlist::{Entry, Mechanism};
 use crate::rules::non_idempotent_insert::{Analysis, EventKind, FnInsertFacts, InsertParams};
 
 pub const ID: &str = "insert-allowlist";

@@ -1,0 +1,287 @@
+//! What a rule is: the [`Rule`] trait a rule implements once, and the type-erased
+//! [`AnyRule`] the engine, the configuration and the facts cache work with. Everything
+//! a rule needs is declared on its type: parameters, per-file facts, extraction, the
+//! crate-wide check, the comments it reads, and the fixture harness's mutation.
+
+use crate::facts::{FileFacts, value::Value};
+use crate::input::comments::Comment;
+use crate::input::source::{FileId, SourceDb, SourceFile};
+use crate::rules::diagnostic::{Diagnostic, Severity};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::any::Any;
+use std::sync::Arc;
+
+/// One file as a rule's extractor sees it, while its syntax tree is alive.
+pub struct FileInput<'a> {
+    pub file: FileId,
+    pub path: &'a std::path::Path,
+    pub source: &'a SourceFile,
+    pub syntax: &'a syn::File,
+    pub comments: &'a [Comment],
+}
+
+/// Where a project's configuration came from: rules that report positions in it
+/// (the insert allowlist) read it again with spans.
+pub struct ConfigSource<'a> {
+    pub text: &'a str,
+    /// The file as shown to users.
+    pub shown: &'a str,
+}
+
+/// A problem with a rule's parameters, at a byte offset of the configuration file when known.
+#[derive(Debug)]
+pub struct ParamsError {
+    pub offset: Option<usize>,
+    pub message: String,
+}
+
+impl From<String> for ParamsError {
+    fn from(message: String) -> Self {
+        ParamsError { offset: None, message }
+    }
+}
+
+/// A rule, declared once. Registered with one line in [`crate::rules`]'s
+/// `declare_rules!`; its documentation is its module's `//!` comment and its defaults
+/// are `rules/<id>.toml`.
+pub trait Rule: Send + Sync + 'static {
+    /// The rule id, as written in `declare_rules!` and `rules/<id>.toml`.
+    const ID: &'static str;
+    /// Rules whose facts and parameters this rule reads ([`CheckCx::facts`],
+    /// [`CheckCx::params`]): they are extracted while this rule is on, even when
+    /// those rules are off.
+    const USES: &'static [&'static str] = &[];
+    /// Rules whose escape hatch is the file's name (the dispatcher): the fixture
+    /// harness's mutant copy of a clean file gets this name instead of an edit.
+    const MUTANT_FILE_NAME: Option<&'static str> = None;
+
+    /// Parameters, read once per run from the defaults overlaid with the project's
+    /// `[rules.<id>]` table.
+    type Params: Serialize + Send + Sync + 'static;
+    /// What the rule records about one file: kept (and cached) after the syntax tree
+    /// is dropped.
+    type Facts: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    /// Typed parameters from the merged table (and the configuration file's text, for
+    /// rules that report positions in it).
+    fn params(table: &toml::Table, source: Option<&ConfigSource>) -> Result<Self::Params, ParamsError>;
+
+    /// One file's facts; `None` when the rule records nothing for it.
+    fn extract(_input: &FileInput, _params: &Self::Params) -> Option<Self::Facts> {
+        None
+    }
+
+    /// The facts depend on files other than this one (`include_str!`-like reads):
+    /// the file's facts must not be cached.
+    fn reads_other_files(_facts: &Self::Facts) -> bool {
+        false
+    }
+
+    /// Texts a comment must contain for this rule to read it (a marker comment).
+    fn comment_needles(_params: &Self::Params) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Whether the return value of a function (its lowered tail expression) is worth
+    /// keeping in the shared facts for this rule. Functions' bodies are lowered only
+    /// when some active rule reads return values.
+    const READS_FN_RETURNS: bool = false;
+    fn keeps_fn_return(_params: &Self::Params, _value: &Value) -> bool {
+        false
+    }
+
+    /// The crate-wide check: findings from every file's facts.
+    fn check(cx: &CheckCx, params: &Self::Params, severity: Severity) -> Result<Vec<Diagnostic>, String>;
+
+    /// The fixture harness's mutation: `line` with this rule's escape hatch removed
+    /// (a preflight call renamed, a loopback address made a wildcard, …).
+    fn remove_escape_hatch(line: &str) -> String;
+}
+
+/// Parameters of a rule, type-erased.
+pub type ErasedParams = Arc<dyn Any + Send + Sync>;
+/// One file's facts of a rule, type-erased.
+pub type ErasedFacts = Box<dyn Any + Send + Sync>;
+
+/// A registered rule as the engine uses it, whatever its types.
+pub trait AnyRule: Send + Sync {
+    fn id(&self) -> &'static str;
+    fn uses(&self) -> &'static [&'static str];
+    fn defaults_toml(&self) -> &'static str;
+    fn module_source(&self) -> &'static str;
+    fn params(&self, table: &toml::Table, source: Option<&ConfigSource>) -> Result<ErasedParams, ParamsError>;
+    /// A stable text of the parameters, for the facts cache's key.
+    fn params_fingerprint(&self, params: &ErasedParams) -> String;
+    fn extract(&self, input: &FileInput, params: &ErasedParams) -> Option<ErasedFacts>;
+    fn reads_other_files(&self, facts: &ErasedFacts) -> bool;
+    fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>>;
+    fn decode_facts(&self, bytes: &[u8]) -> Option<ErasedFacts>;
+    fn comment_needles(&self, params: &ErasedParams) -> Vec<String>;
+    fn reads_fn_returns(&self) -> bool;
+    fn keeps_fn_return(&self, params: &ErasedParams, value: &Value) -> bool;
+    fn check(&self, cx: &CheckCx, params: &ErasedParams, severity: Severity) -> Result<Vec<Diagnostic>, String>;
+    fn remove_escape_hatch(&self, line: &str) -> String;
+    fn mutant_file_name(&self) -> Option<&'static str>;
+}
+
+/// [`AnyRule`] for a [`Rule`], with the rule's embedded sources.
+pub struct Registered<R> {
+    pub defaults_toml: &'static str,
+    pub module_source: &'static str,
+    pub rule: std::marker::PhantomData<fn() -> R>,
+}
+
+fn typed<R: Rule>(params: &ErasedParams) -> &R::Params {
+    params.downcast_ref().expect("parameters are those of the rule they were read for")
+}
+
+impl<R: Rule> AnyRule for Registered<R> {
+    fn id(&self) -> &'static str {
+        R::ID
+    }
+    fn uses(&self) -> &'static [&'static str] {
+        R::USES
+    }
+    fn defaults_toml(&self) -> &'static str {
+        self.defaults_toml
+    }
+    fn module_source(&self) -> &'static str {
+        self.module_source
+    }
+    fn params(&self, table: &toml::Table, source: Option<&ConfigSource>) -> Result<ErasedParams, ParamsError> {
+        Ok(Arc::new(R::params(table, source)?))
+    }
+    fn params_fingerprint(&self, params: &ErasedParams) -> String {
+        serde_json::to_string(typed::<R>(params)).unwrap_or_default()
+    }
+    fn extract(&self, input: &FileInput, params: &ErasedParams) -> Option<ErasedFacts> {
+        R::extract(input, typed::<R>(params)).map(|f| Box::new(f) as ErasedFacts)
+    }
+    fn reads_other_files(&self, facts: &ErasedFacts) -> bool {
+        facts.downcast_ref::<R::Facts>().is_some_and(R::reads_other_files)
+    }
+    fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>> {
+        postcard::to_stdvec(facts.downcast_ref::<R::Facts>()?).ok()
+    }
+    fn decode_facts(&self, bytes: &[u8]) -> Option<ErasedFacts> {
+        postcard::from_bytes::<R::Facts>(bytes).ok().map(|f| Box::new(f) as ErasedFacts)
+    }
+    fn comment_needles(&self, params: &ErasedParams) -> Vec<String> {
+        R::comment_needles(typed::<R>(params))
+    }
+    fn reads_fn_returns(&self) -> bool {
+        R::READS_FN_RETURNS
+    }
+    fn keeps_fn_return(&self, params: &ErasedParams, value: &Value) -> bool {
+        R::keeps_fn_return(typed::<R>(params), value)
+    }
+    fn check(&self, cx: &CheckCx, params: &ErasedParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
+        R::check(cx, typed::<R>(params), severity)
+    }
+    fn remove_escape_hatch(&self, line: &str) -> String {
+        R::remove_escape_hatch(line)
+    }
+    fn mutant_file_name(&self) -> Option<&'static str> {
+        R::MUTANT_FILE_NAME
+    }
+}
+
+/// The rules a run uses, by registry slot: each with its parameters and its severity
+/// (`None` when it runs only because another rule uses its facts).
+#[derive(Clone, Default)]
+pub struct ActiveRules {
+    slots: Vec<Option<Active>>,
+}
+
+#[derive(Clone)]
+pub struct Active {
+    pub severity: Option<Severity>,
+    pub params: ErasedParams,
+}
+
+impl ActiveRules {
+    /// Reads the parameters of every rule that is on (`severity` is `Some`) and of the
+    /// rules they use. `settings(id)` gives a rule's severity and merged parameters.
+    pub fn load(
+        settings: impl Fn(&str) -> Option<(Option<Severity>, toml::Table)>,
+        source: Option<&ConfigSource>,
+    ) -> Result<ActiveRules, (&'static str, ParamsError)> {
+        let registry = super::registry();
+        let on: Vec<bool> = registry.iter().map(|r| settings(r.id()).is_some_and(|(s, _)| s.is_some())).collect();
+        let used = |id: &str| registry.iter().zip(&on).any(|(r, on)| *on && r.uses().contains(&id));
+        let mut slots = Vec::with_capacity(registry.len());
+        for (rule, on) in registry.iter().zip(&on) {
+            let slot = match settings(rule.id()) {
+                Some((severity, table)) if *on || used(rule.id()) => Some(Active {
+                    severity: severity.filter(|_| *on),
+                    params: rule.params(&table, source).map_err(|e| (rule.id(), e))?,
+                }),
+                _ => None,
+            };
+            slots.push(slot);
+        }
+        Ok(ActiveRules { slots })
+    }
+
+    /// The active rules with their registry slots.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &'static dyn AnyRule, &Active)> {
+        let registry = super::registry();
+        self.slots.iter().enumerate().filter_map(move |(i, a)| Some((i, registry[i], a.as_ref()?)))
+    }
+
+    /// The slot count (every registered rule has one).
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
+    /// A rule's parameters, when it is active.
+    pub fn params<R: Rule>(&self) -> Option<&R::Params> {
+        let slot = super::slot(R::ID)?;
+        self.slots.get(slot)?.as_ref()?.params.downcast_ref()
+    }
+
+    /// Whether the rule is on (not only used by another).
+    pub fn severity(&self, id: &str) -> Option<Severity> {
+        self.slots.get(super::slot(id)?)?.as_ref()?.severity
+    }
+
+    /// A stable text of every active rule's parameters, for the facts cache's key.
+    pub fn fingerprint(&self) -> String {
+        self.iter().map(|(_, rule, a)| format!("{}={}\n", rule.id(), rule.params_fingerprint(&a.params))).collect()
+    }
+
+    /// The texts a comment must contain to matter to some active rule.
+    pub fn comment_needles(&self) -> Vec<String> {
+        self.iter().flat_map(|(_, rule, a)| rule.comment_needles(&a.params)).collect()
+    }
+}
+
+/// What a rule's check sees: every file's facts, the crate-wide index, the sources
+/// (for positions and texts) and the other active rules' parameters.
+pub struct CheckCx<'a> {
+    pub db: &'a SourceDb,
+    /// Indexed by file id; a file that failed to parse has empty facts.
+    pub files: &'a [FileFacts],
+    pub index: crate::facts::index::CrateIndex<'a>,
+    /// The project's configuration file in `db`, when a rule points into it.
+    pub config_file: Option<FileId>,
+    pub active: &'a ActiveRules,
+}
+
+impl<'a> CheckCx<'a> {
+    /// Rule `R`'s facts of every file that has some, in file order.
+    pub fn facts<R: Rule>(&self) -> impl Iterator<Item = &'a R::Facts> + 'a {
+        let slot = super::slot(R::ID);
+        self.files.iter().filter_map(move |f| f.rules.get(slot?)?.as_ref()?.downcast_ref())
+    }
+
+    /// Rule `R`'s parameters, when it is active (on, or used by the checking rule).
+    pub fn params<R: Rule>(&self) -> Option<&'a R::Params> {
+        self.active.params::<R>()
+    }
+}
