@@ -36,8 +36,19 @@ pub struct Config {
     /// Gitignore-style globs of paths never to check.
     pub exclude: Vec<String>,
     pub rules: BTreeMap<&'static str, RuleSettings>,
-    /// `[[rules.insert-allowlist.functions]]`, when the project lists any.
-    pub allowlist: Option<crate::rules::insert_allowlist::allowlist::Allowlist>,
+    /// The project file's text, for rules that point into it (the insert allowlist).
+    pub text: Option<ConfigText>,
+    /// The rules this configuration turns on (and those they use), with their
+    /// parameters read once.
+    pub active: rules::ActiveRules,
+}
+
+/// A project configuration file as read.
+#[derive(Clone, Debug)]
+pub struct ConfigText {
+    /// The file as shown to users.
+    pub shown: String,
+    pub text: String,
 }
 
 /// A configuration problem; exit code 2.
@@ -65,7 +76,24 @@ impl Config {
             .into_iter()
             .map(|m| (m.id, RuleSettings { severity: m.default_severity, params: m.parameters }))
             .collect();
-        Config { file: None, include_tests: false, exclude: Vec::new(), rules, allowlist: None }
+        let mut config = Config {
+            file: None,
+            include_tests: false,
+            exclude: Vec::new(),
+            rules,
+            text: None,
+            active: Default::default(),
+        };
+        config.active = config.load_active(None).expect("the built-in defaults are valid parameters");
+        config
+    }
+
+    /// Reads the parameters of the rules that are on and of those they use.
+    fn load_active(
+        &self,
+        source: Option<&rules::ConfigSource>,
+    ) -> Result<rules::ActiveRules, (&'static str, rules::ParamsError)> {
+        rules::ActiveRules::load(|id| self.rules.get(id).map(|s| (s.severity, s.params.clone())), source)
     }
 
     /// Finds `gatelint.toml` in `start` or the nearest directory above it.
@@ -137,9 +165,16 @@ impl Config {
             let settings = config.rules.get_mut(meta.id).expect("every rule has defaults");
             apply_rule_table(meta, settings, table).map_err(|(span, msg)| err(Some(span), msg))?;
         }
-        config.allowlist = crate::rules::insert_allowlist::allowlist::parse(text, shown).map_err(|(at, msg)| {
-            ConfigError { file: shown.to_string(), position: at.map(|o| line_col(text, o)), message: msg }
+        let source = rules::ConfigSource { text, shown };
+        config.active = config.load_active(Some(&source)).map_err(|(id, e)| ConfigError {
+            file: shown.to_string(),
+            position: e.offset.map(|o| line_col(text, o)),
+            message: match e.offset {
+                Some(_) => e.message,
+                None => format!("rule `{id}`: bad parameters: {}", e.message),
+            },
         })?;
+        config.text = Some(ConfigText { shown: shown.to_string(), text: text.to_string() });
         Ok(config)
     }
 
@@ -186,14 +221,12 @@ fn apply_rule_table(
                         .ok_or_else(|| (span, format!("[rules.{id}] enabled = {value}: expected true or false")))?,
                 );
             }
-            // Allowlist entries are tables with positions of their own: `allowlist::parse`.
-            "functions" if meta.id == "insert-allowlist" => {}
+            // Keys the rule reads from the file's text itself, with their positions.
+            name if source_keys(id).contains(&name) => {}
             name => {
                 let Some(default) = meta.parameters.get(name) else {
                     let mut allowed = vec!["severity", "enabled"];
-                    if meta.id == "insert-allowlist" {
-                        allowed.push("functions");
-                    }
+                    allowed.extend(source_keys(id));
                     allowed.extend(meta.parameters.keys().map(String::as_str));
                     let hint = crate::messages::hint(name, allowed.iter().copied());
                     return Err((
@@ -217,6 +250,11 @@ fn apply_rule_table(
         _ => {}
     }
     Ok(())
+}
+
+/// The keys of a rule's table that the rule reads from the configuration text itself.
+fn source_keys(id: &str) -> &'static [&'static str] {
+    rules::slot(id).map_or(&[], |slot| rules::registry()[slot].source_keys())
 }
 
 /// A parameter must have the type of its default; for arrays, of its elements.

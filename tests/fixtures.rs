@@ -127,7 +127,7 @@ fn found_in(report: &Report, display: &str) -> BTreeSet<(usize, String)> {
 #[test]
 fn every_rule_has_buggy_and_clean_fixtures() {
     let dirs = rule_dirs();
-    for rule in gatelint::rules::checkers() {
+    for rule in gatelint::rules::registry() {
         let Some((_, dir)) = dirs.iter().find(|(id, _)| id == rule.id()) else {
             panic!("rule `{}` has no fixtures/{}/ directory", rule.id(), rule.id());
         };
@@ -180,48 +180,20 @@ fn fixtures_match_their_annotations_exactly() {
     assert!(expected_total > 0, "fixtures expect nothing: the harness would prove nothing");
 }
 
-/// Removes a line's escape hatch, per rule.
-fn mutate(rule: &str, line: &str) -> String {
-    match rule {
-        // The escape hatch of the listen gate is loopback: turn it into a wildcard.
-        "wildcard-listen-default" => line
-            .replace("127.0.0.1", "0.0.0.0")
-            .replace("[::1]", "[::]")
-            .replace("LOCALHOST", "UNSPECIFIED")
-            .replace("127, 0, 0, 1", "0, 0, 0, 0")
-            .replace("\"localhost\"", "\"0.0.0.0\""),
-        // The INSERT gate's hatches: the preflight call, ON CONFLICT, the marker.
-        "non-idempotent-insert" => {
-            let mut out = line.replace("lookup_existing_child", "unrelated_helper");
-            out = out.replace("class1-gate: idempotent-by-design", "class1-gate: (removed)");
-            if let Some(at) = out.find(" ON CONFLICT") {
-                let end = out[at..].find('"').map_or(out.len(), |e| at + e);
-                out.replace_range(at..end, "");
-            }
-            out
-        }
-        // A used suppression's hatch is the finding it hides: fix the code.
-        "unused-suppression" => line.replace("0.0.0.0", "127.0.0.1"),
-        // A valid suppression's hatch is its reason: drop it.
-        "invalid-suppression" => match line.find(" -- ") {
-            Some(at) => {
-                let end = line[at..].find("*/").map_or(line.trim_end().len(), |e| at + e);
-                format!("{}{}", &line[..at], &line[end..])
-            }
-            None => line.to_string(),
-        },
-        // The dispatcher's hatch is its file name: the copy is renamed instead.
-        "direct-provisioner-call" => line.to_string(),
-        other => panic!("no mutation defined for rule `{other}`"),
-    }
+/// The registered rule `id` (each rule declares its own escape-hatch mutation).
+fn rule(id: &str) -> &'static dyn gatelint::rules::AnyRule {
+    let slot = gatelint::rules::slot(id).unwrap_or_else(|| panic!("no rule `{id}`"));
+    gatelint::rules::registry()[slot]
+}
+
+/// Removes a line's escape hatch, as its rule declares.
+fn mutate(rule_id: &str, line: &str) -> String {
+    rule(rule_id).remove_escape_hatch(line)
 }
 
 /// Rules whose escape hatch is the file's name: the mutant copy gets this name.
-fn mutant_file_name(rule: &str) -> Option<&'static str> {
-    match rule {
-        "direct-provisioner-call" => Some("handlers_copied_from_the_dispatcher.rs"),
-        _ => None,
-    }
+fn mutant_file_name(rule_id: &str) -> Option<&'static str> {
+    rule(rule_id).mutant_file_name()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! `target/gatelint-cache/` (or `$GATELINT_CACHE_DIR`), is safe to delete, and is
 //! never stale: any change to the inputs of a file's facts changes its key.
 
-use crate::facts::{ExtractOptions, FileFacts};
+use crate::facts::{FileFacts, SharedFacts};
 use crate::input::parse::ParseProblem;
 use crate::input::source::{FileId, while_loading};
 use crate::report::suppress::Suppressed;
@@ -14,13 +14,15 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FILE_NAME: &str = "facts-v1.bin";
+const FILE_NAME: &str = "facts-v2.bin";
 const RUN_FILE_NAME: &str = "run-v1.bin";
 
-/// What one file's checking produced, as stored.
-#[derive(Serialize, Deserialize)]
+/// What one file's checking produced, as stored: its shared facts, each rule's facts
+/// (by registry slot, serialised by the rule) and its parse problem.
+#[derive(Deserialize)]
 struct Entry {
-    facts: FileFacts,
+    shared: SharedFacts,
+    rules: Vec<Option<Vec<u8>>>,
     problem: Option<ParseProblem>,
 }
 
@@ -37,7 +39,8 @@ pub struct Cache {
 
 impl Cache {
     /// Opens the cache in `dir` (an unreadable or corrupt cache is an empty one).
-    pub fn open(dir: PathBuf, options: &ExtractOptions, include_tests: bool) -> Cache {
+    /// `rules` is [`crate::rules::ActiveRules::fingerprint`]: what the active rules extract.
+    pub fn open(dir: PathBuf, rules: &str, include_tests: bool) -> Cache {
         let mut hasher = Sha256::new();
         hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
         // A rebuilt binary of the same version (a developer's build) must not reuse
@@ -47,7 +50,7 @@ impl Cache {
             let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
             hasher.update(mtime.map_or(0, |d| d.as_nanos()).to_le_bytes());
         }
-        hasher.update(serde_json::to_vec(options).unwrap_or_default());
+        hasher.update(rules.as_bytes());
         hasher.update([u8::from(include_tests)]);
         let salt: [u8; 32] = hasher.finalize().into();
         Cache { dir, old: std::sync::OnceLock::new(), salt }
@@ -94,21 +97,45 @@ impl Cache {
     /// The stored facts of `key`, read as belonging to file `id`.
     pub fn get(&self, key: &Key, id: FileId) -> Option<(FileFacts, Option<ParseProblem>)> {
         let bytes = self.old().get(key)?;
-        let entry: Entry = while_loading(id, || postcard::from_bytes(bytes)).ok()?;
-        Some((entry.facts, entry.problem))
+        while_loading(id, || {
+            let entry: Entry = postcard::from_bytes(bytes).ok()?;
+            let registry = crate::rules::registry();
+            if entry.rules.len() != registry.len() {
+                return None;
+            }
+            let rules = (entry.rules.iter().zip(registry))
+                .map(|(facts, rule)| match facts {
+                    Some(bytes) => rule.decode_facts(bytes).map(Some),
+                    None => Some(None),
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some((FileFacts::new(entry.shared, rules), entry.problem))
+        })
     }
 
-    /// Serialises a file's outcome for [`Cache::save`]; `None` when it must not be cached.
+    /// Serialises a file's outcome for [`Cache::save`]; `None` when it must not be
+    /// cached (its facts depend on other files).
     pub fn encode(facts: &FileFacts, problem: &Option<ParseProblem>) -> Option<Vec<u8>> {
-        if facts.reads_other_files {
-            return None;
+        let registry = crate::rules::registry();
+        let mut rules = Vec::with_capacity(registry.len());
+        for (slot, rule) in registry.iter().enumerate() {
+            rules.push(match facts.rules.get(slot).and_then(Option::as_ref) {
+                Some(f) if rule.reads_other_files(f) => return None,
+                Some(f) => Some(rule.encode_facts(f)?),
+                None => None,
+            });
         }
         #[derive(Serialize)]
         struct EntryRef<'a> {
-            facts: &'a FileFacts,
+            consts: &'a [crate::facts::ConstFact],
+            fns: &'a [crate::facts::FnFact],
+            suppressions: &'a [crate::facts::suppressions::Suppression],
+            rules: Vec<Option<Vec<u8>>>,
             problem: &'a Option<ParseProblem>,
         }
-        postcard::to_stdvec(&EntryRef { facts, problem }).ok()
+        let entry =
+            EntryRef { consts: &facts.consts, fns: &facts.fns, suppressions: &facts.suppressions, rules, problem };
+        postcard::to_stdvec(&entry).ok()
     }
 
     /// Writes the entries of this run (and only those), atomically, on a thread of its
@@ -280,7 +307,7 @@ impl StoredDiagnostic {
     /// Back to a diagnostic; `None` for a rule this build does not know.
     pub fn restore(self) -> Option<crate::rules::diagnostic::Diagnostic> {
         use crate::input::source::Loc;
-        let rule = crate::rules::RULE_SOURCES.iter().find(|r| r.id == self.rule)?.id;
+        let rule = crate::rules::registry().iter().find(|r| r.id() == self.rule)?.id();
         let loc = |(file, start, end): (FileId, u32, u32)| Loc { file, start, end };
         Some(crate::rules::diagnostic::Diagnostic {
             rule,
@@ -305,24 +332,15 @@ mod tests {
     use super::*;
     use crate::input::source::SourceFile;
 
+    fn gatelint_slot(id: &str) -> usize {
+        crate::rules::slot(id).unwrap()
+    }
+
     fn facts_of(src: &str, id: FileId) -> FileFacts {
         let source = SourceFile::new("src/lib.rs".into(), src.to_string());
         let parsed = crate::input::parse::parse(src, false).unwrap();
         let config = crate::config::Config::defaults();
-        let options = ExtractOptions {
-            listen: Some(config.settings("wildcard-listen-default").unwrap().params().unwrap()),
-            inserts: Some(config.settings("non-idempotent-insert").unwrap().params().unwrap()),
-            provisioner: Some(
-                config
-                    .settings("direct-provisioner-call")
-                    .unwrap()
-                    .params::<crate::rules::direct_provisioner_call::ProvisionerParams>()
-                    .unwrap()
-                    .compile()
-                    .unwrap(),
-            ),
-        };
-        crate::facts::extract(id, Path::new("src/lib.rs"), &source, &parsed, &options)
+        crate::engine::extract_facts(id, Path::new("src/lib.rs"), &source, &parsed, &config.active)
     }
 
     #[test]
@@ -334,6 +352,12 @@ mod tests {
         cache.old.get_or_init(|| HashMap::from([([1; 32], bytes)]));
         let (loaded, problem) = cache.get(&[1; 32], 7).expect("decodes");
         assert_eq!(problem, None);
-        assert_eq!(format!("{loaded:?}"), format!("{:?}", facts_of(src, 7)));
+        let expected = facts_of(src, 7);
+        assert_eq!(loaded.rules.iter().filter(|r| r.is_some()).count(), 3, "every gate's facts are stored");
+        assert_eq!(Cache::encode(&loaded, &None), Cache::encode(&expected, &None));
+        assert_eq!(loaded.consts[0].name_loc.file, 7, "locations take the new file id");
+        let inserts = loaded.rules[gatelint_slot("non-idempotent-insert")].as_ref().unwrap();
+        let inserts = inserts.downcast_ref::<crate::rules::non_idempotent_insert::InsertFacts>().unwrap();
+        assert!(inserts.fns[0].events.iter().all(|e| e.loc.file == 7), "in every rule's facts too");
     }
 }

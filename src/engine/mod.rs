@@ -5,12 +5,12 @@ pub mod cache;
 
 use crate::config::Config;
 use crate::engine::cache::Cache;
+use crate::facts::FileFacts;
 use crate::facts::index::CrateIndex;
-use crate::facts::{ExtractOptions, FileFacts, extract};
 use crate::input::discover::{Discovered, discover};
 use crate::input::parse::{ParseProblem, decode};
-use crate::input::source::{Loc, SourceDb, SourceFile};
-use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::input::source::{FileId, SourceDb, SourceFile};
+use crate::rules::diagnostic::Diagnostic;
 use crate::rules::{self, parse_error};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -18,19 +18,6 @@ use std::path::PathBuf;
 /// Worker threads get a large stack: syn and the visitors recurse per nesting
 /// level, and [`crate::input::nesting::MAX_DEPTH`] bounds the depth well inside it.
 pub const WORKER_STACK: usize = 256 << 20;
-
-/// What the rules see: every file's facts and the crate-wide index.
-pub struct CheckContext<'a> {
-    pub db: &'a SourceDb,
-    /// The project's insert allowlist and the id of its configuration file in `db`.
-    pub allowlist: Option<&'a crate::rules::insert_allowlist::allowlist::Allowlist>,
-    pub config_file: Option<usize>,
-    /// The INSERT gates' shared parameters, when either gate is on.
-    pub insert_params: Option<rules::non_idempotent_insert::InsertParams>,
-    /// Indexed by file id; a file that failed to parse has empty facts.
-    pub facts: &'a [FileFacts],
-    pub index: CrateIndex<'a>,
-}
 
 pub struct Report {
     pub db: SourceDb,
@@ -132,13 +119,8 @@ fn check_discovered(
     config: &Config,
     timings: Timings,
 ) -> Result<Report, UsageError> {
-    let extract_options = ExtractOptions {
-        listen: listen_params(config)?,
-        inserts: insert_params(config)?,
-        provisioner: provisioner_params(config)?,
-    };
-
-    let cache = options.cache_dir.clone().map(|dir| Cache::open(dir, &extract_options, config.include_tests));
+    let active = &config.active;
+    let cache = options.cache_dir.clone().map(|dir| Cache::open(dir, &active.fingerprint(), config.include_tests));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
@@ -155,7 +137,11 @@ fn check_discovered(
     let scans: Vec<Scan> = pool.install(|| discovery.files.par_iter().map(|f| Scan::of(f, keyed)).collect());
     let run_extra = format!(
         "{:?}|{:?}|{:?}|{:?}|{}",
-        config.rules, config.allowlist, discovery.errors, discovery.report_only, config.include_tests
+        config.rules,
+        active.fingerprint(),
+        discovery.errors,
+        discovery.report_only,
+        config.include_tests
     );
     let keys: Vec<Option<crate::engine::cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
@@ -175,8 +161,8 @@ fn check_discovered(
         for err in &discovery.errors {
             db.files.push(SourceFile::new(err.display.clone(), String::new()));
         }
-        if let Some(list) = &config.allowlist {
-            db.files.push(SourceFile::new(list.file_display.clone(), list.text.clone()));
+        if let Some(t) = &config.text {
+            db.files.push(SourceFile::new(t.shown.clone(), t.text.clone()));
         }
         let diagnostics = stored.diagnostics.into_iter().filter_map(|d| d.restore()).collect();
         let suppressed = stored
@@ -212,7 +198,7 @@ fn check_discovered(
                 let file = &discovery.files[id];
                 // A bug in gatelint must not take the whole run down: report it on the file.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_file(id, file, &scans[id], config.include_tests, &extract_options, cache.as_ref())
+                    check_file(id, file, &scans[id], config.include_tests, active, cache.as_ref())
                 }))
                 .unwrap_or_else(|payload| internal_error_outcome(id, file, payload));
                 (id, outcome)
@@ -248,34 +234,30 @@ fn check_discovered(
         let id = db.files.len();
         db.files.push(SourceFile::new(err.display, String::new()));
         all_facts.push(FileFacts::default());
-        diagnostics.push(parse_error_diagnostic(id, "", ParseProblem::new(0, err.message)));
+        diagnostics.push(parse_error::diagnostic(id, "", ParseProblem::new(0, err.message)));
     }
 
     // The configuration file joins the sources so findings can point into it.
-    let config_file = config.allowlist.as_ref().map(|list| {
-        db.files.push(SourceFile::new(list.file_display.clone(), list.text.clone()));
+    let config_file = config.text.as_ref().map(|t| {
+        db.files.push(SourceFile::new(t.shown.clone(), t.text.clone()));
         all_facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    let ctx = CheckContext {
+    let cx = rules::CheckCx {
         db: &db,
-        allowlist: config.allowlist.as_ref(),
-        config_file,
-        insert_params: extract_options.inserts.clone(),
-        facts: &all_facts,
+        files: &all_facts,
         index: pool.install(|| CrateIndex::build(&all_facts)),
+        config_file,
+        active,
     };
     timings.mark("crate index");
     // The rules are independent: run them side by side, then collect in registry order.
-    let enabled: Vec<_> = rules::checkers()
-        .into_iter()
-        .filter_map(|rule| config.settings(rule.id()).filter(|s| s.severity.is_some()).map(|s| (rule, s)))
-        .collect();
+    let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();
     let results: Vec<Result<Vec<Diagnostic>, UsageError>> = pool.install(|| {
         enabled
             .par_iter()
-            .map(|(rule, settings)| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&ctx, settings)))
+            .map(|(rule, severity, params)| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, params, *severity)))
                     .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
                     .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))
             })
@@ -285,8 +267,8 @@ fn check_discovered(
         diagnostics.extend(found?);
     }
     timings.mark("rules");
-    drop(ctx);
-    let per_file: Vec<Vec<crate::report::suppress::Suppression>> =
+    drop(cx);
+    let per_file: Vec<Vec<crate::facts::suppressions::Suppression>> =
         all_facts.iter().map(|f| f.suppressions.clone()).collect();
     let known: Vec<&str> = rules::all_meta().iter().map(|m| m.id).collect();
     let (mut diagnostics, mut suppressed) =
@@ -353,41 +335,6 @@ fn find_files(
         return Ok(all);
     }
     discover(&options.paths, config.include_tests, &config.exclude, exclude_root)
-}
-
-/// The INSERT gates share their parameters (tables, preflight helpers, marker).
-fn insert_params(config: &Config) -> Result<Option<rules::non_idempotent_insert::InsertParams>, UsageError> {
-    let id = rules::non_idempotent_insert::ID;
-    let on = |rule: &str| config.settings(rule).is_some_and(|s| s.severity.is_some());
-    if !on(id) && !on("insert-allowlist") {
-        return Ok(None);
-    }
-    let settings = config.settings(id).expect("every rule has settings");
-    settings.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
-}
-
-fn provisioner_params(
-    config: &Config,
-) -> Result<Option<rules::direct_provisioner_call::ProvisionerParams>, UsageError> {
-    let id = rules::direct_provisioner_call::ID;
-    match config.settings(id) {
-        Some(s) if s.severity.is_some() => s
-            .params::<rules::direct_provisioner_call::ProvisionerParams>()
-            .and_then(|p| p.compile())
-            .map(Some)
-            .map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}"))),
-        _ => Ok(None),
-    }
-}
-
-fn listen_params(config: &Config) -> Result<Option<rules::wildcard_listen_default::ListenParams>, UsageError> {
-    let id = rules::wildcard_listen_default::ID;
-    match config.settings(id) {
-        Some(s) if s.severity.is_some() => {
-            s.params().map(Some).map_err(|e| UsageError(format!("rule `{id}`: bad parameters: {e}")))
-        }
-        _ => Ok(None),
-    }
 }
 
 /// Waits for a background thread when dropped, on every way out of a function
@@ -492,7 +439,7 @@ fn check_file(
     file: &Discovered,
     scan: &Scan,
     include_tests: bool,
-    options: &ExtractOptions,
+    active: &rules::ActiveRules,
     cache: Option<&Cache>,
 ) -> FileOutcome {
     let display = file.display.clone();
@@ -504,7 +451,7 @@ fn check_file(
             Some(bytes) => SourceFile::new(display, decode(bytes.clone()).0),
             None => SourceFile::released(display, file.path.clone(), checked),
         };
-        let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+        let problem = problem.map(|p| parse_error::diagnostic(id, source.text(), p));
         let cache_entry = cache.raw(key).map(|raw| (*key, raw));
         return FileOutcome { source, facts, problem, cache_entry, key: Some(*key), changed: false };
     }
@@ -519,7 +466,7 @@ fn check_file(
     let bytes = match read {
         Ok(b) => b,
         Err(message) => {
-            let problem = parse_error_diagnostic(id, "", ParseProblem::new(0, message));
+            let problem = parse_error::diagnostic(id, "", ParseProblem::new(0, message));
             let source = SourceFile::new(display, String::new());
             // Readable in pass 1, not now: this run's findings must not be stored
             // under pass 1's keys (they would replay the read error).
@@ -555,7 +502,7 @@ fn check_file(
     if let (Some(cache), Some(key), false) = (cache, key, scan.keyed)
         && let Some((facts, problem)) = cache.get(&key, id)
     {
-        let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+        let problem = problem.map(|p| parse_error::diagnostic(id, source.text(), p));
         source.release();
         let cache_entry = cache.raw(&key).map(|raw| (key, raw));
         return FileOutcome { source, facts, problem, cache_entry, key: Some(key), changed: false };
@@ -563,9 +510,10 @@ fn check_file(
     let (facts, problem) = match problem {
         Some(p) => (FileFacts::default(), Some(p)),
         None => {
-            let result = match crate::input::parse::parse_with(source.text(), include_tests, &comment_needles(options))
-            {
-                Ok(parsed) => (extract(id, &file.path, &source, &parsed, options), None),
+            let needles = comment_needles(active);
+            let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+            let result = match crate::input::parse::parse_with(source.text(), include_tests, &needles) {
+                Ok(parsed) => (extract_facts(id, &file.path, &source, &parsed, active), None),
                 Err(problem) => (FileFacts::default(), Some(problem)),
             };
             // Spans of this file are no longer needed; free proc-macro2's per-thread table.
@@ -574,17 +522,41 @@ fn check_file(
         }
     };
     let cache_entry = key.and_then(|k| Cache::encode(&facts, &problem).map(|bytes| (k, bytes)));
-    let problem = problem.map(|p| parse_error_diagnostic(id, source.text(), p));
+    let problem = problem.map(|p| parse_error::diagnostic(id, source.text(), p));
     source.release();
     FileOutcome { source, facts, problem, cache_entry, key, changed }
 }
 
-/// The texts a comment must contain to matter: suppressions and the INSERT marker.
-fn comment_needles(options: &ExtractOptions) -> Vec<&str> {
-    let mut needles = vec!["gatelint:"];
-    // (An empty marker matches every comment, as the marker check does.)
-    needles.extend(options.inserts.as_ref().map(|p| p.marker.trim()));
+/// The texts a comment must contain to matter: suppressions, and the markers the
+/// active rules read.
+fn comment_needles(active: &rules::ActiveRules) -> Vec<String> {
+    let mut needles = vec!["gatelint:".to_string()];
+    needles.extend(active.comment_needles());
     needles
+}
+
+/// One parsed file's facts: the shared ones, and each active rule's.
+pub fn extract_facts(
+    id: FileId,
+    path: &std::path::Path,
+    source: &SourceFile,
+    parsed: &crate::input::parse::ParsedFile,
+    active: &rules::ActiveRules,
+) -> FileFacts {
+    // Function bodies are lowered only when a rule reads return values, and a value is
+    // kept when some such rule could use it.
+    let reads_returns = active.iter().any(|(_, rule, _)| rule.reads_fn_returns());
+    let keep = |value: &crate::facts::value::Value| {
+        active.iter().any(|(_, rule, a)| rule.reads_fn_returns() && rule.keeps_fn_return(&a.params, value))
+    };
+    let shared = crate::facts::extract(id, source, parsed, reads_returns.then_some(&keep as _));
+    let mut rules: Vec<Option<rules::ErasedFacts>> = Vec::new();
+    rules.resize_with(active.len(), || None);
+    let input = rules::FileInput { file: id, path, source, syntax: &parsed.syntax, comments: &parsed.comments };
+    for (slot, rule, a) in active.iter() {
+        rules[slot] = rule.extract(&input, &a.params);
+    }
+    FileFacts::new(shared, rules)
 }
 
 /// Reads the texts the output needs (in parallel) and reports the files that
@@ -613,7 +585,7 @@ fn report_changed_files(report: &mut Report, pool: &rayon::ThreadPool, snippets:
     });
     let changed: Vec<usize> = ids.into_iter().filter(|&id| db.get(id).changed_since_checked()).collect();
     for &id in &changed {
-        report.diagnostics.push(parse_error_diagnostic(
+        report.diagnostics.push(parse_error::diagnostic(
             id,
             "",
             ParseProblem::new(
@@ -647,30 +619,8 @@ fn internal_error_outcome(id: usize, file: &Discovered, payload: Box<dyn std::an
         facts: FileFacts::default(),
         cache_entry: None,
         key: None,
-        problem: Some(parse_error_diagnostic(id, "", problem)),
+        problem: Some(parse_error::diagnostic(id, "", problem)),
         changed: false,
-    }
-}
-
-fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagnostic {
-    let at = |offset: usize| {
-        let mut start = offset.min(text.len());
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
-        let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
-        Loc::new(id, start, end)
-    };
-    Diagnostic {
-        rule: parse_error::ID,
-        severity: Severity::Error,
-        loc: at(problem.offset),
-        message: problem.message,
-        label: problem.label.unwrap_or_else(|| "gatelint stopped here".to_string()),
-        secondary: problem.secondary.into_iter().map(|(o, message)| Label { loc: at(o), message }).collect(),
-        why: Some("this file was not checked by any gate; every other file was".into()),
-        notes: Vec::new(),
-        help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
     }
 }
 
@@ -678,13 +628,8 @@ fn parse_error_diagnostic(id: usize, text: &str, problem: ParseProblem) -> Diagn
 mod tests {
     use super::*;
 
-    fn options() -> ExtractOptions {
-        let config = Config::defaults();
-        ExtractOptions {
-            listen: listen_params(&config).unwrap(),
-            inserts: insert_params(&config).unwrap(),
-            provisioner: provisioner_params(&config).unwrap(),
-        }
+    fn options() -> rules::ActiveRules {
+        Config::defaults().active
     }
 
     /// A file `name` holding `fn f() {}` in a temporary directory, after pass 1 with a cache.
@@ -692,7 +637,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, "fn f() {}\n").unwrap();
         let file = Discovered { display: name.into(), path, content: None };
-        let cache = Cache::open(dir.join("cache"), &options(), false);
+        let cache = Cache::open(dir.join("cache"), &options().fingerprint(), false);
         let scan = Scan::of(&file, Some(&cache));
         (file, cache, scan)
     }
@@ -745,7 +690,7 @@ mod tests {
         // Sparse: no disk space, and nothing may read it (it would take 5 GiB of memory).
         std::fs::File::create(&path).unwrap().set_len(5 << 30).unwrap();
         let file = Discovered { display: "huge.rs".into(), path, content: None };
-        let cache = Cache::open(dir.path().join("cache"), &options(), false);
+        let cache = Cache::open(dir.path().join("cache"), &options().fingerprint(), false);
         for scan in [Scan::of(&file, Some(&cache)), Scan::of(&file, None)] {
             assert!(scan.key.is_none(), "unkeyed in pass 1 as in pass 2");
             let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));

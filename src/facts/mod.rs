@@ -1,17 +1,16 @@
 //! Per-file facts: what the rules need to know about one file once its syntax tree
-//! is gone. Shared facts (constants, functions) feed the crate-wide [`crate::facts::index`];
-//! rule-specific facts are gathered by each rule's own extractor.
+//! is gone. Shared facts (constants, functions, suppression comments) are read here
+//! and feed the crate-wide [`index`]; each rule's own facts are read by the rule's
+//! extractor and kept type-erased in [`FileFacts::rules`], by registry slot.
 
 pub mod index;
 pub mod sql;
+pub mod suppressions;
 pub mod value;
 
 use crate::facts::value::{Lowerer, Value};
 use crate::input::parse::ParsedFile;
 use crate::input::source::{FileId, Loc, SourceFile};
-use crate::rules::direct_provisioner_call::{ProvisionerFacts, ProvisionerParams};
-use crate::rules::non_idempotent_insert::{ExtractInput, InsertFacts, InsertParams};
-use crate::rules::wildcard_listen_default::{ListenFacts, ListenParams};
 use serde::{Deserialize, Serialize};
 use syn::visit::Visit;
 
@@ -37,49 +36,44 @@ pub struct FnFact {
 static OPAQUE: Value = Value::Opaque;
 
 impl FnFact {
-    /// The value the function returns, as far as the listen gate can use it.
+    /// The value the function returns, when a rule kept it (see [`ReturnFilter`]).
     pub fn returns(&self) -> &Value {
         self.returns.as_deref().unwrap_or(&OPAQUE)
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// What the rules know of one file.
+#[derive(Debug, Default)]
 pub struct FileFacts {
     pub consts: Vec<ConstFact>,
     pub fns: Vec<FnFact>,
-    pub listen: Option<ListenFacts>,
-    pub inserts: Option<InsertFacts>,
-    pub provisioner: Option<ProvisionerFacts>,
     /// `// gatelint: allow(…)` directives.
-    pub suppressions: Vec<crate::report::suppress::Suppression>,
-    /// The facts depend on files other than this one (`sqlx::query_file!`): not cached.
-    pub reads_other_files: bool,
+    pub suppressions: Vec<suppressions::Suppression>,
+    /// Each rule's own facts, by registry slot (`None`: the rule is not active or
+    /// recorded nothing).
+    pub rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
 }
 
-/// What the enabled rules need to extract (its serialisation keys the facts cache).
-#[derive(serde::Serialize)]
-pub struct ExtractOptions {
-    /// `None` when `wildcard-listen-default` is off.
-    pub listen: Option<ListenParams>,
-    /// `None` when the INSERT gates are off.
-    pub inserts: Option<InsertParams>,
-    /// `None` when `direct-provisioner-call` is off.
-    pub provisioner: Option<ProvisionerParams>,
+/// The facts every rule may read, stored as they are in the facts cache.
+#[derive(Serialize, Deserialize)]
+pub struct SharedFacts {
+    pub consts: Vec<ConstFact>,
+    pub fns: Vec<FnFact>,
+    pub suppressions: Vec<suppressions::Suppression>,
 }
 
-/// Reads one parsed file's facts. The file's comments (`parsed.comments`) are
-/// here for rules that read markers; the syntax tree is not kept.
-pub fn extract(
-    file: FileId,
-    path: &std::path::Path,
-    source: &SourceFile,
-    parsed: &ParsedFile,
-    options: &ExtractOptions,
-) -> FileFacts {
+/// Which function return values to keep: `None` lowers no function body; otherwise
+/// a value is kept when the predicate accepts it (only rules that read return
+/// values need them, and most functions return nothing they could use).
+pub type ReturnFilter<'a> = Option<&'a (dyn Fn(&Value) -> bool + Sync)>;
+
+/// Reads one parsed file's shared facts (its rules' facts are added by the engine).
+/// The syntax tree is not kept.
+pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, returns: ReturnFilter) -> SharedFacts {
     let syntax = &parsed.syntax;
     let mut items = ItemCollector {
         lowerer: Lowerer::new(file, source),
-        listen: options.listen.as_ref(),
+        returns,
         consts: Vec::new(),
         fns: Vec::new(),
         self_types: Vec::new(),
@@ -87,35 +81,28 @@ pub fn extract(
     items.visit_file(syntax);
     items.fns.shrink_to_fit();
     items.consts.shrink_to_fit();
-    let listen = options
-        .listen
-        .as_ref()
-        .map(|params| crate::rules::wildcard_listen_default::extract(file, source, syntax, params));
-    let inserts = options.inserts.as_ref().map(|params| {
-        let input =
-            ExtractInput { file, source, path, comments: &parsed.comments, module: module_path(&source.display) };
-        crate::rules::non_idempotent_insert::extract(&input, syntax, params)
-    });
-    let provisioner = options
-        .provisioner
-        .as_ref()
-        .map(|params| crate::rules::direct_provisioner_call::extract(file, source, syntax, params));
     // Only `allow-file` directives need it, and it tokenises the whole first item.
     let wants_first_item = parsed.comments.iter().any(|c| c.body.contains("allow-file"));
     let first_item_line = syntax.items.first().filter(|_| wants_first_item).map_or(usize::MAX, |item| {
         use quote::ToTokens;
         item.to_token_stream().into_iter().next().map_or(usize::MAX, |t| t.span().start().line)
     });
-    let mut suppressions = crate::report::suppress::directives(file, source, &parsed.comments, first_item_line);
-    crate::report::suppress::statements(&mut suppressions, source, &parsed.comments, syntax);
-    let reads_other_files = inserts.as_ref().is_some_and(|i| i.reads_other_files);
-    FileFacts { consts: items.consts, fns: items.fns, listen, inserts, provisioner, suppressions, reads_other_files }
+    let mut suppressions = suppressions::directives(file, source, &parsed.comments, first_item_line);
+    suppressions::statements(&mut suppressions, source, &parsed.comments, syntax);
+    SharedFacts { consts: items.consts, fns: items.fns, suppressions }
+}
+
+impl FileFacts {
+    /// A file's facts from its shared facts and its rules' (by registry slot).
+    pub fn new(shared: SharedFacts, rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>) -> FileFacts {
+        let SharedFacts { consts, fns, suppressions } = shared;
+        FileFacts { consts, fns, suppressions, rules }
+    }
 }
 
 struct ItemCollector<'a> {
     lowerer: Lowerer<'a>,
-    /// Only the listen gate reads return values.
-    listen: Option<&'a ListenParams>,
+    returns: ReturnFilter<'a>,
     consts: Vec<ConstFact>,
     fns: Vec<FnFact>,
     self_types: Vec<Option<String>>,
@@ -131,15 +118,15 @@ impl ItemCollector<'_> {
     }
 
     fn push_fn(&mut self, sig: &syn::Signature, block: &syn::Block) {
-        // A function without a return type returns `()`; otherwise only values the
-        // listen gate could use are kept. Every function keeps its name and location
-        // (the allowlist checks that names exist).
-        let returns = match (self.listen, &sig.output) {
-            (Some(params), syn::ReturnType::Type(_, ty)) if !holds_no_address(ty) => {
+        // A function without a return type returns `()`; otherwise only values a
+        // rule could use are kept. Every function keeps its name and location (the
+        // allowlist checks that names exist).
+        let returns = match (self.returns, &sig.output) {
+            (Some(keep), syn::ReturnType::Type(_, ty)) if !holds_no_address(ty) => {
                 let saved = std::mem::take(&mut self.lowerer.scope);
                 let value = self.lowerer.lower_block(block, 0);
                 self.lowerer.scope = saved;
-                crate::rules::wildcard_listen_default::may_hold_wildcard(&value, params).then(|| Box::new(value))
+                keep(&value).then(|| Box::new(value))
             }
             _ => None,
         };

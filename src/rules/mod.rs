@@ -1,240 +1,90 @@
-//! The rule registry. Each rule is one module whose `//!` documentation has the
-//! sections What it does / Why is this bad? / Example / Use instead / Configuration /
-//! Known limitations (`gatelint explain RULE` prints it), plus a `rules/<id>.toml`
-//! with its summary, default severity and default parameters, embedded here so the
-//! binary works from any directory.
+//! The rules, and the one list that registers them.
+//!
+//! A rule is a folder `src/rules/<module>/` whose `mod.rs` documents it (the `//!`
+//! comment with What it does / Why is this bad? / Example / Use instead /
+//! Configuration / Known limitations, which `gatelint explain` prints) and implements
+//! [`Rule`]; `rules/<id>.toml` holds its summary, default severity and default
+//! parameters; `fixtures/<id>/` its buggy and clean fixtures. One line in
+//! `declare_rules!` below registers it: everything else (the module, the embedded
+//! defaults and docs, `gatelint rules`/`explain`, configuration, extraction, the facts
+//! cache key, comment markers, the fixture harness's mutations) follows from it.
+//! `scripts/new-rule` writes those files for a new rule.
 
 pub mod diagnostic;
-pub mod direct_provisioner_call;
-pub mod insert_allowlist;
-pub mod invalid_suppression;
-pub mod non_idempotent_insert;
-pub mod parse_error;
-pub mod unused_suppression;
-pub mod wildcard_listen_default;
+pub mod meta;
+pub mod rule;
 
-use crate::config::RuleSettings;
-use crate::engine::CheckContext;
-use crate::rules::diagnostic::{Diagnostic, Severity};
+pub use meta::{DOC_SECTIONS, RuleMeta, all_meta, documentation, explain, meta};
+pub use rule::{
+    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, ParamsError, Registered,
+    Rule,
+};
 
-/// A rule as the engine runs it; per-file facts are gathered in [`crate::facts`].
-pub trait Rule: Sync {
-    fn id(&self) -> &'static str;
-    /// Reports findings from the whole crate's facts. `Err` is a configuration
-    /// problem (for example parameters that do not fit the rule), reported with exit 2.
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String>;
-}
+/// `declare_rules! { "rule-id" => module::Type, … }`: declares each rule's module and
+/// registers the rule with its embedded `rules/<id>.toml` and `<module>/mod.rs`.
+macro_rules! declare_rules {
+    ($($id:literal => $module:ident :: $rule:ident,)*) => {
+        $(pub mod $module;)*
 
-/// The embedded sources of one rule: its defaults file and its module (for the docs).
-pub struct RuleSource {
-    pub id: &'static str,
-    pub defaults_toml: &'static str,
-    pub module_source: &'static str,
-}
+        static REGISTRY: &[&dyn AnyRule] = &[$(
+            &Registered::<$module::$rule> {
+                defaults_toml: include_str!(concat!("../../rules/", $id, ".toml")),
+                module_source: include_str!(concat!(stringify!($module), "/mod.rs")),
+                rule: std::marker::PhantomData,
+            },
+        )*];
 
-/// `rule_source!(module, "rule-id", "module/file.rs")`: a rule's embedded sources.
-macro_rules! rule_source {
-    ($module:ident, $id:literal, $file:literal) => {
-        RuleSource {
-            id: $module::ID,
-            defaults_toml: include_str!(concat!("../../rules/", $id, ".toml")),
-            module_source: include_str!($file),
-        }
+        /// The ids as written in the registry (a test checks each is its rule's `ID`).
+        #[cfg(test)]
+        const DECLARED_IDS: &[&str] = &[$($id),*];
     };
 }
 
-pub const RULE_SOURCES: &[RuleSource] = &[
-    rule_source!(parse_error, "parse-error", "parse_error/mod.rs"),
-    rule_source!(direct_provisioner_call, "direct-provisioner-call", "direct_provisioner_call/mod.rs"),
-    rule_source!(insert_allowlist, "insert-allowlist", "insert_allowlist/mod.rs"),
-    rule_source!(invalid_suppression, "invalid-suppression", "invalid_suppression/mod.rs"),
-    rule_source!(non_idempotent_insert, "non-idempotent-insert", "non_idempotent_insert/mod.rs"),
-    rule_source!(unused_suppression, "unused-suppression", "unused_suppression/mod.rs"),
-    rule_source!(wildcard_listen_default, "wildcard-listen-default", "wildcard_listen_default/mod.rs"),
-];
-
-/// The rules that inspect code (`parse-error` and the suppression rules are emitted
-/// by the engine itself).
-pub fn checkers() -> Vec<&'static dyn Rule> {
-    vec![
-        &direct_provisioner_call::DirectProvisionerCall,
-        &insert_allowlist::InsertAllowlist,
-        &non_idempotent_insert::NonIdempotentInsert,
-        &wildcard_listen_default::WildcardListenDefault,
-    ]
+declare_rules! {
+    "parse-error" => parse_error::ParseError,
+    "direct-provisioner-call" => direct_provisioner_call::DirectProvisionerCall,
+    "insert-allowlist" => insert_allowlist::InsertAllowlist,
+    "invalid-suppression" => invalid_suppression::InvalidSuppression,
+    "non-idempotent-insert" => non_idempotent_insert::NonIdempotentInsert,
+    "unused-suppression" => unused_suppression::UnusedSuppression,
+    "wildcard-listen-default" => wildcard_listen_default::WildcardListenDefault,
 }
 
-/// A rule's metadata, read from its embedded defaults file.
-#[derive(Clone, Debug)]
-pub struct RuleMeta {
-    pub id: &'static str,
-    pub summary: String,
-    /// `None` means the rule is off unless a project turns it on.
-    pub default_severity: Option<Severity>,
-    /// Whether a project may change the severity or turn the rule off.
-    pub configurable: bool,
-    pub parameters: toml::Table,
-    pub documentation: String,
+/// Every registered rule, in registry order.
+pub fn registry() -> &'static [&'static dyn AnyRule] {
+    REGISTRY
 }
 
-#[derive(serde::Deserialize)]
+/// A rule's position in the registry (its slot in per-file facts).
+pub fn slot(id: &str) -> Option<usize> {
+    REGISTRY.iter().position(|r| r.id() == id)
+}
+
+/// Parameters from a rule's merged table, for rules whose parameters are a plain
+/// struct; errors read as the configuration's own.
+pub fn params_from_table<T: serde::de::DeserializeOwned>(table: &toml::Table) -> Result<T, ParamsError> {
+    table.clone().try_into().map_err(|e: toml::de::Error| ParamsError::from(crate::messages::tidy_message(e.message())))
+}
+
+/// The parameters of a rule that has none.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DefaultsFile {
-    summary: String,
-    severity: String,
-    #[serde(default = "yes")]
-    configurable: bool,
-    #[serde(default)]
-    parameters: toml::Table,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// Metadata of every rule, in registry order. The defaults files are part of the
-/// binary, so an error here is a bug caught by the test suite.
-pub fn all_meta() -> Vec<RuleMeta> {
-    RULE_SOURCES
-        .iter()
-        .map(|src| {
-            let file: DefaultsFile =
-                toml::from_str(src.defaults_toml).unwrap_or_else(|e| panic!("rules/{}.toml is invalid: {e}", src.id));
-            RuleMeta {
-                id: src.id,
-                summary: file.summary,
-                default_severity: Severity::from_setting(&file.severity)
-                    .unwrap_or_else(|| panic!("rules/{}.toml: bad severity", src.id)),
-                configurable: file.configurable,
-                parameters: file.parameters,
-                documentation: documentation(src.module_source),
-            }
-        })
-        .collect()
-}
-
-pub fn meta(id: &str) -> Option<RuleMeta> {
-    all_meta().into_iter().find(|m| m.id == id)
-}
-
-/// The leading `//!` block of a module, without the markers.
-pub fn documentation(module_source: &str) -> String {
-    let mut out = String::new();
-    for line in module_source.lines() {
-        let Some(rest) = line.strip_prefix("//!") else {
-            break;
-        };
-        out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-        out.push('\n');
-    }
-    out
-}
-
-/// What `gatelint explain RULE` prints, and the body of `docs/rules/<id>.md` under its
-/// title: the summary, the rule's documentation (without its `# id` title line), the
-/// default severity and, for a configurable rule, every default as a `gatelint.toml`
-/// fragment ready to paste, nested tables under their full paths
-/// (`[rules.direct-provisioner-call.verbs]`).
-pub fn explain(meta: &RuleMeta) -> String {
-    let mut out = format!("{}.\n\n", meta.summary.trim_end_matches('.'));
-    out.push_str(without_title(&meta.documentation));
-    let severity = meta.default_severity.map_or("off", Severity::as_str);
-    out.push_str("\n## Defaults\n");
-    if !meta.configurable {
-        out.push_str(&format!("Default severity: {severity}. It cannot be changed or turned off.\n"));
-        return out;
-    }
-    out.push_str(&format!(
-        "Default severity: {severity}. Every default as a `gatelint.toml` fragment \
-         (paste it, then keep only the keys you change):\n\n```toml\n"
-    ));
-    push_table(
-        &mut out,
-        &format!("rules.{}", toml_key(meta.id)),
-        &meta.parameters,
-        &format!("severity = \"{severity}\"\n"),
-    );
-    out.push_str("```\n");
-    out
-}
-
-/// A documentation text without its leading `# title` line and the blank lines after it.
-fn without_title(doc: &str) -> &str {
-    match doc.strip_prefix("# ") {
-        Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body.trim_start_matches('\n')),
-        None => doc,
-    }
-}
-
-/// Writes `[path]`, then `first` (lines that belong to the table itself), the table's
-/// values, and each nested table under its own full path.
-fn push_table(out: &mut String, path: &str, table: &toml::Table, first: &str) {
-    out.push_str(&format!("[{path}]\n{first}"));
-    for (key, value) in table {
-        if !value.is_table() {
-            push_value(out, &toml_key(key), value);
-        }
-    }
-    for (key, value) in table {
-        if let toml::Value::Table(nested) = value {
-            out.push('\n');
-            push_table(out, &format!("{path}.{}", toml_key(key)), nested, "");
-        }
-    }
-}
-
-/// `key = value`; an array too long for one line is written one line per few items.
-fn push_value(out: &mut String, key: &str, value: &toml::Value) {
-    const WIDTH: usize = 100;
-    let line = format!("{key} = {value}");
-    let toml::Value::Array(items) = value else {
-        out.push_str(&line);
-        out.push('\n');
-        return;
-    };
-    if line.chars().count() <= WIDTH {
-        out.push_str(&line);
-        out.push('\n');
-        return;
-    }
-    out.push_str(&format!("{key} = [\n"));
-    let mut row = String::new();
-    for item in items {
-        let item = format!("{item},");
-        if !row.is_empty() && 4 + row.chars().count() + 1 + item.chars().count() > WIDTH {
-            out.push_str(&format!("    {row}\n"));
-            row.clear();
-        }
-        if !row.is_empty() {
-            row.push(' ');
-        }
-        row.push_str(&item);
-    }
-    if !row.is_empty() {
-        out.push_str(&format!("    {row}\n"));
-    }
-    out.push_str("]\n");
-}
-
-/// A TOML key: bare when it can be, quoted otherwise.
-fn toml_key(key: &str) -> String {
-    let bare = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare { key.to_string() } else { toml::Value::String(key.to_string()).to_string() }
-}
-
-/// The sections every rule's documentation must have, in order.
-pub const DOC_SECTIONS: &[&str] = &[
-    "## What it does",
-    "## Why is this bad?",
-    "## Example",
-    "## Use instead",
-    "## Configuration",
-    "## Known limitations",
-];
+pub struct NoParams {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registered_ids_are_the_rules_ids_and_unique() {
+        let ids: Vec<&str> = registry().iter().map(|r| r.id()).collect();
+        assert_eq!(ids, DECLARED_IDS, "each `declare_rules!` id must be its rule's `ID`");
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids.len(), sorted.len(), "duplicate rule ids");
+        assert_eq!(all_meta().len(), ids.len());
+    }
 
     #[test]
     fn every_rule_documents_every_section_in_order() {
@@ -249,89 +99,11 @@ mod tests {
     }
 
     #[test]
-    fn ids_match_defaults_files_and_checkers_are_registered() {
-        let metas = all_meta();
-        assert_eq!(metas.len(), RULE_SOURCES.len());
-        for checker in checkers() {
-            assert!(metas.iter().any(|m| m.id == checker.id()), "{} has no defaults", checker.id());
-        }
-        let ids: Vec<_> = metas.iter().map(|m| m.id).collect();
-        let mut sorted = ids.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(ids.len(), sorted.len(), "duplicate rule ids");
-    }
-
-    /// The ` ```toml ` fragment at the end of `explain`'s text.
-    fn toml_fragment(text: &str) -> &str {
-        let start = text.rfind("```toml\n").expect("a toml fragment") + "```toml\n".len();
-        &text[start..start + text[start..].find("```").expect("a closed fragment")]
-    }
-
-    #[test]
-    fn explain_writes_nested_tables_under_their_full_path() {
-        let text = explain(&meta("direct-provisioner-call").unwrap());
-        let fragment = toml_fragment(&text);
-        assert!(fragment.starts_with("[rules.direct-provisioner-call]\nseverity = \"error\"\n"), "{fragment}");
-        assert!(
-            fragment.contains("\n\n[rules.direct-provisioner-call.verbs]\ncreate = \"provision_workspace_auto\"\n")
-        );
-        assert!(!fragment.lines().any(|l| l == "[verbs]"), "{fragment}");
-        // Values of the rule's own table come before the nested table's header.
-        assert!(fragment.find("fields = ").unwrap() < fragment.find(".verbs]").unwrap(), "{fragment}");
-
-        let mut parameters = toml::Table::new();
-        let mut inner = toml::Table::new();
-        inner.insert("depth".into(), 2.into());
-        let mut outer = toml::Table::new();
-        outer.insert("inner".into(), inner.into());
-        outer.insert("flag".into(), true.into());
-        parameters.insert("outer".into(), outer.into());
-        parameters.insert("odd key".into(), toml::Table::new().into());
-        parameters.insert("names".into(), toml::Value::Array((0..40).map(|i| format!("name{i}").into()).collect()));
-        let synthetic = RuleMeta {
-            id: "some-rule",
-            summary: "A summary.".into(),
-            default_severity: Some(Severity::Warning),
-            configurable: true,
-            parameters: parameters.clone(),
-            documentation: "# some-rule\n\n## What it does\nThings.\n".into(),
-        };
-        let text = explain(&synthetic);
-        assert!(text.starts_with("A summary.\n\n## What it does\nThings.\n"), "{text}");
-        let fragment = toml_fragment(&text);
-        assert!(
-            fragment.contains("\n[rules.some-rule.outer]\nflag = true\n\n[rules.some-rule.outer.inner]\ndepth = 2\n")
-        );
-        assert!(fragment.contains("\n[rules.some-rule.\"odd key\"]\n"), "{fragment}");
-        assert!(fragment.lines().all(|l| l.chars().count() <= 100), "{fragment}");
-        let back: toml::Table = toml::from_str(fragment).expect("the fragment is TOML");
-        let rule = back["rules"]["some-rule"].as_table().unwrap();
-        assert_eq!(rule["severity"].as_str(), Some("warning"));
-        let mut rule = rule.clone();
-        rule.remove("severity");
-        assert_eq!(rule, parameters);
-    }
-
-    #[test]
-    fn explain_fragments_load_back_as_the_defaults() {
-        let defaults = crate::config::Config::defaults();
-        for meta in all_meta() {
-            let text = explain(&meta);
-            assert!(!text.starts_with('#'), "{}: the title belongs to the docs page", meta.id);
-            if !meta.configurable {
-                assert!(!text.contains("```toml\n[rules."), "{}", meta.id);
-                continue;
+    fn uses_name_registered_rules() {
+        for rule in registry() {
+            for used in rule.uses() {
+                assert!(slot(used).is_some(), "{} uses unknown rule {used}", rule.id());
             }
-            let loaded = crate::config::Config::from_toml(toml_fragment(&text), "gatelint.toml")
-                .unwrap_or_else(|e| panic!("{}: {e}", meta.id));
-            let (got, want) = (loaded.settings(meta.id).unwrap(), defaults.settings(meta.id).unwrap());
-            assert_eq!((got.severity, &got.params), (want.severity, &want.params), "{}", meta.id);
         }
-    }
-
-    #[test]
-    fn documentation_stops_at_the_first_non_doc_line() {
-        assert_eq!(documentation("//! a\n//!\n//! b\nuse x;\n//! c"), "a\n\nb\n");
     }
 }

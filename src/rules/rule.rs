@@ -55,6 +55,10 @@ pub trait Rule: Send + Sync + 'static {
     /// Rules whose escape hatch is the file's name (the dispatcher): the fixture
     /// harness's mutant copy of a clean file gets this name instead of an edit.
     const MUTANT_FILE_NAME: Option<&'static str> = None;
+    /// Keys of the rule's `[rules.<id>]` table that are not merged parameters: the rule
+    /// reads them from the configuration file's text itself, with their positions
+    /// (the allowlist's `functions`).
+    const SOURCE_KEYS: &'static [&'static str] = &[];
 
     /// Parameters, read once per run from the defaults overlaid with the project's
     /// `[rules.<id>]` table.
@@ -108,6 +112,7 @@ pub type ErasedFacts = Box<dyn Any + Send + Sync>;
 pub trait AnyRule: Send + Sync {
     fn id(&self) -> &'static str;
     fn uses(&self) -> &'static [&'static str];
+    fn source_keys(&self) -> &'static [&'static str];
     fn defaults_toml(&self) -> &'static str;
     fn module_source(&self) -> &'static str;
     fn params(&self, table: &toml::Table, source: Option<&ConfigSource>) -> Result<ErasedParams, ParamsError>;
@@ -142,6 +147,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn uses(&self) -> &'static [&'static str] {
         R::USES
+    }
+    fn source_keys(&self) -> &'static [&'static str] {
+        R::SOURCE_KEYS
     }
     fn defaults_toml(&self) -> &'static str {
         self.defaults_toml
@@ -198,6 +206,12 @@ pub struct ActiveRules {
 pub struct Active {
     pub severity: Option<Severity>,
     pub params: ErasedParams,
+}
+
+impl std::fmt::Debug for ActiveRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter().map(|(_, rule, a)| (rule.id(), a.severity))).finish()
+    }
 }
 
 impl ActiveRules {
@@ -275,7 +289,7 @@ pub struct CheckCx<'a> {
 
 impl<'a> CheckCx<'a> {
     /// Rule `R`'s facts of every file that has some, in file order.
-    pub fn facts<R: Rule>(&self) -> impl Iterator<Item = &'a R::Facts> + 'a {
+    pub fn facts<R: Rule>(&self) -> impl Iterator<Item = &'a R::Facts> + use<'a, R> {
         let slot = super::slot(R::ID);
         self.files.iter().filter_map(move |f| f.rules.get(slot?)?.as_ref()?.downcast_ref())
     }

@@ -76,10 +76,8 @@ mod extract;
 
 pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, extract};
 
-use crate::config::RuleSettings;
-use crate::engine::CheckContext;
-use crate::rules::Rule;
-use crate::rules::diagnostic::{Diagnostic, Label};
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -132,20 +130,31 @@ const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handle
                          silently does nothing there (the row said paused while the EC2 instance kept running)";
 
 impl Rule for DirectProvisionerCall {
-    fn id(&self) -> &'static str {
-        ID
+    const ID: &'static str = ID;
+    /// The dispatcher's escape hatch is its file name: the mutant copy is renamed.
+    const MUTANT_FILE_NAME: Option<&'static str> = Some("handlers_copied_from_the_dispatcher.rs");
+    type Params = ProvisionerParams;
+    type Facts = ProvisionerFacts;
+
+    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<ProvisionerParams, ParamsError> {
+        Ok(crate::rules::params_from_table::<ProvisionerParams>(table)?.compile()?)
     }
 
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
-        let Some(severity) = settings.severity else { return Ok(Vec::new()) };
-        let params: ProvisionerParams = settings.params::<ProvisionerParams>()?.compile()?;
+    fn extract(input: &FileInput, params: &ProvisionerParams) -> Option<ProvisionerFacts> {
+        Some(extract(input.file, input.source, input.syntax, params))
+    }
+
+    fn remove_escape_hatch(line: &str) -> String {
+        line.to_string()
+    }
+
+    fn check(cx: &CheckCx, params: &ProvisionerParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out: Vec<Diagnostic> = Vec::new();
         // One presence-check finding per line (`a.is_none() && b.is_none()` is one check).
         let mut presence_lines = std::collections::BTreeSet::new();
-        for facts in ctx.facts {
-            let Some(p) = &facts.provisioner else { continue };
+        for p in cx.facts::<Self>() {
             for site in &p.sites {
-                let file = ctx.db.get(site.loc.file);
+                let file = cx.db.get(site.loc.file);
                 let secondary: Vec<Label> = site
                     .origin
                     .iter()

@@ -7,7 +7,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// What makes a listed function's INSERT idempotent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mechanism {
     /// A registered preflight helper runs before the INSERT.
@@ -28,7 +28,7 @@ impl Mechanism {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
     /// `function`, `Type::method` or `module::function`.
     pub name: String,
@@ -54,7 +54,7 @@ impl Entry {
 }
 
 /// The allowlist and the file it came from (shown in diagnostics on its entries).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Allowlist {
     pub file_display: String,
     pub text: String,

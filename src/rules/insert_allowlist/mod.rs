@@ -56,30 +56,50 @@
 
 pub mod allowlist;
 
-use crate::config::RuleSettings;
-use crate::engine::CheckContext;
 use crate::input::source::Loc;
-use crate::rules::Rule;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::insert_allowlist::allowlist::{Entry, Mechanism};
-use crate::rules::non_idempotent_insert::{Analysis, EventKind, FnInsertFacts, InsertParams};
+use crate::rules::insert_allowlist::allowlist::{Allowlist, Entry, Mechanism};
+use crate::rules::non_idempotent_insert::{Analysis, EventKind, FnInsertFacts, NonIdempotentInsert};
+use crate::rules::{CheckCx, ConfigSource, ParamsError, Rule};
 
 pub const ID: &str = "insert-allowlist";
 
 pub struct InsertAllowlist;
 
+/// The project's allowlist, read with positions from its configuration file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AllowlistParams {
+    /// `None` while the project lists no functions (the rule is then quiet).
+    pub list: Option<Allowlist>,
+}
+
 impl Rule for InsertAllowlist {
-    fn id(&self) -> &'static str {
-        ID
+    const ID: &'static str = ID;
+    /// The functions that insert, and the tables, helpers and marker, are the INSERT gate's.
+    const USES: &'static [&'static str] = &[crate::rules::non_idempotent_insert::ID];
+    const SOURCE_KEYS: &'static [&'static str] = &["functions"];
+    type Params = AllowlistParams;
+    type Facts = ();
+
+    /// The entries are tables with positions of their own: read from the file's text.
+    fn params(_: &toml::Table, source: Option<&ConfigSource>) -> Result<AllowlistParams, ParamsError> {
+        let Some(source) = source else { return Ok(AllowlistParams { list: None }) };
+        let list = allowlist::parse(source.text, source.shown)
+            .map_err(|(offset, message)| ParamsError { offset, message })?;
+        Ok(AllowlistParams { list })
     }
 
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
-        let (Some(severity), Some(list), Some(config_file)) = (settings.severity, ctx.allowlist, ctx.config_file)
-        else {
+    /// The allowlist's escape hatch is the entry itself (its own mutation test removes entries).
+    fn remove_escape_hatch(line: &str) -> String {
+        line.to_string()
+    }
+
+    fn check(ctx: &CheckCx, params: &AllowlistParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
+        let (Some(list), Some(config_file)) = (&params.list, ctx.config_file) else {
             return Ok(Vec::new());
         };
-        let params: InsertParams = ctx.insert_params.clone().ok_or("the INSERT gate parameters are missing")?;
-        let analysis = Analysis::new(ctx, &params);
+        let params = ctx.params::<NonIdempotentInsert>().ok_or("the INSERT gate parameters are missing")?;
+        let analysis = Analysis::new(ctx, params);
         let entry_loc = |e: &Entry| Loc::new(config_file, e.span.start, e.span.end);
         let mut out = Vec::new();
         let mut used = vec![false; list.entries.len()];
@@ -188,7 +208,7 @@ fn display_name(f: &FnInsertFacts) -> String {
     }
 }
 
-fn fn_exists(ctx: &CheckContext, entry: &Entry) -> bool {
+fn fn_exists(ctx: &CheckCx, entry: &Entry) -> bool {
     let name = entry.name.rsplit("::").next().unwrap_or(&entry.name);
     ctx.index.fns_named(name).any(|f| {
         let module = crate::facts::module_path(&ctx.db.get(f.name_loc.file).display);

@@ -5,7 +5,7 @@
 
 use super::InsertParams;
 use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, SqlInsert};
-use crate::engine::CheckContext;
+use crate::rules::CheckCx;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
@@ -56,11 +56,9 @@ pub struct Analysis<'a> {
 }
 
 impl<'a> Analysis<'a> {
-    pub fn new(ctx: &'a CheckContext, params: &InsertParams) -> Self {
+    pub fn new(ctx: &CheckCx<'a>, params: &InsertParams) -> Self {
         let (fns, modules): (Vec<&FnInsertFacts>, Vec<&str>) = ctx
-            .facts
-            .iter()
-            .filter_map(|f| f.inserts.as_ref())
+            .facts::<super::NonIdempotentInsert>()
             .flat_map(|file| {
                 file.fns.iter().map(|f| (f, file.modules.get(f.module as usize).map_or("", String::as_str)))
             })
@@ -274,7 +272,7 @@ fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool 
 }
 
 /// The guarded inserts a function executes: its own SQL, and constants it uses.
-fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckContext, params: &InsertParams) -> Vec<InsertOcc> {
+fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> Vec<InsertOcc> {
     let mut out = Vec::new();
     for (order, e) in f.events.iter().enumerate() {
         match &e.kind {

@@ -105,11 +105,9 @@ mod extract;
 pub use analysis::{Analysis, InsertOcc, Witness};
 pub use extract::{EventKind, ExtractInput, FnInsertFacts, InsertFacts, extract};
 
-use crate::config::RuleSettings;
-use crate::engine::CheckContext;
 use crate::input::source::Loc;
-use crate::rules::Rule;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -148,14 +146,47 @@ const INCIDENT: &str = "re-running it inserts duplicate rows: the org-template i
                         workspaces and ~14 EC2 instances in 4 days";
 
 impl Rule for NonIdempotentInsert {
-    fn id(&self) -> &'static str {
-        ID
+    const ID: &'static str = ID;
+    type Params = InsertParams;
+    type Facts = InsertFacts;
+
+    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<InsertParams, ParamsError> {
+        crate::rules::params_from_table(table)
     }
 
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
-        let Some(severity) = settings.severity else { return Ok(Vec::new()) };
-        let params: InsertParams = settings.params()?;
-        let analysis = Analysis::new(ctx, &params);
+    fn extract(input: &FileInput, params: &InsertParams) -> Option<InsertFacts> {
+        let extract_input = ExtractInput {
+            file: input.file,
+            source: input.source,
+            path: input.path,
+            comments: input.comments,
+            module: crate::facts::module_path(&input.source.display),
+        };
+        Some(extract(&extract_input, input.syntax, params))
+    }
+
+    fn reads_other_files(facts: &InsertFacts) -> bool {
+        facts.reads_other_files
+    }
+
+    /// The marker comment (an empty marker matches every comment, as the marker check does).
+    fn comment_needles(params: &InsertParams) -> Vec<String> {
+        vec![params.marker.trim().to_string()]
+    }
+
+    /// The INSERT gate's escape hatches: the preflight call, ON CONFLICT, the marker.
+    fn remove_escape_hatch(line: &str) -> String {
+        let mut out = line.replace("lookup_existing_child", "unrelated_helper");
+        out = out.replace("class1-gate: idempotent-by-design", "class1-gate: (removed)");
+        if let Some(at) = out.find(" ON CONFLICT") {
+            let end = out[at..].find('"').map_or(out.len(), |e| at + e);
+            out.replace_range(at..end, "");
+        }
+        out
+    }
+
+    fn check(ctx: &CheckCx, params: &InsertParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
+        let analysis = Analysis::new(ctx, params);
         let mut found: BTreeMap<Loc, Diagnostic> = BTreeMap::new();
         for (i, f) in analysis.fns.iter().enumerate() {
             if f.marker {
@@ -167,7 +198,7 @@ impl Rule for NonIdempotentInsert {
                 if occ.innermost.is_none() || Analysis::protected(f, occ) {
                     continue;
                 }
-                let d = direct_finding(f, occ, &params, severity);
+                let d = direct_finding(f, occ, params, severity);
                 found.entry(d.loc).or_insert(d);
             }
             for (order, callees) in analysis.edges_if_reaching(i) {
@@ -188,7 +219,7 @@ impl Rule for NonIdempotentInsert {
                         }
                         reported_recursion = true;
                     }
-                    let d = call_finding(f, e, order, analysis.fns[g], witness, recursive, &params, severity);
+                    let d = call_finding(f, e, order, analysis.fns[g], witness, recursive, params, severity);
                     found.entry(d.loc).or_insert(d);
                     break;
                 }

@@ -33,5 +33,54 @@
 //! gatelint parses with `syn`, which accepts some code that `rustc` rejects later
 //! (type errors, unresolved names); those files are checked, not reported.
 
-/// The rule id of this diagnostic.
+use crate::input::parse::ParseProblem;
+use crate::input::source::{FileId, Loc};
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+
 pub const ID: &str = "parse-error";
+
+/// Emitted by the engine for each file it could not check ([`diagnostic`]).
+pub struct ParseError;
+
+impl Rule for ParseError {
+    const ID: &'static str = ID;
+    type Params = NoParams;
+    type Facts = ();
+
+    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
+        crate::rules::params_from_table(table)
+    }
+
+    fn check(_: &CheckCx, _: &NoParams, _: Severity) -> Result<Vec<Diagnostic>, String> {
+        Ok(Vec::new())
+    }
+
+    /// A file that parses has no escape hatch to remove.
+    fn remove_escape_hatch(line: &str) -> String {
+        line.to_string()
+    }
+}
+
+/// The finding for file `id` (text `text`) that could not be read or parsed.
+pub fn diagnostic(id: FileId, text: &str, problem: ParseProblem) -> Diagnostic {
+    let at = |offset: usize| {
+        let mut start = offset.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+        Loc::new(id, start, end)
+    };
+    Diagnostic {
+        rule: ID,
+        severity: Severity::Error,
+        loc: at(problem.offset),
+        message: problem.message,
+        label: problem.label.unwrap_or_else(|| "gatelint stopped here".to_string()),
+        secondary: problem.secondary.into_iter().map(|(o, message)| Label { loc: at(o), message }).collect(),
+        why: Some("this file was not checked by any gate; every other file was".into()),
+        notes: Vec::new(),
+        help: Some("fix the file (rustc reports the same problem) or exclude it in gatelint.toml".to_string()),
+    }
+}

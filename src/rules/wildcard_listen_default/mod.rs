@@ -103,12 +103,11 @@ mod extract;
 
 pub use extract::{ListenFacts, Site, SiteKind, extract, may_hold_wildcard};
 
-use crate::config::RuleSettings;
-use crate::engine::CheckContext;
+
 use crate::facts::value::{FormatPiece, Value, format_pieces};
 use crate::input::source::Loc;
-use crate::rules::Rule;
-use crate::rules::diagnostic::{Diagnostic, Label};
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
 use address::{Strength, classify_str};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -210,7 +209,7 @@ impl Step<'_> {
 }
 
 struct Evaluator<'c, 'a> {
-    ctx: &'c CheckContext<'a>,
+    ctx: &'c CheckCx<'a>,
     params: &'c ListenParams,
     /// Hits of each followed constant or function, keyed by its name's location.
     memo: std::cell::RefCell<rustc_hash::FxHashMap<Loc, Vec<Hit>>>,
@@ -267,7 +266,7 @@ impl<'c> Evaluator<'c, '_> {
                     out.push(self.hit(*loc, Strength::Host, false, loopback.to_string(), via));
                     return;
                 }
-                let ctx: &'c CheckContext = self.ctx;
+                let ctx: &'c CheckCx = self.ctx;
                 for c in ctx.index.consts_named(last) {
                     let step = Step { loc: c.name_loc, name: &c.name, returned: false };
                     self.follow(step, &c.value, d, via, out);
@@ -370,7 +369,7 @@ impl<'c> Evaluator<'c, '_> {
         if self.params.is_env_reader(&callee.join("::")) {
             return;
         }
-        let ctx: &'c CheckContext = self.ctx;
+        let ctx: &'c CheckCx = self.ctx;
         for f in ctx.index.fns_named(last) {
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
             self.follow(step, f.returns(), d, via, out);
@@ -486,7 +485,7 @@ fn zero_octets(elems: &[Value]) -> Option<&'static str> {
 }
 
 /// The literal text a value stands for, through locals and constants.
-fn literal_text(value: &Value, ctx: &CheckContext) -> Option<String> {
+fn literal_text(value: &Value, ctx: &CheckCx) -> Option<String> {
     match value {
         Value::Str { text, .. } => Some(text.clone()),
         Value::Int { value, .. } => Some(value.to_string()),
@@ -525,17 +524,37 @@ fn required_strength(site: &SiteRef) -> Strength {
 }
 
 impl Rule for WildcardListenDefault {
-    fn id(&self) -> &'static str {
-        ID
+    const ID: &'static str = ID;
+    /// Functions named like a listen address, or named by `#[serde(default = "…")]`,
+    /// are sites through the value they return.
+    const READS_FN_RETURNS: bool = true;
+    type Params = ListenParams;
+    type Facts = ListenFacts;
+
+    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<ListenParams, ParamsError> {
+        crate::rules::params_from_table(table)
     }
 
-    fn check(&self, ctx: &CheckContext, settings: &RuleSettings) -> Result<Vec<Diagnostic>, String> {
-        let Some(severity) = settings.severity else {
-            return Ok(Vec::new());
-        };
-        let params: ListenParams = settings.params()?;
-        let sites = crate_sites(ctx, &params);
-        let evaluator = Evaluator { ctx, params: &params, memo: Default::default() };
+    fn extract(input: &FileInput, params: &ListenParams) -> Option<ListenFacts> {
+        Some(extract(input.file, input.source, input.syntax, params))
+    }
+
+    fn keeps_fn_return(params: &ListenParams, value: &Value) -> bool {
+        may_hold_wildcard(value, params)
+    }
+
+    /// The escape hatch of the listen gate is loopback: made a wildcard.
+    fn remove_escape_hatch(line: &str) -> String {
+        line.replace("127.0.0.1", "0.0.0.0")
+            .replace("[::1]", "[::]")
+            .replace("LOCALHOST", "UNSPECIFIED")
+            .replace("127, 0, 0, 1", "0, 0, 0, 0")
+            .replace("\"localhost\"", "\"0.0.0.0\"")
+    }
+
+    fn check(ctx: &CheckCx, params: &ListenParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
+        let sites = crate_sites(ctx, params);
+        let evaluator = Evaluator { ctx, params, memo: Default::default() };
         // One finding per wildcard: the most specific site wins (SiteKind order).
         let mut found: BTreeMap<Loc, (&SiteRef, Hit)> = BTreeMap::new();
         for site in &sites {
@@ -566,14 +585,10 @@ struct SiteRef<'a> {
 
 /// The sites of every file, plus those that need the whole crate: listen-named
 /// constants and functions, and functions named in `#[serde(default = "…")]`.
-fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
-    let facts: &'a [crate::facts::FileFacts] = ctx.facts;
+fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
     let mut sites = Vec::new();
     let mut serde_defaults = BTreeMap::new();
-    for facts in facts {
-        let Some(listen) = &facts.listen else {
-            continue;
-        };
+    for listen in ctx.facts::<WildcardListenDefault>() {
         sites.extend(listen.sites.iter().map(|s| SiteRef {
             kind: std::borrow::Cow::Borrowed(&s.kind),
             at: s.at,
@@ -584,7 +599,8 @@ fn crate_sites<'a>(ctx: &CheckContext<'a>, params: &ListenParams) -> Vec<SiteRef
             serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
         }
     }
-    for facts in facts {
+    let files: &'a [crate::facts::FileFacts] = ctx.files;
+    for facts in files {
         for c in &facts.consts {
             // (Most constants are numbers: rule those out before splitting names.)
             if extract::may_hold_wildcard(&c.value, params) && params.is_listen_name(&c.name) {
@@ -664,7 +680,7 @@ const WHY: &str = "a wildcard default exposes the service on every interface as 
                    network topology changes (the memory-plugin sidecar shipped `:9100` this way)";
 
 fn diagnostic(
-    ctx: &CheckContext,
+    ctx: &CheckCx,
     site: &SiteRef,
     hit: Hit,
     severity: crate::rules::diagnostic::Severity,
