@@ -203,6 +203,21 @@ fn the_documented_tool_crate_workflow_and_hook_run_as_written() {
     assert_eq!(commit.code, 1, "{}\n{}", commit.stdout, commit.stderr);
     assert!(commit.stdout.contains("error[non-idempotent-insert]"), "{}", commit.stdout);
 
+    // `cargo lint install-hook`: the hook runs the tool crate, and fails the commit.
+    let git = |args: &str| {
+        let out = sh(root, &format!("git -c user.name=t -c user.email=t@example.invalid {args}"), None);
+        assert_eq!(out.code, 0, "git {args}: {}", out.stderr);
+    };
+    git("init -q");
+    git("add crates/handlers/src/import.rs");
+    let install = sh(root, "cargo lint install-hook", None);
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let script = std::fs::read_to_string(root.join(".git/hooks/pre-commit")).unwrap();
+    assert!(script.contains("exec cargo run --quiet --package gatelint-tool -- check --staged"), "{script}");
+    let hook = sh(root, "sh .git/hooks/pre-commit", None);
+    assert_eq!(hook.code, 1, "the staged bug fails the commit: {}\n{}", hook.stdout, hook.stderr);
+    assert!(hook.stdout.contains("error[non-idempotent-insert]"), "{}", hook.stdout);
+
     // The fixed handler passes the same step.
     write(root, "crates/handlers/src/import.rs", CLEAN_HANDLER);
     let clean = sh(root, &step, None);

@@ -317,3 +317,26 @@ fn a_named_file_run_never_prunes_baseline_entries_of_the_files_it_only_read() {
     let left: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("bl.json")).unwrap()).unwrap();
     assert_eq!(left["entries"][0]["path"], "src/b.rs");
 }
+
+#[test]
+fn help_and_errors_name_the_command_as_typed_and_suggest_rule_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let help = run(env!("CARGO_BIN_EXE_cargo-gatelint"), dir, &["gatelint", "check", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Usage: cargo gatelint check"), "{}", help.stdout);
+    let explain = gatelint(dir, &["explain", "direct-provisioner-cal"]);
+    assert_eq!(explain.code, 2);
+    assert!(explain.stderr.contains("(did you mean `direct-provisioner-call`?)"), "{}", explain.stderr);
+}
+
+#[test]
+fn human_output_has_no_trailing_whitespace() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let out = gatelint(fixtures.parent().unwrap(), &["check", "fixtures", "--color", "never", "--no-cache"]);
+    assert_eq!(out.code, 1);
+    // Multi-line labels draw connector lines, which codespan pads with spaces.
+    assert!(out.stdout.lines().filter(|l| l.contains('│')).count() > 100);
+    let padded: Vec<&str> = out.stdout.lines().filter(|l| l.ends_with(' ')).collect();
+    assert!(padded.is_empty(), "{padded:#?}");
+}

@@ -79,11 +79,9 @@ pub fn install_hook(force: bool) -> ExitCode {
         eprintln!("gatelint: {} exists and is not gatelint's; use --force to replace it", hook.display());
         return ExitCode::from(2);
     }
-    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "gatelint".into());
-    let script = format!(
-        "#!/bin/sh\n{HOOK_MARK}: checks the staged Rust code.\n\
-         if [ -x '{exe}' ]; then exec '{exe}' check --staged; fi\n\
-         exec gatelint check --staged\n"
+    let script = hook_script(
+        std::env::var("CARGO_PKG_NAME").ok().as_deref(),
+        &std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "gatelint".into()),
     );
     let written = std::fs::create_dir_all(&hooks).and_then(|_| std::fs::write(&hook, script));
     if let Err(e) = written {
@@ -97,6 +95,24 @@ pub fn install_hook(force: bool) -> ExitCode {
     }
     eprintln!("gatelint: installed {}", hook.display());
     ExitCode::SUCCESS
+}
+
+/// The hook's script. Run through `cargo run` from a tool crate of the workspace
+/// (`package`, set by cargo), the hook runs the tool crate the same way, so it always
+/// uses the workspace's pinned gatelint; otherwise it runs this binary, or `gatelint`
+/// on PATH when this binary is gone.
+fn hook_script(package: Option<&str>, exe: &str) -> String {
+    match package {
+        Some(package) if package != env!("CARGO_PKG_NAME") => format!(
+            "#!/bin/sh\n{HOOK_MARK}: checks the staged Rust code with the workspace's tool crate.\n\
+             exec cargo run --quiet --package {package} -- check --staged\n"
+        ),
+        _ => format!(
+            "#!/bin/sh\n{HOOK_MARK}: checks the staged Rust code.\n\
+             if [ -x '{exe}' ]; then exec '{exe}' check --staged; fi\n\
+             exec gatelint check --staged\n"
+        ),
+    }
 }
 
 #[cfg(test)]

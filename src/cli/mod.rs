@@ -127,9 +127,11 @@ pub fn main() -> ExitCode {
 /// and this keeps the walks of the main thread inside them too.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    // `cargo gatelint check` runs `cargo-gatelint gatelint check`.
+    // `cargo gatelint check` runs `cargo-gatelint gatelint check`; help and usage
+    // then name the command as it was typed.
     if args.get(1).is_some_and(|a| a == "gatelint") {
         args.remove(1);
+        args[0] = "cargo gatelint".into();
     }
     let worker = std::thread::Builder::new().stack_size(engine::WORKER_STACK).spawn(move || run_with(args));
     match worker.map(|h| h.join()) {
@@ -186,7 +188,8 @@ pub fn run_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode 
             Some(m) => print(&rules::explain(&m)),
             None => {
                 let ids: Vec<_> = rules::all_meta().into_iter().map(|m| m.id).collect();
-                eprintln!("gatelint: unknown rule `{rule}`; known rules: {}", ids.join(", "));
+                let hint = crate::messages::hint(&rule, ids.iter().copied());
+                eprintln!("gatelint: unknown rule `{rule}`{hint}; known rules: {}", ids.join(", "));
                 ExitCode::from(2)
             }
         },

@@ -48,6 +48,8 @@ pub fn apply(
     };
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
+    // Findings no suppression covers: (file, rule, line, location, secondary lines).
+    let mut uncovered: Vec<(usize, &'static str, usize, Loc, Vec<usize>)> = Vec::new();
     for d in diagnostics {
         let line_of = |loc: &Loc| db.get(loc.file).line_col(loc.start as usize).line;
         let line = line_of(&d.loc);
@@ -70,7 +72,10 @@ pub fn apply(
                 let reason = per_file[d.loc.file][k].reason.clone().unwrap_or_default();
                 suppressed.push(Suppressed { diagnostic: d, reason });
             }
-            None => active.push(d),
+            None => {
+                uncovered.push((d.loc.file, d.rule, line, d.loc, secondary));
+                active.push(d);
+            }
         }
     }
     for (file, list) in per_file.iter().enumerate() {
@@ -99,7 +104,42 @@ pub fn apply(
             let unknown = s.rules.iter().find(|r| !known_rules.contains(&r.as_str()));
             let suggestion =
                 unknown.and_then(|u| Some((u, crate::messages::did_you_mean(u, known_rules.iter().copied())?)));
-            let help = if rule == UNUSED {
+            // An unused suppression above a statement holding an uncovered finding of its
+            // rules was most likely meant for it: say where it must go.
+            let missed = (rule == UNUSED)
+                .then(|| {
+                    let st = s.statement?;
+                    uncovered.iter().find(|(f, r, line, _, _)| {
+                        *f == file && s.rules.iter().any(|x| x == r) && st.has(*line) && *line > s.line
+                    })
+                })
+                .flatten();
+            let (message, secondary) = match missed {
+                Some((_, r, line, loc, _)) => (
+                    format!(
+                        "unused suppression: the `{r}` finding at line {line} is inside the statement below it, \
+                         but not in what a suppression covers"
+                    ),
+                    vec![crate::rules::diagnostic::Label {
+                        loc: *loc,
+                        message: format!("the `{r}` finding this suppression does not cover"),
+                    }],
+                ),
+                None => (message, Vec::new()),
+            };
+            let help = if let Some((_, _, line, _, labels)) = missed {
+                // The nearest secondary label above the finding: the loop that repeats it.
+                match labels.iter().filter(|&&l| l < *line && l > s.line).max() {
+                    Some(l) => format!(
+                        "a suppression covers its own line, the line below and the head of the statement below it: \
+                         move it above line {l} (what repeats the finding) or above line {line} (the finding)"
+                    ),
+                    None => format!(
+                        "a suppression covers its own line, the line below and the head of the statement below it: \
+                         move it above line {line} (the finding)"
+                    ),
+                }
+            } else if rule == UNUSED {
                 "remove the suppression; it would silently hide a future finding".to_string()
             } else if let (None, Some((unknown, id))) = (&s.malformed, suggestion) {
                 format!("replace `{unknown}` with `{id}`")
@@ -112,7 +152,7 @@ pub fn apply(
                 loc: s.loc,
                 message,
                 label: "this suppression".to_string(),
-                secondary: Vec::new(),
+                secondary,
                 why: Some(
                     "suppressions must stay accountable: a reason, a known rule, and a finding to suppress".into(),
                 ),

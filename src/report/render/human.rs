@@ -43,7 +43,15 @@ pub fn render(report: &Report, style: super::Style) -> String {
         // The database holds every labelled file, so rendering cannot fail on lookups.
         let _ = term::emit_to_write_style(&mut buffer, &config, &report.db, &diagnostic);
     }
-    let mut out = String::from_utf8_lossy(buffer.as_slice()).into_owned();
+    // codespan pads the connector lines of multi-line labels with spaces: trimmed, so
+    // output written to a file or pasted into a review has no trailing whitespace.
+    let mut out: String = String::from_utf8_lossy(buffer.as_slice())
+        .split_inclusive('\n')
+        .map(|line| match line.strip_suffix('\n') {
+            Some(body) => format!("{}\n", body.trim_end_matches(' ')),
+            None => line.trim_end_matches(' ').to_string(),
+        })
+        .collect();
     if !style.quiet {
         out.push_str(&summary_line(report));
         out.push('\n');

@@ -6,10 +6,13 @@
 //! debug builds) it may nest too deeply to parse safely (`src/nesting.rs`: more than
 //! 16 384 tokens of unfinished brackets, operators or chains; 4 096 in debug builds);
 //! also a file that changed while it was being checked. The diagnostic names the file and the position of the problem.
-//! Lexical problems are reported as rustc reports them, read with rustc's own lexer:
-//! an unclosed delimiter at the opening delimiter, a mismatched closing delimiter at
-//! the closer with the opening delimiter it leaves unclosed, an unexpected closing
-//! delimiter, an unterminated string, character or block comment where it starts.
+//! Lexical problems are read with rustc's own lexer and worded as rustc words them,
+//! with rustc's labels: an unclosed delimiter is reported at the opening delimiter
+//! left open (rustc's header points at the end of the file; the opener is where the
+//! fix goes), a mismatched closing delimiter at the closer, with the opening
+//! delimiter it leaves unclosed as a secondary label (rustc's header points at that
+//! opener), an unexpected closing delimiter, an unterminated string, character or
+//! block comment where it starts.
 //!
 //! ## Why is this bad?
 //! A gate that silently skips a file it cannot parse passes code nobody checked.
