@@ -15,30 +15,9 @@ use crate::rules::{self, parse_error};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
-/// Worker threads get a large stack: syn and the visitors recurse per nesting
-/// level, and [`crate::input::nesting::MAX_DEPTH`] bounds the depth well inside it.
-pub const WORKER_STACK: usize = 256 << 20;
+pub use crate::input::WORKER_STACK;
 
-pub struct Report {
-    pub db: SourceDb,
-    /// The active findings, sorted by path, line, column, rule.
-    pub diagnostics: Vec<Diagnostic>,
-    /// Findings hidden by an in-source suppression, sorted the same way.
-    pub suppressed: Vec<crate::report::suppress::Suppressed>,
-    /// Findings hidden by `--baseline`.
-    pub baselined: usize,
-    pub files_checked: usize,
-    /// When set, the files findings are reported for; the other files in `db` were
-    /// read only for crate-wide facts (named files, a folder inside `src/`, `--staged`).
-    pub reported: Option<std::collections::BTreeSet<String>>,
-}
-
-impl Report {
-    /// Whether findings of the file shown as `display` are part of this report.
-    pub fn reports_on(&self, display: &str) -> bool {
-        self.reported.as_ref().is_none_or(|r| r.contains(display))
-    }
-}
+pub use crate::report::Report;
 
 /// An error that stops the run before any file is checked (exit code 2).
 #[derive(Debug)]

@@ -17,10 +17,10 @@
 //! needs to tell code from strings, characters and comments; it is a byte loop, much
 //! cheaper than a full lexer, and it errs towards counting more.
 
-use crate::input::parse::ParseProblem;
+use crate::input::problem::ParseProblem;
 
 /// The most tokens of unfinished nesting a file may hold. Every shape measured fits
-/// the worker stacks ([`crate::engine::WORKER_STACK`]) at 4× this bound: release
+/// the worker stacks ([`crate::input::WORKER_STACK`]) at 4× this bound: release
 /// builds fit ~65 k (braces, `&` types: the deepest per token), debug builds ~20 k
 /// (larger frames; `tests/robustness.rs` runs every shape at the bound through the
 /// whole pipeline). Real code stays far below it (the deepest file of a 2.4 M-line

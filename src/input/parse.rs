@@ -3,11 +3,12 @@
 //! position that becomes a `parse-error` diagnostic.
 
 use crate::input::comments::Comment;
+pub use crate::input::problem::{ParseProblem, decode};
 use proc_macro2::{TokenStream, TokenTree};
 
 /// Files up to this size are parsed without the nesting check ([`crate::input::nesting`]):
 /// a file this small cannot nest deeply enough to exhaust a worker's stack
-/// ([`crate::engine::WORKER_STACK`]), even nesting from end to end in the deepest
+/// ([`crate::input::WORKER_STACK`]), even nesting from end to end in the deepest
 /// shapes measured (braces, generic types, prefix operators, loops; see
 /// `tests/robustness.rs`). Those shapes fit up to >64 KiB in release builds and
 /// ~20 KiB in debug builds (larger frames): both limits keep 4× headroom.
@@ -16,42 +17,6 @@ pub const UNCHECKED_NESTING_MAX_BYTES: usize = if cfg!(debug_assertions) { 4 << 
 pub struct ParsedFile {
     pub syntax: syn::File,
     pub comments: Vec<Comment>,
-}
-
-/// Why a file could not be checked, and where.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ParseProblem {
-    /// Byte offset in the (lossily decoded) text.
-    pub offset: usize,
-    pub message: String,
-    /// The text under the position, when there is more to say than "gatelint stopped here".
-    pub label: Option<String>,
-    /// Other places involved, as (byte offset, text): the opening delimiter a
-    /// closing one does not match.
-    pub secondary: Vec<(usize, String)>,
-}
-
-impl ParseProblem {
-    pub fn new(offset: usize, message: String) -> ParseProblem {
-        ParseProblem { offset, message, label: None, secondary: Vec::new() }
-    }
-}
-
-/// Decodes a file's bytes; invalid UTF-8 is a problem at the first bad byte. The
-/// returned text (lossy when invalid) is what diagnostics are rendered against.
-pub fn decode(bytes: Vec<u8>) -> (String, Option<ParseProblem>) {
-    match String::from_utf8(bytes) {
-        Ok(text) => (text, None),
-        Err(err) => {
-            let offset = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let problem = ParseProblem::new(
-                offset,
-                format!("file is not valid UTF-8 (invalid byte 0x{:02x})", err.as_bytes()[offset]),
-            );
-            (text, Some(problem))
-        }
-    }
 }
 
 /// Parses `text`, with all its comments. Must run on a thread with a large stack
@@ -371,7 +336,7 @@ mod tests {
         assert!(parse(&closures, false).is_err());
         // Within the bound: parsed and checked (on a worker-sized stack).
         let unary = large(format!("fn f() {{ let x = {}1; }}", "!".repeat(1500)));
-        let worker = std::thread::Builder::new().stack_size(crate::engine::WORKER_STACK);
+        let worker = std::thread::Builder::new().stack_size(crate::input::WORKER_STACK);
         assert!(worker.spawn(move || parse(&unary, false).is_ok()).unwrap().join().unwrap());
         let fine = large(format!("fn f() {{ let x = {}1{}; }}", "(".repeat(100), ")".repeat(100)));
         assert!(parse(&fine, false).is_ok());

@@ -179,7 +179,7 @@ impl SourceFile {
             let Some(reload) = &self.reload else { return String::new() };
             let bytes = std::fs::read(&reload.path).unwrap_or_default();
             if checksum(&bytes) == reload.checked {
-                return crate::input::parse::decode(bytes).0;
+                return crate::input::problem::decode(bytes).0;
             }
             self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
             // Not the text that was checked: positions into it would be wrong, so the
@@ -190,7 +190,7 @@ impl SourceFile {
                     index.line_starts.iter().skip(1).for_each(|&s| blank[s as usize - 1] = b'\n');
                     String::from_utf8(blank).unwrap_or_default()
                 }
-                None => crate::input::parse::decode(bytes).0,
+                None => crate::input::problem::decode(bytes).0,
             }
         })
     }

@@ -1,7 +1,7 @@
 //! One line per finding, for logs and editors: `path:line:col: severity[rule]: message`.
 
 use super::summary_line;
-use crate::engine::Report;
+use crate::report::Report;
 
 pub fn render(report: &Report, style: super::Style) -> String {
     let mut out = String::new();

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning` annotation per
 //! finding, shown inline on the pull request diff.
 
-use crate::engine::Report;
+use crate::report::Report;
 use crate::rules::diagnostic::Severity;
 
 /// Escapes the message part of a workflow command.

@@ -4,7 +4,7 @@
 //! rule point back to it, so a run with many findings stays readable.
 
 use super::summary_line;
-use crate::engine::Report;
+use crate::report::Report;
 use crate::rules::diagnostic::Severity;
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label as CsLabel};
 use codespan_reporting::term::{self, termcolor::Buffer};

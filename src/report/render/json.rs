@@ -2,8 +2,8 @@
 //! only grows: fields are never renamed or removed within a version.
 
 use super::{all_findings, count};
-use crate::engine::Report;
 use crate::input::source::{Loc, SourceDb};
+use crate::report::Report;
 use crate::rules::diagnostic::Severity;
 use serde_json::{Value, json};
 

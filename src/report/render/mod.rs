@@ -7,8 +7,8 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::engine::Report;
 use crate::input::source::SourceDb;
+use crate::report::Report;
 use crate::rules::diagnostic::{Diagnostic, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -3,8 +3,8 @@
 //! for secondary labels, and `partialFingerprints` that do not depend on line numbers.
 
 use super::all_findings;
-use crate::engine::Report;
 use crate::input::source::Loc;
+use crate::report::Report;
 use crate::rules::diagnostic::Severity;
 use crate::rules::{RuleMeta, all_meta};
 use serde_json::{Value, json};
