@@ -1,0 +1,89 @@
+//! The crate-wide stage: every file's sources and facts in one place (walk errors
+//! and the configuration file join them, so findings can point there), the crate
+//! index, and the active rules run side by side over them.
+
+use super::file::{FileOutcome, panic_message};
+use super::{Timings, UsageError};
+use crate::config::Config;
+use crate::facts::FileFacts;
+use crate::facts::index::CrateIndex;
+use crate::input::discover::WalkError;
+use crate::input::parse::ParseProblem;
+use crate::input::source::{SourceDb, SourceFile};
+use crate::rules::diagnostic::Diagnostic;
+use crate::rules::{self, parse_error};
+use rayon::prelude::*;
+
+/// Every file's source and facts, by file id, and the findings made so far.
+pub(super) struct Gathered {
+    pub db: SourceDb,
+    pub facts: Vec<FileFacts>,
+    /// Files that could not be read or parsed, or could not be walked.
+    pub problems: Vec<Diagnostic>,
+    /// The configuration file's id in `db`, when there is one.
+    pub config_file: Option<usize>,
+    /// The number of files checked (walk errors and the configuration not counted).
+    pub files_checked: usize,
+    /// No file changed between the two passes: the run's findings may be stored.
+    pub storable: bool,
+}
+
+pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
+    let mut db = SourceDb::default();
+    let mut facts = Vec::with_capacity(outcomes.len());
+    let mut problems = Vec::new();
+    let mut storable = true;
+    for outcome in outcomes {
+        problems.extend(outcome.problem);
+        storable &= !outcome.changed;
+        db.files.push(outcome.source);
+        facts.push(outcome.facts);
+    }
+    let files_checked = db.files.len();
+    for err in errors {
+        let id = db.files.len();
+        db.files.push(SourceFile::new(err.display, String::new()));
+        facts.push(FileFacts::default());
+        problems.push(parse_error::diagnostic(id, "", ParseProblem::new(0, err.message)));
+    }
+    let config_file = config.text.as_ref().map(|t| {
+        db.files.push(SourceFile::new(t.shown.clone(), t.text.clone()));
+        facts.push(FileFacts::default());
+        db.files.len() - 1
+    });
+    Gathered { db, facts, problems, config_file, files_checked, storable }
+}
+
+/// Builds the crate index and runs every rule that is on; the rules are independent,
+/// so they run side by side and are collected in registry order.
+pub(super) fn run_rules(
+    gathered: &Gathered,
+    active: &rules::ActiveRules,
+    pool: &rayon::ThreadPool,
+    timings: &Timings,
+) -> Result<Vec<Diagnostic>, UsageError> {
+    let cx = rules::CheckCx {
+        db: &gathered.db,
+        files: &gathered.facts,
+        index: pool.install(|| CrateIndex::build(&gathered.facts)),
+        config_file: gathered.config_file,
+        active,
+    };
+    timings.mark("crate index");
+    let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();
+    let results: Vec<Result<Vec<Diagnostic>, UsageError>> = pool.install(|| {
+        enabled
+            .par_iter()
+            .map(|(rule, severity, params)| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, params, *severity)))
+                    .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
+                    .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))
+            })
+            .collect()
+    });
+    let mut diagnostics = gathered.problems.clone();
+    for found in results {
+        diagnostics.extend(found?);
+    }
+    Ok(diagnostics)
+}
