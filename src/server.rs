@@ -2,15 +2,16 @@
 //! editors show gatelint's findings as the code is typed.
 //!
 //! Each open Rust document is checked on open, change (full-text sync) and save, with
-//! its unsaved text. A document on disk in a crate (the directory of the nearest
-//! `Cargo.toml`) is checked as `gatelint check FILE` checks a named file: the rest of
-//! its crate is read for crate-wide facts (through the facts cache), findings are
-//! published for the document only, and the crate's other open documents supply their
-//! unsaved texts too. All open documents of one crate are checked in one run, so a
-//! change to a helper in one of them updates the findings of the others. A document in
-//! no crate, not saved yet, or not a file is checked on its own. The configuration is
-//! the `gatelint.toml` nearest the document; an error in it is shown as a message and
-//! as a diagnostic on the configuration file.
+//! its unsaved text. A document in a crate (the directory of the nearest `Cargo.toml`
+//! above its path, whether or not the file itself is on disk yet) is checked as
+//! `gatelint check FILE` checks a named file: the rest of its crate is read for
+//! crate-wide facts (through the facts cache), findings are published for the document
+//! only, and the crate's other open documents supply their unsaved texts too. All open
+//! documents of one crate are checked in one run, so a change to a helper in one of
+//! them updates the findings of the others. A document in no crate, or not a file
+//! (`untitled:`), is checked on its own. The configuration is the `gatelint.toml`
+//! nearest the document; an error in it is shown as a message and as a diagnostic on
+//! the configuration file.
 //!
 //! Messages are read on a thread of their own and handled in order on the calling
 //! thread; the documents changed by everything that arrived meanwhile are checked
@@ -477,7 +478,7 @@ enum State {
 
 struct Document {
     uri: lsp::Uri,
-    /// The file of a `file:` URI (canonical when it exists).
+    /// The file of a `file:` URI (canonical as far as it exists: it may not be saved yet).
     path: Option<PathBuf>,
     version: i32,
     text: String,
@@ -486,9 +487,9 @@ struct Document {
 /// How a document is checked, and with which documents together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scope {
-    /// A file on disk in a crate: named-file mode over the crate at `root`.
+    /// A file in a crate, on disk or not yet: named-file mode over the crate at `root`.
     Crate { root: PathBuf, config: Option<PathBuf> },
-    /// On its own, in memory: in no crate, not saved yet, or not a file.
+    /// On its own, in memory: in no crate, or not a file.
     Alone { uri: String, config: Option<PathBuf> },
 }
 
@@ -613,7 +614,7 @@ impl Server {
                 if !is_rust {
                     return;
                 }
-                let path = path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+                let path = path.map(|p| crate::input::discover::canonical_as_far_as_exists(&p));
                 let key = doc.uri.as_str().to_string();
                 self.docs.insert(key.clone(), Document { uri: doc.uri, path, version: doc.version, text: doc.text });
                 self.dirty.insert(key);
@@ -670,14 +671,19 @@ impl Server {
     }
 
     fn scope(&self, doc: &Document) -> Scope {
-        let Some(path) = doc.path.as_ref().filter(|p| p.is_file()) else {
-            let near = doc.path.as_deref().unwrap_or(&self.cwd);
-            return Scope::Alone { uri: doc.uri.as_str().to_string(), config: Config::discover(near) };
+        let Some(path) = &doc.path else {
+            return Scope::Alone { uri: doc.uri.as_str().to_string(), config: Config::discover(&self.cwd) };
         };
         let config = Config::discover(path);
-        match crate::input::discover::crate_scope(std::slice::from_ref(path)) {
-            Some(root) if root.join("Cargo.toml").is_file() => Scope::Crate { root, config },
-            _ => Scope::Alone { uri: doc.uri.as_str().to_string(), config },
+        // A file not saved yet belongs to the crate its path lies in.
+        let root = if path.is_file() || !path.exists() {
+            path.parent().and_then(crate::input::discover::manifest_dir)
+        } else {
+            None
+        };
+        match root {
+            Some(root) => Scope::Crate { root, config },
+            None => Scope::Alone { uri: doc.uri.as_str().to_string(), config },
         }
     }
 

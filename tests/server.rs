@@ -391,6 +391,43 @@ fn columns_count_utf16_code_units_unless_the_client_offers_utf8_or_utf32() {
 }
 
 #[test]
+fn a_new_file_not_saved_yet_is_checked_with_the_rest_of_its_crate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    write(&root, "Cargo.toml", "[workspace]\nmembers = [\"crates/handlers\"]\n");
+    let handlers = root.join("crates/handlers");
+    write(&handlers, "Cargo.toml", "[package]\nname = \"handlers\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    write(&handlers, "src/lib.rs", "pub mod db;\npub mod handlers;\n");
+    let helper = "use sqlx::PgPool;\n\npub async fn create_child(pool: &PgPool, name: &str) -> sqlx::Result<()> {\n    sqlx::query(\"INSERT INTO workspaces (id, name) VALUES (gen_random_uuid(), $1)\").bind(name).execute(pool).await?;\n    Ok(())\n}\n";
+    write(&handlers, "src/db.rs", helper);
+    // Neither the file nor its folder exists yet.
+    let new_file = handlers.join("src/handlers/import_v2.rs");
+    assert!(!new_file.parent().unwrap().exists());
+    let text = "use sqlx::PgPool;\n\npub const DEFAULT_LISTEN_ADDR: &str = \":9100\";\n\npub async fn import_all(pool: &PgPool, names: &[String]) -> sqlx::Result<()> {\n    for name in names {\n        crate::db::create_child(pool, name).await?;\n    }\n    Ok(())\n}\n";
+    let (doc, db) = (uri(&new_file), uri(&handlers.join("src/db.rs")));
+    let (mut client, _) = Client::initialized(&root, None);
+
+    client.open(&doc, text);
+    let found = client.diagnostics(&doc);
+    assert_eq!(
+        codes(&found),
+        [("wildcard-listen-default".into(), 2, 38), ("non-idempotent-insert".into(), 6, 19)],
+        "the helper in another file of the crate counts: {found:#?}"
+    );
+    let related = found[1]["relatedInformation"].as_array().expect("related information");
+    assert!(related.iter().any(|r| r["location"]["uri"] == json!(db)), "labels in the helper's file: {related:#?}");
+
+    // The crate's other open documents count with it: guarding the helper unsaved
+    // clears the finding in the new file.
+    client.open(&db, helper);
+    assert_eq!(client.diagnostics(&db), Vec::<Value>::new());
+    client.change(&db, 2, &helper.replace("$1)\")", "$1) ON CONFLICT DO NOTHING\")"));
+    assert_eq!(codes(&client.diagnostics(&doc)), [("wildcard-listen-default".into(), 2, 38)]);
+    assert!(!new_file.exists(), "the server writes nothing");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
 fn a_document_that_does_not_parse_gets_its_parse_error() {
     let (_tmp, root) = crate_dir();
     let text = "pub fn ok() {}\n\npub fn broken( {\n";
