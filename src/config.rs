@@ -57,6 +57,9 @@ pub struct ConfigError {
     pub file: String,
     /// 1-based line and column, when known.
     pub position: Option<(usize, usize)>,
+    /// The bytes of the file's text the problem is at, when known (empty when only
+    /// where it starts is known).
+    pub span: Option<std::ops::Range<usize>>,
     pub message: String,
 }
 
@@ -116,6 +119,7 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: shown.clone(),
             position: None,
+            span: None,
             message: format!("cannot read configuration: {e}"),
         })?;
         let mut config = Config::from_toml(&text, &shown)?;
@@ -127,7 +131,8 @@ impl Config {
     pub fn from_toml(text: &str, shown: &str) -> Result<Config, ConfigError> {
         let err = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
             file: shown.to_string(),
-            position: span.map(|s| line_col(text, s.start)),
+            position: span.as_ref().map(|s| line_col(text, s.start)),
+            span,
             message,
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
@@ -169,6 +174,7 @@ impl Config {
         config.active = config.load_active(Some(&source)).map_err(|(id, e)| ConfigError {
             file: shown.to_string(),
             position: e.offset.map(|o| line_col(text, o)),
+            span: e.offset.map(|o| o..o),
             message: match e.offset {
                 Some(_) => e.message,
                 None => format!("rule `{id}`: bad parameters: {}", e.message),
@@ -319,6 +325,7 @@ mod tests {
     fn unknown_parameter_names_file_position_key_and_allowed_keys() {
         let e = Config::from_toml("[rules.wildcard-listen-default]\nlisten-nams = []\n", "gatelint.toml").unwrap_err();
         assert_eq!(e.position, Some((2, 1)));
+        assert_eq!(e.span, Some(32..43), "the key");
         assert!(e.message.contains("unknown key `listen-nams`"), "{e}");
         assert!(e.message.contains("listen-names"), "{e}");
         assert!(e.to_string().starts_with("gatelint.toml:2:1: "), "{e}");

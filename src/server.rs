@@ -2,15 +2,16 @@
 //! editors show gatelint's findings as the code is typed.
 //!
 //! Each open Rust document is checked on open, change (full-text sync) and save, with
-//! its unsaved text. A document on disk in a crate (the directory of the nearest
-//! `Cargo.toml`) is checked as `gatelint check FILE` checks a named file: the rest of
-//! its crate is read for crate-wide facts (through the facts cache), findings are
-//! published for the document only, and the crate's other open documents supply their
-//! unsaved texts too. All open documents of one crate are checked in one run, so a
-//! change to a helper in one of them updates the findings of the others. A document in
-//! no crate, not saved yet, or not a file is checked on its own. The configuration is
-//! the `gatelint.toml` nearest the document; an error in it is shown as a message and
-//! as a diagnostic on the configuration file.
+//! its unsaved text. A document in a crate (the directory of the nearest `Cargo.toml`
+//! above its path, whether or not the file itself is on disk yet) is checked as
+//! `gatelint check FILE` checks a named file: the rest of its crate is read for
+//! crate-wide facts (through the facts cache), findings are published for the document
+//! only, and the crate's other open documents supply their unsaved texts too. All open
+//! documents of one crate are checked in one run, so a change to a helper in one of
+//! them updates the findings of the others. A document in no crate, or not a file
+//! (`untitled:`), is checked on its own. The configuration is the `gatelint.toml`
+//! nearest the document; an error in it is shown as a message and as a diagnostic on
+//! the configuration file.
 //!
 //! Messages are read on a thread of their own and handled in order on the calling
 //! thread; the documents changed by everything that arrived meanwhile are checked
@@ -230,6 +231,67 @@ fn range(text: &str, loc: &crate::input::source::Loc, encoding: Encoding) -> lsp
     lsp::Range::new(position(text, loc.start as usize, encoding), position(text, loc.end as usize, encoding))
 }
 
+/// The `code` of a diagnostic on a configuration file that cannot be used.
+pub const CONFIGURATION_CODE: &str = "configuration";
+
+/// The bytes of a configuration file's `text` to underline for an error at `span`: the
+/// span, or where only its start is known the token there (a quoted string, a key or
+/// value) else the rest of the line; without a span, the first line. The range ends on
+/// the line it starts on, and is at least one character wide unless the text has none
+/// (an error at the end of a line or on an empty one moves back to the last character
+/// before it).
+pub fn config_error_span(text: &str, span: Option<std::ops::Range<usize>>) -> std::ops::Range<usize> {
+    let boundary_before = |mut at: usize| {
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = boundary_before(span.as_ref().map_or(0, |s| s.start).min(text.len()));
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line_end = if text[..line_end].ends_with('\r') { line_end - 1 } else { line_end };
+    if start >= line_end {
+        // At the end of a line: its last character, or the last one before it.
+        let before = text[..start.min(line_end)].trim_end_matches(['\n', '\r']);
+        return match before.chars().next_back() {
+            Some(last) => before.len() - last.len_utf8()..before.len(),
+            None => start..start,
+        };
+    }
+    let rest = &text[start..line_end];
+    let token = match rest.chars().next() {
+        _ if span.is_none() => rest.len(),
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(rest.len(), |i| i + 2),
+        Some(c) if c.is_alphanumeric() || c == '-' || c == '_' => {
+            rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(rest.len())
+        }
+        _ => rest.len(),
+    };
+    let end = match span {
+        Some(s) if s.end > start => boundary_before(s.end.min(line_end)),
+        _ => start + token,
+    };
+    let first = rest.chars().next().map_or(0, char::len_utf8);
+    start..end.max(start + first)
+}
+
+/// The client's workspace folders, else its root (`rootUri`, `rootPath`), canonical.
+fn workspace_roots(params: &serde_json::Value) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = params
+        .get("workspaceFolders")
+        .and_then(|f| f.as_array())
+        .map(|list| list.iter().filter_map(|f| uri_to_path(f.get("uri")?.as_str()?)).collect())
+        .unwrap_or_default();
+    let roots = if folders.is_empty() {
+        let root_uri = params.get("rootUri").and_then(|u| uri_to_path(u.as_str()?));
+        let root_path = params.get("rootPath").and_then(|p| Some(PathBuf::from(p.as_str()?)));
+        root_uri.or(root_path).filter(|p| p.is_absolute()).into_iter().collect()
+    } else {
+        folders
+    };
+    roots.into_iter().map(|root| std::fs::canonicalize(&root).unwrap_or(root)).collect()
+}
+
 /// One gatelint finding as an LSP diagnostic. `uri_of` names the file of a file id.
 fn to_lsp(
     d: &Diagnostic,
@@ -276,6 +338,7 @@ pub fn run() -> ExitCode {
         state: State::Uninitialized,
         encoding: Encoding::Utf16,
         cwd: std::fs::canonicalize(&cwd).unwrap_or(cwd),
+        workspace_roots: Vec::new(),
         docs: BTreeMap::new(),
         dirty: BTreeSet::new(),
         published: HashMap::new(),
@@ -477,7 +540,7 @@ enum State {
 
 struct Document {
     uri: lsp::Uri,
-    /// The file of a `file:` URI (canonical when it exists).
+    /// The file of a `file:` URI (canonical as far as it exists: it may not be saved yet).
     path: Option<PathBuf>,
     version: i32,
     text: String,
@@ -486,9 +549,9 @@ struct Document {
 /// How a document is checked, and with which documents together.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Scope {
-    /// A file on disk in a crate: named-file mode over the crate at `root`.
+    /// A file in a crate, on disk or not yet: named-file mode over the crate at `root`.
     Crate { root: PathBuf, config: Option<PathBuf> },
-    /// On its own, in memory: in no crate, not saved yet, or not a file.
+    /// On its own, in memory: in no crate, or not a file.
     Alone { uri: String, config: Option<PathBuf> },
 }
 
@@ -506,6 +569,9 @@ struct Server {
     encoding: Encoding,
     /// The working directory, canonical: file paths in reports are relative to it.
     cwd: PathBuf,
+    /// The client's workspace folders (or root), canonical: paths in messages are
+    /// relative to the one they lie in.
+    workspace_roots: Vec<PathBuf>,
     /// Open Rust documents by URI.
     docs: BTreeMap<String, Document>,
     /// Documents to check once the messages that arrived are handled.
@@ -556,6 +622,7 @@ impl Server {
                     .map(|list| list.iter().filter_map(|e| e.as_str()).collect())
                     .unwrap_or_default();
                 self.encoding = Encoding::negotiate(&offered);
+                self.workspace_roots = workspace_roots(&params);
                 self.state = State::Running;
                 Response::new_ok(id, self.capabilities())
             }
@@ -613,7 +680,7 @@ impl Server {
                 if !is_rust {
                     return;
                 }
-                let path = path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+                let path = path.map(|p| crate::input::discover::canonical_as_far_as_exists(&p));
                 let key = doc.uri.as_str().to_string();
                 self.docs.insert(key.clone(), Document { uri: doc.uri, path, version: doc.version, text: doc.text });
                 self.dirty.insert(key);
@@ -670,14 +737,19 @@ impl Server {
     }
 
     fn scope(&self, doc: &Document) -> Scope {
-        let Some(path) = doc.path.as_ref().filter(|p| p.is_file()) else {
-            let near = doc.path.as_deref().unwrap_or(&self.cwd);
-            return Scope::Alone { uri: doc.uri.as_str().to_string(), config: Config::discover(near) };
+        let Some(path) = &doc.path else {
+            return Scope::Alone { uri: doc.uri.as_str().to_string(), config: Config::discover(&self.cwd) };
         };
         let config = Config::discover(path);
-        match crate::input::discover::crate_scope(std::slice::from_ref(path)) {
-            Some(root) if root.join("Cargo.toml").is_file() => Scope::Crate { root, config },
-            _ => Scope::Alone { uri: doc.uri.as_str().to_string(), config },
+        // A file not saved yet belongs to the crate its path lies in.
+        let root = if path.is_file() || !path.exists() {
+            path.parent().and_then(crate::input::discover::manifest_dir)
+        } else {
+            None
+        };
+        match root {
+            Some(root) => Scope::Crate { root, config },
+            None => Scope::Alone { uri: doc.uri.as_str().to_string(), config },
         }
     }
 
@@ -743,27 +815,31 @@ impl Server {
 
     /// Shows why a scope could not be checked (once per distinct problem).
     fn report_failure(&mut self, scope: &Scope, failure: Failure) {
-        let text = match &failure {
-            Failure::Config(e) => format!("gatelint: configuration error: {e}"),
-            Failure::Run(message) => format!("gatelint: {message}"),
+        let problem = match (&failure, scope.config()) {
+            (Failure::Config(e), Some(config)) => {
+                let shown = crate::config::ConfigError {
+                    file: self.shown_path(config),
+                    position: e.position,
+                    span: e.span.clone(),
+                    message: e.message.clone(),
+                };
+                format!("configuration error: {shown}")
+            }
+            (Failure::Config(e), None) => format!("configuration error: {e}"),
+            (Failure::Run(message), _) => message.clone(),
         };
-        eprintln!("gatelint server: {text}");
+        eprintln!("gatelint server: {problem}");
+        let text = format!("gatelint: {problem}");
         if let (Failure::Config(e), Some(config)) = (&failure, scope.config()) {
             let text_of_config = std::fs::read_to_string(config).unwrap_or_default();
-            let at = match e.position {
-                Some((line, column)) => {
-                    let start = offset(
-                        &text_of_config,
-                        lsp::Position::new(to_u32(line.saturating_sub(1)), to_u32(column.saturating_sub(1))),
-                        Encoding::Utf32,
-                    );
-                    position(&text_of_config, start, self.encoding)
-                }
-                None => lsp::Position::new(0, 0),
-            };
+            let at = config_error_span(&text_of_config, e.span.clone());
             let diagnostic = lsp::Diagnostic {
-                range: lsp::Range::new(at, at),
+                range: lsp::Range::new(
+                    position(&text_of_config, at.start, self.encoding),
+                    position(&text_of_config, at.end, self.encoding),
+                ),
                 severity: Some(lsp::DiagnosticSeverity::ERROR),
+                code: Some(lsp::NumberOrString::String(CONFIGURATION_CODE.to_string())),
                 source: Some("gatelint".to_string()),
                 message: e.message.clone(),
                 ..Default::default()
@@ -774,6 +850,20 @@ impl Server {
         if self.shown_errors.get(scope) != Some(&text) {
             self.shown_errors.insert(scope.clone(), text.clone());
             self.out.show_error(text);
+        }
+    }
+
+    /// How a path is named in messages: relative to the workspace folder it lies in
+    /// (the innermost), else absolute.
+    fn shown_path(&self, path: &Path) -> String {
+        match self
+            .workspace_roots
+            .iter()
+            .filter(|root| path.starts_with(root))
+            .max_by_key(|root| root.as_os_str().len())
+        {
+            Some(root) => crate::input::discover::display_path(path, root),
+            None => path.display().to_string(),
         }
     }
 
@@ -893,6 +983,30 @@ mod tests {
         // Past the end of a line: its end; past the last line: the end of the text.
         assert_eq!(offset(TEXT, lsp::Position::new(0, 99), Encoding::Utf16), line1 - 1);
         assert_eq!(offset(TEXT, lsp::Position::new(9, 0), Encoding::Utf16), TEXT.len());
+    }
+
+    #[test]
+    fn configuration_errors_underline_their_span_or_token_within_one_line() {
+        let text = "[rules.x]\nname = \"a b\" # c\nlist = [\n  1,\n]\n\nk = v\r\n";
+        let at = |s: &str| text.find(s).unwrap();
+        let shown = |span| &text[config_error_span(text, span)];
+        // A known span, cut at the end of its first line.
+        assert_eq!(shown(Some(at("name")..at("name") + 4)), "name");
+        assert_eq!(shown(Some(at("[\n")..at("]\n") + 1)), "[");
+        // Only the start known: the quoted string, the key, else the rest of the line.
+        assert_eq!(shown(Some(at("\"a")..at("\"a"))), "\"a b\"");
+        assert_eq!(shown(Some(at("list")..at("list"))), "list");
+        assert_eq!(shown(Some(at("= [")..at("= ["))), "= [");
+        // At the end of a line or on an empty one: the last character before it.
+        assert_eq!(shown(Some(at(",\n") + 1..at(",\n") + 1)), ",");
+        assert_eq!(shown(Some(at("\n\nk") + 1..at("\n\nk") + 1)), "]");
+        assert_eq!(shown(Some(at("\r")..at("\r"))), "v");
+        assert_eq!(shown(Some(text.len()..text.len() + 5)), "v");
+        // No position: the first line. Nothing to underline: empty.
+        assert_eq!(shown(None), "[rules.x]");
+        assert_eq!(config_error_span("\n\n", Some(1..1)), 1..1);
+        // Never inside a character.
+        assert_eq!(&"é = 1"[config_error_span("é = 1", Some(1..1))], "é");
     }
 
     #[test]

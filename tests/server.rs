@@ -17,8 +17,8 @@ struct Client {
     stdin: Option<ChildStdin>,
     /// Messages from the server, read by a thread (`None`: its output ended).
     incoming: Receiver<Option<Value>>,
-    /// What the server wrote to standard error, for failure messages.
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    /// What the server wrote to standard error, as it arrives.
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     next_id: i64,
 }
 
@@ -44,12 +44,13 @@ impl Client {
                 }
             }
         });
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (mut pipe, log) = (child.stderr.take().unwrap(), stderr.clone());
         std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            log.lock().unwrap().push_str(&text);
+            let mut chunk = [0; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                log.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
         });
         let stdin = child.stdin.take();
         Client { child, stdin, incoming, stderr, next_id: 1 }
@@ -145,7 +146,19 @@ impl Client {
     }
 
     fn stderr(&self) -> String {
-        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        self.stderr.lock().map(|s| String::from_utf8_lossy(&s).into_owned()).unwrap_or_default()
+    }
+
+    /// Standard error once it contains `text`.
+    fn stderr_with(&self, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let stderr = self.stderr();
+            if stderr.contains(text) || Instant::now() > deadline {
+                return stderr;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Closes the input after `exit` and returns the exit code.
@@ -369,6 +382,43 @@ fn facts_come_from_the_rest_of_the_crate_and_its_other_open_documents() {
 }
 
 #[test]
+fn a_new_file_not_saved_yet_is_checked_with_the_rest_of_its_crate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    write(&root, "Cargo.toml", "[workspace]\nmembers = [\"crates/handlers\"]\n");
+    let handlers = root.join("crates/handlers");
+    write(&handlers, "Cargo.toml", "[package]\nname = \"handlers\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    write(&handlers, "src/lib.rs", "pub mod db;\npub mod handlers;\n");
+    let helper = "use sqlx::PgPool;\n\npub async fn create_child(pool: &PgPool, name: &str) -> sqlx::Result<()> {\n    sqlx::query(\"INSERT INTO workspaces (id, name) VALUES (gen_random_uuid(), $1)\").bind(name).execute(pool).await?;\n    Ok(())\n}\n";
+    write(&handlers, "src/db.rs", helper);
+    // Neither the file nor its folder exists yet.
+    let new_file = handlers.join("src/handlers/import_v2.rs");
+    assert!(!new_file.parent().unwrap().exists());
+    let text = "use sqlx::PgPool;\n\npub const DEFAULT_LISTEN_ADDR: &str = \":9100\";\n\npub async fn import_all(pool: &PgPool, names: &[String]) -> sqlx::Result<()> {\n    for name in names {\n        crate::db::create_child(pool, name).await?;\n    }\n    Ok(())\n}\n";
+    let (doc, db) = (uri(&new_file), uri(&handlers.join("src/db.rs")));
+    let (mut client, _) = Client::initialized(&root, None);
+
+    client.open(&doc, text);
+    let found = client.diagnostics(&doc);
+    assert_eq!(
+        codes(&found),
+        [("wildcard-listen-default".into(), 2, 38), ("non-idempotent-insert".into(), 6, 19)],
+        "the helper in another file of the crate counts: {found:#?}"
+    );
+    let related = found[1]["relatedInformation"].as_array().expect("related information");
+    assert!(related.iter().any(|r| r["location"]["uri"] == json!(db)), "labels in the helper's file: {related:#?}");
+
+    // The crate's other open documents count with it: guarding the helper unsaved
+    // clears the finding in the new file.
+    client.open(&db, helper);
+    assert_eq!(client.diagnostics(&db), Vec::<Value>::new());
+    client.change(&db, 2, &helper.replace("$1)\")", "$1) ON CONFLICT DO NOTHING\")"));
+    assert_eq!(codes(&client.diagnostics(&doc)), [("wildcard-listen-default".into(), 2, 38)]);
+    assert!(!new_file.exists(), "the server writes nothing");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
 fn columns_count_utf16_code_units_unless_the_client_offers_utf8_or_utf32() {
     let (_tmp, root) = crate_dir();
     // A non-ASCII line before the finding, and non-ASCII text before it on its line:
@@ -436,13 +486,24 @@ fn a_configuration_error_is_shown_and_not_a_crash() {
     let shown: Vec<&Value> = before.iter().filter(|m| m["method"] == "window/showMessage").collect();
     assert_eq!(shown.len(), 1, "{before:#?}");
     assert_eq!(shown[0]["params"]["type"], 1, "an error: {shown:?}");
+    // No workspace root given: the file's absolute path.
     let text = shown[0]["params"]["message"].as_str().unwrap();
-    assert!(text.contains("configuration error") && text.contains("listen-nams"), "{text}");
+    let expected = format!(
+        "gatelint: configuration error: {}:2:1: unknown key `listen-nams`",
+        root.join("gatelint.toml").display()
+    );
+    assert!(text.starts_with(&expected), "{text}");
+    // Standard error says it too, with the server's prefix alone.
+    let stderr = client.stderr_with("configuration error");
+    assert!(stderr.contains(&format!("gatelint server: {}", &expected["gatelint: ".len()..])), "{stderr}");
     let at_config: Vec<&Value> = before.iter().filter(|m| m["params"]["uri"] == json!(config)).collect();
     assert_eq!(at_config.len(), 1, "{before:#?}");
     let diagnostic = &at_config[0]["params"]["diagnostics"][0];
-    assert_eq!(diagnostic["range"]["start"], json!({ "line": 1, "character": 0 }), "{diagnostic}");
-    assert!(diagnostic["message"].as_str().unwrap().contains("unknown key `listen-nams`"), "{diagnostic}");
+    // The key, with a code and a source as every gatelint diagnostic.
+    let key = json!({ "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 11 } });
+    assert_eq!(diagnostic["range"], key, "{diagnostic}");
+    assert_eq!((&diagnostic["code"], &diagnostic["source"]), (&json!("configuration"), &json!("gatelint")));
+    assert!(diagnostic["message"].as_str().unwrap().starts_with("unknown key `listen-nams`"), "{diagnostic}");
     // The same error again: not shown again.
     client.change(&doc, 2, FIXED);
     let (before, _) = client.until_diagnostics(&doc);
@@ -454,6 +515,35 @@ fn a_configuration_error_is_shown_and_not_a_crash() {
     client.notify("textDocument/didSave", json!({ "textDocument": { "uri": doc } }));
     assert_eq!(client.diagnostics(&config), Vec::<Value>::new());
     assert_eq!(codes(&client.diagnostics(&doc)).len(), 2);
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn a_configuration_error_names_the_file_from_the_workspace_root_and_underlines_the_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workspace = std::fs::canonicalize(tmp.path()).unwrap();
+    let team = workspace.join("team");
+    write(&team, "Cargo.toml", "[package]\nname = \"team\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    write(&team, "src/lib.rs", "pub fn f() {}\n");
+    let entry = "[[rules.insert-allowlist.functions]]\nname = \"import\"\nmechanism = \"preflite\"\nreason = \"x\"\n";
+    write(&team, "gatelint.toml", entry);
+    let (doc, config) = (uri(&team.join("src/lib.rs")), uri(&team.join("gatelint.toml")));
+    // Started elsewhere, as an editor may; the workspace is given as a folder.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut client = Client::start(elsewhere.path());
+    let folders = json!([{ "uri": uri(&workspace), "name": "workspace" }]);
+    client.request("initialize", json!({ "processId": null, "workspaceFolders": folders, "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    client.open(&doc, "pub fn f() {}\n");
+    let (before, _) = client.until_diagnostics(&doc);
+    let shown = before.iter().find(|m| m["method"] == "window/showMessage").expect("shown");
+    let text = shown["params"]["message"].as_str().unwrap();
+    assert!(text.starts_with("gatelint: configuration error: team/gatelint.toml:3:13: "), "{text}");
+    let published = before.iter().find(|m| m["params"]["uri"] == json!(config)).expect("published");
+    // Only where the error starts is known: the quoted value there.
+    let value = json!({ "start": { "line": 2, "character": 12 }, "end": { "line": 2, "character": 22 } });
+    assert_eq!(published["params"]["diagnostics"][0]["range"], value, "{published}");
+    assert_eq!(published["params"]["diagnostics"][0]["code"], "configuration");
     assert_eq!(client.shutdown(), 0);
 }
 

@@ -4,7 +4,8 @@
 
 use super::RunOptions;
 use crate::config::Config;
-use crate::input::discover::discover;
+use crate::input::discover::{Discovered, discover};
+use std::path::PathBuf;
 
 /// The files to read and which of them to report on: the named paths, the whole
 /// crate of named files, or the staged files of the git index.
@@ -35,4 +36,41 @@ pub(super) fn find_files(
         return Ok(all);
     }
     discover(&options.paths, config.include_tests, &config.exclude, exclude_root)
+}
+
+/// Discovery for a run naming files that only overlays hold, `unsaved` (canonical
+/// path, bytes), beside the paths of `on_disk`: what [`find_files`] finds for those (or,
+/// when there are none, the whole crate of the first unsaved file), plus the unsaved
+/// files, which are reported on.
+pub(super) fn unsaved_files_discovery(
+    unsaved: &[(PathBuf, &Vec<u8>)],
+    on_disk: RunOptions,
+    config: &Config,
+    exclude_root: &std::path::Path,
+) -> Result<crate::input::discover::Discovery, String> {
+    let mut discovery = if on_disk.paths.is_empty() {
+        let dir = unsaved[0].0.parent().unwrap_or(&unsaved[0].0);
+        let root = crate::input::discover::manifest_dir(dir).or_else(|| dir.is_dir().then(|| dir.to_path_buf()));
+        let mut all = match root {
+            Some(root) => discover(&[root], config.include_tests, &config.exclude, exclude_root)?,
+            None => crate::input::discover::Discovery { files: Vec::new(), errors: Vec::new(), report_only: None },
+        };
+        all.report_only = Some(Default::default());
+        all
+    } else {
+        find_files(&on_disk, config, exclude_root)?
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    for (path, bytes) in unsaved {
+        let display = crate::input::discover::display_path(path, &cwd);
+        if let Some(report) = &mut discovery.report_only {
+            report.insert(display.clone());
+        }
+        if !discovery.files.iter().any(|f| f.display == display) {
+            discovery.files.push(Discovered { display, path: path.clone(), content: Some((*bytes).clone()) });
+        }
+    }
+    discovery.files.sort();
+    Ok(discovery)
 }

@@ -27,6 +27,7 @@ pub use crate::report::Report;
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
+#[derive(Clone)]
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub jobs: Option<usize>,
@@ -48,9 +49,12 @@ pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> 
 /// [`run`] with some files' contents given in memory, `(path, bytes)`: the unsaved
 /// texts an editor holds. A discovered file whose canonical path is an overlay's is
 /// checked with the overlay's bytes, which then supply its facts and findings (with
-/// only files named, the rest of their crate is read from disk as usual). Discovery
-/// still decides which files there are: each named file must exist on disk, and an
-/// overlay for a path discovery does not find is ignored.
+/// only files named, the rest of their crate is read from disk as usual). A named file
+/// that does not exist on disk but has an overlay (a new file not saved yet) is checked
+/// with the overlay's bytes as if it were on disk: with the rest of its crate (the
+/// directory of the nearest `Cargo.toml` above it), and reported on like any named
+/// file. Otherwise discovery decides which files there are: an overlay for a path it
+/// does not find, and not named, is ignored.
 pub fn run_with_overlays(
     options: &RunOptions,
     config: &Config,
@@ -62,10 +66,31 @@ pub fn run_with_overlays(
         .and_then(|f| f.parent().map(PathBuf::from))
         .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let timings = Timings::from_env();
-    let mut discovery = files::find_files(options, config, &exclude_root).map_err(UsageError)?;
+    let overlays: Vec<(PathBuf, &Vec<u8>)> =
+        overlays.iter().map(|(p, bytes)| (crate::input::discover::canonical_as_far_as_exists(p), bytes)).collect();
+    // Named files only an overlay holds (new files not saved yet), and the others.
+    let (mut unsaved, mut on_disk) = (Vec::new(), Vec::new());
+    for path in &options.paths {
+        let overlay = (!overlays.is_empty() && !path.exists())
+            .then(|| crate::input::discover::canonical_as_far_as_exists(path))
+            .and_then(|path| overlays.iter().find(|(p, _)| *p == path));
+        match overlay {
+            Some(overlay) => unsaved.push(overlay.clone()),
+            None => on_disk.push(path.clone()),
+        }
+    }
+    let mut discovery = if unsaved.is_empty() {
+        files::find_files(options, config, &exclude_root)
+    } else {
+        files::unsaved_files_discovery(
+            &unsaved,
+            RunOptions { paths: on_disk, ..options.clone() },
+            config,
+            &exclude_root,
+        )
+    }
+    .map_err(UsageError)?;
     if !overlays.is_empty() {
-        let overlays: Vec<(PathBuf, &Vec<u8>)> =
-            overlays.iter().map(|(p, bytes)| (std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()), bytes)).collect();
         for file in &mut discovery.files {
             // The crate walk yields canonical paths; a named file keeps the path it was
             // named by (canonicalised only when its file name matches an overlay's).
@@ -210,6 +235,35 @@ mod tests {
         let cache = Cache::open(dir.join("cache"), &options().fingerprint(), false);
         let scan = Scan::of(&file, Some(&cache));
         (file, cache, scan)
+    }
+
+    #[test]
+    fn a_named_file_only_an_overlay_holds_is_checked_with_its_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"demo\"\n").unwrap();
+        let helper = "pub async fn create_child(pool: &sqlx::PgPool) -> sqlx::Result<()> {\n    sqlx::query(\"INSERT INTO workspaces (id, name) VALUES (gen_random_uuid(), 1)\").execute(pool).await?;\n    Ok(())\n}\n";
+        std::fs::write(root.join("src/db.rs"), helper).unwrap();
+        let new = root.join("src/new/import.rs");
+        let caller = "pub async fn f(pool: &sqlx::PgPool, names: &[String]) -> sqlx::Result<()> {\n    for _ in names {\n        crate::db::create_child(pool).await?;\n    }\n    Ok(())\n}\n";
+        let overlays = [(new.clone(), caller.as_bytes().to_vec())];
+        let options =
+            |paths: Vec<PathBuf>| RunOptions { paths, jobs: Some(1), staged: false, cache_dir: None, snippets: false };
+        let findings = |report: &Report| -> Vec<(String, &str)> {
+            report.diagnostics.iter().map(|d| (report.db.get(d.loc.file).display.clone(), d.rule)).collect()
+        };
+        let shown = crate::input::discover::display_path(&new, &std::env::current_dir().unwrap());
+        let expected = [(shown.clone(), crate::rules::non_idempotent_insert::ID)];
+        // Named alone, and beside a file on disk: the helper's facts come from the crate.
+        for paths in [vec![new.clone()], vec![root.join("src/db.rs"), new.clone()]] {
+            let report = run_with_overlays(&options(paths.clone()), &Config::defaults(), &overlays).unwrap();
+            assert_eq!(findings(&report), expected, "{paths:?}");
+            assert!(report.reports_on(&shown));
+            assert_eq!(report.files_checked, paths.len());
+        }
+        // Without its overlay, a named file that does not exist is an error.
+        assert!(run(&options(vec![new]), &Config::defaults()).is_err());
     }
 
     #[test]

@@ -152,6 +152,23 @@ pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
     scope
 }
 
+/// `path`, absolute and canonical as far as it exists: the nearest existing ancestor is
+/// canonicalised and the rest appended (a file not saved yet, in a folder that may not
+/// exist yet either).
+pub fn canonical_as_far_as_exists(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    for existing in absolute.ancestors() {
+        if let Ok(canonical) = std::fs::canonicalize(existing) {
+            return match absolute.strip_prefix(existing) {
+                Ok(rest) if !rest.as_os_str().is_empty() => canonical.join(rest),
+                _ => canonical,
+            };
+        }
+    }
+    absolute
+}
+
 /// The nearest directory at or above `dir` holding a `Cargo.toml`.
 pub fn manifest_dir(dir: &Path) -> Option<PathBuf> {
     dir.ancestors().find(|d| d.join("Cargo.toml").is_file()).map(Path::to_path_buf)
