@@ -20,13 +20,6 @@ pub struct RuleSettings {
     pub params: toml::Table,
 }
 
-impl RuleSettings {
-    /// The parameters as the rule's own typed struct.
-    pub fn params<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
-        self.params.clone().try_into().map_err(|e: toml::de::Error| tidy_message(e.message()))
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The project file this came from, if any.
@@ -62,6 +55,8 @@ pub struct ConfigError {
     pub span: Option<std::ops::Range<usize>>,
     pub message: String,
 }
+
+impl std::error::Error for ConfigError {}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

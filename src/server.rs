@@ -892,7 +892,8 @@ impl Server {
                         Some((d.path.clone().filter(|p| p.starts_with(root))?, d.text.clone().into_bytes()))
                     })
                     .collect();
-                let report = engine::run_with_overlays(&options, &config, &overlays).map_err(|e| Failure::Run(e.0))?;
+                let report =
+                    engine::run_with_overlays(&options, &config, &overlays).map_err(|e| Failure::Run(e.to_string()))?;
                 let by_display: HashMap<String, &Document> = docs
                     .iter()
                     .filter_map(|d| Some((crate::input::discover::display_path(d.path.as_ref()?, &self.cwd), *d)))
@@ -907,7 +908,7 @@ impl Server {
                         None => doc.uri.as_str().to_string(),
                     };
                     let report = engine::run_in_memory(vec![(display.clone(), doc.text.clone().into_bytes())], &config)
-                        .map_err(|e| Failure::Run(e.0))?;
+                        .map_err(|e| Failure::Run(e.to_string()))?;
                     results.extend(self.convert(&report, &HashMap::from([(display, doc)])));
                 }
                 Ok(results)

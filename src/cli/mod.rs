@@ -240,7 +240,7 @@ fn check(args: CheckArgs, plan: crate::cli::outputs::Plan) -> ExitCode {
     let mut report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("gatelint: {}", e.0);
+            eprintln!("gatelint: {e}");
             return ExitCode::from(2);
         }
     };
@@ -279,7 +279,7 @@ fn check(args: CheckArgs, plan: crate::cli::outputs::Plan) -> ExitCode {
 }
 
 /// `--write-baseline`, `--baseline` and `--prune-baseline`.
-fn apply_baseline(args: &CheckArgs, report: &mut engine::Report) -> Result<(), String> {
+fn apply_baseline(args: &CheckArgs, report: &mut engine::Report) -> Result<(), crate::report::baseline::BaselineError> {
     use crate::report::baseline::Baseline;
     if let Some(path) = &args.write_baseline {
         let baseline = Baseline::of(&report.diagnostics, &report.db);

@@ -25,7 +25,21 @@ fn by_extension(path: &Path) -> Option<Format> {
 
 /// Pairs each `--output` with the nearest `--format` before it on the command line
 /// (by clap's argument indices); an `--output` with none takes its extension's format.
-pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output_at: &[usize]) -> Result<Plan, String> {
+/// An `--output` that no format can go to, or more than one format for standard output.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("--output {}: put a --format before it (or use a .sarif/.json extension)", .0.display())]
+    NoFormat(PathBuf),
+    #[error("only one --format can go to standard output; give the others an --output FILE")]
+    SeveralToStdout,
+}
+
+pub fn plan(
+    formats: &[Format],
+    format_at: &[usize],
+    outputs: &[PathBuf],
+    output_at: &[usize],
+) -> Result<Plan, PlanError> {
     let mut paired = vec![false; formats.len()];
     let mut files = Vec::new();
     for (path, &at) in outputs.iter().zip(output_at) {
@@ -36,9 +50,7 @@ pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output
                 paired[i] = true;
                 formats[i]
             }
-            None => by_extension(path).ok_or_else(|| {
-                format!("--output {}: put a --format before it (or use a .sarif/.json extension)", path.display())
-            })?,
+            None => by_extension(path).ok_or_else(|| PlanError::NoFormat(path.clone()))?,
         };
         files.push((format, path.clone()));
     }
@@ -47,7 +59,7 @@ pub fn plan(formats: &[Format], format_at: &[usize], outputs: &[PathBuf], output
         [] if files.iter().any(|(f, _)| *f == Format::Human) => None,
         [] => Some(Format::Human),
         [one] => Some(*one),
-        _ => return Err("only one --format can go to standard output; give the others an --output FILE".to_string()),
+        _ => return Err(PlanError::SeveralToStdout),
     };
     Ok(Plan { stdout, files })
 }

@@ -3,7 +3,7 @@
 //! index, and the active rules run side by side over them.
 
 use super::file::{FileOutcome, panic_message};
-use super::{Timings, UsageError};
+use super::{RunError, Timings};
 use crate::config::Config;
 use crate::facts::FileFacts;
 use crate::facts::index::CrateIndex;
@@ -61,7 +61,7 @@ pub(super) fn run_rules(
     active: &rules::ActiveRules,
     pool: &rayon::ThreadPool,
     timings: &Timings,
-) -> Result<Vec<Diagnostic>, UsageError> {
+) -> Result<Vec<Diagnostic>, RunError> {
     let cx = rules::CheckCx {
         db: &gathered.db,
         files: &gathered.facts,
@@ -71,13 +71,13 @@ pub(super) fn run_rules(
     };
     timings.mark("crate index");
     let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();
-    let results: Vec<Result<Vec<Diagnostic>, UsageError>> = pool.install(|| {
+    let results: Vec<Result<Vec<Diagnostic>, RunError>> = pool.install(|| {
         enabled
             .par_iter()
             .map(|(rule, severity, params)| {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.check(&cx, params, *severity)))
                     .unwrap_or_else(|payload| Err(format!("internal error: {}", panic_message(&payload))))
-                    .map_err(|e| UsageError(format!("rule `{}`: {e}", rule.id())))
+                    .map_err(|message| RunError::Rule { rule: rule.id(), message })
             })
             .collect()
     });

@@ -13,7 +13,7 @@ pub(super) fn find_files(
     options: &RunOptions,
     config: &Config,
     exclude_root: &std::path::Path,
-) -> Result<crate::input::discover::Discovery, String> {
+) -> Result<crate::input::discover::Discovery, super::RunError> {
     if options.staged {
         let exclude = crate::input::discover::exclude_overrides(&config.exclude, exclude_root)?;
         let (files, report) = crate::input::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
@@ -35,7 +35,7 @@ pub(super) fn find_files(
         all.report_only = Some(report);
         return Ok(all);
     }
-    discover(&options.paths, config.include_tests, &config.exclude, exclude_root)
+    Ok(discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?)
 }
 
 /// Discovery for a run naming files that only overlays hold, `unsaved` (canonical
@@ -47,7 +47,7 @@ pub(super) fn unsaved_files_discovery(
     on_disk: RunOptions,
     config: &Config,
     exclude_root: &std::path::Path,
-) -> Result<crate::input::discover::Discovery, String> {
+) -> Result<crate::input::discover::Discovery, super::RunError> {
     let mut discovery = if on_disk.paths.is_empty() {
         let dir = unsaved[0].0.parent().unwrap_or(&unsaved[0].0);
         let root = crate::input::discover::manifest_dir(dir).or_else(|| dir.is_dir().then(|| dir.to_path_buf()));

@@ -23,9 +23,21 @@ pub use crate::input::WORKER_STACK;
 
 pub use crate::report::Report;
 
-/// An error that stops the run before any file is checked (exit code 2).
-#[derive(Debug)]
-pub struct UsageError(pub String);
+/// An error that stops the run before anything is reported (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The paths or the git index could not be read, or an `exclude` glob is invalid.
+    #[error(transparent)]
+    Files(#[from] crate::input::discover::DiscoverError),
+    /// `--staged`: the git index could not be read.
+    #[error(transparent)]
+    Staged(#[from] crate::input::staged::StagedError),
+    #[error("cannot start worker threads: {0}")]
+    Threads(#[from] rayon::ThreadPoolBuildError),
+    /// A rule's parameters do not fit it, or the rule failed.
+    #[error("rule `{rule}`: {message}")]
+    Rule { rule: &'static str, message: String },
+}
 
 #[derive(Clone)]
 pub struct RunOptions {
@@ -42,7 +54,7 @@ pub struct RunOptions {
     pub snippets: bool,
 }
 
-pub fn run(options: &RunOptions, config: &Config) -> Result<Report, UsageError> {
+pub fn run(options: &RunOptions, config: &Config) -> Result<Report, RunError> {
     run_with_overlays(options, config, &[])
 }
 
@@ -59,7 +71,7 @@ pub fn run_with_overlays(
     options: &RunOptions,
     config: &Config,
     overlays: &[(PathBuf, Vec<u8>)],
-) -> Result<Report, UsageError> {
+) -> Result<Report, RunError> {
     let exclude_root = config
         .file
         .as_ref()
@@ -88,8 +100,7 @@ pub fn run_with_overlays(
             config,
             &exclude_root,
         )
-    }
-    .map_err(UsageError)?;
+    }?;
     if !overlays.is_empty() {
         for file in &mut discovery.files {
             // The crate walk yields canonical paths; a named file keeps the path it was
@@ -110,7 +121,7 @@ pub fn run_with_overlays(
 
 /// Checks in-memory sources, `(path, bytes)`, as one crate: the whole per-file
 /// pipeline without the file system (used by the fuzz target and robustness tests).
-pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<Report, UsageError> {
+pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<Report, RunError> {
     let mut files: Vec<Discovered> = files
         .into_iter()
         .map(|(display, bytes)| Discovered { path: PathBuf::from(&display), display, content: Some(bytes) })
@@ -126,15 +137,14 @@ fn check_discovered(
     options: &RunOptions,
     config: &Config,
     timings: Timings,
-) -> Result<Report, UsageError> {
+) -> Result<Report, RunError> {
     let active = &config.active;
     let cache = options.cache_dir.clone().map(|dir| Cache::open(dir, &active.fingerprint(), config.include_tests));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
         .thread_name(|i| format!("gatelint-{i}"))
-        .build()
-        .map_err(|e| UsageError(format!("cannot start worker threads: {e}")))?;
+        .build()?;
 
     // Pass 1 keys the files only when a stored run could be reused; with no stored run
     // (a cold cache), pass 2 makes the keys.

@@ -32,13 +32,24 @@ pub struct Discovery {
 
 const TEST_DIRS: &[&str] = &["tests", "benches", "examples"];
 
+/// Why the files to check could not be found: a usage error (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{}: {source}", path.display())]
+    Path { path: PathBuf, source: std::io::Error },
+    #[error("invalid exclude glob `{glob}`: {source}")]
+    ExcludeGlob { glob: String, source: ignore::Error },
+    #[error("invalid exclude globs: {0}")]
+    ExcludeSet(ignore::Error),
+}
+
 /// Walks `roots`. A root that does not exist is an `Err` (a usage error).
 pub fn discover(
     roots: &[PathBuf],
     include_tests: bool,
     exclude: &[String],
     exclude_root: &Path,
-) -> Result<Discovery, String> {
+) -> Result<Discovery, DiscoverError> {
     // Canonical paths throughout: the `exclude` globs are relative to the config
     // file's directory and must match wherever gatelint runs from.
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -49,7 +60,7 @@ pub fn discover(
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in roots {
-        let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let meta = std::fs::metadata(root).map_err(|source| DiscoverError::Path { path: root.clone(), source })?;
         if meta.is_file() {
             files.push(Discovered { display: display_path(root, &cwd), path: root.clone(), content: None });
             continue;
@@ -118,12 +129,14 @@ pub fn in_test_tree(relative: &Path) -> bool {
 }
 
 /// The `exclude` globs as ignore-crate overrides (matched relative to `root`).
-pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::overrides::Override, String> {
+pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::overrides::Override, DiscoverError> {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
     for glob in exclude {
-        overrides.add(&format!("!{glob}")).map_err(|e| format!("invalid exclude glob `{glob}`: {e}"))?;
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|source| DiscoverError::ExcludeGlob { glob: glob.clone(), source })?;
     }
-    overrides.build().map_err(|e| format!("invalid exclude globs: {e}"))
+    overrides.build().map_err(DiscoverError::ExcludeSet)
 }
 
 /// The crate a run must read beyond the named paths, for crate-wide facts: when only

@@ -8,10 +8,30 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
-    let out = Command::new("git").args(args).current_dir(cwd).output().map_err(|e| format!("cannot run git: {e}"))?;
+/// Why the git index could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StagedError {
+    #[error("cannot run git: {0}")]
+    Run(std::io::Error),
+    #[error("git {command} failed: {stderr}")]
+    Failed { command: String, stderr: String },
+    #[error("cannot run git cat-file: {0}")]
+    CatFile(std::io::Error),
+    #[error("unexpected git cat-file header `{0}`")]
+    CatFileHeader(String),
+    #[error("truncated git cat-file output")]
+    CatFileTruncated,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, StagedError> {
+    let out = Command::new("git").args(args).current_dir(cwd).output().map_err(StagedError::Run)?;
     if !out.status.success() {
-        return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(StagedError::Failed {
+            command: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
     }
     Ok(out.stdout)
 }
@@ -22,8 +42,8 @@ pub fn staged_files(
     roots: &[PathBuf],
     include_tests: bool,
     exclude: &ignore::overrides::Override,
-) -> Result<(Vec<Discovered>, BTreeSet<String>), String> {
-    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+) -> Result<(Vec<Discovered>, BTreeSet<String>), StagedError> {
+    let cwd = std::env::current_dir().map_err(StagedError::Io)?;
     let top = String::from_utf8_lossy(&git(&["rev-parse", "--show-toplevel"], &cwd)?).trim().to_string();
     let top = PathBuf::from(top);
     let listing = git(&["ls-files", "-s", "-z"], &top)?;
@@ -72,7 +92,7 @@ pub fn staged_files(
 }
 
 /// The blobs' contents, in order, with one `git cat-file --batch`.
-fn cat_files<'a>(top: &Path, objects: impl Iterator<Item = &'a str>) -> Result<Vec<Vec<u8>>, String> {
+fn cat_files<'a>(top: &Path, objects: impl Iterator<Item = &'a str>) -> Result<Vec<Vec<u8>>, StagedError> {
     let objects: Vec<&str> = objects.collect();
     let mut child = Command::new("git")
         .args(["cat-file", "--batch"])
@@ -80,26 +100,26 @@ fn cat_files<'a>(top: &Path, objects: impl Iterator<Item = &'a str>) -> Result<V
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+        .map_err(StagedError::CatFile)?;
     let mut stdin = child.stdin.take().expect("piped");
     let request: String = objects.iter().map(|o| format!("{o}\n")).collect();
     let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
     let mut out = Vec::new();
-    child.stdout.take().expect("piped").read_to_end(&mut out).map_err(|e| e.to_string())?;
+    child.stdout.take().expect("piped").read_to_end(&mut out)?;
     let _ = writer.join();
     let _ = child.wait();
     let mut contents = Vec::with_capacity(objects.len());
     let mut at = 0;
     for _ in &objects {
-        let header_end = out[at..].iter().position(|b| *b == b'\n').ok_or("truncated git cat-file output")? + at;
+        let header_end = out[at..].iter().position(|b| *b == b'\n').ok_or(StagedError::CatFileTruncated)? + at;
         let header = String::from_utf8_lossy(&out[at..header_end]).into_owned();
         let size: usize = header
             .rsplit(' ')
             .next()
             .and_then(|s| s.parse().ok())
-            .ok_or(format!("unexpected git cat-file header `{header}`"))?;
+            .ok_or_else(|| StagedError::CatFileHeader(header.to_string()))?;
         let start = header_end + 1;
-        contents.push(out.get(start..start + size).ok_or("truncated git cat-file output")?.to_vec());
+        contents.push(out.get(start..start + size).ok_or(StagedError::CatFileTruncated)?.to_vec());
         at = start + size + 1;
     }
     Ok(contents)

@@ -10,6 +10,19 @@ use crate::rules::diagnostic::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// A baseline file that could not be read or written (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{}: cannot read baseline: {source}", path.display())]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("{}: not a gatelint baseline: {source}", path.display())]
+    NotABaseline { path: std::path::PathBuf, source: serde_json::Error },
+    #[error("{}: baseline version {version} is not supported (expected 1)", path.display())]
+    Version { path: std::path::PathBuf, version: u32 },
+    #[error("{}: cannot write baseline: {source}", path.display())]
+    Write { path: std::path::PathBuf, source: std::io::Error },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Entry {
     pub path: String,
@@ -41,25 +54,21 @@ impl Baseline {
         Baseline { version: 1, entries }
     }
 
-    pub fn read(path: &Path) -> Result<Baseline, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read baseline: {e}", path.display()))?;
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        let at = || path.to_path_buf();
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read { path: at(), source })?;
         let baseline: Baseline =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not a gatelint baseline: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|source| BaselineError::NotABaseline { path: at(), source })?;
         if baseline.version != 1 {
-            return Err(format!(
-                "{}: baseline version {} is not supported (expected 1)",
-                path.display(),
-                baseline.version
-            ));
+            return Err(BaselineError::Version { path: at(), version: baseline.version });
         }
         Ok(baseline)
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
         let mut text = serde_json::to_string_pretty(self).expect("a baseline always serialises");
         text.push('\n');
-        std::fs::write(path, text).map_err(|e| format!("{}: cannot write baseline: {e}", path.display()))
+        std::fs::write(path, text).map_err(|source| BaselineError::Write { path: path.to_path_buf(), source })
     }
 
     /// Splits findings into the new ones and the count of baselined ones; returns
