@@ -283,7 +283,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_enable_the_listen_gate_as_error() {
+    fn defaults_enable_the_listen_rule_as_error() {
         let c = Config::defaults();
         assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, Some(Severity::Error));
     }

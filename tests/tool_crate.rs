@@ -1,7 +1,7 @@
 //! docs/ci.md, run as written: a fresh cargo workspace gets the files that page shows
 //! (the tool crate, the workspace manifest, the `cargo lint` alias, the pre-commit
 //! hook) with the gatelint dependency pointed at this checkout, a small handler crate
-//! with one bug of each gate, and the commands of its GitHub Actions workflow and its
+//! with one bug of each incident rule, and the commands of its GitHub Actions workflow and its
 //! pre-commit hook are run verbatim. Then `cargo install --path` and the installed
 //! `gatelint` / `cargo gatelint`.
 //!

@@ -353,8 +353,8 @@ mod tests {
         let (loaded, problem) = cache.get(&[1; 32], 7).expect("decodes");
         assert_eq!(problem, None);
         let expected = facts_of(src, 7);
-        for gate in ["direct-provisioner-call", "non-idempotent-insert", "wildcard-listen-default"] {
-            assert!(loaded.rules[gatelint_slot(gate)].is_some(), "{gate}'s facts are stored");
+        for rule in ["direct-provisioner-call", "non-idempotent-insert", "wildcard-listen-default"] {
+            assert!(loaded.rules[gatelint_slot(rule)].is_some(), "{rule}'s facts are stored");
         }
         assert_eq!(Cache::encode(&loaded, &None), Cache::encode(&expected, &None));
         assert_eq!(loaded.consts[0].name_loc.file, 7, "locations take the new file id");

@@ -1,12 +1,19 @@
-//! Per-file extraction for `direct-provisioner-call`: every method call on a
-//! provisioner backend value, every associated call on a backend type, and every
-//! bare presence check of the backend fields, with where the backend value came from.
+//! Per-file facts for `direct-provisioner-call` and the visitor that extracts them
+//! ([`Extractor`]): every method call on a provisioner backend value, every
+//! associated call on a backend type, and every bare presence check of the backend
+//! fields, with where the backend value came from. Origins and bindings are tracked
+//! in [`origin`], backend types recognised in [`types`].
+
+mod origin;
+mod types;
 
 use super::ProvisionerParams;
 use crate::input::source::{FileId, Loc, SourceFile};
+use origin::PASS_THROUGH;
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
+use types::{backend_generics, quote_type};
 
 /// Where a backend value came from, for the secondary label.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +59,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     if !params.fields.iter().chain(&params.types).any(|name| source.text().contains(name.as_str())) {
         return ProvisionerFacts::default();
     }
-    let mut v = Collector {
+    let mut v = Extractor {
         file,
         source,
         params,
@@ -65,7 +72,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     v.out
 }
 
-struct Collector<'a> {
+struct Extractor<'a> {
     file: FileId,
     source: &'a SourceFile,
     params: &'a ProvisionerParams,
@@ -106,22 +113,6 @@ const COMBINATORS: &[&str] = &[
     "copied",
 ];
 
-/// Methods that hand the backend on (`state.cp_prov.clone().ok_or(Error)?`).
-const PASS_THROUGH: &[&str] = &[
-    "ok_or",
-    "ok_or_else",
-    "filter",
-    "unwrap_or_else",
-    "unwrap_or",
-    "or",
-    "or_else",
-    "context",
-    "with_context",
-    "cloned",
-    "copied",
-    "into",
-];
-
 /// Methods of plain values (a `provisioner` column holding a name): not backend calls.
 const VALUE_METHODS: &[&str] = &[
     "as_str",
@@ -148,36 +139,7 @@ const VALUE_METHODS: &[&str] = &[
     "to_ascii_lowercase",
 ];
 
-/// The tail expression of a block.
-fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
-    match block.stmts.last() {
-        Some(syn::Stmt::Expr(e, None)) => Some(e),
-        _ => None,
-    }
-}
-
-/// Every name a pattern binds.
-fn all_names(pat: &syn::Pat) -> Vec<syn::Ident> {
-    match pat {
-        syn::Pat::Ident(i) => {
-            let mut v = vec![i.ident.clone()];
-            if let Some((_, sub)) = &i.subpat {
-                v.extend(all_names(sub));
-            }
-            v
-        }
-        syn::Pat::Type(t) => all_names(&t.pat),
-        syn::Pat::Reference(r) => all_names(&r.pat),
-        syn::Pat::Paren(p) => all_names(&p.pat),
-        syn::Pat::Tuple(t) => t.elems.iter().flat_map(all_names).collect(),
-        syn::Pat::TupleStruct(t) => t.elems.iter().flat_map(all_names).collect(),
-        syn::Pat::Slice(s) => s.elems.iter().flat_map(all_names).collect(),
-        syn::Pat::Struct(s) => s.fields.iter().flat_map(|f| all_names(&f.pat)).collect(),
-        syn::Pat::Or(o) => o.cases.first().map(all_names).unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
+/// Strips parentheses, references, `?`, `.await` and `*` around an expression.
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
         syn::Expr::Paren(p) => strip(&p.expr),
@@ -190,20 +152,7 @@ fn strip(expr: &syn::Expr) -> &syn::Expr {
     }
 }
 
-/// `self.cp_prov` → "self.cp_prov"; other bases by their last identifier.
-fn render_base(expr: &syn::Expr) -> String {
-    match strip(expr) {
-        syn::Expr::Path(p) => p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::"),
-        syn::Expr::Field(f) => match &f.member {
-            syn::Member::Named(i) => format!("{}.{i}", render_base(&f.base)),
-            syn::Member::Unnamed(i) => format!("{}.{}", render_base(&f.base), i.index),
-        },
-        syn::Expr::MethodCall(m) => format!("{}.{}()", render_base(&m.receiver), m.method),
-        _ => "…".to_string(),
-    }
-}
-
-impl Collector<'_> {
+impl Extractor<'_> {
     fn loc(&self, span: proc_macro2::Span) -> Loc {
         self.source.span_loc(self.file, span, span)
     }
@@ -211,161 +160,6 @@ impl Collector<'_> {
     fn push(&mut self, kind: ProvisionerSiteKind, loc: Loc, origin: Option<Origin>) {
         if let Some(function) = &self.function {
             self.out.sites.push(ProvisionerSite { kind, loc, origin, function: function.clone() });
-        }
-    }
-
-    /// The backend a value is, through wrappers (`as_ref()`, `unwrap()`, `?`, `&`,
-    /// `Arc::clone(&…)`): a backend field of any receiver, or a backend binding.
-    fn origin(&self, expr: &syn::Expr) -> Option<Origin> {
-        match strip(expr) {
-            syn::Expr::Field(f) => {
-                let syn::Member::Named(ident) = &f.member else { return None };
-                let name = ident.to_string();
-                let source = format!("{}.{name}", render_base(&f.base));
-                self.params.fields.contains(&name).then(|| Origin {
-                    loc: self.loc(ident.span()),
-                    what: format!("`{source}` is a provisioner backend field"),
-                    is_field: true,
-                    source,
-                })
-            }
-            syn::Expr::Path(p) => {
-                let ident = p.path.get_ident()?.to_string();
-                self.scope.iter().rev().find(|(n, _)| *n == ident).and_then(|(_, o)| o.clone())
-            }
-            syn::Expr::MethodCall(m) => {
-                let method = m.method.to_string();
-                // `map(Arc::clone)` keeps the backend; other maps make something else.
-                let clones = method == "map"
-                    && matches!(m.args.first(), Some(syn::Expr::Path(p)) if p.path.segments.last().is_some_and(|s| s.ident == "clone"));
-                if self.params.wrapper_methods.contains(&method) || PASS_THROUGH.contains(&method.as_str()) || clones {
-                    self.origin(&m.receiver)
-                } else {
-                    None
-                }
-            }
-            // `if saas { self.cp_prov.clone() } else { None }`, blocks and matches.
-            syn::Expr::If(i) => block_tail(&i.then_branch)
-                .and_then(|e| self.origin(e))
-                .or_else(|| i.else_branch.as_ref().and_then(|(_, e)| self.origin(e))),
-            syn::Expr::Block(b) => block_tail(&b.block).and_then(|e| self.origin(e)),
-            syn::Expr::Match(m) => m.arms.iter().find_map(|a| self.origin(&a.body)),
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else { return None };
-                let last = p.path.segments.last()?.ident.to_string();
-                if last == "clone" || last == "Some" { c.args.first().and_then(|a| self.origin(a)) } else { None }
-            }
-            _ => None,
-        }
-    }
-
-    fn type_is_backend(&self, ty: &syn::Type) -> bool {
-        match ty {
-            syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
-                self.params.types.contains(&seg.ident.to_string())
-                    || self.generic_backends.contains(&seg.ident.to_string())
-                    || match &seg.arguments {
-                        syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
-                            syn::GenericArgument::Type(t) => self.type_is_backend(t),
-                            _ => false,
-                        }),
-                        _ => false,
-                    }
-            }),
-            syn::Type::Reference(r) => self.type_is_backend(&r.elem),
-            syn::Type::Paren(p) => self.type_is_backend(&p.elem),
-            syn::Type::Group(g) => self.type_is_backend(&g.elem),
-            syn::Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
-                syn::TypeParamBound::Trait(tb) => {
-                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
-                }
-                _ => false,
-            }),
-            syn::Type::ImplTrait(t) => t.bounds.iter().any(|b| match b {
-                syn::TypeParamBound::Trait(tb) => {
-                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
-                }
-                _ => false,
-            }),
-            _ => false,
-        }
-    }
-
-    /// Names a pattern binds to the backend itself: `p`, `Some(p)`, `Ok(p)`, `Some(ref p)`.
-    fn bound_names(pat: &syn::Pat) -> Vec<syn::Ident> {
-        match pat {
-            syn::Pat::Ident(i) if i.ident != "None" => vec![i.ident.clone()],
-            syn::Pat::Type(t) => Self::bound_names(&t.pat),
-            syn::Pat::Reference(r) => Self::bound_names(&r.pat),
-            syn::Pat::TupleStruct(t) if t.elems.len() == 1 => Self::bound_names(&t.elems[0]),
-            syn::Pat::Or(o) => o.cases.iter().flat_map(Self::bound_names).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn bind_pattern(&mut self, pat: &syn::Pat, origin: &Origin) {
-        for ident in Self::bound_names(pat) {
-            let what = format!("`{ident}` is bound to `{}` here", origin.source);
-            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: origin.source.clone() };
-            self.scope.push((ident.to_string(), Some(o)));
-        }
-    }
-
-    /// Every name a pattern introduces shadows outer bindings of that name.
-    fn shadow(&mut self, pat: &syn::Pat) {
-        for ident in all_names(pat) {
-            self.scope.push((ident.to_string(), None));
-        }
-    }
-
-    /// Binds what `pat` introduces when matched against `expr`: names that receive a
-    /// backend get its origin (through `Some(…)`, tuples and struct fields), every
-    /// other name shadows.
-    fn bind_match(&mut self, pat: &syn::Pat, expr: &syn::Expr) {
-        let origin = self.origin(expr);
-        let tuple: Vec<Option<Origin>> = match strip(expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
-            _ => Vec::new(),
-        };
-        let base = render_base(expr);
-        self.bind_pat(pat, origin.as_ref(), &tuple, &base);
-    }
-
-    fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
-        match pat {
-            syn::Pat::Tuple(p) if !tuple.is_empty() => {
-                for (elem, o) in p.elems.iter().zip(tuple) {
-                    self.bind_pat(elem, o.as_ref(), &[], base);
-                }
-            }
-            // `let WorkspaceHandler { cp_prov, .. } = self;`
-            syn::Pat::Struct(s) if origin.is_none() => {
-                for field in &s.fields {
-                    match &field.member {
-                        syn::Member::Named(name) if self.params.fields.contains(&name.to_string()) => {
-                            let source = format!("{base}.{name}");
-                            let o = Origin {
-                                loc: self.loc(name.span()),
-                                what: format!("`{source}` is a provisioner backend field"),
-                                is_field: true,
-                                source,
-                            };
-                            self.bind_pat(&field.pat, Some(&o), &[], base);
-                        }
-                        _ => self.shadow(&field.pat),
-                    }
-                }
-            }
-            _ => match origin {
-                Some(o) => {
-                    let backend = Self::bound_names(pat);
-                    for ident in all_names(pat).into_iter().filter(|i| !backend.contains(i)) {
-                        self.scope.push((ident.to_string(), None));
-                    }
-                    self.bind_pattern(pat, o);
-                }
-                None => self.shadow(pat),
-            },
         }
     }
 
@@ -392,32 +186,8 @@ impl Collector<'_> {
         let exempt = self.params.constructors.contains(&name);
         let saved_fn = std::mem::replace(&mut self.function, if exempt { None } else { Some(name) });
         let saved_scope = std::mem::take(&mut self.scope);
-        let saved_generics = std::mem::take(&mut self.generic_backends);
-        // `fn f<P: Provisioner>(p: &P)` and `where P: Provisioner`.
-        let bounded = |bounds: &Punctuated<syn::TypeParamBound, syn::Token![+]>, types: &[String]| {
-            bounds.iter().any(|b| match b {
-                syn::TypeParamBound::Trait(t) => t.path.segments.iter().any(|s| types.contains(&s.ident.to_string())),
-                _ => false,
-            })
-        };
-        for param in &sig.generics.params {
-            if let syn::GenericParam::Type(t) = param
-                && bounded(&t.bounds, &self.params.types)
-            {
-                self.generic_backends.push(t.ident.to_string());
-            }
-        }
-        if let Some(where_clause) = &sig.generics.where_clause {
-            for predicate in &where_clause.predicates {
-                if let syn::WherePredicate::Type(t) = predicate
-                    && bounded(&t.bounds, &self.params.types)
-                    && let syn::Type::Path(p) = &t.bounded_ty
-                    && let Some(ident) = p.path.get_ident()
-                {
-                    self.generic_backends.push(ident.to_string());
-                }
-            }
-        }
+        let saved_generics =
+            std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, &self.params.types));
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input
                 && self.type_is_backend(&t.ty)
@@ -436,49 +206,7 @@ impl Collector<'_> {
     }
 }
 
-/// A short rendering of a type for messages (`&CpProvisioner`, `Arc<dyn Provisioner>`).
-fn quote_type(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Reference(r) => format!("&{}", quote_type(&r.elem)),
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .iter()
-            .map(|s| {
-                let args = match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => {
-                        let inner: Vec<String> = a
-                            .args
-                            .iter()
-                            .filter_map(|x| match x {
-                                syn::GenericArgument::Type(t) => Some(quote_type(t)),
-                                _ => None,
-                            })
-                            .collect();
-                        format!("<{}>", inner.join(", "))
-                    }
-                    _ => String::new(),
-                };
-                format!("{}{args}", s.ident)
-            })
-            .collect::<Vec<_>>()
-            .join("::"),
-        syn::Type::TraitObject(t) => {
-            let bounds: Vec<String> = t
-                .bounds
-                .iter()
-                .filter_map(|b| match b {
-                    syn::TypeParamBound::Trait(tb) => tb.path.segments.last().map(|s| s.ident.to_string()),
-                    _ => None,
-                })
-                .collect();
-            format!("dyn {}", bounds.join(" + "))
-        }
-        _ => "backend".to_string(),
-    }
-}
-
-impl<'ast> Visit<'ast> for Collector<'_> {
+impl<'ast> Visit<'ast> for Extractor<'_> {
     // Types and attributes hold nothing these facts come from: not walked.
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}

@@ -72,11 +72,12 @@
 //!   reported: constructors wire the backends. A function named like a dispatcher
 //!   verb outside the dispatcher files is reported like any other.
 
+mod diagnostics;
 mod extract;
 
 pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, extract};
 
-use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::diagnostic::{Diagnostic, Severity};
 use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -120,14 +121,11 @@ impl ProvisionerParams {
     }
 
     /// The dispatcher verb for a backend method, by the words of its name.
-    fn verb_for(&self, method: &str) -> Option<&str> {
+    pub(super) fn verb_for(&self, method: &str) -> Option<&str> {
         let words: Vec<&str> = method.split('_').collect();
         self.verbs.iter().find(|(k, _)| words.iter().any(|w| w.eq_ignore_ascii_case(k))).map(|(_, v)| v.as_str())
     }
 }
-
-const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handler that calls one backend directly \
-                         silently does nothing there (the row said paused while the EC2 instance kept running)";
 
 impl Rule for DirectProvisionerCall {
     const ID: &'static str = ID;
@@ -149,68 +147,6 @@ impl Rule for DirectProvisionerCall {
     }
 
     fn check(cx: &CheckCx, params: &ProvisionerParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
-        let mut out: Vec<Diagnostic> = Vec::new();
-        // One presence-check finding per line (`a.is_none() && b.is_none()` is one check).
-        let mut presence_lines = std::collections::BTreeSet::new();
-        for p in cx.facts::<Self>() {
-            for site in &p.sites {
-                let file = cx.db.get(site.loc.file);
-                let secondary: Vec<Label> = site
-                    .origin
-                    .iter()
-                    .filter(|o| o.loc != site.loc)
-                    .map(|o| Label { loc: o.loc, message: o.what.clone() })
-                    .collect();
-                let (message, label, help) = match &site.kind {
-                    ProvisionerSiteKind::MethodCall { method } | ProvisionerSiteKind::AssociatedCall { method, .. } => {
-                        let target = match &site.kind {
-                            ProvisionerSiteKind::AssociatedCall { ty, .. } => format!("`{ty}::{method}`"),
-                            _ => format!("`{method}`"),
-                        };
-                        let help = match params.verb_for(method) {
-                            Some(verb) => format!(
-                                "call the dispatcher verb `{verb}` instead: it picks the backend (control plane first, \
-                                 Docker second, neither → mark failed)"
-                            ),
-                            None => "route this through the dispatcher (`workspace_dispatchers`), the only code that \
-                                     touches the backends"
-                                .to_string(),
-                        };
-                        let on = site.origin.as_ref().map_or("a provisioner backend".to_string(), |o| {
-                            format!("provisioner backend `{}`", o.source)
-                        });
-                        (
-                            format!("direct call to {target} on {on} in `{}`, outside the dispatcher", site.function),
-                            "calls one backend directly".to_string(),
-                            help,
-                        )
-                    }
-                    ProvisionerSiteKind::PresenceCheck => {
-                        let line = file.line_col(site.loc.start as usize).line;
-                        if !presence_lines.insert((site.loc.file, line)) {
-                            continue;
-                        }
-                        (
-                            format!("bare presence check of a provisioner backend field in `{}`", site.function),
-                            "checks a backend field directly".to_string(),
-                            "use `has_provisioner()` (or call a dispatcher verb, which handles \"no backend\")"
-                                .to_string(),
-                        )
-                    }
-                };
-                out.push(Diagnostic {
-                    rule: ID,
-                    severity,
-                    loc: site.loc,
-                    message,
-                    label,
-                    secondary,
-                    why: Some(SAAS_LEAK.into()),
-                    notes: Vec::new(),
-                    help: Some(help),
-                });
-            }
-        }
-        Ok(out)
+        Ok(diagnostics::diagnostics(cx, params, severity))
     }
 }

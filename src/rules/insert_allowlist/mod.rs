@@ -75,7 +75,7 @@ pub struct AllowlistParams {
 
 impl Rule for InsertAllowlist {
     const ID: &'static str = ID;
-    /// The functions that insert, and the tables, helpers and marker, are the INSERT gate's.
+    /// The functions that insert, and the tables, helpers and marker, are the INSERT rule's.
     const USES: &'static [&'static str] = &[crate::rules::non_idempotent_insert::ID];
     const SOURCE_KEYS: &'static [&'static str] = &["functions"];
     type Params = AllowlistParams;
@@ -98,7 +98,7 @@ impl Rule for InsertAllowlist {
         let (Some(list), Some(config_file)) = (&params.list, ctx.config_file) else {
             return Ok(Vec::new());
         };
-        let params = ctx.params::<NonIdempotentInsert>().ok_or("the INSERT gate parameters are missing")?;
+        let params = ctx.params::<NonIdempotentInsert>().ok_or("the INSERT rule's parameters are missing")?;
         let analysis = Analysis::new(ctx, params);
         let entry_loc = |e: &Entry| Loc::new(config_file, e.span.start, e.span.end);
         let mut out = Vec::new();

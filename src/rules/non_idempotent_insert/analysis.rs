@@ -1,7 +1,8 @@
 //! Crate-wide analysis shared by `non-idempotent-insert` and `insert-allowlist`:
 //! resolves constants holding SQL, decides which inserts are protected, and which
 //! functions reach an unprotected insert through calls (a fixpoint over the call
-//! graph by name, so recursion is handled).
+//! graph by name, so recursion is handled); and the [`Finding`]s of
+//! `non-idempotent-insert`, one per location.
 
 use super::InsertParams;
 use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, SqlInsert};
@@ -9,6 +10,7 @@ use crate::rules::CheckCx;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
+use std::collections::BTreeMap;
 
 /// An INSERT into a guarded table, as executed in one function.
 #[derive(Clone, Debug)]
@@ -31,6 +33,37 @@ pub struct Witness {
     pub table: String,
     /// Functions along the way (name, name location), callee first.
     pub through: Vec<(String, Loc)>,
+}
+
+/// An INSERT that runs repeatedly without a guard, as `non-idempotent-insert` reports it.
+pub enum Finding<'s> {
+    /// An INSERT the function executes itself, inside a loop.
+    Direct { f: &'s FnInsertFacts, occ: &'s InsertOcc },
+    /// A call that reaches an unguarded INSERT, in a loop or through recursion.
+    Call(CallFinding<'s>),
+}
+
+/// A call (event `order` of `f`) that reaches an unguarded INSERT of `callee` or
+/// beyond (`witness`).
+#[derive(Clone, Copy)]
+pub struct CallFinding<'s> {
+    pub f: &'s FnInsertFacts,
+    pub event: &'s Event,
+    pub order: usize,
+    pub callee: &'s FnInsertFacts,
+    pub witness: &'s Witness,
+    /// The callee calls back into `f` (or is `f`).
+    pub recursive: bool,
+}
+
+impl Finding<'_> {
+    /// Where it is reported: the INSERT, or the call.
+    pub fn loc(&self) -> Loc {
+        match self {
+            Finding::Direct { occ, .. } => occ.loc,
+            Finding::Call(call) => call.event.loc,
+        }
+    }
 }
 
 /// A call event (its position among the function's events) and the crate
@@ -231,6 +264,60 @@ impl<'a> Analysis<'a> {
             }
         }
         reaches
+    }
+
+    /// The findings of `non-idempotent-insert`, by location (the first one found at
+    /// a location): unguarded INSERTs in loops, and calls in loops (or recursive
+    /// calls) that reach one. Functions with the marker comment report nothing.
+    pub fn findings(&self) -> Vec<Finding<'_>> {
+        let mut found: BTreeMap<Loc, Finding> = BTreeMap::new();
+        for (i, &f) in self.fns.iter().enumerate() {
+            if f.marker {
+                continue;
+            }
+            for occ in &self.inserts[i] {
+                if occ.innermost.is_none() || Analysis::protected(f, occ) {
+                    continue;
+                }
+                found.entry(occ.loc).or_insert(Finding::Direct { f, occ });
+            }
+            for finding in self.call_findings(i) {
+                found.entry(finding.loc()).or_insert(finding);
+            }
+        }
+        found.into_values().collect()
+    }
+
+    /// Function `i`'s calls that reach an unguarded INSERT: in a loop (the first
+    /// callee that reaches one), and outside loops one recursive call, at the first
+    /// call of the first function of its recursion cycle.
+    fn call_findings(&self, i: usize) -> Vec<Finding<'_>> {
+        let f = self.fns[i];
+        let mut out = Vec::new();
+        let mut reported_recursion = false;
+        for (order, callees) in self.edges_if_reaching(i) {
+            let (order, e) = (*order, &f.events[*order]);
+            if Analysis::preflight_before(f, e.innermost, order) {
+                continue;
+            }
+            for &g in callees {
+                let Some(witness) = &self.reaches[g] else { continue };
+                let recursive = self.calls_into(g, i) || g == i;
+                if e.innermost.is_none() && !recursive {
+                    continue;
+                }
+                // Outside loops, one report per recursion cycle: at the first call of its first function.
+                if e.innermost.is_none() {
+                    if reported_recursion || !self.first_in_cycle(i) {
+                        continue;
+                    }
+                    reported_recursion = true;
+                }
+                out.push(Finding::Call(CallFinding { f, event: e, order, callee: self.fns[g], witness, recursive }));
+                break;
+            }
+        }
+        out
     }
 
     /// Whether function `from` can call function `to` (directly or through others).

@@ -1,15 +1,23 @@
-//! Per-function facts for the INSERT gates: where SQL that inserts is executed,
-//! which calls and preflight calls happen, in what order, and inside which loops.
-//! Which functions a call reaches, and whether a constant holds an INSERT, is
-//! decided crate-wide in `analysis`.
+//! Per-function facts for the INSERT rules (`non-idempotent-insert` and
+//! `insert-allowlist`) and the visitor that extracts them ([`Extractor`]): where SQL
+//! that inserts is executed, which calls and preflight calls happen, in what order,
+//! and inside which loops. Entering a function is in [`functions`], loops and
+//! iterator adapters in [`loops`], SQL bound to locals in [`sql_locals`], macro
+//! bodies in [`macros`]. Which functions a call reaches, and whether a constant
+//! holds an INSERT, is decided crate-wide in `analysis`.
+
+mod functions;
+mod loops;
+mod macros;
+mod sql_locals;
 
 use super::InsertParams;
 use crate::facts::sql;
-use crate::facts::value::{Lowerer, Value};
+use crate::facts::value::Lowerer;
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
-use syn::punctuated::Punctuated;
+use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
 
 /// A repeated context: a loop body or a closure run once per item.
@@ -105,55 +113,6 @@ pub struct InsertFacts {
     pub reads_other_files: bool,
 }
 
-/// Macros whose arguments are text for people, not SQL to run.
-const PROSE_MACROS: &[&str] = &[
-    "println",
-    "eprintln",
-    "print",
-    "eprint",
-    "info",
-    "warn",
-    "error",
-    "debug",
-    "trace",
-    "event",
-    "panic",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "unreachable",
-    "todo",
-    "unimplemented",
-    "anyhow",
-    "bail",
-    "ensure",
-    "format_err",
-    "write",
-    "writeln",
-    "log",
-    "span",
-    "info_span",
-    "error_span",
-    "warn_span",
-    "debug_span",
-    "trace_span",
-    "instrument",
-    "context",
-];
-/// Macros whose body is code for somewhere else (a macro definition, code a
-/// procedural macro generates), not code this function runs.
-const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote", "parse_quote_spanned"];
-/// Methods that prepare a statement for later execution (execution is at the uses).
-const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prepare_typed", "prepare_typed_cached"];
-/// Conversions that keep a string a string (`"…".to_string()`).
-const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str", "clone", "from"];
-/// `sqlx::query_file!("…")` and friends read their SQL from a file.
-const QUERY_FILE_MACROS: &[&str] =
-    &["query_file", "query_file_as", "query_file_scalar", "query_file_unchecked", "query_file_as_unchecked"];
-
 pub struct ExtractInput<'a> {
     pub file: FileId,
     pub source: &'a SourceFile,
@@ -163,7 +122,7 @@ pub struct ExtractInput<'a> {
 }
 
 pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) -> InsertFacts {
-    let mut v = FnCollector {
+    let mut v = Extractor {
         lowerer: Lowerer::new(input.file, input.source),
         input,
         params,
@@ -174,35 +133,10 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         builders: Vec::new(),
         inline_modules: Vec::new(),
         awaiting: false,
-        markers: Vec::new(),
+        markers: functions::marker_comments(input, params),
     };
-    // The marker's exact text, optionally followed by a reason; never a doc comment.
-    let marker = params.marker.trim();
-    v.markers = input
-        .comments
-        .iter()
-        .filter(|c| {
-            let body = c.body.trim();
-            body.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
-        })
-        .map(|c| (c.start, c.end, input.source.line_col(c.end.saturating_sub(1)).line))
-        .collect();
     v.visit_file(syntax);
     v.out
-}
-
-/// A local bound to SQL that inserts: executed where it is used.
-#[derive(Clone)]
-struct SqlLocal {
-    name: String,
-    binding: Loc,
-    /// The literal the SQL is written in, when known.
-    literal: Option<Loc>,
-    /// The innermost loop open where it was bound.
-    innermost: Option<u32>,
-    sqls: Vec<SqlInsert>,
-    /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
-    constant: Option<String>,
 }
 
 /// A function being collected, with its open loops.
@@ -217,7 +151,7 @@ impl FnBuilder {
     }
 }
 
-struct FnCollector<'a> {
+struct Extractor<'a> {
     lowerer: Lowerer<'a>,
     input: &'a ExtractInput<'a>,
     params: &'a InsertParams,
@@ -237,7 +171,7 @@ struct FnCollector<'a> {
     markers: Vec<(usize, usize, usize)>,
 }
 
-impl FnCollector<'_> {
+impl Extractor<'_> {
     fn guarded(&self, sql_text: &str) -> Vec<SqlInsert> {
         // Most string literals are not SQL: skip the tokenizer unless one could be.
         if !sql_text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
@@ -270,150 +204,9 @@ impl FnCollector<'_> {
         f.facts.events.push(Event { kind, loc, innermost });
     }
 
-    fn with_loop(&mut self, header: Loc, kind: &str, body: impl FnOnce(&mut Self)) {
-        let Some(f) = self.stack.last_mut() else {
-            body(self);
-            return;
-        };
-        let parent = f.innermost();
-        f.facts.loops.push(LoopFact { header, kind: kind.to_string(), parent });
-        let id = f.facts.loops.len() - 1;
-        f.open_loops.push(id);
-        body(self);
-        if let Some(f) = self.stack.last_mut() {
-            f.open_loops.pop();
-        }
-    }
-
-    fn enter_fn(
-        &mut self,
-        sig: &syn::Signature,
-        attrs: &[syn::Attribute],
-        block: &syn::Block,
-        body: impl FnOnce(&mut Self),
-    ) {
-        let has_self = sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Receiver(_)));
-        let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
-        let first = attrs.first().map_or(sig.fn_token.span, |a| a.pound_token.span);
-        let marker = self.has_marker(first, sig.fn_token.span, block.brace_token.span.close());
-        let facts = FnInsertFacts {
-            name: sig.ident.to_string(),
-            name_loc: self.lowerer.span_loc(sig.ident.span()),
-            self_type: self.self_types.last().cloned().flatten(),
-            module: self.module_index(),
-            params,
-            is_async: sig.asyncness.is_some(),
-            has_self,
-            marker,
-            loops: Vec::new(),
-            events: Vec::new(),
-            preflights: Vec::new(),
-        };
-        self.stack.push(FnBuilder { facts, open_loops: Vec::new() });
-        let saved_locals = std::mem::take(&mut self.sql_locals);
-        let saved_builders = std::mem::take(&mut self.builders);
-        let saved_scope = std::mem::take(&mut self.lowerer.scope);
-        body(self);
-        self.sql_locals = saved_locals;
-        self.builders = saved_builders;
-        self.lowerer.scope = saved_scope;
-        let mut done = self.stack.pop().expect("pushed above");
-        // Facts outlive the file: no growth slack.
-        done.facts.events.shrink_to_fit();
-        done.facts.loops.shrink_to_fit();
-        if !done.facts.events.is_empty() || done.facts.marker {
-            self.out.fns.push(done.facts);
-        }
-    }
-
-    /// The index of the current module path in `out.modules`, added when new.
-    fn module_index(&mut self) -> u32 {
-        let path = std::iter::once(self.input.module.as_str())
-            .chain(self.inline_modules.iter().map(String::as_str))
-            .filter(|m| !m.is_empty())
-            .collect::<Vec<_>>()
-            .join("::");
-        let modules = &mut self.out.modules;
-        let at = modules.iter().position(|m| *m == path).unwrap_or_else(|| {
-            modules.push(path);
-            modules.len() - 1
-        });
-        at as u32
-    }
-
-    /// The marker comment inside the function, or ending on the line above it
-    /// (above its attributes or above the `fn` itself).
-    fn has_marker(&self, first: proc_macro2::Span, fn_token: proc_macro2::Span, close: proc_macro2::Span) -> bool {
-        if self.markers.is_empty() {
-            return false;
-        }
-        let src = self.input.source;
-        let start = self.lowerer.span_loc(first).start as usize;
-        let end = self.lowerer.span_loc(close).end as usize;
-        let first_line = src.line_col(start).line;
-        let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start as usize).line;
-        self.markers.iter().any(|&(c_start, c_end, line)| {
-            (c_start >= start && c_end <= end) || line + 1 == first_line || line + 1 == fn_line
-        })
-    }
-
-    /// The INSERT statements a string-valued expression defines, without executing it:
-    /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
-    fn sql_definition(&self, value: &Value) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
-        let text = definition_text(value)?;
-        let found = self.guarded(&text);
-        (!found.is_empty()).then(|| (found, first_literal(value)))
-    }
-
-    fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
-        let mut names = Vec::new();
-        let value = self.lowerer_lower_quiet(receiver);
-        value.names(&mut names);
-        if matches!(strip(receiver), syn::Expr::Range(_)) {
-            return true;
-        }
-        names.iter().any(|n| self.params.iterator_sources.iter().any(|s| s == n))
-    }
-
-    fn lowerer_lower_quiet(&self, expr: &syn::Expr) -> Value {
-        let mut l = Lowerer::new(self.lowerer.file, self.lowerer.source);
-        l.lower(expr)
-    }
-
     fn literal_events(&mut self, text: &str, loc: Loc) {
         for sql in self.guarded(text) {
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), loc);
-        }
-    }
-
-    /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT.
-    fn builder_push(&mut self, m: &syn::ExprMethodCall) {
-        let syn::Expr::Path(p) = strip(&m.receiver) else { return };
-        let Some(ident) = p.path.get_ident() else { return };
-        let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) = m.args.first() else { return };
-        if !sql::has_on_conflict(&s.value()) {
-            return;
-        }
-        let name = ident.to_string();
-        let Some((_, events)) = self.builders.iter().rev().find(|(n, _)| *n == name).cloned() else { return };
-        let Some(f) = self.stack.last_mut() else { return };
-        for i in events {
-            if let EventKind::Insert(insert) = &mut f.facts.events[i].kind {
-                insert.sql.on_conflict = true;
-            }
-        }
-    }
-
-    fn query_file(&mut self, mac: &syn::Macro) {
-        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else { return };
-        for arg in &args {
-            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { continue };
-            let Some(root) = crate_root(self.input.path) else { continue };
-            self.out.reads_other_files = true;
-            if let Ok(text) = std::fs::read_to_string(root.join(s.value())) {
-                let loc = self.lowerer.span_loc(s.span());
-                self.literal_events(&text, loc);
-            }
         }
     }
 }
@@ -426,178 +219,6 @@ fn strip(expr: &syn::Expr) -> &syn::Expr {
         syn::Expr::Group(g) => strip(&g.expr),
         _ => expr,
     }
-}
-
-/// The SQL text a definition stands for: a string literal, `format!`/`concat!` of
-/// literals (placeholders kept), a conversion of one, or `prepare("…")`.
-fn definition_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Str { text, .. } => Some(text.clone()),
-        Value::Macro { name, args, .. } if name == "format" || name == "format_args" => match args.first() {
-            Some(Value::Str { text, .. }) => Some(text.clone()),
-            _ => None,
-        },
-        Value::Macro { name, args, .. } if name == "concat" => {
-            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
-        }
-        Value::Method { receiver, method, args, .. } => {
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
-                definition_text(receiver)
-            } else if PREPARE_METHODS.contains(&method.as_str()) {
-                args.first().and_then(definition_text)
-            } else {
-                None
-            }
-        }
-        Value::Call { callee, args, .. } if callee.last().is_some_and(|l| l == "from") => {
-            args.first().and_then(definition_text)
-        }
-        _ => None,
-    }
-}
-
-/// Whether an initialiser has the shape [`definition_text`] or [`definition_const`]
-/// can read (a literal, `format!`/`concat!`, a SCREAMING path, conversions or
-/// `prepare` of those): a syntactic over-approximation, so that the other `let`s
-/// are not lowered.
-fn may_define_sql(expr: &syn::Expr) -> bool {
-    use syn::Expr as E;
-    match expr {
-        E::Lit(l) => matches!(l.lit, syn::Lit::Str(_)),
-        E::Macro(m) => m
-            .mac
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "format" || s.ident == "format_args" || s.ident == "concat"),
-        E::Path(p) => p.path.segments.last().is_some_and(|s| is_screaming(&s.ident.to_string())),
-        E::MethodCall(m) => {
-            let method = m.method.to_string();
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
-                may_define_sql(&m.receiver)
-            } else if PREPARE_METHODS.contains(&method.as_str()) {
-                m.args.first().is_some_and(may_define_sql)
-            } else {
-                false
-            }
-        }
-        E::Call(c) => match &*c.func {
-            E::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "from") => {
-                c.args.first().is_some_and(may_define_sql)
-            }
-            _ => false,
-        },
-        E::Reference(r) => may_define_sql(&r.expr),
-        E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => may_define_sql(&u.expr),
-        E::Paren(p) => may_define_sql(&p.expr),
-        E::Group(g) => may_define_sql(&g.expr),
-        E::Cast(c) => may_define_sql(&c.expr),
-        E::Try(t) => may_define_sql(&t.expr),
-        E::Await(a) => may_define_sql(&a.base),
-        // A block's value is its tail (and any `return`): not worth reading here.
-        E::Block(_) | E::Unsafe(_) => true,
-        _ => false,
-    }
-}
-
-/// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
-/// one, or `prepare(CONST)`.
-fn definition_const(value: &Value) -> Option<String> {
-    match value {
-        Value::Path { segments, .. } => segments.last().filter(|s| is_screaming(s)).cloned(),
-        Value::Method { receiver, method, args, .. } => {
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
-                definition_const(receiver)
-            } else if PREPARE_METHODS.contains(&method.as_str()) {
-                args.first().and_then(definition_const)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Where the first string literal of a value is written.
-fn first_literal(value: &Value) -> Option<Loc> {
-    match value {
-        Value::Str { loc, .. } => Some(*loc),
-        Value::Macro { args, .. } | Value::Call { args, .. } => args.iter().find_map(first_literal),
-        Value::Method { receiver, args, .. } => first_literal(receiver).or_else(|| args.iter().find_map(first_literal)),
-        _ => None,
-    }
-}
-
-/// The directory of the nearest `Cargo.toml` above `file`.
-fn crate_root(file: &std::path::Path) -> Option<std::path::PathBuf> {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d.join("Cargo.toml").is_file() {
-            return Some(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    file.parent().map(std::path::Path::to_path_buf)
-}
-
-/// `QueryBuilder::new(…)` (with or without a turbofish or path).
-fn is_query_builder(expr: &syn::Expr) -> bool {
-    match strip(expr) {
-        syn::Expr::Call(c) => match &*c.func {
-            syn::Expr::Path(p) => {
-                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                segs.len() >= 2 && segs[segs.len() - 2] == "QueryBuilder" && segs[segs.len() - 1] == "new"
-            }
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-/// Whether a macro body could hold something that makes an event: a call or
-/// method call (turbofish included), a nested macro, a SCREAMING constant, a use of
-/// one of `sql_locals`, or a string literal that mentions INSERT (or has an escape
-/// that could spell it). A token scan, far cheaper than parsing the body.
-fn may_make_events(tokens: proc_macro2::TokenStream, sql_locals: &[SqlLocal]) -> bool {
-    use proc_macro2::{Delimiter, TokenTree};
-    // The previous token could end a callee: an identifier, or the `>` of `f::<T>`.
-    let mut prev_callee = false;
-    let mut prev_ident = false;
-    for tt in tokens {
-        let (callee, ident) = match &tt {
-            TokenTree::Group(g) => {
-                if prev_callee && g.delimiter() == Delimiter::Parenthesis {
-                    return true;
-                }
-                if may_make_events(g.stream(), sql_locals) {
-                    return true;
-                }
-                (false, false)
-            }
-            TokenTree::Ident(i) => {
-                if ident_is_screaming(i) || sql_locals.iter().any(|l| *i == l.name) {
-                    return true;
-                }
-                (true, true)
-            }
-            TokenTree::Punct(p) => {
-                if prev_ident && p.as_char() == '!' {
-                    return true;
-                }
-                (p.as_char() == '>', false)
-            }
-            TokenTree::Literal(l) => {
-                let text = l.to_string();
-                if text.contains('\\') || text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
-                    return true;
-                }
-                (false, false)
-            }
-        };
-        prev_callee = callee;
-        prev_ident = ident;
-    }
-    false
 }
 
 /// [`is_screaming`] of an identifier, without allocating its name.
@@ -619,7 +240,7 @@ fn is_screaming(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
-impl<'ast> Visit<'ast> for FnCollector<'_> {
+impl<'ast> Visit<'ast> for Extractor<'_> {
     // Types hold nothing these facts come from; doc comments and other attributes are not SQL.
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
@@ -664,60 +285,7 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
-        let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
-        // Lowered once, without substituting other locals: only literal SQL, constants
-        // and prepared statements are followed into a local (and only initialisers of
-        // that shape are lowered at all).
-        let value = if may_define_sql(&init.expr) { self.lowerer.lower(&init.expr) } else { Value::Opaque };
-        // `let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`:
-        // the constant's SQL runs where the local is used.
-        if let (Some(constant), Some(ident)) = (definition_const(&value), crate::facts::value::pat_ident(&local.pat)) {
-            let binding = self.lowerer.span_loc(ident.span());
-            let innermost = self.stack.last().and_then(FnBuilder::innermost);
-            let name = ident.to_string();
-            self.sql_locals.push(SqlLocal {
-                name,
-                binding,
-                literal: None,
-                innermost,
-                sqls: Vec::new(),
-                constant: Some(constant),
-            });
-            return;
-        }
-        let defined = self.sql_definition(&value);
-        match (&defined, crate::facts::value::pat_ident(&local.pat)) {
-            (Some((sqls, literal)), Some(ident)) => {
-                // A definition: the INSERT runs where the local is used, not here.
-                let binding = self.lowerer.span_loc(ident.span());
-                let innermost = self.stack.last().and_then(FnBuilder::innermost);
-                let local = SqlLocal {
-                    name: ident.to_string(),
-                    binding,
-                    literal: *literal,
-                    innermost,
-                    sqls: sqls.clone(),
-                    constant: None,
-                };
-                self.sql_locals.push(local);
-            }
-            _ => {
-                let before = self.stack.last().map_or(0, |f| f.facts.events.len());
-                syn::visit::visit_local(self, local);
-                let after = self.stack.last().map_or(0, |f| f.facts.events.len());
-                if let (Some(ident), true) = (crate::facts::value::pat_ident(&local.pat), is_query_builder(&init.expr))
-                {
-                    let inserts = (before..after)
-                        .filter(|&i| {
-                            self.stack
-                                .last()
-                                .is_some_and(|f| matches!(f.facts.events[i].kind, EventKind::Insert { .. }))
-                        })
-                        .collect();
-                    self.builders.push((ident.to_string(), inserts));
-                }
-            }
-        }
+        self.visit_let(local);
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
@@ -741,24 +309,10 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
             return;
         }
         let loc = self.lowerer.span_loc(last.ident.span());
-        if let Some(ident) = e.path.get_ident() {
-            let name = ident.to_string();
-            if let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() {
-                if let Some(constant) = local.constant {
-                    self.push_event(EventKind::ConstUse { name: constant.into() }, loc);
-                    return;
-                }
-                let open = self.stack.last().and_then(FnBuilder::innermost);
-                for sql in local.sqls {
-                    // Bound in the same iteration: the statement is the literal itself.
-                    let (at, via) = match local.literal {
-                        Some(lit) if open.is_some() && open == local.innermost => (lit, None),
-                        _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
-                    };
-                    self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
-                }
-                return;
-            }
+        if let Some(ident) = e.path.get_ident()
+            && self.sql_local_use(&ident.to_string(), loc)
+        {
+            return;
         }
         if let Some(last) = e.path.segments.last() {
             let name = last.ident.to_string();
@@ -831,21 +385,9 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
         self.visit_expr(&m.receiver);
-        let repeated = self.params.iterator_adapters.contains(&method)
-            && (self.params.iterator_only_adapters.contains(&method) || self.is_iterator_chain(&m.receiver));
-        if PREPARE_METHODS.contains(&method.as_str()) {
-            // The statement runs where it is executed, not where it is prepared.
-        } else if repeated {
-            let kind = format!(".{method}()");
-            self.with_loop(loc, &kind, |s| {
-                for arg in &m.args {
-                    s.visit_expr(arg);
-                }
-            });
-        } else {
-            for arg in &m.args {
-                self.visit_expr(arg);
-            }
+        // A prepared statement runs where it is executed, not where it is prepared.
+        if !PREPARE_METHODS.contains(&method.as_str()) {
+            self.visit_method_args(m, &method, loc);
         }
         if method == "push" {
             self.builder_push(m);
@@ -860,73 +402,6 @@ impl<'ast> Visit<'ast> for FnCollector<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if PROSE_MACROS.contains(&name.as_str()) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
-            return;
-        }
-        if QUERY_FILE_MACROS.contains(&name.as_str()) {
-            self.query_file(mac);
-            return;
-        }
-        for item in crate::facts::value::lazy_static_items(mac) {
-            self.visit_item(&item);
-        }
-        // Parsing a macro's body costs about as much as parsing it the first time:
-        // only when its tokens could make an event.
-        if !may_make_events(mac.tokens.clone(), &self.sql_locals) {
-            return;
-        }
-        // Any other macro: its arguments, where they parse as expressions (`query!`, `vec!`, …).
-        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
-        } else if let Ok(block) = syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(
-            proc_macro2::TokenTree::Group(proc_macro2::Group::new(proc_macro2::Delimiter::Brace, mac.tokens.clone())),
-        )) {
-            // `tokio::select! { … }`, `join! { … }`: statements inside braces.
-            self.visit_block(&block);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::may_make_events;
-
-    fn body(src: &str) -> proc_macro2::TokenStream {
-        src.parse().expect("tokens")
-    }
-
-    fn sql_local(name: &str) -> super::SqlLocal {
-        let loc = crate::input::source::Loc::new(0, 0, 0);
-        super::SqlLocal {
-            name: name.into(),
-            binding: loc,
-            literal: None,
-            innermost: None,
-            sqls: Vec::new(),
-            constant: None,
-        }
-    }
-
-    #[test]
-    fn macro_bodies_are_parsed_only_when_they_could_make_events() {
-        for yes in [
-            "create_workspace(pool, id)",
-            "a, b.insert_row(x)",
-            "[inner!(x)]",
-            "INSERT_WORKSPACE",
-            "\"insert into workspaces (id) values ($1)\", id",
-            "{ let x = 1; { helper(x) } }",
-            "create_ws::<PgPool>(pool, id)",
-            "\"\\x49NSERT INTO workspaces (id) VALUES ($1)\"",
-        ] {
-            assert!(may_make_events(body(yes), &[]), "{yes}");
-        }
-        for no in ["x, y", "Foo::Bar, 1", "\"SELECT 1\"", "a + b * c", "[1, 2, 3]", "pool, sql, id"] {
-            assert!(!may_make_events(body(no), &[]), "{no}");
-        }
-        assert!(may_make_events(body("pool, sql, id"), &[sql_local("sql")]), "a SQL local used in the body");
+        self.visit_macro_call(mac);
     }
 }

@@ -100,16 +100,15 @@
 //!   is not seen.
 
 mod analysis;
+mod diagnostics;
 mod extract;
 
-pub use analysis::{Analysis, InsertOcc, Witness};
+pub use analysis::{Analysis, CallFinding, Finding, InsertOcc, Witness};
 pub use extract::{EventKind, ExtractInput, FnInsertFacts, InsertFacts, extract};
 
-use crate::input::source::Loc;
-use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::diagnostic::{Diagnostic, Severity};
 use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 pub const ID: &str = "non-idempotent-insert";
 
@@ -142,9 +141,6 @@ impl InsertParams {
     }
 }
 
-const INCIDENT: &str = "re-running it inserts duplicate rows: the org-template import did this and leaked 72 \
-                        workspaces and ~14 EC2 instances in 4 days";
-
 impl Rule for NonIdempotentInsert {
     const ID: &'static str = ID;
     type Params = InsertParams;
@@ -174,7 +170,7 @@ impl Rule for NonIdempotentInsert {
         vec![params.marker.trim().to_string()]
     }
 
-    /// The INSERT gate's escape hatches: the preflight call, ON CONFLICT, the marker.
+    /// The INSERT rule's escape hatches: the preflight call, ON CONFLICT, the marker.
     fn remove_escape_hatch(line: &str) -> String {
         let mut out = line.replace("lookup_existing_child", "unrelated_helper");
         out = out.replace("class1-gate: idempotent-by-design", "class1-gate: (removed)");
@@ -187,173 +183,6 @@ impl Rule for NonIdempotentInsert {
 
     fn check(ctx: &CheckCx, params: &InsertParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let analysis = Analysis::new(ctx, params);
-        let mut found: BTreeMap<Loc, Diagnostic> = BTreeMap::new();
-        for (i, f) in analysis.fns.iter().enumerate() {
-            if f.marker {
-                continue;
-            }
-            // Outside loops, one recursive call per function is reported.
-            let mut reported_recursion = false;
-            for occ in &analysis.inserts[i] {
-                if occ.innermost.is_none() || Analysis::protected(f, occ) {
-                    continue;
-                }
-                let d = direct_finding(f, occ, params, severity);
-                found.entry(d.loc).or_insert(d);
-            }
-            for (order, callees) in analysis.edges_if_reaching(i) {
-                let (order, e) = (*order, &f.events[*order]);
-                if Analysis::preflight_before(f, e.innermost, order) {
-                    continue;
-                }
-                for &g in callees {
-                    let Some(witness) = &analysis.reaches[g] else { continue };
-                    let recursive = analysis.calls_into(g, i) || g == i;
-                    if e.innermost.is_none() && !recursive {
-                        continue;
-                    }
-                    // Outside loops, one report per recursion cycle: at the first call of its first function.
-                    if e.innermost.is_none() {
-                        if reported_recursion || !analysis.first_in_cycle(i) {
-                            continue;
-                        }
-                        reported_recursion = true;
-                    }
-                    let d = call_finding(f, e, order, analysis.fns[g], witness, recursive, params, severity);
-                    found.entry(d.loc).or_insert(d);
-                    break;
-                }
-            }
-        }
-        Ok(found.into_values().collect())
+        Ok(analysis.findings().iter().map(|finding| diagnostics::diagnostic(finding, params, severity)).collect())
     }
-}
-
-fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
-    let l = f.loops.get(innermost? as usize)?;
-    let what = if l.kind.starts_with('.') {
-        format!("the closure passed to `{}` runs once per item", l.kind)
-    } else if l.kind == "loop" {
-        "this `loop` repeats it".to_string()
-    } else {
-        format!("this `{}` loop repeats it", l.kind)
-    };
-    Some(Label { loc: l.header, message: what })
-}
-
-fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
-    match innermost.and_then(|l| f.loops.get(l as usize)) {
-        Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
-        Some(l) if l.kind == "loop" => "in a `loop`".to_string(),
-        Some(l) => format!("in a `{}` loop", l.kind),
-        None => "repeatedly".to_string(),
-    }
-}
-
-fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, severity: Severity) -> Diagnostic {
-    let mut secondary: Vec<Label> = loop_label(f, occ.innermost).into_iter().collect();
-    if let Some((loc, message)) = &occ.via {
-        secondary.push(Label { loc: *loc, message: message.clone() });
-    }
-    let late = Analysis::preflight_after(f, occ.innermost, occ.order);
-    if let Some(loc) = late {
-        secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
-    }
-    let mut message = format!(
-        "INSERT INTO `{}` runs {} in `{}` without an idempotency guard",
-        occ.sql.table,
-        repeated_by(f, occ.innermost),
-        f.name
-    );
-    if late.is_some() {
-        message.push_str(" (its preflight comes after the INSERT)");
-    }
-    Diagnostic {
-        rule: ID,
-        severity,
-        loc: occ.loc,
-        message,
-        label: "inserts a new row on every iteration".to_string(),
-        secondary,
-        why: Some(INCIDENT.into()),
-        notes: vec![params.escape_hatches().into()],
-        help: Some(help(params)),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn call_finding(
-    f: &FnInsertFacts,
-    e: &crate::rules::non_idempotent_insert::extract::Event,
-    order: usize,
-    callee: &FnInsertFacts,
-    witness: &Witness,
-    recursive: bool,
-    params: &InsertParams,
-    severity: Severity,
-) -> Diagnostic {
-    let mut secondary = Vec::new();
-    secondary.extend(loop_label(f, e.innermost));
-    secondary
-        .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
-    let chain: Vec<String> = witness.through.iter().map(|(n, _)| format!("`{n}`")).collect();
-    let through = if chain.is_empty() { String::new() } else { format!(" (through {})", chain.join(" → ")) };
-    // The function whose body holds the INSERT: the end of the chain, or the callee itself.
-    let holder = witness.through.last().map_or(&callee.name, |(n, _)| n);
-    let reached = if chain.is_empty() {
-        String::new()
-    } else {
-        format!(" (reached through `{}` → {})", callee.name, chain.join(" → "))
-    };
-    secondary.push(Label {
-        loc: witness.insert,
-        message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
-    });
-    if let Some(loc) = Analysis::preflight_after(f, e.innermost, order) {
-        secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
-    }
-    let (message, label) = if recursive {
-        (
-            format!(
-                "recursive call to `{}` repeats an unguarded INSERT INTO `{}`{}",
-                callee.name,
-                witness.table,
-                if e.innermost.is_none() { String::new() } else { format!(" {}", repeated_by(f, e.innermost)) }
-            ),
-            "recursion runs the INSERT once per node".to_string(),
-        )
-    } else {
-        (
-            format!(
-                "call to `{}` {} in `{}` reaches an unguarded INSERT INTO `{}`",
-                callee.name,
-                repeated_by(f, e.innermost),
-                f.name,
-                witness.table
-            ),
-            format!("runs `{}` on every iteration", callee.name),
-        )
-    };
-    Diagnostic {
-        rule: ID,
-        severity,
-        loc: e.loc,
-        message,
-        label,
-        secondary,
-        why: Some(INCIDENT.into()),
-        notes: vec![params.escape_hatches().into()],
-        help: Some(format!(
-            "{}; or guard the INSERT inside `{holder}`{reached} so it is safe to call repeatedly",
-            help(params)
-        )),
-    }
-}
-
-fn help(params: &InsertParams) -> String {
-    format!(
-        "call a preflight helper ({}) before the INSERT and skip rows that exist, or make it an upsert \
-         (`ON CONFLICT … DO NOTHING` / `DO UPDATE`)",
-        params.helpers()
-    )
 }

@@ -1,8 +1,16 @@
 //! Which values are wildcard (every-interface) addresses, and how strongly they
 //! look like one. `"0.0.0.0:9100"` can only be a socket address; `"::"` is also
-//! Rust's path separator, so it counts only where the context says "listen".
+//! Rust's path separator, so it counts only where the context says "listen". Also
+//! which lowered values may turn out to be one once the crate is known
+//! ([`may_hold_wildcard`]), the filter that keeps extracted facts small.
 
+use super::ListenParams;
+use crate::facts::value::Value;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Calls that pass their argument on: conversions, and `Some`/`Ok`/`V4`/`V6` constructors.
+pub(super) const TRANSPARENT_CALLS: &[&str] =
+    &["from", "from_str", "parse", "to_string", "to_owned", "into", "V4", "V6", "Some", "Ok"];
 
 /// How sure we are that a value is a wildcard listen address, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,7 +34,62 @@ pub struct Classified {
 /// Classifies a whole string as an address. Text that merely mentions an address
 /// (`"listening on 0.0.0.0"`) and CIDR ranges (`"0.0.0.0/0"`) are not addresses.
 pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified> {
-    let s = text.trim();
+    let parts = address_parts(text.trim())?;
+    let (host, port) = (parts.host, parts.port);
+    let socket_or_host = if port.is_some() { Strength::Socket } else { Strength::Host };
+    if host.is_empty() {
+        // Go-style `:9100`: no host means every interface.
+        return port.map(|_| Classified { strength: Strength::Weak, go_style: true, loopback: parts.with("127.0.0.1") });
+    }
+    if extra_wildcards.iter().any(|w| w == host) {
+        return Some(Classified { strength: socket_or_host, go_style: false, loopback: parts.with("127.0.0.1") });
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return ip.is_unspecified().then(|| Classified {
+            strength: socket_or_host,
+            go_style: false,
+            loopback: parts.with("127.0.0.1"),
+        });
+    }
+    if let Ok(ip) = host.parse::<Ipv6Addr>() {
+        if !ip.is_unspecified() {
+            return None;
+        }
+        let strength = if parts.bracketed || host != "::" { socket_or_host } else { Strength::Weak };
+        let loopback = if parts.bracketed { parts.with("[::1]") } else { parts.with("::1") };
+        return Some(Classified { strength, go_style: false, loopback });
+    }
+    None
+}
+
+/// An address split into its pieces: `scheme://`, the host (bracketed or not) and `:port`.
+struct AddressParts<'s> {
+    scheme: Option<&'s str>,
+    host: &'s str,
+    port: Option<&'s str>,
+    bracketed: bool,
+}
+
+impl AddressParts<'_> {
+    /// The same address with `loopback_host` for its host.
+    fn with(&self, loopback_host: &str) -> String {
+        let mut out = String::new();
+        if let Some(sc) = self.scheme {
+            out.push_str(sc);
+            out.push_str("://");
+        }
+        out.push_str(loopback_host);
+        if let Some(p) = self.port {
+            out.push(':');
+            out.push_str(p);
+        }
+        out
+    }
+}
+
+/// The pieces of a trimmed string that is an address with a listening port (a
+/// number, or a template placeholder), or none at all.
+fn address_parts(s: &str) -> Option<AddressParts<'_>> {
     if s.is_empty() || s.chars().any(char::is_whitespace) {
         return None;
     }
@@ -49,43 +112,36 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
             return None;
         }
     }
-    let with = |loopback_host: &str| {
-        let mut out = String::new();
-        if let Some(sc) = scheme {
-            out.push_str(sc);
-            out.push_str("://");
+    Some(AddressParts { scheme, host, port, bracketed })
+}
+
+/// An over-approximation of what `check` can turn into a wildcard: a literal that
+/// classifies, four zero integers, `UNSPECIFIED`, a template, or a reference to a
+/// constant or function that may resolve to one elsewhere in the crate.
+pub fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
+    let any = |vs: &[Value]| vs.iter().any(|v| may_hold_wildcard(v, params));
+    match value {
+        Value::Str { text, .. } => classify_str(text, &params.extra_wildcards).is_some(),
+        Value::Int { .. } | Value::Opaque | Value::Field { .. } => false,
+        Value::Path { .. } => true,
+        Value::Call { callee, args, .. } => {
+            // `Ok(…)`, `Some(…)`, `String::from(…)`: conversions and constructors pass
+            // their arguments on (`Ok(())` ends most functions); `Ipv4Addr::from(0)` is one.
+            let last = callee.last().map_or("", String::as_str);
+            let owner = callee.len().checked_sub(2).map_or("", |i| callee[i].as_str());
+            let passes_on = (TRANSPARENT_CALLS.contains(&last) || last.starts_with(char::is_uppercase))
+                && !matches!(owner, "Ipv4Addr" | "Ipv6Addr");
+            if passes_on { any(args) } else { !params.is_env_reader(&callee.join("::")) || any(args) }
         }
-        out.push_str(loopback_host);
-        if let Some(p) = port {
-            out.push(':');
-            out.push_str(p);
+        Value::Method { receiver, args, .. } => may_hold_wildcard(receiver, params) || any(args),
+        Value::Macro { name, args, .. } => name == "format" || name == "format_args" || name == "concat" || any(args),
+        Value::Tuple { elems, .. } | Value::Array { elems, .. } => {
+            elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. })) && elems.len() == 4 || any(elems)
         }
-        out
-    };
-    let socket_or_host = if port.is_some() { Strength::Socket } else { Strength::Host };
-    if host.is_empty() {
-        // Go-style `:9100`: no host means every interface.
-        return port.map(|_| Classified { strength: Strength::Weak, go_style: true, loopback: with("127.0.0.1") });
+        Value::Closure { body } => may_hold_wildcard(body, params),
+        Value::Local { value, .. } => may_hold_wildcard(value, params),
+        Value::Branches { arms } => any(arms),
     }
-    if extra_wildcards.iter().any(|w| w == host) {
-        return Some(Classified { strength: socket_or_host, go_style: false, loopback: with("127.0.0.1") });
-    }
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return ip.is_unspecified().then(|| Classified {
-            strength: socket_or_host,
-            go_style: false,
-            loopback: with("127.0.0.1"),
-        });
-    }
-    if let Ok(ip) = host.parse::<Ipv6Addr>() {
-        if !ip.is_unspecified() {
-            return None;
-        }
-        let strength = if bracketed || host != "::" { socket_or_host } else { Strength::Weak };
-        let loopback = if bracketed { with("[::1]") } else { with("::1") };
-        return Some(Classified { strength, go_style: false, loopback });
-    }
-    None
 }
 
 /// `host:port`, `[v6]:port`, `[v6]`, bare v6 (several colons), or a bare host.

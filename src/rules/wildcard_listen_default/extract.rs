@@ -1,14 +1,17 @@
-//! Per-file extraction: every place in a file where a listen default can hide
-//! (bind calls, env-var fallbacks, clap and config defaults, `Default` impls,
-//! listen-named bindings and fields), with the value found there. Whether that
-//! value is a wildcard is decided crate-wide, in `check`, once constants and
-//! functions of other files are known.
+//! Per-file facts and the visitor that extracts them ([`Extractor`]): every place in
+//! a file where a listen default can hide (bind calls, env-var fallbacks, clap and
+//! config defaults, `Default` impls, listen-named bindings and fields), with the
+//! value found there. Field attributes are read in [`attributes`]. Whether a value
+//! is a wildcard is decided crate-wide, in `analysis`, once constants and functions
+//! of other files are known.
+
+mod attributes;
 
 use super::ListenParams;
+use super::address::may_hold_wildcard;
 use crate::facts::value::{Lowerer, Value, segments};
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
-use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,7 +70,7 @@ pub struct ListenFacts {
 }
 
 pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &ListenParams) -> ListenFacts {
-    let mut v = SiteCollector {
+    let mut v = Extractor {
         lowerer: Lowerer::new(file, source),
         params,
         facts: ListenFacts::default(),
@@ -78,7 +81,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &L
     v.facts
 }
 
-struct SiteCollector<'a> {
+struct Extractor<'a> {
     lowerer: Lowerer<'a>,
     params: &'a ListenParams,
     facts: ListenFacts,
@@ -87,9 +90,8 @@ struct SiteCollector<'a> {
 }
 
 const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
-const CLAP_ATTRS: &[&str] = &["arg", "clap", "structopt", "command", "option"];
 
-impl SiteCollector<'_> {
+impl Extractor<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
         // Most sites hold nothing that could become a wildcard (a loopback literal, an
         // env read): keep only those that might, so facts stay small.
@@ -124,11 +126,6 @@ impl SiteCollector<'_> {
         }
     }
 
-    /// Lowers an attribute's expression (no locals are in scope there).
-    fn lower_const(&self, expr: &syn::Expr) -> Value {
-        Lowerer::new(self.lowerer.file, self.lowerer.source).lower(expr)
-    }
-
     fn fallback_site(&mut self, receiver: &Value, method: &str, at: Loc, fallback: Value) {
         let listen_named = self.names_listen(receiver);
         let kind = match self.env_read(receiver) {
@@ -138,56 +135,6 @@ impl SiteCollector<'_> {
         self.push(kind, at, fallback, listen_named);
     }
 
-    fn field_attrs(&mut self, field: &syn::Field) {
-        let field_name = field.ident.as_ref().map_or_else(|| "0".to_string(), |i| i.to_string());
-        for attr in &field.attrs {
-            let Some(attr_name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
-                continue;
-            };
-            if attr_name == "default" {
-                self.default_attr(attr, &field_name);
-                continue;
-            }
-            let Ok(metas) = attr.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated) else {
-                continue;
-            };
-            let long_is_listen = metas.iter().any(|m| match m {
-                syn::Meta::NameValue(nv) if nv.path.is_ident("long") || nv.path.is_ident("env") => {
-                    self.names_listen(&self.lower_const(&nv.value))
-                }
-                _ => false,
-            });
-            let listen_named = self.params.is_listen_name(&field_name) || long_is_listen;
-            for meta in &metas {
-                let syn::Meta::NameValue(nv) = meta else {
-                    continue;
-                };
-                let Some(key) = nv.path.get_ident() else {
-                    continue;
-                };
-                let key_name = key.to_string();
-                let at = self.lowerer.span_loc(key.span());
-                if attr_name == "serde" {
-                    if key_name == "default"
-                        && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
-                    {
-                        let function = s.value().rsplit("::").next().unwrap_or_default().to_string();
-                        self.facts.serde_defaults.push(SerdeDefault { function, field: field_name.clone() });
-                    }
-                } else if CLAP_ATTRS.contains(&attr_name.as_str()) && CLAP_DEFAULT_KEYS.contains(&key_name.as_str()) {
-                    let value = self.lower_const(&nv.value);
-                    let kind = SiteKind::ClapDefault { field: field_name.clone(), attr: key_name };
-                    self.push(kind, at, value, listen_named);
-                } else if key_name == "default" {
-                    let value = self.lower_const(&nv.value);
-                    let kind =
-                        SiteKind::DefaultAttr { field: field_name.clone(), attr: format!("{attr_name}(default)") };
-                    self.push(kind, at, value, listen_named);
-                }
-            }
-        }
-    }
-
     /// `set_default("server.host", value)`: the key says what the value is for.
     fn config_default(&mut self, function: &str, at: Loc, args: Vec<&syn::Expr>) {
         let [key, value] = args.as_slice() else { return };
@@ -195,21 +142,6 @@ impl SiteCollector<'_> {
         let listen_named = self.params.is_listen_name(&key);
         let value = self.lowerer.lower(value);
         self.push(SiteKind::ConfigDefault { key, function: function.to_string() }, at, value, listen_named);
-    }
-
-    /// smart-default style: `#[default = "…"]`, `#[default("…")]`, `#[default(expr)]`.
-    fn default_attr(&mut self, attr: &syn::Attribute, field_name: &str) {
-        let expr = match &attr.meta {
-            syn::Meta::NameValue(nv) => Some(nv.value.clone()),
-            syn::Meta::List(_) => attr.parse_args::<syn::Expr>().ok(),
-            syn::Meta::Path(_) => None,
-        };
-        let Some(expr) = expr else { return };
-        let at = self.lowerer.span_loc(attr.pound_token.span);
-        let value = self.lower_const(&expr);
-        let listen_named = self.params.is_listen_name(field_name);
-        let kind = SiteKind::DefaultAttr { field: field_name.to_string(), attr: "default".to_string() };
-        self.push(kind, at, value, listen_named);
     }
 
     fn in_fn_scope(&mut self, f: impl FnOnce(&mut Self)) {
@@ -228,7 +160,7 @@ fn call_path(value: &Value) -> Option<String> {
     }
 }
 
-impl<'ast> Visit<'ast> for SiteCollector<'_> {
+impl<'ast> Visit<'ast> for Extractor<'_> {
     // Types and attributes hold nothing these facts come from: not walked.
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
@@ -438,35 +370,6 @@ impl<'ast> Visit<'ast> for SiteCollector<'_> {
     fn visit_field(&mut self, f: &'ast syn::Field) {
         self.field_attrs(f);
         syn::visit::visit_field(self, f);
-    }
-}
-
-/// An over-approximation of what `check` can turn into a wildcard: a literal that
-/// classifies, four zero integers, `UNSPECIFIED`, a template, or a reference to a
-/// constant or function that may resolve to one elsewhere in the crate.
-pub fn may_hold_wildcard(value: &Value, params: &ListenParams) -> bool {
-    let any = |vs: &[Value]| vs.iter().any(|v| may_hold_wildcard(v, params));
-    match value {
-        Value::Str { text, .. } => super::address::classify_str(text, &params.extra_wildcards).is_some(),
-        Value::Int { .. } | Value::Opaque | Value::Field { .. } => false,
-        Value::Path { .. } => true,
-        Value::Call { callee, args, .. } => {
-            // `Ok(…)`, `Some(…)`, `String::from(…)`: conversions and constructors pass
-            // their arguments on (`Ok(())` ends most functions); `Ipv4Addr::from(0)` is one.
-            let last = callee.last().map_or("", String::as_str);
-            let owner = callee.len().checked_sub(2).map_or("", |i| callee[i].as_str());
-            let passes_on = (super::TRANSPARENT_CALLS.contains(&last) || last.starts_with(char::is_uppercase))
-                && !matches!(owner, "Ipv4Addr" | "Ipv6Addr");
-            if passes_on { any(args) } else { !params.is_env_reader(&callee.join("::")) || any(args) }
-        }
-        Value::Method { receiver, args, .. } => may_hold_wildcard(receiver, params) || any(args),
-        Value::Macro { name, args, .. } => name == "format" || name == "format_args" || name == "concat" || any(args),
-        Value::Tuple { elems, .. } | Value::Array { elems, .. } => {
-            elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. })) && elems.len() == 4 || any(elems)
-        }
-        Value::Closure { body } => may_hold_wildcard(body, params),
-        Value::Local { value, .. } => may_hold_wildcard(value, params),
-        Value::Branches { arms } => any(arms),
     }
 }
 

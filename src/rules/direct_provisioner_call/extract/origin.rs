@@ -1,0 +1,190 @@
+//! Where backend values come from: a backend field of any receiver, a binding in
+//! scope, through wrappers and pass-through methods (`as_ref()`, `clone()`, `?`,
+//! `ok_or(…)`), blocks and branches; and the bindings patterns make (`Some(p)`,
+//! tuples, struct fields), which hold a backend or shadow one.
+
+use super::{Extractor, Origin, strip};
+
+/// Methods that hand the backend on (`state.cp_prov.clone().ok_or(Error)?`).
+pub(super) const PASS_THROUGH: &[&str] = &[
+    "ok_or",
+    "ok_or_else",
+    "filter",
+    "unwrap_or_else",
+    "unwrap_or",
+    "or",
+    "or_else",
+    "context",
+    "with_context",
+    "cloned",
+    "copied",
+    "into",
+];
+
+/// The tail expression of a block.
+fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
+    match block.stmts.last() {
+        Some(syn::Stmt::Expr(e, None)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Every name a pattern binds.
+fn all_names(pat: &syn::Pat) -> Vec<syn::Ident> {
+    match pat {
+        syn::Pat::Ident(i) => {
+            let mut v = vec![i.ident.clone()];
+            if let Some((_, sub)) = &i.subpat {
+                v.extend(all_names(sub));
+            }
+            v
+        }
+        syn::Pat::Type(t) => all_names(&t.pat),
+        syn::Pat::Reference(r) => all_names(&r.pat),
+        syn::Pat::Paren(p) => all_names(&p.pat),
+        syn::Pat::Tuple(t) => t.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::TupleStruct(t) => t.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::Slice(s) => s.elems.iter().flat_map(all_names).collect(),
+        syn::Pat::Struct(s) => s.fields.iter().flat_map(|f| all_names(&f.pat)).collect(),
+        syn::Pat::Or(o) => o.cases.first().map(all_names).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// `self.cp_prov` → "self.cp_prov"; other bases by their last identifier.
+fn render_base(expr: &syn::Expr) -> String {
+    match strip(expr) {
+        syn::Expr::Path(p) => p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::"),
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => format!("{}.{i}", render_base(&f.base)),
+            syn::Member::Unnamed(i) => format!("{}.{}", render_base(&f.base), i.index),
+        },
+        syn::Expr::MethodCall(m) => format!("{}.{}()", render_base(&m.receiver), m.method),
+        _ => "…".to_string(),
+    }
+}
+
+impl Extractor<'_> {
+    /// The backend a value is, through wrappers (`as_ref()`, `unwrap()`, `?`, `&`,
+    /// `Arc::clone(&…)`): a backend field of any receiver, or a backend binding.
+    pub(super) fn origin(&self, expr: &syn::Expr) -> Option<Origin> {
+        match strip(expr) {
+            syn::Expr::Field(f) => {
+                let syn::Member::Named(ident) = &f.member else { return None };
+                let name = ident.to_string();
+                let source = format!("{}.{name}", render_base(&f.base));
+                self.params.fields.contains(&name).then(|| Origin {
+                    loc: self.loc(ident.span()),
+                    what: format!("`{source}` is a provisioner backend field"),
+                    is_field: true,
+                    source,
+                })
+            }
+            syn::Expr::Path(p) => {
+                let ident = p.path.get_ident()?.to_string();
+                self.scope.iter().rev().find(|(n, _)| *n == ident).and_then(|(_, o)| o.clone())
+            }
+            syn::Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                // `map(Arc::clone)` keeps the backend; other maps make something else.
+                let clones = method == "map"
+                    && matches!(m.args.first(), Some(syn::Expr::Path(p)) if p.path.segments.last().is_some_and(|s| s.ident == "clone"));
+                if self.params.wrapper_methods.contains(&method) || PASS_THROUGH.contains(&method.as_str()) || clones {
+                    self.origin(&m.receiver)
+                } else {
+                    None
+                }
+            }
+            // `if saas { self.cp_prov.clone() } else { None }`, blocks and matches.
+            syn::Expr::If(i) => block_tail(&i.then_branch)
+                .and_then(|e| self.origin(e))
+                .or_else(|| i.else_branch.as_ref().and_then(|(_, e)| self.origin(e))),
+            syn::Expr::Block(b) => block_tail(&b.block).and_then(|e| self.origin(e)),
+            syn::Expr::Match(m) => m.arms.iter().find_map(|a| self.origin(&a.body)),
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else { return None };
+                let last = p.path.segments.last()?.ident.to_string();
+                if last == "clone" || last == "Some" { c.args.first().and_then(|a| self.origin(a)) } else { None }
+            }
+            _ => None,
+        }
+    }
+
+    /// Names a pattern binds to the backend itself: `p`, `Some(p)`, `Ok(p)`, `Some(ref p)`.
+    pub(super) fn bound_names(pat: &syn::Pat) -> Vec<syn::Ident> {
+        match pat {
+            syn::Pat::Ident(i) if i.ident != "None" => vec![i.ident.clone()],
+            syn::Pat::Type(t) => Self::bound_names(&t.pat),
+            syn::Pat::Reference(r) => Self::bound_names(&r.pat),
+            syn::Pat::TupleStruct(t) if t.elems.len() == 1 => Self::bound_names(&t.elems[0]),
+            syn::Pat::Or(o) => o.cases.iter().flat_map(Self::bound_names).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn bind_pattern(&mut self, pat: &syn::Pat, origin: &Origin) {
+        for ident in Self::bound_names(pat) {
+            let what = format!("`{ident}` is bound to `{}` here", origin.source);
+            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: origin.source.clone() };
+            self.scope.push((ident.to_string(), Some(o)));
+        }
+    }
+
+    /// Every name a pattern introduces shadows outer bindings of that name.
+    pub(super) fn shadow(&mut self, pat: &syn::Pat) {
+        for ident in all_names(pat) {
+            self.scope.push((ident.to_string(), None));
+        }
+    }
+
+    /// Binds what `pat` introduces when matched against `expr`: names that receive a
+    /// backend get its origin (through `Some(…)`, tuples and struct fields), every
+    /// other name shadows.
+    pub(super) fn bind_match(&mut self, pat: &syn::Pat, expr: &syn::Expr) {
+        let origin = self.origin(expr);
+        let tuple: Vec<Option<Origin>> = match strip(expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
+            _ => Vec::new(),
+        };
+        let base = render_base(expr);
+        self.bind_pat(pat, origin.as_ref(), &tuple, &base);
+    }
+
+    fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
+        match pat {
+            syn::Pat::Tuple(p) if !tuple.is_empty() => {
+                for (elem, o) in p.elems.iter().zip(tuple) {
+                    self.bind_pat(elem, o.as_ref(), &[], base);
+                }
+            }
+            // `let WorkspaceHandler { cp_prov, .. } = self;`
+            syn::Pat::Struct(s) if origin.is_none() => {
+                for field in &s.fields {
+                    match &field.member {
+                        syn::Member::Named(name) if self.params.fields.contains(&name.to_string()) => {
+                            let source = format!("{base}.{name}");
+                            let o = Origin {
+                                loc: self.loc(name.span()),
+                                what: format!("`{source}` is a provisioner backend field"),
+                                is_field: true,
+                                source,
+                            };
+                            self.bind_pat(&field.pat, Some(&o), &[], base);
+                        }
+                        _ => self.shadow(&field.pat),
+                    }
+                }
+            }
+            _ => match origin {
+                Some(o) => {
+                    let backend = Self::bound_names(pat);
+                    for ident in all_names(pat).into_iter().filter(|i| !backend.contains(i)) {
+                        self.scope.push((ident.to_string(), None));
+                    }
+                    self.bind_pattern(pat, o);
+                }
+                None => self.shadow(pat),
+            },
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Backend types: which types name a provisioner backend (a configured type, a
+//! generic parameter bounded by one, `Arc<dyn Provisioner>`, `impl Provisioner`), and
+//! how a type is shown in messages.
+
+use super::Extractor;
+use syn::punctuated::Punctuated;
+
+impl Extractor<'_> {
+    pub(super) fn type_is_backend(&self, ty: &syn::Type) -> bool {
+        match ty {
+            syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
+                self.params.types.contains(&seg.ident.to_string())
+                    || self.generic_backends.contains(&seg.ident.to_string())
+                    || match &seg.arguments {
+                        syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
+                            syn::GenericArgument::Type(t) => self.type_is_backend(t),
+                            _ => false,
+                        }),
+                        _ => false,
+                    }
+            }),
+            syn::Type::Reference(r) => self.type_is_backend(&r.elem),
+            syn::Type::Paren(p) => self.type_is_backend(&p.elem),
+            syn::Type::Group(g) => self.type_is_backend(&g.elem),
+            syn::Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(tb) => {
+                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                }
+                _ => false,
+            }),
+            syn::Type::ImplTrait(t) => t.bounds.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(tb) => {
+                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                }
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// The generic parameters bounded by a backend type: `fn f<P: Provisioner>(p: &P)`
+/// and `where P: Provisioner`.
+pub(super) fn backend_generics(generics: &syn::Generics, types: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let bounded = |bounds: &Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().any(|b| match b {
+            syn::TypeParamBound::Trait(t) => t.path.segments.iter().any(|s| types.contains(&s.ident.to_string())),
+            _ => false,
+        })
+    };
+    for param in &generics.params {
+        if let syn::GenericParam::Type(t) = param
+            && bounded(&t.bounds)
+        {
+            out.push(t.ident.to_string());
+        }
+    }
+    if let Some(where_clause) = &generics.where_clause {
+        for predicate in &where_clause.predicates {
+            if let syn::WherePredicate::Type(t) = predicate
+                && bounded(&t.bounds)
+                && let syn::Type::Path(p) = &t.bounded_ty
+                && let Some(ident) = p.path.get_ident()
+            {
+                out.push(ident.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A short rendering of a type for messages (`&CpProvisioner`, `Arc<dyn Provisioner>`).
+pub(super) fn quote_type(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Reference(r) => format!("&{}", quote_type(&r.elem)),
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .iter()
+            .map(|s| {
+                let args = match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => {
+                        let inner: Vec<String> = a
+                            .args
+                            .iter()
+                            .filter_map(|x| match x {
+                                syn::GenericArgument::Type(t) => Some(quote_type(t)),
+                                _ => None,
+                            })
+                            .collect();
+                        format!("<{}>", inner.join(", "))
+                    }
+                    _ => String::new(),
+                };
+                format!("{}{args}", s.ident)
+            })
+            .collect::<Vec<_>>()
+            .join("::"),
+        syn::Type::TraitObject(t) => {
+            let bounds: Vec<String> = t
+                .bounds
+                .iter()
+                .filter_map(|b| match b {
+                    syn::TypeParamBound::Trait(tb) => tb.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            format!("dyn {}", bounds.join(" + "))
+        }
+        _ => "backend".to_string(),
+    }
+}

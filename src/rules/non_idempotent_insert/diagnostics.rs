@@ -1,0 +1,144 @@
+//! The findings' text: what repeats the INSERT (the loop, the adapter's closure, the
+//! recursion), the call chain that reaches it, a preflight that comes too late, the
+//! incident note, the escape hatches and the help.
+
+use super::analysis::{Analysis, CallFinding, Finding, InsertOcc};
+use super::{FnInsertFacts, ID, InsertParams};
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+
+const INCIDENT: &str = "re-running it inserts duplicate rows: the org-template import did this and leaked 72 \
+                        workspaces and ~14 EC2 instances in 4 days";
+
+/// The diagnostic of a finding.
+pub(super) fn diagnostic(finding: &Finding, params: &InsertParams, severity: Severity) -> Diagnostic {
+    match finding {
+        Finding::Direct { f, occ } => direct_finding(f, occ, params, severity),
+        Finding::Call(call) => call_finding(call, params, severity),
+    }
+}
+
+fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
+    let l = f.loops.get(innermost? as usize)?;
+    let what = if l.kind.starts_with('.') {
+        format!("the closure passed to `{}` runs once per item", l.kind)
+    } else if l.kind == "loop" {
+        "this `loop` repeats it".to_string()
+    } else {
+        format!("this `{}` loop repeats it", l.kind)
+    };
+    Some(Label { loc: l.header, message: what })
+}
+
+fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
+    match innermost.and_then(|l| f.loops.get(l as usize)) {
+        Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
+        Some(l) if l.kind == "loop" => "in a `loop`".to_string(),
+        Some(l) => format!("in a `{}` loop", l.kind),
+        None => "repeatedly".to_string(),
+    }
+}
+
+fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, severity: Severity) -> Diagnostic {
+    let mut secondary: Vec<Label> = loop_label(f, occ.innermost).into_iter().collect();
+    if let Some((loc, message)) = &occ.via {
+        secondary.push(Label { loc: *loc, message: message.clone() });
+    }
+    let late = Analysis::preflight_after(f, occ.innermost, occ.order);
+    if let Some(loc) = late {
+        secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
+    }
+    let mut message = format!(
+        "INSERT INTO `{}` runs {} in `{}` without an idempotency guard",
+        occ.sql.table,
+        repeated_by(f, occ.innermost),
+        f.name
+    );
+    if late.is_some() {
+        message.push_str(" (its preflight comes after the INSERT)");
+    }
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: occ.loc,
+        message,
+        label: "inserts a new row on every iteration".to_string(),
+        secondary,
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
+        help: Some(help(params)),
+    }
+}
+
+fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> Diagnostic {
+    let CallFinding { f, event: e, order, callee, witness, .. } = *c;
+    let mut secondary = Vec::new();
+    secondary.extend(loop_label(f, e.innermost));
+    secondary
+        .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
+    let chain: Vec<String> = witness.through.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let through = if chain.is_empty() { String::new() } else { format!(" (through {})", chain.join(" → ")) };
+    // The function whose body holds the INSERT: the end of the chain, or the callee itself.
+    let holder = witness.through.last().map_or(&callee.name, |(n, _)| n);
+    let reached = if chain.is_empty() {
+        String::new()
+    } else {
+        format!(" (reached through `{}` → {})", callee.name, chain.join(" → "))
+    };
+    secondary.push(Label {
+        loc: witness.insert,
+        message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
+    });
+    if let Some(loc) = Analysis::preflight_after(f, e.innermost, order) {
+        secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
+    }
+    let (message, label) = call_message(c);
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: e.loc,
+        message,
+        label,
+        secondary,
+        why: Some(INCIDENT.into()),
+        notes: vec![params.escape_hatches().into()],
+        help: Some(format!(
+            "{}; or guard the INSERT inside `{holder}`{reached} so it is safe to call repeatedly",
+            help(params)
+        )),
+    }
+}
+
+/// The message and primary label of a call finding: a recursive call, or a call in a loop.
+fn call_message(c: &CallFinding) -> (String, String) {
+    let CallFinding { f, event: e, callee, witness, recursive, .. } = *c;
+    if recursive {
+        (
+            format!(
+                "recursive call to `{}` repeats an unguarded INSERT INTO `{}`{}",
+                callee.name,
+                witness.table,
+                if e.innermost.is_none() { String::new() } else { format!(" {}", repeated_by(f, e.innermost)) }
+            ),
+            "recursion runs the INSERT once per node".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "call to `{}` {} in `{}` reaches an unguarded INSERT INTO `{}`",
+                callee.name,
+                repeated_by(f, e.innermost),
+                f.name,
+                witness.table
+            ),
+            format!("runs `{}` on every iteration", callee.name),
+        )
+    }
+}
+
+fn help(params: &InsertParams) -> String {
+    format!(
+        "call a preflight helper ({}) before the INSERT and skip rows that exist, or make it an upsert \
+         (`ON CONFLICT … DO NOTHING` / `DO UPDATE`)",
+        params.helpers()
+    )
+}

@@ -1,0 +1,95 @@
+//! Entering a function: its facts (name, receiver, parameters, module path, marker
+//! comment), the state that is per function (SQL locals, builders, the lowerer's
+//! scope), and the facts kept when it is left.
+
+use super::{ExtractInput, Extractor, FnBuilder, FnInsertFacts, InsertParams};
+
+/// The file's marker comments, as (start, end, line of the end): the marker's exact
+/// text, optionally followed by a reason; never a doc comment.
+pub(super) fn marker_comments(input: &ExtractInput, params: &InsertParams) -> Vec<(usize, usize, usize)> {
+    let marker = params.marker.trim();
+    input
+        .comments
+        .iter()
+        .filter(|c| {
+            let body = c.body.trim();
+            body.strip_prefix(marker).is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+        })
+        .map(|c| (c.start, c.end, input.source.line_col(c.end.saturating_sub(1)).line))
+        .collect()
+}
+
+impl Extractor<'_> {
+    /// Collects the function with signature `sig` while `body` visits it.
+    pub(super) fn enter_fn(
+        &mut self,
+        sig: &syn::Signature,
+        attrs: &[syn::Attribute],
+        block: &syn::Block,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let has_self = sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Receiver(_)));
+        let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
+        let first = attrs.first().map_or(sig.fn_token.span, |a| a.pound_token.span);
+        let marker = self.has_marker(first, sig.fn_token.span, block.brace_token.span.close());
+        let facts = FnInsertFacts {
+            name: sig.ident.to_string(),
+            name_loc: self.lowerer.span_loc(sig.ident.span()),
+            self_type: self.self_types.last().cloned().flatten(),
+            module: self.module_index(),
+            params,
+            is_async: sig.asyncness.is_some(),
+            has_self,
+            marker,
+            loops: Vec::new(),
+            events: Vec::new(),
+            preflights: Vec::new(),
+        };
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new() });
+        let saved_locals = std::mem::take(&mut self.sql_locals);
+        let saved_builders = std::mem::take(&mut self.builders);
+        let saved_scope = std::mem::take(&mut self.lowerer.scope);
+        body(self);
+        self.sql_locals = saved_locals;
+        self.builders = saved_builders;
+        self.lowerer.scope = saved_scope;
+        let mut done = self.stack.pop().expect("pushed above");
+        // Facts outlive the file: no growth slack.
+        done.facts.events.shrink_to_fit();
+        done.facts.loops.shrink_to_fit();
+        if !done.facts.events.is_empty() || done.facts.marker {
+            self.out.fns.push(done.facts);
+        }
+    }
+
+    /// The index of the current module path in `out.modules`, added when new.
+    fn module_index(&mut self) -> u32 {
+        let path = std::iter::once(self.input.module.as_str())
+            .chain(self.inline_modules.iter().map(String::as_str))
+            .filter(|m| !m.is_empty())
+            .collect::<Vec<_>>()
+            .join("::");
+        let modules = &mut self.out.modules;
+        let at = modules.iter().position(|m| *m == path).unwrap_or_else(|| {
+            modules.push(path);
+            modules.len() - 1
+        });
+        at as u32
+    }
+
+    /// The marker comment inside the function, or ending on the line above it
+    /// (above its attributes or above the `fn` itself).
+    fn has_marker(&self, first: proc_macro2::Span, fn_token: proc_macro2::Span, close: proc_macro2::Span) -> bool {
+        if self.markers.is_empty() {
+            return false;
+        }
+        let src = self.input.source;
+        let start = self.lowerer.span_loc(first).start as usize;
+        let end = self.lowerer.span_loc(close).end as usize;
+        let first_line = src.line_col(start).line;
+        let fn_line = src.line_col(self.lowerer.span_loc(fn_token).start as usize).line;
+        self.markers.iter().any(|&(c_start, c_end, line)| {
+            (c_start >= start && c_end <= end) || line + 1 == first_line || line + 1 == fn_line
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! Macro calls inside functions: which macros are prose or code for elsewhere (not
+//! read), `query_file!` (SQL read from a file), and every other macro's body, read
+//! as expressions or statements when a token scan says it could make an event.
+
+use super::Extractor;
+use super::ident_is_screaming;
+use super::sql_locals::SqlLocal;
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+
+/// Macros whose arguments are text for people, not SQL to run.
+const PROSE_MACROS: &[&str] = &[
+    "println",
+    "eprintln",
+    "print",
+    "eprint",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "event",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "anyhow",
+    "bail",
+    "ensure",
+    "format_err",
+    "write",
+    "writeln",
+    "log",
+    "span",
+    "info_span",
+    "error_span",
+    "warn_span",
+    "debug_span",
+    "trace_span",
+    "instrument",
+    "context",
+];
+/// Macros whose body is code for somewhere else (a macro definition, code a
+/// procedural macro generates), not code this function runs.
+const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote", "parse_quote_spanned"];
+/// `sqlx::query_file!("…")` and friends read their SQL from a file.
+const QUERY_FILE_MACROS: &[&str] =
+    &["query_file", "query_file_as", "query_file_scalar", "query_file_unchecked", "query_file_as_unchecked"];
+
+impl Extractor<'_> {
+    /// A macro call in a function: its body is visited when it is code that runs here
+    /// and could make an event; `query_file!` reads its file.
+    pub(super) fn visit_macro_call(&mut self, mac: &syn::Macro) {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if PROSE_MACROS.contains(&name.as_str()) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if QUERY_FILE_MACROS.contains(&name.as_str()) {
+            self.query_file(mac);
+            return;
+        }
+        for item in crate::facts::value::lazy_static_items(mac) {
+            self.visit_item(&item);
+        }
+        // Parsing a macro's body costs about as much as parsing it the first time:
+        // only when its tokens could make an event.
+        if !may_make_events(mac.tokens.clone(), &self.sql_locals) {
+            return;
+        }
+        // Any other macro: its arguments, where they parse as expressions (`query!`, `vec!`, …).
+        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        } else if let Ok(block) = syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(
+            proc_macro2::TokenTree::Group(proc_macro2::Group::new(proc_macro2::Delimiter::Brace, mac.tokens.clone())),
+        )) {
+            // `tokio::select! { … }`, `join! { … }`: statements inside braces.
+            self.visit_block(&block);
+        }
+    }
+
+    fn query_file(&mut self, mac: &syn::Macro) {
+        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else { return };
+        for arg in &args {
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { continue };
+            let Some(root) = crate_root(self.input.path) else { continue };
+            self.out.reads_other_files = true;
+            if let Ok(text) = std::fs::read_to_string(root.join(s.value())) {
+                let loc = self.lowerer.span_loc(s.span());
+                self.literal_events(&text, loc);
+            }
+        }
+    }
+}
+
+/// The directory of the nearest `Cargo.toml` above `file`.
+fn crate_root(file: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d.join("Cargo.toml").is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    file.parent().map(std::path::Path::to_path_buf)
+}
+
+/// Whether a macro body could hold something that makes an event: a call or
+/// method call (turbofish included), a nested macro, a SCREAMING constant, a use of
+/// one of `sql_locals`, or a string literal that mentions INSERT (or has an escape
+/// that could spell it). A token scan, far cheaper than parsing the body.
+fn may_make_events(tokens: proc_macro2::TokenStream, sql_locals: &[SqlLocal]) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    // The previous token could end a callee: an identifier, or the `>` of `f::<T>`.
+    let mut prev_callee = false;
+    let mut prev_ident = false;
+    for tt in tokens {
+        let (callee, ident) = match &tt {
+            TokenTree::Group(g) => {
+                if prev_callee && g.delimiter() == Delimiter::Parenthesis {
+                    return true;
+                }
+                if may_make_events(g.stream(), sql_locals) {
+                    return true;
+                }
+                (false, false)
+            }
+            TokenTree::Ident(i) => {
+                if ident_is_screaming(i) || sql_locals.iter().any(|l| *i == l.name) {
+                    return true;
+                }
+                (true, true)
+            }
+            TokenTree::Punct(p) => {
+                if prev_ident && p.as_char() == '!' {
+                    return true;
+                }
+                (p.as_char() == '>', false)
+            }
+            TokenTree::Literal(l) => {
+                let text = l.to_string();
+                if text.contains('\\') || text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                    return true;
+                }
+                (false, false)
+            }
+        };
+        prev_callee = callee;
+        prev_ident = ident;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_make_events;
+
+    fn body(src: &str) -> proc_macro2::TokenStream {
+        src.parse().expect("tokens")
+    }
+
+    fn sql_local(name: &str) -> super::SqlLocal {
+        let loc = crate::input::source::Loc::new(0, 0, 0);
+        super::SqlLocal {
+            name: name.into(),
+            binding: loc,
+            literal: None,
+            innermost: None,
+            sqls: Vec::new(),
+            constant: None,
+        }
+    }
+
+    #[test]
+    fn macro_bodies_are_parsed_only_when_they_could_make_events() {
+        for yes in [
+            "create_workspace(pool, id)",
+            "a, b.insert_row(x)",
+            "[inner!(x)]",
+            "INSERT_WORKSPACE",
+            "\"insert into workspaces (id) values ($1)\", id",
+            "{ let x = 1; { helper(x) } }",
+            "create_ws::<PgPool>(pool, id)",
+            "\"\\x49NSERT INTO workspaces (id) VALUES ($1)\"",
+        ] {
+            assert!(may_make_events(body(yes), &[]), "{yes}");
+        }
+        for no in ["x, y", "Foo::Bar, 1", "\"SELECT 1\"", "a + b * c", "[1, 2, 3]", "pool, sql, id"] {
+            assert!(!may_make_events(body(no), &[]), "{no}");
+        }
+        assert!(may_make_events(body("pool, sql, id"), &[sql_local("sql")]), "a SQL local used in the body");
+    }
+}

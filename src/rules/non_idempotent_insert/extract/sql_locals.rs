@@ -1,0 +1,236 @@
+//! SQL bound to locals: a `let` whose initialiser defines INSERT SQL (a literal,
+//! `format!`/`concat!` of literals, a conversion, a prepared statement) or names a
+//! constant runs where the local is used, not where it is bound; a `QueryBuilder`
+//! started with an INSERT is completed by a later `push(" ON CONFLICT …")`.
+
+use super::{EventKind, Extractor, FnBuilder, InsertEvent, SqlInsert, is_screaming, strip};
+use crate::facts::sql;
+use crate::facts::value::{Value, pat_ident};
+use crate::input::source::Loc;
+
+/// Methods that prepare a statement for later execution (execution is at the uses).
+pub(super) const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prepare_typed", "prepare_typed_cached"];
+/// Conversions that keep a string a string (`"…".to_string()`).
+const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str", "clone", "from"];
+
+/// A local bound to SQL that inserts: executed where it is used.
+#[derive(Clone)]
+pub(super) struct SqlLocal {
+    pub(super) name: String,
+    pub(super) binding: Loc,
+    /// The literal the SQL is written in, when known.
+    pub(super) literal: Option<Loc>,
+    /// The innermost loop open where it was bound.
+    pub(super) innermost: Option<u32>,
+    pub(super) sqls: Vec<SqlInsert>,
+    /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
+    pub(super) constant: Option<String>,
+}
+
+impl Extractor<'_> {
+    /// A `let`: a SQL local is remembered (its INSERTs run where it is used), a
+    /// `QueryBuilder` started with an INSERT too; any other initialiser is visited.
+    pub(super) fn visit_let(&mut self, local: &syn::Local) {
+        let Some(init) = &local.init else { return syn::visit::visit_local(self, local) };
+        // Lowered once, without substituting other locals: only literal SQL, constants
+        // and prepared statements are followed into a local (and only initialisers of
+        // that shape are lowered at all).
+        let value = if may_define_sql(&init.expr) { self.lowerer.lower(&init.expr) } else { Value::Opaque };
+        if let Some(sql_local) = pat_ident(&local.pat).and_then(|ident| self.sql_local(ident, &value)) {
+            self.sql_locals.push(sql_local);
+            return;
+        }
+        let before = self.stack.last().map_or(0, |f| f.facts.events.len());
+        syn::visit::visit_local(self, local);
+        let after = self.stack.last().map_or(0, |f| f.facts.events.len());
+        if let (Some(ident), true) = (pat_ident(&local.pat), is_query_builder(&init.expr)) {
+            let inserts = (before..after)
+                .filter(|&i| {
+                    self.stack.last().is_some_and(|f| matches!(f.facts.events[i].kind, EventKind::Insert { .. }))
+                })
+                .collect();
+            self.builders.push((ident.to_string(), inserts));
+        }
+    }
+
+    /// The SQL local `let ident = value` binds: `value` names a constant
+    /// (`let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`),
+    /// resolved crate-wide, or defines INSERT SQL. Either runs where the local is used.
+    fn sql_local(&self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
+        let (sqls, literal, constant) = match definition_const(value) {
+            Some(constant) => (Vec::new(), None, Some(constant)),
+            None => {
+                let (sqls, literal) = self.sql_definition(value)?;
+                (sqls, literal, None)
+            }
+        };
+        Some(SqlLocal {
+            name: ident.to_string(),
+            binding: self.lowerer.span_loc(ident.span()),
+            literal,
+            innermost: self.stack.last().and_then(FnBuilder::innermost),
+            sqls,
+            constant,
+        })
+    }
+
+    /// A use of the SQL local `name`, if it is one: its INSERTs run here (at the
+    /// literal itself when it was bound in the same iteration).
+    pub(super) fn sql_local_use(&mut self, name: &str, loc: Loc) -> bool {
+        let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() else { return false };
+        if let Some(constant) = local.constant {
+            self.push_event(EventKind::ConstUse { name: constant.into() }, loc);
+            return true;
+        }
+        let open = self.stack.last().and_then(FnBuilder::innermost);
+        for sql in local.sqls {
+            // Bound in the same iteration: the statement is the literal itself.
+            let (at, via) = match local.literal {
+                Some(lit) if open.is_some() && open == local.innermost => (lit, None),
+                _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
+            };
+            self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
+        }
+        true
+    }
+
+    /// The INSERT statements a string-valued expression defines, without executing it:
+    /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
+    fn sql_definition(&self, value: &Value) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
+        let text = definition_text(value)?;
+        let found = self.guarded(&text);
+        (!found.is_empty()).then(|| (found, first_literal(value)))
+    }
+
+    /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT.
+    pub(super) fn builder_push(&mut self, m: &syn::ExprMethodCall) {
+        let syn::Expr::Path(p) = strip(&m.receiver) else { return };
+        let Some(ident) = p.path.get_ident() else { return };
+        let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) = m.args.first() else { return };
+        if !sql::has_on_conflict(&s.value()) {
+            return;
+        }
+        let name = ident.to_string();
+        let Some((_, events)) = self.builders.iter().rev().find(|(n, _)| *n == name).cloned() else { return };
+        let Some(f) = self.stack.last_mut() else { return };
+        for i in events {
+            if let EventKind::Insert(insert) = &mut f.facts.events[i].kind {
+                insert.sql.on_conflict = true;
+            }
+        }
+    }
+}
+
+/// The SQL text a definition stands for: a string literal, `format!`/`concat!` of
+/// literals (placeholders kept), a conversion of one, or `prepare("…")`.
+fn definition_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Macro { name, args, .. } if name == "format" || name == "format_args" => match args.first() {
+            Some(Value::Str { text, .. }) => Some(text.clone()),
+            _ => None,
+        },
+        Value::Macro { name, args, .. } if name == "concat" => {
+            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
+        }
+        Value::Method { receiver, method, args, .. } => {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                definition_text(receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                args.first().and_then(definition_text)
+            } else {
+                None
+            }
+        }
+        Value::Call { callee, args, .. } if callee.last().is_some_and(|l| l == "from") => {
+            args.first().and_then(definition_text)
+        }
+        _ => None,
+    }
+}
+
+/// Whether an initialiser has the shape [`definition_text`] or [`definition_const`]
+/// can read (a literal, `format!`/`concat!`, a SCREAMING path, conversions or
+/// `prepare` of those): a syntactic over-approximation, so that the other `let`s
+/// are not lowered.
+fn may_define_sql(expr: &syn::Expr) -> bool {
+    use syn::Expr as E;
+    match expr {
+        E::Lit(l) => matches!(l.lit, syn::Lit::Str(_)),
+        E::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "format" || s.ident == "format_args" || s.ident == "concat"),
+        E::Path(p) => p.path.segments.last().is_some_and(|s| is_screaming(&s.ident.to_string())),
+        E::MethodCall(m) => {
+            let method = m.method.to_string();
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                may_define_sql(&m.receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                m.args.first().is_some_and(may_define_sql)
+            } else {
+                false
+            }
+        }
+        E::Call(c) => match &*c.func {
+            E::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "from") => {
+                c.args.first().is_some_and(may_define_sql)
+            }
+            _ => false,
+        },
+        E::Reference(r) => may_define_sql(&r.expr),
+        E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => may_define_sql(&u.expr),
+        E::Paren(p) => may_define_sql(&p.expr),
+        E::Group(g) => may_define_sql(&g.expr),
+        E::Cast(c) => may_define_sql(&c.expr),
+        E::Try(t) => may_define_sql(&t.expr),
+        E::Await(a) => may_define_sql(&a.base),
+        // A block's value is its tail (and any `return`): not worth reading here.
+        E::Block(_) | E::Unsafe(_) => true,
+        _ => false,
+    }
+}
+
+/// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
+/// one, or `prepare(CONST)`.
+fn definition_const(value: &Value) -> Option<String> {
+    match value {
+        Value::Path { segments, .. } => segments.last().filter(|s| is_screaming(s)).cloned(),
+        Value::Method { receiver, method, args, .. } => {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+                definition_const(receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                args.first().and_then(definition_const)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Where the first string literal of a value is written.
+fn first_literal(value: &Value) -> Option<Loc> {
+    match value {
+        Value::Str { loc, .. } => Some(*loc),
+        Value::Macro { args, .. } | Value::Call { args, .. } => args.iter().find_map(first_literal),
+        Value::Method { receiver, args, .. } => first_literal(receiver).or_else(|| args.iter().find_map(first_literal)),
+        _ => None,
+    }
+}
+
+/// `QueryBuilder::new(…)` (with or without a turbofish or path).
+fn is_query_builder(expr: &syn::Expr) -> bool {
+    match strip(expr) {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                segs.len() >= 2 && segs[segs.len() - 2] == "QueryBuilder" && segs[segs.len() - 1] == "new"
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}

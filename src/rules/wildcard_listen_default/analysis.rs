@@ -1,0 +1,131 @@
+//! Crate-wide reasoning: the sites of every file plus those only the whole crate
+//! reveals (listen-named constants and functions, serde default functions), and the
+//! choice of one site per wildcard they reach. Following a site's value to the
+//! wildcards it can be is [`evaluate`]'s.
+
+mod evaluate;
+
+use super::address::{Strength, may_hold_wildcard};
+use super::{ListenParams, SiteKind, WildcardListenDefault};
+use crate::facts::value::Value;
+use crate::input::source::Loc;
+use crate::rules::CheckCx;
+use crate::rules::diagnostic::Label;
+use evaluate::Evaluator;
+use std::collections::BTreeMap;
+
+/// A site as the check sees it: borrowed from the facts where it can be.
+pub(super) struct SiteRef<'a> {
+    pub(super) kind: std::borrow::Cow<'a, SiteKind>,
+    pub(super) at: Loc,
+    value: &'a Value,
+    listen_named: bool,
+}
+
+/// The sites of every file, plus those that need the whole crate: listen-named
+/// constants and functions, and functions named in `#[serde(default = "…")]`.
+pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
+    let mut sites = Vec::new();
+    let mut serde_defaults = BTreeMap::new();
+    for listen in ctx.facts::<WildcardListenDefault>() {
+        sites.extend(listen.sites.iter().map(|s| SiteRef {
+            kind: std::borrow::Cow::Borrowed(&s.kind),
+            at: s.at,
+            value: &s.value,
+            listen_named: s.listen_named,
+        }));
+        for d in &listen.serde_defaults {
+            serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
+        }
+    }
+    let files: &'a [crate::facts::FileFacts] = ctx.files;
+    for facts in files {
+        for c in &facts.consts {
+            // (Most constants are numbers: rule those out before splitting names.)
+            if may_hold_wildcard(&c.value, params) && params.is_listen_name(&c.name) {
+                let kind = std::borrow::Cow::Owned(SiteKind::ListenConst { name: c.name.clone() });
+                sites.push(SiteRef { kind, at: c.name_loc, value: &c.value, listen_named: true });
+            }
+        }
+        for f in &facts.fns {
+            // Return values that cannot hold a wildcard were dropped at extraction.
+            if matches!(f.returns(), Value::Opaque) {
+                continue;
+            }
+            let serde_field = serde_defaults.get(f.name.as_str()).copied();
+            let listen_named = params.is_listen_name(&f.name) || serde_field.is_some_and(|x| params.is_listen_name(x));
+            let kind = match serde_field {
+                Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.to_string() },
+                None if params.is_listen_name(&f.name) => SiteKind::ListenFn { name: f.name.clone() },
+                None => continue,
+            };
+            sites.push(SiteRef {
+                kind: std::borrow::Cow::Owned(kind),
+                at: f.name_loc,
+                value: f.returns(),
+                listen_named,
+            });
+        }
+    }
+    sites
+}
+
+/// Every wildcard the sites reach, each once, with the site that reports it: the
+/// most specific site wins (`SiteKind` order), in the order of the wildcards' locations.
+pub(super) fn wildcards<'s, 'a>(
+    ctx: &CheckCx<'a>,
+    params: &ListenParams,
+    sites: &'s [SiteRef<'a>],
+) -> Vec<(&'s SiteRef<'a>, Hit)> {
+    let evaluator = Evaluator::new(ctx, params);
+    let mut found: BTreeMap<Loc, (&SiteRef, Hit)> = BTreeMap::new();
+    for site in sites {
+        let required = required_strength(site);
+        for hit in evaluator.hits(site.value) {
+            if hit.strength < required && !hit.via_listen_named {
+                continue;
+            }
+            let better = found.get(&hit.loc).is_none_or(|(s, _)| (&site.kind, site.at) < (&s.kind, s.at));
+            if better {
+                found.insert(hit.loc, (site, hit));
+            }
+        }
+    }
+    found.into_values().collect()
+}
+
+/// The weakest wildcard a site reports: ambiguous spellings only where names or a
+/// bind call say "listen address".
+fn required_strength(site: &SiteRef) -> Strength {
+    if site.listen_named {
+        return Strength::Weak;
+    }
+    match *site.kind {
+        SiteKind::BindCall { .. }
+        | SiteKind::ListenBinding { .. }
+        | SiteKind::ListenField { .. }
+        | SiteKind::ListenConst { .. }
+        | SiteKind::ListenFn { .. }
+        | SiteKind::ListenSetter { .. } => Strength::Weak,
+        SiteKind::EnvFallback { .. }
+        | SiteKind::ClapDefault { .. }
+        | SiteKind::DefaultAttr { .. }
+        | SiteKind::SerdeDefaultFn { .. }
+        | SiteKind::ConfigDefault { .. } => Strength::Host,
+        SiteKind::Fallback { .. } | SiteKind::DefaultImpl { .. } => Strength::Socket,
+    }
+}
+
+/// A wildcard reached from a site: where it is written and how it got there.
+#[derive(Clone, Debug)]
+pub(super) struct Hit {
+    pub(super) loc: Loc,
+    strength: Strength,
+    pub(super) go_style: bool,
+    /// The loopback spelling to suggest in place of the wildcard.
+    pub(super) loopback: String,
+    /// The constants, locals and functions the value travelled through.
+    pub(super) via: Vec<Label>,
+    /// One of them is named like a listen setting.
+    via_listen_named: bool,
+}

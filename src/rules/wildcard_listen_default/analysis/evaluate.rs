@@ -1,0 +1,361 @@
+//! The evaluator: follows a value through locals, constants and functions (by
+//! name, crate-wide) to the wildcards it can be, each a [`Hit`] with the way it got
+//! there.
+
+use super::Hit;
+use crate::facts::value::{FormatPiece, Value, format_pieces};
+use crate::input::source::Loc;
+use crate::rules::CheckCx;
+use crate::rules::diagnostic::Label;
+use crate::rules::wildcard_listen_default::ListenParams;
+use crate::rules::wildcard_listen_default::address::{Strength, TRANSPARENT_CALLS, classify_str};
+
+/// One step of the way from a site to a wildcard: a local or constant (`through`)
+/// or a function (`returned by`). Turned into a [`Label`] only when a hit is found:
+/// most walks find nothing.
+#[derive(Clone, Copy)]
+struct Step<'v> {
+    loc: Loc,
+    name: &'v str,
+    returned: bool,
+}
+
+impl Step<'_> {
+    fn label(&self) -> Label {
+        let how = if self.returned { "returned by" } else { "through" };
+        Label { loc: self.loc, message: format!("{how} `{}`", self.name) }
+    }
+}
+
+pub(super) struct Evaluator<'c, 'a> {
+    ctx: &'c CheckCx<'a>,
+    params: &'c ListenParams,
+    /// Hits of each followed constant or function, keyed by its name's location.
+    memo: std::cell::RefCell<rustc_hash::FxHashMap<Loc, Vec<Hit>>>,
+}
+
+/// Conversions that keep an address an address (`"…".parse()`, `.into()`, `?`…).
+const TRANSPARENT_METHODS: &[&str] = &[
+    "into",
+    "to_string",
+    "to_owned",
+    "parse",
+    "unwrap",
+    "expect",
+    "clone",
+    "as_str",
+    "as_ref",
+    "to_socket_addrs",
+    "try_into",
+    "into_owned",
+    "borrow",
+    "deref",
+    "ok",
+    "context",
+    "with_context",
+];
+/// Methods whose closure argument produces the resulting value.
+const MAPPING_METHODS: &[&str] = &["map", "and_then", "then", "get_or_init", "get_or_try_init", "map_err"];
+/// Lazily initialised statics: `Lazy::new(|| …)`, `LazyLock::new(|| …)`.
+const LAZY_TYPES: &[&str] = &["Lazy", "LazyLock", "LazyCell", "OnceLock", "OnceCell"];
+const MAX_FOLLOW: usize = 12;
+
+impl<'c, 'a> Evaluator<'c, 'a> {
+    pub(super) fn new(ctx: &'c CheckCx<'a>, params: &'c ListenParams) -> Self {
+        Evaluator { ctx, params, memo: Default::default() }
+    }
+
+    /// The wildcards `value` can be.
+    pub(super) fn hits(&self, value: &Value) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.eval(value, 0, &mut Vec::new(), &mut hits);
+        hits
+    }
+
+    fn eval<'v>(&self, value: &'v Value, depth: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
+        if depth > MAX_FOLLOW {
+            return;
+        }
+        let d = depth + 1;
+        match value {
+            Value::Str { text, loc } => {
+                if let Some(c) = classify_str(text, &self.params.extra_wildcards) {
+                    out.push(self.hit(*loc, c.strength, c.go_style, c.loopback, via));
+                }
+            }
+            Value::Path { segments, loc } => self.eval_path(segments, *loc, d, via, out),
+            Value::Local { name, loc, value } => {
+                via.push(Step { loc: *loc, name, returned: false });
+                self.eval(value, d, via, out);
+                via.pop();
+            }
+            Value::Call { callee, args, loc } => self.eval_call(callee, args, *loc, d, via, out),
+            Value::Method { receiver, method, args, .. } => self.eval_method(receiver, method, args, d, via, out),
+            Value::Macro { name, args, loc } => self.eval_macro(name, args, *loc, d, via, out),
+            Value::Tuple { elems, loc } => self.eval_tuple(elems, *loc, d, via, out),
+            Value::Array { elems, loc } => {
+                if let Some(octets) = zero_octets(elems) {
+                    out.push(self.hit(*loc, Strength::Host, false, format!("[{octets}]"), via));
+                }
+            }
+            Value::Closure { body } => self.eval(body, d, via, out),
+            Value::Branches { arms } => arms.iter().for_each(|a| self.eval(a, d, via, out)),
+            Value::Field { .. } | Value::Int { .. } | Value::Opaque => {}
+        }
+    }
+
+    /// `Ipv4Addr::UNSPECIFIED`, or a constant followed by name.
+    fn eval_path<'v>(&self, segments: &'v [String], loc: Loc, d: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
+        let last = segments.last().map(String::as_str).unwrap_or("");
+        if last == "UNSPECIFIED" {
+            let v6 = segments.iter().any(|s| s == "Ipv6Addr");
+            let loopback = if v6 { "Ipv6Addr::LOCALHOST" } else { "Ipv4Addr::LOCALHOST" };
+            out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
+            return;
+        }
+        let ctx: &'c CheckCx = self.ctx;
+        for c in ctx.index.consts_named(last) {
+            let step = Step { loc: c.name_loc, name: &c.name, returned: false };
+            self.follow(step, &c.value, d, via, out);
+        }
+    }
+
+    /// A method call: conversions pass their receiver on, fallbacks add their
+    /// argument, mapping methods' closures make the value.
+    fn eval_method<'v>(
+        &self,
+        receiver: &'v Value,
+        method: &str,
+        args: &'v [Value],
+        d: usize,
+        via: &mut Vec<Step<'v>>,
+        out: &mut Vec<Hit>,
+    ) where
+        'c: 'v,
+    {
+        if TRANSPARENT_METHODS.contains(&method) {
+            self.eval(receiver, d, via, out);
+        } else if self.params.fallback_methods.iter().any(|m| m == method) {
+            // Either the value itself or its fallback.
+            self.eval(receiver, d, via, out);
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+        } else if MAPPING_METHODS.contains(&method) {
+            // `env::var("PORT").map(|p| format!("0.0.0.0:{p}"))`: the closure makes the value.
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+        }
+    }
+
+    /// `(0, 0, 0, 0)` is a host; `(host, port)` a socket address, unless the port is 0.
+    fn eval_tuple<'v>(&self, elems: &'v [Value], loc: Loc, d: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
+        if let Some(octets) = zero_octets(elems) {
+            out.push(self.hit(loc, Strength::Host, false, format!("({octets})"), via));
+        } else if let [_, Value::Int { value: 0, .. }] = elems {
+            // `(host, 0)`: an ephemeral port, a client socket.
+        } else if let [host, _port] = elems {
+            let mut inner = Vec::new();
+            self.eval(host, d, via, &mut inner);
+            out.extend(inner.into_iter().map(|mut h| {
+                h.strength = h.strength.max(Strength::Socket);
+                h
+            }));
+        }
+    }
+
+    fn eval_call<'v>(
+        &self,
+        callee: &[String],
+        args: &'v [Value],
+        loc: Loc,
+        d: usize,
+        via: &mut Vec<Step<'v>>,
+        out: &mut Vec<Hit>,
+    ) where
+        'c: 'v,
+    {
+        let last = callee.last().map(String::as_str).unwrap_or("");
+        let owner = callee.len().checked_sub(2).and_then(|i| callee.get(i)).map(String::as_str).unwrap_or("");
+        if last == "new" && (owner == "Ipv4Addr" || owner == "Ipv6Addr") {
+            let all_zero = !args.is_empty() && args.iter().all(|a| matches!(a, Value::Int { value: 0, .. }));
+            if all_zero {
+                let loopback = if owner == "Ipv4Addr" { "Ipv4Addr::new(127, 0, 0, 1)" } else { "Ipv6Addr::LOCALHOST" };
+                out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
+            }
+            return;
+        }
+        if last == "new" && LAZY_TYPES.contains(&owner) {
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+            return;
+        }
+        if last == "new" && owner.starts_with("SocketAddr") {
+            if matches!(args.get(1), Some(Value::Int { value: 0, .. })) {
+                return; // an ephemeral port: a client socket
+            }
+            if let Some(ip) = args.first() {
+                let mut inner = Vec::new();
+                self.eval(ip, d, via, &mut inner);
+                out.extend(inner.into_iter().map(|mut h| {
+                    h.strength = Strength::Socket;
+                    h
+                }));
+            }
+            return;
+        }
+        if last == "from" && matches!(owner, "Ipv4Addr" | "Ipv6Addr") && matches!(args, [Value::Int { value: 0, .. }]) {
+            let loopback = if owner == "Ipv4Addr" { "Ipv4Addr::LOCALHOST" } else { "Ipv6Addr::LOCALHOST" };
+            out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
+            return;
+        }
+        // Conversions and tuple-struct/variant constructors pass their argument on.
+        let constructor = last.chars().next().is_some_and(char::is_uppercase);
+        if TRANSPARENT_CALLS.contains(&last) || constructor {
+            args.iter().for_each(|a| self.eval(a, d, via, out));
+            return;
+        }
+        if self.params.is_env_reader(&callee.join("::")) {
+            return;
+        }
+        let ctx: &'c CheckCx = self.ctx;
+        for f in ctx.index.fns_named(last) {
+            let step = Step { loc: f.name_loc, name: &f.name, returned: true };
+            self.follow(step, f.returns(), d, via, out);
+        }
+    }
+
+    /// Follows a constant or function (identified by its name's location) to its
+    /// value. Each item is evaluated once per run and its hits reused: without the
+    /// memo, same-named functions calling each other make the walk exponential.
+    fn follow(&self, step: Step, value: &Value, d: usize, via: &[Step], out: &mut Vec<Hit>) {
+        let key = step.loc;
+        // Most items lead nowhere: answer those without copying anything.
+        if self.memo.borrow().get(&key).is_some_and(Vec::is_empty) {
+            return;
+        }
+        let cached = self.memo.borrow().get(&key).cloned();
+        let hits = match cached {
+            Some(hits) => hits,
+            None => {
+                // Mark in progress: a cycle back to this item finds nothing more.
+                self.memo.borrow_mut().insert(key, Vec::new());
+                let mut inner = Vec::new();
+                self.eval(value, d, &mut Vec::new(), &mut inner);
+                self.memo.borrow_mut().insert(key, inner.clone());
+                inner
+            }
+        };
+        for hit in hits {
+            let mut trail: Vec<Label> = via.iter().map(Step::label).collect();
+            trail.push(step.label());
+            trail.extend(hit.via);
+            let via_listen_named =
+                hit.via_listen_named || std::iter::once(&step).chain(via).any(|s| self.params.is_listen_name(s.name));
+            out.push(Hit { via: trail, via_listen_named, ..hit });
+        }
+    }
+
+    /// `format!`/`concat!`: a wildcard argument is a hit where it is written; a
+    /// template that becomes a wildcard once its arguments are filled in is a hit
+    /// at the macro.
+    fn eval_macro<'v>(
+        &self,
+        name: &str,
+        args: &'v [Value],
+        loc: Loc,
+        d: usize,
+        via: &mut Vec<Step<'v>>,
+        out: &mut Vec<Hit>,
+    ) where
+        'c: 'v,
+    {
+        let (template, rest) = match (name, args.split_first()) {
+            ("format" | "format_args", Some((Value::Str { text, .. }, rest))) => (format_pieces(text), rest),
+            ("concat", _) => (args.iter().map(|_| FormatPiece::Placeholder(None)).collect(), args),
+            _ => return,
+        };
+        let positional: Vec<&Value> =
+            rest.iter().filter(|a| !matches!(a, Value::Local { .. }) || name == "concat").collect();
+        let named = |n: &str| rest.iter().find(|a| matches!(a, Value::Local { name, .. } if name == n));
+        let mut next = 0;
+        let mut text = String::new();
+        let before = out.len();
+        for piece in template {
+            let arg = match piece {
+                FormatPiece::Text(t) => {
+                    text.push_str(&t);
+                    continue;
+                }
+                FormatPiece::Placeholder(None) => {
+                    next += 1;
+                    positional.get(next - 1).copied()
+                }
+                FormatPiece::Placeholder(Some(key)) => match key.parse::<usize>() {
+                    Ok(i) => positional.get(i).copied(),
+                    Err(_) => named(&key),
+                },
+            };
+            let Some(arg) = arg else {
+                text.push_str("{}");
+                continue;
+            };
+            self.eval(arg, d, via, out);
+            match literal_text(arg, self.ctx) {
+                Some(t) => text.push_str(&t),
+                None => text.push_str("{}"),
+            }
+        }
+        if out.len() == before
+            && let Some(c) = classify_str(&text, &self.params.extra_wildcards)
+        {
+            let loopback = template_loopback(name, args, !positional.is_empty(), c.loopback, self.params);
+            out.push(self.hit(loc, c.strength, c.go_style, loopback, via));
+        }
+    }
+
+    fn hit(&self, loc: Loc, strength: Strength, go_style: bool, loopback: String, via: &[Step]) -> Hit {
+        let via_listen_named = via.iter().any(|s| self.params.is_listen_name(s.name));
+        Hit { loc, strength, go_style, loopback, via: via.iter().map(Step::label).collect(), via_listen_named }
+    }
+}
+
+/// The loopback to suggest for a template that becomes a wildcard once filled in:
+/// the template itself with a loopback host (`format!("127.0.0.1:{port}")`), or
+/// `filled`, the loopback of the filled-in text.
+fn template_loopback(name: &str, args: &[Value], has_positional: bool, filled: String, params: &ListenParams) -> String {
+    match (name, args.first()) {
+        ("format", Some(Value::Str { text: raw, .. })) => classify_str(raw, &params.extra_wildcards).map_or(filled, |t| {
+            let more = if has_positional { ", …" } else { "" };
+            format!("format!(\"{}\"{more})", t.loopback)
+        }),
+        _ => filled,
+    }
+}
+
+/// `0, 0, 0, 0` when all four elements are the integer zero.
+fn zero_octets(elems: &[Value]) -> Option<&'static str> {
+    (elems.len() == 4 && elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. }))).then_some("127, 0, 0, 1")
+}
+
+/// The literal text a value stands for, through locals and constants.
+fn literal_text(value: &Value, ctx: &CheckCx) -> Option<String> {
+    match value {
+        Value::Str { text, .. } => Some(text.clone()),
+        Value::Int { value, .. } => Some(value.to_string()),
+        Value::Local { value, .. } => literal_text(value, ctx),
+        Value::Path { segments, .. } => {
+            let mut consts = ctx.index.consts_named(segments.last()?);
+            match (consts.next(), consts.next()) {
+                (Some(only), None) if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,96 @@
+//! The findings' text: what kind of default each site is, the labels along the way
+//! from the site to the wildcard, the incident note and the loopback to use instead.
+
+use super::ID;
+use super::SiteKind;
+use super::analysis::{Hit, SiteRef};
+use crate::rules::CheckCx;
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+
+/// What kind of default this is, for the message.
+fn describe(kind: &SiteKind) -> String {
+    match kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => {
+            format!("the fallback when environment variable `{var}` is unset")
+        }
+        SiteKind::EnvFallback { var: None, method } => {
+            format!("the fallback of an environment read (`{method}`)")
+        }
+        SiteKind::ClapDefault { field, attr } => {
+            format!("the command-line default of `{field}` (`{attr}`)")
+        }
+        SiteKind::DefaultAttr { field, attr } => {
+            format!("the `#[{attr}]` default of field `{field}`")
+        }
+        SiteKind::SerdeDefaultFn { function, field } => {
+            format!("returned by serde default function `{function}` of field `{field}`")
+        }
+        SiteKind::DefaultImpl { ty, field: Some(field) } => format!("field `{field}` in `impl Default for {ty}`"),
+        SiteKind::DefaultImpl { ty, field: None } => {
+            format!("the value of `impl Default for {ty}`")
+        }
+        SiteKind::ListenConst { name } => format!("listen constant `{name}`"),
+        SiteKind::ListenFn { name } => format!("returned by listen function `{name}`"),
+        SiteKind::Fallback { method } => format!("the fallback value of `{method}`"),
+        SiteKind::ConfigDefault { key, function } => format!("the configuration default of `{key}` (`{function}`)"),
+        SiteKind::ListenSetter { method } => format!("passed to listen setting `{method}`"),
+        SiteKind::ListenField { ty, field } => format!("listen setting `{ty}.{field}`"),
+        SiteKind::ListenBinding { name } => format!("listen setting `{name}`"),
+        SiteKind::BindCall { callee } => format!("hard-coded in bind call `{callee}`"),
+    }
+}
+
+/// The secondary label at the site, when the wildcard is written elsewhere.
+fn site_label(kind: &SiteKind) -> String {
+    match kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
+        SiteKind::BindCall { .. } => "the service binds this address".to_string(),
+        SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
+            "the default is declared here".to_string()
+        }
+        _ => "the default is set here".to_string(),
+    }
+}
+
+/// Why a wildcard default matters (the incident note of every finding).
+const WHY: &str = "a wildcard default exposes the service on every interface as soon as a port is published or the \
+                   network topology changes (the memory-plugin sidecar shipped `:9100` this way)";
+
+/// The finding of a wildcard `hit`, reported by `site`.
+pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Severity) -> Diagnostic {
+    let file = ctx.db.get(hit.loc.file);
+    let written = file.text().get(hit.loc.range()).unwrap_or("").trim();
+    let shown: String = if written.chars().count() > 60 {
+        format!("{}…", written.chars().take(60).collect::<String>())
+    } else {
+        written.to_string()
+    };
+    let label = if hit.go_style {
+        "no host before the port: every interface".to_string()
+    } else {
+        "wildcard address: every interface".to_string()
+    };
+    let mut secondary: Vec<Label> = hit.via.into_iter().filter(|l| l.loc != hit.loc).collect();
+    if site.at != hit.loc && !secondary.iter().any(|l| l.loc == site.at) {
+        secondary.push(Label { loc: site.at, message: site_label(&site.kind) });
+    }
+    secondary.sort_by_key(|l| (l.loc.file, l.loc.start));
+    let override_hint = match &*site.kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => {
+            format!("; operators who need another interface set `{var}` explicitly")
+        }
+        SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
+        _ => "; operators who need another interface set it explicitly through configuration".to_string(),
+    };
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: hit.loc,
+        message: format!("listen default `{shown}` binds every network interface ({})", describe(&site.kind)),
+        label,
+        secondary,
+        why: Some(WHY.into()),
+        notes: Vec::new(),
+        help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
+    }
+}
