@@ -26,13 +26,15 @@ pub struct InsertOcc {
     pub order: usize,
 }
 
-/// How an unprotected insert is reached from a function: the chain of calls and the insert.
+/// How an unprotected insert is reached from a function: the insert, and the
+/// function called next on the way (`None` when the function holds the insert). The
+/// chain is followed only for what is reported ([`Analysis::chain`]): copying it into
+/// every function's witness was quadratic in the depth of a call chain.
 #[derive(Clone, Debug)]
 pub struct Witness {
     pub insert: Loc,
     pub table: String,
-    /// Functions along the way (name, name location), callee first.
-    pub through: Vec<(String, Loc)>,
+    pub next: Option<usize>,
 }
 
 /// An INSERT that runs repeatedly without a guard, as `non-idempotent-insert` reports it.
@@ -45,13 +47,16 @@ pub enum Finding<'s> {
 
 /// A call (event `order` of `f`) that reaches an unguarded INSERT of `callee` or
 /// beyond (`witness`).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CallFinding<'s> {
     pub f: &'s FnInsertFacts,
     pub event: &'s Event,
     pub order: usize,
     pub callee: &'s FnInsertFacts,
     pub witness: &'s Witness,
+    /// The functions the callee's INSERT is reached through (name, name location),
+    /// the callee's own callee first; empty when the callee holds the INSERT.
+    pub through: Vec<(String, Loc)>,
     /// The callee calls back into `f` (or is `f`).
     pub recursive: bool,
 }
@@ -82,6 +87,8 @@ pub struct Analysis<'a> {
     /// (event position, candidate callees). Computed on first use: most functions
     /// of a crate never need theirs.
     edges: Vec<std::cell::OnceCell<Vec<Edge>>>,
+    /// The recursion cycles among the functions, found as they are asked for.
+    cycles: super::cycles::Cycles,
     by_name: HashMap<&'a str, Vec<usize>>,
     /// The names of the functions that reach an unprotected insert.
     reaching_names: FxHashSet<&'a str>,
@@ -103,7 +110,9 @@ impl<'a> Analysis<'a> {
         let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
         let ambiguous = params.ambiguous_methods.iter().cloned().collect();
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
+        let cycles = super::cycles::Cycles::new(fns.len());
         let mut analysis = Analysis {
+            cycles,
             fns,
             modules,
             inserts,
@@ -228,7 +237,7 @@ impl<'a> Analysis<'a> {
                 occs.iter().find(|o| !Self::protected(f, o)).map(|o| Witness {
                     insert: o.loc,
                     table: o.sql.table.clone(),
-                    through: Vec::new(),
+                    next: None,
                 })
             })
             .collect();
@@ -257,9 +266,7 @@ impl<'a> Analysis<'a> {
                     continue;
                 }
                 let w = reaches[g].as_ref().expect("queued functions reach");
-                let mut through = vec![(self.fns[g].name.clone(), self.fns[g].name_loc)];
-                through.extend(w.through.iter().cloned());
-                reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), through });
+                reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), next: Some(g) });
                 queue.push_back(i);
             }
         }
@@ -302,7 +309,7 @@ impl<'a> Analysis<'a> {
             }
             for &g in callees {
                 let Some(witness) = &self.reaches[g] else { continue };
-                let recursive = self.calls_into(g, i) || g == i;
+                let recursive = g == i || self.same_cycle(g, i);
                 if e.innermost.is_none() && !recursive {
                     continue;
                 }
@@ -313,39 +320,42 @@ impl<'a> Analysis<'a> {
                     }
                     reported_recursion = true;
                 }
-                out.push(Finding::Call(CallFinding { f, event: e, order, callee: self.fns[g], witness, recursive }));
+                let through = self.chain(g);
+                let callee = self.fns[g];
+                out.push(Finding::Call(CallFinding { f, event: e, order, callee, witness, through, recursive }));
                 break;
             }
         }
         out
     }
 
-    /// Whether function `from` can call function `to` (directly or through others).
-    pub fn calls_into(&self, from: usize, to: usize) -> bool {
-        let mut seen = vec![false; self.fns.len()];
-        let mut stack = vec![from];
-        while let Some(i) = stack.pop() {
-            for (_, callees) in self.edges(i) {
-                for &g in callees {
-                    if g == to {
-                        return true;
-                    }
-                    if !seen[g] {
-                        seen[g] = true;
-                        stack.push(g);
-                    }
-                }
-            }
+    /// The functions function `g` reaches its INSERT through (name, name location), in
+    /// call order; empty when `g` holds the INSERT itself.
+    pub fn chain(&self, g: usize) -> Vec<(String, Loc)> {
+        let mut through = Vec::new();
+        let mut at = self.reaches[g].as_ref().and_then(|w| w.next);
+        while let Some(k) = at {
+            through.push((self.fns[k].name.clone(), self.fns[k].name_loc));
+            at = self.reaches[k].as_ref().and_then(|w| w.next);
         }
-        false
+        through
+    }
+
+    /// The recursion cycle of function `i` (its strongly connected component).
+    fn cycle_of(&self, i: usize) -> u32 {
+        self.cycles.component(i, |k| self.edges(k).iter().flat_map(|(_, callees)| callees.iter().copied()))
+    }
+
+    /// Whether functions `a` and `b` call each other (directly or through others).
+    pub fn same_cycle(&self, a: usize, b: usize) -> bool {
+        self.cycle_of(a) == self.cycle_of(b)
     }
 
     /// Whether `i` comes first (by location) among the functions of its recursion
     /// cycle, so a cycle is reported once.
     pub fn first_in_cycle(&self, i: usize) -> bool {
-        (0..self.fns.len()).all(|j| {
-            j == i || !(self.calls_into(i, j) && self.calls_into(j, i)) || self.fns[i].name_loc <= self.fns[j].name_loc
-        })
+        let members = self.cycles.members(self.cycle_of(i));
+        members.iter().all(|&j| j == i || self.fns[i].name_loc <= self.fns[j].name_loc)
     }
 }
 

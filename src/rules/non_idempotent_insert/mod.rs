@@ -100,6 +100,7 @@
 //!   is not seen.
 
 mod analysis;
+mod cycles;
 mod diagnostics;
 mod extract;
 
