@@ -42,18 +42,39 @@ fn code(text: &str) -> String {
     text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
-/// Every `crate::a::b…` path in `code`, as its segments.
-fn crate_paths(code: &str) -> Vec<Vec<String>> {
+/// Every module path `code` names, as segments from the crate root: `crate::a::b`,
+/// the members of `crate::{a, b::c}` groups, and `super::…` paths resolved against
+/// `module`, the file's own module path (`a::b` for `a/b.rs` and for `a/b/mod.rs`,
+/// whose `super` is `a` either way).
+fn crate_paths(code: &str, module: &[String]) -> Vec<Vec<String>> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+    let split = |p: &str| -> Vec<String> { p.split("::").filter(|s| !s.is_empty()).map(str::to_string).collect() };
     let mut out = Vec::new();
     for (at, _) in code.match_indices("crate::") {
+        // (`$crate::` in a macro is the crate too.)
         let rest = &code[at + "crate::".len()..];
-        let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
-        let segments: Vec<String> =
-            path.split("::").filter(|s| !s.is_empty()).map(str::to_string).take_while(|s| !s.is_empty()).collect();
-        if !segments.is_empty() {
-            out.push(segments);
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = &group[..group.find('}').unwrap_or(group.len())];
+            out.extend(inner.split(',').map(|p| split(p.trim().split(' ').next().unwrap_or(""))));
+        } else {
+            out.push(split(&rest.chars().take_while(|c| ident(*c)).collect::<String>()));
         }
     }
+    for (at, _) in code.match_indices("super::") {
+        if code[..at].ends_with("::") {
+            continue; // `super::super::` is read from its first `super`
+        }
+        let mut base: Vec<String> = module.to_vec();
+        let mut rest = &code[at..];
+        while let Some(r) = rest.strip_prefix("super::") {
+            base.pop();
+            rest = r;
+        }
+        let path: String = rest.chars().take_while(|c| ident(*c)).collect();
+        base.extend(split(&path));
+        out.push(base);
+    }
+    out.retain(|p| !p.is_empty());
     out
 }
 
@@ -70,7 +91,7 @@ fn graph() -> BTreeSet<(String, String)> {
         }
         let node = |parts: &[String]| parts.iter().take(2).cloned().collect::<Vec<_>>().join("::");
         let from = node(&module);
-        for path in crate_paths(&code(&std::fs::read_to_string(&file).unwrap())) {
+        for path in crate_paths(&code(&std::fs::read_to_string(&file).unwrap()), &module) {
             // Items (`crate::rules::Rule`) count as their module: only lower-case segments.
             let modules: Vec<String> =
                 path.into_iter().take_while(|s| s.chars().next().is_some_and(|c| c.is_ascii_lowercase())).collect();
@@ -175,4 +196,10 @@ fn the_graph_is_read() {
     assert!(edges.contains(&("engine".to_string(), "input::discover".to_string())), "{edges:?}");
     assert!(edges.contains(&("rules::non_idempotent_insert".to_string(), "facts::sql".to_string())), "{edges:?}");
     assert!(edges.len() > 50, "{}", edges.len());
+    // `super::` paths: the engine's stages use each other through `super::`.
+    assert!(edges.contains(&("engine::finish".to_string(), "engine::crate_check".to_string())), "{edges:?}");
+    assert_eq!(
+        crate_paths("use crate::{input::source, rules::Rule as R};", &["engine".into()]),
+        [vec!["input".to_string(), "source".to_string()], vec!["rules".to_string(), "Rule".to_string()]]
+    );
 }

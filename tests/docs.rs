@@ -92,3 +92,21 @@ fn rule_pages_are_generated_from_the_rules() {
         problems.join("\n")
     );
 }
+
+#[test]
+fn the_readme_rule_table_lists_every_rule_with_its_page() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+    let mut missing = Vec::new();
+    for m in all_meta() {
+        let row = format!("| `{}` |", m.id);
+        let link = format!("(docs/rules/{}.md)", m.id);
+        if !rows.iter().any(|r| r.starts_with(&row) && r.contains(&link)) {
+            missing.push(m.id);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md's rules table needs a row for each rule, linking its page (`| `id` | default | prevents | [page](docs/rules/id.md) |`): {missing:?}"
+    );
+}

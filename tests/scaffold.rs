@@ -60,6 +60,13 @@ fn a_new_rule_from_the_scaffold_passes_the_meta_tests() {
     ] {
         assert!(copy.join(created).is_file(), "{created} was not created");
     }
+    let readme = std::fs::read_to_string(copy.join("README.md")).unwrap();
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| `")).collect();
+    assert!(rows.iter().any(|r| r.starts_with("| `example-check` |")), "a README row: {rows:#?}");
+    assert!(
+        readme.find("| `example-check` |") > readme.find("| `unused-suppression` |"),
+        "the row joins the rules table"
+    );
     let registry = std::fs::read_to_string(copy.join("src/rules/mod.rs")).unwrap();
     assert!(registry.contains("    \"example-check\" => example_check::ExampleCheck,\n}"), "{registry}");
     let (again, out) = run(copy, "bash", &["scripts/new-rule", "example-check"], &[]);

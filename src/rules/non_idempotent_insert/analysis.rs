@@ -29,7 +29,7 @@ pub struct InsertOcc {
 /// How an unprotected insert is reached from a function: the insert, and the
 /// function called next on the way (`None` when the function holds the insert). The
 /// chain is followed only for what is reported ([`Analysis::chain`]): copying it into
-/// every function's witness was quadratic in the depth of a call chain.
+/// every function's witness would be quadratic in the depth of a call chain.
 #[derive(Clone, Debug)]
 pub struct Witness {
     pub insert: Loc,

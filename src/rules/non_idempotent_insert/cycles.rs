@@ -1,8 +1,8 @@
 //! Recursion cycles of the crate's call graph: its strongly connected components,
 //! found by Tarjan's algorithm on demand. Each query explores only what its function
 //! reaches, and whatever one query explored stays known, so every function and call
-//! edge is visited once per run however many functions ask (asking "does `g` call back
-//! into `f`?" by a search of its own per call was quadratic in the crate's size).
+//! edge is visited once per run however many functions ask (a search of its own for
+//! every "does `g` call back into `f`?" would be quadratic in the crate's size).
 //! Iterative, so a call chain thousands of functions deep needs no deep stack.
 
 use std::cell::RefCell;
