@@ -4,11 +4,13 @@
 //! extractor and kept type-erased in [`FileFacts::rules`], by registry slot.
 
 pub mod index;
+pub mod lower;
 pub mod sql;
 pub mod suppressions;
 pub mod value;
 
-use crate::facts::value::{Lowerer, Value};
+use crate::facts::lower::Lowerer;
+use crate::facts::value::Value;
 use crate::input::parse::ParsedFile;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
@@ -154,7 +156,7 @@ impl<'ast> Visit<'ast> for ItemCollector<'_> {
         syn::visit::visit_impl_item_const(self, i);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        for item in crate::facts::value::lazy_static_items(m) {
+        for item in crate::facts::lower::lazy_static_items(m) {
             self.visit_item(&item);
         }
     }

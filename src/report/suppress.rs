@@ -48,8 +48,7 @@ pub fn apply(
     };
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
-    // Findings no suppression covers: (file, rule, line, location, secondary lines).
-    let mut uncovered: Vec<(usize, &'static str, usize, Loc, Vec<usize>)> = Vec::new();
+    let mut uncovered: Vec<Uncovered> = Vec::new();
     for d in diagnostics {
         let line_of = |loc: &Loc| db.get(loc.file).line_col(loc.start as usize).line;
         let line = line_of(&d.loc);
@@ -78,6 +77,25 @@ pub fn apply(
             }
         }
     }
+    active.extend(accountability(per_file, &used, &uncovered, known_rules, severity_of));
+    (active, suppressed)
+}
+
+/// A finding no suppression covers: (file, rule, line, location, secondary lines).
+type Uncovered = (usize, &'static str, usize, Loc, Vec<usize>);
+
+/// The findings about the suppressions themselves: malformed ones, ones without a
+/// reason or naming an unknown rule (`invalid-suppression`), and ones that covered
+/// nothing (`unused-suppression`, saying where to go when an uncovered finding of its
+/// rules is inside the statement below it).
+fn accountability(
+    per_file: &[Vec<Suppression>],
+    used: &[Vec<bool>],
+    uncovered: &[Uncovered],
+    known_rules: &[&str],
+    severity_of: impl Fn(&str) -> Option<Severity>,
+) -> Vec<Diagnostic> {
+    let mut active = Vec::new();
     for (file, list) in per_file.iter().enumerate() {
         for (k, s) in list.iter().enumerate() {
             let problem = if let Some(why) = &s.malformed {
@@ -161,7 +179,7 @@ pub fn apply(
             });
         }
     }
-    (active, suppressed)
+    active
 }
 
 #[cfg(test)]

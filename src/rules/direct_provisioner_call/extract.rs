@@ -191,7 +191,7 @@ impl Extractor<'_> {
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input
                 && self.type_is_backend(&t.ty)
-                && let Some(ident) = crate::facts::value::pat_ident(&t.pat)
+                && let Some(ident) = crate::facts::lower::pat_ident(&t.pat)
             {
                 let ty = quote_type(&t.ty);
                 let what = format!("`{ident}` is a `{ty}`");
@@ -240,7 +240,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_local(&mut self, local: &'ast syn::Local) {
         syn::visit::visit_local(self, local);
         let typed = match &local.pat {
-            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::facts::value::pat_ident(&t.pat).map(|i| {
+            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::facts::lower::pat_ident(&t.pat).map(|i| {
                 let ty = quote_type(&t.ty);
                 let what = format!("`{i}` is a `{ty}`");
                 (i.clone(), Origin { loc: self.loc(i.span()), what, is_field: false, source: i.to_string() })

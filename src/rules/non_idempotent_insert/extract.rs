@@ -13,7 +13,7 @@ mod sql_locals;
 
 use super::InsertParams;
 use crate::facts::sql;
-use crate::facts::value::Lowerer;
+use crate::facts::lower::Lowerer;
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,8 @@ mod attributes;
 
 use super::ListenParams;
 use super::address::may_hold_wildcard;
-use crate::facts::value::{Lowerer, Value, segments};
+use crate::facts::lower::{Lowerer, segments};
+use crate::facts::value::Value;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::visit::Visit;
@@ -166,7 +167,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        for item in crate::facts::value::lazy_static_items(m) {
+        for item in crate::facts::lower::lazy_static_items(m) {
             self.visit_item(&item);
         }
     }
@@ -212,7 +213,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         syn::visit::visit_local(self, local);
         let Some(init) = &local.init else { return };
         let value = self.lowerer.lower(&init.expr);
-        if let Some(ident) = crate::facts::value::pat_ident(&local.pat) {
+        if let Some(ident) = crate::facts::lower::pat_ident(&local.pat) {
             let name = ident.to_string();
             if self.params.is_listen_name(&name) {
                 let at = self.lowerer.span_loc(ident.span());

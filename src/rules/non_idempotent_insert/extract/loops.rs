@@ -3,7 +3,8 @@
 //! an iterator chain, `.for_each(…)`).
 
 use super::{Extractor, LoopFact, strip};
-use crate::facts::value::{Lowerer, Value};
+use crate::facts::lower::Lowerer;
+use crate::facts::value::Value;
 use crate::input::source::Loc;
 use syn::visit::Visit;
 

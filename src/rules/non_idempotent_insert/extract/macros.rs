@@ -65,7 +65,7 @@ impl Extractor<'_> {
             self.query_file(mac);
             return;
         }
-        for item in crate::facts::value::lazy_static_items(mac) {
+        for item in crate::facts::lower::lazy_static_items(mac) {
             self.visit_item(&item);
         }
         // Parsing a macro's body costs about as much as parsing it the first time:

@@ -5,7 +5,8 @@
 
 use super::{EventKind, Extractor, FnBuilder, InsertEvent, SqlInsert, is_screaming, strip};
 use crate::facts::sql;
-use crate::facts::value::{Value, pat_ident};
+use crate::facts::lower::pat_ident;
+use crate::facts::value::Value;
 use crate::input::source::Loc;
 
 /// Methods that prepare a statement for later execution (execution is at the uses).

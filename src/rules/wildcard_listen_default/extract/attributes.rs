@@ -3,7 +3,8 @@
 //! other `#[…(default = …)]` keys.
 
 use super::{CLAP_DEFAULT_KEYS, Extractor, SerdeDefault, SiteKind};
-use crate::facts::value::{Lowerer, Value};
+use crate::facts::lower::Lowerer;
+use crate::facts::value::Value;
 use syn::punctuated::Punctuated;
 
 const CLAP_ATTRS: &[&str] = &["arg", "clap", "structopt", "command", "option"];
