@@ -340,3 +340,33 @@ fn human_output_has_no_trailing_whitespace() {
     let padded: Vec<&str> = out.stdout.lines().filter(|l| l.ends_with(' ')).collect();
     assert!(padded.is_empty(), "{padded:#?}");
 }
+
+/// A package whose `create_child` inserts, and one whose loop calls a `create_child`.
+fn two_packages(dir: &Path, dependency: &str) {
+    write(dir, "store/Cargo.toml", "[package]\nname = \"store\"\n");
+    write(
+        dir,
+        "store/src/lib.rs",
+        "pub async fn create_child(pool: &PgPool, name: &str) {\n    \
+         sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(name).execute(pool).await;\n}\n",
+    );
+    write(dir, "api/Cargo.toml", &format!("[package]\nname = \"api\"\n{dependency}"));
+    write(
+        dir,
+        "api/src/lib.rs",
+        "pub async fn expand(pool: &PgPool, names: &[String]) {\n    \
+         for name in names {\n        create_child(pool, name).await;\n    }\n}\n",
+    );
+}
+
+#[test]
+fn a_package_reaches_only_into_the_packages_it_depends_on() {
+    let unrelated = tempfile::tempdir().unwrap();
+    two_packages(unrelated.path(), "");
+    let out = gatelint(unrelated.path(), &["check", "--format", "json"]);
+    assert_eq!(lines_of(&out), Vec::<String>::new(), "api does not depend on store: its create_child is another");
+    let dependent = tempfile::tempdir().unwrap();
+    two_packages(dependent.path(), "[dependencies]\nstore = { path = \"../store\" }\n");
+    let out = gatelint(dependent.path(), &["check", "--format", "json"]);
+    assert_eq!(lines_of(&out), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+}

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::facts::FileFacts;
 use crate::facts::index::CrateIndex;
 use crate::input::discover::WalkError;
+use crate::input::packages::{Packages, UnitId};
 use crate::input::parse::ParseProblem;
 use crate::input::source::{SourceDb, SourceFile};
 use crate::rules::diagnostic::Diagnostic;
@@ -59,6 +60,7 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
 pub(super) fn run_rules(
     gathered: &Gathered,
     active: &rules::ActiveRules,
+    (packages, units): &(Packages, Vec<UnitId>),
     pool: &rayon::ThreadPool,
     timings: &Timings,
 ) -> Result<Vec<Diagnostic>, RunError> {
@@ -68,6 +70,7 @@ pub(super) fn run_rules(
         index: pool.install(|| CrateIndex::build(&gathered.facts)),
         config_file: gathered.config_file,
         active,
+        packages: rules::PackageView { packages, units },
     };
     timings.mark("crate index");
     let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();

@@ -182,8 +182,11 @@ fn check_discovered(
             .as_ref()
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
+    let paths: Vec<&std::path::Path> = discovery.files.iter().map(|f| f.path.as_path()).collect();
+    let packages = crate::input::packages::Packages::of_files(&paths);
+    timings.mark("packages");
     let gathered = crate_check::gather(outcomes, discovery.errors, config);
-    let diagnostics = crate_check::run_rules(&gathered, active, &pool, &timings)?;
+    let diagnostics = crate_check::run_rules(&gathered, active, &packages, &pool, &timings)?;
     timings.mark("rules");
     let finished = finish::finish(gathered, diagnostics, discovery.report_only, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {

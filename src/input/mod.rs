@@ -7,6 +7,7 @@
 pub mod comments;
 pub mod discover;
 pub mod nesting;
+pub mod packages;
 pub mod parse;
 pub mod problem;
 pub mod source;

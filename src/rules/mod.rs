@@ -16,8 +16,8 @@ pub mod rule;
 
 pub use meta::{DOC_SECTIONS, RuleMeta, all_meta, documentation, explain, meta};
 pub use rule::{
-    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, ParamsError, Registered,
-    Rule,
+    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, PackageView,
+    ParamsError, Registered, Rule,
 };
 
 /// `declare_rules! { "rule-id" => module::Type, … }`: declares each rule's module and

@@ -285,6 +285,26 @@ pub struct CheckCx<'a> {
     /// The project's configuration file in `db`, when a rule points into it.
     pub config_file: Option<FileId>,
     pub active: &'a ActiveRules,
+    /// Which files' items each file may name (its package and its dependencies').
+    pub packages: PackageView<'a>,
+}
+
+/// The packages of the checked files ([`crate::input::packages`]), by file id.
+#[derive(Clone, Copy)]
+pub struct PackageView<'a> {
+    pub packages: &'a crate::input::packages::Packages,
+    /// Each file's unit; files past its end (walk errors, the configuration) have none.
+    pub units: &'a [crate::input::packages::UnitId],
+}
+
+impl PackageView<'_> {
+    /// Whether code in file `from` can name items defined in file `to`.
+    pub fn sees(&self, from: FileId, to: FileId) -> bool {
+        match (self.units.get(from), self.units.get(to)) {
+            (Some(&a), Some(&b)) => self.packages.sees(a, b),
+            _ => true,
+        }
+    }
 }
 
 impl<'a> CheckCx<'a> {

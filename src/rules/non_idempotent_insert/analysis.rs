@@ -89,6 +89,8 @@ pub struct Analysis<'a> {
     edges: Vec<std::cell::OnceCell<Vec<Edge>>>,
     /// The recursion cycles among the functions, found as they are asked for.
     cycles: super::cycles::Cycles,
+    /// Which files' functions a function may call: its package's and its dependencies'.
+    packages: crate::rules::PackageView<'a>,
     by_name: HashMap<&'a str, Vec<usize>>,
     /// The names of the functions that reach an unprotected insert.
     reaching_names: FxHashSet<&'a str>,
@@ -113,6 +115,7 @@ impl<'a> Analysis<'a> {
         let cycles = super::cycles::Cycles::new(fns.len());
         let mut analysis = Analysis {
             cycles,
+            packages: ctx.packages,
             fns,
             modules,
             inserts,
@@ -195,7 +198,7 @@ impl<'a> Analysis<'a> {
             return false;
         };
         let f = self.fns[g];
-        if *f.name != **name {
+        if *f.name != **name || !self.packages.sees(caller.name_loc.file, f.name_loc.file) {
             return false;
         }
         // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library

@@ -80,7 +80,10 @@
 //! - syn sees syntax, not types: calls are resolved to the crate's functions by
 //!   name and number of arguments (methods only for method calls, the named type for
 //!   `Type::f`), so a same-named function of another type may be followed, and a
-//!   call through a trait object or function pointer is not.
+//!   call through a trait object or function pointer is not. A call is followed only
+//!   into the caller's own cargo package and the workspace packages it depends on by
+//!   path (read from the `Cargo.toml` files): never into an unrelated project or a
+//!   package that depends on the caller's (a trait implemented downstream).
 //! - A method call on anything but `self` whose name is in `ambiguous-methods`
 //!   (`insert`, `push`, `get`, …) is followed into the crate only when it is awaited,
 //!   and then only to async functions: `map.insert(k, v)` is the map's, while

@@ -1,0 +1,240 @@
+//! The cargo packages the checked files belong to, read from their `Cargo.toml` files
+//! without running cargo, and which packages each may see: itself and the workspace
+//! packages it depends on by path (`path = …`, or `workspace = true` naming a path
+//! dependency of `[workspace.dependencies]`), transitively. Rules that follow names
+//! across files (a helper called in a loop, a constant) follow them only where the
+//! caller's package can see: two unrelated projects checked in one run never share
+//! facts, and a package never reaches into one it does not depend on.
+//!
+//! A file belongs to the package of the nearest `Cargo.toml` above it that has a
+//! `[package]` table (its library, binaries, tests and examples alike). Files under no
+//! package form one unit of their own, as one crate. A manifest that cannot be read or
+//! parsed is treated as absent (the files under it join the package above, if any).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A unit of files that see each other: a cargo package, or the files under none.
+pub type UnitId = u32;
+
+#[derive(Debug, Default)]
+pub struct Packages {
+    /// Each unit's package directory (`None` for the files under no package).
+    dirs: Vec<Option<PathBuf>>,
+    /// Each unit's visible units (itself included), sorted.
+    sees: Vec<Vec<UnitId>>,
+}
+
+impl Packages {
+    /// The units of `files` (paths as discovered), one per file, and their graph.
+    pub fn of_files(files: &[&Path]) -> (Packages, Vec<UnitId>) {
+        let mut packages = Packages::default();
+        let mut by_dir: HashMap<Option<PathBuf>, UnitId> = HashMap::new();
+        let mut manifests = ManifestCache::default();
+        let mut units = Vec::with_capacity(files.len());
+        for file in files {
+            let dir = file.parent().and_then(|d| manifests.package_dir(d));
+            let next = by_dir.len() as UnitId;
+            let unit = *by_dir.entry(dir.clone()).or_insert_with(|| {
+                packages.dirs.push(dir);
+                next
+            });
+            units.push(unit);
+        }
+        let unit_of_dir: HashMap<PathBuf, UnitId> =
+            (packages.dirs.iter().enumerate()).filter_map(|(u, d)| Some((d.clone()?, u as UnitId))).collect();
+        packages.sees = (0..packages.dirs.len())
+            .map(|u| packages.visible_from(u as UnitId, &unit_of_dir, &mut manifests))
+            .collect();
+        (packages, units)
+    }
+
+    /// Whether code of unit `from` can name items of unit `to`.
+    pub fn sees(&self, from: UnitId, to: UnitId) -> bool {
+        from == to || self.sees.get(from as usize).is_some_and(|s| s.binary_search(&to).is_ok())
+    }
+
+    /// The units `unit` sees: itself and its path dependencies among the units, transitively.
+    fn visible_from(
+        &self,
+        unit: UnitId,
+        unit_of_dir: &HashMap<PathBuf, UnitId>,
+        manifests: &mut ManifestCache,
+    ) -> Vec<UnitId> {
+        let mut seen = vec![unit];
+        let mut stack: Vec<PathBuf> = self.dirs[unit as usize].iter().cloned().collect();
+        let mut visited: std::collections::HashSet<PathBuf> = stack.iter().cloned().collect();
+        while let Some(dir) = stack.pop() {
+            for dep in manifests.path_dependencies(&dir) {
+                if !visited.insert(dep.clone()) {
+                    continue;
+                }
+                if let Some(&u) = unit_of_dir.get(&dep) {
+                    seen.push(u);
+                }
+                // A dependency outside the checked files can still lead back into them.
+                stack.push(dep);
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        seen
+    }
+}
+
+/// Manifests read once each.
+#[derive(Default)]
+struct ManifestCache {
+    parsed: HashMap<PathBuf, Option<toml::Table>>,
+    package_dirs: HashMap<PathBuf, Option<PathBuf>>,
+    dependencies: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl ManifestCache {
+    fn manifest(&mut self, dir: &Path) -> Option<&toml::Table> {
+        self.parsed
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+                text.parse::<toml::Table>().ok()
+            })
+            .as_ref()
+    }
+
+    /// The nearest directory at or above `dir` whose manifest has a `[package]`.
+    fn package_dir(&mut self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.package_dirs.get(dir) {
+            return known.clone();
+        }
+        let found = if self.manifest(dir).is_some_and(|m| m.contains_key("package")) {
+            Some(dir.to_path_buf())
+        } else {
+            dir.parent().and_then(|parent| self.package_dir(parent))
+        };
+        self.package_dirs.insert(dir.to_path_buf(), found.clone());
+        found
+    }
+
+    /// The package directories the package in `dir` depends on by path, normal and
+    /// dev dependencies (dev dependencies are seen by its tests and examples).
+    fn path_dependencies(&mut self, dir: &Path) -> Vec<PathBuf> {
+        if let Some(known) = self.dependencies.get(dir) {
+            return known.clone();
+        }
+        let found = self.read_path_dependencies(dir);
+        self.dependencies.insert(dir.to_path_buf(), found.clone());
+        found
+    }
+
+    fn read_path_dependencies(&mut self, dir: &Path) -> Vec<PathBuf> {
+        let Some(manifest) = self.manifest(dir).cloned() else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut tables: Vec<&toml::Table> = Vec::new();
+        for key in ["dependencies", "dev-dependencies"] {
+            tables.extend(manifest.get(key).and_then(toml::Value::as_table));
+        }
+        if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
+            for target in targets.values().filter_map(toml::Value::as_table) {
+                for key in ["dependencies", "dev-dependencies"] {
+                    tables.extend(target.get(key).and_then(toml::Value::as_table));
+                }
+            }
+        }
+        for deps in tables {
+            for (name, spec) in deps {
+                let Some(spec) = spec.as_table() else { continue };
+                if let Some(path) = spec.get("path").and_then(toml::Value::as_str) {
+                    out.push(normalize(&dir.join(path)));
+                } else if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true)
+                    && let Some(path) = self.workspace_dependency_path(dir, name)
+                {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+
+    /// The path of dependency `name` in the `[workspace.dependencies]` of the
+    /// workspace above `dir` (the nearest manifest with a `[workspace]`).
+    fn workspace_dependency_path(&mut self, dir: &Path, name: &str) -> Option<PathBuf> {
+        for root in dir.ancestors() {
+            let Some(manifest) = self.manifest(root) else { continue };
+            let Some(workspace) = manifest.get("workspace").and_then(toml::Value::as_table) else { continue };
+            let spec = workspace.get("dependencies")?.as_table()?.get(name)?.as_table()?;
+            return Some(normalize(&root.join(spec.get("path")?.as_str()?)));
+        }
+        None
+    }
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (paths as discovered).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn packages_see_themselves_and_their_path_dependencies_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        write(
+            &root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\nstore = { path = \"crates/store\" }\n",
+        );
+        write(&root, "crates/store/Cargo.toml", "[package]\nname = \"store\"\n");
+        write(
+            &root,
+            "crates/api/Cargo.toml",
+            "[package]\nname = \"api\"\n[dependencies]\nstore = { workspace = true }\n",
+        );
+        write(
+            &root,
+            "crates/cli/Cargo.toml",
+            "[package]\nname = \"cli\"\n[dependencies]\napi = { path = \"../api\" }\n",
+        );
+        write(&root, "other/Cargo.toml", "[package]\nname = \"other\"\n");
+        let files: Vec<PathBuf> = [
+            "crates/store/src/lib.rs",
+            "crates/api/src/handlers/team.rs",
+            "crates/cli/src/main.rs",
+            "other/src/lib.rs",
+            "loose/a.rs",
+            "crates/store/src/db.rs",
+        ]
+        .iter()
+        .map(|f| write(&root, f, ""))
+        .collect();
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let (packages, units) = Packages::of_files(&refs);
+        let [store, api, cli, other, loose, store_db] = units[..] else { panic!("{units:?}") };
+        assert_eq!(store, store_db, "one package, one unit");
+        assert!(packages.sees(api, store), "workspace = true names a path dependency");
+        assert!(packages.sees(cli, api) && packages.sees(cli, store), "transitively");
+        assert!(!packages.sees(store, api), "a dependency does not see its dependents");
+        assert!(!packages.sees(other, store) && !packages.sees(api, other), "unrelated packages");
+        assert!(!packages.sees(loose, store) && !packages.sees(store, loose));
+        assert!(packages.sees(loose, loose));
+    }
+}
