@@ -370,3 +370,21 @@ fn a_package_reaches_only_into_the_packages_it_depends_on() {
     let out = gatelint(dependent.path(), &["check", "--format", "json"]);
     assert_eq!(lines_of(&out), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
 }
+
+#[test]
+fn a_constant_is_followed_only_into_packages_the_code_depends_on() {
+    for (dependency, expected) in
+        [("", vec![]), ("[dependencies]\nconsts = { path = \"../consts\" }\n", vec!["consts/src/lib.rs:1"])]
+    {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        write(dir, "consts/Cargo.toml", "[package]\nname = \"consts\"\n");
+        write(dir, "consts/src/lib.rs", "pub const EVERYWHERE: &str = \"0.0.0.0:8080\";\n");
+        write(dir, "server/Cargo.toml", &format!("[package]\nname = \"server\"\n{dependency}"));
+        write(dir, "server/src/lib.rs", "pub fn serve() { let _ = std::net::TcpListener::bind(EVERYWHERE); }\n");
+        let out = gatelint(dir, &["check", "--format", "json"]);
+        let found: Vec<String> =
+            lines_of(&out).into_iter().map(|l| l.rsplit_once(':').unwrap().0.to_string()).collect();
+        assert_eq!(found, expected, "with {dependency:?}");
+    }
+}

@@ -80,6 +80,9 @@
 //! ```
 //!
 //! ## Known limitations
+//! - Constants and functions are followed by name, within the naming code's cargo
+//!   package and the workspace packages it depends on by path (never into an
+//!   unrelated project checked in the same run).
 //! - syn sees syntax, not types: constants and functions are resolved by name across
 //!   the crate, so two items with the same name are both followed, and a value that
 //!   arrives through a trait method, a field of another struct or a macro other than
