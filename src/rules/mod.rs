@@ -20,6 +20,40 @@ pub use rule::{
     ParamsError, Registered, Rule,
 };
 
+/// `impl Rule` for a rule whose findings the engine makes itself (parse errors, the
+/// suppressions' own findings): no parameters, no facts, nothing to check crate-wide;
+/// only its escape-hatch mutation for the fixture harness.
+macro_rules! rule_made_by_the_engine {
+    ($rule:ident, $remove_escape_hatch:expr) => {
+        impl crate::rules::Rule for $rule {
+            const ID: &'static str = ID;
+            type Params = crate::rules::NoParams;
+            type Facts = ();
+
+            fn params(
+                table: &toml::Table,
+                _: Option<&crate::rules::ConfigSource>,
+            ) -> Result<crate::rules::NoParams, crate::rules::ParamsError> {
+                crate::rules::params_from_table(table)
+            }
+
+            fn check(
+                _: &crate::rules::CheckCx,
+                _: &crate::rules::NoParams,
+                _: crate::rules::diagnostic::Severity,
+            ) -> Result<Vec<crate::rules::diagnostic::Diagnostic>, String> {
+                Ok(Vec::new())
+            }
+
+            fn remove_escape_hatch(line: &str) -> String {
+                let remove: fn(&str) -> String = $remove_escape_hatch;
+                remove(line)
+            }
+        }
+    };
+}
+pub(crate) use rule_made_by_the_engine;
+
 /// `declare_rules! { "rule-id" => module::Type, … }`: declares each rule's module and
 /// registers the rule with its embedded `rules/<id>.toml` and `<module>/mod.rs`.
 macro_rules! declare_rules {

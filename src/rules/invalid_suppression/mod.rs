@@ -33,35 +33,16 @@
 //! Only comments starting with `gatelint:` are read; a typo in that prefix makes the
 //! comment an ordinary comment.
 
-use crate::rules::diagnostic::{Diagnostic, Severity};
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
-
 pub const ID: &str = "invalid-suppression";
 
 /// Its findings are made with the suppressions themselves ([`crate::report::suppress::apply`]).
 pub struct InvalidSuppression;
 
-impl Rule for InvalidSuppression {
-    const ID: &'static str = ID;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
+// A valid suppression's escape hatch is its reason: dropped.
+crate::rules::rule_made_by_the_engine!(InvalidSuppression, |line| match line.find(" -- ") {
+    Some(at) => {
+        let end = line[at..].find("*/").map_or(line.trim_end().len(), |e| at + e);
+        format!("{}{}", &line[..at], &line[end..])
     }
-
-    fn check(_: &CheckCx, _: &NoParams, _: Severity) -> Result<Vec<Diagnostic>, String> {
-        Ok(Vec::new())
-    }
-
-    /// A valid suppression's escape hatch is its reason: dropped.
-    fn remove_escape_hatch(line: &str) -> String {
-        match line.find(" -- ") {
-            Some(at) => {
-                let end = line[at..].find("*/").map_or(line.trim_end().len(), |e| at + e);
-                format!("{}{}", &line[..at], &line[end..])
-            }
-            None => line.to_string(),
-        }
-    }
-}
+    None => line.to_string(),
+});

@@ -39,31 +39,14 @@
 use crate::input::parse::ParseProblem;
 use crate::input::source::{FileId, Loc};
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
 
 pub const ID: &str = "parse-error";
 
 /// Emitted by the engine for each file it could not check ([`diagnostic`]).
 pub struct ParseError;
 
-impl Rule for ParseError {
-    const ID: &'static str = ID;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
-
-    fn check(_: &CheckCx, _: &NoParams, _: Severity) -> Result<Vec<Diagnostic>, String> {
-        Ok(Vec::new())
-    }
-
-    /// A file that parses has no escape hatch to remove.
-    fn remove_escape_hatch(line: &str) -> String {
-        line.to_string()
-    }
-}
+// A file that parses has no escape hatch to remove.
+crate::rules::rule_made_by_the_engine!(ParseError, |line| line.to_string());
 
 /// The finding for file `id` (text `text`) that could not be read or parsed.
 pub fn diagnostic(id: FileId, text: &str, problem: ParseProblem) -> Diagnostic {

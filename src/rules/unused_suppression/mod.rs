@@ -33,30 +33,11 @@
 //! its head (a loop header); anywhere in the file for `allow-file`. It does not check
 //! that every listed rule was needed.
 
-use crate::rules::diagnostic::{Diagnostic, Severity};
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
-
 pub const ID: &str = "unused-suppression";
 
 /// Its findings are made with the suppressions themselves ([`crate::report::suppress::apply`]).
 pub struct UnusedSuppression;
 
-impl Rule for UnusedSuppression {
-    const ID: &'static str = ID;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
-
-    fn check(_: &CheckCx, _: &NoParams, _: Severity) -> Result<Vec<Diagnostic>, String> {
-        Ok(Vec::new())
-    }
-
-    /// A used suppression's escape hatch is the finding it hides: the wildcard
-    /// address of the fixtures is made loopback, so the suppression hides nothing.
-    fn remove_escape_hatch(line: &str) -> String {
-        line.replace("0.0.0.0", "127.0.0.1")
-    }
-}
+// A used suppression's escape hatch is the finding it hides: the fixtures' wildcard
+// address made loopback, so the suppression hides nothing.
+crate::rules::rule_made_by_the_engine!(UnusedSuppression, |line| line.replace("0.0.0.0", "127.0.0.1"));
