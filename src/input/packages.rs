@@ -237,4 +237,29 @@ mod tests {
         assert!(!packages.sees(loose, store) && !packages.sees(store, loose));
         assert!(packages.sees(loose, loose));
     }
+
+    #[test]
+    fn platform_and_dev_dependencies_count_and_a_broken_manifest_is_absent() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        write(&root, "base/Cargo.toml", "[package]\nname = \"base\"\n");
+        write(&root, "fixtures/Cargo.toml", "[package]\nname = \"fixtures\"\n");
+        write(
+            &root,
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\n[target.'cfg(unix)'.dependencies]\nbase = { path = \"../base\" }\n\
+             [dev-dependencies]\nfix = { path = \"../fixtures\", package = \"fixtures\" }\n",
+        );
+        write(&root, "app/broken/Cargo.toml", "[package\nname = ");
+        let files: Vec<PathBuf> = ["app/src/lib.rs", "base/src/lib.rs", "fixtures/src/lib.rs", "app/broken/src/x.rs"]
+            .iter()
+            .map(|f| write(&root, f, ""))
+            .collect();
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let (packages, units) = Packages::of_files(&refs);
+        let [app, base, fixtures, broken] = units[..] else { panic!("{units:?}") };
+        assert!(packages.sees(app, base), "a platform-specific dependency");
+        assert!(packages.sees(app, fixtures), "a renamed dev dependency");
+        assert_eq!(broken, app, "a manifest that does not parse is absent: the package above");
+    }
 }
