@@ -85,12 +85,22 @@ fn rule_dirs() -> Vec<(String, PathBuf)> {
     dirs
 }
 
+/// A rule's fixture files: its `.rs` files at any depth (a fixture may be a cargo
+/// workspace of its own) and its top-level `gatelint.toml`.
 fn fixture_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs") || p.file_name().is_some_and(|n| n == "gatelint.toml"))
-        .collect();
+    fn walk(dir: &Path, top: bool, out: &mut Vec<PathBuf>) {
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                walk(&path, false, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                || (top && path.file_name().is_some_and(|n| n == "gatelint.toml"))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, true, &mut files);
     files.sort();
     files
 }
@@ -251,10 +261,13 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
     assert!(mutants > 0, "no mutant lines: the mutation check would prove nothing");
 }
 
+/// `<rule>__<path below the rule's folder, `/` as `__`, no extension>`.
 fn snapshot_name(file: &Path) -> String {
-    let rule = file.parent().unwrap().file_name().unwrap().to_string_lossy();
-    let stem = file.file_stem().unwrap().to_string_lossy();
-    format!("{rule}__{stem}")
+    let rule_dir = fixture_root().join(file.strip_prefix(fixture_root()).unwrap().components().next().unwrap());
+    let rule = rule_dir.file_name().unwrap().to_string_lossy();
+    let below = file.strip_prefix(&rule_dir).unwrap().with_extension("");
+    let parts: Vec<String> = below.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    format!("{rule}__{}", parts.join("__"))
 }
 
 #[test]
