@@ -23,6 +23,10 @@ pub struct Packages {
     dirs: Vec<Option<PathBuf>>,
     /// Each unit's visible units (itself included), sorted.
     sees: Vec<Vec<UnitId>>,
+    /// Each unit's crate names for the units it names directly: its own library
+    /// (`[lib] name`, else the package name) and its path dependencies (as renamed in
+    /// its manifest), `-` read as `_`.
+    crate_names: Vec<HashMap<String, UnitId>>,
 }
 
 impl Packages {
@@ -46,7 +50,35 @@ impl Packages {
         packages.sees = (0..packages.dirs.len())
             .map(|u| packages.visible_from(u as UnitId, &unit_of_dir, &mut manifests))
             .collect();
+        packages.crate_names =
+            (0..packages.dirs.len()).map(|u| packages.names_from(u as UnitId, &unit_of_dir, &mut manifests)).collect();
         (packages, units)
+    }
+
+    /// The unit code of unit `from` means by the crate name `name` (`store` in
+    /// `store::insert(…)`): its own library, or a path dependency by its name there.
+    pub fn crate_named(&self, from: UnitId, name: &str) -> Option<UnitId> {
+        self.crate_names.get(from as usize)?.get(name).copied()
+    }
+
+    /// Crate names as unit `unit`'s code writes them.
+    fn names_from(
+        &self,
+        unit: UnitId,
+        unit_of_dir: &HashMap<PathBuf, UnitId>,
+        manifests: &mut ManifestCache,
+    ) -> HashMap<String, UnitId> {
+        let mut names = HashMap::new();
+        let Some(dir) = &self.dirs[unit as usize] else { return names };
+        if let Some(own) = manifests.lib_name(dir) {
+            names.insert(own, unit);
+        }
+        for (name, dep) in manifests.named_path_dependencies(dir) {
+            if let Some(&u) = unit_of_dir.get(&dep) {
+                names.insert(name.replace('-', "_"), u);
+            }
+        }
+        names
     }
 
     /// Whether code of unit `from` can name items of unit `to`.
@@ -87,7 +119,7 @@ impl Packages {
 struct ManifestCache {
     parsed: HashMap<PathBuf, Option<toml::Table>>,
     package_dirs: HashMap<PathBuf, Option<PathBuf>>,
-    dependencies: HashMap<PathBuf, Vec<PathBuf>>,
+    dependencies: HashMap<PathBuf, Vec<(String, PathBuf)>>,
 }
 
 impl ManifestCache {
@@ -118,6 +150,21 @@ impl ManifestCache {
     /// The package directories the package in `dir` depends on by path, normal and
     /// dev dependencies (dev dependencies are seen by its tests and examples).
     fn path_dependencies(&mut self, dir: &Path) -> Vec<PathBuf> {
+        self.named_path_dependencies(dir).into_iter().map(|(_, path)| path).collect()
+    }
+
+    /// The library crate name of the package in `dir`: `[lib] name`, else the
+    /// package name, with `-` as `_`.
+    fn lib_name(&mut self, dir: &Path) -> Option<String> {
+        let manifest = self.manifest(dir)?;
+        let lib = manifest.get("lib").and_then(|l| l.get("name")).and_then(toml::Value::as_str);
+        let package = manifest.get("package").and_then(|p| p.get("name")).and_then(toml::Value::as_str);
+        lib.or(package).map(|n| n.replace('-', "_"))
+    }
+
+    /// The path dependencies of the package in `dir`, each with the name its code
+    /// uses for it (the dependency's key: a rename's new name).
+    fn named_path_dependencies(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
         if let Some(known) = self.dependencies.get(dir) {
             return known.clone();
         }
@@ -126,7 +173,7 @@ impl ManifestCache {
         found
     }
 
-    fn read_path_dependencies(&mut self, dir: &Path) -> Vec<PathBuf> {
+    fn read_path_dependencies(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
         let Some(manifest) = self.manifest(dir).cloned() else { return Vec::new() };
         let mut out = Vec::new();
         let mut tables: Vec<&toml::Table> = Vec::new();
@@ -144,11 +191,11 @@ impl ManifestCache {
             for (name, spec) in deps {
                 let Some(spec) = spec.as_table() else { continue };
                 if let Some(path) = spec.get("path").and_then(toml::Value::as_str) {
-                    out.push(normalize(&dir.join(path)));
+                    out.push((name.clone(), normalize(&dir.join(path))));
                 } else if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true)
                     && let Some(path) = self.workspace_dependency_path(dir, name)
                 {
-                    out.push(path);
+                    out.push((name.clone(), path));
                 }
             }
         }
@@ -261,5 +308,9 @@ mod tests {
         assert!(packages.sees(app, base), "a platform-specific dependency");
         assert!(packages.sees(app, fixtures), "a renamed dev dependency");
         assert_eq!(broken, app, "a manifest that does not parse is absent: the package above");
+        assert_eq!(packages.crate_named(app, "fix"), Some(fixtures), "a renamed dependency by its new name");
+        assert_eq!(packages.crate_named(app, "base"), Some(base));
+        assert_eq!(packages.crate_named(app, "app"), Some(app), "its own library");
+        assert_eq!(packages.crate_named(base, "app"), None, "a dependent is not named");
     }
 }

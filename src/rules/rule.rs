@@ -298,6 +298,15 @@ pub struct PackageView<'a> {
 }
 
 impl PackageView<'_> {
+    /// Whether `name`, written as a crate in file `from` (`store` in `store::f()`),
+    /// names the package of file `to`.
+    pub fn names_crate_of(&self, from: FileId, name: &str, to: FileId) -> bool {
+        match (self.units.get(from), self.units.get(to)) {
+            (Some(&a), Some(&b)) => self.packages.crate_named(a, name) == Some(b),
+            _ => false,
+        }
+    }
+
     /// Whether code in file `from` can name items defined in file `to`.
     pub fn sees(&self, from: FileId, to: FileId) -> bool {
         match (self.units.get(from), self.units.get(to)) {

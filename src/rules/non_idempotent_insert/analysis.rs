@@ -221,7 +221,12 @@ impl<'a> Analysis<'a> {
             q => q,
         };
         let typed = match qualifier_type {
-            Some(ty) => f.self_type.as_deref() == Some(ty) || self.modules[g].ends_with(ty),
+            // A type, a module, or a crate (`store::insert(…)`: a function of that package).
+            Some(ty) => {
+                f.self_type.as_deref() == Some(ty)
+                    || self.modules[g].ends_with(ty)
+                    || self.packages.names_crate_of(caller.name_loc.file, ty, f.name_loc.file)
+            }
             // `Self::f` outside an impl names no type.
             None => true,
         };

@@ -83,7 +83,10 @@
 //!   call through a trait object or function pointer is not. A call is followed only
 //!   into the caller's own cargo package and the workspace packages it depends on by
 //!   path (read from the `Cargo.toml` files): never into an unrelated project or a
-//!   package that depends on the caller's (a trait implemented downstream).
+//!   package that depends on the caller's (a trait implemented downstream). A call
+//!   qualified by a crate name (`store::insert(…)`, renamed dependencies by their new
+//!   name) reaches that package's functions of that name, in any of its modules; `use`
+//!   paths are not read yet, so an imported name is matched by name alone.
 //! - A method call on anything but `self` whose name is in `ambiguous-methods`
 //!   (`insert`, `push`, `get`, …) is followed into the crate only when it is awaited,
 //!   and then only to async functions: `map.insert(k, v)` is the map's, while
