@@ -369,6 +369,15 @@ fn a_package_reaches_only_into_the_packages_it_depends_on() {
     two_packages(dependent.path(), "[dependencies]\nstore = { path = \"../store\" }\n");
     let out = gatelint(dependent.path(), &["check", "--format", "json"]);
     assert_eq!(lines_of(&out), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+    // Naming the file (a pre-commit run) reads the package it depends on too.
+    let named = gatelint(dependent.path(), &["check", "api/src/lib.rs", "--format", "json"]);
+    assert_eq!(lines_of(&named), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+    let inside = gatelint(&dependent.path().join("api/src"), &["check", "--format", "json"]);
+    assert_eq!(lines_of(&inside), vec!["lib.rs:3:non-idempotent-insert"], "run from inside the package");
+    let package = gatelint(dependent.path(), &["check", "api", "--format", "json"]);
+    assert_eq!(lines_of(&package), vec!["api/src/lib.rs:3:non-idempotent-insert"], "naming the package");
+    let human = gatelint(dependent.path(), &["check", "api"]);
+    assert!(human.stdout.ends_with("1 error, 0 warnings in 1 file\n"), "only api is reported: {}", human.stdout);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Which files a run reads, and which it reports on: the named paths; the whole crate
-//! of named files (or of folders inside its `src/`), reporting only what was named;
-//! or the staged files of the git index.
+//! of named files (or of folders inside its `src/`) and the packages it depends on by
+//! path, reporting only what was named; or the staged files of the git index.
 
 use super::RunOptions;
 use crate::config::Config;
@@ -19,11 +19,16 @@ pub(super) fn find_files(
         let (files, report) = crate::input::staged::staged_files(&options.paths, config.include_tests, &exclude)?;
         return Ok(crate::input::discover::Discovery { files, errors: Vec::new(), report_only: Some(report) });
     }
-    // Named files, or folders inside a crate's `src/`: the whole crate is read for its
-    // facts; findings are reported for what was named.
-    if let Some(root) = crate::input::discover::crate_scope(&options.paths) {
+    // Named files, or folders inside a crate's `src/`: the whole crate, and the
+    // workspace packages it depends on, are read for their facts; findings are
+    // reported for what was named.
+    let scope = crate::input::discover::crate_scope(&options.paths)
+        .or_else(|| crate::input::packages::whole_package_with_dependencies(&options.paths));
+    if let Some(root) = scope {
         let named = discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?;
-        let mut all = discover(&[root], config.include_tests, &config.exclude, exclude_root)?;
+        let mut roots = vec![root.clone()];
+        roots.extend(crate::input::packages::dependency_dirs(&root));
+        let mut all = discover(&roots, config.include_tests, &config.exclude, exclude_root)?;
         let report: std::collections::BTreeSet<String> = named.files.iter().map(|f| f.display.clone()).collect();
         // A named file is always checked, even where discovery would skip it.
         for f in named.files {

@@ -114,6 +114,42 @@ impl Packages {
     }
 }
 
+/// The package directories the package in `dir` depends on by path, transitively
+/// (without `dir` itself): what a run naming files of that package reads besides it,
+/// so names that lead into its dependencies are followed as in a full run.
+pub fn dependency_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut manifests = ManifestCache::default();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for dep in manifests.path_dependencies(&at) {
+            if dep != dir && !seen.contains(&dep) && dep.join("Cargo.toml").is_file() {
+                seen.push(dep.clone());
+                stack.push(dep);
+            }
+        }
+    }
+    seen.sort();
+    seen
+}
+
+/// When `paths` is one whole package (its directory, or its `src/`) that depends on
+/// other packages by path: that package's directory, so a run naming it reads those
+/// packages for facts too (and reports on the named path only).
+pub fn whole_package_with_dependencies(paths: &[PathBuf]) -> Option<PathBuf> {
+    let [path] = paths else { return None };
+    let dir = std::fs::canonicalize(path).ok()?;
+    let mut manifests = ManifestCache::default();
+    let is_package = |d: &Path, m: &mut ManifestCache| m.manifest(d).is_some_and(|t| t.contains_key("package"));
+    let package = if is_package(&dir, &mut manifests) {
+        dir
+    } else {
+        let parent = dir.parent().filter(|_| dir.file_name().is_some_and(|n| n == "src"))?.to_path_buf();
+        is_package(&parent, &mut manifests).then_some(parent)?
+    };
+    (!dependency_dirs(&package).is_empty()).then_some(package)
+}
+
 /// Manifests read once each.
 #[derive(Default)]
 struct ManifestCache {
@@ -312,5 +348,7 @@ mod tests {
         assert_eq!(packages.crate_named(app, "base"), Some(base));
         assert_eq!(packages.crate_named(app, "app"), Some(app), "its own library");
         assert_eq!(packages.crate_named(base, "app"), None, "a dependent is not named");
+        assert_eq!(dependency_dirs(&root.join("app")), [root.join("base"), root.join("fixtures")]);
+        assert_eq!(dependency_dirs(&root.join("base")), Vec::<PathBuf>::new());
     }
 }
