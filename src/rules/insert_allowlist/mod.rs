@@ -10,7 +10,9 @@
 //!   `gatelint.toml`, so the list cannot rot;
 //! - a claim the code does not back: an `on-conflict` entry whose INSERT has no
 //!   `ON CONFLICT`, a `preflight` entry that calls no preflight helper, a
-//!   `single-create` entry whose INSERT runs in a loop.
+//!   `single-create` entry whose INSERT runs in a loop;
+//! - an entry with a bare name (`claim_seat`) that matches inserting functions of
+//!   more than one type or module, listing them: an entry vouches for one function.
 //!
 //! The rule is off while the project lists no functions.
 //!
@@ -169,6 +171,7 @@ impl Rule for InsertAllowlist {
                 }
             }
         }
+        out.extend(ambiguous_entries(list, &analysis, severity, entry_loc));
         for (k, entry) in list.entries.iter().enumerate() {
             if used[k] {
                 continue;
@@ -195,6 +198,54 @@ impl Rule for InsertAllowlist {
         }
         Ok(out)
     }
+}
+
+/// Entries with a bare name (`save`) that match inserting functions of more than one
+/// type or module: an entry vouches for one function, so it must say which.
+fn ambiguous_entries(
+    list: &Allowlist,
+    analysis: &Analysis,
+    severity: Severity,
+    entry_loc: impl Fn(&Entry) -> Loc,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for entry in list.entries.iter().filter(|e| !e.name.contains("::")) {
+        let mut candidates: Vec<String> = (0..analysis.fns.len())
+            .filter(|&i| !analysis.inserts[i].is_empty())
+            .filter(|&i| entry.matches(&analysis.fns[i].name, analysis.fns[i].self_type.as_deref(), analysis.modules[i]))
+            .map(|i| match (&analysis.fns[i].self_type, analysis.modules[i]) {
+                (Some(_), _) | (None, "") => format!("`{}`", display_name(analysis.fns[i])),
+                (None, module) => format!("`{module}::{}`", analysis.fns[i].name),
+            })
+            .collect();
+        candidates.sort();
+        candidates.dedup();
+        if candidates.len() < 2 {
+            continue;
+        }
+        out.push(Diagnostic {
+            rule: ID,
+            severity,
+            loc: entry_loc(entry),
+            message: format!(
+                "allowlist entry `{}` names {} inserting functions: {}",
+                entry.name,
+                candidates.len(),
+                candidates.join(", ")
+            ),
+            label: "which one?".to_string(),
+            secondary: Vec::new(),
+            why: Some(WHY.into()),
+            notes: vec!["an entry vouches for one function's mechanism; a bare name would also cover the next \
+                         function of that name"
+                .into()],
+            help: Some(format!(
+                "write one entry per function, named `Type::method` or `module::function` (one of {})",
+                candidates.join(", ")
+            )),
+        });
+    }
+    out
 }
 
 /// Why the allowlist exists (the incident note of every finding).
