@@ -194,7 +194,7 @@ impl<'a> Analysis<'a> {
     /// number of arguments, a method for a method call, the named type when the
     /// call names one.
     fn may_call(&self, caller: &FnInsertFacts, event: &Event, g: usize) -> bool {
-        let EventKind::Call { name, qualifier, args, method, on_self, awaited } = &event.kind else {
+        let EventKind::Call { name, qualifier, args, method, on_self, on_field, awaited } = &event.kind else {
             return false;
         };
         let f = self.fns[g];
@@ -231,7 +231,10 @@ impl<'a> Analysis<'a> {
             None => true,
         };
         let same_impl = !*on_self || f.self_type == caller.self_type;
-        arity && typed && same_impl && (!ambiguous || f.is_async)
+        // `self.store.save()`: the field's method, not one of the caller's own type
+        // (a wrapper delegating to its inner value is not recursion).
+        let other_impl = !*on_field || caller.self_type.is_none() || f.self_type != caller.self_type;
+        arity && typed && same_impl && other_impl && (!ambiguous || f.is_async)
     }
 
     /// Which functions reach an unprotected insert: a worklist from the inserting

@@ -49,7 +49,16 @@ pub enum EventKind {
     ConstUse { name: Box<str> },
     /// A call of a function or method (resolved crate-wide by name).
     /// `qualifier` is the path segment before the name (`Type` in `Type::f`), if any.
-    Call { name: Box<str>, qualifier: Option<Box<str>>, args: usize, method: bool, on_self: bool, awaited: bool },
+    /// `on_field` is a method call on a field of `self` (`self.store.save()`).
+    Call {
+        name: Box<str>,
+        qualifier: Option<Box<str>>,
+        args: usize,
+        method: bool,
+        on_self: bool,
+        on_field: bool,
+        awaited: bool,
+    },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
 }
@@ -367,6 +376,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     args: c.args.len(),
                     method: false,
                     on_self: false,
+                    on_field: false,
                     awaited,
                 }
             };
@@ -395,8 +405,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let kind = if self.params.preflight_helpers.contains(&method) {
             EventKind::Preflight { name: method.into() }
         } else {
-            let on_self = matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
-            EventKind::Call { name: method.into(), qualifier: None, args: m.args.len(), method: true, on_self, awaited }
+            let is_self = |e: &syn::Expr| matches!(strip(e), syn::Expr::Path(p) if p.path.is_ident("self"));
+            let on_self = is_self(&m.receiver);
+            let on_field = matches!(strip(&m.receiver), syn::Expr::Field(f) if is_self(&f.base));
+            let args = m.args.len();
+            EventKind::Call { name: method.into(), qualifier: None, args, method: true, on_self, on_field, awaited }
         };
         self.push_event(kind, loc);
     }

@@ -86,7 +86,10 @@
 //!   package that depends on the caller's (a trait implemented downstream). A call
 //!   qualified by a crate name (`store::insert(…)`, renamed dependencies by their new
 //!   name) reaches that package's functions of that name, in any of its modules; `use`
-//!   paths are not read yet, so an imported name is matched by name alone.
+//!   paths are not read yet, so an imported name is matched by name alone. A method
+//!   called on a field of `self` (`self.store.save()`) is taken to be the field's, never
+//!   a method of the caller's own type: a wrapper delegating to the value it holds is
+//!   not recursion (a struct holding a value of its own type is the exception missed).
 //! - A method call on anything but `self` whose name is in `ambiguous-methods`
 //!   (`insert`, `push`, `get`, …) is followed into the crate only when it is awaited,
 //!   and then only to async functions: `map.insert(k, v)` is the map's, while
