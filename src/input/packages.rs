@@ -12,7 +12,7 @@
 //! parsed is treated as absent (the files under it join the package above, if any).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// A unit of files that see each other: a cargo package, or the files under none.
 pub type UnitId = u32;
@@ -36,8 +36,25 @@ impl Packages {
         let mut by_dir: HashMap<Option<PathBuf>, UnitId> = HashMap::new();
         let mut manifests = ManifestCache::default();
         let mut units = Vec::with_capacity(files.len());
+        // Canonical directories: a file named on the command line keeps the path it was
+        // named by, a walked one is canonical, and both must land in one unit.
+        let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
         for file in files {
-            let dir = file.parent().and_then(|d| manifests.package_dir(d));
+            let parent = file.parent().unwrap_or(Path::new(""));
+            let parent = canonical
+                .entry(parent.to_path_buf())
+                .or_insert_with(|| {
+                    // (Walked paths are canonical already: no system call for them.)
+                    let plain = parent.is_absolute()
+                        && parent.components().all(|c| matches!(c, Component::Normal(_) | Component::RootDir));
+                    if plain {
+                        parent.to_path_buf()
+                    } else {
+                        std::fs::canonicalize(parent).unwrap_or(parent.to_path_buf())
+                    }
+                })
+                .clone();
+            let dir = manifests.package_dir(&parent);
             let next = by_dir.len() as UnitId;
             let unit = *by_dir.entry(dir.clone()).or_insert_with(|| {
                 packages.dirs.push(dir);
@@ -270,6 +287,18 @@ fn normalize(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// `path` relative to `base` (both absolute), with `..` where needed.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let base = std::fs::canonicalize(base).unwrap();
+        let common = path.components().zip(base.components()).take_while(|(a, b)| a == b).count();
+        let mut out = PathBuf::new();
+        for _ in base.components().skip(common) {
+            out.push("..");
+        }
+        out.extend(path.components().skip(common));
+        out
+    }
+
     fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
         let path = root.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -313,6 +342,11 @@ mod tests {
         let (packages, units) = Packages::of_files(&refs);
         let [store, api, cli, other, loose, store_db] = units[..] else { panic!("{units:?}") };
         assert_eq!(store, store_db, "one package, one unit");
+        // A path as named on the command line (relative, with `..`) lands in the same unit.
+        let cwd = std::env::current_dir().unwrap();
+        let relative = pathdiff(&root.join("crates/store/src/db.rs"), &cwd);
+        let (_, again) = Packages::of_files(&[files[0].as_path(), relative.as_path()]);
+        assert_eq!(again[0], again[1], "{}", relative.display());
         assert!(packages.sees(api, store), "workspace = true names a path dependency");
         assert!(packages.sees(cli, api) && packages.sees(cli, store), "transitively");
         assert!(!packages.sees(store, api), "a dependency does not see its dependents");
