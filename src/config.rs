@@ -403,4 +403,15 @@ mod tests {
         assert_eq!(e.position, Some((1, 1)));
         assert!(e.message.contains("unknown field `colour`"), "{e}");
     }
+
+    #[test]
+    fn an_allowlist_edit_keys_the_run_not_every_files_facts() {
+        let entry = "[[rules.insert-allowlist.functions]]\nname = \"f\"\nmechanism = \"preflight\"\nreason = \"x\"\n";
+        let with = Config::from_toml(entry, "g.toml").unwrap();
+        let without = Config::from_toml("", "g.toml").unwrap();
+        assert_eq!(with.active.facts_fingerprint(), without.active.facts_fingerprint());
+        assert_ne!(with.active.fingerprint(), without.active.fingerprint());
+        let tables = Config::from_toml("[rules.non-idempotent-insert]\ntables = [\"*\"]\n", "g.toml").unwrap();
+        assert_ne!(tables.active.facts_fingerprint(), without.active.facts_fingerprint(), "extraction parameters");
+    }
 }

@@ -397,3 +397,86 @@ fn a_constant_is_followed_only_into_packages_the_code_depends_on() {
         assert_eq!(found, expected, "with {dependency:?}");
     }
 }
+
+/// `gatelint` in `dir` with the facts cache in `cache`.
+fn gatelint_cached(dir: &Path, cache: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+        .args(args)
+        .current_dir(dir)
+        .env("GATELINT_CACHE_DIR", cache)
+        .output()
+        .expect("runs");
+    Output {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_manifest_edit_is_seen_by_the_next_run_whatever_the_cache_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, cache) = (tmp.path().join("ws"), tmp.path().join("cache"));
+    two_packages(&dir, "");
+    let json = ["check", "--format", "json"];
+    assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), Vec::<String>::new());
+    assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), Vec::<String>::new(), "an identical run");
+    // api now depends on store: the stored run must not be replayed.
+    write(&dir, "api/Cargo.toml", "[package]\nname = \"api\"\n[dependencies]\nstore = { path = \"../store\" }\n");
+    assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+}
+
+#[test]
+fn named_files_of_several_packages_read_each_package_and_a_file_is_read_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Two packages, each with a loop reaching an INSERT in another file of its own.
+    for name in ["a", "b"] {
+        write(dir, &format!("{name}/Cargo.toml"), &format!("[package]\nname = \"{name}\"\n"));
+        write(dir, &format!("{name}/src/lib.rs"), "pub mod db;\npub mod handlers;\n");
+        write(
+            dir,
+            &format!("{name}/src/db.rs"),
+            &format!(
+                "pub async fn create_{name}(pool: &PgPool, x: &str) {{\n    \
+                 sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(x).execute(pool).await;\n}}\n"
+            ),
+        );
+        write(
+            dir,
+            &format!("{name}/src/handlers.rs"),
+            &format!(
+                "pub async fn expand(pool: &PgPool, xs: &[String]) {{\n    \
+                 for x in xs {{\n        crate::db::create_{name}(pool, x).await;\n    }}\n}}\n"
+            ),
+        );
+    }
+    let both = gatelint(dir, &["check", "a/src/handlers.rs", "b/src/handlers.rs", "--format", "json"]);
+    assert_eq!(
+        lines_of(&both),
+        vec!["a/src/handlers.rs:3:non-idempotent-insert", "b/src/handlers.rs:3:non-idempotent-insert"]
+    );
+    // Named by a bare name from inside the folder, and by `../` from a sibling: the
+    // same finding, and the file is read once (not as a second copy of itself).
+    let bare = gatelint(&dir.join("b/src"), &["check", "handlers.rs", "--format", "json"]);
+    assert_eq!(lines_of(&bare), vec!["handlers.rs:3:non-idempotent-insert"]);
+    let sibling = gatelint(&dir.join("a"), &["check", "../b/src/handlers.rs"]);
+    assert!(sibling.stdout.ends_with("1 error, 0 warnings in 1 file\n"), "{}", sibling.stdout);
+}
+
+#[test]
+fn sql_constants_are_followed_only_into_visible_packages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "a/Cargo.toml", "[package]\nname = \"a\"\n");
+    write(dir, "a/src/lib.rs", "pub const Q: &str = \"INSERT INTO workspaces (name) VALUES ($1)\";\n");
+    write(dir, "b/Cargo.toml", "[package]\nname = \"b\"\n");
+    write(
+        dir,
+        "b/src/lib.rs",
+        "const Q: &str = \"UPDATE workspaces SET seen = true WHERE name = $1\";\n\
+         pub async fn touch(pool: &PgPool, xs: &[String]) {\n    \
+         for x in xs {\n        sqlx::query(Q).bind(x).execute(pool).await;\n    }\n}\n",
+    );
+    assert_eq!(lines_of(&gatelint(dir, &["check", "--format", "json"])), Vec::<String>::new());
+}

@@ -24,16 +24,27 @@ pub(super) fn find_files(
     // reported for what was named.
     let scope = crate::input::discover::crate_scope(&options.paths)
         .or_else(|| crate::input::packages::whole_package_with_dependencies(&options.paths));
-    if let Some(root) = scope {
+    if scope.is_some() {
         let named = discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?;
-        let mut roots = vec![root.clone()];
-        roots.extend(crate::input::packages::dependency_dirs(&root));
-        let mut all = discover(&roots, config.include_tests, &config.exclude, exclude_root)?;
-        let report: std::collections::BTreeSet<String> = named.files.iter().map(|f| f.display.clone()).collect();
-        // A named file is always checked, even where discovery would skip it.
+        let mut all = discover(&scope_roots(&options.paths), config.include_tests, &config.exclude, exclude_root)?;
+        // A named file is always checked, even where discovery would skip it; one the
+        // crate walk found already (by another path: `../x.rs`) is read once, and
+        // reported as the walk shows it.
+        let walked: std::collections::HashMap<PathBuf, String> =
+            all.files.iter().map(|f| (canonical(&f.path), f.display.clone())).collect();
+        let mut report = std::collections::BTreeSet::new();
         for f in named.files {
-            if !all.files.iter().any(|g| g.display == f.display) {
-                all.files.push(f);
+            match walked.get(&canonical(&f.path)) {
+                Some(display) => {
+                    report.insert(display.clone());
+                }
+                None if all.files.iter().any(|g| g.display == f.display) => {
+                    report.insert(f.display.clone());
+                }
+                None => {
+                    report.insert(f.display.clone());
+                    all.files.push(f);
+                }
             }
         }
         all.files.sort();
@@ -41,6 +52,32 @@ pub(super) fn find_files(
         return Ok(all);
     }
     Ok(discover(&options.paths, config.include_tests, &config.exclude, exclude_root)?)
+}
+
+/// The directories a run naming `paths` reads: the crate of each named path (files
+/// of several packages, as a pre-commit hook names them, read each package) and the
+/// packages those depend on by path.
+fn scope_roots(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let one = std::slice::from_ref(path);
+        let root = crate::input::discover::crate_scope(one)
+            .or_else(|| crate::input::packages::whole_package_with_dependencies(one));
+        if let Some(root) = root {
+            roots.extend(crate::input::packages::dependency_dirs(&root));
+            roots.push(root);
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    // A root inside another is walked with it.
+    let outer = roots.clone();
+    roots.retain(|r| !outer.iter().any(|o| o != r && r.starts_with(o)));
+    roots
+}
+
+fn canonical(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Discovery for a run naming files that only overlays hold, `unsaved` (canonical
@@ -57,7 +94,12 @@ pub(super) fn unsaved_files_discovery(
         let dir = unsaved[0].0.parent().unwrap_or(&unsaved[0].0);
         let root = crate::input::discover::manifest_dir(dir).or_else(|| dir.is_dir().then(|| dir.to_path_buf()));
         let mut all = match root {
-            Some(root) => discover(&[root], config.include_tests, &config.exclude, exclude_root)?,
+            Some(root) => {
+                // The crate and the packages it depends on by path, as for a named file.
+                let mut roots = crate::input::packages::dependency_dirs(&root);
+                roots.push(root);
+                discover(&roots, config.include_tests, &config.exclude, exclude_root)?
+            }
             None => crate::input::discover::Discovery { files: Vec::new(), errors: Vec::new(), report_only: None },
         };
         all.report_only = Some(Default::default());

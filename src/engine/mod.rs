@@ -139,7 +139,8 @@ fn check_discovered(
     timings: Timings,
 ) -> Result<Report, RunError> {
     let active = &config.active;
-    let cache = options.cache_dir.clone().map(|dir| Cache::open(dir, &active.fingerprint(), config.include_tests));
+    let cache =
+        options.cache_dir.clone().map(|dir| Cache::open(dir, &active.facts_fingerprint(), config.include_tests));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
@@ -150,13 +151,17 @@ fn check_discovered(
     // (a cold cache), pass 2 makes the keys.
     let keyed = cache.as_ref().filter(|c| c.has_stored_run());
     let scans = scan::scan_files(&discovery.files, keyed, &pool);
+    // The packages decide which names reach where: their manifests key the run too.
+    let paths: Vec<&std::path::Path> = discovery.files.iter().map(|f| f.path.as_path()).collect();
+    let packages = crate::input::packages::Packages::of_files(&paths);
     let run_extra = format!(
-        "{:?}|{:?}|{:?}|{:?}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{}",
         config.rules,
         active.fingerprint(),
         discovery.errors,
         discovery.report_only,
-        config.include_tests
+        config.include_tests,
+        packages.0.fingerprint()
     );
     let keys: Vec<Option<cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
@@ -182,9 +187,6 @@ fn check_discovered(
             .as_ref()
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
-    let paths: Vec<&std::path::Path> = discovery.files.iter().map(|f| f.path.as_path()).collect();
-    let packages = crate::input::packages::Packages::of_files(&paths);
-    timings.mark("packages");
     let gathered = crate_check::gather(outcomes, discovery.errors, config);
     let diagnostics = crate_check::run_rules(&gathered, active, &packages, &pool, &timings)?;
     timings.mark("rules");
@@ -245,7 +247,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, "fn f() {}\n").unwrap();
         let file = Discovered { display: name.into(), path, content: None };
-        let cache = Cache::open(dir.join("cache"), &options().fingerprint(), false);
+        let cache = Cache::open(dir.join("cache"), &options().facts_fingerprint(), false);
         let scan = Scan::of(&file, Some(&cache));
         (file, cache, scan)
     }
@@ -327,7 +329,7 @@ mod tests {
         // Sparse: no disk space, and nothing may read it (it would take 5 GiB of memory).
         std::fs::File::create(&path).unwrap().set_len(5 << 30).unwrap();
         let file = Discovered { display: "huge.rs".into(), path, content: None };
-        let cache = Cache::open(dir.path().join("cache"), &options().fingerprint(), false);
+        let cache = Cache::open(dir.path().join("cache"), &options().facts_fingerprint(), false);
         for scan in [Scan::of(&file, Some(&cache)), Scan::of(&file, None)] {
             assert!(scan.key.is_none(), "unkeyed in pass 1 as in pass 2");
             let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));

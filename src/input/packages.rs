@@ -27,6 +27,9 @@ pub struct Packages {
     /// (`[lib] name`, else the package name) and its path dependencies (as renamed in
     /// its manifest), `-` read as `_`.
     crate_names: Vec<HashMap<String, UnitId>>,
+    /// Every manifest looked for, and a hash of its text (`None`: absent): what the
+    /// units depend on, for the key of a stored run.
+    manifests: std::collections::BTreeMap<PathBuf, Option<u64>>,
 }
 
 impl Packages {
@@ -40,7 +43,8 @@ impl Packages {
         // named by, a walked one is canonical, and both must land in one unit.
         let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
         for file in files {
-            let parent = file.parent().unwrap_or(Path::new(""));
+            // (`it.rs` has the parent `""`: the working directory.)
+            let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let parent = canonical
                 .entry(parent.to_path_buf())
                 .or_insert_with(|| {
@@ -69,7 +73,14 @@ impl Packages {
             .collect();
         packages.crate_names =
             (0..packages.dirs.len()).map(|u| packages.names_from(u as UnitId, &unit_of_dir, &mut manifests)).collect();
+        packages.manifests = std::mem::take(&mut manifests.hashes);
         (packages, units)
+    }
+
+    /// A text that changes whenever a manifest the units were read from changes (or
+    /// appears, or goes): a stored run is reused only when it is unchanged.
+    pub fn fingerprint(&self) -> String {
+        format!("{:?}", self.manifests)
     }
 
     /// The unit code of unit `from` means by the crate name `name` (`store` in
@@ -173,15 +184,20 @@ struct ManifestCache {
     parsed: HashMap<PathBuf, Option<toml::Table>>,
     package_dirs: HashMap<PathBuf, Option<PathBuf>>,
     dependencies: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+    hashes: std::collections::BTreeMap<PathBuf, Option<u64>>,
 }
 
 impl ManifestCache {
     fn manifest(&mut self, dir: &Path) -> Option<&toml::Table> {
+        let hashes = &mut self.hashes;
         self.parsed
             .entry(dir.to_path_buf())
             .or_insert_with(|| {
-                let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-                text.parse::<toml::Table>().ok()
+                let path = dir.join("Cargo.toml");
+                let text = std::fs::read_to_string(&path).ok();
+                use std::hash::BuildHasher;
+                hashes.insert(path, text.as_ref().map(|t| rustc_hash::FxBuildHasher.hash_one(t)));
+                text?.parse::<toml::Table>().ok()
             })
             .as_ref()
     }
@@ -244,7 +260,7 @@ impl ManifestCache {
             for (name, spec) in deps {
                 let Some(spec) = spec.as_table() else { continue };
                 if let Some(path) = spec.get("path").and_then(toml::Value::as_str) {
-                    out.push((name.clone(), normalize(&dir.join(path))));
+                    out.push((name.clone(), resolve(&dir.join(path))));
                 } else if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true)
                     && let Some(path) = self.workspace_dependency_path(dir, name)
                 {
@@ -262,13 +278,19 @@ impl ManifestCache {
             let Some(manifest) = self.manifest(root) else { continue };
             let Some(workspace) = manifest.get("workspace").and_then(toml::Value::as_table) else { continue };
             let spec = workspace.get("dependencies")?.as_table()?.get(name)?.as_table()?;
-            return Some(normalize(&root.join(spec.get("path")?.as_str()?)));
+            return Some(resolve(&root.join(spec.get("path")?.as_str()?)));
         }
         None
     }
 }
 
-/// `a/b/../c` → `a/c`, without touching the file system (paths as discovered).
+/// A dependency's directory as units know directories: canonical (through symbolic
+/// links) when it exists, else with `..` resolved by its text.
+fn resolve(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {

@@ -120,6 +120,8 @@ pub trait AnyRule: Send + Sync {
     fn params_fingerprint(&self, params: &ErasedParams) -> String;
     fn extract(&self, input: &FileInput, params: &ErasedParams) -> Option<ErasedFacts>;
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool;
+    /// Whether the rule records per-file facts at all (its `Facts` is not `()`).
+    fn has_facts(&self) -> bool;
     fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>>;
     fn decode_facts(&self, bytes: &[u8]) -> Option<ErasedFacts>;
     fn comment_needles(&self, params: &ErasedParams) -> Vec<String>;
@@ -168,6 +170,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool {
         facts.downcast_ref::<R::Facts>().is_some_and(R::reads_other_files)
+    }
+    fn has_facts(&self) -> bool {
+        std::any::TypeId::of::<R::Facts>() != std::any::TypeId::of::<()>()
     }
     fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>> {
         postcard::to_stdvec(facts.downcast_ref::<R::Facts>()?).ok()
@@ -264,7 +269,16 @@ impl ActiveRules {
         self.slots.get(super::slot(id)?)?.as_ref()?.severity
     }
 
-    /// A stable text of every active rule's parameters, for the facts cache's key.
+    /// A stable text of the parameters of the active rules that record per-file facts:
+    /// what a file's facts depend on, for the facts cache's key (another rule's
+    /// parameters, an allowlist entry say, leave every file's facts as they are).
+    pub fn facts_fingerprint(&self) -> String {
+        (self.iter().filter(|(_, rule, _)| rule.has_facts()))
+            .map(|(_, rule, a)| format!("{}={}\n", rule.id(), rule.params_fingerprint(&a.params)))
+            .collect()
+    }
+
+    /// A stable text of every active rule's parameters, for the key of a stored run.
     pub fn fingerprint(&self) -> String {
         self.iter().map(|(_, rule, a)| format!("{}={}\n", rule.id(), rule.params_fingerprint(&a.params))).collect()
     }

@@ -224,7 +224,8 @@ impl<'a> Analysis<'a> {
             // A type, a module, or a crate (`store::insert(…)`: a function of that package).
             Some(ty) => {
                 f.self_type.as_deref() == Some(ty)
-                    || self.modules[g].ends_with(ty)
+                    || self.modules[g] == ty
+                    || self.modules[g].ends_with(&format!("::{ty}"))
                     || self.packages.names_crate_of(caller.name_loc.file, ty, f.name_loc.file)
             }
             // `Self::f` outside an impl names no type.
@@ -389,7 +390,7 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> V
                 out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), innermost: e.innermost, order })
             }
             EventKind::ConstUse { name } => {
-                for c in ctx.index.consts_named(name) {
+                for c in ctx.index.consts_named(name).filter(|c| ctx.packages.sees(f.name_loc.file, c.name_loc.file)) {
                     let Some(text) = const_text(&c.value) else { continue };
                     for i in crate::facts::sql::inserts(&text) {
                         if params.tables.iter().any(|t| i.targets(t)) {
