@@ -414,4 +414,11 @@ mod tests {
         let tables = Config::from_toml("[rules.non-idempotent-insert]\ntables = [\"*\"]\n", "g.toml").unwrap();
         assert_ne!(tables.active.facts_fingerprint(), without.active.facts_fingerprint(), "extraction parameters");
     }
+
+    #[test]
+    fn parameters_of_a_rule_that_is_off_are_checked_too() {
+        let off = "[rules.direct-provisioner-call]\nseverity = \"off\"\ndispatcher-paths = [\"[bad\"]\n";
+        let e = Config::from_toml(off, "g.toml").unwrap_err();
+        assert!(e.message.contains("invalid path glob `[bad`"), "{e}");
+    }
 }

@@ -43,7 +43,11 @@ pub fn plan(
     let mut paired = vec![false; formats.len()];
     let mut files = Vec::new();
     for (path, &at) in outputs.iter().zip(output_at) {
-        let before = (0..formats.len()).filter(|&i| format_at[i] < at && !paired[i]).max_by_key(|&i| format_at[i]);
+        let unpaired_before = || (0..formats.len()).filter(|&i| format_at[i] < at && !paired[i]);
+        // The nearest unpaired format before it, unless one of them is the format its
+        // extension names (`--format json --format sarif -o a.json -o b.sarif`).
+        let named = by_extension(path).and_then(|f| unpaired_before().rfind(|&i| formats[i] == f));
+        let before = named.or_else(|| unpaired_before().max_by_key(|&i| format_at[i]));
         // A format already used by a later output cannot pair again.
         let format = match before {
             Some(i) => {
@@ -84,6 +88,9 @@ mod tests {
         assert_eq!(plan(&[], &[], &[], &[]).unwrap(), Plan { stdout: Some(Format::Human), files: vec![] });
         assert!(plan(&[Format::Json, Format::Sarif], &[2, 4], &[], &[]).is_err());
         assert!(plan(&[], &[], &["out.bin".into()], &[2]).is_err());
+        // Two formats then two files: each file takes the format its extension names.
+        let p = plan(&[Format::Json, Format::Sarif], &[2, 4], &["a.json".into(), "b.sarif".into()], &[6, 8]).unwrap();
+        assert_eq!(p.files, vec![(Format::Json, "a.json".into()), (Format::Sarif, "b.sarif".into())]);
         let p = plan(&[Format::Github], &[2], &[], &[]).unwrap();
         assert_eq!(p.stdout, Some(Format::Github));
     }

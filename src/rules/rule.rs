@@ -220,8 +220,8 @@ impl std::fmt::Debug for ActiveRules {
 }
 
 impl ActiveRules {
-    /// Reads the parameters of every rule that is on (`severity` is `Some`) and of the
-    /// rules they use. `settings(id)` gives a rule's severity and merged parameters.
+    /// Reads every rule's parameters, and keeps those of the rules that are on
+    /// (`severity` is `Some`) and of the rules they use. `settings(id)` gives a rule's severity and merged parameters.
     pub fn load(
         settings: impl Fn(&str) -> Option<(Option<Severity>, toml::Table)>,
         source: Option<&ConfigSource>,
@@ -231,12 +231,14 @@ impl ActiveRules {
         let used = |id: &str| registry.iter().zip(&on).any(|(r, on)| *on && r.uses().contains(&id));
         let mut slots = Vec::with_capacity(registry.len());
         for (rule, on) in registry.iter().zip(&on) {
+            // Every rule's parameters are read, so a mistake in those of a rule that is
+            // off is reported too; only the active rules keep them.
             let slot = match settings(rule.id()) {
-                Some((severity, table)) if *on || used(rule.id()) => Some(Active {
-                    severity: severity.filter(|_| *on),
-                    params: rule.params(&table, source).map_err(|e| (rule.id(), e))?,
-                }),
-                _ => None,
+                Some((severity, table)) => {
+                    let params = rule.params(&table, source).map_err(|e| (rule.id(), e))?;
+                    (*on || used(rule.id())).then(|| Active { severity: severity.filter(|_| *on), params })
+                }
+                None => None,
             };
             slots.push(slot);
         }
