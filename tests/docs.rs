@@ -110,3 +110,36 @@ fn the_readme_rule_table_lists_every_rule_with_its_page() {
         "README.md's rules table needs a row for each rule, linking its page (`| `id` | default | prevents | [page](docs/rules/id.md) |`): {missing:?}"
     );
 }
+
+/// The README shows the demo run (`check fixtures/`): its diagnostic, its summary line
+/// and its size must be what the binary prints.
+#[test]
+fn the_readme_shows_the_demo_run_as_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatelint"))
+        .args(["check", "fixtures/", "--no-cache", "--color", "never"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    // The README's block: the first code block that starts with `error[`.
+    let start = readme.find("```\nerror[").expect("a demo block in the README") + 4;
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (diagnostic, summary) = block.trim_end().rsplit_once("\n\n").unwrap();
+    assert!(printed.contains(&format!("{diagnostic}\n\n")), "the README's diagnostic is not printed:\n{diagnostic}");
+    assert!(
+        printed.ends_with(&format!("{summary}\n")),
+        "summary: README {summary:?}, printed {:?}",
+        printed.lines().last()
+    );
+    let lines = printed.lines().count();
+    let claimed: usize = readme
+        .split("prints about ")
+        .nth(1)
+        .and_then(|s| s.split(" lines").next())
+        .map(|n| n.replace(' ', "").parse().unwrap())
+        .expect("the README says how many lines");
+    assert!(lines.abs_diff(claimed) * 20 <= claimed, "README says about {claimed} lines, it prints {lines}");
+}
