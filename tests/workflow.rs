@@ -12,7 +12,18 @@ struct Output {
 }
 
 fn run(bin: &str, dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin).args(args).current_dir(dir).env_remove("NO_COLOR").output().expect("runs");
+    run_env(bin, dir, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(bin: &str, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let out = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs");
     Output {
         code: out.status.code().expect("exited normally"),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -400,17 +411,7 @@ fn a_constant_is_followed_only_into_packages_the_code_depends_on() {
 
 /// `gatelint` in `dir` with the facts cache in `cache`.
 fn gatelint_cached(dir: &Path, cache: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
-        .args(args)
-        .current_dir(dir)
-        .env("GATELINT_CACHE_DIR", cache)
-        .output()
-        .expect("runs");
-    Output {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_env(env!("CARGO_BIN_EXE_gatelint"), dir, args, &[("GATELINT_CACHE_DIR", cache)])
 }
 
 #[test]
