@@ -571,7 +571,7 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let cold = run(&["check", "fixtures", "--format", "sarif"]);
-    assert!(cache.join("facts-v2.bin").is_file(), "the cold run writes the cache");
+    assert!(cache.join("facts-v3.bin").is_file(), "the cold run writes the cache");
     let warm = run(&["check", "fixtures", "--format", "sarif"]);
     let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
     assert!(cache.join("run-v1.bin").is_file(), "the run's findings are stored for an identical run");
@@ -597,5 +597,5 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     write(dir.path(), "src/lib.rs", BUGGY);
     let out = String::from_utf8_lossy(&check().stdout).into_owned();
     assert!(out.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{out}");
-    assert!(dir.path().join("target/gatelint-cache/facts-v2.bin").is_file(), "default cache location");
+    assert!(dir.path().join("target/gatelint-cache/facts-v3.bin").is_file(), "default cache location");
 }

@@ -352,7 +352,8 @@ fn human_output_has_no_trailing_whitespace() {
     assert!(padded.is_empty(), "{padded:#?}");
 }
 
-/// A package whose `create_child` inserts, and one whose loop calls a `create_child`.
+/// A package whose `create_child` inserts, and one whose loop calls `store::create_child`
+/// (imported: a dependency when its manifest names one, else a crate outside the checked files).
 fn two_packages(dir: &Path, dependency: &str) {
     write(dir, "store/Cargo.toml", "[package]\nname = \"store\"\n");
     write(
@@ -365,7 +366,7 @@ fn two_packages(dir: &Path, dependency: &str) {
     write(
         dir,
         "api/src/lib.rs",
-        "pub async fn expand(pool: &PgPool, names: &[String]) {\n    \
+        "use store::create_child;\npub async fn expand(pool: &PgPool, names: &[String]) {\n    \
          for name in names {\n        create_child(pool, name).await;\n    }\n}\n",
     );
 }
@@ -379,14 +380,14 @@ fn a_package_reaches_only_into_the_packages_it_depends_on() {
     let dependent = tempfile::tempdir().unwrap();
     two_packages(dependent.path(), "[dependencies]\nstore = { path = \"../store\" }\n");
     let out = gatelint(dependent.path(), &["check", "--format", "json"]);
-    assert_eq!(lines_of(&out), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+    assert_eq!(lines_of(&out), vec!["api/src/lib.rs:4:non-idempotent-insert"]);
     // Naming the file (a pre-commit run) reads the package it depends on too.
     let named = gatelint(dependent.path(), &["check", "api/src/lib.rs", "--format", "json"]);
-    assert_eq!(lines_of(&named), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+    assert_eq!(lines_of(&named), vec!["api/src/lib.rs:4:non-idempotent-insert"]);
     let inside = gatelint(&dependent.path().join("api/src"), &["check", "--format", "json"]);
-    assert_eq!(lines_of(&inside), vec!["lib.rs:3:non-idempotent-insert"], "run from inside the package");
+    assert_eq!(lines_of(&inside), vec!["lib.rs:4:non-idempotent-insert"], "run from inside the package");
     let package = gatelint(dependent.path(), &["check", "api", "--format", "json"]);
-    assert_eq!(lines_of(&package), vec!["api/src/lib.rs:3:non-idempotent-insert"], "naming the package");
+    assert_eq!(lines_of(&package), vec!["api/src/lib.rs:4:non-idempotent-insert"], "naming the package");
     let human = gatelint(dependent.path(), &["check", "api"]);
     assert!(human.stdout.ends_with("1 error, 0 warnings in 1 file\n"), "only api is reported: {}", human.stdout);
 }
@@ -424,7 +425,7 @@ fn a_manifest_edit_is_seen_by_the_next_run_whatever_the_cache_holds() {
     assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), Vec::<String>::new(), "an identical run");
     // api now depends on store: the stored run must not be replayed.
     write(&dir, "api/Cargo.toml", "[package]\nname = \"api\"\n[dependencies]\nstore = { path = \"../store\" }\n");
-    assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), vec!["api/src/lib.rs:3:non-idempotent-insert"]);
+    assert_eq!(lines_of(&gatelint_cached(&dir, &cache, &json)), vec!["api/src/lib.rs:4:non-idempotent-insert"]);
 }
 
 #[test]

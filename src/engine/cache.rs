@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FILE_NAME: &str = "facts-v2.bin";
+const FILE_NAME: &str = "facts-v3.bin";
 const RUN_FILE_NAME: &str = "run-v1.bin";
 
 /// What one file's checking produced, as stored: its shared facts, each rule's facts
@@ -130,11 +130,18 @@ impl Cache {
             consts: &'a [crate::facts::ConstFact],
             fns: &'a [crate::facts::FnFact],
             suppressions: &'a [crate::facts::suppressions::Suppression],
+            names: &'a crate::facts::names::FileNames,
             rules: Vec<Option<Vec<u8>>>,
             problem: &'a Option<ParseProblem>,
         }
-        let entry =
-            EntryRef { consts: &facts.consts, fns: &facts.fns, suppressions: &facts.suppressions, rules, problem };
+        let entry = EntryRef {
+            consts: &facts.consts,
+            fns: &facts.fns,
+            suppressions: &facts.suppressions,
+            names: &facts.names,
+            rules,
+            problem,
+        };
         postcard::to_stdvec(&entry).ok()
     }
 

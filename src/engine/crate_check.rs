@@ -6,6 +6,7 @@ use super::file::{FileOutcome, panic_message};
 use super::{RunError, Timings};
 use crate::config::Config;
 use crate::facts::FileFacts;
+use crate::facts::defs::DefMap;
 use crate::facts::index::CrateIndex;
 use crate::input::discover::WalkError;
 use crate::input::packages::{Packages, UnitId};
@@ -61,13 +62,26 @@ pub(super) fn run_rules(
     gathered: &Gathered,
     active: &rules::ActiveRules,
     (packages, units): &(Packages, Vec<UnitId>),
+    paths: &[std::path::PathBuf],
     pool: &rayon::ThreadPool,
     timings: &Timings,
 ) -> Result<Vec<Diagnostic>, RunError> {
+    let (index, defs) = pool.install(|| {
+        rayon::join(
+            || CrateIndex::build(&gathered.facts),
+            || {
+                let names = gathered.facts.iter().map(|f| &f.names).collect();
+                let paths: Vec<Option<&std::path::Path>> =
+                    (0..gathered.facts.len()).map(|f| paths.get(f).map(std::path::PathBuf::as_path)).collect();
+                DefMap::build(names, &paths, packages, units)
+            },
+        )
+    });
     let cx = rules::CheckCx {
         db: &gathered.db,
         files: &gathered.facts,
-        index: pool.install(|| CrateIndex::build(&gathered.facts)),
+        index,
+        defs,
         config_file: gathered.config_file,
         active,
         packages: rules::PackageView { packages, units },
@@ -89,4 +103,19 @@ pub(super) fn run_rules(
         diagnostics.extend(found?);
     }
     Ok(diagnostics)
+}
+
+/// The files' paths with symbolic links and `..` resolved, as the module tree finds
+/// them (`mod x;` names `x.rs` beside its file). Walked paths are canonical already:
+/// only the others cost a system call.
+pub(super) fn canonical_paths(paths: &[&std::path::Path]) -> Vec<std::path::PathBuf> {
+    use std::path::Component;
+    paths
+        .iter()
+        .map(|p| {
+            let plain =
+                p.is_absolute() && p.components().all(|c| matches!(c, Component::Normal(_) | Component::RootDir));
+            if plain { p.to_path_buf() } else { std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()) }
+        })
+        .collect()
 }

@@ -188,7 +188,8 @@ fn check_discovered(
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
     let gathered = crate_check::gather(outcomes, discovery.errors, config);
-    let diagnostics = crate_check::run_rules(&gathered, active, &packages, &pool, &timings)?;
+    let canonical = crate_check::canonical_paths(&paths);
+    let diagnostics = crate_check::run_rules(&gathered, active, &packages, &canonical, &pool, &timings)?;
     timings.mark("rules");
     let finished = finish::finish(gathered, diagnostics, discovery.report_only, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {

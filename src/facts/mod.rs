@@ -3,8 +3,10 @@
 //! and feed the crate-wide [`index`]; each rule's own facts are read by the rule's
 //! extractor and kept type-erased in [`FileFacts::rules`], by registry slot.
 
+pub mod defs;
 pub mod index;
 pub mod lower;
+pub mod names;
 pub mod sql;
 pub mod suppressions;
 pub mod value;
@@ -51,6 +53,8 @@ pub struct FileFacts {
     pub fns: Vec<FnFact>,
     /// `// gatelint: allow(…)` directives.
     pub suppressions: Vec<suppressions::Suppression>,
+    /// Where the file's items live ([`names`]).
+    pub names: names::FileNames,
     /// Each rule's own facts, by registry slot (`None`: the rule is not active or
     /// recorded nothing).
     pub rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
@@ -62,6 +66,7 @@ pub struct SharedFacts {
     pub consts: Vec<ConstFact>,
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<suppressions::Suppression>,
+    pub names: names::FileNames,
 }
 
 /// Which function return values to keep: `None` lowers no function body; otherwise
@@ -91,14 +96,15 @@ pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, returns: 
     });
     let mut suppressions = suppressions::directives(file, source, &parsed.comments, first_item_line);
     suppressions::statements(&mut suppressions, source, &parsed.comments, syntax);
-    SharedFacts { consts: items.consts, fns: items.fns, suppressions }
+    let names = names::collect(file, source, syntax);
+    SharedFacts { consts: items.consts, fns: items.fns, suppressions, names }
 }
 
 impl FileFacts {
     /// A file's facts from its shared facts and its rules' (by registry slot).
     pub fn new(shared: SharedFacts, rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>) -> FileFacts {
-        let SharedFacts { consts, fns, suppressions } = shared;
-        FileFacts { consts, fns, suppressions, rules }
+        let SharedFacts { consts, fns, suppressions, names } = shared;
+        FileFacts { consts, fns, suppressions, names, rules }
     }
 }
 

@@ -30,6 +30,21 @@ pub struct Packages {
     /// Every manifest looked for, and a hash of its text (`None`: absent): what the
     /// units depend on, for the key of a stored run.
     manifests: std::collections::BTreeMap<PathBuf, Option<u64>>,
+    /// Each unit's targets named by path in its manifest (`[lib] path`, `[[bin]] path`,
+    /// …), each with whether it is the library; the conventional ones
+    /// (`src/lib.rs`, `src/main.rs`, `src/bin/*`, …) are found by [`Packages::target_of`].
+    explicit_targets: Vec<Vec<(PathBuf, bool)>>,
+    /// Each unit's library crate name.
+    lib_names: Vec<Option<String>>,
+}
+
+/// What a file is to its package's crates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The library's root.
+    Lib,
+    /// The root of a binary, test, example, bench or build script.
+    Other,
 }
 
 impl Packages {
@@ -44,6 +59,7 @@ impl Packages {
         let mut canonical: HashMap<PathBuf, PathBuf> = HashMap::new();
         for file in files {
             // (`it.rs` has the parent `""`: the working directory.)
+            // Files under no package are one unit each: nothing says they belong together.
             let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let parent = canonical
                 .entry(parent.to_path_buf())
@@ -59,11 +75,19 @@ impl Packages {
                 })
                 .clone();
             let dir = manifests.package_dir(&parent);
-            let next = by_dir.len() as UnitId;
-            let unit = *by_dir.entry(dir.clone()).or_insert_with(|| {
-                packages.dirs.push(dir);
-                next
-            });
+            let unit = match &dir {
+                Some(_) => {
+                    let next = packages.dirs.len() as UnitId;
+                    *by_dir.entry(dir.clone()).or_insert_with(|| {
+                        packages.dirs.push(dir);
+                        next
+                    })
+                }
+                None => {
+                    packages.dirs.push(None);
+                    packages.dirs.len() as UnitId - 1
+                }
+            };
             units.push(unit);
         }
         let unit_of_dir: HashMap<PathBuf, UnitId> =
@@ -73,8 +97,49 @@ impl Packages {
             .collect();
         packages.crate_names =
             (0..packages.dirs.len()).map(|u| packages.names_from(u as UnitId, &unit_of_dir, &mut manifests)).collect();
+        packages.explicit_targets = (packages.dirs.iter())
+            .map(|d| d.as_ref().map(|d| manifests.explicit_targets(d)).unwrap_or_default())
+            .collect();
+        packages.lib_names = packages.dirs.iter().map(|d| d.as_ref().and_then(|d| manifests.lib_name(d))).collect();
         packages.manifests = std::mem::take(&mut manifests.hashes);
         (packages, units)
+    }
+
+    /// The number of units.
+    pub fn len(&self) -> usize {
+        self.dirs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
+    /// Unit `unit`'s library crate name (`-` as `_`), when it is a package.
+    pub fn lib_name(&self, unit: UnitId) -> Option<&str> {
+        self.lib_names.get(unit as usize)?.as_deref()
+    }
+
+    /// Whether `path` (canonical) is a crate root of unit `unit`'s package: named in its
+    /// manifest, or by cargo's conventions (`src/lib.rs`, `src/main.rs`,
+    /// `src/bin/*.rs`, `src/bin/*/main.rs`, `tests/*.rs`, `examples/*.rs`,
+    /// `examples/*/main.rs`, `benches/*.rs`, `build.rs`).
+    pub fn target_of(&self, unit: UnitId, path: &Path) -> Option<Target> {
+        let dir = self.dirs.get(unit as usize)?.as_ref()?;
+        let explicit = &self.explicit_targets[unit as usize];
+        if let Some((_, lib)) = explicit.iter().find(|(p, _)| p == path) {
+            return Some(if *lib { Target::Lib } else { Target::Other });
+        }
+        let rel = path.strip_prefix(dir).ok()?;
+        let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+        let rs = |p: &str| p.ends_with(".rs");
+        let lib_moved = explicit.iter().any(|(_, lib)| *lib);
+        match parts[..] {
+            ["src", "lib.rs"] if !lib_moved => Some(Target::Lib),
+            ["src", "main.rs"] | ["build.rs"] => Some(Target::Other),
+            ["src", "bin", f] | ["tests", f] | ["examples", f] | ["benches", f] if rs(f) => Some(Target::Other),
+            ["src", "bin", _, "main.rs"] | ["examples", _, "main.rs"] => Some(Target::Other),
+            _ => None,
+        }
     }
 
     /// A text that changes whenever a manifest the units were read from changes (or
@@ -229,6 +294,27 @@ impl ManifestCache {
         let lib = manifest.get("lib").and_then(|l| l.get("name")).and_then(toml::Value::as_str);
         let package = manifest.get("package").and_then(|p| p.get("name")).and_then(toml::Value::as_str);
         lib.or(package).map(|n| n.replace('-', "_"))
+    }
+
+    /// The targets the manifest in `dir` names by path: `[lib] path` (the library),
+    /// `[[bin]]`, `[[test]]`, `[[example]]`, `[[bench]]` paths, `package.build`.
+    fn explicit_targets(&mut self, dir: &Path) -> Vec<(PathBuf, bool)> {
+        let Some(manifest) = self.manifest(dir) else { return Vec::new() };
+        let mut out = Vec::new();
+        let at = |p: &str| resolve(&dir.join(p));
+        if let Some(path) = manifest.get("lib").and_then(|l| l.get("path")).and_then(toml::Value::as_str) {
+            out.push((at(path), true));
+        }
+        for kind in ["bin", "test", "example", "bench"] {
+            let targets = manifest.get(kind).and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            for path in targets.iter().filter_map(|t| t.get("path")?.as_str()) {
+                out.push((at(path), false));
+            }
+        }
+        if let Some(build) = manifest.get("package").and_then(|p| p.get("build")).and_then(toml::Value::as_str) {
+            out.push((at(build), false));
+        }
+        out
     }
 
     /// The path dependencies of the package in `dir`, each with the name its code

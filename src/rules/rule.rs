@@ -3,6 +3,7 @@
 //! a rule needs is declared on its type: parameters, per-file facts, extraction, the
 //! crate-wide check, the comments it reads, and the fixture harness's mutation.
 
+use crate::facts::defs::Resolved;
 use crate::facts::{FileFacts, value::Value};
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, SourceDb, SourceFile};
@@ -298,6 +299,8 @@ pub struct CheckCx<'a> {
     /// Indexed by file id; a file that failed to parse has empty facts.
     pub files: &'a [FileFacts],
     pub index: crate::facts::index::CrateIndex<'a>,
+    /// Crates, modules and what names mean in them.
+    pub defs: crate::facts::defs::DefMap<'a>,
     /// The project's configuration file in `db`, when a rule points into it.
     pub config_file: Option<FileId>,
     pub active: &'a ActiveRules,
@@ -333,6 +336,34 @@ impl PackageView<'_> {
 }
 
 impl<'a> CheckCx<'a> {
+    /// The constants and statics a path written at `at` names (`DEFAULT_ADDR`,
+    /// `config::DEFAULT_ADDR`, `crate::settings::BIND`), resolved from the module it
+    /// is written in; when the path cannot be followed (a glob import of a module
+    /// outside the checked files, a macro-made constant), every visible one of that
+    /// name.
+    pub fn consts_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::ConstFact> {
+        let Some(name) = path.last() else { return Vec::new() };
+        match self.defs.resolve(&self.defs.context(loc), path) {
+            Resolved::Items(locs) => self.index.consts_named(name).filter(|c| locs.contains(&c.name_loc)).collect(),
+            Resolved::External => Vec::new(),
+            Resolved::Unknown => {
+                self.index.consts_named(name).filter(|c| self.packages.sees(loc.file, c.name_loc.file)).collect()
+            }
+        }
+    }
+
+    /// The functions a call path written at `loc` names (see [`CheckCx::consts_at`]).
+    pub fn fns_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::FnFact> {
+        let Some(name) = path.last() else { return Vec::new() };
+        match self.defs.resolve(&self.defs.context(loc), path) {
+            Resolved::Items(locs) => self.index.fns_named(name).filter(|f| locs.contains(&f.name_loc)).collect(),
+            Resolved::External => Vec::new(),
+            Resolved::Unknown => {
+                self.index.fns_named(name).filter(|f| self.packages.sees(loc.file, f.name_loc.file)).collect()
+            }
+        }
+    }
+
     /// Rule `R`'s facts of every file that has some, in file order.
     pub fn facts<R: Rule>(&self) -> impl Iterator<Item = &'a R::Facts> + use<'a, R> {
         let slot = super::slot(R::ID);

@@ -5,7 +5,8 @@
 //! `non-idempotent-insert`, one per location.
 
 use super::InsertParams;
-use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, SqlInsert};
+use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, Receiver, SqlInsert};
+use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
 use crate::rules::CheckCx;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
@@ -92,13 +93,18 @@ pub struct Analysis<'a> {
     /// Which files' functions a function may call: its package's and its dependencies'.
     packages: crate::rules::PackageView<'a>,
     by_name: HashMap<&'a str, Vec<usize>>,
+    /// The functions by the location of their name.
+    by_loc: HashMap<Loc, usize>,
+    /// Per function: its module and `Self`, where its calls resolve.
+    contexts: Vec<Context>,
+    defs: &'a DefMap<'a>,
     /// The names of the functions that reach an unprotected insert.
     reaching_names: FxHashSet<&'a str>,
     ambiguous: FxHashSet<String>,
 }
 
 impl<'a> Analysis<'a> {
-    pub fn new(ctx: &CheckCx<'a>, params: &InsertParams) -> Self {
+    pub fn new(ctx: &'a CheckCx<'a>, params: &InsertParams) -> Self {
         let (fns, modules): (Vec<&FnInsertFacts>, Vec<&str>) = ctx
             .facts::<super::NonIdempotentInsert>()
             .flat_map(|file| {
@@ -113,7 +119,15 @@ impl<'a> Analysis<'a> {
         let ambiguous = params.ambiguous_methods.iter().cloned().collect();
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
         let cycles = super::cycles::Cycles::new(fns.len());
+        let by_loc = fns.iter().enumerate().map(|(i, f)| (f.name_loc, i)).collect();
+        let contexts = fns
+            .iter()
+            .map(|f| ctx.defs.fn_context(f.name_loc).unwrap_or_else(|| ctx.defs.context(f.name_loc)))
+            .collect();
         let mut analysis = Analysis {
+            by_loc,
+            contexts,
+            defs: &ctx.defs,
             cycles,
             packages: ctx.packages,
             fns,
@@ -143,7 +157,7 @@ impl<'a> Analysis<'a> {
                 .iter()
                 .enumerate()
                 .filter_map(|(order, e)| {
-                    let callees = self.callees(f, e);
+                    let callees = self.callees(i, e);
                     (!callees.is_empty()).then_some((order, callees))
                 })
                 .collect()
@@ -155,7 +169,7 @@ impl<'a> Analysis<'a> {
     /// can lead to one).
     pub fn edges_if_reaching(&self, i: usize) -> &[Edge] {
         let names_one = self.fns[i].events.iter().any(|e| match &e.kind {
-            EventKind::Call { name, .. } => self.reaching_names.contains(&**name),
+            EventKind::Call { name, .. } => self.reaching_names.contains(&**name) || self.defs.is_alias(name),
             _ => false,
         });
         if names_one { self.edges(i) } else { &[] }
@@ -182,60 +196,105 @@ impl<'a> Analysis<'a> {
         occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order)
     }
 
-    /// Crate functions a call may reach: same name, same number of arguments,
-    /// methods for method calls, and the named type when the call names one.
-    pub fn callees(&self, caller: &FnInsertFacts, event: &Event) -> Vec<usize> {
+    /// Crate functions a call of `caller` may reach (see [`Analysis::may_call`]).
+    pub fn callees(&self, caller: usize, event: &Event) -> Vec<usize> {
         let EventKind::Call { name, .. } = &event.kind else { return Vec::new() };
-        let Some(candidates) = self.by_name.get(&**name) else { return Vec::new() };
-        candidates.iter().copied().filter(|&g| self.may_call(caller, event, g)).collect()
+        // (Most calls name no crate function, and a renamed import is the only way
+        // to call one by another name.)
+        let candidates = self.by_name.get(&**name);
+        if candidates.is_none() && !self.defs.is_alias(name) {
+            return Vec::new();
+        }
+        match self.resolve_call(caller, event) {
+            Callees::Exactly(locs) => {
+                let mut out: Vec<usize> = locs
+                    .iter()
+                    .filter_map(|l| self.by_loc.get(l).copied())
+                    .filter(|&g| arity_fits(self.fns[g], event))
+                    .collect();
+                out.sort_unstable();
+                out
+            }
+            Callees::ByName => candidates
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&g| self.fallback_may_call(caller, event, g))
+                .collect(),
+        }
     }
 
-    /// Whether `event` (a call in `caller`) may call function `g`: same name, same
-    /// number of arguments, a method for a method call, the named type when the
-    /// call names one.
-    fn may_call(&self, caller: &FnInsertFacts, event: &Event, g: usize) -> bool {
-        let EventKind::Call { name, qualifier, args, method, on_self, on_field, awaited } = &event.kind else {
-            return false;
-        };
-        let f = self.fns[g];
-        if *f.name != **name || !self.packages.sees(caller.name_loc.file, f.name_loc.file) {
-            return false;
+    /// Whether `event` (a call in function `caller`) may call function `g`.
+    fn may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
+        match self.resolve_call(caller, event) {
+            Callees::Exactly(locs) => locs.contains(&self.fns[g].name_loc) && arity_fits(self.fns[g], event),
+            Callees::ByName => self.fallback_may_call(caller, event, g),
         }
-        // `map.insert(k, v)`, `vec.push(x)`: on anything but `self`, a standard-library
-        // name is the collection's method, unless the call is awaited (`repo.insert(…).await`)
-        // and then only an async function of the crate can be meant.
-        let ambiguous = *method && !*on_self && self.ambiguous.contains(&**name);
-        if ambiguous && !*awaited {
-            return false;
-        }
-        // `x.f(a)`: a method; `f(a)`: a free function; `Type::f(&x, a)`: either.
-        let arity = if *method {
-            f.has_self && f.params == *args
-        } else if qualifier.is_none() {
-            !f.has_self && f.params == *args
-        } else {
-            f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)
-        };
-        let qualifier_type = match qualifier.as_deref() {
-            Some("Self") => caller.self_type.as_deref(),
-            q => q,
-        };
-        let typed = match qualifier_type {
-            // A type, a module, or a crate (`store::insert(…)`: a function of that package).
-            Some(ty) => {
-                f.self_type.as_deref() == Some(ty)
-                    || self.modules[g] == ty
-                    || self.modules[g].ends_with(&format!("::{ty}"))
-                    || self.packages.names_crate_of(caller.name_loc.file, ty, f.name_loc.file)
+    }
+
+    /// What a call names, resolved the way Rust does ([`crate::facts::defs`]): a path
+    /// from the caller's module, a method by its receiver's type (`self`, an annotated
+    /// binding, a field whose struct declares its type). Unresolvable ones are matched
+    /// by name ([`Analysis::fallback_may_call`]).
+    fn resolve_call(&self, caller: usize, event: &Event) -> Callees {
+        let EventKind::Call { name, path, receiver, .. } = &event.kind else { return Callees::Exactly(Vec::new()) };
+        let cx = &self.contexts[caller];
+        match receiver.as_deref() {
+            None => {
+                let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                match self.defs.resolve(cx, &path) {
+                    Resolved::Items(locs) => Callees::Exactly(locs),
+                    Resolved::External => Callees::Exactly(Vec::new()),
+                    Resolved::Unknown => Callees::ByName,
+                }
             }
-            // `Self::f` outside an impl names no type.
-            None => true,
-        };
-        let same_impl = !*on_self || f.self_type == caller.self_type;
-        // `self.store.save()`: the field's method, not one of the caller's own type
-        // (a wrapper delegating to its inner value is not recursion).
-        let other_impl = !*on_field || caller.self_type.is_none() || f.self_type != caller.self_type;
-        arity && typed && same_impl && other_impl && (!ambiguous || f.is_async)
+            Some(r) => match self.receiver_type(cx, r) {
+                Some(ty) => Callees::Exactly(self.defs.methods_of(&ty, name)),
+                None => Callees::ByName,
+            },
+        }
+    }
+
+    /// The type of a receiver, when the syntax says it.
+    fn receiver_type(&self, cx: &Context, r: &Receiver) -> Option<TypeKey> {
+        match r {
+            Receiver::SelfValue => cx.self_ty.clone(),
+            Receiver::Typed(path) => {
+                let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                self.defs.type_key(cx.module, &path, cx.self_ty.as_ref())
+            }
+            Receiver::Field(base, field) => self.defs.field_type(&self.receiver_type(cx, base)?, field),
+            Receiver::Unknown => None,
+        }
+    }
+
+    /// A call that could not be resolved, matched by name: same name and number of
+    /// arguments, in a crate the caller sees; a method call only to methods and never
+    /// to the caller itself (recursion is only claimed through a resolved call); a
+    /// path to a function of the caller's own crate (of its package, from a file no
+    /// crate root reaches); a standard-library method name
+    /// (`map.insert(k, v)`) only when awaited, and then to an async function.
+    fn fallback_may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
+        let EventKind::Call { name, receiver, awaited, .. } = &event.kind else { return false };
+        let (f, callee) = (self.fns[caller], self.fns[g]);
+        if *callee.name != **name || !self.packages.sees(f.name_loc.file, callee.name_loc.file) {
+            return false;
+        }
+        if !arity_fits(callee, event) {
+            return false;
+        }
+        match receiver.as_deref() {
+            Some(r) => {
+                let ambiguous = self.ambiguous.contains(&**name);
+                // `self.store.save()` on a field of unknown type: the field's method,
+                // not one of the caller's own type.
+                let on_field = matches!(r, Receiver::Field(base, _) if **base == Receiver::SelfValue);
+                let own_type = on_field && self.contexts[caller].self_ty.is_some()
+                    && self.contexts[g].self_ty == self.contexts[caller].self_ty;
+                g != caller && (!ambiguous || (*awaited && callee.is_async)) && !own_type
+            }
+            None => self.defs.may_name_unresolved(f.name_loc, callee.name_loc),
+        }
     }
 
     /// Which functions reach an unprotected insert: a worklist from the inserting
@@ -256,22 +315,32 @@ impl<'a> Analysis<'a> {
         // Call events by the name they call, in (function, position) order; only
         // names of crate functions can lead anywhere.
         let mut calls_named: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
+        // Calls by a name a `use … as` gave (`insert_workspace` for `insert`), by the
+        // functions they resolve to.
+        let mut calls_renamed: HashMap<usize, Vec<(usize, usize)>> = HashMap::default();
         for (i, f) in self.fns.iter().enumerate() {
             for (order, e) in f.events.iter().enumerate() {
-                if let EventKind::Call { name, .. } = &e.kind
-                    && self.by_name.contains_key(&**name)
-                {
+                let EventKind::Call { name, .. } = &e.kind else { continue };
+                if self.by_name.contains_key(&**name) {
                     calls_named.entry(&**name).or_default().push((i, order));
+                }
+                if self.defs.is_alias(name) {
+                    for g in self.callees(i, e) {
+                        if *self.fns[g].name != **name {
+                            calls_renamed.entry(g).or_default().push((i, order));
+                        }
+                    }
                 }
             }
         }
         let mut queue: std::collections::VecDeque<usize> =
             (0..self.fns.len()).filter(|&i| reaches[i].is_some()).collect();
         while let Some(g) = queue.pop_front() {
-            let callers = calls_named.get(self.fns[g].name.as_str()).map_or(&[][..], Vec::as_slice);
-            for &(i, order) in callers {
+            let named = calls_named.get(self.fns[g].name.as_str()).map_or(&[][..], Vec::as_slice);
+            let renamed = calls_renamed.get(&g).map_or(&[][..], Vec::as_slice);
+            for &(i, order) in named.iter().chain(renamed) {
                 let f = self.fns[i];
-                if reaches[i].is_some() || !self.may_call(f, &f.events[order], g) {
+                if reaches[i].is_some() || !self.may_call(i, &f.events[order], g) {
                     continue;
                 }
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
@@ -389,8 +458,9 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> V
                 let InsertEvent { sql, via } = &**insert;
                 out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), innermost: e.innermost, order })
             }
-            EventKind::ConstUse { name } => {
-                for c in ctx.index.consts_named(name).filter(|c| ctx.packages.sees(f.name_loc.file, c.name_loc.file)) {
+            EventKind::ConstUse { path } => {
+                let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                for c in ctx.consts_at(e.loc, &path) {
                     let Some(text) = const_text(&c.value) else { continue };
                     for i in crate::facts::sql::inserts(&text) {
                         if params.tables.iter().any(|t| i.targets(t)) {
@@ -406,6 +476,27 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> V
         }
     }
     out
+}
+
+/// Whether a call passes as many arguments as `f` takes: `x.f(a)` a method;
+/// `f(a)` a free function; `Type::f(&x, a)` either.
+fn arity_fits(f: &FnInsertFacts, event: &Event) -> bool {
+    let EventKind::Call { path, receiver, args, .. } = &event.kind else { return false };
+    if receiver.is_some() {
+        f.has_self && f.params == *args
+    } else if path.len() < 2 {
+        !f.has_self && f.params == *args
+    } else {
+        f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)
+    }
+}
+
+/// What a call resolves to.
+enum Callees {
+    /// These functions (by name location), and no other.
+    Exactly(Vec<Loc>),
+    /// Unresolvable: matched by name.
+    ByName,
 }
 
 fn const_text(value: &Value) -> Option<String> {

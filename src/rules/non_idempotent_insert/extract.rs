@@ -7,6 +7,7 @@
 //! holds an INSERT, is decided crate-wide in `analysis`.
 
 mod functions;
+mod locals;
 mod loops;
 mod macros;
 mod sql_locals;
@@ -45,22 +46,39 @@ pub struct SqlInsert {
 pub enum EventKind {
     /// SQL written at `loc` or brought there from a local (`via`).
     Insert(Box<InsertEvent>),
-    /// A use of a constant or static that may hold SQL (resolved crate-wide).
-    ConstUse { name: Box<str> },
-    /// A call of a function or method (resolved crate-wide by name).
-    /// `qualifier` is the path segment before the name (`Type` in `Type::f`), if any.
-    /// `on_field` is a method call on a field of `self` (`self.store.save()`).
-    Call {
-        name: Box<str>,
-        qualifier: Option<Box<str>>,
-        args: usize,
-        method: bool,
-        on_self: bool,
-        on_field: bool,
-        awaited: bool,
-    },
+    /// A use of a constant or static that may hold SQL (resolved crate-wide), by its
+    /// path as written (`SQL`, `queries::INSERT_WORKSPACE`).
+    ConstUse { path: PathText },
+    /// A call of a function or method, resolved crate-wide ([`crate::facts::defs`]):
+    /// a path call by its path as written (`f`, `Type::f`, `store::insert`), a method
+    /// call by what its receiver is.
+    Call { name: Box<str>, path: PathText, receiver: Option<Box<Receiver>>, args: usize, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
+}
+
+/// A path as written (`store::insert`, `Type`), one string per segment.
+pub type PathText = Box<[Box<str>]>;
+
+/// What a method is called on, as far as the syntax tells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Receiver {
+    /// `self`.
+    SelfValue,
+    /// A value whose type is evident: an annotated parameter or `let`, `Type::new(…)`,
+    /// `Type { … }` (the type's path as written, wrappers removed).
+    Typed(PathText),
+    /// A field of another receiver (`self.store`, `state.repo`).
+    Field(Box<Receiver>, Box<str>),
+    /// Anything else.
+    Unknown,
+}
+
+impl EventKind {
+    /// A method call on `self`.
+    pub fn on_self(&self) -> bool {
+        matches!(self, EventKind::Call { receiver: Some(r), .. } if **r == Receiver::SelfValue)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +159,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         sql_locals: Vec::new(),
         builders: Vec::new(),
         inline_modules: Vec::new(),
+        locals: Vec::new(),
         awaiting: false,
         markers: functions::marker_comments(input, params),
     };
@@ -176,6 +195,9 @@ struct Extractor<'a> {
     builders: Vec<(String, Vec<usize>)>,
     /// Inline `mod name { … }` blocks around the current item.
     inline_modules: Vec<String>,
+    /// The current function's bindings (parameters, `let`s, closure parameters),
+    /// innermost last, with their type when it is evident.
+    locals: Vec<(String, Option<PathText>)>,
     /// The file's marker comments: (start, end, line of the end).
     markers: Vec<(usize, usize, usize)>,
 }
@@ -197,10 +219,12 @@ impl Extractor<'_> {
         // Calls that can never resolve to a crate function are not kept (they are most
         // calls): constructors and variants (`Some(…)`, `Uuid::new_v4` is kept), and
         // ambiguous standard-library method names that are neither awaited nor on `self`.
-        if let EventKind::Call { name, method, on_self, awaited, .. } = &kind {
+        if let EventKind::Call { name, receiver, awaited, .. } = &kind {
             let constructor = name.starts_with(|c: char| c.is_uppercase());
+            // (A receiver of evident type resolves exactly: kept.)
+            let unknown = receiver.as_deref().is_some_and(|r| *r == Receiver::Unknown);
             let unresolvable =
-                *method && !*on_self && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
+                unknown && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
             if constructor || unresolvable {
                 return;
             }
@@ -286,15 +310,26 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len());
+        let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
         syn::visit::visit_block(self, b);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);
         self.builders.truncate(saved.2);
+        self.locals.truncate(saved.3);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let saved = self.locals.len();
+        for input in &c.inputs {
+            self.bind_pattern(input, None);
+        }
+        self.visit_expr(&c.body);
+        self.locals.truncate(saved);
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
         self.visit_let(local);
+        self.bind_let(local);
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
@@ -323,21 +358,22 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             return;
         }
-        if let Some(last) = e.path.segments.last() {
-            let name = last.ident.to_string();
-            if is_screaming(&name) {
-                self.push_event(EventKind::ConstUse { name: name.into() }, loc);
-            }
+        if ident_is_screaming(&last.ident) {
+            let path = e.path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect();
+            self.push_event(EventKind::ConstUse { path }, loc);
         }
     }
 
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
         self.visit_expr(&e.expr);
         let header = self.lowerer.loc(e.for_token.span, e.in_token.span);
+        let saved = self.locals.len();
+        self.bind_pattern(&e.pat, None);
         self.with_loop(header, "for", |s| {
             s.visit_pat(&e.pat);
             s.visit_block(&e.body);
         });
+        self.locals.truncate(saved);
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
@@ -366,19 +402,25 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             let name = last.ident.to_string();
             let loc = self.lowerer.span_loc(last.ident.span());
+            // A local closure or function value: not an item.
+            let local = p.path.segments.len() == 1 && p.qself.is_none() && self.is_local(&name);
             let kind = if self.params.preflight_helpers.contains(&name) {
                 EventKind::Preflight { name: name.into() }
-            } else {
-                let qualifier = p.path.segments.iter().rev().nth(1).map(|s| s.ident.to_string());
-                EventKind::Call {
-                    name: name.into(),
-                    qualifier: qualifier.map(String::into_boxed_str),
-                    args: c.args.len(),
-                    method: false,
-                    on_self: false,
-                    on_field: false,
-                    awaited,
+            } else if local {
+                for arg in &c.args {
+                    self.visit_expr(arg);
                 }
+                return;
+            } else {
+                // `<Type as Trait>::f`: the type's `f`.
+                let path = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
+                    Some(mut ty) => {
+                        ty.push(name.clone());
+                        ty.into_iter().map(String::into_boxed_str).collect()
+                    }
+                    None => p.path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect(),
+                };
+                EventKind::Call { name: name.into(), path, receiver: None, args: c.args.len(), awaited }
             };
             // Arguments are evaluated before the call runs.
             for arg in &c.args {
@@ -405,11 +447,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let kind = if self.params.preflight_helpers.contains(&method) {
             EventKind::Preflight { name: method.into() }
         } else {
-            let is_self = |e: &syn::Expr| matches!(strip(e), syn::Expr::Path(p) if p.path.is_ident("self"));
-            let on_self = is_self(&m.receiver);
-            let on_field = matches!(strip(&m.receiver), syn::Expr::Field(f) if is_self(&f.base));
+            let receiver = Some(Box::new(self.receiver(&m.receiver)));
             let args = m.args.len();
-            EventKind::Call { name: method.into(), qualifier: None, args, method: true, on_self, on_field, awaited }
+            EventKind::Call { name: method.into(), path: Box::new([]), receiver, args, awaited }
         };
         self.push_event(kind, loc);
     }

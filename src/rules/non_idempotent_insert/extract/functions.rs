@@ -49,7 +49,10 @@ impl Extractor<'_> {
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
+        let saved_bindings = std::mem::take(&mut self.locals);
+        self.bind_params(sig);
         body(self);
+        self.locals = saved_bindings;
         self.sql_locals = saved_locals;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;

@@ -25,7 +25,7 @@ pub(super) struct SqlLocal {
     pub(super) innermost: Option<u32>,
     pub(super) sqls: Vec<SqlInsert>,
     /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
-    pub(super) constant: Option<String>,
+    pub(super) constant: Option<Box<[Box<str>]>>,
 }
 
 impl Extractor<'_> {
@@ -80,7 +80,7 @@ impl Extractor<'_> {
     pub(super) fn sql_local_use(&mut self, name: &str, loc: Loc) -> bool {
         let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() else { return false };
         if let Some(constant) = local.constant {
-            self.push_event(EventKind::ConstUse { name: constant.into() }, loc);
+            self.push_event(EventKind::ConstUse { path: constant }, loc);
             return true;
         }
         let open = self.stack.last().and_then(FnBuilder::innermost);
@@ -196,9 +196,12 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
 
 /// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
 /// one, or `prepare(CONST)`.
-fn definition_const(value: &Value) -> Option<String> {
+fn definition_const(value: &Value) -> Option<Box<[Box<str>]>> {
     match value {
-        Value::Path { segments, .. } => segments.last().filter(|s| is_screaming(s)).cloned(),
+        Value::Path { segments, .. } => segments
+            .last()
+            .filter(|s| is_screaming(s))
+            .map(|_| segments.iter().map(|s| s.clone().into_boxed_str()).collect()),
         Value::Method { receiver, method, args, .. } => {
             if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
                 definition_const(receiver)

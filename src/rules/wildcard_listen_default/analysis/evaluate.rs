@@ -121,7 +121,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
         let ctx: &'c CheckCx = self.ctx;
         // Only constants the naming code's package can see.
-        for c in ctx.index.consts_named(last).filter(|c| ctx.packages.sees(loc.file, c.name_loc.file)) {
+        for c in ctx.consts_at(loc, segments) {
             let step = Step { loc: c.name_loc, name: &c.name, returned: false };
             self.follow(step, &c.value, d, via, out);
         }
@@ -225,7 +225,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             return;
         }
         let ctx: &'c CheckCx = self.ctx;
-        for f in ctx.index.fns_named(last).filter(|f| ctx.packages.sees(loc.file, f.name_loc.file)) {
+        for f in ctx.fns_at(loc, callee) {
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
             self.follow(step, f.returns(), d, via, out);
         }
@@ -351,8 +351,8 @@ fn literal_text(value: &Value, ctx: &CheckCx) -> Option<String> {
         Value::Int { value, .. } => Some(value.to_string()),
         Value::Local { value, .. } => literal_text(value, ctx),
         Value::Path { segments, loc } => {
-            let mut consts =
-                ctx.index.consts_named(segments.last()?).filter(|c| ctx.packages.sees(loc.file, c.name_loc.file));
+            let consts = ctx.consts_at(*loc, segments);
+            let mut consts = consts.into_iter();
             match (consts.next(), consts.next()) {
                 (Some(only), None) if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
                 _ => None,

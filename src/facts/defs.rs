@@ -1,0 +1,683 @@
+//! The crate-wide name model: crates and their module trees, joined from every
+//! file's item tree ([`super::names`]), and path resolution over them, the way rustc
+//! resolves names but from syntax alone (no macro expansion, no type inference).
+//!
+//! - **Crates**: every library, binary, test, example, bench and build-script root
+//!   of a package ([`Packages::target_of`]) is a crate; its modules are the files its
+//!   `mod x;` declarations reach (`x.rs`, `x/mod.rs`, `#[path]`) and its inline
+//!   `mod`s. A file no crate root reaches is a crate of its own (its module path is
+//!   empty); it sees what its package sees.
+//! - **Names**: a path is resolved from the module it is written in: `crate`, `self`,
+//!   `super`, `Self`; the module's items, its `use`s (renames, groups, globs, `pub use`
+//!   re-exports followed through), then the crate names its package knows (its own
+//!   library and its path dependencies, renames included). A first segment naming
+//!   none of these is outside the workspace (`std`, `sqlx`) or not resolvable
+//!   (macro-generated, a glob of an outside crate): [`Resolved::External`] and
+//!   [`Resolved::Unknown`] keep the two apart so callers can choose a fallback.
+//! - **Types and methods**: an `impl` attaches its functions to the type its path
+//!   resolves to (a type outside the workspace is known by its last name, so an
+//!   extension trait's methods on `PgPool` are found); trait impls also record that
+//!   the type implements the trait, so a trait's default methods and calls through
+//!   `dyn Trait`/`impl Trait` resolve.
+
+use super::names::{FileNames, Owner, TypeKind, TypePath};
+use crate::input::packages::{Packages, Target, UnitId};
+use crate::input::source::{FileId, Loc};
+use rustc_hash::FxHashMap as HashMap;
+use std::path::{Path, PathBuf};
+
+pub type ModId = u32;
+pub type CrateId = u32;
+pub type TypeId = u32;
+
+/// A type, as methods are attached to it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TypeKey {
+    /// A struct, enum, trait or alias of the workspace.
+    Def(TypeId),
+    /// A type outside the workspace, by its last name (`PgPool`).
+    Named(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Def {
+    Mod(ModId),
+    /// `files[file].names.fns[index]`.
+    Fn(FileId, u32),
+    Const(FileId, u32),
+    Type(TypeId),
+}
+
+/// What a path names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// Functions or constants of the workspace, by the location of their name.
+    Items(Vec<Loc>),
+    /// Something outside the workspace, or a workspace item that is not a function
+    /// or constant (a type, a variant): no item of the workspace is meant.
+    External,
+    /// The path could not be followed (a macro-generated item, a glob import of a
+    /// crate outside the workspace, a local binding).
+    Unknown,
+}
+
+struct CrateData {
+    unit: Option<UnitId>,
+    root: ModId,
+    name: String,
+    /// A file no crate root reaches.
+    stray: bool,
+}
+
+struct ModData {
+    krate: CrateId,
+    parent: Option<ModId>,
+    /// The module's path in its crate (`handlers::org`; empty for the root).
+    path: String,
+    items: HashMap<String, Vec<Def>>,
+    /// (alias or `None` for a glob, path) of each `use` of the module.
+    uses: Vec<(Option<String>, Vec<String>)>,
+}
+
+struct TypeData {
+    module: ModId,
+    name: String,
+    kind: TypeKind,
+    fields: Vec<(String, TypePath)>,
+}
+
+/// Which function a location names, and where it is.
+#[derive(Clone, Copy, Debug)]
+pub struct FnInfo {
+    pub file: FileId,
+    pub index: u32,
+    pub module: ModId,
+    /// The type of its `impl` (or its trait), when it has one.
+    owner: Option<u32>,
+}
+
+pub struct DefMap<'a> {
+    crates: Vec<CrateData>,
+    mods: Vec<ModData>,
+    types: Vec<TypeData>,
+    /// Per file, per scope of its item tree: its module.
+    file_mods: Vec<Vec<ModId>>,
+    /// Per file, per `impl` of its item tree: the type it attaches to.
+    impl_types: Vec<Vec<Option<TypeKey>>>,
+    /// The functions of each type and trait by name.
+    methods: HashMap<(TypeKey, String), Vec<Loc>>,
+    /// The traits each type implements (trait type ids) and the types each trait is
+    /// implemented for.
+    implements: HashMap<TypeKey, Vec<TypeId>>,
+    implementors: HashMap<TypeId, Vec<TypeKey>>,
+    fns: HashMap<Loc, FnInfo>,
+    /// Each file's item tree.
+    names: Vec<&'a FileNames>,
+    /// Per file: the id of its first type (its types are numbered in order).
+    type_base: Vec<TypeId>,
+    packages_units: Vec<Option<UnitId>>,
+    /// Each unit's library crate.
+    libs: HashMap<UnitId, CrateId>,
+    /// The crate names each unit's code uses: its library and its path dependencies.
+    packages: &'a Packages,
+    /// Names `use … as name` gives to something named otherwise.
+    aliases: rustc_hash::FxHashSet<String>,
+}
+
+/// Most `use` chains are one or two long; a cycle (`use a::b; use b::a`) stops here.
+const MAX_DEPTH: usize = 16;
+
+impl<'a> DefMap<'a> {
+    /// Builds the map for files with item trees `names` and (canonical) `paths`
+    /// (`None`: not a file on disk), of units `units` in `packages`.
+    pub fn build(names: Vec<&'a FileNames>, paths: &[Option<&Path>], packages: &'a Packages, units: &[UnitId]) -> Self {
+        let mut map = DefMap {
+            crates: Vec::new(),
+            mods: Vec::new(),
+            types: Vec::new(),
+            file_mods: vec![Vec::new(); names.len()],
+            impl_types: vec![Vec::new(); names.len()],
+            methods: HashMap::default(),
+            implements: HashMap::default(),
+            implementors: HashMap::default(),
+            fns: HashMap::default(),
+            names: Vec::new(),
+            type_base: Vec::with_capacity(names.len()),
+            packages_units: (0..names.len()).map(|f| units.get(f).copied()).collect(),
+            libs: HashMap::default(),
+            packages,
+            aliases: Default::default(),
+        };
+        let by_path: HashMap<&Path, FileId> =
+            paths.iter().enumerate().filter_map(|(f, p)| Some((p.as_deref()?, f))).collect();
+        // Crate roots, libraries first: a file two crates reach (`mod x;` in both
+        // lib.rs and main.rs) belongs to the library.
+        let mut roots: Vec<(FileId, Target)> = paths
+            .iter()
+            .enumerate()
+            .filter_map(|(f, p)| Some((f, packages.target_of(*units.get(f)?, p.as_deref()?)?)))
+            .collect();
+        roots.sort_by_key(|&(f, t)| (t != Target::Lib, f));
+        for (file, target) in roots {
+            if !map.file_mods[file].is_empty() {
+                continue;
+            }
+            let unit = units[file];
+            let name = match target {
+                Target::Lib => packages.lib_name(unit).unwrap_or_default().to_string(),
+                Target::Other => paths[file]
+                    .and_then(|p| p.file_stem())
+                    .map_or(String::new(), |s| s.to_string_lossy().replace('-', "_")),
+            };
+            let krate = map.new_crate(Some(unit), name, false);
+            if target == Target::Lib {
+                map.libs.insert(unit, krate);
+            }
+            map.add_file(file, map.crates[krate as usize].root, &names, paths, &by_path, true);
+        }
+        // Files no crate root reaches: a crate each.
+        for file in 0..names.len() {
+            if map.file_mods[file].is_empty() {
+                let krate = map.new_crate(units.get(file).copied(), String::new(), true);
+                map.add_file(file, map.crates[krate as usize].root, &names, paths, &by_path, true);
+            }
+        }
+        for (f, n) in names.iter().enumerate() {
+            map.add_items(f, n);
+            for u in n.scopes.iter().flat_map(|s| &s.uses) {
+                if let Some(alias) = &u.alias
+                    && u.path.last() != Some(alias)
+                {
+                    map.aliases.insert(alias.clone());
+                }
+            }
+        }
+        for (f, n) in names.iter().enumerate() {
+            map.add_impls(f, n);
+        }
+        map.names = names;
+        map
+    }
+
+    fn new_crate(&mut self, unit: Option<UnitId>, name: String, stray: bool) -> CrateId {
+        let krate = self.crates.len() as CrateId;
+        let root = self.new_mod(krate, None, String::new());
+        self.crates.push(CrateData { unit, root, name, stray });
+        krate
+    }
+
+    fn new_mod(&mut self, krate: CrateId, parent: Option<ModId>, path: String) -> ModId {
+        self.mods.push(ModData { krate, parent, path, items: HashMap::default(), uses: Vec::new() });
+        self.mods.len() as ModId - 1
+    }
+
+    /// Makes `file` the module `module` (its scopes below it) and follows its `mod x;`
+    /// declarations into the files they name. `root`: the file is a crate root or a
+    /// `mod.rs`, whose children live beside it.
+    fn add_file(
+        &mut self,
+        file: FileId,
+        module: ModId,
+        names: &[&'a FileNames],
+        paths: &[Option<&Path>],
+        by_path: &HashMap<&Path, FileId>,
+        root: bool,
+    ) {
+        let mut stack = vec![(file, module, root)];
+        while let Some((file, module, root)) = stack.pop() {
+            if !self.file_mods[file].is_empty() {
+                continue;
+            }
+            let tree = names[file];
+            let mut scope_mods = vec![module; tree.scopes.len()];
+            let path = paths[file];
+            // The directory `mod x;` of the file's own scope looks in.
+            let dir_of_file = path.and_then(Path::parent).map(Path::to_path_buf);
+            let own_dir = path.map(|p| {
+                let is_mod_rs = p.file_name().is_some_and(|n| n == "mod.rs");
+                if root || is_mod_rs {
+                    p.parent().map(Path::to_path_buf).unwrap_or_default()
+                } else {
+                    p.with_extension("")
+                }
+            });
+            let mut scope_dirs: Vec<Option<PathBuf>> = vec![own_dir; tree.scopes.len()];
+            for (s, scope) in tree.scopes.iter().enumerate() {
+                let here = scope_mods[s];
+                self.mods[here as usize].uses.extend(scope.uses.iter().map(|u| (u.alias.clone(), u.path.clone())));
+                for decl in &scope.mods {
+                    let krate = self.mods[here as usize].krate;
+                    let child_path = join(&self.mods[here as usize].path, &decl.name);
+                    let child = self.new_mod(krate, Some(here), child_path);
+                    self.mods[here as usize].items.entry(decl.name.clone()).or_default().push(Def::Mod(child));
+                    if let Some(inline) = decl.inline {
+                        scope_mods[inline as usize] = child;
+                        scope_dirs[inline as usize] = scope_dirs[s].as_ref().map(|d| match &decl.path_attr {
+                            Some(p) => d.join(p),
+                            None => d.join(&decl.name),
+                        });
+                        continue;
+                    }
+                    let candidates: Vec<PathBuf> = match (&decl.path_attr, s) {
+                        (Some(p), 0) => dir_of_file.iter().map(|d| d.join(p)).collect(),
+                        (Some(p), _) => scope_dirs[s].iter().map(|d| d.join(p)).collect(),
+                        (None, _) => scope_dirs[s]
+                            .iter()
+                            .flat_map(|d| [d.join(format!("{}.rs", decl.name)), d.join(&decl.name).join("mod.rs")])
+                            .collect(),
+                    };
+                    let found = candidates.iter().find_map(|c| by_path.get(normalize(c).as_path()).copied());
+                    if let Some(child_file) = found {
+                        // A `#[path]` file's children live beside it, as a mod.rs's do.
+                        stack.push((child_file, child, decl.path_attr.is_some()));
+                    }
+                }
+            }
+            self.file_mods[file] = scope_mods;
+        }
+    }
+
+    fn add_items(&mut self, file: FileId, names: &FileNames) {
+        let mods = self.file_mods[file].clone();
+        for (i, f) in names.fns.iter().enumerate() {
+            let module = mods[f.scope as usize];
+            let owner = match f.owner {
+                Owner::Module => {
+                    self.item(module, &f.name, Def::Fn(file, i as u32));
+                    None
+                }
+                _ => None,
+            };
+            self.fns.insert(f.loc, FnInfo { file, index: i as u32, module, owner });
+        }
+        for (i, c) in names.consts.iter().enumerate() {
+            if c.impl_of.is_none() {
+                self.item(mods[c.scope as usize], &c.name, Def::Const(file, i as u32));
+            }
+        }
+        self.type_base.push(self.types.len() as TypeId);
+        for t in &names.types {
+            let module = mods[t.scope as usize];
+            let id = self.types.len() as TypeId;
+            self.types.push(TypeData { module, name: t.name.clone(), kind: t.kind, fields: t.fields.clone() });
+            self.item(module, &t.name, Def::Type(id));
+        }
+    }
+
+    /// Attaches each `impl`'s functions to its type, and trait methods to their trait.
+    fn add_impls(&mut self, file: FileId, names: &FileNames) {
+        let mods = self.file_mods[file].clone();
+        let type_base = self.type_base[file];
+        let impl_types: Vec<Option<TypeKey>> = names
+            .impls
+            .iter()
+            .map(|i| {
+                let module = mods[i.scope as usize];
+                let key = i.self_ty.as_ref().and_then(|p| self.type_key(module, p, None));
+                if let (Some(key), Some(tp)) = (&key, &i.trait_path)
+                    && let Some(TypeKey::Def(t)) = self.type_key(module, tp, None)
+                {
+                    self.implements.entry(key.clone()).or_default().push(t);
+                    self.implementors.entry(t).or_default().push(key.clone());
+                }
+                key
+            })
+            .collect();
+        for f in &names.fns {
+            let key = match f.owner {
+                Owner::Impl(i) => impl_types[i as usize].clone(),
+                Owner::Trait { ty, .. } => Some(TypeKey::Def(type_base + ty)),
+                _ => None,
+            };
+            let owner_id = match &key {
+                Some(TypeKey::Def(id)) => Some(*id),
+                _ => None,
+            };
+            if let Some(info) = self.fns.get_mut(&f.loc) {
+                info.owner = owner_id;
+            }
+            if let Some(key) = key {
+                self.methods.entry((key, f.name.clone())).or_default().push(f.loc);
+            }
+        }
+        self.impl_types[file] = impl_types;
+    }
+
+    fn item(&mut self, module: ModId, name: &str, def: Def) {
+        self.mods[module as usize].items.entry(name.to_string()).or_default().push(def);
+    }
+
+    /// The items module `module` itself declares under `name`.
+    fn lookup_local(&self, module: ModId, name: &str) -> Vec<Def> {
+        self.mods[module as usize].items.get(name).cloned().unwrap_or_default()
+    }
+
+    /// What `name` means in module `module`: its items, its `use`s, its globs. `None`
+    /// when the name leads outside the workspace; empty when unknown.
+    fn lookup(&self, module: ModId, name: &str, depth: usize, seen: &mut Vec<ModId>) -> Option<Vec<Def>> {
+        if depth > MAX_DEPTH {
+            return Some(Vec::new());
+        }
+        let local = self.lookup_local(module, name);
+        if !local.is_empty() {
+            return Some(local);
+        }
+        let m = &self.mods[module as usize];
+        let mut external = false;
+        for (alias, path) in &m.uses {
+            if alias.as_deref() == Some(name) {
+                match self.resolve_defs(module, path, depth + 1, &mut Vec::new()) {
+                    Some(defs) if !defs.is_empty() => return Some(defs),
+                    Some(_) => {}
+                    None => external = true,
+                }
+            }
+        }
+        if external {
+            return None;
+        }
+        for (alias, path) in &m.uses {
+            if alias.is_none()
+                && let Some(targets) = self.resolve_defs(module, path, depth + 1, seen)
+            {
+                for target in targets {
+                    // Each module's globs are followed once per query (`use super::*`
+                    // in every test module would otherwise multiply).
+                    if let Def::Mod(t) = target
+                        && !seen.contains(&t)
+                        && {
+                            seen.push(t);
+                            true
+                        }
+                        && let Some(found) = self.lookup(t, name, depth + 1, seen)
+                        && !found.is_empty()
+                    {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        Some(Vec::new())
+    }
+
+    /// The items a path names from module `module`: `None` when it leads outside the
+    /// workspace, empty when it cannot be followed.
+    fn resolve_defs(&self, module: ModId, path: &[String], depth: usize, seen: &mut Vec<ModId>) -> Option<Vec<Def>> {
+        let (first, rest) = path.split_first()?;
+        let krate = self.mods[module as usize].krate;
+        let mut at: Vec<Def> = match first.as_str() {
+            "crate" => vec![Def::Mod(self.crates[krate as usize].root)],
+            "self" => vec![Def::Mod(module)],
+            "super" => vec![Def::Mod(self.mods[module as usize].parent.unwrap_or(module))],
+            "" => return None,
+            name => {
+                let found = self.lookup(module, name, depth, seen)?;
+                if !found.is_empty() {
+                    found
+                } else if let Some(other) = self.crate_root_named(krate, name) {
+                    vec![Def::Mod(other)]
+                } else if self.mods[module as usize].parent.is_some() {
+                    // 2015 paths in `use` are relative to the crate root.
+                    let root = self.crates[krate as usize].root;
+                    match self.lookup(root, name, depth, seen) {
+                        Some(found) if !found.is_empty() => found,
+                        _ => return outside_or_unknown(name, rest),
+                    }
+                } else {
+                    return outside_or_unknown(name, rest);
+                }
+            }
+        };
+        for seg in rest {
+            let mut next = Vec::new();
+            let mut saw_module = false;
+            for def in &at {
+                match def {
+                    Def::Mod(m) => {
+                        saw_module = true;
+                        if seg == "super" {
+                            next.push(Def::Mod(self.mods[*m as usize].parent.unwrap_or(*m)));
+                        } else if seg == "self" {
+                            next.push(Def::Mod(*m));
+                        } else {
+                            next.extend(self.lookup(*m, seg, depth + 1, seen).unwrap_or_default());
+                        }
+                    }
+                    // `Type::f`: handled by the caller with the type's methods.
+                    Def::Type(_) => return Some(at),
+                    _ => {}
+                }
+            }
+            if next.is_empty() && !saw_module {
+                return Some(Vec::new());
+            }
+            at = next;
+        }
+        Some(at)
+    }
+
+    /// The root module of the crate that crate `krate`'s code calls `name`.
+    fn crate_root_named(&self, krate: CrateId, name: &str) -> Option<ModId> {
+        let unit = self.crates[krate as usize].unit?;
+        let target = self.packages.crate_named(unit, name)?;
+        let lib = *self.libs.get(&target)?;
+        // A library does not name itself by its crate name (only `crate::`).
+        (lib != krate || self.crates[krate as usize].name != name).then_some(self.crates[lib as usize].root)
+    }
+
+    /// The type a path names from module `module` (`Self` is `self_ty`).
+    pub fn type_key(&self, module: ModId, path: &[String], self_ty: Option<&TypeKey>) -> Option<TypeKey> {
+        if path.len() == 1 && path[0] == "Self" {
+            return self_ty.cloned();
+        }
+        match self.resolve_defs(module, path, 0, &mut Vec::new()) {
+            None => path.last().map(|n| TypeKey::Named(n.clone())),
+            Some(defs) => defs.into_iter().find_map(|d| match d {
+                Def::Type(id) => Some(self.through_alias(id, 0)),
+                _ => None,
+            }),
+        }
+    }
+
+    fn through_alias(&self, id: TypeId, depth: usize) -> TypeKey {
+        let t = &self.types[id as usize];
+        if t.kind == TypeKind::Alias
+            && depth < MAX_DEPTH
+            && let Some((_, target)) = t.fields.first()
+            && let Some(key) = self.type_key(t.module, target, None)
+        {
+            return match key {
+                TypeKey::Def(next) if next != id => self.through_alias(next, depth + 1),
+                other => other,
+            };
+        }
+        TypeKey::Def(id)
+    }
+
+    /// The function whose name is at `loc`.
+    pub fn fn_at(&self, loc: Loc) -> Option<FnInfo> {
+        self.fns.get(&loc).copied()
+    }
+
+    /// The context of a location: the module it is in, and the type of the `impl`
+    /// around it.
+    pub fn context(&self, at: Loc) -> Context {
+        let names = self.names[at.file];
+        let module = self.file_mods[at.file][names.scope_at(at.start) as usize];
+        let self_ty = names.impl_at(at.start).and_then(|i| self.impl_types[at.file][i as usize].clone());
+        Context { module, self_ty }
+    }
+
+    /// The context of the function whose name is at `loc`: its module and `Self`.
+    pub fn fn_context(&self, loc: Loc) -> Option<Context> {
+        let info = self.fns.get(&loc)?;
+        let owner = &self.names[info.file].fns[info.index as usize].owner;
+        let self_ty = match owner {
+            Owner::Impl(i) => self.impl_types[info.file].get(*i as usize).cloned().flatten(),
+            Owner::Trait { .. } => info.owner.map(TypeKey::Def),
+            _ => None,
+        };
+        Some(Context { module: info.module, self_ty })
+    }
+
+    /// What a path (a call's function, a constant's use) written in `cx` names.
+    pub fn resolve(&self, cx: &Context, path: &[String]) -> Resolved {
+        let Some((last, prefix)) = path.split_last() else { return Resolved::Unknown };
+        // `Self::f`, `Type::f`, `Trait::f`: the type's functions of that name.
+        if !prefix.is_empty() {
+            let ty = if prefix.len() == 1 && prefix[0] == "Self" {
+                cx.self_ty.clone()
+            } else {
+                match self.resolve_defs(cx.module, prefix, 0, &mut Vec::new()) {
+                    None => return Resolved::External,
+                    Some(defs) => defs.into_iter().find_map(|d| match d {
+                        Def::Type(id) => Some(self.through_alias(id, 0)),
+                        _ => None,
+                    }),
+                }
+            };
+            if let Some(ty) = ty {
+                return Resolved::Items(self.methods_of(&ty, last));
+            }
+        }
+        match self.resolve_defs(cx.module, path, 0, &mut Vec::new()) {
+            None => Resolved::External,
+            Some(defs) if defs.is_empty() => Resolved::Unknown,
+            Some(defs) => {
+                let items: Vec<Loc> = defs
+                    .iter()
+                    .filter_map(|d| match *d {
+                        Def::Fn(f, i) => Some(self.names[f].fns[i as usize].loc),
+                        Def::Const(f, i) => Some(self.names[f].consts[i as usize].loc),
+                        _ => None,
+                    })
+                    .collect();
+                if items.is_empty() { Resolved::External } else { Resolved::Items(items) }
+            }
+        }
+    }
+
+    /// The functions named `name` of type `ty`: its impls' (inherent and trait), the
+    /// default methods of the traits it implements; for a trait, every implementor's.
+    pub fn methods_of(&self, ty: &TypeKey, name: &str) -> Vec<Loc> {
+        let key = (ty.clone(), name.to_string());
+        let mut out: Vec<Loc> = self.methods.get(&key).cloned().unwrap_or_default();
+        let defaults = |trait_id: TypeId| {
+            let key = (TypeKey::Def(trait_id), name.to_string());
+            self.methods.get(&key).into_iter().flatten().copied().filter(|loc| self.has_body(*loc))
+        };
+        let is_trait = matches!(ty, TypeKey::Def(id) if self.types[*id as usize].kind == TypeKind::Trait);
+        if is_trait {
+            let TypeKey::Def(t) = ty else { unreachable!() };
+            for implementor in self.implementors.get(t).into_iter().flatten() {
+                let key = (implementor.clone(), name.to_string());
+                out.extend(self.methods.get(&key).into_iter().flatten().copied());
+            }
+        } else if out.is_empty() {
+            for &t in self.implements.get(ty).into_iter().flatten() {
+                out.extend(defaults(t));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn has_body(&self, loc: Loc) -> bool {
+        self.fns.get(&loc).is_some_and(|info| {
+            !matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { has_body: false, .. })
+        })
+    }
+
+    /// The type of field `field` of struct `ty`.
+    pub fn field_type(&self, ty: &TypeKey, field: &str) -> Option<TypeKey> {
+        let TypeKey::Def(id) = ty else { return None };
+        let t = &self.types[*id as usize];
+        let (_, path) = t.fields.iter().find(|(n, _)| n == field)?;
+        self.type_key(t.module, path, Some(ty))
+    }
+
+    /// The canonical path of the function at `loc`: `crate::module::f`, or
+    /// `crate::module::Type::f` for a method (the crate's name is empty for a file
+    /// no crate root reaches).
+    pub fn canonical_path(&self, loc: Loc) -> Option<String> {
+        let info = self.fns.get(&loc)?;
+        let module = &self.mods[info.module as usize];
+        let krate = &self.crates[module.krate as usize].name;
+        let def = &self.names[info.file].fns[info.index as usize];
+        let name = &def.name;
+        let owner = match &def.owner {
+            Owner::Impl(i) => match self.impl_types[info.file].get(*i as usize).cloned().flatten() {
+                Some(TypeKey::Def(id)) => Some(self.types[id as usize].name.clone()),
+                Some(TypeKey::Named(n)) => Some(n),
+                None => None,
+            },
+            Owner::Trait { .. } => info.owner.map(|id| self.types[id as usize].name.clone()),
+            _ => None,
+        };
+        let parts = [krate.as_str(), module.path.as_str(), owner.as_deref().unwrap_or(""), name.as_str()];
+        Some(parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("::"))
+    }
+
+    /// The module path (in its crate) of the function at `loc`.
+    pub fn module_path(&self, loc: Loc) -> Option<&str> {
+        Some(self.mods[self.fns.get(&loc)?.module as usize].path.as_str())
+    }
+
+    /// Whether some `use … as name` gives `name` to an item named otherwise.
+    pub fn is_alias(&self, name: &str) -> bool {
+        self.aliases.contains(name)
+    }
+
+    /// Whether a path written at `from` that cannot be resolved may name an item at
+    /// `to` by its name: one of its own crate, or, from a file no crate root reaches
+    /// (a new file not yet declared with `mod`), one of its package.
+    pub fn may_name_unresolved(&self, from: Loc, to: Loc) -> bool {
+        let krate = |l: Loc| self.file_mods.get(l.file).and_then(|m| m.first()).map(|&m| self.mods[m as usize].krate);
+        let (Some(a), Some(b)) = (krate(from), krate(to)) else { return false };
+        let (ca, cb) = (&self.crates[a as usize], &self.crates[b as usize]);
+        a == b || (ca.stray && ca.unit.is_some() && ca.unit == cb.unit)
+    }
+
+    /// The unit (package) a file belongs to.
+    pub fn unit_of(&self, file: FileId) -> Option<UnitId> {
+        self.packages_units.get(file).copied().flatten()
+    }
+}
+
+/// Where a name is written: the module, and what `Self` is there.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub module: ModId,
+    pub self_ty: Option<TypeKey>,
+}
+
+/// A first segment that names nothing of the workspace: a crate outside it when a
+/// path continues after a lower-case name (`sqlx::query`, `std::mem::take`), else
+/// unknown (a glob-imported or macro-made name, a generic parameter).
+fn outside_or_unknown(first: &str, rest: &[String]) -> Option<Vec<Def>> {
+    if !rest.is_empty() && first.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        None
+    } else {
+        Some(Vec::new())
+    }
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() { name.to_string() } else { format!("{parent}::{name}") }
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -1,0 +1,442 @@
+//! Where a file's items live, as Rust names them: its module scopes (the file and
+//! its inline `mod`s), the `mod x;` declarations that bring in other files, `use`
+//! declarations, `impl` blocks, types (with their fields' types) and the functions and
+//! constants in each. The crate-wide [`super::defs`] joins the files' trees into
+//! modules and resolves paths with them. Syntax only: macro-generated items are not
+//! seen.
+
+use crate::input::source::{FileId, Loc, SourceFile};
+use serde::{Deserialize, Serialize};
+
+/// A module scope of the file: the file itself (index 0) or an inline `mod`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ScopeFact {
+    pub name: String,
+    pub parent: Option<u32>,
+    /// Byte range of the inline module's body (the whole file for index 0).
+    pub start: u32,
+    pub end: u32,
+    pub uses: Vec<UseFact>,
+    /// `mod x;` (another file) and `mod x { … }` (`inline`: its scope index).
+    pub mods: Vec<ModDecl>,
+    /// The module's directory for `mod x;` inside it, when `#[path]` moves it.
+    pub path_attr: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModDecl {
+    pub name: String,
+    /// `#[path = "…"]`.
+    pub path_attr: Option<String>,
+    pub inline: Option<u32>,
+}
+
+/// One name a `use` brings in: `use a::b as c;` → alias `c`, path `[a, b]`; a glob
+/// `use a::*;` has no alias.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseFact {
+    pub alias: Option<String>,
+    pub path: Vec<String>,
+}
+
+/// A type as written, with references and the wrappers a method call sees through
+/// (`&`, `Arc`, `Box`, `Option`, extractors such as `State`) removed: its path.
+pub type TypePath = Vec<String>;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImplFact {
+    pub start: u32,
+    pub end: u32,
+    pub scope: u32,
+    pub self_ty: Option<TypePath>,
+    /// `impl Trait for Type`: the trait's path.
+    pub trait_path: Option<TypePath>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TypeKind {
+    Struct,
+    Enum,
+    Trait,
+    Alias,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TypeFact {
+    pub name: String,
+    pub loc: Loc,
+    pub scope: u32,
+    pub kind: TypeKind,
+    /// Named fields and their types (structs); the aliased type (`type A = B;`, one entry named "").
+    pub fields: Vec<(String, TypePath)>,
+}
+
+/// Who a function belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Owner {
+    /// A free function of its scope.
+    Module,
+    /// A method or associated function of `impls[i]`.
+    Impl(u32),
+    /// A method of the trait `types[i]` (`has_body`: a default method).
+    Trait { ty: u32, has_body: bool },
+    /// A function inside another function's body: no path names it.
+    Local,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FnDef {
+    pub name: String,
+    pub loc: Loc,
+    pub scope: u32,
+    pub owner: Owner,
+    pub has_self: bool,
+    /// Parameters, not counting `self`.
+    pub params: u16,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConstDef {
+    pub name: String,
+    pub loc: Loc,
+    pub scope: u32,
+    /// An associated constant: its `impl`.
+    pub impl_of: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FileNames {
+    pub scopes: Vec<ScopeFact>,
+    pub impls: Vec<ImplFact>,
+    pub types: Vec<TypeFact>,
+    pub fns: Vec<FnDef>,
+    pub consts: Vec<ConstDef>,
+}
+
+impl FileNames {
+    /// The innermost scope holding byte `offset`.
+    pub fn scope_at(&self, offset: u32) -> u32 {
+        let mut best = 0;
+        for (i, s) in self.scopes.iter().enumerate().skip(1) {
+            if s.start <= offset && offset < s.end && s.end - s.start <= self.scopes[best].end - self.scopes[best].start
+            {
+                best = i;
+            }
+        }
+        best as u32
+    }
+
+    /// The innermost `impl` block holding byte `offset`.
+    pub fn impl_at(&self, offset: u32) -> Option<u32> {
+        let holding = self.impls.iter().enumerate().filter(|(_, i)| i.start <= offset && offset < i.end);
+        holding.min_by_key(|(_, i)| i.end - i.start).map(|(k, _)| k as u32)
+    }
+}
+
+/// Reads a file's item tree.
+pub fn collect(file: FileId, source: &SourceFile, syntax: &syn::File) -> FileNames {
+    let mut c = Collector { file, source, out: FileNames::default() };
+    let len = u32::try_from(source.text().len()).unwrap_or(u32::MAX);
+    c.out.scopes.push(ScopeFact { end: len, ..Default::default() });
+    c.items(&syntax.items, 0, false);
+    c.out
+}
+
+struct Collector<'a> {
+    file: FileId,
+    source: &'a SourceFile,
+    out: FileNames,
+}
+
+impl Collector<'_> {
+    fn loc(&self, span: proc_macro2::Span) -> Loc {
+        self.source.span_loc(self.file, span, span)
+    }
+
+    fn range(&self, open: proc_macro2::Span, close: proc_macro2::Span) -> (u32, u32) {
+        let loc = self.source.span_loc(self.file, open, close);
+        (loc.start, loc.end)
+    }
+
+    /// The items of scope `scope`; `local`: inside a function body.
+    fn items(&mut self, items: &[syn::Item], scope: u32, local: bool) {
+        for item in items {
+            self.item(item, scope, local);
+        }
+    }
+
+    fn item(&mut self, item: &syn::Item, scope: u32, local: bool) {
+        match item {
+            syn::Item::Fn(f) => {
+                let owner = if local { Owner::Local } else { Owner::Module };
+                self.push_fn(&f.sig, scope, owner);
+                self.block_items(&f.block, scope);
+            }
+            syn::Item::Const(c) if !local => self.push_const(&c.ident, scope, None),
+            syn::Item::Static(s) if !local => self.push_const(&s.ident, scope, None),
+            syn::Item::Mod(m) => self.module(m, scope),
+            syn::Item::Use(u) if !local => {
+                let mut uses = Vec::new();
+                use_tree(&u.tree, &mut Vec::new(), &mut uses);
+                self.out.scopes[scope as usize].uses.extend(uses);
+            }
+            syn::Item::Struct(s) => {
+                let fields = match &s.fields {
+                    syn::Fields::Named(named) => named
+                        .named
+                        .iter()
+                        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), type_path(&f.ty)?)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                self.push_type(&s.ident, scope, TypeKind::Struct, fields);
+            }
+            syn::Item::Enum(e) => {
+                self.push_type(&e.ident, scope, TypeKind::Enum, Vec::new());
+            }
+            syn::Item::Type(t) => {
+                let fields = type_path(&t.ty).map(|p| vec![(String::new(), p)]).unwrap_or_default();
+                self.push_type(&t.ident, scope, TypeKind::Alias, fields);
+            }
+            syn::Item::Trait(t) => {
+                let ty = self.push_type(&t.ident, scope, TypeKind::Trait, Vec::new());
+                for ti in &t.items {
+                    if let syn::TraitItem::Fn(f) = ti {
+                        self.push_fn(&f.sig, scope, Owner::Trait { ty, has_body: f.default.is_some() });
+                        if let Some(b) = &f.default {
+                            self.block_items(b, scope);
+                        }
+                    }
+                }
+            }
+            syn::Item::Impl(i) => self.impl_block(i, scope),
+            syn::Item::Macro(m) => {
+                for inner in crate::facts::lower::lazy_static_items(&m.mac) {
+                    self.item(&inner, scope, local);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn module(&mut self, m: &syn::ItemMod, scope: u32) {
+        let path_attr = m.attrs.iter().find(|a| a.path().is_ident("path")).and_then(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        });
+        let name = m.ident.to_string();
+        let inline = m.content.as_ref().map(|(brace, items)| {
+            let (start, end) = self.range(brace.span.open(), brace.span.close());
+            let child = self.out.scopes.len() as u32;
+            self.out.scopes.push(ScopeFact {
+                name: name.clone(),
+                parent: Some(scope),
+                start,
+                end,
+                path_attr: path_attr.clone(),
+                ..Default::default()
+            });
+            self.items(items, child, false);
+            child
+        });
+        self.out.scopes[scope as usize].mods.push(ModDecl { name, path_attr, inline });
+    }
+
+    fn impl_block(&mut self, i: &syn::ItemImpl, scope: u32) {
+        let (start, end) = self.range(i.impl_token.span, i.brace_token.span.close());
+        let at = self.out.impls.len() as u32;
+        // A blanket `impl<T> Trait for T` names no type: its methods belong to the trait.
+        let generic = |p: &TypePath| p.len() == 1 && i.generics.type_params().any(|g| g.ident == p[0]);
+        let self_ty = type_path(&i.self_ty).filter(|p| !generic(p));
+        let trait_path = i.trait_.as_ref().map(|(_, path, _)| crate::facts::lower::segments(path));
+        self.out.impls.push(ImplFact { start, end, scope, self_ty, trait_path });
+        for item in &i.items {
+            match item {
+                syn::ImplItem::Fn(f) => {
+                    self.push_fn(&f.sig, scope, Owner::Impl(at));
+                    self.block_items(&f.block, scope);
+                }
+                syn::ImplItem::Const(c) => self.push_const(&c.ident, scope, Some(at)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Items declared inside a function body (local functions, impls of local types).
+    fn block_items(&mut self, block: &syn::Block, scope: u32) {
+        for stmt in &block.stmts {
+            if let syn::Stmt::Item(item) = stmt {
+                self.item(item, scope, true);
+            }
+        }
+    }
+
+    fn push_fn(&mut self, sig: &syn::Signature, scope: u32, owner: Owner) {
+        let has_self = sig.inputs.iter().any(|a| matches!(a, syn::FnArg::Receiver(_)));
+        let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
+        let loc = self.loc(sig.ident.span());
+        let params = u16::try_from(params).unwrap_or(u16::MAX);
+        self.out.fns.push(FnDef { name: sig.ident.to_string(), loc, scope, owner, has_self, params });
+    }
+
+    fn push_const(&mut self, ident: &syn::Ident, scope: u32, impl_of: Option<u32>) {
+        let loc = self.loc(ident.span());
+        self.out.consts.push(ConstDef { name: ident.to_string(), loc, scope, impl_of });
+    }
+
+    fn push_type(&mut self, ident: &syn::Ident, scope: u32, kind: TypeKind, fields: Vec<(String, TypePath)>) -> u32 {
+        let loc = self.loc(ident.span());
+        self.out.types.push(TypeFact { name: ident.to_string(), loc, scope, kind, fields });
+        self.out.types.len() as u32 - 1
+    }
+}
+
+/// Flattens a `use` tree into one [`UseFact`] per name it brings in. `use a::{self}`
+/// brings in `a`; `use a::b as _` brings in nothing nameable.
+fn use_tree(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseFact>) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_tree(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            if name == "self" {
+                if let Some(last) = prefix.last() {
+                    out.push(UseFact { alias: Some(last.clone()), path: prefix.clone() });
+                }
+            } else {
+                let mut path = prefix.clone();
+                path.push(name.clone());
+                out.push(UseFact { alias: Some(name), path });
+            }
+        }
+        syn::UseTree::Rename(r) => {
+            let alias = r.rename.to_string();
+            if alias == "_" {
+                return;
+            }
+            let mut path = prefix.clone();
+            let name = r.ident.to_string();
+            if name != "self" {
+                path.push(name);
+            }
+            out.push(UseFact { alias: Some(alias), path });
+        }
+        syn::UseTree::Glob(_) => out.push(UseFact { alias: None, path: prefix.clone() }),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                use_tree(t, prefix, out);
+            }
+        }
+    }
+}
+
+/// Wrappers a method call sees through: `Arc<Repo>` calls `Repo`'s methods, and the
+/// web frameworks' extractors (`State<AppState>`, `web::Data<Db>`) dereference to
+/// what they hold.
+const TRANSPARENT: &[&str] =
+    &["Arc", "Rc", "Box", "Option", "Cow", "State", "Data", "Extension", "Json", "ManuallyDrop", "Pin"];
+
+/// The path of a type as a method call sees it (see [`TRANSPARENT`]); `dyn Trait` and
+/// `impl Trait` give the trait's path. `None` for tuples, slices, arrays, functions.
+pub fn type_path(ty: &syn::Type) -> Option<TypePath> {
+    match ty {
+        syn::Type::Reference(r) => type_path(&r.elem),
+        syn::Type::Paren(p) => type_path(&p.elem),
+        syn::Type::Group(g) => type_path(&g.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if TRANSPARENT.contains(&last.ident.to_string().as_str())
+                && let syn::PathArguments::AngleBracketed(args) = &last.arguments
+                && let Some(syn::GenericArgument::Type(inner)) =
+                    args.args.iter().find(|a| matches!(a, syn::GenericArgument::Type(_)))
+            {
+                return type_path(inner);
+            }
+            Some(crate::facts::lower::segments(&p.path))
+        }
+        syn::Type::TraitObject(t) => bound_path(&t.bounds),
+        syn::Type::ImplTrait(t) => bound_path(&t.bounds),
+        _ => None,
+    }
+}
+
+fn bound_path(bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>) -> Option<TypePath> {
+    bounds.iter().find_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => Some(crate::facts::lower::segments(&t.path)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(src: &str) -> FileNames {
+        let source = SourceFile::new("t.rs".into(), src.into());
+        let syntax = syn::parse_file(src).unwrap();
+        collect(0, &source, &syntax)
+    }
+
+    #[test]
+    fn use_trees_flatten_to_one_name_each() {
+        let n = names("use a::{b::{self, c as d}, e::*, f}; use g as _; use crate::h;");
+        let uses: Vec<(Option<&str>, String)> =
+            n.scopes[0].uses.iter().map(|u| (u.alias.as_deref(), u.path.join("::"))).collect();
+        assert_eq!(
+            uses,
+            [
+                (Some("b"), "a::b".to_string()),
+                (Some("d"), "a::b::c".to_string()),
+                (None, "a::e".to_string()),
+                (Some("f"), "a::f".to_string()),
+                (Some("h"), "crate::h".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn scopes_impls_and_owners() {
+        let src = "mod inner { pub fn f() {} struct S { repo: Arc<Repo>, n: u32 } impl S { fn g(&self, x: u8) {} } }\n\
+                   #[path = \"x/y.rs\"] mod other;\ntrait T { fn d(&self) { fn local() {} } fn r(&self); }\n\
+                   impl<Q> T for Q {}";
+        let n = names(src);
+        assert_eq!(n.scopes.len(), 2);
+        assert_eq!(n.scopes[0].mods.len(), 2);
+        assert_eq!(n.scopes[0].mods[1].path_attr.as_deref(), Some("x/y.rs"));
+        let f = &n.fns[0];
+        assert_eq!((f.name.as_str(), f.scope, f.owner), ("f", 1, Owner::Module));
+        let g = &n.fns[1];
+        assert_eq!((g.owner, g.has_self, g.params), (Owner::Impl(0), true, 1));
+        assert_eq!(n.scope_at(g.loc.start), 1);
+        assert_eq!(n.impl_at(g.loc.start), Some(0));
+        assert_eq!(
+            n.types[0].fields,
+            [("repo".to_string(), vec!["Repo".to_string()]), ("n".into(), vec!["u32".into()])]
+        );
+        let owners: Vec<(&str, Owner)> = n.fns[2..].iter().map(|f| (f.name.as_str(), f.owner)).collect();
+        assert_eq!(
+            owners,
+            [
+                ("d", Owner::Trait { ty: 1, has_body: true }),
+                ("local", Owner::Local),
+                ("r", Owner::Trait { ty: 1, has_body: false })
+            ]
+        );
+        assert_eq!(n.impls[1].self_ty, None, "a blanket impl names no type");
+    }
+
+    #[test]
+    fn type_paths_see_through_wrappers() {
+        let ty = |s: &str| type_path(&syn::parse_str::<syn::Type>(s).unwrap()).map(|p| p.join("::"));
+        assert_eq!(ty("&Arc<store::Repo>").as_deref(), Some("store::Repo"));
+        assert_eq!(ty("State<AppState>").as_deref(), Some("AppState"));
+        assert_eq!(ty("Option<Box<dyn Store + Send>>").as_deref(), Some("Store"));
+        assert_eq!(ty("(A, B)"), None);
+    }
+}
