@@ -179,6 +179,8 @@ impl<'a> DefMap<'a> {
         for file in 0..names.len() {
             if map.file_mods[file].is_empty() {
                 let krate = map.new_crate(units.get(file).copied(), String::new(), true);
+                let root = map.crates[krate as usize].root;
+                map.mods[root as usize].path = paths[file].map(implied_module_path).unwrap_or_default();
                 map.add_file(file, map.crates[krate as usize].root, &names, paths, &by_path, true);
             }
         }
@@ -352,9 +354,10 @@ impl<'a> DefMap<'a> {
         self.mods[module as usize].items.get(name).cloned().unwrap_or_default()
     }
 
-    /// What `name` means in module `module`: its items, its `use`s, its globs. `None`
-    /// when the name leads outside the workspace; empty when unknown.
-    fn lookup(&self, module: ModId, name: &str, depth: usize, seen: &mut Vec<ModId>) -> Option<Vec<Def>> {
+    /// What `name` means in module `module`: its items, its `use`s, its globs (unless
+    /// `globs` is false). `None` when the name leads outside the workspace; empty when
+    /// unknown. `seen`: the modules whose globs this query followed.
+    fn lookup(&self, module: ModId, name: &str, depth: usize, seen: &mut Vec<ModId>, globs: bool) -> Option<Vec<Def>> {
         if depth > MAX_DEPTH {
             return Some(Vec::new());
         }
@@ -366,19 +369,19 @@ impl<'a> DefMap<'a> {
         let mut external = false;
         for (alias, path) in &m.uses {
             if alias.as_deref() == Some(name) {
-                match self.resolve_defs(module, path, depth + 1, &mut Vec::new()) {
+                match self.resolve_use(module, path, depth + 1) {
                     Some(defs) if !defs.is_empty() => return Some(defs),
                     Some(_) => {}
                     None => external = true,
                 }
             }
         }
-        if external {
-            return None;
+        if external || !globs {
+            return if external { None } else { Some(Vec::new()) };
         }
         for (alias, path) in &m.uses {
             if alias.is_none()
-                && let Some(targets) = self.resolve_defs(module, path, depth + 1, seen)
+                && let Some(targets) = self.resolve_use(module, path, depth + 1)
             {
                 for target in targets {
                     // Each module's globs are followed once per query (`use super::*`
@@ -389,7 +392,7 @@ impl<'a> DefMap<'a> {
                             seen.push(t);
                             true
                         }
-                        && let Some(found) = self.lookup(t, name, depth + 1, seen)
+                        && let Some(found) = self.lookup(t, name, depth + 1, seen, true)
                         && !found.is_empty()
                     {
                         return Some(found);
@@ -400,9 +403,27 @@ impl<'a> DefMap<'a> {
         Some(Vec::new())
     }
 
+    /// The items a `use` path of module `module` names: its first segment is not looked
+    /// up through the module's own globs (a glob's path through a glob would recurse
+    /// without end).
+    fn resolve_use(&self, module: ModId, path: &[String], depth: usize) -> Option<Vec<Def>> {
+        self.resolve_path(module, path, depth, &mut Vec::new(), false)
+    }
+
     /// The items a path names from module `module`: `None` when it leads outside the
     /// workspace, empty when it cannot be followed.
     fn resolve_defs(&self, module: ModId, path: &[String], depth: usize, seen: &mut Vec<ModId>) -> Option<Vec<Def>> {
+        self.resolve_path(module, path, depth, seen, true)
+    }
+
+    fn resolve_path(
+        &self,
+        module: ModId,
+        path: &[String],
+        depth: usize,
+        seen: &mut Vec<ModId>,
+        globs: bool,
+    ) -> Option<Vec<Def>> {
         let (first, rest) = path.split_first()?;
         let krate = self.mods[module as usize].krate;
         let mut at: Vec<Def> = match first.as_str() {
@@ -411,7 +432,7 @@ impl<'a> DefMap<'a> {
             "super" => vec![Def::Mod(self.mods[module as usize].parent.unwrap_or(module))],
             "" => return None,
             name => {
-                let found = self.lookup(module, name, depth, seen)?;
+                let found = self.lookup(module, name, depth, seen, globs)?;
                 if !found.is_empty() {
                     found
                 } else if let Some(other) = self.crate_root_named(krate, name) {
@@ -419,7 +440,7 @@ impl<'a> DefMap<'a> {
                 } else if self.mods[module as usize].parent.is_some() {
                     // 2015 paths in `use` are relative to the crate root.
                     let root = self.crates[krate as usize].root;
-                    match self.lookup(root, name, depth, seen) {
+                    match self.lookup(root, name, depth, seen, globs) {
                         Some(found) if !found.is_empty() => found,
                         _ => return outside_or_unknown(name, rest),
                     }
@@ -440,7 +461,7 @@ impl<'a> DefMap<'a> {
                         } else if seg == "self" {
                             next.push(Def::Mod(*m));
                         } else {
-                            next.extend(self.lookup(*m, seg, depth + 1, seen).unwrap_or_default());
+                            next.extend(self.lookup(*m, seg, depth + 1, seen, true).unwrap_or_default());
                         }
                     }
                     // `Type::f`: handled by the caller with the type's methods.
@@ -663,6 +684,22 @@ fn outside_or_unknown(first: &str, rest: &[String]) -> Option<Vec<Def>> {
     }
 }
 
+/// The module path a stray file's location implies (`…/src/handlers/org.rs` →
+/// `handlers::org`; a file outside any `src/` is named by its stem): what `mod`
+/// declarations would most likely make of it.
+fn implied_module_path(path: &Path) -> String {
+    let parts: Vec<&str> = path.iter().filter_map(|p| p.to_str()).collect();
+    let after_src = parts.iter().rposition(|p| *p == "src").map_or(parts.len().saturating_sub(1), |i| i + 1);
+    let mut module: Vec<&str> = parts[after_src..].to_vec();
+    if let Some(last) = module.last_mut() {
+        *last = last.strip_suffix(".rs").unwrap_or(last);
+    }
+    if matches!(module.last(), Some(&"mod") | Some(&"lib") | Some(&"main")) {
+        module.pop();
+    }
+    module.join("::")
+}
+
 fn join(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_string() } else { format!("{parent}::{name}") }
 }
@@ -680,4 +717,174 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::source::SourceFile;
+
+    /// A workspace written to a temporary directory, its item trees and its map.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        paths: Vec<PathBuf>,
+        trees: Vec<FileNames>,
+        packages: Packages,
+        units: Vec<UnitId>,
+    }
+
+    fn fixture(files: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let mut paths = Vec::new();
+        let mut trees = Vec::new();
+        for (rel, text) in files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            if rel.ends_with(".rs") {
+                let source = SourceFile::new(rel.to_string(), text.to_string());
+                trees.push(super::super::names::collect(paths.len(), &source, &syn::parse_file(text).unwrap()));
+                paths.push(path);
+            }
+        }
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let (packages, units) = Packages::of_files(&refs);
+        Fixture { _dir: dir, paths, trees, packages, units }
+    }
+
+    impl Fixture {
+        fn map(&self) -> DefMap<'_> {
+            let paths: Vec<Option<&Path>> = self.paths.iter().map(|p| Some(p.as_path())).collect();
+            DefMap::build(self.trees.iter().collect(), &paths, &self.packages, &self.units)
+        }
+
+        /// The function `name` of file `file` (by index), by its name's location.
+        fn fn_loc(&self, file: usize, name: &str) -> Loc {
+            self.trees[file].fns.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fn {name}")).loc
+        }
+    }
+
+    fn path(p: &str) -> Vec<String> {
+        p.split("::").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn paths_resolve_through_modules_uses_reexports_and_crate_names() {
+        let fx = fixture(&[
+            ("store/Cargo.toml", "[package]\nname = \"store\"\n"),
+            (
+                "store/src/lib.rs",
+                "pub mod repo;\n#[path = \"sql/ops.rs\"] pub mod ops;\npub use repo::ws::insert as insert_ws;\npub use repo::*;\n",
+            ),
+            ("store/src/repo/mod.rs", "pub mod ws;\npub fn save() {}\n"),
+            ("store/src/repo/ws.rs", "pub fn insert() {}\npub fn create() { super::save(); }\n"),
+            ("store/src/sql/ops.rs", "pub fn bulk() {}\n"),
+            (
+                "api/Cargo.toml",
+                "[package]\nname = \"api\"\n[dependencies]\ndb = { path = \"../store\", package = \"store\" }\n",
+            ),
+            (
+                "api/src/lib.rs",
+                "use db::{repo::{self, ws::create as make}, ops::*};\nmod inner { pub fn create() {} }\npub fn f() {}\n",
+            ),
+        ]);
+        let map = fx.map();
+        let api = map.fn_context(fx.fn_loc(4, "f")).unwrap();
+        let items = |p: &str| match map.resolve(&api, &path(p)) {
+            Resolved::Items(locs) => locs,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert_eq!(
+            items("db::insert_ws"),
+            [fx.fn_loc(2, "insert")],
+            "a renamed re-export through a renamed dependency"
+        );
+        assert_eq!(items("db::save"), [fx.fn_loc(1, "save")], "a glob re-export");
+        assert_eq!(items("make"), [fx.fn_loc(2, "create")], "a rename in a use group");
+        assert_eq!(items("repo::ws::insert"), [fx.fn_loc(2, "insert")], "`self` in a use group");
+        assert_eq!(items("bulk"), [fx.fn_loc(3, "bulk")], "a glob of a #[path] module");
+        assert_eq!(items("inner::create"), [fx.fn_loc(4, "create")]);
+        assert_eq!(items("crate::f"), [fx.fn_loc(4, "f")]);
+        assert_eq!(
+            map.resolve(&api, &path("store::insert")),
+            Resolved::External,
+            "the dependency's own name is not in scope"
+        );
+        assert_eq!(map.resolve(&api, &path("sqlx::query")), Resolved::External);
+        assert_eq!(
+            map.resolve(&api, &path("create")),
+            Resolved::Unknown,
+            "not imported: unknown, not another module's"
+        );
+        let ws = map.fn_context(fx.fn_loc(2, "create")).unwrap();
+        assert_eq!(map.resolve(&ws, &path("super::save")), Resolved::Items(vec![fx.fn_loc(1, "save")]));
+        assert_eq!(map.canonical_path(fx.fn_loc(2, "insert")).as_deref(), Some("store::repo::ws::insert"));
+    }
+
+    #[test]
+    fn methods_attach_to_the_type_their_impl_names() {
+        let fx = fixture(&[
+            ("app/Cargo.toml", "[package]\nname = \"app\"\n"),
+            (
+                "app/src/lib.rs",
+                "pub mod a { pub struct Repo { pub inner: crate::b::Inner } impl Repo { pub fn save(&self) {} } }\n\
+                 pub mod b { pub struct Inner; impl Inner { pub fn save(&self) {} } }\n\
+                 pub trait Store { fn put(&self); fn dflt(&self) { } }\n\
+                 impl Store for a::Repo { fn put(&self) {} }\n\
+                 impl Store for b::Inner { fn put(&self) {} }\n\
+                 pub trait PoolExt { fn ext(&self); }\n\
+                 impl PoolExt for sqlx::PgPool { fn ext(&self) {} }\n\
+                 type Alias = a::Repo;\n\
+                 pub fn f() {}\n",
+            ),
+        ]);
+        let map = fx.map();
+        let cx = map.fn_context(fx.fn_loc(0, "f")).unwrap();
+        let repo = map.type_key(cx.module, &path("a::Repo"), None).unwrap();
+        let saves: Vec<Loc> = fx.trees[0].fns.iter().filter(|f| f.name == "save").map(|f| f.loc).collect();
+        assert_eq!(map.methods_of(&repo, "save"), [saves[0]]);
+        let inner = map.field_type(&repo, "inner").unwrap();
+        assert_eq!(map.methods_of(&inner, "save"), [saves[1]], "a field's declared type");
+        assert_eq!(map.methods_of(&repo, "dflt").len(), 1, "a trait's default method");
+        let store = map.type_key(cx.module, &path("Store"), None).unwrap();
+        assert_eq!(map.methods_of(&store, "put").len(), 3, "dyn Store: the declaration and both impls");
+        let pool = map.type_key(cx.module, &path("sqlx::PgPool"), None).unwrap();
+        assert_eq!(pool, TypeKey::Named("PgPool".into()));
+        assert_eq!(map.methods_of(&pool, "ext").len(), 1, "an extension trait on an outside type");
+        assert_eq!(map.type_key(cx.module, &path("Alias"), None), Some(repo), "through a type alias");
+        assert_eq!(map.type_key(cx.module, &path("T"), None), None, "a generic parameter is unknown");
+    }
+
+    #[test]
+    fn crates_are_targets_and_a_stray_file_is_its_own() {
+        let fx = fixture(&[
+            ("tool/Cargo.toml", "[package]\nname = \"my-tool\"\n"),
+            ("tool/src/lib.rs", "pub fn run() {}\n"),
+            ("tool/src/main.rs", "mod cli;\nfn main() {}\n"),
+            ("tool/src/cli.rs", "pub fn go() { my_tool::run(); }\n"),
+            ("tool/src/bin/extra.rs", "use my_tool as t;\nfn main() {}\n"),
+            ("tool/src/stray.rs", "pub fn lost() {}\n"),
+        ]);
+        let map = fx.map();
+        let cli = map.fn_context(fx.fn_loc(2, "go")).unwrap();
+        assert_eq!(
+            map.resolve(&cli, &path("my_tool::run")),
+            Resolved::Items(vec![fx.fn_loc(0, "run")]),
+            "a bin names its library"
+        );
+        let extra = map.fn_context(fx.fn_loc(3, "main")).unwrap();
+        assert_eq!(map.resolve(&extra, &path("t::run")), Resolved::Items(vec![fx.fn_loc(0, "run")]));
+        assert_eq!(map.canonical_path(fx.fn_loc(2, "go")).as_deref(), Some("main::cli::go"));
+        assert_eq!(
+            map.canonical_path(fx.fn_loc(4, "lost")).as_deref(),
+            Some("stray::lost"),
+            "a stray file is a crate of its own, named by its location"
+        );
+        assert!(
+            map.may_name_unresolved(fx.fn_loc(4, "lost"), fx.fn_loc(0, "run")),
+            "a stray file may reach its package"
+        );
+        assert!(!map.may_name_unresolved(fx.fn_loc(2, "go"), fx.fn_loc(0, "run")), "a bin is not its library");
+    }
 }

@@ -218,17 +218,6 @@ fn holds_no_address(ty: &syn::Type) -> bool {
     }
 }
 
-/// The module path a file's location implies (`src/handlers/org.rs` → `handlers::org`).
-pub fn module_path(display: &str) -> String {
-    let rel = display.rsplit_once("src/").map_or(display, |(_, r)| r);
-    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
-    let mut parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
-    if matches!(parts.last(), Some(&"mod") | Some(&"lib") | Some(&"main")) {
-        parts.pop();
-    }
-    parts.join("::")
-}
-
 /// The last path segment of a type (`crate::Config<T>` → `Config`).
 pub fn type_name(ty: &syn::Type) -> Option<String> {
     match ty {

@@ -59,10 +59,12 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     if !params.fields.iter().chain(&params.types).any(|name| source.text().contains(name.as_str())) {
         return ProvisionerFacts::default();
     }
+    let types = types::with_local_names(&syntax.items, &params.types);
     let mut v = Extractor {
         file,
         source,
         params,
+        types: &types,
         scope: Vec::new(),
         generic_backends: Vec::new(),
         function: None,
@@ -76,6 +78,9 @@ struct Extractor<'a> {
     file: FileId,
     source: &'a SourceFile,
     params: &'a ProvisionerParams,
+    /// The backend types' names in this file: the configured ones and what the
+    /// file renames them to (`use … as Docker`, `type Backend = Arc<DockerProvisioner>`).
+    types: &'a [String],
     /// Bindings in scope, innermost last: `Some` holds a backend, `None` shadows an
     /// outer backend binding of the same name.
     scope: Vec<(String, Option<Origin>)>,
@@ -177,7 +182,7 @@ impl Extractor<'_> {
         let start = self.loc(sig.fn_token.span).start as usize;
         let end = self.loc(block.brace_token.span.close()).end as usize;
         let Some(text) = self.source.text().get(start..end) else { return true };
-        self.params.fields.iter().chain(&self.params.types).any(|name| text.contains(name.as_str()))
+        self.params.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
     }
 
     fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
@@ -187,7 +192,7 @@ impl Extractor<'_> {
         let saved_fn = std::mem::replace(&mut self.function, if exempt { None } else { Some(name) });
         let saved_scope = std::mem::take(&mut self.scope);
         let saved_generics =
-            std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, &self.params.types));
+            std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, self.types));
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input
                 && self.type_is_backend(&t.ty)
@@ -373,7 +378,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let syn::Expr::Path(p) = &*c.func else { return };
         let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
         let [.., ty, method] = segs.as_slice() else { return };
-        if self.params.types.contains(ty) && !self.params.constructors.contains(method) {
+        if self.types.contains(ty) && !self.params.constructors.contains(method) {
             let loc = self.loc(p.path.segments.last().expect("two segments").ident.span());
             let origin = c.args.first().and_then(|a| self.origin(a));
             self.push(ProvisionerSiteKind::AssociatedCall { ty: ty.clone(), method: method.clone() }, loc, origin);

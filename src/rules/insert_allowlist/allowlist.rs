@@ -30,7 +30,8 @@ impl Mechanism {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
-    /// `function`, `Type::method` or `module::function`.
+    /// The end of a function's canonical path: `function`, `Type::method`,
+    /// `module::function`, `crate::module::Type::method`.
     pub name: String,
     pub mechanism: Mechanism,
     pub reason: String,
@@ -39,17 +40,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Whether the entry names a function `name` of `self_type` in `module`.
-    pub fn matches(&self, name: &str, self_type: Option<&str>, module: &str) -> bool {
-        let mut parts: Vec<&str> = self.name.split("::").collect();
-        let Some(last) = parts.pop() else { return false };
-        if last != name {
-            return false;
-        }
-        let Some(qualifier) = parts.last() else { return true };
-        self_type == Some(*qualifier)
-            || module == parts.join("::")
-            || module.ends_with(&format!("::{}", parts.join("::")))
+    /// Whether the entry names the function whose canonical path is `path`
+    /// (`store::repo::WorkspaceRepo::save`): its segments end the path's
+    /// (`save`, `WorkspaceRepo::save`, `repo::WorkspaceRepo::save`; `<WorkspaceRepo>::save`
+    /// is read as `WorkspaceRepo::save`).
+    pub fn matches(&self, path: &str) -> bool {
+        let mut path = path.rsplit("::");
+        self.name.rsplit("::").all(|want| path.next() == Some(want.trim().trim_start_matches('<').trim_end_matches('>')))
     }
 }
 
@@ -147,9 +144,15 @@ mod tests {
         let e = &list.entries[0];
         assert_eq!(e.mechanism, Mechanism::Preflight);
         assert_eq!(&text[e.span.clone()], "name = \"OrgHandler::import\"");
-        assert!(e.matches("import", Some("OrgHandler"), "handlers::org"));
-        assert!(!e.matches("import", Some("TeamHandler"), "handlers::team"));
-        assert!(!e.matches("export", Some("OrgHandler"), "handlers::org"));
+        assert!(e.matches("api::handlers::org::OrgHandler::import"));
+        assert!(e.matches("OrgHandler::import"));
+        assert!(!e.matches("api::handlers::team::TeamHandler::import"));
+        assert!(!e.matches("api::handlers::org::OrgHandler::export"));
+        assert!(!e.matches("import"), "an entry longer than the path");
+        let entry = |name: &str| Entry { name: name.into(), mechanism: Mechanism::Preflight, reason: String::new(), span: 0..0 };
+        assert!(entry("<OrgHandler>::import").matches("api::OrgHandler::import"));
+        assert!(entry("org::OrgHandler::import").matches("api::handlers::org::OrgHandler::import"));
+        assert!(!entry("rg::OrgHandler::import").matches("api::handlers::org::OrgHandler::import"), "whole segments");
     }
 
     #[test]

@@ -105,14 +105,16 @@ impl Rule for InsertAllowlist {
         let entry_loc = |e: &Entry| Loc::new(config_file, e.span.start, e.span.end);
         let mut out = Vec::new();
         let mut used = vec![false; list.entries.len()];
-        for (i, f) in analysis.fns.iter().enumerate() {
+        let paths: Vec<String> = analysis.fns.iter().map(|f| canonical_path(ctx, f)).collect();
+        let inserting: Vec<usize> = (0..analysis.fns.len()).filter(|&i| !analysis.inserts[i].is_empty()).collect();
+        for &i in &inserting {
+            let f = analysis.fns[i];
             let occs = &analysis.inserts[i];
             let Some(first) = occs.first() else { continue };
-            let matching: Vec<usize> = (0..list.entries.len())
-                .filter(|&k| list.entries[k].matches(&f.name, f.self_type.as_deref(), analysis.modules[i]))
-                .collect();
+            let matching: Vec<usize> = (0..list.entries.len()).filter(|&k| list.entries[k].matches(&paths[i])).collect();
             let Some(&k) = matching.first() else {
-                out.push(unlisted(f, &first.sql.table, severity));
+                let others = inserting.iter().filter(|&&j| j != i).map(|&j| paths[j].as_str());
+                out.push(unlisted(f, &shortest_unique_name(f, &paths[i], others), &first.sql.table, severity));
                 continue;
             };
             matching.iter().for_each(|&m| used[m] = true);
@@ -138,7 +140,7 @@ impl Rule for InsertAllowlist {
                             o.loc,
                             format!(
                                 "`{}` is allowlisted as `on-conflict`, but this INSERT has no ON CONFLICT clause",
-                                display_name(f)
+                                entry.name
                             ),
                             "no ON CONFLICT in this statement",
                         ));
@@ -150,7 +152,7 @@ impl Rule for InsertAllowlist {
                             f.name_loc,
                             format!(
                                 "`{}` is allowlisted as `preflight`, but calls no preflight helper ({})",
-                                display_name(f),
+                                entry.name,
                                 params.helpers()
                             ),
                             "no preflight call in this function",
@@ -163,7 +165,7 @@ impl Rule for InsertAllowlist {
                             o.loc,
                             format!(
                                 "`{}` is allowlisted as `single-create`, but this INSERT runs in a loop",
-                                display_name(f)
+                                entry.name
                             ),
                             "repeated, not a single create",
                         ));
@@ -171,14 +173,12 @@ impl Rule for InsertAllowlist {
                 }
             }
         }
-        out.extend(ambiguous_entries(list, &analysis, severity, entry_loc));
+        out.extend(ambiguous_entries(list, &analysis.fns, &inserting, &paths, severity, entry_loc));
         for (k, entry) in list.entries.iter().enumerate() {
             if used[k] {
                 continue;
             }
-            let exists = (analysis.fns.iter().zip(&analysis.modules))
-                .any(|(f, module)| entry.matches(&f.name, f.self_type.as_deref(), module))
-                || fn_exists(ctx, entry);
+            let exists = paths.iter().any(|p| entry.matches(p)) || fn_exists(ctx, entry);
             let message = if exists {
                 format!("allowlist entry `{}` no longer inserts into a guarded table", entry.name)
             } else {
@@ -200,22 +200,24 @@ impl Rule for InsertAllowlist {
     }
 }
 
-/// Entries with a bare name (`save`) that match inserting functions of more than one
-/// type or module: an entry vouches for one function, so it must say which.
+/// Entries whose name matches more than one inserting function (`save` of two types,
+/// `create` of two modules): an entry vouches for one function, so it must say which.
 fn ambiguous_entries(
     list: &Allowlist,
-    analysis: &Analysis,
+    fns: &[&FnInsertFacts],
+    inserting: &[usize],
+    paths: &[String],
     severity: Severity,
     entry_loc: impl Fn(&Entry) -> Loc,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for entry in list.entries.iter().filter(|e| !e.name.contains("::")) {
-        let mut candidates: Vec<String> = (0..analysis.fns.len())
-            .filter(|&i| !analysis.inserts[i].is_empty())
-            .filter(|&i| entry.matches(&analysis.fns[i].name, analysis.fns[i].self_type.as_deref(), analysis.modules[i]))
-            .map(|i| match (&analysis.fns[i].self_type, analysis.modules[i]) {
-                (Some(_), _) | (None, "") => format!("`{}`", display_name(analysis.fns[i])),
-                (None, module) => format!("`{module}::{}`", analysis.fns[i].name),
+    for entry in &list.entries {
+        let mut candidates: Vec<String> = inserting
+            .iter()
+            .filter(|&&i| entry.matches(&paths[i]))
+            .map(|&i| {
+                let others = inserting.iter().filter(|&&j| j != i).map(|&j| paths[j].as_str());
+                format!("`{}`", shortest_unique_name(fns[i], &paths[i], others))
             })
             .collect();
         candidates.sort();
@@ -240,7 +242,7 @@ fn ambiguous_entries(
                          function of that name"
                 .into()],
             help: Some(format!(
-                "write one entry per function, named `Type::method` or `module::function` (one of {})",
+                "write one entry per function, by as much of its path as tells it apart: {}",
                 candidates.join(", ")
             )),
         });
@@ -261,19 +263,38 @@ fn display_name(f: &FnInsertFacts) -> String {
 
 fn fn_exists(ctx: &CheckCx, entry: &Entry) -> bool {
     let name = entry.name.rsplit("::").next().unwrap_or(&entry.name);
-    ctx.index.fns_named(name).any(|f| {
-        let module = crate::facts::module_path(&ctx.db.get(f.name_loc.file).display);
-        entry.matches(&f.name, f.self_type.as_deref(), &module)
-    })
+    ctx.index.fns_named(name).any(|f| ctx.defs.canonical_path(f.name_loc).is_some_and(|p| entry.matches(&p)))
 }
 
-fn unlisted(f: &FnInsertFacts, table: &str, severity: Severity) -> Diagnostic {
-    let name = display_name(f);
+/// A function's canonical path (`store::repo::WorkspaceRepo::save`, see
+/// [`crate::facts::defs::DefMap::canonical_path`]).
+fn canonical_path(ctx: &CheckCx, f: &FnInsertFacts) -> String {
+    ctx.defs.canonical_path(f.name_loc).unwrap_or_else(|| display_name(f))
+}
+
+/// The fewest last segments of `path` that match none of `others` (`insert` when it
+/// is the only inserting `insert`, else `workspaces::insert`, …; a method keeps its
+/// type: `WorkspaceRepo::save`): what an entry names.
+fn shortest_unique_name<'p>(f: &FnInsertFacts, path: &str, others: impl Iterator<Item = &'p str> + Clone) -> String {
+    let segments: Vec<&str> = path.split("::").collect();
+    let fewest = if f.self_type.is_some() { 2 } else { 1 };
+    for n in fewest..segments.len() {
+        let name = segments[segments.len() - n..].join("::");
+        let probe = Entry { name: name.clone(), mechanism: Mechanism::Preflight, reason: String::new(), span: 0..0 };
+        if !others.clone().any(|o| probe.matches(o)) {
+            return name;
+        }
+    }
+    path.to_string()
+}
+
+/// An inserting function no entry names; `name` is what an entry would name it by.
+fn unlisted(f: &FnInsertFacts, name: &str, table: &str, severity: Severity) -> Diagnostic {
     Diagnostic {
         rule: ID,
         severity,
         loc: f.name_loc,
-        message: format!("`{name}` inserts into `{table}` but is not in the insert allowlist"),
+        message: format!("`{}` inserts into `{table}` but is not in the insert allowlist", display_name(f)),
         label: "what makes this insert idempotent?".to_string(),
         secondary: Vec::new(),
         why: Some(WHY.into()),

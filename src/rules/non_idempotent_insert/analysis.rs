@@ -78,8 +78,6 @@ pub type Edge = (usize, Vec<usize>);
 
 pub struct Analysis<'a> {
     pub fns: Vec<&'a FnInsertFacts>,
-    /// Per function (same index as `fns`): its module path.
-    pub modules: Vec<&'a str>,
     /// Per function (same index as `fns`): the guarded inserts it executes itself.
     pub inserts: Vec<Vec<InsertOcc>>,
     /// Per function: an unprotected insert it reaches, itself or through calls.
@@ -105,12 +103,7 @@ pub struct Analysis<'a> {
 
 impl<'a> Analysis<'a> {
     pub fn new(ctx: &'a CheckCx<'a>, params: &InsertParams) -> Self {
-        let (fns, modules): (Vec<&FnInsertFacts>, Vec<&str>) = ctx
-            .facts::<super::NonIdempotentInsert>()
-            .flat_map(|file| {
-                file.fns.iter().map(|f| (f, file.modules.get(f.module as usize).map_or("", String::as_str)))
-            })
-            .unzip();
+        let fns: Vec<&FnInsertFacts> = ctx.facts::<super::NonIdempotentInsert>().flat_map(|file| &file.fns).collect();
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(i);
@@ -131,7 +124,6 @@ impl<'a> Analysis<'a> {
             cycles,
             packages: ctx.packages,
             fns,
-            modules,
             inserts,
             reaches: Vec::new(),
             edges,

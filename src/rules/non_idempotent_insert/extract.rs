@@ -101,9 +101,6 @@ pub struct FnInsertFacts {
     pub name: String,
     pub name_loc: Loc,
     pub self_type: Option<String>,
-    /// The module path by name (`handlers::org`), for `module::function` entries: an
-    /// index into [`InsertFacts::modules`] (one string per module, not per function).
-    pub module: u32,
     /// Parameters, not counting `self`.
     pub params: usize,
     pub is_async: bool,
@@ -134,8 +131,6 @@ impl FnInsertFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsertFacts {
     pub fns: Vec<FnInsertFacts>,
-    /// The module paths of the file's functions (the file's own, and inline `mod`s).
-    pub modules: Vec<String>,
     /// SQL was read from a `query_file!` file.
     pub reads_other_files: bool,
 }
@@ -145,7 +140,6 @@ pub struct ExtractInput<'a> {
     pub source: &'a SourceFile,
     pub path: &'a std::path::Path,
     pub comments: &'a [Comment],
-    pub module: String,
 }
 
 pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) -> InsertFacts {
@@ -158,7 +152,6 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         self_types: Vec::new(),
         sql_locals: Vec::new(),
         builders: Vec::new(),
-        inline_modules: Vec::new(),
         locals: Vec::new(),
         awaiting: false,
         markers: functions::marker_comments(input, params),
@@ -193,8 +186,6 @@ struct Extractor<'a> {
     /// `let qb = QueryBuilder::new("INSERT …")`: the builder's name and its INSERT events,
     /// so a later `qb.push(" ON CONFLICT …")` completes the same statement.
     builders: Vec<(String, Vec<usize>)>,
-    /// Inline `mod name { … }` blocks around the current item.
-    inline_modules: Vec<String>,
     /// The current function's bindings (parameters, `let`s, closure parameters),
     /// innermost last, with their type when it is evident.
     locals: Vec<(String, Option<PathText>)>,
@@ -277,15 +268,6 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     // Types hold nothing these facts come from; doc comments and other attributes are not SQL.
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
-
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        // `mod quick { … }` inside a file extends the module path of what it holds.
-        if m.content.is_some() {
-            self.inline_modules.push(m.ident.to_string());
-            syn::visit::visit_item_mod(self, m);
-            self.inline_modules.pop();
-        }
-    }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.self_types.push(crate::facts::type_name(&i.self_ty));

@@ -166,7 +166,6 @@ impl Rule for NonIdempotentInsert {
             source: input.source,
             path: input.path,
             comments: input.comments,
-            module: crate::facts::module_path(&input.source.display),
         };
         Some(extract(&extract_input, input.syntax, params))
     }

@@ -5,11 +5,72 @@
 use super::Extractor;
 use syn::punctuated::Punctuated;
 
+/// `types` and the names this file gives them: `use provisioner::DockerProvisioner as
+/// Docker;` and `type Backend = Arc<dyn Provisioner>;` (at any module depth of the
+/// file). Names given in other files are not seen.
+pub(super) fn with_local_names(items: &[syn::Item], types: &[String]) -> Vec<String> {
+    let mut out = types.to_vec();
+    // An alias of an alias: repeat until nothing is added (bounded by the items).
+    loop {
+        let before = out.len();
+        collect_local_names(items, &mut out);
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+fn collect_local_names(items: &[syn::Item], out: &mut Vec<String>) {
+    fn renames(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => renames(&p.tree, out),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| renames(t, out)),
+            syn::UseTree::Rename(r) if out.contains(&r.ident.to_string()) => {
+                let alias = r.rename.to_string();
+                if !out.contains(&alias) {
+                    out.push(alias);
+                }
+            }
+            _ => {}
+        }
+    }
+    for item in items {
+        match item {
+            syn::Item::Use(u) => renames(&u.tree, out),
+            syn::Item::Type(t) => {
+                let alias = t.ident.to_string();
+                if !out.contains(&alias) && names_any(&t.ty, out) {
+                    out.push(alias);
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_local_names(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a type's tokens name one of `types` (`Arc<dyn Provisioner + Send>`).
+fn names_any(ty: &syn::Type, types: &[String]) -> bool {
+    use quote::ToTokens;
+    fn walk(tokens: proc_macro2::TokenStream, types: &[String]) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => types.iter().any(|n| i == n),
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), types),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), types)
+}
+
 impl Extractor<'_> {
     pub(super) fn type_is_backend(&self, ty: &syn::Type) -> bool {
         match ty {
             syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
-                self.params.types.contains(&seg.ident.to_string())
+                self.types.contains(&seg.ident.to_string())
                     || self.generic_backends.contains(&seg.ident.to_string())
                     || match &seg.arguments {
                         syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|arg| match arg {
@@ -24,13 +85,13 @@ impl Extractor<'_> {
             syn::Type::Group(g) => self.type_is_backend(&g.elem),
             syn::Type::TraitObject(t) => t.bounds.iter().any(|b| match b {
                 syn::TypeParamBound::Trait(tb) => {
-                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                    tb.path.segments.iter().any(|s| self.types.contains(&s.ident.to_string()))
                 }
                 _ => false,
             }),
             syn::Type::ImplTrait(t) => t.bounds.iter().any(|b| match b {
                 syn::TypeParamBound::Trait(tb) => {
-                    tb.path.segments.iter().any(|s| self.params.types.contains(&s.ident.to_string()))
+                    tb.path.segments.iter().any(|s| self.types.contains(&s.ident.to_string()))
                 }
                 _ => false,
             }),

@@ -36,7 +36,6 @@ impl Extractor<'_> {
             name: sig.ident.to_string(),
             name_loc: self.lowerer.span_loc(sig.ident.span()),
             self_type: self.self_types.last().cloned().flatten(),
-            module: self.module_index(),
             params,
             is_async: sig.asyncness.is_some(),
             has_self,
@@ -63,21 +62,6 @@ impl Extractor<'_> {
         if !done.facts.events.is_empty() || done.facts.marker {
             self.out.fns.push(done.facts);
         }
-    }
-
-    /// The index of the current module path in `out.modules`, added when new.
-    fn module_index(&mut self) -> u32 {
-        let path = std::iter::once(self.input.module.as_str())
-            .chain(self.inline_modules.iter().map(String::as_str))
-            .filter(|m| !m.is_empty())
-            .collect::<Vec<_>>()
-            .join("::");
-        let modules = &mut self.out.modules;
-        let at = modules.iter().position(|m| *m == path).unwrap_or_else(|| {
-            modules.push(path);
-            modules.len() - 1
-        });
-        at as u32
     }
 
     /// The marker comment inside the function, or ending on the line above it
