@@ -7,9 +7,10 @@
 //! facts, and a package never reaches into one it does not depend on.
 //!
 //! A file belongs to the package of the nearest `Cargo.toml` above it that has a
-//! `[package]` table (its library, binaries, tests and examples alike). Files under no
-//! package form one unit of their own, as one crate. A manifest that cannot be read or
-//! parsed is treated as absent (the files under it join the package above, if any).
+//! `[package]` table (its library, binaries, tests and examples alike; which of them
+//! is a crate root is [`Packages::target_of`]). Each file under no package is a unit of
+//! its own. A manifest that cannot be read or parsed is treated as absent (the files
+//! under it join the package above, if any).
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};

@@ -65,9 +65,13 @@
 //!
 //! ## Known limitations
 //! - syn sees syntax, not types: a backend is recognised by its field name, a
-//!   binding derived from such a field, or a declared type naming a backend type. A
-//!   backend reached through a getter method (`self.backend()`), a struct of another
-//!   name, or an inferred type from a function's return value is not seen.
+//!   binding derived from such a field, or a declared type naming a backend type — by
+//!   its configured name or a name the same file gives it (`use … as Docker`, `type
+//!   Backend = Arc<dyn Provisioner>`). A backend reached through a getter method
+//!   (`self.backend()`), a struct of another name, a type alias or rename made in
+//!   another file, or an inferred type from a function's return value is not seen.
+//! - Each file is judged on its own: a helper outside the dispatcher that takes a
+//!   backend parameter is reported at its own call, not at its callers.
 //! - Calls inside functions named like a constructor (`new`, `from_env`) are not
 //!   reported: constructors wire the backends. A function named like a dispatcher
 //!   verb outside the dispatcher files is reported like any other.

@@ -11,8 +11,13 @@
 //! - a claim the code does not back: an `on-conflict` entry whose INSERT has no
 //!   `ON CONFLICT`, a `preflight` entry that calls no preflight helper, a
 //!   `single-create` entry whose INSERT runs in a loop;
-//! - an entry with a bare name (`claim_seat`) that matches inserting functions of
-//!   more than one type or module, listing them: an entry vouches for one function.
+//! - an entry that matches more than one inserting function (`claim_seat` of two
+//!   types, `insert` of two crates), listing each by the fewest path segments that
+//!   tell it apart: an entry vouches for one function.
+//!
+//! An entry names a function by the end of its canonical path,
+//! `crate::module::Type::method`: `create_workspace`, `OrgHandler::import_node` (or
+//! `<OrgHandler>::import_node`), `handlers::org::create`, `store::repo::insert`.
 //!
 //! The rule is off while the project lists no functions.
 //!
@@ -45,15 +50,19 @@
 //! severity = "error"
 //!
 //! [[rules.insert-allowlist.functions]]
-//! name = "OrgHandler::import_node"   # function, Type::method or module::function
+//! name = "OrgHandler::import_node"   # the end of the path: f, Type::f, module::f, crate::module::f
 //! mechanism = "preflight"            # preflight | on-conflict | single-create
 //! reason = "lookup_existing_child runs for every node before its INSERT"
 //! ```
 //! Tables, preflight helpers and the marker are those of `non-idempotent-insert`.
 //!
 //! ## Known limitations
-//! - Functions are matched by name (and type or module when the entry names one),
-//!   not by full path: two functions with the same name and type share an entry.
+//! - Canonical paths come from the crates' module trees as declared (`mod`,
+//!   `#[path]`), not from where `pub use` re-exports a function: an entry names the
+//!   function where it is defined. A method's path names the type of its `impl` by
+//!   its own name (`Repo::save`, not the alias it was written with). A file that no
+//!   crate root reaches is named by its location (`src/handlers/org.rs` →
+//!   `handlers::org`).
 //! - Only functions that run the INSERT themselves are listed, not their callers.
 
 pub mod allowlist;

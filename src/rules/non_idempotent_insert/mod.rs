@@ -5,11 +5,12 @@
 //! repeatedly without an idempotency guard: in the body of a `for`, `while` or
 //! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
 //! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); through a call,
-//! inside such a loop, to a function of the crate that inserts (directly or through
-//! further calls); or through recursion. The SQL is found in string literals, raw
-//! strings, `concat!`, `format!` templates, the arguments of any macro
-//! (`sqlx::query!`, `query_as!`, …), constants and statics (by name, across the
-//! crate), locals bound before the loop (`let sql = "…"`, `client.prepare("…")`),
+//! inside such a loop, to a function of the workspace that inserts (directly or
+//! through further calls); or through recursion. Calls are resolved the way Rust
+//! resolves them (see Known limitations for how far syntax goes). The SQL is found
+//! in string literals, raw strings, `concat!`, `format!` templates, the arguments of
+//! any macro (`sqlx::query!`, `query_as!`, …), constants and statics (by path, across
+//! the crate and its dependencies), locals bound before the loop (`let sql = "…"`, `client.prepare("…")`),
 //! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
 //! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL
@@ -71,30 +72,40 @@
 //! iterator-adapters = ["map", "for_each", "then", "fold", …]
 //! iterator-only-adapters = ["for_each", "fold", …]
 //! iterator-sources = ["iter", "into_iter", "stream", "FuturesUnordered", …]
-//! # Method names not resolved to the crate's functions unless called on `self`
+//! # Method names not matched by name when the receiver's type is unknown
 //! # (`map.insert(k, v)` is the map's).
 //! ambiguous-methods = ["insert", "push", "get", "remove", "extend", …]
 //! ```
 //!
 //! ## Known limitations
-//! - syn sees syntax, not types: calls are resolved to the crate's functions by
-//!   name and number of arguments (methods only for method calls, the named type for
-//!   `Type::f`), so a same-named function of another type may be followed, and a
-//!   call through a trait object or function pointer is not. A call is followed only
-//!   into the caller's own cargo package and the workspace packages it depends on by
-//!   path (read from the `Cargo.toml` files): never into an unrelated project or a
-//!   package that depends on the caller's (a trait implemented downstream). A call
-//!   qualified by a crate name (`store::insert(…)`, renamed dependencies by their new
-//!   name) reaches that package's functions of that name, in any of its modules; `use`
-//!   paths are not read yet, so an imported name is matched by name alone. A method
-//!   called on a field of `self` (`self.store.save()`) is taken to be the field's, never
-//!   a method of the caller's own type: a wrapper delegating to the value it holds is
-//!   not recursion (a struct holding a value of its own type is the exception missed).
-//! - A method call on anything but `self` whose name is in `ambiguous-methods`
-//!   (`insert`, `push`, `get`, …) is followed into the crate only when it is awaited,
-//!   and then only to async functions: `map.insert(k, v)` is the map's, while
-//!   `repo.insert(…).await` is the repository's. A synchronous repository method named
-//!   `insert` called on a field is therefore missed; name it after what it does.
+//! - Calls are resolved from syntax, the way rustc resolves names but without macro
+//!   expansion or type inference. Crates come from the `Cargo.toml` files (every
+//!   library, binary, test, example and bench target; path dependencies, renames,
+//!   `workspace = true`), modules from `mod` declarations (`x.rs`, `x/mod.rs`,
+//!   `#[path]`, inline), names from `use` trees (renames, groups, globs, `self`/
+//!   `super`/`crate`, `pub use` re-exports). A path call (`f()`, `m::f()`,
+//!   `crate::a::f()`, `store::f()`, `Self::f()`, `Type::f()`, `<Type as Trait>::f()`)
+//!   reaches exactly what it names; a call into a crate outside the checked workspace
+//!   reaches nothing. A method call reaches the methods of its receiver's type when
+//!   the syntax shows it: `self`, a parameter or `let` with a type annotation, `let x =
+//!   Type::new(…)` / `Type::default()` / `Type { … }`, a unit struct's value, a field
+//!   whose struct declares its type (`self.store`, `state.repo`), an extractor's
+//!   field (`State(state): State<AppState>`), seen through `&`, `Arc`, `Rc`, `Box`,
+//!   `Option`; `dyn Trait` and `impl Trait` reach every implementation in the
+//!   workspace; a type without the method reaches its traits' default methods.
+//! - Not resolved: generic parameters (`repo: &R` with `R: Store`), values returned
+//!   by other calls (`self.repo().save()`), closures and function pointers, items made
+//!   by macros. Such calls fall back to matching by name and number of arguments
+//!   among the crates the caller sees (its own package and the workspace packages it
+//!   depends on): a path only to functions of the caller's own crate, a method only to
+//!   methods and never to the caller itself, so recursion is only claimed through a
+//!   resolved call. A file that no crate root reaches (not declared with `mod`) is a
+//!   crate of its own, named by its location, whose unresolved names may reach its
+//!   package.
+//! - A method call whose receiver's type is unknown and whose name is in
+//!   `ambiguous-methods` (`insert`, `push`, `get`, …) is matched only when it is
+//!   awaited, and then only to async functions: `map.insert(k, v)` is the map's,
+//!   while `repo.insert(…).await` is the repository's.
 //! - A closure stored in a local and called in a loop, and a table name filled into
 //!   a `format!` template from a constant, are not followed.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver

@@ -80,13 +80,16 @@
 //! ```
 //!
 //! ## Known limitations
-//! - Constants and functions are followed by name, within the naming code's cargo
-//!   package and the workspace packages it depends on by path (never into an
-//!   unrelated project checked in the same run).
-//! - syn sees syntax, not types: constants and functions are resolved by name across
-//!   the crate, so two items with the same name are both followed, and a value that
-//!   arrives through a trait method, a field of another struct or a macro other than
-//!   `format!`/`concat!` is not followed.
+//! - Constants and functions are followed by path, resolved as Rust resolves them
+//!   from the module that names them (`DEFAULT_ADDR`, `config::DEFAULT_ADDR`,
+//!   `crate::settings::BIND`, through `use` renames, globs and re-exports, into the
+//!   workspace packages the code depends on by path). A path that cannot be followed
+//!   (an item made by a macro, a glob import of a crate outside the checked files) falls
+//!   back to every constant or function of that name the naming code's package can see;
+//!   a path into a crate outside the workspace is not followed.
+//! - syn sees syntax, not types: a value that arrives through a trait method, a
+//!   method of a value of unknown type, a field of another struct or a macro other
+//!   than `format!`/`concat!` is not followed.
 //! - Ambiguous spellings (`"::"`, Go-style `":9100"`) are reported only where a name
 //!   or a bind call says "listen address", since `"::"` is also Rust's path separator.
 //!   A bare `"0.0.0.0"` fallback of something that is not an environment variable and
