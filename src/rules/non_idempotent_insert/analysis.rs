@@ -36,7 +36,15 @@ pub struct Witness {
     pub insert: Loc,
     pub table: String,
     pub next: Option<usize>,
+    /// The function that holds the INSERT, and how many calls away it is.
+    pub holder: usize,
+    pub depth: u32,
 }
+
+/// The most functions a message lists on the way to an INSERT (the first ones, then
+/// the one holding it): a chain thousands of calls deep is shown in a line, and
+/// listing it whole for every call on it would be quadratic.
+const SHOWN_CHAIN: usize = 4;
 
 /// An INSERT that runs repeatedly without a guard, as `non-idempotent-insert` reports it.
 pub enum Finding<'s> {
@@ -58,6 +66,8 @@ pub struct CallFinding<'s> {
     /// The functions the callee's INSERT is reached through (name, name location),
     /// the callee's own callee first; empty when the callee holds the INSERT.
     pub through: Vec<(String, Loc)>,
+    /// Functions of the chain left out of `through` (before its last).
+    pub omitted: usize,
     /// The callee calls back into `f` (or is `f`).
     pub recursive: bool,
 }
@@ -188,7 +198,8 @@ impl<'a> Analysis<'a> {
         occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order)
     }
 
-    /// Crate functions a call of `caller` may reach (see [`Analysis::may_call`]).
+    /// The functions a call of `caller` may reach, in index order: what it resolves to
+    /// ([`Analysis::resolve_call`]), with the number of arguments it passes.
     pub fn callees(&self, caller: usize, event: &Event) -> Vec<usize> {
         let EventKind::Call { name, .. } = &event.kind else { return Vec::new() };
         // (Most calls name no crate function, and a renamed import is the only way
@@ -213,14 +224,6 @@ impl<'a> Analysis<'a> {
                 .copied()
                 .filter(|&g| self.fallback_may_call(caller, event, g))
                 .collect(),
-        }
-    }
-
-    /// Whether `event` (a call in function `caller`) may call function `g`.
-    fn may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
-        match self.resolve_call(caller, event) {
-            Callees::Exactly(locs) => locs.contains(&self.fns[g].name_loc) && arity_fits(self.fns[g], event),
-            Callees::ByName => self.fallback_may_call(caller, event, g),
         }
     }
 
@@ -296,20 +299,26 @@ impl<'a> Analysis<'a> {
             .fns
             .iter()
             .zip(&self.inserts)
-            .map(|(f, occs)| {
+            .enumerate()
+            .map(|(i, (f, occs))| {
                 occs.iter().find(|o| !Self::protected(f, o)).map(|o| Witness {
                     insert: o.loc,
                     table: o.sql.table.clone(),
                     next: None,
+                    holder: i,
+                    depth: 0,
                 })
             })
             .collect();
         // Call events by the name they call, in (function, position) order; only
         // names of crate functions can lead anywhere.
         let mut calls_named: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
-        // Calls by a name a `use … as` gave (`insert_workspace` for `insert`), by the
-        // functions they resolve to.
-        let mut calls_renamed: HashMap<usize, Vec<(usize, usize)>> = HashMap::default();
+        // The calls that may reach each function: filled for all functions of a name
+        // when the first of them is reached (each call is resolved once, and a name
+        // shared by thousands of methods costs its calls' edges, not their product),
+        // and up front for calls by a name a `use … as` gave (`insert_workspace` for
+        // `insert`).
+        let mut callers: HashMap<usize, Vec<(usize, usize)>> = HashMap::default();
         for (i, f) in self.fns.iter().enumerate() {
             for (order, e) in f.events.iter().enumerate() {
                 let EventKind::Call { name, .. } = &e.kind else { continue };
@@ -319,27 +328,43 @@ impl<'a> Analysis<'a> {
                 if self.defs.is_alias(name) {
                     for g in self.callees(i, e) {
                         if *self.fns[g].name != **name {
-                            calls_renamed.entry(g).or_default().push((i, order));
+                            callers.entry(g).or_default().push((i, order));
                         }
                     }
                 }
             }
         }
+        let mut names_resolved: FxHashSet<&str> = FxHashSet::default();
         let mut queue: std::collections::VecDeque<usize> =
             (0..self.fns.len()).filter(|&i| reaches[i].is_some()).collect();
         while let Some(g) = queue.pop_front() {
-            let named = calls_named.get(self.fns[g].name.as_str()).map_or(&[][..], Vec::as_slice);
-            let renamed = calls_renamed.get(&g).map_or(&[][..], Vec::as_slice);
-            for &(i, order) in named.iter().chain(renamed) {
+            let name = self.fns[g].name.as_str();
+            if names_resolved.insert(name) {
+                for &(i, order) in calls_named.get(name).map_or(&[][..], Vec::as_slice) {
+                    for callee in self.callees(i, &self.fns[i].events[order]) {
+                        if *self.fns[callee].name == *name {
+                            callers.entry(callee).or_default().push((i, order));
+                        }
+                    }
+                }
+            }
+            let Some(reaching) = callers.remove(&g) else { continue };
+            for (i, order) in reaching {
                 let f = self.fns[i];
-                if reaches[i].is_some() || !self.may_call(i, &f.events[order], g) {
+                if reaches[i].is_some() {
                     continue;
                 }
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
                     continue;
                 }
                 let w = reaches[g].as_ref().expect("queued functions reach");
-                reaches[i] = Some(Witness { insert: w.insert, table: w.table.clone(), next: Some(g) });
+                reaches[i] = Some(Witness {
+                    insert: w.insert,
+                    table: w.table.clone(),
+                    next: Some(g),
+                    holder: w.holder,
+                    depth: w.depth + 1,
+                });
                 queue.push_back(i);
             }
         }
@@ -393,9 +418,9 @@ impl<'a> Analysis<'a> {
                     }
                     reported_recursion = true;
                 }
-                let through = self.chain(g);
+                let (through, omitted) = self.chain(g);
                 let callee = self.fns[g];
-                out.push(Finding::Call(CallFinding { f, event: e, order, callee, witness, through, recursive }));
+                out.push(Finding::Call(CallFinding { f, event: e, order, callee, witness, through, omitted, recursive }));
                 break;
             }
         }
@@ -403,15 +428,24 @@ impl<'a> Analysis<'a> {
     }
 
     /// The functions function `g` reaches its INSERT through (name, name location), in
-    /// call order; empty when `g` holds the INSERT itself.
-    pub fn chain(&self, g: usize) -> Vec<(String, Loc)> {
+    /// call order, and how many of them are left out: at most [`SHOWN_CHAIN`] are
+    /// listed, the last being the one that holds the INSERT. Empty when `g` holds the
+    /// INSERT itself.
+    pub fn chain(&self, g: usize) -> (Vec<(String, Loc)>, usize) {
+        let Some(w) = &self.reaches[g] else { return (Vec::new(), 0) };
+        let total = w.depth as usize;
         let mut through = Vec::new();
-        let mut at = self.reaches[g].as_ref().and_then(|w| w.next);
+        let mut at = w.next;
         while let Some(k) = at {
+            if through.len() + 1 == SHOWN_CHAIN && total > SHOWN_CHAIN + 1 {
+                through.push((self.fns[w.holder].name.clone(), self.fns[w.holder].name_loc));
+                break;
+            }
             through.push((self.fns[k].name.clone(), self.fns[k].name_loc));
             at = self.reaches[k].as_ref().and_then(|w| w.next);
         }
-        through
+        let omitted = total - through.len();
+        (through, omitted)
     }
 
     /// The recursion cycle of function `i` (its strongly connected component).

@@ -70,12 +70,15 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
 }
 
 fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> Diagnostic {
-    let CallFinding { f, event: e, order, callee, witness, ref through, .. } = *c;
+    let CallFinding { f, event: e, order, callee, witness, ref through, omitted, .. } = *c;
     let mut secondary = Vec::new();
     secondary.extend(loop_label(f, e.innermost));
     secondary
         .push(Label { loc: callee.name_loc, message: format!("`{}` does not guard the INSERT it runs", callee.name) });
-    let chain: Vec<String> = through.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let mut chain: Vec<String> = through.iter().map(|(n, _)| format!("`{n}`")).collect();
+    if omitted > 0 {
+        chain.insert(chain.len() - 1, format!("… {omitted} more"));
+    }
     // The function whose body holds the INSERT: the end of the chain, or the callee itself.
     let holder = through.last().map_or(&callee.name, |(n, _)| n);
     let through = if chain.is_empty() { String::new() } else { format!(" (through {})", chain.join(" → ")) };
