@@ -91,10 +91,11 @@
 //!   Type::new(…)` / `Type::default()` / `Type { … }`, a unit struct's value, a field
 //!   whose struct declares its type (`self.store`, `state.repo`), an extractor's
 //!   field (`State(state): State<AppState>`), seen through `&`, `Arc`, `Rc`, `Box`,
-//!   `Option`; `dyn Trait` and `impl Trait` reach every implementation in the
-//!   workspace; a type without the method reaches its traits' default methods.
-//! - Not resolved: generic parameters (`repo: &R` with `R: Store`), values returned
-//!   by other calls (`self.repo().save()`), closures and function pointers, items made
+//!   `Option`; `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait
+//!   (`repo: &R` with `R: Store`, or `where R: Store`) reach every implementation in
+//!   the workspace; a type without the method reaches its traits' default methods.
+//! - Not resolved: generic parameters without a trait bound, values returned by other
+//!   calls (`self.repo().save()`), closures and function pointers, items made
 //!   by macros. Such calls fall back to matching by name and number of arguments
 //!   among the crates the caller sees (its own package and the workspace packages it
 //!   depends on): a path only to functions of the caller's own crate, a method only to

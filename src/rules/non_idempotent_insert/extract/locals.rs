@@ -62,9 +62,20 @@ impl Extractor<'_> {
     }
 
     pub(super) fn bind_params(&mut self, sig: &syn::Signature) {
+        let bounds = trait_bounds(&sig.generics);
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input {
+                let before = self.locals.len();
                 self.bind_typed(&t.pat, &t.ty);
+                // `repo: &R` with `R: Store`: the trait's methods (every implementation).
+                for (_, ty) in &mut self.locals[before..] {
+                    if let Some(path) = ty
+                        && let [one] = &path[..]
+                        && let Some((_, bound)) = bounds.iter().find(|(g, _)| **g == **one)
+                    {
+                        *ty = Some(bound.clone());
+                    }
+                }
             }
         }
     }
@@ -112,6 +123,28 @@ impl Extractor<'_> {
             other => expr_type(other).map_or(Receiver::Unknown, Receiver::Typed),
         }
     }
+}
+
+/// The first trait bound of each generic type parameter (`<R: Store>`, `where R: Store`).
+fn trait_bounds(generics: &syn::Generics) -> Vec<(String, PathText)> {
+    let first_trait = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => Some(boxed(crate::facts::lower::segments(&t.path))),
+            _ => None,
+        })
+    };
+    let mut out: Vec<(String, PathText)> =
+        generics.type_params().filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?))).collect();
+    for predicate in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let syn::WherePredicate::Type(t) = predicate
+            && let syn::Type::Path(p) = &t.bounded_ty
+            && let Some(ident) = p.path.get_ident()
+            && let Some(bound) = first_trait(&t.bounds)
+        {
+            out.push((ident.to_string(), bound));
+        }
+    }
+    out
 }
 
 /// The type of an expression when the syntax says it: `Type { … }`, `Type::new(…)`
