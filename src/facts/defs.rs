@@ -76,7 +76,23 @@ struct ModData {
     path: String,
     items: HashMap<String, Vec<Def>>,
     /// (alias or `None` for a glob, path) of each `use` of the module.
-    uses: Vec<(Option<String>, Vec<String>)>,
+    uses: Vec<UseEntry>,
+}
+
+/// One name a `use` brings in, and what its path resolves to, worked out once (on
+/// first use) however many lookups pass through it: re-resolving a `use` path on
+/// every lookup multiplies along chains of glob imports.
+struct UseEntry {
+    /// `None` for a glob.
+    alias: Option<String>,
+    path: Vec<String>,
+    resolved: std::sync::OnceLock<Option<Vec<Def>>>,
+}
+
+thread_local! {
+    /// The `use` entries being resolved on this thread: a cycle of imports
+    /// (`use a::x` in `b`, `use b::x` in `a`) resolves to nothing instead of recursing.
+    static RESOLVING: std::cell::RefCell<Vec<(ModId, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 struct TypeData {
@@ -123,6 +139,8 @@ pub struct DefMap<'a> {
     /// Names `use … as name` gives to something named otherwise.
     aliases: rustc_hash::FxHashSet<String>,
 }
+
+static EMPTY: Option<Vec<Def>> = Some(Vec::new());
 
 /// Most `use` chains are one or two long; a cycle (`use a::b; use b::a`) stops here.
 const MAX_DEPTH: usize = 16;
@@ -246,7 +264,11 @@ impl<'a> DefMap<'a> {
             let mut scope_dirs: Vec<Option<PathBuf>> = vec![own_dir; tree.scopes.len()];
             for (s, scope) in tree.scopes.iter().enumerate() {
                 let here = scope_mods[s];
-                self.mods[here as usize].uses.extend(scope.uses.iter().map(|u| (u.alias.clone(), u.path.clone())));
+                self.mods[here as usize].uses.extend(scope.uses.iter().map(|u| UseEntry {
+                    alias: u.alias.clone(),
+                    path: u.path.clone(),
+                    resolved: std::sync::OnceLock::new(),
+                }));
                 for decl in &scope.mods {
                     let krate = self.mods[here as usize].krate;
                     let child_path = join(&self.mods[here as usize].path, &decl.name);
@@ -367,10 +389,10 @@ impl<'a> DefMap<'a> {
         }
         let m = &self.mods[module as usize];
         let mut external = false;
-        for (alias, path) in &m.uses {
-            if alias.as_deref() == Some(name) {
-                match self.resolve_use(module, path, depth + 1) {
-                    Some(defs) if !defs.is_empty() => return Some(defs),
+        for (k, u) in m.uses.iter().enumerate() {
+            if u.alias.as_deref() == Some(name) {
+                match self.use_target(module, k, depth) {
+                    Some(defs) if !defs.is_empty() => return Some(defs.clone()),
                     Some(_) => {}
                     None => external = true,
                 }
@@ -379,20 +401,18 @@ impl<'a> DefMap<'a> {
         if external || !globs {
             return if external { None } else { Some(Vec::new()) };
         }
-        for (alias, path) in &m.uses {
-            if alias.is_none()
-                && let Some(targets) = self.resolve_use(module, path, depth + 1)
-            {
-                for target in targets {
-                    // Each module's globs are followed once per query (`use super::*`
-                    // in every test module would otherwise multiply).
-                    if let Def::Mod(t) = target
-                        && !seen.contains(&t)
-                        && {
-                            seen.push(t);
-                            true
-                        }
-                        && let Some(found) = self.lookup(t, name, depth + 1, seen, true)
+        for (k, u) in m.uses.iter().enumerate() {
+            if u.alias.is_some() {
+                continue;
+            }
+            for target in self.use_target(module, k, depth).into_iter().flatten() {
+                // Each module's globs are followed once per query (`use super::*`
+                // in every test module would otherwise multiply).
+                if let Def::Mod(t) = *target
+                    && !seen.contains(&t)
+                {
+                    seen.push(t);
+                    if let Some(found) = self.lookup(t, name, depth + 1, seen, true)
                         && !found.is_empty()
                     {
                         return Some(found);
@@ -401,6 +421,24 @@ impl<'a> DefMap<'a> {
             }
         }
         Some(Vec::new())
+    }
+
+    /// What `use` entry `k` of module `module` resolves to (see [`UseEntry`]).
+    fn use_target(&self, module: ModId, k: usize, depth: usize) -> Option<&Vec<Def>> {
+        let entry = &self.mods[module as usize].uses[k];
+        if let Some(done) = entry.resolved.get() {
+            return done.as_ref();
+        }
+        let key = (module, k);
+        if RESOLVING.with(|r| r.borrow().contains(&key)) {
+            return EMPTY.as_ref();
+        }
+        RESOLVING.with(|r| r.borrow_mut().push(key));
+        let found = self.resolve_use(module, &entry.path, depth + 1);
+        RESOLVING.with(|r| r.borrow_mut().retain(|k| *k != key));
+        // (Another thread may have stored it meanwhile: the same answer.)
+        let _ = entry.resolved.set(found);
+        entry.resolved.get().and_then(Option::as_ref)
     }
 
     /// The items a `use` path of module `module` names: its first segment is not looked
@@ -854,6 +892,46 @@ mod tests {
         assert_eq!(map.methods_of(&pool, "ext").len(), 1, "an extension trait on an outside type");
         assert_eq!(map.type_key(cx.module, &path("Alias"), None), Some(repo), "through a type alias");
         assert_eq!(map.type_key(cx.module, &path("T"), None), None, "a generic parameter is unknown");
+    }
+
+    #[test]
+    fn glob_imports_of_each_other_resolve_once_each() {
+        // A library re-exporting a module by glob whose modules glob-import and rename
+        // each other's items, and a binary glob-importing the library: every name
+        // resolves or is unknown, each `use` resolved once (see `UseEntry`).
+        let mut files: Vec<(String, String)> = vec![
+            ("s/Cargo.toml".into(), "[package]\nname = \"s\"\n".into()),
+            ("s/src/main.rs".into(), "use s::{common::*, *};\nfn main() { run(); }\n".into()),
+        ];
+        let mut lib = String::from("mod server;\npub use server::*;\npub mod common;\n");
+        let mut server = String::from("use crate::common::*;\n");
+        for m in 0..10 {
+            lib.push_str(&format!("mod m{m};\n"));
+            server.push_str(&format!("use crate::m{m}::*;\n"));
+            let mut text = String::from("use crate::common::*;\nuse crate::server::*;\nuse super::*;\n");
+            for other in (0..10).filter(|o| *o != m) {
+                text.push_str(&format!("use crate::m{other}::*;\nuse m{other}::f{other} as g{other};\n"));
+            }
+            text.push_str(&format!("pub fn f{m}() {{}}\nmod tests {{ use super::*; }}\n"));
+            files.push((format!("s/src/m{m}.rs"), text));
+        }
+        server.push_str("pub fn run() {}\n");
+        files.push(("s/src/lib.rs".into(), lib));
+        files.push(("s/src/server.rs".into(), server));
+        files.push(("s/src/common.rs".into(), "use super::*;\npub fn shared() {}\n".into()));
+        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let fx = fixture(&refs);
+        let map = fx.map();
+        let main = map.fn_context(fx.fn_loc(0, "main")).unwrap();
+        for name in ["missing", "other", "absent", "nothing", "gone"] {
+            assert_eq!(map.resolve(&main, &path(name)), Resolved::Unknown);
+        }
+        assert!(matches!(map.resolve(&main, &path("f7")), Resolved::Items(_)), "through two globs");
+        assert!(matches!(map.resolve(&main, &path("run")), Resolved::Items(_)));
+        let inner = map.fn_context(fx.fn_loc(1, "f0")).unwrap();
+        assert_eq!(map.resolve(&inner, &path("g5")), Resolved::Items(vec![fx.fn_loc(6, "f5")]), "a rename");
+        assert_eq!(map.resolve(&inner, &path("missing")), Resolved::Unknown);
+        assert_eq!(map.resolve(&inner, &path("absent::y")), Resolved::External, "an outside crate's path");
     }
 
     #[test]
