@@ -84,7 +84,14 @@ impl Finding<'_> {
 
 /// A call event (its position among the function's events) and the crate
 /// functions it may call.
-pub type Edge = (usize, Vec<usize>);
+pub struct Edge {
+    pub order: usize,
+    pub callees: Vec<usize>,
+    /// The call was resolved by its path or its receiver's type, not matched by name:
+    /// only such calls make a recursion cycle (a method of unknown receiver matched
+    /// to a namesake of another type is not the caller calling itself).
+    pub resolved: bool,
+}
 
 pub struct Analysis<'a> {
     pub fns: Vec<&'a FnInsertFacts>,
@@ -159,8 +166,8 @@ impl<'a> Analysis<'a> {
                 .iter()
                 .enumerate()
                 .filter_map(|(order, e)| {
-                    let callees = self.callees(i, e);
-                    (!callees.is_empty()).then_some((order, callees))
+                    let (callees, resolved) = self.callees_and_how(i, e);
+                    (!callees.is_empty()).then_some(Edge { order, callees, resolved })
                 })
                 .collect()
         })
@@ -201,12 +208,17 @@ impl<'a> Analysis<'a> {
     /// The functions a call of `caller` may reach, in index order: what it resolves to
     /// ([`Analysis::resolve_call`]), with the number of arguments it passes.
     pub fn callees(&self, caller: usize, event: &Event) -> Vec<usize> {
-        let EventKind::Call { name, .. } = &event.kind else { return Vec::new() };
+        self.callees_and_how(caller, event).0
+    }
+
+    /// [`Analysis::callees`], and whether the call was resolved (not matched by name).
+    fn callees_and_how(&self, caller: usize, event: &Event) -> (Vec<usize>, bool) {
+        let EventKind::Call { name, .. } = &event.kind else { return (Vec::new(), true) };
         // (Most calls name no crate function, and a renamed import is the only way
         // to call one by another name.)
         let candidates = self.by_name.get(&**name);
         if candidates.is_none() && !self.defs.is_alias(name) {
-            return Vec::new();
+            return (Vec::new(), true);
         }
         match self.resolve_call(caller, event) {
             Callees::Exactly(locs) => {
@@ -216,14 +228,12 @@ impl<'a> Analysis<'a> {
                     .filter(|&g| arity_fits(self.fns[g], event))
                     .collect();
                 out.sort_unstable();
-                out
+                (out, true)
             }
-            Callees::ByName => candidates
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&g| self.fallback_may_call(caller, event, g))
-                .collect(),
+            Callees::ByName => {
+                let matched = candidates.into_iter().flatten().copied();
+                (matched.filter(|&g| self.fallback_may_call(caller, event, g)).collect(), false)
+            }
         }
     }
 
@@ -400,7 +410,7 @@ impl<'a> Analysis<'a> {
         let f = self.fns[i];
         let mut out = Vec::new();
         let mut reported_recursion = false;
-        for (order, callees) in self.edges_if_reaching(i) {
+        for Edge { order, callees, .. } in self.edges_if_reaching(i) {
             let (order, e) = (*order, &f.events[*order]);
             if Analysis::preflight_before(f, e.innermost, order) {
                 continue;
@@ -450,7 +460,9 @@ impl<'a> Analysis<'a> {
 
     /// The recursion cycle of function `i` (its strongly connected component).
     fn cycle_of(&self, i: usize) -> u32 {
-        self.cycles.component(i, |k| self.edges(k).iter().flat_map(|(_, callees)| callees.iter().copied()))
+        self.cycles.component(i, |k| {
+            self.edges(k).iter().filter(|e| e.resolved).flat_map(|e| e.callees.iter().copied())
+        })
     }
 
     /// Whether functions `a` and `b` call each other (directly or through others).

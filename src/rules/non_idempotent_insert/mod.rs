@@ -99,8 +99,9 @@
 //!   by macros. Such calls fall back to matching by name and number of arguments
 //!   among the crates the caller sees (its own package and the workspace packages it
 //!   depends on): a path only to functions of the caller's own crate, a method only to
-//!   methods and never to the caller itself, so recursion is only claimed through a
-//!   resolved call. A file that no crate root reaches (not declared with `mod`) is a
+//!   methods and never to the caller itself. Recursion is only claimed along resolved
+//!   calls: two types' `handle` methods matched to each other by name are not one
+//!   function calling itself. A file that no crate root reaches (not declared with `mod`) is a
 //!   crate of its own, named by its location, whose unresolved names may reach its
 //!   package.
 //! - A method call whose receiver's type is unknown and whose name is in
