@@ -1,10 +1,11 @@
 //! The cargo packages the checked files belong to, read from their `Cargo.toml` files
 //! without running cargo, and which packages each may see: itself and the workspace
 //! packages it depends on by path (`path = …`, or `workspace = true` naming a path
-//! dependency of `[workspace.dependencies]`), transitively. Rules that follow names
-//! across files (a helper called in a loop, a constant) follow them only where the
-//! caller's package can see: two unrelated projects checked in one run never share
-//! facts, and a package never reaches into one it does not depend on.
+//! dependency of its workspace's `[workspace.dependencies]`: the workspace whose
+//! `members` include the package and whose `exclude` does not), transitively. Rules
+//! that follow names across files (a helper called in a loop, a constant) follow them
+//! only where the caller's package can see: two unrelated projects checked in one run
+//! never share facts, and a package never reaches into one it does not depend on.
 //!
 //! A file belongs to the package of the nearest `Cargo.toml` above it that has a
 //! `[package]` table (its library, binaries, tests and examples alike; which of them
@@ -359,13 +360,39 @@ impl ManifestCache {
     }
 
     /// The path of dependency `name` in the `[workspace.dependencies]` of the
-    /// workspace above `dir` (the nearest manifest with a `[workspace]`).
+    /// workspace the package in `dir` belongs to (see [`ManifestCache::workspace_root`]).
     fn workspace_dependency_path(&mut self, dir: &Path, name: &str) -> Option<PathBuf> {
+        let root = self.workspace_root(dir)?;
+        let workspace = self.manifest(&root)?.get("workspace")?.as_table()?;
+        let spec = workspace.get("dependencies")?.as_table()?.get(name)?.as_table()?;
+        Some(resolve(&root.join(spec.get("path")?.as_str()?)))
+    }
+
+    /// The root of the workspace the package in `dir` belongs to, as cargo finds it:
+    /// `package.workspace` when set, else the nearest manifest above (or at) `dir` with a
+    /// `[workspace]` whose `members` globs match the package (or that is the package's
+    /// own) and whose `exclude` does not. An excluded package belongs to none.
+    fn workspace_root(&mut self, dir: &Path) -> Option<PathBuf> {
+        let explicit = self.manifest(dir)?.get("package")?.get("workspace").and_then(toml::Value::as_str);
+        if let Some(path) = explicit {
+            return Some(resolve(&dir.join(path)));
+        }
         for root in dir.ancestors() {
-            let Some(manifest) = self.manifest(root) else { continue };
-            let Some(workspace) = manifest.get("workspace").and_then(toml::Value::as_table) else { continue };
-            let spec = workspace.get("dependencies")?.as_table()?.get(name)?.as_table()?;
-            return Some(resolve(&root.join(spec.get("path")?.as_str()?)));
+            let Some(workspace) = self.manifest(root).and_then(|m| m.get("workspace")?.as_table().cloned()) else {
+                continue;
+            };
+            if root == dir {
+                return Some(root.to_path_buf());
+            }
+            let rel = dir.strip_prefix(root).ok()?;
+            let matches = |key: &str| {
+                let globs = workspace.get(key).and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                globs.iter().filter_map(toml::Value::as_str).any(|g| {
+                    globset::Glob::new(g.trim_end_matches('/')).is_ok_and(|g| g.compile_matcher().is_match(rel))
+                })
+            };
+            // The nearest workspace decides: a package it does not include has none.
+            return (matches("members") && !matches("exclude")).then(|| root.to_path_buf());
         }
         None
     }
@@ -462,6 +489,44 @@ mod tests {
         assert!(!packages.sees(other, store) && !packages.sees(api, other), "unrelated packages");
         assert!(!packages.sees(loose, store) && !packages.sees(store, loose));
         assert!(packages.sees(loose, loose));
+    }
+
+    #[test]
+    fn workspace_dependencies_belong_to_the_members_of_the_workspace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        write(
+            &root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\", \"tools/cli\"]\nexclude = [\"crates/legacy\"]\n\
+             [workspace.dependencies]\nstore = { path = \"crates/store\" }\n",
+        );
+        let uses_store = "[dependencies]\nstore = { workspace = true }\n";
+        write(&root, "crates/store/Cargo.toml", "[package]\nname = \"store\"\n");
+        write(&root, "crates/api/Cargo.toml", &format!("[package]\nname = \"api\"\n{uses_store}"));
+        write(&root, "crates/legacy/Cargo.toml", &format!("[package]\nname = \"legacy\"\n{uses_store}"));
+        write(&root, "tools/cli/Cargo.toml", &format!("[package]\nname = \"cli\"\n{uses_store}"));
+        write(&root, "tools/other/Cargo.toml", &format!("[package]\nname = \"other\"\n{uses_store}"));
+        write(&root, "far/away/Cargo.toml", &format!("[package]\nname = \"far\"\nworkspace = \"../..\"\n{uses_store}"));
+        let files: Vec<PathBuf> = [
+            "crates/store/src/lib.rs",
+            "crates/api/src/lib.rs",
+            "crates/legacy/src/lib.rs",
+            "tools/cli/src/main.rs",
+            "tools/other/src/main.rs",
+            "far/away/src/lib.rs",
+        ]
+        .iter()
+        .map(|f| write(&root, f, ""))
+        .collect();
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let (packages, units) = Packages::of_files(&refs);
+        let [store, api, legacy, cli, other, far] = units[..] else { panic!("{units:?}") };
+        assert!(packages.sees(api, store), "a member by glob");
+        assert!(packages.sees(cli, store), "a member by path");
+        assert!(!packages.sees(legacy, store), "an excluded package has no workspace");
+        assert!(!packages.sees(other, store), "not a member");
+        assert!(packages.sees(far, store), "package.workspace names the root");
     }
 
     #[test]
