@@ -74,7 +74,6 @@ struct ModData {
     parent: Option<ModId>,
     /// The module's path in its crate (`handlers::org`; empty for the root).
     path: String,
-    items: HashMap<String, Vec<Def>>,
     /// (alias or `None` for a glob, path) of each `use` of the module.
     uses: Vec<UseEntry>,
 }
@@ -95,27 +94,29 @@ thread_local! {
     static RESOLVING: std::cell::RefCell<Vec<(ModId, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-struct TypeData {
+struct TypeData<'a> {
     module: ModId,
-    name: String,
+    name: &'a str,
     kind: TypeKind,
-    fields: Vec<(String, TypePath)>,
+    fields: &'a [(String, TypePath)],
 }
 
 /// Which function a location names, and where it is.
 #[derive(Clone, Copy, Debug)]
 pub struct FnInfo {
     pub file: FileId,
+    /// Its index in the file's item tree.
     pub index: u32,
     pub module: ModId,
-    /// The type of its `impl` (or its trait), when it has one.
-    owner: Option<u32>,
 }
 
 pub struct DefMap<'a> {
     crates: Vec<CrateData>,
     mods: Vec<ModData>,
-    types: Vec<TypeData>,
+    /// Every module's items by (module, name), sorted once built: one vector, not a
+    /// map and a list per module (a large crate has hundreds of thousands of items).
+    items: Vec<(ModId, &'a str, Def)>,
+    types: Vec<TypeData<'a>>,
     /// Per file, per scope of its item tree: its module.
     file_mods: Vec<Vec<ModId>>,
     /// Per file, per `impl` of its item tree: the type it attaches to.
@@ -126,7 +127,6 @@ pub struct DefMap<'a> {
     /// implemented for.
     implements: HashMap<TypeKey, Vec<TypeId>>,
     implementors: HashMap<TypeId, Vec<TypeKey>>,
-    fns: HashMap<Loc, FnInfo>,
     /// Each file's item tree.
     names: Vec<&'a FileNames>,
     /// Per file: the id of its first type (its types are numbered in order).
@@ -152,13 +152,13 @@ impl<'a> DefMap<'a> {
         let mut map = DefMap {
             crates: Vec::new(),
             mods: Vec::new(),
+            items: Vec::new(),
             types: Vec::new(),
             file_mods: vec![Vec::new(); names.len()],
             impl_types: vec![Vec::new(); names.len()],
             methods: HashMap::default(),
             implements: HashMap::default(),
             implementors: HashMap::default(),
-            fns: HashMap::default(),
             names: Vec::new(),
             type_base: Vec::with_capacity(names.len()),
             packages_units: (0..names.len()).map(|f| units.get(f).copied()).collect(),
@@ -212,6 +212,9 @@ impl<'a> DefMap<'a> {
                 }
             }
         }
+        // Stable: a name's items stay in file order.
+        map.items.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        map.items.shrink_to_fit();
         for (f, n) in names.iter().enumerate() {
             map.add_impls(f, n);
         }
@@ -227,7 +230,7 @@ impl<'a> DefMap<'a> {
     }
 
     fn new_mod(&mut self, krate: CrateId, parent: Option<ModId>, path: String) -> ModId {
-        self.mods.push(ModData { krate, parent, path, items: HashMap::default(), uses: Vec::new() });
+        self.mods.push(ModData { krate, parent, path, uses: Vec::new() });
         self.mods.len() as ModId - 1
     }
 
@@ -273,7 +276,7 @@ impl<'a> DefMap<'a> {
                     let krate = self.mods[here as usize].krate;
                     let child_path = join(&self.mods[here as usize].path, &decl.name);
                     let child = self.new_mod(krate, Some(here), child_path);
-                    self.mods[here as usize].items.entry(decl.name.clone()).or_default().push(Def::Mod(child));
+                    self.item(here, &decl.name, Def::Mod(child));
                     if let Some(inline) = decl.inline {
                         scope_mods[inline as usize] = child;
                         scope_dirs[inline as usize] = scope_dirs[s].as_ref().map(|d| match &decl.path_attr {
@@ -301,18 +304,12 @@ impl<'a> DefMap<'a> {
         }
     }
 
-    fn add_items(&mut self, file: FileId, names: &FileNames) {
+    fn add_items(&mut self, file: FileId, names: &'a FileNames) {
         let mods = self.file_mods[file].clone();
         for (i, f) in names.fns.iter().enumerate() {
-            let module = mods[f.scope as usize];
-            let owner = match f.owner {
-                Owner::Module => {
-                    self.item(module, &f.name, Def::Fn(file, i as u32));
-                    None
-                }
-                _ => None,
-            };
-            self.fns.insert(f.loc, FnInfo { file, index: i as u32, module, owner });
+            if f.owner == Owner::Module {
+                self.item(mods[f.scope as usize], &f.name, Def::Fn(file, i as u32));
+            }
         }
         for (i, c) in names.consts.iter().enumerate() {
             if c.impl_of.is_none() {
@@ -323,7 +320,7 @@ impl<'a> DefMap<'a> {
         for t in &names.types {
             let module = mods[t.scope as usize];
             let id = self.types.len() as TypeId;
-            self.types.push(TypeData { module, name: t.name.clone(), kind: t.kind, fields: t.fields.clone() });
+            self.types.push(TypeData { module, name: &t.name, kind: t.kind, fields: &t.fields });
             self.item(module, &t.name, Def::Type(id));
         }
     }
@@ -353,13 +350,6 @@ impl<'a> DefMap<'a> {
                 Owner::Trait { ty, .. } => Some(TypeKey::Def(type_base + ty)),
                 _ => None,
             };
-            let owner_id = match &key {
-                Some(TypeKey::Def(id)) => Some(*id),
-                _ => None,
-            };
-            if let Some(info) = self.fns.get_mut(&f.loc) {
-                info.owner = owner_id;
-            }
             if let Some(key) = key {
                 self.methods.entry((key, f.name.clone())).or_default().push(f.loc);
             }
@@ -367,13 +357,14 @@ impl<'a> DefMap<'a> {
         self.impl_types[file] = impl_types;
     }
 
-    fn item(&mut self, module: ModId, name: &str, def: Def) {
-        self.mods[module as usize].items.entry(name.to_string()).or_default().push(def);
+    fn item(&mut self, module: ModId, name: &'a str, def: Def) {
+        self.items.push((module, name, def));
     }
 
     /// The items module `module` itself declares under `name`.
     fn lookup_local(&self, module: ModId, name: &str) -> Vec<Def> {
-        self.mods[module as usize].items.get(name).cloned().unwrap_or_default()
+        let start = self.items.partition_point(|&(m, n, _)| (m, n) < (module, name));
+        self.items[start..].iter().take_while(|&&(m, n, _)| m == module && n == name).map(|&(_, _, d)| d).collect()
     }
 
     /// What `name` means in module `module`: its items, its `use`s, its globs (unless
@@ -553,9 +544,23 @@ impl<'a> DefMap<'a> {
         TypeKey::Def(id)
     }
 
-    /// The function whose name is at `loc`.
+    /// The function whose name is at `loc`: found in its file's item tree, whose
+    /// functions are in source order (an index by location for every function of the
+    /// crate would cost more memory than the rest of the map).
     pub fn fn_at(&self, loc: Loc) -> Option<FnInfo> {
-        self.fns.get(&loc).copied()
+        let fns = &self.names.get(loc.file)?.fns;
+        let index = fns.partition_point(|f| f.loc.start < loc.start);
+        let f = fns.get(index).filter(|f| f.loc == loc)?;
+        let module = *self.file_mods[loc.file].get(f.scope as usize)?;
+        Some(FnInfo { file: loc.file, index: index as u32, module })
+    }
+
+    /// The trait a trait method (declared or default) belongs to.
+    fn trait_of(&self, info: &FnInfo) -> Option<TypeId> {
+        match self.names[info.file].fns[info.index as usize].owner {
+            Owner::Trait { ty, .. } => Some(self.type_base[info.file] + ty),
+            _ => None,
+        }
     }
 
     /// The context of a location: the module it is in, and the type of the `impl`
@@ -569,11 +574,11 @@ impl<'a> DefMap<'a> {
 
     /// The context of the function whose name is at `loc`: its module and `Self`.
     pub fn fn_context(&self, loc: Loc) -> Option<Context> {
-        let info = self.fns.get(&loc)?;
+        let info = self.fn_at(loc)?;
         let owner = &self.names[info.file].fns[info.index as usize].owner;
         let self_ty = match owner {
             Owner::Impl(i) => self.impl_types[info.file].get(*i as usize).cloned().flatten(),
-            Owner::Trait { .. } => info.owner.map(TypeKey::Def),
+            Owner::Trait { .. } => self.trait_of(&info).map(TypeKey::Def),
             _ => None,
         };
         Some(Context { module: info.module, self_ty })
@@ -643,7 +648,7 @@ impl<'a> DefMap<'a> {
     }
 
     fn has_body(&self, loc: Loc) -> bool {
-        self.fns.get(&loc).is_some_and(|info| {
+        self.fn_at(loc).is_some_and(|info| {
             !matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { has_body: false, .. })
         })
     }
@@ -660,18 +665,18 @@ impl<'a> DefMap<'a> {
     /// `crate::module::Type::f` for a method (the crate's name is empty for a file
     /// no crate root reaches).
     pub fn canonical_path(&self, loc: Loc) -> Option<String> {
-        let info = self.fns.get(&loc)?;
+        let info = self.fn_at(loc)?;
         let module = &self.mods[info.module as usize];
         let krate = &self.crates[module.krate as usize].name;
         let def = &self.names[info.file].fns[info.index as usize];
         let name = &def.name;
         let owner = match &def.owner {
             Owner::Impl(i) => match self.impl_types[info.file].get(*i as usize).cloned().flatten() {
-                Some(TypeKey::Def(id)) => Some(self.types[id as usize].name.clone()),
+                Some(TypeKey::Def(id)) => Some(self.types[id as usize].name.to_string()),
                 Some(TypeKey::Named(n)) => Some(n),
                 None => None,
             },
-            Owner::Trait { .. } => info.owner.map(|id| self.types[id as usize].name.clone()),
+            Owner::Trait { .. } => self.trait_of(&info).map(|id| self.types[id as usize].name.to_string()),
             _ => None,
         };
         let parts = [krate.as_str(), module.path.as_str(), owner.as_deref().unwrap_or(""), name.as_str()];
@@ -680,7 +685,7 @@ impl<'a> DefMap<'a> {
 
     /// The module path (in its crate) of the function at `loc`.
     pub fn module_path(&self, loc: Loc) -> Option<&str> {
-        Some(self.mods[self.fns.get(&loc)?.module as usize].path.as_str())
+        Some(self.mods[self.fn_at(loc)?.module as usize].path.as_str())
     }
 
     /// Whether some `use … as name` gives `name` to an item named otherwise.

@@ -139,6 +139,17 @@ pub fn collect(file: FileId, source: &SourceFile, syntax: &syn::File) -> FileNam
     let len = u32::try_from(source.text().len()).unwrap_or(u32::MAX);
     c.out.scopes.push(ScopeFact { end: len, ..Default::default() });
     c.items(&syntax.items, 0, false);
+    // Kept for the whole run, for every file: no growth slack.
+    let out = &mut c.out;
+    out.scopes.iter_mut().for_each(|s| {
+        s.uses.shrink_to_fit();
+        s.mods.shrink_to_fit();
+    });
+    out.scopes.shrink_to_fit();
+    out.impls.shrink_to_fit();
+    out.types.shrink_to_fit();
+    out.fns.shrink_to_fit();
+    out.consts.shrink_to_fit();
     c.out
 }
 

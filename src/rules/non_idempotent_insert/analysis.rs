@@ -242,11 +242,14 @@ impl<'a> Analysis<'a> {
     /// binding, a field whose struct declares its type). Unresolvable ones are matched
     /// by name ([`Analysis::fallback_may_call`]).
     fn resolve_call(&self, caller: usize, event: &Event) -> Callees {
-        let EventKind::Call { name, path, receiver, .. } = &event.kind else { return Callees::Exactly(Vec::new()) };
+        let EventKind::Call { name, qualifier, receiver, .. } = &event.kind else {
+            return Callees::Exactly(Vec::new());
+        };
         let cx = &self.contexts[caller];
-        match receiver.as_deref() {
+        match receiver {
             None => {
-                let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                let path: Vec<String> =
+                    qualifier.iter().map(|s| s.to_string()).chain(std::iter::once(name.to_string())).collect();
                 match self.defs.resolve(cx, &path) {
                     Resolved::Items(locs) => Callees::Exactly(locs),
                     Resolved::External => Callees::Exactly(Vec::new()),
@@ -268,7 +271,10 @@ impl<'a> Analysis<'a> {
                 let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
                 self.defs.type_key(cx.module, &path, cx.self_ty.as_ref())
             }
-            Receiver::Field(base, field) => self.defs.field_type(&self.receiver_type(cx, base)?, field),
+            Receiver::Field(field) => {
+                let (base, name) = &**field;
+                self.defs.field_type(&self.receiver_type(cx, base)?, name)
+            }
             Receiver::Unknown => None,
         }
     }
@@ -288,12 +294,12 @@ impl<'a> Analysis<'a> {
         if !arity_fits(callee, event) {
             return false;
         }
-        match receiver.as_deref() {
+        match receiver {
             Some(r) => {
                 let ambiguous = self.ambiguous.contains(&**name);
                 // `self.store.save()` on a field of unknown type: the field's method,
                 // not one of the caller's own type.
-                let on_field = matches!(r, Receiver::Field(base, _) if **base == Receiver::SelfValue);
+                let on_field = matches!(r, Receiver::Field(field) if field.0 == Receiver::SelfValue);
                 let own_type = on_field && self.contexts[caller].self_ty.is_some()
                     && self.contexts[g].self_ty == self.contexts[caller].self_ty;
                 g != caller && (!ambiguous || (*awaited && callee.is_async)) && !own_type
@@ -519,10 +525,11 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> V
 /// Whether a call passes as many arguments as `f` takes: `x.f(a)` a method;
 /// `f(a)` a free function; `Type::f(&x, a)` either.
 fn arity_fits(f: &FnInsertFacts, event: &Event) -> bool {
-    let EventKind::Call { path, receiver, args, .. } = &event.kind else { return false };
+    let EventKind::Call { qualifier, receiver, args, .. } = &event.kind else { return false };
+    let args = &(*args as usize);
     if receiver.is_some() {
         f.has_self && f.params == *args
-    } else if path.len() < 2 {
+    } else if qualifier.is_empty() {
         !f.has_self && f.params == *args
     } else {
         f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)

@@ -50,9 +50,11 @@ pub enum EventKind {
     /// path as written (`SQL`, `queries::INSERT_WORKSPACE`).
     ConstUse { path: PathText },
     /// A call of a function or method, resolved crate-wide ([`crate::facts::defs`]):
-    /// a path call by its path as written (`f`, `Type::f`, `store::insert`), a method
-    /// call by what its receiver is.
-    Call { name: Box<str>, path: PathText, receiver: Option<Box<Receiver>>, args: usize, awaited: bool },
+    /// a path call by its path as written (`qualifier` is the path before the name:
+    /// `Type` in `Type::f`, `store` in `store::insert`, empty for `f`), a method call by
+    /// what its receiver is. (Kept per call of every function: the common shapes, a
+    /// bare name and a receiver of unknown type, allocate nothing beyond the name.)
+    Call { name: Box<str>, qualifier: PathText, receiver: Option<Receiver>, args: u32, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
 }
@@ -69,7 +71,7 @@ pub enum Receiver {
     /// `Type { … }` (the type's path as written, wrappers removed).
     Typed(PathText),
     /// A field of another receiver (`self.store`, `state.repo`).
-    Field(Box<Receiver>, Box<str>),
+    Field(Box<(Receiver, Box<str>)>),
     /// Anything else.
     Unknown,
 }
@@ -77,7 +79,7 @@ pub enum Receiver {
 impl EventKind {
     /// A method call on `self`.
     pub fn on_self(&self) -> bool {
-        matches!(self, EventKind::Call { receiver: Some(r), .. } if **r == Receiver::SelfValue)
+        matches!(self, EventKind::Call { receiver: Some(Receiver::SelfValue), .. })
     }
 }
 
@@ -157,6 +159,8 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         markers: functions::marker_comments(input, params),
     };
     v.visit_file(syntax);
+    // Kept for the whole run: no growth slack.
+    v.out.fns.shrink_to_fit();
     v.out
 }
 
@@ -213,7 +217,7 @@ impl Extractor<'_> {
         if let EventKind::Call { name, receiver, awaited, .. } = &kind {
             let constructor = name.starts_with(|c: char| c.is_uppercase());
             // (A receiver of evident type resolves exactly: kept.)
-            let unknown = receiver.as_deref().is_some_and(|r| *r == Receiver::Unknown);
+            let unknown = matches!(receiver, Some(Receiver::Unknown));
             let unresolvable =
                 unknown && !*awaited && self.params.ambiguous_methods.iter().any(|m| **m == **name);
             if constructor || unresolvable {
@@ -395,14 +399,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 return;
             } else {
                 // `<Type as Trait>::f`: the type's `f`.
-                let path = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
-                    Some(mut ty) => {
-                        ty.push(name.clone());
-                        ty.into_iter().map(String::into_boxed_str).collect()
+                let qualifier = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
+                    Some(ty) => ty.into_iter().map(String::into_boxed_str).collect(),
+                    None => {
+                        let before = p.path.segments.len() - 1;
+                        p.path.segments.iter().take(before).map(|s| s.ident.to_string().into_boxed_str()).collect()
                     }
-                    None => p.path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect(),
                 };
-                EventKind::Call { name: name.into(), path, receiver: None, args: c.args.len(), awaited }
+                EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited }
             };
             // Arguments are evaluated before the call runs.
             for arg in &c.args {
@@ -429,9 +433,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let kind = if self.params.preflight_helpers.contains(&method) {
             EventKind::Preflight { name: method.into() }
         } else {
-            let receiver = Some(Box::new(self.receiver(&m.receiver)));
-            let args = m.args.len();
-            EventKind::Call { name: method.into(), path: Box::new([]), receiver, args, awaited }
+            let receiver = Some(self.receiver(&m.receiver));
+            let args = m.args.len() as u32;
+            EventKind::Call { name: method.into(), qualifier: Box::new([]), receiver, args, awaited }
         };
         self.push_event(kind, loc);
     }

@@ -112,7 +112,7 @@ impl Extractor<'_> {
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Named(name) => match self.receiver(&f.base) {
                     Receiver::Unknown => Receiver::Unknown,
-                    base => Receiver::Field(Box::new(base), name.to_string().into_boxed_str()),
+                    base => Receiver::Field(Box::new((base, name.to_string().into_boxed_str()))),
                 },
                 syn::Member::Unnamed(_) => Receiver::Unknown,
             },
