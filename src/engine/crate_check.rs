@@ -84,7 +84,6 @@ pub(super) fn run_rules(
         defs,
         config_file: gathered.config_file,
         active,
-        packages: rules::PackageView { packages, units },
     };
     timings.mark("crate index");
     let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();

@@ -48,6 +48,10 @@ enum Def {
     Type(TypeId),
 }
 
+/// A function or associated constant of a type, and the trait of the `impl` it comes
+/// from (`None`: an inherent impl).
+type Member = (Loc, Option<TypeId>);
+
 /// What a path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved {
@@ -67,11 +71,17 @@ struct CrateData {
     name: String,
     /// A file no crate root reaches.
     stray: bool,
+    /// A test, example or bench (or a stray file): it sees its package's
+    /// dev-dependencies.
+    dev: bool,
 }
 
 struct ModData {
     krate: CrateId,
     parent: Option<ModId>,
+    /// A function body's scope ([`super::names::ScopeFact::block`]): a name it does
+    /// not declare is looked up in its parent.
+    block: bool,
     /// The module's path in its crate (`handlers::org`; empty for the root).
     path: String,
     /// (alias or `None` for a glob, path) of each `use` of the module.
@@ -122,7 +132,8 @@ pub struct DefMap<'a> {
     /// Per file, per `impl` of its item tree: the type it attaches to.
     impl_types: Vec<Vec<Option<TypeKey>>>,
     /// The functions of each type and trait by name.
-    methods: HashMap<(TypeKey, String), Vec<Loc>>,
+    /// With the trait of the `impl` they come from (`None`: an inherent impl).
+    methods: HashMap<(TypeKey, String), Vec<Member>>,
     /// The traits each type implements (trait type ids) and the types each trait is
     /// implemented for.
     implements: HashMap<TypeKey, Vec<TypeId>>,
@@ -183,11 +194,11 @@ impl<'a> DefMap<'a> {
             let unit = units[file];
             let name = match target {
                 Target::Lib => packages.lib_name(unit).unwrap_or_default().to_string(),
-                Target::Other => paths[file]
+                Target::Other | Target::Dev => paths[file]
                     .and_then(|p| p.file_stem())
                     .map_or(String::new(), |s| s.to_string_lossy().replace('-', "_")),
             };
-            let krate = map.new_crate(Some(unit), name, false);
+            let krate = map.new_crate(Some(unit), name, false, target == Target::Dev);
             if target == Target::Lib {
                 map.libs.insert(unit, krate);
             }
@@ -196,7 +207,7 @@ impl<'a> DefMap<'a> {
         // Files no crate root reaches: a crate each.
         for file in 0..names.len() {
             if map.file_mods[file].is_empty() {
-                let krate = map.new_crate(units.get(file).copied(), String::new(), true);
+                let krate = map.new_crate(units.get(file).copied(), String::new(), true, true);
                 let root = map.crates[krate as usize].root;
                 map.mods[root as usize].path = paths[file].map(implied_module_path).unwrap_or_default();
                 map.add_file(file, map.crates[krate as usize].root, &names, paths, &by_path, true);
@@ -207,6 +218,7 @@ impl<'a> DefMap<'a> {
             for u in n.scopes.iter().flat_map(|s| &s.uses) {
                 if let Some(alias) = &u.alias
                     && u.path.last() != Some(alias)
+                    && alias != "_"
                 {
                     map.aliases.insert(alias.clone());
                 }
@@ -222,15 +234,15 @@ impl<'a> DefMap<'a> {
         map
     }
 
-    fn new_crate(&mut self, unit: Option<UnitId>, name: String, stray: bool) -> CrateId {
+    fn new_crate(&mut self, unit: Option<UnitId>, name: String, stray: bool, dev: bool) -> CrateId {
         let krate = self.crates.len() as CrateId;
         let root = self.new_mod(krate, None, String::new());
-        self.crates.push(CrateData { unit, root, name, stray });
+        self.crates.push(CrateData { unit, root, name, stray, dev });
         krate
     }
 
     fn new_mod(&mut self, krate: CrateId, parent: Option<ModId>, path: String) -> ModId {
-        self.mods.push(ModData { krate, parent, path, uses: Vec::new() });
+        self.mods.push(ModData { krate, parent, path, uses: Vec::new(), block: false });
         self.mods.len() as ModId - 1
     }
 
@@ -266,6 +278,16 @@ impl<'a> DefMap<'a> {
             });
             let mut scope_dirs: Vec<Option<PathBuf>> = vec![own_dir; tree.scopes.len()];
             for (s, scope) in tree.scopes.iter().enumerate() {
+                if scope.block
+                    && let Some(parent) = scope.parent
+                {
+                    let outer = scope_mods[parent as usize];
+                    let (krate, path) = (self.mods[outer as usize].krate, self.mods[outer as usize].path.clone());
+                    let block = self.new_mod(krate, Some(outer), path);
+                    self.mods[block as usize].block = true;
+                    scope_mods[s] = block;
+                    scope_dirs[s] = scope_dirs[parent as usize].clone();
+                }
                 let here = scope_mods[s];
                 self.mods[here as usize].uses.extend(scope.uses.iter().map(|u| UseEntry {
                     alias: u.alias.clone(),
@@ -307,7 +329,7 @@ impl<'a> DefMap<'a> {
     fn add_items(&mut self, file: FileId, names: &'a FileNames) {
         let mods = self.file_mods[file].clone();
         for (i, f) in names.fns.iter().enumerate() {
-            if f.owner == Owner::Module {
+            if matches!(f.owner, Owner::Module | Owner::Local) {
                 self.item(mods[f.scope as usize], &f.name, Def::Fn(file, i as u32));
             }
         }
@@ -329,29 +351,43 @@ impl<'a> DefMap<'a> {
     fn add_impls(&mut self, file: FileId, names: &FileNames) {
         let mods = self.file_mods[file].clone();
         let type_base = self.type_base[file];
+        let mut impl_traits: Vec<Option<TypeId>> = Vec::with_capacity(names.impls.len());
         let impl_types: Vec<Option<TypeKey>> = names
             .impls
             .iter()
             .map(|i| {
                 let module = mods[i.scope as usize];
                 let key = i.self_ty.as_ref().and_then(|p| self.type_key(module, p, None));
-                if let (Some(key), Some(tp)) = (&key, &i.trait_path)
+                let mut of_trait = None;
+                if let Some(tp) = &i.trait_path
                     && let Some(TypeKey::Def(t)) = self.type_key(module, tp, None)
                 {
-                    self.implements.entry(key.clone()).or_default().push(t);
-                    self.implementors.entry(t).or_default().push(key.clone());
+                    of_trait = Some(t);
+                    if let Some(key) = &key {
+                        self.implements.entry(key.clone()).or_default().push(t);
+                        self.implementors.entry(t).or_default().push(key.clone());
+                    }
                 }
+                impl_traits.push(of_trait);
                 key
             })
             .collect();
         for f in &names.fns {
-            let key = match f.owner {
-                Owner::Impl(i) => impl_types[i as usize].clone(),
-                Owner::Trait { ty, .. } => Some(TypeKey::Def(type_base + ty)),
-                _ => None,
+            let (key, of_trait) = match f.owner {
+                Owner::Impl(i) => (impl_types[i as usize].clone(), impl_traits[i as usize]),
+                Owner::Trait { ty, .. } => (Some(TypeKey::Def(type_base + ty)), Some(type_base + ty)),
+                _ => (None, None),
             };
             if let Some(key) = key {
-                self.methods.entry((key, f.name.clone())).or_default().push(f.loc);
+                self.methods.entry((key, f.name.clone())).or_default().push((f.loc, of_trait));
+            }
+        }
+        // Associated constants (`Self::INSERT`, `Repo::INSERT`) are found as methods are.
+        for c in &names.consts {
+            if let Some(i) = c.impl_of
+                && let Some(key) = impl_types[i as usize].clone()
+            {
+                self.methods.entry((key, c.name.clone())).or_default().push((c.loc, impl_traits[i as usize]));
             }
         }
         self.impl_types[file] = impl_types;
@@ -371,6 +407,24 @@ impl<'a> DefMap<'a> {
     /// `globs` is false). `None` when the name leads outside the workspace; empty when
     /// unknown. `seen`: the modules whose globs this query followed.
     fn lookup(&self, module: ModId, name: &str, depth: usize, seen: &mut Vec<ModId>, globs: bool) -> Option<Vec<Def>> {
+        let found = self.lookup_here(module, name, depth, seen, globs);
+        // A function body's scope sees the names of the module around it.
+        let m = &self.mods[module as usize];
+        match (&found, m.block, m.parent) {
+            (Some(defs), true, Some(outer)) if defs.is_empty() => self.lookup(outer, name, depth + 1, seen, globs),
+            _ => found,
+        }
+    }
+
+    /// [`DefMap::lookup`] in module `module` alone.
+    fn lookup_here(
+        &self,
+        module: ModId,
+        name: &str,
+        depth: usize,
+        seen: &mut Vec<ModId>,
+        globs: bool,
+    ) -> Option<Vec<Def>> {
         if depth > MAX_DEPTH {
             return Some(Vec::new());
         }
@@ -414,6 +468,14 @@ impl<'a> DefMap<'a> {
         Some(Vec::new())
     }
 
+    /// The module a function body's scope is in (`self` there); a module itself.
+    fn real_module(&self, mut module: ModId) -> ModId {
+        while let (true, Some(outer)) = (self.mods[module as usize].block, self.mods[module as usize].parent) {
+            module = outer;
+        }
+        module
+    }
+
     /// What `use` entry `k` of module `module` resolves to (see [`UseEntry`]).
     fn use_target(&self, module: ModId, k: usize, depth: usize) -> Option<&Vec<Def>> {
         let entry = &self.mods[module as usize].uses[k];
@@ -455,11 +517,23 @@ impl<'a> DefMap<'a> {
     ) -> Option<Vec<Def>> {
         let (first, rest) = path.split_first()?;
         let krate = self.mods[module as usize].krate;
+        // `::store::f`: a crate, never a module of this one.
+        let (first, rest) = if first.is_empty() {
+            let (name, rest) = rest.split_first()?;
+            (&format!("::{name}"), rest)
+        } else {
+            (first, rest)
+        };
         let mut at: Vec<Def> = match first.as_str() {
+            extern_only if extern_only.starts_with("::") => {
+                vec![Def::Mod(self.crate_root_named(krate, &extern_only[2..])?)]
+            }
             "crate" => vec![Def::Mod(self.crates[krate as usize].root)],
-            "self" => vec![Def::Mod(module)],
-            "super" => vec![Def::Mod(self.mods[module as usize].parent.unwrap_or(module))],
-            "" => return None,
+            "self" => vec![Def::Mod(self.real_module(module))],
+            "super" => {
+                let real = self.real_module(module);
+                vec![Def::Mod(self.mods[real as usize].parent.unwrap_or(real))]
+            }
             name => {
                 let found = self.lookup(module, name, depth, seen, globs)?;
                 if !found.is_empty() {
@@ -509,7 +583,7 @@ impl<'a> DefMap<'a> {
     /// The root module of the crate that crate `krate`'s code calls `name`.
     fn crate_root_named(&self, krate: CrateId, name: &str) -> Option<ModId> {
         let unit = self.crates[krate as usize].unit?;
-        let target = self.packages.crate_named(unit, name)?;
+        let target = self.packages.crate_named_from(unit, name, self.crates[krate as usize].dev)?;
         let lib = *self.libs.get(&target)?;
         // A library does not name itself by its crate name (only `crate::`).
         (lib != krate || self.crates[krate as usize].name != name).then_some(self.crates[lib as usize].root)
@@ -601,7 +675,7 @@ impl<'a> DefMap<'a> {
                 }
             };
             if let Some(ty) = ty {
-                return Resolved::Items(self.methods_of(&ty, last));
+                return Resolved::Items(self.methods_seen_from(&ty, last, Some(cx.module)));
             }
         }
         match self.resolve_defs(cx.module, path, 0, &mut Vec::new()) {
@@ -621,25 +695,42 @@ impl<'a> DefMap<'a> {
         }
     }
 
-    /// The functions named `name` of type `ty`: its impls' (inherent and trait), the
-    /// default methods of the traits it implements; for a trait, every implementor's.
+    /// The functions (and associated constants) named `name` of type `ty`: its impls'
+    /// (inherent and trait), the default methods of the traits it implements; for a
+    /// trait, every implementor's.
     pub fn methods_of(&self, ty: &TypeKey, name: &str) -> Vec<Loc> {
+        self.methods_seen_from(ty, name, None)
+    }
+
+    /// [`DefMap::methods_of`] as a call written in module `from` sees them: an inherent
+    /// method first (it wins over any trait's), else the methods of the traits in scope
+    /// there (imported by name, renamed or `as _`, by a glob, or defined there). A
+    /// trait's own methods (a `dyn Trait` or bounded generic receiver) are all seen.
+    pub fn methods_seen_from(&self, ty: &TypeKey, name: &str, from: Option<ModId>) -> Vec<Loc> {
         let key = (ty.clone(), name.to_string());
-        let mut out: Vec<Loc> = self.methods.get(&key).cloned().unwrap_or_default();
-        let defaults = |trait_id: TypeId| {
-            let key = (TypeKey::Def(trait_id), name.to_string());
-            self.methods.get(&key).into_iter().flatten().copied().filter(|loc| self.has_body(*loc))
-        };
+        let entries = self.methods.get(&key).map_or(&[][..], Vec::as_slice);
         let is_trait = matches!(ty, TypeKey::Def(id) if self.types[*id as usize].kind == TypeKind::Trait);
+        let mut out: Vec<Loc> = Vec::new();
         if is_trait {
             let TypeKey::Def(t) = ty else { unreachable!() };
+            out.extend(entries.iter().map(|(loc, _)| *loc));
             for implementor in self.implementors.get(t).into_iter().flatten() {
                 let key = (implementor.clone(), name.to_string());
-                out.extend(self.methods.get(&key).into_iter().flatten().copied());
+                let of_t = self.methods.get(&key).into_iter().flatten().filter(|(_, tr)| *tr == Some(*t));
+                out.extend(of_t.map(|(loc, _)| *loc));
             }
-        } else if out.is_empty() {
-            for &t in self.implements.get(ty).into_iter().flatten() {
-                out.extend(defaults(t));
+        } else {
+            out.extend(entries.iter().filter(|(_, tr)| tr.is_none()).map(|(loc, _)| *loc));
+            if out.is_empty() {
+                let in_scope = |t: TypeId| from.is_none_or(|m| self.trait_in_scope(m, t));
+                out.extend(entries.iter().filter(|(_, tr)| tr.is_some_and(in_scope)).map(|(loc, _)| *loc));
+                if out.is_empty() {
+                    for &t in self.implements.get(ty).into_iter().flatten().filter(|&&t| in_scope(t)) {
+                        let key = (TypeKey::Def(t), name.to_string());
+                        let defaults = self.methods.get(&key).into_iter().flatten().map(|(loc, _)| *loc);
+                        out.extend(defaults.filter(|loc| self.has_body(*loc)));
+                    }
+                }
             }
         }
         out.sort();
@@ -647,10 +738,56 @@ impl<'a> DefMap<'a> {
         out
     }
 
+    /// Whether trait `t` is in scope in module `module`: a name there resolves to it
+    /// (an item, an import, a glob), or an import renames it (`as Other`, `as _`).
+    fn trait_in_scope(&self, module: ModId, t: TypeId) -> bool {
+        let name = self.types[t as usize].name;
+        let is_t = |defs: &[Def]| defs.contains(&Def::Type(t));
+        if self.lookup(module, name, 0, &mut Vec::new(), true).is_some_and(|d| is_t(&d)) {
+            return true;
+        }
+        // (A function body's `use`s, then its module's.)
+        let mut at = Some(module);
+        while let Some(m) = at {
+            let uses = &self.mods[m as usize].uses;
+            let renamed = (0..uses.len()).any(|k| {
+                uses[k].alias.as_deref().is_some_and(|a| a != name) && self.use_target(m, k, 0).is_some_and(|d| is_t(d))
+            });
+            if renamed {
+                return true;
+            }
+            at = self.mods[m as usize].parent.filter(|_| self.mods[m as usize].block);
+        }
+        false
+    }
+
+    /// Whether file `file` has a function body with a scope of its own (its calls
+    /// resolve from where they are written, not from the function's module).
+    pub fn has_block_scopes(&self, file: FileId) -> bool {
+        self.names.get(file).is_some_and(|n| n.scopes.iter().any(|s| s.block))
+    }
+
     fn has_body(&self, loc: Loc) -> bool {
         self.fn_at(loc).is_some_and(|info| {
             !matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { has_body: false, .. })
         })
+    }
+
+    /// The trait bounding generic parameter `name` of the `impl` the function at `loc`
+    /// belongs to (`S` in `impl<S: Store> Audited<S>`: `Store`).
+    pub fn impl_bound(&self, loc: Loc, name: &str) -> Option<TypeKey> {
+        let info = self.fn_at(loc)?;
+        let Owner::Impl(i) = self.names[info.file].fns[info.index as usize].owner else { return None };
+        let imp = &self.names[info.file].impls[i as usize];
+        let (_, bound) = imp.bounds.iter().find(|(g, _)| g == name)?;
+        self.type_key(self.file_mods[info.file][imp.scope as usize], bound, None)
+    }
+
+    /// The declared type of field `field` of struct `ty`, as written.
+    pub fn field_path(&self, ty: &TypeKey, field: &str) -> Option<&'a TypePath> {
+        let TypeKey::Def(id) = ty else { return None };
+        let t = &self.types[*id as usize];
+        t.fields.iter().find(|(n, _)| n == field).map(|(_, p)| p)
     }
 
     /// The type of field `field` of struct `ty`.
@@ -686,6 +823,20 @@ impl<'a> DefMap<'a> {
     /// The module path (in its crate) of the function at `loc`.
     pub fn module_path(&self, loc: Loc) -> Option<&str> {
         Some(self.mods[self.fn_at(loc)?.module as usize].path.as_str())
+    }
+
+    /// Whether code at `from` may name items at `to`: its crate's package and the
+    /// packages it depends on by path (dev-dependencies only from tests, examples,
+    /// benches and files no crate root reaches).
+    pub fn sees(&self, from: Loc, to: Loc) -> bool {
+        let krate = |l: Loc| self.file_mods.get(l.file).and_then(|m| m.first()).map(|&m| self.mods[m as usize].krate);
+        let (Some(a), Some(b)) = (krate(from), krate(to)) else { return true };
+        let (ca, cb) = (&self.crates[a as usize], &self.crates[b as usize]);
+        match (ca.unit, cb.unit) {
+            (Some(ua), Some(ub)) if ca.dev => self.packages.sees(ua, ub),
+            (Some(ua), Some(ub)) => self.packages.sees_normally(ua, ub),
+            _ => true,
+        }
     }
 
     /// Whether some `use … as name` gives `name` to an item named otherwise.

@@ -21,6 +21,9 @@ pub struct ScopeFact {
     pub mods: Vec<ModDecl>,
     /// The module's directory for `mod x;` inside it, when `#[path]` moves it.
     pub path_attr: Option<String>,
+    /// A function body that declares items or `use`s: a scope of its own whose names
+    /// shadow the enclosing module's, and which sees the module's names.
+    pub block: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,7 +35,7 @@ pub struct ModDecl {
 }
 
 /// One name a `use` brings in: `use a::b as c;` → alias `c`, path `[a, b]`; a glob
-/// `use a::*;` has no alias.
+/// `use a::*;` has no alias; `use a::Trait as _;` has the alias `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UseFact {
     pub alias: Option<String>,
@@ -51,6 +54,8 @@ pub struct ImplFact {
     pub self_ty: Option<TypePath>,
     /// `impl Trait for Type`: the trait's path.
     pub trait_path: Option<TypePath>,
+    /// The first trait bound of each generic parameter (`impl<S: Store> …`, `where S: Store`).
+    pub bounds: Vec<(String, TypePath)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +85,8 @@ pub enum Owner {
     Impl(u32),
     /// A method of the trait `types[i]` (`has_body`: a default method).
     Trait { ty: u32, has_body: bool },
-    /// A function inside another function's body: no path names it.
+    /// A function inside another function's body: an item of that body's block scope,
+    /// named only there.
     Local,
 }
 
@@ -183,12 +189,14 @@ impl Collector<'_> {
                 self.push_fn(&f.sig, scope, owner);
                 self.block_items(&f.block, scope);
             }
-            syn::Item::Const(c) if !local => self.push_const(&c.ident, scope, None),
-            syn::Item::Static(s) if !local => self.push_const(&s.ident, scope, None),
+            syn::Item::Const(c) => self.push_const(&c.ident, scope, None),
+            syn::Item::Static(s) => self.push_const(&s.ident, scope, None),
             syn::Item::Mod(m) => self.module(m, scope),
-            syn::Item::Use(u) if !local => {
+            syn::Item::Use(u) => {
                 let mut uses = Vec::new();
-                use_tree(&u.tree, &mut Vec::new(), &mut uses);
+                // `use ::store::x;`: a crate (an empty first segment).
+                let mut prefix = u.leading_colon.map(|_| vec![String::new()]).unwrap_or_default();
+                use_tree(&u.tree, &mut prefix, &mut uses);
                 self.out.scopes[scope as usize].uses.extend(uses);
             }
             syn::Item::Struct(s) => {
@@ -263,7 +271,7 @@ impl Collector<'_> {
         let generic = |p: &TypePath| p.len() == 1 && i.generics.type_params().any(|g| g.ident == p[0]);
         let self_ty = type_path(&i.self_ty).filter(|p| !generic(p));
         let trait_path = i.trait_.as_ref().map(|(_, path, _)| crate::facts::lower::segments(path));
-        self.out.impls.push(ImplFact { start, end, scope, self_ty, trait_path });
+        self.out.impls.push(ImplFact { start, end, scope, self_ty, trait_path, bounds: trait_bounds(&i.generics) });
         for item in &i.items {
             match item {
                 syn::ImplItem::Fn(f) => {
@@ -276,12 +284,19 @@ impl Collector<'_> {
         }
     }
 
-    /// Items declared inside a function body (local functions, impls of local types).
+    /// Items declared inside a function body (local functions, `use`s, constants,
+    /// impls of local types): a block scope of their own (see [`ScopeFact::block`]).
     fn block_items(&mut self, block: &syn::Block, scope: u32) {
-        for stmt in &block.stmts {
-            if let syn::Stmt::Item(item) = stmt {
-                self.item(item, scope, true);
-            }
+        let mut items = block.stmts.iter().filter_map(|s| match s {
+            syn::Stmt::Item(item) => Some(item),
+            _ => None,
+        });
+        let Some(first) = items.next() else { return };
+        let (start, end) = self.range(block.brace_token.span.open(), block.brace_token.span.close());
+        let inner = self.out.scopes.len() as u32;
+        self.out.scopes.push(ScopeFact { parent: Some(scope), start, end, block: true, ..Default::default() });
+        for item in std::iter::once(first).chain(items) {
+            self.item(item, inner, true);
         }
     }
 
@@ -327,10 +342,8 @@ fn use_tree(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseFact
             }
         }
         syn::UseTree::Rename(r) => {
+            // (`as _` brings a trait's methods into scope under no name: kept as `_`.)
             let alias = r.rename.to_string();
-            if alias == "_" {
-                return;
-            }
             let mut path = prefix.clone();
             let name = r.ident.to_string();
             if name != "self" {
@@ -347,11 +360,11 @@ fn use_tree(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseFact
     }
 }
 
-/// Wrappers a method call sees through: `Arc<Repo>` calls `Repo`'s methods, and the
-/// web frameworks' extractors (`State<AppState>`, `web::Data<Db>`) dereference to
-/// what they hold.
-const TRANSPARENT: &[&str] =
-    &["Arc", "Rc", "Box", "Option", "Cow", "State", "Data", "Extension", "Json", "ManuallyDrop", "Pin"];
+/// Wrappers a method call sees through (they dereference to what they hold):
+/// `Arc<Repo>` calls `Repo`'s methods, and so do the web frameworks' extractors
+/// (`State<AppState>`, `web::Data<Db>`). `Option<Repo>` does not: its methods are
+/// `Option`'s (`slot.insert(repo)`).
+const TRANSPARENT: &[&str] = &["Arc", "Rc", "Box", "State", "Data", "Extension", "Json", "ManuallyDrop", "Pin"];
 
 /// The path of a type as a method call sees it (see [`TRANSPARENT`]); `dyn Trait` and
 /// `impl Trait` give the trait's path. `None` for tuples, slices, arrays, functions.
@@ -377,6 +390,28 @@ pub fn type_path(ty: &syn::Type) -> Option<TypePath> {
     }
 }
 
+/// The first trait bound of each generic type parameter (`<S: Store>`, `where S: Store`).
+pub fn trait_bounds(generics: &syn::Generics) -> Vec<(String, TypePath)> {
+    let first_trait = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => Some(crate::facts::lower::segments(&t.path)),
+            _ => None,
+        })
+    };
+    let mut out: Vec<(String, TypePath)> =
+        generics.type_params().filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?))).collect();
+    for predicate in generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let syn::WherePredicate::Type(t) = predicate
+            && let syn::Type::Path(p) = &t.bounded_ty
+            && let Some(ident) = p.path.get_ident()
+            && let Some(bound) = first_trait(&t.bounds)
+        {
+            out.push((ident.to_string(), bound));
+        }
+    }
+    out
+}
+
 fn bound_path(bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>) -> Option<TypePath> {
     bounds.iter().find_map(|b| match b {
         syn::TypeParamBound::Trait(t) => Some(crate::facts::lower::segments(&t.path)),
@@ -396,7 +431,7 @@ mod tests {
 
     #[test]
     fn use_trees_flatten_to_one_name_each() {
-        let n = names("use a::{b::{self, c as d}, e::*, f}; use g as _; use crate::h;");
+        let n = names("use a::{b::{self, c as d}, e::*, f}; use g::T as _; use crate::h;");
         let uses: Vec<(Option<&str>, String)> =
             n.scopes[0].uses.iter().map(|u| (u.alias.as_deref(), u.path.join("::"))).collect();
         assert_eq!(
@@ -406,6 +441,7 @@ mod tests {
                 (Some("d"), "a::b::c".to_string()),
                 (None, "a::e".to_string()),
                 (Some("f"), "a::f".to_string()),
+                (Some("_"), "g::T".to_string()),
                 (Some("h"), "crate::h".to_string()),
             ]
         );
@@ -417,7 +453,9 @@ mod tests {
                    #[path = \"x/y.rs\"] mod other;\ntrait T { fn d(&self) { fn local() {} } fn r(&self); }\n\
                    impl<Q> T for Q {}";
         let n = names(src);
-        assert_eq!(n.scopes.len(), 2);
+        assert_eq!(n.scopes.len(), 3, "the file, `inner`, and `d`'s body, which declares `local`");
+        assert!(n.scopes[2].block && !n.scopes[1].block);
+        assert!(n.fns.windows(2).all(|w| w[0].loc.start < w[1].loc.start), "functions in source order");
         assert_eq!(n.scopes[0].mods.len(), 2);
         assert_eq!(n.scopes[0].mods[1].path_attr.as_deref(), Some("x/y.rs"));
         let f = &n.fns[0];
@@ -447,7 +485,8 @@ mod tests {
         let ty = |s: &str| type_path(&syn::parse_str::<syn::Type>(s).unwrap()).map(|p| p.join("::"));
         assert_eq!(ty("&Arc<store::Repo>").as_deref(), Some("store::Repo"));
         assert_eq!(ty("State<AppState>").as_deref(), Some("AppState"));
-        assert_eq!(ty("Option<Box<dyn Store + Send>>").as_deref(), Some("Store"));
+        assert_eq!(ty("Box<dyn Store + Send>").as_deref(), Some("Store"));
+        assert_eq!(ty("Option<Repo>").as_deref(), Some("Option"), "Option's methods are its own");
         assert_eq!(ty("(A, B)"), None);
     }
 }

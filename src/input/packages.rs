@@ -28,14 +28,17 @@ pub struct Packages {
     /// Each unit's crate names for the units it names directly: its own library
     /// (`[lib] name`, else the package name) and its path dependencies (as renamed in
     /// its manifest), `-` read as `_`.
-    crate_names: Vec<HashMap<String, UnitId>>,
+    crate_names: Vec<HashMap<String, (UnitId, bool)>>,
+    /// Each unit's visible units through normal dependencies only (what its library
+    /// and binaries see), sorted.
+    sees_normal: Vec<Vec<UnitId>>,
     /// Every manifest looked for, and a hash of its text (`None`: absent): what the
     /// units depend on, for the key of a stored run.
     manifests: std::collections::BTreeMap<PathBuf, Option<u64>>,
     /// Each unit's targets named by path in its manifest (`[lib] path`, `[[bin]] path`,
-    /// …), each with whether it is the library; the conventional ones
+    /// …), each with its kind; the conventional ones
     /// (`src/lib.rs`, `src/main.rs`, `src/bin/*`, …) are found by [`Packages::target_of`].
-    explicit_targets: Vec<Vec<(PathBuf, bool)>>,
+    explicit_targets: Vec<Vec<(PathBuf, Target)>>,
     /// Each unit's library crate name.
     lib_names: Vec<Option<String>>,
 }
@@ -45,8 +48,10 @@ pub struct Packages {
 pub enum Target {
     /// The library's root.
     Lib,
-    /// The root of a binary, test, example, bench or build script.
+    /// The root of a binary or the build script.
     Other,
+    /// The root of a test, example or bench, which also sees the dev-dependencies.
+    Dev,
 }
 
 impl Packages {
@@ -95,7 +100,10 @@ impl Packages {
         let unit_of_dir: HashMap<PathBuf, UnitId> =
             (packages.dirs.iter().enumerate()).filter_map(|(u, d)| Some((d.clone()?, u as UnitId))).collect();
         packages.sees = (0..packages.dirs.len())
-            .map(|u| packages.visible_from(u as UnitId, &unit_of_dir, &mut manifests))
+            .map(|u| packages.visible_from(u as UnitId, &unit_of_dir, &mut manifests, true))
+            .collect();
+        packages.sees_normal = (0..packages.dirs.len())
+            .map(|u| packages.visible_from(u as UnitId, &unit_of_dir, &mut manifests, false))
             .collect();
         packages.crate_names =
             (0..packages.dirs.len()).map(|u| packages.names_from(u as UnitId, &unit_of_dir, &mut manifests)).collect();
@@ -128,18 +136,20 @@ impl Packages {
     pub fn target_of(&self, unit: UnitId, path: &Path) -> Option<Target> {
         let dir = self.dirs.get(unit as usize)?.as_ref()?;
         let explicit = &self.explicit_targets[unit as usize];
-        if let Some((_, lib)) = explicit.iter().find(|(p, _)| p == path) {
-            return Some(if *lib { Target::Lib } else { Target::Other });
+        if let Some((_, target)) = explicit.iter().find(|(p, _)| p == path) {
+            return Some(*target);
         }
         let rel = path.strip_prefix(dir).ok()?;
         let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
         let rs = |p: &str| p.ends_with(".rs");
-        let lib_moved = explicit.iter().any(|(_, lib)| *lib);
+        let lib_moved = explicit.iter().any(|(_, t)| *t == Target::Lib);
         match parts[..] {
             ["src", "lib.rs"] if !lib_moved => Some(Target::Lib),
             ["src", "main.rs"] | ["build.rs"] => Some(Target::Other),
-            ["src", "bin", f] | ["tests", f] | ["examples", f] | ["benches", f] if rs(f) => Some(Target::Other),
-            ["src", "bin", _, "main.rs"] | ["examples", _, "main.rs"] => Some(Target::Other),
+            ["src", "bin", f] if rs(f) => Some(Target::Other),
+            ["src", "bin", _, "main.rs"] => Some(Target::Other),
+            ["tests", f] | ["examples", f] | ["benches", f] if rs(f) => Some(Target::Dev),
+            ["examples", _, "main.rs"] => Some(Target::Dev),
             _ => None,
         }
     }
@@ -151,9 +161,23 @@ impl Packages {
     }
 
     /// The unit code of unit `from` means by the crate name `name` (`store` in
-    /// `store::insert(…)`): its own library, or a path dependency by its name there.
+    /// `store::insert(…)`): its own library, or a path dependency by its name there
+    /// (a dev-dependency only for code that sees them: `dev`).
     pub fn crate_named(&self, from: UnitId, name: &str) -> Option<UnitId> {
-        self.crate_names.get(from as usize)?.get(name).copied()
+        self.crate_named_from(from, name, true)
+    }
+
+    /// [`Packages::crate_named`], for a library or binary (`dev` false) or for tests,
+    /// examples and benches (`dev` true).
+    pub fn crate_named_from(&self, from: UnitId, name: &str, dev: bool) -> Option<UnitId> {
+        let &(unit, is_dev) = self.crate_names.get(from as usize)?.get(name)?;
+        (dev || !is_dev).then_some(unit)
+    }
+
+    /// Whether code of unit `from` can name items of unit `to` through its normal
+    /// dependencies (its library and binaries; see [`Packages::sees`]).
+    pub fn sees_normally(&self, from: UnitId, to: UnitId) -> bool {
+        from == to || self.sees_normal.get(from as usize).is_some_and(|s| s.binary_search(&to).is_ok())
     }
 
     /// Crate names as unit `unit`'s code writes them.
@@ -162,15 +186,15 @@ impl Packages {
         unit: UnitId,
         unit_of_dir: &HashMap<PathBuf, UnitId>,
         manifests: &mut ManifestCache,
-    ) -> HashMap<String, UnitId> {
+    ) -> HashMap<String, (UnitId, bool)> {
         let mut names = HashMap::new();
         let Some(dir) = &self.dirs[unit as usize] else { return names };
         if let Some(own) = manifests.lib_name(dir) {
-            names.insert(own, unit);
+            names.insert(own, (unit, false));
         }
-        for (name, dep) in manifests.named_path_dependencies(dir) {
-            if let Some(&u) = unit_of_dir.get(&dep) {
-                names.insert(name.replace('-', "_"), u);
+        for dep in manifests.named_path_dependencies(dir) {
+            if let Some(&u) = unit_of_dir.get(&dep.dir) {
+                names.insert(dep.name.replace('-', "_"), (u, dep.dev));
             }
         }
         names
@@ -181,18 +205,24 @@ impl Packages {
         from == to || self.sees.get(from as usize).is_some_and(|s| s.binary_search(&to).is_ok())
     }
 
-    /// The units `unit` sees: itself and its path dependencies among the units, transitively.
+    /// The units `unit` sees: itself and its path dependencies among the units,
+    /// transitively (its own dev-dependencies too with `dev`; a dependency's
+    /// dev-dependencies never).
     fn visible_from(
         &self,
         unit: UnitId,
         unit_of_dir: &HashMap<PathBuf, UnitId>,
         manifests: &mut ManifestCache,
+        dev: bool,
     ) -> Vec<UnitId> {
         let mut seen = vec![unit];
-        let mut stack: Vec<PathBuf> = self.dirs[unit as usize].iter().cloned().collect();
+        let start = self.dirs[unit as usize].clone();
+        let mut stack: Vec<PathBuf> = start.iter().cloned().collect();
         let mut visited: std::collections::HashSet<PathBuf> = stack.iter().cloned().collect();
         while let Some(dir) = stack.pop() {
-            for dep in manifests.path_dependencies(&dir) {
+            let own = start.as_ref() == Some(&dir);
+            let deps = manifests.named_path_dependencies(&dir);
+            for dep in deps.into_iter().filter(|d| !d.dev || (dev && own)).map(|d| d.dir) {
                 if !visited.insert(dep.clone()) {
                     continue;
                 }
@@ -245,12 +275,22 @@ pub fn whole_package_with_dependencies(paths: &[PathBuf]) -> Option<PathBuf> {
     (!dependency_dirs(&package).is_empty()).then_some(package)
 }
 
+/// A path dependency, by the name the package's code uses for it.
+#[derive(Clone, Debug)]
+struct Dependency {
+    name: String,
+    dir: PathBuf,
+    /// A `[dev-dependencies]` entry: seen by the package's tests, examples and benches
+    /// only.
+    dev: bool,
+}
+
 /// Manifests read once each.
 #[derive(Default)]
 struct ManifestCache {
     parsed: HashMap<PathBuf, Option<toml::Table>>,
     package_dirs: HashMap<PathBuf, Option<PathBuf>>,
-    dependencies: HashMap<PathBuf, Vec<(String, PathBuf)>>,
+    dependencies: HashMap<PathBuf, Vec<Dependency>>,
     hashes: std::collections::BTreeMap<PathBuf, Option<u64>>,
 }
 
@@ -286,7 +326,7 @@ impl ManifestCache {
     /// The package directories the package in `dir` depends on by path, normal and
     /// dev dependencies (dev dependencies are seen by its tests and examples).
     fn path_dependencies(&mut self, dir: &Path) -> Vec<PathBuf> {
-        self.named_path_dependencies(dir).into_iter().map(|(_, path)| path).collect()
+        self.named_path_dependencies(dir).into_iter().map(|d| d.dir).collect()
     }
 
     /// The library crate name of the package in `dir`: `[lib] name`, else the
@@ -300,28 +340,30 @@ impl ManifestCache {
 
     /// The targets the manifest in `dir` names by path: `[lib] path` (the library),
     /// `[[bin]]`, `[[test]]`, `[[example]]`, `[[bench]]` paths, `package.build`.
-    fn explicit_targets(&mut self, dir: &Path) -> Vec<(PathBuf, bool)> {
+    fn explicit_targets(&mut self, dir: &Path) -> Vec<(PathBuf, Target)> {
         let Some(manifest) = self.manifest(dir) else { return Vec::new() };
         let mut out = Vec::new();
         let at = |p: &str| resolve(&dir.join(p));
         if let Some(path) = manifest.get("lib").and_then(|l| l.get("path")).and_then(toml::Value::as_str) {
-            out.push((at(path), true));
+            out.push((at(path), Target::Lib));
         }
-        for kind in ["bin", "test", "example", "bench"] {
+        for (kind, target) in
+            [("bin", Target::Other), ("test", Target::Dev), ("example", Target::Dev), ("bench", Target::Dev)]
+        {
             let targets = manifest.get(kind).and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
             for path in targets.iter().filter_map(|t| t.get("path")?.as_str()) {
-                out.push((at(path), false));
+                out.push((at(path), target));
             }
         }
         if let Some(build) = manifest.get("package").and_then(|p| p.get("build")).and_then(toml::Value::as_str) {
-            out.push((at(build), false));
+            out.push((at(build), Target::Other));
         }
         out
     }
 
     /// The path dependencies of the package in `dir`, each with the name its code
     /// uses for it (the dependency's key: a rename's new name).
-    fn named_path_dependencies(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
+    fn named_path_dependencies(&mut self, dir: &Path) -> Vec<Dependency> {
         if let Some(known) = self.dependencies.get(dir) {
             return known.clone();
         }
@@ -330,29 +372,29 @@ impl ManifestCache {
         found
     }
 
-    fn read_path_dependencies(&mut self, dir: &Path) -> Vec<(String, PathBuf)> {
+    fn read_path_dependencies(&mut self, dir: &Path) -> Vec<Dependency> {
         let Some(manifest) = self.manifest(dir).cloned() else { return Vec::new() };
         let mut out = Vec::new();
-        let mut tables: Vec<&toml::Table> = Vec::new();
-        for key in ["dependencies", "dev-dependencies"] {
-            tables.extend(manifest.get(key).and_then(toml::Value::as_table));
+        let mut tables: Vec<(&toml::Table, bool)> = Vec::new();
+        for (key, dev) in [("dependencies", false), ("dev-dependencies", true)] {
+            tables.extend(manifest.get(key).and_then(toml::Value::as_table).map(|t| (t, dev)));
         }
         if let Some(targets) = manifest.get("target").and_then(toml::Value::as_table) {
             for target in targets.values().filter_map(toml::Value::as_table) {
-                for key in ["dependencies", "dev-dependencies"] {
-                    tables.extend(target.get(key).and_then(toml::Value::as_table));
+                for (key, dev) in [("dependencies", false), ("dev-dependencies", true)] {
+                    tables.extend(target.get(key).and_then(toml::Value::as_table).map(|t| (t, dev)));
                 }
             }
         }
-        for deps in tables {
+        for (deps, dev) in tables {
             for (name, spec) in deps {
                 let Some(spec) = spec.as_table() else { continue };
                 if let Some(path) = spec.get("path").and_then(toml::Value::as_str) {
-                    out.push((name.clone(), resolve(&dir.join(path))));
+                    out.push(Dependency { name: name.clone(), dir: resolve(&dir.join(path)), dev });
                 } else if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true)
                     && let Some(path) = self.workspace_dependency_path(dir, name)
                 {
-                    out.push((name.clone(), path));
+                    out.push(Dependency { name: name.clone(), dir: path, dev });
                 }
             }
         }

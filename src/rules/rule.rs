@@ -304,35 +304,6 @@ pub struct CheckCx<'a> {
     /// The project's configuration file in `db`, when a rule points into it.
     pub config_file: Option<FileId>,
     pub active: &'a ActiveRules,
-    /// Which files' items each file may name (its package and its dependencies').
-    pub packages: PackageView<'a>,
-}
-
-/// The packages of the checked files ([`crate::input::packages`]), by file id.
-#[derive(Clone, Copy)]
-pub struct PackageView<'a> {
-    pub packages: &'a crate::input::packages::Packages,
-    /// Each file's unit; files past its end (walk errors, the configuration) have none.
-    pub units: &'a [crate::input::packages::UnitId],
-}
-
-impl PackageView<'_> {
-    /// Whether `name`, written as a crate in file `from` (`store` in `store::f()`),
-    /// names the package of file `to`.
-    pub fn names_crate_of(&self, from: FileId, name: &str, to: FileId) -> bool {
-        match (self.units.get(from), self.units.get(to)) {
-            (Some(&a), Some(&b)) => self.packages.crate_named(a, name) == Some(b),
-            _ => false,
-        }
-    }
-
-    /// Whether code in file `from` can name items defined in file `to`.
-    pub fn sees(&self, from: FileId, to: FileId) -> bool {
-        match (self.units.get(from), self.units.get(to)) {
-            (Some(&a), Some(&b)) => self.packages.sees(a, b),
-            _ => true,
-        }
-    }
 }
 
 impl<'a> CheckCx<'a> {
@@ -346,9 +317,7 @@ impl<'a> CheckCx<'a> {
         match self.defs.resolve(&self.defs.context(loc), path) {
             Resolved::Items(locs) => self.index.consts_named(name).filter(|c| locs.contains(&c.name_loc)).collect(),
             Resolved::External => Vec::new(),
-            Resolved::Unknown => {
-                self.index.consts_named(name).filter(|c| self.packages.sees(loc.file, c.name_loc.file)).collect()
-            }
+            Resolved::Unknown => self.index.consts_named(name).filter(|c| self.defs.sees(loc, c.name_loc)).collect(),
         }
     }
 
@@ -358,9 +327,7 @@ impl<'a> CheckCx<'a> {
         match self.defs.resolve(&self.defs.context(loc), path) {
             Resolved::Items(locs) => self.index.fns_named(name).filter(|f| locs.contains(&f.name_loc)).collect(),
             Resolved::External => Vec::new(),
-            Resolved::Unknown => {
-                self.index.fns_named(name).filter(|f| self.packages.sees(loc.file, f.name_loc.file)).collect()
-            }
+            Resolved::Unknown => self.index.fns_named(name).filter(|f| self.defs.sees(loc, f.name_loc)).collect(),
         }
     }
 

@@ -105,8 +105,6 @@ pub struct Analysis<'a> {
     edges: Vec<std::cell::OnceCell<Vec<Edge>>>,
     /// The recursion cycles among the functions, found as they are asked for.
     cycles: super::cycles::Cycles,
-    /// Which files' functions a function may call: its package's and its dependencies'.
-    packages: crate::rules::PackageView<'a>,
     by_name: HashMap<&'a str, Vec<usize>>,
     /// The functions by the location of their name.
     by_loc: HashMap<Loc, usize>,
@@ -139,7 +137,6 @@ impl<'a> Analysis<'a> {
             contexts,
             defs: &ctx.defs,
             cycles,
-            packages: ctx.packages,
             fns,
             inserts,
             reaches: Vec::new(),
@@ -245,7 +242,15 @@ impl<'a> Analysis<'a> {
         let EventKind::Call { name, qualifier, receiver, .. } = &event.kind else {
             return Callees::Exactly(Vec::new());
         };
-        let cx = &self.contexts[caller];
+        let in_block;
+        let cx = if self.defs.has_block_scopes(event.loc.file) {
+            // A `use` or `fn` in the function's body shadows the module's names.
+            let module = self.defs.context(event.loc).module;
+            in_block = Context { module, self_ty: self.contexts[caller].self_ty.clone() };
+            &in_block
+        } else {
+            &self.contexts[caller]
+        };
         match receiver {
             None => {
                 let path: Vec<String> =
@@ -256,15 +261,15 @@ impl<'a> Analysis<'a> {
                     Resolved::Unknown => Callees::ByName,
                 }
             }
-            Some(r) => match self.receiver_type(cx, r) {
-                Some(ty) => Callees::Exactly(self.defs.methods_of(&ty, name)),
+            Some(r) => match self.receiver_type(caller, cx, r) {
+                Some(ty) => Callees::Exactly(self.defs.methods_seen_from(&ty, name, Some(cx.module))),
                 None => Callees::ByName,
             },
         }
     }
 
     /// The type of a receiver, when the syntax says it.
-    fn receiver_type(&self, cx: &Context, r: &Receiver) -> Option<TypeKey> {
+    fn receiver_type(&self, caller: usize, cx: &Context, r: &Receiver) -> Option<TypeKey> {
         match r {
             Receiver::SelfValue => cx.self_ty.clone(),
             Receiver::Typed(path) => {
@@ -273,7 +278,12 @@ impl<'a> Analysis<'a> {
             }
             Receiver::Field(field) => {
                 let (base, name) = &**field;
-                self.defs.field_type(&self.receiver_type(cx, base)?, name)
+                let base = self.receiver_type(caller, cx, base)?;
+                self.defs.field_type(&base, name).or_else(|| {
+                    // `inner: S` in `impl<S: Store> Audited<S>`: the bound's methods.
+                    let [generic] = &self.defs.field_path(&base, name)?[..] else { return None };
+                    self.defs.impl_bound(self.fns[caller].name_loc, generic)
+                })
             }
             Receiver::Unknown => None,
         }
@@ -288,7 +298,7 @@ impl<'a> Analysis<'a> {
     fn fallback_may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
         let EventKind::Call { name, receiver, awaited, .. } = &event.kind else { return false };
         let (f, callee) = (self.fns[caller], self.fns[g]);
-        if *callee.name != **name || !self.packages.sees(f.name_loc.file, callee.name_loc.file) {
+        if *callee.name != **name || !self.defs.sees(f.name_loc, callee.name_loc) {
             return false;
         }
         if !arity_fits(callee, event) {

@@ -155,6 +155,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         sql_locals: Vec::new(),
         builders: Vec::new(),
         locals: Vec::new(),
+        impl_bounds: Vec::new(),
         awaiting: false,
         markers: functions::marker_comments(input, params),
     };
@@ -192,7 +193,10 @@ struct Extractor<'a> {
     builders: Vec<(String, Vec<usize>)>,
     /// The current function's bindings (parameters, `let`s, closure parameters),
     /// innermost last, with their type when it is evident.
-    locals: Vec<(String, Option<PathText>)>,
+    locals: Vec<locals::Binding>,
+    /// The trait bounds of the generic parameters of the `impl` blocks around the
+    /// current item (`impl<S: Store> Audited<S>`), innermost last.
+    impl_bounds: Vec<Vec<(String, PathText)>>,
     /// The file's marker comments: (start, end, line of the end).
     markers: Vec<(usize, usize, usize)>,
 }
@@ -275,14 +279,39 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.self_types.push(crate::facts::type_name(&i.self_ty));
+        self.impl_bounds.push(locals::trait_bounds(&i.generics));
         syn::visit::visit_item_impl(self, i);
+        self.impl_bounds.pop();
         self.self_types.pop();
     }
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.self_types.push(None);
+        self.impl_bounds.push(Vec::new());
         self.enter_fn(&i.sig, &i.attrs, &i.block, |s| s.visit_block(&i.block));
+        self.impl_bounds.pop();
         self.self_types.pop();
+    }
+
+    /// `if let Some(repo) = maybe { … }`: `repo` is what `maybe` holds.
+    fn visit_expr_let(&mut self, e: &'ast syn::ExprLet) {
+        self.visit_expr(&e.expr);
+        let item = self.value_type(&e.expr).1;
+        self.bind_unwrapped(&e.pat, item);
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        let item = self.value_type(&m.expr).1;
+        for arm in &m.arms {
+            let saved = self.locals.len();
+            self.bind_unwrapped(&arm.pat, item.clone());
+            if let Some((_, guard)) = &arm.guard {
+                self.visit_expr(guard);
+            }
+            self.visit_expr(&arm.body);
+            self.locals.truncate(saved);
+        }
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
@@ -354,7 +383,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.visit_expr(&e.expr);
         let header = self.lowerer.loc(e.for_token.span, e.in_token.span);
         let saved = self.locals.len();
-        self.bind_pattern(&e.pat, None);
+        // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
+        let item = self.value_type(&e.expr).1;
+        self.bind_pattern(&e.pat, item);
         self.with_loop(header, "for", |s| {
             s.visit_pat(&e.pat);
             s.visit_block(&e.body);
@@ -402,8 +433,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 let qualifier = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
                     Some(ty) => ty.into_iter().map(String::into_boxed_str).collect(),
                     None => {
+                        // `::store::f` (a crate, never a module): an empty first segment.
                         let before = p.path.segments.len() - 1;
-                        p.path.segments.iter().take(before).map(|s| s.ident.to_string().into_boxed_str()).collect()
+                        let root = p.path.leading_colon.map(|_| Box::<str>::from(""));
+                        let segments = p.path.segments.iter().take(before);
+                        root.into_iter().chain(segments.map(|s| s.ident.to_string().into_boxed_str())).collect()
                     }
                 };
                 EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited }

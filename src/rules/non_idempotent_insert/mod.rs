@@ -81,29 +81,40 @@
 //! - Calls are resolved from syntax, the way rustc resolves names but without macro
 //!   expansion or type inference. Crates come from the `Cargo.toml` files (every
 //!   library, binary, test, example and bench target; path dependencies, renames,
-//!   `workspace = true`), modules from `mod` declarations (`x.rs`, `x/mod.rs`,
-//!   `#[path]`, inline), names from `use` trees (renames, groups, globs, `self`/
-//!   `super`/`crate`, `pub use` re-exports). A path call (`f()`, `m::f()`,
-//!   `crate::a::f()`, `store::f()`, `Self::f()`, `Type::f()`, `<Type as Trait>::f()`)
-//!   reaches exactly what it names; a call into a crate outside the checked workspace
-//!   reaches nothing. A method call reaches the methods of its receiver's type when
-//!   the syntax shows it: `self`, a parameter or `let` with a type annotation, `let x =
-//!   Type::new(…)` / `Type::default()` / `Type { … }`, a unit struct's value, a field
-//!   whose struct declares its type (`self.store`, `state.repo`), an extractor's
-//!   field (`State(state): State<AppState>`), seen through `&`, `Arc`, `Rc`, `Box`,
-//!   `Option`; `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait
-//!   (`repo: &R` with `R: Store`, or `where R: Store`) reach every implementation in
-//!   the workspace; a type without the method reaches its traits' default methods.
-//! - Not resolved: generic parameters without a trait bound, values returned by other
-//!   calls (`self.repo().save()`), closures and function pointers, items made
-//!   by macros. Such calls fall back to matching by name and number of arguments
-//!   among the crates the caller sees (its own package and the workspace packages it
-//!   depends on): a path only to functions of the caller's own crate, a method only to
-//!   methods and never to the caller itself. Recursion is only claimed along resolved
-//!   calls: two types' `handle` methods matched to each other by name are not one
-//!   function calling itself. A file that no crate root reaches (not declared with `mod`) is a
-//!   crate of its own, named by its location, whose unresolved names may reach its
-//!   package.
+//!   `workspace = true`; dev-dependencies only for tests, examples and benches),
+//!   modules from `mod` declarations (`x.rs`, `x/mod.rs`, `#[path]`, inline), names
+//!   from `use` trees (renames, groups, globs, `self`/`super`/`crate`, `::crate`,
+//!   `pub use` re-exports), and a function body's own `use`s and items shadow its
+//!   module's. A path call (`f()`, `m::f()`, `crate::a::f()`, `store::f()`,
+//!   `Self::f()`, `Type::f()`, `<Type as Trait>::f()`) reaches exactly what it names;
+//!   a call into a crate outside the checked workspace reaches nothing. A method call
+//!   reaches the methods of its receiver's type when the syntax shows it: `self`, a
+//!   parameter or `let` with a type annotation, `let x = Type::new(…)` /
+//!   `Type::default()` / `Type { … }` / `Type(…)` / a unit struct's value, a field
+//!   whose struct declares its type (`self.store`, `state.repo`), an extractor's field
+//!   (`State(state): State<AppState>`), the item of a `for` loop over a typed slice
+//!   or collection, what `if let Some(x)`, `match`, `let … else`, `.unwrap()` and `?`
+//!   take out of a typed `Option` or `Result`; seen through `&`, `Arc`, `Rc`, `Box`.
+//!   An inherent method wins over a trait's, and a trait's methods count only where
+//!   the trait is in scope (imported, renamed, `as _`, by a glob, or defined there).
+//!   `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait (on the
+//!   function or on its `impl`: a field `inner: S` of `impl<S: Store>`) reach every
+//!   implementation in the workspace; a type without the method reaches its traits'
+//!   default methods. Associated constants resolve like methods (`Self::INSERT`).
+//! - Not resolved: generic parameters without a trait bound (or bounded under another
+//!   name than the struct's), values returned by other calls (`self.repo().save()`),
+//!   `use`s and items in nested blocks (only a function body's own), closures and
+//!   function pointers, items made by macros. Such calls fall back to matching by
+//!   name and number of arguments among the crates the caller sees (its own package
+//!   and the workspace packages it depends on): a path only to functions of the
+//!   caller's own crate, a method only to methods and never to the caller itself.
+//!   Recursion is only claimed along resolved calls: two types' `handle` methods
+//!   matched to each other by name are not one function calling itself. A file that
+//!   no crate root reaches (not declared with `mod`) is a crate of its own, named by
+//!   its location, whose unresolved names may reach its package.
+//! - A trait implemented in a crate that depends on the checked one (a default method
+//!   calling `self.insert()`, implemented downstream) is only followed when that crate
+//!   is part of the run: naming the upstream crate alone does not read its dependents.
 //! - A method call whose receiver's type is unknown and whose name is in
 //!   `ambiguous-methods` (`insert`, `push`, `get`, …) is matched only when it is
 //!   awaited, and then only to async functions: `map.insert(k, v)` is the map's,

@@ -1,13 +1,24 @@
 //! The current function's bindings and what the syntax tells of their types: a call
 //! of a local closure is not a call of an item, and a method called on a binding of
-//! evident type (`repo: &WorkspaceRepo`, `let repo = WorkspaceRepo::new(…)`) is that
-//! type's method.
+//! evident type (`repo: &WorkspaceRepo`, `let repo = WorkspaceRepo::new(…)`, `for job
+//! in jobs` with `jobs: &[CleanupJob]`, `if let Some(repo) = maybe` with `maybe:
+//! Option<Repo>`) is that type's method.
 
 use super::{Extractor, PathText, Receiver, strip};
 use crate::facts::names::type_path;
 
 fn boxed(path: Vec<String>) -> PathText {
     path.into_iter().map(String::into_boxed_str).collect()
+}
+
+/// A binding of the current function.
+pub(super) struct Binding {
+    name: String,
+    /// Its type, when evident (wrappers that dereference removed).
+    ty: Option<PathText>,
+    /// What it holds, for an `Option`, `Result` or collection: the type `Some(x)`,
+    /// `Ok(x)`, `.unwrap()`, `?` and a `for` loop over it give.
+    item: Option<PathText>,
 }
 
 /// Associated functions that return their type (`Repo::new(…)`, `Repo::default()`,
@@ -20,25 +31,76 @@ fn is_constructor(name: &str) -> bool {
 /// State<AppState>` binds `state` to an `AppState`.
 const EXTRACTORS: &[&str] = &["State", "Data", "Extension", "Json", "Arc"];
 
+/// Types whose first type argument is what they hold (see [`Binding::item`]).
+const HOLDERS: &[&str] =
+    &["Option", "Result", "Vec", "VecDeque", "LinkedList", "HashSet", "BTreeSet", "BinaryHeap", "IntoIter"];
+
+/// Methods that give what an `Option`, `Result` or collection holds.
+const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_or_default", "unwrap_unchecked"];
+
+/// Methods that keep the receiver as it is (or a reference to it).
+const KEEPS: &[&str] = &["clone", "as_ref", "as_mut", "borrow", "borrow_mut", "as_deref", "iter", "iter_mut", "into_iter"];
+
+/// The type and the held type of a declared type.
+fn declared(ty: &syn::Type) -> (Option<PathText>, Option<PathText>) {
+    let held = |ty: &syn::Type| -> Option<PathText> {
+        match ty {
+            syn::Type::Reference(r) => return held_of(&r.elem),
+            syn::Type::Paren(p) => return held_of(&p.elem),
+            _ => {}
+        }
+        held_of(ty)
+    };
+    (type_path(ty).map(boxed), held(ty))
+}
+
+fn held_of(ty: &syn::Type) -> Option<PathText> {
+    match ty {
+        syn::Type::Reference(r) => held_of(&r.elem),
+        syn::Type::Slice(s) => type_path(&s.elem).map(boxed),
+        syn::Type::Array(a) => type_path(&a.elem).map(boxed),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if !HOLDERS.iter().any(|h| last.ident == h) {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => type_path(t).map(boxed),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
 impl Extractor<'_> {
     /// Whether `name` is bound in the current function (a parameter, `let`, closure
     /// parameter or loop variable).
     pub(super) fn is_local(&self, name: &str) -> bool {
-        self.locals.iter().any(|(n, _)| n == name)
+        self.locals.iter().any(|b| b.name == name)
     }
 
-    /// Binds every name of `pat`; a lone name gets type `ty`.
-    pub(super) fn bind_pattern(&mut self, pat: &syn::Pat, ty: Option<PathText>) {
+    fn binding(&self, name: &str) -> Option<&Binding> {
+        self.locals.iter().rev().find(|b| b.name == name)
+    }
+
+    fn push(&mut self, name: String, ty: Option<PathText>, item: Option<PathText>) {
+        self.locals.push(Binding { name, ty, item });
+    }
+
+    /// Binds every name of `pat`; a lone name gets type `ty` (holding `item`).
+    fn bind_as(&mut self, pat: &syn::Pat, ty: Option<PathText>, item: Option<PathText>) {
         match pat {
             syn::Pat::Ident(p) => {
-                self.locals.push((p.ident.to_string(), ty));
+                self.push(p.ident.to_string(), ty, item);
                 if let Some((_, sub)) = &p.subpat {
                     self.bind_pattern(sub, None);
                 }
             }
             syn::Pat::Type(t) => self.bind_typed(&t.pat, &t.ty),
-            syn::Pat::Reference(r) => self.bind_pattern(&r.pat, ty),
-            syn::Pat::Paren(p) => self.bind_pattern(&p.pat, ty),
+            syn::Pat::Reference(r) => self.bind_as(&r.pat, ty, item),
+            syn::Pat::Paren(p) => self.bind_as(&p.pat, ty, item),
             syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
             syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
             syn::Pat::Slice(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
@@ -48,67 +110,116 @@ impl Extractor<'_> {
         }
     }
 
+    /// Binds every name of `pat`; a lone name gets type `ty`.
+    pub(super) fn bind_pattern(&mut self, pat: &syn::Pat, ty: Option<PathText>) {
+        self.bind_as(pat, ty, None);
+    }
+
+    /// Binds `pat` matched against a value holding `item`: `Some(x)` / `Ok(x)` bind
+    /// `x` to it; any other pattern binds its names untyped.
+    pub(super) fn bind_unwrapped(&mut self, pat: &syn::Pat, item: Option<PathText>) {
+        match pat {
+            syn::Pat::TupleStruct(ts)
+                if ts.elems.len() == 1 && ts.path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok") =>
+            {
+                self.bind_pattern(&ts.elems[0], item)
+            }
+            syn::Pat::Reference(r) => self.bind_unwrapped(&r.pat, item),
+            _ => self.bind_pattern(pat, None),
+        }
+    }
+
     /// `pat: ty`: the annotation types a lone name, or an extractor's field
     /// (`State(state): State<AppState>`).
     fn bind_typed(&mut self, pat: &syn::Pat, ty: &syn::Type) {
-        let ty = type_path(ty).map(boxed);
+        let (ty, item) = declared(ty);
         if let syn::Pat::TupleStruct(ts) = pat
             && ts.elems.len() == 1
             && ts.path.segments.last().is_some_and(|s| EXTRACTORS.iter().any(|e| s.ident == e))
         {
-            return self.bind_pattern(&ts.elems[0], ty);
+            return self.bind_as(&ts.elems[0], ty, item);
         }
-        self.bind_pattern(pat, ty);
+        self.bind_as(pat, ty, item);
     }
 
     pub(super) fn bind_params(&mut self, sig: &syn::Signature) {
-        let bounds = trait_bounds(&sig.generics);
+        let mut bounds = trait_bounds(&sig.generics);
+        bounds.extend(self.impl_bounds.last().into_iter().flatten().cloned());
         for input in &sig.inputs {
             if let syn::FnArg::Typed(t) = input {
                 let before = self.locals.len();
                 self.bind_typed(&t.pat, &t.ty);
                 // `repo: &R` with `R: Store`: the trait's methods (every implementation).
-                for (_, ty) in &mut self.locals[before..] {
+                let bound = |ty: &mut Option<PathText>| {
                     if let Some(path) = ty
                         && let [one] = &path[..]
                         && let Some((_, bound)) = bounds.iter().find(|(g, _)| **g == **one)
                     {
                         *ty = Some(bound.clone());
                     }
+                };
+                for b in &mut self.locals[before..] {
+                    bound(&mut b.ty);
+                    bound(&mut b.item);
                 }
             }
         }
     }
 
-    /// `let pat (: ty)? = init;`: its names, typed by the annotation or by an
-    /// initialiser of evident type.
+    /// `let pat (: ty)? = init (else { … })?;`: its names, typed by the annotation or by
+    /// an initialiser of evident type; `let Some(x) = maybe else { … }` unwraps.
     pub(super) fn bind_let(&mut self, local: &syn::Local) {
-        let ty = match &local.pat {
-            syn::Pat::Type(_) => None,
-            _ => local.init.as_ref().and_then(|i| expr_type(&i.expr)),
-        };
-        self.bind_pattern(&local.pat, ty);
+        let Some(init) = &local.init else { return self.bind_pattern(&local.pat, None) };
+        if matches!(local.pat, syn::Pat::TupleStruct(_)) {
+            let item = self.value_type(&init.expr).1;
+            return self.bind_unwrapped(&local.pat, item);
+        }
+        match &local.pat {
+            syn::Pat::Type(_) => self.bind_pattern(&local.pat, None),
+            _ => {
+                let (ty, item) = self.value_type(&init.expr);
+                self.bind_as(&local.pat, ty, item);
+            }
+        }
+    }
+
+    /// The type and held type of a value: a binding, through `&`, `.clone()`,
+    /// `.iter()` and the like; what an unwrap or `?` gives; a constructor's type.
+    pub(super) fn value_type(&self, expr: &syn::Expr) -> (Option<PathText>, Option<PathText>) {
+        match strip(expr) {
+            syn::Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
+                Some(ident) => match self.binding(&ident.to_string()) {
+                    Some(b) => (b.ty.clone(), b.item.clone()),
+                    // A unit struct's value (`let store = SqlStore;`).
+                    None if ident.to_string().starts_with(|c: char| c.is_ascii_uppercase()) => {
+                        (Some(boxed(vec![ident.to_string()])), None)
+                    }
+                    None => (None, None),
+                },
+                None => (None, None),
+            },
+            syn::Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                if KEEPS.contains(&method.as_str()) {
+                    self.value_type(&m.receiver)
+                } else if UNWRAPS.contains(&method.as_str()) {
+                    (self.value_type(&m.receiver).1, None)
+                } else {
+                    (None, None)
+                }
+            }
+            syn::Expr::Try(t) => match self.value_type(&t.expr) {
+                (_, Some(item)) => (Some(item), None),
+                (ty, None) => (expr_type(&t.expr).or(ty), None),
+            },
+            other => (expr_type(other), None),
+        }
     }
 
     /// What a method call's receiver is.
     pub(super) fn receiver(&self, expr: &syn::Expr) -> Receiver {
         match strip(expr) {
             syn::Expr::Path(p) if p.path.is_ident("self") => Receiver::SelfValue,
-            syn::Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
-                Some(ident) => {
-                    let name = ident.to_string();
-                    match self.locals.iter().rev().find(|(n, _)| *n == name) {
-                        Some((_, Some(ty))) => Receiver::Typed(ty.clone()),
-                        Some((_, None)) => Receiver::Unknown,
-                        // A unit struct's value (`SqlStore.insert(…)`).
-                        None if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                            Receiver::Typed(boxed(vec![name]))
-                        }
-                        None => Receiver::Unknown,
-                    }
-                }
-                None => Receiver::Unknown,
-            },
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Named(name) => match self.receiver(&f.base) {
                     Receiver::Unknown => Receiver::Unknown,
@@ -120,35 +231,19 @@ impl Extractor<'_> {
             syn::Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "clone" | "as_ref" | "borrow") => {
                 self.receiver(&m.receiver)
             }
-            other => expr_type(other).map_or(Receiver::Unknown, Receiver::Typed),
+            other => self.value_type(other).0.map_or(Receiver::Unknown, Receiver::Typed),
         }
     }
 }
 
 /// The first trait bound of each generic type parameter (`<R: Store>`, `where R: Store`).
-fn trait_bounds(generics: &syn::Generics) -> Vec<(String, PathText)> {
-    let first_trait = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
-        bounds.iter().find_map(|b| match b {
-            syn::TypeParamBound::Trait(t) => Some(boxed(crate::facts::lower::segments(&t.path))),
-            _ => None,
-        })
-    };
-    let mut out: Vec<(String, PathText)> =
-        generics.type_params().filter_map(|p| Some((p.ident.to_string(), first_trait(&p.bounds)?))).collect();
-    for predicate in generics.where_clause.iter().flat_map(|w| &w.predicates) {
-        if let syn::WherePredicate::Type(t) = predicate
-            && let syn::Type::Path(p) = &t.bounded_ty
-            && let Some(ident) = p.path.get_ident()
-            && let Some(bound) = first_trait(&t.bounds)
-        {
-            out.push((ident.to_string(), bound));
-        }
-    }
-    out
+pub(super) fn trait_bounds(generics: &syn::Generics) -> Vec<(String, PathText)> {
+    crate::facts::names::trait_bounds(generics).into_iter().map(|(g, b)| (g, boxed(b))).collect()
 }
 
 /// The type of an expression when the syntax says it: `Type { … }`, `Type::new(…)`
-/// (see [`is_constructor`]), `Arc::new(<that>)`, through `?` and `.await`.
+/// (see [`is_constructor`]), a tuple struct's or variant's constructor `Type(…)`,
+/// `Arc::new(<that>)`, through `?` and `.await`.
 fn expr_type(expr: &syn::Expr) -> Option<PathText> {
     match strip(expr) {
         syn::Expr::Struct(s) if s.qself.is_none() => Some(boxed(crate::facts::lower::segments(&s.path))),
@@ -156,11 +251,16 @@ fn expr_type(expr: &syn::Expr) -> Option<PathText> {
         syn::Expr::Await(a) => expr_type(&a.base),
         syn::Expr::Call(c) => {
             let syn::Expr::Path(p) = strip(&c.func) else { return None };
-            if p.qself.is_some() || p.path.segments.len() < 2 {
+            if p.qself.is_some() {
                 return None;
             }
             let segments = crate::facts::lower::segments(&p.path);
             let (last, prefix) = segments.split_last()?;
+            // `ReadOnly(svc)`: a tuple struct (`Some(x)`, `Ok(x)` name no type of the
+            // workspace and resolve to nothing).
+            if last.starts_with(|c: char| c.is_ascii_uppercase()) {
+                return Some(boxed(segments.clone()));
+            }
             if !is_constructor(last) {
                 return None;
             }
