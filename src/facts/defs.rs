@@ -109,6 +109,7 @@ struct TypeData<'a> {
     name: &'a str,
     kind: TypeKind,
     fields: &'a [(String, TypePath)],
+    held: &'a [(String, TypePath)],
 }
 
 /// Which function a location names, and where it is.
@@ -342,7 +343,7 @@ impl<'a> DefMap<'a> {
         for t in &names.types {
             let module = mods[t.scope as usize];
             let id = self.types.len() as TypeId;
-            self.types.push(TypeData { module, name: &t.name, kind: t.kind, fields: &t.fields });
+            self.types.push(TypeData { module, name: &t.name, kind: t.kind, fields: &t.fields, held: &t.held });
             self.item(module, &t.name, Def::Type(id));
         }
     }
@@ -738,6 +739,12 @@ impl<'a> DefMap<'a> {
         out
     }
 
+    /// Whether `ty` is a trait of the workspace (a `dyn`, `impl` or bounded generic
+    /// receiver's type).
+    pub fn is_trait(&self, ty: &TypeKey) -> bool {
+        matches!(ty, TypeKey::Def(id) if self.types[*id as usize].kind == TypeKind::Trait)
+    }
+
     /// Whether trait `t` is in scope in module `module`: a name there resolves to it
     /// (an item, an import, a glob), or an import renames it (`as Other`, `as _`).
     fn trait_in_scope(&self, module: ModId, t: TypeId) -> bool {
@@ -788,6 +795,14 @@ impl<'a> DefMap<'a> {
         let TypeKey::Def(id) = ty else { return None };
         let t = &self.types[*id as usize];
         t.fields.iter().find(|(n, _)| n == field).map(|(_, p)| p)
+    }
+
+    /// The type the field `field` of struct `ty` holds (`Option<Repo>`, `Vec<Repo>`: `Repo`).
+    pub fn field_held_type(&self, ty: &TypeKey, field: &str) -> Option<TypeKey> {
+        let TypeKey::Def(id) = ty else { return None };
+        let t = &self.types[*id as usize];
+        let (_, path) = t.held.iter().find(|(n, _)| n == field)?;
+        self.type_key(t.module, path, Some(ty))
     }
 
     /// The type of field `field` of struct `ty`.

@@ -74,6 +74,8 @@ pub struct TypeFact {
     pub kind: TypeKind,
     /// Named fields and their types (structs); the aliased type (`type A = B;`, one entry named "").
     pub fields: Vec<(String, TypePath)>,
+    /// The fields that hold values of another type (`Option<Repo>`, `Vec<Job>`): that type.
+    pub held: Vec<(String, TypePath)>,
 }
 
 /// Who a function belongs to.
@@ -200,6 +202,14 @@ impl Collector<'_> {
                 self.out.scopes[scope as usize].uses.extend(uses);
             }
             syn::Item::Struct(s) => {
+                let held: Vec<(String, TypePath)> = match &s.fields {
+                    syn::Fields::Named(named) => named
+                        .named
+                        .iter()
+                        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), held_type(&f.ty)?)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 let fields = match &s.fields {
                     syn::Fields::Named(named) => named
                         .named
@@ -208,7 +218,8 @@ impl Collector<'_> {
                         .collect(),
                     _ => Vec::new(),
                 };
-                self.push_type(&s.ident, scope, TypeKind::Struct, fields);
+                let at = self.push_type(&s.ident, scope, TypeKind::Struct, fields);
+                self.out.types[at as usize].held = held;
             }
             syn::Item::Enum(e) => {
                 self.push_type(&e.ident, scope, TypeKind::Enum, Vec::new());
@@ -315,7 +326,7 @@ impl Collector<'_> {
 
     fn push_type(&mut self, ident: &syn::Ident, scope: u32, kind: TypeKind, fields: Vec<(String, TypePath)>) -> u32 {
         let loc = self.loc(ident.span());
-        self.out.types.push(TypeFact { name: ident.to_string(), loc, scope, kind, fields });
+        self.out.types.push(TypeFact { name: ident.to_string(), loc, scope, kind, fields, held: Vec::new() });
         self.out.types.len() as u32 - 1
     }
 }
@@ -386,6 +397,34 @@ pub fn type_path(ty: &syn::Type) -> Option<TypePath> {
         }
         syn::Type::TraitObject(t) => bound_path(&t.bounds),
         syn::Type::ImplTrait(t) => bound_path(&t.bounds),
+        _ => None,
+    }
+}
+
+/// Types whose first type argument is what they hold (`Some(x)`, `Ok(x)`,
+/// `.unwrap()`, `?` and a `for` loop take it out).
+const HOLDERS: &[&str] =
+    &["Option", "Result", "Vec", "VecDeque", "LinkedList", "HashSet", "BTreeSet", "BinaryHeap", "IntoIter"];
+
+/// What a value of type `ty` holds: a slice's or array's element, the first type
+/// argument of an `Option`, `Result` or collection (see [`HOLDERS`]), through `&`.
+pub fn held_type(ty: &syn::Type) -> Option<TypePath> {
+    match ty {
+        syn::Type::Reference(r) => held_type(&r.elem),
+        syn::Type::Paren(p) => held_type(&p.elem),
+        syn::Type::Slice(s) => type_path(&s.elem),
+        syn::Type::Array(a) => type_path(&a.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if !HOLDERS.iter().any(|h| last.ident == h) {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => type_path(t),
+                _ => None,
+            })
+        }
         _ => None,
     }
 }

@@ -262,7 +262,15 @@ impl<'a> Analysis<'a> {
                 }
             }
             Some(r) => match self.receiver_type(caller, cx, r) {
-                Some(ty) => Callees::Exactly(self.defs.methods_seen_from(&ty, name, Some(cx.module))),
+                Some(ty) => {
+                    let mut found = self.defs.methods_seen_from(&ty, name, Some(cx.module));
+                    // `self.inner.insert()` in `impl<S: Store> Store for Audited<S>`:
+                    // another value's implementation, not this one calling itself.
+                    if *r != Receiver::SelfValue && self.defs.is_trait(&ty) {
+                        found.retain(|loc| *loc != self.fns[caller].name_loc);
+                    }
+                    Callees::Exactly(found)
+                }
                 None => Callees::ByName,
             },
         }
@@ -285,6 +293,13 @@ impl<'a> Analysis<'a> {
                     self.defs.impl_bound(self.fns[caller].name_loc, generic)
                 })
             }
+            Receiver::Held(inner) => match &**inner {
+                Receiver::Field(field) => {
+                    let (base, name) = &**field;
+                    self.defs.field_held_type(&self.receiver_type(caller, cx, base)?, name)
+                }
+                _ => None,
+            },
             Receiver::Unknown => None,
         }
     }

@@ -72,6 +72,9 @@ pub enum Receiver {
     Typed(PathText),
     /// A field of another receiver (`self.store`, `state.repo`).
     Field(Box<(Receiver, Box<str>)>),
+    /// What a field of type `Option<T>`, `Vec<T>`, … holds (`if let Some(b) =
+    /// &self.backup`, `for job in &self.jobs`).
+    Held(Box<Receiver>),
     /// Anything else.
     Unknown,
 }
@@ -296,16 +299,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     /// `if let Some(repo) = maybe { … }`: `repo` is what `maybe` holds.
     fn visit_expr_let(&mut self, e: &'ast syn::ExprLet) {
         self.visit_expr(&e.expr);
-        let item = self.value_type(&e.expr).1;
-        self.bind_unwrapped(&e.pat, item);
+        self.bind_held(&e.pat, &e.expr, false);
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        let item = self.value_type(&m.expr).1;
         for arm in &m.arms {
             let saved = self.locals.len();
-            self.bind_unwrapped(&arm.pat, item.clone());
+            self.bind_held(&arm.pat, &m.expr, false);
             if let Some((_, guard)) = &arm.guard {
                 self.visit_expr(guard);
             }
@@ -384,8 +385,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let header = self.lowerer.loc(e.for_token.span, e.in_token.span);
         let saved = self.locals.len();
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
-        let item = self.value_type(&e.expr).1;
-        self.bind_pattern(&e.pat, item);
+        self.bind_held(&e.pat, &e.expr, true);
         self.with_loop(header, "for", |s| {
             s.visit_pat(&e.pat);
             s.visit_block(&e.body);

@@ -19,6 +19,9 @@ pub(super) struct Binding {
     /// What it holds, for an `Option`, `Result` or collection: the type `Some(x)`,
     /// `Ok(x)`, `.unwrap()`, `?` and a `for` loop over it give.
     item: Option<PathText>,
+    /// Bound from a field whose type only the crate knows (`if let Some(backup) =
+    /// &self.backup`): what the receiver is, resolved crate-wide.
+    from: Option<Receiver>,
 }
 
 /// Associated functions that return their type (`Repo::new(…)`, `Repo::default()`,
@@ -31,10 +34,6 @@ fn is_constructor(name: &str) -> bool {
 /// State<AppState>` binds `state` to an `AppState`.
 const EXTRACTORS: &[&str] = &["State", "Data", "Extension", "Json", "Arc"];
 
-/// Types whose first type argument is what they hold (see [`Binding::item`]).
-const HOLDERS: &[&str] =
-    &["Option", "Result", "Vec", "VecDeque", "LinkedList", "HashSet", "BTreeSet", "BinaryHeap", "IntoIter"];
-
 /// Methods that give what an `Option`, `Result` or collection holds.
 const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_or_default", "unwrap_unchecked"];
 
@@ -43,35 +42,7 @@ const KEEPS: &[&str] = &["clone", "as_ref", "as_mut", "borrow", "borrow_mut", "a
 
 /// The type and the held type of a declared type.
 fn declared(ty: &syn::Type) -> (Option<PathText>, Option<PathText>) {
-    let held = |ty: &syn::Type| -> Option<PathText> {
-        match ty {
-            syn::Type::Reference(r) => return held_of(&r.elem),
-            syn::Type::Paren(p) => return held_of(&p.elem),
-            _ => {}
-        }
-        held_of(ty)
-    };
-    (type_path(ty).map(boxed), held(ty))
-}
-
-fn held_of(ty: &syn::Type) -> Option<PathText> {
-    match ty {
-        syn::Type::Reference(r) => held_of(&r.elem),
-        syn::Type::Slice(s) => type_path(&s.elem).map(boxed),
-        syn::Type::Array(a) => type_path(&a.elem).map(boxed),
-        syn::Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            if !HOLDERS.iter().any(|h| last.ident == h) {
-                return None;
-            }
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-            args.args.iter().find_map(|a| match a {
-                syn::GenericArgument::Type(t) => type_path(t).map(boxed),
-                _ => None,
-            })
-        }
-        _ => None,
-    }
+    (type_path(ty).map(boxed), crate::facts::names::held_type(ty).map(boxed))
 }
 
 impl Extractor<'_> {
@@ -86,7 +57,56 @@ impl Extractor<'_> {
     }
 
     fn push(&mut self, name: String, ty: Option<PathText>, item: Option<PathText>) {
-        self.locals.push(Binding { name, ty, item });
+        self.locals.push(Binding { name, ty, item, from: None });
+    }
+
+    /// Binds the lone name of `pat` (through `&` and `Some(…)`/`Ok(…)` when `held`) to
+    /// what a field-based receiver is, or holds; any other pattern binds untyped.
+    fn bind_from(&mut self, pat: &syn::Pat, from: Receiver, held: bool) {
+        match pat {
+            // (A lone name binds the scrutinee itself, held or not.)
+            syn::Pat::Ident(p) if p.subpat.is_none() => {
+                self.locals.push(Binding { name: p.ident.to_string(), ty: None, item: None, from: Some(from) });
+            }
+            syn::Pat::Reference(r) => self.bind_from(&r.pat, from, held),
+            syn::Pat::TupleStruct(ts)
+                if held
+                    && ts.elems.len() == 1
+                    && ts.path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok") =>
+            {
+                let from = Receiver::Held(Box::new(from));
+                self.bind_from(&ts.elems[0], from, false)
+            }
+            _ => self.bind_pattern(pat, None),
+        }
+    }
+
+    /// The field-based receiver an expression is (`self.backup`, `&state.repos`,
+    /// `self.jobs.iter()`), when it is one.
+    fn field_receiver(&self, expr: &syn::Expr) -> Option<Receiver> {
+        match strip(expr) {
+            syn::Expr::MethodCall(m) if KEEPS.contains(&m.method.to_string().as_str()) => self.field_receiver(&m.receiver),
+            e @ syn::Expr::Field(_) => match self.receiver(e) {
+                r @ Receiver::Field(_) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Binds `pat` matched against `expr`'s held value (`if let Some(x) = expr`, a
+    /// `match` arm, `for x in expr`): typed by a binding's declared type, or by the
+    /// field `expr` is.
+    pub(super) fn bind_held(&mut self, pat: &syn::Pat, expr: &syn::Expr, for_loop: bool) {
+        let item = self.value_type(expr).1;
+        match (item, self.field_receiver(expr)) {
+            (Some(item), _) if for_loop => self.bind_pattern(pat, Some(item)),
+            (Some(item), _) => self.bind_unwrapped(pat, Some(item)),
+            (None, Some(field)) if for_loop => self.bind_from(pat, Receiver::Held(Box::new(field)), false),
+            (None, Some(field)) => self.bind_from(pat, field, true),
+            (None, None) if for_loop => self.bind_pattern(pat, None),
+            (None, None) => self.bind_unwrapped(pat, None),
+        }
     }
 
     /// Binds every name of `pat`; a lone name gets type `ty` (holding `item`).
@@ -189,6 +209,7 @@ impl Extractor<'_> {
         match strip(expr) {
             syn::Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
                 Some(ident) => match self.binding(&ident.to_string()) {
+                    Some(b) if b.from.is_some() => (None, None),
                     Some(b) => (b.ty.clone(), b.item.clone()),
                     // A unit struct's value (`let store = SqlStore;`).
                     None if ident.to_string().starts_with(|c: char| c.is_ascii_uppercase()) => {
@@ -220,6 +241,7 @@ impl Extractor<'_> {
     pub(super) fn receiver(&self, expr: &syn::Expr) -> Receiver {
         match strip(expr) {
             syn::Expr::Path(p) if p.path.is_ident("self") => Receiver::SelfValue,
+            syn::Expr::Path(p) if let Some(from) = p.path.get_ident().and_then(|i| self.binding(&i.to_string())?.from.clone()) => from,
             syn::Expr::Field(f) => match &f.member {
                 syn::Member::Named(name) => match self.receiver(&f.base) {
                     Receiver::Unknown => Receiver::Unknown,
