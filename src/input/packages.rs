@@ -194,7 +194,9 @@ impl Packages {
         }
         for dep in manifests.named_path_dependencies(dir) {
             if let Some(&u) = unit_of_dir.get(&dep.dir) {
-                names.insert(dep.name.replace('-', "_"), (u, dep.dev));
+                // A dependency listed as both normal and dev is a normal one.
+                let entry = names.entry(dep.name.replace('-', "_")).or_insert((u, dep.dev));
+                entry.1 &= dep.dev;
             }
         }
         names
@@ -581,7 +583,8 @@ mod tests {
             &root,
             "app/Cargo.toml",
             "[package]\nname = \"app\"\n[target.'cfg(unix)'.dependencies]\nbase = { path = \"../base\" }\n\
-             [dev-dependencies]\nfix = { path = \"../fixtures\", package = \"fixtures\" }\n",
+             [dev-dependencies]\nfix = { path = \"../fixtures\", package = \"fixtures\" }\n\
+             base = { path = \"../base\" }\n",
         );
         write(&root, "app/broken/Cargo.toml", "[package\nname = ");
         let files: Vec<PathBuf> = ["app/src/lib.rs", "base/src/lib.rs", "fixtures/src/lib.rs", "app/broken/src/x.rs"]
@@ -596,6 +599,9 @@ mod tests {
         assert_eq!(broken, app, "a manifest that does not parse is absent: the package above");
         assert_eq!(packages.crate_named(app, "fix"), Some(fixtures), "a renamed dependency by its new name");
         assert_eq!(packages.crate_named(app, "base"), Some(base));
+        assert_eq!(packages.crate_named_from(app, "base", false), Some(base), "normal and dev: normal");
+        assert_eq!(packages.crate_named_from(app, "fix", false), None, "dev only: not for the library");
+        assert!(packages.sees_normally(app, base) && !packages.sees_normally(app, fixtures));
         assert_eq!(packages.crate_named(app, "app"), Some(app), "its own library");
         assert_eq!(packages.crate_named(base, "app"), None, "a dependent is not named");
         assert_eq!(dependency_dirs(&root.join("app")), [root.join("base"), root.join("fixtures")]);
