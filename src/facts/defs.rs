@@ -76,7 +76,7 @@ struct CrateData {
     dev: bool,
 }
 
-struct ModData {
+struct ModData<'a> {
     krate: CrateId,
     parent: Option<ModId>,
     /// A function body's scope ([`super::names::ScopeFact::block`]): a name it does
@@ -85,16 +85,16 @@ struct ModData {
     /// The module's path in its crate (`handlers::org`; empty for the root).
     path: String,
     /// (alias or `None` for a glob, path) of each `use` of the module.
-    uses: Vec<UseEntry>,
+    uses: Vec<UseEntry<'a>>,
 }
 
 /// One name a `use` brings in, and what its path resolves to, worked out once (on
 /// first use) however many lookups pass through it: re-resolving a `use` path on
 /// every lookup multiplies along chains of glob imports.
-struct UseEntry {
+struct UseEntry<'a> {
     /// `None` for a glob.
-    alias: Option<String>,
-    path: Vec<String>,
+    alias: Option<&'a str>,
+    path: &'a [String],
     resolved: std::sync::OnceLock<Option<Vec<Def>>>,
 }
 
@@ -123,7 +123,7 @@ pub struct FnInfo {
 
 pub struct DefMap<'a> {
     crates: Vec<CrateData>,
-    mods: Vec<ModData>,
+    mods: Vec<ModData<'a>>,
     /// Every module's items by (module, name), sorted once built: one vector, not a
     /// map and a list per module (a large crate has hundreds of thousands of items).
     items: Vec<(ModId, &'a str, Def)>,
@@ -291,8 +291,8 @@ impl<'a> DefMap<'a> {
                 }
                 let here = scope_mods[s];
                 self.mods[here as usize].uses.extend(scope.uses.iter().map(|u| UseEntry {
-                    alias: u.alias.clone(),
-                    path: u.path.clone(),
+                    alias: u.alias.as_deref(),
+                    path: &u.path,
                     resolved: std::sync::OnceLock::new(),
                 }));
                 for decl in &scope.mods {
@@ -380,7 +380,7 @@ impl<'a> DefMap<'a> {
                 _ => (None, None),
             };
             if let Some(key) = key {
-                self.methods.entry((key, f.name.clone())).or_default().push((f.loc, of_trait));
+                self.methods.entry((key, f.name.to_string())).or_default().push((f.loc, of_trait));
             }
         }
         // Associated constants (`Self::INSERT`, `Repo::INSERT`) are found as methods are.
@@ -388,7 +388,7 @@ impl<'a> DefMap<'a> {
             if let Some(i) = c.impl_of
                 && let Some(key) = impl_types[i as usize].clone()
             {
-                self.methods.entry((key, c.name.clone())).or_default().push((c.loc, impl_traits[i as usize]));
+                self.methods.entry((key, c.name.to_string())).or_default().push((c.loc, impl_traits[i as usize]));
             }
         }
         self.impl_types[file] = impl_types;
@@ -436,7 +436,7 @@ impl<'a> DefMap<'a> {
         let m = &self.mods[module as usize];
         let mut external = false;
         for (k, u) in m.uses.iter().enumerate() {
-            if u.alias.as_deref() == Some(name) {
+            if u.alias == Some(name) {
                 match self.use_target(module, k, depth) {
                     Some(defs) if !defs.is_empty() => return Some(defs.clone()),
                     Some(_) => {}
@@ -488,7 +488,7 @@ impl<'a> DefMap<'a> {
             return EMPTY.as_ref();
         }
         RESOLVING.with(|r| r.borrow_mut().push(key));
-        let found = self.resolve_use(module, &entry.path, depth + 1);
+        let found = self.resolve_use(module, entry.path, depth + 1);
         RESOLVING.with(|r| r.borrow_mut().retain(|k| *k != key));
         // (Another thread may have stored it meanwhile: the same answer.)
         let _ = entry.resolved.set(found);
@@ -757,9 +757,8 @@ impl<'a> DefMap<'a> {
         let mut at = Some(module);
         while let Some(m) = at {
             let uses = &self.mods[m as usize].uses;
-            let renamed = (0..uses.len()).any(|k| {
-                uses[k].alias.as_deref().is_some_and(|a| a != name) && self.use_target(m, k, 0).is_some_and(|d| is_t(d))
-            });
+            let renamed = (0..uses.len())
+                .any(|k| uses[k].alias.is_some_and(|a| a != name) && self.use_target(m, k, 0).is_some_and(|d| is_t(d)));
             if renamed {
                 return true;
             }
@@ -831,7 +830,7 @@ impl<'a> DefMap<'a> {
             Owner::Trait { .. } => self.trait_of(&info).map(|id| self.types[id as usize].name.to_string()),
             _ => None,
         };
-        let parts = [krate.as_str(), module.path.as_str(), owner.as_deref().unwrap_or(""), name.as_str()];
+        let parts = [krate.as_str(), module.path.as_str(), owner.as_deref().unwrap_or(""), &**name];
         Some(parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("::"))
     }
 
@@ -970,7 +969,7 @@ mod tests {
 
         /// The function `name` of file `file` (by index), by its name's location.
         fn fn_loc(&self, file: usize, name: &str) -> Loc {
-            self.trees[file].fns.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fn {name}")).loc
+            self.trees[file].fns.iter().find(|f| &*f.name == name).unwrap_or_else(|| panic!("no fn {name}")).loc
         }
     }
 
@@ -1051,7 +1050,7 @@ mod tests {
         let map = fx.map();
         let cx = map.fn_context(fx.fn_loc(0, "f")).unwrap();
         let repo = map.type_key(cx.module, &path("a::Repo"), None).unwrap();
-        let saves: Vec<Loc> = fx.trees[0].fns.iter().filter(|f| f.name == "save").map(|f| f.loc).collect();
+        let saves: Vec<Loc> = fx.trees[0].fns.iter().filter(|f| &*f.name == "save").map(|f| f.loc).collect();
         assert_eq!(map.methods_of(&repo, "save"), [saves[0]]);
         let inner = map.field_type(&repo, "inner").unwrap();
         assert_eq!(map.methods_of(&inner, "save"), [saves[1]], "a field's declared type");

@@ -94,7 +94,7 @@ pub enum Owner {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FnDef {
-    pub name: String,
+    pub name: Box<str>,
     pub loc: Loc,
     pub scope: u32,
     pub owner: Owner,
@@ -105,7 +105,7 @@ pub struct FnDef {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConstDef {
-    pub name: String,
+    pub name: Box<str>,
     pub loc: Loc,
     pub scope: u32,
     /// An associated constant: its `impl`.
@@ -316,12 +316,12 @@ impl Collector<'_> {
         let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
         let loc = self.loc(sig.ident.span());
         let params = u16::try_from(params).unwrap_or(u16::MAX);
-        self.out.fns.push(FnDef { name: sig.ident.to_string(), loc, scope, owner, has_self, params });
+        self.out.fns.push(FnDef { name: sig.ident.to_string().into(), loc, scope, owner, has_self, params });
     }
 
     fn push_const(&mut self, ident: &syn::Ident, scope: u32, impl_of: Option<u32>) {
         let loc = self.loc(ident.span());
-        self.out.consts.push(ConstDef { name: ident.to_string(), loc, scope, impl_of });
+        self.out.consts.push(ConstDef { name: ident.to_string().into(), loc, scope, impl_of });
     }
 
     fn push_type(&mut self, ident: &syn::Ident, scope: u32, kind: TypeKind, fields: Vec<(String, TypePath)>) -> u32 {
@@ -498,7 +498,7 @@ mod tests {
         assert_eq!(n.scopes[0].mods.len(), 2);
         assert_eq!(n.scopes[0].mods[1].path_attr.as_deref(), Some("x/y.rs"));
         let f = &n.fns[0];
-        assert_eq!((f.name.as_str(), f.scope, f.owner), ("f", 1, Owner::Module));
+        assert_eq!((&*f.name, f.scope, f.owner), ("f", 1, Owner::Module));
         let g = &n.fns[1];
         assert_eq!((g.owner, g.has_self, g.params), (Owner::Impl(0), true, 1));
         assert_eq!(n.scope_at(g.loc.start), 1);
@@ -507,7 +507,7 @@ mod tests {
             n.types[0].fields,
             [("repo".to_string(), vec!["Repo".to_string()]), ("n".into(), vec!["u32".into()])]
         );
-        let owners: Vec<(&str, Owner)> = n.fns[2..].iter().map(|f| (f.name.as_str(), f.owner)).collect();
+        let owners: Vec<(&str, Owner)> = n.fns[2..].iter().map(|f| (&*f.name, f.owner)).collect();
         assert_eq!(
             owners,
             [

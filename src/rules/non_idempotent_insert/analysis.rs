@@ -293,13 +293,10 @@ impl<'a> Analysis<'a> {
                     self.defs.impl_bound(self.fns[caller].name_loc, generic)
                 })
             }
-            Receiver::Held(inner) => match &**inner {
-                Receiver::Field(field) => {
-                    let (base, name) = &**field;
-                    self.defs.field_held_type(&self.receiver_type(caller, cx, base)?, name)
-                }
-                _ => None,
-            },
+            Receiver::Held(field) => {
+                let (base, name) = &**field;
+                self.defs.field_held_type(&self.receiver_type(caller, cx, base)?, name)
+            }
             Receiver::Unknown => None,
         }
     }

@@ -73,8 +73,8 @@ pub enum Receiver {
     /// A field of another receiver (`self.store`, `state.repo`).
     Field(Box<(Receiver, Box<str>)>),
     /// What a field of type `Option<T>`, `Vec<T>`, … holds (`if let Some(b) =
-    /// &self.backup`, `for job in &self.jobs`).
-    Held(Box<Receiver>),
+    /// &self.backup`, `for job in &self.jobs`): the field as in [`Receiver::Field`].
+    Held(Box<(Receiver, Box<str>)>),
     /// Anything else.
     Unknown,
 }

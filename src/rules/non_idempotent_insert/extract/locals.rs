@@ -74,8 +74,7 @@ impl Extractor<'_> {
                     && ts.elems.len() == 1
                     && ts.path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok") =>
             {
-                let from = Receiver::Held(Box::new(from));
-                self.bind_from(&ts.elems[0], from, false)
+                self.bind_from(&ts.elems[0], held_by(from), false)
             }
             _ => self.bind_pattern(pat, None),
         }
@@ -102,7 +101,7 @@ impl Extractor<'_> {
         match (item, self.field_receiver(expr)) {
             (Some(item), _) if for_loop => self.bind_pattern(pat, Some(item)),
             (Some(item), _) => self.bind_unwrapped(pat, Some(item)),
-            (None, Some(field)) if for_loop => self.bind_from(pat, Receiver::Held(Box::new(field)), false),
+            (None, Some(field)) if for_loop => self.bind_from(pat, held_by(field), false),
             (None, Some(field)) => self.bind_from(pat, field, true),
             (None, None) if for_loop => self.bind_pattern(pat, None),
             (None, None) => self.bind_unwrapped(pat, None),
@@ -255,6 +254,15 @@ impl Extractor<'_> {
             }
             other => self.value_type(other).0.map_or(Receiver::Unknown, Receiver::Typed),
         }
+    }
+}
+
+/// What a field-based receiver holds (a field chain is all [`Extractor::bind_from`]
+/// and [`Extractor::field_receiver`] give it).
+fn held_by(field: Receiver) -> Receiver {
+    match field {
+        Receiver::Field(f) => Receiver::Held(f),
+        other => other,
     }
 }
 
