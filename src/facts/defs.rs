@@ -48,6 +48,10 @@ enum Def {
     Type(TypeId),
 }
 
+/// The first segment of a path written `<Type as Trait>::item`, followed by the
+/// type's path and the item (see [`DefMap::resolve`]).
+pub const QUALIFIED_SELF: &str = "<>";
+
 /// A function or associated constant of a type, and the trait of the `impl` it comes
 /// from (`None`: an inherent impl).
 type Member = (Loc, Option<TypeId>);
@@ -643,7 +647,11 @@ impl<'a> DefMap<'a> {
     pub fn context(&self, at: Loc) -> Context {
         let names = self.names[at.file];
         let module = self.file_mods[at.file][names.scope_at(at.start) as usize];
-        let self_ty = names.impl_at(at.start).and_then(|i| self.impl_types[at.file][i as usize].clone());
+        let self_ty = match names.impl_at(at.start) {
+            Some(i) => self.impl_types[at.file][i as usize].clone(),
+            // In a trait's default method `Self` is any implementor: the trait.
+            None => names.trait_at(at.start).map(|ty| TypeKey::Def(self.type_base[at.file] + ty)),
+        };
         Context { module, self_ty }
     }
 
@@ -662,6 +670,21 @@ impl<'a> DefMap<'a> {
     /// What a path (a call's function, a constant's use) written in `cx` names.
     pub fn resolve(&self, cx: &Context, path: &[String]) -> Resolved {
         let Some((last, prefix)) = path.split_last() else { return Resolved::Unknown };
+        // `<Type as Trait>::f` (written with [`QUALIFIED_SELF`] before the type): the
+        // type's `f`, the trait named, so in scope or not.
+        if let Some((marker, ty)) = prefix.split_first()
+            && marker == QUALIFIED_SELF
+        {
+            let self_ty = if ty.len() == 1 && ty[0] == "Self" {
+                cx.self_ty.clone()
+            } else {
+                self.type_key(cx.module, ty, cx.self_ty.as_ref())
+            };
+            return match self_ty {
+                Some(ty) => Resolved::Items(self.methods_seen_from(&ty, last, None)),
+                None => Resolved::Unknown,
+            };
+        }
         // `Self::f`, `Type::f`, `Trait::f`: the type's functions of that name.
         if !prefix.is_empty() {
             let ty = if prefix.len() == 1 && prefix[0] == "Self" {

@@ -116,6 +116,8 @@ pub struct ConstDef {
 pub struct FileNames {
     pub scopes: Vec<ScopeFact>,
     pub impls: Vec<ImplFact>,
+    /// Trait definitions' byte ranges and type indexes: `Self` inside one is the trait.
+    pub traits: Vec<(u32, u32, u32)>,
     pub types: Vec<TypeFact>,
     pub fns: Vec<FnDef>,
     pub consts: Vec<ConstDef>,
@@ -132,6 +134,11 @@ impl FileNames {
             }
         }
         best as u32
+    }
+
+    /// The trait definition holding byte `offset` (its type index).
+    pub fn trait_at(&self, offset: u32) -> Option<u32> {
+        self.traits.iter().find(|(start, end, _)| *start <= offset && offset < *end).map(|&(_, _, ty)| ty)
     }
 
     /// The innermost `impl` block holding byte `offset`.
@@ -155,6 +162,7 @@ pub fn collect(file: FileId, source: &SourceFile, syntax: &syn::File) -> FileNam
     });
     out.scopes.shrink_to_fit();
     out.impls.shrink_to_fit();
+    out.traits.shrink_to_fit();
     out.types.shrink_to_fit();
     out.fns.shrink_to_fit();
     out.consts.shrink_to_fit();
@@ -230,6 +238,8 @@ impl Collector<'_> {
             }
             syn::Item::Trait(t) => {
                 let ty = self.push_type(&t.ident, scope, TypeKind::Trait, Vec::new());
+                let (start, end) = self.range(t.trait_token.span, t.brace_token.span.close());
+                self.out.traits.push((start, end, ty));
                 for ti in &t.items {
                     if let syn::TraitItem::Fn(f) = ti {
                         self.push_fn(&f.sig, scope, Owner::Trait { ty, has_body: f.default.is_some() });
@@ -373,9 +383,28 @@ fn use_tree(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseFact
 
 /// Wrappers a method call sees through (they dereference to what they hold):
 /// `Arc<Repo>` calls `Repo`'s methods, and so do the web frameworks' extractors
-/// (`State<AppState>`, `web::Data<Db>`). `Option<Repo>` does not: its methods are
+/// (`State<AppState>`, `web::Data<Db>`), locks and their guards (`Mutex<Repo>`: a
+/// receiver's `.lock()`, `.read()`, `.write()` are seen through too). `Option<Repo>` does not: its methods are
 /// `Option`'s (`slot.insert(repo)`).
-const TRANSPARENT: &[&str] = &["Arc", "Rc", "Box", "State", "Data", "Extension", "Json", "ManuallyDrop", "Pin"];
+const TRANSPARENT: &[&str] = &[
+    "Arc",
+    "Rc",
+    "Box",
+    "State",
+    "Data",
+    "Extension",
+    "Json",
+    "ManuallyDrop",
+    "Pin",
+    "Mutex",
+    "RwLock",
+    "MutexGuard",
+    "RwLockReadGuard",
+    "RwLockWriteGuard",
+    "RefCell",
+    "Ref",
+    "RefMut",
+];
 
 /// The path of a type as a method call sees it (see [`TRANSPARENT`]); `dyn Trait` and
 /// `impl Trait` give the trait's path. `None` for tuples, slices, arrays, functions.

@@ -375,7 +375,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         }
         if ident_is_screaming(&last.ident) {
-            let path = e.path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect();
+            // `<Label as Table>::INSERT`: the type's constant (the trait named).
+            let qualified = e.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty));
+            let path = match qualified {
+                Some(ty) => std::iter::once(crate::facts::defs::QUALIFIED_SELF.to_string())
+                    .chain(ty)
+                    .chain(std::iter::once(last.ident.to_string()))
+                    .map(String::into_boxed_str)
+                    .collect(),
+                None => e.path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect(),
+            };
             self.push_event(EventKind::ConstUse { path }, loc);
         }
     }
@@ -429,9 +438,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
                 return;
             } else {
-                // `<Type as Trait>::f`: the type's `f`.
+                // `<Type as Trait>::f`: the type's `f` (the trait named).
                 let qualifier = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
-                    Some(ty) => ty.into_iter().map(String::into_boxed_str).collect(),
+                    Some(ty) => std::iter::once(crate::facts::defs::QUALIFIED_SELF.to_string())
+                        .chain(ty)
+                        .map(String::into_boxed_str)
+                        .collect(),
                     None => {
                         // `::store::f` (a crate, never a module): an empty first segment.
                         let before = p.path.segments.len() - 1;

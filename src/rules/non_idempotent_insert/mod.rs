@@ -95,7 +95,8 @@
 //!   (`State(state): State<AppState>`), the item of a `for` loop over a typed slice
 //!   or collection (or a field declared as one: `for job in &self.jobs`), what `if let
 //!   Some(x)`, `match`, `let … else`, `.unwrap()` and `?` take out of a typed `Option`
-//!   or `Result` (or such a field); seen through `&`, `Arc`, `Rc`, `Box`.
+//!   or `Result` (or such a field); seen through `&`, `Arc`, `Rc`, `Box`, locks and
+//!   their guards (`self.repo.lock().unwrap()`, `Mutex<Repo>`).
 //!   An inherent method wins over a trait's, and a trait's methods count only where
 //!   the trait is in scope (imported, renamed, `as _`, by a glob, or defined there).
 //!   `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait (on the
@@ -104,7 +105,8 @@
 //!   value it wraps is not recursion, though every implementation is a candidate —
 //!   `Audited<MemStore>` is not told from `Audited<SqlStore>`); a type without the
 //!   method reaches its traits' default methods. Associated constants resolve like
-//!   methods (`Self::INSERT`).
+//!   methods (`Self::INSERT`; in a trait's default method, `Self` is every
+//!   implementation). `<Type as Trait>::f` names its trait, in scope or not.
 //! - Not resolved: generic parameters without a trait bound (or bounded under another
 //!   name than the struct's), values returned by other calls (`self.repo().save()`),
 //!   `use`s and items in nested blocks (only a function body's own), closures and

@@ -87,6 +87,9 @@
 //!   (an item made by a macro, a glob import of a crate outside the checked files) falls
 //!   back to every constant or function of that name the naming code's package can see;
 //!   a path into a crate outside the workspace is not followed.
+//! - A constant not named like a listen setting is reported only where a bind call
+//!   uses it, so naming a crate alone does not report its constants that only crates
+//!   depending on it bind (they are not read): run on the workspace, or name both.
 //! - syn sees syntax, not types: a value that arrives through a trait method, a
 //!   method of a value of unknown type, a field of another struct or a macro other
 //!   than `format!`/`concat!` is not followed.

@@ -40,6 +40,10 @@ const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_or_default", "unwrap_unch
 /// Methods that keep the receiver as it is (or a reference to it).
 const KEEPS: &[&str] = &["clone", "as_ref", "as_mut", "borrow", "borrow_mut", "as_deref", "iter", "iter_mut", "into_iter"];
 
+/// Methods that lock what a lock holds (the lock's type is seen through, see
+/// [`crate::facts::names::type_path`]): the guard, through `.unwrap()` or `.await`.
+const LOCKS: &[&str] = &["lock", "read", "write", "try_lock", "blocking_lock"];
+
 /// The type and the held type of a declared type.
 fn declared(ty: &syn::Type) -> (Option<PathText>, Option<PathText>) {
     (type_path(ty).map(boxed), crate::facts::names::held_type(ty).map(boxed))
@@ -222,17 +226,37 @@ impl Extractor<'_> {
                 let method = m.method.to_string();
                 if KEEPS.contains(&method.as_str()) {
                     self.value_type(&m.receiver)
+                } else if LOCKS.contains(&method.as_str()) {
+                    // `repo.lock()` is a guard of what the lock holds, or a `Result` of one.
+                    let ty = self.value_type(&m.receiver).0;
+                    (ty.clone(), ty)
                 } else if UNWRAPS.contains(&method.as_str()) {
                     (self.value_type(&m.receiver).1, None)
                 } else {
                     (None, None)
                 }
             }
+            syn::Expr::Await(a) => self.value_type(&a.base),
             syn::Expr::Try(t) => match self.value_type(&t.expr) {
                 (_, Some(item)) => (Some(item), None),
                 (ty, None) => (expr_type(&t.expr).or(ty), None),
             },
             other => (expr_type(other), None),
+        }
+    }
+
+    /// A field-based receiver reached through a lock and its guard: `.lock()`,
+    /// `.read()`, `.write()`, then `.unwrap()`, `.expect(…)`, `?` or `.await`.
+    fn through_lock(&self, expr: &syn::Expr) -> Option<Receiver> {
+        match strip(expr) {
+            syn::Expr::Await(a) => self.through_lock(&a.base),
+            syn::Expr::Try(t) => self.through_lock(&t.expr),
+            syn::Expr::MethodCall(m) if UNWRAPS.contains(&m.method.to_string().as_str()) => self.through_lock(&m.receiver),
+            syn::Expr::MethodCall(m) if LOCKS.contains(&m.method.to_string().as_str()) => match self.receiver(&m.receiver) {
+                r @ (Receiver::Field(_) | Receiver::SelfValue | Receiver::Typed(_)) => Some(r),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -252,7 +276,12 @@ impl Extractor<'_> {
             syn::Expr::MethodCall(m) if matches!(m.method.to_string().as_str(), "clone" | "as_ref" | "borrow") => {
                 self.receiver(&m.receiver)
             }
-            other => self.value_type(other).0.map_or(Receiver::Unknown, Receiver::Typed),
+            other => match self.value_type(other).0 {
+                Some(ty) => Receiver::Typed(ty),
+                // `self.repo.lock().unwrap()`, `data.repo.lock().await`: the field's type
+                // (its lock seen through), resolved crate-wide.
+                None => self.through_lock(other).unwrap_or(Receiver::Unknown),
+            },
         }
     }
 }
