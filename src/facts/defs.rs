@@ -21,7 +21,7 @@
 //!   `dyn Trait`/`impl Trait` resolve.
 
 use super::names::{FileNames, Owner, TypeKind, TypePath};
-use crate::input::packages::{Packages, Target, UnitId};
+use crate::input::packages::{Packages, Target, UnitId, normalize};
 use crate::input::source::{FileId, Loc};
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
@@ -933,21 +933,6 @@ fn implied_module_path(path: &Path) -> String {
 
 fn join(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_string() } else { format!("{parent}::{name}") }
-}
-
-/// `a/b/../c` → `a/c`, without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -449,7 +449,7 @@ fn resolve(path: &Path) -> PathBuf {
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
