@@ -762,6 +762,11 @@ impl<'a> DefMap<'a> {
         out
     }
 
+    /// The name of type `id` as declared.
+    pub fn type_name(&self, id: TypeId) -> &'a str {
+        self.types[id as usize].name
+    }
+
     /// Whether `ty` is a trait of the workspace (a `dyn`, `impl` or bounded generic
     /// receiver's type).
     pub fn is_trait(&self, ty: &TypeKey) -> bool {

@@ -24,8 +24,32 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
             }
             out.push(diagnostic(site, params, severity));
         }
+        for call in &p.typed_calls {
+            if let Some(site) = backend_by_another_name(cx, params, call) {
+                out.push(diagnostic(&site, params, severity));
+            }
+        }
     }
     out
+}
+
+/// A verb called on a parameter whose type, resolved from where it is written, is a
+/// backend type under another name (`Backend`, an alias of `Arc<dyn Provisioner>`
+/// made in another module; `Docker`, a re-export of `DockerProvisioner`).
+fn backend_by_another_name(cx: &CheckCx, params: &ProvisionerParams, call: &super::TypedCall) -> Option<ProvisionerSite> {
+    let at = cx.defs.context(call.site.loc);
+    let name = match cx.defs.type_key(at.module, &call.ty, at.self_ty.as_ref())? {
+        crate::facts::defs::TypeKey::Def(id) => cx.defs.type_name(id).to_string(),
+        crate::facts::defs::TypeKey::Named(name) => name,
+    };
+    if !params.types.contains(&name) {
+        return None;
+    }
+    let mut site = call.site.clone();
+    if let Some(origin) = &mut site.origin {
+        origin.what = format!("{}, which is `{name}`", origin.what);
+    }
+    Some(site)
 }
 
 /// The diagnostic of one site.

@@ -48,15 +48,54 @@ pub struct ProvisionerSite {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisionerFacts {
     pub sites: Vec<ProvisionerSite>,
+    /// Verb-named method calls (`b.stop(id)`) on a parameter whose type is named
+    /// otherwise than the backend types in this file (`b: Backend`, imported): a site
+    /// when the name resolves, crate-wide, to a backend type (a type alias or rename
+    /// made in another module).
+    pub typed_calls: Vec<TypedCall>,
+}
+
+/// A candidate site whose receiver's type is decided crate-wide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypedCall {
+    pub site: ProvisionerSite,
+    /// The parameter's type as written, wrappers removed (`Backend`, `infra::Docker`).
+    pub ty: Vec<String>,
+}
+
+/// Whether `text` calls a method named with a dispatcher verb's word (`.stop`,
+/// `.restart_…`): the only calls a parameter typed elsewhere is reported for.
+fn calls_a_verb(text: &str, params: &ProvisionerParams) -> bool {
+    let bytes = text.as_bytes();
+    params.verbs.keys().any(|verb| {
+        let verb = verb.as_bytes();
+        bytes.iter().enumerate().any(|(i, &b)| {
+            // `.stop(`, `.stop_all(`: the verb as the method name's first word.
+            b == b'.'
+                && bytes.get(i + 1..i + 1 + verb.len()).is_some_and(|w| w.eq_ignore_ascii_case(verb))
+                && matches!(bytes.get(i + 1 + verb.len()), Some(b'(' | b'_'))
+        })
+    })
+}
+
+fn strip_refs(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Reference(r) => strip_refs(&r.expr),
+        syn::Expr::Paren(p) => strip_refs(&p.expr),
+        _ => expr,
+    }
 }
 
 pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &ProvisionerParams) -> ProvisionerFacts {
     if params.is_exempt_path(&source.display) {
         return ProvisionerFacts::default();
     }
-    // A backend value starts at a field or type name: a file that never mentions one
-    // has nothing to find (a cheap substring test before a full walk).
-    if !params.fields.iter().chain(&params.types).any(|name| source.text().contains(name.as_str())) {
+    // A backend value starts at a field or type name, or is a parameter whose type
+    // another module names (then a verb is called on it): a file that mentions
+    // neither has nothing to find (a cheap substring test before a full walk).
+    let text = source.text();
+    let names_backend = params.fields.iter().chain(&params.types).any(|name| text.contains(name.as_str()));
+    if !names_backend && !calls_a_verb(text, params) {
         return ProvisionerFacts::default();
     }
     let types = types::with_local_names(&syntax.items, &params.types);
@@ -65,6 +104,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         source,
         params,
         types: &types,
+        named_elsewhere: Vec::new(),
         scope: Vec::new(),
         generic_backends: Vec::new(),
         function: None,
@@ -81,6 +121,9 @@ struct Extractor<'a> {
     /// The backend types' names in this file: the configured ones and what the
     /// file renames them to (`use … as Docker`, `type Backend = Arc<DockerProvisioner>`).
     types: &'a [String],
+    /// The current function's parameters typed by a name that is not a backend type
+    /// here (see [`ProvisionerFacts::typed_calls`]): name, type path, origin.
+    named_elsewhere: Vec<(String, Vec<String>, Origin)>,
     /// Bindings in scope, innermost last: `Some` holds a backend, `None` shadows an
     /// outer backend binding of the same name.
     scope: Vec<(String, Option<Origin>)>,
@@ -168,6 +211,25 @@ impl Extractor<'_> {
         }
     }
 
+    /// A verb called on a parameter whose type is named otherwise (decided crate-wide).
+    fn typed_call(&mut self, m: &syn::ExprMethodCall, method: String) {
+        let syn::Expr::Path(p) = strip_refs(&m.receiver) else { return };
+        let Some(ident) = p.path.get_ident() else { return };
+        let name = ident.to_string();
+        // A binding of the same name since the parameter shadows it.
+        if self.params.verb_for(&method).is_none() || self.scope.iter().any(|(n, _)| *n == name) {
+            return;
+        }
+        let Some((_, ty, origin)) = self.named_elsewhere.iter().rev().find(|(n, _, _)| *n == name) else { return };
+        let (ty, origin) = (ty.clone(), origin.clone());
+        let loc = self.loc(m.method.span());
+        if let Some(function) = &self.function {
+            let kind = ProvisionerSiteKind::MethodCall { method };
+            let site = ProvisionerSite { kind, loc, origin: Some(origin), function: function.clone() };
+            self.out.typed_calls.push(TypedCall { site, ty });
+        }
+    }
+
     fn presence(&mut self, loc: Loc, origin: Origin) {
         if origin.is_field {
             self.push(ProvisionerSiteKind::PresenceCheck, loc, Some(origin));
@@ -183,6 +245,7 @@ impl Extractor<'_> {
         let end = self.loc(block.brace_token.span.close()).end as usize;
         let Some(text) = self.source.text().get(start..end) else { return true };
         self.params.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
+            || calls_a_verb(text, self.params)
     }
 
     fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
@@ -193,18 +256,23 @@ impl Extractor<'_> {
         let saved_scope = std::mem::take(&mut self.scope);
         let saved_generics =
             std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, self.types));
+        let saved_named = std::mem::take(&mut self.named_elsewhere);
         for input in &sig.inputs {
-            if let syn::FnArg::Typed(t) = input
-                && self.type_is_backend(&t.ty)
-                && let Some(ident) = crate::facts::lower::pat_ident(&t.pat)
-            {
-                let ty = quote_type(&t.ty);
-                let what = format!("`{ident}` is a `{ty}`");
-                let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string() };
+            let syn::FnArg::Typed(t) = input else { continue };
+            let Some(ident) = crate::facts::lower::pat_ident(&t.pat) else { continue };
+            let ty = quote_type(&t.ty);
+            let what = format!("`{ident}` is a `{ty}`");
+            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string() };
+            if self.type_is_backend(&t.ty) {
                 self.scope.push((ident.to_string(), Some(o)));
+            } else if let Some(path) = crate::facts::names::type_path(&t.ty)
+                && path.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                self.named_elsewhere.push((ident.to_string(), path, o));
             }
         }
         body(self);
+        self.named_elsewhere = saved_named;
         self.scope = saved_scope;
         self.generic_backends = saved_generics;
         self.function = saved_fn;
@@ -363,7 +431,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             return;
         }
-        let Some(origin) = receiver_origin else { return };
+        let Some(origin) = receiver_origin else { return self.typed_call(m, method) };
         let loc = self.loc(m.method.span());
         if matches!(method.as_str(), "is_some" | "is_none" | "is_some_and" | "is_none_or") {
             self.presence(loc, origin);

@@ -67,9 +67,12 @@
 //! - syn sees syntax, not types: a backend is recognised by its field name, a
 //!   binding derived from such a field, or a declared type naming a backend type — by
 //!   its configured name or a name the same file gives it (`use … as Docker`, `type
-//!   Backend = Arc<dyn Provisioner>`). A backend reached through a getter method
-//!   (`self.backend()`), a struct of another name, a type alias or rename made in
-//!   another file, or an inferred type from a function's return value is not seen.
+//!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module
+//!   gives a backend type (a type alias, a renamed re-export, resolved crate-wide as
+//!   Rust resolves the path) is a backend when a method named with a dispatcher verb
+//!   is called on it (`backend.stop(id)`). A backend reached through a getter method
+//!   (`self.backend()`), a struct of another name, a `let` or field typed by such a
+//!   name, or an inferred type from a function's return value is not seen.
 //! - Each file is judged on its own: a helper outside the dispatcher that takes a
 //!   backend parameter is reported at its own call, not at its callers.
 //! - Calls inside functions named like a constructor (`new`, `from_env`) are not
@@ -79,7 +82,7 @@
 mod diagnostics;
 mod extract;
 
-pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, extract};
+pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, TypedCall, extract};
 
 use crate::rules::diagnostic::{Diagnostic, Severity};
 use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
