@@ -254,7 +254,7 @@ impl<'a> Analysis<'a> {
         match receiver {
             None => {
                 let path: Vec<String> =
-                    qualifier.iter().map(|s| s.to_string()).chain(std::iter::once(name.to_string())).collect();
+                    qualifier.iter().flat_map(|q| q.split("::")).chain(std::iter::once(&**name)).map(str::to_string).collect();
                 match self.defs.resolve(cx, &path) {
                     Resolved::Items(locs) => Callees::Exactly(locs),
                     Resolved::External => Callees::Exactly(Vec::new()),
@@ -551,7 +551,7 @@ fn arity_fits(f: &FnInsertFacts, event: &Event) -> bool {
     let args = &(*args as usize);
     if receiver.is_some() {
         f.has_self && f.params == *args
-    } else if qualifier.is_empty() {
+    } else if qualifier.is_none() {
         !f.has_self && f.params == *args
     } else {
         f.params + usize::from(f.has_self) == *args || (!f.has_self && f.params == *args)

@@ -54,7 +54,8 @@ pub enum EventKind {
     /// `Type` in `Type::f`, `store` in `store::insert`, empty for `f`), a method call by
     /// what its receiver is. (Kept per call of every function: the common shapes, a
     /// bare name and a receiver of unknown type, allocate nothing beyond the name.)
-    Call { name: Box<str>, qualifier: PathText, receiver: Option<Receiver>, args: u32, awaited: bool },
+    /// (The qualifier's segments are joined by `::` in one string: one allocation.)
+    Call { name: Box<str>, qualifier: Option<Box<str>>, receiver: Option<Receiver>, args: u32, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
 }
@@ -439,19 +440,23 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 return;
             } else {
                 // `<Type as Trait>::f`: the type's `f` (the trait named).
-                let qualifier = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
-                    Some(ty) => std::iter::once(crate::facts::defs::QUALIFIED_SELF.to_string())
-                        .chain(ty)
-                        .map(String::into_boxed_str)
-                        .collect(),
+                let segments: Vec<String> = match p.qself.as_ref().and_then(|q| crate::facts::names::type_path(&q.ty)) {
+                    Some(ty) => std::iter::once(crate::facts::defs::QUALIFIED_SELF.to_string()).chain(ty).collect(),
                     None => {
                         // `::store::f` (a crate, never a module): an empty first segment.
                         let before = p.path.segments.len() - 1;
-                        let root = p.path.leading_colon.map(|_| Box::<str>::from(""));
-                        let segments = p.path.segments.iter().take(before);
-                        root.into_iter().chain(segments.map(|s| s.ident.to_string().into_boxed_str())).collect()
+                        let root = p.path.leading_colon.map(|_| String::new());
+                        root.into_iter().chain(p.path.segments.iter().take(before).map(|s| s.ident.to_string())).collect()
                     }
                 };
+                // The standard library's functions are none of the workspace's.
+                if matches!(segments.first().map(String::as_str), Some("std" | "core" | "alloc")) {
+                    for arg in &c.args {
+                        self.visit_expr(arg);
+                    }
+                    return;
+                }
+                let qualifier = (!segments.is_empty()).then(|| segments.join("::").into_boxed_str());
                 EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited }
             };
             // Arguments are evaluated before the call runs.
@@ -481,7 +486,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         } else {
             let receiver = Some(self.receiver(&m.receiver));
             let args = m.args.len() as u32;
-            EventKind::Call { name: method.into(), qualifier: Box::new([]), receiver, args, awaited }
+            EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited }
         };
         self.push_event(kind, loc);
     }
