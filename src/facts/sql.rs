@@ -15,8 +15,11 @@ pub struct Insert {
     /// The table name as written, unquoted; compare with [`Insert::targets`].
     pub table: String,
     pub schema: Option<String>,
-    /// `ON CONFLICT …` appears in the same statement (not in a comment, not in a
-    /// neighbouring statement).
+    /// The statement itself is idempotent (not in a comment, not in a neighbouring
+    /// statement): `ON CONFLICT …`, or a dialect's equivalent — SQLite `INSERT OR
+    /// IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE KEY
+    /// UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same table>
+    /// …)`. (`MERGE` is no `INSERT` statement.)
     pub on_conflict: bool,
     /// `INSERT … SELECT`: one statement that may write many rows.
     pub from_select: bool,
@@ -42,15 +45,35 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
         while i < statement.len() {
             // INSERT starts the statement, or follows a `WITH … AS (…)` clause.
             let starts_statement = i == 0 || matches!(statement[i - 1], Token::RParen);
+            // `INSERT OR IGNORE INTO` (SQLite), `INSERT IGNORE INTO` (MySQL): the
+            // words between INSERT and INTO, and whether they make it idempotent.
+            let (into_at, ignores) = match (statement.get(i + 1), statement.get(i + 2)) {
+                (Some(t), _) if is_keyword(t, Keyword::INTO) => (i + 1, false),
+                (Some(t), Some(u)) if is_word(t, "IGNORE") && is_keyword(u, Keyword::INTO) => (i + 2, true),
+                (Some(t), Some(u))
+                    if is_keyword(t, Keyword::OR)
+                        && statement.get(i + 3).is_some_and(|v| is_keyword(v, Keyword::INTO)) =>
+                {
+                    (i + 3, is_word(u, "IGNORE") || is_word(u, "REPLACE"))
+                }
+                _ => (usize::MAX, false),
+            };
             if starts_statement
                 && is_keyword(&statement[i], Keyword::INSERT)
-                && statement.get(i + 1).is_some_and(|t| is_keyword(t, Keyword::INTO))
-                && let Some((schema, table, next)) = table_name(statement, i + 2)
+                && into_at != usize::MAX
+                && let Some((schema, table, next)) = table_name(statement, into_at + 1)
                 && continues_statement(statement.get(next))
             {
                 let rest = &statement[next..];
-                let on_conflict =
-                    rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT));
+                let on_conflict = ignores
+                    || rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT))
+                    || rest.windows(4).any(|w| {
+                        is_keyword(&w[0], Keyword::ON)
+                            && is_word(&w[1], "DUPLICATE")
+                            && is_keyword(&w[2], Keyword::KEY)
+                            && is_keyword(&w[3], Keyword::UPDATE)
+                    })
+                    || not_exists_in(rest, &table);
                 let from_select = rest.iter().any(|t| is_keyword(t, Keyword::SELECT))
                     && !rest.iter().any(|t| is_keyword(t, Keyword::VALUES));
                 out.push(Insert { table, schema, on_conflict, from_select });
@@ -77,11 +100,12 @@ fn continues_statement(next: Option<&Token>) -> bool {
     }
 }
 
-/// Whether a fragment holds an `ON CONFLICT` clause (not in a comment), such as the
-/// tail a query builder pushes after its VALUES.
+/// Whether a fragment holds an `ON CONFLICT` or `ON DUPLICATE KEY UPDATE` clause (not
+/// in a comment), such as the tail a query builder pushes after its VALUES.
 pub fn has_on_conflict(fragment: &str) -> bool {
     let tokens = tokenize_lenient(&replace_placeholders(fragment));
     tokens.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT))
+        || tokens.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_word(&w[1], "DUPLICATE"))
 }
 
 /// `[schema.]table` starting at `at`; returns the index after it.
@@ -92,6 +116,24 @@ fn table_name(tokens: &[Token], at: usize) -> Option<(Option<String>, String, us
         return Some((Some(first), second, at + 3));
     }
     Some((None, first, at + 1))
+}
+
+/// `… WHERE NOT EXISTS (SELECT … FROM [schema.]table …)` naming `table`: the row is
+/// inserted only when it is not there.
+fn not_exists_in(rest: &[Token], table: &str) -> bool {
+    let Some(at) = rest.windows(2).position(|w| is_keyword(&w[0], Keyword::NOT) && is_keyword(&w[1], Keyword::EXISTS))
+    else {
+        return false;
+    };
+    rest[at..].windows(2).enumerate().any(|(k, w)| {
+        is_keyword(&w[0], Keyword::FROM)
+            && table_name(&rest[at..], k + 1).is_some_and(|(_, name, _)| name.eq_ignore_ascii_case(table))
+    })
+}
+
+/// An unquoted word, by its text (for words sqlparser knows as no keyword).
+fn is_word(token: &Token, text: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(text))
 }
 
 fn word(token: &Token) -> Option<String> {
@@ -213,8 +255,33 @@ mod tests {
     }
 
     #[test]
+    fn idempotent_dialects_are_guards() {
+        for guarded in [
+            "INSERT OR IGNORE INTO workspaces (id) VALUES (?1)",
+            "insert or replace into workspaces (id) values (?1)",
+            "INSERT IGNORE INTO workspaces (id) VALUES (?)",
+            "INSERT INTO workspaces (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+            "INSERT INTO workspaces (id, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM workspaces WHERE name = $2)",
+            "INSERT INTO public.workspaces (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM public.workspaces w WHERE w.id = $1)",
+        ] {
+            assert_eq!(tables(guarded), vec![("workspaces".into(), true)], "{guarded}");
+        }
+        for unguarded in [
+            "INSERT OR ABORT INTO workspaces (id) VALUES (?1)",
+            "INSERT INTO workspaces (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM members WHERE id = $1)",
+            "INSERT INTO workspaces (id) VALUES ($1) -- ON DUPLICATE KEY UPDATE id = id",
+        ] {
+            assert_eq!(tables(unguarded), vec![("workspaces".into(), false)], "{unguarded}");
+        }
+        let merge =
+            "MERGE INTO workspaces w USING staging s ON w.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
+        assert!(inserts(merge).is_empty(), "MERGE is no INSERT statement");
+    }
+
+    #[test]
     fn builder_tails() {
         assert!(has_on_conflict(" ON CONFLICT (id) DO NOTHING"));
+        assert!(has_on_conflict(" ON DUPLICATE KEY UPDATE name = VALUES(name)"));
         assert!(!has_on_conflict(" -- ON CONFLICT (id) DO NOTHING"));
         assert!(!has_on_conflict(" RETURNING id"));
     }

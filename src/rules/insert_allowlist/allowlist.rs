@@ -12,7 +12,7 @@ use toml::Spanned;
 pub enum Mechanism {
     /// A registered preflight helper runs before the INSERT.
     Preflight,
-    /// The statement is an upsert (`ON CONFLICT …`).
+    /// The statement is an upsert (`ON CONFLICT …`, or a dialect's equivalent: see [`crate::facts::sql::Insert::on_conflict`]).
     OnConflict,
     /// One INSERT per call, of a row with a server-generated id, never repeated.
     SingleCreate,

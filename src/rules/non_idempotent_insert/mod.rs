@@ -21,7 +21,10 @@
 //!    runs before the INSERT in the same iteration — earlier in the loop body, or in
 //!    the called function before its INSERT (a preflight after the INSERT protects
 //!    nothing, and the message says so);
-//! 2. an `ON CONFLICT` clause in the same statement;
+//! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
+//!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
+//!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
+//!    table> …)` (a `MERGE` is not an `INSERT` statement at all);
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
@@ -213,11 +216,17 @@ impl Rule for NonIdempotentInsert {
     fn remove_escape_hatch(line: &str) -> String {
         let mut out = line.replace("lookup_existing_child", "unrelated_helper");
         out = out.replace("class1-gate: idempotent-by-design", "class1-gate: (removed)");
-        if let Some(at) = out.find(" ON CONFLICT") {
-            let end = out[at..].find('"').map_or(out.len(), |e| at + e);
-            out.replace_range(at..end, "");
+        // A statement's own guard, cut to the end of its string literal: ON CONFLICT and
+        // the dialects' equivalents.
+        for clause in [" ON CONFLICT", " ON DUPLICATE KEY UPDATE", " WHERE NOT EXISTS"] {
+            if let Some(at) = out.find(clause) {
+                let end = out[at..].find('"').map_or(out.len(), |e| at + e);
+                out.replace_range(at..end, "");
+            }
         }
-        out
+        out.replace("INSERT OR IGNORE INTO", "INSERT INTO")
+            .replace("INSERT OR REPLACE INTO", "INSERT INTO")
+            .replace("INSERT IGNORE INTO", "INSERT INTO")
     }
 
     fn check(ctx: &CheckCx, params: &InsertParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
