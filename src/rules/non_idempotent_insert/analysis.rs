@@ -569,7 +569,7 @@ enum Callees {
 fn const_text(value: &Value) -> Option<String> {
     match value {
         Value::Str { text, .. } => Some(text.clone()),
-        Value::Macro { name, args, .. } if name == "concat" => {
+        Value::Macro { name, args, .. } if super::extract::CONCAT_MACROS.contains(&name.as_str()) => {
             args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
         }
         _ => None,

@@ -18,6 +18,7 @@ use crate::facts::lower::Lowerer;
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
+pub use macros::CONCAT_MACROS;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
 

@@ -8,9 +8,11 @@
 //! inside such a loop, to a function of the workspace that inserts (directly or
 //! through further calls); or through recursion. Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
-//! in string literals, raw strings, `concat!`, `format!` templates, the arguments of
-//! any macro (`sqlx::query!`, `query_as!`, …), constants and statics (by path, across
-//! the crate and its dependencies), locals bound before the loop (`let sql = "…"`, `client.prepare("…")`),
+//! in string literals, raw strings, `concat!` and `const_format::concatcp!` (their
+//! literal pieces read as one statement, so a guard in a later piece counts),
+//! `format!` templates, the arguments of any macro (`sqlx::query!`, `query_as!`, …),
+//! constants and statics (by path, across the crate and its dependencies), locals
+//! bound before the loop (`let sql = "…"`, `client.prepare("…")`),
 //! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
 //! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL

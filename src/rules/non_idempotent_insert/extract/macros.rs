@@ -53,7 +53,31 @@ const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", 
 const QUERY_FILE_MACROS: &[&str] =
     &["query_file", "query_file_as", "query_file_scalar", "query_file_unchecked", "query_file_as_unchecked"];
 
+/// Macros that join string literals into one at compile time: the pieces are one
+/// statement (a guard in a later piece counts).
+pub const CONCAT_MACROS: &[&str] = &["concat", "concatcp"];
+
 impl Extractor<'_> {
+    /// `concat!("INSERT …", " ON DUPLICATE KEY UPDATE …")`: the literals joined, as one
+    /// SQL text at the first piece. `false` when a piece is not a literal.
+    fn concatenated(&mut self, mac: &syn::Macro) -> bool {
+        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else {
+            return false;
+        };
+        let mut text = String::new();
+        let mut first = None;
+        for arg in &args {
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { return false };
+            first.get_or_insert_with(|| s.span());
+            text.push_str(&s.value());
+        }
+        if let Some(span) = first {
+            let loc = self.lowerer.span_loc(span);
+            self.literal_events(&text, loc);
+        }
+        true
+    }
+
     /// A macro call in a function: its body is visited when it is code that runs here
     /// and could make an event; `query_file!` reads its file.
     pub(super) fn visit_macro_call(&mut self, mac: &syn::Macro) {
@@ -63,6 +87,9 @@ impl Extractor<'_> {
         }
         if QUERY_FILE_MACROS.contains(&name.as_str()) {
             self.query_file(mac);
+            return;
+        }
+        if CONCAT_MACROS.contains(&name.as_str()) && self.concatenated(mac) {
             return;
         }
         for item in crate::facts::lower::lazy_static_items(mac) {
