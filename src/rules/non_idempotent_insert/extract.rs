@@ -162,6 +162,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         locals: Vec::new(),
         impl_bounds: Vec::new(),
         awaiting: false,
+        in_executed_chain: false,
         markers: functions::marker_comments(input, params),
     };
     v.visit_file(syntax);
@@ -193,6 +194,9 @@ struct Extractor<'a> {
     sql_locals: Vec<SqlLocal>,
     /// The next call visited is the operand of `.await`.
     awaiting: bool,
+    /// The next method call visited is in the receiver chain of a call that runs a
+    /// statement (see `visit_expr_method_call`).
+    in_executed_chain: bool,
     /// `let qb = QueryBuilder::new("INSERT …")`: the builder's name and its INSERT events,
     /// so a later `qb.push(" ON CONFLICT …")` completes the same statement.
     builders: Vec<(String, Vec<usize>)>,
@@ -474,9 +478,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let awaited = std::mem::take(&mut self.awaiting);
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
+        // This call is in the receiver chain of a call that runs a statement
+        // (`conn.prepare(sql)?.bind(n).execute()`): a statement prepared in it runs here.
+        let executed_here = std::mem::take(&mut self.in_executed_chain);
+        let prepares = PREPARE_METHODS.contains(&method.as_str());
+        self.in_executed_chain = sql_locals::EXECUTE_METHODS.contains(&method.as_str()) || (executed_here && !prepares);
         self.visit_expr(&m.receiver);
+        self.in_executed_chain = false;
         // A prepared statement runs where it is executed, not where it is prepared.
-        if !PREPARE_METHODS.contains(&method.as_str()) {
+        if !prepares || executed_here {
             self.visit_method_args(m, &method, loc);
         }
         if method == "push" {

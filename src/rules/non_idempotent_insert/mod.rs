@@ -12,7 +12,9 @@
 //! literal pieces read as one statement, so a guard in a later piece counts),
 //! `format!` templates, the arguments of any macro (`sqlx::query!`, `query_as!`, …),
 //! constants and statics (by path, across the crate and its dependencies), locals
-//! bound before the loop (`let sql = "…"`, `client.prepare("…")`),
+//! bound before the loop (`let sql = "…"`, `client.prepare("…")`, through
+//! `.map_err(..)?`, `.context(..)?`, `.expect(..)`, `.await`), a statement prepared
+//! and run in one chain (`conn.prepare(sql)?.execute(..)`),
 //! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
 //! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL

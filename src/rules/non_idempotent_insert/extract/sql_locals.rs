@@ -14,6 +14,18 @@ pub(super) const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prep
 /// Conversions that keep a string a string (`"…".to_string()`).
 const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str", "clone", "from"];
 
+/// Error plumbing a prepared statement passes through unchanged (`.map_err(..)?`,
+/// `.context(..)?`, `.expect(..)`; `?` and `.await` are seen through anyway).
+const ERROR_PLUMBING: &[&str] =
+    &["unwrap", "expect", "map_err", "context", "with_context", "wrap_err", "wrap_err_with", "change_context"];
+
+/// Methods that run a statement: a statement prepared in their receiver chain
+/// (`conn.prepare(sql)?.execute(params)`) runs there, not where it was bound.
+pub(super) const EXECUTE_METHODS: &[&str] = &[
+    "execute", "execute_batch", "query", "query_row", "query_map", "query_and_then", "query_one", "query_opt",
+    "insert", "run", "exec", "exec_drop", "exec_first", "fetch", "fetch_one", "fetch_all", "fetch_optional",
+];
+
 /// A local bound to SQL that inserts: executed where it is used.
 #[derive(Clone)]
 pub(super) struct SqlLocal {
@@ -135,7 +147,7 @@ fn definition_text(value: &Value) -> Option<String> {
             args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
         }
         Value::Method { receiver, method, args, .. } => {
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
                 definition_text(receiver)
             } else if PREPARE_METHODS.contains(&method.as_str()) {
                 args.first().and_then(definition_text)
@@ -167,7 +179,7 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
         E::Path(p) => p.path.segments.last().is_some_and(|s| is_screaming(&s.ident.to_string())),
         E::MethodCall(m) => {
             let method = m.method.to_string();
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
                 may_define_sql(&m.receiver)
             } else if PREPARE_METHODS.contains(&method.as_str()) {
                 m.args.first().is_some_and(may_define_sql)
@@ -203,7 +215,7 @@ fn definition_const(value: &Value) -> Option<Box<[Box<str>]>> {
             .filter(|s| is_screaming(s))
             .map(|_| segments.iter().map(|s| s.clone().into_boxed_str()).collect()),
         Value::Method { receiver, method, args, .. } => {
-            if STRING_CONVERSIONS.contains(&method.as_str()) || method == "unwrap" || method == "expect" {
+            if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
                 definition_const(receiver)
             } else if PREPARE_METHODS.contains(&method.as_str()) {
                 args.first().and_then(definition_const)
