@@ -21,6 +21,8 @@ fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
     let l = f.loops.get(innermost? as usize)?;
     let what = if l.kind.starts_with('.') {
         format!("the closure passed to `{}` runs once per item", l.kind)
+    } else if let Some(wrapper) = l.kind.strip_prefix("retry ") {
+        format!("`{wrapper}` runs its closure again until it succeeds")
     } else if l.kind == "loop" {
         "this `loop` repeats it".to_string()
     } else {
@@ -29,9 +31,24 @@ fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
     Some(Label { loc: l.header, message: what })
 }
 
+/// The notes of a finding repeated by `innermost`: the escape hatches, and for a
+/// retried closure how a retry duplicates rows.
+fn notes(f: &FnInsertFacts, innermost: Option<u32>, params: &InsertParams) -> Vec<std::borrow::Cow<'static, str>> {
+    let mut notes = vec![params.escape_hatches().into()];
+    if innermost.and_then(|l| f.loops.get(l as usize)).is_some_and(|l| l.kind.starts_with("retry ")) {
+        notes.push(
+            "a retry runs the closure again when an attempt fails after its INSERT committed (a timeout, a dropped \
+             connection): the row is inserted twice"
+                .into(),
+        );
+    }
+    notes
+}
+
 fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
     match innermost.and_then(|l| f.loops.get(l as usize)) {
         Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
+        Some(l) if l.kind.starts_with("retry ") => format!("in a closure retried by `{}`", &l.kind[6..]),
         Some(l) if l.kind == "loop" => "in a `loop`".to_string(),
         Some(l) => format!("in a `{}` loop", l.kind),
         None => "repeatedly".to_string(),
@@ -64,7 +81,7 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
         label: "inserts a new row on every iteration".to_string(),
         secondary,
         why: Some(INCIDENT.into()),
-        notes: vec![params.escape_hatches().into()],
+        notes: notes(f, occ.innermost, params),
         help: Some(help(params)),
     }
 }
@@ -103,7 +120,7 @@ fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> D
         label,
         secondary,
         why: Some(INCIDENT.into()),
-        notes: vec![params.escape_hatches().into()],
+        notes: notes(f, e.innermost, params),
         help: Some(format!(
             "{}; or guard the INSERT inside `{holder}`{reached} so it is safe to call repeatedly",
             help(params)

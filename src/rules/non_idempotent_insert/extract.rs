@@ -464,9 +464,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 let qualifier = (!segments.is_empty()).then(|| segments.join("::").into_boxed_str());
                 EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited }
             };
-            // Arguments are evaluated before the call runs.
-            for arg in &c.args {
-                self.visit_expr(arg);
+            // Arguments are evaluated before the call runs; a retry wrapper runs its
+            // closure again.
+            let path: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if self.is_retry_wrapper(&path) {
+                self.visit_retried_args(c.args.iter(), &path.join("::"), loc);
+            } else {
+                for arg in &c.args {
+                    self.visit_expr(arg);
+                }
             }
             self.push_event(kind, loc);
             return;

@@ -4,9 +4,12 @@
 //! Flags an `INSERT` into a guarded table (default `workspaces`) that can run
 //! repeatedly without an idempotency guard: in the body of a `for`, `while` or
 //! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
-//! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); through a call,
-//! inside such a loop, to a function of the workspace that inserts (directly or
-//! through further calls); or through recursion. Calls are resolved the way Rust
+//! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); in a closure given to
+//! a retry wrapper (`with_retry(|| async { … })`, `backoff::future::retry`,
+//! `tokio_retry::Retry::spawn`: `retry-wrappers`), which runs it again when an attempt
+//! fails after its INSERT committed; through a call, inside such a loop, to a function
+//! of the workspace that inserts (directly or through further calls); or through
+//! recursion. Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
 //! in string literals, raw strings, `concat!` and `const_format::concatcp!` (their
 //! literal pieces read as one statement, so a guard in a later piece counts),
@@ -79,6 +82,8 @@
 //! iterator-adapters = ["map", "for_each", "then", "fold", …]
 //! iterator-only-adapters = ["for_each", "fold", …]
 //! iterator-sources = ["iter", "into_iter", "stream", "FuturesUnordered", …]
+//! # Functions that run the closure they are given again until it succeeds.
+//! retry-wrappers = ["retry", "with_retry", "retry_notify", "Retry::spawn", …]
 //! # Method names not matched by name when the receiver's type is unknown
 //! # (`map.insert(k, v)` is the map's).
 //! ambiguous-methods = ["insert", "push", "get", "remove", "extend", …]
@@ -132,6 +137,8 @@
 //!   `ambiguous-methods` (`insert`, `push`, `get`, …) is matched only when it is
 //!   awaited, and then only to async functions: `map.insert(k, v)` is the map's,
 //!   while `repo.insert(…).await` is the repository's.
+//! - A project's own retry function (a loop calling its closure parameter) is not
+//!   recognised unless listed in `retry-wrappers`.
 //! - A closure stored in a local and called in a loop, and a table name filled into
 //!   a `format!` template from a constant, are not followed.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
@@ -171,6 +178,7 @@ pub struct InsertParams {
     pub iterator_only_adapters: Vec<String>,
     pub iterator_sources: Vec<String>,
     pub ambiguous_methods: Vec<String>,
+    pub retry_wrappers: Vec<String>,
 }
 
 impl InsertParams {

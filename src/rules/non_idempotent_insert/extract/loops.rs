@@ -25,6 +25,28 @@ impl Extractor<'_> {
         }
     }
 
+    /// Whether a call path (`with_retry`, `tokio_retry::Retry::spawn`) names a retry
+    /// wrapper: an entry of `retry-wrappers` ends it, whole segments.
+    pub(super) fn is_retry_wrapper(&self, path: &[String]) -> bool {
+        self.params.retry_wrappers.iter().any(|w| {
+            let mut have = path.iter().rev();
+            w.rsplit("::").all(|want| have.next().is_some_and(|h| h == want))
+        })
+    }
+
+    /// A retry wrapper's arguments: its closures run again until one succeeds, a
+    /// repeated context of their own (an INSERT committed before a timeout fires runs
+    /// again).
+    pub(super) fn visit_retried_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>, name: &str, loc: Loc) {
+        for arg in args {
+            if matches!(strip(arg), syn::Expr::Closure(_)) {
+                self.with_loop(loc, &format!("retry {name}"), |s| s.visit_expr(arg));
+            } else {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
     /// Whether a receiver chain shows an iterator or stream (a range, `iter()`,
     /// `stream::iter`, … from `iterator-sources`).
     fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
@@ -45,6 +67,9 @@ impl Extractor<'_> {
     /// A method call's arguments: inside a repeated context when the method is an
     /// iterator adapter on an iterator chain (its closure runs once per item).
     pub(super) fn visit_method_args(&mut self, m: &syn::ExprMethodCall, method: &str, loc: Loc) {
+        if self.is_retry_wrapper(&[method.to_string()]) {
+            return self.visit_retried_args(m.args.iter(), method, loc);
+        }
         let repeated = self.params.iterator_adapters.iter().any(|a| a == method)
             && (self.params.iterator_only_adapters.iter().any(|a| a == method) || self.is_iterator_chain(&m.receiver));
         if repeated {
