@@ -27,7 +27,7 @@ pub struct InsertOcc {
     pub order: usize,
 }
 
-/// How an unprotected insert is reached from a function: the insert, and the
+/// How an unprotected insert (of one table) is reached from a function: the insert, and the
 /// function called next on the way (`None` when the function holds the insert). The
 /// chain is followed only for what is reported ([`Analysis::chain`]): copying it into
 /// every function's witness would be quadratic in the depth of a call chain.
@@ -97,8 +97,9 @@ pub struct Analysis<'a> {
     pub fns: Vec<&'a FnInsertFacts>,
     /// Per function (same index as `fns`): the guarded inserts it executes itself.
     pub inserts: Vec<Vec<InsertOcc>>,
-    /// Per function: an unprotected insert it reaches, itself or through calls.
-    pub reaches: Vec<Option<Witness>>,
+    /// Per function: the unprotected inserts it reaches, itself or through calls, one
+    /// per table (in the order they were found).
+    pub reaches: Vec<Vec<Witness>>,
     /// Per function: its call events that may reach crate functions, as
     /// (event position, candidate callees). Computed on first use: most functions
     /// of a crate never need theirs.
@@ -147,7 +148,7 @@ impl<'a> Analysis<'a> {
         };
         analysis.reaches = analysis.fixpoint();
         let reaching_names = (analysis.fns.iter().zip(&analysis.reaches))
-            .filter(|(_, r)| r.is_some())
+            .filter(|(_, r)| !r.is_empty())
             .map(|(f, _)| f.name.as_str())
             .collect();
         analysis.reaching_names = reaching_names;
@@ -330,22 +331,23 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Which functions reach an unprotected insert: a worklist from the inserting
-    /// functions back through their callers (linear in the call graph).
-    fn fixpoint(&self) -> Vec<Option<Witness>> {
-        let mut reaches: Vec<Option<Witness>> = self
+    /// Which functions reach an unprotected insert, per table: a worklist from the
+    /// inserting functions back through their callers (linear in the call graph, times
+    /// the tables a function reaches).
+    fn fixpoint(&self) -> Vec<Vec<Witness>> {
+        let mut reaches: Vec<Vec<Witness>> = self
             .fns
             .iter()
             .zip(&self.inserts)
             .enumerate()
             .map(|(i, (f, occs))| {
-                occs.iter().find(|o| !Self::protected(f, o)).map(|o| Witness {
-                    insert: o.loc,
-                    table: o.sql.table.clone(),
-                    next: None,
-                    holder: i,
-                    depth: 0,
-                })
+                let mut found: Vec<Witness> = Vec::new();
+                for o in occs.iter().filter(|o| !Self::protected(f, o)) {
+                    if !found.iter().any(|w| w.table == o.sql.table) {
+                        found.push(Witness { insert: o.loc, table: o.sql.table.clone(), next: None, holder: i, depth: 0 });
+                    }
+                }
+                found
             })
             .collect();
         // Call events by the name they call, in (function, position) order; only
@@ -373,9 +375,10 @@ impl<'a> Analysis<'a> {
             }
         }
         let mut names_resolved: FxHashSet<&str> = FxHashSet::default();
-        let mut queue: std::collections::VecDeque<usize> =
-            (0..self.fns.len()).filter(|&i| reaches[i].is_some()).collect();
-        while let Some(g) = queue.pop_front() {
+        // (function, index of the table among its witnesses)
+        let mut queue: std::collections::VecDeque<(usize, usize)> =
+            (0..self.fns.len()).flat_map(|i| (0..reaches[i].len()).map(move |t| (i, t))).collect();
+        while let Some((g, t)) = queue.pop_front() {
             let name = self.fns[g].name.as_str();
             if names_resolved.insert(name) {
                 for &(i, order) in calls_named.get(name).map_or(&[][..], Vec::as_slice) {
@@ -386,24 +389,23 @@ impl<'a> Analysis<'a> {
                     }
                 }
             }
-            let Some(reaching) = callers.remove(&g) else { continue };
-            for (i, order) in reaching {
+            let w = reaches[g][t].clone();
+            for &(i, order) in callers.get(&g).map_or(&[][..], Vec::as_slice) {
                 let f = self.fns[i];
-                if reaches[i].is_some() {
+                if reaches[i].iter().any(|r| r.table == w.table) {
                     continue;
                 }
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
                     continue;
                 }
-                let w = reaches[g].as_ref().expect("queued functions reach");
-                reaches[i] = Some(Witness {
+                reaches[i].push(Witness {
                     insert: w.insert,
                     table: w.table.clone(),
                     next: Some(g),
                     holder: w.holder,
                     depth: w.depth + 1,
                 });
-                queue.push_back(i);
+                queue.push_back((i, reaches[i].len() - 1));
             }
         }
         reaches
@@ -413,7 +415,9 @@ impl<'a> Analysis<'a> {
     /// a location): unguarded INSERTs in loops, and calls in loops (or recursive
     /// calls) that reach one. Functions with the marker comment report nothing.
     pub fn findings(&self) -> Vec<Finding<'_>> {
-        let mut found: BTreeMap<Loc, Finding> = BTreeMap::new();
+        // One finding per location and table: a call reaching two tables' INSERTs is
+        // two findings, each naming its table and chain.
+        let mut found: BTreeMap<(Loc, &str), Finding> = BTreeMap::new();
         for (i, &f) in self.fns.iter().enumerate() {
             if f.marker {
                 continue;
@@ -422,18 +426,19 @@ impl<'a> Analysis<'a> {
                 if occ.innermost.is_none() || Analysis::protected(f, occ) {
                     continue;
                 }
-                found.entry(occ.loc).or_insert(Finding::Direct { f, occ });
+                found.entry((occ.loc, occ.sql.table.as_str())).or_insert(Finding::Direct { f, occ });
             }
             for finding in self.call_findings(i) {
-                found.entry(finding.loc()).or_insert(finding);
+                let Finding::Call(call) = &finding else { continue };
+                found.entry((finding.loc(), call.witness.table.as_str())).or_insert(finding);
             }
         }
         found.into_values().collect()
     }
 
-    /// Function `i`'s calls that reach an unguarded INSERT: in a loop (the first
-    /// callee that reaches one), and outside loops one recursive call, at the first
-    /// call of the first function of its recursion cycle.
+    /// Function `i`'s calls that reach an unguarded INSERT: in a loop (per table, the
+    /// first callee that reaches one of it), and outside loops one recursive call, at
+    /// the first call of the first function of its recursion cycle.
     fn call_findings(&self, i: usize) -> Vec<Finding<'_>> {
         let f = self.fns[i];
         let mut out = Vec::new();
@@ -443,23 +448,37 @@ impl<'a> Analysis<'a> {
             if Analysis::preflight_before(f, e.innermost, order) {
                 continue;
             }
+            let mut tables: Vec<&str> = Vec::new();
             for &g in callees {
-                let Some(witness) = &self.reaches[g] else { continue };
-                let recursive = g == i || self.same_cycle(g, i);
-                if e.innermost.is_none() && !recursive {
-                    continue;
-                }
-                // Outside loops, one report per recursion cycle: at the first call of its first function.
-                if e.innermost.is_none() {
-                    if reported_recursion || !self.first_in_cycle(i) {
+                for witness in &self.reaches[g] {
+                    if tables.contains(&witness.table.as_str()) {
                         continue;
                     }
-                    reported_recursion = true;
+                    let recursive = g == i || self.same_cycle(g, i);
+                    if e.innermost.is_none() && !recursive {
+                        continue;
+                    }
+                    // Outside loops, one report per recursion cycle: at the first call of its first function.
+                    if e.innermost.is_none() {
+                        if reported_recursion || !self.first_in_cycle(i) {
+                            continue;
+                        }
+                        reported_recursion = true;
+                    }
+                    tables.push(&witness.table);
+                    let (through, omitted) = self.chain(g, &witness.table);
+                    let callee = self.fns[g];
+                    out.push(Finding::Call(CallFinding {
+                        f,
+                        event: e,
+                        order,
+                        callee,
+                        witness,
+                        through,
+                        omitted,
+                        recursive,
+                    }));
                 }
-                let (through, omitted) = self.chain(g);
-                let callee = self.fns[g];
-                out.push(Finding::Call(CallFinding { f, event: e, order, callee, witness, through, omitted, recursive }));
-                break;
             }
         }
         out
@@ -469,8 +488,9 @@ impl<'a> Analysis<'a> {
     /// call order, and how many of them are left out: at most [`SHOWN_CHAIN`] are
     /// listed, the last being the one that holds the INSERT. Empty when `g` holds the
     /// INSERT itself.
-    pub fn chain(&self, g: usize) -> (Vec<(String, Loc)>, usize) {
-        let Some(w) = &self.reaches[g] else { return (Vec::new(), 0) };
+    pub fn chain(&self, g: usize, table: &str) -> (Vec<(String, Loc)>, usize) {
+        let witness_of = |k: usize| self.reaches[k].iter().find(|w| w.table == table);
+        let Some(w) = witness_of(g) else { return (Vec::new(), 0) };
         let total = w.depth as usize;
         let mut through = Vec::new();
         let mut at = w.next;
@@ -480,7 +500,7 @@ impl<'a> Analysis<'a> {
                 break;
             }
             through.push((self.fns[k].name.clone(), self.fns[k].name_loc));
-            at = self.reaches[k].as_ref().and_then(|w| w.next);
+            at = witness_of(k).and_then(|w| w.next);
         }
         let omitted = total - through.len();
         (through, omitted)

@@ -8,7 +8,8 @@
 //! a retry wrapper (`with_retry(|| async { … })`, `backoff::future::retry`,
 //! `tokio_retry::Retry::spawn`: `retry-wrappers`), which runs it again when an attempt
 //! fails after its INSERT committed; through a call, inside such a loop, to a function
-//! of the workspace that inserts (directly or through further calls); or through
+//! of the workspace that inserts (directly or through further calls: a call that
+//! reaches several guarded tables' INSERTs is reported once per table); or through
 //! recursion. Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
 //! in string literals, raw strings, `concat!` and `const_format::concatcp!` (their
