@@ -16,6 +16,9 @@ pub enum Mechanism {
     OnConflict,
     /// One INSERT per call, of a row with a server-generated id, never repeated.
     SingleCreate,
+    /// The function carries the idempotency marker comment (a reviewer agreed it is
+    /// idempotent by design).
+    Marker,
 }
 
 impl Mechanism {
@@ -24,6 +27,7 @@ impl Mechanism {
             Mechanism::Preflight => "preflight",
             Mechanism::OnConflict => "on-conflict",
             Mechanism::SingleCreate => "single-create",
+            Mechanism::Marker => "marker",
         }
     }
 }

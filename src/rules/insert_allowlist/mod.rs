@@ -4,13 +4,14 @@
 //! Pins every function that inserts into a guarded table (the `tables` of
 //! `non-idempotent-insert`, default `workspaces`) to an entry of the project's
 //! allowlist in `gatelint.toml`, naming its safety mechanism — `preflight`,
-//! `on-conflict` or `single-create` — and a reason. It reports:
+//! `on-conflict`, `single-create` or `marker` — and a reason. It reports:
 //! - a function that inserts and is not listed, at its name;
 //! - a listed function that no longer exists or no longer inserts, at its entry in
 //!   `gatelint.toml`, so the list cannot rot;
 //! - a claim the code does not back: an `on-conflict` entry whose INSERT has no
 //!   `ON CONFLICT`, a `preflight` entry that calls no preflight helper, a
-//!   `single-create` entry whose INSERT runs in a loop;
+//!   `single-create` entry whose INSERT runs in a loop, a `marker` entry whose function
+//!   lacks the marker comment;
 //! - an entry that matches more than one inserting function (`claim_seat` of two
 //!   types, `insert` of two crates), listing each by the fewest path segments that
 //!   tell it apart: an entry vouches for one function.
@@ -51,7 +52,7 @@
 //!
 //! [[rules.insert-allowlist.functions]]
 //! name = "OrgHandler::import_node"   # the end of the path: f, Type::f, module::f, crate::module::f
-//! mechanism = "preflight"            # preflight | on-conflict | single-create
+//! mechanism = "preflight"            # preflight | on-conflict | single-create | marker
 //! reason = "lookup_existing_child runs for every node before its INSERT"
 //! ```
 //! Tables, preflight helpers and the marker are those of `non-idempotent-insert`.
@@ -165,6 +166,19 @@ impl Rule for InsertAllowlist {
                                 params.helpers()
                             ),
                             "no preflight call in this function",
+                        ));
+                    }
+                }
+                Mechanism::Marker => {
+                    if !f.marker {
+                        out.push(claim(
+                            f.name_loc,
+                            format!(
+                                "`{}` is allowlisted as `marker`, but has no `// {}` comment",
+                                entry.name,
+                                params.marker.trim()
+                            ),
+                            "no marker comment in or above this function",
                         ));
                     }
                 }
