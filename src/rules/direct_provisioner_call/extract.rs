@@ -78,6 +78,17 @@ fn calls_a_verb(text: &str, params: &ProvisionerParams) -> bool {
     })
 }
 
+/// The struct pattern a parameter destructures, directly or inside a single-field
+/// extractor (`State(AppState { .. })`, `Extension(..)`, `Data(..)`).
+fn destructured_struct(pat: &syn::Pat) -> Option<&syn::PatStruct> {
+    match pat {
+        syn::Pat::Struct(s) => Some(s),
+        syn::Pat::Type(t) => destructured_struct(&t.pat),
+        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => destructured_struct(&ts.elems[0]),
+        _ => None,
+    }
+}
+
 fn strip_refs(expr: &syn::Expr) -> &syn::Expr {
     match expr {
         syn::Expr::Reference(r) => strip_refs(&r.expr),
@@ -259,6 +270,29 @@ impl Extractor<'_> {
         let saved_named = std::mem::take(&mut self.named_elsewhere);
         for input in &sig.inputs {
             let syn::FnArg::Typed(t) = input else { continue };
+            // `State(AppState { provisioner, cp_prov, .. }): State<AppState>`: the
+            // destructured fields are the backend fields.
+            if let Some(fields) = destructured_struct(&t.pat) {
+                let base = fields.path.segments.last().map_or(String::new(), |s| s.ident.to_string());
+                for field in &fields.fields {
+                    let backend = matches!(&field.member, syn::Member::Named(n) if self.params.fields.contains(&n.to_string()));
+                    let syn::Member::Named(name) = &field.member else { continue };
+                    if !backend {
+                        self.shadow(&field.pat);
+                        continue;
+                    }
+                    let source = format!("{base}.{name}");
+                    let what = format!("`{source}` is a provisioner backend field");
+                    let o = Origin { loc: self.loc(name.span()), what, is_field: true, source };
+                    match crate::facts::lower::pat_ident(&field.pat) {
+                        // The field's value itself: checking it is checking the backend field.
+                        Some(ident) => self.scope.push((ident.to_string(), Some(o))),
+                        // `provisioner: Some(p)`: derived from it.
+                        None => self.bind_pat(&field.pat, Some(&o), &[], &base),
+                    }
+                }
+                continue;
+            }
             let Some(ident) = crate::facts::lower::pat_ident(&t.pat) else { continue };
             let ty = quote_type(&t.ty);
             let what = format!("`{ident}` is a `{ty}`");

@@ -7,7 +7,8 @@
 //!   (`provisioner`, `cp_prov`) whatever the receiver (`self.`, `h.`, `&self.…`) and
 //!   through `.as_ref()`, `.as_deref()`, `.unwrap()`, `.expect(..)`, `.clone()`, `?`,
 //!   `Arc::clone(&…)`; a binding derived from one (`let`, `if let Some(p) = …`,
-//!   `match` arms, `let … else`, closure and `async move` captures); a parameter or
+//!   `match` arms, `let … else`, closure and `async move` captures, a handler's
+//!   destructured state `State(AppState { provisioner, cp_prov, .. })`); a parameter or
 //!   local whose type names a backend type (`DockerProvisioner`, `CpProvisioner`,
 //!   `Provisioner`, also inside `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
 //! - an associated call such as `CpProvisioner::stop(&cp, id)`;

@@ -150,7 +150,7 @@ impl Extractor<'_> {
         self.bind_pat(pat, origin.as_ref(), &tuple, &base);
     }
 
-    fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
+    pub(super) fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
         match pat {
             syn::Pat::Tuple(p) if !tuple.is_empty() => {
                 for (elem, o) in p.elems.iter().zip(tuple) {
