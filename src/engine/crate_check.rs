@@ -63,6 +63,7 @@ pub(super) fn run_rules(
     active: &rules::ActiveRules,
     (packages, units): &(Packages, Vec<UnitId>),
     paths: &[std::path::PathBuf],
+    include_tests: bool,
     pool: &rayon::ThreadPool,
     timings: &Timings,
 ) -> Result<Vec<Diagnostic>, RunError> {
@@ -99,7 +100,10 @@ pub(super) fn run_rules(
     });
     let mut diagnostics = gathered.problems.clone();
     for found in results {
-        diagnostics.extend(found?);
+        let found = found?;
+        // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
+        // in it says so: skipped with the rest of the tests (its parse problems stay).
+        diagnostics.extend(found.into_iter().filter(|d| include_tests || !cx.defs.is_test_file(d.loc.file)));
     }
     Ok(diagnostics)
 }

@@ -189,7 +189,8 @@ fn check_discovered(
     );
     let gathered = crate_check::gather(outcomes, discovery.errors, config);
     let canonical = crate_check::canonical_paths(&paths);
-    let diagnostics = crate_check::run_rules(&gathered, active, &packages, &canonical, &pool, &timings)?;
+    let diagnostics =
+        crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;
     timings.mark("rules");
     let finished = finish::finish(gathered, diagnostics, discovery.report_only, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {

@@ -134,6 +134,8 @@ pub struct DefMap<'a> {
     types: Vec<TypeData<'a>>,
     /// Per file, per scope of its item tree: its module.
     file_mods: Vec<Vec<ModId>>,
+    /// Per file: a `#[cfg(test)] mod x;` (of its own or an ancestor's) brings it in.
+    test_files: Vec<bool>,
     /// Per file, per `impl` of its item tree: the type it attaches to.
     impl_types: Vec<Vec<Option<TypeKey>>>,
     /// The functions of each type and trait by name.
@@ -171,6 +173,7 @@ impl<'a> DefMap<'a> {
             items: Vec::new(),
             types: Vec::new(),
             file_mods: vec![Vec::new(); names.len()],
+            test_files: vec![false; names.len()],
             impl_types: vec![Vec::new(); names.len()],
             methods: HashMap::default(),
             implements: HashMap::default(),
@@ -263,11 +266,12 @@ impl<'a> DefMap<'a> {
         by_path: &HashMap<&Path, FileId>,
         root: bool,
     ) {
-        let mut stack = vec![(file, module, root)];
-        while let Some((file, module, root)) = stack.pop() {
+        let mut stack = vec![(file, module, root, false)];
+        while let Some((file, module, root, test)) = stack.pop() {
             if !self.file_mods[file].is_empty() {
                 continue;
             }
+            self.test_files[file] = test;
             let tree = names[file];
             let mut scope_mods = vec![module; tree.scopes.len()];
             let path = paths[file];
@@ -323,7 +327,7 @@ impl<'a> DefMap<'a> {
                     let found = candidates.iter().find_map(|c| by_path.get(normalize(c).as_path()).copied());
                     if let Some(child_file) = found {
                         // A `#[path]` file's children live beside it, as a mod.rs's do.
-                        stack.push((child_file, child, decl.path_attr.is_some()));
+                        stack.push((child_file, child, decl.path_attr.is_some(), test || decl.test));
                     }
                 }
             }
@@ -884,6 +888,12 @@ impl<'a> DefMap<'a> {
     /// Whether some `use … as name` gives `name` to an item named otherwise.
     pub fn is_alias(&self, name: &str) -> bool {
         self.aliases.contains(name)
+    }
+
+    /// Whether file `file` is test code by its declaration: `#[cfg(test)] mod tests;`
+    /// in its parent (or an ancestor) names it, though nothing inside it says so.
+    pub fn is_test_file(&self, file: FileId) -> bool {
+        self.test_files.get(file).copied().unwrap_or(false)
     }
 
     /// Whether a path written at `from` that cannot be resolved may name an item at

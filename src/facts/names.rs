@@ -32,6 +32,8 @@ pub struct ModDecl {
     /// `#[path = "…"]`.
     pub path_attr: Option<String>,
     pub inline: Option<u32>,
+    /// `#[cfg(test)]`: the module is test code.
+    pub test: bool,
 }
 
 /// One name a `use` brings in: `use a::b as c;` → alias `c`, path `[a, b]`; a glob
@@ -282,7 +284,8 @@ impl Collector<'_> {
             self.items(items, child, false);
             child
         });
-        self.out.scopes[scope as usize].mods.push(ModDecl { name, path_attr, inline });
+        let test = m.attrs.iter().any(crate::input::parse::is_cfg_test);
+        self.out.scopes[scope as usize].mods.push(ModDecl { name, path_attr, inline, test });
     }
 
     fn impl_block(&mut self, i: &syn::ItemImpl, scope: u32) {

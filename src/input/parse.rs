@@ -182,9 +182,14 @@ pub fn delimiter_problem(text: &str) -> Option<ParseProblem> {
     Some(problem(o, format!("unclosed delimiter `{c}`"), "unclosed delimiter", secondary))
 }
 
-/// Removes `#[cfg(test)]` items and test functions, at any module depth.
+/// Removes `#[cfg(test)]` items and test functions, at any module depth. A
+/// `#[cfg(test)] mod tests;` declaration stays (it holds no code): it tells the crate's
+/// module tree that the file it names is test code.
 fn strip_test_items(items: &mut Vec<syn::Item>) {
-    items.retain(|item| !item_attrs(item).iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a)));
+    items.retain(|item| {
+        matches!(item, syn::Item::Mod(m) if m.content.is_none())
+            || !item_attrs(item).iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a))
+    });
     for item in items.iter_mut() {
         match item {
             syn::Item::Mod(m) => {

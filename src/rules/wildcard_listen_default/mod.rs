@@ -98,6 +98,9 @@
 //!   A bare `"0.0.0.0"` fallback of something that is not an environment variable and
 //!   not named like a listen setting is not reported (it is often a placeholder IP in
 //!   logs).
+//! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
+//!   and a file that a `#[cfg(test)] mod tests;` declaration brings in (though nothing
+//!   in it says so).
 //! - Wildcards outside Rust (Dockerfiles, shell entrypoints, `.env` files) are out of
 //!   reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
