@@ -1,5 +1,5 @@
 //! The findings' text: a direct call on a backend (with the dispatcher verb to call
-//! instead) or a bare presence check of a backend field, the labels of where the
+//! instead) or a presence check of a backend field, the labels of where the
 //! backend came from, and the incident note.
 
 use super::{DirectProvisionerCall, ID, ProvisionerParams, ProvisionerSite, ProvisionerSiteKind};
@@ -65,7 +65,7 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
             call_text(site, method, params)
         }
         ProvisionerSiteKind::PresenceCheck => (
-            format!("bare presence check of a provisioner backend field in `{}`", site.function),
+            format!("presence check of a provisioner backend field in `{}`", site.function),
             "checks a backend field directly".to_string(),
             "use `has_provisioner()` (or call a dispatcher verb, which handles \"no backend\")".to_string(),
         ),

@@ -1,6 +1,6 @@
 //! Per-file facts for `direct-provisioner-call` and the visitor that extracts them
 //! ([`Extractor`]): every method call on a provisioner backend value, every
-//! associated call on a backend type, and every bare presence check of the backend
+//! associated call on a backend type, and every presence check of the backend
 //! fields, with where the backend value came from. Origins and bindings are tracked
 //! in [`origin`], backend types recognised in [`types`].
 
@@ -359,7 +359,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         }
         match &local.init {
-            Some(init) => self.bind_match(&local.pat, &init.expr),
+            Some(init) => {
+                // `let Some(p) = &self.provisioner else { … }`: a presence check too.
+                if init.diverge.is_some()
+                    && let Some(origin) = self.origin(&init.expr)
+                {
+                    let loc = self.loc(local.let_token.span);
+                    self.presence(loc, origin);
+                }
+                self.bind_match(&local.pat, &init.expr)
+            }
             None => self.shadow(&local.pat),
         }
     }
@@ -396,9 +405,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_if(self, e) };
         self.visit_expr(&cond.expr);
         let saved = self.scope.len();
-        if let Some(origin) = self.origin(&cond.expr)
-            && Self::bound_names(&cond.pat).is_empty()
-        {
+        // `if let Some(p) = &self.provisioner`: choosing by the backend's presence is a
+        // presence check, whether or not it binds the backend (a call on `p` is one more).
+        if let Some(origin) = self.origin(&cond.expr) {
             let loc = self.loc(e.if_token.span);
             self.presence(loc, origin);
         }
@@ -421,12 +430,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        let origin = self.origin(&m.expr);
-        if let Some(o) = &origin
-            && m.arms.iter().all(|a| Self::bound_names(&a.pat).is_empty())
-        {
+        // A `match` on a backend field is a presence check, whether or not an arm binds it.
+        if let Some(o) = self.origin(&m.expr) {
             let loc = self.loc(m.match_token.span);
-            self.presence(loc, o.clone());
+            self.presence(loc, o);
         }
         for arm in &m.arms {
             let saved = self.scope.len();

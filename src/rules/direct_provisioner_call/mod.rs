@@ -12,9 +12,11 @@
 //!   local whose type names a backend type (`DockerProvisioner`, `CpProvisioner`,
 //!   `Provisioner`, also inside `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
 //! - an associated call such as `CpProvisioner::stop(&cp, id)`;
-//! - a bare presence check of the backend fields (`self.provisioner.is_none() &&
-//!   self.cp_prov.is_none()`, `if let Some(_) = self.cp_prov`, a `match` on the field
-//!   that binds nothing, `matches!(self.cp_prov, Some(_))`).
+//! - a presence check of the backend fields, whether or not it binds the backend
+//!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
+//!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
+//!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
+//!   dispatcher's job (the call on the bound backend is a finding of its own).
 //!
 //! The message names the dispatcher verb to call instead: stop →
 //! `stop_workspace_auto`, start/provision → `provision_workspace_auto` (or `_sync`),
