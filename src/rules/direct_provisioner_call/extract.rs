@@ -63,6 +63,10 @@ pub struct TypedCall {
     pub ty: Vec<String>,
 }
 
+/// Methods that fall back from one value to another: on a backend with another
+/// backend as the fallback, a choice between backends.
+const CHOICES: &[&str] = &["or", "or_else", "xor", "unwrap_or", "unwrap_or_else"];
+
 /// Whether `text` calls a method named with a dispatcher verb's word (`.stop`,
 /// `.restart_…`): the only calls a parameter typed elsewhere is reported for.
 fn calls_a_verb(text: &str, params: &ProvisionerParams) -> bool {
@@ -430,8 +434,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
-        // A `match` on a backend field is a presence check, whether or not an arm binds it.
-        if let Some(o) = self.origin(&m.expr) {
+        // A `match` on a backend field is a presence check, whether or not an arm binds
+        // it; on a tuple of them (`match (&self.cp_prov, &self.provisioner)`), a
+        // hand-rolled choice of backend.
+        let scrutinee = match strip_refs(&m.expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.origin(e)),
+            _ => self.origin(&m.expr),
+        };
+        if let Some(o) = scrutinee {
             let loc = self.loc(m.match_token.span);
             self.presence(loc, o);
         }
@@ -464,6 +474,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
                 _ => self.visit_expr(arg),
             }
+        }
+        // `self.cp_prov.as_ref().or(self.provisioner.as_ref())`: a hand-rolled choice
+        // between backends, a presence check even when the choice is only passed on.
+        if CHOICES.contains(&method.as_str())
+            && let Some(origin) = &receiver_origin
+            && m.args.iter().any(|a| match strip_refs(a) {
+                syn::Expr::Closure(c) => self.origin(&c.body).is_some(),
+                other => self.origin(other).is_some(),
+            })
+        {
+            let loc = self.loc(m.method.span());
+            self.presence(loc, origin.clone());
         }
         if self.params.wrapper_methods.contains(&method)
             || COMBINATORS.contains(&method.as_str())

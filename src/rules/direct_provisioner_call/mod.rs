@@ -16,7 +16,10 @@
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
 //!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
-//!   dispatcher's job (the call on the bound backend is a finding of its own).
+//!   dispatcher's job (the call on the bound backend is a finding of its own);
+//! - a hand-rolled choice between backends, even when the chosen one is only passed
+//!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
+//!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback).
 //!
 //! The message names the dispatcher verb to call instead: stop →
 //! `stop_workspace_auto`, start/provision → `provision_workspace_auto` (or `_sync`),
