@@ -64,6 +64,13 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
         ProvisionerSiteKind::MethodCall { method } | ProvisionerSiteKind::AssociatedCall { method, .. } => {
             call_text(site, method, params)
         }
+        ProvisionerSiteKind::Command { program } => (
+            format!("`{program}` run directly in `{}`, outside the backend modules", site.function),
+            format!("runs `{program}` itself"),
+            "call a dispatcher verb (`stop_workspace_auto`, `provision_workspace_auto`, …): the backends own \
+             their command line"
+                .to_string(),
+        ),
         ProvisionerSiteKind::PresenceCheck => (
             format!("presence check of a provisioner backend field in `{}`", site.function),
             "checks a backend field directly".to_string(),

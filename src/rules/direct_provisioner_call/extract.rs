@@ -34,6 +34,8 @@ pub enum ProvisionerSiteKind {
     AssociatedCall { ty: String, method: String },
     /// `self.provisioner.is_none()`, `if let Some(_) = self.cp_prov`, `match &self.cp_prov {…}`
     PresenceCheck,
+    /// `Command::new("docker")`: a backend's command line run directly.
+    Command { program: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +111,8 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     // another module names (then a verb is called on it): a file that mentions
     // neither has nothing to find (a cheap substring test before a full walk).
     let text = source.text();
-    let names_backend = params.fields.iter().chain(&params.types).any(|name| text.contains(name.as_str()));
+    let names_backend = params.fields.iter().chain(&params.types).any(|name| text.contains(name.as_str()))
+        || params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")));
     if !names_backend && !calls_a_verb(text, params) {
         return ProvisionerFacts::default();
     }
@@ -261,6 +264,7 @@ impl Extractor<'_> {
         let Some(text) = self.source.text().get(start..end) else { return true };
         self.params.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
             || calls_a_verb(text, self.params)
+            || self.params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
     }
 
     fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
@@ -508,6 +512,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
         let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        // `Command::new("docker")` (std or tokio): the backend's own command line.
+        if segs.ends_with(&["Command".to_string(), "new".to_string()])
+            && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(program), .. })) = c.args.first().map(strip_refs)
+            && self.params.backend_commands.contains(&program.value())
+        {
+            let loc = self.loc(program.span());
+            self.push(ProvisionerSiteKind::Command { program: program.value() }, loc, None);
+            return;
+        }
         let [.., ty, method] = segs.as_slice() else { return };
         if self.types.contains(ty) && !self.params.constructors.contains(method) {
             let loc = self.loc(p.path.segments.last().expect("two segments").ident.span());

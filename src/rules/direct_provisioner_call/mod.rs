@@ -17,6 +17,8 @@
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
 //!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
 //!   dispatcher's job (the call on the bound backend is a finding of its own);
+//! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
+//!   `backend-commands`): it bypasses the backend objects;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
 //!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
 //!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback).
@@ -62,6 +64,7 @@
 //! fields = ["provisioner", "cp_prov"]
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
+//! backend-commands = ["docker", "podman"]  # Command::new("docker") outside the backends
 //! wrapper-methods = ["as_ref", "as_deref", "unwrap", "expect", "clone", …]
 //! [rules.direct-provisioner-call.verbs]   # method word -> dispatcher verb
 //! stop = "stop_workspace_auto"
@@ -107,6 +110,7 @@ pub struct ProvisionerParams {
     pub fields: Vec<String>,
     pub types: Vec<String>,
     pub constructors: Vec<String>,
+    pub backend_commands: Vec<String>,
     pub wrapper_methods: Vec<String>,
     pub verbs: BTreeMap<String, String>,
     #[serde(skip)]
