@@ -65,6 +65,14 @@ pub struct TypedCall {
     pub ty: Vec<String>,
 }
 
+/// Macros whose arguments are data — log lines and their fields, JSON, formatted
+/// text, metrics: a presence check there is recorded, not acted on.
+const DATA_MACROS: &[&str] = &[
+    "info", "warn", "error", "debug", "trace", "event", "span", "info_span", "warn_span", "error_span", "debug_span",
+    "trace_span", "log", "println", "eprintln", "print", "eprint", "format", "format_args", "write", "writeln",
+    "json", "gauge", "counter", "histogram",
+];
+
 /// Methods that fall back from one value to another: on a backend with another
 /// backend as the fallback, a choice between backends.
 const CHOICES: &[&str] = &["or", "or_else", "xor", "unwrap_or", "unwrap_or_else"];
@@ -123,6 +131,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         params,
         types: &types,
         named_elsewhere: Vec::new(),
+        as_data: false,
         scope: Vec::new(),
         generic_backends: Vec::new(),
         function: None,
@@ -139,6 +148,8 @@ struct Extractor<'a> {
     /// The backend types' names in this file: the configured ones and what the
     /// file renames them to (`use … as Docker`, `type Backend = Arc<DockerProvisioner>`).
     types: &'a [String],
+    /// Inside a macro whose arguments are data (see [`DATA_MACROS`]).
+    as_data: bool,
     /// The current function's parameters typed by a name that is not a backend type
     /// here (see [`ProvisionerFacts::typed_calls`]): name, type path, origin.
     named_elsewhere: Vec<(String, Vec<String>, Origin)>,
@@ -249,7 +260,7 @@ impl Extractor<'_> {
     }
 
     fn presence(&mut self, loc: Loc, origin: Origin) {
-        if origin.is_field {
+        if origin.is_field && !self.as_data {
             self.push(ProvisionerSiteKind::PresenceCheck, loc, Some(origin));
         }
     }
@@ -541,11 +552,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.presence(loc, origin);
             return;
         }
-        // Other macros: their arguments, where they parse as expressions.
+        // Other macros: their arguments, where they parse as expressions. In a log
+        // line, a JSON value or a metric a presence check is data: it chooses nothing.
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let saved = self.as_data;
+        self.as_data |= DATA_MACROS.contains(&name.as_str());
         if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
             for arg in &args {
                 self.visit_expr(arg);
             }
         }
+        self.as_data = saved;
     }
 }

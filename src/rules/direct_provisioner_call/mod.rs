@@ -16,7 +16,10 @@
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
 //!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
-//!   dispatcher's job (the call on the bound backend is a finding of its own);
+//!   dispatcher's job (the call on the bound backend is a finding of its own). A
+//!   presence check used only as data — a log field, a JSON value, formatted text, a
+//!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
+//!   and is not reported;
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
 //!   `backend-commands`): it bypasses the backend objects;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
