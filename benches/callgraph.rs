@@ -6,6 +6,8 @@
 //! inserting. Prints the time of the crate-wide stages (`GATELINT_TIMINGS`: the crate
 //! index and name model, the rules) per call edge: near-constant means near-linear.
 
+mod release;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -65,12 +67,7 @@ fn run(bin: &Path, dir: &Path) -> (f64, usize) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "gatelint"])
-        .current_dir(root)
-        .status();
-    assert!(status.is_ok_and(|s| s.success()), "cargo build --release failed");
-    let bin = root.join("target/release/gatelint");
+    let bin = release::gatelint_release();
     let sizes: &[usize] = if quick { &[1_000, 2_000, 4_000] } else { &[2_000, 4_000, 8_000, 16_000, 32_000] };
     println!("| links | call edges | findings | crate-wide stages s | µs per edge |");
     println!("| ---: | ---: | ---: | ---: | ---: |");

@@ -6,6 +6,8 @@
 //! their findings. One run must cost what the separate runs cost, and find exactly
 //! their union: names are followed only into packages a package depends on.
 
+mod release;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -61,12 +63,7 @@ fn check(bin: &Path, root: &Path, dirs: &[String]) -> (f64, Vec<String>) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "gatelint"])
-        .current_dir(root)
-        .status();
-    assert!(status.is_ok_and(|s| s.success()), "cargo build --release failed");
-    let bin = root.join("target/release/gatelint");
+    let bin = release::gatelint_release();
     let projects = if quick { 8 } else { 40 };
     let corpus = root.join("target/bench-projects");
     generate(&corpus, projects);
