@@ -425,7 +425,9 @@ pub fn type_path(ty: &syn::Type) -> Option<TypePath> {
             {
                 return type_path(inner);
             }
-            Some(crate::facts::lower::segments(&p.path))
+            // `::store::Repo`: a crate, never a module (an empty first segment).
+            let root = p.path.leading_colon.map(|_| String::new());
+            Some(root.into_iter().chain(crate::facts::lower::segments(&p.path)).collect())
         }
         syn::Type::TraitObject(t) => bound_path(&t.bounds),
         syn::Type::ImplTrait(t) => bound_path(&t.bounds),

@@ -306,10 +306,11 @@ impl<'a> Analysis<'a> {
     /// arguments, in a crate the caller sees; a method call only to methods and never
     /// to the caller itself (recursion is only claimed through a resolved call); a
     /// path to a function of the caller's own crate (of its package, from a file no
-    /// crate root reaches); a standard-library method name
+    /// crate root reaches), of the type or module a qualified path names; a
+    /// standard-library method name
     /// (`map.insert(k, v)`) only when awaited, and then to an async function.
     fn fallback_may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
-        let EventKind::Call { name, receiver, awaited, .. } = &event.kind else { return false };
+        let EventKind::Call { name, receiver, awaited, qualifier, .. } = &event.kind else { return false };
         let (f, callee) = (self.fns[caller], self.fns[g]);
         if *callee.name != **name || !self.defs.sees(f.name_loc, callee.name_loc) {
             return false;
@@ -327,7 +328,15 @@ impl<'a> Analysis<'a> {
                     && self.contexts[g].self_ty == self.contexts[caller].self_ty;
                 g != caller && (!ambiguous || (*awaited && callee.is_async)) && !own_type
             }
-            None => self.defs.may_name_unresolved(f.name_loc, callee.name_loc),
+            // `Type::f` / `module::f` that could not be followed: only a function of a
+            // type or module of that name (not every `new` of the crate).
+            None => {
+                let named_owner = qualifier.as_deref().and_then(|q| q.rsplit("::").next()).is_none_or(|owner| {
+                    callee.self_type.as_deref() == Some(owner)
+                        || self.defs.module_path(callee.name_loc).is_some_and(|m| m.rsplit("::").next() == Some(owner))
+                });
+                named_owner && self.defs.may_name_unresolved(f.name_loc, callee.name_loc)
+            }
         }
     }
 
