@@ -149,7 +149,6 @@ pub struct DefMap<'a> {
     names: Vec<&'a FileNames>,
     /// Per file: the id of its first type (its types are numbered in order).
     type_base: Vec<TypeId>,
-    packages_units: Vec<Option<UnitId>>,
     /// Each unit's library crate.
     libs: HashMap<UnitId, CrateId>,
     /// The crate names each unit's code uses: its library and its path dependencies.
@@ -180,7 +179,6 @@ impl<'a> DefMap<'a> {
             implementors: HashMap::default(),
             names: Vec::new(),
             type_base: Vec::with_capacity(names.len()),
-            packages_units: (0..names.len()).map(|f| units.get(f).copied()).collect(),
             libs: HashMap::default(),
             packages,
             aliases: Default::default(),
@@ -904,11 +902,6 @@ impl<'a> DefMap<'a> {
         let (Some(a), Some(b)) = (krate(from), krate(to)) else { return false };
         let (ca, cb) = (&self.crates[a as usize], &self.crates[b as usize]);
         a == b || (ca.stray && ca.unit.is_some() && ca.unit == cb.unit)
-    }
-
-    /// The unit (package) a file belongs to.
-    pub fn unit_of(&self, file: FileId) -> Option<UnitId> {
-        self.packages_units.get(file).copied().flatten()
     }
 }
 

@@ -115,15 +115,6 @@ impl Packages {
         (packages, units)
     }
 
-    /// The number of units.
-    pub fn len(&self) -> usize {
-        self.dirs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.dirs.is_empty()
-    }
-
     /// Unit `unit`'s library crate name (`-` as `_`), when it is a package.
     pub fn lib_name(&self, unit: UnitId) -> Option<&str> {
         self.lib_names.get(unit as usize)?.as_deref()

@@ -307,27 +307,34 @@ pub struct CheckCx<'a> {
 }
 
 impl<'a> CheckCx<'a> {
-    /// The constants and statics a path written at `at` names (`DEFAULT_ADDR`,
+    /// The constants and statics a path written at `loc` names (`DEFAULT_ADDR`,
     /// `config::DEFAULT_ADDR`, `crate::settings::BIND`), resolved from the module it
     /// is written in; when the path cannot be followed (a glob import of a module
     /// outside the checked files, a macro-made constant), every visible one of that
     /// name.
     pub fn consts_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::ConstFact> {
         let Some(name) = path.last() else { return Vec::new() };
-        match self.defs.resolve(&self.defs.context(loc), path) {
-            Resolved::Items(locs) => self.index.consts_named(name).filter(|c| locs.contains(&c.name_loc)).collect(),
-            Resolved::External => Vec::new(),
-            Resolved::Unknown => self.index.consts_named(name).filter(|c| self.defs.sees(loc, c.name_loc)).collect(),
-        }
+        self.items_at(loc, path, self.index.consts_named(name), |c| c.name_loc)
     }
 
     /// The functions a call path written at `loc` names (see [`CheckCx::consts_at`]).
     pub fn fns_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::FnFact> {
         let Some(name) = path.last() else { return Vec::new() };
+        self.items_at(loc, path, self.index.fns_named(name), |f| f.name_loc)
+    }
+
+    /// Of the items `named` like the end of `path`, those the path names from `loc`.
+    fn items_at<T>(
+        &self,
+        loc: crate::input::source::Loc,
+        path: &[String],
+        named: impl Iterator<Item = &'a T>,
+        name_loc: impl Fn(&T) -> crate::input::source::Loc,
+    ) -> Vec<&'a T> {
         match self.defs.resolve(&self.defs.context(loc), path) {
-            Resolved::Items(locs) => self.index.fns_named(name).filter(|f| locs.contains(&f.name_loc)).collect(),
+            Resolved::Items(locs) => named.filter(|i| locs.contains(&name_loc(i))).collect(),
             Resolved::External => Vec::new(),
-            Resolved::Unknown => self.index.fns_named(name).filter(|f| self.defs.sees(loc, f.name_loc)).collect(),
+            Resolved::Unknown => named.filter(|i| self.defs.sees(loc, name_loc(i))).collect(),
         }
     }
 
