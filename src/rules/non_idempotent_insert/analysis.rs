@@ -124,7 +124,9 @@ impl<'a> Analysis<'a> {
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(i);
         }
-        let inserts: Vec<Vec<InsertOcc>> = fns.iter().map(|f| resolve_inserts(f, ctx, params)).collect();
+        let entity_tables = EntityTables::new(ctx);
+        let inserts: Vec<Vec<InsertOcc>> =
+            fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         let ambiguous = params.ambiguous_methods.iter().cloned().collect();
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
         let cycles = super::cycles::Cycles::new(fns.len());
@@ -544,11 +546,38 @@ fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool 
     }
 }
 
-/// The guarded inserts a function executes: its own SQL, and constants it uses.
-fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams) -> Vec<InsertOcc> {
+/// The tables of the sea-orm entities of the crates checked, by their module's name
+/// (`#[sea_orm(table_name = "users")]` in `user.rs` or `mod user`).
+struct EntityTables<'a>(HashMap<&'a str, &'a str>);
+
+impl<'a> EntityTables<'a> {
+    fn new(ctx: &'a CheckCx<'a>) -> Self {
+        let mut map = HashMap::default();
+        for (module, table) in ctx.facts::<super::NonIdempotentInsert>().flat_map(|file| &file.entity_tables) {
+            map.insert(&**module, &**table);
+        }
+        EntityTables(map)
+    }
+
+    /// The table of the entity at `path`; its module's name when no entity declares one.
+    fn table(&self, path: &'a [Box<str>]) -> Option<&'a str> {
+        let module = super::extract::entity_module(path)?;
+        Some(self.0.get(module).copied().unwrap_or(module))
+    }
+}
+
+/// The guarded inserts a function executes: its own SQL and ORM inserts, and constants it uses.
+fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, entities: &EntityTables) -> Vec<InsertOcc> {
     let mut out = Vec::new();
     for (order, e) in f.events.iter().enumerate() {
         match &e.kind {
+            EventKind::EntityInsert { entity, on_conflict } => {
+                let Some(table) = entities.table(entity) else { continue };
+                if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
+                    let sql = SqlInsert { table: table.to_string(), on_conflict: *on_conflict, from_select: false };
+                    out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
+                }
+            }
             EventKind::Insert(insert) => {
                 let InsertEvent { sql, via } = &**insert;
                 out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), innermost: e.innermost, order })

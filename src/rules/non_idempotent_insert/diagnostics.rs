@@ -158,7 +158,7 @@ fn call_message(c: &CallFinding) -> (String, String) {
 fn help(params: &InsertParams) -> String {
     format!(
         "call a preflight helper ({}) before the INSERT and skip rows that exist, or make it an upsert \
-         (`ON CONFLICT … DO NOTHING` / `DO UPDATE`)",
+         (`ON CONFLICT … DO NOTHING` / `DO UPDATE`; diesel and sea-orm: `.on_conflict(..)`)",
         params.helpers()
     )
 }

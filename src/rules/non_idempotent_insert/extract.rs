@@ -10,6 +10,7 @@ mod functions;
 mod locals;
 mod loops;
 mod macros;
+mod orm;
 mod sql_locals;
 
 use super::InsertParams;
@@ -19,6 +20,7 @@ use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 pub use macros::CONCAT_MACROS;
+pub use orm::entity_module;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
 
@@ -59,6 +61,9 @@ pub enum EventKind {
     Call { name: Box<str>, qualifier: Option<Box<str>>, receiver: Option<Receiver>, args: u32, awaited: bool },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
+    /// A sea-orm insert of an entity, by the entity's path (`user::Entity`,
+    /// `user::ActiveModel`): its table is resolved crate-wide.
+    EntityInsert { entity: PathText, on_conflict: bool },
 }
 
 /// A path as written (`store::insert`, `Type`), one string per segment.
@@ -140,6 +145,8 @@ pub struct InsertFacts {
     pub fns: Vec<FnInsertFacts>,
     /// SQL was read from a `query_file!` file.
     pub reads_other_files: bool,
+    /// The sea-orm entities this file declares, as (module name, table name).
+    pub entity_tables: Vec<(Box<str>, Box<str>)>,
 }
 
 pub struct ExtractInput<'a> {
@@ -164,6 +171,9 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         awaiting: false,
         in_executed_chain: false,
         markers: functions::marker_comments(input, params),
+        orm_seen: Vec::new(),
+        entity_aliases: orm::EntityAliases::of(syntax),
+        modules: Vec::new(),
     };
     v.visit_file(syntax);
     // Kept for the whole run: no growth slack.
@@ -208,6 +218,11 @@ struct Extractor<'a> {
     impl_bounds: Vec<Vec<(String, PathText)>>,
     /// The file's marker comments: (start, end, line of the end).
     markers: Vec<(usize, usize, usize)>,
+    /// Where the ORM inserts read so far start: a chain is read once, at its outermost call.
+    orm_seen: Vec<Loc>,
+    entity_aliases: orm::EntityAliases,
+    /// The inline modules around the current item, innermost last.
+    modules: Vec<String>,
 }
 
 impl Extractor<'_> {
@@ -292,6 +307,19 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         syn::visit::visit_item_impl(self, i);
         self.impl_bounds.pop();
         self.self_types.pop();
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        self.modules.push(m.ident.to_string());
+        syn::visit::visit_item_mod(self, m);
+        self.modules.pop();
+    }
+
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        if let Some(table) = orm::sea_orm_table_name(&s.attrs) {
+            let module = self.module_name().into_boxed_str();
+            self.out.entity_tables.push((module, table.into_boxed_str()));
+        }
     }
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
@@ -482,6 +510,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let awaited = std::mem::take(&mut self.awaiting);
+        self.orm_insert(m);
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
         // This call is in the receiver chain of a call that runs a statement

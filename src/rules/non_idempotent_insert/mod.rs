@@ -19,7 +19,14 @@
 //! bound before the loop (`let sql = "…"`, `client.prepare("…")`, through
 //! `.map_err(..)?`, `.context(..)?`, `.expect(..)`, `.await`), a statement prepared
 //! and run in one chain (`conn.prepare(sql)?.execute(..)`),
-//! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Matching uses a
+//! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Inserts written
+//! without SQL text count too: diesel `insert_into(t::table).values(..)` (also
+//! `row.insert_into(t::table)`; the table is the path's `t`), sea-orm
+//! `Entity::insert(..)` / `insert_many(..)` and `ActiveModel::insert(db)` on a value
+//! typed `user::ActiveModel` (the table is the entity's
+//! `#[sea_orm(table_name = "…")]`), and sea-query `Query::insert().into_table(..)`;
+//! the chain's `.on_conflict(..)` (and diesel's `insert_or_ignore_into` /
+//! `replace_into`) makes them upserts. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
 //! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL
 //! comments and Rust comments are not SQL.
@@ -152,6 +159,14 @@
 //!   runs elsewhere and are not read.
 //! - SQL assembled at run time from non-literal pieces (a table name in a variable)
 //!   is not seen.
+//! - ORM inserts are recognised by their spelling, not their types: a sea-orm
+//!   entity's table is found by its module's name (`user::Entity` → the
+//!   `table_name` declared in a module `user` of the crates checked, else `user`);
+//!   `ActiveModel::insert` only on a value whose type the syntax shows; sea-orm's
+//!   `save` (insert or update, decided at run time) is not counted; a diesel `table!`
+//!   with a `sql_name` is known by its Rust name. Functions that a crate's own
+//!   `macro_rules!` defines (one inserting function per model) exist only after
+//!   expansion and are not seen.
 
 mod analysis;
 mod cycles;
@@ -237,6 +252,9 @@ impl Rule for NonIdempotentInsert {
                 out.replace_range(at..end, "");
             }
         }
+        // An ORM's upsert: the chain's `.on_conflict(..)` (diesel, sea-orm) and diesel's
+        // `insert_or_ignore_into`.
+        out = out.replace(".on_conflict", ".returning").replace("insert_or_ignore_into(", "insert_into(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")
             .replace("INSERT OR REPLACE INTO", "INSERT INTO")
             .replace("INSERT IGNORE INTO", "INSERT INTO")

@@ -1,0 +1,329 @@
+//! Inserts written with an ORM or a query builder, which have no SQL text to read:
+//! diesel `insert_into(t::table).values(..)` (`insert_or_ignore_into`, `replace_into`,
+//! `.on_conflict(..)`), sea-orm `Entity::insert(..)` / `insert_many(..)` and
+//! `ActiveModel { .. }.insert(db)`, sea-query `Query::insert().into_table(..)`. Each
+//! is read from the whole method chain it starts (an upsert clause comes later in the
+//! chain than the insert it guards), once, at its outermost call.
+
+use super::{EventKind, Extractor, InsertEvent, PathText, Receiver, SqlInsert, strip};
+use crate::facts::lower::segments;
+
+/// The sea-orm types whose module names an entity (`user::Entity`, `user::ActiveModel`).
+const ENTITY_TYPES: &[&str] = &["Entity", "ActiveModel", "Model"];
+/// Methods that run a sea-orm insert statement.
+const SEA_ORM_EXEC: &[&str] =
+    &["exec", "exec_with_returning", "exec_without_returning", "exec_with_returning_many", "exec_with_returning_keys"];
+
+/// An insert read from a method chain.
+pub(super) struct ChainInsert {
+    /// Where the insert starts (`insert_into`, `insert`).
+    pub(super) at: proc_macro2::Span,
+    pub(super) target: Target,
+    /// The chain has an upsert clause, or the insert is one (`insert_or_ignore_into`).
+    pub(super) on_conflict: bool,
+}
+
+pub(super) enum Target {
+    /// The table, as the statement names it.
+    Table(String),
+    /// A sea-orm entity, by the path written for it: its table is the
+    /// `#[sea_orm(table_name = "…")]` of its module, found crate-wide.
+    Entity(PathText),
+}
+
+/// The method calls of the chain `m` ends (outermost first) and the expression the
+/// chain starts from, through `?`, `.await` and parentheses.
+fn chain(m: &syn::ExprMethodCall) -> (Vec<&syn::ExprMethodCall>, &syn::Expr) {
+    let mut calls = vec![m];
+    let mut at = &*m.receiver;
+    loop {
+        match strip(at) {
+            syn::Expr::MethodCall(inner) => {
+                calls.push(inner);
+                at = &inner.receiver;
+            }
+            syn::Expr::Try(t) => at = &t.expr,
+            syn::Expr::Await(a) => at = &a.base,
+            other => return (calls, other),
+        }
+    }
+}
+
+/// The table a diesel table expression names: `users::table`, `schema::users::table`,
+/// `users` (from `users::dsl::*`), `users::dsl::users`.
+fn diesel_table(expr: &syn::Expr) -> Option<String> {
+    let syn::Expr::Path(p) = strip(expr) else { return None };
+    let path = segments(&p.path);
+    let (last, prefix) = path.split_last()?;
+    if last == "table" {
+        return prefix.last().cloned();
+    }
+    if let Some(dsl) = prefix.iter().position(|s| s == "dsl") {
+        return dsl.checked_sub(1).map(|i| prefix[i].clone()).or_else(|| Some(last.clone()));
+    }
+    last.starts_with(|c: char| c.is_ascii_lowercase()).then(|| last.clone())
+}
+
+/// The table a sea-query `into_table(..)` names: `Workspaces::Table` (an `Iden` enum,
+/// named in snake case), `Alias::new("workspaces")`, `"workspaces"`, `(Schema, Table)`.
+fn sea_query_table(expr: &syn::Expr) -> Option<String> {
+    match strip(expr) {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+        syn::Expr::Path(p) => {
+            let path = segments(&p.path);
+            let iden = if path.len() >= 2 { &path[path.len() - 2] } else { path.last()? };
+            Some(snake_case(iden))
+        }
+        syn::Expr::Call(c) => c.args.first().and_then(sea_query_table),
+        syn::Expr::Tuple(t) => t.elems.last().and_then(sea_query_table),
+        syn::Expr::MethodCall(m) if m.method == "into_iden" || m.method == "into" => sea_query_table(&m.receiver),
+        _ => None,
+    }
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The insert a method chain runs, read at its outermost call `m`.
+pub(super) fn chain_insert(m: &syn::ExprMethodCall) -> Option<ChainInsert> {
+    let (calls, base) = chain(m);
+    let has = |names: &[&str]| calls.iter().any(|c| names.iter().any(|n| c.method == n));
+    let upsert = calls.iter().any(|c| c.method.to_string().starts_with("on_conflict"));
+    // `new_row.insert_into(users::table)` (diesel's `Insertable`).
+    if let Some(call) = calls.iter().find(|c| c.method == "insert_into" && c.args.len() == 1)
+        && let Some(table) = call.args.first().and_then(diesel_table)
+        && (call.args.first().is_some_and(|a| matches!(strip(a), syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "table"))))
+    {
+        return Some(ChainInsert { at: call.method.span(), target: Target::Table(table), on_conflict: upsert });
+    }
+    let syn::Expr::Call(c) = base else { return None };
+    let syn::Expr::Path(func) = strip(&c.func) else { return None };
+    if func.qself.is_some() {
+        return None;
+    }
+    let path = segments(&func.path);
+    let (name, qualifier) = path.split_last()?;
+    let at = func.path.segments.last()?.ident.span();
+    match name.as_str() {
+        // diesel: the statement is finished by `.values(..)` (or named through `diesel::`).
+        "insert_into" | "insert_or_ignore_into" | "replace_into"
+            if c.args.len() == 1 && (qualifier.iter().any(|s| s == "diesel") || has(&["values", "default_values"])) =>
+        {
+            let table = diesel_table(&c.args[0])?;
+            Some(ChainInsert { at, target: Target::Table(table), on_conflict: upsert || name != "insert_into" })
+        }
+        // sea-query: `Query::insert().into_table(..)`.
+        "insert" if c.args.is_empty() && qualifier.last().is_some_and(|q| q == "Query") => {
+            let into = calls.iter().find(|c| c.method == "into_table")?;
+            let table = into.args.first().and_then(sea_query_table)?;
+            Some(ChainInsert { at, target: Target::Table(table), on_conflict: upsert })
+        }
+        // sea-orm: `Entity::insert(model).exec(db)`, `Entity::insert_many(models)`.
+        "insert" | "insert_many"
+            if c.args.len() == 1
+                && qualifier.last().is_some_and(|q| q.starts_with(|c: char| c.is_ascii_uppercase()))
+                && (has(SEA_ORM_EXEC) || upsert) =>
+        {
+            let entity = qualifier.iter().map(|s| s.clone().into_boxed_str()).collect();
+            Some(ChainInsert { at, target: Target::Entity(entity), on_conflict: upsert })
+        }
+        _ => None,
+    }
+}
+
+impl Extractor<'_> {
+    /// The insert the method chain ending at `m` runs, recorded once (at the chain's
+    /// outermost call, where every later clause is visible).
+    pub(super) fn orm_insert(&mut self, m: &syn::ExprMethodCall) {
+        let found = chain_insert(m).or_else(|| self.active_model_insert(m));
+        let Some(found) = found else { return };
+        let loc = self.lowerer.span_loc(found.at);
+        if self.orm_seen.contains(&loc) {
+            return;
+        }
+        self.orm_seen.push(loc);
+        let kind = match found.target {
+            Target::Table(table) => {
+                if !self.params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
+                    return;
+                }
+                let sql = SqlInsert { table, on_conflict: found.on_conflict, from_select: false };
+                EventKind::Insert(Box::new(InsertEvent { sql, via: None }))
+            }
+            Target::Entity(entity) => {
+                let mut entity = self.entity_aliases.expand(entity);
+                // A bare `Entity` is the current module's.
+                if entity_module(&entity).is_none() {
+                    entity = std::iter::once(self.module_name().into_boxed_str()).chain(entity).collect();
+                }
+                EventKind::EntityInsert { entity, on_conflict: found.on_conflict }
+            }
+        };
+        self.push_event(kind, loc);
+    }
+
+    /// The name of the module being read: the innermost inline `mod`, or the file's
+    /// (`user.rs` and `user/mod.rs` are `user`).
+    pub(super) fn module_name(&self) -> String {
+        if let Some(m) = self.modules.last() {
+            return m.clone();
+        }
+        let path = self.input.path;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if matches!(stem, "mod" | "lib" | "main") {
+            let parent = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or_default();
+            return parent.to_string();
+        }
+        stem.to_string()
+    }
+
+    /// sea-orm's `ActiveModel::insert(self, db)`: `model.insert(db).await` on a value
+    /// typed `user::ActiveModel` (annotated, or built as `user::ActiveModel { .. }`).
+    fn active_model_insert(&self, m: &syn::ExprMethodCall) -> Option<ChainInsert> {
+        if m.method != "insert" || m.args.len() != 1 {
+            return None;
+        }
+        let Receiver::Typed(ty) = self.receiver(&m.receiver) else { return None };
+        let ty = self.entity_aliases.expand(ty);
+        (ty.last().map(|t| &**t) == Some("ActiveModel"))
+            .then(|| ChainInsert { at: m.method.span(), target: Target::Entity(ty), on_conflict: false })
+    }
+}
+
+/// The `use … as Alias` renames of a file (`use entity::user::Entity as User;`), so a
+/// sea-orm entity named by its alias is found by its path.
+#[derive(Default)]
+pub(super) struct EntityAliases(Vec<(String, PathText)>);
+
+impl EntityAliases {
+    pub(super) fn of(file: &syn::File) -> Self {
+        fn walk(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, PathText)>) {
+            match tree {
+                syn::UseTree::Path(p) => {
+                    prefix.push(p.ident.to_string());
+                    walk(&p.tree, prefix, out);
+                    prefix.pop();
+                }
+                syn::UseTree::Rename(r) if ENTITY_TYPES.iter().any(|t| r.ident == t) => {
+                    let path = prefix.iter().cloned().chain([r.ident.to_string()]).map(String::into_boxed_str).collect();
+                    out.push((r.rename.to_string(), path));
+                }
+                syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, out)),
+                _ => {}
+            }
+        }
+        fn in_items(items: &[syn::Item], out: &mut Vec<(String, PathText)>) {
+            for item in items {
+                match item {
+                    syn::Item::Use(u) => walk(&u.tree, &mut Vec::new(), out),
+                    syn::Item::Mod(m) => in_items(m.content.as_ref().map_or(&[][..], |c| &c.1), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        in_items(&file.items, &mut out);
+        EntityAliases(out)
+    }
+
+    /// `User::insert` → `entity::user::Entity::insert` when `User` renames an entity.
+    fn expand(&self, path: PathText) -> PathText {
+        let Some(first) = path.first() else { return path };
+        match self.0.iter().find(|(alias, _)| **alias == **first) {
+            Some((_, full)) => full.iter().cloned().chain(path.iter().skip(1).cloned()).collect(),
+            None => path,
+        }
+    }
+}
+
+/// The table a sea-orm entity struct declares: `#[sea_orm(table_name = "users")]`.
+pub(super) fn sea_orm_table_name(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut table = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("sea_orm")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table_name") {
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                table = Some(lit.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                // Another `key = value`: skip its value.
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    table
+}
+
+/// The module an entity path names: `user` in `user::Entity`, `entity::user::ActiveModel`;
+/// `None` for a bare `Entity` (the current module's).
+pub fn entity_module(path: &[Box<str>]) -> Option<&str> {
+    let (last, prefix) = path.split_last()?;
+    if ENTITY_TYPES.contains(&&**last) { prefix.last().map(|s| &**s) } else { Some(last) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(expr: &str) -> Option<(String, bool)> {
+        let mut expr = syn::parse_str::<syn::Expr>(expr).unwrap();
+        while let syn::Expr::Await(a) = expr {
+            expr = *a.base;
+        }
+        let syn::Expr::MethodCall(m) = expr else { panic!("not a method call") };
+        let found = chain_insert(&m)?;
+        let table = match found.target {
+            Target::Table(t) => t,
+            Target::Entity(e) => format!("entity {}", e.join("::")),
+        };
+        Some((table, found.on_conflict))
+    }
+
+    #[test]
+    fn diesel_inserts_name_their_table() {
+        let t = |s: &str| read(s).map(|(t, c)| format!("{t} {c}"));
+        assert_eq!(t("diesel::insert_into(workspaces::table).values(&row).execute(conn)").as_deref(), Some("workspaces false"));
+        assert_eq!(t("insert_into(schema::workspaces::table).values(&row).execute(conn).await").as_deref(), Some("workspaces false"));
+        assert_eq!(t("insert_into(workspaces).values(&row).execute(conn)").as_deref(), Some("workspaces false"));
+        assert_eq!(t("insert_into(workspaces::dsl::workspaces).values(&row).execute(conn)").as_deref(), Some("workspaces false"));
+        assert_eq!(
+            t("diesel::insert_into(workspaces::table).values(&row).on_conflict(workspaces::name).do_nothing().execute(conn)")
+                .as_deref(),
+            Some("workspaces true")
+        );
+        assert_eq!(t("diesel::insert_or_ignore_into(workspaces::table).values(&row).execute(conn)").as_deref(), Some("workspaces true"));
+        assert_eq!(t("row.insert_into(workspaces::table).execute(conn)").as_deref(), Some("workspaces false"));
+        // A crate's own `insert_into` helper, not finished by `.values(..)`: not diesel's.
+        assert_eq!(t("insert_into(cache).unwrap()"), None);
+    }
+
+    #[test]
+    fn sea_orm_and_sea_query_inserts() {
+        assert_eq!(read("workspace::Entity::insert(model).exec(db)"), Some(("entity workspace::Entity".into(), false)));
+        assert_eq!(
+            read("Workspace::insert_many(models).on_conflict(OnConflict::column(Column::Name).do_nothing().to_owned()).exec(db)"),
+            Some(("entity Workspace".into(), true))
+        );
+        assert_eq!(
+            read("Query::insert().into_table(Workspaces::Table).columns([Workspaces::Name]).values_panic([name.into()]).to_owned()"),
+            Some(("workspaces".into(), false))
+        );
+        assert_eq!(read("Query::insert().into_table(Alias::new(\"audit_log\")).to_owned()"), Some(("audit_log".into(), false)));
+        // `HashMap::insert` and friends are not entity inserts.
+        assert_eq!(read("Cache::insert(key).unwrap()"), None);
+        assert_eq!(entity_module(&["user".into(), "Entity".into()]), Some("user"));
+        assert_eq!(entity_module(&["Entity".into()]), None);
+    }
+}
