@@ -118,7 +118,7 @@ impl Rule for InsertAllowlist {
         let paths: Vec<String> = analysis.fns.iter().map(|f| canonical_path(ctx, f)).collect();
         let inserting: Vec<usize> = (0..analysis.fns.len()).filter(|&i| !analysis.inserts[i].is_empty()).collect();
         for &i in &inserting {
-            let f = analysis.fns[i];
+            let f = &*analysis.fns[i];
             let occs = &analysis.inserts[i];
             let Some(first) = occs.first() else { continue };
             let matching: Vec<usize> = (0..list.entries.len()).filter(|&k| list.entries[k].matches(&paths[i])).collect();
@@ -227,7 +227,7 @@ impl Rule for InsertAllowlist {
 /// `create` of two modules): an entry vouches for one function, so it must say which.
 fn ambiguous_entries(
     list: &Allowlist,
-    fns: &[&FnInsertFacts],
+    fns: &[std::borrow::Cow<FnInsertFacts>],
     inserting: &[usize],
     paths: &[String],
     severity: Severity,
@@ -240,7 +240,7 @@ fn ambiguous_entries(
             .filter(|&&i| entry.matches(&paths[i]))
             .map(|&i| {
                 let others = inserting.iter().filter(|&&j| j != i).map(|&j| paths[j].as_str());
-                format!("`{}`", shortest_unique_name(fns[i], &paths[i], others))
+                format!("`{}`", shortest_unique_name(&fns[i], &paths[i], others))
             })
             .collect();
         candidates.sort();

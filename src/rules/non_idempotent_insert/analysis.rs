@@ -5,7 +5,8 @@
 //! `non-idempotent-insert`, one per location.
 
 use super::InsertParams;
-use super::extract::{Event, EventKind, FnInsertFacts, InsertEvent, Receiver, SqlInsert};
+use super::extract::{CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Receiver, SqlInsert};
+use std::borrow::Cow;
 use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
 use crate::rules::CheckCx;
 use crate::facts::value::Value;
@@ -94,7 +95,9 @@ pub struct Edge {
 }
 
 pub struct Analysis<'a> {
-    pub fns: Vec<&'a FnInsertFacts>,
+    /// The functions of the crates checked; a function passing closures to calls is
+    /// copied with those closures settled ([`Analysis::settle_closure_args`]).
+    pub fns: Vec<Cow<'a, FnInsertFacts>>,
     /// Per function (same index as `fns`): the guarded inserts it executes itself.
     pub inserts: Vec<Vec<InsertOcc>>,
     /// Per function: the unprotected inserts it reaches, itself or through calls, one
@@ -124,9 +127,6 @@ impl<'a> Analysis<'a> {
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name.as_str()).or_default().push(i);
         }
-        let entity_tables = EntityTables::new(ctx);
-        let inserts: Vec<Vec<InsertOcc>> =
-            fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         let ambiguous = params.ambiguous_methods.iter().cloned().collect();
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
         let cycles = super::cycles::Cycles::new(fns.len());
@@ -140,28 +140,71 @@ impl<'a> Analysis<'a> {
             contexts,
             defs: &ctx.defs,
             cycles,
-            fns,
-            inserts,
+            fns: fns.into_iter().map(Cow::Borrowed).collect(),
+            inserts: Vec::new(),
             reaches: Vec::new(),
             edges,
             by_name,
             reaching_names: FxHashSet::default(),
             ambiguous,
         };
+        analysis.settle_closure_args();
+        let entity_tables = EntityTables::new(ctx);
+        analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         analysis.reaches = analysis.fixpoint();
-        let reaching_names = (analysis.fns.iter().zip(&analysis.reaches))
-            .filter(|(_, r)| !r.is_empty())
-            .map(|(f, _)| f.name.as_str())
+        let reaching_names = (analysis.by_name.iter())
+            .filter(|(_, fns)| fns.iter().any(|&i| !analysis.reaches[i].is_empty()))
+            .map(|(name, _)| *name)
             .collect();
         analysis.reaching_names = reaching_names;
         analysis
+    }
+
+    /// Closures passed to calls ([`CLOSURE_ARG`] contexts): one that the function
+    /// called calls inside a loop of its own (a project's retry function) repeats, and
+    /// is shown as retried by it; any other runs where it is passed, so its context is
+    /// dropped (what it holds belongs to the surrounding code).
+    fn settle_closure_args(&mut self) {
+        for i in 0..self.fns.len() {
+            if !self.fns[i].loops.iter().any(|l| l.kind == CLOSURE_ARG) {
+                continue;
+            }
+            let settled: Vec<(usize, Option<(String, Loc)>)> = (self.fns[i].loops.iter().enumerate())
+                .filter(|(_, l)| l.kind == CLOSURE_ARG)
+                .map(|(id, l)| (id, l.arg_of.and_then(|(order, k)| self.retried_by(i, order as usize, k))))
+                .collect();
+            let f = self.fns[i].to_mut();
+            for (id, retried_by) in settled {
+                match retried_by {
+                    Some((name, at)) => {
+                        f.loops[id].kind = format!("retry {name}");
+                        f.loops[id].repeated_at = Some(at);
+                    }
+                    None => dissolve_loop(f, id as u32),
+                }
+            }
+        }
+    }
+
+    /// The function (name, and its loop) that call `order` of `caller` reaches and that
+    /// calls its argument `k` inside a loop.
+    fn retried_by(&self, caller: usize, order: usize, k: u32) -> Option<(String, Loc)> {
+        let event = self.fns[caller].events.get(order)?;
+        let path_call = matches!(event.kind, EventKind::Call { receiver: None, .. });
+        self.callees(caller, event).into_iter().find_map(|g| {
+            let callee = &self.fns[g];
+            // `Type::f(&x, a)` passes the receiver first.
+            let param = if path_call && callee.has_self { k.checked_sub(1)? } else { k };
+            let (_, at) = callee.repeats_params.iter().find(|(p, _)| *p == param)?;
+            Some((callee.name.clone(), *at))
+        })
     }
 
     /// Function `i`'s call events that may reach crate functions, as (event
     /// position, candidate callees).
     pub fn edges(&self, i: usize) -> &[Edge] {
         self.edges[i].get_or_init(|| {
-            let f = self.fns[i];
+            let f = &*self.fns[i];
             f.events
                 .iter()
                 .enumerate()
@@ -225,7 +268,7 @@ impl<'a> Analysis<'a> {
                 let mut out: Vec<usize> = locs
                     .iter()
                     .filter_map(|l| self.by_loc.get(l).copied())
-                    .filter(|&g| arity_fits(self.fns[g], event))
+                    .filter(|&g| arity_fits(&self.fns[g], event))
                     .collect();
                 out.sort_unstable();
                 (out, true)
@@ -313,7 +356,7 @@ impl<'a> Analysis<'a> {
     /// (`map.insert(k, v)`) only when awaited, and then to an async function.
     fn fallback_may_call(&self, caller: usize, event: &Event, g: usize) -> bool {
         let EventKind::Call { name, receiver, awaited, qualifier, .. } = &event.kind else { return false };
-        let (f, callee) = (self.fns[caller], self.fns[g]);
+        let (f, callee) = (&*self.fns[caller], &*self.fns[g]);
         if *callee.name != **name || !self.defs.sees(f.name_loc, callee.name_loc) {
             return false;
         }
@@ -402,7 +445,7 @@ impl<'a> Analysis<'a> {
             }
             let w = reaches[g][t].clone();
             for &(i, order) in callers.get(&g).map_or(&[][..], Vec::as_slice) {
-                let f = self.fns[i];
+                let f = &*self.fns[i];
                 if reaches[i].iter().any(|r| r.table == w.table) {
                     continue;
                 }
@@ -429,7 +472,7 @@ impl<'a> Analysis<'a> {
         // One finding per location and table: a call reaching two tables' INSERTs is
         // two findings, each naming its table and chain.
         let mut found: BTreeMap<(Loc, &str), Finding> = BTreeMap::new();
-        for (i, &f) in self.fns.iter().enumerate() {
+        for (i, f) in self.fns.iter().map(|f| &**f).enumerate() {
             if f.marker {
                 continue;
             }
@@ -451,7 +494,7 @@ impl<'a> Analysis<'a> {
     /// first callee that reaches one of it), and outside loops one recursive call, at
     /// the first call of the first function of its recursion cycle.
     fn call_findings(&self, i: usize) -> Vec<Finding<'_>> {
-        let f = self.fns[i];
+        let f = &*self.fns[i];
         let mut out = Vec::new();
         let mut reported_recursion = false;
         for Edge { order, callees, .. } in self.edges_if_reaching(i) {
@@ -478,7 +521,7 @@ impl<'a> Analysis<'a> {
                     }
                     tables.push(&witness.table);
                     let (through, omitted) = self.chain(g, &witness.table);
-                    let callee = self.fns[g];
+                    let callee = &*self.fns[g];
                     out.push(Finding::Call(CallFinding {
                         f,
                         event: e,
@@ -534,6 +577,21 @@ impl<'a> Analysis<'a> {
     pub fn first_in_cycle(&self, i: usize) -> bool {
         let members = self.cycles.members(self.cycle_of(i));
         members.iter().all(|&j| j == i || self.fns[i].name_loc <= self.fns[j].name_loc)
+    }
+}
+
+/// Removes loop `id` of `f`: what it held is held by its parent.
+fn dissolve_loop(f: &mut FnInsertFacts, id: u32) {
+    let parent = f.loops[id as usize].parent;
+    for e in &mut f.events {
+        if e.innermost == Some(id) {
+            e.innermost = parent;
+        }
+    }
+    for l in &mut f.loops {
+        if l.parent == Some(id) {
+            l.parent = parent;
+        }
     }
 }
 

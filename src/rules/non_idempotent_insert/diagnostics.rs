@@ -17,8 +17,10 @@ pub(super) fn diagnostic(finding: &Finding, params: &InsertParams, severity: Sev
     }
 }
 
-fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
-    let l = f.loops.get(innermost? as usize)?;
+/// What repeats the code at `innermost`: the loop's header, and for a project's own
+/// retry function also the loop in it that calls the closure again.
+fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Vec<Label> {
+    let Some(l) = innermost.and_then(|l| f.loops.get(l as usize)) else { return Vec::new() };
     let what = if l.kind.starts_with('.') {
         format!("the closure passed to `{}` runs once per item", l.kind)
     } else if let Some(wrapper) = l.kind.strip_prefix("retry ") {
@@ -28,7 +30,11 @@ fn loop_label(f: &FnInsertFacts, innermost: Option<u32>) -> Option<Label> {
     } else {
         format!("this `{}` loop repeats it", l.kind)
     };
-    Some(Label { loc: l.header, message: what })
+    let mut labels = vec![Label { loc: l.header, message: what }];
+    if let (Some(at), Some(wrapper)) = (l.repeated_at, l.kind.strip_prefix("retry ")) {
+        labels.push(Label { loc: at, message: format!("`{wrapper}` calls the closure again in this loop") });
+    }
+    labels
 }
 
 /// The notes of a finding repeated by `innermost`: the escape hatches, and for a
@@ -56,7 +62,7 @@ fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
 }
 
 fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, severity: Severity) -> Diagnostic {
-    let mut secondary: Vec<Label> = loop_label(f, occ.innermost).into_iter().collect();
+    let mut secondary: Vec<Label> = loop_label(f, occ.innermost);
     if let Some((loc, message)) = &occ.via {
         secondary.push(Label { loc: *loc, message: message.clone() });
     }

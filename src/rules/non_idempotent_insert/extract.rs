@@ -33,7 +33,17 @@ pub struct LoopFact {
     pub kind: String,
     /// The loop this one is nested in, if any (an index into `FnInsertFacts::loops`).
     pub parent: Option<u32>,
+    /// A closure passed to a call (kind `closure`), as (the call's position among the
+    /// events, the argument's position): it repeats only when the function called
+    /// calls that parameter in a loop (a project's own retry function), which is
+    /// decided crate-wide.
+    pub arg_of: Option<(u32, u32)>,
+    /// For such a closure that repeats: the loop of the function called that calls it.
+    pub repeated_at: Option<Loc>,
 }
+
+/// The kind of a [`LoopFact`] that is a closure passed to a call.
+pub const CLOSURE_ARG: &str = "closure";
 
 /// An INSERT statement executed here (`loc`), with its SQL possibly written elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +134,9 @@ pub struct FnInsertFacts {
     pub events: Vec<Event>,
     /// Indexes of the preflight calls among `events`.
     pub preflights: Vec<usize>,
+    /// The parameters (by position, not counting `self`) the function calls inside a
+    /// loop of its own: a closure passed there runs repeatedly (a retry function).
+    pub repeats_params: Vec<(u32, Loc)>,
 }
 
 impl FnInsertFacts {
@@ -185,6 +198,8 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
 struct FnBuilder {
     facts: FnInsertFacts,
     open_loops: Vec<usize>,
+    /// The names of its parameters (not counting `self`; empty for a pattern).
+    param_names: Vec<String>,
 }
 
 impl FnBuilder {
@@ -467,6 +482,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let kind = if self.params.preflight_helpers.contains(&name) {
                 EventKind::Preflight { name: name.into() }
             } else if local {
+                self.local_called(&name);
                 for arg in &c.args {
                     self.visit_expr(arg);
                 }
@@ -497,12 +513,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let path: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
             if self.is_retry_wrapper(&path) {
                 self.visit_retried_args(c.args.iter(), &path.join("::"), loc);
+                self.push_event(kind, loc);
             } else {
-                for arg in &c.args {
-                    self.visit_expr(arg);
-                }
+                let closures = self.visit_call_args(c.args.iter(), loc);
+                self.push_call_event(kind, loc, closures);
             }
-            self.push_event(kind, loc);
             return;
         }
         syn::visit::visit_expr_call(self, c);
@@ -521,9 +536,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.visit_expr(&m.receiver);
         self.in_executed_chain = false;
         // A prepared statement runs where it is executed, not where it is prepared.
-        if !prepares || executed_here {
-            self.visit_method_args(m, &method, loc);
-        }
+        let closures = if !prepares || executed_here { self.visit_method_args(m, &method, loc) } else { Vec::new() };
         if method == "push" {
             self.builder_push(m);
         }
@@ -534,7 +547,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let args = m.args.len() as u32;
             EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited }
         };
-        self.push_event(kind, loc);
+        self.push_call_event(kind, loc, closures);
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {

@@ -6,7 +6,9 @@
 //! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
 //! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); in a closure given to
 //! a retry wrapper (`with_retry(|| async { … })`, `backoff::future::retry`,
-//! `tokio_retry::Retry::spawn`: `retry-wrappers`), which runs it again when an attempt
+//! `tokio_retry::Retry::spawn`: `retry-wrappers`; or a function of the workspace
+//! that calls its closure parameter inside a loop of its own, such as a hand-written
+//! `for attempt in 0..n { f().await }`), which runs it again when an attempt
 //! fails after its INSERT committed; through a call, inside such a loop, to a function
 //! of the workspace that inserts (directly or through further calls: a call that
 //! reaches several guarded tables' INSERTs is reported once per table); or through
@@ -145,8 +147,10 @@
 //!   `ambiguous-methods` (`insert`, `push`, `get`, …) is matched only when it is
 //!   awaited, and then only to async functions: `map.insert(k, v)` is the map's,
 //!   while `repo.insert(…).await` is the repository's.
-//! - A project's own retry function (a loop calling its closure parameter) is not
-//!   recognised unless listed in `retry-wrappers`.
+//! - A project's own retry function is recognised when it calls the parameter by
+//!   name (`f()`, `op().await`) inside a `for`/`while`/`loop` of its own body; a
+//!   closure it stores or hands on to another function is not followed (list such a
+//!   function in `retry-wrappers`).
 //! - A closure stored in a local and called in a loop, and a table name filled into
 //!   a `format!` template from a constant, are not followed.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver

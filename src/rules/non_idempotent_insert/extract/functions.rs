@@ -43,8 +43,17 @@ impl Extractor<'_> {
             loops: Vec::new(),
             events: Vec::new(),
             preflights: Vec::new(),
+            repeats_params: Vec::new(),
         };
-        self.stack.push(FnBuilder { facts, open_loops: Vec::new() });
+        let param_names = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some(crate::facts::lower::pat_ident(&t.pat).map(|i| i.to_string()).unwrap_or_default()),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
@@ -59,7 +68,7 @@ impl Extractor<'_> {
         // Facts outlive the file: no growth slack.
         done.facts.events.shrink_to_fit();
         done.facts.loops.shrink_to_fit();
-        if !done.facts.events.is_empty() || done.facts.marker {
+        if !done.facts.events.is_empty() || done.facts.marker || !done.facts.repeats_params.is_empty() {
             self.out.fns.push(done.facts);
         }
     }

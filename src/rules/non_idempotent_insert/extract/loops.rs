@@ -2,7 +2,14 @@
 //! visitor) and the closures an iterator adapter runs once per item (`.map(…)` on
 //! an iterator chain, `.for_each(…)`).
 
-use super::{Extractor, LoopFact, strip};
+use super::{CLOSURE_ARG, Extractor, LoopFact, strip};
+
+/// `Option`/`Result`/future combinators: their closures run at most once.
+const COMBINATORS: &[&str] = &[
+    "map_err", "map_or", "map_or_else", "unwrap_or_else", "ok_or_else", "or_else", "and_then", "is_some_and",
+    "is_ok_and", "is_none_or", "inspect_err", "with_context", "context", "get_or_insert_with", "or_insert_with",
+    "entry", "then_some", "sort_by", "sort_by_key", "retain", "spawn", "spawn_blocking",
+];
 use crate::facts::lower::Lowerer;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
@@ -16,12 +23,60 @@ impl Extractor<'_> {
             return;
         };
         let parent = f.innermost();
-        f.facts.loops.push(LoopFact { header, kind: kind.to_string(), parent });
+        f.facts.loops.push(LoopFact { header, kind: kind.to_string(), parent, arg_of: None, repeated_at: None });
         let id = f.facts.loops.len() - 1;
         f.open_loops.push(id);
         body(self);
         if let Some(f) = self.stack.last_mut() {
             f.open_loops.pop();
+        }
+    }
+
+    /// A call's arguments; each closure among them is a context of its own
+    /// ([`CLOSURE_ARG`]), which repeats if the function called calls it in a loop.
+    /// Returns the closures' contexts with their argument positions.
+    pub(super) fn visit_call_args<'e>(
+        &mut self,
+        args: impl Iterator<Item = &'e syn::Expr>,
+        loc: Loc,
+    ) -> Vec<(usize, u32)> {
+        let mut closures = Vec::new();
+        for (k, arg) in args.enumerate() {
+            if matches!(strip(arg), syn::Expr::Closure(_)) && !self.stack.is_empty() {
+                self.with_loop(loc, CLOSURE_ARG, |s| s.visit_expr(arg));
+                let id = self.stack.last().map_or(0, |f| f.facts.loops.len() - 1);
+                closures.push((id, k as u32));
+            } else {
+                self.visit_expr(arg);
+            }
+        }
+        closures
+    }
+
+    /// Pushes a call event and links the closures passed to it (see [`Self::visit_call_args`]).
+    pub(super) fn push_call_event(&mut self, kind: super::EventKind, loc: Loc, closures: Vec<(usize, u32)>) {
+        let before = self.stack.last().map_or(0, |f| f.facts.events.len());
+        self.push_event(kind, loc);
+        let Some(f) = self.stack.last_mut() else { return };
+        if f.facts.events.len() > before {
+            for (id, k) in closures {
+                f.facts.loops[id].arg_of = Some((before as u32, k));
+            }
+        }
+    }
+
+    /// A local called by name: a parameter called inside a loop of the function makes
+    /// it a retry function for that parameter.
+    pub(super) fn local_called(&mut self, name: &str) {
+        let Some(f) = self.stack.last_mut() else { return };
+        // Only the function's own loops count (not a closure context it passes on).
+        let own_loop = f.open_loops.iter().rev().find(|&&l| f.facts.loops[l].kind != CLOSURE_ARG);
+        if let Some(k) = f.param_names.iter().position(|p| p == name)
+            && let Some(&l) = own_loop
+            && !f.facts.repeats_params.iter().any(|(p, _)| *p == k as u32)
+        {
+            let header = f.facts.loops[l].header;
+            f.facts.repeats_params.push((k as u32, header));
         }
     }
 
@@ -66,9 +121,10 @@ impl Extractor<'_> {
 
     /// A method call's arguments: inside a repeated context when the method is an
     /// iterator adapter on an iterator chain (its closure runs once per item).
-    pub(super) fn visit_method_args(&mut self, m: &syn::ExprMethodCall, method: &str, loc: Loc) {
+    pub(super) fn visit_method_args(&mut self, m: &syn::ExprMethodCall, method: &str, loc: Loc) -> Vec<(usize, u32)> {
         if self.is_retry_wrapper(&[method.to_string()]) {
-            return self.visit_retried_args(m.args.iter(), method, loc);
+            self.visit_retried_args(m.args.iter(), method, loc);
+            return Vec::new();
         }
         let repeated = self.params.iterator_adapters.iter().any(|a| a == method)
             && (self.params.iterator_only_adapters.iter().any(|a| a == method) || self.is_iterator_chain(&m.receiver));
@@ -79,10 +135,15 @@ impl Extractor<'_> {
                     s.visit_expr(arg);
                 }
             });
-        } else {
+            Vec::new()
+        } else if self.params.iterator_adapters.iter().any(|a| a == method) || COMBINATORS.contains(&method) {
+            // `Option::map(|x| …)`, `.map_err(|e| …)`: run once, never a retry.
             for arg in &m.args {
                 self.visit_expr(arg);
             }
+            Vec::new()
+        } else {
+            self.visit_call_args(m.args.iter(), loc)
         }
     }
 }
