@@ -7,6 +7,7 @@
 //! holds an INSERT, is decided crate-wide in `analysis`.
 
 mod functions;
+mod hoisted;
 mod locals;
 mod loops;
 mod macros;
@@ -185,6 +186,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         in_executed_chain: false,
         markers: functions::marker_comments(input, params),
         orm_seen: Vec::new(),
+        existing: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -235,6 +237,8 @@ struct Extractor<'a> {
     markers: Vec<(usize, usize, usize)>,
     /// Where the ORM inserts read so far start: a chain is read once, at its outermost call.
     orm_seen: Vec<Loc>,
+    /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
+    existing: Vec<String>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -376,7 +380,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
+        let existing = self.existing.len();
         syn::visit::visit_block(self, b);
+        self.existing.truncate(existing);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);
         self.builders.truncate(saved.2);
@@ -395,6 +401,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_local(&mut self, local: &'ast syn::Local) {
         self.visit_let(local);
         self.bind_let(local);
+        self.note_existing(local);
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
@@ -444,7 +451,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.locals.len();
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
         self.bind_held(&e.pat, &e.expr, true);
+        let hoisted = self.filtered_by_existing(&e.expr);
         self.with_loop(header, "for", |s| {
+            if let Some(at) = hoisted {
+                s.push_hoisted_preflight(at);
+            }
             s.visit_pat(&e.pat);
             s.visit_block(&e.body);
         });
@@ -540,7 +551,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if method == "push" {
             self.builder_push(m);
         }
-        let kind = if self.params.preflight_helpers.contains(&method) {
+        let kind = if self.params.preflight_helpers.contains(&method) || self.membership_preflight(m) {
             EventKind::Preflight { name: method.into() }
         } else {
             let receiver = Some(self.receiver(&m.receiver));

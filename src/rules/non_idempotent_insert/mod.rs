@@ -37,7 +37,12 @@
 //! 1. a call to a registered preflight helper (default `lookup_existing_child`) that
 //!    runs before the INSERT in the same iteration — earlier in the loop body, or in
 //!    the called function before its INSERT (a preflight after the INSERT protects
-//!    nothing, and the message says so);
+//!    nothing, and the message says so). A preflight hoisted before the loop counts
+//!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or built
+//!    from such a local) whose membership is checked (`contains`, `contains_key`,
+//!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if
+//!    existing.contains(&x) { continue; }`, or a `.filter(..)` in the loop's
+//!    iterator chain;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
@@ -157,7 +162,8 @@
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …); `Option::map` is not a loop.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
-//!   its result is used to skip the INSERT.
+//!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
+//!   table the loop inserts into.
 //! - Macro bodies are read where they parse as expressions or statements; the
 //!   bodies of `macro_rules!` definitions and `quote!`-style templates are code that
 //!   runs elsewhere and are not read.
@@ -259,6 +265,8 @@ impl Rule for NonIdempotentInsert {
         // An ORM's upsert: the chain's `.on_conflict(..)` (diesel, sea-orm) and diesel's
         // `insert_or_ignore_into`.
         out = out.replace(".on_conflict", ".returning").replace("insert_or_ignore_into(", "insert_into(");
+        // A preflight hoisted before the loop: the membership check of the rows read.
+        out = out.replace(".contains(", ".excludes(").replace(".contains_key(", ".excludes_key(").replace(".any(", ".all(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")
             .replace("INSERT OR REPLACE INTO", "INSERT INTO")
             .replace("INSERT IGNORE INTO", "INSERT INTO")

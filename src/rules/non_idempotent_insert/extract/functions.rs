@@ -55,6 +55,7 @@ impl Extractor<'_> {
             .collect();
         self.stack.push(FnBuilder { facts, open_loops: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
+        let saved_existing = std::mem::take(&mut self.existing);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
         let saved_bindings = std::mem::take(&mut self.locals);
@@ -62,6 +63,7 @@ impl Extractor<'_> {
         body(self);
         self.locals = saved_bindings;
         self.sql_locals = saved_locals;
+        self.existing = saved_existing;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
         let mut done = self.stack.pop().expect("pushed above");

@@ -130,7 +130,12 @@ impl Extractor<'_> {
             && (self.params.iterator_only_adapters.iter().any(|a| a == method) || self.is_iterator_chain(&m.receiver));
         if repeated {
             let kind = format!(".{method}()");
+            // `.filter(|x| !existing.contains(..)).map(|x| insert(x))`: checked first.
+            let hoisted = self.filtered_by_existing(&m.receiver);
             self.with_loop(loc, &kind, |s| {
+                if let Some(at) = hoisted {
+                    s.push_hoisted_preflight(at);
+                }
                 for arg in &m.args {
                     s.visit_expr(arg);
                 }

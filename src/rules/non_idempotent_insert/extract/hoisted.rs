@@ -1,0 +1,103 @@
+//! A preflight hoisted before the loop: the rows that exist are read once, in one
+//! query (`SELECT … WHERE name = ANY($1)`, `… IN (…)`), into a local, and each
+//! iteration checks the local before it inserts — `if existing.contains(&x) {
+//! continue; }` in the body, or `.filter(|x| !existing.contains(..))` in the loop's
+//! iterator chain. Such a membership check is a preflight call, by position like
+//! the named preflight helpers.
+
+use super::{EventKind, Extractor, strip};
+use crate::input::source::Loc;
+use syn::visit::Visit;
+
+/// Methods that ask a collection whether it holds a value.
+const MEMBERSHIP: &[&str] = &["contains", "contains_key", "get", "any"];
+
+/// Whether a string literal under `expr` reads rows (`SELECT … FROM …`).
+fn selects(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+            let text = s.value().to_ascii_lowercase();
+            let word = |w: &str| text.match_indices(w).any(|(i, _)| i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric());
+            self.0 |= word("select") && word("from");
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            // `sqlx::query_scalar!("SELECT …", ids)`: the first argument.
+            if let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+                args.iter().for_each(|a| self.visit_expr(a));
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+/// The local a membership check asks (`existing` in `existing.contains(&x)`,
+/// `existing.iter().any(..)`).
+fn asked(m: &syn::ExprMethodCall) -> Option<String> {
+    if !MEMBERSHIP.iter().any(|n| m.method == n) {
+        return None;
+    }
+    let mut at = strip(&m.receiver);
+    while let syn::Expr::MethodCall(inner) = at
+        && matches!(inner.method.to_string().as_str(), "iter" | "keys" | "values" | "borrow" | "read" | "lock")
+    {
+        at = strip(&inner.receiver);
+    }
+    match at {
+        syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    }
+}
+
+impl Extractor<'_> {
+    /// `let existing = … "SELECT …" …;` (or built from such a local): its rows are
+    /// what exists.
+    pub(super) fn note_existing(&mut self, local: &syn::Local) {
+        let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat)) else { return };
+        let from_local = || {
+            struct Paths<'n>(&'n [String], bool);
+            impl<'ast> Visit<'ast> for Paths<'_> {
+                fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                    self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
+                }
+            }
+            let mut paths = Paths(&self.existing, false);
+            paths.visit_expr(&init.expr);
+            paths.1
+        };
+        if selects(&init.expr) || (!self.existing.is_empty() && from_local()) {
+            self.existing.push(ident.to_string());
+        }
+    }
+
+    /// A membership check of a local holding the rows that exist: a preflight.
+    pub(super) fn membership_preflight(&self, m: &syn::ExprMethodCall) -> bool {
+        !self.existing.is_empty() && asked(m).is_some_and(|name| self.existing.contains(&name))
+    }
+
+    /// The first membership check of such a local in `expr` (a loop's iterator chain).
+    pub(super) fn filtered_by_existing(&self, expr: &syn::Expr) -> Option<Loc> {
+        if self.existing.is_empty() {
+            return None;
+        }
+        struct Finder<'e, 'x>(&'e Extractor<'x>, Option<proc_macro2::Span>);
+        impl<'ast> Visit<'ast> for Finder<'_, '_> {
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                if self.1.is_none() && self.0.membership_preflight(m) {
+                    self.1 = Some(m.method.span());
+                }
+                syn::visit::visit_expr_method_call(self, m);
+            }
+        }
+        let mut finder = Finder(self, None);
+        finder.visit_expr(expr);
+        finder.1.map(|span| self.lowerer.span_loc(span))
+    }
+
+    /// Records the hoisted preflight of a loop whose iterator chain filters by what exists.
+    pub(super) fn push_hoisted_preflight(&mut self, at: Loc) {
+        self.push_event(EventKind::Preflight { name: "rows read before the loop".into() }, at);
+    }
+}
