@@ -314,6 +314,27 @@ fn test_code_is_skipped_unless_included() {
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     let lines: Vec<u64> = findings(&out).into_iter().map(|f| f.2).collect();
     assert_eq!(lines, vec![3, 6]);
+    // Test code's findings are warnings: shown, without failing the check.
+    let severities: Vec<String> =
+        json(&out)["diagnostics"].as_array().unwrap().iter().map(|d| d["severity"].as_str().unwrap().into()).collect();
+    assert_eq!(severities, ["warning", "warning"]);
+    assert_eq!(out.code, 0);
+
+    // The same finding outside test code (and in a file under `tests/`) keeps its severity
+    // (and is a warning there).
+    write(tmp.path(), "src/main.rs", "fn main() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
+    write(tmp.path(), "tests/it.rs", "fn setup() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let by_file: Vec<(String, String)> = json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into()))
+        .collect();
+    let expected =
+        [("src/lib.rs", "warning"), ("src/lib.rs", "warning"), ("src/main.rs", "error"), ("tests/it.rs", "warning")];
+    assert_eq!(by_file, expected.map(|(p, s)| (p.to_string(), s.to_string())));
+    assert_eq!(out.code, 1);
 }
 
 #[test]

@@ -131,6 +131,7 @@ impl Cache {
             fns: &'a [crate::facts::FnFact],
             suppressions: &'a [crate::facts::suppressions::Suppression],
             names: &'a crate::facts::names::FileNames,
+            test_items: &'a [(u32, u32)],
             rules: Vec<Option<Vec<u8>>>,
             problem: &'a Option<ParseProblem>,
         }
@@ -139,6 +140,7 @@ impl Cache {
             fns: &facts.fns,
             suppressions: &facts.suppressions,
             names: &facts.names,
+            test_items: &facts.test_items,
             rules,
             problem,
         };

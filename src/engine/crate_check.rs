@@ -101,11 +101,39 @@ pub(super) fn run_rules(
     let mut diagnostics = gathered.problems.clone();
     for found in results {
         let found = found?;
-        // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
-        // in it says so: skipped with the rest of the tests (its parse problems stay).
-        diagnostics.extend(found.into_iter().filter(|d| include_tests || !cx.defs.is_test_file(d.loc.file)));
+        if include_tests {
+            diagnostics.extend(found.into_iter().map(|d| in_test_code_as_warning(d, &cx)));
+        } else {
+            // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
+            // in it says so: skipped with the rest of the tests (its parse problems stay).
+            diagnostics.extend(found.into_iter().filter(|d| !cx.defs.is_test_file(d.loc.file)));
+        }
     }
     Ok(diagnostics)
+}
+
+/// A gate's finding in test code, checked because `include-tests = true`, is a
+/// warning: fixture set-up and test helpers insert, bind and provision by design,
+/// so it is shown to the reviewer without failing the check. The rules about
+/// gatelint's own input (unparsable files, suppressions) keep their severity.
+fn in_test_code_as_warning(mut d: Diagnostic, cx: &rules::CheckCx) -> Diagnostic {
+    use crate::rules::{invalid_suppression, parse_error, unused_suppression};
+    if [parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
+        || d.severity == crate::rules::diagnostic::Severity::Warning
+    {
+        return d;
+    }
+    let file = d.loc.file;
+    let in_test_items = cx
+        .files
+        .get(file)
+        .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
+    let in_test_tree = crate::input::discover::in_test_tree(std::path::Path::new(&cx.db.get(file).display));
+    if in_test_items || in_test_tree || cx.defs.is_test_file(file) {
+        d.severity = crate::rules::diagnostic::Severity::Warning;
+        d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
+    }
+    d
 }
 
 /// The files' paths with symbolic links and `..` resolved, as the module tree finds

@@ -9,6 +9,7 @@ pub mod lower;
 pub mod names;
 pub mod sql;
 pub mod suppressions;
+pub mod test_code;
 pub mod value;
 
 use crate::facts::lower::Lowerer;
@@ -55,6 +56,8 @@ pub struct FileFacts {
     pub suppressions: Vec<suppressions::Suppression>,
     /// Where the file's items live ([`names`]).
     pub names: names::FileNames,
+    /// The byte ranges of its test items, when tests are checked ([`test_code`]).
+    pub test_items: Vec<(u32, u32)>,
     /// Each rule's own facts, by registry slot (`None`: the rule is not active or
     /// recorded nothing).
     pub rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
@@ -67,6 +70,7 @@ pub struct SharedFacts {
     pub fns: Vec<FnFact>,
     pub suppressions: Vec<suppressions::Suppression>,
     pub names: names::FileNames,
+    pub test_items: Vec<(u32, u32)>,
 }
 
 /// Which function return values to keep: `None` lowers no function body; otherwise
@@ -97,14 +101,15 @@ pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, returns: 
     let mut suppressions = suppressions::directives(file, source, &parsed.comments, first_item_line);
     suppressions::statements(&mut suppressions, source, &parsed.comments, syntax);
     let names = names::collect(file, source, syntax);
-    SharedFacts { consts: items.consts, fns: items.fns, suppressions, names }
+    let test_items = test_code::ranges(file, source, syntax);
+    SharedFacts { consts: items.consts, fns: items.fns, suppressions, names, test_items }
 }
 
 impl FileFacts {
     /// A file's facts from its shared facts and its rules' (by registry slot).
     pub fn new(shared: SharedFacts, rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>) -> FileFacts {
-        let SharedFacts { consts, fns, suppressions, names } = shared;
-        FileFacts { consts, fns, suppressions, names, rules }
+        let SharedFacts { consts, fns, suppressions, names, test_items } = shared;
+        FileFacts { consts, fns, suppressions, names, test_items, rules }
     }
 }
 

@@ -1,0 +1,68 @@
+//! Where a file's test code is, when tests are checked (`include-tests = true`):
+//! the byte ranges of its `#[cfg(test)]` items and test functions (`#[test]`,
+//! `#[tokio::test]`, …), at any module depth; the whole file under `#![cfg(test)]`.
+//! Findings there are reported at warning severity (see `engine::crate_check`).
+
+use crate::facts::lower::Lowerer;
+use crate::input::parse::{is_cfg_test, is_test_fn_attr};
+use crate::input::source::{FileId, SourceFile};
+use syn::spanned::Spanned;
+
+/// The byte ranges of the test items of `syntax` (empty when tests were stripped).
+pub fn ranges(file: FileId, source: &SourceFile, syntax: &syn::File) -> Vec<(u32, u32)> {
+    let lowerer = Lowerer::new(file, source);
+    if syntax.attrs.iter().any(is_cfg_test) {
+        return vec![(0, source.text().len() as u32)];
+    }
+    let mut out = Vec::new();
+    collect(&lowerer, &syntax.items, &mut out);
+    out
+}
+
+fn collect(lowerer: &Lowerer, items: &[syn::Item], out: &mut Vec<(u32, u32)>) {
+    let test = |attrs: &[syn::Attribute]| attrs.iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a));
+    let range = |span: proc_macro2::Span| {
+        let loc = lowerer.span_loc(span);
+        (loc.start, loc.end)
+    };
+    for item in items {
+        match item {
+            syn::Item::Mod(m) if test(&m.attrs) => out.push(range(m.span())),
+            syn::Item::Fn(f) if test(&f.attrs) => out.push(range(f.span())),
+            syn::Item::Impl(i) if test(&i.attrs) => out.push(range(i.span())),
+            syn::Item::Mod(m) => {
+                if let Some((_, content)) = &m.content {
+                    collect(lowerer, content, out);
+                }
+            }
+            syn::Item::Impl(i) => {
+                for f in &i.items {
+                    if let syn::ImplItem::Fn(f) = f
+                        && test(&f.attrs)
+                    {
+                        out.push(range(f.span()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_items_are_found_at_any_depth() {
+        let text =
+            "fn a() {}\n#[cfg(test)]\nmod t { fn b() {} }\nmod m {\n    #[tokio::test]\n    async fn c() {}\n}\n";
+        let source = SourceFile::new("x.rs".into(), text.into());
+        let syntax = syn::parse_file(text).unwrap();
+        let got: Vec<&str> = ranges(0, &source, &syntax).iter().map(|&(s, e)| &text[s as usize..e as usize]).collect();
+        assert_eq!(got, ["#[cfg(test)]\nmod t { fn b() {} }", "#[tokio::test]\n    async fn c() {}"]);
+        let whole = "#![cfg(test)]\nfn a() {}\n";
+        let all = ranges(0, &SourceFile::new("y.rs".into(), whole.into()), &syn::parse_file(whole).unwrap());
+        assert_eq!(all, [(0, whole.len() as u32)]);
+    }
+}
