@@ -121,17 +121,18 @@ impl<'a> Follow<'_, 'a> {
     }
 
     /// The callee's parameter an argument is (`self` not counted): a path call of a
-    /// method passes `self` first (`Handler::retry(&h, p)`).
+    /// method passes `self` first (`Handler::retry(&h, p)`). A callee taking another
+    /// number of arguments is not the one called.
     fn param_index(&self, callee: Loc, pass: &Pass) -> Option<u16> {
         let info = self.cx.defs.fn_at(callee)?;
         let def = self.cx.files.get(info.file)?.names.fns.get(info.index as usize)?;
         if self.params.constructors.iter().any(|c| **c == *def.name) {
             return None;
         }
-        let index = match pass.callee {
-            Callee::Path(_) if def.has_self => pass.arg.checked_sub(1)?,
-            _ => pass.arg,
+        let (index, args) = match pass.callee {
+            Callee::Path(_) if def.has_self => (pass.arg.checked_sub(1)?, pass.args.checked_sub(1)?),
+            _ => (pass.arg, pass.args),
         };
-        (index < def.params).then_some(index)
+        (args == def.params).then_some(index)
     }
 }

@@ -81,8 +81,9 @@ pub enum Callee {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pass {
     pub callee: Callee,
-    /// Which argument it is (a method call's receiver not counted).
+    /// Which argument it is, of how many (a method call's receiver not counted).
     pub arg: u16,
+    pub args: u16,
     /// The argument.
     pub loc: Loc,
     /// The backend passed; a parameter when `origin.param` says which.
@@ -318,13 +319,13 @@ impl Extractor<'_> {
     }
 
     /// A backend value or a parameter passed as argument `arg` of a call.
-    fn pass(&mut self, callee: &Callee, arg: usize, expr: &syn::Expr) {
+    fn pass(&mut self, callee: &Callee, (arg, args): (usize, usize), expr: &syn::Expr) {
         let (Some(_), Some(fn_loc)) = (&self.function, self.fn_loc) else { return };
         let Some(origin) = self.origin(expr) else { return };
         let span = syn::spanned::Spanned::span(expr);
         let loc = self.source.span_loc(self.file, span, span);
-        let arg = u16::try_from(arg).unwrap_or(u16::MAX);
-        self.out.passes.push(Pass { callee: callee.clone(), arg, loc, origin, fn_loc });
+        let (arg, args) = (u16::try_from(arg).unwrap_or(u16::MAX), u16::try_from(args).unwrap_or(u16::MAX));
+        self.out.passes.push(Pass { callee: callee.clone(), arg, args, loc, origin, fn_loc });
     }
 
     /// A backend value, not a parameter that may hold one.
@@ -581,7 +582,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let on_self = matches!(strip_refs(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
             let callee = Callee::Method { name: method.clone(), on_self };
             for (i, arg) in m.args.iter().enumerate() {
-                self.pass(&callee, i, arg);
+                self.pass(&callee, (i, m.args.len()), arg);
             }
         }
         for arg in &m.args {
@@ -671,7 +672,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if segs.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')) {
             let callee = Callee::Path(segs);
             for (i, arg) in c.args.iter().enumerate() {
-                self.pass(&callee, i, arg);
+                self.pass(&callee, (i, c.args.len()), arg);
             }
         }
     }
