@@ -1,12 +1,13 @@
 //! Backends passed to helpers: a backend value passed as an argument makes the
 //! callee's parameter a backend, and a verb called on that parameter is a backend
 //! call of the helper. Callees are resolved with the crate-wide name model (a path
-//! from the caller's module, a method of `self`'s type); an unresolvable callee is
+//! from the caller's module, a method by its receiver's type: `self`, a typed
+//! parameter, their fields' declared types); an unresolvable callee is
 //! followed only when one function of the crate has its name. A helper handing the
 //! parameter on is followed too, up to [`MAX_DEPTH`] calls deep.
 
-use super::{Callee, DirectProvisionerCall, ParamCall, Pass, ProvisionerParams};
-use crate::facts::defs::Resolved;
+use super::{Callee, DirectProvisionerCall, ParamCall, Pass, ProvisionerParams, Receiver};
+use crate::facts::defs::{Resolved, TypeKey};
 use crate::input::source::Loc;
 use crate::rules::CheckCx;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -98,9 +99,16 @@ impl<'a> Follow<'_, 'a> {
                 Resolved::External => return Vec::new(),
                 Resolved::Unknown => (path.last().map_or("", String::as_str), false),
             },
-            Callee::Method { name, on_self } => {
-                if *on_self && let Some(ty) = &at.self_ty {
-                    let found = defs.methods_seen_from(ty, name, Some(at.module));
+            Callee::Method { name, receiver } => {
+                let ty = match receiver {
+                    Receiver::SelfValue(fields) => at.self_ty.clone().and_then(|ty| self.through_fields(ty, fields)),
+                    Receiver::Typed(path, fields) => defs
+                        .type_key(at.module, path, at.self_ty.as_ref())
+                        .and_then(|ty| self.through_fields(ty, fields)),
+                    Receiver::Unknown => None,
+                };
+                if let Some(ty) = ty {
+                    let found = defs.methods_seen_from(&ty, name, Some(at.module));
                     if !found.is_empty() {
                         return found;
                     }
@@ -118,6 +126,11 @@ impl<'a> Follow<'_, 'a> {
             (Some(only), None) => vec![only.name_loc],
             _ => Vec::new(),
         }
+    }
+
+    /// The type of the field `fields` names, one after the other, from a value of `ty`.
+    fn through_fields(&self, ty: TypeKey, fields: &[String]) -> Option<TypeKey> {
+        fields.iter().try_fold(ty, |ty, field| self.cx.defs.field_type(&ty, field))
     }
 
     /// The callee's parameter an argument is (`self` not counted): a path call of a

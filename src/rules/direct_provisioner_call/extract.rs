@@ -73,8 +73,18 @@ pub struct ProvisionerFacts {
 pub enum Callee {
     /// `helper(…)`, `ops::helper(…)`, `Self::helper(…)`.
     Path(Vec<String>),
-    /// `receiver.helper(…)`; `on_self`: the receiver is `self`.
-    Method { name: String, on_self: bool },
+    /// `receiver.helper(…)`.
+    Method { name: String, receiver: Receiver },
+}
+
+/// A method call's receiver, as far as its type can be told from syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Receiver {
+    /// `self`, then the fields named (`self.ops` → `["ops"]`).
+    SelfValue(Vec<String>),
+    /// A parameter of a declared type (its path), then the fields named (`state.ops`).
+    Typed(Vec<String>, Vec<String>),
+    Unknown,
 }
 
 /// A backend value (or a parameter that may hold one) passed to a function.
@@ -328,6 +338,31 @@ impl Extractor<'_> {
         self.out.passes.push(Pass { callee: callee.clone(), arg, args, loc, origin, fn_loc });
     }
 
+    /// What a receiver's type can be told from: `self` or a typed parameter, and the
+    /// fields named after it (`self.ops`, `state.janitor`).
+    fn receiver(&self, expr: &syn::Expr) -> Receiver {
+        let mut fields = Vec::new();
+        let mut base = strip_refs(expr);
+        while let syn::Expr::Field(f) = base {
+            let syn::Member::Named(name) = &f.member else { return Receiver::Unknown };
+            fields.push(name.to_string());
+            base = strip_refs(&f.base);
+        }
+        fields.reverse();
+        let syn::Expr::Path(p) = base else { return Receiver::Unknown };
+        let Some(ident) = p.path.get_ident() else { return Receiver::Unknown };
+        if ident == "self" {
+            return Receiver::SelfValue(fields);
+        }
+        // The parameter itself, not a binding that shadows it.
+        let name = ident.to_string();
+        let innermost = self.scope.iter().rev().find(|(n, _)| *n == name).and_then(|(_, o)| o.as_ref());
+        match self.named_elsewhere.iter().rev().find(|(n, _, _)| *n == name) {
+            Some((_, ty, o)) if innermost.is_some_and(|i| i.loc == o.loc) => Receiver::Typed(ty.clone(), fields),
+            _ => Receiver::Unknown,
+        }
+    }
+
     /// A backend value, not a parameter that may hold one.
     fn backend_origin(&self, expr: &syn::Expr) -> Option<Origin> {
         self.origin(expr).filter(|o| o.param.is_none())
@@ -579,8 +614,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             || CHOICES.contains(&method.as_str());
         if !plumbing && receiver_origin.is_none() {
             // `self.retry_stop(&self.provisioner, id)`: the callee's parameter is a backend.
-            let on_self = matches!(strip_refs(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self"));
-            let callee = Callee::Method { name: method.clone(), on_self };
+            let callee = Callee::Method { name: method.clone(), receiver: self.receiver(&m.receiver) };
             for (i, arg) in m.args.iter().enumerate() {
                 self.pass(&callee, (i, m.args.len()), arg);
             }

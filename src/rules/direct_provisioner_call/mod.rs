@@ -19,9 +19,10 @@
 //!   (`retry_stop(&self.provisioner, id)`), reported in the helper with the passing
 //!   site as a secondary label; followed through helpers that hand the parameter on,
 //!   up to four calls deep. The callee is resolved as Rust resolves the path from the
-//!   caller's module (`self.helper(…)` by `self`'s type); a call that cannot be
-//!   resolved is followed only to the crate's one function of that name. Passing a
-//!   backend to a function of the dispatcher or backend modules is fine;
+//!   caller's module, a method by its receiver's declared type (`self`, a typed
+//!   parameter, their fields: `state.janitor.sweep(…)`); a call that cannot be
+//!   resolved is followed only to the crate's one function of that name and arity.
+//!   Passing a backend to a function of the dispatcher or backend modules is fine;
 //! - an associated call such as `CpProvisioner::stop(&cp, id)`;
 //! - a presence check of the backend fields, whether or not it binds the backend
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
@@ -106,8 +107,8 @@
 //! - A helper whose parameter is typed as a backend is reported at its own call, not
 //!   at its callers. A backend passed to a helper is followed only where the callee
 //!   is resolved or is the crate's one function of that name: a method called on a
-//!   value of another type (`state.auditor.audit(backend)`) whose name several
-//!   types share is not followed, nor is a backend stored in a struct or collection
+//!   local of inferred type (`let a = auditor(); a.audit(backend)`) whose name
+//!   several types share is not followed, nor is a backend stored in a struct or collection
 //!   and called from there, passed to a closure held in a variable, or handed on
 //!   through a file that neither names a backend nor calls a verb. Only verbs called
 //!   on the helper's parameter are reported there.
@@ -123,7 +124,7 @@ mod diagnostics;
 mod extract;
 
 pub use extract::{
-    Callee, ParamCall, Pass, ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, TypedCall, extract,
+    Callee, ParamCall, Pass, ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, Receiver, TypedCall, extract,
 };
 
 use crate::rules::diagnostic::{Diagnostic, Severity};
