@@ -363,6 +363,34 @@ impl Extractor<'_> {
         }
     }
 
+    /// A backend field a destructuring pattern checks the presence of
+    /// (`AppState { cp_prov: Some(cp), .. }`, nested or inside `State(…)`).
+    fn checked_field(&self, pat: &syn::Pat) -> Option<Origin> {
+        match pat {
+            syn::Pat::Struct(s) => s.fields.iter().find_map(|field| match &field.member {
+                syn::Member::Named(name)
+                    if self.params.fields.contains(&name.to_string())
+                        && match &*field.pat {
+                            syn::Pat::TupleStruct(_) | syn::Pat::Path(_) => true,
+                            // `None` parses as a binding.
+                            syn::Pat::Ident(i) => i.ident == "None",
+                            _ => false,
+                        } =>
+                {
+                    let source = name.to_string();
+                    let what = format!("`{source}` is a provisioner backend field");
+                    Some(Origin { loc: self.loc(name.span()), what, is_field: true, source, param: None })
+                }
+                _ => self.checked_field(&field.pat),
+            }),
+            syn::Pat::TupleStruct(t) => t.elems.iter().find_map(|p| self.checked_field(p)),
+            syn::Pat::Tuple(t) => t.elems.iter().find_map(|p| self.checked_field(p)),
+            syn::Pat::Reference(r) => self.checked_field(&r.pat),
+            syn::Pat::Paren(p) => self.checked_field(&p.pat),
+            _ => None,
+        }
+    }
+
     /// A backend value, not a parameter that may hold one.
     fn backend_origin(&self, expr: &syn::Expr) -> Option<Origin> {
         self.origin(expr).filter(|o| o.param.is_none())
@@ -508,7 +536,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Some(init) => {
                 // `let Some(p) = &self.provisioner else { … }`: a presence check too.
                 if init.diverge.is_some()
-                    && let Some(origin) = self.origin(&init.expr)
+                    && let Some(origin) = self.backend_origin(&init.expr).or_else(|| self.checked_field(&local.pat))
                 {
                     let loc = self.loc(local.let_token.span);
                     self.presence(loc, origin);
@@ -557,7 +585,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.scope.len();
         // `if let Some(p) = &self.provisioner`: choosing by the backend's presence is a
         // presence check, whether or not it binds the backend (a call on `p` is one more).
-        if let Some(origin) = self.origin(&cond.expr) {
+        if let Some(origin) = self.backend_origin(&cond.expr).or_else(|| self.checked_field(&cond.pat)) {
             let loc = self.loc(e.if_token.span);
             self.presence(loc, origin);
         }

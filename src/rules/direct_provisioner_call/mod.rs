@@ -27,7 +27,9 @@
 //! - a presence check of the backend fields, whether or not it binds the backend
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
-//!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
+//!   `matches!(self.cp_prov, Some(_))`, a destructuring `let … else` or `if let` that
+//!   matches a backend field: `let AppState { cp_prov: Some(cp), .. } = &state else
+//!   { … }`): choosing by a backend's presence is the
 //!   dispatcher's job (the call on the bound backend is a finding of its own). A
 //!   presence check used only as data — a log field, a JSON value, formatted text, a
 //!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
@@ -112,9 +114,6 @@
 //!   and called from there, passed to a closure held in a variable, or handed on
 //!   through a file that neither names a backend nor calls a verb. Only verbs called
 //!   on the helper's parameter are reported there.
-//! - A `let … else` whose struct pattern checks a backend field
-//!   (`let AppState { cp_prov: Some(cp), .. } = &state else { … }`) is not a
-//!   presence check; the calls on what it binds are reported.
 //! - Calls and constructions inside functions named like a constructor (`new`,
 //!   `from_env`) are not reported: constructors wire the backends. A function named
 //!   like a dispatcher verb outside the dispatcher files is reported like any other.
