@@ -1,10 +1,16 @@
 //! The findings' text: a direct call on a backend (with the dispatcher verb to call
-//! instead) or a presence check of a backend field, the labels of where the
+//! instead), on a backend passed to a helper, a presence check of a backend field,
+//! a backend built outside the places that wire them, the labels of where the
 //! backend came from, and the incident note.
 
+use super::analysis;
 use super::{DirectProvisionerCall, ID, ProvisionerParams, ProvisionerSite, ProvisionerSiteKind};
 use crate::rules::CheckCx;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+
+const AD_HOC_BACKEND: &str = "a backend built on the spot is not the one the dispatcher chose for this deployment: \
+                              on SaaS a Docker backend reaches no Docker daemon, and calls on it silently do nothing \
+                              while the EC2 instance keeps running";
 
 const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handler that calls one backend directly \
                          silently does nothing there (the row said paused while the EC2 instance kept running)";
@@ -13,6 +19,7 @@ const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handle
 /// finding per line (`a.is_none() && b.is_none()` is one check).
 pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Severity) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
+    let mut calls: std::collections::HashSet<crate::input::source::Loc> = std::collections::HashSet::new();
     let mut presence_lines = std::collections::BTreeSet::new();
     for p in cx.facts::<DirectProvisionerCall>() {
         for site in &p.sites {
@@ -22,15 +29,69 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
                     continue;
                 }
             }
+            calls.insert(site.loc);
             out.push(diagnostic(site, params, severity));
         }
         for call in &p.typed_calls {
             if let Some(site) = backend_by_another_name(cx, params, call) {
+                calls.insert(site.loc);
                 out.push(diagnostic(&site, params, severity));
             }
         }
     }
+    // One finding per call: a parameter typed as a backend is reported as such.
+    for passed in analysis::passed_backend_calls(cx, params) {
+        if calls.insert(passed.call.loc) {
+            out.push(passed_diagnostic(cx, &passed, params, severity));
+        }
+    }
     out
+}
+
+/// A verb called on a parameter that a caller passes a backend to: reported in the
+/// helper, with where the backend is passed (and handed on) as secondary labels.
+fn passed_diagnostic(
+    cx: &CheckCx,
+    passed: &analysis::PassedCall,
+    params: &ProvisionerParams,
+    severity: Severity,
+) -> Diagnostic {
+    let call = passed.call;
+    let first = passed.chain[0];
+    let mut secondary = vec![Label {
+        loc: first.loc,
+        message: format!("the backend `{}` is passed here", first.origin.source),
+    }];
+    for pass in &passed.chain[1..] {
+        secondary.push(Label { loc: pass.loc, message: format!("and handed on here as `{}`", pass.origin.source) });
+    }
+    let site = ProvisionerSite {
+        kind: ProvisionerSiteKind::MethodCall { method: call.method.clone() },
+        loc: call.loc,
+        origin: None,
+        function: call.function.clone(),
+    };
+    let (_, label, help) = call_text(&site, &call.method, params);
+    let caller = cx
+        .defs
+        .fn_at(first.fn_loc)
+        .and_then(|f| cx.files.get(f.file)?.names.fns.get(f.index as usize))
+        .map_or_else(|| "a caller".to_string(), |f| format!("`{}`", f.name));
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: call.loc,
+        message: format!(
+            "direct call to `{}` on `{}` in `{}`, outside the dispatcher: {caller} passes it the provisioner \
+             backend `{}`",
+            call.method, call.name, call.function, first.origin.source
+        ),
+        label,
+        secondary,
+        why: Some(SAAS_LEAK.into()),
+        notes: Vec::new(),
+        help: Some(help),
+    }
 }
 
 /// A verb called on a parameter whose type, resolved from where it is written, is a
@@ -71,6 +132,14 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
              their command line"
                 .to_string(),
         ),
+        ProvisionerSiteKind::Construct { ty } => (
+            format!("provisioner backend `{ty}` built in `{}`, outside the places that wire the backends", site.function),
+            "builds a backend here".to_string(),
+            "use the backends the application state holds, through a dispatcher verb (`stop_workspace_auto`, …); \
+             build them where the application is wired (`main.rs`, the dispatcher, or a file listed in \
+             `construct-paths`)"
+                .to_string(),
+        ),
         ProvisionerSiteKind::PresenceCheck => (
             format!("presence check of a provisioner backend field in `{}`", site.function),
             "checks a backend field directly".to_string(),
@@ -85,7 +154,11 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
         label,
         secondary,
         why: Some(SAAS_LEAK.into()),
-        notes: Vec::new(),
+        // The incident note is about calls: a backend built on the spot gets its own.
+        notes: match site.kind {
+            ProvisionerSiteKind::Construct { .. } => vec![AD_HOC_BACKEND.into()],
+            _ => Vec::new(),
+        },
         help: Some(help),
     }
 }

@@ -24,6 +24,10 @@ pub struct Origin {
     pub is_field: bool,
     /// The backend as written where it came from: `self.cp_prov`, or a parameter's name.
     pub source: String,
+    /// A parameter of the enclosing function not known to be a backend (its index,
+    /// `self` not counted), or a binding derived from one: a backend only where a
+    /// caller passes one ([`ProvisionerFacts::passes`]).
+    pub param: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +40,8 @@ pub enum ProvisionerSiteKind {
     PresenceCheck,
     /// `Command::new("docker")`: a backend's command line run directly.
     Command { program: String },
+    /// `DockerProvisioner::new(..)`, `CpProvisioner { .. }`: a backend built here.
+    Construct { ty: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +61,58 @@ pub struct ProvisionerFacts {
     /// when the name resolves, crate-wide, to a backend type (a type alias or rename
     /// made in another module).
     pub typed_calls: Vec<TypedCall>,
+    /// Backend values passed as arguments, and parameters handed on to other
+    /// functions: where a backend flows into a helper.
+    pub passes: Vec<Pass>,
+    /// Verbs called on parameters: backend calls where a caller passes a backend.
+    pub param_calls: Vec<ParamCall>,
+}
+
+/// The function a call names, as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Callee {
+    /// `helper(…)`, `ops::helper(…)`, `Self::helper(…)`.
+    Path(Vec<String>),
+    /// `receiver.helper(…)`.
+    Method { name: String, receiver: Receiver },
+}
+
+/// A method call's receiver, as far as its type can be told from syntax.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Receiver {
+    /// `self`, then the fields named (`self.ops` → `["ops"]`).
+    SelfValue(Vec<String>),
+    /// A parameter of a declared type (its path), then the fields named (`state.ops`).
+    Typed(Vec<String>, Vec<String>),
+    Unknown,
+}
+
+/// A backend value (or a parameter that may hold one) passed to a function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pass {
+    pub callee: Callee,
+    /// Which argument it is, of how many (a method call's receiver not counted).
+    pub arg: u16,
+    pub args: u16,
+    /// The argument.
+    pub loc: Loc,
+    /// The backend passed; a parameter when `origin.param` says which.
+    pub origin: Origin,
+    /// The enclosing function, where its name is written.
+    pub fn_loc: Loc,
+}
+
+/// A verb called on a parameter of a function (`p.stop(id)` in `fn retry(p: &P, …)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamCall {
+    /// The function, where its name is written.
+    pub fn_loc: Loc,
+    pub function: String,
+    /// The parameter's index (`self` not counted) and the name the call uses.
+    pub param: u16,
+    pub name: String,
+    pub method: String,
+    pub loc: Loc,
 }
 
 /// A candidate site whose receiver's type is decided crate-wide.
@@ -92,17 +150,6 @@ fn calls_a_verb(text: &str, params: &ProvisionerParams) -> bool {
     })
 }
 
-/// The struct pattern a parameter destructures, directly or inside a single-field
-/// extractor (`State(AppState { .. })`, `Extension(..)`, `Data(..)`).
-fn destructured_struct(pat: &syn::Pat) -> Option<&syn::PatStruct> {
-    match pat {
-        syn::Pat::Struct(s) => Some(s),
-        syn::Pat::Type(t) => destructured_struct(&t.pat),
-        syn::Pat::TupleStruct(ts) if ts.elems.len() == 1 => destructured_struct(&ts.elems[0]),
-        _ => None,
-    }
-}
-
 fn strip_refs(expr: &syn::Expr) -> &syn::Expr {
     match expr {
         syn::Expr::Reference(r) => strip_refs(&r.expr),
@@ -130,11 +177,13 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         source,
         params,
         types: &types,
+        may_construct: params.may_construct(&source.display),
         named_elsewhere: Vec::new(),
         as_data: false,
         scope: Vec::new(),
         generic_backends: Vec::new(),
         function: None,
+        fn_loc: None,
         out: ProvisionerFacts::default(),
     };
     v.visit_file(syntax);
@@ -160,6 +209,10 @@ struct Extractor<'a> {
     generic_backends: Vec<String>,
     /// The enclosing function; `None` outside functions or inside exempt ones.
     function: Option<String>,
+    /// Where the enclosing function's name is written.
+    fn_loc: Option<Loc>,
+    /// The file is one of `construct-paths`: it may build backends.
+    may_construct: bool,
     out: ProvisionerFacts,
 }
 
@@ -235,6 +288,9 @@ impl Extractor<'_> {
     }
 
     fn push(&mut self, kind: ProvisionerSiteKind, loc: Loc, origin: Option<Origin>) {
+        if matches!(kind, ProvisionerSiteKind::Construct { .. }) && self.may_construct {
+            return;
+        }
         if let Some(function) = &self.function {
             self.out.sites.push(ProvisionerSite { kind, loc, origin, function: function.clone() });
         }
@@ -245,11 +301,15 @@ impl Extractor<'_> {
         let syn::Expr::Path(p) = strip_refs(&m.receiver) else { return };
         let Some(ident) = p.path.get_ident() else { return };
         let name = ident.to_string();
-        // A binding of the same name since the parameter shadows it.
-        if self.params.verb_for(&method).is_none() || self.scope.iter().any(|(n, _)| *n == name) {
+        if self.params.verb_for(&method).is_none() {
             return;
         }
         let Some((_, ty, origin)) = self.named_elsewhere.iter().rev().find(|(n, _, _)| *n == name) else { return };
+        // A binding of the same name since the parameter shadows it.
+        let innermost = self.scope.iter().rev().find(|(n, _)| *n == name).and_then(|(_, o)| o.as_ref());
+        if innermost.is_none_or(|o| o.loc != origin.loc) {
+            return;
+        }
         let (ty, origin) = (ty.clone(), origin.clone());
         let loc = self.loc(m.method.span());
         if let Some(function) = &self.function {
@@ -259,17 +319,98 @@ impl Extractor<'_> {
         }
     }
 
+    /// A verb called on a parameter (or a binding derived from one).
+    fn param_call(&mut self, origin: &Origin, method: &str, loc: Loc) {
+        let (Some(param), Some(function), Some(fn_loc)) = (origin.param, &self.function, self.fn_loc) else { return };
+        if self.params.verb_for(method).is_some() {
+            let (name, method, function) = (origin.source.clone(), method.to_string(), function.clone());
+            self.out.param_calls.push(ParamCall { fn_loc, function, param, name, method, loc });
+        }
+    }
+
+    /// A backend value or a parameter passed as argument `arg` of a call.
+    fn pass(&mut self, callee: &Callee, (arg, args): (usize, usize), expr: &syn::Expr) {
+        let (Some(_), Some(fn_loc)) = (&self.function, self.fn_loc) else { return };
+        let Some(origin) = self.origin(expr) else { return };
+        let span = syn::spanned::Spanned::span(expr);
+        let loc = self.source.span_loc(self.file, span, span);
+        let (arg, args) = (u16::try_from(arg).unwrap_or(u16::MAX), u16::try_from(args).unwrap_or(u16::MAX));
+        self.out.passes.push(Pass { callee: callee.clone(), arg, args, loc, origin, fn_loc });
+    }
+
+    /// What a receiver's type can be told from: `self` or a typed parameter, and the
+    /// fields named after it (`self.ops`, `state.janitor`).
+    fn receiver(&self, expr: &syn::Expr) -> Receiver {
+        let mut fields = Vec::new();
+        let mut base = strip_refs(expr);
+        while let syn::Expr::Field(f) = base {
+            let syn::Member::Named(name) = &f.member else { return Receiver::Unknown };
+            fields.push(name.to_string());
+            base = strip_refs(&f.base);
+        }
+        fields.reverse();
+        let syn::Expr::Path(p) = base else { return Receiver::Unknown };
+        let Some(ident) = p.path.get_ident() else { return Receiver::Unknown };
+        if ident == "self" {
+            return Receiver::SelfValue(fields);
+        }
+        // The parameter itself, not a binding that shadows it.
+        let name = ident.to_string();
+        let innermost = self.scope.iter().rev().find(|(n, _)| *n == name).and_then(|(_, o)| o.as_ref());
+        match self.named_elsewhere.iter().rev().find(|(n, _, _)| *n == name) {
+            Some((_, ty, o)) if innermost.is_some_and(|i| i.loc == o.loc) => Receiver::Typed(ty.clone(), fields),
+            _ => Receiver::Unknown,
+        }
+    }
+
+    /// A backend field a destructuring pattern checks the presence of
+    /// (`AppState { cp_prov: Some(cp), .. }`, nested or inside `State(…)`).
+    fn checked_field(&self, pat: &syn::Pat) -> Option<Origin> {
+        match pat {
+            syn::Pat::Struct(s) => s.fields.iter().find_map(|field| match &field.member {
+                syn::Member::Named(name)
+                    if self.params.fields.contains(&name.to_string())
+                        && match &*field.pat {
+                            syn::Pat::TupleStruct(_) | syn::Pat::Path(_) => true,
+                            // `None` parses as a binding.
+                            syn::Pat::Ident(i) => i.ident == "None",
+                            _ => false,
+                        } =>
+                {
+                    let source = name.to_string();
+                    let what = format!("`{source}` is a provisioner backend field");
+                    Some(Origin { loc: self.loc(name.span()), what, is_field: true, source, param: None })
+                }
+                _ => self.checked_field(&field.pat),
+            }),
+            syn::Pat::TupleStruct(t) => t.elems.iter().find_map(|p| self.checked_field(p)),
+            syn::Pat::Tuple(t) => t.elems.iter().find_map(|p| self.checked_field(p)),
+            syn::Pat::Reference(r) => self.checked_field(&r.pat),
+            syn::Pat::Paren(p) => self.checked_field(&p.pat),
+            _ => None,
+        }
+    }
+
+    /// A backend value, not a parameter that may hold one.
+    fn backend_origin(&self, expr: &syn::Expr) -> Option<Origin> {
+        self.origin(expr).filter(|o| o.param.is_none())
+    }
+
     fn presence(&mut self, loc: Loc, origin: Origin) {
         if origin.is_field && !self.as_data {
             self.push(ProvisionerSiteKind::PresenceCheck, loc, Some(origin));
         }
     }
 
-    /// Whether a function's text (signature and body) names a backend field or
-    /// type. Every backend value in a function starts at such a name (a field, a
-    /// typed binding, a generic bound; no binding flows in from outside), so the
-    /// others are not walked.
+    /// Whether a function has parameters (a caller may pass it a backend) or its text
+    /// (signature and body) names a backend field or type. Every other backend value
+    /// in a function starts at such a name (a field, a typed binding, a generic
+    /// bound), so the others are not walked.
     fn mentions_backend(&self, sig: &syn::Signature, block: &syn::Block) -> bool {
+        // A parameter may receive a backend from a caller and hand it on.
+        if sig.inputs.iter().any(|i| matches!(i, syn::FnArg::Typed(_))) {
+            return true;
+        }
         let start = self.loc(sig.fn_token.span).start as usize;
         let end = self.loc(block.brace_token.span.close()).end as usize;
         let Some(text) = self.source.text().get(start..end) else { return true };
@@ -283,52 +424,54 @@ impl Extractor<'_> {
         // A constructor wires backends (`CpProvisioner::from_env()?.validate()?`).
         let exempt = self.params.constructors.contains(&name);
         let saved_fn = std::mem::replace(&mut self.function, if exempt { None } else { Some(name) });
+        let fn_loc = self.loc(sig.ident.span());
+        let saved_loc = self.fn_loc.replace(fn_loc);
         let saved_scope = std::mem::take(&mut self.scope);
         let saved_generics =
             std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, self.types));
         let saved_named = std::mem::take(&mut self.named_elsewhere);
-        for input in &sig.inputs {
-            let syn::FnArg::Typed(t) = input else { continue };
-            // `State(AppState { provisioner, cp_prov, .. }): State<AppState>`: the
-            // destructured fields are the backend fields.
-            if let Some(fields) = destructured_struct(&t.pat) {
-                let base = fields.path.segments.last().map_or(String::new(), |s| s.ident.to_string());
-                for field in &fields.fields {
-                    let backend = matches!(&field.member, syn::Member::Named(n) if self.params.fields.contains(&n.to_string()));
-                    let syn::Member::Named(name) = &field.member else { continue };
-                    if !backend {
-                        self.shadow(&field.pat);
-                        continue;
-                    }
-                    let source = format!("{base}.{name}");
-                    let what = format!("`{source}` is a provisioner backend field");
-                    let o = Origin { loc: self.loc(name.span()), what, is_field: true, source };
-                    match crate::facts::lower::pat_ident(&field.pat) {
-                        // The field's value itself: checking it is checking the backend field.
-                        Some(ident) => self.scope.push((ident.to_string(), Some(o))),
-                        // `provisioner: Some(p)`: derived from it.
-                        None => self.bind_pat(&field.pat, Some(&o), &[], &base),
-                    }
-                }
-                continue;
-            }
-            let Some(ident) = crate::facts::lower::pat_ident(&t.pat) else { continue };
-            let ty = quote_type(&t.ty);
-            let what = format!("`{ident}` is a `{ty}`");
-            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string() };
-            if self.type_is_backend(&t.ty) {
-                self.scope.push((ident.to_string(), Some(o)));
-            } else if let Some(path) = crate::facts::names::type_path(&t.ty)
-                && path.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
-            {
-                self.named_elsewhere.push((ident.to_string(), path, o));
-            }
+        let typed = sig.inputs.iter().filter_map(|i| match i {
+            syn::FnArg::Typed(t) => Some(t),
+            syn::FnArg::Receiver(_) => None,
+        });
+        for (index, t) in typed.enumerate() {
+            self.bind_param(&t.pat, &t.ty, Some(u16::try_from(index).unwrap_or(u16::MAX)));
         }
         body(self);
         self.named_elsewhere = saved_named;
         self.scope = saved_scope;
         self.generic_backends = saved_generics;
         self.function = saved_fn;
+        self.fn_loc = saved_loc;
+    }
+
+    /// Binds a parameter of a function (its `index` given) or a closure: one typed by
+    /// a backend type is a backend; a destructured state (`State(AppState {
+    /// provisioner, .. })`, nested structs, tuples) binds its backend fields; a
+    /// function's other parameters hold a backend where a caller passes one.
+    fn bind_param(&mut self, pat: &syn::Pat, ty: &syn::Type, index: Option<u16>) {
+        // `(p, id): (Arc<DockerProvisioner>, Uuid)`
+        if let (syn::Pat::Tuple(pats), syn::Type::Tuple(tys)) = (pat, ty) {
+            for (p, t) in pats.elems.iter().zip(&tys.elems) {
+                self.bind_param(p, t, None);
+            }
+            return;
+        }
+        let Some(ident) = crate::facts::lower::pat_ident(pat) else { return self.bind_pat(pat, None, &[], "") };
+        let what = format!("`{ident}` is a `{}`", quote_type(ty));
+        let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string(), param: None };
+        if self.type_is_backend(ty) {
+            self.scope.push((ident.to_string(), Some(o)));
+            return;
+        }
+        let Some(index) = index else { return self.scope.push((ident.to_string(), None)) };
+        if let Some(path) = crate::facts::names::type_path(ty)
+            && path.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        {
+            self.named_elsewhere.push((ident.to_string(), path, o.clone()));
+        }
+        let what = format!("`{ident}` is a parameter of `{}`", self.function.as_deref().unwrap_or_default());
+        self.scope.push((ident.to_string(), Some(Origin { what, param: Some(index), ..o })));
     }
 }
 
@@ -366,11 +509,23 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_local(&mut self, local: &'ast syn::Local) {
         syn::visit::visit_local(self, local);
         let typed = match &local.pat {
-            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => crate::facts::lower::pat_ident(&t.pat).map(|i| {
-                let ty = quote_type(&t.ty);
-                let what = format!("`{i}` is a `{ty}`");
-                (i.clone(), Origin { loc: self.loc(i.span()), what, is_field: false, source: i.to_string() })
-            }),
+            syn::Pat::Type(t) if self.type_is_backend(&t.ty) => {
+                // `let d: DockerProvisioner = Default::default();` builds one.
+                if let Some(init) = &local.init
+                    && let syn::Expr::Call(c) = strip(&init.expr)
+                    && let syn::Expr::Path(p) = &*c.func
+                    && p.path.segments.iter().map(|s| s.ident.to_string()).eq(["Default", "default"])
+                {
+                    let loc = self.loc(p.path.segments[0].ident.span());
+                    self.push(ProvisionerSiteKind::Construct { ty: quote_type(&t.ty) }, loc, None);
+                }
+                crate::facts::lower::pat_ident(&t.pat).map(|i| {
+                    let ty = quote_type(&t.ty);
+                    let what = format!("`{i}` is a `{ty}`");
+                    let loc = self.loc(i.span());
+                    (i.clone(), Origin { loc, what, is_field: false, source: i.to_string(), param: None })
+                })
+            }
             _ => None,
         };
         if let Some((ident, origin)) = typed {
@@ -381,7 +536,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             Some(init) => {
                 // `let Some(p) = &self.provisioner else { … }`: a presence check too.
                 if init.diverge.is_some()
-                    && let Some(origin) = self.origin(&init.expr)
+                    && let Some(origin) = self.backend_origin(&init.expr).or_else(|| self.checked_field(&local.pat))
                 {
                     let loc = self.loc(local.let_token.span);
                     self.presence(loc, origin);
@@ -394,8 +549,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
         let saved = self.scope.len();
+        // `|State(AppState { provisioner, .. }): State<AppState>|`, `|p: &CpProvisioner|`.
         for input in &c.inputs {
-            self.shadow(input);
+            match input {
+                syn::Pat::Type(t) => self.bind_param(&t.pat, &t.ty, None),
+                other => self.bind_pat(other, None, &[], ""),
+            }
         }
         self.visit_expr(&c.body);
         self.scope.truncate(saved);
@@ -426,7 +585,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.scope.len();
         // `if let Some(p) = &self.provisioner`: choosing by the backend's presence is a
         // presence check, whether or not it binds the backend (a call on `p` is one more).
-        if let Some(origin) = self.origin(&cond.expr) {
+        if let Some(origin) = self.backend_origin(&cond.expr).or_else(|| self.checked_field(&cond.pat)) {
             let loc = self.loc(e.if_token.span);
             self.presence(loc, origin);
         }
@@ -453,8 +612,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // it; on a tuple of them (`match (&self.cp_prov, &self.provisioner)`), a
         // hand-rolled choice of backend.
         let scrutinee = match strip_refs(&m.expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.origin(e)),
-            _ => self.origin(&m.expr),
+            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.backend_origin(e)),
+            _ => self.backend_origin(&m.expr),
         };
         if let Some(o) = scrutinee {
             let loc = self.loc(m.match_token.span);
@@ -476,6 +635,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let method = m.method.to_string();
         let receiver_origin = self.origin(&m.receiver);
         self.visit_expr(&m.receiver);
+        let plumbing = self.params.wrapper_methods.contains(&method)
+            || COMBINATORS.contains(&method.as_str())
+            || PASS_THROUGH.contains(&method.as_str())
+            || VALUE_METHODS.contains(&method.as_str())
+            || CHOICES.contains(&method.as_str());
+        if !plumbing && receiver_origin.is_none() {
+            // `self.retry_stop(&self.provisioner, id)`: the callee's parameter is a backend.
+            let callee = Callee::Method { name: method.clone(), receiver: self.receiver(&m.receiver) };
+            for (i, arg) in m.args.iter().enumerate() {
+                self.pass(&callee, (i, m.args.len()), arg);
+            }
+        }
         for arg in &m.args {
             // `self.provisioner.as_ref().map(|p| p.stop(id))`: the closure's parameter is the backend.
             match (arg, &receiver_origin) {
@@ -495,8 +666,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if CHOICES.contains(&method.as_str())
             && let Some(origin) = &receiver_origin
             && m.args.iter().any(|a| match strip_refs(a) {
-                syn::Expr::Closure(c) => self.origin(&c.body).is_some(),
-                other => self.origin(other).is_some(),
+                syn::Expr::Closure(c) => self.backend_origin(&c.body).is_some(),
+                other => self.backend_origin(other).is_some(),
             })
         {
             let loc = self.loc(m.method.span());
@@ -511,6 +682,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let Some(origin) = receiver_origin else { return self.typed_call(m, method) };
         let loc = self.loc(m.method.span());
+        if origin.param.is_some() {
+            self.param_call(&origin, &method, loc);
+            return self.typed_call(m, method);
+        }
         if matches!(method.as_str(), "is_some" | "is_none" | "is_some_and" | "is_none_or") {
             self.presence(loc, origin);
         } else if !matches!(method.as_str(), "take" | "replace" | "insert" | "get_or_insert_with") {
@@ -532,11 +707,46 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.push(ProvisionerSiteKind::Command { program: program.value() }, loc, None);
             return;
         }
-        let [.., ty, method] = segs.as_slice() else { return };
-        if self.types.contains(ty) && !self.params.constructors.contains(method) {
-            let loc = self.loc(p.path.segments.last().expect("two segments").ident.span());
-            let origin = c.args.first().and_then(|a| self.origin(a));
-            self.push(ProvisionerSiteKind::AssociatedCall { ty: ty.clone(), method: method.clone() }, loc, origin);
+        // `<DockerProvisioner as Default>::default()`
+        if let Some(q) = &p.qself
+            && self.type_is_backend(&q.ty)
+            && segs.last().is_some_and(|m| self.params.constructors.contains(m))
+        {
+            let loc = self.loc(p.path.segments.last().expect("a qualified path has a segment").ident.span());
+            return self.push(ProvisionerSiteKind::Construct { ty: quote_type(&q.ty) }, loc, None);
+        }
+        if let [.., ty, method] = segs.as_slice()
+            && self.types.contains(ty)
+        {
+            let ty_ident = &p.path.segments[segs.len() - 2].ident;
+            if self.params.constructors.contains(method) {
+                let loc = self.loc(ty_ident.span());
+                self.push(ProvisionerSiteKind::Construct { ty: ty.clone() }, loc, None);
+            } else {
+                let loc = self.loc(p.path.segments.last().expect("two segments").ident.span());
+                let origin = c.args.first().and_then(|a| self.backend_origin(a));
+                self.push(ProvisionerSiteKind::AssociatedCall { ty: ty.clone(), method: method.clone() }, loc, origin);
+            }
+            return;
+        }
+        // `retry_stop(&state.provisioner, id)`: the callee's parameter is a backend.
+        // (A capitalised name is a tuple struct or variant: `Some(p)`, `State(s)`.)
+        if segs.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')) {
+            let callee = Callee::Path(segs);
+            for (i, arg) in c.args.iter().enumerate() {
+                self.pass(&callee, (i, c.args.len()), arg);
+            }
+        }
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        syn::visit::visit_expr_struct(self, s);
+        // `CpProvisioner { client, .. }` builds a backend.
+        if let Some(last) = s.path.segments.last()
+            && self.types.contains(&last.ident.to_string())
+        {
+            let loc = self.loc(last.ident.span());
+            self.push(ProvisionerSiteKind::Construct { ty: last.ident.to_string() }, loc, None);
         }
     }
 

@@ -7,21 +7,41 @@
 //!   (`provisioner`, `cp_prov`) whatever the receiver (`self.`, `h.`, `&self.…`) and
 //!   through `.as_ref()`, `.as_deref()`, `.unwrap()`, `.expect(..)`, `.clone()`, `?`,
 //!   `Arc::clone(&…)`; a binding derived from one (`let`, `if let Some(p) = …`,
-//!   `match` arms, `let … else`, closure and `async move` captures, a handler's
-//!   destructured state `State(AppState { provisioner, cp_prov, .. })`); a parameter or
-//!   local whose type names a backend type (`DockerProvisioner`, `CpProvisioner`,
-//!   `Provisioner`, also inside `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
+//!   `match` arms, `let … else`, closure and `async move` captures); a destructured
+//!   state, in a handler's or a closure's parameters or a `let`, nested or in a tuple
+//!   (`State(AppState { provisioner, cp_prov, .. })`, `let AppState { provisioner, .. }
+//!   = state`, `State(Ctx { inner: Inner { provisioner, .. }, .. })`); a parameter
+//!   (of a function or a closure, also inside a tuple) or local whose type names a
+//!   backend type (`DockerProvisioner`, `CpProvisioner`, `Provisioner`, also inside
+//!   `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
+//! - a backend passed to a helper: a verb (`stop`, `remove`, …; see `verbs`) called on
+//!   the helper's parameter that a caller passes a backend value to
+//!   (`retry_stop(&self.provisioner, id)`), reported in the helper with the passing
+//!   site as a secondary label; followed through helpers that hand the parameter on,
+//!   up to four calls deep. The callee is resolved as Rust resolves the path from the
+//!   caller's module, a method by its receiver's declared type (`self`, a typed
+//!   parameter, their fields: `state.janitor.sweep(…)`); a call that cannot be
+//!   resolved is followed only to the crate's one function of that name and arity.
+//!   Passing a backend to a function of the dispatcher or backend modules is fine;
 //! - an associated call such as `CpProvisioner::stop(&cp, id)`;
 //! - a presence check of the backend fields, whether or not it binds the backend
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
-//!   `matches!(self.cp_prov, Some(_))`): choosing by a backend's presence is the
+//!   `matches!(self.cp_prov, Some(_))`, a destructuring `let … else` or `if let` that
+//!   matches a backend field: `let AppState { cp_prov: Some(cp), .. } = &state else
+//!   { … }`): choosing by a backend's presence is the
 //!   dispatcher's job (the call on the bound backend is a finding of its own). A
 //!   presence check used only as data — a log field, a JSON value, formatted text, a
 //!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
 //!   and is not reported;
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
 //!   `backend-commands`): it bypasses the backend objects;
+//! - a backend built outside the places that wire the application — the dispatcher,
+//!   the backend modules and `construct-paths` (`main.rs`, `src/bin/**`, `build.rs`):
+//!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`,
+//!   `let d: DockerProvisioner = Default::default()`, `<DockerProvisioner as
+//!   Default>::default()`. A backend made on the spot is not the one the dispatcher
+//!   would pick;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
 //!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
 //!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback).
@@ -64,6 +84,7 @@
 //! [rules.direct-provisioner-call]
 //! dispatcher-paths = ["**/workspace_dispatchers.rs"]         # files allowed to call backends
 //! backend-paths = ["**/provisioner.rs", "**/provisioner/**"]  # the backends themselves
+//! construct-paths = ["**/main.rs", "**/src/bin/**"]          # may build backends too
 //! fields = ["provisioner", "cp_prov"]
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
@@ -85,16 +106,25 @@
 //!   is called on it (`backend.stop(id)`). A backend reached through a getter method
 //!   (`self.backend()`), a struct of another name, a `let` or field typed by such a
 //!   name, or an inferred type from a function's return value is not seen.
-//! - Each file is judged on its own: a helper outside the dispatcher that takes a
-//!   backend parameter is reported at its own call, not at its callers.
-//! - Calls inside functions named like a constructor (`new`, `from_env`) are not
-//!   reported: constructors wire the backends. A function named like a dispatcher
-//!   verb outside the dispatcher files is reported like any other.
+//! - A helper whose parameter is typed as a backend is reported at its own call, not
+//!   at its callers. A backend passed to a helper is followed only where the callee
+//!   is resolved or is the crate's one function of that name: a method called on a
+//!   local of inferred type (`let a = auditor(); a.audit(backend)`) whose name
+//!   several types share is not followed, nor is a backend stored in a struct or collection
+//!   and called from there, passed to a closure held in a variable, or handed on
+//!   through a file that neither names a backend nor calls a verb. Only verbs called
+//!   on the helper's parameter are reported there.
+//! - Calls and constructions inside functions named like a constructor (`new`,
+//!   `from_env`) are not reported: constructors wire the backends. A function named
+//!   like a dispatcher verb outside the dispatcher files is reported like any other.
 
+mod analysis;
 mod diagnostics;
 mod extract;
 
-pub use extract::{ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, TypedCall, extract};
+pub use extract::{
+    Callee, ParamCall, Pass, ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, Receiver, TypedCall, extract,
+};
 
 use crate::rules::diagnostic::{Diagnostic, Severity};
 use crate::rules::{CheckCx, ConfigSource, FileInput, ParamsError, Rule};
@@ -110,6 +140,7 @@ pub struct DirectProvisionerCall;
 pub struct ProvisionerParams {
     pub dispatcher_paths: Vec<String>,
     pub backend_paths: Vec<String>,
+    pub construct_paths: Vec<String>,
     pub fields: Vec<String>,
     pub types: Vec<String>,
     pub constructors: Vec<String>,
@@ -118,26 +149,39 @@ pub struct ProvisionerParams {
     pub verbs: BTreeMap<String, String>,
     #[serde(skip)]
     exempt: Option<globset::GlobSet>,
+    #[serde(skip)]
+    constructing: Option<globset::GlobSet>,
+}
+
+fn glob_set<'g>(globs: impl IntoIterator<Item = &'g String>) -> Result<globset::GlobSet, String> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for glob in globs {
+        let g = globset::GlobBuilder::new(glob)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| format!("invalid path glob `{glob}`: {e}"))?;
+        builder.add(g);
+    }
+    builder.build().map_err(|e| e.to_string())
 }
 
 impl ProvisionerParams {
     /// Compiles the path globs; an invalid glob is a configuration error.
     pub fn compile(mut self) -> Result<Self, String> {
-        let mut builder = globset::GlobSetBuilder::new();
-        for glob in self.dispatcher_paths.iter().chain(&self.backend_paths) {
-            let g = globset::GlobBuilder::new(glob)
-                .literal_separator(false)
-                .build()
-                .map_err(|e| format!("invalid path glob `{glob}`: {e}"))?;
-            builder.add(g);
-        }
-        self.exempt = Some(builder.build().map_err(|e| e.to_string())?);
+        self.exempt = Some(glob_set(self.dispatcher_paths.iter().chain(&self.backend_paths))?);
+        self.constructing = Some(glob_set(&self.construct_paths)?);
         Ok(self)
     }
 
     /// The dispatcher and the backend implementations may call the backends.
     pub fn is_exempt_path(&self, display: &str) -> bool {
         self.exempt.as_ref().is_some_and(|set| set.is_match(display))
+    }
+
+    /// Besides the dispatcher and the backends, the entry points that wire the
+    /// application (`main.rs`, `src/bin/**`) may build backends.
+    pub fn may_construct(&self, display: &str) -> bool {
+        self.constructing.as_ref().is_some_and(|set| set.is_match(display))
     }
 
     /// The dispatcher verb for a backend method, by the words of its name.

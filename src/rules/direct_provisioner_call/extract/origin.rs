@@ -51,6 +51,9 @@ fn all_names(pat: &syn::Pat) -> Vec<syn::Ident> {
     }
 }
 
+/// Methods that borrow or copy a value: the value is named without them in messages.
+const BORROWS: &[&str] = &["clone", "as_ref", "as_deref", "borrow", "lock", "read", "write", "unwrap", "deref", "to_owned"];
+
 /// `self.cp_prov` → "self.cp_prov"; other bases by their last identifier.
 fn render_base(expr: &syn::Expr) -> String {
     match strip(expr) {
@@ -59,6 +62,10 @@ fn render_base(expr: &syn::Expr) -> String {
             syn::Member::Named(i) => format!("{}.{i}", render_base(&f.base)),
             syn::Member::Unnamed(i) => format!("{}.{}", render_base(&f.base), i.index),
         },
+        // `state.clone().provisioner` is `state.provisioner`.
+        syn::Expr::MethodCall(m) if m.args.is_empty() && BORROWS.contains(&m.method.to_string().as_str()) => {
+            render_base(&m.receiver)
+        }
         syn::Expr::MethodCall(m) => format!("{}.{}()", render_base(&m.receiver), m.method),
         _ => "…".to_string(),
     }
@@ -78,6 +85,7 @@ impl Extractor<'_> {
                     what: format!("`{source}` is a provisioner backend field"),
                     is_field: true,
                     source,
+                    param: None,
                 })
             }
             syn::Expr::Path(p) => {
@@ -125,7 +133,8 @@ impl Extractor<'_> {
     pub(super) fn bind_pattern(&mut self, pat: &syn::Pat, origin: &Origin) {
         for ident in Self::bound_names(pat) {
             let what = format!("`{ident}` is bound to `{}` here", origin.source);
-            let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: origin.source.clone() };
+            let loc = self.loc(ident.span());
+            let o = Origin { loc, what, is_field: false, source: origin.source.clone(), param: origin.param };
             self.scope.push((ident.to_string(), Some(o)));
         }
     }
@@ -142,37 +151,41 @@ impl Extractor<'_> {
     /// other name shadows.
     pub(super) fn bind_match(&mut self, pat: &syn::Pat, expr: &syn::Expr) {
         let origin = self.origin(expr);
-        let tuple: Vec<Option<Origin>> = match strip(expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().map(|e| self.origin(e)).collect(),
+        let tuple: Vec<(Option<Origin>, String)> = match strip(expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().map(|e| (self.origin(e), render_base(e))).collect(),
             _ => Vec::new(),
         };
         let base = render_base(expr);
         self.bind_pat(pat, origin.as_ref(), &tuple, &base);
     }
 
-    pub(super) fn bind_pat(&mut self, pat: &syn::Pat, origin: Option<&Origin>, tuple: &[Option<Origin>], base: &str) {
+    /// `tuple`: the origin and rendering of each element of a tuple matched.
+    pub(super) fn bind_pat(
+        &mut self,
+        pat: &syn::Pat,
+        origin: Option<&Origin>,
+        tuple: &[(Option<Origin>, String)],
+        base: &str,
+    ) {
+        // A value that holds no backend itself (or a parameter that may) can still
+        // hold backend fields.
+        let not_backend = origin.is_none_or(|o| o.param.is_some());
         match pat {
             syn::Pat::Tuple(p) if !tuple.is_empty() => {
-                for (elem, o) in p.elems.iter().zip(tuple) {
+                for (elem, (o, base)) in p.elems.iter().zip(tuple) {
                     self.bind_pat(elem, o.as_ref(), &[], base);
                 }
             }
-            // `let WorkspaceHandler { cp_prov, .. } = self;`
-            syn::Pat::Struct(s) if origin.is_none() => {
-                for field in &s.fields {
-                    match &field.member {
-                        syn::Member::Named(name) if self.params.fields.contains(&name.to_string()) => {
-                            let source = format!("{base}.{name}");
-                            let o = Origin {
-                                loc: self.loc(name.span()),
-                                what: format!("`{source}` is a provisioner backend field"),
-                                is_field: true,
-                                source,
-                            };
-                            self.bind_pat(&field.pat, Some(&o), &[], base);
-                        }
-                        _ => self.shadow(&field.pat),
-                    }
+            // `let WorkspaceHandler { cp_prov, .. } = self;`, `State(AppState { provisioner, .. })`.
+            syn::Pat::Struct(s) if not_backend => self.bind_fields(s, base),
+            // Through to a struct pattern inside: `State(Ctx { .. })`, `&Ctx { .. }`, `(Ctx { .. }, id)`.
+            syn::Pat::TupleStruct(t) if not_backend && t.elems.len() == 1 => self.bind_pat(&t.elems[0], origin, &[], base),
+            syn::Pat::Reference(r) if not_backend => self.bind_pat(&r.pat, origin, &[], base),
+            syn::Pat::Paren(p) if not_backend => self.bind_pat(&p.pat, origin, &[], base),
+            syn::Pat::Type(t) if not_backend => self.bind_pat(&t.pat, origin, &[], base),
+            syn::Pat::Tuple(p) if not_backend => {
+                for elem in &p.elems {
+                    self.bind_pat(elem, None, &[], base);
                 }
             }
             _ => match origin {
@@ -185,6 +198,34 @@ impl Extractor<'_> {
                 }
                 None => self.shadow(pat),
             },
+        }
+    }
+
+    /// The fields a struct pattern binds: a backend field's binding is the field
+    /// itself (`provisioner`) or derived from it (`provisioner: Some(p)`); other fields
+    /// may be structs holding backend fields (`inner: Inner { cp_prov, .. }`).
+    fn bind_fields(&mut self, s: &syn::PatStruct, base: &str) {
+        // A parameter's pattern has no expression: the struct's name stands for it.
+        let base = match base {
+            "" => s.path.segments.last().map_or(String::new(), |seg| seg.ident.to_string()),
+            _ => base.to_string(),
+        };
+        for field in &s.fields {
+            let syn::Member::Named(name) = &field.member else {
+                self.shadow(&field.pat);
+                continue;
+            };
+            let source = format!("{base}.{name}");
+            if !self.params.fields.contains(&name.to_string()) {
+                self.bind_pat(&field.pat, None, &[], &source);
+                continue;
+            }
+            let what = format!("`{source}` is a provisioner backend field");
+            let o = Origin { loc: self.loc(name.span()), what, is_field: true, source, param: None };
+            match &*field.pat {
+                syn::Pat::Ident(i) if i.subpat.is_none() => self.scope.push((i.ident.to_string(), Some(o))),
+                other => self.bind_pat(other, Some(&o), &[], &base),
+            }
         }
     }
 }
