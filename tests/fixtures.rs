@@ -26,21 +26,46 @@ enum Mark {
     Hatch,
 }
 
-/// (line, mark, rule) for every `#~` annotation of a TOML file (`gatelint.toml`).
-fn toml_annotations(text: &str) -> Vec<(usize, Mark, String)> {
+/// (line, mark, rule) for every `#~` annotation: in a configuration file
+/// (`gatelint.toml`, an embedded `config.default.toml`, YAML, `.env`), or on a line
+/// of configuration text inside a Rust string.
+fn hash_annotations(text: &str) -> Vec<(usize, Mark, String)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if let Some((_, rules)) = line.split_once("#~") {
+        if let Some((_, body)) = line.split_once("#~") {
+            let (mark, rules) = mark_of(body.trim());
             for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                out.push((i + 1, Mark::Expect, rule.to_string()));
+                out.push((i + 1, mark, rule.to_string()));
             }
         }
     }
     out
 }
 
+/// The annotated files of a fixture folder that are configuration files.
+const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "env"];
+
 fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
-    if file.extension().is_some_and(|e| e == "toml") { toml_annotations(text) } else { annotations(text) }
+    if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+        hash_annotations(text)
+    } else {
+        let mut marks = annotations(text);
+        marks.extend(hash_annotations(text));
+        marks
+    }
+}
+
+/// The mark and the rules of an annotation's text (after `//~` or `#~`).
+fn mark_of(body: &str) -> (Mark, &str) {
+    if let Some(r) = body.strip_prefix("todo:") {
+        (Mark::Todo, r)
+    } else if let Some(r) = body.strip_prefix("mutant:") {
+        (Mark::Mutant, r)
+    } else if let Some(r) = body.strip_prefix("hatch:") {
+        (Mark::Hatch, r)
+    } else {
+        (Mark::Expect, body)
+    }
 }
 
 /// (line, mark, rule) for every `//~` annotation of a file.
@@ -53,16 +78,7 @@ fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
             continue;
         };
         let line = text[..c.start].matches('\n').count() + 1;
-        let body = body.trim();
-        let (mark, rules) = if let Some(r) = body.strip_prefix("todo:") {
-            (Mark::Todo, r)
-        } else if let Some(r) = body.strip_prefix("mutant:") {
-            (Mark::Mutant, r)
-        } else if let Some(r) = body.strip_prefix("hatch:") {
-            (Mark::Hatch, r)
-        } else {
-            (Mark::Expect, body)
-        };
+        let (mark, rules) = mark_of(body.trim());
         for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
             out.push((line, mark, rule.to_string()));
         }

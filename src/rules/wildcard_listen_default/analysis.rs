@@ -101,7 +101,8 @@ fn required_strength(site: &SiteRef) -> Strength {
         return Strength::Weak;
     }
     match *site.kind {
-        SiteKind::BindCall { .. }
+        SiteKind::EmbeddedConfig { .. }
+        | SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }
         | SiteKind::ListenConst { .. }
