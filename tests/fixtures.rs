@@ -121,6 +121,30 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The fixture files plus the configuration files at any depth (an included
+/// `config.default.toml`, YAML, `.env`): findings may point into those too.
+fn annotated_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = fixture_files(dir);
+    walk(dir, &mut files);
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The files with a snapshot: the annotated files but the packages' manifests.
+fn snapshot_files(dir: &Path) -> Vec<PathBuf> {
+    annotated_files(dir).into_iter().filter(|f| f.file_name().is_none_or(|n| n != "Cargo.toml")).collect()
+}
+
 /// Checks `paths` with the built-in defaults, or with the `gatelint.toml` of the
 /// first path's directory when it has one.
 fn check(paths: Vec<PathBuf>) -> Report {
@@ -174,14 +198,14 @@ fn fixtures_match_their_annotations_exactly() {
     for (_, dir) in rule_dirs() {
         let report = check(vec![dir.clone()]);
         // Findings in files the annotation check does not read (subdirectories) are unexpected.
-        let annotated: BTreeSet<String> = fixture_files(&dir).iter().map(|f| relative(f)).collect();
+        let annotated: BTreeSet<String> = annotated_files(&dir).iter().map(|f| relative(f)).collect();
         for d in &report.diagnostics {
             let shown = &report.db.get(d.loc.file).display;
             if !annotated.contains(shown) {
                 failures.push(format!("{shown}: `{}` reported in a file without annotations", d.rule));
             }
         }
-        for file in fixture_files(&dir) {
+        for file in annotated_files(&dir) {
             let display = relative(&file);
             let text = std::fs::read_to_string(&file).unwrap();
             let marks = file_annotations(&file, &text);
@@ -291,7 +315,7 @@ fn rendered_diagnostics_match_snapshots() {
     for (_, dir) in rule_dirs() {
         let mut report = check(vec![dir.clone()]);
         let all = std::mem::take(&mut report.diagnostics);
-        for file in fixture_files(&dir) {
+        for file in snapshot_files(&dir) {
             let display = relative(&file);
             report.diagnostics = all.iter().filter(|d| report.db.get(d.loc.file).display == display).cloned().collect();
             report.files_checked = 1;
@@ -308,7 +332,7 @@ fn rendered_diagnostics_match_snapshots() {
 fn no_unreferenced_snapshots() {
     let mut expected: BTreeSet<String> = BTreeSet::new();
     for (_, dir) in rule_dirs() {
-        for file in fixture_files(&dir) {
+        for file in snapshot_files(&dir) {
             expected.insert(format!("{}.snap", snapshot_name(&file)));
         }
     }

@@ -89,8 +89,8 @@ pub struct Entry {
 /// The entries of `text` that set a wildcard listen address: a key named like a
 /// listen setting with any wildcard, an address with a port under any key, or an
 /// unspecified host next to a `port` key (`ip = "0.0.0.0"` beside `port = 8080`).
-/// A key or table named like the other end of a connection (`upstream.host`) is
-/// never one.
+/// A key or table named like the other end of a connection (`upstream.host`) and a
+/// URL are never one.
 pub fn listen_entries(text: &str, format: Format, params: &ListenParams) -> Vec<Entry> {
     let mut raw = match format {
         Format::Toml => toml_entries(text),
@@ -107,7 +107,8 @@ pub fn listen_entries(text: &str, format: Format, params: &ListenParams) -> Vec<
     };
     let mut out = Vec::new();
     for e in &raw {
-        if remote(&e.key) || e.parent.iter().any(|p| remote(p)) {
+        // A URL (`http://0.0.0.0:8071`) in a configuration is where to send something.
+        if remote(&e.key) || e.parent.iter().any(|p| remote(p)) || e.value.contains("://") {
             continue;
         }
         let Some(c) = classify_str(&e.value, &params.extra_wildcards) else { continue };

@@ -26,7 +26,12 @@
 //! `File::from_str`, `toml::from_str`, …) holding TOML, YAML, JSON or `KEY=value`
 //! lines is read, and a wildcard under a key named like a listen setting, a wildcard
 //! with a port under any key, or an unspecified host next to a `port` key is reported
-//! at its line inside the string.
+//! at its line inside the string. So is a configuration file compiled into the
+//! program with `include_str!` (`.toml`, `.yaml`/`.yml`, `.json`, `.env`, `.ini`; the
+//! path relative to the including file, or `concat!(env!("CARGO_MANIFEST_DIR"), …)`):
+//! its wildcard listen keys are reported at their line in that file, where a
+//! `# gatelint: allow(wildcard-listen-default) -- reason` comment suppresses them. A
+//! URL (`http://0.0.0.0:8071`) in a configuration is a target, not a listener.
 //!
 //! Each default is reported once, at the wildcard itself, naming what kind of
 //! default it is.
@@ -110,13 +115,17 @@
 //! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
 //!   and a file that a `#[cfg(test)] mod tests;` declaration brings in (though nothing
 //!   in it says so).
-//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, `.env` files) are out of
-//!   reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, configuration files read
+//!   at run time rather than compiled in) are out of reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
 //! - A configuration in a string is recognised by its reader, or by reading as TOML,
 //!   or with every line a YAML `key: value` or a `KEY=value`; YAML, JSON and `.env`
 //!   text is read line by line (block scalars, anchors and flow mappings are not
 //!   followed). Which keys are listen settings is guessed from their names (and a
 //!   `port` key beside them), not from the struct the text is read into.
+//! - An included file is read from disk when the rules run, also with `--staged`
+//!   (the working tree's version). Naming a Rust file reports only that file; naming
+//!   its folder also reports the configuration files it includes. A run that reads an
+//!   included file is not stored for replay (the file is not part of its key).
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
 //!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
 //!   so neither is a listener on a random port.
@@ -217,6 +226,11 @@ impl Rule for WildcardListenDefault {
 
     fn extract(input: &FileInput, params: &ListenParams) -> Option<ListenFacts> {
         Some(extract(input.file, input.path, input.source, input.syntax, params))
+    }
+
+    /// Configuration files compiled in with `include_str!`: read by the check.
+    fn included_files(facts: &ListenFacts) -> Vec<String> {
+        facts.included.iter().map(|i| i.path.clone()).collect()
     }
 
     fn keeps_fn_return(params: &ListenParams, value: &Value) -> bool {
