@@ -122,6 +122,10 @@
 //!   text is read line by line (block scalars, anchors and flow mappings are not
 //!   followed). Which keys are listen settings is guessed from their names (and a
 //!   `port` key beside them), not from the struct the text is read into.
+//! - A struct literal or `impl Default` that sets a field named only `ip` (no listen
+//!   word) to an unspecified host next to a `port` field is not reported yet: names
+//!   alone cannot tell it from a client's address. A function named in
+//!   `#[serde(default = "…")]` that returns one is reported.
 //! - An included file is read from disk when the rules run, also with `--staged`
 //!   (the working tree's version). Naming a Rust file reports only that file; naming
 //!   its folder also reports the configuration files it includes. A run that reads an
