@@ -595,6 +595,9 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(cache.join("facts-v3.bin").is_file(), "the cold run writes the cache");
     let warm = run(&["check", "fixtures", "--format", "sarif"]);
     let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
+    // A run whose code compiles in no configuration file (`include_str!`) is stored;
+    // `fixtures/` does, and the included files are not part of a stored run's key.
+    run(&["check", "fixtures/direct-provisioner-call", "--format", "sarif"]);
     assert!(cache.join("run-v1.bin").is_file(), "the run's findings are stored for an identical run");
     assert_eq!(cold, warm, "warm output differs from cold");
     assert_eq!(cold, uncached, "cached output differs from an uncached run");

@@ -26,21 +26,46 @@ enum Mark {
     Hatch,
 }
 
-/// (line, mark, rule) for every `#~` annotation of a TOML file (`gatelint.toml`).
-fn toml_annotations(text: &str) -> Vec<(usize, Mark, String)> {
+/// (line, mark, rule) for every `#~` annotation: in a configuration file
+/// (`gatelint.toml`, an embedded `config.default.toml`, YAML, `.env`), or on a line
+/// of configuration text inside a Rust string.
+fn hash_annotations(text: &str) -> Vec<(usize, Mark, String)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if let Some((_, rules)) = line.split_once("#~") {
+        if let Some((_, body)) = line.split_once("#~") {
+            let (mark, rules) = mark_of(body.trim());
             for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                out.push((i + 1, Mark::Expect, rule.to_string()));
+                out.push((i + 1, mark, rule.to_string()));
             }
         }
     }
     out
 }
 
+/// The annotated files of a fixture folder that are configuration files.
+const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "env"];
+
 fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
-    if file.extension().is_some_and(|e| e == "toml") { toml_annotations(text) } else { annotations(text) }
+    if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+        hash_annotations(text)
+    } else {
+        let mut marks = annotations(text);
+        marks.extend(hash_annotations(text));
+        marks
+    }
+}
+
+/// The mark and the rules of an annotation's text (after `//~` or `#~`).
+fn mark_of(body: &str) -> (Mark, &str) {
+    if let Some(r) = body.strip_prefix("todo:") {
+        (Mark::Todo, r)
+    } else if let Some(r) = body.strip_prefix("mutant:") {
+        (Mark::Mutant, r)
+    } else if let Some(r) = body.strip_prefix("hatch:") {
+        (Mark::Hatch, r)
+    } else {
+        (Mark::Expect, body)
+    }
 }
 
 /// (line, mark, rule) for every `//~` annotation of a file.
@@ -53,16 +78,7 @@ fn annotations(text: &str) -> Vec<(usize, Mark, String)> {
             continue;
         };
         let line = text[..c.start].matches('\n').count() + 1;
-        let body = body.trim();
-        let (mark, rules) = if let Some(r) = body.strip_prefix("todo:") {
-            (Mark::Todo, r)
-        } else if let Some(r) = body.strip_prefix("mutant:") {
-            (Mark::Mutant, r)
-        } else if let Some(r) = body.strip_prefix("hatch:") {
-            (Mark::Hatch, r)
-        } else {
-            (Mark::Expect, body)
-        };
+        let (mark, rules) = mark_of(body.trim());
         for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
             out.push((line, mark, rule.to_string()));
         }
@@ -103,6 +119,30 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
     walk(dir, true, &mut files);
     files.sort();
     files
+}
+
+/// The fixture files plus the configuration files at any depth (an included
+/// `config.default.toml`, YAML, `.env`): findings may point into those too.
+fn annotated_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = fixture_files(dir);
+    walk(dir, &mut files);
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The files with a snapshot: the annotated files but the packages' manifests.
+fn snapshot_files(dir: &Path) -> Vec<PathBuf> {
+    annotated_files(dir).into_iter().filter(|f| f.file_name().is_none_or(|n| n != "Cargo.toml")).collect()
 }
 
 /// Checks `paths` with the built-in defaults, or with the `gatelint.toml` of the
@@ -158,14 +198,14 @@ fn fixtures_match_their_annotations_exactly() {
     for (_, dir) in rule_dirs() {
         let report = check(vec![dir.clone()]);
         // Findings in files the annotation check does not read (subdirectories) are unexpected.
-        let annotated: BTreeSet<String> = fixture_files(&dir).iter().map(|f| relative(f)).collect();
+        let annotated: BTreeSet<String> = annotated_files(&dir).iter().map(|f| relative(f)).collect();
         for d in &report.diagnostics {
             let shown = &report.db.get(d.loc.file).display;
             if !annotated.contains(shown) {
                 failures.push(format!("{shown}: `{}` reported in a file without annotations", d.rule));
             }
         }
-        for file in fixture_files(&dir) {
+        for file in annotated_files(&dir) {
             let display = relative(&file);
             let text = std::fs::read_to_string(&file).unwrap();
             let marks = file_annotations(&file, &text);
@@ -275,7 +315,7 @@ fn rendered_diagnostics_match_snapshots() {
     for (_, dir) in rule_dirs() {
         let mut report = check(vec![dir.clone()]);
         let all = std::mem::take(&mut report.diagnostics);
-        for file in fixture_files(&dir) {
+        for file in snapshot_files(&dir) {
             let display = relative(&file);
             report.diagnostics = all.iter().filter(|d| report.db.get(d.loc.file).display == display).cloned().collect();
             report.files_checked = 1;
@@ -292,7 +332,7 @@ fn rendered_diagnostics_match_snapshots() {
 fn no_unreferenced_snapshots() {
     let mut expected: BTreeSet<String> = BTreeSet::new();
     for (_, dir) in rule_dirs() {
-        for file in fixture_files(&dir) {
+        for file in snapshot_files(&dir) {
             expected.insert(format!("{}.snap", snapshot_name(&file)));
         }
     }

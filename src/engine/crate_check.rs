@@ -28,6 +28,9 @@ pub(super) struct Gathered {
     pub files_checked: usize,
     /// No file changed between the two passes: the run's findings may be stored.
     pub storable: bool,
+    /// Files the rules' facts name, by naming file and path as written (see
+    /// [`super::included`]).
+    pub included: std::collections::BTreeMap<(usize, String), usize>,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
@@ -53,7 +56,7 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    Gathered { db, facts, problems, config_file, files_checked, storable }
+    Gathered { db, facts, problems, config_file, files_checked, storable, included: Default::default() }
 }
 
 /// Builds the crate index and runs every rule that is on; the rules are independent,
@@ -84,6 +87,7 @@ pub(super) fn run_rules(
         index,
         defs,
         config_file: gathered.config_file,
+        included: &gathered.included,
         active,
     };
     timings.mark("crate index");

@@ -2,13 +2,14 @@
 //! report) → [`scan`] (pass 1: size and key each file) → [`replay`] (an identical
 //! earlier run's findings, when there is one) → [`file`] (pass 2: read, parse and
 //! extract each file once, in parallel) → [`crate_check`] (the crate-wide index and
-//! the rules) → [`finish`] (suppressions, what is reported, order, the run cache).
+//! the rules, with the files the facts name read by [`included`]) → [`finish`] (suppressions, what is reported, order, the run cache).
 
 pub mod cache;
 mod crate_check;
 mod file;
 mod files;
 mod finish;
+mod included;
 mod replay;
 mod scan;
 
@@ -187,7 +188,8 @@ fn check_discovered(
             .as_ref()
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
-    let gathered = crate_check::gather(outcomes, discovery.errors, config);
+    let mut gathered = crate_check::gather(outcomes, discovery.errors, config);
+    included::add_included(&mut gathered, &paths, active);
     let canonical = crate_check::canonical_paths(&paths);
     let diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;

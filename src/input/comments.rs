@@ -46,6 +46,37 @@ pub fn lex_comments(text: &str) -> Vec<Comment> {
     out
 }
 
+/// The `#` comments of a configuration file (TOML, YAML, `.env`, INI): from a `#`
+/// outside quotes to the end of its line. Enough for suppressions; a `#` inside a
+/// multi-line string is taken for a comment.
+pub fn lex_hash_comments(text: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let mut quote: Option<char> = None;
+        for (i, c) in line.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => {
+                    let body = line[i + 1..].trim_end_matches(['\n', '\r']);
+                    let start = line_start + i;
+                    out.push(Comment {
+                        kind: CommentKind::Line,
+                        start,
+                        end: start + 1 + body.len(),
+                        body: body.to_string(),
+                    });
+                    break;
+                }
+                _ => {}
+            }
+        }
+        line_start += line.len();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +104,12 @@ mod tests {
         let comments = lex_comments("#!/usr/bin/env run\nfn f() {} /* open");
         assert_eq!(comments.len(), 1);
         assert_eq!(comments[0].body, " open");
+    }
+
+    #[test]
+    fn hash_comments_outside_quotes() {
+        let text = "a = \"x#y\" # one\n# two\nb: 'c#d'\n";
+        let bodies: Vec<String> = super::lex_hash_comments(text).into_iter().map(|c| c.body).collect();
+        assert_eq!(bodies, vec![" one".to_string(), " two".to_string()]);
     }
 }

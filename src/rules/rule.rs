@@ -83,6 +83,14 @@ pub trait Rule: Send + Sync + 'static {
         false
     }
 
+    /// Files the facts name that the check reads (`include_str!("config.default.toml")`),
+    /// as written: relative to the directory of the file the facts are of. The engine
+    /// reads them when the rules run and adds them to the sources
+    /// ([`CheckCx::included_file`]), so the facts stay those of the file itself.
+    fn included_files(_facts: &Self::Facts) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Texts a comment must contain for this rule to read it (a marker comment).
     fn comment_needles(_params: &Self::Params) -> Vec<String> {
         Vec::new()
@@ -121,6 +129,7 @@ pub trait AnyRule: Send + Sync {
     fn params_fingerprint(&self, params: &ErasedParams) -> String;
     fn extract(&self, input: &FileInput, params: &ErasedParams) -> Option<ErasedFacts>;
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool;
+    fn included_files(&self, facts: &ErasedFacts) -> Vec<String>;
     /// Whether the rule records per-file facts at all (its `Facts` is not `()`).
     fn has_facts(&self) -> bool;
     fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>>;
@@ -171,6 +180,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool {
         facts.downcast_ref::<R::Facts>().is_some_and(R::reads_other_files)
+    }
+    fn included_files(&self, facts: &ErasedFacts) -> Vec<String> {
+        facts.downcast_ref::<R::Facts>().map(R::included_files).unwrap_or_default()
     }
     fn has_facts(&self) -> bool {
         std::any::TypeId::of::<R::Facts>() != std::any::TypeId::of::<()>()
@@ -303,6 +315,9 @@ pub struct CheckCx<'a> {
     pub defs: crate::facts::defs::DefMap<'a>,
     /// The project's configuration file in `db`, when a rule points into it.
     pub config_file: Option<FileId>,
+    /// The files rules' facts name ([`Rule::included_files`]) that could be read, by
+    /// the naming file and the path as written.
+    pub included: &'a std::collections::BTreeMap<(FileId, String), FileId>,
     pub active: &'a ActiveRules,
 }
 
@@ -336,6 +351,12 @@ impl<'a> CheckCx<'a> {
             Resolved::External => Vec::new(),
             Resolved::Unknown => named.filter(|i| self.defs.sees(loc, name_loc(i))).collect(),
         }
+    }
+
+    /// The file `path` (as [`Rule::included_files`] gave it for file `from`) in `db`,
+    /// when it could be read.
+    pub fn included_file(&self, from: FileId, path: &str) -> Option<FileId> {
+        self.included.get(&(from, path.to_string())).copied()
     }
 
     /// Rule `R`'s facts of every file that has some, in file order.

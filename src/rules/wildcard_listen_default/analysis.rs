@@ -6,6 +6,8 @@
 mod evaluate;
 
 use super::address::{Strength, may_hold_wildcard};
+use super::config_text::{Format, listen_entries};
+use super::extract::Included;
 use super::{ListenParams, SiteKind, WildcardListenDefault};
 use crate::facts::value::Value;
 use crate::input::source::Loc;
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 pub(super) struct SiteRef<'a> {
     pub(super) kind: std::borrow::Cow<'a, SiteKind>,
     pub(super) at: Loc,
-    value: &'a Value,
+    value: std::borrow::Cow<'a, Value>,
     listen_named: bool,
 }
 
@@ -31,9 +33,12 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
         sites.extend(listen.sites.iter().map(|s| SiteRef {
             kind: std::borrow::Cow::Borrowed(&s.kind),
             at: s.at,
-            value: &s.value,
+            value: std::borrow::Cow::Borrowed(&s.value),
             listen_named: s.listen_named,
         }));
+        for inc in &listen.included {
+            sites.extend(included_sites(ctx, params, inc));
+        }
         for d in &listen.serde_defaults {
             serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
         }
@@ -44,7 +49,12 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             // (Most constants are numbers: rule those out before splitting names.)
             if may_hold_wildcard(&c.value, params) && params.is_listen_name(&c.name) {
                 let kind = std::borrow::Cow::Owned(SiteKind::ListenConst { name: c.name.clone() });
-                sites.push(SiteRef { kind, at: c.name_loc, value: &c.value, listen_named: true });
+                sites.push(SiteRef {
+                    kind,
+                    at: c.name_loc,
+                    value: std::borrow::Cow::Borrowed(&c.value),
+                    listen_named: true,
+                });
             }
         }
         for f in &facts.fns {
@@ -62,12 +72,35 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             sites.push(SiteRef {
                 kind: std::borrow::Cow::Owned(kind),
                 at: f.name_loc,
-                value: f.returns(),
+                value: std::borrow::Cow::Borrowed(f.returns()),
                 listen_named,
             });
         }
     }
     sites
+}
+
+/// The wildcard listen keys of a configuration file compiled in with `include_str!`,
+/// read now (the file is not the including file's facts), each a site at its line in
+/// that file. A file that could not be read or parsed has none.
+fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) -> Vec<SiteRef<'a>> {
+    let (Some(id), Some(format)) = (ctx.included_file(inc.at.file, &inc.path), Format::of_path(&inc.path)) else {
+        return Vec::new();
+    };
+    let file = ctx.db.get(id);
+    listen_entries(file.text(), format, params)
+        .into_iter()
+        .map(|e| {
+            let loc = Loc::new(id, e.range.start, e.range.end);
+            let kind = SiteKind::EmbeddedConfig { key: e.key, holder: format!("{} of `{}`", inc.holder, inc.path) };
+            SiteRef {
+                kind: std::borrow::Cow::Owned(kind),
+                at: inc.at,
+                value: std::borrow::Cow::Owned(Value::Str { text: e.value, loc }),
+                listen_named: true,
+            }
+        })
+        .collect()
 }
 
 /// Every wildcard the sites reach, each once, with the site that reports it: the
@@ -81,7 +114,7 @@ pub(super) fn wildcards<'s, 'a>(
     let mut found: BTreeMap<Loc, (&SiteRef, Hit)> = BTreeMap::new();
     for site in sites {
         let required = required_strength(site);
-        for hit in evaluator.hits(site.value) {
+        for hit in evaluator.hits(&site.value) {
             if hit.strength < required && !hit.via_listen_named {
                 continue;
             }
@@ -101,7 +134,8 @@ fn required_strength(site: &SiteRef) -> Strength {
         return Strength::Weak;
     }
     match *site.kind {
-        SiteKind::BindCall { .. }
+        SiteKind::EmbeddedConfig { .. }
+        | SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }
         | SiteKind::ListenConst { .. }

@@ -10,6 +10,9 @@ use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 /// What kind of default this is, for the message.
 fn describe(kind: &SiteKind) -> String {
     match kind {
+        SiteKind::EmbeddedConfig { key, holder } => {
+            format!("key `{key}` of the default configuration embedded by {holder}")
+        }
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("the fallback when environment variable `{var}` is unset")
         }
@@ -45,6 +48,7 @@ fn site_label(kind: &SiteKind) -> String {
     match kind {
         SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
         SiteKind::BindCall { .. } => "the service binds this address".to_string(),
+        SiteKind::EmbeddedConfig { .. } => "the configuration is compiled into the program here".to_string(),
         SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
             "the default is declared here".to_string()
         }
@@ -80,6 +84,9 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
             format!("; operators who need another interface set `{var}` explicitly")
         }
         SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
+        SiteKind::EmbeddedConfig { .. } => {
+            "; operators who need another interface set it in their own configuration or environment".to_string()
+        }
         _ => "; operators who need another interface set it explicitly through configuration".to_string(),
     };
     Diagnostic {

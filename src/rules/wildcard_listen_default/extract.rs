@@ -6,6 +6,7 @@
 //! of other files are known.
 
 mod attributes;
+mod embedded;
 
 use super::ListenParams;
 use super::address::may_hold_wildcard;
@@ -17,6 +18,9 @@ use syn::visit::Visit;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SiteKind {
+    /// A key of a configuration embedded in the program: a string in code, or a
+    /// file compiled in with `include_str!`.
+    EmbeddedConfig { key: String, holder: String },
     /// An env-var read with a fallback: `env::var("X").unwrap_or(…)`, or a `match`.
     EnvFallback { var: Option<String>, method: String },
     /// A clap default: `#[arg(default_value = …)]` or `Arg::default_value(…)`.
@@ -64,14 +68,34 @@ pub struct SerdeDefault {
     pub field: String,
 }
 
+/// `include_str!("config.default.toml")`: a configuration file compiled into the
+/// program, read when the rule runs (its content is not this file's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Included {
+    /// The path as written, relative to the including file's directory.
+    pub path: String,
+    /// The path literal.
+    pub at: Loc,
+    /// What holds the text (`constant `DEFAULTS``, `Toml::string`).
+    pub holder: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListenFacts {
     pub sites: Vec<Site>,
     pub serde_defaults: Vec<SerdeDefault>,
+    pub included: Vec<Included>,
 }
 
-pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &ListenParams) -> ListenFacts {
+pub fn extract(
+    file: FileId,
+    path: &std::path::Path,
+    source: &SourceFile,
+    syntax: &syn::File,
+    params: &ListenParams,
+) -> ListenFacts {
     let mut v = Extractor {
+        path,
         lowerer: Lowerer::new(file, source),
         params,
         facts: ListenFacts::default(),
@@ -83,6 +107,8 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &L
 }
 
 struct Extractor<'a> {
+    /// The file's path, for `include_str!` paths relative to its package.
+    path: &'a std::path::Path,
     lowerer: Lowerer<'a>,
     params: &'a ListenParams,
     facts: ListenFacts,
@@ -167,9 +193,20 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.included(m);
         for item in crate::facts::lower::lazy_static_items(m) {
             self.visit_item(&item);
         }
+    }
+
+    fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
+        self.embedded_item("constant", &i.ident, &i.expr);
+        syn::visit::visit_item_const(self, i);
+    }
+
+    fn visit_item_static(&mut self, i: &'ast syn::ItemStatic) {
+        self.embedded_item("static", &i.ident, &i.expr);
+        syn::visit::visit_item_static(self, i);
     }
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
@@ -279,6 +316,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
         let Some(last_ident) = p.path.segments.last().map(|s| &s.ident) else { return };
+        if last_ident == "string" || last_ident == "from_str" {
+            self.embedded_call(&segments(&p.path).join("::"), &c.args);
+        }
         // Most calls are neither: compare the last segment before building any string.
         let may_config = self.params.config_default_functions.iter().any(|f| {
             let f_last = f.rsplit("::").next().unwrap_or(f);

@@ -17,7 +17,21 @@
 //! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
 //! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
-//! locals, constants (crate-wide, by name) and functions.
+//! locals, constants (crate-wide, by name) and functions. derive-builder's
+//! `#[builder(default = "…")]` holds Rust code in a string: it is read as the
+//! expression it is.
+//!
+//! Default configurations written as text count too: a constant, a static or a
+//! configuration reader's argument (figment's `Toml::string`, config-rs's
+//! `File::from_str`, `toml::from_str`, …) holding TOML, YAML, JSON or `KEY=value`
+//! lines is read, and a wildcard under a key named like a listen setting, a wildcard
+//! with a port under any key, or an unspecified host next to a `port` key is reported
+//! at its line inside the string. So is a configuration file compiled into the
+//! program with `include_str!` (`.toml`, `.yaml`/`.yml`, `.json`, `.env`, `.ini`; the
+//! path relative to the including file, or `concat!(env!("CARGO_MANIFEST_DIR"), …)`):
+//! its wildcard listen keys are reported at their line in that file, where a
+//! `# gatelint: allow(wildcard-listen-default) -- reason` comment suppresses them. A
+//! URL (`http://0.0.0.0:8071`) in a configuration is a target, not a listener.
 //!
 //! Each default is reported once, at the wildcard itself, naming what kind of
 //! default it is.
@@ -101,8 +115,21 @@
 //! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
 //!   and a file that a `#[cfg(test)] mod tests;` declaration brings in (though nothing
 //!   in it says so).
-//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, `.env` files) are out of
-//!   reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, configuration files read
+//!   at run time rather than compiled in) are out of reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - A configuration in a string is recognised by its reader, or by reading as TOML,
+//!   or with every line a YAML `key: value` or a `KEY=value`; YAML, JSON and `.env`
+//!   text is read line by line (block scalars, anchors and flow mappings are not
+//!   followed). Which keys are listen settings is guessed from their names (and a
+//!   `port` key beside them), not from the struct the text is read into.
+//! - A struct literal or `impl Default` that sets a field named only `ip` (no listen
+//!   word) to an unspecified host next to a `port` field is not reported yet: names
+//!   alone cannot tell it from a client's address. A function named in
+//!   `#[serde(default = "…")]` that returns one is reported.
+//! - An included file is read from disk when the rules run, also with `--staged`
+//!   (the working tree's version). Naming a Rust file reports only that file; naming
+//!   its folder also reports the configuration files it includes. A run that reads an
+//!   included file is not stored for replay (the file is not part of its key).
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
 //!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
 //!   so neither is a listener on a random port.
@@ -112,6 +139,7 @@
 
 mod address;
 mod analysis;
+mod config_text;
 mod diagnostics;
 mod extract;
 
@@ -201,7 +229,12 @@ impl Rule for WildcardListenDefault {
     }
 
     fn extract(input: &FileInput, params: &ListenParams) -> Option<ListenFacts> {
-        Some(extract(input.file, input.source, input.syntax, params))
+        Some(extract(input.file, input.path, input.source, input.syntax, params))
+    }
+
+    /// Configuration files compiled in with `include_str!`: read by the check.
+    fn included_files(facts: &ListenFacts) -> Vec<String> {
+        facts.included.iter().map(|i| i.path.clone()).collect()
     }
 
     fn keeps_fn_return(params: &ListenParams, value: &Value) -> bool {

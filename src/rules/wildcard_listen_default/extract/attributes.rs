@@ -1,5 +1,6 @@
 //! Field attributes that declare a default: clap's `#[arg(default_value = …)]`,
-//! serde's `#[serde(default = "function")]`, smart-default's `#[default(…)]` and
+//! serde's `#[serde(default = "function")]`, smart-default's `#[default(…)]`,
+//! derive-builder's `#[builder(default = "expression")]` (code in a string) and
 //! other `#[…(default = …)]` keys.
 
 use super::{CLAP_DEFAULT_KEYS, Extractor, SerdeDefault, SiteKind};
@@ -57,12 +58,27 @@ impl Extractor<'_> {
                     let kind = SiteKind::ClapDefault { field: field_name.clone(), attr: key_name };
                     self.push(kind, at, value, listen_named);
                 } else if key_name == "default" {
-                    let value = self.lower_const(&nv.value);
+                    let value = match (&nv.value, attr_name.as_str()) {
+                        (syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }), "builder") => {
+                            self.lower_code_string(s)
+                        }
+                        (expr, _) => self.lower_const(expr),
+                    };
                     let kind =
                         SiteKind::DefaultAttr { field: field_name.clone(), attr: format!("{attr_name}(default)") };
                     self.push(kind, at, value, listen_named);
                 }
             }
+        }
+    }
+
+    /// derive-builder's `default = "expr"`: the string is Rust code. Its value is
+    /// lowered with every location at the literal (`LitStr::parse` gives the parsed
+    /// tokens the literal's span); text that is not an expression is opaque.
+    fn lower_code_string(&self, s: &syn::LitStr) -> Value {
+        match s.parse::<syn::Expr>() {
+            Ok(expr) => self.lower_const(&expr),
+            Err(_) => Value::Opaque,
         }
     }
 
