@@ -13,6 +13,7 @@ mod loops;
 mod macros;
 mod orm;
 mod sql_locals;
+mod state_guards;
 
 use super::InsertParams;
 use crate::facts::sql;
@@ -451,7 +452,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.locals.len();
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
         self.bind_held(&e.pat, &e.expr, true);
-        let hoisted = self.filtered_by_existing(&e.expr);
+        let hoisted = self.filtered_by_existing(&e.expr).or_else(|| self.loop_cursor(&e.expr, &e.body));
         self.with_loop(header, "for", |s| {
             if let Some(at) = hoisted {
                 s.push_hoisted_preflight(at);
@@ -460,6 +461,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             s.visit_block(&e.body);
         });
         self.locals.truncate(saved);
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.visit_if_with_state_guard(e);
     }
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {

@@ -42,7 +42,10 @@
 //!    from such a local) whose membership is checked (`contains`, `contains_key`,
 //!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if
 //!    existing.contains(&x) { continue; }`, or a `.filter(..)` in the loop's
-//!    iterator chain;
+//!    iterator chain; and so does state that makes the INSERT run once: an `if
+//!    !flag` / `if x.is_none()` whose body sets `flag = true` / `x = Some(..)`, a
+//!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
+//!    the cursor, or one that skips past a version read by a `SELECT`;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
@@ -265,6 +268,10 @@ impl Rule for NonIdempotentInsert {
         // An ORM's upsert: the chain's `.on_conflict(..)` (diesel, sea-orm) and diesel's
         // `insert_or_ignore_into`.
         out = out.replace(".on_conflict", ".returning").replace("insert_or_ignore_into(", "insert_into(");
+        // State guards: the once-flag set, the id recorded, the cursor advanced, the
+        // version skipped.
+        out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
+        out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
         // A preflight hoisted before the loop: the membership check of the rows read.
         out = out.replace(".contains(", ".excludes(").replace(".contains_key(", ".excludes_key(").replace(".any(", ".all(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")

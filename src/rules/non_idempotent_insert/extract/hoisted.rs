@@ -56,20 +56,25 @@ impl Extractor<'_> {
     /// what exists.
     pub(super) fn note_existing(&mut self, local: &syn::Local) {
         let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat)) else { return };
-        let from_local = || {
-            struct Paths<'n>(&'n [String], bool);
-            impl<'ast> Visit<'ast> for Paths<'_> {
-                fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-                    self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
-                }
-            }
-            let mut paths = Paths(&self.existing, false);
-            paths.visit_expr(&init.expr);
-            paths.1
-        };
-        if selects(&init.expr) || (!self.existing.is_empty() && from_local()) {
+        if selects(&init.expr) || self.mentions_existing(&init.expr) {
             self.existing.push(ident.to_string());
         }
+    }
+
+    /// Whether `expr` uses a local holding the rows that exist.
+    pub(super) fn mentions_existing(&self, expr: &syn::Expr) -> bool {
+        if self.existing.is_empty() {
+            return false;
+        }
+        struct Paths<'n>(&'n [String], bool);
+        impl<'ast> Visit<'ast> for Paths<'_> {
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
+            }
+        }
+        let mut paths = Paths(&self.existing, false);
+        paths.visit_expr(expr);
+        paths.1
     }
 
     /// A membership check of a local holding the rows that exist: a preflight.

@@ -1,0 +1,127 @@
+//! Guards kept in state rather than in the database, which make code that can
+//! run again insert only once per row:
+//! - a once-flag: `if !self.persisted { …INSERT…; self.persisted = true; }`, or
+//!   `if self.id.is_none() { …INSERT…; self.id = Some(id); }` — the body records
+//!   that it ran;
+//! - a cursor: `for e in &events[self.persisted_count..] { …INSERT…;
+//!   self.persisted_count += 1; }` (or `.skip(n)`) — the loop covers only the items
+//!   past a position it advances.
+//!
+//! Each is a preflight by position (a `Preflight` event where the guarded code
+//! starts), like the named preflight helpers.
+
+use super::{EventKind, Extractor, strip};
+use crate::input::source::Loc;
+use quote::ToTokens;
+use syn::visit::Visit;
+
+/// An expression as comparable text (`self . persisted`).
+fn text(expr: &syn::Expr) -> String {
+    strip(expr).to_token_stream().to_string()
+}
+
+/// Whether `block` assigns `target` (`target = …`, `target += …`) anywhere in it.
+fn assigns(block: &syn::Block, target: &str, value: impl Fn(&syn::Expr) -> bool) -> bool {
+    struct Finder<'t, F> {
+        target: &'t str,
+        value: F,
+        found: bool,
+    }
+    impl<'ast, F: Fn(&syn::Expr) -> bool> Visit<'ast> for Finder<'_, F> {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            self.found |= text(&a.left) == self.target && (self.value)(&a.right);
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            // `count += 1`: an advancing cursor.
+            let compound = matches!(b.op, syn::BinOp::AddAssign(_) | syn::BinOp::SubAssign(_));
+            self.found |= compound && text(&b.left) == self.target;
+            syn::visit::visit_expr_binary(self, b);
+        }
+    }
+    let mut finder = Finder { target, value, found: false };
+    finder.visit_block(block);
+    finder.found
+}
+
+fn is_true(expr: &syn::Expr) -> bool {
+    matches!(strip(expr), syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) if b.value)
+}
+
+fn is_some(expr: &syn::Expr) -> bool {
+    match strip(expr) {
+        syn::Expr::Call(c) => matches!(strip(&c.func), syn::Expr::Path(p) if p.path.is_ident("Some")),
+        _ => false,
+    }
+}
+
+/// The flag an `if` condition tests before doing something once: `!flag` (the body
+/// sets it `true`), `x.is_none()` (the body sets it `Some(..)`).
+fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
+    match strip(cond) {
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            let flag = text(&u.expr);
+            assigns(then, &flag, is_true)
+        }
+        syn::Expr::MethodCall(m) if m.method == "is_none" && m.args.is_empty() => {
+            let option = text(&m.receiver);
+            assigns(then, &option, is_some)
+        }
+        _ => false,
+    }
+}
+
+/// The positions a loop's iterator starts from: range starts (`&xs[n..]`, `n..len`)
+/// and `.skip(n)` arguments in its header.
+fn cursors(header: &syn::Expr) -> Vec<&syn::Expr> {
+    struct Finder<'a>(Vec<&'a syn::Expr>);
+    impl<'a> Visit<'a> for Finder<'a> {
+        fn visit_expr_range(&mut self, r: &'a syn::ExprRange) {
+            if let Some(start) = &r.start {
+                self.0.push(start);
+            }
+            syn::visit::visit_expr_range(self, r);
+        }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            if m.method == "skip"
+                && let Some(n) = m.args.first()
+            {
+                self.0.push(n);
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_expr(header);
+    finder.0
+}
+
+impl Extractor<'_> {
+    /// An `if` whose body runs once, guarded by a flag it sets: its code starts with a
+    /// preflight.
+    pub(super) fn visit_if_with_state_guard(&mut self, e: &syn::ExprIf) {
+        self.visit_expr(&e.cond);
+        if once_flag(&e.cond, &e.then_branch) {
+            let at = self.lowerer.span_loc(e.if_token.span);
+            self.push_event(EventKind::Preflight { name: "once flag".into() }, at);
+        }
+        self.visit_block(&e.then_branch);
+        if let Some((_, other)) = &e.else_branch {
+            self.visit_expr(other);
+        }
+    }
+
+    /// Where a `for` loop's iterator starts from a cursor the loop advances, or from
+    /// rows read before it (a version: `.skip(version)` after `SELECT max(id) …`).
+    pub(super) fn loop_cursor(&self, header: &syn::Expr, body: &syn::Block) -> Option<Loc> {
+        let cursor = cursors(header).into_iter().find(|start| {
+            let advanced = match strip(start) {
+                syn::Expr::Path(_) | syn::Expr::Field(_) => assigns(body, &text(start), |_| true),
+                _ => false,
+            };
+            advanced || self.mentions_existing(start)
+        })?;
+        Some(self.lowerer.span_loc(syn::spanned::Spanned::span(cursor)))
+    }
+}
