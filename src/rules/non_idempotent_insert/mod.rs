@@ -272,6 +272,8 @@ impl Rule for NonIdempotentInsert {
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
+        // A row read before the INSERT: the SELECT itself.
+        out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.
         out = out.replace(".contains(", ".excludes(").replace(".contains_key(", ".excludes_key(").replace(".any(", ".all(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")

@@ -3,7 +3,8 @@
 //! iteration checks the local before it inserts — `if existing.contains(&x) {
 //! continue; }` in the body, or `.filter(|x| !existing.contains(..))` in the loop's
 //! iterator chain. Such a membership check is a preflight call, by position like
-//! the named preflight helpers.
+//! the named preflight helpers; so is a branch on a row just read (`match existing
+//! { None => INSERT, .. }`, `if existing.is_some() { continue; }`).
 
 use super::{EventKind, Extractor, strip};
 use crate::input::source::Loc;
@@ -104,5 +105,10 @@ impl Extractor<'_> {
     /// Records the hoisted preflight of a loop whose iterator chain filters by what exists.
     pub(super) fn push_hoisted_preflight(&mut self, at: Loc) {
         self.push_event(EventKind::Preflight { name: "rows read before the loop".into() }, at);
+    }
+
+    /// Records a branch on rows just read (`match existing { None => INSERT, .. }`).
+    pub(super) fn push_existence_check(&mut self, at: Loc) {
+        self.push_event(EventKind::Preflight { name: "existence check".into() }, at);
     }
 }

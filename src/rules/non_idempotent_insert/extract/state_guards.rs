@@ -102,6 +102,10 @@ impl Extractor<'_> {
     /// preflight.
     pub(super) fn visit_if_with_state_guard(&mut self, e: &syn::ExprIf) {
         self.visit_expr(&e.cond);
+        // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
+        if self.mentions_existing(&e.cond) {
+            self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
+        }
         if once_flag(&e.cond, &e.then_branch) {
             let at = self.lowerer.span_loc(e.if_token.span);
             self.push_event(EventKind::Preflight { name: "once flag".into() }, at);
