@@ -200,6 +200,19 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    /// The candidates of a method call of unknown receiver matched by name to methods
+    /// of several types (`inner.receive(..)` to every `receive`): it reaches a table
+    /// only when all of them do, since syntax cannot tell which one runs. `None` for
+    /// any other call.
+    fn matched_among_types(&self, i: usize, order: usize) -> Option<&[usize]> {
+        let edges = self.edges(i);
+        let edge = &edges[edges.binary_search_by_key(&order, |e| e.order).ok()?];
+        let method = matches!(self.fns[i].events[order].kind, EventKind::Call { receiver: Some(_), .. });
+        let first = edge.callees.first().map(|&c| &self.fns[c].self_type)?;
+        let several = edge.callees.iter().any(|&c| self.fns[c].self_type != *first);
+        (!edge.resolved && method && several).then_some(&edge.callees[..])
+    }
+
     /// Function `i`'s call events that may reach crate functions, as (event
     /// position, candidate callees).
     pub fn edges(&self, i: usize) -> &[Edge] {
@@ -452,6 +465,11 @@ impl<'a> Analysis<'a> {
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
                     continue;
                 }
+                if let Some(candidates) = self.matched_among_types(i, order)
+                    && !candidates.iter().all(|&c| reaches[c].iter().any(|r| r.table == w.table))
+                {
+                    continue;
+                }
                 reaches[i].push(Witness {
                     insert: w.insert,
                     table: w.table.clone(),
@@ -503,9 +521,13 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             let mut tables: Vec<&str> = Vec::new();
+            let among_types = self.matched_among_types(i, order);
             for &g in callees {
                 for witness in &self.reaches[g] {
                     if tables.contains(&witness.table.as_str()) {
+                        continue;
+                    }
+                    if among_types.is_some_and(|c| !c.iter().all(|&k| self.reaches[k].iter().any(|r| r.table == witness.table))) {
                         continue;
                     }
                     let recursive = g == i || self.same_cycle(g, i);

@@ -143,7 +143,10 @@
 //!   function pointers, items made by macros. Such calls fall back to matching by
 //!   name and number of arguments among the crates the caller sees (its own package
 //!   and the workspace packages it depends on): a path only to functions of the
-//!   caller's own crate, a method only to methods and never to the caller itself.
+//!   caller's own crate, a method only to methods and never to the caller itself;
+//!   a method matched to methods of several types reaches an INSERT only when all
+//!   of them do (which one runs is not known, and guessing the unguarded one was
+//!   wrong more often than right on real code).
 //!   Recursion is only claimed along resolved calls: two types' `handle` methods
 //!   matched to each other by name are not one function calling itself. A file that
 //!   no crate root reaches (not declared with `mod`) is a crate of its own, named by
@@ -164,6 +167,9 @@
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …); `Option::map` is not a loop.
+//! - A lookup is told by its name (`is_…`, `has_…`, `find…`, `lookup…`, `get_by…`,
+//!   `fetch_by…`, `count…`, `…exist…`) and by being awaited; a project's check named
+//!   otherwise is not seen unless listed in `preflight-helpers`.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
 //!   table the loop inserts into.
@@ -272,6 +278,8 @@ impl Rule for NonIdempotentInsert {
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
+        // A lookup awaited before the INSERT (`repo.is_member(..).await`).
+        out = out.replace(".is_", ".as_").replace(".has_", ".had_");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.

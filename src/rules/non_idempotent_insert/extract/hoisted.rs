@@ -4,7 +4,9 @@
 //! continue; }` in the body, or `.filter(|x| !existing.contains(..))` in the loop's
 //! iterator chain. Such a membership check is a preflight call, by position like
 //! the named preflight helpers; so is a branch on a row just read (`match existing
-//! { None => INSERT, .. }`, `if existing.is_some() { continue; }`).
+//! { None => INSERT, .. }`, `if existing.is_some() { continue; }`), or on an awaited
+//! lookup (`if Self::is_member(..).await? { return .. }`, `let found =
+//! repo.find_by_name(..).await?`).
 
 use super::{EventKind, Extractor, strip};
 use crate::input::source::Loc;
@@ -34,6 +36,49 @@ fn selects(expr: &syn::Expr) -> bool {
     finder.0
 }
 
+/// Whether a function name reads like a lookup of rows (`is_member`, `has_access`,
+/// `exists`, `find_by_name`, `lookup_…`, `get_by_…`, `fetch_by_…`, `count_…`).
+fn lookup_name(name: &str) -> bool {
+    ["is_", "has_", "find", "lookup", "get_by", "fetch_by", "count"].iter().any(|p| name.starts_with(p))
+        || name.contains("exist")
+}
+
+/// Whether `expr` awaits a lookup (`Self::is_favorite(..).await`,
+/// `repo.find_by_state(..).await?`): a query of what exists, run just now.
+fn awaits_lookup(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+            let name = match strip(&a.base) {
+                syn::Expr::Call(c) => match strip(&c.func) {
+                    syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                },
+                syn::Expr::MethodCall(m) => Some(m.method.to_string()),
+                _ => None,
+            };
+            self.0 |= name.is_some_and(|n| lookup_name(&n));
+            syn::visit::visit_expr_await(self, a);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+/// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
+fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
+    match pat {
+        syn::Pat::Ident(i) => out.push(i.ident.to_string()),
+        syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| bound_names(p, out)),
+        syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bound_names(p, out)),
+        syn::Pat::Reference(r) => bound_names(&r.pat, out),
+        syn::Pat::Type(t) => bound_names(&t.pat, out),
+        _ => {}
+    }
+}
+
 /// The local a membership check asks (`existing` in `existing.contains(&x)`,
 /// `existing.iter().any(..)`).
 fn asked(m: &syn::ExprMethodCall) -> Option<String> {
@@ -56,10 +101,16 @@ impl Extractor<'_> {
     /// `let existing = … "SELECT …" …;` (or built from such a local): its rows are
     /// what exists.
     pub(super) fn note_existing(&mut self, local: &syn::Local) {
-        let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat)) else { return };
-        if selects(&init.expr) || self.mentions_existing(&init.expr) {
-            self.existing.push(ident.to_string());
+        let Some(init) = &local.init else { return };
+        if selects(&init.expr) || awaits_lookup(&init.expr) || self.mentions_existing(&init.expr) {
+            bound_names(&local.pat, &mut self.existing);
         }
+    }
+
+    /// Whether a condition or a `match` scrutinee asks what exists: it uses a local
+    /// holding rows just read, or awaits a lookup itself.
+    pub(super) fn asks_existing(&self, expr: &syn::Expr) -> bool {
+        self.mentions_existing(expr) || awaits_lookup(expr)
     }
 
     /// Whether `expr` uses a local holding the rows that exist.
