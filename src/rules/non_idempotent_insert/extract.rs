@@ -188,6 +188,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         markers: functions::marker_comments(input, params),
         orm_seen: Vec::new(),
         existing: Vec::new(),
+        absent_selects: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -240,6 +241,8 @@ struct Extractor<'a> {
     orm_seen: Vec<Loc>,
     /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
     existing: Vec<String>,
+    /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
+    absent_selects: Vec<String>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -407,6 +410,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.visit_let(local);
         self.bind_let(local);
         self.note_existing(local);
+        if let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat))
+            && orm::selects_if_absent(&init.expr)
+        {
+            self.absent_selects.push(ident.to_string());
+        }
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {

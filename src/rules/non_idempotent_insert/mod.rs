@@ -28,7 +28,8 @@
 //! typed `user::ActiveModel` (the table is the entity's
 //! `#[sea_orm(table_name = "…")]`), and sea-query `Query::insert().into_table(..)`;
 //! the chain's `.on_conflict(..)` (and diesel's `insert_or_ignore_into` /
-//! `replace_into`) makes them upserts. Matching uses a
+//! `replace_into`) makes them upserts, and diesel's `.values(select)` of a select
+//! filtered by `not(exists(..))` is `INSERT … SELECT … WHERE NOT EXISTS`. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
 //! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL
 //! comments and Rust comments are not SQL.
@@ -274,6 +275,7 @@ impl Rule for NonIdempotentInsert {
         // An ORM's upsert: the chain's `.on_conflict(..)` (diesel, sea-orm) and diesel's
         // `insert_or_ignore_into`.
         out = out.replace(".on_conflict", ".returning").replace("insert_or_ignore_into(", "insert_into(");
+        out = out.replace("not(exists(", "not(present(");
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");

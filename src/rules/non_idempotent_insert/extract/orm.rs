@@ -96,9 +96,33 @@ fn snake_case(name: &str) -> String {
     out
 }
 
-/// The insert a method chain runs, read at its outermost call `m`.
-pub(super) fn chain_insert(m: &syn::ExprMethodCall) -> Option<ChainInsert> {
-    let (calls, base) = chain(m);
+
+/// Whether `expr` holds a `NOT EXISTS` written with diesel (`not(exists(query))`):
+/// rows selected only when no such row exists.
+pub(super) fn selects_if_absent(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            let named = |e: &syn::Expr, n: &str| {
+                matches!(strip(e), syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == n))
+            };
+            self.0 |= named(&c.func, "not") && c.args.first().is_some_and(|a| matches!(strip(a), syn::Expr::Call(inner) if named(&inner.func, "exists")));
+            syn::visit::visit_expr_call(self, c);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
+}
+
+/// The `.values(..)` argument of a diesel chain.
+fn values_arg<'c>(calls: &[&'c syn::ExprMethodCall]) -> Option<&'c syn::Expr> {
+    calls.iter().find(|c| c.method == "values").and_then(|c| c.args.first())
+}
+
+/// The insert a method chain runs, read at its outermost call (`calls` outermost
+/// first, `base` what the chain starts from).
+fn chain_insert_of(calls: &[&syn::ExprMethodCall], base: &syn::Expr) -> Option<ChainInsert> {
     let has = |names: &[&str]| calls.iter().any(|c| names.iter().any(|n| c.method == n));
     let upsert = calls.iter().any(|c| c.method.to_string().starts_with("on_conflict"));
     // `new_row.insert_into(users::table)` (diesel's `Insertable`).
@@ -147,8 +171,18 @@ impl Extractor<'_> {
     /// The insert the method chain ending at `m` runs, recorded once (at the chain's
     /// outermost call, where every later clause is visible).
     pub(super) fn orm_insert(&mut self, m: &syn::ExprMethodCall) {
-        let found = chain_insert(m).or_else(|| self.active_model_insert(m));
-        let Some(found) = found else { return };
+        let (calls, base) = chain(m);
+        let found = chain_insert_of(&calls, base).or_else(|| self.active_model_insert(m));
+        let Some(mut found) = found else { return };
+        // `insert_into(t).values(select.filter(not(exists(same))))`: INSERT … SELECT …
+        // WHERE NOT EXISTS, built in the chain or in a local.
+        if let Some(values) = values_arg(&calls) {
+            let local = match strip(values) {
+                syn::Expr::Path(p) => p.path.get_ident().is_some_and(|i| self.absent_selects.iter().any(|n| i == n)),
+                _ => false,
+            };
+            found.on_conflict |= local || selects_if_absent(values);
+        }
         let loc = self.lowerer.span_loc(found.at);
         if self.orm_seen.contains(&loc) {
             return;
@@ -276,6 +310,11 @@ pub fn entity_module(path: &[Box<str>]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chain_insert(m: &syn::ExprMethodCall) -> Option<ChainInsert> {
+        let (calls, base) = chain(m);
+        chain_insert_of(&calls, base)
+    }
 
     fn read(expr: &str) -> Option<(String, bool)> {
         let mut expr = syn::parse_str::<syn::Expr>(expr).unwrap();
