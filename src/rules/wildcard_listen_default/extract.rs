@@ -384,12 +384,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
         syn::visit::visit_expr_struct(self, s);
         let ty = s.path.segments.last().map(|x| x.ident.to_string()).unwrap_or_default();
+        // `ServerAddr { ip: …, port }`: the IP beside a port is the address it listens on.
+        let has_port = s.fields.iter().any(|f| matches!(&f.member, syn::Member::Named(n) if n == "port"));
+        let ty_named = if ty == "Self" { self.default_impl.clone().unwrap_or_default() } else { ty.clone() };
         for field in &s.fields {
             let syn::Member::Named(ident) = &field.member else {
                 continue;
             };
             let name = ident.to_string();
-            let listen_named = self.params.is_listen_name(&name);
+            let listen_named =
+                self.params.is_listen_name(&name) || (has_port && self.params.is_ip_beside_port(&name, &ty_named));
             if self.default_impl.is_none() && !listen_named {
                 continue;
             }

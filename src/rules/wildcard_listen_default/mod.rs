@@ -122,10 +122,11 @@
 //!   text is read line by line (block scalars, anchors and flow mappings are not
 //!   followed). Which keys are listen settings is guessed from their names (and a
 //!   `port` key beside them), not from the struct the text is read into.
-//! - A struct literal or `impl Default` that sets a field named only `ip` (no listen
-//!   word) to an unspecified host next to a `port` field is not reported yet: names
-//!   alone cannot tell it from a client's address. A function named in
-//!   `#[serde(default = "…")]` that returns one is reported.
+//! - An IP field with no listen word (`ip`, `bind_ip`) counts as the listen address
+//!   when the struct literal also sets a `port` field and neither the field nor the
+//!   struct is named like a remote end (`remote-names`: `UpstreamAddr { ip, port }`
+//!   is a client's). A function named in `#[serde(default = "…")]` that returns a
+//!   wildcard is reported wherever it is.
 //! - An included file is read from disk when the rules run, also with `--staged`
 //!   (the working tree's version). Naming a Rust file reports only that file; naming
 //!   its folder also reports the configuration files it includes. A run that reads an
@@ -174,6 +175,17 @@ impl ListenParams {
     pub fn is_listen_name(&self, name: &str) -> bool {
         let has = |list: &[String]| word_slices(name).any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)));
         has(&self.listen_names) && !has(&self.remote_names)
+    }
+
+    /// Whether a field of a struct that also has a `port` field is the address it
+    /// listens on: an IP field (`ip`, `bind_ip`, `ip_addr`) not named like a remote
+    /// end, in a struct not named like one (`ServerAddr`, not `UpstreamAddr`).
+    pub fn is_ip_beside_port(&self, field: &str, ty: &str) -> bool {
+        let remote = |name: &str| {
+            word_slices(name).any(|w| self.remote_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
+        };
+        let ip = word_slices(field).any(|w| w.eq_ignore_ascii_case("ip"));
+        ip && !remote(field) && !remote(ty)
     }
 
     /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
