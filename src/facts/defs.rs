@@ -809,6 +809,18 @@ impl<'a> DefMap<'a> {
         })
     }
 
+    /// Whether the function at `loc` is a trait's method (declared in the trait, or in
+    /// an `impl Trait for Type`).
+    pub fn is_trait_method(&self, loc: Loc) -> bool {
+        let Some(info) = self.fn_at(loc) else { return false };
+        let names = self.names[info.file];
+        match names.fns[info.index as usize].owner {
+            Owner::Trait { .. } => true,
+            Owner::Impl(i) => names.impls[i as usize].trait_path.is_some(),
+            _ => false,
+        }
+    }
+
     /// The trait bounding generic parameter `name` of the `impl` the function at `loc`
     /// belongs to (`S` in `impl<S: Store> Audited<S>`: `Store`).
     pub fn impl_bound(&self, loc: Loc, name: &str) -> Option<TypeKey> {

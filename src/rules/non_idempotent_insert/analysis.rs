@@ -200,17 +200,23 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    /// The candidates of a method call of unknown receiver matched by name to methods
-    /// of several types (`inner.receive(..)` to every `receive`): it reaches a table
-    /// only when all of them do, since syntax cannot tell which one runs. `None` for
-    /// any other call.
+    /// The candidates of a method call of unknown receiver matched by name to the
+    /// inherent methods of several types (`builder.insert(conn)` to every type's own
+    /// `insert`): it reaches a table only when all of them do, since the types are
+    /// unrelated and syntax cannot tell which one runs. Implementations of one trait
+    /// stay alternatives of one operation (a database backend per engine): any of
+    /// them reaching is enough. `None` for any other call.
     fn matched_among_types(&self, i: usize, order: usize) -> Option<&[usize]> {
         let edges = self.edges(i);
         let edge = &edges[edges.binary_search_by_key(&order, |e| e.order).ok()?];
         let method = matches!(self.fns[i].events[order].kind, EventKind::Call { receiver: Some(_), .. });
+        if edge.resolved || !method {
+            return None;
+        }
         let first = edge.callees.first().map(|&c| &self.fns[c].self_type)?;
         let several = edge.callees.iter().any(|&c| self.fns[c].self_type != *first);
-        (!edge.resolved && method && several).then_some(&edge.callees[..])
+        let inherent = edge.callees.iter().all(|&c| !self.defs.is_trait_method(self.fns[c].name_loc));
+        (several && inherent).then_some(&edge.callees[..])
     }
 
     /// Function `i`'s call events that may reach crate functions, as (event

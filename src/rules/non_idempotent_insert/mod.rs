@@ -145,9 +145,10 @@
 //!   name and number of arguments among the crates the caller sees (its own package
 //!   and the workspace packages it depends on): a path only to functions of the
 //!   caller's own crate, a method only to methods and never to the caller itself;
-//!   a method matched to methods of several types reaches an INSERT only when all
-//!   of them do (which one runs is not known, and guessing the unguarded one was
-//!   wrong more often than right on real code).
+//!   a method matched to the inherent methods of several types reaches an INSERT
+//!   only when all of them do (which one runs is not known, and guessing the
+//!   unguarded one was wrong more often than right on real code), while the
+//!   implementations of one trait count if any of them does.
 //!   Recursion is only claimed along resolved calls: two types' `handle` methods
 //!   matched to each other by name are not one function calling itself. A file that
 //!   no crate root reaches (not declared with `mod`) is a crate of its own, named by
