@@ -623,3 +623,20 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(out.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{out}");
     assert!(dir.path().join("target/gatelint-cache/facts-v3.bin").is_file(), "default cache location");
 }
+
+#[test]
+fn a_docker_command_line_bypasses_backends_only_where_there_are_backends() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "src/deploy.rs",
+        "pub fn stop(id: &str) { let _ = std::process::Command::new(\"docker\").args([\"stop\", id]).status(); }\n",
+    );
+    // A developer tool that runs docker, with no provisioner backends: its job.
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(findings(&out), vec![]);
+    // Once the code has a backend module, the same command line bypasses it.
+    write(tmp.path(), "src/provisioner.rs", "pub struct DockerProvisioner;\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(findings(&out), vec![("direct-provisioner-call".to_string(), "src/deploy.rs".to_string(), 1)]);
+}

@@ -35,7 +35,8 @@
 //!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
 //!   and is not reported;
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
-//!   `backend-commands`): it bypasses the backend objects;
+//!   `backend-commands`): it bypasses the backend objects (reported only in code
+//!   that has a dispatcher or a backend module: a tool with neither just runs docker);
 //! - a backend built outside the places that wire the application — the dispatcher,
 //!   the backend modules and `construct-paths` (`main.rs`, `src/bin/**`, `build.rs`):
 //!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`,

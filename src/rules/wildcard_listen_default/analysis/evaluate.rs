@@ -96,15 +96,23 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             Value::Method { receiver, method, args, .. } => self.eval_method(receiver, method, args, d, via, out),
             Value::Macro { name, args, loc } => self.eval_macro(name, args, *loc, d, via, out),
             Value::Tuple { elems, loc } => self.eval_tuple(elems, *loc, d, via, out),
-            Value::Array { elems, loc } => {
+            // An IP written as octets is `[0, 0, 0, 0]`; `[0; 4]` initialises a byte
+            // buffer (`let mut dev_addr: [u8; 4] = [0; 4];`), whatever it is named.
+            Value::Array { elems, loc } if !self.is_repeat(*loc) => {
                 if let Some(octets) = zero_octets(elems) {
                     out.push(self.hit(*loc, Strength::Host, false, format!("[{octets}]"), via));
                 }
             }
             Value::Closure { body } => self.eval(body, d, via, out),
             Value::Branches { arms } => arms.iter().for_each(|a| self.eval(a, d, via, out)),
-            Value::Field { .. } | Value::Int { .. } | Value::Opaque => {}
+            Value::Array { .. } | Value::Field { .. } | Value::Int { .. } | Value::Opaque => {}
         }
+    }
+
+    /// Whether the array at `loc` is written `[x; n]`.
+    fn is_repeat(&self, loc: Loc) -> bool {
+        let text = self.ctx.db.get(loc.file).text();
+        text.get(loc.range()).is_some_and(|t| t.contains(';'))
     }
 
     /// `Ipv4Addr::UNSPECIFIED`, or a constant followed by name.
@@ -161,6 +169,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             out.push(self.hit(loc, Strength::Host, false, format!("({octets})"), via));
         } else if let [_, Value::Int { value: 0, .. }] = elems {
             // `(host, 0)`: an ephemeral port, a client socket.
+        } else if let [Value::Array { elems: octets, loc }, _port] = elems
+            && let Some(octets) = zero_octets(octets)
+        {
+            // `([0u8; 4], port)`: beside a port, even `[0; 4]` is the host.
+            out.push(self.hit(*loc, Strength::Socket, false, format!("[{octets}]"), via));
         } else if let [host, _port] = elems {
             let mut inner = Vec::new();
             self.eval(host, d, via, &mut inner);
