@@ -803,7 +803,9 @@ impl<'a> DefMap<'a> {
         self.names.get(file).is_some_and(|n| n.scopes.iter().any(|s| s.block))
     }
 
-    fn has_body(&self, loc: Loc) -> bool {
+    /// Whether the function at `loc` has a body (a trait's method without a default
+    /// has none).
+    pub fn has_body(&self, loc: Loc) -> bool {
         self.fn_at(loc).is_some_and(|info| {
             !matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { has_body: false, .. })
         })
@@ -819,6 +821,13 @@ impl<'a> DefMap<'a> {
             Owner::Impl(i) => names.impls[i as usize].trait_path.is_some(),
             _ => false,
         }
+    }
+
+    /// Whether the function at `loc` is a default method written in a trait (where
+    /// `Self` is every implementation).
+    pub fn is_trait_default(&self, loc: Loc) -> bool {
+        let Some(info) = self.fn_at(loc) else { return false };
+        matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { .. })
     }
 
     /// The trait bounding generic parameter `name` of the `impl` the function at `loc`

@@ -219,6 +219,45 @@ impl<'a> Analysis<'a> {
         (several && inherent).then_some(&edge.callees[..])
     }
 
+    /// The candidates of `Self::f()` / `self.f()` in a trait's default method, which
+    /// resolve to every implementation's `f`: which one runs depends on the type the
+    /// default method is called on (`User::from_id` runs `User::from_activity`), so
+    /// the call reaches a table only when every implementation does.
+    fn every_implementation(&self, i: usize, order: usize) -> Option<(&[usize], bool)> {
+        let event = &self.fns[i].events[order];
+        let on_self = match &event.kind {
+            EventKind::Call { receiver: Some(Receiver::SelfValue), .. } => true,
+            EventKind::Call { receiver: None, qualifier: Some(q), .. } => &**q == "Self",
+            _ => false,
+        };
+        if !on_self || !self.defs.is_trait_default(self.fns[i].name_loc) {
+            return None;
+        }
+        let edges = self.edges(i);
+        let edge = &edges[edges.binary_search_by_key(&order, |e| e.order).ok()?];
+        // (An implementation that runs no SQL and calls nothing is not among the
+        // functions: then not every implementation reaches anything.)
+        let implementations = match self.resolve_call(i, event) {
+            Callees::Exactly(locs) => locs.iter().filter(|&&l| self.defs.has_body(l)).count(),
+            Callees::ByName => edge.callees.len(),
+        };
+        (implementations > 1).then_some((&edge.callees[..], implementations == edge.callees.len()))
+    }
+
+    /// Calls whose candidates must all reach a table for the call to reach it
+    /// ([`Self::matched_among_types`], [`Self::every_implementation`]): the
+    /// candidates among the functions, and whether they are all of them.
+    fn all_must_reach(&self, i: usize, order: usize) -> Option<(&[usize], bool)> {
+        self.matched_among_types(i, order).map(|c| (c, true)).or_else(|| self.every_implementation(i, order))
+    }
+
+    /// Whether call `order` of function `i` reaches `table`, when all its candidates
+    /// must ([`Self::all_must_reach`]); `None` for other calls.
+    fn reaches_through_all(&self, i: usize, order: usize, reaches: &[Vec<Witness>], table: &str) -> Option<bool> {
+        let (candidates, complete) = self.all_must_reach(i, order)?;
+        Some(complete && candidates.iter().all(|&c| reaches[c].iter().any(|r| r.table == table)))
+    }
+
     /// Function `i`'s call events that may reach crate functions, as (event
     /// position, candidate callees).
     pub fn edges(&self, i: usize) -> &[Edge] {
@@ -471,9 +510,7 @@ impl<'a> Analysis<'a> {
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
                     continue;
                 }
-                if let Some(candidates) = self.matched_among_types(i, order)
-                    && !candidates.iter().all(|&c| reaches[c].iter().any(|r| r.table == w.table))
-                {
+                if self.reaches_through_all(i, order, &reaches, &w.table) == Some(false) {
                     continue;
                 }
                 reaches[i].push(Witness {
@@ -527,13 +564,13 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             let mut tables: Vec<&str> = Vec::new();
-            let among_types = self.matched_among_types(i, order);
+
             for &g in callees {
                 for witness in &self.reaches[g] {
                     if tables.contains(&witness.table.as_str()) {
                         continue;
                     }
-                    if among_types.is_some_and(|c| !c.iter().all(|&k| self.reaches[k].iter().any(|r| r.table == witness.table))) {
+                    if self.reaches_through_all(i, order, &self.reaches, &witness.table) == Some(false) {
                         continue;
                     }
                     let recursive = g == i || self.same_cycle(g, i);

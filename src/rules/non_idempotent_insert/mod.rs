@@ -137,7 +137,9 @@
 //!   `Audited<MemStore>` is not told from `Audited<SqlStore>`); a type without the
 //!   method reaches its traits' default methods. Associated constants resolve like
 //!   methods (`Self::INSERT`; in a trait's default method, `Self` is every
-//!   implementation). `<Type as Trait>::f` names its trait, in scope or not.
+//!   implementation, so a call there on `Self` or `self` reaches an INSERT only when
+//!   every implementation's does: `User::from_id` runs `User`'s `from_activity`, not
+//!   `Post`'s). `<Type as Trait>::f` names its trait, in scope or not.
 //! - Not resolved: generic parameters without a trait bound (or bounded under another
 //!   name than the struct's), values returned by other calls (`self.repo().save()`),
 //!   `use`s and items in nested blocks (only a function body's own), closures and
@@ -168,7 +170,8 @@
 //!   a `format!` template from a constant, are not followed.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
-//!   `stream::iter`, …); `Option::map` is not a loop.
+//!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,
+//!   `.collect()`, …); `Option::map` is not a loop.
 //! - A lookup is told by its name (`is_…`, `has_…`, `find…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `count…`, `…exist…`) and by being awaited; a project's check named
 //!   otherwise is not seen unless listed in `preflight-helpers`.

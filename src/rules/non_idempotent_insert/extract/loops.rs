@@ -4,6 +4,13 @@
 
 use super::{CLOSURE_ARG, Extractor, LoopFact, strip};
 
+/// Iterator methods that end the iteration in one value.
+const ITERATION_ENDS: &[&str] = &[
+    "find", "find_map", "next", "next_back", "last", "nth", "position", "rposition", "max", "min", "max_by",
+    "min_by", "max_by_key", "min_by_key", "count", "sum", "product", "reduce", "collect", "any", "all", "first",
+    "get", "ok", "err", "try_fold", "fold",
+];
+
 /// `Option`/`Result`/future combinators: their closures run at most once.
 const COMBINATORS: &[&str] = &[
     "map_err", "map_or", "map_or_else", "unwrap_or_else", "ok_or_else", "or_else", "and_then", "is_some_and",
@@ -105,6 +112,13 @@ impl Extractor<'_> {
     /// Whether a receiver chain shows an iterator or stream (a range, `iter()`,
     /// `stream::iter`, … from `iterator-sources`).
     fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
+        // `xs.iter().find(..).and_then(..)`: the chain ended in one value (an Option or
+        // a Result), whose adapters run at most once.
+        if let syn::Expr::MethodCall(m) = strip(receiver)
+            && ITERATION_ENDS.iter().any(|t| m.method == t)
+        {
+            return false;
+        }
         let mut names = Vec::new();
         let value = self.lowerer_lower_quiet(receiver);
         value.names(&mut names);
