@@ -172,9 +172,12 @@
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,
 //!   `.collect()`, …); `Option::map` is not a loop.
-//! - A lookup is told by its name (`is_…`, `has_…`, `find…`, `lookup…`, `get_by…`,
-//!   `fetch_by…`, `count…`, `…exist…`) and by being awaited; a project's check named
-//!   otherwise is not seen unless listed in `preflight-helpers`.
+//! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
+//!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `get…`, `count…`,
+//!   `contains…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
+//!   `?`-tried (a round trip to the database). A project's check named otherwise is
+//!   not seen unless listed in `preflight-helpers`; one named like a lookup that
+//!   checks something else counts as one.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
 //!   table the loop inserts into.
@@ -285,7 +288,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
-        out = out.replace(".is_", ".as_").replace(".has_", ".had_");
+        out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
+        out = out.replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.

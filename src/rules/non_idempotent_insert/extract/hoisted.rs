@@ -36,29 +36,60 @@ fn selects(expr: &syn::Expr) -> bool {
     finder.0
 }
 
-/// Whether a function name reads like a lookup of rows (`is_member`, `has_access`,
-/// `exists`, `find_by_name`, `lookup_…`, `get_by_…`, `fetch_by_…`, `count_…`).
-fn lookup_name(name: &str) -> bool {
-    ["is_", "has_", "find", "lookup", "get_by", "fetch_by", "count"].iter().any(|p| name.starts_with(p))
-        || name.contains("exist")
+/// Whether a function name says it looks rows up, whatever runs it (`exists`,
+/// `find_by_name`, `lookup_…`, `get_by_…`, `fetch_by_…`, `includes_…`).
+fn strong_lookup(name: &str) -> bool {
+    ["find", "lookup", "get_by", "fetch_by", "includes"].iter().any(|p| name.starts_with(p)) || name.contains("exist")
 }
 
-/// Whether `expr` awaits a lookup (`Self::is_favorite(..).await`,
-/// `repo.find_by_state(..).await?`): a query of what exists, run just now.
+/// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
+/// `is_member(..).await?`, `has_access(..)?`, `get_gateway(..).await`, diesel's
+/// `.first(conn).optional()?`, sea-orm's `.one(db).await?`.
+fn weak_lookup(name: &str) -> bool {
+    ["is_", "has_", "get", "count", "contains"].iter().any(|p| name.starts_with(p))
+        || matches!(name, "first" | "optional" | "one" | "fetch_optional")
+}
+
+/// Whether a call chain names a lookup anywhere (`Entity::find().filter(..).one(db)`).
+fn chain_looks_up(expr: &syn::Expr, weak: bool) -> bool {
+    let ok = |name: &str| strong_lookup(name) || (weak && weak_lookup(name));
+    match strip(expr) {
+        syn::Expr::MethodCall(m) => ok(&m.method.to_string()) || chain_looks_up(&m.receiver, weak),
+        syn::Expr::Call(c) => match strip(&c.func) {
+            syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| ok(&s.ident.to_string())),
+            _ => false,
+        },
+        syn::Expr::Await(a) => chain_looks_up(&a.base, weak),
+        syn::Expr::Try(t) => chain_looks_up(&t.expr, weak),
+        _ => false,
+    }
+}
+
+/// Whether `expr` runs a lookup of what exists: a call named like one, awaited or
+/// `?`-tried when the name alone is not enough (`Self::is_favorite(..).await`,
+/// `self.includes_post(..)?`, `Post::exists(conn, id)`).
 fn awaits_lookup(expr: &syn::Expr) -> bool {
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            let name = match strip(&a.base) {
-                syn::Expr::Call(c) => match strip(&c.func) {
-                    syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-                    _ => None,
-                },
-                syn::Expr::MethodCall(m) => Some(m.method.to_string()),
-                _ => None,
-            };
-            self.0 |= name.is_some_and(|n| lookup_name(&n));
+            self.0 |= chain_looks_up(&a.base, true);
             syn::visit::visit_expr_await(self, a);
+        }
+        fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+            self.0 |= chain_looks_up(&t.expr, true);
+            syn::visit::visit_expr_try(self, t);
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = strip(&c.func) {
+                self.0 |= p.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()));
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            // (`iter().find(..)` searches values in hand, not the database.)
+            let name = m.method.to_string();
+            self.0 |= strong_lookup(&name) && !matches!(name.as_str(), "find" | "find_map");
+            syn::visit::visit_expr_method_call(self, m);
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
