@@ -640,3 +640,32 @@ fn a_docker_command_line_bypasses_backends_only_where_there_are_backends() {
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(findings(&out), vec![("direct-provisioner-call".to_string(), "src/deploy.rs".to_string(), 1)]);
 }
+
+#[test]
+fn test_support_code_named_as_such_is_test_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bind = "pub fn serve() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n";
+    write(tmp.path(), "crates/app_test_utils/src/lib.rs", bind);
+    write(tmp.path(), "src/db/test_utils.rs", bind);
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "#[cfg(feature = \"testing\")]\npub fn fake() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(findings(&out), vec![]);
+    write(tmp.path(), "gatelint.toml", "include-tests = true\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let severities: Vec<(String, String)> = json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into()))
+        .collect();
+    let expected = [
+        ("crates/app_test_utils/src/lib.rs", "warning"),
+        ("src/db/test_utils.rs", "warning"),
+        ("src/lib.rs", "warning"),
+    ];
+    assert_eq!(severities, expected.map(|(p, s)| (p.to_string(), s.to_string())));
+}

@@ -110,10 +110,20 @@ pub(super) fn run_rules(
         } else {
             // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
             // in it says so: skipped with the rest of the tests (its parse problems stay).
-            diagnostics.extend(found.into_iter().filter(|d| !cx.defs.is_test_file(d.loc.file)));
+            // So is test-support code named as such (`test_utils.rs`, `*_test_fakes/`).
+            diagnostics
+                .extend(found.into_iter().filter(|d| !cx.defs.is_test_file(d.loc.file) && !test_support(d, &cx)));
         }
     }
     Ok(diagnostics)
+}
+
+/// Whether a finding is in test-support code ([`crate::input::discover::is_test_support`]).
+/// The rules about gatelint's own input are never test findings.
+fn test_support(d: &Diagnostic, cx: &rules::CheckCx) -> bool {
+    use crate::rules::{invalid_suppression, parse_error, unused_suppression};
+    ![parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
+        && crate::input::discover::is_test_support(std::path::Path::new(&cx.db.get(d.loc.file).display))
 }
 
 /// A gate's finding in test code, checked because `include-tests = true`, is a
@@ -133,7 +143,7 @@ fn in_test_code_as_warning(mut d: Diagnostic, cx: &rules::CheckCx) -> Diagnostic
         .get(file)
         .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
     let in_test_tree = crate::input::discover::in_test_tree(std::path::Path::new(&cx.db.get(file).display));
-    if in_test_items || in_test_tree || cx.defs.is_test_file(file) {
+    if in_test_items || in_test_tree || test_support(&d, cx) || cx.defs.is_test_file(file) {
         d.severity = crate::rules::diagnostic::Severity::Warning;
         d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
     }

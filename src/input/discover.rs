@@ -128,6 +128,20 @@ pub fn in_test_tree(relative: &Path) -> bool {
     parts.iter().any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
 }
 
+/// Whether a path is test-support code outside the test trees, by its name: a
+/// folder or file whose name joins a test word with others (`test_utils.rs`,
+/// `crates_io_test_utils/`, `docs_rs_test_fakes/`, `tests_cfg/`, `testing.rs`).
+/// Crates and modules only tests use, though nothing marks them `#[cfg(test)]`.
+pub fn is_test_support(path: &Path) -> bool {
+    path.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        let stem = name.strip_suffix(".rs").unwrap_or(&name);
+        let words: Vec<&str> = stem.split(['_', '-']).collect();
+        let test_word = |w: &&str| matches!(*w, "test" | "tests" | "testing" | "testutil" | "testutils");
+        (words.len() > 1 && words.iter().any(test_word)) || matches!(stem, "testing" | "testutil" | "testutils")
+    })
+}
+
 /// The `exclude` globs as ignore-crate overrides (matched relative to `root`).
 pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::overrides::Override, DiscoverError> {
     let mut overrides = ignore::overrides::OverrideBuilder::new(root);
@@ -241,6 +255,17 @@ mod tests {
         assert!(in_test_tree(Path::new("crate/examples/demo/main.rs")));
         assert!(!in_test_tree(Path::new("src/tests.rs")));
         assert!(!in_test_tree(Path::new("src/handlers/listen.rs")));
+        for support in [
+            "crates/crates_io_test_utils/src/lib.rs",
+            "src/db/test_utils.rs",
+            "src/tests_cfg/queue.rs",
+            "src/testing.rs",
+        ] {
+            assert!(is_test_support(Path::new(support)), "{support}");
+        }
+        for production in ["src/tests.rs", "src/contest.rs", "src/attestation/mod.rs", "crates/testkit/src/lib.rs"] {
+            assert!(!is_test_support(Path::new(production)), "{production}");
+        }
     }
 
     #[test]

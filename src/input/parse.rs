@@ -260,6 +260,18 @@ fn mentions_test(tokens: TokenStream) -> bool {
             if ident == "test" && !matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') {
                 return true;
             }
+            // `feature = "test"`, `feature = "testing"`, `feature = "test-utils"`: a
+            // feature only tests turn on.
+            if ident == "feature" && matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') {
+                iter.next();
+                if let Some(TokenTree::Literal(lit)) = iter.peek() {
+                    let value = lit.to_string();
+                    let value = value.trim_matches('"');
+                    if value.split(['-', '_']).any(|w| matches!(w, "test" | "tests" | "testing")) {
+                        return true;
+                    }
+                }
+            }
             if let Some(TokenTree::Group(g)) = iter.peek() {
                 let inner = g.stream();
                 iter.next();
@@ -322,6 +334,12 @@ mod tests {
     #[test]
     fn file_level_cfg_test_empties_the_file() {
         assert!(parsed_item_names("#![cfg(test)]\nfn a() {}").is_empty());
+        // (A module declaration stays: it marks the file it names as test code.)
+        let names = parsed_item_names(
+            "#[cfg(feature = \"test-utils\")]\npub mod tests;\n#[cfg(any(test, feature = \"testing\"))]\nfn b() {}",
+        );
+        assert_eq!(names, ["tests"]);
+        assert_eq!(parsed_item_names("#[cfg(feature = \"attest\")]\nfn c() {}"), ["c"]);
     }
 
     /// Pads `src` with a trailing comment to just over the size where nesting is checked.
