@@ -362,7 +362,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
-        if self.asks_existing(&m.expr) {
+        if self.matches_presence(m) {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
         }
         for arm in &m.arms {

@@ -43,10 +43,10 @@ fn strong_lookup(name: &str) -> bool {
 }
 
 /// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
-/// `is_member(..).await?`, `has_access(..)?`, `get_gateway(..).await`, diesel's
+/// `is_member(..).await?`, `has_access(..)?`, `count_rows(..).await`, diesel's
 /// `.first(conn).optional()?`, sea-orm's `.one(db).await?`.
 fn weak_lookup(name: &str) -> bool {
-    ["is_", "has_", "get", "count", "contains"].iter().any(|p| name.starts_with(p))
+    ["is_", "has_", "count", "contains"].iter().any(|p| name.starts_with(p))
         || matches!(name, "first" | "optional" | "one" | "fetch_optional")
 }
 
@@ -98,6 +98,44 @@ fn awaits_lookup(expr: &syn::Expr) -> bool {
     finder.0
 }
 
+/// What a condition tests the presence of: `x` in `x.is_none()`, `!x.is_empty()`,
+/// `let Some(_) = x`, `x == 0`, or a boolean `x` itself (`!exists`, `is_member(..).await?`).
+fn presence_subject(cond: &syn::Expr) -> Option<&syn::Expr> {
+    match strip(cond) {
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => presence_subject(&u.expr),
+        syn::Expr::MethodCall(m)
+            if matches!(m.method.to_string().as_str(), "is_none" | "is_some" | "is_empty" | "is_ok" | "is_err") =>
+        {
+            Some(&m.receiver)
+        }
+        syn::Expr::Let(l) if presence_pattern(&l.pat) => Some(&l.expr),
+        syn::Expr::Binary(b) => match (&*b.left, &*b.right) {
+            (other, syn::Expr::Lit(_)) | (syn::Expr::Lit(_), other) => Some(other),
+            _ => None,
+        },
+        other @ (syn::Expr::Path(_)
+        | syn::Expr::Await(_)
+        | syn::Expr::Try(_)
+        | syn::Expr::Call(_)
+        | syn::Expr::MethodCall(_)) => Some(other),
+        _ => None,
+    }
+}
+
+/// `Some(..)`, `None`, `Ok(..)`, `Err(..)`, `true`, `false`, or a tuple holding one.
+fn presence_pattern(pat: &syn::Pat) -> bool {
+    let word = |path: &syn::Path| path.segments.last().is_some_and(|s| matches!(s.ident.to_string().as_str(), "Some" | "None" | "Ok" | "Err"));
+    match pat {
+        syn::Pat::TupleStruct(t) => word(&t.path),
+        syn::Pat::Ident(i) => i.ident == "None",
+        syn::Pat::Path(p) => word(&p.path),
+        syn::Pat::Lit(l) => matches!(l.lit, syn::Lit::Bool(_)),
+        syn::Pat::Tuple(t) => t.elems.iter().any(presence_pattern),
+        syn::Pat::Or(o) => o.cases.iter().any(presence_pattern),
+        _ => false,
+    }
+}
+
 /// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
 fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     match pat {
@@ -138,10 +176,18 @@ impl Extractor<'_> {
         }
     }
 
-    /// Whether a condition or a `match` scrutinee asks what exists: it uses a local
-    /// holding rows just read, or awaits a lookup itself.
-    pub(super) fn asks_existing(&self, expr: &syn::Expr) -> bool {
-        self.mentions_existing(expr) || awaits_lookup(expr)
+    /// Whether an `if` condition tests whether a lookup found something: the
+    /// presence of rows just read (`row.is_none()`, `let Some(r) = found`, `!exists`,
+    /// `count == 0`) or a lookup run in the condition itself. A condition on what a
+    /// lookup returned (`if device.enabled`) is not one.
+    pub(super) fn tests_presence(&self, cond: &syn::Expr) -> bool {
+        presence_subject(cond).is_some_and(|subject| self.mentions_existing(subject) || awaits_lookup(subject))
+    }
+
+    /// Whether a `match` branches on whether a lookup found something: its arms
+    /// match `Some`/`None`, `Ok`/`Err` or `true`/`false` (also inside a tuple).
+    pub(super) fn matches_presence(&self, m: &syn::ExprMatch) -> bool {
+        m.arms.iter().any(|a| presence_pattern(&a.pat)) && (self.mentions_existing(&m.expr) || awaits_lookup(&m.expr))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.

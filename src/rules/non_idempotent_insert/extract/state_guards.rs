@@ -103,7 +103,7 @@ impl Extractor<'_> {
     pub(super) fn visit_if_with_state_guard(&mut self, e: &syn::ExprIf) {
         self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
-        if self.asks_existing(&e.cond) {
+        if self.tests_presence(&e.cond) {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
         }
         if once_flag(&e.cond, &e.then_branch) {
