@@ -392,8 +392,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 continue;
             };
             let name = ident.to_string();
-            let listen_named =
-                self.params.is_listen_name(&name) || (has_port && self.params.is_ip_beside_port(&name, &ty_named));
+            // (Outside a `Default` impl, only an address written in the literal itself: a
+            // local chosen earlier, `Self { ip, port }`, may be an opt-in per platform.)
+            let written_here = self.default_impl.is_some() || !matches!(&field.expr, syn::Expr::Path(_));
+            let listen_named = self.params.is_listen_name(&name)
+                || (has_port && written_here && self.params.is_ip_beside_port(&name, &ty_named));
             if self.default_impl.is_none() && !listen_named {
                 continue;
             }
