@@ -289,7 +289,9 @@ impl<'a> Analysis<'a> {
     /// same iteration: inside the event's innermost loop, or anywhere earlier when
     /// the event is in no loop of this function.
     pub fn preflight_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize) -> bool {
-        f.preflights.iter().take_while(|&&p| p < order).any(|&p| same_iteration(f, &f.events[p], innermost))
+        (f.preflights.iter().zip(&f.preflight_ends))
+            .take_while(|&(&p, _)| p < order)
+            .any(|(&p, &end)| order < end as usize && same_iteration(f, &f.events[p], innermost))
     }
 
     /// A preflight call in the same iteration but after `order`: protects nothing.

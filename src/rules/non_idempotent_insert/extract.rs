@@ -136,6 +136,9 @@ pub struct FnInsertFacts {
     pub events: Vec<Event>,
     /// Indexes of the preflight calls among `events`.
     pub preflights: Vec<usize>,
+    /// Per preflight: the position among `events` where its protection ends (an
+    /// existence check that guards only its own branches), `u32::MAX` for none.
+    pub preflight_ends: Vec<u32>,
     /// The parameters (by position, not counting `self`) the function calls inside a
     /// loop of its own: a closure passed there runs repeatedly (a retry function).
     pub repeats_params: Vec<(u32, Loc)>,
@@ -278,6 +281,7 @@ impl Extractor<'_> {
         let Some(f) = self.stack.last_mut() else { return };
         if matches!(kind, EventKind::Preflight { .. }) {
             f.facts.preflights.push(f.facts.events.len());
+            f.facts.preflight_ends.push(u32::MAX);
         }
         let innermost = f.innermost();
         f.facts.events.push(Event { kind, loc, innermost });
@@ -362,6 +366,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
+        let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         if self.matches_presence(m) {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
         }
@@ -373,6 +378,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             self.visit_expr(&arm.body);
             self.locals.truncate(saved);
+        }
+        // (`Some(_) => continue`: the check guards the code after the match too.)
+        if !m.arms.iter().any(|a| state_guards::expr_diverges(&a.body)) {
+            self.end_guards_from(first);
         }
     }
 

@@ -43,6 +43,7 @@ impl Extractor<'_> {
             loops: Vec::new(),
             events: Vec::new(),
             preflights: Vec::new(),
+            preflight_ends: Vec::new(),
             repeats_params: Vec::new(),
         };
         let param_names = sig

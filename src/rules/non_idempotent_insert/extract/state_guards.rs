@@ -71,6 +71,35 @@ fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
     }
 }
 
+/// Whether a branch leaves the iteration or the function (`continue`, `return`,
+/// `break`): a check that skips the rest guards the code after it.
+pub(super) fn diverges(block: &syn::Block) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+            self.0 = true;
+        }
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_block(block);
+    finder.0
+}
+
+pub(super) fn expr_diverges(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Block(b) => diverges(&b.block),
+        syn::Expr::If(i) => diverges(&i.then_branch) || i.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x)),
+        other => diverges(&syn::Block { brace_token: Default::default(), stmts: vec![syn::Stmt::Expr(other.clone(), None)] }),
+    }
+}
+
 /// The positions a loop's iterator starts from: range starts (`&xs[n..]`, `n..len`)
 /// and `.skip(n)` arguments in its header.
 fn cursors(header: &syn::Expr) -> Vec<&syn::Expr> {
@@ -102,6 +131,7 @@ impl Extractor<'_> {
     /// preflight.
     pub(super) fn visit_if_with_state_guard(&mut self, e: &syn::ExprIf) {
         self.visit_expr(&e.cond);
+        let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
         if self.tests_presence(&e.cond) {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
@@ -113,6 +143,21 @@ impl Extractor<'_> {
         self.visit_block(&e.then_branch);
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
+        }
+        let diverges = diverges(&e.then_branch) || e.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x));
+        if !diverges {
+            self.end_guards_from(first);
+        }
+    }
+
+    /// The guards recorded since preflight `first` protect only what was visited
+    /// since: a check whose branches all rejoin the code after it (get or create,
+    /// then insert a link row) does not guard that code.
+    pub(super) fn end_guards_from(&mut self, first: usize) {
+        let Some(f) = self.stack.last_mut() else { return };
+        let end = f.facts.events.len() as u32;
+        for e in f.facts.preflight_ends.iter_mut().skip(first) {
+            *e = (*e).min(end);
         }
     }
 
