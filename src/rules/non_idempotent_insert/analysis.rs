@@ -244,6 +244,31 @@ impl<'a> Analysis<'a> {
         (implementations > 1).then_some((&edge.callees[..], implementations == edge.callees.len()))
     }
 
+    /// A call on the item of the only loop around it, dispatched to a trait's
+    /// implementations (`for sink in &self.sinks { sink.send(event) }`): the items are
+    /// trait objects, each iteration calls another implementation, so the loop repeats
+    /// none of them.
+    fn fans_out(&self, i: usize, order: usize) -> bool {
+        let f = &self.fns[i];
+        let Some(l) = f.events[order].innermost else { return false };
+        if !f.item_calls.contains(&(order as u32)) || f.loops[l as usize].parent.is_some() {
+            return false;
+        }
+        let edges = self.edges(i);
+        let Ok(at) = edges.binary_search_by_key(&order, |e| e.order) else { return false };
+        let edge = &edges[at];
+        if edge.callees.is_empty() || !edge.callees.iter().all(|&c| self.defs.is_trait_method(self.fns[c].name_loc)) {
+            return false;
+        }
+        // The item's type is unknown, or it is a trait object with several
+        // implementations (counted among all functions: one that inserts nothing and
+        // calls nothing is not among the functions analysed).
+        match self.resolve_call(i, &f.events[order]) {
+            Callees::Exactly(locs) => locs.iter().filter(|&&l| self.defs.has_body(l)).count() > 1,
+            Callees::ByName => true,
+        }
+    }
+
     /// Calls whose candidates must all reach a table for the call to reach it
     /// ([`Self::matched_among_types`], [`Self::every_implementation`]): the
     /// candidates among the functions, and whether they are all of them.
@@ -577,6 +602,9 @@ impl<'a> Analysis<'a> {
                     }
                     let recursive = g == i || self.same_cycle(g, i);
                     if e.innermost.is_none() && !recursive {
+                        continue;
+                    }
+                    if !recursive && self.fans_out(i, order) {
                         continue;
                     }
                     // Outside loops, one report per recursion cycle: at the first call of its first function.

@@ -139,6 +139,10 @@ pub struct FnInsertFacts {
     /// Per preflight: the position among `events` where its protection ends (an
     /// existence check that guards only its own branches), `u32::MAX` for none.
     pub preflight_ends: Vec<u32>,
+    /// Method calls (positions among `events`) on the item of the `for` loop they are
+    /// in (`for sink in sinks { sink.send(..) }`): when the item is a trait object,
+    /// each iteration calls another implementation.
+    pub item_calls: Vec<u32>,
     /// The parameters (by position, not counting `self`) the function calls inside a
     /// loop of its own: a closure passed there runs repeatedly (a retry function).
     pub repeats_params: Vec<(u32, Loc)>,
@@ -190,6 +194,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         in_executed_chain: false,
         markers: functions::marker_comments(input, params),
         orm_seen: Vec::new(),
+        loop_items: Vec::new(),
         existing: Vec::new(),
         absent_selects: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
@@ -242,6 +247,8 @@ struct Extractor<'a> {
     markers: Vec<(usize, usize, usize)>,
     /// Where the ORM inserts read so far start: a chain is read once, at its outermost call.
     orm_seen: Vec<Loc>,
+    /// The names a `for` loop's pattern binds, with the loop (innermost last).
+    loop_items: Vec<(String, usize)>,
     /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
     existing: Vec<String>,
     /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
@@ -262,6 +269,21 @@ impl Extractor<'_> {
             .filter(|i| self.params.tables.iter().any(|t| i.targets(t)))
             .map(|i| SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select })
             .collect()
+    }
+
+    /// Whether `receiver` is the item of the innermost loop: a `for` loop's variable,
+    /// or the element its index picks (`for (i, _) in xs.iter().enumerate() { xs[i].f() }`).
+    fn on_loop_item(&self, receiver: &syn::Expr) -> bool {
+        let name = match strip(receiver) {
+            syn::Expr::Path(p) => p.path.get_ident(),
+            syn::Expr::Index(x) => match strip(&x.index) {
+                syn::Expr::Path(p) => p.path.get_ident(),
+                _ => None,
+            },
+            _ => None,
+        };
+        let innermost = self.stack.last().and_then(FnBuilder::innermost);
+        name.is_some_and(|n| self.loop_items.iter().rev().any(|(item, l)| n == item && innermost == Some(*l as u32)))
     }
 
     fn push_event(&mut self, kind: EventKind, loc: Loc) {
@@ -474,12 +496,19 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
         self.bind_held(&e.pat, &e.expr, true);
         let hoisted = self.filtered_by_existing(&e.expr).or_else(|| self.loop_cursor(&e.expr, &e.body));
+        let mut items = Vec::new();
+        hoisted::bound_names(&e.pat, &mut items);
         self.with_loop(header, "for", |s| {
             if let Some(at) = hoisted {
                 s.push_hoisted_preflight(at);
             }
+            let saved = s.loop_items.len();
+            if let Some(l) = s.stack.last().and_then(FnBuilder::innermost) {
+                s.loop_items.extend(items.iter().map(|item| (item.clone(), l as usize)));
+            }
             s.visit_pat(&e.pat);
             s.visit_block(&e.body);
+            s.loop_items.truncate(saved);
         });
         self.locals.truncate(saved);
     }
@@ -584,7 +613,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let args = m.args.len() as u32;
             EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited }
         };
+        let on_item = self.on_loop_item(&m.receiver);
+        let before = self.stack.last().map_or(0, |f| f.facts.events.len());
         self.push_call_event(kind, loc, closures);
+        if let Some(f) = self.stack.last_mut()
+            && on_item
+            && f.facts.events.len() > before
+        {
+            f.facts.item_calls.push(before as u32);
+        }
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {

@@ -172,6 +172,11 @@
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,
 //!   `.collect()`, …); `Option::map` is not a loop.
+//! - A loop whose item is a trait object of several implementations, calling a trait
+//!   method on it (`for sink in &sinks { sink.send(e) }`, `xs[i].send(e)`), is a
+//!   fan-out: each iteration runs another implementation, so the loop does not repeat
+//!   the one that inserts. A `Vec<Box<dyn Trait>>` holding the same implementation
+//!   twice is not told apart.
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `get…`, `count…`,
 //!   `contains…`, `first`, `one`, `optional`, `fetch_optional` only awaited or

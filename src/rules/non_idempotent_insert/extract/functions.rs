@@ -45,6 +45,7 @@ impl Extractor<'_> {
             preflights: Vec::new(),
             preflight_ends: Vec::new(),
             repeats_params: Vec::new(),
+            item_calls: Vec::new(),
         };
         let param_names = sig
             .inputs
@@ -57,6 +58,7 @@ impl Extractor<'_> {
         self.stack.push(FnBuilder { facts, open_loops: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
+        let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
         let saved_bindings = std::mem::take(&mut self.locals);
@@ -65,6 +67,7 @@ impl Extractor<'_> {
         self.locals = saved_bindings;
         self.sql_locals = saved_locals;
         self.existing = saved_existing;
+        self.loop_items = saved_items;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
         let mut done = self.stack.pop().expect("pushed above");

@@ -137,7 +137,7 @@ fn presence_pattern(pat: &syn::Pat) -> bool {
 }
 
 /// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
-fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
+pub(super) fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     match pat {
         syn::Pat::Ident(i) => out.push(i.ident.to_string()),
         syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| bound_names(p, out)),
