@@ -1,11 +1,13 @@
 //! Precision and recall on real code: `GATELINT_CORPUS=<dir> cargo bench --bench
 //! labelled`. `<dir>` holds clones of the repositories in
-//! `benches/data/real-code-repos.tsv` (one folder per `name`, at the listed commit;
-//! their code is never part of this repository), `benches/data/real-code-labels.tsv`
+//! `benches/data/<set>-repos.tsv` (one folder per `name`, at the listed commit;
+//! their code is never part of this repository), `benches/data/<set>-labels.tsv`
 //! the hand labels: each finding judged TP or FP by reading the code, and each real
 //! case gatelint misses as FN. The bench checks every repository with every table
 //! guarded and prints, per rule, the findings at labelled locations, unlabelled
-//! findings (to label), precision and recall by location. Without `GATELINT_CORPUS`
+//! findings (to label), precision and recall by location. `GATELINT_LABELS=<set>`
+//! picks the set: `real-code` (the default, the set the rules were tuned on) or
+//! `held-out-2` (labelled once, before the rules saw it). Without `GATELINT_CORPUS`
 //! it says how to run and stops.
 
 mod release;
@@ -16,7 +18,7 @@ use std::process::Command;
 
 fn main() {
     let Some(corpus) = std::env::var_os("GATELINT_CORPUS") else {
-        println!("set GATELINT_CORPUS to a folder with the repositories of benches/data/real-code-repos.tsv");
+        println!("set GATELINT_CORPUS to a folder with the repositories of benches/data/<set>-repos.tsv");
         return;
     };
     let corpus = Path::new(&corpus);
@@ -26,14 +28,15 @@ fn main() {
     std::fs::write(&config, "[rules.non-idempotent-insert]\ntables = [\"*\"]\n").expect("temporary config");
     // (repo, rule, file:line) → label
     let mut labels: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    for line in std::fs::read_to_string(data.join("real-code-labels.tsv")).expect("labels").lines().skip(1) {
+    let set = std::env::var("GATELINT_LABELS").unwrap_or_else(|_| "real-code".to_string());
+    for line in std::fs::read_to_string(data.join(format!("{set}-labels.tsv"))).expect("labels").lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if let [repo, rule, location, label, ..] = cols[..] {
             labels.insert((repo.into(), rule.into(), location.into()), label.into());
         }
     }
     let mut found: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for line in std::fs::read_to_string(data.join("real-code-repos.tsv")).expect("repos").lines().skip(1) {
+    for line in std::fs::read_to_string(data.join(format!("{set}-repos.tsv"))).expect("repos").lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let [name, _, _, paths] = cols[..] else { continue };
         let dir = corpus.join(name);
