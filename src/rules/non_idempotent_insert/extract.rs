@@ -401,8 +401,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.visit_expr(&arm.body);
             self.locals.truncate(saved);
         }
-        // (`Some(_) => continue`: the check guards the code after the match too.)
-        if !m.arms.iter().any(|a| state_guards::expr_diverges(&a.body)) {
+        // (`Some(_) => continue`: the check guards the code after the match too;
+        // `Err(e) => return Err(e)` is error handling.)
+        if !m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::expr_diverges(&a.body)) {
             self.end_guards_from(first);
         }
     }

@@ -180,9 +180,14 @@
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `get…`, `count…`,
 //!   `contains…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
-//!   `?`-tried (a round trip to the database). A project's check named otherwise is
-//!   not seen unless listed in `preflight-helpers`; one named like a lookup that
-//!   checks something else counts as one.
+//!   `?`-tried (a round trip to the database); `get…` only where its result is
+//!   tested for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`).
+//!   It guards only when the code tests whether it found something, and only the
+//!   branches of that test, unless the branch for a row that exists leaves the
+//!   iteration (`Some(_) => continue`); error handling (`Err(e) => return Err(e)`)
+//!   guards nothing. A project's check named otherwise is not seen unless listed in
+//!   `preflight-helpers`; one named like a lookup that checks something else counts
+//!   as one.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
 //!   table the loop inserts into.
@@ -294,7 +299,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
-        out = out.replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
+        out = out.replace(" get_", " load_").replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.

@@ -51,16 +51,16 @@ fn weak_lookup(name: &str) -> bool {
 }
 
 /// Whether a call chain names a lookup anywhere (`Entity::find().filter(..).one(db)`).
-fn chain_looks_up(expr: &syn::Expr, weak: bool) -> bool {
-    let ok = |name: &str| strong_lookup(name) || (weak && weak_lookup(name));
+fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
+    let ok = |name: &str| strong_lookup(name) || (weak && weak_lookup(name)) || (get && name.starts_with("get"));
     match strip(expr) {
-        syn::Expr::MethodCall(m) => ok(&m.method.to_string()) || chain_looks_up(&m.receiver, weak),
+        syn::Expr::MethodCall(m) => ok(&m.method.to_string()) || chain_looks_up(&m.receiver, weak, get),
         syn::Expr::Call(c) => match strip(&c.func) {
             syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| ok(&s.ident.to_string())),
             _ => false,
         },
-        syn::Expr::Await(a) => chain_looks_up(&a.base, weak),
-        syn::Expr::Try(t) => chain_looks_up(&t.expr, weak),
+        syn::Expr::Await(a) => chain_looks_up(&a.base, weak, get),
+        syn::Expr::Try(t) => chain_looks_up(&t.expr, weak, get),
         _ => false,
     }
 }
@@ -68,15 +68,15 @@ fn chain_looks_up(expr: &syn::Expr, weak: bool) -> bool {
 /// Whether `expr` runs a lookup of what exists: a call named like one, awaited or
 /// `?`-tried when the name alone is not enough (`Self::is_favorite(..).await`,
 /// `self.includes_post(..)?`, `Post::exists(conn, id)`).
-fn awaits_lookup(expr: &syn::Expr) -> bool {
-    struct Finder(bool);
+fn awaits_lookup(expr: &syn::Expr, get: bool) -> bool {
+    struct Finder(bool, bool);
     impl<'ast> Visit<'ast> for Finder {
         fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
-            self.0 |= chain_looks_up(&a.base, true);
+            self.0 |= chain_looks_up(&a.base, true, self.1);
             syn::visit::visit_expr_await(self, a);
         }
         fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
-            self.0 |= chain_looks_up(&t.expr, true);
+            self.0 |= chain_looks_up(&t.expr, true, self.1);
             syn::visit::visit_expr_try(self, t);
         }
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
@@ -93,7 +93,7 @@ fn awaits_lookup(expr: &syn::Expr) -> bool {
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(false, get);
     finder.visit_expr(expr);
     finder.0
 }
@@ -171,7 +171,7 @@ impl Extractor<'_> {
     /// what exists.
     pub(super) fn note_existing(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else { return };
-        if selects(&init.expr) || awaits_lookup(&init.expr) || self.mentions_existing(&init.expr) {
+        if selects(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr) {
             bound_names(&local.pat, &mut self.existing);
         }
     }
@@ -181,13 +181,15 @@ impl Extractor<'_> {
     /// `count == 0`) or a lookup run in the condition itself. A condition on what a
     /// lookup returned (`if device.enabled`) is not one.
     pub(super) fn tests_presence(&self, cond: &syn::Expr) -> bool {
-        presence_subject(cond).is_some_and(|subject| self.mentions_existing(subject) || awaits_lookup(subject))
+        // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
+        // right where it runs is a lookup; a value `get` returned earlier is data.)
+        presence_subject(cond).is_some_and(|subject| self.mentions_existing(subject) || awaits_lookup(subject, true))
     }
 
     /// Whether a `match` branches on whether a lookup found something: its arms
     /// match `Some`/`None`, `Ok`/`Err` or `true`/`false` (also inside a tuple).
     pub(super) fn matches_presence(&self, m: &syn::ExprMatch) -> bool {
-        m.arms.iter().any(|a| presence_pattern(&a.pat)) && (self.mentions_existing(&m.expr) || awaits_lookup(&m.expr))
+        m.arms.iter().any(|a| presence_pattern(&a.pat)) && (self.mentions_existing(&m.expr) || awaits_lookup(&m.expr, true))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.

@@ -71,6 +71,32 @@ fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
     }
 }
 
+/// Whether a presence test is true when the lookup found something: `let
+/// Some(_)`/`let Ok(_)`, `is_some()`, `exists(..)`, `count > 0`; false for `let
+/// None`, `is_none()`, `is_empty()`, `is_err()`, `count == 0`, and negations flip it.
+pub(super) fn found_when_true(cond: &syn::Expr) -> bool {
+    match strip(cond) {
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => !found_when_true(&u.expr),
+        syn::Expr::Let(l) => found_pattern(&l.pat),
+        syn::Expr::MethodCall(m) => !matches!(m.method.to_string().as_str(), "is_none" | "is_empty" | "is_err"),
+        syn::Expr::Binary(b) => !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Le(_) | syn::BinOp::Lt(_)),
+        _ => true,
+    }
+}
+
+/// A pattern that matches a lookup that found something: `Some(..)`, `Ok(..)`, `true`
+/// (also inside a tuple).
+pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
+    let word = |path: &syn::Path| path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok");
+    match pat {
+        syn::Pat::TupleStruct(t) => word(&t.path),
+        syn::Pat::Lit(l) => matches!(&l.lit, syn::Lit::Bool(b) if b.value),
+        syn::Pat::Tuple(t) => t.elems.iter().any(found_pattern),
+        syn::Pat::Or(o) => o.cases.iter().any(found_pattern),
+        _ => false,
+    }
+}
+
 /// Whether a branch leaves the iteration or the function (`continue`, `return`,
 /// `break`): a check that skips the rest guards the code after it.
 pub(super) fn diverges(block: &syn::Block) -> bool {
@@ -144,8 +170,13 @@ impl Extractor<'_> {
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
         }
-        let diverges = diverges(&e.then_branch) || e.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x));
-        if !diverges {
+        // The check guards the code after the `if` when the branch taken for a row
+        // that exists leaves (`if found.is_some() { continue; }`); leaving when none
+        // is found (`let Some(p) = … else { return }`-like) is error handling.
+        let else_leaves = e.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x));
+        let found_leaves = if found_when_true(&e.cond) { diverges(&e.then_branch) } else { else_leaves };
+        let once_flag_leaves = once_flag(&e.cond, &e.then_branch) && (diverges(&e.then_branch) || else_leaves);
+        if !(found_leaves || once_flag_leaves) {
             self.end_guards_from(first);
         }
     }
