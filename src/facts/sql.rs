@@ -33,6 +33,34 @@ impl Insert {
     }
 }
 
+/// The tables `DELETE FROM t` statements in `sql` delete from (the last part of a
+/// qualified name: `public.workspaces` is `workspaces`).
+pub fn deleted_tables(sql: &str) -> Vec<String> {
+    let sql = replace_placeholders(sql);
+    let tokens = tokenize_lenient(&sql);
+    let words: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let mut out = Vec::new();
+    for (i, w) in words.windows(2).enumerate() {
+        let delete_from = matches!((w[0], w[1]), (Token::Word(a), Token::Word(b))
+            if a.value.eq_ignore_ascii_case("delete") && b.value.eq_ignore_ascii_case("from"));
+        if !delete_from {
+            continue;
+        }
+        // `t`, `schema.t`, `"t"`: the last word of the dotted name.
+        let mut table = None;
+        let mut k = i + 2;
+        while let Some(Token::Word(name)) = words.get(k) {
+            table = Some(name.value.clone());
+            if !matches!(words.get(k + 1), Some(Token::Period)) {
+                break;
+            }
+            k += 2;
+        }
+        out.extend(table);
+    }
+    out
+}
+
 /// Every `INSERT INTO` statement in `sql`, in order.
 pub fn inserts(sql: &str) -> Vec<Insert> {
     // `format!` templates: a `{placeholder}` stands for a value, like `$1`.

@@ -149,6 +149,7 @@ impl<'a> Analysis<'a> {
             ambiguous,
         };
         analysis.settle_closure_args();
+        analysis.calls_that_delete();
         let entity_tables = EntityTables::new(ctx);
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         analysis.reaches = analysis.fixpoint();
@@ -182,6 +183,38 @@ impl<'a> Analysis<'a> {
                     }
                     None => dissolve_loop(f, id as u32),
                 }
+            }
+        }
+    }
+
+    /// A call to a function that runs a `DELETE` (`delete_traffic_pattern(..)`
+    /// before `add_traffic_pattern(..)`) replaces rows: like a `DELETE` written in
+    /// place, it guards the INSERTs after it in the same iteration.
+    fn calls_that_delete(&mut self) {
+        let names: FxHashSet<String> =
+            self.fns.iter().filter(|f| !f.deletes.is_empty()).map(|f| f.name.clone()).collect();
+        if names.is_empty() {
+            return;
+        }
+        for i in 0..self.fns.len() {
+            let mut deleting: Vec<(usize, Box<str>)> = Vec::new();
+            for (order, e) in self.fns[i].events.iter().enumerate() {
+                if !matches!(&e.kind, EventKind::Call { name, .. } if names.contains(&**name)) {
+                    continue;
+                }
+                for g in self.callees(i, e).into_iter().filter(|&g| g != i) {
+                    deleting.extend(self.fns[g].deletes.iter().map(|t| (order, t.clone())));
+                }
+            }
+            if deleting.is_empty() {
+                continue;
+            }
+            let f = self.fns[i].to_mut();
+            for (order, table) in deleting {
+                let at = f.preflights.partition_point(|&p| p <= order);
+                f.preflights.insert(at, order);
+                f.preflight_ends.insert(at, u32::MAX);
+                f.preflight_tables.insert(at, Some(table));
             }
         }
     }
@@ -313,24 +346,25 @@ impl<'a> Analysis<'a> {
     /// Whether `event` (at position `order`) is preceded by a preflight call in the
     /// same iteration: inside the event's innermost loop, or anywhere earlier when
     /// the event is in no loop of this function.
-    pub fn preflight_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize) -> bool {
-        (f.preflights.iter().zip(&f.preflight_ends))
-            .take_while(|&(&p, _)| p < order)
-            .any(|(&p, &end)| order < end as usize && same_iteration(f, &f.events[p], innermost))
+    pub fn preflight_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> bool {
+        (0..f.preflights.len()).take_while(|&k| f.preflights[k] < order).any(|k| {
+            order < f.preflight_ends[k] as usize
+                && guards_table(f, k, table)
+                && same_iteration(f, &f.events[f.preflights[k]], innermost)
+        })
     }
 
     /// A preflight call in the same iteration but after `order`: protects nothing.
-    pub fn preflight_after(f: &FnInsertFacts, innermost: Option<u32>, order: usize) -> Option<Loc> {
-        f.preflights
-            .iter()
-            .filter(|&&p| p > order)
-            .map(|&p| &f.events[p])
+    pub fn preflight_after(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> Option<Loc> {
+        (0..f.preflights.len())
+            .filter(|&k| f.preflights[k] > order && guards_table(f, k, table))
+            .map(|k| &f.events[f.preflights[k]])
             .find(|e| same_iteration(f, e, innermost))
             .map(|e| e.loc)
     }
 
     pub fn protected(f: &FnInsertFacts, occ: &InsertOcc) -> bool {
-        occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order)
+        occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order, &occ.sql.table)
     }
 
     /// The functions a call of `caller` may reach, in index order: what it resolves to
@@ -534,7 +568,7 @@ impl<'a> Analysis<'a> {
                 if reaches[i].iter().any(|r| r.table == w.table) {
                     continue;
                 }
-                if f.marker || Self::preflight_before(f, f.events[order].innermost, order) {
+                if f.marker || Self::preflight_before(f, f.events[order].innermost, order, &w.table) {
                     continue;
                 }
                 if self.reaches_through_all(i, order, &reaches, &w.table) == Some(false) {
@@ -587,14 +621,13 @@ impl<'a> Analysis<'a> {
         let mut reported_recursion = false;
         for Edge { order, callees, .. } in self.edges_if_reaching(i) {
             let (order, e) = (*order, &f.events[*order]);
-            if Analysis::preflight_before(f, e.innermost, order) {
-                continue;
-            }
             let mut tables: Vec<&str> = Vec::new();
 
             for &g in callees {
                 for witness in &self.reaches[g] {
-                    if tables.contains(&witness.table.as_str()) {
+                    if tables.contains(&witness.table.as_str())
+                        || Analysis::preflight_before(f, e.innermost, order, &witness.table)
+                    {
                         continue;
                     }
                     if self.reaches_through_all(i, order, &self.reaches, &witness.table) == Some(false) {
@@ -672,6 +705,21 @@ impl<'a> Analysis<'a> {
     pub fn first_in_cycle(&self, i: usize) -> bool {
         let members = self.cycles.members(self.cycle_of(i));
         members.iter().all(|&j| j == i || self.fns[i].name_loc <= self.fns[j].name_loc)
+    }
+}
+
+/// Whether preflight `k` of `f` guards INSERTs into `table` (a `DELETE` guards only
+/// its own table; `workspace` deleted through an entity named in the singular guards
+/// `workspaces`).
+fn guards_table(f: &FnInsertFacts, k: usize, table: &str) -> bool {
+    match f.preflight_tables.get(k).and_then(Option::as_deref) {
+        None => true,
+        Some(deleted) => {
+            deleted.eq_ignore_ascii_case(table)
+                || table.len() == deleted.len() + 1
+                    && table.ends_with(['s', 'S'])
+                    && table[..deleted.len()].eq_ignore_ascii_case(deleted)
+        }
     }
 }
 

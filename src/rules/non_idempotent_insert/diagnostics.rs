@@ -66,7 +66,7 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
     if let Some((loc, message)) = &occ.via {
         secondary.push(Label { loc: *loc, message: message.clone() });
     }
-    let late = Analysis::preflight_after(f, occ.innermost, occ.order);
+    let late = Analysis::preflight_after(f, occ.innermost, occ.order, &occ.sql.table);
     if let Some(loc) = late {
         secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
     }
@@ -114,7 +114,7 @@ fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> D
         loc: witness.insert,
         message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
     });
-    if let Some(loc) = Analysis::preflight_after(f, e.innermost, order) {
+    if let Some(loc) = Analysis::preflight_after(f, e.innermost, order, &witness.table) {
         secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
     }
     let (message, label) = call_message(c);

@@ -139,6 +139,12 @@ pub struct FnInsertFacts {
     /// Per preflight: the position among `events` where its protection ends (an
     /// existence check that guards only its own branches), `u32::MAX` for none.
     pub preflight_ends: Vec<u32>,
+    /// Per preflight: the only table it guards (a `DELETE FROM t` replaces rows of
+    /// `t` alone), `None` for every table.
+    pub preflight_tables: Vec<Option<Box<str>>>,
+    /// The tables the function runs a `DELETE` on (SQL, or an ORM's delete): a call
+    /// to it before an INSERT into one of them replaces rows rather than adding them.
+    pub deletes: Vec<Box<str>>,
     /// Method calls (positions among `events`) on the item of the `for` loop they are
     /// in (`for sink in sinks { sink.send(..) }`): when the item is a trait object,
     /// each iteration calls another implementation.
@@ -271,6 +277,27 @@ impl Extractor<'_> {
             .collect()
     }
 
+    /// Whether the innermost repeated context is a `loop` or `while` of the function
+    /// (not a `for` over items, an iterator closure or a retry wrapper).
+    fn in_plain_loop(&self) -> bool {
+        let Some(f) = self.stack.last() else { return false };
+        f.innermost().is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while"))
+    }
+
+    /// A `DELETE` of `table` runs here: an INSERT into it that follows in the same
+    /// iteration replaces rows.
+    fn push_delete(&mut self, loc: Loc, table: String) {
+        self.push_event(EventKind::Preflight { name: "DELETE".into() }, loc);
+        if let Some(f) = self.stack.last_mut() {
+            if !f.facts.deletes.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
+                f.facts.deletes.push(table.clone().into_boxed_str());
+            }
+            if let Some(last) = f.facts.preflight_tables.last_mut() {
+                *last = Some(table.into_boxed_str());
+            }
+        }
+    }
+
     /// Whether `receiver` is the item of the innermost loop: a `for` loop's variable,
     /// or the element its index picks (`for (i, _) in xs.iter().enumerate() { xs[i].f() }`).
     fn on_loop_item(&self, receiver: &syn::Expr) -> bool {
@@ -304,12 +331,19 @@ impl Extractor<'_> {
         if matches!(kind, EventKind::Preflight { .. }) {
             f.facts.preflights.push(f.facts.events.len());
             f.facts.preflight_ends.push(u32::MAX);
+            f.facts.preflight_tables.push(None);
         }
         let innermost = f.innermost();
         f.facts.events.push(Event { kind, loc, innermost });
     }
 
     fn literal_events(&mut self, text: &str, loc: Loc) {
+        // `DELETE FROM …` before an INSERT makes it a replacement.
+        if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"delete")) {
+            for table in sql::deleted_tables(text) {
+                self.push_delete(loc, table);
+            }
+        }
         for sql in self.guarded(text) {
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), loc);
         }
@@ -386,7 +420,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
-        self.visit_expr(&m.expr);
+        // `loop { match insert(fresh_key()).await { Ok(_) => break, Err(Taken) => continue, .. } }`:
+        // the scrutinee succeeds once, so the loop does not repeat it (its INSERT still
+        // runs once per call, as callers see).
+        if self.in_plain_loop() && state_guards::runs_until_success(m) {
+            let l = self.stack.last_mut().and_then(|f| f.open_loops.pop());
+            self.visit_expr(&m.expr);
+            if let (Some(l), Some(f)) = (l, self.stack.last_mut()) {
+                f.open_loops.push(l);
+            }
+        } else {
+            self.visit_expr(&m.expr);
+        }
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
         let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         if self.matches_presence(m) {
@@ -456,7 +501,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // (an escape could spell INSERT, so text with one is always unescaped).
             // (No location, as in fuzzing builds: unescape.)
             let written = self.input.source.text().get(loc.range()).filter(|w| !w.is_empty()).unwrap_or("\\");
-            if written.contains('\\') || written.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+            let sql_verb = |w: &[u8]| w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete");
+            if written.contains('\\') || written.as_bytes().windows(6).any(sql_verb) {
                 self.literal_events(&s.value(), loc);
             }
         }
@@ -544,6 +590,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             let name = last.ident.to_string();
             let loc = self.lowerer.span_loc(last.ident.span());
+            if let Some(table) = orm::orm_delete(&p.path, c.args.first()) {
+                self.push_delete(loc, table);
+            }
             // A local closure or function value: not an item.
             let local = p.path.segments.len() == 1 && p.qself.is_none() && self.is_local(&name);
             let kind = if self.params.preflight_helpers.contains(&name) {

@@ -46,7 +46,12 @@
 //!    iterator chain; and so does state that makes the INSERT run once: an `if
 //!    !flag` / `if x.is_none()` whose body sets `flag = true` / `x = Some(..)`, a
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
-//!    the cursor, or one that skips past a version read by a `SELECT`;
+//!    the cursor, or one that skips past a version read by a `SELECT`; and a `DELETE`
+//!    of the same table earlier in the iteration (written there, or in a function
+//!    called there), which makes the INSERT a replacement. A `loop`/`while` that
+//!    ends when the INSERT succeeds and loops again only on a specific error
+//!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`: a
+//!    collision retried with a fresh key) does not repeat it;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
@@ -296,10 +301,12 @@ impl Rule for NonIdempotentInsert {
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
-        out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(");
+        out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
         out = out.replace(" get_", " load_").replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
+        // A DELETE before the INSERT (in place, or a function that deletes).
+        out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.

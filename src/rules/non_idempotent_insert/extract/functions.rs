@@ -44,8 +44,10 @@ impl Extractor<'_> {
             events: Vec::new(),
             preflights: Vec::new(),
             preflight_ends: Vec::new(),
+            preflight_tables: Vec::new(),
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
+            deletes: Vec::new(),
         };
         let param_names = sig
             .inputs

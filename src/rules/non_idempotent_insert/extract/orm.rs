@@ -282,6 +282,23 @@ impl EntityAliases {
     }
 }
 
+/// The table a delete written with an ORM deletes from: diesel
+/// `diesel::delete(t::table)`, sea-orm `user::Entity::delete_many()` /
+/// `delete_by_id(..)` (the entity's module, as its table is named when no
+/// `table_name` says otherwise).
+pub(super) fn orm_delete(path: &syn::Path, first_arg: Option<&syn::Expr>) -> Option<String> {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let (last, prefix) = segments.split_last()?;
+    match last.as_str() {
+        "delete" if prefix.last().is_some_and(|q| q == "diesel") => first_arg.and_then(diesel_table),
+        "delete_many" | "delete_by_id" => {
+            let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
+            entity_module(&path).map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 /// The table a sea-orm entity struct declares: `#[sea_orm(table_name = "users")]`.
 pub(super) fn sea_orm_table_name(attrs: &[syn::Attribute]) -> Option<String> {
     let mut table = None;

@@ -71,6 +71,49 @@ fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
     }
 }
 
+/// Whether a `match` in a `loop` ends the loop when its scrutinee succeeds and
+/// loops again only on a specific error (`Ok(_) => break, Err(Taken) => continue,
+/// Err(e) => return Err(e)`): retrying a collision with a fresh key, which commits at
+/// most once. A catch-all error arm that loops again is a retry of any failure
+/// (a timeout after the commit included), which is not this.
+pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
+    let ok_leaves = m.arms.iter().any(|a| {
+        matches!(&a.pat, syn::Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok"))
+            && expr_diverges(&a.body)
+    });
+    let catch_all = |pat: &syn::Pat| match pat {
+        syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
+        syn::Pat::TupleStruct(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Err")
+                && t.elems.iter().all(|e| matches!(e, syn::Pat::Wild(_) | syn::Pat::Ident(_)))
+        }
+        _ => false,
+    };
+    let specific_retry = m.arms.iter().any(|a| !catch_all(&a.pat) && !expr_diverges(&a.body) || leaves_by_continue(&a.body));
+    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(&a.pat)).all(|a| leaves_by_return(&a.body))
+}
+
+fn leaves_by_continue(expr: &syn::Expr) -> bool {
+    matches!(strip(expr), syn::Expr::Continue(_))
+}
+
+/// Whether an arm leaves the function (`return Err(e)`, `bail!(..)`-free spelling).
+fn leaves_by_return(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
 /// Whether a presence test is true when the lookup found something: `let
 /// Some(_)`/`let Ok(_)`, `is_some()`, `exists(..)`, `count > 0`; false for `let
 /// None`, `is_none()`, `is_empty()`, `is_err()`, `count == 0`, and negations flip it.
