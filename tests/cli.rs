@@ -38,6 +38,18 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", out.stdout))
 }
 
+/// Asserts the (path, severity) of each finding in a JSON report.
+fn assert_severities(out: &Output, expected: &[(&str, &str)]) {
+    let doc = json(out);
+    let found: Vec<(&str, &str)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap(), d["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, expected);
+}
+
 fn findings(out: &Output) -> Vec<(String, String, u64)> {
     json(out)["diagnostics"]
         .as_array()
@@ -315,9 +327,7 @@ fn test_code_is_skipped_unless_included() {
     let lines: Vec<u64> = findings(&out).into_iter().map(|f| f.2).collect();
     assert_eq!(lines, vec![3, 6]);
     // Test code's findings are warnings: shown, without failing the check.
-    let severities: Vec<String> =
-        json(&out)["diagnostics"].as_array().unwrap().iter().map(|d| d["severity"].as_str().unwrap().into()).collect();
-    assert_eq!(severities, ["warning", "warning"]);
+    assert_severities(&out, &[("src/lib.rs", "warning"), ("src/lib.rs", "warning")]);
     assert_eq!(out.code, 0);
 
     // The same finding outside test code (and in a file under `tests/`) keeps its severity
@@ -325,15 +335,9 @@ fn test_code_is_skipped_unless_included() {
     write(tmp.path(), "src/main.rs", "fn main() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
     write(tmp.path(), "tests/it.rs", "fn setup() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
-    let by_file: Vec<(String, String)> = json(&out)["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["path"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into()))
-        .collect();
     let expected =
         [("src/lib.rs", "warning"), ("src/lib.rs", "warning"), ("src/main.rs", "error"), ("tests/it.rs", "warning")];
-    assert_eq!(by_file, expected.map(|(p, s)| (p.to_string(), s.to_string())));
+    assert_severities(&out, &expected);
     assert_eq!(out.code, 1);
 }
 
@@ -656,16 +660,10 @@ fn test_support_code_named_as_such_is_test_code() {
     assert_eq!(findings(&out), vec![]);
     write(tmp.path(), "gatelint.toml", "include-tests = true\n");
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
-    let severities: Vec<(String, String)> = json(&out)["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["path"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into()))
-        .collect();
     let expected = [
         ("crates/app_test_utils/src/lib.rs", "warning"),
         ("src/db/test_utils.rs", "warning"),
         ("src/lib.rs", "warning"),
     ];
-    assert_eq!(severities, expected.map(|(p, s)| (p.to_string(), s.to_string())));
+    assert_severities(&out, &expected);
 }

@@ -97,21 +97,30 @@ fn leaves_by_continue(expr: &syn::Expr) -> bool {
     matches!(strip(expr), syn::Expr::Continue(_))
 }
 
-/// Whether an arm leaves the function (`return Err(e)`, `bail!(..)`-free spelling).
+/// Whether an arm leaves the loop or the function (`return Err(e)`, `break`).
 fn leaves_by_return(expr: &syn::Expr) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-            self.0 = true;
-        }
-        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
-            self.0 = true;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-    }
-    let mut finder = Finder(false);
+    let mut finder = Leaves { continues: false, found: false };
     finder.visit_expr(expr);
-    finder.0
+    finder.found
+}
+
+/// Finds `return` and `break` (and `continue`, when it counts) outside closures.
+struct Leaves {
+    continues: bool,
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for Leaves {
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        self.found |= self.continues;
+    }
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.found = true;
+    }
+    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+        self.found = true;
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 }
 
 /// Whether a presence test is true when the lookup found something: `let
@@ -143,30 +152,16 @@ pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
 /// Whether a branch leaves the iteration or the function (`continue`, `return`,
 /// `break`): a check that skips the rest guards the code after it.
 pub(super) fn diverges(block: &syn::Block) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
-            self.0 = true;
-        }
-        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-            self.0 = true;
-        }
-        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
-            self.0 = true;
-        }
-        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-    }
-    let mut finder = Finder(false);
+    let mut finder = Leaves { continues: true, found: false };
     finder.visit_block(block);
-    finder.0
+    finder.found
 }
 
+/// [`diverges`] of an expression (a `match` arm, an `else` branch).
 pub(super) fn expr_diverges(expr: &syn::Expr) -> bool {
-    match expr {
-        syn::Expr::Block(b) => diverges(&b.block),
-        syn::Expr::If(i) => diverges(&i.then_branch) || i.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x)),
-        other => diverges(&syn::Block { brace_token: Default::default(), stmts: vec![syn::Stmt::Expr(other.clone(), None)] }),
-    }
+    let mut finder = Leaves { continues: true, found: false };
+    finder.visit_expr(expr);
+    finder.found
 }
 
 /// The positions a loop's iterator starts from: range starts (`&xs[n..]`, `n..len`)
