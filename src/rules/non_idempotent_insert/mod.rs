@@ -300,7 +300,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("not(exists(", "not(present(");
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
-        out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(");
+        out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");

@@ -1,6 +1,7 @@
 //! Macro calls inside functions: which macros are prose or code for elsewhere (not
 //! read), `query_file!` (SQL read from a file), and every other macro's body, read
-//! as expressions or statements when a token scan says it could make an event.
+//! as expressions or statements (or, for a syntax of its own, its braced blocks)
+//! when a token scan says it could make an event.
 
 use super::Extractor;
 use super::ident_is_screaming;
@@ -110,6 +111,23 @@ impl Extractor<'_> {
         )) {
             // `tokio::select! { … }`, `join! { … }`: statements inside braces.
             self.visit_block(&block);
+        } else {
+            // A macro of its own syntax wrapping code (`db_run! { conn: sqlite { … }
+            // postgresql { … } }`): each braced group that reads as a block.
+            self.visit_braced_blocks(mac.tokens.clone());
+        }
+    }
+
+    fn visit_braced_blocks(&mut self, tokens: proc_macro2::TokenStream) {
+        for tt in tokens {
+            let proc_macro2::TokenTree::Group(g) = tt else { continue };
+            if g.delimiter() != proc_macro2::Delimiter::Brace {
+                continue;
+            }
+            match syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(proc_macro2::TokenTree::Group(g.clone()))) {
+                Ok(block) => self.visit_block(&block),
+                Err(_) => self.visit_braced_blocks(g.stream()),
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! Guards kept in state rather than in the database, which make code that can
 //! run again insert only once per row:
-//! - a once-flag: `if !self.persisted { …INSERT…; self.persisted = true; }`, or
-//!   `if self.id.is_none() { …INSERT…; self.id = Some(id); }` — the body records
-//!   that it ran;
+//! - a once-flag: `if !self.persisted { …INSERT…; self.persisted = true; }`,
+//!   `if self.id.is_none() { …INSERT…; self.id = Some(id); }`, or `if guid.is_empty()
+//!   { …INSERT…; peer.guid = guid; }` — the body records that it ran (in the value
+//!   tested, or the field of that name it was read from);
 //! - a cursor: `for e in &events[self.persisted_count..] { …INSERT…;
 //!   self.persisted_count += 1; }` (or `.skip(n)`) — the loop covers only the items
 //!   past a position it advances.
@@ -29,7 +30,11 @@ fn assigns(block: &syn::Block, target: &str, value: impl Fn(&syn::Expr) -> bool)
     }
     impl<'ast, F: Fn(&syn::Expr) -> bool> Visit<'ast> for Finder<'_, F> {
         fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
-            self.found |= text(&a.left) == self.target && (self.value)(&a.right);
+            // `guid` tested, `peer.write().await.guid = guid` stored: the field the
+            // local was copied from.
+            let field = matches!(strip(&a.left), syn::Expr::Field(f)
+                if matches!(&f.member, syn::Member::Named(n) if *n == self.target));
+            self.found |= (text(&a.left) == self.target || field) && (self.value)(&a.right);
             syn::visit::visit_expr_assign(self, a);
         }
         fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
@@ -66,6 +71,11 @@ fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
         syn::Expr::MethodCall(m) if m.method == "is_none" && m.args.is_empty() => {
             let option = text(&m.receiver);
             assigns(then, &option, is_some)
+        }
+        // `if guid.is_empty() { …INSERT…; peer.guid = new_guid; }`.
+        syn::Expr::MethodCall(m) if m.method == "is_empty" && m.args.is_empty() => {
+            let value = text(&m.receiver);
+            assigns(then, &value, |_| true)
         }
         _ => false,
     }
