@@ -74,7 +74,8 @@ pub struct TypeFact {
     pub loc: Loc,
     pub scope: u32,
     pub kind: TypeKind,
-    /// Named fields and their types (structs); the aliased type (`type A = B;`, one entry named "").
+    /// Fields and their types (structs: by name, a tuple struct's by position `"0"`);
+    /// the aliased type (`type A = B;`, one entry named "").
     pub fields: Vec<(String, TypePath)>,
     /// The fields that hold values of another type (`Option<Repo>`, `Vec<Job>`): that type.
     pub held: Vec<(String, TypePath)>,
@@ -212,22 +213,13 @@ impl Collector<'_> {
                 self.out.scopes[scope as usize].uses.extend(uses);
             }
             syn::Item::Struct(s) => {
-                let held: Vec<(String, TypePath)> = match &s.fields {
-                    syn::Fields::Named(named) => named
-                        .named
-                        .iter()
-                        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), held_type(&f.ty)?)))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let fields = match &s.fields {
-                    syn::Fields::Named(named) => named
-                        .named
-                        .iter()
-                        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), type_path(&f.ty)?)))
-                        .collect(),
-                    _ => Vec::new(),
-                };
+                // Named fields by name, a tuple struct's by position (`"0"`).
+                let named =
+                    |f: (usize, &syn::Field)| f.1.ident.as_ref().map_or_else(|| f.0.to_string(), |i| i.to_string());
+                let held: Vec<(String, TypePath)> =
+                    s.fields.iter().enumerate().filter_map(|f| Some((named(f), held_type(&f.1.ty)?))).collect();
+                let fields =
+                    s.fields.iter().enumerate().filter_map(|f| Some((named(f), type_path(&f.1.ty)?))).collect();
                 let at = self.push_type(&s.ident, scope, TypeKind::Struct, fields);
                 self.out.types[at as usize].held = held;
             }

@@ -152,6 +152,13 @@ impl<'a> Analysis<'a> {
         analysis.calls_that_delete();
         let entity_tables = EntityTables::new(ctx);
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
+        for i in 0..analysis.fns.len() {
+            let found = analysis.active_model_fields(i, params, &entity_tables);
+            if !found.is_empty() {
+                analysis.inserts[i].extend(found);
+                analysis.inserts[i].sort_by_key(|o| o.order);
+            }
+        }
         analysis.reaches = analysis.fixpoint();
         let reaching_names = (analysis.by_name.iter())
             .filter(|(_, fns)| fns.iter().any(|&i| !analysis.reaches[i].is_empty()))
@@ -185,6 +192,34 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+    }
+
+    /// sea-orm inserts on a field declared as an entity's `ActiveModel`
+    /// (`SuccessfulDispatch(attempt): SuccessfulDispatch` with `struct
+    /// SuccessfulDispatch(messageattempt::ActiveModel)`, then `attempt.insert(db)`):
+    /// the type is known from the struct's declaration, crate-wide.
+    fn active_model_fields(&self, i: usize, params: &InsertParams, entities: &EntityTables) -> Vec<InsertOcc> {
+        let f = &self.fns[i];
+        let mut out = Vec::new();
+        for (order, e) in f.events.iter().enumerate() {
+            let EventKind::Call { name, receiver: Some(Receiver::Field(field)), args: 1, .. } = &e.kind else { continue };
+            if &**name != "insert" {
+                continue;
+            }
+            let (base, member) = &**field;
+            let Some(base_ty) = self.receiver_type(i, &self.contexts[i], base) else { continue };
+            let Some(path) = self.defs.field_path(&base_ty, member) else { continue };
+            if path.last().map(String::as_str) != Some("ActiveModel") {
+                continue;
+            }
+            let path: Vec<Box<str>> = path.iter().map(|s| s.clone().into_boxed_str()).collect();
+            let Some(table) = entities.table(&path) else { continue };
+            if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
+                let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false };
+                out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
+            }
+        }
+        out
     }
 
     /// A call to a function that runs a `DELETE` (`delete_traffic_pattern(..)`

@@ -204,7 +204,8 @@
 //! - ORM inserts are recognised by their spelling, not their types: a sea-orm
 //!   entity's table is found by its module's name (`user::Entity` → the
 //!   `table_name` declared in a module `user` of the crates checked, else `user`);
-//!   `ActiveModel::insert` only on a value whose type the syntax shows; sea-orm's
+//!   `ActiveModel::insert` only on a value whose type the syntax shows (annotated,
+//!   built as `user::ActiveModel { .. }`, or a field declared as one); sea-orm's
 //!   `save` (insert or update, decided at run time) is not counted; a diesel `table!`
 //!   with a `sql_name` is known by its Rust name. Functions that a crate's own
 //!   `macro_rules!` defines (one inserting function per model) exist only after

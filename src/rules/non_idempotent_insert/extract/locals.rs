@@ -125,6 +125,21 @@ impl Extractor<'_> {
             syn::Pat::Reference(r) => self.bind_as(&r.pat, ty, item),
             syn::Pat::Paren(p) => self.bind_as(&p.pat, ty, item),
             syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
+            // `SuccessfulDispatch(attempt): SuccessfulDispatch`, `Ctx { repo, .. }: Ctx`:
+            // each name is that field of the declared type.
+            syn::Pat::TupleStruct(t) if let Some(ty) = &ty => {
+                for (k, p) in t.elems.iter().enumerate() {
+                    let field = Receiver::Field(Box::new((Receiver::Typed(ty.clone()), k.to_string().into_boxed_str())));
+                    self.bind_from(p, field, false);
+                }
+            }
+            syn::Pat::Struct(s) if let Some(ty) = &ty => {
+                for f in &s.fields {
+                    let syn::Member::Named(name) = &f.member else { continue };
+                    let field = Receiver::Field(Box::new((Receiver::Typed(ty.clone()), name.to_string().into_boxed_str())));
+                    self.bind_from(&f.pat, field, false);
+                }
+            }
             syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
             syn::Pat::Slice(t) => t.elems.iter().for_each(|p| self.bind_pattern(p, None)),
             syn::Pat::Or(o) => o.cases.iter().for_each(|p| self.bind_pattern(p, None)),
