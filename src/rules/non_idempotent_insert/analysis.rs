@@ -5,7 +5,7 @@
 //! `non-idempotent-insert`, one per location.
 
 use super::InsertParams;
-use super::extract::{CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Receiver, SqlInsert};
+use super::extract::{CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Preflight, Receiver, SqlInsert};
 use std::borrow::Cow;
 use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
 use crate::rules::CheckCx;
@@ -246,10 +246,8 @@ impl<'a> Analysis<'a> {
             }
             let f = self.fns[i].to_mut();
             for (order, table) in deleting {
-                let at = f.preflights.partition_point(|&p| p <= order);
-                f.preflights.insert(at, order);
-                f.preflight_ends.insert(at, u32::MAX);
-                f.preflight_tables.insert(at, Some(table));
+                let at = f.preflights.partition_point(|p| p.at <= order);
+                f.preflights.insert(at, Preflight { table: Some(table), ..Preflight::at(order) });
             }
         }
     }
@@ -382,18 +380,18 @@ impl<'a> Analysis<'a> {
     /// same iteration: inside the event's innermost loop, or anywhere earlier when
     /// the event is in no loop of this function.
     pub fn preflight_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> bool {
-        (0..f.preflights.len()).take_while(|&k| f.preflights[k] < order).any(|k| {
-            order < f.preflight_ends[k] as usize
-                && guards_table(f, k, table)
-                && same_iteration(f, &f.events[f.preflights[k]], innermost)
+        f.preflights.iter().take_while(|p| p.at < order).any(|p| {
+            order < p.end as usize
+                && guards_table(p, table)
+                && (p.whole_fn || same_iteration(f, &f.events[p.at], innermost))
         })
     }
 
     /// A preflight call in the same iteration but after `order`: protects nothing.
     pub fn preflight_after(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> Option<Loc> {
-        (0..f.preflights.len())
-            .filter(|&k| f.preflights[k] > order && guards_table(f, k, table))
-            .map(|k| &f.events[f.preflights[k]])
+        (f.preflights.iter())
+            .filter(|p| p.at > order && guards_table(p, table))
+            .map(|p| &f.events[p.at])
             .find(|e| same_iteration(f, e, innermost))
             .map(|e| e.loc)
     }
@@ -743,11 +741,11 @@ impl<'a> Analysis<'a> {
     }
 }
 
-/// Whether preflight `k` of `f` guards INSERTs into `table` (a `DELETE` guards only
+/// Whether preflight `p` guards INSERTs into `table` (a `DELETE` guards only
 /// its own table; `workspace` deleted through an entity named in the singular guards
 /// `workspaces`).
-fn guards_table(f: &FnInsertFacts, k: usize, table: &str) -> bool {
-    match f.preflight_tables.get(k).and_then(Option::as_deref) {
+fn guards_table(p: &Preflight, table: &str) -> bool {
+    match p.table.as_deref() {
         None => true,
         Some(deleted) => {
             deleted.eq_ignore_ascii_case(table)

@@ -44,6 +44,29 @@ pub struct LoopFact {
     pub repeated_at: Option<Loc>,
 }
 
+/// What guards the INSERTs after it: a preflight call, an existence check, a state
+/// guard, a `DELETE`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preflight {
+    /// Its position among the function's events.
+    pub at: usize,
+    /// The position among `events` where its protection ends (an existence check
+    /// that guards only its own branches), `u32::MAX` for none.
+    pub end: u32,
+    /// The only table it guards (a `DELETE FROM t` replaces rows of `t` alone),
+    /// `None` for every table.
+    pub table: Option<Box<str>>,
+    /// It guards the rest of the function, loops included: the function returns when
+    /// the row exists (`if exists(..) { return Ok(()) }` before a loop of inserts).
+    pub whole_fn: bool,
+}
+
+impl Preflight {
+    pub fn at(at: usize) -> Self {
+        Preflight { at, end: u32::MAX, table: None, whole_fn: false }
+    }
+}
+
 /// The kind of a [`LoopFact`] that is a closure passed to a call.
 pub const CLOSURE_ARG: &str = "closure";
 
@@ -134,14 +157,8 @@ pub struct FnInsertFacts {
     pub loops: Vec<LoopFact>,
     /// In source order.
     pub events: Vec<Event>,
-    /// Indexes of the preflight calls among `events`.
-    pub preflights: Vec<usize>,
-    /// Per preflight: the position among `events` where its protection ends (an
-    /// existence check that guards only its own branches), `u32::MAX` for none.
-    pub preflight_ends: Vec<u32>,
-    /// Per preflight: the only table it guards (a `DELETE FROM t` replaces rows of
-    /// `t` alone), `None` for every table.
-    pub preflight_tables: Vec<Option<Box<str>>>,
+    /// The preflights (calls, checks, state guards) among `events`, in order.
+    pub preflights: Vec<Preflight>,
     /// The tables the function runs a `DELETE` on (SQL, or an ORM's delete): a call
     /// to it before an INSERT into one of them replaces rows rather than adding them.
     pub deletes: Vec<Box<str>>,
@@ -202,6 +219,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         orm_seen: Vec::new(),
         loop_items: Vec::new(),
         existing: Vec::new(),
+        inserted_counts: Vec::new(),
         absent_selects: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
@@ -257,6 +275,8 @@ struct Extractor<'a> {
     loop_items: Vec<(String, usize)>,
     /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
     existing: Vec<String>,
+    /// Locals holding the count of an INSERT that does nothing when the row exists.
+    inserted_counts: Vec<String>,
     /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
     absent_selects: Vec<String>,
     entity_aliases: orm::EntityAliases,
@@ -292,8 +312,8 @@ impl Extractor<'_> {
             if !f.facts.deletes.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
                 f.facts.deletes.push(table.clone().into_boxed_str());
             }
-            if let Some(last) = f.facts.preflight_tables.last_mut() {
-                *last = Some(table.into_boxed_str());
+            if let Some(last) = f.facts.preflights.last_mut() {
+                last.table = Some(table.into_boxed_str());
             }
         }
     }
@@ -329,9 +349,7 @@ impl Extractor<'_> {
         }
         let Some(f) = self.stack.last_mut() else { return };
         if matches!(kind, EventKind::Preflight { .. }) {
-            f.facts.preflights.push(f.facts.events.len());
-            f.facts.preflight_ends.push(u32::MAX);
-            f.facts.preflight_tables.push(None);
+            f.facts.preflights.push(Preflight::at(f.facts.events.len()));
         }
         let innermost = f.innermost();
         f.facts.events.push(Event { kind, loc, innermost });
@@ -434,7 +452,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
         let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
-        if self.matches_presence(m) {
+        let checks = self.matches_presence(m);
+        if checks {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
         }
         for arm in &m.arms {
@@ -450,6 +469,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // `Err(e) => return Err(e)` is error handling.)
         if !m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::expr_diverges(&a.body)) {
             self.end_guards_from(first);
+        } else if checks
+            && self.stack.last().is_some_and(|f| f.innermost().is_none())
+            && m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::leaves_by_return(&a.body))
+        {
+            // `match existing { Some(_) => return Ok(()), None => {} }` at the top level:
+            // the rest of the function runs only for a new row.
+            self.whole_fn_guards_from(first);
         }
     }
 
@@ -465,9 +491,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
-        let existing = self.existing.len();
+        let existing = (self.existing.len(), self.inserted_counts.len());
         syn::visit::visit_block(self, b);
-        self.existing.truncate(existing);
+        self.existing.truncate(existing.0);
+        self.inserted_counts.truncate(existing.1);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);
         self.builders.truncate(saved.2);

@@ -190,7 +190,10 @@
 //!   It guards only when the code tests whether it found something, and only the
 //!   branches of that test, unless the branch for a row that exists leaves the
 //!   iteration (`Some(_) => continue`); error handling (`Err(e) => return Err(e)`)
-//!   guards nothing. A project's check named otherwise is not seen unless listed in
+//!   guards nothing. At a function's top level, returning when the row exists
+//!   (`if exists(..)? { return Ok(()) }`, or `if inserted == 0 { return }` after an
+//!   `INSERT OR IGNORE` of the parent) guards the rest of the function, its loops
+//!   included: the children of a parent checked first. A project's check named otherwise is not seen unless listed in
 //!   `preflight-helpers`; one named like a lookup that checks something else counts
 //!   as one.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
@@ -305,7 +308,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
-        out = out.replace(" get_", " load_").replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
+        out = out.replace(" get_", " load_").replace("_exists(", "_named(")
+            .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
         // A row read before the INSERT: the SELECT itself.

@@ -43,8 +43,6 @@ impl Extractor<'_> {
             loops: Vec::new(),
             events: Vec::new(),
             preflights: Vec::new(),
-            preflight_ends: Vec::new(),
-            preflight_tables: Vec::new(),
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
             deletes: Vec::new(),
@@ -60,6 +58,7 @@ impl Extractor<'_> {
         self.stack.push(FnBuilder { facts, open_loops: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
+        let saved_counts = std::mem::take(&mut self.inserted_counts);
         let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
@@ -69,6 +68,7 @@ impl Extractor<'_> {
         self.locals = saved_bindings;
         self.sql_locals = saved_locals;
         self.existing = saved_existing;
+        self.inserted_counts = saved_counts;
         self.loop_items = saved_items;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;

@@ -136,6 +136,40 @@ fn presence_pattern(pat: &syn::Pat) -> bool {
     }
 }
 
+/// Whether `expr` uses one of the locals `names`.
+fn mentions(expr: &syn::Expr, names: &[String]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    struct Paths<'n>(&'n [String], bool);
+    impl<'ast> Visit<'ast> for Paths<'_> {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
+        }
+    }
+    let mut paths = Paths(names, false);
+    paths.visit_expr(expr);
+    paths.1
+}
+
+/// Whether `expr` runs an INSERT that does nothing when the row exists (`ON CONFLICT
+/// DO NOTHING`, `INSERT OR IGNORE`): its count of rows says whether it existed.
+fn inserts_if_absent(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+            let text = s.value();
+            if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                self.0 |= crate::facts::sql::inserts(&text).iter().any(|i| i.on_conflict);
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
 /// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
 pub(super) fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     match pat {
@@ -171,9 +205,19 @@ impl Extractor<'_> {
     /// what exists.
     pub(super) fn note_existing(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else { return };
+        if inserts_if_absent(&init.expr) {
+            bound_names(&local.pat, &mut self.inserted_counts);
+            return;
+        }
         if selects(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr) {
             bound_names(&local.pat, &mut self.existing);
         }
+    }
+
+    /// Whether `expr` uses the count an `INSERT … ON CONFLICT DO NOTHING` (or `OR
+    /// IGNORE`) returned: zero means the row existed.
+    pub(super) fn mentions_inserted_count(&self, expr: &syn::Expr) -> bool {
+        mentions(expr, &self.inserted_counts)
     }
 
     /// Whether an `if` condition tests whether a lookup found something: the
@@ -183,7 +227,9 @@ impl Extractor<'_> {
     pub(super) fn tests_presence(&self, cond: &syn::Expr) -> bool {
         // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
         // right where it runs is a lookup; a value `get` returned earlier is data.)
-        presence_subject(cond).is_some_and(|subject| self.mentions_existing(subject) || awaits_lookup(subject, true))
+        presence_subject(cond).is_some_and(|subject| {
+            self.mentions_existing(subject) || self.mentions_inserted_count(subject) || awaits_lookup(subject, true)
+        })
     }
 
     /// Whether a `match` branches on whether a lookup found something: its arms
@@ -194,18 +240,7 @@ impl Extractor<'_> {
 
     /// Whether `expr` uses a local holding the rows that exist.
     pub(super) fn mentions_existing(&self, expr: &syn::Expr) -> bool {
-        if self.existing.is_empty() {
-            return false;
-        }
-        struct Paths<'n>(&'n [String], bool);
-        impl<'ast> Visit<'ast> for Paths<'_> {
-            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-                self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
-            }
-        }
-        let mut paths = Paths(&self.existing, false);
-        paths.visit_expr(expr);
-        paths.1
+        mentions(expr, &self.existing)
     }
 
     /// A membership check of a local holding the rows that exist: a preflight.

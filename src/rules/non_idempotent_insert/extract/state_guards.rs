@@ -108,7 +108,7 @@ fn leaves_by_continue(expr: &syn::Expr) -> bool {
 }
 
 /// Whether an arm leaves the loop or the function (`return Err(e)`, `break`).
-fn leaves_by_return(expr: &syn::Expr) -> bool {
+pub(super) fn leaves_by_return(expr: &syn::Expr) -> bool {
     let mut finder = Leaves { continues: false, found: false };
     finder.visit_expr(expr);
     finder.found
@@ -222,10 +222,36 @@ impl Extractor<'_> {
         // that exists leaves (`if found.is_some() { continue; }`); leaving when none
         // is found (`let Some(p) = … else { return }`-like) is error handling.
         let else_leaves = e.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x));
-        let found_leaves = if found_when_true(&e.cond) { diverges(&e.then_branch) } else { else_leaves };
+        // (`if inserted == 0 { return }` after an `INSERT OR IGNORE`: none inserted
+        // means the row existed.)
+        let found_when_then = found_when_true(&e.cond) != self.mentions_inserted_count(&e.cond);
+        let found_leaves = if found_when_then { diverges(&e.then_branch) } else { else_leaves };
         let once_flag_leaves = once_flag(&e.cond, &e.then_branch) && (diverges(&e.then_branch) || else_leaves);
         if !(found_leaves || once_flag_leaves) {
             self.end_guards_from(first);
+            return;
+        }
+        // At the function's top level, returning when the row exists guards the rest of
+        // the function, its loops included (a parent checked before its children).
+        let found_returns = if found_when_then {
+            leaves_by_return(&syn::Expr::Block(syn::ExprBlock {
+                attrs: Vec::new(),
+                label: None,
+                block: e.then_branch.clone(),
+            }))
+        } else {
+            e.else_branch.as_ref().is_some_and(|(_, x)| leaves_by_return(x))
+        };
+        if found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none()) {
+            self.whole_fn_guards_from(first);
+        }
+    }
+
+    /// The guards recorded since preflight `first` protect the rest of the function.
+    pub(super) fn whole_fn_guards_from(&mut self, first: usize) {
+        let Some(f) = self.stack.last_mut() else { return };
+        for p in f.facts.preflights.iter_mut().skip(first) {
+            p.whole_fn = true;
         }
     }
 
@@ -235,8 +261,8 @@ impl Extractor<'_> {
     pub(super) fn end_guards_from(&mut self, first: usize) {
         let Some(f) = self.stack.last_mut() else { return };
         let end = f.facts.events.len() as u32;
-        for e in f.facts.preflight_ends.iter_mut().skip(first) {
-            *e = (*e).min(end);
+        for p in f.facts.preflights.iter_mut().skip(first) {
+            p.end = p.end.min(end);
         }
     }
 
