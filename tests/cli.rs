@@ -667,3 +667,26 @@ fn test_support_code_named_as_such_is_test_code() {
     ];
     assert_severities(&out, &expected);
 }
+
+#[test]
+fn inserts_into_a_temporary_table_are_not_repeated_inserts() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "gatelint.toml", "[rules.non-idempotent-insert]\ntables = [\"*\"]\n");
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "mod schema;\npub async fn fill(pool: &PgPool, names: &[String]) {\n    for name in names {\n        sqlx::query(\"INSERT INTO staged (name) VALUES ($1)\").bind(name).execute(pool).await.ok();\n    }\n}\n",
+    );
+    // Created as temporary elsewhere in the crate: rows of one transaction.
+    write(
+        tmp.path(),
+        "src/schema.rs",
+        "pub const STAGED: &str = \"CREATE TEMPORARY TABLE staged (name TEXT) ON COMMIT DROP\";\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(findings(&out), vec![]);
+    // A lasting table: the loop's rows are repeated inserts.
+    write(tmp.path(), "src/schema.rs", "pub const STAGED: &str = \"CREATE TABLE IF NOT EXISTS staged (name TEXT)\";\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(findings(&out), vec![("non-idempotent-insert".to_string(), "src/lib.rs".to_string(), 4)]);
+}

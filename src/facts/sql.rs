@@ -61,6 +61,54 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
     out
 }
 
+/// A table a `CREATE TABLE` statement makes.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CreatedTable {
+    pub table: String,
+    /// `CREATE TEMP[ORARY] TABLE`: it lives for a session or a transaction.
+    pub temporary: bool,
+    /// `IF NOT EXISTS`: running the statement again does not fail.
+    pub if_not_exists: bool,
+}
+
+/// The tables `CREATE [TEMP|TEMPORARY] TABLE [IF NOT EXISTS] t` statements in `sql` make.
+pub fn created_tables(sql: &str) -> Vec<CreatedTable> {
+    let sql = replace_placeholders(sql);
+    let tokens = tokenize_lenient(&sql);
+    let words: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let is = |k: usize, w: &str| matches!(words.get(k), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
+    let mut out = Vec::new();
+    for i in 0..words.len() {
+        if !is(i, "create") {
+            continue;
+        }
+        let mut k = i + 1;
+        let temporary = is(k, "temp") || is(k, "temporary");
+        if temporary {
+            k += 1;
+        }
+        if !is(k, "table") {
+            continue;
+        }
+        k += 1;
+        let if_not_exists = is(k, "if") && is(k + 1, "not") && is(k + 2, "exists");
+        if if_not_exists {
+            k += 3;
+        }
+        // `t`, `schema.t`: the last word of the dotted name.
+        let mut table = None;
+        while let Some(Token::Word(name)) = words.get(k) {
+            table = Some(name.value.clone());
+            if !matches!(words.get(k + 1), Some(Token::Period)) {
+                break;
+            }
+            k += 2;
+        }
+        out.extend(table.map(|table| CreatedTable { table, temporary, if_not_exists }));
+    }
+    out
+}
+
 /// Every `INSERT INTO` statement in `sql`, in order.
 pub fn inserts(sql: &str) -> Vec<Insert> {
     // `format!` templates: a `{placeholder}` stands for a value, like `$1`.
@@ -225,6 +273,22 @@ mod tests {
 
     fn tables(sql: &str) -> Vec<(String, bool)> {
         inserts(sql).into_iter().map(|i| (i.table, i.on_conflict)).collect()
+    }
+
+    #[test]
+    fn created_and_deleted_tables() {
+        let created = created_tables(
+            "CREATE TEMPORARY TABLE temp_downloads (name TEXT) ON COMMIT DROP; create table if not exists main.files (id int)",
+        );
+        assert_eq!(
+            created,
+            [
+                CreatedTable { table: "temp_downloads".into(), temporary: true, if_not_exists: false },
+                CreatedTable { table: "files".into(), temporary: false, if_not_exists: true },
+            ]
+        );
+        assert_eq!(deleted_tables("DELETE FROM public.workspaces WHERE id = $1; SELECT 1"), ["workspaces"]);
+        assert!(deleted_tables("SELECT * FROM workspaces -- delete from x").is_empty());
     }
 
     #[test]

@@ -152,6 +152,16 @@ impl<'a> Analysis<'a> {
         analysis.calls_that_delete();
         let entity_tables = EntityTables::new(ctx);
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
+        // Temporary tables (created so anywhere in the crate) hold rows of one run.
+        let temporary: FxHashSet<String> = (ctx.facts::<super::NonIdempotentInsert>())
+            .flat_map(|file| &file.temp_tables)
+            .map(|t| t.to_ascii_lowercase())
+            .collect();
+        if !temporary.is_empty() {
+            for occs in &mut analysis.inserts {
+                occs.retain(|o| !temporary.contains(&o.sql.table.to_ascii_lowercase()));
+            }
+        }
         for i in 0..analysis.fns.len() {
             let found = analysis.active_model_fields(i, params, &entity_tables);
             if !found.is_empty() {

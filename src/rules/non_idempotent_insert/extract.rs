@@ -192,6 +192,9 @@ pub struct InsertFacts {
     pub reads_other_files: bool,
     /// The sea-orm entities this file declares, as (module name, table name).
     pub entity_tables: Vec<(Box<str>, Box<str>)>,
+    /// Tables this file creates as temporary (`CREATE TEMPORARY TABLE t`): rows for
+    /// one session or transaction, never duplicated across runs.
+    pub temp_tables: Vec<Box<str>>,
 }
 
 pub struct ExtractInput<'a> {
@@ -304,6 +307,15 @@ impl Extractor<'_> {
         f.innermost().is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while"))
     }
 
+    /// A table is created here: INSERTs into it later in the function fill a fresh table.
+    fn push_fresh_table(&mut self, loc: Loc, table: String) {
+        self.push_event(EventKind::Preflight { name: "CREATE TABLE".into() }, loc);
+        if let Some(last) = self.stack.last_mut().and_then(|f| f.facts.preflights.last_mut()) {
+            last.table = Some(table.into_boxed_str());
+            last.whole_fn = true;
+        }
+    }
+
     /// A `DELETE` of `table` runs here: an INSERT into it that follows in the same
     /// iteration replaces rows.
     fn push_delete(&mut self, loc: Loc, table: String) {
@@ -356,6 +368,18 @@ impl Extractor<'_> {
     }
 
     fn literal_events(&mut self, text: &str, loc: Loc) {
+        // `CREATE TABLE t` (it fails if `t` exists) or a temporary table: the rows
+        // inserted into `t` afterwards go into a fresh table.
+        if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"create")) {
+            for created in sql::created_tables(text) {
+                if created.temporary {
+                    self.out.temp_tables.push(created.table.clone().into_boxed_str());
+                }
+                if created.temporary || !created.if_not_exists {
+                    self.push_fresh_table(loc, created.table);
+                }
+            }
+        }
         // `DELETE FROM …` before an INSERT makes it a replacement.
         if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"delete")) {
             for table in sql::deleted_tables(text) {
@@ -528,7 +552,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // (an escape could spell INSERT, so text with one is always unescaped).
             // (No location, as in fuzzing builds: unescape.)
             let written = self.input.source.text().get(loc.range()).filter(|w| !w.is_empty()).unwrap_or("\\");
-            let sql_verb = |w: &[u8]| w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete");
+            let sql_verb = |w: &[u8]| {
+                w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete") || w.eq_ignore_ascii_case(b"create")
+            };
             if written.contains('\\') || written.as_bytes().windows(6).any(sql_verb) {
                 self.literal_events(&s.value(), loc);
             }

@@ -48,7 +48,9 @@
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
 //!    the cursor, or one that skips past a version read by a `SELECT`; and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
-//!    called there), which makes the INSERT a replacement. A `loop`/`while` that
+//!    called there), which makes the INSERT a replacement; a table the function has
+//!    just created (`CREATE TABLE t`, which fails if `t` exists), and a temporary
+//!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
 //!    ends when the INSERT succeeds and loops again only on a specific error
 //!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`: a
 //!    collision retried with a fresh key) does not repeat it;
@@ -310,6 +312,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
         out = out.replace(" get_", " load_").replace("_exists(", "_named(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
+        // A table created just before (it fails if the table exists).
+        out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
         // A row read before the INSERT: the SELECT itself.
