@@ -690,3 +690,19 @@ fn inserts_into_a_temporary_table_are_not_repeated_inserts() {
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(findings(&out), vec![("non-idempotent-insert".to_string(), "src/lib.rs".to_string(), 4)]);
 }
+
+#[test]
+fn test_code_is_told_by_the_path_within_the_project_not_from_the_working_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A service whose folder name holds a test word: its own code is not test code.
+    write(tmp.path(), "load-test-service/Cargo.toml", "[package]\nname = \"load-test-service\"\nversion = \"0.1.0\"\n");
+    write(
+        tmp.path(),
+        "load-test-service/src/main.rs",
+        "fn main() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n",
+    );
+    let from_parent = findings(&gatelint(tmp.path(), &["check", "--format", "json", "load-test-service"]));
+    let from_inside = findings(&gatelint(&tmp.path().join("load-test-service"), &["check", "--format", "json"]));
+    assert_eq!(from_parent.len(), 1, "{from_parent:?}");
+    assert_eq!(from_inside.len(), 1, "{from_inside:?}");
+}

@@ -105,49 +105,64 @@ pub(super) fn run_rules(
     let mut diagnostics = gathered.problems.clone();
     for found in results {
         let found = found?;
+        let test = TestCode { cx: &cx, paths };
         if include_tests {
-            diagnostics.extend(found.into_iter().map(|d| in_test_code_as_warning(d, &cx)));
+            diagnostics.extend(found.into_iter().map(|d| test.as_warning(d)));
         } else {
             // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
             // in it says so: skipped with the rest of the tests (its parse problems stay).
             // So is test-support code named as such (`test_utils.rs`, `*_test_fakes/`).
-            diagnostics
-                .extend(found.into_iter().filter(|d| !cx.defs.is_test_file(d.loc.file) && !test_support(d, &cx)));
+            diagnostics.extend(found.into_iter().filter(|d| !cx.defs.is_test_file(d.loc.file) && !test.support(d)));
         }
     }
     Ok(diagnostics)
 }
 
-/// Whether a finding is in test-support code ([`crate::input::discover::is_test_support`]).
-/// The rules about gatelint's own input are never test findings.
-fn test_support(d: &Diagnostic, cx: &rules::CheckCx) -> bool {
-    use crate::rules::{invalid_suppression, parse_error, unused_suppression};
-    ![parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
-        && crate::input::discover::is_test_support(std::path::Path::new(&cx.db.get(d.loc.file).display))
+/// Whether a finding is in test code, read from the module tree, the file's test
+/// items and its path within its project.
+struct TestCode<'c, 'a> {
+    cx: &'c rules::CheckCx<'a>,
+    paths: &'c [std::path::PathBuf],
 }
 
-/// A gate's finding in test code, checked because `include-tests = true`, is a
-/// warning: fixture set-up and test helpers insert, bind and provision by design,
-/// so it is shown to the reviewer without failing the check. The rules about
-/// gatelint's own input (unparsable files, suppressions) keep their severity.
-fn in_test_code_as_warning(mut d: Diagnostic, cx: &rules::CheckCx) -> Diagnostic {
-    use crate::rules::{invalid_suppression, parse_error, unused_suppression};
-    if [parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
-        || d.severity == crate::rules::diagnostic::Severity::Warning
-    {
-        return d;
+impl TestCode<'_, '_> {
+    /// The rules about gatelint's own input (unparsable files, suppressions) report
+    /// on test code like any other.
+    fn about_input(d: &Diagnostic) -> bool {
+        use crate::rules::{invalid_suppression, parse_error, unused_suppression};
+        [parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
     }
-    let file = d.loc.file;
-    let in_test_items = cx
-        .files
-        .get(file)
-        .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
-    let in_test_tree = crate::input::discover::in_test_tree(std::path::Path::new(&cx.db.get(file).display));
-    if in_test_items || in_test_tree || test_support(&d, cx) || cx.defs.is_test_file(file) {
-        d.severity = crate::rules::diagnostic::Severity::Warning;
-        d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
+
+    /// The file's path within its project (its display path outside any package).
+    fn path(&self, file: usize) -> std::path::PathBuf {
+        self.paths
+            .get(file)
+            .and_then(|p| crate::input::discover::project_relative(p))
+            .unwrap_or_else(|| std::path::PathBuf::from(&self.cx.db.get(file).display))
     }
-    d
+
+    /// In test-support code ([`crate::input::discover::is_test_support`]).
+    fn support(&self, d: &Diagnostic) -> bool {
+        !Self::about_input(d) && crate::input::discover::is_test_support(&self.path(d.loc.file))
+    }
+
+    /// A gate's finding in test code, checked because `include-tests = true`, is a
+    /// warning: fixture set-up and test helpers insert, bind and provision by design,
+    /// so it is shown to the reviewer without failing the check.
+    fn as_warning(&self, mut d: Diagnostic) -> Diagnostic {
+        if Self::about_input(&d) || d.severity == crate::rules::diagnostic::Severity::Warning {
+            return d;
+        }
+        let file = d.loc.file;
+        let in_test_items = (self.cx.files.get(file))
+            .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
+        let in_test_tree = crate::input::discover::in_test_tree(&self.path(file));
+        if in_test_items || in_test_tree || self.support(&d) || self.cx.defs.is_test_file(file) {
+            d.severity = crate::rules::diagnostic::Severity::Warning;
+            d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
+        }
+        d
+    }
 }
 
 /// The files' paths with symbolic links and `..` resolved, as the module tree finds

@@ -827,7 +827,7 @@ impl<'a> DefMap<'a> {
     /// `Self` is every implementation).
     pub fn is_trait_default(&self, loc: Loc) -> bool {
         let Some(info) = self.fn_at(loc) else { return false };
-        matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { .. })
+        matches!(self.names[info.file].fns[info.index as usize].owner, Owner::Trait { has_body: true, .. })
     }
 
     /// The trait bounding generic parameter `name` of the `impl` the function at `loc`

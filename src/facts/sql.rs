@@ -33,30 +33,48 @@ impl Insert {
     }
 }
 
-/// The tables `DELETE FROM t` statements in `sql` delete from (the last part of a
-/// qualified name: `public.workspaces` is `workspaces`).
-pub fn deleted_tables(sql: &str) -> Vec<String> {
+/// The words of each statement of `sql` (comments and whitespace dropped).
+fn statements(sql: &str) -> Vec<Vec<Token>> {
     let sql = replace_placeholders(sql);
     let tokens = tokenize_lenient(&sql);
-    let words: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    tokens
+        .split(|t| matches!(t, Token::SemiColon))
+        .map(|s| s.iter().filter(|t| !matches!(t, Token::Whitespace(_))).cloned().collect())
+        .collect()
+}
+
+/// Whether token `k` of `words` is the word `w`.
+fn word_at(words: &[Token], k: usize, w: &str) -> bool {
+    words.get(k).is_some_and(|t| is_word(t, w))
+}
+
+/// The last part of the dotted name starting at token `k` (`public.workspaces` is
+/// `workspaces`).
+fn name_at(words: &[Token], mut k: usize) -> Option<String> {
+    let mut name = None;
+    while let Some(Token::Word(part)) = words.get(k) {
+        name = Some(part.value.clone());
+        if !matches!(words.get(k + 1), Some(Token::Period)) {
+            break;
+        }
+        k += 2;
+    }
+    name
+}
+
+/// The tables the `DELETE FROM t` statements of `sql` delete from: statements that
+/// start with `DELETE` (or `WITH … DELETE`), so prose that says "delete from" is none.
+pub fn deleted_tables(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, w) in words.windows(2).enumerate() {
-        let delete_from = matches!((w[0], w[1]), (Token::Word(a), Token::Word(b))
-            if a.value.eq_ignore_ascii_case("delete") && b.value.eq_ignore_ascii_case("from"));
-        if !delete_from {
+    for words in statements(sql) {
+        if !(word_at(&words, 0, "delete") || word_at(&words, 0, "with")) {
             continue;
         }
-        // `t`, `schema.t`, `"t"`: the last word of the dotted name.
-        let mut table = None;
-        let mut k = i + 2;
-        while let Some(Token::Word(name)) = words.get(k) {
-            table = Some(name.value.clone());
-            if !matches!(words.get(k + 1), Some(Token::Period)) {
-                break;
+        for k in 0..words.len() {
+            if word_at(&words, k, "delete") && word_at(&words, k + 1, "from") {
+                out.extend(name_at(&words, k + 2));
             }
-            k += 2;
         }
-        out.extend(table);
     }
     out
 }
@@ -71,40 +89,29 @@ pub struct CreatedTable {
     pub if_not_exists: bool,
 }
 
-/// The tables `CREATE [TEMP|TEMPORARY] TABLE [IF NOT EXISTS] t` statements in `sql` make.
+/// The tables the statements of `sql` that start with `CREATE [TEMP|TEMPORARY]
+/// TABLE [IF NOT EXISTS] t` make.
 pub fn created_tables(sql: &str) -> Vec<CreatedTable> {
-    let sql = replace_placeholders(sql);
-    let tokens = tokenize_lenient(&sql);
-    let words: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
-    let is = |k: usize, w: &str| matches!(words.get(k), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
     let mut out = Vec::new();
-    for i in 0..words.len() {
-        if !is(i, "create") {
+    for words in statements(sql) {
+        if !word_at(&words, 0, "create") {
             continue;
         }
-        let mut k = i + 1;
-        let temporary = is(k, "temp") || is(k, "temporary");
+        let mut k = 1;
+        let temporary = word_at(&words, k, "temp") || word_at(&words, k, "temporary");
         if temporary {
             k += 1;
         }
-        if !is(k, "table") {
+        if !word_at(&words, k, "table") {
             continue;
         }
         k += 1;
-        let if_not_exists = is(k, "if") && is(k + 1, "not") && is(k + 2, "exists");
+        let if_not_exists =
+            word_at(&words, k, "if") && word_at(&words, k + 1, "not") && word_at(&words, k + 2, "exists");
         if if_not_exists {
             k += 3;
         }
-        // `t`, `schema.t`: the last word of the dotted name.
-        let mut table = None;
-        while let Some(Token::Word(name)) = words.get(k) {
-            table = Some(name.value.clone());
-            if !matches!(words.get(k + 1), Some(Token::Period)) {
-                break;
-            }
-            k += 2;
-        }
-        out.extend(table.map(|table| CreatedTable { table, temporary, if_not_exists }));
+        out.extend(name_at(&words, k).map(|table| CreatedTable { table, temporary, if_not_exists }));
     }
     out
 }
@@ -289,6 +296,11 @@ mod tests {
         );
         assert_eq!(deleted_tables("DELETE FROM public.workspaces WHERE id = $1; SELECT 1"), ["workspaces"]);
         assert!(deleted_tables("SELECT * FROM workspaces -- delete from x").is_empty());
+        assert!(deleted_tables("could not delete from users").is_empty());
+        assert_eq!(
+            deleted_tables("WITH old AS (SELECT 1) DELETE FROM users WHERE id IN (SELECT * FROM old)"),
+            ["users"]
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::input::parse::{is_cfg_test, is_test_fn_attr};
 use crate::input::source::{FileId, SourceFile};
 use syn::spanned::Spanned;
 
-/// The byte ranges of the test items of `syntax` (empty when tests were stripped).
+/// The byte ranges of the test items of `syntax` (the whole file under
+/// `#![cfg(test)]`; none left in a tree whose test items were stripped).
 pub fn ranges(file: FileId, source: &SourceFile, syntax: &syn::File) -> Vec<(u32, u32)> {
     let lowerer = Lowerer::new(file, source);
     if syntax.attrs.iter().any(is_cfg_test) {

@@ -128,6 +128,27 @@ pub fn in_test_tree(relative: &Path) -> bool {
     parts.iter().any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
 }
 
+/// `path` relative to its project: the outermost folder above it whose `Cargo.toml`
+/// declares a `[workspace]`, else the nearest folder with a `Cargo.toml`; `None`
+/// outside any package. Test code is told by this path, so the answer does not
+/// depend on the directory gatelint runs from.
+pub fn project_relative(path: &Path) -> Option<PathBuf> {
+    let mut nearest = None;
+    let mut workspace = None;
+    for dir in path.ancestors().skip(1) {
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
+        }
+        nearest.get_or_insert(dir);
+        if std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains("[workspace]")) {
+            workspace = Some(dir);
+        }
+    }
+    let root = workspace.or(nearest)?;
+    path.strip_prefix(root).ok().map(Path::to_path_buf)
+}
+
 /// Whether a path is test-support code outside the test trees, by its name: a
 /// folder or file whose name joins a test word with others (`test_utils.rs`,
 /// `crates_io_test_utils/`, `docs_rs_test_fakes/`, `tests_cfg/`, `testing.rs`).

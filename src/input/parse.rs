@@ -241,7 +241,8 @@ pub fn is_test_fn_attr(attr: &syn::Attribute) -> bool {
     last == "test" || last == "rstest" || last == "test_case"
 }
 
-/// `#[cfg(test)]`, `#[cfg(all(test, …))]`, `#[cfg(any(test, …))]` but not `not(test)`.
+/// `#[cfg(test)]`, `#[cfg(all(test, …))]`, `#[cfg(any(test, …))]`, and a feature only
+/// tests turn on (`#[cfg(feature = "testing")]`, `"test-utils"`), but not `not(test)`.
 pub fn is_cfg_test(attr: &syn::Attribute) -> bool {
     if !attr.path().is_ident("cfg") {
         return false;

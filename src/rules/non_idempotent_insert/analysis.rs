@@ -152,6 +152,13 @@ impl<'a> Analysis<'a> {
         analysis.calls_that_delete();
         let entity_tables = EntityTables::new(ctx);
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
+        for i in 0..analysis.fns.len() {
+            let found = analysis.active_model_fields(i, params, &entity_tables);
+            if !found.is_empty() {
+                analysis.inserts[i].extend(found);
+                analysis.inserts[i].sort_by_key(|o| o.order);
+            }
+        }
         // Temporary tables (created so anywhere in the crate) hold rows of one run.
         let temporary: FxHashSet<String> = (ctx.facts::<super::NonIdempotentInsert>())
             .flat_map(|file| &file.temp_tables)
@@ -162,13 +169,7 @@ impl<'a> Analysis<'a> {
                 occs.retain(|o| !temporary.contains(&o.sql.table.to_ascii_lowercase()));
             }
         }
-        for i in 0..analysis.fns.len() {
-            let found = analysis.active_model_fields(i, params, &entity_tables);
-            if !found.is_empty() {
-                analysis.inserts[i].extend(found);
-                analysis.inserts[i].sort_by_key(|o| o.order);
-            }
-        }
+
         analysis.reaches = analysis.fixpoint();
         let reaching_names = (analysis.by_name.iter())
             .filter(|(_, fns)| fns.iter().any(|&i| !analysis.reaches[i].is_empty()))

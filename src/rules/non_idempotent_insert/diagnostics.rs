@@ -68,7 +68,7 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
     }
     let late = Analysis::preflight_after(f, occ.innermost, occ.order, &occ.sql.table);
     if let Some(loc) = late {
-        secondary.push(Label { loc, message: "this preflight runs after the INSERT: it protects nothing".to_string() });
+        secondary.push(Label { loc, message: "this guard runs after the INSERT: it protects nothing".to_string() });
     }
     let mut message = format!(
         "INSERT INTO `{}` runs {} in `{}` without an idempotency guard",
@@ -115,7 +115,7 @@ fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> D
         message: format!("the INSERT INTO `{}` it reaches{through}", witness.table),
     });
     if let Some(loc) = Analysis::preflight_after(f, e.innermost, order, &witness.table) {
-        secondary.push(Label { loc, message: "this preflight runs after the call: it protects nothing".to_string() });
+        secondary.push(Label { loc, message: "this guard runs after the call: it protects nothing".to_string() });
     }
     let (message, label) = call_message(c);
     Diagnostic {

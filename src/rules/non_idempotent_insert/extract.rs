@@ -59,11 +59,15 @@ pub struct Preflight {
     /// It guards the rest of the function, loops included: the function returns when
     /// the row exists (`if exists(..) { return Ok(()) }` before a loop of inserts).
     pub whole_fn: bool,
+    /// A check read from a branch (an existence or membership check, a once-flag):
+    /// it guards the branches it tests, and what follows only when the branch for a
+    /// row that exists leaves. A named preflight helper guards by position.
+    pub branch: bool,
 }
 
 impl Preflight {
     pub fn at(at: usize) -> Self {
-        Preflight { at, end: u32::MAX, table: None, whole_fn: false }
+        Preflight { at, end: u32::MAX, table: None, whole_fn: false, branch: false }
     }
 }
 
@@ -307,6 +311,13 @@ impl Extractor<'_> {
         f.innermost().is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while"))
     }
 
+    /// The preflight just recorded is a check read from a branch ([`Preflight::branch`]).
+    fn mark_branch_check(&mut self) {
+        if let Some(p) = self.stack.last_mut().and_then(|f| f.facts.preflights.last_mut()) {
+            p.branch = true;
+        }
+    }
+
     /// A table is created here: INSERTs into it later in the function fill a fresh table.
     fn push_fresh_table(&mut self, loc: Loc, table: String) {
         self.push_event(EventKind::Preflight { name: "CREATE TABLE".into() }, loc);
@@ -462,6 +473,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         // `loop { match insert(fresh_key()).await { Ok(_) => break, Err(Taken) => continue, .. } }`:
         // the scrutinee succeeds once, so the loop does not repeat it (its INSERT still
         // runs once per call, as callers see).
@@ -475,7 +487,6 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.visit_expr(&m.expr);
         }
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
-        let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         let checks = self.matches_presence(m);
         if checks {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
@@ -491,11 +502,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         // (`Some(_) => continue`: the check guards the code after the match too;
         // `Err(e) => return Err(e)` is error handling.)
-        if !m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::expr_diverges(&a.body)) {
+        if !checks || !m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::expr_leaves(&a.body)) {
             self.end_guards_from(first);
         } else if checks
             && self.stack.last().is_some_and(|f| f.innermost().is_none())
-            && m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::leaves_by_return(&a.body))
+            && m.arms.iter().any(|a| state_guards::found_pattern(&a.pat) && state_guards::expr_returns(&a.body))
         {
             // `match existing { Some(_) => return Ok(()), None => {} }` at the top level:
             // the rest of the function runs only for a new row.
@@ -515,10 +526,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
-        let existing = (self.existing.len(), self.inserted_counts.len());
+        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len());
         syn::visit::visit_block(self, b);
         self.existing.truncate(existing.0);
         self.inserted_counts.truncate(existing.1);
+        self.absent_selects.truncate(existing.2);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);
         self.builders.truncate(saved.2);
@@ -709,7 +721,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if method == "push" {
             self.builder_push(m);
         }
-        let kind = if self.params.preflight_helpers.contains(&method) || self.membership_preflight(m) {
+        let membership = !self.params.preflight_helpers.contains(&method) && self.membership_preflight(m);
+        let kind = if self.params.preflight_helpers.contains(&method) || membership {
             EventKind::Preflight { name: method.into() }
         } else {
             let receiver = Some(self.receiver(&m.receiver));
@@ -719,6 +732,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let on_item = self.on_loop_item(&m.receiver);
         let before = self.stack.last().map_or(0, |f| f.facts.events.len());
         self.push_call_event(kind, loc, closures);
+        if membership {
+            self.mark_branch_check();
+        }
         if let Some(f) = self.stack.last_mut()
             && on_item
             && f.facts.events.len() > before

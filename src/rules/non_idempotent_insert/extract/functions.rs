@@ -59,6 +59,8 @@ impl Extractor<'_> {
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
         let saved_counts = std::mem::take(&mut self.inserted_counts);
+        let saved_absent = std::mem::take(&mut self.absent_selects);
+        let saved_orm = std::mem::take(&mut self.orm_seen);
         let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
@@ -69,6 +71,8 @@ impl Extractor<'_> {
         self.sql_locals = saved_locals;
         self.existing = saved_existing;
         self.inserted_counts = saved_counts;
+        self.absent_selects = saved_absent;
+        self.orm_seen = saved_orm;
         self.loop_items = saved_items;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;

@@ -24,6 +24,9 @@ fn selects(expr: &syn::Expr) -> bool {
             let word = |w: &str| text.match_indices(w).any(|(i, _)| i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric());
             self.0 |= word("select") && word("from");
         }
+        // (What a closure or an `async` block reads runs elsewhere, later.)
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             // `sqlx::query_scalar!("SELECT …", ids)`: the first argument.
             if let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
@@ -275,5 +278,6 @@ impl Extractor<'_> {
     /// Records a branch on rows just read (`match existing { None => INSERT, .. }`).
     pub(super) fn push_existence_check(&mut self, at: Loc) {
         self.push_event(EventKind::Preflight { name: "existence check".into() }, at);
+        self.mark_branch_check();
     }
 }

@@ -89,7 +89,7 @@ fn once_flag(cond: &syn::Expr, then: &syn::Block) -> bool {
 pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
     let ok_leaves = m.arms.iter().any(|a| {
         matches!(&a.pat, syn::Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok"))
-            && expr_diverges(&a.body)
+            && expr_returns(&a.body)
     });
     let catch_all = |pat: &syn::Pat| match pat {
         syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
@@ -99,38 +99,63 @@ pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
         }
         _ => false,
     };
-    let specific_retry = m.arms.iter().any(|a| !catch_all(&a.pat) && !expr_diverges(&a.body) || leaves_by_continue(&a.body));
-    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(&a.pat)).all(|a| leaves_by_return(&a.body))
+    // A specific error arm that loops again (falls through, or `continue`s).
+    let specific_retry = m.arms.iter().any(|a| !catch_all(&a.pat) && !expr_returns(&a.body));
+    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(&a.pat)).all(|a| expr_returns(&a.body))
 }
 
-fn leaves_by_continue(expr: &syn::Expr) -> bool {
-    matches!(strip(expr), syn::Expr::Continue(_))
-}
-
-/// Whether an arm leaves the loop or the function (`return Err(e)`, `break`).
-pub(super) fn leaves_by_return(expr: &syn::Expr) -> bool {
-    let mut finder = Leaves { continues: false, found: false };
-    finder.visit_expr(expr);
-    finder.found
-}
-
-/// Finds `return` and `break` (and `continue`, when it counts) outside closures.
-struct Leaves {
-    continues: bool,
-    found: bool,
-}
-
-impl<'ast> Visit<'ast> for Leaves {
-    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
-        self.found |= self.continues;
+/// Whether an expression always leaves the loop or the function: it is, or ends in,
+/// `return`/`break` (also `continue` when `continues`), or every branch of its
+/// `if`/`match` does. What a nested loop, closure or `async` block does is its own.
+fn always_leaves(expr: &syn::Expr, continues: bool) -> bool {
+    match strip(expr) {
+        syn::Expr::Return(_) | syn::Expr::Break(_) => true,
+        syn::Expr::Continue(_) => continues,
+        syn::Expr::Block(b) => block_always_leaves(&b.block, continues),
+        syn::Expr::If(i) => {
+            block_always_leaves(&i.then_branch, continues)
+                && i.else_branch.as_ref().is_some_and(|(_, x)| always_leaves(x, continues))
+        }
+        syn::Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| always_leaves(&a.body, continues)),
+        // `return`/`bail!`-style macros are not followed: a macro could be anything.
+        _ => false,
     }
-    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
-        self.found = true;
+}
+
+/// Whether a block always leaves: one of its statements does.
+fn block_always_leaves(block: &syn::Block, continues: bool) -> bool {
+    block.stmts.iter().any(|stmt| match stmt {
+        syn::Stmt::Expr(e, _) => always_leaves(e, continues),
+        _ => false,
+    })
+}
+
+/// Whether an arm always leaves the loop or the function (`return Err(e)`, `break`).
+pub(super) fn expr_returns(expr: &syn::Expr) -> bool {
+    always_leaves(expr, false)
+}
+
+/// Whether a branch always leaves the iteration, the loop or the function
+/// (`continue`, `return`, `break`): a check that skips the rest guards the code after it.
+pub(super) fn block_leaves(block: &syn::Block) -> bool {
+    block_always_leaves(block, true)
+}
+
+/// [`block_leaves`] of an expression (a `match` arm, an `else` branch).
+pub(super) fn expr_leaves(expr: &syn::Expr) -> bool {
+    always_leaves(expr, true)
+}
+
+/// A pattern for a lookup that found nothing: `None`, `Err(..)`, `false`, `Ok(None)`.
+fn missing_pattern(pat: &syn::Pat) -> bool {
+    let word = |path: &syn::Path, w: &str| path.segments.last().is_some_and(|s| s.ident == w);
+    match pat {
+        syn::Pat::Ident(i) => i.ident == "None",
+        syn::Pat::Path(p) => word(&p.path, "None"),
+        syn::Pat::TupleStruct(t) => word(&t.path, "Err") || (word(&t.path, "Ok") && t.elems.iter().any(missing_pattern)),
+        syn::Pat::Lit(l) => matches!(&l.lit, syn::Lit::Bool(b) if !b.value),
+        _ => false,
     }
-    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
-        self.found = true;
-    }
-    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 }
 
 /// Whether a presence test is true when the lookup found something: `let
@@ -141,6 +166,10 @@ pub(super) fn found_when_true(cond: &syn::Expr) -> bool {
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => !found_when_true(&u.expr),
         syn::Expr::Let(l) => found_pattern(&l.pat),
         syn::Expr::MethodCall(m) => !matches!(m.method.to_string().as_str(), "is_none" | "is_empty" | "is_err"),
+        // `count == 0`, `count < 1`: nothing found; `0 < count` reads the other way.
+        syn::Expr::Binary(b) if matches!(strip(&b.left), syn::Expr::Lit(_)) => {
+            !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ge(_) | syn::BinOp::Gt(_))
+        }
         syn::Expr::Binary(b) => !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Le(_) | syn::BinOp::Lt(_)),
         _ => true,
     }
@@ -151,27 +180,13 @@ pub(super) fn found_when_true(cond: &syn::Expr) -> bool {
 pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
     let word = |path: &syn::Path| path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok");
     match pat {
-        syn::Pat::TupleStruct(t) => word(&t.path),
+        // `Ok(None)` found nothing; `Ok(row)`, `Some(_)`, `Ok(Some(_))` found a row.
+        syn::Pat::TupleStruct(t) => word(&t.path) && t.elems.iter().all(|e| !missing_pattern(e)),
         syn::Pat::Lit(l) => matches!(&l.lit, syn::Lit::Bool(b) if b.value),
         syn::Pat::Tuple(t) => t.elems.iter().any(found_pattern),
         syn::Pat::Or(o) => o.cases.iter().any(found_pattern),
         _ => false,
     }
-}
-
-/// Whether a branch leaves the iteration or the function (`continue`, `return`,
-/// `break`): a check that skips the rest guards the code after it.
-pub(super) fn diverges(block: &syn::Block) -> bool {
-    let mut finder = Leaves { continues: true, found: false };
-    finder.visit_block(block);
-    finder.found
-}
-
-/// [`diverges`] of an expression (a `match` arm, an `else` branch).
-pub(super) fn expr_diverges(expr: &syn::Expr) -> bool {
-    let mut finder = Leaves { continues: true, found: false };
-    finder.visit_expr(expr);
-    finder.found
 }
 
 /// The positions a loop's iterator starts from: range starts (`&xs[n..]`, `n..len`)
@@ -204,15 +219,18 @@ impl Extractor<'_> {
     /// An `if` whose body runs once, guarded by a flag it sets: its code starts with a
     /// preflight.
     pub(super) fn visit_if_with_state_guard(&mut self, e: &syn::ExprIf) {
-        self.visit_expr(&e.cond);
         let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
+        self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
-        if self.tests_presence(&e.cond) {
+        let presence = self.tests_presence(&e.cond);
+        if presence {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
         }
-        if once_flag(&e.cond, &e.then_branch) {
+        let flag = once_flag(&e.cond, &e.then_branch);
+        if flag {
             let at = self.lowerer.span_loc(e.if_token.span);
             self.push_event(EventKind::Preflight { name: "once flag".into() }, at);
+            self.mark_branch_check();
         }
         self.visit_block(&e.then_branch);
         if let Some((_, other)) = &e.else_branch {
@@ -221,28 +239,24 @@ impl Extractor<'_> {
         // The check guards the code after the `if` when the branch taken for a row
         // that exists leaves (`if found.is_some() { continue; }`); leaving when none
         // is found (`let Some(p) = … else { return }`-like) is error handling.
-        let else_leaves = e.else_branch.as_ref().is_some_and(|(_, x)| expr_diverges(x));
+        let else_leaves = e.else_branch.as_ref().is_some_and(|(_, x)| expr_leaves(x));
         // (`if inserted == 0 { return }` after an `INSERT OR IGNORE`: none inserted
         // means the row existed.)
         let found_when_then = found_when_true(&e.cond) != self.mentions_inserted_count(&e.cond);
-        let found_leaves = if found_when_then { diverges(&e.then_branch) } else { else_leaves };
-        let once_flag_leaves = once_flag(&e.cond, &e.then_branch) && (diverges(&e.then_branch) || else_leaves);
-        if !(found_leaves || once_flag_leaves) {
+        let found_leaves = presence && if found_when_then { block_leaves(&e.then_branch) } else { else_leaves };
+        let flag_leaves = flag && (block_leaves(&e.then_branch) || else_leaves);
+        if !(found_leaves || flag_leaves) {
             self.end_guards_from(first);
             return;
         }
         // At the function's top level, returning when the row exists guards the rest of
         // the function, its loops included (a parent checked before its children).
         let found_returns = if found_when_then {
-            leaves_by_return(&syn::Expr::Block(syn::ExprBlock {
-                attrs: Vec::new(),
-                label: None,
-                block: e.then_branch.clone(),
-            }))
+            block_always_leaves(&e.then_branch, false)
         } else {
-            e.else_branch.as_ref().is_some_and(|(_, x)| leaves_by_return(x))
+            e.else_branch.as_ref().is_some_and(|(_, x)| expr_returns(x))
         };
-        if found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none()) {
+        if presence && found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none()) {
             self.whole_fn_guards_from(first);
         }
     }
@@ -250,7 +264,8 @@ impl Extractor<'_> {
     /// The guards recorded since preflight `first` protect the rest of the function.
     pub(super) fn whole_fn_guards_from(&mut self, first: usize) {
         let Some(f) = self.stack.last_mut() else { return };
-        for p in f.facts.preflights.iter_mut().skip(first) {
+        // (Only the checks of this branch: a named helper inside it stays positional.)
+        for p in f.facts.preflights.iter_mut().skip(first).filter(|p| p.branch) {
             p.whole_fn = true;
         }
     }
@@ -261,7 +276,7 @@ impl Extractor<'_> {
     pub(super) fn end_guards_from(&mut self, first: usize) {
         let Some(f) = self.stack.last_mut() else { return };
         let end = f.facts.events.len() as u32;
-        for p in f.facts.preflights.iter_mut().skip(first) {
+        for p in f.facts.preflights.iter_mut().skip(first).filter(|p| p.branch) {
             p.end = p.end.min(end);
         }
     }
