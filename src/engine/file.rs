@@ -6,6 +6,7 @@ use super::cache::{Cache, Key};
 use super::scan::Scan;
 use crate::facts::FileFacts;
 use crate::input::discover::Discovered;
+use crate::input::macros::MacroTable;
 use crate::input::parse::{ParseProblem, decode};
 use crate::input::source::{FileId, SourceFile};
 use crate::rules::diagnostic::Diagnostic;
@@ -33,6 +34,7 @@ pub(super) fn check_files(
     include_tests: bool,
     active: &rules::ActiveRules,
     cache: Option<&Cache>,
+    macros: &MacroTable,
     pool: &rayon::ThreadPool,
 ) -> Vec<FileOutcome> {
     let mut order: Vec<(u64, usize)> = scans.iter().enumerate().map(|(i, s)| (s.size, i)).collect();
@@ -47,7 +49,7 @@ pub(super) fn check_files(
                 let file = &files[id];
                 // A bug in gatelint must not take the whole run down: report it on the file.
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_file(id, file, &scans[id], include_tests, active, cache)
+                    check_file(id, file, &scans[id], include_tests, active, cache, macros)
                 }))
                 .unwrap_or_else(|payload| internal_error_outcome(id, file, payload));
                 (id, outcome)
@@ -67,6 +69,7 @@ pub(super) fn check_file(
     include_tests: bool,
     active: &rules::ActiveRules,
     cache: Option<&Cache>,
+    macros: &MacroTable,
 ) -> FileOutcome {
     let display = file.display.clone();
     if let (Some(cache), Some(key), Some(checked)) = (cache, &scan.key, scan.checked)
@@ -139,7 +142,10 @@ pub(super) fn check_file(
             let needles = comment_needles(active);
             let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
             let result = match crate::input::parse::parse_with(source.text(), include_tests, &needles) {
-                Ok(parsed) => (extract_facts(id, &file.path, &source, &parsed, active), None),
+                Ok(mut parsed) => {
+                    macros.expand(&mut parsed.syntax);
+                    (extract_facts(id, &file.path, &source, &parsed, active), None)
+                }
                 Err(problem) => (FileFacts::default(), Some(problem)),
             };
             // Spans of this file are no longer needed; free proc-macro2's per-thread table.

@@ -18,6 +18,7 @@ pub use file::extract_facts;
 use crate::config::Config;
 use crate::engine::cache::Cache;
 use crate::input::discover::Discovered;
+use crate::input::macros::MacroTable;
 use std::path::PathBuf;
 
 pub use crate::input::WORKER_STACK;
@@ -133,6 +134,26 @@ pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<R
     check_discovered(discovery, &options, config, Timings { last: None })
 }
 
+/// The `macro_rules!` definitions of the files to check (read once more: only files
+/// that define a macro are parsed for it).
+fn macro_table(files: &[crate::input::discover::Discovered], pool: &rayon::ThreadPool) -> MacroTable {
+    use rayon::prelude::*;
+    let texts: Vec<String> = pool.install(|| {
+        files
+            .par_iter()
+            .filter_map(|f| {
+                let bytes = match &f.content {
+                    Some(bytes) => bytes.clone(),
+                    None => std::fs::read(&f.path).ok()?,
+                };
+                memchr::memmem::find(&bytes, b"macro_rules!")?;
+                String::from_utf8(bytes).ok()
+            })
+            .collect()
+    });
+    MacroTable::of_texts(texts.iter().map(String::as_str))
+}
+
 fn check_discovered(
     discovery: crate::input::discover::Discovery,
     options: &RunOptions,
@@ -140,13 +161,17 @@ fn check_discovered(
     timings: Timings,
 ) -> Result<Report, RunError> {
     let active = &config.active;
-    let cache =
-        options.cache_dir.clone().map(|dir| Cache::open(dir, &active.facts_fingerprint(), config.include_tests));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
         .thread_name(|i| format!("gatelint-{i}"))
         .build()?;
+    // The crates' own `macro_rules!` item macros are expanded before facts are read:
+    // the facts depend on their definitions.
+    let macros = macro_table(&discovery.files, &pool);
+    let cache = options.cache_dir.clone().map(|dir| {
+        Cache::open(dir, &format!("{}|{}", active.facts_fingerprint(), macros.fingerprint()), config.include_tests)
+    });
 
     // Pass 1 keys the files only when a stored run could be reused; with no stored run
     // (a cold cache), pass 2 makes the keys.
@@ -175,7 +200,8 @@ fn check_discovered(
         return Ok(report);
     }
 
-    let mut outcomes = file::check_files(&discovery.files, &scans, config.include_tests, active, cache.as_ref(), &pool);
+    let mut outcomes =
+        file::check_files(&discovery.files, &scans, config.include_tests, active, cache.as_ref(), &macros, &pool);
     timings.mark("read, parse, facts");
     // Pass 1 made no keys: the run's key comes from pass 2's.
     let run_key = match (&cache, run_key) {
@@ -291,7 +317,7 @@ mod tests {
         let (file, cache, scan) = scanned(dir.path(), "gone.rs");
         assert_eq!(scan.size, 10);
         std::fs::remove_file(&file.path).unwrap();
-        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache), &MacroTable::default());
         let problem = outcome.problem.expect("reported");
         assert_eq!(problem.rule, parse_error::ID);
         assert!(problem.message.starts_with("cannot read file"), "{}", problem.message);
@@ -306,7 +332,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (file, cache, scan) = scanned(dir.path(), "moving.rs");
         std::fs::write(&file.path, "fn g( {}\n").unwrap();
-        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache), &MacroTable::default());
         assert!(outcome.changed);
         assert!(outcome.cache_entry.is_none(), "a stale key must not be stored");
         assert!(outcome.problem.is_some(), "the new content is what was parsed");
@@ -319,7 +345,7 @@ mod tests {
         assert!(!cache.has_stored_run());
         let scan = Scan::of(&file, None);
         assert!(!scan.keyed && scan.key.is_none());
-        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+        let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache), &MacroTable::default());
         assert!(!outcome.changed);
         let expected = cache.key("cold.rs", b"fn f() {}\n");
         assert_eq!(outcome.key, Some(expected));
@@ -336,7 +362,7 @@ mod tests {
         let cache = Cache::open(dir.path().join("cache"), &options().facts_fingerprint(), false);
         for scan in [Scan::of(&file, Some(&cache)), Scan::of(&file, None)] {
             assert!(scan.key.is_none(), "unkeyed in pass 1 as in pass 2");
-            let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache));
+            let outcome = check_file(0, &file, &scan, false, &options(), Some(&cache), &MacroTable::default());
             assert!(outcome.problem.expect("reported").message.starts_with("file is larger than"));
             assert!(outcome.key.is_none() && !outcome.changed);
         }

@@ -6,6 +6,7 @@
 
 pub mod comments;
 pub mod discover;
+pub mod macros;
 pub mod nesting;
 pub mod packages;
 pub mod parse;

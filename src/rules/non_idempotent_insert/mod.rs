@@ -201,9 +201,10 @@
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
 //!   table the loop inserts into.
-//! - Macro bodies are read where they parse as expressions or statements; the
-//!   bodies of `macro_rules!` definitions and `quote!`-style templates are code that
-//!   runs elsewhere and are not read.
+//! - Macro bodies are read where they parse as expressions or statements (or, for a
+//!   syntax of their own, as braced blocks); `macro_rules!` definitions are read where
+//!   they are expanded (see above), and `quote!`-style templates are code that runs
+//!   elsewhere and are not read.
 //! - SQL assembled at run time from non-literal pieces (a table name in a variable)
 //!   is not seen.
 //! - ORM inserts are recognised by their spelling, not their types: a sea-orm
@@ -213,8 +214,9 @@
 //!   built as `user::ActiveModel { .. }`, or a field declared as one); sea-orm's
 //!   `save` (insert or update, decided at run time) is not counted; a diesel `table!`
 //!   with a `sql_name` is known by its Rust name. Functions that a crate's own
-//!   `macro_rules!` defines (one inserting function per model) exist only after
-//!   expansion and are not seen.
+//!   `macro_rules!` defines in item position (one inserting function per model, in
+//!   a module or an `impl`) are expanded and seen; macros from other crates, and
+//!   macros used in expressions, are not expanded.
 
 mod analysis;
 mod cycles;
