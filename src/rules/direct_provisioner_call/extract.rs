@@ -68,6 +68,15 @@ pub struct ProvisionerFacts {
     pub param_calls: Vec<ParamCall>,
 }
 
+/// Types that hold no backend: a parameter of one is never followed as a backend.
+const PLAIN_TYPES: &[&str] = &[
+    "str", "String", "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
+    "isize", "f32", "f64", "Uuid", "Vec", "HashMap", "HashSet", "BTreeMap", "BTreeSet", "Value", "Json", "Query",
+    "Form", "Path", "PathBuf", "HeaderMap", "Duration", "Instant", "SystemTime", "DateTime", "NaiveDateTime",
+    "PgPool", "SqlitePool", "MySqlPool", "Pool", "PgConnection", "SqliteConnection", "MySqlConnection",
+    "Transaction", "DatabaseConnection", "DatabaseTransaction",
+];
+
 /// The function a call names, as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Callee {
@@ -465,7 +474,13 @@ impl Extractor<'_> {
             return;
         }
         let Some(index) = index else { return self.scope.push((ident.to_string(), None)) };
-        if let Some(path) = crate::facts::names::type_path(ty)
+        // A parameter of a type no backend has (text, numbers, ids, pools, extractors)
+        // is not followed: most parameters are such, and each followed one is a fact.
+        let path = crate::facts::names::type_path(ty);
+        if path.as_ref().and_then(|p| p.last()).is_some_and(|l| PLAIN_TYPES.contains(&l.as_str())) {
+            return self.scope.push((ident.to_string(), None));
+        }
+        if let Some(path) = path
             && path.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
         {
             self.named_elsewhere.push((ident.to_string(), path, o.clone()));
