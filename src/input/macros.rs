@@ -61,9 +61,12 @@ impl MacroTable {
             if memchr::memmem::find(text.as_bytes(), b"macro_rules!").is_none() {
                 continue;
             }
-            let Ok(file) = syn::parse_file(text) else { continue };
             let mut found = Vec::new();
-            definitions(&file.items, &mut found);
+            for snippet in definition_snippets(text) {
+                if let Ok(item) = syn::parse_str::<syn::ItemMacro>(snippet) {
+                    definitions(&[syn::Item::Macro(item)], &mut found);
+                }
+            }
             for (name, body) in found {
                 let text = body.to_string();
                 match bodies.get(&name) {
@@ -179,6 +182,63 @@ impl MacroTable {
         }
         None
     }
+}
+
+/// The text of each `macro_rules! name { … }` of a file, found with rustc's lexer
+/// (strings, characters and comments are skipped) without parsing the whole file.
+fn definition_snippets(text: &str) -> Vec<&str> {
+    use ra_ap_rustc_lexer::{FrontmatterAllowed, TokenKind, strip_shebang, tokenize};
+    let start = strip_shebang(text).unwrap_or(0);
+    // (kind, start) of each token that is not whitespace or a comment.
+    let mut tokens: Vec<(TokenKind, usize, usize)> = Vec::new();
+    let mut pos = start;
+    for token in tokenize(&text[start..], FrontmatterAllowed::No) {
+        let at = pos;
+        pos += token.len as usize;
+        if !matches!(token.kind, TokenKind::Whitespace | TokenKind::LineComment { .. } | TokenKind::BlockComment { .. })
+        {
+            tokens.push((token.kind, at, pos));
+        }
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 < tokens.len() {
+        let is_macro_rules = matches!(tokens[i].0, TokenKind::Ident)
+            && &text[tokens[i].1..tokens[i].2] == "macro_rules"
+            && matches!(tokens[i + 1].0, TokenKind::Bang)
+            && matches!(tokens[i + 2].0, TokenKind::Ident);
+        if !is_macro_rules {
+            i += 1;
+            continue;
+        }
+        // The body: from its opening delimiter to the one that closes it.
+        let open = i + 3;
+        let mut depth = 0usize;
+        let mut end = None;
+        for (k, (kind, _, to)) in tokens.iter().enumerate().skip(open) {
+            match kind {
+                TokenKind::OpenBrace | TokenKind::OpenParen | TokenKind::OpenBracket => depth += 1,
+                TokenKind::CloseBrace | TokenKind::CloseParen | TokenKind::CloseBracket => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some((k, *to));
+                        break;
+                    }
+                }
+                _ if depth == 0 => break,
+                _ => {}
+            }
+        }
+        let Some((k, to)) = end else { break };
+        // `macro_rules! m ( … );` ends with a semicolon.
+        let to = match tokens.get(k + 1) {
+            Some((TokenKind::Semi, _, semi)) => *semi,
+            _ => to,
+        };
+        out.push(&text[tokens[i].1..to]);
+        i = k + 1;
+    }
+    out
 }
 
 /// The number of tokens of `stream`, groups' contents included.
