@@ -185,8 +185,8 @@
 //!   the one that inserts. A `Vec<Box<dyn Trait>>` holding the same implementation
 //!   twice is not told apart.
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
-//!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `get…`, `count…`,
-//!   `contains…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
+//!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `count…`, `contains…`,
+//!   `list…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
 //!   `?`-tried (a round trip to the database); `get…` only where its result is
 //!   tested for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`).
 //!   It guards only when the code tests whether it found something, and only the
@@ -311,7 +311,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
-        out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_");
+        out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".load_");
         out = out.replace(" get_", " load_").replace("_exists(", "_named(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
         // A table created just before (it fails if the table exists).

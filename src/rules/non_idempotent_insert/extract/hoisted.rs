@@ -49,7 +49,7 @@ fn strong_lookup(name: &str) -> bool {
 /// `is_member(..).await?`, `has_access(..)?`, `count_rows(..).await`, diesel's
 /// `.first(conn).optional()?`, sea-orm's `.one(db).await?`.
 fn weak_lookup(name: &str) -> bool {
-    ["is_", "has_", "count", "contains"].iter().any(|p| name.starts_with(p))
+    ["is_", "has_", "count", "contains", "list"].iter().any(|p| name.starts_with(p))
         || matches!(name, "first" | "optional" | "one" | "fetch_optional")
 }
 
