@@ -105,49 +105,21 @@ impl MacroTable {
         }
     }
 
-    fn expand_items(&self, items: &mut Vec<syn::Item>, depth: usize) {
+    /// Expands the macro calls among `items` (module or `impl` items, see
+    /// [`ItemPosition`]) and, inside the others, their nested items.
+    fn expand_items<T: ItemPosition>(&self, items: &mut Vec<T>, depth: usize) {
         let mut out = Vec::with_capacity(items.len());
         for mut item in std::mem::take(items) {
-            match &mut item {
-                syn::Item::Macro(m) if m.ident.is_none() && depth < MAX_DEPTH => {
-                    if let Some(mut expanded) = self.expansion::<syn::Item>(&m.mac) {
-                        self.expand_items(&mut expanded, depth + 1);
-                        name_fns(&mut expanded, &m.mac, |i| match i {
-                            syn::Item::Fn(f) => Some(&mut f.sig.ident),
-                            _ => None,
-                        });
-                        out.extend(expanded);
-                        continue;
-                    }
-                }
-                syn::Item::Mod(m) => {
-                    if let Some((_, content)) = &mut m.content {
-                        self.expand_items(content, depth);
-                    }
-                }
-                syn::Item::Impl(i) => self.expand_impl_items(&mut i.items, depth),
-                _ => {}
-            }
-            out.push(item);
-        }
-        *items = out;
-    }
-
-    fn expand_impl_items(&self, items: &mut Vec<syn::ImplItem>, depth: usize) {
-        let mut out = Vec::with_capacity(items.len());
-        for item in std::mem::take(items) {
-            if let syn::ImplItem::Macro(m) = &item
+            if let Some(mac) = item.macro_call()
                 && depth < MAX_DEPTH
-                && let Some(mut expanded) = self.expansion::<syn::ImplItem>(&m.mac)
+                && let Some(mut expanded) = self.expansion::<T>(mac)
             {
-                self.expand_impl_items(&mut expanded, depth + 1);
-                name_fns(&mut expanded, &m.mac, |i| match i {
-                    syn::ImplItem::Fn(f) => Some(&mut f.sig.ident),
-                    _ => None,
-                });
+                self.expand_items(&mut expanded, depth + 1);
+                name_fns(&mut expanded, mac);
                 out.extend(expanded);
                 continue;
             }
+            item.expand_inside(self, depth);
             out.push(item);
         }
         *items = out;
@@ -257,6 +229,58 @@ fn count_tokens(stream: &TokenStream) -> usize {
             _ => 1,
         })
         .sum()
+}
+
+/// Where an item macro can be called: a module's items and an `impl`'s.
+trait ItemPosition: syn::parse::Parse + Sized {
+    /// The macro this item calls, when it is a macro call (not a definition).
+    fn macro_call(&self) -> Option<&syn::Macro>;
+    /// The name of the function this item defines, if it is one.
+    fn fn_name(&mut self) -> Option<&mut syn::Ident>;
+    /// Expands the macro calls nested in this item (a module's, an `impl`'s).
+    fn expand_inside(&mut self, table: &MacroTable, depth: usize);
+}
+
+impl ItemPosition for syn::Item {
+    fn macro_call(&self) -> Option<&syn::Macro> {
+        match self {
+            syn::Item::Macro(m) if m.ident.is_none() => Some(&m.mac),
+            _ => None,
+        }
+    }
+    fn fn_name(&mut self) -> Option<&mut syn::Ident> {
+        match self {
+            syn::Item::Fn(f) => Some(&mut f.sig.ident),
+            _ => None,
+        }
+    }
+    fn expand_inside(&mut self, table: &MacroTable, depth: usize) {
+        match self {
+            syn::Item::Mod(m) => {
+                if let Some((_, content)) = &mut m.content {
+                    table.expand_items(content, depth);
+                }
+            }
+            syn::Item::Impl(i) => table.expand_items(&mut i.items, depth),
+            _ => {}
+        }
+    }
+}
+
+impl ItemPosition for syn::ImplItem {
+    fn macro_call(&self) -> Option<&syn::Macro> {
+        match self {
+            syn::ImplItem::Macro(m) => Some(&m.mac),
+            _ => None,
+        }
+    }
+    fn fn_name(&mut self) -> Option<&mut syn::Ident> {
+        match self {
+            syn::ImplItem::Fn(f) => Some(&mut f.sig.ident),
+            _ => None,
+        }
+    }
+    fn expand_inside(&mut self, _: &MacroTable, _: usize) {}
 }
 
 /// The `macro_rules! name { … }` items under `items` (modules included).
@@ -554,7 +578,7 @@ fn respan(stream: TokenStream, span: Span) -> TokenStream {
 
 /// Gives each function an expansion defines the position of a distinct token of the
 /// invocation (its name, then its arguments), so no two share a location.
-fn name_fns<T>(items: &mut [T], mac: &syn::Macro, ident: impl Fn(&mut T) -> Option<&mut syn::Ident>) {
+fn name_fns<T: ItemPosition>(items: &mut [T], mac: &syn::Macro) {
     let mut spans: Vec<Span> = mac.path.segments.iter().map(|s| s.ident.span()).collect();
     fn leaves(stream: TokenStream, out: &mut Vec<Span>) {
         for t in stream {
@@ -567,7 +591,7 @@ fn name_fns<T>(items: &mut [T], mac: &syn::Macro, ident: impl Fn(&mut T) -> Opti
     leaves(mac.tokens.clone(), &mut spans);
     let mut k = 0;
     for item in items.iter_mut() {
-        if let Some(name) = ident(item) {
+        if let Some(name) = item.fn_name() {
             if let Some(&span) = spans.get(k).or(spans.last()) {
                 name.set_span(span);
             }
