@@ -23,6 +23,7 @@ use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 pub use macros::CONCAT_MACROS;
 pub use orm::entity_module;
+use loops::Exit;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
 
@@ -241,6 +242,9 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
 struct FnBuilder {
     facts: FnInsertFacts,
     open_loops: Vec<usize>,
+    /// For each closure or `async` block being visited, how many loops were open at
+    /// its start: a `return` inside it leaves it, not the loops around it.
+    floors: Vec<usize>,
     /// The names of its parameters (not counting `self`; empty for a pattern).
     param_names: Vec<String>,
 }
@@ -403,6 +407,32 @@ impl Extractor<'_> {
     }
 }
 
+impl Extractor<'_> {
+    /// A block with the bindings and locals it declares dropped at its end.
+    fn visit_block_scoped(&mut self, b: &syn::Block) {
+        let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
+        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len());
+        syn::visit::visit_block(self, b);
+        self.existing.truncate(existing.0);
+        self.inserted_counts.truncate(existing.1);
+        self.absent_selects.truncate(existing.2);
+        self.sql_locals.truncate(saved.0);
+        self.lowerer.scope.truncate(saved.1);
+        self.builders.truncate(saved.2);
+        self.locals.truncate(saved.3);
+    }
+
+    /// A closure with its parameters bound.
+    fn visit_closure(&mut self, c: &syn::ExprClosure) {
+        let saved = self.locals.len();
+        for input in &c.inputs {
+            self.bind_pattern(input, None);
+        }
+        self.visit_expr(&c.body);
+        self.locals.truncate(saved);
+    }
+}
+
 /// Strips parentheses, references and `.await`/`?` around an expression.
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
@@ -525,25 +555,37 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
-        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len());
-        syn::visit::visit_block(self, b);
-        self.existing.truncate(existing.0);
-        self.inserted_counts.truncate(existing.1);
-        self.absent_selects.truncate(existing.2);
-        self.sql_locals.truncate(saved.0);
-        self.lowerer.scope.truncate(saved.1);
-        self.builders.truncate(saved.2);
-        self.locals.truncate(saved.3);
+        // `if found { insert(x); return Ok(()); }` in a loop: the block runs at most once.
+        match b.stmts.iter().find_map(|s| match s {
+            syn::Stmt::Expr(e, _) => Exit::of(e),
+            _ => None,
+        }) {
+            Some(exit) => self.leaving(exit, |s| s.visit_block_scoped(b)),
+            None => self.visit_block_scoped(b),
+        }
+    }
+
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        if let Some(e) = &r.expr {
+            self.leaving(Exit::Return, |s| s.visit_expr(e));
+        }
+    }
+
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        if let Some(e) = &b.expr {
+            match b.label {
+                None => self.leaving(Exit::Break, |s| s.visit_expr(e)),
+                Some(_) => self.visit_expr(e),
+            }
+        }
+    }
+
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        self.with_floor(|s| syn::visit::visit_expr_async(s, a));
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        let saved = self.locals.len();
-        for input in &c.inputs {
-            self.bind_pattern(input, None);
-        }
-        self.visit_expr(&c.body);
-        self.locals.truncate(saved);
+        self.with_floor(|s| s.visit_closure(c));
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {

@@ -178,7 +178,13 @@
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,
-//!   `.collect()`, …); `Option::map` is not a loop.
+//!   `.collect()`, …); `Option::map` is not a loop. Only the chain itself is read:
+//!   `.and_then(|v| v.iter().next())` is a closure's business.
+//! - A block that ends in `return` (or an unlabelled `break`) runs at most once per
+//!   entry of what it leaves: `for e in entries { if ok(e) { insert(e); return } }`
+//!   inserts once per call. Only a `return` or `break` written as a statement of the
+//!   block counts (not one inside a branch of it), a `return` inside a closure or an
+//!   `async` block leaves only that, and a labelled `break` is not followed.
 //! - A loop whose item is a trait object of several implementations, calling a trait
 //!   method on it (`for sink in &sinks { sink.send(e) }`, `xs[i].send(e)`), is a
 //!   fan-out: each iteration runs another implementation, so the loop does not repeat
@@ -310,6 +316,9 @@ impl Rule for NonIdempotentInsert {
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
+        // The exit that makes a loop run once: a `return`/`break` after the INSERT, an
+        // iterator ended in one item.
+        out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".load_");
         out = out.replace(" get_", " load_").replace("_exists(", "_named(")

@@ -55,7 +55,7 @@ impl Extractor<'_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), param_names });
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
         let saved_counts = std::mem::take(&mut self.inserted_counts);

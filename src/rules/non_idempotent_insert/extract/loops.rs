@@ -22,7 +22,69 @@ use crate::facts::value::Value;
 use crate::input::source::Loc;
 use syn::visit::Visit;
 
+/// How a block or an expression leaves the loops around it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Exit {
+    /// `return`: every loop of the function (or of the closure it is in).
+    Return,
+    /// `break` without a label: the innermost `for`, `while` or `loop`.
+    Break,
+}
+
+impl Exit {
+    /// How a statement leaves, if it is a `return` or an unlabelled `break` itself
+    /// (not one inside a branch).
+    pub(super) fn of(expr: &syn::Expr) -> Option<Exit> {
+        match expr {
+            syn::Expr::Return(_) => Some(Exit::Return),
+            syn::Expr::Break(b) if b.label.is_none() => Some(Exit::Break),
+            _ => None,
+        }
+    }
+}
+
 impl Extractor<'_> {
+    /// Runs `body` (code that ends in `exit`) outside the loops `exit` leaves: it runs
+    /// at most once per entry of what is left open (`for e in entries { if ok(e) {
+    /// return insert(e); } }` inserts once per call).
+    pub(super) fn leaving(&mut self, exit: Exit, body: impl FnOnce(&mut Self)) {
+        let Some(f) = self.stack.last_mut() else {
+            body(self);
+            return;
+        };
+        let floor = f.floors.last().copied().unwrap_or(0);
+        let keep = match exit {
+            Exit::Return => floor,
+            Exit::Break => match f.open_loops.last() {
+                Some(&l) if f.open_loops.len() > floor && matches!(f.facts.loops[l].kind.as_str(), "for" | "while" | "loop") => {
+                    f.open_loops.len() - 1
+                }
+                _ => f.open_loops.len(),
+            },
+        };
+        if keep >= f.open_loops.len() {
+            body(self);
+            return;
+        }
+        let saved = f.open_loops.clone();
+        f.open_loops.truncate(keep);
+        body(self);
+        if let Some(f) = self.stack.last_mut() {
+            f.open_loops = saved;
+        }
+    }
+
+    /// Runs `body` (a closure or an `async` block) as a scope a `return` leaves.
+    pub(super) fn with_floor(&mut self, body: impl FnOnce(&mut Self)) {
+        if let Some(f) = self.stack.last_mut() {
+            f.floors.push(f.open_loops.len());
+        }
+        body(self);
+        if let Some(f) = self.stack.last_mut() {
+            f.floors.pop();
+        }
+    }
+
     /// Runs `body` inside a new repeated context of the current function.
     pub(super) fn with_loop(&mut self, header: Loc, kind: &str, body: impl FnOnce(&mut Self)) {
         let Some(f) = self.stack.last_mut() else {
@@ -110,22 +172,36 @@ impl Extractor<'_> {
     }
 
     /// Whether a receiver chain shows an iterator or stream (a range, `iter()`,
-    /// `stream::iter`, … from `iterator-sources`).
+    /// `stream::iter`, … from `iterator-sources`). Only the chain's own spine counts,
+    /// outermost call first: `xs.iter().find(..).and_then(..)` ended in one value (an
+    /// Option or a Result) whose adapters run at most once, and a source inside a
+    /// closure argument (`.and_then(|v| v.iter().next())`) is that closure's business.
     fn is_iterator_chain(&self, receiver: &syn::Expr) -> bool {
-        // `xs.iter().find(..).and_then(..)`: the chain ended in one value (an Option or
-        // a Result), whose adapters run at most once.
-        if let syn::Expr::MethodCall(m) = strip(receiver)
-            && ITERATION_ENDS.iter().any(|t| m.method == t)
-        {
-            return false;
+        let is_source = |name: &str| self.params.iterator_sources.iter().any(|s| s == name);
+        let mut at = strip(receiver);
+        loop {
+            match at {
+                syn::Expr::MethodCall(m) => {
+                    let method = m.method.to_string();
+                    if ITERATION_ENDS.contains(&method.as_str()) {
+                        return false;
+                    }
+                    if is_source(&method) {
+                        return true;
+                    }
+                    at = strip(&m.receiver);
+                }
+                syn::Expr::Range(_) => return true,
+                syn::Expr::Field(f) => at = strip(&f.base),
+                syn::Expr::Try(t) => at = strip(&t.expr),
+                syn::Expr::Await(a) => at = strip(&a.base),
+                other => {
+                    let mut names = Vec::new();
+                    self.lowerer_lower_quiet(other).names(&mut names);
+                    return names.iter().any(|n| is_source(n));
+                }
+            }
         }
-        let mut names = Vec::new();
-        let value = self.lowerer_lower_quiet(receiver);
-        value.names(&mut names);
-        if matches!(strip(receiver), syn::Expr::Range(_)) {
-            return true;
-        }
-        names.iter().any(|n| self.params.iterator_sources.iter().any(|s| s == n))
     }
 
     fn lowerer_lower_quiet(&self, expr: &syn::Expr) -> Value {
