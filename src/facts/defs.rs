@@ -764,6 +764,16 @@ impl<'a> DefMap<'a> {
         out
     }
 
+    /// The value of associated constant `name` of type `ty` when its impl writes it as
+    /// `true` or `false` (`None` when it is not set there, or set otherwise).
+    pub fn assoc_flag(&self, ty: &TypeKey, name: &str) -> Option<bool> {
+        let mut values = self.methods_of(ty, name).into_iter().filter_map(|loc| {
+            self.names.get(loc.file)?.consts.iter().find(|c| c.loc == loc && c.impl_of.is_some())?.flag
+        });
+        let first = values.next()?;
+        values.all(|v| v == first).then_some(first)
+    }
+
     /// The name of type `id` as declared.
     pub fn type_name(&self, id: TypeId) -> &'a str {
         self.types[id as usize].name

@@ -113,6 +113,9 @@ pub struct ConstDef {
     pub scope: u32,
     /// An associated constant: its `impl`.
     pub impl_of: Option<u32>,
+    /// Its value, when it is written as `true` or `false` (a per-type switch a trait's
+    /// default method branches on: `const DEDUPLICATED: bool = true;`).
+    pub flag: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -202,8 +205,8 @@ impl Collector<'_> {
                 self.push_fn(&f.sig, scope, owner);
                 self.block_items(&f.block, scope);
             }
-            syn::Item::Const(c) => self.push_const(&c.ident, scope, None),
-            syn::Item::Static(s) => self.push_const(&s.ident, scope, None),
+            syn::Item::Const(c) => self.push_const(&c.ident, scope, None, None),
+            syn::Item::Static(s) => self.push_const(&s.ident, scope, None, None),
             syn::Item::Mod(m) => self.module(m, scope),
             syn::Item::Use(u) => {
                 let mut uses = Vec::new();
@@ -294,7 +297,7 @@ impl Collector<'_> {
                     self.push_fn(&f.sig, scope, Owner::Impl(at));
                     self.block_items(&f.block, scope);
                 }
-                syn::ImplItem::Const(c) => self.push_const(&c.ident, scope, Some(at)),
+                syn::ImplItem::Const(c) => self.push_const(&c.ident, scope, Some(at), bool_literal(&c.expr)),
                 _ => {}
             }
         }
@@ -324,15 +327,23 @@ impl Collector<'_> {
         self.out.fns.push(FnDef { name: sig.ident.to_string().into(), loc, scope, owner, has_self, params });
     }
 
-    fn push_const(&mut self, ident: &syn::Ident, scope: u32, impl_of: Option<u32>) {
+    fn push_const(&mut self, ident: &syn::Ident, scope: u32, impl_of: Option<u32>, flag: Option<bool>) {
         let loc = self.loc(ident.span());
-        self.out.consts.push(ConstDef { name: ident.to_string().into(), loc, scope, impl_of });
+        self.out.consts.push(ConstDef { name: ident.to_string().into(), loc, scope, impl_of, flag });
     }
 
     fn push_type(&mut self, ident: &syn::Ident, scope: u32, kind: TypeKind, fields: Vec<(String, TypePath)>) -> u32 {
         let loc = self.loc(ident.span());
         self.out.types.push(TypeFact { name: ident.to_string(), loc, scope, kind, fields, held: Vec::new() });
         self.out.types.len() as u32 - 1
+    }
+}
+
+/// `true` or `false` written as such.
+fn bool_literal(expr: &syn::Expr) -> Option<bool> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
+        _ => None,
     }
 }
 

@@ -451,15 +451,7 @@ impl<'a> Analysis<'a> {
         let EventKind::Call { name, qualifier, receiver, .. } = &event.kind else {
             return Callees::Exactly(Vec::new());
         };
-        let in_block;
-        let cx = if self.defs.has_block_scopes(event.loc.file) {
-            // A `use` or `fn` in the function's body shadows the module's names.
-            let module = self.defs.context(event.loc).module;
-            in_block = Context { module, self_ty: self.contexts[caller].self_ty.clone() };
-            &in_block
-        } else {
-            &self.contexts[caller]
-        };
+        let cx = &*self.call_context(caller, event);
         match receiver {
             None => {
                 let path: Vec<String> =
@@ -483,6 +475,54 @@ impl<'a> Analysis<'a> {
                 None => Callees::ByName,
             },
         }
+    }
+
+    /// Where a call of `caller` resolves: the function's module and `Self`, or the
+    /// block scope around the call.
+    fn call_context(&self, caller: usize, event: &Event) -> std::borrow::Cow<'_, Context> {
+        if self.defs.has_block_scopes(event.loc.file) {
+            // A `use` or `fn` in the function's body shadows the module's names.
+            let module = self.defs.context(event.loc).module;
+            std::borrow::Cow::Owned(Context { module, self_ty: self.contexts[caller].self_ty.clone() })
+        } else {
+            std::borrow::Cow::Borrowed(&self.contexts[caller])
+        }
+    }
+
+    /// The events of callee `g`, a trait's default method, that call `order` of
+    /// `caller` does not run: the branches on `Self::FLAG` that the receiver's type
+    /// sets the other way (`job.enqueue()` with `const DEDUPLICATED: bool = true` in
+    /// `job`'s impl skips the `else` of `if Self::DEDUPLICATED`), as event ranges.
+    fn dead_branches(&self, caller: usize, order: usize, g: usize) -> Vec<(u32, u32)> {
+        let callee = &*self.fns[g];
+        if callee.flag_branches.is_empty() || !self.defs.is_trait_default(callee.name_loc) {
+            return Vec::new();
+        }
+        let event = &self.fns[caller].events[order];
+        let EventKind::Call { receiver: Some(r), .. } = &event.kind else { return Vec::new() };
+        let cx = self.call_context(caller, event);
+        let Some(ty) = self.receiver_type(caller, &cx, r).filter(|ty| !self.defs.is_trait(ty)) else {
+            return Vec::new();
+        };
+        callee
+            .flag_branches
+            .iter()
+            .filter(|b| self.defs.assoc_flag(&ty, &b.name).is_some_and(|v| v != b.when))
+            .map(|b| (b.from, b.to))
+            .collect()
+    }
+
+    /// Whether function `g` reaches an unprotected INSERT into `table` through an
+    /// event outside the ranges `dead` (see [`Self::dead_branches`]).
+    fn reaches_outside(&self, g: usize, table: &str, dead: &[(u32, u32)], reaches: &[Vec<Witness>]) -> bool {
+        let live = |order: usize| !dead.iter().any(|&(from, to)| (from as usize..to as usize).contains(&order));
+        let f = &*self.fns[g];
+        self.inserts[g].iter().any(|o| o.sql.table == table && live(o.order) && !Self::protected(f, o))
+            || self.edges(g).iter().any(|e| {
+                live(e.order)
+                    && !Self::preflight_before(f, f.events[e.order].innermost, e.order, table)
+                    && e.callees.iter().any(|&c| reaches[c].iter().any(|w| w.table == table))
+            })
     }
 
     /// The type of a receiver, when the syntax says it.
@@ -595,6 +635,41 @@ impl<'a> Analysis<'a> {
         // (function, index of the table among its witnesses)
         let mut queue: std::collections::VecDeque<(usize, usize)> =
             (0..self.fns.len()).flat_map(|i| (0..reaches[i].len()).map(move |t| (i, t))).collect();
+        // Calls of a default method whose table came through a branch the receiver's
+        // type skips ([`Self::dead_branches`]): asked again once every table is in,
+        // since another branch may reach it later.
+        let mut deferred: Vec<(usize, usize, usize, Witness)> = Vec::new();
+        loop {
+            self.propagate(&mut reaches, &mut queue, &mut callers, &calls_named, &mut names_resolved, &mut deferred);
+            let before = queue.len();
+            for (i, order, g, w) in std::mem::take(&mut deferred) {
+                let dead = self.dead_branches(i, order, g);
+                if reaches[i].iter().any(|r| r.table == w.table) {
+                    continue;
+                }
+                if self.reaches_outside(g, &w.table, &dead, &reaches) {
+                    reaches[i].push(Witness { next: Some(g), depth: w.depth + 1, ..w });
+                    queue.push_back((i, reaches[i].len() - 1));
+                }
+            }
+            if queue.len() == before {
+                break;
+            }
+        }
+        reaches
+    }
+
+    /// The worklist of [`Self::fixpoint`]: each table a function reaches goes to its callers.
+    #[allow(clippy::type_complexity)]
+    fn propagate<'n>(
+        &'n self,
+        reaches: &mut [Vec<Witness>],
+        queue: &mut std::collections::VecDeque<(usize, usize)>,
+        callers: &mut HashMap<usize, Vec<(usize, usize)>>,
+        calls_named: &HashMap<&'n str, Vec<(usize, usize)>>,
+        names_resolved: &mut FxHashSet<&'n str>,
+        deferred: &mut Vec<(usize, usize, usize, Witness)>,
+    ) {
         while let Some((g, t)) = queue.pop_front() {
             let name = self.fns[g].name.as_str();
             if names_resolved.insert(name) {
@@ -615,7 +690,12 @@ impl<'a> Analysis<'a> {
                 if f.marker || Self::preflight_before(f, f.events[order].innermost, order, &w.table) {
                     continue;
                 }
-                if self.reaches_through_all(i, order, &reaches, &w.table) == Some(false) {
+                if self.reaches_through_all(i, order, reaches, &w.table) == Some(false) {
+                    continue;
+                }
+                let dead = self.dead_branches(i, order, g);
+                if !dead.is_empty() && !self.reaches_outside(g, &w.table, &dead, reaches) {
+                    deferred.push((i, order, g, w.clone()));
                     continue;
                 }
                 reaches[i].push(Witness {
@@ -628,7 +708,6 @@ impl<'a> Analysis<'a> {
                 queue.push_back((i, reaches[i].len() - 1));
             }
         }
-        reaches
     }
 
     /// The findings of `non-idempotent-insert`, by location (the first one found at
@@ -675,6 +754,10 @@ impl<'a> Analysis<'a> {
                         continue;
                     }
                     if self.reaches_through_all(i, order, &self.reaches, &witness.table) == Some(false) {
+                        continue;
+                    }
+                    let dead = self.dead_branches(i, order, g);
+                    if !dead.is_empty() && !self.reaches_outside(g, &witness.table, &dead, &self.reaches) {
                         continue;
                     }
                     let recursive = g == i || self.same_cycle(g, i);

@@ -174,6 +174,19 @@ pub struct FnInsertFacts {
     /// The parameters (by position, not counting `self`) the function calls inside a
     /// loop of its own: a closure passed there runs repeatedly (a retry function).
     pub repeats_params: Vec<(u32, Loc)>,
+    /// The branches of `if Self::FLAG { … } else { … }`: in a trait's default method,
+    /// which one runs depends on the constant the implementation sets.
+    pub flag_branches: Vec<FlagBranch>,
+}
+
+/// Events `from..to` (positions among `events`) run only when associated constant
+/// `name` of `Self` is `when`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagBranch {
+    pub name: Box<str>,
+    pub when: bool,
+    pub from: u32,
+    pub to: u32,
 }
 
 impl FnInsertFacts {

@@ -185,6 +185,12 @@
 //!   inserts once per call. Only a `return` or `break` written as a statement of the
 //!   block counts (not one inside a branch of it), a `return` inside a closure or an
 //!   `async` block leaves only that, and a labelled `break` is not followed.
+//! - A trait's default method that branches on an associated constant (`if
+//!   Self::DEDUPLICATED { upsert } else { insert }`), called on a value whose type
+//!   the syntax tells (`SyncIndex::new(..).enqueue(..)`, an annotated binding, a loop
+//!   over a typed `Vec`), runs only the branch that the type's impl selects when the
+//!   impl writes the constant as `true` or `false`; a type that leaves it at the
+//!   trait's default, or a generic receiver, runs either branch.
 //! - A loop whose item is a trait object of several implementations, calling a trait
 //!   method on it (`for sink in &sinks { sink.send(e) }`, `xs[i].send(e)`), is a
 //!   fan-out: each iteration runs another implementation, so the loop does not repeat

@@ -46,6 +46,7 @@ impl Extractor<'_> {
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
             deletes: Vec::new(),
+            flag_branches: Vec::new(),
         };
         let param_names = sig
             .inputs

@@ -11,7 +11,7 @@
 //! Each is a preflight by position (a `Preflight` event where the guarded code
 //! starts), like the named preflight helpers.
 
-use super::{EventKind, Extractor, strip};
+use super::{EventKind, Extractor, FlagBranch, strip};
 use crate::input::source::Loc;
 use quote::ToTokens;
 use syn::visit::Visit;
@@ -102,6 +102,18 @@ pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
     // A specific error arm that loops again (falls through, or `continue`s).
     let specific_retry = m.arms.iter().any(|a| !catch_all(&a.pat) && !expr_returns(&a.body));
     ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(&a.pat)).all(|a| expr_returns(&a.body))
+}
+
+/// The associated constant an `if` tests, and the value that takes its first branch:
+/// `Self::DEDUPLICATED` (true), `!Self::DEDUPLICATED` (false).
+fn self_flag(cond: &syn::Expr) -> Option<(Box<str>, bool)> {
+    match strip(cond) {
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => self_flag(&u.expr).map(|(n, w)| (n, !w)),
+        syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 2 && p.path.segments[0].ident == "Self" => {
+            Some((p.path.segments[1].ident.to_string().into_boxed_str(), true))
+        }
+        _ => None,
+    }
 }
 
 /// Whether an expression always leaves the loop or the function: it is, or ends in,
@@ -232,9 +244,22 @@ impl Extractor<'_> {
             self.push_event(EventKind::Preflight { name: "once flag".into() }, at);
             self.mark_branch_check();
         }
+        let events = |s: &Self| s.stack.last().map_or(0, |f| f.facts.events.len() as u32);
+        let before_then = events(self);
         self.visit_block(&e.then_branch);
+        let before_else = events(self);
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
+        }
+        if let Some((name, when)) = self_flag(&e.cond)
+            && let Some(f) = self.stack.last_mut()
+        {
+            let end = f.facts.events.len() as u32;
+            for (when, from, to) in [(when, before_then, before_else), (!when, before_else, end)] {
+                if from < to {
+                    f.facts.flag_branches.push(FlagBranch { name: name.clone(), when, from, to });
+                }
+            }
         }
         // The check guards the code after the `if` when the branch taken for a row
         // that exists leaves (`if found.is_some() { continue; }`); leaving when none
