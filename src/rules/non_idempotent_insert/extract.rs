@@ -446,6 +446,14 @@ impl Extractor<'_> {
     }
 }
 
+/// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE` or
+/// `CREATE` (any case). Most string literals do not, and are not tokenized.
+fn has_sql_verb(text: &str) -> bool {
+    text.as_bytes().windows(6).any(|w| {
+        w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete") || w.eq_ignore_ascii_case(b"create")
+    })
+}
+
 /// Strips parentheses, references and `.await`/`?` around an expression.
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
@@ -619,10 +627,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // (an escape could spell INSERT, so text with one is always unescaped).
             // (No location, as in fuzzing builds: unescape.)
             let written = self.input.source.text().get(loc.range()).filter(|w| !w.is_empty()).unwrap_or("\\");
-            let sql_verb = |w: &[u8]| {
-                w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete") || w.eq_ignore_ascii_case(b"create")
-            };
-            if written.contains('\\') || written.as_bytes().windows(6).any(sql_verb) {
+            if written.contains('\\') || has_sql_verb(written) {
                 self.literal_events(&s.value(), loc);
             }
         }

@@ -201,6 +201,8 @@
 //!   `list…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
 //!   `?`-tried (a round trip to the database); `get…` only where its result is
 //!   tested for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`).
+//!   A boolean field of its answer named like `exists` or `found` is a presence
+//!   test too (`if !username_exists(..).await?.exists`).
 //!   It guards only when the code tests whether it found something, and only the
 //!   branches of that test, unless the branch for a row that exists leaves the
 //!   iteration (`Some(_) => continue`); error handling (`Err(e) => return Err(e)`)

@@ -112,6 +112,10 @@ fn presence_subject(cond: &syn::Expr) -> Option<&syn::Expr> {
             Some(&m.receiver)
         }
         syn::Expr::Let(l) if presence_pattern(&l.pat) => Some(&l.expr),
+        // `!username_exists(..).await?.exists`: the lookup's answer, as a field.
+        syn::Expr::Field(f) if matches!(&f.member, syn::Member::Named(n) if presence_field(&n.to_string())) => {
+            Some(&f.base)
+        }
         syn::Expr::Binary(b) => match (&*b.left, &*b.right) {
             (other, syn::Expr::Lit(_)) | (syn::Expr::Lit(_), other) => Some(other),
             _ => None,
@@ -123,6 +127,11 @@ fn presence_subject(cond: &syn::Expr) -> Option<&syn::Expr> {
         | syn::Expr::MethodCall(_)) => Some(other),
         _ => None,
     }
+}
+
+/// A boolean field that answers whether something exists (`exists`, `found`).
+fn presence_field(name: &str) -> bool {
+    name.contains("exist") || matches!(name, "found" | "present" | "is_present")
 }
 
 /// `Some(..)`, `None`, `Ok(..)`, `Err(..)`, `true`, `false`, or a tuple holding one.

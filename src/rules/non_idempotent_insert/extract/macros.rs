@@ -191,7 +191,7 @@ fn may_make_events(tokens: proc_macro2::TokenStream, sql_locals: &[SqlLocal]) ->
             }
             TokenTree::Literal(l) => {
                 let text = l.to_string();
-                if text.contains('\\') || text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+                if text.contains('\\') || super::has_sql_verb(&text) {
                     return true;
                 }
                 (false, false)
