@@ -28,6 +28,12 @@ pub struct Config {
     pub include_tests: bool,
     /// Gitignore-style globs of paths never to check.
     pub exclude: Vec<String>,
+    /// The migration directories (`migrations = [...]`, relative to the configuration
+    /// file); empty: found by convention ([`crate::input::migrations`]).
+    pub migrations: Vec<PathBuf>,
+    /// The SQL dialect of the migrations and the queries (`dialect = "postgres"`,
+    /// `"sqlite"` or `"mysql"`).
+    pub dialect: String,
     pub rules: BTreeMap<&'static str, RuleSettings>,
     /// The project file's text, for rules that point into it (the insert allowlist).
     pub text: Option<ConfigText>,
@@ -78,6 +84,8 @@ impl Config {
             file: None,
             include_tests: false,
             exclude: Vec::new(),
+            migrations: Vec::new(),
+            dialect: DIALECTS[0].to_string(),
             rules,
             text: None,
             active: Default::default(),
@@ -119,6 +127,8 @@ impl Config {
         })?;
         let mut config = Config::from_toml(&text, &shown)?;
         config.file = Some(path.to_path_buf());
+        let dir = path.parent().unwrap_or(Path::new("."));
+        config.migrations = config.migrations.iter().map(|m| dir.join(m)).collect();
         Ok(config)
     }
 
@@ -148,6 +158,17 @@ impl Config {
             config.include_tests = v;
         }
         config.exclude = raw.exclude;
+        config.migrations = raw.migrations.into_iter().map(PathBuf::from).collect();
+        if let Some(d) = raw.dialect {
+            if !DIALECTS.contains(&d.get_ref().as_str()) {
+                let hint = crate::messages::hint(d.get_ref(), DIALECTS.iter().copied());
+                return Err(err(
+                    Some(d.span()),
+                    format!("unknown dialect `{}`{hint}; known dialects: {}", d.get_ref(), DIALECTS.join(", ")),
+                ));
+            }
+            config.dialect = d.into_inner();
+        }
         let metas = rules::all_meta();
         for (rule_key, table) in raw.rules {
             let Some(meta) = metas.iter().find(|m| m.id == rule_key.get_ref()) else {
@@ -184,12 +205,18 @@ impl Config {
     }
 }
 
+/// The SQL dialects migrations and queries are read in; the first is the default.
+pub const DIALECTS: &[&str] = &["postgres", "sqlite", "mysql"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawConfig {
     include_tests: Option<bool>,
     #[serde(default)]
     exclude: Vec<String>,
+    #[serde(default)]
+    migrations: Vec<String>,
+    dialect: Option<Spanned<String>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
 }
@@ -420,5 +447,16 @@ mod tests {
         let off = "[rules.direct-provisioner-call]\nseverity = \"off\"\ndispatcher-paths = [\"[bad\"]\n";
         let e = Config::from_toml(off, "g.toml").unwrap_err();
         assert!(e.message.contains("invalid path glob `[bad`"), "{e}");
+    }
+
+    #[test]
+    fn dialect_and_migration_directories() {
+        let c = Config::from_toml("dialect = \"sqlite\"\nmigrations = [\"db/migrations\"]\n", "g.toml").unwrap();
+        assert_eq!(c.dialect, "sqlite");
+        assert_eq!(c.migrations, [PathBuf::from("db/migrations")]);
+        assert_eq!(Config::defaults().dialect, "postgres");
+        let e = Config::from_toml("dialect = \"oracle\"\n", "g.toml").unwrap_err();
+        assert!(e.message.starts_with("unknown dialect `oracle`"), "{}", e.message);
+        assert_eq!(e.position, Some((1, 11)));
     }
 }

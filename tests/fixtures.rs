@@ -42,11 +42,33 @@ fn hash_annotations(text: &str) -> Vec<(usize, Mark, String)> {
     out
 }
 
+/// (line, mark, rule) for every `--~` annotation of a SQL file (a migration).
+fn sql_annotations(text: &str) -> Vec<(usize, Mark, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some((_, body)) = line.split_once("--~") {
+            let (mark, rules) = mark_of(body.trim());
+            for rule in rules.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                out.push((i + 1, mark, rule.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The annotated files of a fixture folder that are configuration files.
 const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "env"];
 
+/// Files other than Rust that findings may point into: configuration files and
+/// SQL migrations.
+fn is_annotated_other(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "sql" || CONFIG_EXTENSIONS.iter().any(|c| e == *c))
+}
+
 fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
-    if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+    if file.extension().is_some_and(|e| e == "sql") {
+        sql_annotations(text)
+    } else if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
         hash_annotations(text)
     } else {
         let mut marks = annotations(text);
@@ -121,14 +143,15 @@ fn fixture_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The fixture files plus the configuration files at any depth (an included
-/// `config.default.toml`, YAML, `.env`): findings may point into those too.
+/// The fixture files plus the configuration files and migrations at any depth (an
+/// included `config.default.toml`, YAML, `.env`, `migrations/*.sql`): findings may
+/// point into those too.
 fn annotated_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
             if path.is_dir() {
                 walk(&path, out);
-            } else if path.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+            } else if is_annotated_other(&path) {
                 out.push(path);
             }
         }
@@ -159,6 +182,19 @@ fn check(paths: Vec<PathBuf>) -> Report {
         .expect("fixture run succeeds")
 }
 
+/// Copies the folder `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().map(|e| e.unwrap()) {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
@@ -181,10 +217,16 @@ fn every_rule_has_buggy_and_clean_fixtures() {
         let Some((_, dir)) = dirs.iter().find(|(id, _)| id == rule.id()) else {
             panic!("rule `{}` has no fixtures/{}/ directory", rule.id(), rule.id());
         };
-        let names: Vec<String> =
-            fixture_files(dir).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert!(names.iter().any(|n| n.starts_with("buggy")), "{}: no buggy_*.rs fixture", rule.id());
-        assert!(names.iter().any(|n| n.starts_with("clean")), "{}: no clean_*.rs fixture", rule.id());
+        // A file or a folder of the fixture is named `buggy…` or `clean…` (a rule about
+        // migrations has folders of them).
+        let names: Vec<String> = annotated_files(dir)
+            .iter()
+            .flat_map(|p| {
+                p.strip_prefix(dir).unwrap().components().map(|c| c.as_os_str().to_string_lossy().into_owned())
+            })
+            .collect();
+        assert!(names.iter().any(|n| n.starts_with("buggy")), "{}: no buggy_* fixture", rule.id());
+        assert!(names.iter().any(|n| n.starts_with("clean")), "{}: no clean_* fixture", rule.id());
     }
     for (id, _) in &dirs {
         assert!(gatelint::rules::meta(id).is_some(), "fixtures/{id}/ names no rule");
@@ -251,7 +293,9 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
     let mut failures = Vec::new();
     let mut mutants = 0;
     for (_, dir) in rule_dirs() {
-        for file in fixture_files(&dir) {
+        let mut files = fixture_files(&dir);
+        files.extend(annotated_files(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == "sql")));
+        for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             let all = file_annotations(&file, &text);
             let marks: Vec<_> = all.iter().filter(|m| m.1 == Mark::Mutant).cloned().collect();
@@ -278,10 +322,27 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
                 .collect();
             let tmp = tempfile::tempdir().unwrap();
             let name = marks.iter().find_map(|m| mutant_file_name(&m.2)).map(std::ffi::OsStr::new);
-            let target = tmp.path().join(name.unwrap_or_else(|| file.file_name().unwrap()));
-            std::fs::write(&target, mutated).unwrap();
-            let report = check(vec![target.clone()]);
-            let display = report.db.files[0].display.clone();
+            // A rule that reads the migrations checks the code against them: the mutant
+            // is a copy of the whole fixture folder with this file changed.
+            let whole_folder = marks.iter().any(|m| rule(&m.2).reads_migrations());
+            let (target, report) = if whole_folder {
+                copy_dir(&dir, tmp.path());
+                let target = tmp.path().join(file.strip_prefix(&dir).unwrap());
+                std::fs::write(&target, mutated).unwrap();
+                let report = check(vec![tmp.path().to_path_buf()]);
+                (target, report)
+            } else {
+                let target = tmp.path().join(name.unwrap_or_else(|| file.file_name().unwrap()));
+                std::fs::write(&target, mutated).unwrap();
+                let report = check(vec![target.clone()]);
+                (target, report)
+            };
+            let rel = target.strip_prefix(tmp.path()).unwrap().to_string_lossy().replace('\\', "/");
+            let Some(display) = report.db.files.iter().find(|f| f.display.ends_with(&rel)).map(|f| f.display.clone())
+            else {
+                failures.push(format!("{}: the mutant was not checked", file.display()));
+                continue;
+            };
             // Only the mutated rules are compared: removing a suppression's reason also
             // brings back the finding it suppressed, which is another rule's business.
             let mutated_rules: BTreeSet<&str> = marks.iter().map(|m| m.2.as_str()).collect();

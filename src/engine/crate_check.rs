@@ -31,6 +31,8 @@ pub(super) struct Gathered {
     /// Files the rules' facts name, by naming file and path as written (see
     /// [`super::included`]).
     pub included: std::collections::BTreeMap<(usize, String), usize>,
+    /// The project's SQL migrations (read by [`super::migrations`]).
+    pub migrations: crate::input::migrations::Migrations,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
@@ -56,7 +58,16 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    Gathered { db, facts, problems, config_file, files_checked, storable, included: Default::default() }
+    Gathered {
+        db,
+        facts,
+        problems,
+        config_file,
+        files_checked,
+        storable,
+        included: Default::default(),
+        migrations: Default::default(),
+    }
 }
 
 /// Builds the crate index and runs every rule that is on; the rules are independent,
@@ -88,6 +99,7 @@ pub(super) fn run_rules(
         defs,
         config_file: gathered.config_file,
         included: &gathered.included,
+        migrations: &gathered.migrations,
         active,
     };
     timings.mark("crate index");

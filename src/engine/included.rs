@@ -53,19 +53,33 @@ pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &Ac
 /// Adds the file at `path`, shown as `shown`, to the sources; `None` when it cannot
 /// be read as text.
 fn add(gathered: &mut Gathered, path: &Path, shown: String) -> Option<FileId> {
+    add_text_file(gathered, path, shown, MAX_INCLUDED_SIZE, lex_hash_comments, "#")
+}
+
+/// Adds a file that is not Rust (a configuration, a migration) to the sources, with
+/// the suppressions its comments hold (`lex` reads them; `allow-file` comes before
+/// the first line that is not blank or a `line_comment`); `None` when it is larger
+/// than `max_size` or cannot be read as text.
+pub(super) fn add_text_file(
+    gathered: &mut Gathered,
+    path: &Path,
+    shown: String,
+    max_size: u64,
+    lex: fn(&str) -> Vec<crate::input::comments::Comment>,
+    line_comment: &str,
+) -> Option<FileId> {
     let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_INCLUDED_SIZE {
+    if !meta.is_file() || meta.len() > max_size {
         return None;
     }
     let text = String::from_utf8(std::fs::read(path).ok()?).ok()?;
     let id = gathered.db.files.len();
     let source = SourceFile::new(shown, text);
-    let comments = lex_hash_comments(source.text());
-    // `allow-file` comes before the first line that is not a comment.
+    let comments = lex(source.text());
     let first_item_line = source
         .text()
         .lines()
-        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with(line_comment))
         .map_or(usize::MAX, |i| i + 1);
     let facts = FileFacts {
         suppressions: crate::facts::suppressions::directives(id, &source, &comments, first_item_line),

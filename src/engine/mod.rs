@@ -10,6 +10,7 @@ mod file;
 mod files;
 mod finish;
 mod included;
+pub mod migrations;
 mod replay;
 mod scan;
 
@@ -216,6 +217,9 @@ fn check_discovered(
     );
     let mut gathered = crate_check::gather(outcomes, discovery.errors, config);
     included::add_included(&mut gathered, &paths, active);
+    if active.reads_migrations() {
+        migrations::add_migrations(&mut gathered, &options.paths, &config.migrations, &paths);
+    }
     let canonical = crate_check::canonical_paths(&paths);
     let diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;

@@ -77,9 +77,57 @@ pub fn lex_hash_comments(text: &str) -> Vec<Comment> {
     out
 }
 
+/// The `--` and `/* */` comments of a SQL file (a migration), read with sqlparser's
+/// tokenizer so that a `--` inside a string or a dollar-quoted function body is not
+/// one. Where the tokenizer stops (an unterminated string), the comments before it
+/// are kept.
+pub fn lex_sql_comments(text: &str) -> Vec<Comment> {
+    use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let mut tokens = Vec::new();
+    let _ = Tokenizer::new(&dialect, text).tokenize_with_location_into_buf(&mut tokens);
+    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let offset = |loc: sqlparser::tokenizer::Location| {
+        let start = line_starts.get((loc.line as usize).saturating_sub(1)).copied().unwrap_or(text.len());
+        let line = &text[start..];
+        start + line.char_indices().nth((loc.column as usize).saturating_sub(1)).map_or(line.len(), |(i, _)| i)
+    };
+    let mut out = Vec::new();
+    for t in tokens {
+        let (kind, body) = match &t.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                (CommentKind::Line, comment.trim_end_matches(['\n', '\r']).to_string())
+            }
+            Token::Whitespace(Whitespace::MultiLineComment(c)) => (CommentKind::Block, c.clone()),
+            _ => continue,
+        };
+        let start = offset(t.span.start);
+        let end = match kind {
+            CommentKind::Line => text[start..].find('\n').map_or(text.len(), |e| start + e),
+            CommentKind::Block => offset(t.span.end).min(text.len()),
+        };
+        let end = text[..end].trim_end_matches('\r').len().max(start);
+        out.push(Comment { kind, start, end, body });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_comments_outside_strings_and_bodies() {
+        let sql = "-- gatelint: allow(dead-table) -- kept\nCREATE TABLE t (x text DEFAULT '-- no');\n\
+                   CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 -- inside $$ LANGUAGE sql; /* blöck */\n";
+        let found = lex_sql_comments(sql);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].body, " gatelint: allow(dead-table) -- kept");
+        assert_eq!(&sql[found[0].start..found[0].end], "-- gatelint: allow(dead-table) -- kept");
+        assert_eq!(&sql[found[1].start..found[1].end], "/* blöck */");
+        // An unterminated string ends the tokens, not the comments before it.
+        assert_eq!(lex_sql_comments("-- a\nSELECT 'open").len(), 1);
+    }
 
     #[test]
     fn strings_that_look_like_comments_are_not_comments() {

@@ -1,12 +1,14 @@
 //! Reading the input: which files ([`discover`], or the git index: [`staged`]), their
 //! text and positions ([`source`]), and each file parsed once ([`parse`], bounded by
 //! [`nesting`], with its [`comments`] read by the compiler's own lexer); a file that
-//! cannot be checked is a [`problem`]. Parsing deep input recurses: it runs on
+//! cannot be checked is a [`problem`]. The project's SQL [`migrations`] are found
+//! beside the code. Parsing deep input recurses: it runs on
 //! threads with [`WORKER_STACK`] bytes of stack.
 
 pub mod comments;
 pub mod discover;
 pub mod macros;
+pub mod migrations;
 pub mod nesting;
 pub mod packages;
 pub mod parse;

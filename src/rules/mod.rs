@@ -82,6 +82,7 @@ declare_rules! {
     "non-idempotent-insert" => non_idempotent_insert::NonIdempotentInsert,
     "unused-suppression" => unused_suppression::UnusedSuppression,
     "wildcard-listen-default" => wildcard_listen_default::WildcardListenDefault,
+    "migration-version-collision" => migration_version_collision::MigrationVersionCollision,
 }
 
 /// Every registered rule, in registry order.

@@ -60,6 +60,9 @@ pub trait Rule: Send + Sync + 'static {
     /// reads them from the configuration file's text itself, with their positions
     /// (the allowlist's `functions`).
     const SOURCE_KEYS: &'static [&'static str] = &[];
+    /// The rule reads the project's SQL migrations ([`CheckCx::migrations`]): they are
+    /// found and read when it is on.
+    const READS_MIGRATIONS: bool = false;
 
     /// Parameters, read once per run from the defaults overlaid with the project's
     /// `[rules.<id>]` table.
@@ -122,6 +125,7 @@ pub trait AnyRule: Send + Sync {
     fn id(&self) -> &'static str;
     fn uses(&self) -> &'static [&'static str];
     fn source_keys(&self) -> &'static [&'static str];
+    fn reads_migrations(&self) -> bool;
     fn defaults_toml(&self) -> &'static str;
     fn module_source(&self) -> &'static str;
     fn params(&self, table: &toml::Table, source: Option<&ConfigSource>) -> Result<ErasedParams, ParamsError>;
@@ -162,6 +166,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn source_keys(&self) -> &'static [&'static str] {
         R::SOURCE_KEYS
+    }
+    fn reads_migrations(&self) -> bool {
+        R::READS_MIGRATIONS
     }
     fn defaults_toml(&self) -> &'static str {
         self.defaults_toml
@@ -287,6 +294,11 @@ impl ActiveRules {
     /// A stable text of the parameters of the active rules that record per-file facts:
     /// what a file's facts depend on, for the facts cache's key (another rule's
     /// parameters, an allowlist entry say, leave every file's facts as they are).
+    /// Whether a rule that is on reads the SQL migrations.
+    pub fn reads_migrations(&self) -> bool {
+        self.iter().any(|(_, rule, a)| a.severity.is_some() && rule.reads_migrations())
+    }
+
     pub fn facts_fingerprint(&self) -> String {
         (self.iter().filter(|(_, rule, _)| rule.has_facts()))
             .map(|(_, rule, a)| format!("{}={}\n", rule.id(), rule.params_fingerprint(&a.params)))
@@ -318,6 +330,8 @@ pub struct CheckCx<'a> {
     /// The files rules' facts name ([`Rule::included_files`]) that could be read, by
     /// the naming file and the path as written.
     pub included: &'a std::collections::BTreeMap<(FileId, String), FileId>,
+    /// The project's SQL migrations, when a rule that reads them is on.
+    pub migrations: &'a crate::input::migrations::Migrations,
     pub active: &'a ActiveRules,
 }
 

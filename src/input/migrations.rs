@@ -1,0 +1,233 @@
+//! Finding a project's SQL migrations: the `migrations/` directories of the checked
+//! trees and of the checked files' packages (sqlx, diesel, refinery and most
+//! hand-rolled runners keep them there), or the directories `gatelint.toml` names
+//! (`migrations = ["db/migrations"]`). Each directory is one migration set, applied in
+//! version order; the version is the number a file or folder name starts with.
+//! The engine reads the files into the sources ([`Migrations`]).
+
+use crate::input::source::FileId;
+use std::path::{Path, PathBuf};
+
+/// One migration file of a set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationFile {
+    pub path: PathBuf,
+    /// The version as written (`20240101120000`, `0001`, `2020-01-01-000000`).
+    pub version: String,
+    /// The name after the version (`create_workspaces`).
+    pub name: String,
+}
+
+impl MigrationFile {
+    /// The version's digits without leading zeros, for ordering and for telling
+    /// two spellings of one version apart from two versions (`0001` and `1` collide).
+    pub fn number(&self) -> String {
+        let digits: String = self.version.chars().filter(char::is_ascii_digit).collect();
+        let trimmed = digits.trim_start_matches('0');
+        if trimmed.is_empty() { "0".to_string() } else { trimmed.to_string() }
+    }
+
+    fn order_key(&self) -> (usize, String, String) {
+        let n = self.number();
+        (n.len(), n, self.name.clone())
+    }
+}
+
+/// A directory of migrations, in apply order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationDir {
+    pub dir: PathBuf,
+    pub files: Vec<MigrationFile>,
+}
+
+/// One migration file as checked.
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub file: FileId,
+    /// The version as written in its name.
+    pub version: String,
+    /// The version's number ([`MigrationFile::number`]).
+    pub number: String,
+    pub name: String,
+}
+
+/// One migration directory, in apply order.
+#[derive(Clone, Debug)]
+pub struct MigrationSet {
+    /// The directory as shown to users.
+    pub shown: String,
+    pub files: Vec<Migration>,
+}
+
+/// The migration sets of a run, and which one each checked file runs against.
+#[derive(Clone, Debug, Default)]
+pub struct Migrations {
+    pub sets: Vec<MigrationSet>,
+    /// By file id: the index in `sets` of the set a Rust file's SQL runs against —
+    /// the set whose directory sits in a folder holding the file (the nearest), else
+    /// the only set of the run.
+    pub set_of: Vec<Option<usize>>,
+}
+
+impl Migrations {
+    pub fn for_file(&self, file: FileId) -> Option<&MigrationSet> {
+        self.set_of.get(file).copied().flatten().map(|i| &self.sets[i])
+    }
+}
+
+/// Directories walked below a root to find `migrations/` folders (a workspace's
+/// `crates/db/migrations` is three levels down).
+const MAX_DEPTH: usize = 4;
+
+/// Folders never holding a project's own migrations.
+const SKIPPED_DIRS: &[&str] = &["target", ".git", "node_modules", "vendor", ".cargo"];
+
+/// The migration directories for a run: `configured` when the configuration names
+/// some, else the `migrations/` folders found under `roots` (the checked directories
+/// and the checked files' package directories).
+pub fn find(roots: &[PathBuf], configured: &[PathBuf]) -> Vec<MigrationDir> {
+    let mut dirs: Vec<PathBuf> = if configured.is_empty() {
+        let mut found = Vec::new();
+        for root in roots {
+            walk_for_migrations(root, 0, &mut found);
+        }
+        found
+    } else {
+        configured.iter().filter(|d| d.is_dir()).cloned().collect()
+    };
+    dirs.iter_mut().for_each(|d| *d = std::fs::canonicalize(&*d).unwrap_or_else(|_| d.clone()));
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter()
+        .map(|dir| {
+            let files = files_of(&dir);
+            MigrationDir { dir, files }
+        })
+        .filter(|d| !d.files.is_empty())
+        .collect()
+}
+
+fn walk_for_migrations(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if dir.file_name().is_some_and(|n| n == "migrations") {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut subdirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !SKIPPED_DIRS.contains(&n) && !n.starts_with('.'))
+        })
+        .collect();
+    subdirs.sort();
+    for sub in subdirs {
+        walk_for_migrations(&sub, depth + 1, out);
+    }
+}
+
+/// The migration files of one directory, in apply order: `NNNN_name.sql` and
+/// `NNNN_name.up.sql` (sqlx), `<version>_<name>/up.sql` (diesel), `V<n>__name.sql`
+/// (refinery). Down migrations, repeatable ones and files with no version are not
+/// part of the order.
+pub fn files_of(dir: &Path) -> Vec<MigrationFile> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+        if path.is_dir() {
+            // diesel: `2020-01-01-000000_create_users/up.sql`
+            let up = path.join("up.sql");
+            if up.is_file()
+                && let Some((version, name)) = split_version(&file_name)
+            {
+                files.push(MigrationFile { path: up, version, name });
+            }
+            continue;
+        }
+        let Some(stem) = file_name.strip_suffix(".sql") else { continue };
+        if stem.ends_with(".down") || stem.starts_with("U") && stem[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let stem = stem.strip_suffix(".up").unwrap_or(stem);
+        // refinery: `V1__create_users`
+        let stem = match stem.strip_prefix('V') {
+            Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
+            _ => stem,
+        };
+        if let Some((version, name)) = split_version(stem) {
+            files.push(MigrationFile { path, version, name });
+        }
+    }
+    files.sort_by_key(MigrationFile::order_key);
+    files
+}
+
+/// `20240101_create_users` → (`20240101`, `create_users`); the version is the leading
+/// digits (dashes between them allowed, as diesel writes dates).
+fn split_version(stem: &str) -> Option<(String, String)> {
+    let end = stem.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(stem.len());
+    let version = stem[..end].trim_end_matches('-');
+    if !version.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let name = stem[end..].trim_start_matches(['_', '-', '.']);
+    Some((version.to_string(), name.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "SELECT 1;").unwrap();
+    }
+
+    #[test]
+    fn versions_order_numerically_and_down_migrations_are_left_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("svc/migrations");
+        for f in ["10_later.sql", "2_second.sql", "0001_first.up.sql", "0001_first.down.sql", "README.md", "schema.sql"]
+        {
+            touch(&m.join(f));
+        }
+        let dirs = find(&[tmp.path().to_path_buf()], &[]);
+        assert_eq!(dirs.len(), 1);
+        let names: Vec<_> = dirs[0].files.iter().map(|f| (f.version.as_str(), f.name.as_str())).collect();
+        assert_eq!(names, [("0001", "first"), ("2", "second"), ("10", "later")]);
+    }
+
+    #[test]
+    fn diesel_and_refinery_layouts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("migrations");
+        touch(&m.join("2021-03-04-120000_create_posts/up.sql"));
+        touch(&m.join("2021-03-04-120000_create_posts/down.sql"));
+        touch(&m.join("2020-01-01-000000_create_users/up.sql"));
+        let d = files_of(&m);
+        assert_eq!(d.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["create_users", "create_posts"]);
+        assert_eq!(d[0].number(), "20200101000000");
+        let r = tmp.path().join("refinery");
+        touch(&r.join("V2__add_email.sql"));
+        touch(&r.join("V1__create_users.sql"));
+        touch(&r.join("U1__undo.sql"));
+        let names: Vec<_> = files_of(&r).into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["create_users", "add_email"]);
+    }
+
+    #[test]
+    fn build_output_and_hidden_folders_are_not_searched() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(&tmp.path().join("target/debug/migrations/1_x.sql"));
+        touch(&tmp.path().join(".git/migrations/1_x.sql"));
+        assert!(find(&[tmp.path().to_path_buf()], &[]).is_empty());
+        touch(&tmp.path().join("crates/db/migrations/1_x.sql"));
+        assert_eq!(find(&[tmp.path().to_path_buf()], &[]).len(), 1);
+    }
+}
