@@ -43,7 +43,7 @@ fn hash_annotations(text: &str) -> Vec<(usize, Mark, String)> {
 }
 
 /// The annotated files of a fixture folder that are configuration files.
-const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "env"];
+const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json", "ini", "env"];
 
 fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
     if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
@@ -246,12 +246,38 @@ fn mutant_file_name(rule_id: &str) -> Option<&'static str> {
     rule(rule_id).mutant_file_name()
 }
 
+/// Whether a fixture file is a configuration file a Rust file names (an included or
+/// run-time `config.default.toml`), not a Rust file or the rule folder's `gatelint.toml`.
+fn is_named_config(dir: &Path, file: &Path) -> bool {
+    file.extension().is_some_and(|e| e != "rs") && file.parent() != Some(dir)
+}
+
+/// The fixture package holding `file`: the nearest folder with a `Cargo.toml` between
+/// it and the rule's folder.
+fn fixture_package(dir: &Path, file: &Path) -> PathBuf {
+    let found = file.ancestors().skip(1).take_while(|d| d.starts_with(dir)).find(|d| d.join("Cargo.toml").is_file());
+    found.unwrap_or(dir).to_path_buf()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn removing_each_escape_hatch_makes_the_rule_fire() {
     let mut failures = Vec::new();
     let mut mutants = 0;
     for (_, dir) in rule_dirs() {
-        for file in fixture_files(&dir) {
+        for file in annotated_files(&dir) {
             let text = std::fs::read_to_string(&file).unwrap();
             let all = file_annotations(&file, &text);
             let marks: Vec<_> = all.iter().filter(|m| m.1 == Mark::Mutant).cloned().collect();
@@ -277,11 +303,31 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
                 })
                 .collect();
             let tmp = tempfile::tempdir().unwrap();
-            let name = marks.iter().find_map(|m| mutant_file_name(&m.2)).map(std::ffi::OsStr::new);
-            let target = tmp.path().join(name.unwrap_or_else(|| file.file_name().unwrap()));
+            // A Rust file is checked alone; a configuration file with the package that
+            // names it, which is copied whole.
+            let (checked, target) = if is_named_config(&dir, &file) {
+                let package = fixture_package(&dir, &file);
+                let copy = tmp.path().join("package");
+                copy_tree(&package, &copy);
+                (copy.clone(), copy.join(file.strip_prefix(&package).unwrap()))
+            } else {
+                let name = marks.iter().find_map(|m| mutant_file_name(&m.2)).map(std::ffi::OsStr::new);
+                let target = tmp.path().join(name.unwrap_or_else(|| file.file_name().unwrap()));
+                (target.clone(), target)
+            };
             std::fs::write(&target, mutated).unwrap();
-            let report = check(vec![target.clone()]);
-            let display = report.db.files[0].display.clone();
+            let report = check(vec![checked]);
+            let target = std::fs::canonicalize(&target).unwrap();
+            let Some(display) = report
+                .db
+                .files
+                .iter()
+                .map(|f| f.display.clone())
+                .find(|d| std::fs::canonicalize(d).is_ok_and(|d| d == target))
+            else {
+                failures.push(format!("{}: the mutant copy was not read", file.display()));
+                continue;
+            };
             // Only the mutated rules are compared: removing a suppression's reason also
             // brings back the finding it suppressed, which is another rule's business.
             let mutated_rules: BTreeSet<&str> = marks.iter().map(|m| m.2.as_str()).collect();

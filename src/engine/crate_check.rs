@@ -28,9 +28,8 @@ pub(super) struct Gathered {
     pub files_checked: usize,
     /// No file changed between the two passes: the run's findings may be stored.
     pub storable: bool,
-    /// Files the rules' facts name, by naming file and path as written (see
-    /// [`super::included`]).
-    pub included: std::collections::BTreeMap<(usize, String), usize>,
+    /// Files the rules' facts name, by naming file and name (see [`super::included`]).
+    pub included: std::collections::BTreeMap<(usize, rules::NamedFile), usize>,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
