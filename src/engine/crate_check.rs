@@ -30,6 +30,8 @@ pub(super) struct Gathered {
     pub storable: bool,
     /// Files the rules' facts name, by naming file and name (see [`super::included`]).
     pub included: std::collections::BTreeMap<(usize, rules::NamedFile), usize>,
+    /// Paths looked for as files the rules' facts name that were not there.
+    pub looked_for: Vec<std::path::PathBuf>,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
@@ -55,7 +57,16 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         facts.push(FileFacts::default());
         db.files.len() - 1
     });
-    Gathered { db, facts, problems, config_file, files_checked, storable, included: Default::default() }
+    Gathered {
+        db,
+        facts,
+        problems,
+        config_file,
+        files_checked,
+        storable,
+        included: Default::default(),
+        looked_for: Vec::new(),
+    }
 }
 
 /// Builds the crate index and runs every rule that is on; the rules are independent,

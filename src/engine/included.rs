@@ -22,7 +22,6 @@ const MAX_INCLUDED_SIZE: u64 = 4 << 20;
 pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &ActiveRules) -> Vec<(FileId, PathBuf)> {
     let mut by_path: BTreeMap<PathBuf, Option<FileId>> = BTreeMap::new();
     let mut run_dirs = RunDirs::new();
-    let mut at_run_time = false;
     for (from, naming) in paths.iter().enumerate().take(gathered.facts.len()) {
         let named: Vec<NamedFile> = active
             .iter()
@@ -41,10 +40,7 @@ pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &Ac
                     };
                     (normalize(&dir.join(rel)), shown)
                 }),
-                NamedFile::RunTime(candidates) => {
-                    at_run_time = true;
-                    run_dirs.resolve(naming, candidates)
-                }
+                NamedFile::RunTime(candidates) => run_dirs.resolve(naming, candidates),
             };
             let Some((path, shown)) = found else { continue };
             let id = *by_path.entry(path.clone()).or_insert_with(|| add(gathered, &path, shown));
@@ -54,11 +50,14 @@ pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &Ac
         }
     }
     // A stored run is keyed on the checked files only: one whose findings depend on
-    // an included file must not be replayed after that file changes, nor one that
-    // looked for a configuration file after the file is added.
-    if !gathered.included.is_empty() || at_run_time {
+    // an included file must not be replayed after that file changes. One that looked
+    // for files and found none is replayed only while they are still missing.
+    if !gathered.included.is_empty() {
         gathered.storable = false;
     }
+    run_dirs.missing.sort();
+    run_dirs.missing.dedup();
+    gathered.looked_for = run_dirs.missing;
     by_path.into_iter().filter_map(|(path, id)| Some((id?, path))).collect()
 }
 
@@ -89,12 +88,13 @@ struct RunDirs {
     cwd: Option<PathBuf>,
     /// The directories to try, by the naming file's directory as given.
     by_dir: HashMap<PathBuf, Vec<PathBuf>>,
+    /// The paths tried that were not files.
+    missing: Vec<PathBuf>,
 }
 
 impl RunDirs {
     fn new() -> Self {
-        let cwd = std::env::current_dir().ok().map(|d| std::fs::canonicalize(&d).unwrap_or(d));
-        RunDirs { cwd, by_dir: HashMap::new() }
+        RunDirs { cwd: crate::input::discover::working_dir(), by_dir: HashMap::new(), missing: Vec::new() }
     }
 
     fn dirs(&mut self, naming: &Path) -> &[PathBuf] {
@@ -121,14 +121,18 @@ impl RunDirs {
     /// program named by `naming` may run from (in order), with its path as shown.
     fn resolve(&mut self, naming: &Path, candidates: &[String]) -> Option<(PathBuf, String)> {
         let cwd = self.cwd.clone().unwrap_or_default();
-        let dirs = self.dirs(naming);
-        for dir in dirs {
+        let dirs = self.dirs(naming).to_vec();
+        for dir in &dirs {
             for candidate in candidates {
                 let path = normalize(&dir.join(candidate));
-                if dirs.iter().any(|d| path.starts_with(d)) && path.is_file() {
+                if !dirs.iter().any(|d| path.starts_with(d)) {
+                    continue;
+                }
+                if path.is_file() {
                     let shown = crate::input::discover::display_path(&path, &cwd);
                     return Some((path, shown));
                 }
+                self.missing.push(path);
             }
         }
         None

@@ -224,9 +224,14 @@ fn check_discovered(
     let diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;
     timings.mark("rules");
+    let looked_for = cache::LookedFor {
+        cwd: crate::input::discover::working_dir().unwrap_or_default(),
+        missing: std::mem::take(&mut gathered.looked_for),
+    };
     let finished = finish::finish(gathered, diagnostics, report_only, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {
-        c.save_run(rk, &finished.report.diagnostics, &finished.report.suppressed, finished.report.files_checked);
+        let report = &finished.report;
+        c.save_run(rk, &report.diagnostics, &report.suppressed, report.files_checked, &looked_for);
     }
     drop(facts_saved);
     timings.mark("suppressions, sort, run save, facts saved");

@@ -219,6 +219,11 @@ fn holds_rust(dir: &Path) -> bool {
     })
 }
 
+/// The directory gatelint runs in, canonical.
+pub fn working_dir() -> Option<PathBuf> {
+    std::env::current_dir().ok().map(|d| std::fs::canonicalize(&d).unwrap_or(d))
+}
+
 /// `path`, absolute and canonical as far as it exists: the nearest existing ancestor is
 /// canonicalised and the rest appended (a file not saved yet, in a folder that may not
 /// exist yet either).

@@ -145,15 +145,19 @@
 //!   struct is named like a remote end (`remote-names`: `UpstreamAddr { ip, port }`
 //!   is a client's). A function named in `#[serde(default = "…")]` that returns a
 //!   wildcard is reported wherever it is.
-//! - An included file, or one read at run time, is read from disk when the rules run,
-//!   also with `--staged` (the working tree's version). Naming a Rust file reports
-//!   only that file; naming a folder also reports the configuration files below it
-//!   that its code names. A run that names such a file is not stored for replay (the
-//!   file, and whether it exists, is not part of its key).
+//! - An included file, or one read at run time, is read from disk when the rules run
+//!   (with `--staged` too: the working tree's version, and its findings are not
+//!   reported, since such a run reports the staged Rust files only). Naming a Rust
+//!   file reports only that file; naming a folder also reports the configuration
+//!   files below it that its code names. A JSON file has no comments to suppress a
+//!   finding in: use a baseline. A run that reads such a file is not stored for
+//!   replay (the file is not part of its key); one that looked for configuration
+//!   files and found none is replayed only while they are still missing.
 //! - Which configuration files the program reads at run time is a heuristic: every
 //!   string literal naming one counts, whether or not it reaches a reader, and the
 //!   directory the program runs in is guessed (the package root, then the workspace
-//!   root, then the directory gatelint runs in; the first that holds the file wins).
+//!   root, then the directory gatelint runs in when that holds the package; the
+//!   first that holds the file wins).
 //!   A path made at run time (`format!("{env}.yaml")`, `.join(name)` with a variable
 //!   piece, `concat!`, a constant without an extension passed to `File::with_name`) is
 //!   not followed; an absolute path (`/etc/app/config.toml`) is outside the
@@ -166,8 +170,9 @@
 //!   ecosystems' manifests, CI and hosting files (`.gitlab-ci.yml`, `fly.toml`, …), and
 //!   files under `.cargo/`, `.config/`, `.github/`, `node_modules/` or `target/`.
 //! - Deployment overlays are not read: a file whose name or folder says `production`,
-//!   `prod`, `staging`, `docker`, `compose`, `container`, `k8s`, `kubernetes`, `helm` or
-//!   `deploy` (`configuration/production.yaml`, `config/docker.toml`). A wildcard
+//!   `prod`, `staging`, `docker`, `compose`, `container(s)`, `k8s`, `kubernetes`,
+//!   `helm`, `deploy` or `deployment` (`configuration/production.yaml`,
+//!   `config/docker.toml`, `config.prod.toml`). A wildcard
 //!   there is what a container or a host behind its own firewall needs, and the
 //!   program reads it only when an operator selects it. Development and local
 //!   overlays (`local.yaml`, `development.toml`) are read: a developer's machine
