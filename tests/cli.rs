@@ -602,7 +602,7 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     // A run whose code compiles in no configuration file (`include_str!`) is stored;
     // `fixtures/` does, and the included files are not part of a stored run's key.
     run(&["check", "fixtures/direct-provisioner-call", "--format", "sarif"]);
-    assert!(cache.join("run-v1.bin").is_file(), "the run's findings are stored for an identical run");
+    assert!(cache.join("run-v2.bin").is_file(), "the run's findings are stored for an identical run");
     assert_eq!(cold, warm, "warm output differs from cold");
     assert_eq!(cold, uncached, "cached output differs from an uncached run");
     // The human renderer reads the texts again (they are released after extraction).
@@ -626,6 +626,35 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     let out = String::from_utf8_lossy(&check().stdout).into_owned();
     assert!(out.starts_with("src/lib.rs:1:39: error[wildcard-listen-default]"), "{out}");
     assert!(dir.path().join("target/gatelint-cache/facts-v3.bin").is_file(), "default cache location");
+}
+
+#[test]
+fn a_configuration_file_added_after_a_stored_run_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    write(
+        dir.path(),
+        "src/main.rs",
+        "const CONFIG: &str = \"config/default.toml\";\nfn main() { let _ = std::fs::read_to_string(CONFIG); }\n",
+    );
+    let check = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+            .args(["check", "--format", "concise", "--quiet"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(check(), "");
+    // Stored, and replayed while the file the code names is missing.
+    assert!(dir.path().join("target/gatelint-cache/run-v2.bin").is_file(), "the run is stored");
+    assert_eq!(check(), "");
+    write(dir.path(), "config/default.toml", "[server]\nhost = \"0.0.0.0\"\nport = 8080\n");
+    let out = check();
+    assert!(out.starts_with("config/default.toml:2:8: error[wildcard-listen-default]"), "{out}");
+    assert_eq!(check(), out, "a run that read the file is not replayed stale");
+    write(dir.path(), "config/default.toml", "[server]\nhost = \"127.0.0.1\"\nport = 8080\n");
+    assert_eq!(check(), "");
 }
 
 #[test]

@@ -57,7 +57,7 @@ fn sql_annotations(text: &str) -> Vec<(usize, Mark, String)> {
 }
 
 /// The annotated files of a fixture folder that are configuration files.
-const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "env"];
+const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json", "ini", "env"];
 
 /// Files other than Rust that findings may point into: configuration files and
 /// SQL migrations.
@@ -182,19 +182,6 @@ fn check(paths: Vec<PathBuf>) -> Report {
         .expect("fixture run succeeds")
 }
 
-/// Copies the folder `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().map(|e| e.unwrap()) {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn relative(path: &Path) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
@@ -288,14 +275,38 @@ fn mutant_file_name(rule_id: &str) -> Option<&'static str> {
     rule(rule_id).mutant_file_name()
 }
 
+/// Whether a fixture file is a configuration file a Rust file names (an included or
+/// run-time `config.default.toml`), not a Rust file or the rule folder's `gatelint.toml`.
+fn is_named_config(dir: &Path, file: &Path) -> bool {
+    file.extension().is_some_and(|e| e != "rs") && file.parent() != Some(dir)
+}
+
+/// The fixture package holding `file`: the nearest folder with a `Cargo.toml` between
+/// it and the rule's folder.
+fn fixture_package(dir: &Path, file: &Path) -> PathBuf {
+    let found = file.ancestors().skip(1).take_while(|d| d.starts_with(dir)).find(|d| d.join("Cargo.toml").is_file());
+    found.unwrap_or(dir).to_path_buf()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn removing_each_escape_hatch_makes_the_rule_fire() {
     let mut failures = Vec::new();
     let mut mutants = 0;
     for (_, dir) in rule_dirs() {
-        let mut files = fixture_files(&dir);
-        files.extend(annotated_files(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == "sql")));
-        for file in files {
+        for file in annotated_files(&dir) {
             let text = std::fs::read_to_string(&file).unwrap();
             let all = file_annotations(&file, &text);
             let marks: Vec<_> = all.iter().filter(|m| m.1 == Mark::Mutant).cloned().collect();
@@ -321,26 +332,36 @@ fn removing_each_escape_hatch_makes_the_rule_fire() {
                 })
                 .collect();
             let tmp = tempfile::tempdir().unwrap();
-            let name = marks.iter().find_map(|m| mutant_file_name(&m.2)).map(std::ffi::OsStr::new);
-            // A rule that reads the migrations checks the code against them: the mutant
-            // is a copy of the whole fixture folder with this file changed.
+            // A Rust file is checked alone; a configuration file with the package that
+            // names it, which is copied whole.
+            // A rule that reads the migrations checks the code against them: the
+            // whole fixture folder is copied.
             let whole_folder = marks.iter().any(|m| rule(&m.2).reads_migrations());
-            let (target, report) = if whole_folder {
-                copy_dir(&dir, tmp.path());
-                let target = tmp.path().join(file.strip_prefix(&dir).unwrap());
-                std::fs::write(&target, mutated).unwrap();
-                let report = check(vec![tmp.path().to_path_buf()]);
-                (target, report)
+            let (checked, target) = if whole_folder {
+                let copy = tmp.path().join("fixture");
+                copy_tree(&dir, &copy);
+                (copy.clone(), copy.join(file.strip_prefix(&dir).unwrap()))
+            } else if is_named_config(&dir, &file) {
+                let package = fixture_package(&dir, &file);
+                let copy = tmp.path().join("package");
+                copy_tree(&package, &copy);
+                (copy.clone(), copy.join(file.strip_prefix(&package).unwrap()))
             } else {
+                let name = marks.iter().find_map(|m| mutant_file_name(&m.2)).map(std::ffi::OsStr::new);
                 let target = tmp.path().join(name.unwrap_or_else(|| file.file_name().unwrap()));
-                std::fs::write(&target, mutated).unwrap();
-                let report = check(vec![target.clone()]);
-                (target, report)
+                (target.clone(), target)
             };
-            let rel = target.strip_prefix(tmp.path()).unwrap().to_string_lossy().replace('\\', "/");
-            let Some(display) = report.db.files.iter().find(|f| f.display.ends_with(&rel)).map(|f| f.display.clone())
+            std::fs::write(&target, mutated).unwrap();
+            let report = check(vec![checked]);
+            let target = std::fs::canonicalize(&target).unwrap();
+            let Some(display) = report
+                .db
+                .files
+                .iter()
+                .map(|f| f.display.clone())
+                .find(|d| std::fs::canonicalize(d).is_ok_and(|d| d == target))
             else {
-                failures.push(format!("{}: the mutant was not checked", file.display()));
+                failures.push(format!("{}: the mutant copy was not read", file.display()));
                 continue;
             };
             // Only the mutated rules are compared: removing a suppression's reason also

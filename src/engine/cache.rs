@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "facts-v3.bin";
-const RUN_FILE_NAME: &str = "run-v1.bin";
+const RUN_FILE_NAME: &str = "run-v2.bin";
 
 /// What one file's checking produced, as stored: its shared facts, each rule's facts
 /// (by registry slot, serialised by the rule) and its parse problem.
@@ -176,17 +176,25 @@ impl Cache {
         self.dir.join(RUN_FILE_NAME).is_file()
     }
 
-    /// The findings of an identical earlier run, if stored.
+    /// The findings of an identical earlier run, if stored (and the files it looked
+    /// for and did not find are still missing).
     pub fn run_result(&self, key: &Key) -> Option<StoredRun> {
         let bytes = std::fs::read(self.dir.join(RUN_FILE_NAME)).ok()?;
         let (stored_key, run): (Key, StoredRun) = postcard::from_bytes(&bytes).ok()?;
-        (stored_key == *key).then_some(run)
+        (stored_key == *key && run.looked_for.still_missing()).then_some(run)
     }
 
     /// Stores this run's findings for an identical next run (serialised straight
     /// from the findings: a run with many findings is not copied in memory).
-    pub fn save_run(&self, key: &Key, diagnostics: &[Diagnostic], suppressed: &[Suppressed], files_checked: usize) {
-        let run = RunRef { diagnostics, suppressed, files_checked };
+    pub fn save_run(
+        &self,
+        key: &Key,
+        diagnostics: &[Diagnostic],
+        suppressed: &[Suppressed],
+        files_checked: usize,
+        looked_for: &LookedFor,
+    ) {
+        let run = RunRef { diagnostics, suppressed, files_checked, looked_for };
         self.write_atomically(RUN_FILE_NAME, &(key, run));
     }
 
@@ -236,6 +244,25 @@ pub struct StoredRun {
     /// Suppressed findings with their reasons.
     pub suppressed: Vec<(StoredDiagnostic, String)>,
     pub files_checked: usize,
+    pub looked_for: LookedFor,
+}
+
+/// The files a run looked for beside the checked ones and did not find (the
+/// configuration files a program reads at run time, by paths its code names), and
+/// the directory it ran in (which decides where they are looked for): the run's key
+/// holds neither, so an identical run is replayed only while they are still missing.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LookedFor {
+    pub cwd: PathBuf,
+    pub missing: Vec<PathBuf>,
+}
+
+impl LookedFor {
+    fn still_missing(&self) -> bool {
+        self.missing.is_empty()
+            || (crate::input::discover::working_dir().is_some_and(|cwd| cwd == self.cwd)
+                && self.missing.iter().all(|p| !p.is_file()))
+    }
 }
 
 /// The serialising side of [`StoredRun`]: the same layout, borrowed.
@@ -243,6 +270,7 @@ struct RunRef<'a> {
     diagnostics: &'a [Diagnostic],
     suppressed: &'a [Suppressed],
     files_checked: usize,
+    looked_for: &'a LookedFor,
 }
 
 impl Serialize for RunRef<'_> {
@@ -261,10 +289,11 @@ impl Serialize for RunRef<'_> {
             }
         }
         // A struct serialises as the tuple of its fields.
-        let mut t = serializer.serialize_tuple(3)?;
+        let mut t = serializer.serialize_tuple(4)?;
         t.serialize_element(&Diags(self.diagnostics))?;
         t.serialize_element(&Supp(self.suppressed))?;
         t.serialize_element(&self.files_checked)?;
+        t.serialize_element(self.looked_for)?;
         t.end()
     }
 }

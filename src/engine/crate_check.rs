@@ -28,9 +28,10 @@ pub(super) struct Gathered {
     pub files_checked: usize,
     /// No file changed between the two passes: the run's findings may be stored.
     pub storable: bool,
-    /// Files the rules' facts name, by naming file and path as written (see
-    /// [`super::included`]).
-    pub included: std::collections::BTreeMap<(usize, String), usize>,
+    /// Files the rules' facts name, by naming file and name (see [`super::included`]).
+    pub included: std::collections::BTreeMap<(usize, rules::NamedFile), usize>,
+    /// Paths looked for as files the rules' facts name that were not there.
+    pub looked_for: Vec<std::path::PathBuf>,
     /// The project's SQL migrations (read by [`super::migrations`]).
     pub migrations: crate::input::migrations::Migrations,
 }
@@ -66,6 +67,7 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         files_checked,
         storable,
         included: Default::default(),
+        looked_for: Vec::new(),
         migrations: Default::default(),
     }
 }

@@ -7,6 +7,7 @@ use super::crate_check::Gathered;
 use super::included::add_text_file;
 use crate::input::comments::lex_sql_comments;
 use crate::input::migrations::{self, Migration, MigrationDir, MigrationSet, Migrations};
+use crate::input::source::FileId;
 use std::path::{Path, PathBuf};
 
 /// Migration files larger than this are not read (a schema change is far smaller;
@@ -15,12 +16,19 @@ const MAX_MIGRATION_SIZE: u64 = 8 << 20;
 
 /// Finds the migrations for `roots` (the checked paths) and `configured` directories,
 /// adds their files to `gathered`, and matches the checked files (`paths`, by id).
-pub(super) fn add_migrations(gathered: &mut Gathered, roots: &[PathBuf], configured: &[PathBuf], paths: &[&Path]) {
+/// Returns the files read, with their paths.
+pub(super) fn add_migrations(
+    gathered: &mut Gathered,
+    roots: &[PathBuf],
+    configured: &[PathBuf],
+    paths: &[&Path],
+) -> Vec<(FileId, PathBuf)> {
     let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
     let dirs = migrations::find(&search, configured);
     if dirs.is_empty() {
-        return;
+        return Vec::new();
     }
+    let mut read = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sets = Vec::new();
     for MigrationDir { dir, files } in &dirs {
@@ -31,6 +39,7 @@ pub(super) fn add_migrations(gathered: &mut Gathered, roots: &[PathBuf], configu
                 continue;
             };
             gathered.files_checked += 1;
+            read.push((file, f.path.clone()));
             set.files.push(Migration { file, version: f.version.clone(), number: f.number(), name: f.name.clone() });
         }
         sets.push(set);
@@ -53,6 +62,7 @@ pub(super) fn add_migrations(gathered: &mut Gathered, roots: &[PathBuf], configu
     // A stored run is keyed on the checked files only: one whose findings depend on
     // the migrations must not be replayed after a migration changes.
     gathered.storable = false;
+    read
 }
 
 /// Where to look for migrations for a checked path: a directory itself; for a file,

@@ -216,17 +216,26 @@ fn check_discovered(
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
     let mut gathered = crate_check::gather(outcomes, discovery.errors, config);
-    included::add_included(&mut gathered, &paths, active);
+    let mut read = included::add_included(&mut gathered, &paths, active);
     if active.reads_migrations() {
-        migrations::add_migrations(&mut gathered, &options.paths, &config.migrations, &paths);
+        read.extend(migrations::add_migrations(&mut gathered, &options.paths, &config.migrations, &paths));
+    }
+    let mut report_only = discovery.report_only;
+    if let (false, Some(report)) = (options.staged, &mut report_only) {
+        included::report_below_named(&read, &options.paths, &gathered.db, report);
     }
     let canonical = crate_check::canonical_paths(&paths);
     let diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;
     timings.mark("rules");
-    let finished = finish::finish(gathered, diagnostics, discovery.report_only, config, &pool, options.snippets);
+    let looked_for = cache::LookedFor {
+        cwd: crate::input::discover::working_dir().unwrap_or_default(),
+        missing: std::mem::take(&mut gathered.looked_for),
+    };
+    let finished = finish::finish(gathered, diagnostics, report_only, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {
-        c.save_run(rk, &finished.report.diagnostics, &finished.report.suppressed, finished.report.files_checked);
+        let report = &finished.report;
+        c.save_run(rk, &report.diagnostics, &report.suppressed, report.files_checked, &looked_for);
     }
     drop(facts_saved);
     timings.mark("suppressions, sort, run save, facts saved");

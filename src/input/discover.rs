@@ -179,7 +179,9 @@ pub fn exclude_overrides(exclude: &[String], root: &Path) -> Result<ignore::over
 /// from such a folder), the whole crate of the first path — the directory of the
 /// nearest `Cargo.toml`, or for files outside any crate the first file's directory.
 /// Findings are still reported for the named paths only. A named folder that is a
-/// crate root, or lies outside a crate's `src/` (a fixtures folder), is its own scope.
+/// crate root, or lies outside a crate's `src/` (a fixtures folder), is its own scope;
+/// but one with no Rust file in it (`config/`) is read with its crate, whose code
+/// names the configuration files there.
 pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
     let mut scope = None;
     for root in roots {
@@ -190,7 +192,8 @@ pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
         } else {
             let crate_root = manifest_dir(&canonical)?;
             let src = crate_root.join("src");
-            if canonical == src || !canonical.starts_with(&src) {
+            let no_rust = canonical != crate_root && !holds_rust(&canonical);
+            if (canonical == src || !canonical.starts_with(&src)) && !no_rust {
                 return None;
             }
             crate_root
@@ -198,6 +201,27 @@ pub fn crate_scope(roots: &[PathBuf]) -> Option<PathBuf> {
         scope.get_or_insert(this);
     }
     scope
+}
+
+/// Whether a folder holds a `.rs` file at any depth (hidden folders and `target/`
+/// skipped, as discovery skips them).
+fn holds_rust(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        let name = entry.file_name();
+        let hidden = name.to_string_lossy().starts_with('.') || name == "target";
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => !hidden && holds_rust(&path),
+            Ok(_) => path.extension().is_some_and(|e| e == "rs"),
+            Err(_) => false,
+        }
+    })
+}
+
+/// The directory gatelint runs in, canonical.
+pub fn working_dir() -> Option<PathBuf> {
+    std::env::current_dir().ok().map(|d| std::fs::canonicalize(&d).unwrap_or(d))
 }
 
 /// `path`, absolute and canonical as far as it exists: the nearest existing ancestor is
@@ -293,12 +317,14 @@ mod tests {
     fn folders_inside_a_crates_src_widen_to_the_crate() {
         let tmp = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(tmp.path()).unwrap();
-        for dir in ["src/handlers", "fixtures", "member/src/api"] {
+        for dir in ["src/handlers", "fixtures/cases", "member/src/api", "config"] {
             std::fs::create_dir_all(root.join(dir)).unwrap();
         }
         std::fs::write(root.join("Cargo.toml"), "[workspace]\nmembers = [\"member\"]\n").unwrap();
         std::fs::write(root.join("member/Cargo.toml"), "[package]\nname = \"member\"\n").unwrap();
         std::fs::write(root.join("src/handlers/team.rs"), "").unwrap();
+        std::fs::write(root.join("fixtures/cases/buggy.rs"), "").unwrap();
+        std::fs::write(root.join("config/default.toml"), "").unwrap();
         assert_eq!(crate_scope(&[root.join("src/handlers")]), Some(root.clone()));
         assert_eq!(crate_scope(&[root.join("src/handlers/team.rs")]), Some(root.clone()));
         assert_eq!(crate_scope(&[root.join("member/src/api")]), Some(root.join("member")));
@@ -307,6 +333,8 @@ mod tests {
         assert_eq!(crate_scope(&[root.join("src")]), None);
         assert_eq!(crate_scope(&[root.join("fixtures")]), None);
         assert_eq!(crate_scope(&[root.join("src/handlers"), root.join("fixtures")]), None);
+        // A folder with no Rust file (configuration files) is read with its crate.
+        assert_eq!(crate_scope(&[root.join("config")]), Some(root.clone()));
         assert_eq!(cargo_target_root(&root.join("member/src/api")), Some(root.clone()));
         assert_eq!(cargo_target_root(&root.join("src/handlers")), Some(root));
     }

@@ -251,6 +251,17 @@ pub fn dependency_dirs(dir: &Path) -> Vec<PathBuf> {
     seen
 }
 
+/// Where the program built from a package may run, read from the manifests: the
+/// package's directory (the nearest manifest above `dir` with a `[package]`) and the
+/// root of the workspace it belongs to, as cargo finds it (`None` for a package in no
+/// workspace, or a workspace of its own). `dir` must be canonical.
+pub fn package_roots(dir: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
+    let mut manifests = ManifestCache::default();
+    let package = manifests.package_dir(dir)?;
+    let workspace = manifests.workspace_root(&package).filter(|w| *w != package);
+    Some((package, workspace))
+}
+
 /// When `paths` is one whole package (its directory, or its `src/`) that depends on
 /// other packages by path: that package's directory, so a run naming it reads those
 /// packages for facts too (and reports on the named path only).

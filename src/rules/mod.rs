@@ -16,8 +16,8 @@ pub mod rule;
 
 pub use meta::{DOC_SECTIONS, RuleMeta, all_meta, documentation, explain, meta};
 pub use rule::{
-    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, ParamsError, Registered,
-    Rule,
+    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, NamedFile, ParamsError,
+    Registered, Rule,
 };
 
 /// `impl Rule` for a rule whose findings the engine makes itself (parse errors, the

@@ -86,11 +86,13 @@ pub trait Rule: Send + Sync + 'static {
         false
     }
 
-    /// Files the facts name that the check reads (`include_str!("config.default.toml")`),
-    /// as written: relative to the directory of the file the facts are of. The engine
-    /// reads them when the rules run and adds them to the sources
-    /// ([`CheckCx::included_file`]), so the facts stay those of the file itself.
-    fn included_files(_facts: &Self::Facts) -> Vec<String> {
+    /// Files the facts name that the check reads: compiled in
+    /// (`include_str!("config.default.toml")`, relative to the directory of the file the
+    /// facts are of) or read by the program at run time (`"config/default.toml"`,
+    /// relative to the directory it runs in). The engine reads them when the rules run
+    /// and adds them to the sources ([`CheckCx::included_file`]), so the facts stay
+    /// those of the file itself.
+    fn included_files(_facts: &Self::Facts) -> Vec<NamedFile> {
         Vec::new()
     }
 
@@ -115,6 +117,19 @@ pub trait Rule: Send + Sync + 'static {
     fn remove_escape_hatch(line: &str) -> String;
 }
 
+/// A file named in code that a rule's check reads ([`Rule::included_files`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamedFile {
+    /// Compiled in: the path relative to the naming file's directory, as
+    /// `include_str!` resolves it.
+    Beside(String),
+    /// Read by the program at run time, by a path relative to the directory it runs
+    /// in, which is not known: the first of these paths that exists below the naming
+    /// file's package root, else its workspace root, else the directory gatelint runs
+    /// in (when that holds the package). A path that leaves that directory is not read.
+    RunTime(Vec<String>),
+}
+
 /// Parameters of a rule, type-erased.
 pub type ErasedParams = Arc<dyn Any + Send + Sync>;
 /// One file's facts of a rule, type-erased.
@@ -133,7 +148,7 @@ pub trait AnyRule: Send + Sync {
     fn params_fingerprint(&self, params: &ErasedParams) -> String;
     fn extract(&self, input: &FileInput, params: &ErasedParams) -> Option<ErasedFacts>;
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool;
-    fn included_files(&self, facts: &ErasedFacts) -> Vec<String>;
+    fn included_files(&self, facts: &ErasedFacts) -> Vec<NamedFile>;
     /// Whether the rule records per-file facts at all (its `Facts` is not `()`).
     fn has_facts(&self) -> bool;
     fn encode_facts(&self, facts: &ErasedFacts) -> Option<Vec<u8>>;
@@ -188,7 +203,7 @@ impl<R: Rule> AnyRule for Registered<R> {
     fn reads_other_files(&self, facts: &ErasedFacts) -> bool {
         facts.downcast_ref::<R::Facts>().is_some_and(R::reads_other_files)
     }
-    fn included_files(&self, facts: &ErasedFacts) -> Vec<String> {
+    fn included_files(&self, facts: &ErasedFacts) -> Vec<NamedFile> {
         facts.downcast_ref::<R::Facts>().map(R::included_files).unwrap_or_default()
     }
     fn has_facts(&self) -> bool {
@@ -328,8 +343,8 @@ pub struct CheckCx<'a> {
     /// The project's configuration file in `db`, when a rule points into it.
     pub config_file: Option<FileId>,
     /// The files rules' facts name ([`Rule::included_files`]) that could be read, by
-    /// the naming file and the path as written.
-    pub included: &'a std::collections::BTreeMap<(FileId, String), FileId>,
+    /// the naming file and the name.
+    pub included: &'a std::collections::BTreeMap<(FileId, NamedFile), FileId>,
     /// The project's SQL migrations, when a rule that reads them is on.
     pub migrations: &'a crate::input::migrations::Migrations,
     pub active: &'a ActiveRules,
@@ -367,10 +382,10 @@ impl<'a> CheckCx<'a> {
         }
     }
 
-    /// The file `path` (as [`Rule::included_files`] gave it for file `from`) in `db`,
+    /// The file `named` (as [`Rule::included_files`] gave it for file `from`) in `db`,
     /// when it could be read.
-    pub fn included_file(&self, from: FileId, path: &str) -> Option<FileId> {
-        self.included.get(&(from, path.to_string())).copied()
+    pub fn included_file(&self, from: FileId, named: &NamedFile) -> Option<FileId> {
+        self.included.get(&(from, named.clone())).copied()
     }
 
     /// Rule `R`'s facts of every file that has some, in file order.

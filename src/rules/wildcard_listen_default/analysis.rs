@@ -80,19 +80,30 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
     sites
 }
 
-/// The wildcard listen keys of a configuration file compiled in with `include_str!`,
-/// read now (the file is not the including file's facts), each a site at its line in
-/// that file. A file that could not be read or parsed has none.
+/// The wildcard listen keys of a configuration file compiled in with `include_str!`
+/// or read at run time, read now (the file is not the naming file's facts), each a
+/// site at its line in that file. A file that could not be read or parsed has none.
 fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) -> Vec<SiteRef<'a>> {
-    let (Some(id), Some(format)) = (ctx.included_file(inc.at.file, &inc.path), Format::of_path(&inc.path)) else {
+    // A configuration named from test code is the tests' (the findings are in the
+    // configuration file, which the test-code filter does not know to skip).
+    let naming = ctx.files.get(inc.at.file);
+    let in_test_items = naming.is_some_and(|f| f.test_items.iter().any(|&(s, e)| s <= inc.at.start && inc.at.end <= e));
+    if in_test_items || ctx.defs.is_test_file(inc.at.file) {
+        return Vec::new();
+    }
+    let Some(id) = ctx.included_file(inc.at.file, &inc.named()) else { return Vec::new() };
+    let file = ctx.db.get(id);
+    let Some(format) = Format::of_path(&file.display).or(inc.run_time.as_ref().and_then(|r| r.format)) else {
         return Vec::new();
     };
-    let file = ctx.db.get(id);
     listen_entries(file.text(), format, params)
         .into_iter()
         .map(|e| {
             let loc = Loc::new(id, e.range.start, e.range.end);
-            let kind = SiteKind::EmbeddedConfig { key: e.key, holder: format!("{} of `{}`", inc.holder, inc.path) };
+            let kind = match inc.run_time {
+                Some(_) => SiteKind::RunTimeConfig { key: e.key, path: inc.path.clone() },
+                None => SiteKind::EmbeddedConfig { key: e.key, holder: format!("{} of `{}`", inc.holder, inc.path) },
+            };
             SiteRef {
                 kind: std::borrow::Cow::Owned(kind),
                 at: inc.at,
@@ -135,6 +146,7 @@ fn required_strength(site: &SiteRef) -> Strength {
     }
     match *site.kind {
         SiteKind::EmbeddedConfig { .. }
+        | SiteKind::RunTimeConfig { .. }
         | SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }

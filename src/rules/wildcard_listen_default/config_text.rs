@@ -8,7 +8,7 @@ use super::ListenParams;
 use super::address::{Strength, classify_str};
 use std::ops::Range;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Format {
     Toml,
     Yaml,

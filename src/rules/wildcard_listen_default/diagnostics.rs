@@ -13,6 +13,9 @@ fn describe(kind: &SiteKind) -> String {
         SiteKind::EmbeddedConfig { key, holder } => {
             format!("key `{key}` of the default configuration embedded by {holder}")
         }
+        SiteKind::RunTimeConfig { key, path } => {
+            format!("key `{key}` of the default configuration the program reads at run time from `{path}`")
+        }
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("the fallback when environment variable `{var}` is unset")
         }
@@ -49,6 +52,7 @@ fn site_label(kind: &SiteKind) -> String {
         SiteKind::EnvFallback { var: Some(var), .. } => format!("used when `{var}` is not set"),
         SiteKind::BindCall { .. } => "the service binds this address".to_string(),
         SiteKind::EmbeddedConfig { .. } => "the configuration is compiled into the program here".to_string(),
+        SiteKind::RunTimeConfig { .. } => "the program reads the configuration file named here".to_string(),
         SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
             "the default is declared here".to_string()
         }
@@ -84,7 +88,7 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
             format!("; operators who need another interface set `{var}` explicitly")
         }
         SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
-        SiteKind::EmbeddedConfig { .. } => {
+        SiteKind::EmbeddedConfig { .. } | SiteKind::RunTimeConfig { .. } => {
             "; operators who need another interface set it in their own configuration or environment".to_string()
         }
         _ => "; operators who need another interface set it explicitly through configuration".to_string(),

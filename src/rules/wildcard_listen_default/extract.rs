@@ -7,9 +7,11 @@
 
 mod attributes;
 mod embedded;
+mod runtime;
 
 use super::ListenParams;
 use super::address::may_hold_wildcard;
+use super::config_text::Format;
 use crate::facts::lower::{Lowerer, segments};
 use crate::facts::value::Value;
 use crate::input::source::{FileId, Loc, SourceFile};
@@ -21,6 +23,9 @@ pub enum SiteKind {
     /// A key of a configuration embedded in the program: a string in code, or a
     /// file compiled in with `include_str!`.
     EmbeddedConfig { key: String, holder: String },
+    /// A key of a configuration file in the repository that the program reads at
+    /// run time, by the path as written in the code.
+    RunTimeConfig { key: String, path: String },
     /// An env-var read with a fallback: `env::var("X").unwrap_or(…)`, or a `match`.
     EnvFallback { var: Option<String>, method: String },
     /// A clap default: `#[arg(default_value = …)]` or `Arg::default_value(…)`.
@@ -68,16 +73,41 @@ pub struct SerdeDefault {
     pub field: String,
 }
 
-/// `include_str!("config.default.toml")`: a configuration file compiled into the
-/// program, read when the rule runs (its content is not this file's).
+/// A configuration file the program reads: compiled in with
+/// `include_str!("config.default.toml")`, or named by a path it reads at run time
+/// (`"config/default.toml"`). Read when the rule runs (its content is not this file's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Included {
-    /// The path as written, relative to the including file's directory.
+    /// The path as written: relative to the including file's directory, or for a file
+    /// read at run time to the directory the program runs in (the pieces of a
+    /// `.join(…)` chain joined).
     pub path: String,
-    /// The path literal.
+    /// The path literal (the last piece of a `.join(…)` chain).
     pub at: Loc,
-    /// What holds the text (`constant `DEFAULTS``, `Toml::string`).
+    /// What holds the text (`include_str!`).
     pub holder: String,
+    /// How the program finds the file at run time; `None` for a file compiled in.
+    pub run_time: Option<RunTimeRead>,
+}
+
+/// A configuration file read at run time: the paths tried in turn, as the reader
+/// does (config-rs's `File::with_name("config/default")` tries
+/// `config/default.toml`, `.json`, …), and the format the reader names for a file
+/// whose name has no extension (figment's `Toml::file("App")`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunTimeRead {
+    pub candidates: Vec<String>,
+    pub format: Option<Format>,
+}
+
+impl Included {
+    /// The file as the engine looks for it.
+    pub fn named(&self) -> crate::rules::NamedFile {
+        match &self.run_time {
+            Some(read) => crate::rules::NamedFile::RunTime(read.candidates.clone()),
+            None => crate::rules::NamedFile::Beside(self.path.clone()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +130,8 @@ pub fn extract(
         params,
         facts: ListenFacts::default(),
         default_impl: None,
+        claimed: Default::default(),
+        test_support: None,
     };
     v.visit_file(syntax);
     v.facts.sites.shrink_to_fit();
@@ -114,6 +146,12 @@ struct Extractor<'a> {
     facts: ListenFacts,
     /// The type of the `impl Default for T` we are inside, if any.
     default_impl: Option<String>,
+    /// String literals already read as (part of) the path of a configuration file
+    /// read at run time, by their start offset: not read again on their own.
+    claimed: std::collections::HashSet<u32>,
+    /// The file is test support by its name (`test.rs`, `src/test/mod.rs`,
+    /// `test_utils.rs`): the files it names are test data. Found when first needed.
+    test_support: Option<bool>,
 }
 
 const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
@@ -192,6 +230,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_type(&mut self, _: &'ast syn::Type) {}
     fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
 
+    fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+        self.run_time_literal(s);
+    }
+
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         self.included(m);
         for item in crate::facts::lower::lazy_static_items(m) {
@@ -261,6 +303,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if m.method == "join" {
+            self.run_time_join(m);
+        }
         syn::visit::visit_expr_method_call(self, m);
         let method = m.method.to_string();
         let is_bind = self.params.bind_functions.contains(&method);
@@ -313,6 +358,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.run_time_reader(c);
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
         let Some(last_ident) = p.path.segments.last().map(|s| &s.ident) else { return };

@@ -33,6 +33,23 @@
 //! `# gatelint: allow(wildcard-listen-default) -- reason` comment suppresses them. A
 //! URL (`http://0.0.0.0:8071`) in a configuration is a target, not a listener.
 //!
+//! So is a configuration file in the repository that the program reads at run time,
+//! named by a relative path in its code: a string literal naming a `.toml`,
+//! `.yaml`/`.yml`, `.json`, `.ini` or `.env` file
+//! (`const CURRENT_DIR: &str = "./config/default.toml"`,
+//! `fs::read_to_string("config.toml")`, a clap `default_value`), the literal pieces
+//! of a `.join(…)` chain (`current_dir()?.join("configuration").join("base.yaml")`),
+//! or the name given to config-rs's `File::with_name("config/default")` (which
+//! tries `.toml`, `.json`, `.yaml`, `.yml` and `.ini` itself) or figment's
+//! `Toml::file`, `Yaml::file` or `Json::file`. Such a file is a default: the
+//! program ships it as the configuration it runs with until an operator says
+//! otherwise. The path is resolved from where the program is usually started: its
+//! package root (the directory of the nearest `Cargo.toml` above the naming file),
+//! else its workspace root, else the directory gatelint runs in when that holds the
+//! package; only a file that exists is read. Its wildcard listen keys are reported
+//! at their line in that file, with the literal that names it as a note, and
+//! suppressed there as above.
+//!
 //! Each default is reported once, at the wildcard itself, naming what kind of
 //! default it is.
 //!
@@ -115,8 +132,9 @@
 //! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
 //!   and a file that a `#[cfg(test)] mod tests;` declaration brings in (though nothing
 //!   in it says so).
-//! - Wildcards outside Rust (Dockerfiles, shell entrypoints, configuration files read
-//!   at run time rather than compiled in) are out of reach; so is `unwrap_or_default()` of a type whose `Default` lives in another crate.
+//! - Wildcards outside Rust and the configuration files it names (Dockerfiles, shell
+//!   entrypoints) are out of reach; so is `unwrap_or_default()` of a type whose
+//!   `Default` lives in another crate.
 //! - A configuration in a string is recognised by its reader, or by reading as TOML,
 //!   or with every line a YAML `key: value` or a `KEY=value`; YAML, JSON and `.env`
 //!   text is read line by line (block scalars, anchors and flow mappings are not
@@ -127,10 +145,42 @@
 //!   struct is named like a remote end (`remote-names`: `UpstreamAddr { ip, port }`
 //!   is a client's). A function named in `#[serde(default = "…")]` that returns a
 //!   wildcard is reported wherever it is.
-//! - An included file is read from disk when the rules run, also with `--staged`
-//!   (the working tree's version). Naming a Rust file reports only that file; naming
-//!   its folder also reports the configuration files it includes. A run that reads an
-//!   included file is not stored for replay (the file is not part of its key).
+//! - An included file, or one read at run time, is read from disk when the rules run
+//!   (with `--staged` too: the working tree's version, and its findings are not
+//!   reported, since such a run reports the staged Rust files only). Naming a Rust
+//!   file reports only that file; naming a folder also reports the configuration
+//!   files below it that its code names. A JSON file has no comments to suppress a
+//!   finding in: use a baseline. A run that reads such a file is not stored for
+//!   replay (the file is not part of its key); one that looked for configuration
+//!   files and found none is replayed only while they are still missing.
+//! - Which configuration files the program reads at run time is a heuristic: every
+//!   string literal naming one counts, whether or not it reaches a reader, and the
+//!   directory the program runs in is guessed (the package root, then the workspace
+//!   root, then the directory gatelint runs in when that holds the package; the
+//!   first that holds the file wins).
+//!   A path made at run time (`format!("{env}.yaml")`, `.join(name)` with a variable
+//!   piece, `concat!`, a constant without an extension passed to `File::with_name`) is
+//!   not followed; an absolute path (`/etc/app/config.toml`) is outside the
+//!   repository. A piece of a `.join(…)` chain that is not a literal before the
+//!   literal pieces (`current_dir()`, `env!("CARGO_MANIFEST_DIR")`, a parameter) is
+//!   taken for the directory the program runs in.
+//! - Tooling files are never read, though code names them: `Cargo.toml`,
+//!   `Cargo.lock`, `rust-toolchain.toml`, `clippy.toml`, `rustfmt.toml`, `deny.toml`
+//!   and other cargo tools' files, `package.json`, `tsconfig.json` and other
+//!   ecosystems' manifests, CI and hosting files (`.gitlab-ci.yml`, `fly.toml`, …), and
+//!   files under `.cargo/`, `.config/`, `.github/`, `node_modules/` or `target/`.
+//! - Deployment overlays are not read: a file whose name or folder says `production`,
+//!   `prod`, `staging`, `docker`, `compose`, `container(s)`, `k8s`, `kubernetes`,
+//!   `helm`, `deploy` or `deployment` (`configuration/production.yaml`,
+//!   `config/docker.toml`, `config.prod.toml`). A wildcard
+//!   there is what a container or a host behind its own firewall needs, and the
+//!   program reads it only when an operator selects it. Development and local
+//!   overlays (`local.yaml`, `development.toml`) are read: a developer's machine
+//!   listening on every interface is the exposure this rule is about.
+//! - A configuration file named by test code is not read (with `include-tests = true`
+//!   too): a `#[cfg(test)]` item, a file a `#[cfg(test)] mod` brings in, a file whose
+//!   name or folder below its package says test (`src/test.rs`, `test_utils.rs`), and
+//!   a path with such a word (`tests/config.toml`, `config/test.toml`, `fixtures/`).
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
 //!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
 //!   so neither is a listener on a random port.
@@ -244,9 +294,10 @@ impl Rule for WildcardListenDefault {
         Some(extract(input.file, input.path, input.source, input.syntax, params))
     }
 
-    /// Configuration files compiled in with `include_str!`: read by the check.
-    fn included_files(facts: &ListenFacts) -> Vec<String> {
-        facts.included.iter().map(|i| i.path.clone()).collect()
+    /// Configuration files compiled in with `include_str!` or named by a path the
+    /// program reads at run time: read by the check.
+    fn included_files(facts: &ListenFacts) -> Vec<crate::rules::NamedFile> {
+        facts.included.iter().map(extract::Included::named).collect()
     }
 
     fn keeps_fn_return(params: &ListenParams, value: &Value) -> bool {

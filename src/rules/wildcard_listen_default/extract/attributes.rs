@@ -54,6 +54,10 @@ impl Extractor<'_> {
                         self.facts.serde_defaults.push(SerdeDefault { function, field: field_name.clone() });
                     }
                 } else if CLAP_ATTRS.contains(&attr_name.as_str()) && CLAP_DEFAULT_KEYS.contains(&key_name.as_str()) {
+                    // `default_value = "config.toml"`: the configuration file read by default.
+                    if let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+                        self.run_time_literal(s);
+                    }
                     let value = self.lower_const(&nv.value);
                     let kind = SiteKind::ClapDefault { field: field_name.clone(), attr: key_name };
                     self.push(kind, at, value, listen_named);
