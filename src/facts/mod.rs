@@ -7,6 +7,7 @@ pub mod defs;
 pub mod index;
 pub mod lower;
 pub mod names;
+pub mod schema;
 pub mod sql;
 pub mod suppressions;
 pub mod test_code;
