@@ -132,6 +132,7 @@ impl Cache {
             suppressions: &'a [crate::facts::suppressions::Suppression],
             names: &'a crate::facts::names::FileNames,
             test_items: &'a [(u32, u32)],
+            sql: &'a crate::facts::sql_texts::SqlTexts,
             rules: Vec<Option<Vec<u8>>>,
             problem: &'a Option<ParseProblem>,
         }
@@ -141,6 +142,7 @@ impl Cache {
             suppressions: &facts.suppressions,
             names: &facts.names,
             test_items: &facts.test_items,
+            sql: &facts.sql,
             rules,
             problem,
         };

@@ -34,6 +34,8 @@ pub(super) struct Gathered {
     pub looked_for: Vec<std::path::PathBuf>,
     /// The project's SQL migrations (read by [`super::migrations`]).
     pub migrations: crate::input::migrations::Migrations,
+    /// Each migration set's schema, by the set's index.
+    pub schemas: Vec<crate::facts::schema::Schema>,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
@@ -69,6 +71,7 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         included: Default::default(),
         looked_for: Vec::new(),
         migrations: Default::default(),
+        schemas: Vec::new(),
     }
 }
 
@@ -102,6 +105,7 @@ pub(super) fn run_rules(
         config_file: gathered.config_file,
         included: &gathered.included,
         migrations: &gathered.migrations,
+        schemas: &gathered.schemas,
         active,
     };
     timings.mark("crate index");

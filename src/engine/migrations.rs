@@ -1,10 +1,12 @@
 //! The project's SQL migrations, read when a rule that needs them is on: each
 //! migration file joins the sources (findings point into it, suppressions are its
-//! `-- gatelint: allow(…)` comments), and each Rust file is matched to the migration
-//! set it runs against.
+//! `-- gatelint: allow(…)` comments), each migration set's schema is built
+//! ([`crate::facts::schema`]), and each Rust file is matched to the set it runs
+//! against.
 
 use super::crate_check::Gathered;
 use super::included::add_text_file;
+use crate::facts::schema::{Dialect, MigrationText, build_schema};
 use crate::input::comments::lex_sql_comments;
 use crate::input::migrations::{self, Migration, MigrationDir, MigrationSet, Migrations};
 use crate::input::source::FileId;
@@ -21,6 +23,7 @@ pub(super) fn add_migrations(
     gathered: &mut Gathered,
     roots: &[PathBuf],
     configured: &[PathBuf],
+    dialect: &str,
     paths: &[&Path],
 ) -> Vec<(FileId, PathBuf)> {
     let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
@@ -56,6 +59,19 @@ pub(super) fn add_migrations(
                 .max_by_key(|(_, d)| d.dir.components().count())
                 .map(|(i, _)| i);
             nearest.or((dirs.len() == 1).then_some(0))
+        })
+        .collect();
+    // Each set's schema, as its migrations leave it.
+    let dialect = Dialect::named(dialect).unwrap_or_default();
+    gathered.schemas = sets
+        .iter()
+        .map(|set| {
+            let texts: Vec<MigrationText> = set
+                .files
+                .iter()
+                .map(|m| MigrationText { file: m.file, text: gathered.db.get(m.file).text() })
+                .collect();
+            build_schema(&texts, dialect)
         })
         .collect();
     gathered.migrations = Migrations { sets, set_of };

@@ -218,7 +218,13 @@ fn check_discovered(
     let mut gathered = crate_check::gather(outcomes, discovery.errors, config);
     let mut read = included::add_included(&mut gathered, &paths, active);
     if active.reads_migrations() {
-        read.extend(migrations::add_migrations(&mut gathered, &options.paths, &config.migrations, &paths));
+        read.extend(migrations::add_migrations(
+            &mut gathered,
+            &options.paths,
+            &config.migrations,
+            &config.dialect,
+            &paths,
+        ));
     }
     let mut report_only = discovery.report_only;
     if let (false, Some(report)) = (options.staged, &mut report_only) {

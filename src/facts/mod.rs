@@ -9,6 +9,7 @@ pub mod lower;
 pub mod names;
 pub mod schema;
 pub mod sql;
+pub mod sql_texts;
 pub mod suppressions;
 pub mod test_code;
 pub mod value;
@@ -59,6 +60,8 @@ pub struct FileFacts {
     pub names: names::FileNames,
     /// The byte ranges of its test items, when tests are checked ([`test_code`]).
     pub test_items: Vec<(u32, u32)>,
+    /// The SQL statements it writes out, for the schema rules ([`sql_texts`]).
+    pub sql: sql_texts::SqlTexts,
     /// Each rule's own facts, by registry slot (`None`: the rule is not active or
     /// recorded nothing).
     pub rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>,
@@ -72,6 +75,7 @@ pub struct SharedFacts {
     pub suppressions: Vec<suppressions::Suppression>,
     pub names: names::FileNames,
     pub test_items: Vec<(u32, u32)>,
+    pub sql: sql_texts::SqlTexts,
 }
 
 /// Which function return values to keep: `None` lowers no function body; otherwise
@@ -103,14 +107,15 @@ pub fn extract(file: FileId, source: &SourceFile, parsed: &ParsedFile, returns: 
     suppressions::statements(&mut suppressions, source, &parsed.comments, syntax);
     let names = names::collect(file, source, syntax);
     let test_items = test_code::ranges(file, source, syntax);
-    SharedFacts { consts: items.consts, fns: items.fns, suppressions, names, test_items }
+    let sql = sql_texts::collect(file, source, syntax);
+    SharedFacts { consts: items.consts, fns: items.fns, suppressions, names, test_items, sql }
 }
 
 impl FileFacts {
     /// A file's facts from its shared facts and its rules' (by registry slot).
     pub fn new(shared: SharedFacts, rules: Vec<Option<Box<dyn std::any::Any + Send + Sync>>>) -> FileFacts {
-        let SharedFacts { consts, fns, suppressions, names, test_items } = shared;
-        FileFacts { consts, fns, suppressions, names, test_items, rules }
+        let SharedFacts { consts, fns, suppressions, names, test_items, sql } = shared;
+        FileFacts { consts, fns, suppressions, names, test_items, sql, rules }
     }
 }
 

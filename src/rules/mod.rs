@@ -13,6 +13,7 @@
 pub mod diagnostic;
 pub mod meta;
 pub mod rule;
+pub mod sql_in_code;
 
 pub use meta::{DOC_SECTIONS, RuleMeta, all_meta, documentation, explain, meta};
 pub use rule::{
@@ -83,6 +84,10 @@ declare_rules! {
     "unused-suppression" => unused_suppression::UnusedSuppression,
     "wildcard-listen-default" => wildcard_listen_default::WildcardListenDefault,
     "migration-version-collision" => migration_version_collision::MigrationVersionCollision,
+    "unknown-table" => unknown_table::UnknownTable,
+    "unknown-column" => unknown_column::UnknownColumn,
+    "conflict-target-not-unique" => conflict_target_not_unique::ConflictTargetNotUnique,
+    "upsert-misses-unique-index" => upsert_misses_unique_index::UpsertMissesUniqueIndex,
 }
 
 /// Every registered rule, in registry order.

@@ -347,7 +347,17 @@ pub struct CheckCx<'a> {
     pub included: &'a std::collections::BTreeMap<(FileId, NamedFile), FileId>,
     /// The project's SQL migrations, when a rule that reads them is on.
     pub migrations: &'a crate::input::migrations::Migrations,
+    /// Each migration set's schema, by the set's index in `migrations`.
+    pub schemas: &'a [crate::facts::schema::Schema],
     pub active: &'a ActiveRules,
+}
+
+impl CheckCx<'_> {
+    /// The schema the SQL of file `file` runs against, with its set's index.
+    pub fn schema_for(&self, file: FileId) -> Option<(usize, &crate::facts::schema::Schema)> {
+        let set = self.migrations.set_of.get(file).copied().flatten()?;
+        Some((set, self.schemas.get(set)?))
+    }
 }
 
 impl<'a> CheckCx<'a> {

@@ -45,6 +45,7 @@
 mod build;
 mod model;
 mod names;
+pub mod queries;
 mod split;
 #[cfg(test)]
 mod tests;
@@ -65,6 +66,16 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect named as in `gatelint.toml` (`postgres`, `sqlite`, `mysql`).
+    pub fn named(name: &str) -> Option<Dialect> {
+        match name {
+            "postgres" => Some(Dialect::Postgres),
+            "sqlite" => Some(Dialect::Sqlite),
+            "mysql" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+
     /// sqlparser's dialect for tokenizing and parsing.
     pub fn parser(&self) -> Box<dyn sqlparser::dialect::Dialect> {
         match self {

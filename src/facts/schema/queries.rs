@@ -1,0 +1,435 @@
+//! The SQL in the code, read for the schema rules: which tables a statement names,
+//! which columns of which table, and its upsert's conflict target. Read with
+//! sqlparser's full parser in the project's dialect; a text that does not parse (a
+//! template, a dialect extension, prose that starts like a statement) yields nothing.
+//!
+//! Columns are only read where the table they belong to is certain: an `INSERT`'s
+//! column list, `ON CONFLICT` target and `RETURNING`, an `UPDATE`'s `SET` targets,
+//! and the select list and `WHERE` of a statement with no subquery in them — a
+//! qualified column (`u.email`) by its table or alias, an unqualified one when one
+//! table is in scope (or it names a column of none of them). `ORDER BY`, `GROUP BY`
+//! and `HAVING` may name the select list's aliases, and are not read.
+
+use super::split::LineIndex;
+use super::{Dialect, ident_key, normalize_expr, table_key};
+use sqlparser::ast::{
+    AssignmentTarget, ConflictTarget, Expr, FromTable, Ident, ObjectName, OnInsert, Query, SelectItem, SetExpr,
+    Spanned, Statement, TableFactor, TableObject, TableWithJoins, Visit, Visitor,
+};
+use sqlparser::parser::Parser;
+use std::ops::{ControlFlow, Range};
+
+/// A table a statement names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableUse {
+    /// As [`super::Schema::tables`] keys it.
+    pub key: String,
+    pub written: String,
+    /// Its byte range in the text, when known.
+    pub range: Option<Range<usize>>,
+    /// The statement writes rows into it (`INSERT`, `UPDATE`, `MERGE`).
+    pub write: bool,
+}
+
+/// A column a statement names, of a table it is certain of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnUse {
+    pub table: String,
+    pub column: String,
+    pub written: String,
+    pub range: Option<Range<usize>>,
+    /// Where it is named (`INSERT column list`, `SET`, `WHERE`, …).
+    pub clause: &'static str,
+}
+
+/// What an `INSERT … ON CONFLICT` names as its conflict target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `ON CONFLICT (a, b) [WHERE …]`: the columns, and the predicate normalized.
+    Columns { columns: Vec<String>, predicate: Option<String> },
+    /// `ON CONFLICT ON CONSTRAINT name`.
+    Constraint(String),
+    /// `ON CONFLICT DO NOTHING`: any unique key.
+    Any,
+}
+
+/// An upsert: `INSERT … ON CONFLICT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upsert {
+    pub table: String,
+    pub target: Target,
+    /// The columns the `INSERT` writes (empty: not listed).
+    pub columns: Vec<String>,
+    /// The conflict target's byte range (the table's, when it has none).
+    pub range: Option<Range<usize>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryRefs {
+    pub tables: Vec<TableUse>,
+    pub columns: Vec<ColumnUse>,
+    pub upserts: Vec<Upsert>,
+}
+
+/// Reads a statement (or several) written in the code; `None` when it does not parse.
+pub fn read_query(text: &str, dialect: Dialect) -> Option<QueryRefs> {
+    let parser = dialect.parser();
+    let statements =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Parser::parse_sql(parser.as_ref(), text)))
+            .ok()?
+            .ok()?;
+    let mut reader = Reader { dialect, lines: LineIndex::new(text), out: QueryRefs::default(), ctes: Vec::new() };
+    for statement in &statements {
+        reader.statement(statement);
+    }
+    Some(reader.out)
+}
+
+struct Reader<'a> {
+    dialect: Dialect,
+    lines: LineIndex<'a>,
+    out: QueryRefs,
+    /// The names `WITH` gives in the statement (not tables).
+    ctes: Vec<String>,
+}
+
+/// The tables in scope for columns: (alias or name, table key).
+type Scope = Vec<(String, String)>;
+
+impl Reader<'_> {
+    fn range(&self, node: &impl Spanned) -> Option<Range<usize>> {
+        self.span_range(node.span())
+    }
+
+    fn span_range(&self, span: sqlparser::tokenizer::Span) -> Option<Range<usize>> {
+        let start = self.lines.offset(span.start)?;
+        let end = self.lines.offset(span.end)?;
+        (start < end).then_some(start..end)
+    }
+
+    fn statement(&mut self, statement: &Statement) {
+        // Every table named anywhere in it (subqueries included), but `WITH` names.
+        let mut ctes = CteNames { dialect: self.dialect, names: Vec::new() };
+        let _ = statement.visit(&mut ctes);
+        self.ctes = ctes.names;
+        let mut tables = TableNames { names: Vec::new() };
+        let _ = statement.visit(&mut tables);
+        for name in tables.names {
+            self.table_use(&name, false);
+        }
+        self.dml(statement);
+    }
+
+    fn dml(&mut self, statement: &Statement) {
+        match statement {
+            Statement::Insert(insert) => self.insert(insert),
+            Statement::Update(update) => self.update(update),
+            Statement::Delete(delete) => {
+                let from = match &delete.from {
+                    FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+                };
+                let scope = self.scope(from);
+                if let Some(selection) = &delete.selection {
+                    self.expr_columns(selection, &scope, "WHERE");
+                }
+            }
+            Statement::Query(query) => self.query(query),
+            _ => {}
+        }
+    }
+
+    fn table_use(&mut self, name: &ObjectName, write: bool) -> Option<String> {
+        let key = table_key(name, self.dialect);
+        if self.ctes.contains(&key) {
+            return None;
+        }
+        let range = self.range(name);
+        match self.out.tables.iter_mut().find(|t| t.key == key && t.range == range) {
+            Some(t) => t.write |= write,
+            None => self.out.tables.push(TableUse { key: key.clone(), written: name.to_string(), range, write }),
+        }
+        Some(key)
+    }
+
+    fn column(&mut self, table: &str, ident: &Ident, clause: &'static str) {
+        let range = self.span_range(ident.span);
+        self.out.columns.push(ColumnUse {
+            table: table.to_string(),
+            column: ident_key(ident, self.dialect),
+            written: ident.value.clone(),
+            range,
+            clause,
+        });
+    }
+
+    fn insert(&mut self, insert: &sqlparser::ast::Insert) {
+        let TableObject::TableName(name) = &insert.table else { return };
+        let Some(table) = self.table_use(name, true) else { return };
+        let mut written = Vec::new();
+        for column in &insert.columns {
+            if let [sqlparser::ast::ObjectNamePart::Identifier(ident)] = &column.0[..] {
+                self.column(&table, ident, "INSERT column list");
+                written.push(ident_key(ident, self.dialect));
+            }
+        }
+        if let Some(source) = &insert.source {
+            self.query(source);
+        }
+        let mut scope: Scope = vec![(table.clone(), table.clone()), ("excluded".into(), table.clone())];
+        if let Some(alias) = &insert.table_alias {
+            scope.push((ident_key(&alias.alias, self.dialect), table.clone()));
+        }
+        if let Some(OnInsert::OnConflict(on)) = &insert.on {
+            let (target, range) = match &on.conflict_target {
+                Some(ConflictTarget::Columns { columns, predicate }) => {
+                    for c in columns {
+                        self.column(&table, c, "ON CONFLICT target");
+                    }
+                    let range = columns.first().and_then(|c| self.span_range(c.span));
+                    let columns = columns.iter().map(|c| ident_key(c, self.dialect)).collect();
+                    let predicate = predicate.as_ref().map(|p| normalize_expr(p, self.dialect));
+                    (Target::Columns { columns, predicate }, range)
+                }
+                Some(ConflictTarget::OnConstraint(name)) => {
+                    (Target::Constraint(table_key(name, self.dialect)), self.range(name))
+                }
+                None => (Target::Any, self.range(name)),
+            };
+            self.out.upserts.push(Upsert { table: table.clone(), target, columns: written, range });
+            if let sqlparser::ast::OnConflictAction::DoUpdate(update) = &on.action {
+                for a in &update.assignments {
+                    self.assignment_target(&a.target, &table);
+                    self.expr_columns(&a.value, &scope, "DO UPDATE SET");
+                }
+            }
+        }
+        if let Some(returning) = &insert.returning {
+            self.select_items(returning, &scope, "RETURNING");
+        }
+    }
+
+    fn assignment_target(&mut self, target: &AssignmentTarget, table: &str) {
+        let names = match target {
+            AssignmentTarget::ColumnName(n) => std::slice::from_ref(n),
+            AssignmentTarget::Tuple(ns) => &ns[..],
+        };
+        for n in names {
+            if let Some(sqlparser::ast::ObjectNamePart::Identifier(ident)) = n.0.last() {
+                self.column(table, ident, "SET");
+            }
+        }
+    }
+
+    fn update(&mut self, update: &sqlparser::ast::Update) {
+        let scope = self.scope(std::slice::from_ref(&update.table));
+        let TableFactor::Table { name, .. } = &update.table.relation else { return };
+        let Some(table) = self.table_use(name, true) else { return };
+        for a in &update.assignments {
+            self.assignment_target(&a.target, &table);
+            self.expr_columns(&a.value, &scope, "SET");
+        }
+        if let Some(selection) = &update.selection {
+            self.expr_columns(selection, &scope, "WHERE");
+        }
+        if let Some(returning) = &update.returning {
+            self.select_items(returning, &scope, "RETURNING");
+        }
+    }
+
+    fn query(&mut self, query: &Query) {
+        let select = match &*query.body {
+            SetExpr::Select(select) => select,
+            // `WITH n AS (…) INSERT INTO t …`
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => return self.dml(s),
+            SetExpr::Query(q) => return self.query(q),
+            _ => return,
+        };
+        let scope = self.scope(&select.from);
+        if scope.is_empty() {
+            return;
+        }
+        self.select_items(&select.projection, &scope, "select list");
+        if let Some(selection) = &select.selection {
+            self.expr_columns(selection, &scope, "WHERE");
+        }
+    }
+
+    /// The tables of a `FROM` (with their joins) by alias and name; empty when one
+    /// of them is not a plain table (a subquery, a function), so nothing is certain.
+    fn scope(&self, from: &[TableWithJoins]) -> Scope {
+        let mut scope = Scope::new();
+        let factors = from.iter().flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
+        for factor in factors {
+            let TableFactor::Table { name, alias, args: None, .. } = factor else { return Scope::new() };
+            let key = table_key(name, self.dialect);
+            if self.ctes.contains(&key) {
+                return Scope::new();
+            }
+            let last = name.0.last().map(|p| p.to_string().to_lowercase()).unwrap_or_default();
+            scope.push((last, key.clone()));
+            if let Some(alias) = alias {
+                scope.push((ident_key(&alias.name, self.dialect), key));
+            }
+        }
+        scope
+    }
+
+    fn select_items(&mut self, items: &[SelectItem], scope: &Scope, clause: &'static str) {
+        for item in items {
+            match item {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    self.expr_columns(e, scope, clause)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The columns an expression names, when it holds no subquery.
+    fn expr_columns(&mut self, expr: &Expr, scope: &Scope, clause: &'static str) {
+        let mut idents = Idents { found: Vec::new(), subquery: false };
+        let _ = expr.visit(&mut idents);
+        if idents.subquery || scope.is_empty() {
+            return;
+        }
+        let tables: Vec<&String> = {
+            let mut t: Vec<&String> = scope.iter().map(|(_, k)| k).filter(|k| *k != "excluded").collect();
+            t.dedup();
+            t
+        };
+        for parts in idents.found {
+            match &parts[..] {
+                [column] => {
+                    // One table in scope: the column is its. Several: it must be one's.
+                    if let [table] = &tables[..] {
+                        let table = (*table).clone();
+                        self.column(&table, column, clause);
+                    }
+                }
+                [qualifier, column] => {
+                    let q = ident_key(qualifier, self.dialect);
+                    if let Some((_, table)) = scope.iter().find(|(name, _)| *name == q) {
+                        let table = table.clone();
+                        self.column(&table, column, clause);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The identifiers of an expression (`a`, `t.a`), and whether it holds a subquery.
+struct Idents {
+    found: Vec<Vec<Ident>>,
+    subquery: bool,
+}
+
+impl Visitor for Idents {
+    type Break = ();
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Identifier(i) => self.found.push(vec![i.clone()]),
+            Expr::CompoundIdentifier(parts) => self.found.push(parts.clone()),
+            Expr::Subquery(_) | Expr::Exists { .. } => self.subquery = true,
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.subquery = true;
+        ControlFlow::Continue(())
+    }
+}
+
+/// The names `WITH` clauses give, anywhere in a statement.
+struct CteNames {
+    dialect: Dialect,
+    names: Vec<String>,
+}
+
+impl Visitor for CteNames {
+    type Break = ();
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            self.names.extend(with.cte_tables.iter().map(|c| ident_key(&c.alias.name, self.dialect)));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The plain tables a statement reads from or joins (not table functions).
+struct TableNames {
+    names: Vec<ObjectName>,
+}
+
+impl Visitor for TableNames {
+    type Break = ();
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, args: None, .. } = factor {
+            self.names.push(name.clone());
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(sql: &str) -> QueryRefs {
+        read_query(sql, Dialect::Postgres).expect("parses")
+    }
+
+    fn columns(q: &QueryRefs) -> Vec<(String, String, &'static str)> {
+        q.columns.iter().map(|c| (c.table.clone(), c.column.clone(), c.clause)).collect()
+    }
+
+    #[test]
+    fn insert_columns_conflict_target_and_returning() {
+        let sql = "INSERT INTO workspaces (id, parent_id, name) VALUES ($1, $2, $3) \
+                   ON CONFLICT (parent_id, name) DO UPDATE SET name = excluded.name RETURNING id";
+        let q = read(sql);
+        assert_eq!(q.tables.len(), 1);
+        assert!(q.tables[0].write);
+        assert_eq!(&sql[q.tables[0].range.clone().unwrap()], "workspaces");
+        let c = columns(&q);
+        assert!(c.contains(&("workspaces".into(), "parent_id".into(), "INSERT column list")));
+        assert!(c.contains(&("workspaces".into(), "name".into(), "ON CONFLICT target")));
+        assert!(c.contains(&("workspaces".into(), "name".into(), "DO UPDATE SET")));
+        assert!(c.contains(&("workspaces".into(), "id".into(), "RETURNING")));
+        assert_eq!(
+            q.upserts[0].target,
+            Target::Columns { columns: vec!["parent_id".into(), "name".into()], predicate: None }
+        );
+        let name = q.columns.iter().find(|c| c.clause == "INSERT column list" && c.column == "name").unwrap();
+        assert_eq!(&sql[name.range.clone().unwrap()], "name");
+    }
+
+    #[test]
+    fn selects_update_and_scopes() {
+        let q = read("SELECT w.id, name FROM workspaces w WHERE w.owner = $1");
+        let c = columns(&q);
+        assert!(c.contains(&("workspaces".into(), "id".into(), "select list")));
+        assert!(c.contains(&("workspaces".into(), "name".into(), "select list")));
+        assert!(c.contains(&("workspaces".into(), "owner".into(), "WHERE")));
+        // Two tables: an unqualified column is not attributed.
+        let q = read("SELECT name FROM a JOIN b ON a.id = b.a_id WHERE b.x = 1");
+        assert_eq!(columns(&q), [("b".to_string(), "x".to_string(), "WHERE")]);
+        // A subquery in WHERE: nothing there is certain; its tables are still named.
+        let q = read("SELECT id FROM a WHERE id IN (SELECT a_id FROM b)");
+        assert_eq!(q.tables.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let q = read("UPDATE workspaces SET updated_at = now() WHERE id = $1");
+        assert!(q.tables[0].write);
+        assert_eq!(columns(&q).len(), 2);
+        // `WITH` names are not tables.
+        let q = read("WITH n AS (SELECT 1 AS x) INSERT INTO t (x) SELECT x FROM n");
+        assert_eq!(q.tables.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["t"]);
+    }
+
+    #[test]
+    fn text_that_is_not_sql_yields_nothing() {
+        assert!(read_query("Select a workspace to continue", Dialect::Postgres).is_none());
+        assert!(read_query("SELECT * FROM {}", Dialect::Postgres).is_none());
+    }
+}

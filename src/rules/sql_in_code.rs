@@ -1,0 +1,120 @@
+//! The SQL the code writes out, read against the schema its migrations build: what
+//! the schema rules share. Each statement of a checked file is read
+//! ([`crate::facts::schema::queries`]) in the project's dialect, with the schema of
+//! the migration set the file runs against; a file with no migrations has none.
+
+use crate::facts::schema::Schema;
+use crate::facts::schema::queries::{QueryRefs, read_query};
+use crate::facts::sql_texts::SqlText;
+use crate::rules::CheckCx;
+
+/// A statement in the code, its references, and the schema it runs against.
+pub struct CodeQuery<'a> {
+    pub text: &'a SqlText,
+    pub refs: QueryRefs,
+    pub schema: &'a Schema,
+    /// The migration set's index in [`CheckCx::migrations`].
+    pub set: usize,
+}
+
+/// Every statement of the checked files that has a schema to run against and parses.
+pub fn code_queries<'a>(cx: &'a CheckCx) -> Vec<CodeQuery<'a>> {
+    let mut out = Vec::new();
+    for (file, facts) in cx.files.iter().enumerate() {
+        if facts.sql.texts.is_empty() {
+            continue;
+        }
+        let Some((set, schema)) = cx.schema_for(file) else { continue };
+        // An empty schema (migrations that create nothing readable) proves nothing.
+        if schema.tables.is_empty() {
+            continue;
+        }
+        for text in &facts.sql.texts {
+            if let Some(refs) = read_query(&text.text, schema.dialect) {
+                out.push(CodeQuery { text, refs, schema, set });
+            }
+        }
+    }
+    out
+}
+
+/// The migration file a location is in, as shown (`0003_add_email.sql`).
+pub fn migration_name(cx: &CheckCx, file: usize) -> String {
+    let shown = &cx.db.get(file).display;
+    let mut parts = shown.rsplit('/');
+    match (parts.next(), parts.next()) {
+        (Some(f @ ("up.sql" | "down.sql")), Some(dir)) => format!("{dir}/{f}"),
+        (Some(f), _) => f.to_string(),
+        _ => shown.clone(),
+    }
+}
+
+/// Tables of the database itself, never created by a project's migrations.
+pub fn is_system_table(key: &str) -> bool {
+    let name = key.rsplit('.').next().unwrap_or(key);
+    key.starts_with("pg_catalog.")
+        || key.starts_with("information_schema.")
+        || name.starts_with("pg_")
+        || name.starts_with("sqlite_")
+        || matches!(name, "_sqlx_migrations" | "__diesel_schema_migrations" | "refinery_schema_history" | "dual")
+}
+
+/// What an upsert's conflict target matches among a table's unique keys.
+pub enum TargetMatch<'t> {
+    /// `ON CONFLICT DO NOTHING`: any key.
+    Any,
+    /// The key the target names or infers.
+    Key(&'t crate::facts::schema::UniqueKey),
+    /// A partial unique index on those columns, whose `WHERE` the target lacks.
+    PartialWithoutWhere(&'t crate::facts::schema::UniqueKey),
+    /// Only an expression index on something like them (the target cannot say).
+    Unsure,
+    /// No key.
+    Nothing,
+}
+
+/// The key an `ON CONFLICT` target names (a constraint) or infers (the same set of
+/// columns, and a partial index's predicate when it has one), as Postgres and
+/// SQLite infer it.
+pub fn target_match<'t>(
+    table: &'t crate::facts::schema::Table,
+    target: &crate::facts::schema::queries::Target,
+) -> TargetMatch<'t> {
+    use crate::facts::schema::queries::Target;
+    match target {
+        Target::Any => TargetMatch::Any,
+        Target::Constraint(name) => table.key(name).map_or(TargetMatch::Nothing, TargetMatch::Key),
+        Target::Columns { columns, predicate } => {
+            let wanted: std::collections::BTreeSet<&str> = columns.iter().map(String::as_str).collect();
+            let same = |k: &&crate::facts::schema::UniqueKey| {
+                k.columns().is_some_and(|c| c.into_iter().collect::<std::collections::BTreeSet<_>>() == wanted)
+            };
+            if let Some(k) = table.keys.iter().filter(same).find(|k| match (&k.predicate, predicate) {
+                (None, _) => true,
+                (Some(p), Some(q)) => p == q,
+                (Some(_), None) => false,
+            }) {
+                return TargetMatch::Key(k);
+            }
+            if let Some(k) = table.keys.iter().find(same) {
+                return TargetMatch::PartialWithoutWhere(k);
+            }
+            if table.keys.iter().any(|k| k.columns().is_none()) {
+                return TargetMatch::Unsure;
+            }
+            TargetMatch::Nothing
+        }
+    }
+}
+
+/// A key's parts as written in messages: `(parent_id, name)`.
+pub fn key_parts(key: &crate::facts::schema::UniqueKey) -> String {
+    let parts: Vec<&str> = key
+        .parts
+        .iter()
+        .map(|p| match p {
+            crate::facts::schema::KeyPart::Column(c) | crate::facts::schema::KeyPart::Expression(c) => c.as_str(),
+        })
+        .collect();
+    format!("({})", parts.join(", "))
+}

@@ -1,0 +1,116 @@
+//! # unknown-table
+//!
+//! ## What it does
+//! Reads the SQL statements written out in the code (string literals and query
+//! macros: `sqlx::query!`, `query_as`, consts, `concat!`) against the schema the
+//! project's migrations build, and flags a table that no migration creates, or one
+//! a migration dropped (the secondary label shows where).
+//!
+//! ## Why is this bad?
+//! SQL against a table that does not exist passes every unit test that mocks the
+//! database and fails only on a real one: in production, at the first request
+//! that runs it. A table dropped by a later migration leaves its readers failing
+//! the same way.
+//!
+//! ## Example
+//! ```rust
+//! // migrations create `workspaces`, not `workspace`
+//! sqlx::query("SELECT id FROM workspace WHERE name = $1")
+//! ```
+//!
+//! ## Use instead
+//! ```rust
+//! sqlx::query("SELECT id FROM workspaces WHERE name = $1")
+//! ```
+//!
+//! ## Configuration
+//! No parameters. Migrations are found in `migrations/` folders (or set with
+//! `migrations = [...]`), read in `dialect` (`postgres`, `sqlite`, `mysql`): see the
+//! configuration page.
+//!
+//! ## Known limitations
+//! - Only SQL written out in full is read: a statement built with `format!` or
+//!   pushed piece by piece is not, and nor is one that does not parse in the
+//!   dialect (say nothing rather than guess).
+//! - A file with no migration set (no `migrations/` folder holding it and more than
+//!   one set in the run) is not checked; tables created outside the migrations (by
+//!   the application at start-up, by another service) are unknown to it.
+//! - Views, and tables made inside functions or `DO` blocks, are not seen: SQL
+//!   naming them is flagged (suppress it with a reason).
+//! - Tables of the database itself (`pg_catalog`, `information_schema`,
+//!   `sqlite_master`, the migration runners' own) are never flagged.
+
+use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::sql_in_code::{code_queries, is_system_table, migration_name};
+use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+
+pub const ID: &str = "unknown-table";
+
+pub struct UnknownTable;
+
+impl Rule for UnknownTable {
+    const ID: &'static str = ID;
+    const READS_MIGRATIONS: bool = true;
+    type Params = NoParams;
+    type Facts = ();
+
+    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
+        crate::rules::params_from_table(table)
+    }
+
+    fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
+        let mut out = Vec::new();
+        for q in code_queries(cx) {
+            for t in &q.refs.tables {
+                if q.schema.table(&t.key).is_some() || is_system_table(&t.key) {
+                    continue;
+                }
+                let set = &cx.migrations.sets[q.set];
+                let (message, secondary, help) = match q.schema.dropped_table(&t.key) {
+                    Some(d) => (
+                        format!("table `{}` was dropped by migration `{}`", t.written, migration_name(cx, d.dropped.file)),
+                        vec![
+                            Label { loc: d.dropped, message: "dropped here".into() },
+                            Label { loc: d.created, message: "created here".into() },
+                        ],
+                        "remove the statement, or point it at the table that replaced this one".to_string(),
+                    ),
+                    None => {
+                        let names = q.schema.tables.keys().map(String::as_str);
+                        let hint = crate::messages::hint(&t.key, names);
+                        (
+                            format!("table `{}` is not created by any migration{hint}", t.written),
+                            Vec::new(),
+                            format!(
+                                "name a table the migrations in `{}` create, or add the migration that creates `{}`",
+                                set.shown, t.written
+                            ),
+                        )
+                    }
+                };
+                out.push(Diagnostic {
+                    rule: ID,
+                    severity,
+                    loc: q.text.loc_of(t.range.as_ref()),
+                    message,
+                    label: "no such table at the latest migration".into(),
+                    secondary,
+                    why: Some(
+                        "SQL against a table that does not exist passes unit tests that mock the database and \
+                         fails on a real one, at the first request that runs it"
+                            .into(),
+                    ),
+                    notes: Vec::new(),
+                    help: Some(help),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The fixtures' escape hatch is the migration that creates the table: made a
+    /// comment, it creates nothing.
+    fn remove_escape_hatch(line: &str) -> String {
+        line.replace("CREATE TABLE", "-- CREATE TABLE")
+    }
+}
