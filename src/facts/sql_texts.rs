@@ -1,6 +1,6 @@
 //! The SQL statements a file writes out in full: string literals (and `concat!` of
 //! literals) that start like a statement (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
-//! `WITH`, `MERGE`), in code and in the arguments of query macros (`sqlx::query!`,
+//! `WITH`, `MERGE`, `CREATE`, `DROP`), in code and in the arguments of query macros (`sqlx::query!`,
 //! `query_as!`, …). The schema rules parse them against the migrations; a text that
 //! is a template (`format!`, `write!`) is left out, as is one that does not parse.
 //! Also kept: the tables an ORM names (`users::table` for diesel, sea-orm's
@@ -80,7 +80,7 @@ const TEMPLATE_MACROS: &[&str] = &[
 /// Macros whose body is code for somewhere else.
 const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote"];
 
-const STATEMENT_WORDS: &[&str] = &["select", "insert", "update", "delete", "with", "merge"];
+const STATEMENT_WORDS: &[&str] = &["select", "insert", "update", "delete", "with", "merge", "create", "drop"];
 
 /// Whether a text starts like a SQL statement: a statement word, then a space.
 pub fn looks_like_statement(text: &str) -> bool {

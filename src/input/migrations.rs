@@ -1,4 +1,5 @@
-//! Finding a project's SQL migrations: the `migrations/` directories of the checked
+//! Finding a project's SQL migrations: the `migrations/` directories (and
+//! `…-migrations/`, `…_migrations/` beside them) of the checked
 //! trees and of the checked files' packages (sqlx, diesel, refinery and most
 //! hand-rolled runners keep them there), or the directories `gatelint.toml` names
 //! (`migrations = ["db/migrations"]`). Each directory is one migration set, applied in
@@ -108,7 +109,8 @@ pub fn find(roots: &[PathBuf], configured: &[PathBuf]) -> Vec<MigrationDir> {
 }
 
 fn walk_for_migrations(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    if dir.file_name().is_some_and(|n| n == "migrations") {
+    // `migrations/`, and sets of their own beside it (`record-migrations/`).
+    if dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().ends_with("migrations")) {
         out.push(dir.to_path_buf());
         return;
     }
@@ -229,5 +231,7 @@ mod tests {
         assert!(find(&[tmp.path().to_path_buf()], &[]).is_empty());
         touch(&tmp.path().join("crates/db/migrations/1_x.sql"));
         assert_eq!(find(&[tmp.path().to_path_buf()], &[]).len(), 1);
+        touch(&tmp.path().join("crates/db/record-migrations/1_x.sql"));
+        assert_eq!(find(&[tmp.path().to_path_buf()], &[]).len(), 2);
     }
 }

@@ -17,8 +17,35 @@ pub struct CodeQuery<'a> {
     pub set: usize,
 }
 
+/// The statements of the checked files, and what the run knows besides each one's
+/// own schema.
+pub struct CodeSql<'a> {
+    pub queries: Vec<CodeQuery<'a>>,
+    /// Tables the code itself creates or drops (`CREATE TEMPORARY TABLE` in a job,
+    /// `DROP TABLE` of a legacy one).
+    pub created_in_code: std::collections::BTreeSet<String>,
+    schemas: &'a [Schema],
+}
+
+impl<'a> CodeSql<'a> {
+    /// A table of `key` in `own` schema, else in another migration set of the run (a
+    /// crate with two databases, whose files the sets do not tell apart).
+    pub fn table(&self, own: &'a Schema, key: &str) -> Option<&'a crate::facts::schema::Table> {
+        own.table(key).or_else(|| self.schemas.iter().find_map(|s| s.table(key)))
+    }
+
+    /// Whether a table named `key` exists for the code: created by a migration of
+    /// the run, by the code itself, or by the database (its catalogs, a sequence).
+    pub fn is_known(&self, own: &Schema, key: &str) -> bool {
+        self.table(own, key).is_some()
+            || self.created_in_code.contains(key)
+            || is_system_table(key)
+            || key.ends_with("_seq")
+    }
+}
+
 /// Every statement of the checked files that has a schema to run against and parses.
-pub fn code_queries<'a>(cx: &'a CheckCx) -> Vec<CodeQuery<'a>> {
+pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
     let mut out = Vec::new();
     for (file, facts) in cx.files.iter().enumerate() {
         if facts.sql.texts.is_empty() {
@@ -35,7 +62,8 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> Vec<CodeQuery<'a>> {
             }
         }
     }
-    out
+    let created_in_code = out.iter().flat_map(|q| q.refs.created.iter().cloned()).collect();
+    CodeSql { queries: out, created_in_code, schemas: cx.schemas }
 }
 
 /// The migration file a location is in, as shown (`0003_add_email.sql`).

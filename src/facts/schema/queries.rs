@@ -66,6 +66,11 @@ pub struct Upsert {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryRefs {
+    /// Tables the statement creates or drops (`CREATE TEMPORARY TABLE`, `DROP TABLE`
+    /// of a legacy table): the code manages them itself.
+    pub created: Vec<String>,
+    /// The statement changes rows (`INSERT`, `UPDATE`, `DELETE`), not only reads them.
+    pub modifies: bool,
     pub tables: Vec<TableUse>,
     pub columns: Vec<ColumnUse>,
     pub upserts: Vec<Upsert>,
@@ -121,6 +126,7 @@ impl Reader<'_> {
     }
 
     fn dml(&mut self, statement: &Statement) {
+        self.out.modifies |= matches!(statement, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_));
         match statement {
             Statement::Insert(insert) => self.insert(insert),
             Statement::Update(update) => self.update(update),
@@ -134,6 +140,16 @@ impl Reader<'_> {
                 }
             }
             Statement::Query(query) => self.query(query),
+            Statement::CreateTable(create) => {
+                let key = table_key(&create.name, self.dialect);
+                self.out.tables.retain(|t| t.key != key);
+                self.out.created.push(key);
+            }
+            Statement::Drop { object_type: sqlparser::ast::ObjectType::Table, names, .. } => {
+                for name in names {
+                    self.out.created.push(table_key(name, self.dialect));
+                }
+            }
             _ => {}
         }
     }
@@ -221,7 +237,15 @@ impl Reader<'_> {
     }
 
     fn update(&mut self, update: &sqlparser::ast::Update) {
-        let scope = self.scope(std::slice::from_ref(&update.table));
+        // `UPDATE t SET … FROM u WHERE …`: both tables are in scope.
+        let mut from = vec![update.table.clone()];
+        if let Some(
+            sqlparser::ast::UpdateTableFromKind::BeforeSet(t) | sqlparser::ast::UpdateTableFromKind::AfterSet(t),
+        ) = &update.from
+        {
+            from.extend(t.iter().cloned());
+        }
+        let scope = self.scope(&from);
         let TableFactor::Table { name, .. } = &update.table.relation else { return };
         let Some(table) = self.table_use(name, true) else { return };
         for a in &update.assignments {
@@ -287,7 +311,7 @@ impl Reader<'_> {
 
     /// The columns an expression names, when it holds no subquery.
     fn expr_columns(&mut self, expr: &Expr, scope: &Scope, clause: &'static str) {
-        let mut idents = Idents { found: Vec::new(), subquery: false };
+        let mut idents = Idents { found: Vec::new(), subquery: false, argument_names: Vec::new() };
         let _ = expr.visit(&mut idents);
         if idents.subquery || scope.is_empty() {
             return;
@@ -320,15 +344,31 @@ impl Reader<'_> {
 }
 
 /// The identifiers of an expression (`a`, `t.a`), and whether it holds a subquery.
+/// A named argument's name (`make_interval(secs => $1)`) is no column.
 struct Idents {
     found: Vec<Vec<Ident>>,
     subquery: bool,
+    argument_names: Vec<sqlparser::tokenizer::Span>,
 }
 
 impl Visitor for Idents {
     type Break = ();
     fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
         match expr {
+            Expr::Function(f) => {
+                if let sqlparser::ast::FunctionArguments::List(list) = &f.args {
+                    for arg in &list.args {
+                        match arg {
+                            sqlparser::ast::FunctionArg::Named { name, .. } => self.argument_names.push(name.span),
+                            sqlparser::ast::FunctionArg::ExprNamed { name: Expr::Identifier(i), .. } => {
+                                self.argument_names.push(i.span)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Expr::Identifier(i) if self.argument_names.contains(&i.span) => {}
             Expr::Identifier(i) => self.found.push(vec![i.clone()]),
             Expr::CompoundIdentifier(parts) => self.found.push(parts.clone()),
             Expr::Subquery(_) | Expr::Exists { .. } => self.subquery = true,
@@ -425,6 +465,17 @@ mod tests {
         // `WITH` names are not tables.
         let q = read("WITH n AS (SELECT 1 AS x) INSERT INTO t (x) SELECT x FROM n");
         assert_eq!(q.tables.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["t"]);
+    }
+
+    #[test]
+    fn update_from_named_arguments_and_created_tables() {
+        let q = read("UPDATE releases SET yanked = $3 FROM crates WHERE crates.id = releases.crate_id AND name = $1");
+        assert!(!columns(&q).iter().any(|c| c.1 == "name"), "{:?}", columns(&q));
+        let q = read("SELECT id FROM queue WHERE last < NOW() - make_interval(secs => $1)");
+        assert!(!columns(&q).iter().any(|c| c.1 == "secs"), "{:?}", columns(&q));
+        let q = read("CREATE TEMPORARY TABLE temp_downloads (id int)");
+        assert_eq!(q.created, ["temp_downloads"]);
+        assert_eq!(read("DROP TABLE IF EXISTS database_versions").created, ["database_versions"]);
     }
 
     #[test]

@@ -37,6 +37,11 @@
 //! - A table whose columns the migrations do not fully show (`CREATE TABLE … AS
 //!   SELECT`, `LIKE` or `INHERITS` of a table they do not create, a clause the
 //!   parser skipped) is not checked.
+//! - A query (one that only reads) naming more unknown columns of a table than
+//!   known ones is taken for SQL against another database's table of that name (an
+//!   importer) and not reported: `SELECT title FROM workspaces` alone is not
+//!   flagged, `SELECT id, title FROM workspaces` is, and so is every `INSERT`,
+//!   `UPDATE` and `DELETE`.
 //! - A select-list name that is not a column (a function without parentheses the
 //!   parser reads as a name) would be flagged: suppress it with a reason.
 //! - Only SQL written out in full and parsing in the dialect is read (see
@@ -65,10 +70,20 @@ impl Rule for UnknownColumn {
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();
-        for q in code_queries(cx) {
+        let sql = code_queries(cx);
+        for q in &sql.queries {
             for c in &q.refs.columns {
-                let Some(table) = q.schema.table(&c.table) else { continue };
+                let Some(table) = sql.table(q.schema, &c.table) else { continue };
                 if !table.complete || table.column(&c.column).is_some() {
+                    continue;
+                }
+                // A query that names more unknown columns of a table than known ones
+                // reads another database's table of that name (an importer); a
+                // statement that changes rows changes the project's own.
+                let of_table = q.refs.columns.iter().filter(|o| o.table == c.table);
+                let (known, unknown) =
+                    of_table.fold((0, 0), |(k, u), o| if table.column(&o.column).is_some() { (k + 1, u) } else { (k, u + 1) });
+                if unknown > known && !q.refs.modifies {
                     continue;
                 }
                 let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();

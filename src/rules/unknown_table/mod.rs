@@ -38,10 +38,19 @@
 //! - Views, and tables made inside functions or `DO` blocks, are not seen: SQL
 //!   naming them is flagged (suppress it with a reason).
 //! - Tables of the database itself (`pg_catalog`, `information_schema`,
-//!   `sqlite_master`, the migration runners' own) are never flagged.
+//!   `sqlite_master`, the migration runners' own, names ending in `_seq`, which
+//!   are sequences), tables another migration set of the run creates and tables the
+//!   code creates or drops itself (`CREATE TEMPORARY TABLE`, `DROP TABLE` of a legacy
+//!   table) are never flagged.
+//! - A query (one that only reads) joining several tables none of which the
+//!   migrations know is taken for SQL against another database (an importer
+//!   reading another program's file) and reported only where a name is a near miss
+//!   of a known table or a dropped one. An importer reading one foreign table, or
+//!   foreign tables sharing a name with the project's own, is reported: suppress it
+//!   with a reason.
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::sql_in_code::{code_queries, is_system_table, migration_name};
+use crate::rules::sql_in_code::{code_queries, migration_name};
 use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
 
 pub const ID: &str = "unknown-table";
@@ -60,9 +69,20 @@ impl Rule for UnknownTable {
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();
-        for q in code_queries(cx) {
+        let sql = code_queries(cx);
+        for q in &sql.queries {
+            // A query joining several tables none of which the migrations know reads
+            // another database (an importer reading another program's file): only
+            // a near miss of a known name, or a dropped table, is reported there.
+            let foreign = !q.refs.modifies
+                && q.refs.tables.len() > 1
+                && q.refs.tables.iter().all(|t| !sql.is_known(q.schema, &t.key));
             for t in &q.refs.tables {
-                if q.schema.table(&t.key).is_some() || is_system_table(&t.key) {
+                if sql.is_known(q.schema, &t.key) {
+                    continue;
+                }
+                let near = crate::messages::did_you_mean(&t.key, q.schema.tables.keys().map(String::as_str)).is_some();
+                if foreign && !near && q.schema.dropped_table(&t.key).is_none() {
                     continue;
                 }
                 let set = &cx.migrations.sets[q.set];

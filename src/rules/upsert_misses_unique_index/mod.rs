@@ -60,7 +60,7 @@ impl Rule for UpsertMissesUniqueIndex {
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();
-        for q in code_queries(cx) {
+        for q in &code_queries(cx).queries {
             for u in &q.refs.upserts {
                 let Some(table) = q.schema.table(&u.table) else { continue };
                 let TargetMatch::Key(matched) = target_match(table, &u.target) else { continue };
