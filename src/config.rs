@@ -32,8 +32,9 @@ pub struct Config {
     /// file); empty: found by convention ([`crate::input::migrations`]).
     pub migrations: Vec<PathBuf>,
     /// The SQL dialect of the migrations and the queries (`dialect = "postgres"`,
-    /// `"sqlite"` or `"mysql"`).
-    pub dialect: String,
+    /// `"sqlite"` or `"mysql"`); `None`: told by each migration directory's path
+    /// (`db-sqlx-maria/migrations` is MySQL), else Postgres.
+    pub dialect: Option<String>,
     pub rules: BTreeMap<&'static str, RuleSettings>,
     /// The project file's text, for rules that point into it (the insert allowlist).
     pub text: Option<ConfigText>,
@@ -85,7 +86,7 @@ impl Config {
             include_tests: false,
             exclude: Vec::new(),
             migrations: Vec::new(),
-            dialect: DIALECTS[0].to_string(),
+            dialect: None,
             rules,
             text: None,
             active: Default::default(),
@@ -167,7 +168,7 @@ impl Config {
                     format!("unknown dialect `{}`{hint}; known dialects: {}", d.get_ref(), DIALECTS.join(", ")),
                 ));
             }
-            config.dialect = d.into_inner();
+            config.dialect = Some(d.into_inner());
         }
         let metas = rules::all_meta();
         for (rule_key, table) in raw.rules {
@@ -205,7 +206,7 @@ impl Config {
     }
 }
 
-/// The SQL dialects migrations and queries are read in; the first is the default.
+/// The SQL dialects migrations and queries are read in.
 pub const DIALECTS: &[&str] = &["postgres", "sqlite", "mysql"];
 
 #[derive(Deserialize)]
@@ -452,9 +453,9 @@ mod tests {
     #[test]
     fn dialect_and_migration_directories() {
         let c = Config::from_toml("dialect = \"sqlite\"\nmigrations = [\"db/migrations\"]\n", "g.toml").unwrap();
-        assert_eq!(c.dialect, "sqlite");
+        assert_eq!(c.dialect.as_deref(), Some("sqlite"));
         assert_eq!(c.migrations, [PathBuf::from("db/migrations")]);
-        assert_eq!(Config::defaults().dialect, "postgres");
+        assert_eq!(Config::defaults().dialect, None);
         let e = Config::from_toml("dialect = \"oracle\"\n", "g.toml").unwrap_err();
         assert!(e.message.starts_with("unknown dialect `oracle`"), "{}", e.message);
         assert_eq!(e.position, Some((1, 11)));

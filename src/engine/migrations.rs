@@ -23,7 +23,7 @@ pub(super) fn add_migrations(
     gathered: &mut Gathered,
     roots: &[PathBuf],
     configured: &[PathBuf],
-    dialect: &str,
+    dialect: Option<&str>,
     paths: &[&Path],
 ) -> Vec<(FileId, PathBuf)> {
     let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
@@ -62,10 +62,11 @@ pub(super) fn add_migrations(
         })
         .collect();
     // Each set's schema, as its migrations leave it.
-    let dialect = Dialect::named(dialect).unwrap_or_default();
     gathered.schemas = sets
         .iter()
-        .map(|set| {
+        .zip(&dirs)
+        .map(|(set, dir)| {
+            let dialect = dialect.and_then(Dialect::named).unwrap_or_else(|| dialect_of_path(&dir.dir));
             let texts: Vec<MigrationText> = set
                 .files
                 .iter()
@@ -79,6 +80,20 @@ pub(super) fn add_migrations(
     // the migrations must not be replayed after a migration changes.
     gathered.storable = false;
     read
+}
+
+/// The dialect a migration directory's path names (`db-sqlx-maria/migrations`,
+/// `migrations/sqlite`), else Postgres: a project with a set per database.
+fn dialect_of_path(dir: &Path) -> Dialect {
+    let text = dir.to_string_lossy().to_ascii_lowercase();
+    let parts: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    if parts.iter().any(|p| matches!(*p, "mysql" | "maria" | "mariadb")) {
+        Dialect::Mysql
+    } else if parts.iter().any(|p| matches!(*p, "sqlite" | "sqlite3")) {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
+    }
 }
 
 /// Where to look for migrations for a checked path: a directory itself; for a file,

@@ -222,7 +222,7 @@ fn check_discovered(
             &mut gathered,
             &options.paths,
             &config.migrations,
-            &config.dialect,
+            config.dialect.as_deref(),
             &paths,
         ));
     }

@@ -1,8 +1,9 @@
 //! The SQL statements a file writes out in full: string literals (and `concat!` of
 //! literals) that start like a statement (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
-//! `WITH`, `MERGE`, `CREATE`, `DROP`), in code and in the arguments of query macros (`sqlx::query!`,
+//! `WITH`, `MERGE`, `CREATE`, `DROP`, `COPY`), in code and in the arguments of query macros (`sqlx::query!`,
 //! `query_as!`, …). The schema rules parse them against the migrations; a text that
-//! is a template (`format!`, `write!`) is left out, as is one that does not parse.
+//! is a template (`format!`, `write!`) is kept apart, as a template; one that does
+//! not parse is left out by the rules.
 //! Also kept: the tables an ORM names (`users::table` for diesel, sea-orm's
 //! `#[sea_orm(table_name = "…")]`), which the code reads or writes without SQL text.
 
@@ -42,6 +43,9 @@ pub struct SqlTexts {
     pub texts: Vec<SqlText>,
     /// Tables an ORM names, lowercased (`users` of `users::table`).
     pub orm_tables: Vec<String>,
+    /// Statements built at run time (`format!("INSERT INTO {} …", …)`): their
+    /// template texts, which no rule reads as SQL but which may write a table.
+    pub templates: Vec<String>,
 }
 
 /// Macros whose string arguments are messages or templates, not statements.
@@ -80,7 +84,7 @@ const TEMPLATE_MACROS: &[&str] = &[
 /// Macros whose body is code for somewhere else.
 const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote"];
 
-const STATEMENT_WORDS: &[&str] = &["select", "insert", "update", "delete", "with", "merge", "create", "drop"];
+const STATEMENT_WORDS: &[&str] = &["select", "insert", "update", "delete", "with", "merge", "create", "drop", "copy"];
 
 /// Whether a text starts like a SQL statement: a statement word, then a space.
 pub fn looks_like_statement(text: &str) -> bool {
@@ -178,7 +182,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if TEMPLATE_MACROS.contains(&name.as_str()) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
+        if NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if TEMPLATE_MACROS.contains(&name.as_str()) {
+            // `format!("INSERT INTO {table} …")`: kept as a template only.
+            if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+                && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) =
+                    args.iter().find(|a| matches!(a, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. })))
+                && looks_like_statement(&s.value())
+            {
+                self.out.templates.push(s.value());
+            }
             return;
         }
         if name == "concat" || name == "concatcp" {

@@ -88,6 +88,8 @@ declare_rules! {
     "unknown-column" => unknown_column::UnknownColumn,
     "conflict-target-not-unique" => conflict_target_not_unique::ConflictTargetNotUnique,
     "upsert-misses-unique-index" => upsert_misses_unique_index::UpsertMissesUniqueIndex,
+    "dead-table" => dead_table::DeadTable,
+    "migration-parse-error" => migration_parse_error::MigrationParseError,
 }
 
 /// Every registered rule, in registry order.

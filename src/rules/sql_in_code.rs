@@ -24,6 +24,9 @@ pub struct CodeSql<'a> {
     /// Tables the code itself creates or drops (`CREATE TEMPORARY TABLE` in a job,
     /// `DROP TABLE` of a legacy one).
     pub created_in_code: std::collections::BTreeSet<String>,
+    /// Statements that did not parse in the dialect: nothing is read from them, but
+    /// what they may write counts for `dead-table`.
+    pub unread: Vec<&'a SqlText>,
     schemas: &'a [Schema],
 }
 
@@ -47,6 +50,7 @@ impl<'a> CodeSql<'a> {
 /// Every statement of the checked files that has a schema to run against and parses.
 pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
     let mut out = Vec::new();
+    let mut unread = Vec::new();
     for (file, facts) in cx.files.iter().enumerate() {
         if facts.sql.texts.is_empty() {
             continue;
@@ -57,13 +61,14 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
             continue;
         }
         for text in &facts.sql.texts {
-            if let Some(refs) = read_query(&text.text, schema.dialect) {
-                out.push(CodeQuery { text, refs, schema, set });
+            match read_query(&text.text, schema.dialect) {
+                Some(refs) => out.push(CodeQuery { text, refs, schema, set }),
+                None => unread.push(text),
             }
         }
     }
     let created_in_code = out.iter().flat_map(|q| q.refs.created.iter().cloned()).collect();
-    CodeSql { queries: out, created_in_code, schemas: cx.schemas }
+    CodeSql { queries: out, created_in_code, unread, schemas: cx.schemas }
 }
 
 /// The migration file a location is in, as shown (`0003_add_email.sql`).

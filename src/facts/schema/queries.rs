@@ -122,6 +122,13 @@ impl Reader<'_> {
         for name in tables.names {
             self.table_use(&name, false);
         }
+        // Writes anywhere in it: `WITH inserted AS (INSERT INTO t …) SELECT …`.
+        let mut writes = Writes { names: Vec::new() };
+        let _ = statement.visit(&mut writes);
+        for name in writes.names {
+            self.out.modifies = true;
+            self.table_use(&name, true);
+        }
         self.dml(statement);
     }
 
@@ -144,6 +151,11 @@ impl Reader<'_> {
                 let key = table_key(&create.name, self.dialect);
                 self.out.tables.retain(|t| t.key != key);
                 self.out.created.push(key);
+            }
+            // `COPY t FROM STDIN`: a bulk load writes the table.
+            Statement::Copy { source: sqlparser::ast::CopySource::Table { table_name, .. }, to: false, .. } => {
+                self.out.modifies = true;
+                self.table_use(table_name, true);
             }
             Statement::Drop { object_type: sqlparser::ast::ObjectType::Table, names, .. } => {
                 for name in names {
@@ -398,6 +410,31 @@ impl Visitor for CteNames {
     }
 }
 
+/// The tables the statements nested anywhere in a statement insert into or update.
+struct Writes {
+    names: Vec<ObjectName>,
+}
+
+impl Visitor for Writes {
+    type Break = ();
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        match statement {
+            Statement::Insert(insert) => {
+                if let TableObject::TableName(name) = &insert.table {
+                    self.names.push(name.clone());
+                }
+            }
+            Statement::Update(update) => {
+                if let TableFactor::Table { name, .. } = &update.table.relation {
+                    self.names.push(name.clone());
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// The plain tables a statement reads from or joins (not table functions).
 struct TableNames {
     names: Vec<ObjectName>,
@@ -476,6 +513,10 @@ mod tests {
         let q = read("CREATE TEMPORARY TABLE temp_downloads (id int)");
         assert_eq!(q.created, ["temp_downloads"]);
         assert_eq!(read("DROP TABLE IF EXISTS database_versions").created, ["database_versions"]);
+        let q = read("WITH inserted AS (INSERT INTO article (slug) VALUES ($1) RETURNING id) SELECT id FROM inserted");
+        assert!(q.modifies && q.tables.iter().any(|t| t.key == "article" && t.write), "{q:?}");
+        let q = read("COPY downloads (version_id, date) FROM STDIN");
+        assert!(q.modifies && q.tables.iter().any(|t| t.key == "downloads" && t.write));
     }
 
     #[test]
