@@ -34,7 +34,7 @@ pub(super) fn add_migrations(
     let mut read = Vec::new();
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sets = Vec::new();
-    for MigrationDir { dir, files } in &dirs {
+    for MigrationDir { dir, files, .. } in &dirs {
         let mut set = MigrationSet { shown: crate::input::discover::display_path(dir, &cwd), files: Vec::new() };
         for f in files {
             let shown = crate::input::discover::display_path(&f.path, &cwd);
@@ -52,13 +52,20 @@ pub(super) fn add_migrations(
     let set_of = (0..gathered.facts.len())
         .map(|f| {
             let path = canonical.get(f)?;
-            let nearest = dirs
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.dir.parent().is_some_and(|holder| path.starts_with(holder)))
-                .max_by_key(|(_, d)| d.dir.components().count())
-                .map(|(i, _)| i);
-            nearest.or((dirs.len() == 1).then_some(0))
+            // The sets held by the nearest folder above the file; of several (a set
+            // per database), the one whose path names the database the file's path
+            // names (`src/databases/sqlite.rs` runs `migrations/sqlite`).
+            let deepest =
+                dirs.iter().filter(|d| path.starts_with(&d.holder)).map(|d| d.holder.components().count()).max();
+            let Some(depth) = deepest else { return (dirs.len() == 1).then_some(0) };
+            let held: Vec<usize> = (0..dirs.len())
+                .filter(|&i| path.starts_with(&dirs[i].holder) && dirs[i].holder.components().count() == depth)
+                .collect();
+            let named = dialect_named_by(path);
+            held.iter()
+                .copied()
+                .find(|&i| named.is_some() && dialect_named_by(&dirs[i].dir) == named)
+                .or(held.first().copied())
         })
         .collect();
     // Each set's schema, as its migrations leave it.
@@ -66,7 +73,11 @@ pub(super) fn add_migrations(
         .iter()
         .zip(&dirs)
         .map(|(set, dir)| {
-            let dialect = dialect.and_then(Dialect::named).unwrap_or_else(|| dialect_of_path(&dir.dir));
+            let dialect = dialect
+                .and_then(Dialect::named)
+                .or_else(|| dialect_named_by(&dir.dir))
+                .or_else(|| dialect_of_manifests(&dir.holder))
+                .unwrap_or_default();
             let texts: Vec<MigrationText> = set
                 .files
                 .iter()
@@ -82,17 +93,55 @@ pub(super) fn add_migrations(
     read
 }
 
-/// The dialect a migration directory's path names (`db-sqlx-maria/migrations`,
-/// `migrations/sqlite`), else Postgres: a project with a set per database.
-fn dialect_of_path(dir: &Path) -> Dialect {
-    let text = dir.to_string_lossy().to_ascii_lowercase();
-    let parts: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    if parts.iter().any(|p| matches!(*p, "mysql" | "maria" | "mariadb")) {
-        Dialect::Mysql
-    } else if parts.iter().any(|p| matches!(*p, "sqlite" | "sqlite3")) {
-        Dialect::Sqlite
+/// The one database the manifests above `holder` use (sqlx's `sqlite`, `mysql` or
+/// `postgres` feature, rusqlite, tokio-postgres, mysql_async), if only one.
+fn dialect_of_manifests(holder: &Path) -> Option<Dialect> {
+    let mut found: Vec<Dialect> = Vec::new();
+    for dir in holder.ancestors().take(4) {
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+        let text = text.to_ascii_lowercase();
+        // (Features are read from the whole manifest: `sqlx = { …, features = [ "sqlite" ] }`
+        // often spans lines.)
+        let sqlx = text.contains("sqlx");
+        let mut add = |d: Dialect| {
+            if !found.contains(&d) {
+                found.push(d);
+            }
+        };
+        if text.contains("rusqlite") || sqlx && (text.contains("\"sqlite\"") || text.contains("\"runtime-tokio-sqlite"))
+        {
+            add(Dialect::Sqlite);
+        }
+        if text.contains("mysql_async") || sqlx && text.contains("\"mysql\"") {
+            add(Dialect::Mysql);
+        }
+        if text.contains("tokio-postgres") || sqlx && text.contains("\"postgres\"") {
+            add(Dialect::Postgres);
+        }
+        if text.contains("[workspace]") {
+            break;
+        }
+    }
+    match found[..] {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The database a path names in one of its words (`sqlite`, `mysql`, `maria`,
+/// `postgres`, `pg`).
+fn dialect_named_by(path: &Path) -> Option<Dialect> {
+    let text = path.to_string_lossy().to_ascii_lowercase();
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let any = |names: &[&str]| words.iter().any(|w| names.contains(w));
+    if any(&["mysql", "maria", "mariadb"]) {
+        Some(Dialect::Mysql)
+    } else if any(&["sqlite", "sqlite3"]) {
+        Some(Dialect::Sqlite)
+    } else if any(&["postgres", "postgresql", "pg"]) {
+        Some(Dialect::Postgres)
     } else {
-        Dialect::Postgres
+        None
     }
 }
 

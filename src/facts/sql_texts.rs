@@ -44,7 +44,8 @@ pub struct SqlTexts {
     /// Tables an ORM names, lowercased (`users` of `users::table`).
     pub orm_tables: Vec<String>,
     /// Statements built at run time (`format!("INSERT INTO {} …", …)`): their
-    /// template texts, which no rule reads as SQL but which may write a table.
+    /// template texts, which no rule reads as SQL but which may write a table; and
+    /// the paths of SQL files the code reads (`include_str!("queries/x.sql")`).
     pub templates: Vec<String>,
 }
 
@@ -198,6 +199,19 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         if name == "concat" || name == "concatcp" {
             self.concatenated(mac);
+            return;
+        }
+        // `include_str!("queries/index_templates/insert.sql")`, `query_file!(…)`: SQL in
+        // a file of its own; its path (which often names the table) is kept as a
+        // template.
+        if name == "include_str" || name.starts_with("query_file") {
+            if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+                && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) =
+                    args.iter().find(|a| matches!(a, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. })))
+                && s.value().ends_with(".sql")
+            {
+                self.out.templates.push(s.value());
+            }
             return;
         }
         // `sqlx::query!("…", a, b)`, `query_as!(Row, "…")`, `vec![…]`: the arguments.

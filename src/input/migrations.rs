@@ -38,6 +38,9 @@ impl MigrationFile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationDir {
     pub dir: PathBuf,
+    /// The folder the migrations belong to: the parent of `migrations/` (also for a
+    /// set per database below it, `migrations/sqlite/`). Code under it runs them.
+    pub holder: PathBuf,
     pub files: Vec<MigrationFile>,
 }
 
@@ -87,31 +90,55 @@ const SKIPPED_DIRS: &[&str] = &["target", ".git", "node_modules", "vendor", ".ca
 /// some, else the `migrations/` folders found under `roots` (the checked directories
 /// and the checked files' package directories).
 pub fn find(roots: &[PathBuf], configured: &[PathBuf]) -> Vec<MigrationDir> {
-    let mut dirs: Vec<PathBuf> = if configured.is_empty() {
+    let mut dirs: Vec<(PathBuf, PathBuf)> = if configured.is_empty() {
         let mut found = Vec::new();
         for root in roots {
             walk_for_migrations(root, 0, &mut found);
         }
         found
     } else {
-        configured.iter().filter(|d| d.is_dir()).cloned().collect()
+        let configured = configured.iter().filter(|d| d.is_dir());
+        configured.map(|d| (d.clone(), d.parent().map(Path::to_path_buf).unwrap_or_default())).collect()
     };
-    dirs.iter_mut().for_each(|d| *d = std::fs::canonicalize(&*d).unwrap_or_else(|_| d.clone()));
+    let canonical = |d: &PathBuf| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+    dirs.iter_mut().for_each(|(d, h)| (*d, *h) = (canonical(d), canonical(h)));
     dirs.sort();
     dirs.dedup();
     dirs.into_iter()
-        .map(|dir| {
+        .map(|(dir, holder)| {
             let files = files_of(&dir);
-            MigrationDir { dir, files }
+            MigrationDir { dir, holder, files }
         })
         .filter(|d| !d.files.is_empty())
         .collect()
 }
 
-fn walk_for_migrations(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    // `migrations/`, and sets of their own beside it (`record-migrations/`).
-    if dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.to_ascii_lowercase().ends_with("migrations")) {
-        out.push(dir.to_path_buf());
+/// Whether a folder's name says it holds migrations: `migrations`,
+/// `record-migrations`, `migrations_postgres`.
+fn is_migrations_name(dir: &Path) -> bool {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|n| n.ends_with("migrations") || n.starts_with("migrations"))
+}
+
+/// Finds migration sets below `dir`, as (set, holder): a migrations folder with
+/// migration files in it, else each folder in it that has some (a set per
+/// database: `migrations/postgres/`, `migrations/sqlite/`).
+fn walk_for_migrations(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, PathBuf)>) {
+    if is_migrations_name(dir) {
+        let holder = dir.parent().map(Path::to_path_buf).unwrap_or_default();
+        if !files_of(dir).is_empty() {
+            out.push((dir.to_path_buf(), holder));
+        } else if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut nested: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && !files_of(p).is_empty())
+                .collect();
+            nested.sort();
+            out.extend(nested.into_iter().map(|n| (n, holder.clone())));
+        }
         return;
     }
     if depth >= MAX_DEPTH {
@@ -233,5 +260,12 @@ mod tests {
         assert_eq!(find(&[tmp.path().to_path_buf()], &[]).len(), 1);
         touch(&tmp.path().join("crates/db/record-migrations/1_x.sql"));
         assert_eq!(find(&[tmp.path().to_path_buf()], &[]).len(), 2);
+        // A set per database below `migrations/`, held by the folder above it.
+        touch(&tmp.path().join("svc/migrations/sqlite/1_x.sql"));
+        touch(&tmp.path().join("svc/migrations/mysql/1_x.sql"));
+        touch(&tmp.path().join("svc/migrations_postgres/1_x.sql"));
+        let svc = std::fs::canonicalize(tmp.path().join("svc")).unwrap();
+        let sets: Vec<_> = find(&[tmp.path().to_path_buf()], &[]).into_iter().filter(|d| d.holder == svc).collect();
+        assert_eq!(sets.len(), 3);
     }
 }

@@ -47,6 +47,26 @@ impl<'a> CodeSql<'a> {
     }
 }
 
+impl CodeQuery<'_> {
+    /// Whether a read-only statement is about another database: it names two tables
+    /// or more that no migration creates, none a near miss of a known name nor a
+    /// dropped table (an importer joining another program's tables).
+    pub fn reads_foreign_database(&self, sql: &CodeSql) -> bool {
+        if self.refs.modifies {
+            return false;
+        }
+        let foreign = self.refs.tables.iter().filter(|t| {
+            !sql.is_known(self.schema, &t.key)
+                && self.schema.dropped_table(&t.key).is_none()
+                && crate::messages::did_you_mean(&t.key, self.schema.tables.keys().map(String::as_str)).is_none()
+        });
+        let mut names: Vec<&str> = foreign.map(|t| t.key.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len() >= 2
+    }
+}
+
 /// Every statement of the checked files that has a schema to run against and parses.
 pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
     let mut out = Vec::new();
@@ -61,7 +81,16 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
             continue;
         }
         for text in &facts.sql.texts {
-            match read_query(&text.text, schema.dialect) {
+            // A statement of another dialect than its migrations' (a placeholder
+            // `?` where the set is read as Postgres) names its tables all the same.
+            let read = read_query(&text.text, schema.dialect).or_else(|| {
+                use crate::facts::schema::Dialect;
+                [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres]
+                    .into_iter()
+                    .filter(|d| *d != schema.dialect)
+                    .find_map(|d| read_query(&text.text, d))
+            });
+            match read {
                 Some(refs) => out.push(CodeQuery { text, refs, schema, set }),
                 None => unread.push(text),
             }

@@ -123,13 +123,17 @@ impl Reader<'_> {
             self.table_use(&name, false);
         }
         // Writes anywhere in it: `WITH inserted AS (INSERT INTO t …) SELECT …`.
-        let mut writes = Writes { names: Vec::new() };
+        let mut writes = Writes { names: Vec::new(), nested: Vec::new(), depth: 0 };
         let _ = statement.visit(&mut writes);
         for name in writes.names {
             self.out.modifies = true;
             self.table_use(&name, true);
         }
         self.dml(statement);
+        // Inserts and updates inside `WITH`: their columns and conflict targets.
+        for nested in &writes.nested {
+            self.dml(nested);
+        }
     }
 
     fn dml(&mut self, statement: &Statement) {
@@ -273,11 +277,21 @@ impl Reader<'_> {
     }
 
     fn query(&mut self, query: &Query) {
-        let select = match &*query.body {
+        self.set_expr(&query.body);
+    }
+
+    fn set_expr(&mut self, body: &SetExpr) {
+        let select = match body {
             SetExpr::Select(select) => select,
-            // `WITH n AS (…) INSERT INTO t …`
-            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => return self.dml(s),
+            // `WITH n AS (…) INSERT INTO t …` (the top statement's, read by `dml`).
+            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) => return,
             SetExpr::Query(q) => return self.query(q),
+            // Each branch of a `UNION` is a select of its own.
+            SetExpr::SetOperation { left, right, .. } => {
+                self.set_expr(left);
+                self.set_expr(right);
+                return;
+            }
             _ => return,
         };
         let scope = self.scope(&select.from);
@@ -287,6 +301,21 @@ impl Reader<'_> {
         self.select_items(&select.projection, &scope, "select list");
         if let Some(selection) = &select.selection {
             self.expr_columns(selection, &scope, "WHERE");
+        }
+        // `JOIN … ON a.x = b.y`: qualified columns only (an unqualified one could be
+        // either table's).
+        for join in select.from.iter().flat_map(|t| &t.joins) {
+            use sqlparser::ast::{JoinConstraint, JoinOperator as J};
+            let (J::Join(JoinConstraint::On(on))
+            | J::Inner(JoinConstraint::On(on))
+            | J::Left(JoinConstraint::On(on))
+            | J::LeftOuter(JoinConstraint::On(on))
+            | J::Right(JoinConstraint::On(on))
+            | J::RightOuter(JoinConstraint::On(on))) = &join.join_operator
+            else {
+                continue;
+            };
+            self.expr_columns(on, &scope, "JOIN ON");
         }
     }
 
@@ -381,6 +410,8 @@ impl Visitor for Idents {
                 }
             }
             Expr::Identifier(i) if self.argument_names.contains(&i.span) => {}
+            // `$1` (read as a name by some dialects), `""` (SQLite's string): no column.
+            Expr::Identifier(i) if i.value.is_empty() || i.value.starts_with(['$', '?', ':', '@']) => {}
             Expr::Identifier(i) => self.found.push(vec![i.clone()]),
             Expr::CompoundIdentifier(parts) => self.found.push(parts.clone()),
             Expr::Subquery(_) | Expr::Exists { .. } => self.subquery = true,
@@ -410,14 +441,25 @@ impl Visitor for CteNames {
     }
 }
 
-/// The tables the statements nested anywhere in a statement insert into or update.
+/// The tables the statements nested anywhere in a statement insert into or update,
+/// and those statements below the top one (`WITH inserted AS (INSERT …) SELECT …`).
 struct Writes {
     names: Vec<ObjectName>,
+    nested: Vec<Statement>,
+    depth: usize,
 }
 
 impl Visitor for Writes {
     type Break = ();
+    fn post_visit_statement(&mut self, _: &Statement) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
     fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        self.depth += 1;
+        if self.depth > 1 && matches!(statement, Statement::Insert(_) | Statement::Update(_)) {
+            self.nested.push(statement.clone());
+        }
         match statement {
             Statement::Insert(insert) => {
                 if let TableObject::TableName(name) = &insert.table {
@@ -492,7 +534,14 @@ mod tests {
         assert!(c.contains(&("workspaces".into(), "owner".into(), "WHERE")));
         // Two tables: an unqualified column is not attributed.
         let q = read("SELECT name FROM a JOIN b ON a.id = b.a_id WHERE b.x = 1");
-        assert_eq!(columns(&q), [("b".to_string(), "x".to_string(), "WHERE")]);
+        assert_eq!(
+            columns(&q),
+            [
+                ("b".into(), "x".into(), "WHERE"),
+                ("a".into(), "id".into(), "JOIN ON"),
+                ("b".into(), "a_id".into(), "JOIN ON")
+            ]
+        );
         // A subquery in WHERE: nothing there is certain; its tables are still named.
         let q = read("SELECT id FROM a WHERE id IN (SELECT a_id FROM b)");
         assert_eq!(q.tables.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
@@ -517,6 +566,19 @@ mod tests {
         assert!(q.modifies && q.tables.iter().any(|t| t.key == "article" && t.write), "{q:?}");
         let q = read("COPY downloads (version_id, date) FROM STDIN");
         assert!(q.modifies && q.tables.iter().any(|t| t.key == "downloads" && t.write));
+    }
+
+    #[test]
+    fn cte_writes_unions_joins_and_placeholders() {
+        let q =
+            read("WITH ins AS (INSERT INTO article (slug, summary) VALUES ($1, $2) RETURNING id) SELECT id FROM ins");
+        assert!(columns(&q).contains(&("article".into(), "summary".into(), "INSERT column list")), "{:?}", columns(&q));
+        let q = read("SELECT id, nam FROM a UNION SELECT id, name FROM b");
+        assert!(columns(&q).contains(&("a".into(), "nam".into(), "select list")));
+        let q = read("SELECT a.id FROM a JOIN b ON b.a_idd = a.id");
+        assert!(columns(&q).contains(&("b".into(), "a_idd".into(), "JOIN ON")));
+        let q = read_query("SELECT id FROM a WHERE x = $1", Dialect::Mysql).unwrap();
+        assert!(!columns(&q).iter().any(|c| c.1.starts_with('$')), "{:?}", columns(&q));
     }
 
     #[test]

@@ -40,6 +40,13 @@
 //!   (`format!("{prefix}_events")`) is not matched.
 //! - A migration fills a table when its text says `INSERT INTO <table>` anywhere,
 //!   function bodies included.
+//! - A table a migration reads (a trigger or view selecting from it) is used by the
+//!   database itself; a table a function is named after (`stage_metrics_splits`),
+//!   or an SQL file the code includes by a path naming it, is taken as handled.
+//! - A table the code names without SQL — a type named after it (`IndexTemplates`
+//!   for `index_templates`: sea-query, sea-orm), a `use` of its diesel module, a
+//!   `t::table` path — counts as written: an ORM's reads and writes are not told
+//!   apart.
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::code_queries;
@@ -68,6 +75,15 @@ impl Rule for DeadTable {
             written.extend(q.refs.tables.iter().filter(|t| t.write).map(|t| t.key.clone()));
         }
         let mut named_otherwise: Vec<String> = Vec::new();
+        // Names the code gives tables without SQL: a type named after one (a
+        // sea-query `Iden` enum `IndexTemplates`, a sea-orm entity module), a `use` of
+        // a diesel table module (`use schema::login_token::dsl::*`).
+        for facts in cx.files {
+            named_otherwise.extend(facts.names.types.iter().map(|t| snake_case(&t.name)));
+            named_otherwise.extend(facts.names.scopes.iter().flat_map(|s| s.uses.iter()).flat_map(|u| u.path.iter().map(|p| p.to_lowercase())));
+        }
+        // Functions named after a table (`stage_metrics_splits`) handle it somehow.
+        let fn_names: Vec<String> = cx.files.iter().flat_map(|f| f.names.fns.iter().map(|d| d.name.to_lowercase())).collect();
         // (A statement that did not parse may write what it names.)
         named_otherwise.extend(
             sql.unread
@@ -93,7 +109,9 @@ impl Rule for DeadTable {
                 let bare = key.rsplit('.').next().unwrap_or(key);
                 if written.contains(key)
                     || named_otherwise.iter().any(|n| n == bare || mentions_word(n, bare))
+                    || (bare.len() >= 6 && fn_names.iter().any(|f| f.contains(bare)))
                     || fills(&migrations_text, bare)
+                    || used_by_migrations(&migrations_text, bare)
                 {
                     continue;
                 }
@@ -140,6 +158,18 @@ impl Rule for DeadTable {
     }
 }
 
+/// `IndexTemplates` → `index_templates`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 /// Whether `text` (lowercased) names `word` as a whole word.
 fn mentions_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {
@@ -147,6 +177,18 @@ fn mentions_word(text: &str, word: &str) -> bool {
         let after = text[i + word.len()..].chars().next();
         let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         boundary(before) && boundary(after)
+    })
+}
+
+/// Whether a migration reads `table` (a trigger or a view selecting from it): the
+/// database itself uses it, whoever fills it.
+fn used_by_migrations(migrations: &str, table: &str) -> bool {
+    ["from ", "join "].iter().any(|k| {
+        migrations.match_indices(k).any(|(i, m)| {
+            let rest = migrations[i + m.len()..].trim_start();
+            let name = rest.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ';').next().unwrap_or_default();
+            name.rsplit('.').next().unwrap_or(name).trim_matches(['"', '`']) == table
+        })
     })
 }
 

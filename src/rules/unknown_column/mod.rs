@@ -38,10 +38,12 @@
 //!   SELECT`, `LIKE` or `INHERITS` of a table they do not create, a clause the
 //!   parser skipped) is not checked.
 //! - A query (one that only reads) naming more unknown columns of a table than
-//!   known ones is taken for SQL against another database's table of that name (an
-//!   importer) and not reported: `SELECT title FROM workspaces` alone is not
-//!   flagged, `SELECT id, title FROM workspaces` is, and so is every `INSERT`,
-//!   `UPDATE` and `DELETE`.
+//!   known ones, none a near miss of a real column, is taken for SQL against another
+//!   database's table of that name (an importer) and not reported: `SELECT
+//!   start_time FROM history` alone is not flagged, `SELECT id, title FROM
+//!   workspaces` and `SELECT * FROM workspaces WHERE nmae = $1` are, and so is every
+//!   `INSERT`, `UPDATE` and `DELETE`. So is a query joining two tables or more no
+//!   migration creates. System columns (`rowid`, `ctid`, …) are columns.
 //! - A select-list name that is not a column (a function without parentheses the
 //!   parser reads as a name) would be flagged: suppress it with a reason.
 //! - Only SQL written out in full and parsing in the dialect is read (see
@@ -54,6 +56,12 @@ use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
 pub const ID: &str = "unknown-column";
 
 pub struct UnknownColumn;
+
+/// Columns every table has without a migration creating them: SQLite's row id,
+/// Postgres's system columns.
+fn is_system_column(name: &str) -> bool {
+    matches!(name, "rowid" | "oid" | "_rowid_" | "ctid" | "xmin" | "xmax" | "cmin" | "cmax" | "tableoid")
+}
 
 /// Columns listed in the help, at most.
 const LISTED: usize = 12;
@@ -72,21 +80,31 @@ impl Rule for UnknownColumn {
         let mut out = Vec::new();
         let sql = code_queries(cx);
         for q in &sql.queries {
+            if q.reads_foreign_database(&sql) {
+                continue;
+            }
             for c in &q.refs.columns {
-                let Some(table) = sql.table(q.schema, &c.table) else { continue };
-                if !table.complete || table.column(&c.column).is_some() {
+                // (A table the code creates itself under a migration table's name, in
+                // another database, is not that table.)
+                if sql.created_in_code.contains(&c.table) {
                     continue;
                 }
+                let Some(table) = sql.table(q.schema, &c.table) else { continue };
+                if !table.complete || table.column(&c.column).is_some() || is_system_column(&c.column) {
+                    continue;
+                }
+                let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+                let near = crate::messages::did_you_mean(&c.column, names.iter().copied()).is_some();
                 // A query that names more unknown columns of a table than known ones
                 // reads another database's table of that name (an importer); a
                 // statement that changes rows changes the project's own.
                 let of_table = q.refs.columns.iter().filter(|o| o.table == c.table);
                 let (known, unknown) =
                     of_table.fold((0, 0), |(k, u), o| if table.column(&o.column).is_some() { (k + 1, u) } else { (k, u + 1) });
-                if unknown > known && !q.refs.modifies {
+                // (A single near miss is a typo, whatever the rest of the query names.)
+                if unknown > known && !q.refs.modifies && !(near && unknown == 1) {
                     continue;
                 }
-                let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
                 let hint = crate::messages::hint(&c.column, names.iter().copied());
                 let mut listed = names.iter().take(LISTED).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
                 if names.len() > LISTED {

@@ -42,12 +42,11 @@
 //!   are sequences), tables another migration set of the run creates and tables the
 //!   code creates or drops itself (`CREATE TEMPORARY TABLE`, `DROP TABLE` of a legacy
 //!   table) are never flagged.
-//! - A query (one that only reads) joining several tables none of which the
-//!   migrations know is taken for SQL against another database (an importer
-//!   reading another program's file) and reported only where a name is a near miss
-//!   of a known table or a dropped one. An importer reading one foreign table, or
-//!   foreign tables sharing a name with the project's own, is reported: suppress it
-//!   with a reason.
+//! - A query (one that only reads) naming two tables or more that no migration
+//!   creates, none a near miss of a known name, is taken for SQL against another
+//!   database (an importer reading another program's file): only a near miss or a
+//!   dropped table is reported there. An importer reading one foreign table is
+//!   reported: suppress it with a reason.
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::{code_queries, migration_name};
@@ -71,12 +70,10 @@ impl Rule for UnknownTable {
         let mut out = Vec::new();
         let sql = code_queries(cx);
         for q in &sql.queries {
-            // A query joining several tables none of which the migrations know reads
-            // another database (an importer reading another program's file): only
-            // a near miss of a known name, or a dropped table, is reported there.
-            let foreign = !q.refs.modifies
-                && q.refs.tables.len() > 1
-                && q.refs.tables.iter().all(|t| !sql.is_known(q.schema, &t.key));
+            // A query joining several tables no migration creates reads another
+            // database (an importer reading another program's file): only a near
+            // miss of a known name, or a dropped table, is reported there.
+            let foreign = q.reads_foreign_database(&sql);
             for t in &q.refs.tables {
                 if sql.is_known(q.schema, &t.key) {
                     continue;

@@ -35,6 +35,8 @@
 //!   a column list writes them all); a key on a column filled by a default (a
 //!   generated id) is not one the statement can collide on. An expression key
 //!   counts when every column it names is written.
+//! - A key on the target's columns and more (`(a, b)` with target `(a)`) is
+//!   covered: a collision on it is one on the target.
 //! - `DO UPDATE` that changes another key's columns is not followed.
 //! - Only SQL written out in full and parsing in the dialect is read (see
 //!   `unknown-table`).
@@ -65,8 +67,13 @@ impl Rule for UpsertMissesUniqueIndex {
                 let Some(table) = q.schema.table(&u.table) else { continue };
                 let TargetMatch::Key(matched) = target_match(table, &u.target) else { continue };
                 let writes = |column: &str| u.columns.is_empty() || u.columns.iter().any(|c| c == column);
+                let target: Vec<&str> = matched.columns().unwrap_or_default();
                 for other in table.keys.iter().filter(|k| !std::ptr::eq(*k, matched)) {
-                    if !written(other, table, writes) {
+                    // A key on the target's columns and more: a collision on it is one
+                    // on the target, which the upsert catches.
+                    let covers_target =
+                        !target.is_empty() && other.columns().is_some_and(|c| target.iter().all(|t| c.contains(t)));
+                    if covers_target || !written(other, table, writes) {
                         continue;
                     }
                     let name = other.name.as_deref().unwrap_or("unnamed");
