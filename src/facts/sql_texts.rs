@@ -22,19 +22,63 @@ pub struct SqlText {
     /// characters are the text's (no escapes, one literal): positions inside the
     /// text map onto the source.
     pub text_start: Option<u32>,
+    /// For a literal with escapes (`\n`, a `\` line continuation): pairs of (offset
+    /// in the text, offset in the file) where the two drift apart, in order.
+    pub shifts: Vec<(u32, u32)>,
 }
 
 impl SqlText {
     /// Where a byte range of the text is in the file: inside the literal when its
-    /// characters are the text's, else the literal.
+    /// characters map onto the text's, else the literal.
     pub fn loc_of(&self, range: Option<&std::ops::Range<usize>>) -> Loc {
         match (self.text_start, range) {
             (Some(start), Some(r)) if r.end <= self.text.len() => {
-                Loc { file: self.at.file, start: start + r.start as u32, end: start + r.end as u32 }
+                let at = |offset: usize| {
+                    let offset = offset as u32;
+                    // The last shift at or before the offset says where it is.
+                    match self.shifts.iter().rev().find(|(text, _)| *text <= offset) {
+                        Some((text, file)) => file + (offset - text),
+                        None => start + offset,
+                    }
+                };
+                Loc { file: self.at.file, start: at(r.start), end: at(r.end) }
             }
             _ => self.at,
         }
     }
+}
+
+/// For a cooked literal's source (between its quotes) and its value: where value
+/// offsets and source offsets drift apart, as (value offset, source offset relative
+/// to `base`); `None` when an escape is not understood.
+fn escape_shifts(written: &str, base: u32) -> Option<Vec<(u32, u32)>> {
+    let mut shifts = Vec::new();
+    let (mut value, mut i) = (0u32, 0usize);
+    let bytes = written.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            let len = written[i..].chars().next().map_or(1, char::len_utf8);
+            value += len as u32;
+            i += len;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            // A line continuation: the newline and the next line's leading blanks go.
+            Some(b'\n') => {
+                i += 2;
+                while i < bytes.len() && (bytes[i] as char).is_ascii_whitespace() {
+                    i += 1;
+                }
+            }
+            Some(b'n' | b't' | b'r' | b'0' | b'\\' | b'"' | b'\'') => {
+                value += 1;
+                i += 2;
+            }
+            _ => return None,
+        }
+        shifts.push((value, base + i as u32));
+    }
+    Some(shifts)
 }
 
 /// What one file holds for the schema rules.
@@ -87,9 +131,20 @@ const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", 
 
 const STATEMENT_WORDS: &[&str] = &["select", "insert", "update", "delete", "with", "merge", "create", "drop", "copy"];
 
-/// Whether a text starts like a SQL statement: a statement word, then a space.
+/// Whether a text starts like a SQL statement: a statement word, then a space
+/// (after blanks, `(` and leading `--` or `/* */` comments).
 pub fn looks_like_statement(text: &str) -> bool {
-    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+    let mut t = text;
+    loop {
+        t = t.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+        if let Some(rest) = t.strip_prefix("--") {
+            t = rest.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(rest) = t.strip_prefix("/*") {
+            t = rest.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
     STATEMENT_WORDS.iter().any(|w| {
         t.len() > w.len() && t.is_char_boundary(w.len()) && t[..w.len()].eq_ignore_ascii_case(w) && {
             let next = t[w.len()..].chars().next().unwrap_or(' ');
@@ -123,12 +178,20 @@ impl Collector<'_> {
         let written = self.source.text().get(at.range()).unwrap_or_default();
         // `"…"` or `r#"…"#`: the characters between the quotes are the text when
         // nothing is escaped.
-        let text_start = written.find('"').and_then(|q| {
-            let raw = written.starts_with('r');
-            let inner = &written[q + 1..];
-            (raw || !inner.contains('\\')).then_some(at.start + q as u32 + 1)
-        });
-        self.out.texts.push(SqlText { text: value, at, text_start });
+        let raw = written.starts_with('r');
+        let (text_start, shifts) = match written.find('"') {
+            Some(q) if raw || !written[q + 1..].contains('\\') => (Some(at.start + q as u32 + 1), Vec::new()),
+            // Escapes: where the value's offsets land in the source.
+            Some(q) => {
+                let inner = written[q + 1..].strip_suffix('"').unwrap_or(&written[q + 1..]);
+                match escape_shifts(inner, at.start + q as u32 + 1) {
+                    Some(shifts) => (Some(at.start + q as u32 + 1), shifts),
+                    None => (None, Vec::new()),
+                }
+            }
+            None => (None, Vec::new()),
+        };
+        self.out.texts.push(SqlText { text: value, at, text_start, shifts });
     }
 
     /// `concat!("INSERT …", " ON CONFLICT …")`: one text, at the first literal.
@@ -145,7 +208,7 @@ impl Collector<'_> {
             && looks_like_statement(&text)
         {
             let at = self.source.span_loc(self.file, span, span);
-            self.out.texts.push(SqlText { text, at, text_start: None });
+            self.out.texts.push(SqlText { text, at, text_start: None, shifts: Vec::new() });
         }
     }
 }
@@ -256,12 +319,29 @@ mod tests {
                 // Prose that starts like a statement: the rules parse it, and it does not.
                 ("Select a user", true),
                 ("DELETE FROM users WHERE id = $1", false),
-                ("SELECT \"id\" FROM users", false),
+                ("SELECT \"id\" FROM users", true),
             ]
         );
         let first = &found.texts[0];
         let start = first.text_start.unwrap() as usize;
         assert_eq!(&src[start..start + first.text.len()], first.text);
+    }
+
+    #[test]
+    fn escaped_literals_map_onto_the_source() {
+        let src = "fn f() { q(\"SELECT id, \\\n        nmae FROM \\\"users\\\"\"); q(\"-- list\\nSELECT 1\"); }";
+        let found = texts(src);
+        let t = &found.texts[0];
+        assert_eq!(t.text, "SELECT id, nmae FROM \"users\"");
+        let at = |word: &str| {
+            let i = t.text.find(word).unwrap();
+            let loc = t.loc_of(Some(&(i..i + word.len())));
+            &src[loc.range()]
+        };
+        assert_eq!(at("nmae"), "nmae");
+        assert_eq!(at("users"), "users");
+        // A statement after a leading comment is one.
+        assert_eq!(found.texts[1].text, "-- list\nSELECT 1");
     }
 
     #[test]

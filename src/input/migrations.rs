@@ -94,6 +94,24 @@ pub fn find(roots: &[PathBuf], configured: &[PathBuf]) -> Vec<MigrationDir> {
         let mut found = Vec::new();
         for root in roots {
             walk_for_migrations(root, 0, &mut found);
+            // A folder named inside a project sees the migrations beside its
+            // ancestors (`check src/handlers` runs against `./migrations`), up to the
+            // repository's root.
+            for ancestor in root.ancestors().skip(1).take(6) {
+                let Ok(entries) = std::fs::read_dir(ancestor) else { break };
+                let mut beside: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir() && is_migrations_name(p))
+                    .collect();
+                beside.sort();
+                for dir in beside {
+                    walk_for_migrations(&dir, MAX_DEPTH, &mut found);
+                }
+                if ancestor.join(".git").exists() {
+                    break;
+                }
+            }
         }
         found
     } else {
@@ -248,6 +266,16 @@ mod tests {
         touch(&r.join("U1__undo.sql"));
         let names: Vec<_> = files_of(&r).into_iter().map(|f| f.name).collect();
         assert_eq!(names, ["create_users", "add_email"]);
+    }
+
+    #[test]
+    fn a_folder_inside_a_project_sees_the_migrations_beside_its_ancestors() {
+        let tmp = tempfile::tempdir().unwrap();
+        touch(&tmp.path().join("svc/migrations/1_x.sql"));
+        touch(&tmp.path().join("svc/src/handlers/a.rs"));
+        let found = find(&[tmp.path().join("svc/src/handlers")], &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].holder, std::fs::canonicalize(tmp.path().join("svc")).unwrap());
     }
 
     #[test]
