@@ -38,6 +38,7 @@
 
 use crate::input::source::Loc;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
+use crate::rules::sql_in_code::migration_name;
 use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
 
 pub const ID: &str = "migration-version-collision";
@@ -60,7 +61,7 @@ impl Rule for MigrationVersionCollision {
             for (i, m) in set.files.iter().enumerate() {
                 // Each later file of a version is a finding, pointing at the first.
                 let Some(first) = set.files[..i].iter().find(|f| f.number == m.number) else { continue };
-                let shown = |file: usize| migration_name(&cx.db.get(file).display);
+                let shown = |file: usize| migration_name(cx, file);
                 out.push(Diagnostic {
                     rule: ID,
                     severity,
@@ -96,17 +97,6 @@ impl Rule for MigrationVersionCollision {
     /// distinct version; a mutant copy cannot rename a file, so nothing is mutated.
     fn remove_escape_hatch(line: &str) -> String {
         line.to_string()
-    }
-}
-
-/// A migration as its runner names it: the file (`0003_x.sql`), or diesel's folder
-/// (`2024-01-01-000000_x/up.sql`).
-fn migration_name(display: &str) -> String {
-    let mut parts = display.rsplit('/');
-    match (parts.next(), parts.next()) {
-        (Some(file @ ("up.sql" | "down.sql")), Some(dir)) => format!("{dir}/{file}"),
-        (Some(file), _) => file.to_string(),
-        _ => display.to_string(),
     }
 }
 
