@@ -22,14 +22,23 @@ const MAX_INCLUDED_SIZE: u64 = 4 << 20;
 pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &ActiveRules) -> Vec<(FileId, PathBuf)> {
     let mut by_path: BTreeMap<PathBuf, Option<FileId>> = BTreeMap::new();
     let mut run_dirs = RunDirs::new();
+    let reads_sql_files = active.reads_migrations();
     for (from, naming) in paths.iter().enumerate().take(gathered.facts.len()) {
-        let named: Vec<NamedFile> = active
+        let mut named: Vec<NamedFile> = active
             .iter()
             .flat_map(|(slot, rule, _)| {
                 gathered.facts[from].rules.get(slot).and_then(Option::as_ref).map(|f| rule.included_files(f))
             })
             .flatten()
             .collect();
+        // The SQL files the code compiles in, for the rules that check SQL against
+        // the migrations (`include_str!("queries/open.sql")`, `query_file!`).
+        if reads_sql_files {
+            named.extend(gathered.facts[from].sql.sql_files.iter().map(|(path, kind)| match kind {
+                crate::facts::sql_texts::SqlFileKind::Beside => NamedFile::Beside(path.clone()),
+                crate::facts::sql_texts::SqlFileKind::PackageRoot => NamedFile::RunTime(vec![path.clone()]),
+            }));
+        }
         for name in named {
             let found = match &name {
                 NamedFile::Beside(rel) => naming.parent().map(|dir| {
@@ -142,6 +151,9 @@ impl RunDirs {
 /// Adds the file at `path`, shown as `shown`, to the sources; `None` when it cannot
 /// be read as text.
 fn add(gathered: &mut Gathered, path: &Path, shown: String) -> Option<FileId> {
+    if path.extension().is_some_and(|e| e == "sql") {
+        return add_text_file(gathered, path, shown, MAX_INCLUDED_SIZE, crate::input::comments::lex_sql_comments, "--");
+    }
     add_text_file(gathered, path, shown, MAX_INCLUDED_SIZE, lex_hash_comments, "#")
 }
 

@@ -4,7 +4,8 @@
 //! `query_as!`, …). The schema rules parse them against the migrations; a text that
 //! is a template (`format!`, `write!`) is kept apart, as a template; one that does
 //! not parse is left out by the rules.
-//! Also kept: the tables an ORM names (`users::table` for diesel, sea-orm's
+//! Also kept: the `.sql` files the code compiles in (`include_str!`, `query_file!`),
+//! which the engine reads for the schema rules, and the tables an ORM names (`users::table` for diesel, sea-orm's
 //! `#[sea_orm(table_name = "…")]`), which the code reads or writes without SQL text.
 
 use crate::input::source::{FileId, Loc, SourceFile};
@@ -91,6 +92,18 @@ pub struct SqlTexts {
     /// template texts, which no rule reads as SQL but which may write a table; and
     /// the paths of SQL files the code reads (`include_str!("queries/x.sql")`).
     pub templates: Vec<String>,
+    /// SQL files the code compiles in: (path as written, relative to the file's
+    /// folder for `include_str!` or to the package root for `query_file!`, and which).
+    pub sql_files: Vec<(String, SqlFileKind)>,
+}
+
+/// How a SQL file's path is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SqlFileKind {
+    /// `include_str!`: relative to the including file's folder.
+    Beside,
+    /// sqlx's `query_file!`: relative to the package root.
+    PackageRoot,
 }
 
 /// Macros whose string arguments are messages or templates, not statements.
@@ -274,6 +287,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 && s.value().ends_with(".sql")
             {
                 self.out.templates.push(s.value());
+                let kind = if name == "include_str" { SqlFileKind::Beside } else { SqlFileKind::PackageRoot };
+                self.out.sql_files.push((s.value(), kind));
             }
             return;
         }

@@ -10,7 +10,9 @@ use crate::rules::CheckCx;
 
 /// A statement in the code, its references, and the schema it runs against.
 pub struct CodeQuery<'a> {
-    pub text: &'a SqlText,
+    /// The text and where it is: in a Rust literal, or a `.sql` file the code
+    /// compiles in.
+    pub text: std::borrow::Cow<'a, SqlText>,
     pub refs: QueryRefs,
     pub schema: &'a Schema,
     /// The migration set's index in [`CheckCx::migrations`].
@@ -26,7 +28,7 @@ pub struct CodeSql<'a> {
     pub created_in_code: std::collections::BTreeSet<String>,
     /// Statements that did not parse in the dialect: nothing is read from them, but
     /// what they may write counts for `dead-table`.
-    pub unread: Vec<&'a SqlText>,
+    pub unread: Vec<std::borrow::Cow<'a, SqlText>>,
     schemas: &'a [Schema],
 }
 
@@ -72,7 +74,7 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
     let mut out = Vec::new();
     let mut unread = Vec::new();
     for (file, facts) in cx.files.iter().enumerate() {
-        if facts.sql.texts.is_empty() {
+        if facts.sql.texts.is_empty() && facts.sql.sql_files.is_empty() {
             continue;
         }
         let Some((set, schema)) = cx.schema_for(file) else { continue };
@@ -80,7 +82,21 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
         if schema.tables.is_empty() {
             continue;
         }
-        for text in &facts.sql.texts {
+        // SQL files the file compiles in, read whole (positions are the file's own).
+        let included = facts.sql.sql_files.iter().filter_map(|(path, kind)| {
+            let named = match kind {
+                crate::facts::sql_texts::SqlFileKind::Beside => crate::rules::NamedFile::Beside(path.clone()),
+                crate::facts::sql_texts::SqlFileKind::PackageRoot => {
+                    crate::rules::NamedFile::RunTime(vec![path.clone()])
+                }
+            };
+            let id = cx.included_file(file, &named)?;
+            let text = cx.db.get(id).text().to_string();
+            let at = crate::input::source::Loc::new(id, 0, text.len());
+            Some(std::borrow::Cow::Owned(SqlText { text, at, text_start: Some(0), shifts: Vec::new() }))
+        });
+        let texts = facts.sql.texts.iter().map(std::borrow::Cow::Borrowed).chain(included);
+        for text in texts {
             // A statement of another dialect than its migrations' (a placeholder
             // `?` where the set is read as Postgres) names its tables all the same.
             let read = read_query(&text.text, schema.dialect).or_else(|| {

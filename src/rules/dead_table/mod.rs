@@ -98,7 +98,8 @@ impl Rule for DeadTable {
         let mut out = Vec::new();
         for (set_index, (set, schema)) in cx.migrations.sets.iter().zip(cx.schemas).enumerate() {
             let has_code = (0..cx.files.len()).any(|f| {
-                cx.migrations.set_of.get(f).copied().flatten() == Some(set_index) && !cx.files[f].sql.texts.is_empty()
+                cx.migrations.set_of.get(f).copied().flatten() == Some(set_index)
+                    && !(cx.files[f].sql.texts.is_empty() && cx.files[f].sql.sql_files.is_empty())
             });
             if !has_code {
                 continue;

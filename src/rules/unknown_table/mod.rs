@@ -2,7 +2,8 @@
 //!
 //! ## What it does
 //! Reads the SQL statements written out in the code (string literals and query
-//! macros: `sqlx::query!`, `query_as`, consts, `concat!`) against the schema the
+//! macros: `sqlx::query!`, `query_as`, consts, `concat!`; `.sql` files compiled in
+//! with `include_str!` or `query_file!`, where findings point) against the schema the
 //! project's migrations build, and flags a table that no migration creates, or one
 //! a migration dropped (the secondary label shows where).
 //!
