@@ -40,6 +40,9 @@ pub struct ColumnUse {
     pub range: Option<Range<usize>>,
     /// Where it is named (`INSERT column list`, `SET`, `WHERE`, …).
     pub clause: &'static str,
+    /// For an unqualified column in a nested query (a subquery, a `WITH` body): the
+    /// other tables of the statement, whose column it may be (a correlated reference).
+    pub or_outer: Vec<String>,
 }
 
 /// What an `INSERT … ON CONFLICT` names as its conflict target.
@@ -83,7 +86,8 @@ pub fn read_query(text: &str, dialect: Dialect) -> Option<QueryRefs> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Parser::parse_sql(parser.as_ref(), text)))
             .ok()?
             .ok()?;
-    let mut reader = Reader { dialect, lines: LineIndex::new(text), out: QueryRefs::default(), ctes: Vec::new() };
+    let mut reader =
+        Reader { dialect, lines: LineIndex::new(text), out: QueryRefs::default(), ctes: Vec::new(), outer: Vec::new() };
     for statement in &statements {
         reader.statement(statement);
     }
@@ -96,6 +100,8 @@ struct Reader<'a> {
     out: QueryRefs,
     /// The names `WITH` gives in the statement (not tables).
     ctes: Vec<String>,
+    /// While a nested query is read: the statement's tables outside its own scope.
+    outer: Vec<String>,
 }
 
 /// The tables in scope for columns: (alias or name, table key).
@@ -134,6 +140,15 @@ impl Reader<'_> {
         for nested in &writes.nested {
             self.dml(nested);
         }
+        // Queries nested in it (subqueries, `WITH` bodies), each in its own scope; an
+        // unqualified column there may be an outer table's (correlated).
+        let mut queries = Queries { found: Vec::new(), depth: 0 };
+        let _ = statement.visit(&mut queries);
+        self.outer = self.out.tables.iter().map(|t| t.key.clone()).collect();
+        for q in &queries.found {
+            self.query(q);
+        }
+        self.outer.clear();
     }
 
     fn dml(&mut self, statement: &Statement) {
@@ -185,12 +200,20 @@ impl Reader<'_> {
 
     fn column(&mut self, table: &str, ident: &Ident, clause: &'static str) {
         let range = self.span_range(ident.span);
+        let column = ident_key(ident, self.dialect);
+        // (A nested query read twice, as a subquery and as an INSERT's source, names
+        // a column once.)
+        if self.out.columns.iter().any(|c| c.table == table && c.column == column && c.range == range) {
+            return;
+        }
+        let or_outer = self.outer.iter().filter(|t| *t != table).cloned().collect();
         self.out.columns.push(ColumnUse {
             table: table.to_string(),
-            column: ident_key(ident, self.dialect),
+            column,
             written: ident.value.clone(),
             range,
             clause,
+            or_outer,
         });
     }
 
@@ -441,6 +464,40 @@ impl Visitor for CteNames {
     }
 }
 
+/// The queries nested in a statement (below its own top-level query).
+struct Queries {
+    found: Vec<Query>,
+    depth: usize,
+}
+
+impl Visitor for Queries {
+    type Break = ();
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        self.depth += 1;
+        if self.depth > 1 {
+            self.found.push(query.clone());
+        }
+        ControlFlow::Continue(())
+    }
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        // An INSERT's or UPDATE's own query counts as nested.
+        if matches!(statement, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)) {
+            self.depth += 1;
+        }
+        ControlFlow::Continue(())
+    }
+    fn post_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        if matches!(statement, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)) {
+            self.depth -= 1;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// The tables the statements nested anywhere in a statement insert into or update,
 /// and those statements below the top one (`WITH inserted AS (INSERT …) SELECT …`).
 struct Writes {
@@ -579,6 +636,20 @@ mod tests {
         assert!(columns(&q).contains(&("b".into(), "a_idd".into(), "JOIN ON")));
         let q = read_query("SELECT id FROM a WHERE x = $1", Dialect::Mysql).unwrap();
         assert!(!columns(&q).iter().any(|c| c.1.starts_with('$')), "{:?}", columns(&q));
+    }
+
+    #[test]
+    fn nested_queries_in_their_own_scope() {
+        let q = read("UPDATE message SET body = NULL WHERE id IN (SELECT id FROM message WHERE expires_att <= now())");
+        let c = q.columns.iter().find(|c| c.column == "expires_att").expect("the subquery's column");
+        assert_eq!(c.table, "message");
+        let q =
+            read("WITH j AS (SELECT v.num FROM versions v LEFT JOIN crates c ON c.id = v.crate_idd) SELECT num FROM j");
+        assert!(columns(&q).contains(&("versions".into(), "crate_idd".into(), "JOIN ON")), "{:?}", columns(&q));
+        // Correlated: an unqualified name may be the outer table's.
+        let q = read("SELECT id FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.x = 1 AND flag)");
+        let flag = q.columns.iter().find(|c| c.column == "flag").unwrap();
+        assert_eq!((flag.table.as_str(), flag.or_outer.clone()), ("b", vec!["a".to_string()]));
     }
 
     #[test]

@@ -32,7 +32,9 @@
 //!
 //! ## Known limitations
 //! - A column is only checked where its table is certain: an unqualified column of
-//!   a join, and anything in a clause holding a subquery, is not; nor are `ORDER
+//!   a join is not, and one in a subquery that an outer table has (or an outer table
+//!   the migrations do not show) is taken for that table's; a clause holding a
+//!   subquery is read in the subquery's own scope only. Nor are `ORDER
 //!   BY`, `GROUP BY` and `HAVING`, which may name the select list's aliases.
 //! - A table whose columns the migrations do not fully show (`CREATE TABLE … AS
 //!   SELECT`, `LIKE` or `INHERITS` of a table they do not create, a clause the
@@ -91,6 +93,10 @@ impl Rule for UnknownColumn {
                 }
                 let Some(table) = sql.table(q.schema, &c.table) else { continue };
                 if !table.complete || table.column(&c.column).is_some() || is_system_column(&c.column) {
+                    continue;
+                }
+                // An outer table's column, named from a subquery (correlated).
+                if c.or_outer.iter().any(|t| sql.table(q.schema, t).is_none_or(|t| t.column(&c.column).is_some())) {
                     continue;
                 }
                 let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
