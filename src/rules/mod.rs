@@ -21,22 +21,31 @@ pub use rule::{
     Registered, Rule,
 };
 
+/// The items of a rule with no parameters and no facts of its own, in its `impl
+/// Rule` block (its module's `ID` is the rule id).
+macro_rules! no_params_items {
+    () => {
+        const ID: &'static str = ID;
+        type Params = crate::rules::NoParams;
+        type Facts = ();
+
+        fn params(
+            table: &toml::Table,
+            _: Option<&crate::rules::ConfigSource>,
+        ) -> Result<crate::rules::NoParams, crate::rules::ParamsError> {
+            crate::rules::params_from_table(table)
+        }
+    };
+}
+pub(crate) use no_params_items;
+
 /// `impl Rule` for a rule whose findings the engine makes itself (parse errors, the
 /// suppressions' own findings): no parameters, no facts, nothing to check crate-wide;
 /// only its escape-hatch mutation for the fixture harness.
 macro_rules! rule_made_by_the_engine {
     ($rule:ident, $remove_escape_hatch:expr) => {
         impl crate::rules::Rule for $rule {
-            const ID: &'static str = ID;
-            type Params = crate::rules::NoParams;
-            type Facts = ();
-
-            fn params(
-                table: &toml::Table,
-                _: Option<&crate::rules::ConfigSource>,
-            ) -> Result<crate::rules::NoParams, crate::rules::ParamsError> {
-                crate::rules::params_from_table(table)
-            }
+            crate::rules::no_params_items!();
 
             fn check(
                 _: &crate::rules::CheckCx,
@@ -54,6 +63,16 @@ macro_rules! rule_made_by_the_engine {
     };
 }
 pub(crate) use rule_made_by_the_engine;
+
+/// The items every rule that reads the migrations and has no parameters or facts
+/// of its own declares (the schema rules), in its `impl Rule` block.
+macro_rules! migration_rule_items {
+    () => {
+        crate::rules::no_params_items!();
+        const READS_MIGRATIONS: bool = true;
+    };
+}
+pub(crate) use migration_rule_items;
 
 /// `declare_rules! { "rule-id" => module::Type, … }`: declares each rule's module and
 /// registers the rule with its embedded `rules/<id>.toml` and `<module>/mod.rs`.

@@ -50,7 +50,7 @@
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::code_queries;
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+use crate::rules::{CheckCx, NoParams, Rule};
 use std::collections::BTreeSet;
 
 pub const ID: &str = "dead-table";
@@ -58,14 +58,7 @@ pub const ID: &str = "dead-table";
 pub struct DeadTable;
 
 impl Rule for DeadTable {
-    const ID: &'static str = ID;
-    const READS_MIGRATIONS: bool = true;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
+    crate::rules::migration_rule_items!();
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let sql = code_queries(cx);

@@ -39,21 +39,14 @@
 use crate::input::source::Loc;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::migration_name;
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "migration-version-collision";
 
 pub struct MigrationVersionCollision;
 
 impl Rule for MigrationVersionCollision {
-    const ID: &'static str = ID;
-    const READS_MIGRATIONS: bool = true;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
+    crate::rules::migration_rule_items!();
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();

@@ -53,7 +53,7 @@
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::code_queries;
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "unknown-column";
 
@@ -69,14 +69,7 @@ fn is_system_column(name: &str) -> bool {
 const LISTED: usize = 12;
 
 impl Rule for UnknownColumn {
-    const ID: &'static str = ID;
-    const READS_MIGRATIONS: bool = true;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
+    crate::rules::migration_rule_items!();
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();

@@ -44,21 +44,14 @@
 use crate::facts::schema::{KeyPart, Table, UniqueKey};
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 use crate::rules::sql_in_code::{TargetMatch, code_queries, key_parts, migration_name, target_match};
-use crate::rules::{CheckCx, ConfigSource, NoParams, ParamsError, Rule};
+use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "upsert-misses-unique-index";
 
 pub struct UpsertMissesUniqueIndex;
 
 impl Rule for UpsertMissesUniqueIndex {
-    const ID: &'static str = ID;
-    const READS_MIGRATIONS: bool = true;
-    type Params = NoParams;
-    type Facts = ();
-
-    fn params(table: &toml::Table, _: Option<&ConfigSource>) -> Result<NoParams, ParamsError> {
-        crate::rules::params_from_table(table)
-    }
+    crate::rules::migration_rule_items!();
 
     fn check(cx: &CheckCx, _: &NoParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
         let mut out = Vec::new();
