@@ -2,7 +2,8 @@
 //! without running cargo, and which packages each may see: itself and the workspace
 //! packages it depends on by path (`path = …`, or `workspace = true` naming a path
 //! dependency of its workspace's `[workspace.dependencies]`: the workspace whose
-//! `members` include the package and whose `exclude` does not), transitively. Rules
+//! `members` include the package, or that has it as a path dependency, and whose
+//! `exclude` does not), transitively. Rules
 //! that follow names across files (a helper called in a loop, a constant) follow them
 //! only where the caller's package can see: two unrelated projects checked in one run
 //! never share facts, and a package never reaches into one it does not depend on.
@@ -438,9 +439,41 @@ impl ManifestCache {
                 })
             };
             // The nearest workspace decides: a package it does not include has none.
-            return (matches("members") && !matches("exclude")).then(|| root.to_path_buf());
+            if matches("exclude") {
+                return None;
+            }
+            let member = matches("members") || self.implied_member(root, &workspace, dir);
+            return member.then(|| root.to_path_buf());
         }
         None
+    }
+
+    /// Whether the package in `dir`, below the workspace `root` but matched by none of
+    /// its `members`, is a member all the same: cargo makes every path dependency
+    /// inside the workspace directory a member. Read here as the paths of
+    /// `[workspace.dependencies]` and the path dependencies of the members named
+    /// without a glob.
+    fn implied_member(&mut self, root: &Path, workspace: &toml::Table, dir: &Path) -> bool {
+        let paths_of = |deps: Option<&toml::Value>| -> Vec<String> {
+            let Some(deps) = deps.and_then(toml::Value::as_table) else { return Vec::new() };
+            deps.values().filter_map(|d| d.get("path")?.as_str().map(str::to_string)).collect()
+        };
+        if paths_of(workspace.get("dependencies")).iter().any(|p| resolve(&root.join(p)) == dir) {
+            return true;
+        }
+        let members = workspace.get("members").and_then(toml::Value::as_array).cloned().unwrap_or_default();
+        for member in members.iter().filter_map(toml::Value::as_str).filter(|m| !m.contains(['*', '?', '['])) {
+            let member_dir = resolve(&root.join(member));
+            let Some(manifest) = self.manifest(&member_dir) else { continue };
+            let deps: Vec<String> = ["dependencies", "dev-dependencies", "build-dependencies"]
+                .iter()
+                .flat_map(|k| paths_of(manifest.get(*k)))
+                .collect();
+            if deps.iter().any(|p| resolve(&member_dir.join(p)) == dir) {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -573,6 +606,51 @@ mod tests {
         assert!(!packages.sees(legacy, store), "an excluded package has no workspace");
         assert!(!packages.sees(other, store), "not a member");
         assert!(packages.sees(far, store), "package.workspace names the root");
+    }
+
+    #[test]
+    fn path_dependencies_inside_the_workspace_are_members() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        write(
+            &root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"apps/backend\"]\n\
+             [workspace.dependencies]\nprogress = { path = \"crates/progress\" }\nimport = { path = \"crates/import\" }\n",
+        );
+        let import = "[package]\nname = \"import\"\n[dependencies]\nprogress = { workspace = true }\n";
+        write(&root, "crates/import/Cargo.toml", import);
+        write(&root, "crates/progress/Cargo.toml", "[package]\nname = \"progress\"\n");
+        write(
+            &root,
+            "apps/backend/Cargo.toml",
+            "[package]\nname = \"backend\"\n[dependencies]\nimport = { workspace = true }\nlocal = { path = \"../local\" }\n",
+        );
+        write(
+            &root,
+            "apps/local/Cargo.toml",
+            "[package]\nname = \"local\"\n[dependencies]\nprogress = { workspace = true }\n",
+        );
+        write(
+            &root,
+            "apps/stray/Cargo.toml",
+            "[package]\nname = \"stray\"\n[dependencies]\nprogress = { workspace = true }\n",
+        );
+        let files: Vec<PathBuf> = [
+            "crates/import/src/lib.rs",
+            "crates/progress/src/lib.rs",
+            "apps/local/src/lib.rs",
+            "apps/stray/src/lib.rs",
+        ]
+        .iter()
+        .map(|f| write(&root, f, ""))
+        .collect();
+        let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let (packages, units) = Packages::of_files(&refs);
+        let [import, progress, local, stray] = units[..] else { panic!("{units:?}") };
+        assert!(packages.sees(import, progress), "a path of [workspace.dependencies] is a member");
+        assert!(packages.sees(local, progress), "a member's path dependency is a member");
+        assert!(!packages.sees(stray, progress), "a package nothing depends on is not");
     }
 
     #[test]

@@ -225,7 +225,7 @@ impl<'a> Analysis<'a> {
             }
             let path: Vec<Box<str>> = path.iter().map(|s| s.clone().into_boxed_str()).collect();
             let Some(table) = entities.table(&path) else { continue };
-            if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
+            if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
                 let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false };
                 out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
             }
@@ -888,9 +888,9 @@ impl<'a> EntityTables<'a> {
     }
 
     /// The table of the entity at `path`; its module's name when no entity declares one.
-    fn table(&self, path: &'a [Box<str>]) -> Option<&'a str> {
+    fn table(&self, path: &[Box<str>]) -> Option<String> {
         let module = super::extract::entity_module(path)?;
-        Some(self.0.get(module).copied().unwrap_or(module))
+        Some(self.0.get(&*module).map_or_else(|| module.into_owned(), |t| t.to_string()))
     }
 }
 
@@ -901,7 +901,7 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
         match &e.kind {
             EventKind::EntityInsert { entity, on_conflict } => {
                 let Some(table) = entities.table(entity) else { continue };
-                if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
+                if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
                     let sql = SqlInsert { table: table.to_string(), on_conflict: *on_conflict, from_select: false };
                     out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
                 }

@@ -240,6 +240,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         orm_seen: Vec::new(),
         loop_items: Vec::new(),
         existing: Vec::new(),
+        fetched: Vec::new(),
         inserted_counts: Vec::new(),
         absent_selects: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
@@ -299,6 +300,9 @@ struct Extractor<'a> {
     loop_items: Vec<(String, usize)>,
     /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
     existing: Vec<String>,
+    /// Locals holding what a `get…` round trip returned (`let row =
+    /// get_membership(..).await?`): a lookup once tested for presence, data otherwise.
+    fetched: Vec<String>,
     /// Locals holding the count of an INSERT that does nothing when the row exists.
     inserted_counts: Vec<String>,
     /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
@@ -424,9 +428,10 @@ impl Extractor<'_> {
     /// A block with the bindings and locals it declares dropped at its end.
     fn visit_block_scoped(&mut self, b: &syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
-        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len());
+        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len(), self.fetched.len());
         syn::visit::visit_block(self, b);
         self.existing.truncate(existing.0);
+        self.fetched.truncate(existing.3);
         self.inserted_counts.truncate(existing.1);
         self.absent_selects.truncate(existing.2);
         self.sql_locals.truncate(saved.0);

@@ -119,7 +119,9 @@
 //! - Calls are resolved from syntax, the way rustc resolves names but without macro
 //!   expansion or type inference. Crates come from the `Cargo.toml` files (every
 //!   library, binary, test, example and bench target; path dependencies, renames,
-//!   `workspace = true`; dev-dependencies only for tests, examples and benches),
+//!   `workspace = true`; dev-dependencies only for tests, examples and benches; a
+//!   package inside a workspace's folder that it has as a path dependency is a
+//!   member, as cargo makes it one),
 //!   modules from `mod` declarations (`x.rs`, `x/mod.rs`, `#[path]`, inline), names
 //!   from `use` trees (renames, groups, globs, `self`/`super`/`crate`, `::crate`,
 //!   `pub use` re-exports), and a function body's own `use`s and items shadow its
@@ -198,9 +200,13 @@
 //!   twice is not told apart.
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `count…`, `contains…`,
-//!   `list…`, `first`, `one`, `optional`, `fetch_optional` only awaited or
-//!   `?`-tried (a round trip to the database); `get…` only where its result is
-//!   tested for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`).
+//!   `list…`, `load…`, `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
+//!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
+//!   `?`-tried (a round trip to the database); `get…` where its result is tested
+//!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`), or
+//!   bound to a local that a later test branches on with a way for the absent row
+//!   (`match row { Some(r) => update(r), None => INSERT }`, `if row.is_none()`, an
+//!   `else`): `if let Some(row) = get_row(..)? { INSERT row }` copies data.
 //!   A boolean field of its answer named like `exists` or `found` is a presence
 //!   test too (`if !username_exists(..).await?.exists`).
 //!   It guards only when the code tests whether it found something, and only the
@@ -223,7 +229,8 @@
 //!   is not seen.
 //! - ORM inserts are recognised by their spelling, not their types: a sea-orm
 //!   entity's table is found by its module's name (`user::Entity` → the
-//!   `table_name` declared in a module `user` of the crates checked, else `user`);
+//!   `table_name` declared in a module `user` of the crates checked, else `user`;
+//!   a prelude's alias names its module in CamelCase: `CakeFilling` → `cake_filling`);
 //!   `ActiveModel::insert` only on a value whose type the syntax shows (annotated,
 //!   built as `user::ActiveModel { .. }`, or a field declared as one); sea-orm's
 //!   `save` (insert or update, decided at run time) is not counted; a diesel `table!`
@@ -328,9 +335,10 @@ impl Rule for NonIdempotentInsert {
         // iterator ended in one item.
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
-        out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".load_");
-        out = out.replace(" get_", " load_").replace("_exists(", "_named(")
-            .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_all(");
+        out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");
+        out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("_exists(", "_named(")
+            .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")
+            .replace("::for_", "::of_").replace(".load(", ".take(");
         // A table created just before (it fails if the table exists).
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ");
         // A DELETE before the INSERT (in place, or a function that deletes).

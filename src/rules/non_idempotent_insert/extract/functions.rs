@@ -59,6 +59,7 @@ impl Extractor<'_> {
         self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
+        let saved_fetched = std::mem::take(&mut self.fetched);
         let saved_counts = std::mem::take(&mut self.inserted_counts);
         let saved_absent = std::mem::take(&mut self.absent_selects);
         let saved_orm = std::mem::take(&mut self.orm_seen);
@@ -71,6 +72,7 @@ impl Extractor<'_> {
         self.locals = saved_bindings;
         self.sql_locals = saved_locals;
         self.existing = saved_existing;
+        self.fetched = saved_fetched;
         self.inserted_counts = saved_counts;
         self.absent_selects = saved_absent;
         self.orm_seen = saved_orm;

@@ -6,7 +6,8 @@
 //! the named preflight helpers; so is a branch on a row just read (`match existing
 //! { None => INSERT, .. }`, `if existing.is_some() { continue; }`), or on an awaited
 //! lookup (`if Self::is_member(..).await? { return .. }`, `let found =
-//! repo.find_by_name(..).await?`).
+//! repo.find_by_name(..).await?`), or on what an awaited `get…` returned (`let row =
+//! get_membership(..).await?; match row { Some(..) => update, None => INSERT }`).
 
 use super::{EventKind, Extractor, strip};
 use crate::input::source::Loc;
@@ -47,10 +48,12 @@ fn strong_lookup(name: &str) -> bool {
 
 /// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
 /// `is_member(..).await?`, `has_access(..)?`, `count_rows(..).await`, diesel's
-/// `.first(conn).optional()?`, sea-orm's `.one(db).await?`.
+/// `.first(conn).optional()?` and `.load(conn)?`, sea-orm's `.one(db).await?`, a
+/// model's rows of a parent (`Tag::for_post(conn, id)?`).
 fn weak_lookup(name: &str) -> bool {
-    ["is_", "has_", "count", "contains", "list"].iter().any(|p| name.starts_with(p))
-        || matches!(name, "first" | "optional" | "one" | "fetch_optional")
+    ["is_", "has_", "count", "contains", "list", "load"].iter().any(|p| name.starts_with(p))
+        || (name.starts_with("for_") && !name.starts_with("for_each"))
+        || matches!(name, "first" | "optional" | "one" | "fetch_optional" | "get_results")
 }
 
 /// Whether a call chain names a lookup anywhere (`Entity::find().filter(..).one(db)`).
@@ -126,6 +129,26 @@ fn presence_subject(cond: &syn::Expr) -> Option<&syn::Expr> {
         | syn::Expr::Call(_)
         | syn::Expr::MethodCall(_)) => Some(other),
         _ => None,
+    }
+}
+
+/// Whether a condition holds when the value is absent: `x.is_none()`, `!x.is_some()`.
+fn tests_absence(cond: &syn::Expr) -> bool {
+    match strip(cond) {
+        syn::Expr::MethodCall(m) => m.method == "is_none",
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            matches!(strip(&u.expr), syn::Expr::MethodCall(m) if m.method == "is_some")
+        }
+        _ => false,
+    }
+}
+
+/// `None` (a match arm for a value that is absent).
+fn absence_pattern(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Ident(i) => i.ident == "None",
+        syn::Pat::Path(p) => p.path.is_ident("None"),
+        _ => false,
     }
 }
 
@@ -223,6 +246,8 @@ impl Extractor<'_> {
         }
         if selects(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr) {
             bound_names(&local.pat, &mut self.existing);
+        } else if awaits_lookup(&init.expr, true) {
+            bound_names(&local.pat, &mut self.fetched);
         }
     }
 
@@ -236,18 +261,27 @@ impl Extractor<'_> {
     /// presence of rows just read (`row.is_none()`, `let Some(r) = found`, `!exists`,
     /// `count == 0`) or a lookup run in the condition itself. A condition on what a
     /// lookup returned (`if device.enabled`) is not one.
-    pub(super) fn tests_presence(&self, cond: &syn::Expr) -> bool {
+    pub(super) fn tests_presence(&self, cond: &syn::Expr, has_else: bool) -> bool {
         // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
-        // right where it runs is a lookup; a value `get` returned earlier is data.)
+        // right where it runs is a lookup. A value `get` returned earlier is a lookup
+        // only when the code also says what to do without it — `if row.is_none()`,
+        // or an `else` — since `if let Some(row) = fetched { INSERT row }` copies data.)
         presence_subject(cond).is_some_and(|subject| {
-            self.mentions_existing(subject) || self.mentions_inserted_count(subject) || awaits_lookup(subject, true)
+            self.mentions_existing(subject)
+                || (mentions(subject, &self.fetched) && (has_else || tests_absence(cond)))
+                || self.mentions_inserted_count(subject)
+                || awaits_lookup(subject, true)
         })
     }
 
     /// Whether a `match` branches on whether a lookup found something: its arms
     /// match `Some`/`None`, `Ok`/`Err` or `true`/`false` (also inside a tuple).
     pub(super) fn matches_presence(&self, m: &syn::ExprMatch) -> bool {
-        m.arms.iter().any(|a| presence_pattern(&a.pat)) && (self.mentions_existing(&m.expr) || awaits_lookup(&m.expr, true))
+        let absent_arm = m.arms.iter().any(|a| matches!(&a.pat, syn::Pat::Wild(_)) || absence_pattern(&a.pat));
+        m.arms.iter().any(|a| presence_pattern(&a.pat))
+            && (self.mentions_existing(&m.expr)
+                || (absent_arm && mentions(&m.expr, &self.fetched))
+                || awaits_lookup(&m.expr, true))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.

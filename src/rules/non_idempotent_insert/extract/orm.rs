@@ -293,7 +293,7 @@ pub(super) fn orm_delete(path: &syn::Path, first_arg: Option<&syn::Expr>) -> Opt
         "delete" if prefix.last().is_some_and(|q| q == "diesel") => first_arg.and_then(diesel_table),
         "delete_many" | "delete_by_id" => {
             let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
-            entity_module(&path).map(str::to_string)
+            entity_module(&path).map(|m| m.into_owned())
         }
         _ => None,
     }
@@ -318,10 +318,19 @@ pub(super) fn sea_orm_table_name(attrs: &[syn::Attribute]) -> Option<String> {
 }
 
 /// The module an entity path names: `user` in `user::Entity`, `entity::user::ActiveModel`;
-/// `None` for a bare `Entity` (the current module's).
-pub fn entity_module(path: &[Box<str>]) -> Option<&str> {
+/// `None` for a bare `Entity` (the current module's). A type name is a prelude's
+/// alias of its module's entity (`pub use super::cake_filling::Entity as CakeFilling`,
+/// as sea-orm generates it): `cake_filling`.
+pub fn entity_module(path: &[Box<str>]) -> Option<std::borrow::Cow<'_, str>> {
     let (last, prefix) = path.split_last()?;
-    if ENTITY_TYPES.contains(&&**last) { prefix.last().map(|s| &**s) } else { Some(last) }
+    if ENTITY_TYPES.contains(&&**last) {
+        return prefix.last().map(|s| std::borrow::Cow::Borrowed(&**s));
+    }
+    Some(if last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(snake_case(last))
+    } else {
+        std::borrow::Cow::Borrowed(&**last)
+    })
 }
 
 #[cfg(test)]
@@ -379,7 +388,8 @@ mod tests {
         assert_eq!(read("Query::insert().into_table(Alias::new(\"audit_log\")).to_owned()"), Some(("audit_log".into(), false)));
         // `HashMap::insert` and friends are not entity inserts.
         assert_eq!(read("Cache::insert(key).unwrap()"), None);
-        assert_eq!(entity_module(&["user".into(), "Entity".into()]), Some("user"));
+        assert_eq!(entity_module(&["user".into(), "Entity".into()]).as_deref(), Some("user"));
         assert_eq!(entity_module(&["Entity".into()]), None);
+        assert_eq!(entity_module(&["prelude".into(), "CakeFilling".into()]).as_deref(), Some("cake_filling"));
     }
 }
