@@ -62,11 +62,30 @@ fn name_at(words: &[Token], mut k: usize) -> Option<String> {
     name
 }
 
-/// The tables the `DELETE FROM t` statements of `sql` delete from: statements that
-/// start with `DELETE` (or `WITH … DELETE`), so prose that says "delete from" is none.
+/// The tables the statements of `sql` empty of rows: `DELETE FROM t` (statements that
+/// start with `DELETE`, or `WITH … DELETE`, so prose that says "delete from" is
+/// none), `TRUNCATE [TABLE] t, u`, `DROP TABLE [IF EXISTS] t`.
 pub fn deleted_tables(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     for words in statements(sql) {
+        if word_at(&words, 0, "truncate") || (word_at(&words, 0, "drop") && word_at(&words, 1, "table")) {
+            let mut k = if word_at(&words, 1, "table") { 2 } else { 1 };
+            if word_at(&words, k, "if") && word_at(&words, k + 1, "exists") {
+                k += 2;
+            }
+            while let Some(name) = name_at(&words, k) {
+                out.push(name);
+                // Past the dotted name, to a `,` and the next one.
+                while matches!(words.get(k), Some(Token::Word(_)) | Some(Token::Period)) {
+                    k += 1;
+                }
+                if !matches!(words.get(k), Some(Token::Comma)) {
+                    break;
+                }
+                k += 1;
+            }
+            continue;
+        }
         if !(word_at(&words, 0, "delete") || word_at(&words, 0, "with")) {
             continue;
         }
@@ -297,6 +316,11 @@ mod tests {
         assert_eq!(deleted_tables("DELETE FROM public.workspaces WHERE id = $1; SELECT 1"), ["workspaces"]);
         assert!(deleted_tables("SELECT * FROM workspaces -- delete from x").is_empty());
         assert!(deleted_tables("could not delete from users").is_empty());
+        assert_eq!(deleted_tables("TRUNCATE TABLE public.tags, posts CASCADE"), ["tags", "posts"]);
+        assert_eq!(deleted_tables("truncate sessions"), ["sessions"]);
+        assert_eq!(deleted_tables("DROP TABLE IF EXISTS pastas; CREATE TABLE pastas (id INT)"), ["pastas"]);
+        assert!(deleted_tables("DROP INDEX tags_name").is_empty());
+        assert!(deleted_tables("could not truncate the log").is_empty());
         assert_eq!(
             deleted_tables("WITH old AS (SELECT 1) DELETE FROM users WHERE id IN (SELECT * FROM old)"),
             ["users"]

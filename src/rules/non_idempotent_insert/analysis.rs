@@ -149,8 +149,9 @@ impl<'a> Analysis<'a> {
             ambiguous,
         };
         analysis.settle_closure_args();
-        analysis.calls_that_delete();
         let entity_tables = EntityTables::new(ctx);
+        analysis.entity_deletes(&entity_tables);
+        analysis.calls_that_delete();
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         for i in 0..analysis.fns.len() {
             let found = analysis.active_model_fields(i, params, &entity_tables);
@@ -231,6 +232,31 @@ impl<'a> Analysis<'a> {
             }
         }
         out
+    }
+
+    /// A sea-orm entity's `delete_many()` names the entity's module
+    /// (`public_key_credential`): the table is the one its `table_name` declares.
+    fn entity_deletes(&mut self, entities: &EntityTables) {
+        for i in 0..self.fns.len() {
+            let renamed = |t: &str| entities.0.get(t).filter(|table| **table != t).map(|table| table.to_string());
+            let f = &self.fns[i];
+            let any = f.deletes.iter().any(|t| renamed(t).is_some())
+                || f.preflights.iter().any(|p| p.replaces && p.table.as_deref().and_then(renamed).is_some());
+            if !any {
+                continue;
+            }
+            let f = self.fns[i].to_mut();
+            for t in &mut f.deletes {
+                if let Some(table) = renamed(t) {
+                    *t = table.into_boxed_str();
+                }
+            }
+            for p in f.preflights.iter_mut().filter(|p| p.replaces) {
+                if let Some(table) = p.table.as_deref().and_then(renamed) {
+                    p.table = Some(table.into_boxed_str());
+                }
+            }
+        }
     }
 
     /// A call to a function that runs a `DELETE` (`delete_traffic_pattern(..)`
@@ -394,7 +420,9 @@ impl<'a> Analysis<'a> {
         f.preflights.iter().take_while(|p| p.at < order).any(|p| {
             order < p.end as usize
                 && guards_table(p, table)
-                && (p.whole_fn || same_iteration(f, &f.events[p.at], innermost))
+                && (p.whole_fn
+                    || same_iteration(f, &f.events[p.at], innermost)
+                    || (p.replaces && encloses(f, &f.events[p.at], innermost)))
         })
     }
 
@@ -867,6 +895,16 @@ fn dissolve_loop(f: &mut FnInsertFacts, id: u32) {
 
 /// Whether event `e` runs in every iteration of the loop `innermost` names
 /// (anywhere in the function when there is none).
+/// Whether event `e` runs around the loop `innermost`: outside every loop, or in a
+/// loop that holds it (`for post in posts { DELETE …; for tag in tags { INSERT … } }`).
+fn encloses(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {
+    match (e.innermost, innermost) {
+        (None, _) => true,
+        (Some(outer), Some(inner)) => f.within(Some(inner), outer),
+        (Some(_), None) => false,
+    }
+}
+
 fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {
     match innermost {
         Some(l) => f.within(e.innermost, l),

@@ -64,11 +64,18 @@ pub struct Preflight {
     /// it guards the branches it tests, and what follows only when the branch for a
     /// row that exists leaves. A named preflight helper guards by position.
     pub branch: bool,
+    /// A `DELETE` of [`Preflight::table`] written here: the INSERTs after it into that
+    /// table replace what it deleted, in its own iteration and in every loop it
+    /// encloses (`DELETE FROM tags WHERE post = $1` then a loop inserting the post's
+    /// tags). A call to a function that deletes guards its own iteration only: such
+    /// calls sit in branches (clear the failed logins on success, record one on
+    /// failure) that positions cannot tell apart.
+    pub replaces: bool,
 }
 
 impl Preflight {
     pub fn at(at: usize) -> Self {
-        Preflight { at, end: u32::MAX, table: None, whole_fn: false, branch: false }
+        Preflight { at, end: u32::MAX, table: None, whole_fn: false, branch: false, replaces: false }
     }
 }
 
@@ -349,7 +356,7 @@ impl Extractor<'_> {
     }
 
     /// A `DELETE` of `table` runs here: an INSERT into it that follows in the same
-    /// iteration replaces rows.
+    /// iteration, or in a loop after it, replaces rows.
     fn push_delete(&mut self, loc: Loc, table: String) {
         self.push_event(EventKind::Preflight { name: "DELETE".into() }, loc);
         if let Some(f) = self.stack.last_mut() {
@@ -358,6 +365,7 @@ impl Extractor<'_> {
             }
             if let Some(last) = f.facts.preflights.last_mut() {
                 last.table = Some(table.into_boxed_str());
+                last.replaces = true;
             }
         }
     }
@@ -412,8 +420,9 @@ impl Extractor<'_> {
                 }
             }
         }
-        // `DELETE FROM …` before an INSERT makes it a replacement.
-        if text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"delete")) {
+        // `DELETE FROM …` (or `TRUNCATE`, `DROP TABLE`) before an INSERT makes it a replacement.
+        let word = |w: &[u8]| text.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+        if word(b"delete") || word(b"truncate") || word(b"drop") {
             for table in sql::deleted_tables(text) {
                 self.push_delete(loc, table);
             }
@@ -451,11 +460,16 @@ impl Extractor<'_> {
     }
 }
 
-/// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE` or
-/// `CREATE` (any case). Most string literals do not, and are not tokenized.
+/// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE`,
+/// `CREATE`, `TRUNCATE` or `DROP` (any case). Most string literals do not, and are not
+/// tokenized.
 fn has_sql_verb(text: &str) -> bool {
     text.as_bytes().windows(6).any(|w| {
-        w.eq_ignore_ascii_case(b"insert") || w.eq_ignore_ascii_case(b"delete") || w.eq_ignore_ascii_case(b"create")
+        w.eq_ignore_ascii_case(b"insert")
+            || w.eq_ignore_ascii_case(b"delete")
+            || w.eq_ignore_ascii_case(b"create")
+            || w.eq_ignore_ascii_case(b"trunca")
+            || w[..4].eq_ignore_ascii_case(b"drop")
     })
 }
 

@@ -48,7 +48,9 @@
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
 //!    the cursor, or one that skips past a version read by a `SELECT`; and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
-//!    called there), which makes the INSERT a replacement; a table the function has
+//!    called there), or written before a loop that holds the INSERT (the set is
+//!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too), which
+//!    makes the INSERT a replacement; a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
 //!    ends when the INSERT succeeds and loops again only on a specific error
@@ -343,6 +345,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
+        out = out.replace("\"TRUNCATE TABLE ", "\"ANALYZE ").replace("\"DROP TABLE IF EXISTS ", "\"ANALYZE ");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.
