@@ -8,8 +8,8 @@
 //! findings (to label), precision and recall by location (a location whose findings
 //! name several tables is a real case when a table found there is labelled one:
 //! `[table]` before a label's reason says which). `GATELINT_LABELS=<set>`
-//! picks the set: `real-code` (the default, the set the rules were tuned on) or
-//! `held-out-2` (labelled once, before the rules saw it). Without `GATELINT_CORPUS`
+//! picks the set: `real-code` (the default, the set the rules were tuned on),
+//! `held-out-2` or `held-out-3` (each labelled once, before the rules saw it). Without `GATELINT_CORPUS`
 //! it says how to run and stops.
 
 mod release;
