@@ -132,6 +132,7 @@ pub fn extract(
         default_impl: None,
         claimed: Default::default(),
         test_support: None,
+        in_wildcard_branch: 0,
     };
     v.visit_file(syntax);
     v.facts.sites.shrink_to_fit();
@@ -152,12 +153,19 @@ struct Extractor<'a> {
     /// The file is test support by its name (`test.rs`, `src/test/mod.rs`,
     /// `test_utils.rs`): the files it names are test data. Found when first needed.
     test_support: Option<bool>,
+    /// Inside the branch of an `if` that runs only for a wildcard already configured
+    /// (`if ip == Ipv6Addr::UNSPECIFIED { … }`): what it binds is the operator's
+    /// choice spelt out, not a default.
+    in_wildcard_branch: u32,
 }
 
 const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
 
 impl Extractor<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
+        if self.in_wildcard_branch > 0 && matches!(kind, SiteKind::BindCall { .. }) {
+            return;
+        }
         // Most sites hold nothing that could become a wildcard (a loopback literal, an
         // env read): keep only those that might, so facts stay small.
         if may_hold_wildcard(&value, self.params) {
@@ -410,6 +418,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        if tests_for_wildcard(&i.cond) {
+            self.visit_expr(&i.cond);
+            self.in_wildcard_branch += 1;
+            self.visit_block(&i.then_branch);
+            self.in_wildcard_branch -= 1;
+            if let Some((_, other)) = &i.else_branch {
+                self.visit_expr(other);
+            }
+            return;
+        }
         syn::visit::visit_expr_if(self, i);
         let syn::Expr::Let(cond) = &*i.cond else {
             return;
@@ -425,6 +443,24 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let value = self.lowerer.lower(other);
         let at = self.lowerer.span_loc(i.if_token.span);
         self.push(SiteKind::EnvFallback { var, method: "if let".to_string() }, at, value, listen_named);
+    }
+
+    /// `store.http.listen = ListenEndpoint::from(SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port))`:
+    /// a listen setting written into a configuration (a setup command writing the file
+    /// the service then runs with). Only an address written in the assignment itself:
+    /// a local chosen earlier (`cfg.listen = answer`) is the operator's.
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        syn::visit::visit_expr_assign(self, a);
+        let syn::Expr::Field(field) = &*a.left else { return };
+        let syn::Member::Named(ident) = &field.member else { return };
+        let name = ident.to_string();
+        if !self.params.is_listen_name(&name) || matches!(&*a.right, syn::Expr::Path(_)) {
+            return;
+        }
+        let holder = quote::ToTokens::to_token_stream(&*field.base).to_string().replace(' ', "");
+        let at = self.lowerer.span_loc(ident.span());
+        let value = self.lowerer.lower(&a.right);
+        self.push(SiteKind::ListenField { ty: holder, field: name }, at, value, true);
     }
 
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
@@ -464,6 +500,24 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_field(&mut self, f: &'ast syn::Field) {
         self.field_attrs(f);
         syn::visit::visit_field(self, f);
+    }
+}
+
+/// Whether an `if` condition holds only for a wildcard: `ip == Ipv6Addr::UNSPECIFIED`,
+/// `host == "0.0.0.0"`, `addr.ip().is_unspecified()`.
+fn tests_for_wildcard(cond: &syn::Expr) -> bool {
+    let wildcard = |e: &syn::Expr| match e {
+        syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "UNSPECIFIED"),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+            matches!(s.value().as_str(), "0.0.0.0" | "::" | "[::]")
+        }
+        _ => false,
+    };
+    match cond {
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => wildcard(&b.left) || wildcard(&b.right),
+        syn::Expr::MethodCall(m) => m.method == "is_unspecified",
+        syn::Expr::Paren(p) => tests_for_wildcard(&p.expr),
+        _ => false,
     }
 }
 

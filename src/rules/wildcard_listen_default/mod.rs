@@ -13,7 +13,10 @@
 //! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes;
 //! configuration-library defaults (config-rs `set_default`, figment
 //! `Serialized::default`); setters named like a listen setting
-//! (`.with_http_listener(…)`); `Lazy`/`LazyLock`/`lazy_static!` statics;
+//! (`.with_http_listener(…)`); a listen setting assigned a wildcard
+//! (`store.http.listen = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)`, as a
+//! setup command writes the configuration the service runs with);
+//! `Lazy`/`LazyLock`/`lazy_static!` statics;
 //! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
 //! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
@@ -184,6 +187,12 @@
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
 //!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
 //!   so neither is a listener on a random port.
+//! - A wildcard bound inside the branch of an `if` taken only when the configured
+//!   address is already one (`if addr.ip() == Ipv6Addr::UNSPECIFIED`, `host ==
+//!   "0.0.0.0"`, `.is_unspecified()`) spells out the operator's choice (both stacks of
+//!   `[::]`) and is not reported. A listen setting assigned a local
+//!   (`cfg.listen = answer`) holds the operator's value; one assigned an address
+//!   written in the assignment is reported.
 //! - Only a function's tail expression and top-level `return` count as its return value.
 //!   Functions whose declared return type cannot hold an address (`()`, numbers,
 //!   `bool`, `Result<()>`) are not followed at all.
@@ -304,9 +313,11 @@ impl Rule for WildcardListenDefault {
         may_hold_wildcard(value, params)
     }
 
-    /// The escape hatch of the listen rule is loopback: made a wildcard.
+    /// The escape hatch of the listen rule is loopback: made a wildcard. (And a branch
+    /// taken only for a configured wildcard: made one taken for any address.)
     fn remove_escape_hatch(line: &str) -> String {
-        line.replace("127.0.0.1", "0.0.0.0")
+        line.replace("ip() == Ipv6Addr::UNSPECIFIED", "ip().is_ipv6()")
+            .replace("127.0.0.1", "0.0.0.0")
             .replace("[::1]", "[::]")
             .replace("LOCALHOST", "UNSPECIFIED")
             .replace("127, 0, 0, 1", "0, 0, 0, 0")
