@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn too_deep_is_a_problem_at_the_token_that_crossed_the_bound() {
-        let src = format!("fn f() {{ let x = {}1; }}", "!".repeat(5000));
+        let src = format!("fn f() {{ let x = {}1; }}", "!".repeat(MAX_DEPTH as usize + 1000));
         let problem = check(&src).unwrap_err();
         let open = "fn f() { let x = ".len();
         assert!(problem.offset > open && problem.offset < open + MAX_DEPTH as usize, "{}", problem.offset);
