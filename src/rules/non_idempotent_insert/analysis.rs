@@ -234,14 +234,15 @@ impl<'a> Analysis<'a> {
         out
     }
 
-    /// A sea-orm entity's `delete_many()` names the entity's module
-    /// (`public_key_credential`): the table is the one its `table_name` declares.
+    /// A sea-orm entity's `delete_many()` and a migration's `create_table_from_entity`
+    /// name the entity's module (`public_key_credential`): the table is the one its
+    /// `table_name` declares.
     fn entity_deletes(&mut self, entities: &EntityTables) {
         for i in 0..self.fns.len() {
             let renamed = |t: &str| entities.0.get(t).filter(|table| **table != t).map(|table| table.to_string());
             let f = &self.fns[i];
             let any = f.deletes.iter().any(|t| renamed(t).is_some())
-                || f.preflights.iter().any(|p| p.replaces && p.table.as_deref().and_then(renamed).is_some());
+                || f.preflights.iter().any(|p| p.table.as_deref().and_then(renamed).is_some());
             if !any {
                 continue;
             }
@@ -251,7 +252,7 @@ impl<'a> Analysis<'a> {
                     *t = table.into_boxed_str();
                 }
             }
-            for p in f.preflights.iter_mut().filter(|p| p.replaces) {
+            for p in &mut f.preflights {
                 if let Some(table) = p.table.as_deref().and_then(renamed) {
                     p.table = Some(table.into_boxed_str());
                 }

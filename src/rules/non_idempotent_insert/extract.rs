@@ -786,6 +786,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let awaited = std::mem::take(&mut self.awaiting);
         self.orm_insert(m);
+        if let Some(table) = orm::sea_orm_created_table(m) {
+            self.push_fresh_table(self.lowerer.span_loc(m.method.span()), table);
+        }
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
         // This call is in the receiver chain of a call that runs a statement

@@ -51,7 +51,8 @@
 //!    called there), or written before a loop that holds the INSERT (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too), which
 //!    makes the INSERT a replacement; a table the function has
-//!    just created (`CREATE TABLE t`, which fails if `t` exists), and a temporary
+//!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
+//!    `manager.create_table(..)` without `if_not_exists`), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
 //!    ends when the INSERT succeeds and loops again only on a specific error
 //!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`: a
@@ -213,7 +214,9 @@
 //!   test too (`if !username_exists(..).await?.exists`).
 //!   It guards only when the code tests whether it found something, and only the
 //!   branches of that test, unless the branch for a row that exists leaves the
-//!   iteration (`Some(_) => continue`); error handling (`Err(e) => return Err(e)`)
+//!   iteration (`Some(_) => continue`), or does nothing but leave when the row's
+//!   state says so (`if let Some(run) = latest_run(..)? { if run.is_pending() {
+//!   return .. } }`: a run still pending is not inserted again); error handling (`Err(e) => return Err(e)`)
 //!   guards nothing. At a function's top level, returning when the row exists
 //!   (`if exists(..)? { return Ok(()) }`, or `if inserted == 0 { return }` after an
 //!   `INSERT OR IGNORE` of the parent) guards the rest of the function, its loops
@@ -342,7 +345,7 @@ impl Rule for NonIdempotentInsert {
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")
             .replace("::for_", "::of_").replace(".load(", ".take(");
         // A table created just before (it fails if the table exists).
-        out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ");
+        out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ").replace(".create_table(", ".drop_table(");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
         out = out.replace("\"TRUNCATE TABLE ", "\"ANALYZE ").replace("\"DROP TABLE IF EXISTS ", "\"ANALYZE ");

@@ -172,7 +172,7 @@ fn presence_pattern(pat: &syn::Pat) -> bool {
 }
 
 /// Whether `expr` uses one of the locals `names`.
-fn mentions(expr: &syn::Expr, names: &[String]) -> bool {
+pub(super) fn mentions(expr: &syn::Expr, names: &[String]) -> bool {
     if names.is_empty() {
         return false;
     }

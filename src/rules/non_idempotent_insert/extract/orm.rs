@@ -282,6 +282,32 @@ impl EntityAliases {
     }
 }
 
+/// The table a sea-orm schema manager creates fresh:
+/// `manager.create_table(schema.create_table_from_entity(user::Entity))` (the
+/// entity's module, mapped to its table later) or `manager.create_table(Table::create()
+/// .table(Users::Table)…)`; `None` with `.if_not_exists()`, which may keep old rows.
+pub(super) fn sea_orm_created_table(m: &syn::ExprMethodCall) -> Option<String> {
+    if m.method != "create_table" || m.args.len() != 1 {
+        return None;
+    }
+    let (calls, base) = match strip(&m.args[0]) {
+        syn::Expr::MethodCall(inner) => chain(inner),
+        _ => return None,
+    };
+    if calls.iter().any(|c| c.method == "if_not_exists") {
+        return None;
+    }
+    if let Some(from_entity) = calls.iter().find(|c| c.method == "create_table_from_entity") {
+        let syn::Expr::Path(p) = strip(from_entity.args.first()?) else { return None };
+        let path: Vec<Box<str>> = segments(&p.path).into_iter().map(String::into_boxed_str).collect();
+        return entity_module(&path).map(|m| m.into_owned());
+    }
+    let creates = matches!(strip(base), syn::Expr::Call(c) if matches!(strip(&c.func),
+        syn::Expr::Path(p) if segments(&p.path).ends_with(&["Table".to_string(), "create".to_string()])));
+    let table = calls.iter().find(|c| c.method == "table")?;
+    creates.then(|| sea_query_table(table.args.first()?)).flatten()
+}
+
 /// The table a delete written with an ORM deletes from: diesel
 /// `diesel::delete(t::table)`, sea-orm `user::Entity::delete_many()` /
 /// `delete_by_id(..)` (the entity's module, as its table is named when no
@@ -391,5 +417,20 @@ mod tests {
         assert_eq!(entity_module(&["user".into(), "Entity".into()]).as_deref(), Some("user"));
         assert_eq!(entity_module(&["Entity".into()]), None);
         assert_eq!(entity_module(&["prelude".into(), "CakeFilling".into()]).as_deref(), Some("cake_filling"));
+    }
+
+    #[test]
+    fn tables_a_migration_creates_fresh() {
+        let created = |expr: &str| match syn::parse_str::<syn::Expr>(expr).unwrap() {
+            syn::Expr::MethodCall(m) => sea_orm_created_table(&m),
+            _ => panic!("not a method call"),
+        };
+        assert_eq!(created("manager.create_table(schema.create_table_from_entity(user_role::Entity))").as_deref(), Some("user_role"));
+        assert_eq!(
+            created("manager.create_table(Table::create().table(UserRoles::Table).col(id).to_owned())").as_deref(),
+            Some("user_roles")
+        );
+        assert_eq!(created("manager.create_table(Table::create().table(UserRoles::Table).if_not_exists().to_owned())"), None);
+        assert_eq!(created("cache.create_table(name)"), None, "not a sea-query statement");
     }
 }

@@ -142,6 +142,20 @@ fn block_always_leaves(block: &syn::Block, continues: bool) -> bool {
     })
 }
 
+/// Whether a block only decides, by the state of the row it found, whether to leave:
+/// nothing but `if <test of the row> { … return … }` (`if job.is_pending() { return
+/// Ok(job.id) }`). A branch that also works on the row (`if row.stale { continue }
+/// touch(row)`) and then goes on to insert is an update followed by an INSERT.
+fn leaves_by_row(block: &syn::Block, row: &[String], continues: bool) -> bool {
+    !block.stmts.is_empty()
+        && block.stmts.iter().all(|stmt| match stmt {
+            syn::Stmt::Expr(syn::Expr::If(i), _) => {
+                super::hoisted::mentions(&i.cond, row) && block_always_leaves(&i.then_branch, continues)
+            }
+            _ => false,
+        })
+}
+
 /// Whether an arm always leaves the loop or the function (`return Err(e)`, `break`).
 pub(super) fn expr_returns(expr: &syn::Expr) -> bool {
     always_leaves(expr, false)
@@ -268,7 +282,22 @@ impl Extractor<'_> {
         // (`if inserted == 0 { return }` after an `INSERT OR IGNORE`: none inserted
         // means the row existed.)
         let found_when_then = found_when_true(&e.cond) != self.mentions_inserted_count(&e.cond);
-        let found_leaves = presence && if found_when_then { block_leaves(&e.then_branch) } else { else_leaves };
+        // `if let Some(job) = latest_run(..).await { if job.is_pending() { return Ok(job.id) } }`:
+        // the row found decides, by its state, whether the code goes on to insert.
+        let row = match &*e.cond {
+            syn::Expr::Let(l) if found_when_then => {
+                let mut names = Vec::new();
+                super::hoisted::bound_names(&l.pat, &mut names);
+                names
+            }
+            _ => Vec::new(),
+        };
+        let found_leaves = presence
+            && if found_when_then {
+                block_leaves(&e.then_branch) || leaves_by_row(&e.then_branch, &row, true)
+            } else {
+                else_leaves
+            };
         let flag_leaves = flag && (block_leaves(&e.then_branch) || else_leaves);
         if !(found_leaves || flag_leaves) {
             self.end_guards_from(first);
@@ -277,7 +306,7 @@ impl Extractor<'_> {
         // At the function's top level, returning when the row exists guards the rest of
         // the function, its loops included (a parent checked before its children).
         let found_returns = if found_when_then {
-            block_always_leaves(&e.then_branch, false)
+            block_always_leaves(&e.then_branch, false) || leaves_by_row(&e.then_branch, &row, false)
         } else {
             e.else_branch.as_ref().is_some_and(|(_, x)| expr_returns(x))
         };
