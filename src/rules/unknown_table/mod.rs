@@ -5,7 +5,10 @@
 //! macros: `sqlx::query!`, `query_as`, consts, `concat!`; `.sql` files compiled in
 //! with `include_str!` or `query_file!`, where findings point) against the schema the
 //! project's migrations build, and flags a table that no migration creates, or one
-//! a migration dropped (the secondary label shows where).
+//! a migration dropped or renamed (the message names the migration, the secondary
+//! label shows where). In Postgres, a name the migrations quote keeps its case
+//! (`"UserAccounts"`) and an unquoted one is folded to lower case: a table named in
+//! the other spelling is flagged, and the help says how to quote it.
 //!
 //! ## Why is this bad?
 //! SQL against a table that does not exist passes every unit test that mocks the
@@ -50,7 +53,7 @@
 //!   reported: suppress it with a reason.
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::sql_in_code::{code_queries, migration_name};
+use crate::rules::sql_in_code::{case_mismatch, code_queries, migration_name};
 use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "unknown-table";
@@ -72,32 +75,53 @@ impl Rule for UnknownTable {
                 if sql.is_known(q.schema, &t.key) {
                     continue;
                 }
-                let near = crate::messages::did_you_mean(&t.key, q.schema.tables.keys().map(String::as_str)).is_some();
-                if foreign && !near && q.schema.dropped_table(&t.key).is_none() {
+                let names = || q.schema.tables.keys().map(String::as_str);
+                let case = case_mismatch(q.schema.dialect, &t.key, names());
+                let near = case.is_some() || crate::messages::did_you_mean(&t.key, names()).is_some();
+                let dropped = q.schema.dropped_table(&t.key);
+                let renamed = q.schema.renamed_table(&t.key);
+                if foreign && !near && dropped.is_none() && renamed.is_none() {
                     continue;
                 }
                 let set = &cx.migrations.sets[q.set];
-                let (message, secondary, help) = match q.schema.dropped_table(&t.key) {
-                    Some(d) => (
+                let (message, secondary, help) = if let Some(d) = dropped {
+                    (
                         format!("table `{}` was dropped by migration `{}`", t.written, migration_name(cx, d.dropped.file)),
                         vec![
                             Label { loc: d.dropped, message: "dropped here".into() },
                             Label { loc: d.created, message: "created here".into() },
                         ],
                         "remove the statement, or point it at the table that replaced this one".to_string(),
-                    ),
-                    None => {
-                        let names = q.schema.tables.keys().map(String::as_str);
-                        let hint = crate::messages::hint(&t.key, names);
-                        (
-                            format!("table `{}` is not created by any migration{hint}", t.written),
-                            Vec::new(),
-                            format!(
-                                "name a table the migrations in `{}` create, or add the migration that creates `{}`",
-                                set.shown, t.written
-                            ),
-                        )
-                    }
+                    )
+                } else if let Some(r) = renamed {
+                    let help = match q.schema.table_now(r) {
+                        Some(now) => format!("use the table's new name, `{}`", now.name),
+                        None => "the table was dropped since: remove the statement, or point it at the table that \
+                                 replaced it"
+                            .to_string(),
+                    };
+                    (
+                        format!(
+                            "table `{}` was renamed to `{}` by migration `{}`",
+                            t.written,
+                            r.to_written,
+                            migration_name(cx, r.at.file)
+                        ),
+                        vec![Label { loc: r.at, message: format!("renamed to `{}` here", r.to_written) }],
+                        help,
+                    )
+                } else if let Some((hint, help)) = case {
+                    (format!("table `{}` is not created by any migration{hint}", t.written), Vec::new(), help)
+                } else {
+                    let hint = crate::messages::hint(&t.key, names());
+                    (
+                        format!("table `{}` is not created by any migration{hint}", t.written),
+                        Vec::new(),
+                        format!(
+                            "name a table the migrations in `{}` create, or add the migration that creates `{}`",
+                            set.shown, t.written
+                        ),
+                    )
                 };
                 out.push(Diagnostic {
                     rule: ID,
