@@ -2,8 +2,9 @@
 //!
 //! ## What it does
 //! Reads the SQL statements written out in the code (string literals and query
-//! macros: `sqlx::query!`, `query_as`, consts, `concat!`; `.sql` files compiled in
-//! with `include_str!` or `query_file!`, where findings point) against the schema the
+//! macros: `sqlx::query!`, `query_as`, consts, `concat!`; a statement sqlx's
+//! `QueryBuilder` writes from literal pieces; `.sql` files compiled in with
+//! `include_str!` or `query_file!`, where findings point) against the schema the
 //! project's migrations build, and flags a table that no migration creates, or one
 //! a migration dropped or renamed (the message names the migration, the secondary
 //! label shows where). In Postgres, a name the migrations quote keeps its case
@@ -33,9 +34,10 @@
 //! configuration page.
 //!
 //! ## Known limitations
-//! - Only SQL written out in full is read: a statement built with `format!` or
-//!   pushed piece by piece is not, and nor is one that does not parse in the
-//!   dialect (say nothing rather than guess).
+//! - Only SQL written out in full is read: a statement built with `format!` is not,
+//!   nor a `QueryBuilder` one with a piece that is not a literal, pushed under a
+//!   condition or in a loop, or a builder handed to other code, nor a statement that
+//!   does not parse in the dialect (say nothing rather than guess).
 //! - A file with no migration set (no `migrations/` folder holding it and more than
 //!   one set in the run) is not checked; tables created outside the migrations (by
 //!   the application at start-up, by another service) are unknown to it.
