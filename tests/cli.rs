@@ -599,10 +599,9 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(cache.join("facts-v3.bin").is_file(), "the cold run writes the cache");
     let warm = run(&["check", "fixtures", "--format", "sarif"]);
     let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
-    // A run whose code compiles in no configuration file (`include_str!`) is stored;
-    // `fixtures/` does, and the included files are not part of a stored run's key.
-    run(&["check", "fixtures/direct-provisioner-call", "--format", "sarif"]);
-    assert!(cache.join("run-v2.bin").is_file(), "the run's findings are stored for an identical run");
+    // The run's findings are stored, the files it read besides the checked ones
+    // (included configuration, migrations) with the bytes they had.
+    assert!(cache.join("run-v3.bin").is_file(), "the run's findings are stored for an identical run");
     assert_eq!(cold, warm, "warm output differs from cold");
     assert_eq!(cold, uncached, "cached output differs from an uncached run");
     // The human renderer reads the texts again (they are released after extraction).
@@ -647,7 +646,7 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
     };
     assert_eq!(check(), "");
     // Stored, and replayed while the file the code names is missing.
-    assert!(dir.path().join("target/gatelint-cache/run-v2.bin").is_file(), "the run is stored");
+    assert!(dir.path().join("target/gatelint-cache/run-v3.bin").is_file(), "the run is stored");
     assert_eq!(check(), "");
     write(dir.path(), "config/default.toml", "[server]\nhost = \"0.0.0.0\"\nport = 8080\n");
     let out = check();
@@ -655,6 +654,47 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
     assert_eq!(check(), out, "a run that read the file is not replayed stale");
     write(dir.path(), "config/default.toml", "[server]\nhost = \"127.0.0.1\"\nport = 8080\n");
     assert_eq!(check(), "");
+}
+
+#[test]
+fn a_run_that_read_migrations_is_replayed_until_a_migration_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    write(dir.path(), "migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY, email text);\n");
+    write(dir.path(), "src/queries.sql", "SELECT id, email FROM users\n");
+    write(
+        dir.path(),
+        "src/lib.rs",
+        "pub const BY_ID: &str = \"SELECT email FROM users WHERE id = $1\";\npub const ALL: &str = include_str!(\"queries.sql\");\npub const ADD: &str = \"INSERT INTO users (id, email) VALUES ($1, $2)\";\n",
+    );
+    // (`GATELINT_TIMINGS` names the phases, a replayed run's included.)
+    let check = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+            .args(["check", "--format", "concise", "--quiet"])
+            .current_dir(dir.path())
+            .env("GATELINT_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let replayed = String::from_utf8_lossy(&out.stderr).contains("identical run");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), replayed)
+    };
+    assert_eq!(check(), (String::new(), false));
+    assert_eq!(check(), (String::new(), true), "an identical run is replayed");
+    // A migration edited: the run is checked again, and sees it.
+    write(dir.path(), "migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY, mail text);\n");
+    let (out, replayed) = check();
+    assert!(!replayed);
+    assert!(out.starts_with("src/lib.rs:1:33: error[unknown-column]"), "{out}");
+    assert_eq!(check(), (out.clone(), true));
+    // A migration added.
+    write(dir.path(), "migrations/0002_email.sql", "ALTER TABLE users RENAME COLUMN mail TO email;\n");
+    assert_eq!(check(), (String::new(), false));
+    // A SQL file the code compiles in, edited.
+    write(dir.path(), "src/queries.sql", "SELECT id, emial FROM users\n");
+    let (out, replayed) = check();
+    assert!(!replayed);
+    assert!(out.starts_with("src/queries.sql:1:12: error[unknown-column]"), "{out}");
+    assert_eq!(check(), (out, true));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "facts-v3.bin";
-const RUN_FILE_NAME: &str = "run-v2.bin";
+const RUN_FILE_NAME: &str = "run-v3.bin";
 
 /// What one file's checking produced, as stored: its shared facts, each rule's facts
 /// (by registry slot, serialised by the rule) and its parse problem.
@@ -179,11 +179,16 @@ impl Cache {
     }
 
     /// The findings of an identical earlier run, if stored (and the files it looked
-    /// for and did not find are still missing).
-    pub fn run_result(&self, key: &Key) -> Option<StoredRun> {
+    /// for and did not find are still missing, and those it read besides the checked
+    /// ones are unchanged), with the texts of those files.
+    pub fn run_result(&self, key: &Key) -> Option<(StoredRun, Vec<String>)> {
         let bytes = std::fs::read(self.dir.join(RUN_FILE_NAME)).ok()?;
         let (stored_key, run): (Key, StoredRun) = postcard::from_bytes(&bytes).ok()?;
-        (stored_key == *key && run.looked_for.still_missing()).then_some(run)
+        if stored_key != *key || !run.looked_for.still_missing() {
+            return None;
+        }
+        let texts = run.looked_for.read.iter().map(ReadFile::unchanged_text).collect::<Option<Vec<_>>>()?;
+        Some((run, texts))
     }
 
     /// Stores this run's findings for an identical next run (serialised straight
@@ -250,13 +255,38 @@ pub struct StoredRun {
 }
 
 /// The files a run looked for beside the checked ones and did not find (the
-/// configuration files a program reads at run time, by paths its code names), and
-/// the directory it ran in (which decides where they are looked for): the run's key
-/// holds neither, so an identical run is replayed only while they are still missing.
+/// configuration files a program reads at run time, by paths its code names), the
+/// directory it ran in (which decides where they are looked for), and the files it
+/// read beside the checked ones (files the code compiles in or reads at run time,
+/// migrations): the run's key holds none of them, so an identical run is replayed
+/// only while the missing files are still missing and the read ones unchanged.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LookedFor {
     pub cwd: PathBuf,
     pub missing: Vec<PathBuf>,
+    /// In the order of their ids, after the checked files, the walk errors and the
+    /// configuration file.
+    pub read: Vec<ReadFile>,
+}
+
+/// A file a run read beside the checked ones.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReadFile {
+    pub path: PathBuf,
+    /// As shown in findings.
+    pub shown: String,
+    /// [`crate::input::source::checksum`] of its bytes.
+    pub checksum: (usize, u64),
+    /// Findings in it are reported (a run that reports on named paths only).
+    pub reported: bool,
+}
+
+impl ReadFile {
+    /// Its text, if it still has the bytes the run read.
+    fn unchanged_text(&self) -> Option<String> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        (crate::input::source::checksum(&bytes) == self.checksum).then(|| String::from_utf8(bytes).ok()).flatten()
+    }
 }
 
 impl LookedFor {

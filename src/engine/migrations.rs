@@ -16,18 +16,53 @@ use std::path::{Path, PathBuf};
 /// a data dump is not a migration).
 const MAX_MIGRATION_SIZE: u64 = 8 << 20;
 
-/// Finds the migrations for `roots` (the checked paths) and `configured` directories,
-/// adds their files to `gathered`, and matches the checked files (`paths`, by id).
-/// Returns the files read, with their paths.
-pub(super) fn add_migrations(
-    gathered: &mut Gathered,
-    roots: &[PathBuf],
-    configured: &[PathBuf],
-    dialect: Option<&str>,
-    paths: &[&Path],
-) -> Vec<(FileId, PathBuf)> {
-    let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
-    let dirs = migrations::find(&search, configured);
+/// The migration sets of a run, found before anything is read: which files they
+/// hold and the dialect each is read in key the run.
+pub(super) struct Found {
+    dirs: Vec<MigrationDir>,
+    dialects: Vec<Dialect>,
+}
+
+impl Found {
+    /// Finds the migrations for `roots` (the checked paths) and `configured`
+    /// directories, and the dialect of each set: `dialect` (the configuration's),
+    /// else the one its path or the manifests above it name.
+    pub(super) fn find(roots: &[PathBuf], configured: &[PathBuf], dialect: Option<&str>) -> Found {
+        let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
+        let dirs = migrations::find(&search, configured);
+        let dialects = dirs
+            .iter()
+            .map(|dir| {
+                dialect
+                    .and_then(Dialect::named)
+                    .or_else(|| dialect_named_by(&dir.dir))
+                    .or_else(|| dialect_of_manifests(&dir.holder))
+                    .unwrap_or_default()
+            })
+            .collect();
+        Found { dirs, dialects }
+    }
+
+    /// What the run's findings depend on besides the migrations' texts (which a
+    /// stored run checks itself): the sets, their files in order, their dialects.
+    pub(super) fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        for (dir, dialect) in self.dirs.iter().zip(&self.dialects) {
+            out.push_str(&format!("{:?}|{:?}|{dialect:?}", dir.dir, dir.holder));
+            for f in &dir.files {
+                out.push_str(&format!("|{:?}", f.path));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Adds the files of the migrations `found` to `gathered`, builds each set's schema
+/// and matches the checked files (`paths`, by id) to the sets. Returns the files
+/// read, with their paths.
+pub(super) fn add_migrations(gathered: &mut Gathered, found: Found, paths: &[&Path]) -> Vec<(FileId, PathBuf)> {
+    let Found { dirs, dialects } = found;
     if dirs.is_empty() {
         return Vec::new();
     }
@@ -39,6 +74,8 @@ pub(super) fn add_migrations(
         for f in files {
             let shown = crate::input::discover::display_path(&f.path, &cwd);
             let Some(file) = add_text_file(gathered, &f.path, shown, MAX_MIGRATION_SIZE, lex_sql_comments, "--") else {
+                // Too large or not text: a stored run is not replayed while it is there.
+                gathered.looked_for.push(f.path.clone());
                 continue;
             };
             gathered.files_checked += 1;
@@ -71,13 +108,8 @@ pub(super) fn add_migrations(
     // Each set's schema, as its migrations leave it.
     gathered.schemas = sets
         .iter()
-        .zip(&dirs)
-        .map(|(set, dir)| {
-            let dialect = dialect
-                .and_then(Dialect::named)
-                .or_else(|| dialect_named_by(&dir.dir))
-                .or_else(|| dialect_of_manifests(&dir.holder))
-                .unwrap_or_default();
+        .zip(dialects)
+        .map(|(set, dialect)| {
             let texts: Vec<MigrationText> = set
                 .files
                 .iter()
@@ -87,9 +119,6 @@ pub(super) fn add_migrations(
         })
         .collect();
     gathered.migrations = Migrations { sets, set_of };
-    // A stored run is keyed on the checked files only: one whose findings depend on
-    // the migrations must not be replayed after a migration changes.
-    gathered.storable = false;
     read
 }
 
