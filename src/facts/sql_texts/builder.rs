@@ -199,14 +199,6 @@ struct Uses<'r, 'a> {
     depth: u32,
 }
 
-impl Uses<'_, '_> {
-    fn nested(&mut self, f: impl FnOnce(&mut Self)) {
-        self.depth += 1;
-        f(self);
-        self.depth -= 1;
-    }
-}
-
 impl<'a> Visit<'a> for Uses<'_, 'a> {
     fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
         let (root, calls) = chain(call);
@@ -236,29 +228,22 @@ impl<'a> Visit<'a> for Uses<'_, 'a> {
             self.reading.built.dynamic = true;
         }
     }
-    fn visit_expr_if(&mut self, e: &'a syn::ExprIf) {
-        self.nested(|s| syn::visit::visit_expr_if(s, e));
-    }
-    fn visit_expr_match(&mut self, e: &'a syn::ExprMatch) {
-        self.nested(|s| syn::visit::visit_expr_match(s, e));
-    }
-    fn visit_expr_for_loop(&mut self, e: &'a syn::ExprForLoop) {
-        self.nested(|s| syn::visit::visit_expr_for_loop(s, e));
-    }
-    fn visit_expr_while(&mut self, e: &'a syn::ExprWhile) {
-        self.nested(|s| syn::visit::visit_expr_while(s, e));
-    }
-    fn visit_expr_loop(&mut self, e: &'a syn::ExprLoop) {
-        self.nested(|s| syn::visit::visit_expr_loop(s, e));
-    }
-    fn visit_expr_closure(&mut self, e: &'a syn::ExprClosure) {
-        self.nested(|s| syn::visit::visit_expr_closure(s, e));
-    }
-    fn visit_expr_block(&mut self, e: &'a syn::ExprBlock) {
-        self.nested(|s| syn::visit::visit_expr_block(s, e));
-    }
-    fn visit_expr_async(&mut self, e: &'a syn::ExprAsync) {
-        self.nested(|s| syn::visit::visit_expr_async(s, e));
+    fn visit_expr(&mut self, expr: &'a syn::Expr) {
+        use syn::Expr as E;
+        let nests = matches!(
+            expr,
+            E::If(_)
+                | E::Match(_)
+                | E::ForLoop(_)
+                | E::While(_)
+                | E::Loop(_)
+                | E::Closure(_)
+                | E::Block(_)
+                | E::Async(_)
+        );
+        self.depth += u32::from(nests);
+        syn::visit::visit_expr(self, expr);
+        self.depth -= u32::from(nests);
     }
     // An item inside the block has its own names.
     fn visit_item(&mut self, _: &'a syn::Item) {}
