@@ -363,7 +363,10 @@ fn json_schema_fields() {
     assert_eq!(d["labels"][0]["start"]["column"], 34);
     assert!(d["help"].as_str().unwrap().contains("127.0.0.1:80"));
     assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
-    assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0}));
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0, "notes": []})
+    );
     assert_eq!(d["suppressed"], serde_json::Value::Null);
 }
 
@@ -695,6 +698,46 @@ fn a_run_that_read_migrations_is_replayed_until_a_migration_changes() {
     assert!(!replayed);
     assert!(out.starts_with("src/queries.sql:1:12: error[unknown-column]"), "{out}");
     assert_eq!(check(), (out, true));
+}
+
+#[test]
+fn sql_no_migration_set_checks_is_a_note_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[workspace]\nmembers = [\"tools\"]\n",
+    );
+    write(dir.path(), "gatelint.toml", "migrations = [\"db/pg/migrations\", \"db/lite/migrations\"]\n");
+    write(dir.path(), "db/pg/migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY);\n");
+    write(dir.path(), "db/lite/migrations/0001_init.sql", "CREATE TABLE users (id integer PRIMARY KEY);\n");
+    // Under no set's folder: its SQL is checked against neither.
+    write(dir.path(), "src/lib.rs", "pub const Q: &str = \"SELECT nmae FROM userz\";\n");
+    // Prose that starts like a statement is no SQL; a crate with no migrations of
+    // its own talks to a database whose schema is not here.
+    write(dir.path(), "src/help.rs", "pub const HINT: &str = \"Select a user to continue\";\n");
+    write(dir.path(), "tools/Cargo.toml", "[package]\nname = \"tools\"\nversion = \"0.1.0\"\n");
+    write(dir.path(), "tools/src/lib.rs", "pub const Q: &str = \"SELECT id FROM jobs\";\n");
+    let human = gatelint(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(human.code, 0, "a note fails nothing: {}", human.stdout);
+    let note = "note: the SQL of `src/lib.rs` is checked against no migrations: the run reads 2 migration sets \
+                (`db/lite/migrations`, `db/pg/migrations`) and none is in a folder above it";
+    assert!(human.stdout.starts_with(note), "{}", human.stdout);
+    assert!(human.stdout.ends_with("\n0 errors, 0 warnings in 5 files\n"), "{}", human.stdout);
+    assert_eq!(human.stdout.lines().count(), 2, "{}", human.stdout);
+    let doc = json(&gatelint(dir.path(), &["check", "--format", "json"]));
+    assert!(doc["summary"]["notes"][0].as_str().unwrap().starts_with("the SQL of `src/lib.rs`"), "{doc}");
+    let sarif = json(&gatelint(dir.path(), &["check", "--format", "sarif"]));
+    let notification = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(notification["level"], "note");
+    let github = gatelint(dir.path(), &["check", "--format", "github"]);
+    assert!(github.stdout.starts_with("::notice title=gatelint::the SQL of `src/lib.rs`"), "{}", github.stdout);
+    assert_eq!(gatelint(dir.path(), &["check", "--quiet"]).stdout, "");
+    // One set: every file's SQL is checked against it, and nothing is noted.
+    write(dir.path(), "gatelint.toml", "migrations = [\"db/pg/migrations\"]\n");
+    let out = gatelint(dir.path(), &["check", "--format", "concise"]);
+    assert!(!out.stdout.contains("note:"), "{}", out.stdout);
+    assert!(out.stdout.contains("error[unknown-table]"), "{}", out.stdout);
 }
 
 #[test]

@@ -193,15 +193,14 @@ impl Cache {
 
     /// Stores this run's findings for an identical next run (serialised straight
     /// from the findings: a run with many findings is not copied in memory).
-    pub fn save_run(
-        &self,
-        key: &Key,
-        diagnostics: &[Diagnostic],
-        suppressed: &[Suppressed],
-        files_checked: usize,
-        looked_for: &LookedFor,
-    ) {
-        let run = RunRef { diagnostics, suppressed, files_checked, looked_for };
+    pub fn save_run(&self, key: &Key, report: &crate::report::Report, looked_for: &LookedFor) {
+        let run = RunRef {
+            diagnostics: &report.diagnostics,
+            suppressed: &report.suppressed,
+            files_checked: report.files_checked,
+            looked_for,
+            notes: &report.notes,
+        };
         self.write_atomically(RUN_FILE_NAME, &(key, run));
     }
 
@@ -252,6 +251,7 @@ pub struct StoredRun {
     pub suppressed: Vec<(StoredDiagnostic, String)>,
     pub files_checked: usize,
     pub looked_for: LookedFor,
+    pub notes: Vec<String>,
 }
 
 /// The files a run looked for beside the checked ones and did not find (the
@@ -303,6 +303,7 @@ struct RunRef<'a> {
     suppressed: &'a [Suppressed],
     files_checked: usize,
     looked_for: &'a LookedFor,
+    notes: &'a [String],
 }
 
 impl Serialize for RunRef<'_> {
@@ -321,11 +322,12 @@ impl Serialize for RunRef<'_> {
             }
         }
         // A struct serialises as the tuple of its fields.
-        let mut t = serializer.serialize_tuple(4)?;
+        let mut t = serializer.serialize_tuple(5)?;
         t.serialize_element(&Diags(self.diagnostics))?;
         t.serialize_element(&Supp(self.suppressed))?;
         t.serialize_element(&self.files_checked)?;
         t.serialize_element(self.looked_for)?;
+        t.serialize_element(self.notes)?;
         t.end()
     }
 }

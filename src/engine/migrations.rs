@@ -86,7 +86,7 @@ pub(super) fn add_migrations(gathered: &mut Gathered, found: Found, paths: &[&Pa
     }
     let canonical: Vec<PathBuf> =
         paths.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())).collect();
-    let set_of = (0..gathered.facts.len())
+    let set_of: Vec<Option<usize>> = (0..gathered.facts.len())
         .map(|f| {
             let path = canonical.get(f)?;
             // The sets held by the nearest folder above the file; of several (a set
@@ -118,8 +118,70 @@ pub(super) fn add_migrations(gathered: &mut Gathered, found: Found, paths: &[&Pa
             build_schema(&texts, dialect)
         })
         .collect();
-    gathered.migrations = Migrations { sets, set_of };
+    let unchecked = unchecked_files(gathered, &set_of, &canonical, &dirs);
+    gathered.migrations = Migrations { sets, set_of, unchecked };
     read
+}
+
+/// The Rust files that hold SQL (a statement that parses, or a `.sql` file compiled
+/// in) and match no set, in a package that holds migrations. A package with no
+/// migrations of its own (a tool crate, a client of another service's database)
+/// says nothing; without manifests the checked tree is one project.
+fn unchecked_files(
+    gathered: &Gathered,
+    set_of: &[Option<usize>],
+    canonical: &[PathBuf],
+    dirs: &[MigrationDir],
+) -> Vec<FileId> {
+    use crate::facts::schema::queries::read_query;
+    let set_dirs: Vec<PathBuf> =
+        dirs.iter().map(|d| std::fs::canonicalize(&d.dir).unwrap_or_else(|_| d.dir.clone())).collect();
+    let parses = |text: &str| {
+        [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql].into_iter().any(|d| read_query(text, d).is_some())
+    };
+    (0..canonical.len())
+        .filter(|&f| set_of.get(f).copied().flatten().is_none())
+        .filter(|&f| {
+            let sql = &gathered.facts[f].sql;
+            !sql.sql_files.is_empty() || sql.texts.iter().any(|t| parses(&t.text))
+        })
+        .filter(|&f| {
+            let package = canonical[f].ancestors().skip(1).find(|d| d.join("Cargo.toml").is_file());
+            package.is_none_or(|p| set_dirs.iter().any(|d| d.starts_with(p)))
+        })
+        .collect()
+}
+
+/// The run's note about the files whose SQL no migration set checks (those the run
+/// reports on), if any.
+pub(super) fn unchecked_note(
+    gathered: &Gathered,
+    report_only: Option<&std::collections::BTreeSet<String>>,
+) -> Option<String> {
+    let files: Vec<&str> = gathered
+        .migrations
+        .unchecked
+        .iter()
+        .map(|&f| gathered.db.get(f).display.as_str())
+        .filter(|shown| report_only.is_none_or(|r| r.contains(*shown)))
+        .collect();
+    let first = files.first()?;
+    let (which, them) = match files.len() {
+        1 => (format!("`{first}`"), "it"),
+        n => (format!("{n} files (the first: `{first}`)"), "them"),
+    };
+    let sets = &gathered.migrations.sets;
+    let mut named: Vec<String> = sets.iter().take(3).map(|s| format!("`{}`", s.shown)).collect();
+    if sets.len() > 3 {
+        named.push(format!("and {} more", sets.len() - 3));
+    }
+    Some(format!(
+        "the SQL of {which} is checked against no migrations: the run reads {} migration sets ({}) and none is \
+         in a folder above {them}; name the set this code runs against in gatelint.toml (`migrations = \
+         [\"…\"]`), or keep each set in a folder above its code",
+        sets.len(),
+        named.join(", ")
+    ))
 }
 
 /// The one database the manifests above `holder` use (sqlx's `sqlite`, `mysql` or

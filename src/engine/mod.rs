@@ -242,10 +242,10 @@ fn check_discovered(
         read: read_files.unwrap_or_default(),
     };
     let storable = gathered.storable && looked_for.read.len() == gathered.db.files.len() - first_read;
-    let finished = finish::finish(gathered, diagnostics, report_only, config, &pool, options.snippets);
+    let notes = migrations::unchecked_note(&gathered, report_only.as_ref()).into_iter().collect();
+    let finished = finish::finish(gathered, diagnostics, report_only, notes, config, &pool, options.snippets);
     if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable && storable) {
-        let report = &finished.report;
-        c.save_run(rk, &report.diagnostics, &report.suppressed, report.files_checked, &looked_for);
+        c.save_run(rk, &finished.report, &looked_for);
     }
     drop(facts_saved);
     timings.mark("suppressions, sort, run save, facts saved");

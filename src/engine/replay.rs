@@ -48,8 +48,15 @@ pub(super) fn replay(
         .into_iter()
         .filter_map(|(d, reason)| Some(Suppressed { diagnostic: d.restore()?, reason }))
         .collect();
-    let mut report =
-        Report { db, diagnostics, suppressed, baselined: 0, files_checked: stored.files_checked, reported };
+    let mut report = Report {
+        db,
+        diagnostics,
+        suppressed,
+        baselined: 0,
+        files_checked: stored.files_checked,
+        reported,
+        notes: stored.notes,
+    };
     if super::finish::report_changed_files(&mut report, pool, snippets) {
         Diagnostic::sort(&mut report.diagnostics, &report.db);
     }

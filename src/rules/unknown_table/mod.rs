@@ -39,8 +39,9 @@
 //!   condition or in a loop, or a builder handed to other code, nor a statement that
 //!   does not parse in the dialect (say nothing rather than guess).
 //! - A file with no migration set (no `migrations/` folder holding it and more than
-//!   one set in the run) is not checked; tables created outside the migrations (by
-//!   the application at start-up, by another service) are unknown to it.
+//!   one set in the run) is not checked; a note with the run's summary names it.
+//!   Tables created outside the migrations (by the application at start-up, by
+//!   another service) are unknown to the rule.
 //! - Views, and tables made inside functions or `DO` blocks, are not seen: SQL
 //!   naming them is flagged (suppress it with a reason).
 //! - Tables of the database itself (`pg_catalog`, `information_schema`,
