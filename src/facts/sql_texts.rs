@@ -46,7 +46,10 @@ impl SqlText {
                         None => start + offset,
                     }
                 };
-                Loc { file: self.at.file, start: at(r.start), end: at(r.end) }
+                let (start, end) = (at(r.start), at(r.end));
+                // (A range across the pieces of a built statement maps onto no one
+                // place of the source.)
+                if start <= end { Loc { file: self.at.file, start, end } } else { self.at }
             }
             _ => self.at,
         }
@@ -308,10 +311,19 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        if let Some(built) = builder::chained(call) {
+        let (root, calls) = builder::chain(call);
+        if let Some(built) = builder::chained(root, &calls) {
             self.built(built);
         }
-        syn::visit::visit_expr_method_call(self, call);
+        self.visit_expr(root);
+        for call in calls {
+            if let Some(turbofish) = &call.turbofish {
+                self.visit_angle_bracketed_generic_arguments(turbofish);
+            }
+            for arg in &call.args {
+                self.visit_expr(arg);
+            }
+        }
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {

@@ -134,8 +134,10 @@ fn strip(expr: &syn::Expr) -> &syn::Expr {
     }
 }
 
-/// The method calls of a chain, innermost first, and what they are called on.
-fn chain(call: &syn::ExprMethodCall) -> (&syn::Expr, Vec<&syn::ExprMethodCall>) {
+/// The method calls of a chain, innermost first, and what they are called on. A
+/// visitor reads a chain whole from its outermost call (and visits the calls'
+/// arguments and the root itself), so a long chain is walked once.
+pub(super) fn chain(call: &syn::ExprMethodCall) -> (&syn::Expr, Vec<&syn::ExprMethodCall>) {
     let mut calls = vec![call];
     let mut receiver = &*call.receiver;
     while let syn::Expr::MethodCall(inner) = strip(receiver) {
@@ -147,12 +149,12 @@ fn chain(call: &syn::ExprMethodCall) -> (&syn::Expr, Vec<&syn::ExprMethodCall>) 
 }
 
 /// A chain of calls on `QueryBuilder::new("…")` in one expression
-/// (`QueryBuilder::new("INSERT …").push_values(…).build()`), from its outermost call.
-pub(super) fn chained(call: &syn::ExprMethodCall) -> Option<Built<'_>> {
-    let (root, calls) = chain(call);
+/// (`QueryBuilder::new("INSERT …").push_values(…).build()`): its root and calls, as
+/// [`chain`] gives them.
+pub(super) fn chained<'a>(root: &'a syn::Expr, calls: &[&'a syn::ExprMethodCall]) -> Option<Built<'a>> {
     let first = started_with(root)?;
     let mut reading = Reading::new(first);
-    reading.chain(&calls);
+    reading.chain(calls);
     // What a chain that does not build leaves (a builder handed on) is not known.
     reading.built.dynamic |= !reading.ended;
     Some(reading.built)
@@ -203,13 +205,14 @@ impl<'a> Visit<'a> for Uses<'_, 'a> {
     fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
         let (root, calls) = chain(call);
         let on_builder = matches!(root, syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.name));
-        if !on_builder {
-            return syn::visit::visit_expr_method_call(self, call);
-        }
-        let before = (self.reading.built.pieces.len(), self.reading.built.dynamic);
-        self.reading.chain(&calls);
-        if self.depth > 0 && (self.reading.built.pieces.len(), self.reading.built.dynamic) != before {
-            self.reading.built.dynamic = true;
+        if on_builder {
+            let before = (self.reading.built.pieces.len(), self.reading.built.dynamic);
+            self.reading.chain(&calls);
+            if self.depth > 0 && (self.reading.built.pieces.len(), self.reading.built.dynamic) != before {
+                self.reading.built.dynamic = true;
+            }
+        } else {
+            self.visit_expr(root);
         }
         for call in calls {
             for arg in &call.args {
