@@ -630,6 +630,19 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(dir.path().join("target/gatelint-cache/facts-v3.bin").is_file(), "default cache location");
 }
 
+/// `check --format concise --quiet` in `dir`, with the default cache: its output,
+/// and whether it replayed a stored run (`GATELINT_TIMINGS` names the phases).
+fn quiet_run_with_cache(dir: &Path) -> (String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+        .args(["check", "--format", "concise", "--quiet"])
+        .current_dir(dir)
+        .env("GATELINT_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&out.stderr).contains("identical run");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), replayed)
+}
+
 #[test]
 fn a_configuration_file_added_after_a_stored_run_is_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -639,14 +652,7 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
         "src/main.rs",
         "const CONFIG: &str = \"config/default.toml\";\nfn main() { let _ = std::fs::read_to_string(CONFIG); }\n",
     );
-    let check = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
-            .args(["check", "--format", "concise", "--quiet"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let check = || quiet_run_with_cache(dir.path()).0;
     assert_eq!(check(), "");
     // Stored, and replayed while the file the code names is missing.
     assert!(dir.path().join("target/gatelint-cache/run-v3.bin").is_file(), "the run is stored");
@@ -670,17 +676,7 @@ fn a_run_that_read_migrations_is_replayed_until_a_migration_changes() {
         "src/lib.rs",
         "pub const BY_ID: &str = \"SELECT email FROM users WHERE id = $1\";\npub const ALL: &str = include_str!(\"queries.sql\");\npub const ADD: &str = \"INSERT INTO users (id, email) VALUES ($1, $2)\";\n",
     );
-    // (`GATELINT_TIMINGS` names the phases, a replayed run's included.)
-    let check = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
-            .args(["check", "--format", "concise", "--quiet"])
-            .current_dir(dir.path())
-            .env("GATELINT_TIMINGS", "1")
-            .output()
-            .unwrap();
-        let replayed = String::from_utf8_lossy(&out.stderr).contains("identical run");
-        (String::from_utf8_lossy(&out.stdout).into_owned(), replayed)
-    };
+    let check = || quiet_run_with_cache(dir.path());
     assert_eq!(check(), (String::new(), false));
     assert_eq!(check(), (String::new(), true), "an identical run is replayed");
     // A migration edited: the run is checked again, and sees it.
