@@ -363,7 +363,10 @@ fn json_schema_fields() {
     assert_eq!(d["labels"][0]["start"]["column"], 34);
     assert!(d["help"].as_str().unwrap().contains("127.0.0.1:80"));
     assert_eq!(d["fingerprint"].as_str().unwrap().len(), 32);
-    assert_eq!(doc["summary"], serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0}));
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"errors": 1, "warnings": 0, "files": 1, "suppressed": 0, "notes": []})
+    );
     assert_eq!(d["suppressed"], serde_json::Value::Null);
 }
 
@@ -599,10 +602,9 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(cache.join("facts-v3.bin").is_file(), "the cold run writes the cache");
     let warm = run(&["check", "fixtures", "--format", "sarif"]);
     let uncached = run(&["check", "fixtures", "--format", "sarif", "--no-cache"]);
-    // A run whose code compiles in no configuration file (`include_str!`) is stored;
-    // `fixtures/` does, and the included files are not part of a stored run's key.
-    run(&["check", "fixtures/direct-provisioner-call", "--format", "sarif"]);
-    assert!(cache.join("run-v2.bin").is_file(), "the run's findings are stored for an identical run");
+    // The run's findings are stored, the files it read besides the checked ones
+    // (included configuration, migrations) with the bytes they had.
+    assert!(cache.join("run-v3.bin").is_file(), "the run's findings are stored for an identical run");
     assert_eq!(cold, warm, "warm output differs from cold");
     assert_eq!(cold, uncached, "cached output differs from an uncached run");
     // The human renderer reads the texts again (they are released after extraction).
@@ -628,6 +630,19 @@ fn cold_and_warm_cache_give_the_same_bytes_and_a_changed_file_is_re_read() {
     assert!(dir.path().join("target/gatelint-cache/facts-v3.bin").is_file(), "default cache location");
 }
 
+/// `check --format concise --quiet` in `dir`, with the default cache: its output,
+/// and whether it replayed a stored run (`GATELINT_TIMINGS` names the phases).
+fn quiet_run_with_cache(dir: &Path) -> (String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
+        .args(["check", "--format", "concise", "--quiet"])
+        .current_dir(dir)
+        .env("GATELINT_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let replayed = String::from_utf8_lossy(&out.stderr).contains("identical run");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), replayed)
+}
+
 #[test]
 fn a_configuration_file_added_after_a_stored_run_is_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -637,17 +652,10 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
         "src/main.rs",
         "const CONFIG: &str = \"config/default.toml\";\nfn main() { let _ = std::fs::read_to_string(CONFIG); }\n",
     );
-    let check = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_gatelint"))
-            .args(["check", "--format", "concise", "--quiet"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let check = || quiet_run_with_cache(dir.path()).0;
     assert_eq!(check(), "");
     // Stored, and replayed while the file the code names is missing.
-    assert!(dir.path().join("target/gatelint-cache/run-v2.bin").is_file(), "the run is stored");
+    assert!(dir.path().join("target/gatelint-cache/run-v3.bin").is_file(), "the run is stored");
     assert_eq!(check(), "");
     write(dir.path(), "config/default.toml", "[server]\nhost = \"0.0.0.0\"\nport = 8080\n");
     let out = check();
@@ -655,6 +663,77 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
     assert_eq!(check(), out, "a run that read the file is not replayed stale");
     write(dir.path(), "config/default.toml", "[server]\nhost = \"127.0.0.1\"\nport = 8080\n");
     assert_eq!(check(), "");
+}
+
+#[test]
+fn a_run_that_read_migrations_is_replayed_until_a_migration_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    write(dir.path(), "migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY, email text);\n");
+    write(dir.path(), "src/queries.sql", "SELECT id, email FROM users\n");
+    write(
+        dir.path(),
+        "src/lib.rs",
+        "pub const BY_ID: &str = \"SELECT email FROM users WHERE id = $1\";\npub const ALL: &str = include_str!(\"queries.sql\");\npub const ADD: &str = \"INSERT INTO users (id, email) VALUES ($1, $2)\";\n",
+    );
+    let check = || quiet_run_with_cache(dir.path());
+    assert_eq!(check(), (String::new(), false));
+    assert_eq!(check(), (String::new(), true), "an identical run is replayed");
+    // A migration edited: the run is checked again, and sees it.
+    write(dir.path(), "migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY, mail text);\n");
+    let (out, replayed) = check();
+    assert!(!replayed);
+    assert!(out.starts_with("src/lib.rs:1:33: error[unknown-column]"), "{out}");
+    assert_eq!(check(), (out.clone(), true));
+    // A migration added.
+    write(dir.path(), "migrations/0002_email.sql", "ALTER TABLE users RENAME COLUMN mail TO email;\n");
+    assert_eq!(check(), (String::new(), false));
+    // A SQL file the code compiles in, edited.
+    write(dir.path(), "src/queries.sql", "SELECT id, emial FROM users\n");
+    let (out, replayed) = check();
+    assert!(!replayed);
+    assert!(out.starts_with("src/queries.sql:1:12: error[unknown-column]"), "{out}");
+    assert_eq!(check(), (out, true));
+}
+
+#[test]
+fn sql_no_migration_set_checks_is_a_note_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[workspace]\nmembers = [\"tools\"]\n",
+    );
+    write(dir.path(), "gatelint.toml", "migrations = [\"db/pg/migrations\", \"db/lite/migrations\"]\n");
+    write(dir.path(), "db/pg/migrations/0001_init.sql", "CREATE TABLE users (id uuid PRIMARY KEY);\n");
+    write(dir.path(), "db/lite/migrations/0001_init.sql", "CREATE TABLE users (id integer PRIMARY KEY);\n");
+    // Under no set's folder: its SQL is checked against neither.
+    write(dir.path(), "src/lib.rs", "pub const Q: &str = \"SELECT nmae FROM userz\";\n");
+    // Prose that starts like a statement is no SQL; a crate with no migrations of
+    // its own talks to a database whose schema is not here.
+    write(dir.path(), "src/help.rs", "pub const HINT: &str = \"Select a user to continue\";\n");
+    write(dir.path(), "tools/Cargo.toml", "[package]\nname = \"tools\"\nversion = \"0.1.0\"\n");
+    write(dir.path(), "tools/src/lib.rs", "pub const Q: &str = \"SELECT id FROM jobs\";\n");
+    let human = gatelint(dir.path(), &["check", "--color", "never"]);
+    assert_eq!(human.code, 0, "a note fails nothing: {}", human.stdout);
+    let note = "note: the SQL of `src/lib.rs` is checked against no migrations: the run reads 2 migration sets \
+                (`db/lite/migrations`, `db/pg/migrations`) and none is in a folder above it";
+    assert!(human.stdout.starts_with(note), "{}", human.stdout);
+    assert!(human.stdout.ends_with("\n0 errors, 0 warnings in 5 files\n"), "{}", human.stdout);
+    assert_eq!(human.stdout.lines().count(), 2, "{}", human.stdout);
+    let doc = json(&gatelint(dir.path(), &["check", "--format", "json"]));
+    assert!(doc["summary"]["notes"][0].as_str().unwrap().starts_with("the SQL of `src/lib.rs`"), "{doc}");
+    let sarif = json(&gatelint(dir.path(), &["check", "--format", "sarif"]));
+    let notification = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(notification["level"], "note");
+    let github = gatelint(dir.path(), &["check", "--format", "github"]);
+    assert!(github.stdout.starts_with("::notice title=gatelint::the SQL of `src/lib.rs`"), "{}", github.stdout);
+    assert_eq!(gatelint(dir.path(), &["check", "--quiet"]).stdout, "");
+    // One set: every file's SQL is checked against it, and nothing is noted.
+    write(dir.path(), "gatelint.toml", "migrations = [\"db/pg/migrations\"]\n");
+    let out = gatelint(dir.path(), &["check", "--format", "concise"]);
+    assert!(!out.stdout.contains("note:"), "{}", out.stdout);
+    assert!(out.stdout.contains("error[unknown-table]"), "{}", out.stdout);
 }
 
 #[test]

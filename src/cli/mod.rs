@@ -270,6 +270,9 @@ fn check(args: CheckArgs, plan: crate::cli::outputs::Plan) -> ExitCode {
         // Everything went to files: say where, and the summary, on stderr.
         None if !args.quiet => {
             let written: Vec<String> = plan.files.iter().map(|(_, f)| f.display().to_string()).collect();
+            for note in &report.notes {
+                eprintln!("gatelint: note: {note}");
+            }
             eprintln!("gatelint: {}; wrote {}", render::summary_line(&report), written.join(", "));
         }
         None => {}

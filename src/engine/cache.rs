@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "facts-v3.bin";
-const RUN_FILE_NAME: &str = "run-v2.bin";
+const RUN_FILE_NAME: &str = "run-v3.bin";
 
 /// What one file's checking produced, as stored: its shared facts, each rule's facts
 /// (by registry slot, serialised by the rule) and its parse problem.
@@ -179,24 +179,28 @@ impl Cache {
     }
 
     /// The findings of an identical earlier run, if stored (and the files it looked
-    /// for and did not find are still missing).
-    pub fn run_result(&self, key: &Key) -> Option<StoredRun> {
+    /// for and did not find are still missing, and those it read besides the checked
+    /// ones are unchanged), with the texts of those files.
+    pub fn run_result(&self, key: &Key) -> Option<(StoredRun, Vec<String>)> {
         let bytes = std::fs::read(self.dir.join(RUN_FILE_NAME)).ok()?;
         let (stored_key, run): (Key, StoredRun) = postcard::from_bytes(&bytes).ok()?;
-        (stored_key == *key && run.looked_for.still_missing()).then_some(run)
+        if stored_key != *key || !run.looked_for.still_missing() {
+            return None;
+        }
+        let texts = run.looked_for.read.iter().map(ReadFile::unchanged_text).collect::<Option<Vec<_>>>()?;
+        Some((run, texts))
     }
 
     /// Stores this run's findings for an identical next run (serialised straight
     /// from the findings: a run with many findings is not copied in memory).
-    pub fn save_run(
-        &self,
-        key: &Key,
-        diagnostics: &[Diagnostic],
-        suppressed: &[Suppressed],
-        files_checked: usize,
-        looked_for: &LookedFor,
-    ) {
-        let run = RunRef { diagnostics, suppressed, files_checked, looked_for };
+    pub fn save_run(&self, key: &Key, report: &crate::report::Report, looked_for: &LookedFor) {
+        let run = RunRef {
+            diagnostics: &report.diagnostics,
+            suppressed: &report.suppressed,
+            files_checked: report.files_checked,
+            looked_for,
+            notes: &report.notes,
+        };
         self.write_atomically(RUN_FILE_NAME, &(key, run));
     }
 
@@ -247,16 +251,42 @@ pub struct StoredRun {
     pub suppressed: Vec<(StoredDiagnostic, String)>,
     pub files_checked: usize,
     pub looked_for: LookedFor,
+    pub notes: Vec<String>,
 }
 
 /// The files a run looked for beside the checked ones and did not find (the
-/// configuration files a program reads at run time, by paths its code names), and
-/// the directory it ran in (which decides where they are looked for): the run's key
-/// holds neither, so an identical run is replayed only while they are still missing.
+/// configuration files a program reads at run time, by paths its code names), the
+/// directory it ran in (which decides where they are looked for), and the files it
+/// read beside the checked ones (files the code compiles in or reads at run time,
+/// migrations): the run's key holds none of them, so an identical run is replayed
+/// only while the missing files are still missing and the read ones unchanged.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LookedFor {
     pub cwd: PathBuf,
     pub missing: Vec<PathBuf>,
+    /// In the order of their ids, after the checked files, the walk errors and the
+    /// configuration file.
+    pub read: Vec<ReadFile>,
+}
+
+/// A file a run read beside the checked ones.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReadFile {
+    pub path: PathBuf,
+    /// As shown in findings.
+    pub shown: String,
+    /// [`crate::input::source::checksum`] of its bytes.
+    pub checksum: (usize, u64),
+    /// Findings in it are reported (a run that reports on named paths only).
+    pub reported: bool,
+}
+
+impl ReadFile {
+    /// Its text, if it still has the bytes the run read.
+    fn unchanged_text(&self) -> Option<String> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        (crate::input::source::checksum(&bytes) == self.checksum).then(|| String::from_utf8(bytes).ok()).flatten()
+    }
 }
 
 impl LookedFor {
@@ -273,6 +303,7 @@ struct RunRef<'a> {
     suppressed: &'a [Suppressed],
     files_checked: usize,
     looked_for: &'a LookedFor,
+    notes: &'a [String],
 }
 
 impl Serialize for RunRef<'_> {
@@ -291,11 +322,12 @@ impl Serialize for RunRef<'_> {
             }
         }
         // A struct serialises as the tuple of its fields.
-        let mut t = serializer.serialize_tuple(4)?;
+        let mut t = serializer.serialize_tuple(5)?;
         t.serialize_element(&Diags(self.diagnostics))?;
         t.serialize_element(&Supp(self.suppressed))?;
         t.serialize_element(&self.files_checked)?;
         t.serialize_element(self.looked_for)?;
+        t.serialize_element(self.notes)?;
         t.end()
     }
 }

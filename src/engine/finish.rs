@@ -21,6 +21,7 @@ pub(super) fn finish(
     gathered: Gathered,
     diagnostics: Vec<Diagnostic>,
     report_only: Option<BTreeSet<String>>,
+    notes: Vec<String>,
     config: &Config,
     pool: &rayon::ThreadPool,
     snippets: bool,
@@ -41,7 +42,7 @@ pub(super) fn finish(
         suppressed.retain(|s| keep(&s.diagnostic));
         files_checked = report.len();
     }
-    let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked, reported: None };
+    let mut report = Report { db, diagnostics, suppressed, baselined: 0, files_checked, reported: None, notes };
     let storable = storable && !report_changed_files(&mut report, pool, snippets);
     Diagnostic::sort(&mut report.diagnostics, &report.db);
     report.diagnostics.dedup();

@@ -52,18 +52,21 @@ pub(super) fn add_included(gathered: &mut Gathered, paths: &[&Path], active: &Ac
                 NamedFile::RunTime(candidates) => run_dirs.resolve(naming, candidates),
             };
             let Some((path, shown)) = found else { continue };
-            let id = *by_path.entry(path.clone()).or_insert_with(|| add(gathered, &path, shown));
+            let id = *by_path.entry(path.clone()).or_insert_with(|| {
+                let id = add(gathered, &path, shown);
+                // Too large or not text: a stored run is not replayed while it is there.
+                if id.is_none() {
+                    run_dirs.missing.push(path.clone());
+                }
+                id
+            });
             if let Some(id) = id {
                 gathered.included.insert((from, name), id);
             }
         }
     }
-    // A stored run is keyed on the checked files only: one whose findings depend on
-    // an included file must not be replayed after that file changes. One that looked
-    // for files and found none is replayed only while they are still missing.
-    if !gathered.included.is_empty() {
-        gathered.storable = false;
-    }
+    // A stored run is keyed on the checked files only: it is replayed only while the
+    // files read here are unchanged, and those looked for and not found still missing.
     run_dirs.missing.sort();
     run_dirs.missing.dedup();
     gathered.looked_for = run_dirs.missing;

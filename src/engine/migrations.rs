@@ -16,18 +16,53 @@ use std::path::{Path, PathBuf};
 /// a data dump is not a migration).
 const MAX_MIGRATION_SIZE: u64 = 8 << 20;
 
-/// Finds the migrations for `roots` (the checked paths) and `configured` directories,
-/// adds their files to `gathered`, and matches the checked files (`paths`, by id).
-/// Returns the files read, with their paths.
-pub(super) fn add_migrations(
-    gathered: &mut Gathered,
-    roots: &[PathBuf],
-    configured: &[PathBuf],
-    dialect: Option<&str>,
-    paths: &[&Path],
-) -> Vec<(FileId, PathBuf)> {
-    let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
-    let dirs = migrations::find(&search, configured);
+/// The migration sets of a run, found before anything is read: which files they
+/// hold and the dialect each is read in key the run.
+pub(super) struct Found {
+    dirs: Vec<MigrationDir>,
+    dialects: Vec<Dialect>,
+}
+
+impl Found {
+    /// Finds the migrations for `roots` (the checked paths) and `configured`
+    /// directories, and the dialect of each set: `dialect` (the configuration's),
+    /// else the one its path or the manifests above it name.
+    pub(super) fn find(roots: &[PathBuf], configured: &[PathBuf], dialect: Option<&str>) -> Found {
+        let search: Vec<PathBuf> = roots.iter().map(|r| search_root(r)).collect();
+        let dirs = migrations::find(&search, configured);
+        let dialects = dirs
+            .iter()
+            .map(|dir| {
+                dialect
+                    .and_then(Dialect::named)
+                    .or_else(|| dialect_named_by(&dir.dir))
+                    .or_else(|| dialect_of_manifests(&dir.holder))
+                    .unwrap_or_default()
+            })
+            .collect();
+        Found { dirs, dialects }
+    }
+
+    /// What the run's findings depend on besides the migrations' texts (which a
+    /// stored run checks itself): the sets, their files in order, their dialects.
+    pub(super) fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        for (dir, dialect) in self.dirs.iter().zip(&self.dialects) {
+            out.push_str(&format!("{:?}|{:?}|{dialect:?}", dir.dir, dir.holder));
+            for f in &dir.files {
+                out.push_str(&format!("|{:?}", f.path));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Adds the files of the migrations `found` to `gathered`, builds each set's schema
+/// and matches the checked files (`paths`, by id) to the sets. Returns the files
+/// read, with their paths.
+pub(super) fn add_migrations(gathered: &mut Gathered, found: Found, paths: &[&Path]) -> Vec<(FileId, PathBuf)> {
+    let Found { dirs, dialects } = found;
     if dirs.is_empty() {
         return Vec::new();
     }
@@ -39,6 +74,8 @@ pub(super) fn add_migrations(
         for f in files {
             let shown = crate::input::discover::display_path(&f.path, &cwd);
             let Some(file) = add_text_file(gathered, &f.path, shown, MAX_MIGRATION_SIZE, lex_sql_comments, "--") else {
+                // Too large or not text: a stored run is not replayed while it is there.
+                gathered.looked_for.push(f.path.clone());
                 continue;
             };
             gathered.files_checked += 1;
@@ -49,7 +86,7 @@ pub(super) fn add_migrations(
     }
     let canonical: Vec<PathBuf> =
         paths.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())).collect();
-    let set_of = (0..gathered.facts.len())
+    let set_of: Vec<Option<usize>> = (0..gathered.facts.len())
         .map(|f| {
             let path = canonical.get(f)?;
             // The sets held by the nearest folder above the file; of several (a set
@@ -71,13 +108,8 @@ pub(super) fn add_migrations(
     // Each set's schema, as its migrations leave it.
     gathered.schemas = sets
         .iter()
-        .zip(&dirs)
-        .map(|(set, dir)| {
-            let dialect = dialect
-                .and_then(Dialect::named)
-                .or_else(|| dialect_named_by(&dir.dir))
-                .or_else(|| dialect_of_manifests(&dir.holder))
-                .unwrap_or_default();
+        .zip(dialects)
+        .map(|(set, dialect)| {
             let texts: Vec<MigrationText> = set
                 .files
                 .iter()
@@ -86,11 +118,70 @@ pub(super) fn add_migrations(
             build_schema(&texts, dialect)
         })
         .collect();
-    gathered.migrations = Migrations { sets, set_of };
-    // A stored run is keyed on the checked files only: one whose findings depend on
-    // the migrations must not be replayed after a migration changes.
-    gathered.storable = false;
+    let unchecked = unchecked_files(gathered, &set_of, &canonical, &dirs);
+    gathered.migrations = Migrations { sets, set_of, unchecked };
     read
+}
+
+/// The Rust files that hold SQL (a statement that parses, or a `.sql` file compiled
+/// in) and match no set, in a package that holds migrations. A package with no
+/// migrations of its own (a tool crate, a client of another service's database)
+/// says nothing; without manifests the checked tree is one project.
+fn unchecked_files(
+    gathered: &Gathered,
+    set_of: &[Option<usize>],
+    canonical: &[PathBuf],
+    dirs: &[MigrationDir],
+) -> Vec<FileId> {
+    use crate::facts::schema::queries::read_query;
+    let set_dirs: Vec<PathBuf> =
+        dirs.iter().map(|d| std::fs::canonicalize(&d.dir).unwrap_or_else(|_| d.dir.clone())).collect();
+    let parses = |text: &str| {
+        [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql].into_iter().any(|d| read_query(text, d).is_some())
+    };
+    (0..canonical.len())
+        .filter(|&f| set_of.get(f).copied().flatten().is_none())
+        .filter(|&f| {
+            let sql = &gathered.facts[f].sql;
+            !sql.sql_files.is_empty() || sql.texts.iter().any(|t| parses(&t.text))
+        })
+        .filter(|&f| {
+            let package = canonical[f].ancestors().skip(1).find(|d| d.join("Cargo.toml").is_file());
+            package.is_none_or(|p| set_dirs.iter().any(|d| d.starts_with(p)))
+        })
+        .collect()
+}
+
+/// The run's note about the files whose SQL no migration set checks (those the run
+/// reports on), if any.
+pub(super) fn unchecked_note(
+    gathered: &Gathered,
+    report_only: Option<&std::collections::BTreeSet<String>>,
+) -> Option<String> {
+    let files: Vec<&str> = gathered
+        .migrations
+        .unchecked
+        .iter()
+        .map(|&f| gathered.db.get(f).display.as_str())
+        .filter(|shown| report_only.is_none_or(|r| r.contains(*shown)))
+        .collect();
+    let first = files.first()?;
+    let (which, them) = match files.len() {
+        1 => (format!("`{first}`"), "it"),
+        n => (format!("{n} files (the first: `{first}`)"), "them"),
+    };
+    let sets = &gathered.migrations.sets;
+    let mut named: Vec<String> = sets.iter().take(3).map(|s| format!("`{}`", s.shown)).collect();
+    if sets.len() > 3 {
+        named.push(format!("and {} more", sets.len() - 3));
+    }
+    Some(format!(
+        "the SQL of {which} is checked against no migrations: the run reads {} migration sets ({}) and none is \
+         in a folder above {them}; name the set this code runs against in gatelint.toml (`migrations = \
+         [\"…\"]`), or keep each set in a folder above its code",
+        sets.len(),
+        named.join(", ")
+    ))
 }
 
 /// The one database the manifests above `holder` use (sqlx's `sqlite`, `mysql` or

@@ -181,14 +181,20 @@ fn check_discovered(
     // The packages decide which names reach where: their manifests key the run too.
     let paths: Vec<&std::path::Path> = discovery.files.iter().map(|f| f.path.as_path()).collect();
     let packages = crate::input::packages::Packages::of_files(&paths);
+    // The migrations' texts are checked by a stored run itself, as the other files it
+    // read; which sets there are, their files and dialects key it.
+    let migrations = active
+        .reads_migrations()
+        .then(|| migrations::Found::find(&options.paths, &config.migrations, config.dialect.as_deref()));
     let run_extra = format!(
-        "{:?}|{:?}|{:?}|{:?}|{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
         config.rules,
         active.fingerprint(),
         discovery.errors,
         discovery.report_only,
         config.include_tests,
-        packages.0.fingerprint()
+        packages.0.fingerprint(),
+        migrations.as_ref().map(migrations::Found::fingerprint).unwrap_or_default()
     );
     let keys: Vec<Option<cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
@@ -216,20 +222,16 @@ fn check_discovered(
             .and_then(|c| c.save_in_background(outcomes.iter_mut().filter_map(|o| o.cache_entry.take()).collect())),
     );
     let mut gathered = crate_check::gather(outcomes, discovery.errors, config);
+    let first_read = gathered.db.files.len();
     let mut read = included::add_included(&mut gathered, &paths, active);
-    if active.reads_migrations() {
-        read.extend(migrations::add_migrations(
-            &mut gathered,
-            &options.paths,
-            &config.migrations,
-            config.dialect.as_deref(),
-            &paths,
-        ));
+    if let Some(found) = migrations {
+        read.extend(migrations::add_migrations(&mut gathered, found, &paths));
     }
     let mut report_only = discovery.report_only;
     if let (false, Some(report)) = (options.staged, &mut report_only) {
         included::report_below_named(&read, &options.paths, &gathered.db, report);
     }
+    let read_files = read_files(&gathered, read, first_read, report_only.as_ref());
     let canonical = crate_check::canonical_paths(&paths);
     let diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;
@@ -237,15 +239,45 @@ fn check_discovered(
     let looked_for = cache::LookedFor {
         cwd: crate::input::discover::working_dir().unwrap_or_default(),
         missing: std::mem::take(&mut gathered.looked_for),
+        read: read_files.unwrap_or_default(),
     };
-    let finished = finish::finish(gathered, diagnostics, report_only, config, &pool, options.snippets);
-    if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable) {
-        let report = &finished.report;
-        c.save_run(rk, &report.diagnostics, &report.suppressed, report.files_checked, &looked_for);
+    let storable = gathered.storable && looked_for.read.len() == gathered.db.files.len() - first_read;
+    let notes = migrations::unchecked_note(&gathered, report_only.as_ref()).into_iter().collect();
+    let finished = finish::finish(gathered, diagnostics, report_only, notes, config, &pool, options.snippets);
+    if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable && storable) {
+        c.save_run(rk, &finished.report, &looked_for);
     }
     drop(facts_saved);
     timings.mark("suppressions, sort, run save, facts saved");
     Ok(finished.report)
+}
+
+/// The files read beside the checked ones (`read`, ids from `first` on), in id
+/// order, with the bytes they were read with: a stored run is replayed only while
+/// they are unchanged. `None` when one of them cannot be told (not all ids read).
+fn read_files(
+    gathered: &crate_check::Gathered,
+    mut read: Vec<(crate::input::source::FileId, PathBuf)>,
+    first: usize,
+    report_only: Option<&std::collections::BTreeSet<String>>,
+) -> Option<Vec<cache::ReadFile>> {
+    read.sort_by_key(|(id, _)| *id);
+    read.dedup_by_key(|(id, _)| *id);
+    let ids_in_order = read.iter().enumerate().all(|(i, (id, _))| *id == first + i);
+    if !ids_in_order || first + read.len() != gathered.db.files.len() {
+        return None;
+    }
+    let files = read.into_iter().map(|(id, path)| {
+        let source = gathered.db.get(id);
+        let shown = source.display.clone();
+        cache::ReadFile {
+            path,
+            checksum: crate::input::source::checksum(source.text().as_bytes()),
+            reported: report_only.is_some_and(|r| r.contains(&shown)),
+            shown,
+        }
+    });
+    Some(files.collect())
 }
 
 /// Waits for a background thread when dropped, on every way out of a function

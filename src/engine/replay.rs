@@ -13,7 +13,7 @@ use crate::rules::diagnostic::Diagnostic;
 
 /// The report of the stored run, over the same sources as a fresh run would see.
 pub(super) fn replay(
-    stored: StoredRun,
+    (stored, read_texts): (StoredRun, Vec<String>),
     discovery: Discovery,
     scans: &[Scan],
     config: &Config,
@@ -34,6 +34,14 @@ pub(super) fn replay(
     if let Some(t) = &config.text {
         db.files.push(SourceFile::new(t.shown.clone(), t.text.clone()));
     }
+    // The files the run read beside the checked ones, as they still are.
+    let mut reported = discovery.report_only;
+    for (file, text) in stored.looked_for.read.iter().zip(read_texts) {
+        if let (Some(reported), true) = (&mut reported, file.reported) {
+            reported.insert(file.shown.clone());
+        }
+        db.files.push(SourceFile::new(file.shown.clone(), text));
+    }
     let diagnostics = stored.diagnostics.into_iter().filter_map(|d| d.restore()).collect();
     let suppressed = stored
         .suppressed
@@ -46,7 +54,8 @@ pub(super) fn replay(
         suppressed,
         baselined: 0,
         files_checked: stored.files_checked,
-        reported: discovery.report_only,
+        reported,
+        notes: stored.notes,
     };
     if super::finish::report_changed_files(&mut report, pool, snippets) {
         Diagnostic::sort(&mut report.diagnostics, &report.db);

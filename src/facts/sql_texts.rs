@@ -7,6 +7,10 @@
 //! Also kept: the `.sql` files the code compiles in (`include_str!`, `query_file!`),
 //! which the engine reads for the schema rules, and the tables an ORM names (`users::table` for diesel, sea-orm's
 //! `#[sea_orm(table_name = "…")]`), which the code reads or writes without SQL text.
+//! A statement sqlx's `QueryBuilder` writes piece by piece is one text when every
+//! piece is known ([`builder`]), and a template when one is not.
+
+mod builder;
 
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
@@ -42,7 +46,10 @@ impl SqlText {
                         None => start + offset,
                     }
                 };
-                Loc { file: self.at.file, start: at(r.start), end: at(r.end) }
+                let (start, end) = (at(r.start), at(r.end));
+                // (A range across the pieces of a built statement maps onto no one
+                // place of the source.)
+                if start <= end { Loc { file: self.at.file, start, end } } else { self.at }
             }
             _ => self.at,
         }
@@ -167,7 +174,7 @@ pub fn looks_like_statement(text: &str) -> bool {
 }
 
 pub fn collect(file: FileId, source: &SourceFile, syntax: &syn::File) -> SqlTexts {
-    let mut c = Collector { file, source, out: SqlTexts::default() };
+    let mut c = Collector { file, source, out: SqlTexts::default(), in_builders: Default::default() };
     c.visit_file(syntax);
     c.out.orm_tables.sort();
     c.out.orm_tables.dedup();
@@ -178,16 +185,29 @@ struct Collector<'a> {
     file: FileId,
     source: &'a SourceFile,
     out: SqlTexts,
+    /// Where the literals a `QueryBuilder` was given start: read as its pieces, not
+    /// on their own.
+    in_builders: std::collections::HashSet<u32>,
 }
 
 impl Collector<'_> {
     fn literal(&mut self, s: &syn::LitStr) {
         // Most literals are not SQL: look at the text first.
         let value = s.value();
-        if !looks_like_statement(&value) {
+        if !looks_like_statement(&value) || self.in_builders.contains(&self.lit_loc(s).start) {
             return;
         }
-        let at = self.source.span_loc(self.file, s.span(), s.span());
+        let text = self.literal_text(s, value);
+        self.out.texts.push(text);
+    }
+
+    fn lit_loc(&self, s: &syn::LitStr) -> Loc {
+        self.source.span_loc(self.file, s.span(), s.span())
+    }
+
+    /// A literal's text, placed in the source.
+    fn literal_text(&self, s: &syn::LitStr, value: String) -> SqlText {
+        let at = self.lit_loc(s);
         let written = self.source.text().get(at.range()).unwrap_or_default();
         // `"…"` or `r#"…"#`: the characters between the quotes are the text when
         // nothing is escaped.
@@ -204,7 +224,59 @@ impl Collector<'_> {
             }
             None => (None, Vec::new()),
         };
-        self.out.texts.push(SqlText { text: value, at, text_start, shifts });
+        SqlText { text: value, at, text_start, shifts }
+    }
+
+    /// A `QueryBuilder`'s statement: one text of its pieces when all are known (each
+    /// literal piece placed in the source), else a template.
+    fn built(&mut self, built: builder::Built) {
+        let starts: Vec<u32> = built.literals.iter().map(|s| self.lit_loc(s).start).collect();
+        if starts.first().is_some_and(|start| self.in_builders.contains(start)) {
+            return;
+        }
+        self.in_builders.extend(starts);
+        if built.dynamic {
+            let known: String = built.literals.iter().map(|s| s.value()).collect();
+            if looks_like_statement(&known) {
+                self.out.templates.push(known);
+            }
+            return;
+        }
+        let mut text = String::new();
+        let mut at = None;
+        let mut shifts = Vec::new();
+        let mut placed = true;
+        for piece in &built.pieces {
+            let offset = text.len() as u32;
+            match piece {
+                builder::Piece::Literal(s) => {
+                    let piece = self.literal_text(s, s.value());
+                    match piece.text_start {
+                        Some(start) => {
+                            shifts.push((offset, start));
+                            shifts.extend(piece.shifts.iter().map(|&(value, file)| (value + offset, file)));
+                        }
+                        None => placed = false,
+                    }
+                    if at.is_none() && !piece.text.trim().is_empty() {
+                        at = Some(piece.at);
+                    }
+                    text.push_str(&piece.text);
+                }
+                builder::Piece::Made(made, span) => {
+                    shifts.push((offset, self.source.span_loc(self.file, *span, *span).start));
+                    text.push_str(made);
+                }
+            }
+        }
+        let Some(at) = at else { return };
+        if !looks_like_statement(&text) {
+            return;
+        }
+        // Each piece's start is a shift; the first one is where the text starts.
+        let text_start = placed.then(|| shifts.first().map_or(at.start, |&(_, file)| file));
+        let shifts = if placed { shifts } else { Vec::new() };
+        self.out.texts.push(SqlText { text, at, text_start, shifts });
     }
 
     /// `concat!("INSERT …", " ON CONFLICT …")`: one text, at the first literal.
@@ -229,6 +301,38 @@ impl Collector<'_> {
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
         self.literal(s);
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        for built in builder::let_builders(&block.stmts) {
+            self.built(built);
+        }
+        syn::visit::visit_block(self, block);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let (root, calls) = builder::chain(call);
+        if let Some(built) = builder::chained(root, &calls) {
+            self.built(built);
+        }
+        self.visit_expr(root);
+        for call in calls {
+            if let Some(turbofish) = &call.turbofish {
+                self.visit_angle_bracketed_generic_arguments(turbofish);
+            }
+            for arg in &call.args {
+                self.visit_expr(arg);
+            }
+        }
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        // A builder neither bound by a `let` nor built in one chain is handed on
+        // (returned, passed): what is pushed on it is not known here.
+        if let Some(first) = builder::started_by(call) {
+            self.built(builder::Built { pieces: Vec::new(), literals: vec![first], dynamic: true });
+        }
+        syn::visit::visit_expr_call(self, call);
     }
 
     fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
@@ -357,6 +461,53 @@ mod tests {
         assert_eq!(at("users"), "users");
         // A statement after a leading comment is one.
         assert_eq!(found.texts[1].text, "-- list\nSELECT 1");
+    }
+
+    #[test]
+    fn query_builders_read_when_every_piece_is_known() {
+        let src = r#"
+            async fn f(pool: &PgPool, rows: &[Row], id: i64, col: &str, flag: bool) {
+                let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("INSERT INTO t (a, b) ");
+                qb.push_values(rows, |mut b, r| { b.push_bind(r.a).push_bind(r.b); });
+                qb.push(" ON CONFLICT (a) DO NOTHING");
+                qb.build().execute(pool).await?;
+                QueryBuilder::<Postgres>::new("UPDATE t SET b = ").push_bind(1).push(" WHERE a = ").push_bind(id).build();
+                let mut dynamic = QueryBuilder::new("SELECT a FROM t WHERE ");
+                dynamic.push(col);
+                let mut conditional = QueryBuilder::new("DELETE FROM t");
+                if flag { conditional.push(" WHERE a = 1"); }
+                let mut passed = QueryBuilder::new("SELECT b FROM t");
+                helper(&mut passed);
+                let mut reused = QueryBuilder::new("SELECT a FROM t");
+                reused.build();
+                reused.reset();
+            }
+            fn base() -> QueryBuilder<'static, Postgres> { QueryBuilder::new("SELECT a FROM t WHERE ") }
+        "#;
+        let found = texts(src);
+        let got: Vec<&str> = found.texts.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(
+            got,
+            ["INSERT INTO t (a, b) VALUES ($1) ON CONFLICT (a) DO NOTHING", "UPDATE t SET b = $1 WHERE a = $2"]
+        );
+        assert_eq!(
+            found.templates,
+            [
+                "SELECT a FROM t WHERE ",
+                "DELETE FROM t WHERE a = 1",
+                "SELECT b FROM t",
+                "SELECT a FROM t",
+                "SELECT a FROM t WHERE "
+            ]
+        );
+        // Each literal piece maps onto its place in the source.
+        let insert = &found.texts[0];
+        let at = |word: &str| {
+            let i = insert.text.find(word).unwrap();
+            &src[insert.loc_of(Some(&(i..i + word.len()))).range()]
+        };
+        assert_eq!(at("b)"), "b)");
+        assert_eq!(at("CONFLICT (a)"), "CONFLICT (a)");
     }
 
     #[test]

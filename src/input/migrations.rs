@@ -71,6 +71,10 @@ pub struct Migrations {
     /// the set whose directory sits in a folder holding the file (the nearest), else
     /// the only set of the run.
     pub set_of: Vec<Option<usize>>,
+    /// Rust files whose SQL runs against none of the sets although their package
+    /// holds one (the run has several, none in a folder above them): their SQL is
+    /// checked against no schema.
+    pub unchecked: Vec<FileId>,
 }
 
 impl Migrations {

@@ -21,6 +21,9 @@ pub struct Report {
     /// When set, the files findings are reported for; the other files in `db` were
     /// read only for crate-wide facts (named files, a folder inside `src/`, `--staged`).
     pub reported: Option<std::collections::BTreeSet<String>>,
+    /// What the run says about itself rather than about the code (SQL it checked
+    /// against no migrations): shown with the summary.
+    pub notes: Vec<String>,
 }
 
 impl Report {

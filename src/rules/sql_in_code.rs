@@ -52,7 +52,7 @@ impl<'a> CodeSql<'a> {
 impl CodeQuery<'_> {
     /// Whether a read-only statement is about another database: it names two tables
     /// or more that no migration creates, none a near miss of a known name nor a
-    /// dropped table (an importer joining another program's tables).
+    /// dropped or renamed table (an importer joining another program's tables).
     pub fn reads_foreign_database(&self, sql: &CodeSql) -> bool {
         if self.refs.modifies {
             return false;
@@ -60,6 +60,7 @@ impl CodeQuery<'_> {
         let foreign = self.refs.tables.iter().filter(|t| {
             !sql.is_known(self.schema, &t.key)
                 && self.schema.dropped_table(&t.key).is_none()
+                && self.schema.renamed_table(&t.key).is_none()
                 && crate::messages::did_you_mean(&t.key, self.schema.tables.keys().map(String::as_str)).is_none()
         });
         let mut names: Vec<&str> = foreign.map(|t| t.key.as_str()).collect();
@@ -114,6 +115,37 @@ pub fn code_queries<'a>(cx: &'a CheckCx) -> CodeSql<'a> {
     }
     let created_in_code = out.iter().flat_map(|q| q.refs.created.iter().cloned()).collect();
     CodeSql { queries: out, created_in_code, unread, schemas: cx.schemas }
+}
+
+/// A name of the code that the schema has in another case only, in Postgres, where
+/// quoting decides case (`UserAccounts` reads as `useraccounts`; `"UserAccounts"`
+/// keeps its case): the words to follow the name in a message, and the help.
+pub fn case_mismatch<'k>(
+    dialect: crate::facts::schema::Dialect,
+    key: &str,
+    known: impl IntoIterator<Item = &'k str>,
+) -> Option<(String, String)> {
+    use crate::facts::schema::{Dialect, quote};
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let lower = key.to_lowercase();
+    let found = known.into_iter().find(|k| *k != key && k.to_lowercase() == lower)?;
+    let as_sql = |key: &str| key.split('.').map(|part| quote(part, dialect)).collect::<Vec<_>>().join(".");
+    let rule = "a quoted name keeps its case, an unquoted one is folded to lower case";
+    Some(if found.chars().any(char::is_uppercase) {
+        let said = if key == lower {
+            format!(" (it reads as `{key}`; the migrations create `{}`, quoted)", as_sql(found))
+        } else {
+            format!(" (the migrations create `{}`, quoted: its case counts)", as_sql(found))
+        };
+        (said, format!("quote the name as the migration does: `{}` ({rule})", as_sql(found)))
+    } else {
+        (
+            format!(" (quoted, it keeps its case; the migrations create `{found}`)"),
+            format!("write the name unquoted, or as the migration names it: `{found}` ({rule})"),
+        )
+    })
 }
 
 /// The migration file a location is in, as shown (`0003_add_email.sql`).

@@ -1,7 +1,7 @@
 //! Replays the migrations' schema changes, statement by statement.
 
 use super::Dialect;
-use super::model::{Column, DroppedTable, KeyKind, KeyPart, Schema, Table, UniqueKey, Unparsed};
+use super::model::{Column, ColumnChange, DroppedTable, KeyKind, KeyPart, Schema, Table, UniqueKey, Unparsed};
 use super::names::{self, ident_key, normalize_expr, table_key};
 use super::split::{self, LineIndex, Piece};
 use crate::input::source::{FileId, Loc};
@@ -341,6 +341,7 @@ impl Builder {
                     if let Some(mut table) = self.take(&old) {
                         let new = self.renamed_key(&old, &rename.new_name);
                         table.name = rename.new_name.to_string();
+                        self.record_rename(old, &new, &table.name, cx.loc(rename.new_name.span()));
                         self.insert(new, table);
                     }
                 }
@@ -360,9 +361,18 @@ impl Builder {
     /// name is no longer dropped).
     fn insert(&mut self, key: String, table: Table) {
         self.schema.dropped.remove(&key);
+        self.schema.renamed.remove(&key);
         self.take(&key);
         self.register(&key, &table, true);
         self.schema.tables.insert(key, table);
+    }
+
+    /// Records that the table of key `old` is now `new` (written `written`), renamed at `at`.
+    fn record_rename(&mut self, old: String, new: &str, written: &str, at: Loc) {
+        if old != new {
+            let renamed = super::model::RenamedTable { to: new.to_string(), to_written: written.to_string(), at };
+            self.schema.renamed.insert(old, renamed);
+        }
     }
 
     /// Adds (or removes) the table's names to (from) [`Builder::relations`].
@@ -402,6 +412,7 @@ impl Builder {
             columns: Vec::new(),
             keys: Vec::new(),
             indexes: Vec::new(),
+            changed_columns: Vec::new(),
             complete: create.query.is_none() && create.clone.is_none() && !cx.incomplete,
             dialect: self.dialect,
         };
@@ -446,6 +457,8 @@ impl Builder {
 
     fn alter_table(&mut self, alter: &AlterTable, cx: &Ctx) {
         let mut key = table_key(&alter.name, self.dialect);
+        let old_key = key.clone();
+        let mut renamed_at = None;
         let Some(mut table) = self.take(&key) else { return };
         let items = cx.top_items(alter.name.span().end);
         for operation in &alter.operations {
@@ -459,7 +472,7 @@ impl Builder {
                 }
                 AlterTableOperation::DropColumn { column_names, .. } => {
                     for column in column_names {
-                        self.drop_column(&mut table, &ident_key(column, self.dialect));
+                        self.drop_column(&mut table, &ident_key(column, self.dialect), cx.loc(column.span));
                     }
                 }
                 AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
@@ -482,6 +495,7 @@ impl Builder {
                     let (RenameTableNameKind::As(new) | RenameTableNameKind::To(new)) = table_name;
                     key = self.renamed_key(&key, new);
                     table.name = new.to_string();
+                    renamed_at = Some(cx.loc(new.span()));
                 }
                 AlterTableOperation::AddConstraint { constraint, .. } => {
                     self.add_constraint(&key, &mut table, constraint, at);
@@ -504,6 +518,9 @@ impl Builder {
                 _ => {}
             }
         }
+        if let Some(at) = renamed_at {
+            self.record_rename(old_key, &key, &table.name, at);
+        }
         self.insert(key, table);
     }
 
@@ -511,6 +528,7 @@ impl Builder {
         let name = ident_key(&column.name, self.dialect);
         if !has_column(table, &name) {
             table.columns.push(Column { name: name.clone(), at: cx.loc(column.name.span) });
+            table.changed_columns.retain(|c| c.name != name);
         }
         for option in &column.options {
             self.add_column_option(table_key, table, &name, option.name.as_ref(), &option.option, at);
@@ -692,7 +710,12 @@ impl Builder {
             || self.relations.contains_key(&(schema.to_string(), name.to_string()))
     }
 
-    fn drop_column(&self, table: &mut Table, column: &str) {
+    /// Drops a column (named at `at`), and what uses it.
+    fn drop_column(&self, table: &mut Table, column: &str, at: Loc) {
+        if has_column(table, column) {
+            table.changed_columns.retain(|c| c.name != column);
+            table.changed_columns.push(ColumnChange { name: column.to_string(), renamed_to: None, at });
+        }
         table.columns.retain(|c| c.name != column);
         let dialect = self.dialect;
         let mentions = |text: &str| names::mentions(text, column, dialect);
@@ -713,8 +736,8 @@ impl Builder {
         });
     }
 
-    fn rename_column(&self, table: &mut Table, old: &Ident, new: &Ident, cx: &Ctx) {
-        let old = ident_key(old, self.dialect);
+    fn rename_column(&self, table: &mut Table, old_ident: &Ident, new: &Ident, cx: &Ctx) {
+        let old = ident_key(old_ident, self.dialect);
         let new_key = ident_key(new, self.dialect);
         // MySQL's `CHANGE a a BIGINT` redefines a column without renaming it.
         if old == new_key {
@@ -723,6 +746,9 @@ impl Builder {
         if let Some(column) = table.columns.iter_mut().find(|c| c.name == old) {
             column.name = new_key.clone();
             column.at = cx.loc(new.span);
+            table.changed_columns.retain(|c| c.name != old && c.name != new_key);
+            let at = cx.loc(old_ident.span.union(&new.span));
+            table.changed_columns.push(ColumnChange { name: old.clone(), renamed_to: Some(new_key.clone()), at });
         }
         for key in &mut table.keys {
             for part in &mut key.parts {

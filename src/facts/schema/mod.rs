@@ -24,12 +24,19 @@
 //! tokenizer error (an unterminated string or comment) leaves the rest of that file
 //! as one unparsed piece, since where the broken statement ends cannot be known.
 //!
+//! What the migrations took away is kept too: the tables dropped
+//! ([`Schema::dropped`]) or renamed ([`Schema::renamed`]), and each table's columns
+//! dropped or renamed ([`Table::changed_columns`]), with where, so that SQL naming
+//! the old name can be told why it fails.
+//!
 //! Names are compared as the database compares them ([`table_key`], [`ident_key`]):
 //! Postgres folds unquoted names to lower case and keeps quoted ones as written;
 //! SQLite and MySQL are read case-insensitively throughout (MySQL table names are
 //! case-sensitive on some file systems; a lint should not guess). The default schema
 //! (`public`, SQLite's `main`) is dropped from table names; other schemas are kept
-//! (`audit.events`).
+//! (`audit.events`). The lookups take the key ([`Schema::table`],
+//! [`Table::column`]: what [`queries`] gives), or a name as written in SQL
+//! ([`Schema::table_named`], [`Table::column_named`]).
 //!
 //! Known limitations: views, materialized views, sequences and types are not
 //! modelled; `CREATE TABLE … AS SELECT` (and `LIKE`, `INHERITS` or `PARTITION OF` a
@@ -50,8 +57,10 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use model::{Column, DroppedTable, KeyKind, KeyPart, Schema, Table, UniqueKey, Unparsed};
-pub use names::{ident_key, normalize_expr, table_key};
+pub use model::{
+    Column, ColumnChange, DroppedTable, KeyKind, KeyPart, RenamedTable, Schema, Table, UniqueKey, Unparsed,
+};
+pub use names::{ident_key, normalize_expr, quote, table_key};
 
 use crate::input::source::FileId;
 

@@ -16,20 +16,52 @@ pub struct Schema {
     /// Tables a migration created and a later one dropped (and none re-created), by the
     /// same key as [`Schema::tables`].
     pub dropped: BTreeMap<String, DroppedTable>,
+    /// Tables a migration renamed (and none re-created under the old name), by the
+    /// old name's key.
+    pub renamed: BTreeMap<String, RenamedTable>,
     /// The statements that could not be read, in file order.
     pub unparsed: Vec<Unparsed>,
 }
 
 impl Schema {
+    /// The table of a key as [`Schema::tables`] keys it (what the query reader gives).
+    pub fn table(&self, key: &str) -> Option<&Table> {
+        self.tables.get(key)
+    }
+
     /// The table `name` names (`users`, `public.users`, `"Users"`, `` `users` ``), as
     /// the database would resolve it.
-    pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.get(&names::key_of_text(name, self.dialect))
+    pub fn table_named(&self, name: &str) -> Option<&Table> {
+        self.table(&names::key_of_text(name, self.dialect))
+    }
+
+    /// The dropped table of a key.
+    pub fn dropped_table(&self, key: &str) -> Option<&DroppedTable> {
+        self.dropped.get(key)
     }
 
     /// The dropped table `name` names.
-    pub fn dropped_table(&self, name: &str) -> Option<&DroppedTable> {
-        self.dropped.get(&names::key_of_text(name, self.dialect))
+    pub fn dropped_named(&self, name: &str) -> Option<&DroppedTable> {
+        self.dropped_table(&names::key_of_text(name, self.dialect))
+    }
+
+    /// The rename of the table the key named, if a migration renamed it.
+    pub fn renamed_table(&self, key: &str) -> Option<&RenamedTable> {
+        self.renamed.get(key)
+    }
+
+    /// The table a renamed one is now, following later renames; `None` when it was
+    /// dropped since.
+    pub fn table_now(&self, renamed: &RenamedTable) -> Option<&Table> {
+        let mut key = renamed.to.as_str();
+        // (Each step follows a later rename; the bound guards a cycle of names.)
+        for _ in 0..=self.renamed.len() {
+            if let Some(table) = self.table(key) {
+                return Some(table);
+            }
+            key = self.renamed.get(key)?.to.as_str();
+        }
+        None
     }
 }
 
@@ -49,6 +81,9 @@ pub struct Table {
     /// included), by [`ident_key`](super::ident_key): known so that dropping one is no
     /// surprise.
     pub indexes: Vec<String>,
+    /// Columns a migration dropped or renamed, and none added back under the name,
+    /// in the order the changes were made.
+    pub changed_columns: Vec<ColumnChange>,
     /// Whether every column is known: `false` after `CREATE TABLE … AS SELECT`, `LIKE`
     /// (or `INHERITS`, `PARTITION OF`) a table the migrations do not define, or when a
     /// clause that may have been a column could not be read.
@@ -58,17 +93,43 @@ pub struct Table {
 }
 
 impl Table {
-    /// The column `name` names (`email`, `"Email"`), as the database would resolve it.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        let key = names::ident_of_text(name, self.dialect);
+    /// The column of a key ([`ident_key`](super::ident_key)).
+    pub fn column(&self, key: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == key)
     }
 
-    /// The unique key named `name` (a constraint or unique index name, or the name the
-    /// dialect gave an unnamed one).
-    pub fn key(&self, name: &str) -> Option<&UniqueKey> {
-        let key = names::ident_of_text(name, self.dialect);
-        self.keys.iter().find(|k| k.name.as_deref() == Some(key.as_str()))
+    /// The column `name` names (`email`, `"Email"`), as the database would resolve it.
+    pub fn column_named(&self, name: &str) -> Option<&Column> {
+        self.column(&names::ident_of_text(name, self.dialect))
+    }
+
+    /// The unique key of a name's key (a constraint or unique index name, or the
+    /// name the dialect gave an unnamed one, by [`ident_key`](super::ident_key)).
+    pub fn key(&self, key: &str) -> Option<&UniqueKey> {
+        self.keys.iter().find(|k| k.name.as_deref() == Some(key))
+    }
+
+    /// The unique key named `name` as written in SQL text.
+    pub fn key_named(&self, name: &str) -> Option<&UniqueKey> {
+        self.key(&names::ident_of_text(name, self.dialect))
+    }
+
+    /// What became of a column of this key that the table no longer has.
+    pub fn column_change(&self, key: &str) -> Option<&ColumnChange> {
+        self.changed_columns.iter().rev().find(|c| c.name == key)
+    }
+
+    /// The column a renamed one is now, following later renames; `None` when it was
+    /// dropped since.
+    pub fn column_now(&self, change: &ColumnChange) -> Option<&Column> {
+        let mut key = change.renamed_to.as_deref()?;
+        for _ in 0..=self.changed_columns.len() {
+            if let Some(column) = self.column(key) {
+                return Some(column);
+            }
+            key = self.column_change(key)?.renamed_to.as_deref()?;
+        }
+        None
     }
 
     /// The primary key, if any.
@@ -134,6 +195,28 @@ pub enum KeyPart {
     /// An expression, by [`normalize_expr`](super::normalize_expr)
     /// (`COALESCE(parent_id, '00000000-0000-0000-0000-000000000000')`).
     Expression(String),
+}
+
+/// A column a migration dropped or renamed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnChange {
+    /// The column's name before the change, by [`ident_key`](super::ident_key).
+    pub name: String,
+    /// The new name (by [`ident_key`](super::ident_key)); `None`: dropped.
+    pub renamed_to: Option<String>,
+    /// The `DROP COLUMN` or `RENAME COLUMN` clause.
+    pub at: Loc,
+}
+
+/// A table a migration renamed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenamedTable {
+    /// The new name's key, as [`Schema::tables`] keys it.
+    pub to: String,
+    /// The new name as written.
+    pub to_written: String,
+    /// The new name in the rename statement.
+    pub at: Loc,
 }
 
 /// A table a migration created and a later one dropped.

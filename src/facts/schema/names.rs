@@ -186,7 +186,7 @@ pub(super) fn rename_in(text: &str, old: &str, new: &str, dialect: Dialect) -> S
 }
 
 /// An [`ident_key`] as SQL text: bare when that reads back the same.
-pub(super) fn quote(name: &str, dialect: Dialect) -> String {
+pub fn quote(name: &str, dialect: Dialect) -> String {
     let bare = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !UPPER_WORDS.contains(&name.to_uppercase().as_str());

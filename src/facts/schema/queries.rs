@@ -104,8 +104,10 @@ struct Reader<'a> {
     outer: Vec<String>,
 }
 
-/// The tables in scope for columns: (alias or name, table key).
-type Scope = Vec<(String, String)>;
+/// The tables in scope for columns: (alias or name, table key), the key `None` for
+/// a `FROM` item whose columns are not known (a derived table, a function, `VALUES`,
+/// a `WITH` name).
+type Scope = Vec<(String, Option<String>)>;
 
 impl Reader<'_> {
     fn range(&self, node: &impl Spanned) -> Option<Range<usize>> {
@@ -230,9 +232,9 @@ impl Reader<'_> {
         if let Some(source) = &insert.source {
             self.query(source);
         }
-        let mut scope: Scope = vec![(table.clone(), table.clone()), ("excluded".into(), table.clone())];
+        let mut scope: Scope = vec![(table.clone(), Some(table.clone())), ("excluded".into(), Some(table.clone()))];
         if let Some(alias) = &insert.table_alias {
-            scope.push((ident_key(&alias.alias, self.dialect), table.clone()));
+            scope.push((ident_key(&alias.alias, self.dialect), Some(table.clone())));
         }
         if let Some(OnInsert::OnConflict(on)) = &insert.on {
             let (target, range) = match &on.conflict_target {
@@ -342,21 +344,41 @@ impl Reader<'_> {
         }
     }
 
-    /// The tables of a `FROM` (with their joins) by alias and name; empty when one
-    /// of them is not a plain table (a subquery, a function), so nothing is certain.
+    /// The tables of a `FROM` (with their joins) by alias and name; an item that is
+    /// not a plain table is in scope with columns not known.
     fn scope(&self, from: &[TableWithJoins]) -> Scope {
         let mut scope = Scope::new();
         let factors = from.iter().flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
         for factor in factors {
-            let TableFactor::Table { name, alias, args: None, .. } = factor else { return Scope::new() };
+            let alias = |alias: &Option<sqlparser::ast::TableAlias>| {
+                alias.as_ref().map(|a| ident_key(&a.name, self.dialect)).unwrap_or_default()
+            };
+            let (name, alias) = match factor {
+                TableFactor::Table { name, alias: a, args: None, .. } => (name, alias(a)),
+                TableFactor::Table { alias: a, .. }
+                | TableFactor::Derived { alias: a, .. }
+                | TableFactor::TableFunction { alias: a, .. }
+                | TableFactor::Function { alias: a, .. }
+                | TableFactor::UNNEST { alias: a, .. } => {
+                    scope.push((alias(a), None));
+                    continue;
+                }
+                _ => {
+                    scope.push((String::new(), None));
+                    continue;
+                }
+            };
             let key = table_key(name, self.dialect);
-            if self.ctes.contains(&key) {
-                return Scope::new();
-            }
-            let last = name.0.last().map(|p| p.to_string().to_lowercase()).unwrap_or_default();
+            // `"Users".id` names the table as its key does.
+            let last = match name.0.last() {
+                Some(sqlparser::ast::ObjectNamePart::Identifier(ident)) => ident_key(ident, self.dialect),
+                Some(part) => part.to_string().to_lowercase(),
+                None => String::new(),
+            };
+            let key = (!self.ctes.contains(&key)).then_some(key);
             scope.push((last, key.clone()));
-            if let Some(alias) = alias {
-                scope.push((ident_key(&alias.name, self.dialect), key));
+            if !alias.is_empty() {
+                scope.push((alias, key));
             }
         }
         scope
@@ -380,23 +402,27 @@ impl Reader<'_> {
         if idents.subquery || scope.is_empty() {
             return;
         }
-        let tables: Vec<&String> = {
-            let mut t: Vec<&String> = scope.iter().map(|(_, k)| k).filter(|k| *k != "excluded").collect();
-            t.dedup();
-            t
-        };
+        let mut tables: Vec<&String> =
+            scope.iter().filter_map(|(_, k)| k.as_ref()).filter(|k| *k != "excluded").collect();
+        tables.dedup();
+        // An unqualified column may be a column of an item whose columns are not known.
+        let all_known = scope.iter().all(|(_, k)| k.is_some());
         for parts in idents.found {
             match &parts[..] {
                 [column] => {
                     // One table in scope: the column is its. Several: it must be one's.
-                    if let [table] = &tables[..] {
+                    if let ([table], true) = (&tables[..], all_known) {
                         let table = (*table).clone();
                         self.column(&table, column, clause);
                     }
                 }
                 [qualifier, column] => {
                     let q = ident_key(qualifier, self.dialect);
-                    if let Some((_, table)) = scope.iter().find(|(name, _)| *name == q) {
+                    // (A derived table's alias hides a table of that name.)
+                    let mut named = scope.iter().filter(|(name, _)| *name == q);
+                    if let Some((_, Some(table))) = named.next()
+                        && named.all(|(_, k)| k.is_some())
+                    {
                         let table = table.clone();
                         self.column(&table, column, clause);
                     }
@@ -646,6 +672,15 @@ mod tests {
         let q =
             read("WITH j AS (SELECT v.num FROM versions v LEFT JOIN crates c ON c.id = v.crate_idd) SELECT num FROM j");
         assert!(columns(&q).contains(&("versions".into(), "crate_idd".into(), "JOIN ON")), "{:?}", columns(&q));
+        // A qualified column beside a `FROM` item that is not a table; an unqualified
+        // one may be that item's.
+        let q = read("WITH x AS (SELECT v.id FROM (VALUES (1)) v (id) JOIN crates c ON c.nme = v.id) SELECT id FROM x");
+        assert!(columns(&q).contains(&("crates".into(), "nme".into(), "JOIN ON")), "{:?}", columns(&q));
+        let q = read("SELECT name FROM (SELECT 1 AS n) d JOIN crates c ON c.id = d.n");
+        assert_eq!(columns(&q), [("crates".into(), "id".into(), "JOIN ON")]);
+        // A derived table's alias hides a table of that name.
+        let q = read("SELECT crates.x FROM (SELECT 1 AS x) crates JOIN versions v ON v.id = crates.x");
+        assert_eq!(columns(&q), [("versions".into(), "id".into(), "JOIN ON")]);
         // Correlated: an unqualified name may be the outer table's.
         let q = read("SELECT id FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.x = 1 AND flag)");
         let flag = q.columns.iter().find(|c| c.column == "flag").unwrap();

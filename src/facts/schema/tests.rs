@@ -11,13 +11,13 @@ fn pg(sql: &str) -> Schema {
 }
 
 fn columns<'a>(schema: &'a Schema, table: &str) -> Vec<&'a str> {
-    let table = schema.table(table).unwrap_or_else(|| panic!("no table {table}: {:?}", schema.tables.keys()));
+    let table = schema.table_named(table).unwrap_or_else(|| panic!("no table {table}: {:?}", schema.tables.keys()));
     table.columns.iter().map(|c| c.name.as_str()).collect()
 }
 
 /// Each key as `kind name (parts) [WHERE predicate]`.
 fn keys(schema: &Schema, table: &str) -> Vec<String> {
-    let table = schema.table(table).unwrap_or_else(|| panic!("no table {table}: {:?}", schema.tables.keys()));
+    let table = schema.table_named(table).unwrap_or_else(|| panic!("no table {table}: {:?}", schema.tables.keys()));
     table
         .keys
         .iter()
@@ -86,13 +86,13 @@ CREATE TABLE memberships (
         ]
     );
 
-    let users = schema.table("users").unwrap();
+    let users = schema.table_named("users").unwrap();
     assert_eq!(users.name, "users");
     assert_eq!(text(&[sql], users.created), "users");
     assert!(users.complete);
-    assert_eq!(text(&[sql], users.column("email").unwrap().at), "email");
+    assert_eq!(text(&[sql], users.column_named("email").unwrap().at), "email");
     assert_eq!(text(&[sql], users.keys[1].at), "email TEXT NOT NULL UNIQUE");
-    let memberships = schema.table("memberships").unwrap();
+    let memberships = schema.table_named("memberships").unwrap();
     let at: Vec<_> = memberships.keys.iter().map(|k| text(&[sql], k.at)).collect();
     assert_eq!(
         at,
@@ -103,8 +103,8 @@ CREATE TABLE memberships (
         ]
     );
     assert_eq!(memberships.primary_key().and_then(|k| k.columns()), Some(vec!["team_id", "user_id"]));
-    assert_eq!(memberships.key("MEMBERSHIPS_SEAT_UNIQ").map(|k| k.kind), Some(KeyKind::Unique));
-    assert!(memberships.column("nope").is_none());
+    assert_eq!(memberships.key_named("MEMBERSHIPS_SEAT_UNIQ").map(|k| k.kind), Some(KeyKind::Unique));
+    assert!(memberships.column_named("nope").is_none());
 }
 
 #[test]
@@ -127,10 +127,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_kind ON events (kind);";
     assert_eq!(keys(&schema, "jobs"), ["pk - (id)", "unique - (queue, payload)"]);
     // SQLite names are case-insensitive, quoted or not.
     assert_eq!(columns(&schema, "EVENTS"), ["id", "kind"]);
-    assert!(schema.table("\"events\"").is_some());
-    assert!(schema.table("main.events").is_some());
+    assert!(schema.table_named("\"events\"").is_some());
+    assert!(schema.table_named("main.events").is_some());
     assert_eq!(keys(&schema, "events"), ["pk - (id)", "index events_kind (kind)"]);
-    assert!(schema.table("events").unwrap().column("\"KIND\"").is_some());
+    assert!(schema.table_named("events").unwrap().column_named("\"KIND\"").is_some());
 }
 
 #[test]
@@ -163,9 +163,9 @@ CREATE TABLE tags (id INT AUTO_INCREMENT, name VARCHAR(40), CONSTRAINT pk_tags P
             "unique bio_prefix (bio)"
         ]
     );
-    assert_eq!(schema.table("accounts").unwrap().indexes, ["accounts_org_id_index", "email"]);
+    assert_eq!(schema.table_named("accounts").unwrap().indexes, ["accounts_org_id_index", "email"]);
     assert_eq!(keys(&schema, "tags"), ["pk primary (id)"]);
-    assert_eq!(schema.table("`tags`").unwrap().name, "tags");
+    assert_eq!(schema.table_named("`tags`").unwrap().name, "tags");
 }
 
 #[test]
@@ -184,14 +184,14 @@ CREATE TABLE IF NOT EXISTS billing.plans (code TEXT PRIMARY KEY);"#;
     assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["Audit.Log Entries", "billing.plans", "invoices"]);
     assert_eq!(columns(&schema, "invoices"), ["id", "number", "Total", "total_cents", "tags"]);
     assert_eq!(keys(&schema, "public.invoices"), ["pk invoices_pkey (id)"]);
-    let invoices = schema.table("INVOICES").unwrap();
+    let invoices = schema.table_named("INVOICES").unwrap();
     assert_eq!(invoices.name, "public.invoices");
-    assert!(invoices.column("\"Total\"").is_some());
-    assert!(invoices.column("total").is_none(), "quoted names keep their case in Postgres");
-    assert!(schema.table(r#""Audit"."Log Entries""#).is_some());
-    assert!(schema.table("audit.\"Log Entries\"").is_none());
+    assert!(invoices.column_named("\"Total\"").is_some());
+    assert!(invoices.column_named("total").is_none(), "quoted names keep their case in Postgres");
+    assert!(schema.table_named(r#""Audit"."Log Entries""#).is_some());
+    assert!(schema.table_named("audit.\"Log Entries\"").is_none());
     assert_eq!(columns(&schema, "billing.plans"), ["code"]);
-    assert!(schema.table("plans").is_none(), "another schema is kept");
+    assert!(schema.table_named("plans").is_none(), "another schema is kept");
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn create_table_if_not_exists_on_an_existing_table_changes_nothing() {
     no_unparsed(&schema);
     assert_eq!(columns(&schema, "users"), ["id", "email"]);
     assert_eq!(keys(&schema, "users"), ["pk users_pkey (id)"]);
-    assert_eq!(schema.table("users").unwrap().created.file, 0);
+    assert_eq!(schema.table_named("users").unwrap().created.file, 0);
     // Created again without IF NOT EXISTS: the last definition holds.
     let schema = build(Dialect::Postgres, &[files[0], "CREATE TABLE users (id BIGINT, name TEXT);"]);
     assert_eq!(columns(&schema, "users"), ["id", "name"]);
@@ -229,11 +229,11 @@ fn alter_table_columns() {
         keys(&schema, "docs"),
         ["pk docs_pkey (id)", "unique docs_slug_key (slug)", "unique docs_code_key (code)"]
     );
-    let docs = schema.table("docs").unwrap();
-    let headline = docs.column("headline").unwrap();
+    let docs = schema.table_named("docs").unwrap();
+    let headline = docs.column_named("headline").unwrap();
     assert_eq!((headline.at.file, text(&files, headline.at)), (1, "headline"));
     assert_eq!(text(&files, docs.keys[2].at), "ADD COLUMN code TEXT UNIQUE");
-    assert!(schema.table("unknown_table").is_none());
+    assert!(schema.table_named("unknown_table").is_none());
 
     // Dropping a column drops the keys that use it; renaming one carries them along.
     let schema = pg("CREATE TABLE t (a INT, b INT, c INT, UNIQUE (a, b), UNIQUE (c));
@@ -276,7 +276,7 @@ fn rename_table_keeps_its_keys() {
     // Postgres does not rename a renamed table's constraints.
     assert_eq!(keys(&schema, "audit.event_log"), ["pk events_pkey (id)"]);
     assert!(keys(&schema, "new_name").is_empty());
-    assert_eq!(text(&[sql], schema.table("new_name").unwrap().created), "old_name");
+    assert_eq!(text(&[sql], schema.table_named("new_name").unwrap().created), "old_name");
 
     let schema = build(
         Dialect::Mysql,
@@ -303,7 +303,7 @@ fn constraints_added_dropped_and_renamed() {
         keys(&schema, "users"),
         ["pk users_pk (id)", "unique users_org_handle_key (org, handle)", "unique users_handle_key (handle)"]
     );
-    let users = schema.table("users").unwrap();
+    let users = schema.table_named("users").unwrap();
     assert_eq!(text(&[sql], users.keys[1].at), "ADD CONSTRAINT users_org_handle UNIQUE (org, handle)");
     assert_eq!(text(&[sql], users.keys[2].at), "ADD UNIQUE (handle)");
 
@@ -324,7 +324,7 @@ fn constraints_added_dropped_and_renamed() {
     );
     no_unparsed(&schema);
     assert_eq!(keys(&schema, "t"), ["pk primary (id, a)", "unique b_uniq (b)"]);
-    assert!(schema.table("t").unwrap().indexes.is_empty());
+    assert!(schema.table_named("t").unwrap().indexes.is_empty());
 }
 
 #[test]
@@ -348,7 +348,7 @@ CREATE UNIQUE INDEX on_unknown ON unknown_table (x);";
             "index items_id_idx (id)"
         ]
     );
-    let items = schema.table("items").unwrap();
+    let items = schema.table_named("items").unwrap();
     assert_eq!(items.indexes, ["items_owner", "items_lower_idx"]);
     assert_eq!(
         text(&[sql], items.keys[0].at),
@@ -361,7 +361,7 @@ CREATE UNIQUE INDEX on_unknown ON unknown_table (x);";
     ));
     no_unparsed(&schema);
     assert_eq!(keys(&schema, "items"), ["index items_id_uniq (id)"]);
-    assert_eq!(schema.table("items").unwrap().indexes, ["items_lower_idx"]);
+    assert_eq!(schema.table_named("items").unwrap().indexes, ["items_lower_idx"]);
 
     let schema = build(
         Dialect::Mysql,
@@ -370,7 +370,7 @@ CREATE UNIQUE INDEX on_unknown ON unknown_table (x);";
     );
     no_unparsed(&schema);
     assert!(keys(&schema, "t").is_empty());
-    assert_eq!(schema.table("t").unwrap().indexes, ["t_b"]);
+    assert_eq!(schema.table_named("t").unwrap().indexes, ["t_b"]);
 
     let schema = build(
         Dialect::Sqlite,
@@ -392,10 +392,48 @@ fn drop_table_moves_to_dropped() {
     no_unparsed(&schema);
     assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["kept", "tokens"]);
     assert_eq!(schema.dropped.keys().collect::<Vec<_>>(), ["sessions"]);
-    let sessions = schema.dropped_table("SESSIONS").unwrap();
+    let sessions = schema.dropped_named("SESSIONS").unwrap();
     assert_eq!((sessions.created.file, text(&files, sessions.created)), (0, "sessions"));
     assert_eq!((sessions.dropped.file, text(&files, sessions.dropped)), (1, "sessions"));
     assert_eq!(columns(&schema, "tokens"), ["id", "value"]);
+}
+
+#[test]
+fn drops_and_renames_are_kept_with_where_they_were_made() {
+    let files = [
+        "CREATE TABLE invites (id INT, token TEXT, sent_by INT, note TEXT);\nCREATE TABLE orgs (id INT);",
+        "ALTER TABLE invites DROP COLUMN sent_by, DROP COLUMN note;\nALTER TABLE invites RENAME COLUMN token TO secret;\nALTER TABLE orgs RENAME TO teams;",
+        "ALTER TABLE invites RENAME COLUMN secret TO code_hash;\nALTER TABLE invites ADD COLUMN note TEXT;\nALTER TABLE teams RENAME TO groups;",
+    ];
+    let schema = build(Dialect::Postgres, &files);
+    no_unparsed(&schema);
+    let invites = schema.table("invites").unwrap();
+    let sent_by = invites.column_change("sent_by").unwrap();
+    assert_eq!((sent_by.renamed_to.as_deref(), sent_by.at.file, text(&files, sent_by.at)), (None, 1, "sent_by"));
+    // Added back: no longer a change.
+    assert!(invites.column_change("note").is_none());
+    let token = invites.column_change("token").unwrap();
+    assert_eq!((token.renamed_to.as_deref(), text(&files, token.at)), (Some("secret"), "token TO secret"));
+    assert_eq!(invites.column_now(token).map(|c| c.name.as_str()), Some("code_hash"));
+    assert!(invites.column_change("code_hash").is_none(), "a column that exists has no change");
+    let orgs = schema.renamed_table("orgs").unwrap();
+    assert_eq!((orgs.to.as_str(), orgs.at.file, text(&files, orgs.at)), ("teams", 1, "teams"));
+    assert_eq!(schema.table_now(orgs).map(|t| t.name.as_str()), Some("groups"));
+    // A table created again under its old name is that table.
+    let again = build(Dialect::Postgres, &[files[0], files[1], "CREATE TABLE orgs (id INT);"]);
+    assert!(again.renamed_table("orgs").is_none() && again.table("orgs").is_some());
+    // Renamed, then dropped: nothing to point at now.
+    let gone = build(Dialect::Postgres, &[files[0], files[1], "DROP TABLE teams;"]);
+    assert!(gone.table_now(gone.renamed_table("orgs").unwrap()).is_none());
+}
+
+#[test]
+fn lookups_by_key_keep_a_quoted_names_case() {
+    let schema = pg(r#"CREATE TABLE "UserAccounts" ("Email" TEXT, plain TEXT);"#);
+    let accounts = schema.table("UserAccounts").expect("by its key");
+    assert!(schema.table("useraccounts").is_none());
+    assert!(accounts.column("Email").is_some() && accounts.column("email").is_none());
+    assert!(accounts.column("plain").is_some());
 }
 
 #[test]
@@ -466,12 +504,12 @@ CREATE TABLE d (id INT)";
     assert_eq!(unparsed, ["CREATE TABLEX oops (id INT)", "CREATE TABLE c (id INT,, x INT)"]);
     assert!(schema.unparsed.iter().all(|u| !u.message.is_empty()));
     assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["a", "b", "d"]);
-    let b = schema.table("b").unwrap();
+    let b = schema.table_named("b").unwrap();
     assert_eq!(text(&[sql], b.created), "b");
-    assert_eq!(text(&[sql], b.column("名前").unwrap().at), "名前");
-    assert_eq!(text(&[sql], b.column("\"ünïcode\"").unwrap().at), "\"ünïcode\"");
+    assert_eq!(text(&[sql], b.column_named("名前").unwrap().at), "名前");
+    assert_eq!(text(&[sql], b.column_named("\"ünïcode\"").unwrap().at), "\"ünïcode\"");
     assert_eq!(text(&[sql], b.keys[0].at), "\"ünïcode\" TEXT UNIQUE");
-    assert_eq!(text(&[sql], schema.table("d").unwrap().created), "d");
+    assert_eq!(text(&[sql], schema.table_named("d").unwrap().created), "d");
 }
 
 #[test]
@@ -490,12 +528,12 @@ CREATE TABLE u (id INT) ALSO (1, 2);";
     assert_eq!(columns(&schema, "t"), ["id", "a", "b"]);
     assert_eq!(keys(&schema, "t"), ["pk t_pkey (id)", "unique t_b_key (b)", "unique t_a_key (a)"]);
     // `??? junk` may have been a column.
-    assert!(!schema.table("t").unwrap().complete);
-    assert!(schema.table("u").unwrap().complete);
+    assert!(!schema.table_named("t").unwrap().complete);
+    assert!(schema.table_named("u").unwrap().complete);
     let schema = pg("CREATE TABLE v (id INT, CONSTRAINT ??? CHECK, a INT)");
     assert_eq!(schema.unparsed.len(), 1);
     assert_eq!(columns(&schema, "v"), ["id", "a"]);
-    assert!(schema.table("v").unwrap().complete, "a constraint left out loses no column");
+    assert!(schema.table_named("v").unwrap().complete, "a constraint left out loses no column");
 }
 
 #[test]
@@ -559,12 +597,12 @@ fn table_as_select_and_like() {
         CREATE TABLE other (LIKE not_ours);
         CREATE TEMP TABLE scratch (id INT);");
     no_unparsed(&schema);
-    assert!(!schema.table("snapshot").unwrap().complete);
-    assert!(schema.table("copy").unwrap().complete);
+    assert!(!schema.table_named("snapshot").unwrap().complete);
+    assert!(schema.table_named("copy").unwrap().complete);
     assert_eq!(columns(&schema, "copy"), ["id", "name"]);
     assert!(keys(&schema, "copy").is_empty());
-    assert!(!schema.table("other").unwrap().complete);
-    assert!(schema.table("scratch").is_none());
+    assert!(!schema.table_named("other").unwrap().complete);
+    assert!(schema.table_named("scratch").is_none());
 
     let schema =
         build(Dialect::Mysql, &["CREATE TABLE src (id INT PRIMARY KEY, name TEXT); CREATE TABLE dst LIKE src;"]);
@@ -598,7 +636,7 @@ fn implied_names_are_unique_and_short_enough() {
     no_unparsed(&schema);
     // `t_x_key` is a table: the first unique key takes `t_x_key1`, the next `t_x_key2`.
     assert_eq!(keys(&schema, "t"), ["unique t_x_key1 (x)", "unique t_x_key2 (x)"]);
-    let name = schema.table(&long).unwrap().keys[0].name.clone().unwrap();
+    let name = schema.table_named(&long).unwrap().keys[0].name.clone().unwrap();
     assert_eq!(name.len(), 63);
     assert_eq!(name, format!("{}_{}_key", "a".repeat(29), &format!("{long}_column")[..29]));
 }
@@ -640,13 +678,13 @@ fn expressions_are_normalized() {
 fn names_as_keys() {
     let dialect = Dialect::Postgres;
     let schema = pg("CREATE TABLE \"Mixed\" (\"Id\" INT); CREATE TABLE plain (id INT);");
-    assert!(schema.table("\"Mixed\"").is_some());
-    assert!(schema.table("mixed").is_none());
-    assert!(schema.table("Plain").is_some());
-    assert!(schema.table(" public . plain ").is_some());
-    assert!(schema.table("\"public\".\"plain\"").is_some());
-    assert!(schema.table("\"Plain\"").is_none());
-    assert!(schema.table("other.plain").is_none());
+    assert!(schema.table_named("\"Mixed\"").is_some());
+    assert!(schema.table_named("mixed").is_none());
+    assert!(schema.table_named("Plain").is_some());
+    assert!(schema.table_named(" public . plain ").is_some());
+    assert!(schema.table_named("\"public\".\"plain\"").is_some());
+    assert!(schema.table_named("\"Plain\"").is_none());
+    assert!(schema.table_named("other.plain").is_none());
     let ident = sqlparser::ast::Ident::with_quote('"', "Id");
     assert_eq!(ident_key(&ident, dialect), "Id");
     assert_eq!(ident_key(&ident, Dialect::Sqlite), "id");
@@ -670,10 +708,10 @@ fn partitions_and_inheritance_take_their_parents_columns() {
         CREATE TABLE orphans (x INT) INHERITS (not_ours);");
     no_unparsed(&schema);
     assert_eq!(columns(&schema, "measurements_2024"), ["id", "taken_at"]);
-    assert!(schema.table("measurements_2024").unwrap().complete);
+    assert!(schema.table_named("measurements_2024").unwrap().complete);
     // Inherited columns come first, as in Postgres.
     assert_eq!(columns(&schema, "capitals"), ["name", "state"]);
-    assert!(!schema.table("orphans").unwrap().complete);
+    assert!(!schema.table_named("orphans").unwrap().complete);
 }
 
 #[test]
@@ -704,9 +742,9 @@ fn alter_table_in_each_dialect() {
     no_unparsed(&schema);
     assert_eq!(columns(&schema, "articles"), ["id", "title", "handle", "body"]);
     assert_eq!(keys(&schema, "Articles"), ["pk primary (id)", "unique slug (handle)", "unique title_unique (title)"]);
-    let articles = schema.table("articles").unwrap();
+    let articles = schema.table_named("articles").unwrap();
     assert_eq!(text(&[mysql], articles.keys[1].at), "UNIQUE KEY `slug` (`slug`)");
     assert_eq!(text(&[mysql], articles.keys[2].at), "ADD UNIQUE INDEX `title_unique` (`title`)");
-    assert_eq!(text(&[mysql], articles.column("handle").unwrap().at), "`handle`");
+    assert_eq!(text(&[mysql], articles.column_named("handle").unwrap().at), "`handle`");
     assert_eq!(articles.name, "`articles`");
 }

@@ -11,6 +11,7 @@ pub fn render(report: &Report, style: super::Style) -> String {
         out.push_str(&format!("{path}:{}:{}: {}[{}]: {}\n", s.line, s.column, d.severity.as_str(), d.rule, d.message));
     }
     if !style.quiet {
+        out.push_str(&super::note_lines(report));
         out.push_str(&summary_line(report));
         out.push('\n');
     }

@@ -35,6 +35,10 @@ pub fn render(report: &Report) -> String {
             escape_data(&message)
         ));
     }
+    // The run's notes name no line: plain notices.
+    for note in &report.notes {
+        out.push_str(&format!("::notice title=gatelint::{}\n", escape_data(note)));
+    }
     out
 }
 

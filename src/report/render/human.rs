@@ -53,6 +53,7 @@ pub fn render(report: &Report, style: super::Style) -> String {
         })
         .collect();
     if !style.quiet {
+        out.push_str(&super::note_lines(report));
         out.push_str(&summary_line(report));
         out.push('\n');
     }

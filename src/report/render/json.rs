@@ -49,6 +49,7 @@ pub fn render(report: &Report) -> String {
             "warnings": count(report, Severity::Warning),
             "files": report.files_checked,
             "suppressed": report.suppressed.len(),
+            "notes": report.notes,
         },
     });
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");

@@ -79,6 +79,11 @@ pub fn fingerprints(diags: &[Diagnostic], db: &SourceDb) -> Vec<String> {
         .collect()
 }
 
+/// The run's notes, a `note:` line each, to print before the summary line.
+pub fn note_lines(report: &Report) -> String {
+    report.notes.iter().map(|n| format!("note: {n}\n")).collect()
+}
+
 /// "2 errors, 1 warning in 14 files"
 pub fn summary_line(report: &Report) -> String {
     fn plural(n: usize, word: &str) -> String {

@@ -101,7 +101,7 @@ pub fn render(report: &Report) -> String {
             result
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -116,6 +116,13 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }],
     });
+    // The run's notes: notifications of the invocation (only when there are some, so
+    // a run without them keeps its bytes).
+    if !report.notes.is_empty() {
+        let notes: Vec<serde_json::Value> =
+            report.notes.iter().map(|n| json!({"level": "note", "message": {"text": n}})).collect();
+        doc["runs"][0]["invocations"] = json!([{"executionSuccessful": true, "toolExecutionNotifications": notes}]);
+    }
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
     out.push('\n');
     out

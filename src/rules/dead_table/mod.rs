@@ -100,7 +100,10 @@ impl Rule for DeadTable {
             let migrations_text: String =
                 set.files.iter().map(|m| cx.db.get(m.file).text().to_lowercase()).collect::<Vec<_>>().join("\n");
             for (key, table) in &schema.tables {
-                let bare = key.rsplit('.').next().unwrap_or(key);
+                // (The texts below are compared in lower case; a quoted name keeps its
+                // case in the key.)
+                let bare = key.rsplit('.').next().unwrap_or(key).to_lowercase();
+                let bare = bare.as_str();
                 if written.contains(key)
                     || named_otherwise.iter().any(|n| n == bare || mentions_word(n, bare))
                     || (bare.len() >= 6 && fn_names.iter().any(|f| f.contains(bare)))

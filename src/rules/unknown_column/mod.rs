@@ -6,7 +6,11 @@
 //! the last migration: in an `INSERT`'s column list, `ON CONFLICT` target, `DO
 //! UPDATE SET` and `RETURNING`; in an `UPDATE`'s `SET` and `WHERE`; in the select
 //! list and `WHERE` of a query on one table, or of a join where the column is
-//! qualified (`w.name`). The help lists the table's columns, with a "did you mean".
+//! qualified (`w.name`). The help lists the table's columns, with a "did you mean";
+//! for a column a migration dropped or renamed, the message names that migration
+//! (and the help the column's name now). In Postgres, a column the migrations quote
+//! keeps its case (`"ActorId"`) and an unquoted one is folded to lower case: a
+//! column named in the other spelling is flagged, with how to quote it.
 //!
 //! ## Why is this bad?
 //! The team shipped an `INSERT` naming `created_at, updated_at` on a table that had
@@ -32,7 +36,8 @@
 //!
 //! ## Known limitations
 //! - A column is only checked where its table is certain: an unqualified column of
-//!   a join is not, and one in a subquery that an outer table has (or an outer table
+//!   a join is not (nor one beside a `FROM` item that is not a table: a subquery, a
+//!   function, a `VALUES` list, a `WITH` name), and one in a subquery that an outer table has (or an outer table
 //!   the migrations do not show) is taken for that table's; a clause holding a
 //!   subquery is read in the subquery's own scope only. Nor are `ORDER
 //!   BY`, `GROUP BY` and `HAVING`, which may name the select list's aliases.
@@ -52,7 +57,7 @@
 //!   `unknown-table`).
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::sql_in_code::code_queries;
+use crate::rules::sql_in_code::{case_mismatch, code_queries, migration_name};
 use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "unknown-column";
@@ -93,7 +98,11 @@ impl Rule for UnknownColumn {
                     continue;
                 }
                 let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-                let near = crate::messages::did_you_mean(&c.column, names.iter().copied()).is_some();
+                let case = case_mismatch(q.schema.dialect, &c.column, names.iter().copied());
+                let change = table.column_change(&c.column);
+                let near = case.is_some()
+                    || change.is_some()
+                    || crate::messages::did_you_mean(&c.column, names.iter().copied()).is_some();
                 // A query that names more unknown columns of a table than known ones
                 // reads another database's table of that name (an importer); a
                 // statement that changes rows changes the project's own.
@@ -104,29 +113,77 @@ impl Rule for UnknownColumn {
                 if unknown > known && !q.refs.modifies && !(near && unknown == 1) {
                     continue;
                 }
-                let hint = crate::messages::hint(&c.column, names.iter().copied());
                 let mut listed = names.iter().take(LISTED).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
                 if names.len() > LISTED {
                     listed.push_str(&format!(", and {} more", names.len() - LISTED));
+                }
+                let created = Label { loc: table.created, message: format!("`{}` is created here", table.name) };
+                let (message, secondary, help) = match (change, case) {
+                    (Some(change), _) => {
+                        let migration = migration_name(cx, change.at.file);
+                        match &change.renamed_to {
+                            Some(to) => (
+                                format!("column `{}` of `{}` was renamed to `{to}` by migration `{migration}`", c.written, table.name),
+                                Label { loc: change.at, message: format!("renamed to `{to}` here") },
+                                match table.column_now(change) {
+                                    Some(now) => format!("use the column's new name, `{}`", now.name),
+                                    None => format!(
+                                        "the column was dropped since: remove `{}` from the statement, or add it \
+                                         back in a migration",
+                                        c.written
+                                    ),
+                                },
+                            ),
+                            None => (
+                                format!("column `{}` of `{}` was dropped by migration `{migration}`", c.written, table.name),
+                                Label { loc: change.at, message: "dropped here".into() },
+                                format!(
+                                    "remove `{}` from the statement, or add the column back in a new migration",
+                                    c.written
+                                ),
+                            ),
+                        }
+                    }
+                    (None, Some((hint, help))) => {
+                        (format!("table `{}` has no column `{}`{hint}", table.name, c.written), created.clone(), help)
+                    }
+                    (None, None) => {
+                        let hint = crate::messages::hint(&c.column, names.iter().copied());
+                        (
+                            format!("table `{}` has no column `{}`{hint}", table.name, c.written),
+                            created.clone(),
+                            format!(
+                                "name one of the columns of `{}`, or add `{}` in a migration (ALTER TABLE {} ADD \
+                                 COLUMN …)",
+                                table.name, c.written, table.name
+                            ),
+                        )
+                    }
+                };
+                let mut secondary = vec![secondary];
+                if change.is_some() {
+                    secondary.push(created);
                 }
                 out.push(Diagnostic {
                     rule: ID,
                     severity,
                     loc: q.text.loc_of(c.range.as_ref()),
-                    message: format!("table `{}` has no column `{}`{hint}", table.name, c.written),
+                    message,
                     label: format!("not a column of `{}` ({})", table.name, c.clause),
-                    secondary: vec![Label { loc: table.created, message: format!("`{}` is created here", table.name) }],
+                    secondary,
                     why: Some(
                         "SQL naming a column the table does not have passes unit tests that mock the database \
                          and fails on a real one: the team shipped an INSERT of `created_at, updated_at` into a \
                          table that had neither"
                             .into(),
                     ),
-                    notes: vec![format!("`{}` has the columns {listed}", table.name).into()],
-                    help: Some(format!(
-                        "name one of the columns of `{}`, or add `{}` in a migration (ALTER TABLE {} ADD COLUMN …)",
-                        table.name, c.written, table.name
-                    )),
+                    // (The help names a renamed column's new name.)
+                    notes: if change.is_some_and(|c| c.renamed_to.is_some()) {
+                        Vec::new()
+                    } else {
+                        vec![format!("`{}` has the columns {listed}", table.name).into()]
+                    },
+                    help: Some(help),
                 });
             }
         }

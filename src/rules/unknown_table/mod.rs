@@ -2,10 +2,14 @@
 //!
 //! ## What it does
 //! Reads the SQL statements written out in the code (string literals and query
-//! macros: `sqlx::query!`, `query_as`, consts, `concat!`; `.sql` files compiled in
-//! with `include_str!` or `query_file!`, where findings point) against the schema the
+//! macros: `sqlx::query!`, `query_as`, consts, `concat!`; a statement sqlx's
+//! `QueryBuilder` writes from literal pieces; `.sql` files compiled in with
+//! `include_str!` or `query_file!`, where findings point) against the schema the
 //! project's migrations build, and flags a table that no migration creates, or one
-//! a migration dropped (the secondary label shows where).
+//! a migration dropped or renamed (the message names the migration, the secondary
+//! label shows where). In Postgres, a name the migrations quote keeps its case
+//! (`"UserAccounts"`) and an unquoted one is folded to lower case: a table named in
+//! the other spelling is flagged, and the help says how to quote it.
 //!
 //! ## Why is this bad?
 //! SQL against a table that does not exist passes every unit test that mocks the
@@ -30,12 +34,14 @@
 //! configuration page.
 //!
 //! ## Known limitations
-//! - Only SQL written out in full is read: a statement built with `format!` or
-//!   pushed piece by piece is not, and nor is one that does not parse in the
-//!   dialect (say nothing rather than guess).
+//! - Only SQL written out in full is read: a statement built with `format!` is not,
+//!   nor a `QueryBuilder` one with a piece that is not a literal, pushed under a
+//!   condition or in a loop, or a builder handed to other code, nor a statement that
+//!   does not parse in the dialect (say nothing rather than guess).
 //! - A file with no migration set (no `migrations/` folder holding it and more than
-//!   one set in the run) is not checked; tables created outside the migrations (by
-//!   the application at start-up, by another service) are unknown to it.
+//!   one set in the run) is not checked; a note with the run's summary names it.
+//!   Tables created outside the migrations (by the application at start-up, by
+//!   another service) are unknown to the rule.
 //! - Views, and tables made inside functions or `DO` blocks, are not seen: SQL
 //!   naming them is flagged (suppress it with a reason).
 //! - Tables of the database itself (`pg_catalog`, `information_schema`,
@@ -50,7 +56,7 @@
 //!   reported: suppress it with a reason.
 
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
-use crate::rules::sql_in_code::{code_queries, migration_name};
+use crate::rules::sql_in_code::{case_mismatch, code_queries, migration_name};
 use crate::rules::{CheckCx, NoParams, Rule};
 
 pub const ID: &str = "unknown-table";
@@ -72,32 +78,53 @@ impl Rule for UnknownTable {
                 if sql.is_known(q.schema, &t.key) {
                     continue;
                 }
-                let near = crate::messages::did_you_mean(&t.key, q.schema.tables.keys().map(String::as_str)).is_some();
-                if foreign && !near && q.schema.dropped_table(&t.key).is_none() {
+                let names = || q.schema.tables.keys().map(String::as_str);
+                let case = case_mismatch(q.schema.dialect, &t.key, names());
+                let near = case.is_some() || crate::messages::did_you_mean(&t.key, names()).is_some();
+                let dropped = q.schema.dropped_table(&t.key);
+                let renamed = q.schema.renamed_table(&t.key);
+                if foreign && !near && dropped.is_none() && renamed.is_none() {
                     continue;
                 }
                 let set = &cx.migrations.sets[q.set];
-                let (message, secondary, help) = match q.schema.dropped_table(&t.key) {
-                    Some(d) => (
+                let (message, secondary, help) = if let Some(d) = dropped {
+                    (
                         format!("table `{}` was dropped by migration `{}`", t.written, migration_name(cx, d.dropped.file)),
                         vec![
                             Label { loc: d.dropped, message: "dropped here".into() },
                             Label { loc: d.created, message: "created here".into() },
                         ],
                         "remove the statement, or point it at the table that replaced this one".to_string(),
-                    ),
-                    None => {
-                        let names = q.schema.tables.keys().map(String::as_str);
-                        let hint = crate::messages::hint(&t.key, names);
-                        (
-                            format!("table `{}` is not created by any migration{hint}", t.written),
-                            Vec::new(),
-                            format!(
-                                "name a table the migrations in `{}` create, or add the migration that creates `{}`",
-                                set.shown, t.written
-                            ),
-                        )
-                    }
+                    )
+                } else if let Some(r) = renamed {
+                    let help = match q.schema.table_now(r) {
+                        Some(now) => format!("use the table's new name, `{}`", now.name),
+                        None => "the table was dropped since: remove the statement, or point it at the table that \
+                                 replaced it"
+                            .to_string(),
+                    };
+                    (
+                        format!(
+                            "table `{}` was renamed to `{}` by migration `{}`",
+                            t.written,
+                            r.to_written,
+                            migration_name(cx, r.at.file)
+                        ),
+                        vec![Label { loc: r.at, message: format!("renamed to `{}` here", r.to_written) }],
+                        help,
+                    )
+                } else if let Some((hint, help)) = case {
+                    (format!("table `{}` is not created by any migration{hint}", t.written), Vec::new(), help)
+                } else {
+                    let hint = crate::messages::hint(&t.key, names());
+                    (
+                        format!("table `{}` is not created by any migration{hint}", t.written),
+                        Vec::new(),
+                        format!(
+                            "name a table the migrations in `{}` create, or add the migration that creates `{}`",
+                            set.shown, t.written
+                        ),
+                    )
                 };
                 out.push(Diagnostic {
                     rule: ID,

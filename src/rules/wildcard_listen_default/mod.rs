@@ -153,9 +153,9 @@
 //!   reported, since such a run reports the staged Rust files only). Naming a Rust
 //!   file reports only that file; naming a folder also reports the configuration
 //!   files below it that its code names. A JSON file has no comments to suppress a
-//!   finding in: use a baseline. A run that reads such a file is not stored for
-//!   replay (the file is not part of its key); one that looked for configuration
-//!   files and found none is replayed only while they are still missing.
+//!   finding in: use a baseline. A run that reads such a file is replayed only
+//!   while the file has the bytes it read; one that looked for configuration files
+//!   and found none, only while they are still missing.
 //! - Which configuration files the program reads at run time is a heuristic: every
 //!   string literal naming one counts, whether or not it reaches a reader, and the
 //!   directory the program runs in is guessed (the package root, then the workspace
