@@ -63,6 +63,10 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
                 continue;
             }
             let serde_field = serde_defaults.get(f.name.as_str()).copied();
+            // (`default_external_ip` of `external_ip`: an address told to others.)
+            if serde_field.is_some_and(|x| params.is_remote_name(x)) || params.is_remote_name(&f.name) {
+                continue;
+            }
             let listen_named = params.is_listen_name(&f.name) || serde_field.is_some_and(|x| params.is_listen_name(x));
             let kind = match serde_field {
                 Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.to_string() },

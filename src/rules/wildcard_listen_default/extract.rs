@@ -477,7 +477,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // (Outside a `Default` impl, only an address written in the literal itself: a
             // local chosen earlier, `Self { ip, port }`, may be an opt-in per platform.)
             let written_here = self.default_impl.is_some() || !matches!(&field.expr, syn::Expr::Path(_));
-            let listen_named = self.params.is_listen_name(&name)
+            // (A struct named for the other end or a message, `AnnounceRequest`, holds
+            // an address sent or reached, not one bound.)
+            let listen_named = (self.params.is_listen_name(&name) && !self.params.is_remote_name(&ty_named))
                 || (has_port && written_here && self.params.is_ip_beside_port(&name, &ty_named));
             if self.default_impl.is_none() && !listen_named {
                 continue;

@@ -236,15 +236,18 @@ impl ListenParams {
         has(&self.listen_names) && !has(&self.remote_names)
     }
 
+    /// Whether any word of `name` names the other end of a connection or an address
+    /// told to others (`peer_addr`, `external_ip`, `AnnounceRequest`).
+    pub fn is_remote_name(&self, name: &str) -> bool {
+        word_slices(name).any(|w| self.remote_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
+    }
+
     /// Whether a field of a struct that also has a `port` field is the address it
     /// listens on: an IP field (`ip`, `bind_ip`, `ip_addr`) not named like a remote
     /// end, in a struct not named like one (`ServerAddr`, not `UpstreamAddr`).
     pub fn is_ip_beside_port(&self, field: &str, ty: &str) -> bool {
-        let remote = |name: &str| {
-            word_slices(name).any(|w| self.remote_names.iter().any(|l| l.eq_ignore_ascii_case(w)))
-        };
         let ip = word_slices(field).any(|w| w.eq_ignore_ascii_case("ip"));
-        ip && !remote(field) && !remote(ty)
+        ip && !self.is_remote_name(field) && !self.is_remote_name(ty)
     }
 
     /// Whether a call path (`std::env::var`, `option_env!`) reads the environment.
