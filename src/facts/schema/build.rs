@@ -327,6 +327,12 @@ impl Builder {
                     self.drop_table(name, cx);
                 }
             }
+            Statement::CreateView(view) => self.create_view(view, cx),
+            Statement::Drop { object_type: ObjectType::View | ObjectType::MaterializedView, names, .. } => {
+                for name in names {
+                    self.drop_table(name, cx);
+                }
+            }
             Statement::Drop { object_type: ObjectType::Index, names, table, .. } => {
                 for name in names {
                     self.drop_index(name, table.as_ref());
@@ -414,6 +420,7 @@ impl Builder {
             indexes: Vec::new(),
             changed_columns: Vec::new(),
             complete: create.query.is_none() && create.clone.is_none() && !cx.incomplete,
+            view: false,
             dialect: self.dialect,
         };
         // Columns that come from another table: `LIKE` (MySQL's copies its indexes
@@ -452,6 +459,26 @@ impl Builder {
             let at = cx.clause(&items, constraint.span());
             self.add_constraint(&key, &mut table, constraint, at);
         }
+        self.insert(key, table);
+    }
+
+    /// A view: a name queries may read, of columns not known here.
+    fn create_view(&mut self, view: &sqlparser::ast::CreateView, cx: &Ctx) {
+        let key = table_key(&view.name, self.dialect);
+        if view.if_not_exists && self.schema.tables.contains_key(&key) {
+            return;
+        }
+        let table = Table {
+            name: view.name.to_string(),
+            created: cx.loc(view.name.span()),
+            columns: Vec::new(),
+            keys: Vec::new(),
+            indexes: Vec::new(),
+            changed_columns: Vec::new(),
+            complete: false,
+            view: true,
+            dialect: self.dialect,
+        };
         self.insert(key, table);
     }
 

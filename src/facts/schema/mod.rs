@@ -38,8 +38,9 @@
 //! [`Table::column`]: what [`queries`] gives), or a name as written in SQL
 //! ([`Schema::table_named`], [`Table::column_named`]).
 //!
-//! Known limitations: views, materialized views, sequences and types are not
-//! modelled; `CREATE TABLE … AS SELECT` (and `LIKE`, `INHERITS` or `PARTITION OF` a
+//! Known limitations: a view (or materialized view) is a name whose columns are not
+//! read from its query ([`Table::view`]); sequences and types are not modelled;
+//! `CREATE TABLE … AS SELECT` (and `LIKE`, `INHERITS` or `PARTITION OF` a
 //! table the migrations do not create) makes a table whose columns are not known
 //! ([`Table::complete`]); Postgres `LIKE … INCLUDING INDEXES` copies no keys;
 //! temporary tables are left out (they do not outlive the migration); schema

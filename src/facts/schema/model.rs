@@ -88,6 +88,10 @@ pub struct Table {
     /// (or `INHERITS`, `PARTITION OF`) a table the migrations do not define, or when a
     /// clause that may have been a column could not be read.
     pub complete: bool,
+    /// A view (`CREATE [MATERIALIZED] VIEW`): queries read it like a table; its
+    /// columns are not read from its query (so it is never [`Table::complete`]),
+    /// and it has no keys and is written by nothing.
+    pub view: bool,
     /// For looking names up as the database would.
     pub(super) dialect: Dialect,
 }

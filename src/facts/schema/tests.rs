@@ -468,7 +468,8 @@ COMMIT;
     // sqlparser does not read DO blocks: reported, as schema changes inside are not seen.
     let unparsed: Vec<_> = schema.unparsed.iter().map(|u| text(&[sql], u.at)).collect();
     assert_eq!(unparsed, ["DO $body$ BEGIN IF NOT EXISTS (SELECT 1) THEN RAISE NOTICE 'x;y'; END IF; END $body$"]);
-    assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["people"]);
+    // (The view is a name of its own, of columns not known.)
+    assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["happy_people", "people"]);
     assert_eq!(columns(&schema, "people"), ["id", "mood", "updated_at"]);
 }
 
@@ -747,4 +748,21 @@ fn alter_table_in_each_dialect() {
     assert_eq!(text(&[mysql], articles.keys[2].at), "ADD UNIQUE INDEX `title_unique` (`title`)");
     assert_eq!(text(&[mysql], articles.column_named("handle").unwrap().at), "`handle`");
     assert_eq!(articles.name, "`articles`");
+}
+
+#[test]
+fn views_are_names_of_unknown_columns() {
+    let schema = pg("CREATE TABLE t (id int PRIMARY KEY);
+         CREATE VIEW v AS SELECT id FROM t;
+         DROP VIEW v;
+         CREATE OR REPLACE VIEW v AS SELECT id FROM t;
+         CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n FROM t;
+         CREATE VIEW gone AS SELECT 1;
+         DROP VIEW IF EXISTS gone;");
+    no_unparsed(&schema);
+    let v = schema.table("v").expect("a view is known by name");
+    assert!(v.view && !v.complete && v.keys.is_empty());
+    assert!(schema.table("m").is_some_and(|m| m.view), "materialized too");
+    assert!(schema.table("gone").is_none() && schema.dropped.contains_key("gone"));
+    assert!(schema.table("t").is_some_and(|t| !t.view && t.complete));
 }

@@ -99,7 +99,7 @@ impl Rule for DeadTable {
             }
             let migrations_text: String =
                 set.files.iter().map(|m| cx.db.get(m.file).text().to_lowercase()).collect::<Vec<_>>().join("\n");
-            for (key, table) in &schema.tables {
+            for (key, table) in schema.tables.iter().filter(|(_, t)| !t.view) {
                 // (The texts below are compared in lower case; a quoted name keeps its
                 // case in the key.)
                 let bare = key.rsplit('.').next().unwrap_or(key).to_lowercase();

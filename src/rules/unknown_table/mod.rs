@@ -42,8 +42,9 @@
 //!   one set in the run) is not checked; a note with the run's summary names it.
 //!   Tables created outside the migrations (by the application at start-up, by
 //!   another service) are unknown to the rule.
-//! - Views, and tables made inside functions or `DO` blocks, are not seen: SQL
-//!   naming them is flagged (suppress it with a reason).
+//! - Views (`CREATE [MATERIALIZED] VIEW`, `DROP VIEW`) are known by name, and their
+//!   columns are not checked. Tables made inside functions or `DO` blocks are not
+//!   seen: SQL naming them is flagged (suppress it with a reason).
 //! - Tables of the database itself (`pg_catalog`, `information_schema`,
 //!   `sqlite_master`, the migration runners' own, names ending in `_seq`, which
 //!   are sequences), tables another migration set of the run creates and tables the
