@@ -300,6 +300,11 @@ impl Builder {
                         }
                         Err(failure) => failure,
                     };
+                    // SQLite's `PRAGMA foreign_keys = OFF` (which sqlparser reads only in
+                    // some spellings) sets the connection, never the schema: nothing is lost.
+                    if matches!(&first.token, Token::Word(w) if w.value.eq_ignore_ascii_case("pragma")) {
+                        continue;
+                    }
                     let message = failure.message.clone();
                     match salvage_create_table(tokens, &*dialect, failure) {
                         Some((statement, left_out)) => {

@@ -766,3 +766,13 @@ fn views_are_names_of_unknown_columns() {
     assert!(schema.table("gone").is_none() && schema.dropped.contains_key("gone"));
     assert!(schema.table("t").is_some_and(|t| !t.view && t.complete));
 }
+
+#[test]
+fn pragmas_change_no_schema_and_are_not_reported() {
+    let schema = build(
+        Dialect::Sqlite,
+        &["PRAGMA foreign_keys = OFF;\nCREATE TABLE t (id INTEGER PRIMARY KEY);\nPRAGMA foreign_keys=ON;"],
+    );
+    no_unparsed(&schema);
+    assert!(schema.table("t").is_some());
+}

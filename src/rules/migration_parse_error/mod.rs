@@ -39,6 +39,8 @@
 //!   not understand; the clause is reported and the table kept.
 //! - After a tokenizer error (an unterminated string or comment) the rest of that
 //!   file is one unread piece.
+//! - A `PRAGMA` the parser does not read is not reported: it sets the connection
+//!   (`PRAGMA foreign_keys = ON`), never the schema.
 
 use crate::input::source::Loc;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
