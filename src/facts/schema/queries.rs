@@ -200,7 +200,13 @@ impl Reader<'_> {
         Some(key)
     }
 
+    /// Records a column of `table`. A qualified one (`versions.num`) names its table
+    /// in the query's own scope, so no outer table may own it instead.
     fn column(&mut self, table: &str, ident: &Ident, clause: &'static str) {
+        self.column_of(table, ident, clause, false);
+    }
+
+    fn column_of(&mut self, table: &str, ident: &Ident, clause: &'static str, qualified: bool) {
         let range = self.span_range(ident.span);
         let column = ident_key(ident, self.dialect);
         // (A nested query read twice, as a subquery and as an INSERT's source, names
@@ -208,7 +214,8 @@ impl Reader<'_> {
         if self.out.columns.iter().any(|c| c.table == table && c.column == column && c.range == range) {
             return;
         }
-        let or_outer = self.outer.iter().filter(|t| *t != table).cloned().collect();
+        let or_outer =
+            if qualified { Vec::new() } else { self.outer.iter().filter(|t| *t != table).cloned().collect() };
         self.out.columns.push(ColumnUse {
             table: table.to_string(),
             column,
@@ -424,7 +431,7 @@ impl Reader<'_> {
                         && named.all(|(_, k)| k.is_some())
                     {
                         let table = table.clone();
-                        self.column(&table, column, clause);
+                        self.column_of(&table, column, clause, true);
                     }
                 }
                 _ => {}
@@ -685,6 +692,14 @@ mod tests {
         let q = read("SELECT id FROM a WHERE EXISTS (SELECT 1 FROM b WHERE b.x = 1 AND flag)");
         let flag = q.columns.iter().find(|c| c.column == "flag").unwrap();
         assert_eq!((flag.table.as_str(), flag.or_outer.clone()), ("b", vec!["a".to_string()]));
+        // A qualified one names its table: no outer table may own it.
+        let x = q.columns.iter().find(|c| c.column == "x").unwrap();
+        assert_eq!((x.table.as_str(), x.or_outer.len()), ("b", 0));
+        let q = read(
+            "WITH j AS (SELECT d.n FROM temp_downloads d LEFT JOIN versions ON versions.num = d.version) SELECT n FROM j",
+        );
+        let num = q.columns.iter().find(|c| c.column == "num").unwrap();
+        assert!(num.or_outer.is_empty(), "{:?}", num.or_outer);
     }
 
     #[test]
