@@ -43,6 +43,9 @@ pub struct ColumnUse {
     /// For an unqualified column in a nested query (a subquery, a `WITH` body): the
     /// other tables of the statement, whose column it may be (a correlated reference).
     pub or_outer: Vec<String>,
+    /// Written in double quotes (`"now"`): SQLite reads such a word as a string when
+    /// no column has that name.
+    pub double_quoted: bool,
 }
 
 /// What an `INSERT … ON CONFLICT` names as its conflict target.
@@ -223,6 +226,7 @@ impl Reader<'_> {
             range,
             clause,
             or_outer,
+            double_quoted: ident.quote_style == Some('"'),
         });
     }
 
