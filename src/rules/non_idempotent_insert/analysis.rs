@@ -150,7 +150,7 @@ impl<'a> Analysis<'a> {
         };
         analysis.settle_closure_args();
         let entity_tables = EntityTables::new(ctx);
-        analysis.entity_deletes(&entity_tables);
+        analysis.entity_module_tables(&entity_tables);
         analysis.calls_that_delete();
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         for i in 0..analysis.fns.len() {
@@ -237,7 +237,7 @@ impl<'a> Analysis<'a> {
     /// A sea-orm entity's `delete_many()` and a migration's `create_table_from_entity`
     /// name the entity's module (`public_key_credential`): the table is the one its
     /// `table_name` declares.
-    fn entity_deletes(&mut self, entities: &EntityTables) {
+    fn entity_module_tables(&mut self, entities: &EntityTables) {
         for i in 0..self.fns.len() {
             let renamed = |t: &str| entities.0.get(t).filter(|table| **table != t).map(|table| table.to_string());
             let f = &self.fns[i];
