@@ -98,6 +98,82 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
     out
 }
 
+/// The tables whose missing rows a `SELECT` reads (an anti-join): `… WHERE x NOT IN
+/// (SELECT … FROM t)`, `… WHERE NOT EXISTS (SELECT … FROM t …)`, `… LEFT JOIN t [AS]
+/// a ON … WHERE a.col IS NULL`. An INSERT into `t` of each row read so adds what `t`
+/// lacks. Statements that insert are not read (their `NOT EXISTS` is their own guard).
+pub fn anti_joined_tables(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for words in statements(sql) {
+        if !(word_at(&words, 0, "select") || word_at(&words, 0, "with")) || words.iter().any(|t| is_word(t, "insert")) {
+            continue;
+        }
+        for k in 0..words.len() {
+            let negated = word_at(&words, k, "not") && (word_at(&words, k + 1, "in") || word_at(&words, k + 1, "exists"));
+            if negated && matches!(words.get(k + 2), Some(Token::LParen)) && word_at(&words, k + 3, "select") {
+                out.extend(subquery_from(&words, k + 2));
+            }
+            if word_at(&words, k, "left") {
+                let join = if word_at(&words, k + 1, "outer") { k + 2 } else { k + 1 };
+                if word_at(&words, join, "join")
+                    && let Some((table, alias)) = joined_name(&words, join + 1)
+                    && tests_null_column(&words[join..], &[&table, alias.as_deref().unwrap_or(&table)])
+                {
+                    out.push(table);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first table of the subquery whose `(` is token `open`: its `FROM` at depth one.
+fn subquery_from(words: &[Token], open: usize) -> Option<String> {
+    let mut depth = 0usize;
+    for j in open..words.len() {
+        match &words[j] {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return None;
+                }
+            }
+            _ if depth == 1 && word_at(words, j, "from") => return name_at(words, j + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The (dotted) table name at token `k` and the alias after it (`t AS a`, `t a`).
+fn joined_name(words: &[Token], mut k: usize) -> Option<(String, Option<String>)> {
+    let table = name_at(words, k)?;
+    while matches!(words.get(k), Some(Token::Word(_))) && matches!(words.get(k + 1), Some(Token::Period)) {
+        k += 2;
+    }
+    k += 1;
+    if word_at(words, k, "as") {
+        k += 1;
+    }
+    let alias = match words.get(k) {
+        Some(Token::Word(w)) if w.keyword == Keyword::NoKeyword => Some(w.value.clone()),
+        _ => None,
+    };
+    Some((table, alias))
+}
+
+/// Whether `words` test a column of one of `names` for NULL (`a.id IS NULL`).
+fn tests_null_column(words: &[Token], names: &[&str]) -> bool {
+    words.windows(5).any(|w| {
+        matches!(&w[0], Token::Word(n) if names.iter().any(|x| n.value.eq_ignore_ascii_case(x)))
+            && matches!(w[1], Token::Period)
+            && matches!(w[2], Token::Word(_))
+            && is_word(&w[3], "is")
+            && is_word(&w[4], "null")
+    })
+}
+
 /// A table a `CREATE TABLE` statement makes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct CreatedTable {
@@ -299,6 +375,26 @@ mod tests {
 
     fn tables(sql: &str) -> Vec<(String, bool)> {
         inserts(sql).into_iter().map(|i| (i.table, i.on_conflict)).collect()
+    }
+
+    #[test]
+    fn anti_joins() {
+        let sql = "SELECT principal, id FROM objects WHERE (principal, id) NOT IN (SELECT DISTINCT principal, object_id FROM changelog)";
+        assert_eq!(anti_joined_tables(sql), ["changelog"]);
+        assert_eq!(
+            anti_joined_tables("select u.id from users u where not exists (select 1 from public.profiles p where p.user_id = u.id)"),
+            ["profiles"]
+        );
+        assert_eq!(
+            anti_joined_tables("SELECT u.id FROM users u LEFT OUTER JOIN profiles AS p ON p.user_id = u.id WHERE p.user_id IS NULL"),
+            ["profiles"]
+        );
+        assert_eq!(anti_joined_tables("SELECT users.id FROM users LEFT JOIN profiles ON profiles.uid = users.id WHERE profiles.uid IS NULL"), ["profiles"]);
+        // Not an anti-join: a plain IN, a LEFT JOIN kept for its columns, an INSERT's own guard.
+        assert!(anti_joined_tables("SELECT id FROM users WHERE id IN (SELECT user_id FROM profiles)").is_empty());
+        assert!(anti_joined_tables("SELECT u.id, p.bio FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.bio IS NULL").is_empty());
+        assert!(anti_joined_tables("INSERT INTO profiles SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM profiles)").is_empty());
+        assert!(anti_joined_tables("SELECT id FROM users WHERE id NOT IN ($1, $2)").is_empty());
     }
 
     #[test]

@@ -67,7 +67,8 @@ pub struct Preflight {
     /// A `DELETE` of [`Preflight::table`] written here: the INSERTs after it into that
     /// table replace what it deleted, in its own iteration and in every loop it
     /// encloses (`DELETE FROM tags WHERE post = $1` then a loop inserting the post's
-    /// tags). A call to a function that deletes guards its own iteration only: such
+    /// tags). So does a read of the rows missing from the table (an anti-join: `SELECT
+    /// … WHERE id NOT IN (SELECT … FROM t)`): the loop over them fills only the gaps. A call to a function that deletes guards its own iteration only: such
     /// calls sit in branches (clear the failed logins on success, record one on
     /// failure) that positions cannot tell apart.
     pub replaces: bool,
@@ -358,15 +359,21 @@ impl Extractor<'_> {
     /// A `DELETE` of `table` runs here: an INSERT into it that follows in the same
     /// iteration, or in a loop after it, replaces rows.
     fn push_delete(&mut self, loc: Loc, table: String) {
-        self.push_event(EventKind::Preflight { name: "DELETE".into() }, loc);
-        if let Some(f) = self.stack.last_mut() {
-            if !f.facts.deletes.iter().any(|t| t.eq_ignore_ascii_case(&table)) {
-                f.facts.deletes.push(table.clone().into_boxed_str());
-            }
-            if let Some(last) = f.facts.preflights.last_mut() {
-                last.table = Some(table.into_boxed_str());
-                last.replaces = true;
-            }
+        if let Some(f) = self.stack.last_mut()
+            && !f.facts.deletes.iter().any(|t| t.eq_ignore_ascii_case(&table))
+        {
+            f.facts.deletes.push(table.clone().into_boxed_str());
+        }
+        self.push_replacing(loc, "DELETE", table);
+    }
+
+    /// A statement after which INSERTs into `table` add only rows it lacks (a `DELETE`,
+    /// an anti-join read): [`Preflight::replaces`].
+    fn push_replacing(&mut self, loc: Loc, name: &str, table: String) {
+        self.push_event(EventKind::Preflight { name: name.into() }, loc);
+        if let Some(last) = self.stack.last_mut().and_then(|f| f.facts.preflights.last_mut()) {
+            last.table = Some(table.into_boxed_str());
+            last.replaces = true;
         }
     }
 
@@ -427,6 +434,13 @@ impl Extractor<'_> {
                 self.push_delete(loc, table);
             }
         }
+        // Rows read as missing from a table (`NOT IN (SELECT … FROM t)`, `NOT EXISTS`,
+        // `LEFT JOIN t … IS NULL`): an INSERT into `t` after it adds only those.
+        if word(b"select") && (word(b"not") || word(b"null")) {
+            for table in sql::anti_joined_tables(text) {
+                self.push_replacing(loc, "anti-join", table);
+            }
+        }
         for sql in self.guarded(text) {
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), loc);
         }
@@ -461,16 +475,17 @@ impl Extractor<'_> {
 }
 
 /// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE`,
-/// `CREATE`, `TRUNCATE` or `DROP` (any case). Most string literals do not, and are not
-/// tokenized.
+/// `CREATE`, `TRUNCATE` or `DROP`, or is a `SELECT` that says `NOT` or `NULL` (an
+/// anti-join), in any case. Most string literals do not, and are not tokenized.
 fn has_sql_verb(text: &str) -> bool {
+    let has = |word: &[u8]| text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
     text.as_bytes().windows(6).any(|w| {
         w.eq_ignore_ascii_case(b"insert")
             || w.eq_ignore_ascii_case(b"delete")
             || w.eq_ignore_ascii_case(b"create")
             || w.eq_ignore_ascii_case(b"trunca")
             || w[..4].eq_ignore_ascii_case(b"drop")
-    })
+    }) || (has(b"select") && (has(b"not") || has(b"null")))
 }
 
 /// Strips parentheses, references and `.await`/`?` around an expression.

@@ -343,7 +343,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");
         out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("_exists(", "_named(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")
-            .replace("::for_", "::of_").replace(".load(", ".take(");
+            .replace("::for_", "::of_").replace(".load(", ".take(").replace(".first::<", ".only::<").replace(".optional()", ".ok()");
         // A table created just before (it fails if the table exists).
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ").replace(".create_table(", ".drop_table(");
         // A DELETE before the INSERT (in place, or a function that deletes).

@@ -30,14 +30,27 @@ fn selects(expr: &syn::Expr) -> bool {
         fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             // `sqlx::query_scalar!("SELECT …", ids)`: the first argument.
-            if let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
-                args.iter().for_each(|a| self.visit_expr(a));
-            }
+            macro_args_now(m, |a| self.visit_expr(a));
         }
     }
     let mut finder = Finder(false);
     finder.visit_expr(expr);
     finder.0
+}
+
+/// Runs `visit` on each argument of a macro call written like a function call, and
+/// on the body of each closure argument: a closure handed to a macro runs in it
+/// (`with_connection!(pool, |conn| users::table.find(id).first(conn).await)`).
+fn macro_args_now(m: &syn::Macro, mut visit: impl FnMut(&syn::Expr)) {
+    let Ok(args) = m.parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else {
+        return;
+    };
+    for arg in &args {
+        match arg {
+            syn::Expr::Closure(c) => visit(&c.body),
+            other => visit(other),
+        }
+    }
 }
 
 /// Whether a function name says it looks rows up, whatever runs it (`exists`,
@@ -98,6 +111,9 @@ fn awaits_lookup(expr: &syn::Expr, get: bool) -> bool {
             syn::visit::visit_expr_method_call(self, m);
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            macro_args_now(m, |a| self.visit_expr(a));
+        }
     }
     let mut finder = Finder(false, get);
     finder.visit_expr(expr);
@@ -259,7 +275,8 @@ impl Extractor<'_> {
 
     /// Whether an `if` condition tests whether a lookup found something: the
     /// presence of rows just read (`row.is_none()`, `let Some(r) = found`, `!exists`,
-    /// `count == 0`) or a lookup run in the condition itself. A condition on what a
+    /// `count == 0`) or a lookup run in the condition itself (a lookup by name, a
+    /// `SELECT`: `if let Ok(row) = query!("SELECT …").fetch_one(..).await`). A condition on what a
     /// lookup returned (`if device.enabled`) is not one.
     pub(super) fn tests_presence(&self, cond: &syn::Expr, has_else: bool) -> bool {
         // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
@@ -271,6 +288,7 @@ impl Extractor<'_> {
                 || (mentions(subject, &self.fetched) && (has_else || tests_absence(cond)))
                 || self.mentions_inserted_count(subject)
                 || awaits_lookup(subject, true)
+                || selects(subject)
         })
     }
 
@@ -281,7 +299,8 @@ impl Extractor<'_> {
         m.arms.iter().any(|a| presence_pattern(&a.pat))
             && (self.mentions_existing(&m.expr)
                 || (absent_arm && mentions(&m.expr, &self.fetched))
-                || awaits_lookup(&m.expr, true))
+                || awaits_lookup(&m.expr, true)
+                || selects(&m.expr))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.
