@@ -73,6 +73,9 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
             if word_at(&words, k, "if") && word_at(&words, k + 1, "exists") {
                 k += 2;
             }
+            if placeholder_wipe(&words, k) {
+                out.push(ANY_TABLE.to_string());
+            }
             while let Some(name) = name_at(&words, k) {
                 out.push(name);
                 // Past the dotted name, to a `,` and the next one.
@@ -91,11 +94,25 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
         }
         for k in 0..words.len() {
             if word_at(&words, k, "delete") && word_at(&words, k + 1, "from") {
-                out.extend(name_at(&words, k + 2));
+                match name_at(&words, k + 2) {
+                    Some(name) => out.push(name),
+                    // `format!("DELETE FROM {table}")`: every row of a table named at run time.
+                    None if placeholder_wipe(&words, k + 2) => out.push(ANY_TABLE.to_string()),
+                    None => {}
+                }
             }
         }
     }
     out
+}
+
+/// The table a statement empties when its name is filled in at run time.
+pub const ANY_TABLE: &str = "*";
+
+/// Whether token `k` is a placeholder for a table name, in a statement with no
+/// `WHERE` (every row of whatever table it names goes).
+fn placeholder_wipe(words: &[Token], k: usize) -> bool {
+    matches!(words.get(k), Some(Token::Placeholder(_))) && !words.iter().any(|t| is_word(t, "where"))
 }
 
 /// The tables whose missing rows a `SELECT` reads (an anti-join): `… WHERE x NOT IN
@@ -417,6 +434,10 @@ mod tests {
         assert_eq!(deleted_tables("DROP TABLE IF EXISTS pastas; CREATE TABLE pastas (id INT)"), ["pastas"]);
         assert!(deleted_tables("DROP INDEX tags_name").is_empty());
         assert!(deleted_tables("could not truncate the log").is_empty());
+        // A table named at run time: every row of any table, only without a WHERE.
+        assert_eq!(deleted_tables("DELETE FROM {table};"), [ANY_TABLE]);
+        assert_eq!(deleted_tables("TRUNCATE TABLE {}"), [ANY_TABLE]);
+        assert!(deleted_tables("DELETE FROM {table} WHERE id = $1").is_empty());
         assert_eq!(
             deleted_tables("WITH old AS (SELECT 1) DELETE FROM users WHERE id IN (SELECT * FROM old)"),
             ["users"]

@@ -9,6 +9,7 @@ use super::extract::{CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, 
 use std::borrow::Cow;
 use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
 use crate::rules::CheckCx;
+use crate::facts::sql;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
@@ -46,6 +47,12 @@ pub struct Witness {
 /// the one holding it): a chain thousands of calls deep is shown in a line, and
 /// listing it whole for every call on it would be quadratic.
 const SHOWN_CHAIN: usize = 4;
+
+/// How many calls deep what a function deletes is seen from its callers.
+const DELETE_DEPTH: usize = 2;
+
+/// How many callers up a function's entry guards are looked for ([`Analysis::entry_guarded`]).
+const ENTRY_DEPTH: u32 = 2;
 
 /// An INSERT that runs repeatedly without a guard, as `non-idempotent-insert` reports it.
 pub enum Finding<'s> {
@@ -118,6 +125,8 @@ pub struct Analysis<'a> {
     /// The names of the functions that reach an unprotected insert.
     reaching_names: FxHashSet<&'a str>,
     ambiguous: FxHashSet<String>,
+    /// Call events by the name they call, as (function, position); built on first use.
+    calls_by_name: std::cell::OnceCell<HashMap<String, Vec<(usize, usize)>>>,
 }
 
 impl<'a> Analysis<'a> {
@@ -147,6 +156,7 @@ impl<'a> Analysis<'a> {
             by_name,
             reaching_names: FxHashSet::default(),
             ambiguous,
+            calls_by_name: std::cell::OnceCell::new(),
         };
         analysis.settle_closure_args();
         let entity_tables = EntityTables::new(ctx);
@@ -262,23 +272,70 @@ impl<'a> Analysis<'a> {
 
     /// A call to a function that runs a `DELETE` (`delete_traffic_pattern(..)`
     /// before `add_traffic_pattern(..)`) replaces rows: like a `DELETE` written in
-    /// place, it guards the INSERTs after it in the same iteration.
+    /// place, it guards the INSERTs after it in the same iteration. What a function
+    /// deletes includes what the functions it calls outside branches delete outside
+    /// branches, up to [`DELETE_DEPTH`] calls deep (`upgrade` →
+    /// `truncate_target_database` → `delete_all_rows`).
     fn calls_that_delete(&mut self) {
-        let names: FxHashSet<String> =
-            self.fns.iter().filter(|f| !f.deletes.is_empty()).map(|f| f.name.clone()).collect();
-        if names.is_empty() {
-            return;
-        }
-        for i in 0..self.fns.len() {
-            let mut deleting: Vec<(usize, Box<str>)> = Vec::new();
-            for (order, e) in self.fns[i].events.iter().enumerate() {
-                if !matches!(&e.kind, EventKind::Call { name, .. } if names.contains(&**name)) {
-                    continue;
+        // What each function deletes on every run: its DELETEs outside branches, and
+        // (grown round by round) what the functions it calls outside branches delete so.
+        let unbranched = |f: &FnInsertFacts, at: usize| !f.branches.iter().any(|&(from, to)| from as usize <= at && at < to as usize);
+        let mut always: Vec<Vec<Box<str>>> = (self.fns.iter())
+            .map(|f| {
+                let mut tables: Vec<Box<str>> = Vec::new();
+                for p in f.preflights.iter().filter(|p| p.replaces && unbranched(f, p.at)) {
+                    if let Some(t) = &p.table
+                        && f.deletes.contains(t)
+                        && !tables.contains(t)
+                    {
+                        tables.push(t.clone());
+                    }
                 }
-                for g in self.callees(i, e).into_iter().filter(|&g| g != i) {
-                    deleting.extend(self.fns[g].deletes.iter().map(|t| (order, t.clone())));
+                tables
+            })
+            .collect();
+        let mut calls: Vec<(usize, usize, usize)> = Vec::new();
+        for round in 0..DELETE_DEPTH {
+            let names: FxHashSet<&str> = (self.fns.iter().enumerate())
+                .filter(|&(i, f)| !f.deletes.is_empty() || !always[i].is_empty())
+                .map(|(_, f)| f.name.as_str())
+                .collect();
+            if names.is_empty() {
+                return;
+            }
+            calls.clear();
+            for (i, f) in self.fns.iter().enumerate() {
+                for (order, e) in f.events.iter().enumerate() {
+                    if matches!(&e.kind, EventKind::Call { name, .. } if names.contains(&**name)) {
+                        calls.extend(self.callees(i, e).into_iter().filter(|&g| g != i).map(|g| (i, order, g)));
+                    }
                 }
             }
+            if round + 1 == DELETE_DEPTH {
+                break;
+            }
+            let mut grown = always.clone();
+            for &(i, order, g) in &calls {
+                if !unbranched(&self.fns[i], order) {
+                    continue;
+                }
+                for t in &always[g] {
+                    if !grown[i].iter().any(|d| d.eq_ignore_ascii_case(t)) {
+                        grown[i].push(t.clone());
+                    }
+                }
+            }
+            always = grown;
+        }
+        let mut deleting: Vec<Vec<(usize, Box<str>)>> = vec![Vec::new(); self.fns.len()];
+        for &(i, order, g) in &calls {
+            for t in self.fns[g].deletes.iter().chain(&always[g]) {
+                if !deleting[i].iter().any(|(o, d)| *o == order && d == t) {
+                    deleting[i].push((order, t.clone()));
+                }
+            }
+        }
+        for (i, deleting) in deleting.into_iter().enumerate() {
             if deleting.is_empty() {
                 continue;
             }
@@ -421,9 +478,24 @@ impl<'a> Analysis<'a> {
         f.preflights.iter().take_while(|p| p.at < order).any(|p| {
             order < p.end as usize
                 && guards_table(p, table)
+                // (A DELETE in one branch does not make room for an INSERT in another.)
+                && (p.table.is_none() || same_branch(f, p.at, order))
                 && (p.whole_fn
                     || same_iteration(f, &f.events[p.at], innermost)
                     || (p.replaces && encloses(f, &f.events[p.at], innermost)))
+        })
+    }
+
+    /// Whether `table` is emptied, created or read for its missing rows before
+    /// `order`, around it ([`Analysis::preflight_before`] of those guards alone).
+    fn room_made_before(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> bool {
+        f.preflights.iter().take_while(|p| p.at < order).any(|p| {
+            // (Only guards of one table name one: a DELETE, a call that deletes, a
+            // fresh table, an anti-join read.)
+            p.table.is_some()
+                && guards_table(p, table)
+                && same_branch(f, p.at, order)
+                && (p.whole_fn || same_iteration(f, &f.events[p.at], innermost) || encloses(f, &f.events[p.at], innermost))
         })
     }
 
@@ -751,7 +823,10 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             for occ in &self.inserts[i] {
-                if occ.innermost.is_none() || Analysis::protected(f, occ) {
+                if occ.innermost.is_none()
+                    || Analysis::protected(f, occ)
+                    || self.entry_guarded(i, &occ.sql.table, ENTRY_DEPTH)
+                {
                     continue;
                 }
                 found.entry((occ.loc, occ.sql.table.as_str())).or_insert(Finding::Direct { f, occ });
@@ -793,6 +868,9 @@ impl<'a> Analysis<'a> {
                     if e.innermost.is_none() && !recursive {
                         continue;
                     }
+                    if self.entry_guarded(i, &witness.table, ENTRY_DEPTH) {
+                        continue;
+                    }
                     if !recursive && self.fans_out(i, order) {
                         continue;
                     }
@@ -820,6 +898,46 @@ impl<'a> Analysis<'a> {
             }
         }
         out
+    }
+
+    /// Whether every call of function `i` (one at least) comes after its caller made
+    /// room in `table` — emptied it (`truncate_all(..)` then `transfer_users(..)`),
+    /// created it, read the rows it lacks — or from a caller so guarded itself, up to
+    /// `depth` callers up. The rows `i` inserts in its loops fill that room. (A lookup
+    /// in the caller is not enough: it says whether a parent exists, not the rows
+    /// `i` adds under it.)
+    fn entry_guarded(&self, i: usize, table: &str, depth: u32) -> bool {
+        if depth == 0 {
+            return false;
+        }
+        let sites = self.calls_by_name().get(self.fns[i].name.as_str()).map_or(&[][..], Vec::as_slice);
+        let mut callers = sites
+            .iter()
+            .filter(|&&(c, order)| self.callees(c, &self.fns[c].events[order]).contains(&i))
+            .peekable();
+        callers.peek().is_some()
+            && callers.all(|&(c, order)| {
+                let f = &*self.fns[c];
+                c != i
+                    && (Self::room_made_before(f, f.events[order].innermost, order, table)
+                        || self.entry_guarded(c, table, depth - 1))
+            })
+    }
+
+    fn calls_by_name(&self) -> &HashMap<String, Vec<(usize, usize)>> {
+        self.calls_by_name.get_or_init(|| {
+            let mut map: HashMap<String, Vec<(usize, usize)>> = HashMap::default();
+            for (i, f) in self.fns.iter().enumerate() {
+                for (order, e) in f.events.iter().enumerate() {
+                    if let EventKind::Call { name, .. } = &e.kind
+                        && self.by_name.contains_key(&**name)
+                    {
+                        map.entry(name.to_string()).or_default().push((i, order));
+                    }
+                }
+            }
+            map
+        })
     }
 
     /// The functions function `g` reaches its INSERT through (name, name location), in
@@ -869,7 +987,7 @@ impl<'a> Analysis<'a> {
 /// `workspaces`).
 fn guards_table(p: &Preflight, table: &str) -> bool {
     match p.table.as_deref() {
-        None => true,
+        None | Some(sql::ANY_TABLE) => true,
         Some(deleted) => {
             deleted.eq_ignore_ascii_case(table)
                 || table.len() == deleted.len() + 1
@@ -904,6 +1022,13 @@ fn encloses(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {
         (Some(outer), Some(inner)) => f.within(Some(inner), outer),
         (Some(_), None) => false,
     }
+}
+
+/// Whether event `later` runs in every branch event `earlier` is in (so `earlier`
+/// runs first whenever `later` runs, as far as branches go).
+fn same_branch(f: &FnInsertFacts, earlier: usize, later: usize) -> bool {
+    let (a, b) = (earlier as u32, later as u32);
+    f.branches.iter().all(|&(from, to)| !(from <= a && a < to) || (from <= b && b < to))
 }
 
 fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {

@@ -68,9 +68,10 @@ pub struct Preflight {
     /// table replace what it deleted, in its own iteration and in every loop it
     /// encloses (`DELETE FROM tags WHERE post = $1` then a loop inserting the post's
     /// tags). So does a read of the rows missing from the table (an anti-join: `SELECT
-    /// … WHERE id NOT IN (SELECT … FROM t)`): the loop over them fills only the gaps. A call to a function that deletes guards its own iteration only: such
-    /// calls sit in branches (clear the failed logins on success, record one on
-    /// failure) that positions cannot tell apart.
+    /// … WHERE id NOT IN (SELECT … FROM t)`): the loop over them fills only the gaps.
+    /// A call to a function that deletes guards its own iteration only: such calls sit
+    /// in branches (clear the failed logins on success, record one on failure) that
+    /// positions cannot tell apart.
     pub replaces: bool,
 }
 
@@ -185,6 +186,9 @@ pub struct FnInsertFacts {
     /// The branches of `if Self::FLAG { … } else { … }`: in a trait's default method,
     /// which one runs depends on the constant the implementation sets.
     pub flag_branches: Vec<FlagBranch>,
+    /// Events `from..to` of each branch (an `if`'s blocks, a `match`'s arms): what
+    /// one branch runs first may not run before what the next one runs.
+    pub branches: Vec<(u32, u32)>,
 }
 
 /// Events `from..to` (positions among `events`) run only when associated constant
@@ -338,6 +342,21 @@ impl Extractor<'_> {
     fn in_plain_loop(&self) -> bool {
         let Some(f) = self.stack.last() else { return false };
         f.innermost().is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while"))
+    }
+
+    /// How many events the current function has.
+    pub(super) fn event_count(&self) -> u32 {
+        self.stack.last().map_or(0, |f| f.facts.events.len() as u32)
+    }
+
+    /// The events since `from` are one branch ([`FnInsertFacts::branches`]).
+    pub(super) fn push_branch(&mut self, from: u32) {
+        if let Some(f) = self.stack.last_mut() {
+            let to = f.facts.events.len() as u32;
+            if from < to {
+                f.facts.branches.push((from, to));
+            }
+        }
     }
 
     /// The preflight just recorded is a check read from a branch ([`Preflight::branch`]).
@@ -578,12 +597,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         for arm in &m.arms {
             let saved = self.locals.len();
+            let from = self.event_count();
             self.bind_held(&arm.pat, &m.expr, false);
             if let Some((_, guard)) = &arm.guard {
                 self.visit_expr(guard);
             }
             self.visit_expr(&arm.body);
             self.locals.truncate(saved);
+            self.push_branch(from);
         }
         // (`Some(_) => continue`: the check guards the code after the match too;
         // `Err(e) => return Err(e)` is error handling.)

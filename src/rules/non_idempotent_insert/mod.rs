@@ -49,8 +49,14 @@
 //!    the cursor, or one that skips past a version read by a `SELECT`; and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
 //!    called there), or written before a loop that holds the INSERT (the set is
-//!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too), which
-//!    makes the INSERT a replacement; a table the function has
+//!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
+//!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given),
+//!    which makes the INSERT a replacement; a read of the rows the table lacks
+//!    before the loop (an anti-join: `… WHERE id NOT IN (SELECT … FROM t)`, `NOT
+//!    EXISTS (SELECT … FROM t …)`, `LEFT JOIN t … WHERE t.col IS NULL`), whose rows
+//!    fill only the gaps; the same guards in every caller before it calls the
+//!    function (a command that empties the tables, then calls the functions that
+//!    fill them); a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
@@ -205,7 +211,10 @@
 //!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `count…`, `contains…`,
 //!   `list…`, `load…`, `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
 //!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
-//!   `?`-tried (a round trip to the database); `get…` where its result is tested
+//!   `?`-tried (a round trip to the database), also inside a closure handed to a
+//!   macro (`with_connection!(pool, |c| t.filter(..).first(c).await.optional())`);
+//!   a `SELECT` run right in the test (`if let Ok(row) = query_as!(.., "SELECT …")
+//!   .fetch_one(..).await { return .. }`); `get…` where its result is tested
 //!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`), or
 //!   bound to a local that a later test branches on with a way for the absent row
 //!   (`match row { Some(r) => update(r), None => INSERT }`, `if row.is_none()`, an
@@ -225,7 +234,13 @@
 //!   as one.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
 //!   its result is used to skip the INSERT, nor that a hoisted `SELECT` reads the
-//!   table the loop inserts into.
+//!   table the loop inserts into. A `DELETE` (or a call that deletes) guards only
+//!   the code in the same branch after it (not another arm of a `match`); what a
+//!   called function deletes counts two calls deep, and past the first call only
+//!   when it deletes outside its branches. A caller's guard counts for the loops of
+//!   the function it calls when every call of that function (two callers up) comes
+//!   after one; a lookup in the caller does not (it checks a parent, not the rows
+//!   added under it).
 //! - Macro bodies are read where they parse as expressions or statements (or, for a
 //!   syntax of their own, as braced blocks); `macro_rules!` definitions are read where
 //!   they are expanded (see above), and `quote!`-style templates are code that runs

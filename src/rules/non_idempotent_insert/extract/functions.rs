@@ -47,6 +47,7 @@ impl Extractor<'_> {
             item_calls: Vec::new(),
             deletes: Vec::new(),
             flag_branches: Vec::new(),
+            branches: Vec::new(),
         };
         let param_names = sig
             .inputs

@@ -258,12 +258,13 @@ impl Extractor<'_> {
             self.push_event(EventKind::Preflight { name: "once flag".into() }, at);
             self.mark_branch_check();
         }
-        let events = |s: &Self| s.stack.last().map_or(0, |f| f.facts.events.len() as u32);
-        let before_then = events(self);
+        let before_then = self.event_count();
         self.visit_block(&e.then_branch);
-        let before_else = events(self);
+        self.push_branch(before_then);
+        let before_else = self.event_count();
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
+            self.push_branch(before_else);
         }
         if let Some((name, when)) = self_flag(&e.cond)
             && let Some(f) = self.stack.last_mut()
