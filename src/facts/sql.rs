@@ -126,7 +126,8 @@ pub fn anti_joined_tables(sql: &str) -> Vec<String> {
             continue;
         }
         for k in 0..words.len() {
-            let negated = word_at(&words, k, "not") && (word_at(&words, k + 1, "in") || word_at(&words, k + 1, "exists"));
+            let negated =
+                word_at(&words, k, "not") && (word_at(&words, k + 1, "in") || word_at(&words, k + 1, "exists"));
             if negated && matches!(words.get(k + 2), Some(Token::LParen)) && word_at(&words, k + 3, "select") {
                 out.extend(subquery_from(&words, k + 2));
             }
@@ -399,18 +400,34 @@ mod tests {
         let sql = "SELECT principal, id FROM objects WHERE (principal, id) NOT IN (SELECT DISTINCT principal, object_id FROM changelog)";
         assert_eq!(anti_joined_tables(sql), ["changelog"]);
         assert_eq!(
-            anti_joined_tables("select u.id from users u where not exists (select 1 from public.profiles p where p.user_id = u.id)"),
+            anti_joined_tables(
+                "select u.id from users u where not exists (select 1 from public.profiles p where p.user_id = u.id)"
+            ),
             ["profiles"]
         );
         assert_eq!(
-            anti_joined_tables("SELECT u.id FROM users u LEFT OUTER JOIN profiles AS p ON p.user_id = u.id WHERE p.user_id IS NULL"),
+            anti_joined_tables(
+                "SELECT u.id FROM users u LEFT OUTER JOIN profiles AS p ON p.user_id = u.id WHERE p.user_id IS NULL"
+            ),
             ["profiles"]
         );
-        assert_eq!(anti_joined_tables("SELECT users.id FROM users LEFT JOIN profiles ON profiles.uid = users.id WHERE profiles.uid IS NULL"), ["profiles"]);
+        assert_eq!(
+            anti_joined_tables(
+                "SELECT users.id FROM users LEFT JOIN profiles ON profiles.uid = users.id WHERE profiles.uid IS NULL"
+            ),
+            ["profiles"]
+        );
         // Not an anti-join: a plain IN, a LEFT JOIN kept for its columns, an INSERT's own guard.
         assert!(anti_joined_tables("SELECT id FROM users WHERE id IN (SELECT user_id FROM profiles)").is_empty());
-        assert!(anti_joined_tables("SELECT u.id, p.bio FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.bio IS NULL").is_empty());
-        assert!(anti_joined_tables("INSERT INTO profiles SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM profiles)").is_empty());
+        assert!(
+            anti_joined_tables(
+                "SELECT u.id, p.bio FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.bio IS NULL"
+            )
+            .is_empty()
+        );
+        assert!(
+            anti_joined_tables("INSERT INTO profiles SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM profiles)").is_empty()
+        );
         assert!(anti_joined_tables("SELECT id FROM users WHERE id NOT IN ($1, $2)").is_empty());
     }
 

@@ -255,6 +255,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         fetched: Vec::new(),
         inserted_counts: Vec::new(),
         absent_selects: Vec::new(),
+        filtered_locals: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -319,6 +320,9 @@ struct Extractor<'a> {
     inserted_counts: Vec<String>,
     /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
     absent_selects: Vec<String>,
+    /// Locals built by filtering with a membership check of the rows that exist, and
+    /// where that check is.
+    filtered_locals: Vec<(String, Loc)>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -471,7 +475,9 @@ impl Extractor<'_> {
     fn visit_block_scoped(&mut self, b: &syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
         let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len(), self.fetched.len());
+        let filtered = self.filtered_locals.len();
         syn::visit::visit_block(self, b);
+        self.filtered_locals.truncate(filtered);
         self.existing.truncate(existing.0);
         self.fetched.truncate(existing.3);
         self.inserted_counts.truncate(existing.1);
@@ -722,7 +728,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.locals.len();
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
         self.bind_held(&e.pat, &e.expr, true);
-        let hoisted = self.filtered_by_existing(&e.expr).or_else(|| self.loop_cursor(&e.expr, &e.body));
+        let hoisted = (self.filtered_by_existing(&e.expr))
+            .or_else(|| self.iterates_filtered_local(&e.expr))
+            .or_else(|| self.loop_cursor(&e.expr, &e.body));
         let mut items = Vec::new();
         hoisted::bound_names(&e.pat, &mut items);
         self.with_loop(header, "for", |s| {
@@ -832,7 +840,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let executed_here = std::mem::take(&mut self.in_executed_chain);
         let prepares = PREPARE_METHODS.contains(&method.as_str());
         self.in_executed_chain = sql_locals::EXECUTE_METHODS.contains(&method.as_str()) || (executed_here && !prepares);
-        self.visit_expr(&m.receiver);
+        // (`stmt.raw_bind_parameter(1, id)?` on a prepared statement binds, it does not run it.)
+        let inspects_local = sql_locals::INSPECT_METHODS.contains(&method.as_str())
+            && matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.get_ident().is_some());
+        if !inspects_local {
+            self.visit_expr(&m.receiver);
+        }
         self.in_executed_chain = false;
         // A prepared statement runs where it is executed, not where it is prepared.
         let closures = if !prepares || executed_here { self.visit_method_args(m, &method, loc) } else { Vec::new() };

@@ -209,7 +209,8 @@
 //!   twice is not told apart.
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `count…`, `contains…`,
-//!   `list…`, `load…`, `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
+//!   `list…`, `load…`, `select_…`, `fetch_…` (not sqlx's `fetch_one`/`fetch_all`,
+//!   which run whatever they are given), `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
 //!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
 //!   `?`-tried (a round trip to the database), also inside a closure handed to a
 //!   macro (`with_connection!(pool, |c| t.filter(..).first(c).await.optional())`);
@@ -219,6 +220,11 @@
 //!   bound to a local that a later test branches on with a way for the absent row
 //!   (`match row { Some(r) => update(r), None => INSERT }`, `if row.is_none()`, an
 //!   `else`): `if let Some(row) = get_row(..)? { INSERT row }` copies data.
+//!   The rows such a lookup returned (or a set built from them) checked for an item
+//!   (`if !current.contains(g)`), or used to filter the list a loop runs over (`let
+//!   pending: Vec<_> = all.filter(|m| !applied.contains(..)).collect(); for m in
+//!   pending`), are a hoisted preflight; a set filled in the loop itself dedupes one
+//!   batch only and is not.
 //!   A boolean field of its answer named like `exists` or `found` is a presence
 //!   test too (`if !username_exists(..).await?.exists`).
 //!   It guards only when the code tests whether it found something, and only the
@@ -367,6 +373,7 @@ impl Rule for NonIdempotentInsert {
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");
         // A preflight hoisted before the loop: the membership check of the rows read.
+        out = out.replace("fetch_allowed_", "make_allowed_");
         out = out.replace(".contains(", ".excludes(").replace(".contains_key(", ".excludes_key(").replace(".any(", ".all(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")
             .replace("INSERT OR REPLACE INTO", "INSERT INTO")

@@ -63,6 +63,7 @@ impl Extractor<'_> {
         let saved_fetched = std::mem::take(&mut self.fetched);
         let saved_counts = std::mem::take(&mut self.inserted_counts);
         let saved_absent = std::mem::take(&mut self.absent_selects);
+        let saved_filtered = std::mem::take(&mut self.filtered_locals);
         let saved_orm = std::mem::take(&mut self.orm_seen);
         let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
@@ -76,6 +77,7 @@ impl Extractor<'_> {
         self.fetched = saved_fetched;
         self.inserted_counts = saved_counts;
         self.absent_selects = saved_absent;
+        self.filtered_locals = saved_filtered;
         self.orm_seen = saved_orm;
         self.loop_items = saved_items;
         self.builders = saved_builders;

@@ -64,7 +64,10 @@ fn strong_lookup(name: &str) -> bool {
 /// `.first(conn).optional()?` and `.load(conn)?`, sea-orm's `.one(db).await?`, a
 /// model's rows of a parent (`Tag::for_post(conn, id)?`).
 fn weak_lookup(name: &str) -> bool {
-    ["is_", "has_", "count", "contains", "list", "load"].iter().any(|p| name.starts_with(p))
+    ["is_", "has_", "count", "contains", "list", "load", "select_"].iter().any(|p| name.starts_with(p))
+        // (`fetch_allowed_groups(..).await?`; sqlx's own `fetch_one`/`fetch_all` run
+        // whatever statement they are given.)
+        || (name.starts_with("fetch_") && !matches!(name, "fetch_one" | "fetch_all" | "fetch_many"))
         || (name.starts_with("for_") && !name.starts_with("for_each"))
         || matches!(name, "first" | "optional" | "one" | "fetch_optional" | "get_results")
 }
@@ -262,9 +265,29 @@ impl Extractor<'_> {
         }
         if selects(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr) {
             bound_names(&local.pat, &mut self.existing);
-        } else if awaits_lookup(&init.expr, true) {
+        } else if awaits_lookup(&init.expr, true) || mentions(&init.expr, &self.fetched) {
             bound_names(&local.pat, &mut self.fetched);
         }
+        // `let pending: Vec<_> = all.iter().filter(|m| !applied.contains(..)).collect();`:
+        // a loop over `pending` is filtered by what exists.
+        if let Some(at) = self.filtered_by_existing(&init.expr)
+            && let Some(ident) = crate::facts::lower::pat_ident(&local.pat)
+        {
+            self.filtered_locals.push((ident.to_string(), at));
+        }
+    }
+
+    /// The membership check that filtered the local a loop iterates (`for m in pending`).
+    pub(super) fn iterates_filtered_local(&self, expr: &syn::Expr) -> Option<Loc> {
+        let mut at = strip(expr);
+        while let syn::Expr::MethodCall(m) = at
+            && matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "enumerate")
+        {
+            at = strip(&m.receiver);
+        }
+        let syn::Expr::Path(p) = at else { return None };
+        let name = p.path.get_ident()?.to_string();
+        self.filtered_locals.iter().rev().find(|(n, _)| *n == name).map(|(_, at)| *at)
     }
 
     /// Whether `expr` uses the count an `INSERT … ON CONFLICT DO NOTHING` (or `OR
@@ -289,6 +312,7 @@ impl Extractor<'_> {
                 || self.mentions_inserted_count(subject)
                 || awaits_lookup(subject, true)
                 || selects(subject)
+                || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m))
         })
     }
 
@@ -308,14 +332,16 @@ impl Extractor<'_> {
         mentions(expr, &self.existing)
     }
 
-    /// A membership check of a local holding the rows that exist: a preflight.
+    /// A membership check of a local holding the rows that exist (or rows a `get…`
+    /// round trip returned, or a set built from them): a preflight.
     pub(super) fn membership_preflight(&self, m: &syn::ExprMethodCall) -> bool {
-        !self.existing.is_empty() && asked(m).is_some_and(|name| self.existing.contains(&name))
+        (!self.existing.is_empty() || !self.fetched.is_empty())
+            && asked(m).is_some_and(|name| self.existing.contains(&name) || self.fetched.contains(&name))
     }
 
     /// The first membership check of such a local in `expr` (a loop's iterator chain).
     pub(super) fn filtered_by_existing(&self, expr: &syn::Expr) -> Option<Loc> {
-        if self.existing.is_empty() {
+        if self.existing.is_empty() && self.fetched.is_empty() {
             return None;
         }
         struct Finder<'e, 'x>(&'e Extractor<'x>, Option<proc_macro2::Span>);

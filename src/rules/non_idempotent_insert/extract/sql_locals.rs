@@ -24,6 +24,15 @@ const ERROR_PLUMBING: &[&str] =
 pub(super) const EXECUTE_METHODS: &[&str] = &[
     "execute", "execute_batch", "query", "query_row", "query_map", "query_and_then", "query_one", "query_opt",
     "insert", "run", "exec", "exec_drop", "exec_first", "fetch", "fetch_one", "fetch_all", "fetch_optional",
+    "raw_query", "raw_execute",
+];
+
+/// Methods that bind to or inspect a prepared statement (or a SQL string) without
+/// running it: a local used so is not executed there (rusqlite's `raw_bind_parameter`
+/// before `raw_query`).
+pub(super) const INSPECT_METHODS: &[&str] = &[
+    "raw_bind_parameter", "column_count", "column_names", "column_name", "parameter_count", "parameter_index",
+    "clear_bindings", "expanded_sql", "len", "is_empty",
 ];
 
 /// A local bound to SQL that inserts: executed where it is used.
