@@ -513,7 +513,7 @@ impl<'ast> Visit<'ast> for Calls {
 }
 
 /// Whether any identifier of `node` is one of `names`.
-fn names_any<'n, T: NodeVisit>(node: &'n T, names: &[String]) -> bool {
+fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
     struct Find<'s> {
         names: &'s [String],
         found: bool,
