@@ -44,6 +44,14 @@ fn diagnostic(u: &Unprotected, params: &AdminParams, severity: Severity) -> Diag
             format!("admin route {route} is added after the admin-auth layer meant to cover it: the layer is above it"),
             "added after the admin-auth layer, so not covered by it".to_string(),
         ),
+        None if !u.methods.is_empty() && u.methods.len() < flat.route.methods.len() => (
+            format!("admin route {route} is not behind the admin-auth middleware"),
+            format!(
+                "only its other methods are protected: no admin-auth layer covers {}, nor does its handler take an \
+                 admin extractor",
+                u.methods.join(", ")
+            ),
+        ),
         None => (
             format!("admin route {route} is not behind the admin-auth middleware"),
             "no admin-auth layer covers this route and its handler takes no admin extractor".to_string(),
