@@ -77,13 +77,16 @@
 //!   under it is reported.
 //! - Routers are followed through method chains, `let` bindings in statement order
 //!   (not control flow: a route merged in one branch of an `if` counts as merged)
-//!   and functions returning their router as their tail expression. A router built
-//!   dynamically (in a loop, from a collection, by a builder of another crate,
-//!   passed into a function that adds routes to it, or returned with `return`), a
-//!   path built at run time (`format!`), `nest_service`, and a router held in a
-//!   struct field are not read: their routes are not reported.
-//! - A helper's router that nothing in the crate mounts is checked with the paths
-//!   it writes (no prefix); one mounted in several places is reported once.
+//!   and functions returning their router as their tail expression. A path from a
+//!   loop variable or a collection, a path built at run time (`format!`), a router
+//!   returned with `return`, held in a struct field or mounted with `nest_service`
+//!   is not read: its routes are not reported.
+//! - A helper called as a method (`state.admin_router()`) is not followed: its
+//!   router is checked on its own, with the paths it writes and no prefix (as is any
+//!   helper router nothing in the crate mounts). A router passed as an argument to
+//!   a function that layers it (`with_admin_auth(router)`) is checked without that
+//!   layer: its admin routes are reported (suppress them, saying which layer
+//!   covers them). A router mounted in several places is reported once.
 
 mod analysis;
 mod diagnostics;
