@@ -109,6 +109,7 @@ declare_rules! {
     "upsert-misses-unique-index" => upsert_misses_unique_index::UpsertMissesUniqueIndex,
     "dead-table" => dead_table::DeadTable,
     "migration-parse-error" => migration_parse_error::MigrationParseError,
+    "admin-route-without-auth" => admin_route_without_auth::AdminRouteWithoutAuth,
 }
 
 /// Every registered rule, in registry order.
