@@ -458,6 +458,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             return;
         }
         let holder = quote::ToTokens::to_token_stream(&*field.base).to_string().replace(' ', "");
+        // `event.ip_address = event.ip_address.map(mask_ip)`: a value made from the
+        // field's own value transforms it; it is no default.
+        let own = quote::ToTokens::to_token_stream(&*a.left).to_string().replace(' ', "");
+        if quote::ToTokens::to_token_stream(&*a.right).to_string().replace(' ', "").contains(&own) {
+            return;
+        }
         let at = self.lowerer.span_loc(ident.span());
         let value = self.lowerer.lower(&a.right);
         self.push(SiteKind::ListenField { ty: holder, field: name }, at, value, true);

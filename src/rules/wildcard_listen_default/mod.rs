@@ -8,14 +8,18 @@
 //!
 //! It looks where defaults hide: constants and statics named like a listen setting
 //! or used as one; the fallback of an environment variable (`unwrap_or`,
-//! `unwrap_or_else`, `map_or`, a `match` or `if let` on `env::var`); clap
+//! `unwrap_or_else`, `map_or`, a `match` or `if let` on `env::var`; also through
+//! the project's own helper that reads the variable, as in `get_or_default("HOST",
+//! "0.0.0.0")`, whose arguments after the key are the fallback); clap
 //! `default_value`/`default_value_t` (attribute or builder); functions named in
 //! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes;
 //! configuration-library defaults (config-rs `set_default`, figment
 //! `Serialized::default`); setters named like a listen setting
 //! (`.with_http_listener(…)`); a listen setting assigned a wildcard
 //! (`store.http.listen = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port)`, as a
-//! setup command writes the configuration the service runs with);
+//! setup command writes the configuration the service runs with; a value made from
+//! the setting's own value, as in `event.ip_address = event.ip_address.map(mask)`,
+//! transforms it and is no default);
 //! `Lazy`/`LazyLock`/`lazy_static!` statics;
 //! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,

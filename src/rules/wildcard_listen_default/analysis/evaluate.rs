@@ -239,6 +239,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
         let ctx: &'c CheckCx = self.ctx;
         for f in ctx.fns_at(loc, callee) {
+            // A project's environment helper (`get_or_default("HOST", "0.0.0.0")`, whose
+            // body reads the variable): the call's other arguments are its fallback.
+            if reads_env(f.returns(), self.params) {
+                via.push(Step { loc: f.name_loc, name: &f.name, returned: false });
+                args.iter().skip(1).for_each(|a| self.eval(a, d, via, out));
+                via.pop();
+                continue;
+            }
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
             self.follow(step, f.returns(), d, via, out);
         }
@@ -353,6 +361,18 @@ fn template_loopback(name: &str, args: &[Value], has_positional: bool, filled: S
 }
 
 /// `0, 0, 0, 0` when all four elements are the integer zero.
+/// Whether a function's returned value is read from the environment
+/// (`std::env::var(key).unwrap_or_else(|_| default.to_string())`).
+fn reads_env(value: &Value, params: &ListenParams) -> bool {
+    match value {
+        Value::Call { callee, .. } => params.is_env_reader(&callee.join("::")),
+        Value::Method { receiver, .. } => reads_env(receiver, params),
+        Value::Local { value, .. } => reads_env(value, params),
+        Value::Branches { arms } => arms.iter().any(|a| reads_env(a, params)),
+        _ => false,
+    }
+}
+
 fn zero_octets(elems: &[Value]) -> Option<&'static str> {
     (elems.len() == 4 && elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. }))).then_some("127, 0, 0, 1")
 }
