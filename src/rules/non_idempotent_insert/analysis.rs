@@ -1040,15 +1040,27 @@ fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool 
 
 /// The tables of the sea-orm entities of the crates checked, by their module's name
 /// (`#[sea_orm(table_name = "users")]` in `user.rs` or `mod user`).
-struct EntityTables<'a>(HashMap<&'a str, &'a str>);
+/// (And the tables of the active-record models, by their type's name.)
+struct EntityTables<'a>(HashMap<&'a str, &'a str>, HashMap<&'a str, &'a str>);
 
 impl<'a> EntityTables<'a> {
     fn new(ctx: &'a CheckCx<'a>) -> Self {
         let mut map = HashMap::default();
-        for (module, table) in ctx.facts::<super::NonIdempotentInsert>().flat_map(|file| &file.entity_tables) {
-            map.insert(&**module, &**table);
+        let mut models = HashMap::default();
+        for file in ctx.facts::<super::NonIdempotentInsert>() {
+            for (module, table) in &file.entity_tables {
+                map.insert(&**module, &**table);
+            }
+            for (ty, table) in &file.model_tables {
+                models.insert(&**ty, &**table);
+            }
         }
-        EntityTables(map)
+        EntityTables(map, models)
+    }
+
+    /// The table of the active-record model named `ty`, when the crates declare one.
+    fn model_table(&self, ty: &str) -> Option<&'a str> {
+        self.1.get(ty).copied()
     }
 
     /// The table of the entity at `path`; its module's name when no entity declares one.
@@ -1063,6 +1075,13 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
     let mut out = Vec::new();
     for (order, e) in f.events.iter().enumerate() {
         match &e.kind {
+            EventKind::ModelInsert { ty } => {
+                let Some(table) = entities.model_table(ty) else { continue };
+                if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
+                    let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false };
+                    out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
+                }
+            }
             EventKind::EntityInsert { entity, on_conflict } => {
                 let Some(table) = entities.table(entity) else { continue };
                 if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {

@@ -113,6 +113,9 @@ pub enum EventKind {
     /// A sea-orm insert of an entity, by the entity's path (`user::Entity`,
     /// `user::ActiveModel`): its table is resolved crate-wide.
     EntityInsert { entity: PathText, on_conflict: bool },
+    /// A new value of a crate type saved (`AclRule::new(..).save(tx)`): an INSERT into
+    /// its table when the type derives an active-record `Model`, resolved crate-wide.
+    ModelInsert { ty: Box<str> },
 }
 
 /// A path as written (`store::insert`, `Type`), one string per segment.
@@ -222,6 +225,9 @@ pub struct InsertFacts {
     pub reads_other_files: bool,
     /// The sea-orm entities this file declares, as (module name, table name).
     pub entity_tables: Vec<(Box<str>, Box<str>)>,
+    /// The active-record models this file declares (`#[derive(Model)]`), as (type
+    /// name, table name).
+    pub model_tables: Vec<(Box<str>, Box<str>)>,
     /// Tables this file creates as temporary (`CREATE TEMPORARY TABLE t`): rows for
     /// one session or transaction, never duplicated across runs.
     pub temp_tables: Vec<Box<str>>,
@@ -256,6 +262,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         inserted_counts: Vec::new(),
         absent_selects: Vec::new(),
         filtered_locals: Vec::new(),
+        fresh_values: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -323,6 +330,9 @@ struct Extractor<'a> {
     /// Locals built by filtering with a membership check of the rows that exist, and
     /// where that check is.
     filtered_locals: Vec<(String, Loc)>,
+    /// Locals bound to a new value of a type (`let rule = AclRule::new(..)`), for an
+    /// active-record save of it.
+    fresh_values: Vec<(String, PathText)>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -475,9 +485,10 @@ impl Extractor<'_> {
     fn visit_block_scoped(&mut self, b: &syn::Block) {
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
         let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len(), self.fetched.len());
-        let filtered = self.filtered_locals.len();
+        let filtered = (self.filtered_locals.len(), self.fresh_values.len());
         syn::visit::visit_block(self, b);
-        self.filtered_locals.truncate(filtered);
+        self.filtered_locals.truncate(filtered.0);
+        self.fresh_values.truncate(filtered.1);
         self.existing.truncate(existing.0);
         self.fetched.truncate(existing.3);
         self.inserted_counts.truncate(existing.1);
@@ -565,6 +576,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if let Some(table) = orm::sea_orm_table_name(&s.attrs) {
             let module = self.module_name().into_boxed_str();
             self.out.entity_tables.push((module, table.into_boxed_str()));
+        }
+        if let Some(table) = orm::model_derive_table(&s.attrs, &s.ident) {
+            self.out.model_tables.push((s.ident.to_string().into_boxed_str(), table.into_boxed_str()));
         }
     }
 
@@ -678,6 +692,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             && orm::selects_if_absent(&init.expr)
         {
             self.absent_selects.push(ident.to_string());
+        }
+        if let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat))
+            && let Some(ty) = orm::fresh_value_type(&init.expr)
+        {
+            self.fresh_values.push((ident.to_string(), ty));
         }
     }
 

@@ -26,7 +26,11 @@
 //! `row.insert_into(t::table)`; the table is the path's `t`), sea-orm
 //! `Entity::insert(..)` / `insert_many(..)` and `ActiveModel::insert(db)` on a value
 //! typed `user::ActiveModel` (the table is the entity's
-//! `#[sea_orm(table_name = "…")]`), and sea-query `Query::insert().into_table(..)`;
+//! `#[sea_orm(table_name = "…")]`), sea-orm's `save(db)` on an `ActiveModel` built
+//! with its key unset, an active-record model saved as a new value
+//! (`AclRule::new(..).save(tx)`, `Event { .. }.save(tx)` or a local bound to one,
+//! where the type derives `Model`; the table is its `#[table(name)]`, else its name in
+//! lower case), and sea-query `Query::insert().into_table(..)`;
 //! the chain's `.on_conflict(..)` (and diesel's `insert_or_ignore_into` /
 //! `replace_into`) makes them upserts, and diesel's `.values(select)` of a select
 //! filtered by `not(exists(..))` is `INSERT … SELECT … WHERE NOT EXISTS`. Matching uses a
@@ -258,8 +262,10 @@
 //!   `table_name` declared in a module `user` of the crates checked, else `user`;
 //!   a prelude's alias names its module in CamelCase: `CakeFilling` → `cake_filling`);
 //!   `ActiveModel::insert` only on a value whose type the syntax shows (annotated,
-//!   built as `user::ActiveModel { .. }`, or a field declared as one); sea-orm's
-//!   `save` (insert or update, decided at run time) is not counted; a diesel `table!`
+//!   built as `user::ActiveModel { .. }`, or a field declared as one); `save`
+//!   (insert or update, decided at run time) counts only on a value built in place
+//!   with its key unset (an `ActiveModel` literal without `id`, or with `NotSet` in
+//!   it; a constructor `T::new(..)` of a `#[derive(Model)]` type); a diesel `table!`
 //!   with a `sql_name` is known by its Rust name. Functions that a crate's own
 //!   `macro_rules!` defines in item position (one inserting function per model, in
 //!   a module or an `impl`) are expanded and seen; macros from other crates, and

@@ -29,6 +29,9 @@ pub(super) enum Target {
     /// A sea-orm entity, by the path written for it: its table is the
     /// `#[sea_orm(table_name = "…")]` of its module, found crate-wide.
     Entity(PathText),
+    /// A crate type saved as a new row (`AclRule::new(..).save(tx)`): an INSERT when
+    /// the type derives an active-record `Model`, found crate-wide.
+    Model(String),
 }
 
 /// The method calls of the chain `m` ends (outermost first) and the expression the
@@ -204,6 +207,7 @@ impl Extractor<'_> {
                 }
                 EventKind::EntityInsert { entity, on_conflict: found.on_conflict }
             }
+            Target::Model(ty) => EventKind::ModelInsert { ty: ty.into_boxed_str() },
         };
         self.push_event(kind, loc);
     }
@@ -226,14 +230,91 @@ impl Extractor<'_> {
     /// sea-orm's `ActiveModel::insert(self, db)`: `model.insert(db).await` on a value
     /// typed `user::ActiveModel` (annotated, or built as `user::ActiveModel { .. }`).
     fn active_model_insert(&self, m: &syn::ExprMethodCall) -> Option<ChainInsert> {
-        if m.method != "insert" || m.args.len() != 1 {
+        if !matches!(m.method.to_string().as_str(), "insert" | "save" | "create") || m.args.len() != 1 {
+            return None;
+        }
+        let at = m.method.span();
+        // A new value saved: `AclRule::new(..).save(tx)`, `Event { id: NoId, .. }.save(tx)`,
+        // or a local bound to one; sea-orm's `save` inserts an `ActiveModel` whose key
+        // is not set.
+        let fresh = match strip(&m.receiver) {
+            syn::Expr::Path(p) => p.path.get_ident().and_then(|i| {
+                self.fresh_values.iter().rev().find(|(name, _)| i == name).map(|(_, ty)| ty.clone())
+            }),
+            other => fresh_value_type(other),
+        };
+        if let Some(ty) = fresh {
+            let ty = self.entity_aliases.expand(ty);
+            return Some(match ty.last().map(|t| &**t) {
+                Some("ActiveModel") => ChainInsert { at, target: Target::Entity(ty), on_conflict: false },
+                _ => ChainInsert { at, target: Target::Model(ty.last()?.to_string()), on_conflict: false },
+            });
+        }
+        if m.method != "insert" {
             return None;
         }
         let Receiver::Typed(ty) = self.receiver(&m.receiver) else { return None };
         let ty = self.entity_aliases.expand(ty);
         (ty.last().map(|t| &**t) == Some("ActiveModel"))
-            .then(|| ChainInsert { at: m.method.span(), target: Target::Entity(ty), on_conflict: false })
+            .then_some(ChainInsert { at, target: Target::Entity(ty), on_conflict: false })
     }
+}
+
+/// The type of a new value written in place: a struct literal (`Event { .. }`; a
+/// sea-orm `ActiveModel` only with its `id` unset or `NotSet`) or a constructor
+/// (`AclRule::new(..)`).
+pub(super) fn fresh_value_type(expr: &syn::Expr) -> Option<PathText> {
+    let path_of = |path: &syn::Path| -> PathText { path.segments.iter().map(|s| s.ident.to_string().into_boxed_str()).collect() };
+    match strip(expr) {
+        syn::Expr::Struct(s) => {
+            let ty = path_of(&s.path);
+            let keyed = s.fields.iter().any(|f| {
+                matches!(&f.member, syn::Member::Named(n) if n == "id")
+                    && !quote::ToTokens::to_token_stream(&f.expr).to_string().contains("NotSet")
+            });
+            (ty.last().map(|t| &**t) != Some("ActiveModel") || !keyed).then_some(ty)
+        }
+        syn::Expr::Call(c) => match strip(&c.func) {
+            syn::Expr::Path(p) if p.path.segments.len() >= 2 && p.path.segments.last().is_some_and(|s| s.ident == "new") => {
+                let ty = path_of(&p.path);
+                let owner = &ty[..ty.len() - 1];
+                owner.last().is_some_and(|t| t.starts_with(char::is_uppercase)).then(|| owner.into())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The table of an active-record model: a struct deriving `Model` (`#[derive(Model)]`),
+/// named by its `#[table(name)]` (or `#[ormlite(table = "name")]`), else its name in
+/// lower case.
+pub(super) fn model_derive_table(attrs: &[syn::Attribute], ident: &syn::Ident) -> Option<String> {
+    let derives_model = attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            .is_ok_and(|paths| paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == "Model")))
+    });
+    if !derives_model {
+        return None;
+    }
+    let mut table = None;
+    for attr in attrs {
+        if attr.path().is_ident("table") {
+            if let Ok(name) = attr.parse_args::<syn::Ident>() {
+                table = Some(name.to_string());
+            } else if let Ok(name) = attr.parse_args::<syn::LitStr>() {
+                table = Some(name.value());
+            }
+        } else if attr.path().is_ident("ormlite") {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("table") {
+                    table = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+                }
+                Ok(())
+            });
+        }
+    }
+    Some(table.unwrap_or_else(|| ident.to_string().to_ascii_lowercase()))
 }
 
 /// The `use … as Alias` renames of a file (`use entity::user::Entity as User;`), so a
@@ -378,6 +459,7 @@ mod tests {
         let table = match found.target {
             Target::Table(t) => t,
             Target::Entity(e) => format!("entity {}", e.join("::")),
+            Target::Model(ty) => format!("model {ty}"),
         };
         Some((table, found.on_conflict))
     }
