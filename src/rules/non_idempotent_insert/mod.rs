@@ -236,7 +236,9 @@
 //!   iteration (`Some(_) => continue`), or does nothing but leave when the row's
 //!   state says so (`if let Some(run) = latest_run(..)? { if run.is_pending() {
 //!   return .. } }`: a run still pending is not inserted again); error handling (`Err(e) => return Err(e)`)
-//!   guards nothing. At a function's top level, returning when the row exists
+//!   guards nothing. A branch that returns what a call found (`Ok(row) => return
+//!   Ok(row)`, `if let Some(id) = cache.get(..) { return Ok(id) }`) is a lookup,
+//!   whatever the call is named: get or create. At a function's top level, returning when the row exists
 //!   (`if exists(..)? { return Ok(()) }`, or `if inserted == 0 { return }` after an
 //!   `INSERT OR IGNORE` of the parent) guards the rest of the function, its loops
 //!   included: the children of a parent checked first. A project's check named otherwise is not seen unless listed in
@@ -365,6 +367,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" += 1;", " + 1;").replace(".skip(", ".step_by(").replace("Ok(_) => break", "Ok(_) => {}");
         // The exit that makes a loop run once: a `return`/`break` after the INSERT, an
         // iterator ended in one item.
+        // The row found, returned before the INSERT (get or create).
+        out = out.replace("return Ok(found)", "drop(found)");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");

@@ -190,6 +190,39 @@ fn presence_pattern(pat: &syn::Pat) -> bool {
     }
 }
 
+/// Whether a branch returns what a lookup found (`Ok(row) => return Ok(row)`, `if let
+/// Some(id) = cached { return Ok(id) }`): get-or-create, whatever the lookup is called.
+pub(super) fn returns_found(pat: &syn::Pat, body: &syn::Expr) -> bool {
+    match strip(body) {
+        syn::Expr::Block(b) => block_returns_found(pat, &b.block),
+        other => found_names(pat).is_some_and(|names| returns_one_of(other, &names)),
+    }
+}
+
+/// [`returns_found`] of an `if let`'s block.
+pub(super) fn block_returns_found(pat: &syn::Pat, block: &syn::Block) -> bool {
+    found_names(pat).is_some_and(|names| {
+        block.stmts.iter().any(|st| matches!(st, syn::Stmt::Expr(e, _) if returns_one_of(e, &names)))
+    })
+}
+
+/// The names `Some(x)` / `Ok(x)` binds (none for other patterns, or `Some(_)`).
+fn found_names(pat: &syn::Pat) -> Option<Vec<String>> {
+    let syn::Pat::TupleStruct(t) = pat else { return None };
+    if !t.path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok") {
+        return None;
+    }
+    let mut names = Vec::new();
+    bound_names(pat, &mut names);
+    names.retain(|n| n != "_");
+    (!names.is_empty()).then_some(names)
+}
+
+/// `return <a value made with one of names>`.
+fn returns_one_of(expr: &syn::Expr, names: &[String]) -> bool {
+    matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| mentions(v, names)))
+}
+
 /// Whether `expr` uses one of the locals `names`.
 pub(super) fn mentions(expr: &syn::Expr, names: &[String]) -> bool {
     if names.is_empty() {
@@ -324,7 +357,8 @@ impl Extractor<'_> {
             && (self.mentions_existing(&m.expr)
                 || (absent_arm && mentions(&m.expr, &self.fetched))
                 || awaits_lookup(&m.expr, true)
-                || selects(&m.expr))
+                || selects(&m.expr)
+                || m.arms.iter().any(|a| returns_found(&a.pat, &a.body)))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.

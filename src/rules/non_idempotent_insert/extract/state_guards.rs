@@ -248,7 +248,8 @@ impl Extractor<'_> {
         let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
-        let presence = self.tests_presence(&e.cond, e.else_branch.is_some());
+        let presence = self.tests_presence(&e.cond, e.else_branch.is_some())
+            || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch));
         if presence {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
         }
