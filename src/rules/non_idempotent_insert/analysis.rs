@@ -210,7 +210,7 @@ impl<'a> Analysis<'a> {
                         f.loops[id].kind = format!("retry {name}");
                         f.loops[id].repeated_at = Some(at);
                     }
-                    None => dissolve_loop(f, id as u32),
+                    None => f.dissolve_loop(id as u32),
                 }
             }
         }
@@ -997,20 +997,6 @@ fn guards_table(p: &Preflight, table: &str) -> bool {
     }
 }
 
-/// Removes loop `id` of `f`: what it held is held by its parent.
-fn dissolve_loop(f: &mut FnInsertFacts, id: u32) {
-    let parent = f.loops[id as usize].parent;
-    for e in &mut f.events {
-        if e.innermost == Some(id) {
-            e.innermost = parent;
-        }
-    }
-    for l in &mut f.loops {
-        if l.parent == Some(id) {
-            l.parent = parent;
-        }
-    }
-}
 
 /// Whether event `e` runs in every iteration of the loop `innermost` names
 /// (anywhere in the function when there is none).

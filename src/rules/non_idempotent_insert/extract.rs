@@ -75,6 +75,23 @@ pub struct Preflight {
     pub replaces: bool,
 }
 
+impl FnInsertFacts {
+    /// Removes loop `id`: what it held is held by its parent.
+    pub fn dissolve_loop(&mut self, id: u32) {
+        let parent = self.loops[id as usize].parent;
+        for e in &mut self.events {
+            if e.innermost == Some(id) {
+                e.innermost = parent;
+            }
+        }
+        for l in &mut self.loops {
+            if l.parent == Some(id) {
+                l.parent = parent;
+            }
+        }
+    }
+}
+
 impl Preflight {
     pub fn at(at: usize) -> Self {
         Preflight { at, end: u32::MAX, table: None, whole_fn: false, branch: false, replaces: false }
@@ -263,6 +280,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         absent_selects: Vec::new(),
         filtered_locals: Vec::new(),
         fresh_values: Vec::new(),
+        consuming_loops: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -333,6 +351,10 @@ struct Extractor<'a> {
     /// Locals bound to a new value of a type (`let rule = AclRule::new(..)`), for an
     /// active-record save of it.
     fresh_values: Vec<(String, PathText)>,
+    /// Loops (ids in the current function) whose body deletes the item it works on
+    /// (`old.delete(db)`): the loop consumes its source, and a second run finds nothing
+    /// to redo.
+    consuming_loops: Vec<u32>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -752,6 +774,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             .or_else(|| self.loop_cursor(&e.expr, &e.body));
         let mut items = Vec::new();
         hoisted::bound_names(&e.pat, &mut items);
+        let id = self.stack.last().map(|f| f.facts.loops.len() as u32);
         self.with_loop(header, "for", |s| {
             if let Some(at) = hoisted {
                 s.push_hoisted_preflight(at);
@@ -765,6 +788,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             s.loop_items.truncate(saved);
         });
         self.locals.truncate(saved);
+        // (A loop that deletes each item it works on consumes its source.)
+        if let Some(id) = id
+            && self.consuming_loops.contains(&id)
+            && let Some(f) = self.stack.last_mut()
+        {
+            f.facts.dissolve_loop(id);
+        }
     }
 
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
@@ -880,6 +910,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited }
         };
         let on_item = self.on_loop_item(&m.receiver);
+        if on_item
+            && m.method == "delete"
+            && let Some(l) = self.stack.last().and_then(FnBuilder::innermost)
+        {
+            self.consuming_loops.push(l);
+        }
         let before = self.stack.last().map_or(0, |f| f.facts.events.len());
         self.push_call_event(kind, loc, closures);
         if membership {

@@ -50,7 +50,9 @@
 //!    iterator chain; and so does state that makes the INSERT run once: an `if
 //!    !flag` / `if x.is_none()` whose body sets `flag = true` / `x = Some(..)`, a
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
-//!    the cursor, or one that skips past a version read by a `SELECT`; and a `DELETE`
+//!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
+//!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a
+//!    second run finds nothing left); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
 //!    called there), or written before a loop that holds the INSERT (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
@@ -369,6 +371,8 @@ impl Rule for NonIdempotentInsert {
         // iterator ended in one item.
         // The row found, returned before the INSERT (get or create).
         out = out.replace("return Ok(found)", "drop(found)");
+        // The loop's item deleted once it is copied (a move).
+        out = out.replace("old.delete(", "old.touch(");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");

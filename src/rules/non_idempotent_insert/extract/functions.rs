@@ -65,6 +65,7 @@ impl Extractor<'_> {
         let saved_absent = std::mem::take(&mut self.absent_selects);
         let saved_filtered = std::mem::take(&mut self.filtered_locals);
         let saved_fresh = std::mem::take(&mut self.fresh_values);
+        let saved_consuming = std::mem::take(&mut self.consuming_loops);
         let saved_orm = std::mem::take(&mut self.orm_seen);
         let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
@@ -80,6 +81,7 @@ impl Extractor<'_> {
         self.absent_selects = saved_absent;
         self.filtered_locals = saved_filtered;
         self.fresh_values = saved_fresh;
+        self.consuming_loops = saved_consuming;
         self.orm_seen = saved_orm;
         self.loop_items = saved_items;
         self.builders = saved_builders;
