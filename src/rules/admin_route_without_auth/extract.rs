@@ -121,7 +121,9 @@ const METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "head", "opt
 const ROUTER_OPS: &[&str] = &["route", "route_service", "nest", "merge", "route_layer", "nest_service"];
 
 pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &AdminParams) -> AdminFacts {
-    let mut x = Extractor { file, source, params, facts: AdminFacts::default() };
+    let mut aliases = Aliases::default();
+    aliases.visit_file(syntax);
+    let mut x = Extractor { file, source, params, aliases: aliases.map, facts: AdminFacts::default() };
     x.visit_file(syntax);
     x.facts
 }
@@ -131,7 +133,22 @@ struct Extractor<'a> {
     file: FileId,
     source: &'a SourceFile,
     params: &'a AdminParams,
+    /// The file's renaming imports, by alias: `use axum::routing::get as axum_get`
+    /// gives `axum_get` → `get`.
+    aliases: HashMap<String, String>,
     facts: AdminFacts,
+}
+
+/// The renaming imports of a file (`use a::b as c`), wherever they are written.
+#[derive(Default)]
+struct Aliases {
+    map: HashMap<String, String>,
+}
+
+impl<'ast> Visit<'ast> for Aliases {
+    fn visit_use_rename(&mut self, r: &'ast syn::UseRename) {
+        self.map.insert(r.rename.to_string(), r.ident.to_string());
+    }
 }
 
 impl Extractor<'_> {
@@ -179,10 +196,23 @@ impl Extractor<'_> {
     }
 
     fn names(&self) -> Names {
+        // A name imported under an alias (`use crate::auth::require_admin as guard`)
+        // is written as the alias.
+        let with_aliases = |names: Vec<String>| {
+            let mut out = names.clone();
+            out.extend(self.aliases.iter().filter(|(_, original)| names.contains(original)).map(|(alias, _)| alias.clone()));
+            out
+        };
         Names {
-            layers: self.params.auth_layers.iter().chain(&self.params.admin_extractors).cloned().collect(),
-            extractors: self.params.admin_extractors.clone(),
+            layers: with_aliases(self.params.auth_layers.iter().chain(&self.params.admin_extractors).cloned().collect()),
+            extractors: with_aliases(self.params.admin_extractors.clone()),
         }
+    }
+
+    /// The name an identifier stands for: the imported item's own name when it is
+    /// an alias of the file's `use`s.
+    fn unaliased<'s>(&'s self, name: &'s str) -> &'s str {
+        self.aliases.get(name).map_or(name, String::as_str)
     }
 }
 
@@ -294,7 +324,7 @@ impl Body<'_, '_> {
                 syn::Expr::Path(p) => {
                     let path = path_segments(&p.path);
                     let is_new = path.len() >= 2
-                        && path[path.len() - 2] == "Router"
+                        && self.x.unaliased(&path[path.len() - 2]) == "Router"
                         && matches!(path.last().map(String::as_str), Some("new" | "default"));
                     if is_new {
                         (Base::New, Vec::new())
@@ -398,7 +428,9 @@ impl Body<'_, '_> {
         let mut methods = Vec::new();
         let syn::Expr::Call(call) = base else { return (methods, false) };
         let syn::Expr::Path(p) = strip(&call.func) else { return (methods, false) };
-        let Some(first) = p.path.segments.last().map(|s| s.ident.to_string()) else { return (methods, false) };
+        let Some(first) = p.path.segments.last().map(|s| self.x.unaliased(&s.ident.to_string()).to_string()) else {
+            return (methods, false);
+        };
         let args: Vec<&syn::Expr> = call.args.iter().collect();
         match self.method(&first, &args) {
             Some(m) => methods.push(m),
