@@ -165,7 +165,8 @@ impl Extractor<'_> {
         if names_any(block, &names.layers) {
             self.facts.layer_fns.push(name_loc);
         }
-        let returns_router = matches!(&sig.output, syn::ReturnType::Type(_, ty) if type_names(ty, &["Router".to_string()]));
+        // `Router<S>`, and a fallible builder's `Result<Router, E>`.
+        let returns_router = matches!(&sig.output, syn::ReturnType::Type(_, ty) if names_any(&**ty, &router_types()));
         let mut body = Body {
             x: self,
             bindings: Vec::new(),
@@ -273,15 +274,26 @@ fn pat_name(pat: &syn::Pat) -> Option<String> {
     }
 }
 
+/// The expression a value comes from, through parentheses, references, `.await`,
+/// `?` and `Ok(..)`: `admin_router(state).await?` is the router `admin_router`
+/// returns, `Ok(router)` the router of a fallible builder.
 fn strip(mut e: &syn::Expr) -> &syn::Expr {
     loop {
         match e {
             syn::Expr::Paren(p) => e = &p.expr,
             syn::Expr::Group(g) => e = &g.expr,
             syn::Expr::Reference(r) => e = &r.expr,
+            syn::Expr::Await(a) => e = &a.base,
+            syn::Expr::Try(t) => e = &t.expr,
+            syn::Expr::Call(c) if c.args.len() == 1 && is_ok(&c.func) => e = &c.args[0],
             _ => return e,
         }
     }
+}
+
+/// `Ok`, `Result::Ok`.
+fn is_ok(func: &syn::Expr) -> bool {
+    matches!(func, syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Ok"))
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -574,6 +586,11 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
     f.found
 }
 
+/// The router types a function returning one is recognised by.
+fn router_types() -> Vec<String> {
+    ["Router"].iter().map(ToString::to_string).collect()
+}
+
 /// Nodes [`names_any`] reads.
 trait NodeVisit {
     fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>);
@@ -582,6 +599,12 @@ trait NodeVisit {
 impl NodeVisit for syn::Expr {
     fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>) {
         v.visit_expr(self);
+    }
+}
+
+impl NodeVisit for syn::Type {
+    fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>) {
+        v.visit_type(self);
     }
 }
 
