@@ -11,6 +11,7 @@ use crate::facts::value::Value;
 use crate::input::source::Loc;
 use crate::rules::CheckCx;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 
 /// How many helper routers deep a router is followed.
 const MAX_DEPTH: usize = 8;
@@ -34,7 +35,9 @@ pub(super) enum MountKind {
 /// One route of an evaluated router.
 #[derive(Clone, Debug)]
 pub(super) struct Flat<'a> {
-    pub route: &'a Route,
+    /// The `.route(..)`, or the route a utoipa-axum `.routes(routes!(..))` makes of
+    /// its handlers' `#[utoipa::path]` attributes.
+    pub route: Cow<'a, Route>,
     /// The full path (`None`: some part of it is unknown).
     pub path: Option<String>,
     /// An admin-auth layer of a router holding it covers it.
@@ -49,7 +52,7 @@ pub(super) struct Flat<'a> {
 pub(super) struct Unprotected<'a> {
     pub flat: Flat<'a>,
     /// The methods left unprotected (empty: the route's methods are unknown).
-    pub methods: Vec<&'a str>,
+    pub methods: Vec<String>,
     /// Why it is an admin route: the prefix its path has, or the admin module of a
     /// handler (its name and file).
     pub prefix: Option<String>,
@@ -63,15 +66,25 @@ pub(super) struct Model<'c, 'a> {
     returns: HashMap<Loc, &'a RouterExpr>,
     extractor_fns: HashSet<Loc>,
     layer_fns: HashSet<Loc>,
+    /// The route of each handler with a `#[utoipa::path]` attribute, by its name.
+    utoipa: HashMap<Loc, &'a Route>,
 }
 
 impl<'c, 'a> Model<'c, 'a> {
     pub(super) fn new(cx: &'c CheckCx<'a>, params: &'c AdminParams) -> Self {
         let mut model =
-            Model { cx, params, returns: HashMap::default(), extractor_fns: HashSet::default(), layer_fns: HashSet::default() };
+            Model {
+            cx,
+            params,
+            returns: HashMap::default(),
+            extractor_fns: HashSet::default(),
+            layer_fns: HashSet::default(),
+            utoipa: HashMap::default(),
+        };
         for facts in cx.facts::<AdminRouteWithoutAuth>() {
             model.extractor_fns.extend(facts.extractor_fns.iter().copied());
             model.layer_fns.extend(facts.layer_fns.iter().copied());
+            model.utoipa.extend(facts.utoipa.iter().map(|(name, route)| (*name, route)));
             for f in &facts.fns {
                 if let (Some(name), Some(r)) = (f.name_loc, &f.returns) {
                     model.returns.insert(name, r);
@@ -99,13 +112,15 @@ impl<'c, 'a> Model<'c, 'a> {
                 }
             }
         }
-        let mut seen: HashSet<Loc> = HashSet::default();
+        // A route once, wherever its router is mounted (a `routes!` call makes a route
+        // per path its handlers declare).
+        let mut seen: HashSet<(Loc, PathArg)> = HashSet::default();
         let mut out = Vec::new();
         let unmounted = helpers.iter().filter(|(name, _)| !mounted.contains(name));
         let mut evaluate = |flats: Vec<Flat<'a>>, out: &mut Vec<Unprotected<'a>>| {
             for flat in flats {
                 if let Some(u) = self.judge(flat)
-                    && seen.insert(u.flat.route.loc)
+                    && seen.insert((u.flat.route.loc, u.flat.route.path.clone()))
                 {
                     out.push(u);
                 }
@@ -163,7 +178,7 @@ impl<'c, 'a> Model<'c, 'a> {
         for op in &r.ops {
             match op {
                 Op::Route(route) => out.push(Flat {
-                    route,
+                    route: Cow::Borrowed(route),
                     path: self.path(&route.path),
                     covered: false,
                     mount: None,
@@ -188,6 +203,11 @@ impl<'c, 'a> Model<'c, 'a> {
                         out.push(flat);
                     }
                 }
+                Op::Routes { handlers, loc } => {
+                    for route in self.utoipa_routes(handlers, *loc) {
+                        out.push(Flat { path: self.path(&route.path), route: Cow::Owned(route), covered: false, mount: None, layer_above });
+                    }
+                }
                 Op::Layer(layer) => {
                     if self.is_auth(layer) {
                         for flat in &mut out {
@@ -199,6 +219,23 @@ impl<'c, 'a> Model<'c, 'a> {
             }
         }
         out
+    }
+
+    /// The routes of utoipa-axum's `routes!(h1, h2)` at `loc`: one per path of the
+    /// handlers' `#[utoipa::path]` attributes, with their methods. A handler without
+    /// one (not of the crate, a path built otherwise) is left out.
+    fn utoipa_routes(&self, handlers: &[(Vec<String>, Loc)], loc: Loc) -> Vec<Route> {
+        let mut routes: Vec<Route> = Vec::new();
+        for (path, at) in handlers {
+            let Some(declared) = self.cx.fns_at(*at, path).iter().find_map(|f| self.utoipa.get(&f.name_loc)) else {
+                continue;
+            };
+            match routes.iter_mut().find(|r| r.path == declared.path) {
+                Some(r) => r.methods.extend(declared.methods.iter().cloned()),
+                None => routes.push(Route { loc, ..(*declared).clone() }),
+            }
+        }
+        routes
     }
 
     /// Whether a layer is admin auth: by the names in it, or by a function of the
@@ -269,7 +306,7 @@ impl<'c, 'a> Model<'c, 'a> {
                 }
             };
             if prefix.is_some() || handler_module.is_some() {
-                methods.push(m.name.as_str());
+                methods.push(m.name.clone());
                 module = module.or(handler_module);
             }
         }

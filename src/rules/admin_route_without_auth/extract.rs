@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 /// A path argument (`"/admin"`, a constant naming one), as written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PathArg {
     Lit(String),
     /// A constant, resolved crate-wide.
@@ -49,6 +49,9 @@ pub enum Op {
     Merge { inner: RouterExpr, loc: Loc },
     /// `.layer(..)` / `.route_layer(..)` at `loc`.
     Layer(Layer),
+    /// utoipa-axum's `.routes(routes!(h1, h2))` at `loc`: the handlers, whose
+    /// `#[utoipa::path(..)]` attributes give the path and the methods.
+    Routes { handlers: Vec<(Vec<String>, Loc)>, loc: Loc },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,11 +117,68 @@ pub struct AdminFacts {
     /// Functions (by their name) whose body names an admin-auth layer: a layer built
     /// by calling one is admin auth.
     pub layer_fns: Vec<Loc>,
+    /// Handlers with a `#[utoipa::path(get, path = "..")]` attribute (by their name):
+    /// the route it declares, at the attribute.
+    pub utoipa: Vec<(Loc, Route)>,
 }
 
 const METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "any"];
 /// Router operations that only a router has: a chain with one of them is a router.
-const ROUTER_OPS: &[&str] = &["route", "route_service", "nest", "merge", "route_layer", "nest_service"];
+const ROUTER_OPS: &[&str] =
+    &["route", "route_service", "nest", "merge", "route_layer", "nest_service", "api_route", "api_route_with"];
+/// Router types (axum's, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`).
+const ROUTER_TYPES: &[&str] = &["Router", "ApiRouter", "OpenApiRouter"];
+
+/// utoipa-axum's `routes!(h1, h2)`, as the argument of `.routes(..)`.
+fn routes_macro(expr: &syn::Expr) -> Option<&syn::Macro> {
+    match strip(expr) {
+        syn::Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "routes") => Some(&m.mac),
+        _ => None,
+    }
+}
+
+/// A router operation: one only routers have, or utoipa-axum's `.routes(routes!(..))`.
+fn is_router_op(m: &syn::ExprMethodCall) -> bool {
+    ROUTER_OPS.contains(&m.method.to_string().as_str())
+        || (m.method == "routes" && m.args.len() == 1 && routes_macro(&m.args[0]).is_some())
+}
+
+/// The method and path of a `#[utoipa::path(get, path = "/admin/users", ..)]`
+/// attribute (`method(get, head)` for several methods).
+fn utoipa_path(attr: &syn::Attribute) -> Option<(Vec<String>, String)> {
+    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    if segments != ["utoipa", "path"] {
+        return None;
+    }
+    let syn::Meta::List(list) = &attr.meta else { return None };
+    let mut methods = Vec::new();
+    let mut path = None;
+    let tokens: Vec<proc_macro2::TokenTree> = list.tokens.clone().into_iter().collect();
+    // Top-level entries, split at commas.
+    for entry in tokens.split(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',')) {
+        match entry {
+            [proc_macro2::TokenTree::Ident(i)] if METHODS.contains(&i.to_string().as_str()) => {
+                methods.push(i.to_string().to_uppercase());
+            }
+            [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Group(g)] if i == "method" => {
+                for t in g.stream() {
+                    if let proc_macro2::TokenTree::Ident(m) = t {
+                        methods.push(m.to_string().to_uppercase());
+                    }
+                }
+            }
+            [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Punct(eq), proc_macro2::TokenTree::Literal(lit)]
+                if i == "path" && eq.as_char() == '=' =>
+            {
+                if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
+                    path = Some(s.value());
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((methods, path?))
+}
 
 pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &AdminParams) -> AdminFacts {
     let mut aliases = Aliases::default();
@@ -225,6 +285,15 @@ struct Names {
 
 impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        if let Some(attr) = i.attrs.iter().find(|a| utoipa_path(a).is_some())
+            && let Some((methods, path)) = utoipa_path(attr)
+        {
+            let name_loc = self.loc(i.sig.ident.span());
+            let handler = Handler::Fn(vec![i.sig.ident.to_string()], name_loc);
+            let methods = methods.into_iter().map(|name| Method { name, handler: handler.clone(), layered: false }).collect();
+            let route = Route { path: PathArg::Lit(path), loc: self.loc(attr.span()), methods, known: true };
+            self.facts.utoipa.push((name_loc, route));
+        }
         self.function(&i.sig, &i.block);
         // Functions nested in the body.
         syn::visit::visit_block(self, &i.block);
@@ -330,14 +399,14 @@ impl Body<'_, '_> {
     /// a `Router`), a call or a call binding with any operations is one too.
     fn router(&mut self, expr: &syn::Expr, relaxed: bool) -> Option<RouterExpr> {
         let (base_expr, calls) = peel(expr);
-        let router_ops = calls.iter().any(|m| ROUTER_OPS.contains(&m.method.to_string().as_str()));
+        let router_ops = calls.iter().any(|m| is_router_op(m));
         let (base, mut ops) = match base_expr {
             syn::Expr::Call(call) => match strip(&call.func) {
                 syn::Expr::Path(p) => {
                     let path = path_segments(&p.path);
                     let is_new = path.len() >= 2
-                        && self.x.unaliased(&path[path.len() - 2]) == "Router"
-                        && matches!(path.last().map(String::as_str), Some("new" | "default"));
+                        && ROUTER_TYPES.contains(&self.x.unaliased(&path[path.len() - 2]))
+                        && matches!(path.last().map(String::as_str), Some("new" | "default" | "with_openapi"));
                     if is_new {
                         (Base::New, Vec::new())
                     } else if router_ops || relaxed {
@@ -391,7 +460,8 @@ impl Body<'_, '_> {
         let loc = self.x.source.span_loc(self.x.file, m.method.span(), m.paren_token.span.close());
         let args: Vec<&syn::Expr> = m.args.iter().collect();
         match (method.as_str(), args.as_slice()) {
-            ("route", [path, method_router]) => {
+            // aide's `api_route(path, get_with(h, docs))`, `api_route_with(path, .., transform)`.
+            ("route" | "api_route", [path, method_router]) | ("api_route_with", [path, method_router, _]) => {
                 let path = self.path_arg(path);
                 let (methods, known) = self.method_router(method_router);
                 Some(Op::Route(Route { path, loc, methods, known }))
@@ -409,6 +479,14 @@ impl Body<'_, '_> {
                 Some(Op::Merge { inner, loc })
             }
             ("layer" | "route_layer", [layer]) => Some(Op::Layer(self.layer(layer, loc, method))),
+            ("routes", [arg]) => {
+                let mac = routes_macro(arg)?;
+                let paths = mac
+                    .parse_body_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                    .ok()?;
+                let handlers = paths.iter().map(|p| (path_segments(p), self.loc(p.span()))).collect();
+                Some(Op::Routes { handlers, loc })
+            }
             _ => None,
         }
     }
@@ -463,12 +541,16 @@ impl Body<'_, '_> {
         (methods, true)
     }
 
-    /// `get(h)`, `on(filter, h)`, `get_service(svc)`.
+    /// `get(h)`, `on(filter, h)`, `get_service(svc)`, aide's `get_with(h, docs)`.
     fn method(&self, name: &str, args: &[&syn::Expr]) -> Option<Method> {
         let base = name.strip_suffix("_service").unwrap_or(name);
+        let with = base.strip_suffix("_with");
+        let base = with.unwrap_or(base);
         let handler = match (base, args) {
-            ("on", [_, h]) => *h,
-            (m, [h]) if METHODS.contains(&m) => *h,
+            ("on", [_, h]) if with.is_none() => *h,
+            ("on", [_, h, _]) => *h,
+            (m, [h, _]) if with.is_some() && METHODS.contains(&m) => *h,
+            (m, [h]) if with.is_none() && METHODS.contains(&m) => *h,
             _ => return None,
         };
         Some(Method { name: base.to_uppercase(), handler: self.handler(handler), layered: false })
@@ -500,7 +582,7 @@ impl<'ast> Visit<'ast> for Body<'_, '_> {
             && init.diverge.is_none()
             && let Some(name) = pat_name(&l.pat)
         {
-            let typed_router = matches!(&l.pat, syn::Pat::Type(t) if type_names(&t.ty, &["Router".to_string()]));
+            let typed_router = matches!(&l.pat, syn::Pat::Type(t) if type_names(&t.ty, &router_types()));
             if let Some(router) = self.router(&init.expr, typed_router) {
                 self.bindings.push(Binding { name, router, consumed: false });
                 return;
@@ -588,7 +670,7 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
 
 /// The router types a function returning one is recognised by.
 fn router_types() -> Vec<String> {
-    ["Router"].iter().map(ToString::to_string).collect()
+    ROUTER_TYPES.iter().map(ToString::to_string).collect()
 }
 
 /// Nodes [`names_any`] reads.

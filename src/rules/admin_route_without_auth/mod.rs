@@ -157,7 +157,10 @@ impl Rule for AdminRouteWithoutAuth {
 
     fn extract(input: &FileInput, params: &AdminParams) -> Option<AdminFacts> {
         let facts = extract::extract(input.file, input.source, input.syntax, params);
-        let empty = facts.fns.is_empty() && facts.extractor_fns.is_empty() && facts.layer_fns.is_empty();
+        let empty = facts.fns.is_empty()
+            && facts.extractor_fns.is_empty()
+            && facts.layer_fns.is_empty()
+            && facts.utoipa.is_empty();
         (!empty).then_some(facts)
     }
 
