@@ -27,8 +27,12 @@ pub enum Base {
     /// `Router::new()`, `Router::default()`: no routes yet.
     New,
     /// A function's call (`admin_routes()`, `routes::admin(state)`): the router it
-    /// returns, when it is one of the crate's.
-    Call { path: Vec<String>, loc: Loc },
+    /// returns, when it is one of the crate's. `args`: the routers among its
+    /// arguments (`with_admin_auth(admin_routes(), &state)`), by position.
+    Call { path: Vec<String>, loc: Loc, args: Vec<Option<RouterExpr>> },
+    /// The function's router parameter of that position (`fn with_admin_auth(r:
+    /// Router) -> Router { r.layer(..) }`): the router its caller passes.
+    Param(usize),
     /// Anything else (a parameter, a method's result): routes unknown.
     Unknown,
 }
@@ -227,9 +231,18 @@ impl Extractor<'_> {
         }
         // `Router<S>`, and a fallible builder's `Result<Router, E>`.
         let returns_router = matches!(&sig.output, syn::ReturnType::Type(_, ty) if names_any(&**ty, &router_types()));
+        let router_params = (sig.inputs.iter().filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => Some(t),
+            syn::FnArg::Receiver(_) => None,
+        }))
+        .enumerate()
+        .filter(|(_, t)| type_names(&t.ty, &router_types()))
+        .filter_map(|(i, t)| Some((pat_name(&t.pat)?, i)))
+        .collect();
         let mut body = Body {
             x: self,
             bindings: Vec::new(),
+            router_params,
             calls: HashMap::default(),
             auth_locals: HashSet::default(),
             roots: Vec::new(),
@@ -327,6 +340,8 @@ struct Binding {
 struct Body<'x, 'a> {
     x: &'x mut Extractor<'a>,
     bindings: Vec<Binding>,
+    /// The function's parameters of a router type, with their positions.
+    router_params: HashMap<String, usize>,
     /// Locals bound to a plain call (`let admin = admin_routes();`): a router base
     /// when used as one.
     calls: HashMap<String, (Vec<String>, Loc)>,
@@ -409,10 +424,15 @@ impl Body<'_, '_> {
                         && matches!(path.last().map(String::as_str), Some("new" | "default" | "with_openapi"));
                     if is_new {
                         (Base::New, Vec::new())
-                    } else if router_ops || relaxed {
-                        (Base::Call { path, loc: self.loc(call.span()) }, Vec::new())
                     } else {
-                        return None;
+                        // Routers passed to it: any call where a router is expected,
+                        // or a router where one is not.
+                        let args: Vec<Option<RouterExpr>> =
+                            call.args.iter().map(|a| self.router(a, router_ops || relaxed)).collect();
+                        if !(router_ops || relaxed || args.iter().any(Option::is_some)) {
+                            return None;
+                        }
+                        (Base::Call { path, loc: self.loc(call.span()), args }, Vec::new())
                     }
                 }
                 _ if router_ops => (Base::Unknown, Vec::new()),
@@ -424,7 +444,9 @@ impl Body<'_, '_> {
                     let r = self.take_binding(&name)?;
                     (r.base, r.ops)
                 } else if let Some((path, loc)) = self.calls.get(&name).cloned() {
-                    (Base::Call { path, loc }, Vec::new())
+                    (Base::Call { path, loc, args: Vec::new() }, Vec::new())
+                } else if let Some(i) = self.router_params.get(&name) {
+                    (Base::Param(*i), Vec::new())
                 } else if router_ops {
                     (Base::Unknown, Vec::new())
                 } else {
@@ -445,11 +467,13 @@ impl Body<'_, '_> {
                 }
             }
         }
-        if let Base::Call { .. } = base
+        if let Base::Call { args, .. } = &base
             && let syn::Expr::Call(call) = base_expr
         {
-            for arg in &call.args {
-                self.visit_expr(arg);
+            for (arg, router) in call.args.iter().zip(args) {
+                if router.is_none() {
+                    self.visit_expr(arg);
+                }
             }
         }
         Some(RouterExpr { base, ops })
