@@ -670,7 +670,7 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
     }
     impl<'ast> Visit<'ast> for Find<'_> {
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            if !self.found && self.names.iter().any(|n| i == n) {
+            if !self.found && self.names.iter().any(|n| names_layer(&i.to_string(), n)) {
                 self.found = true;
             }
         }
@@ -695,6 +695,17 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
 /// The router types a function returning one is recognised by.
 fn router_types() -> Vec<String> {
     ROUTER_TYPES.iter().map(ToString::to_string).collect()
+}
+
+/// Whether an identifier is the configured name `name`, or, for a snake_case
+/// (function) name, a longer function name it begins at a `_`: `require_admin`
+/// names `require_admin_with_audit` and `require_admin_or_service`, not
+/// `require_administrator`. A type's name (`AdminUser`) matches only itself.
+fn names_layer(ident: &str, name: &str) -> bool {
+    ident == name
+        || (!name.is_empty()
+            && !name.chars().any(char::is_uppercase)
+            && ident.strip_prefix(name).is_some_and(|rest| rest.starts_with('_')))
 }
 
 /// Nodes [`names_any`] reads.
