@@ -368,25 +368,37 @@ impl<'a> CheckCx<'a> {
     /// name.
     pub fn consts_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::ConstFact> {
         let Some(name) = path.last() else { return Vec::new() };
-        self.items_at(loc, path, self.index.consts_named(name), |c| c.name_loc)
+        self.items_at(loc, path, self.index.consts_named(name), |f| &f.consts, |c| c.name_loc)
     }
 
     /// The functions a call path written at `loc` names (see [`CheckCx::consts_at`]).
     pub fn fns_at(&self, loc: crate::input::source::Loc, path: &[String]) -> Vec<&'a crate::facts::FnFact> {
         let Some(name) = path.last() else { return Vec::new() };
-        self.items_at(loc, path, self.index.fns_named(name), |f| f.name_loc)
+        self.items_at(loc, path, self.index.fns_named(name), |f| &f.fns, |f| f.name_loc)
     }
 
-    /// Of the items `named` like the end of `path`, those the path names from `loc`.
+    /// The items the path names from `loc`: those it resolves to, found by their
+    /// locations (an alias, `use routes::admin as admin_routes` or `pub use
+    /// config::BASE as ADMIN_BASE`, names an item of another name); when it cannot be
+    /// resolved, the visible items `named` like the end of `path`.
     fn items_at<T>(
         &self,
         loc: crate::input::source::Loc,
         path: &[String],
         named: impl Iterator<Item = &'a T>,
+        in_file: impl Fn(&'a FileFacts) -> &'a [T],
         name_loc: impl Fn(&T) -> crate::input::source::Loc,
     ) -> Vec<&'a T> {
         match self.defs.resolve(&self.defs.context(loc), path) {
-            Resolved::Items(locs) => named.filter(|i| locs.contains(&name_loc(i))).collect(),
+            Resolved::Items(mut locs) => {
+                // In crate order (file, then position), as the index gives them.
+                locs.sort();
+                locs.dedup();
+                let files = self.files;
+                locs.iter()
+                    .filter_map(|l| files.get(l.file).and_then(|f| in_file(f).iter().find(|i| name_loc(i) == *l)))
+                    .collect()
+            }
             Resolved::External => Vec::new(),
             Resolved::Unknown => named.filter(|i| self.defs.sees(loc, name_loc(i))).collect(),
         }

@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 /// A path argument (`"/admin"`, a constant naming one), as written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PathArg {
     Lit(String),
     /// A constant, resolved crate-wide.
@@ -27,8 +27,12 @@ pub enum Base {
     /// `Router::new()`, `Router::default()`: no routes yet.
     New,
     /// A function's call (`admin_routes()`, `routes::admin(state)`): the router it
-    /// returns, when it is one of the crate's.
-    Call { path: Vec<String>, loc: Loc },
+    /// returns, when it is one of the crate's. `args`: the routers among its
+    /// arguments (`with_admin_auth(admin_routes(), &state)`), by position.
+    Call { path: Vec<String>, loc: Loc, args: Vec<Option<RouterExpr>> },
+    /// The function's router parameter of that position (`fn with_admin_auth(r:
+    /// Router) -> Router { r.layer(..) }`): the router its caller passes.
+    Param(usize),
     /// Anything else (a parameter, a method's result): routes unknown.
     Unknown,
 }
@@ -49,6 +53,9 @@ pub enum Op {
     Merge { inner: RouterExpr, loc: Loc },
     /// `.layer(..)` / `.route_layer(..)` at `loc`.
     Layer(Layer),
+    /// utoipa-axum's `.routes(routes!(h1, h2))` at `loc`: the handlers, whose
+    /// `#[utoipa::path(..)]` attributes give the path and the methods.
+    Routes { handlers: Vec<(Vec<String>, Loc)>, loc: Loc },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,14 +121,73 @@ pub struct AdminFacts {
     /// Functions (by their name) whose body names an admin-auth layer: a layer built
     /// by calling one is admin auth.
     pub layer_fns: Vec<Loc>,
+    /// Handlers with a `#[utoipa::path(get, path = "..")]` attribute (by their name):
+    /// the route it declares, at the attribute.
+    pub utoipa: Vec<(Loc, Route)>,
 }
 
 const METHODS: &[&str] = &["get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "any"];
 /// Router operations that only a router has: a chain with one of them is a router.
-const ROUTER_OPS: &[&str] = &["route", "route_service", "nest", "merge", "route_layer", "nest_service"];
+const ROUTER_OPS: &[&str] =
+    &["route", "route_service", "nest", "merge", "route_layer", "nest_service", "api_route", "api_route_with"];
+/// Router types (axum's, aide's `ApiRouter`, utoipa-axum's `OpenApiRouter`).
+const ROUTER_TYPES: &[&str] = &["Router", "ApiRouter", "OpenApiRouter"];
+
+/// utoipa-axum's `routes!(h1, h2)`, as the argument of `.routes(..)`.
+fn routes_macro(expr: &syn::Expr) -> Option<&syn::Macro> {
+    match strip(expr) {
+        syn::Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "routes") => Some(&m.mac),
+        _ => None,
+    }
+}
+
+/// A router operation: one only routers have, or utoipa-axum's `.routes(routes!(..))`.
+fn is_router_op(m: &syn::ExprMethodCall) -> bool {
+    ROUTER_OPS.contains(&m.method.to_string().as_str())
+        || (m.method == "routes" && m.args.len() == 1 && routes_macro(&m.args[0]).is_some())
+}
+
+/// The method and path of a `#[utoipa::path(get, path = "/admin/users", ..)]`
+/// attribute (`method(get, head)` for several methods).
+fn utoipa_path(attr: &syn::Attribute) -> Option<(Vec<String>, String)> {
+    let segments: Vec<String> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    if segments != ["utoipa", "path"] {
+        return None;
+    }
+    let syn::Meta::List(list) = &attr.meta else { return None };
+    let mut methods = Vec::new();
+    let mut path = None;
+    let tokens: Vec<proc_macro2::TokenTree> = list.tokens.clone().into_iter().collect();
+    // Top-level entries, split at commas.
+    for entry in tokens.split(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',')) {
+        match entry {
+            [proc_macro2::TokenTree::Ident(i)] if METHODS.contains(&i.to_string().as_str()) => {
+                methods.push(i.to_string().to_uppercase());
+            }
+            [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Group(g)] if i == "method" => {
+                for t in g.stream() {
+                    if let proc_macro2::TokenTree::Ident(m) = t {
+                        methods.push(m.to_string().to_uppercase());
+                    }
+                }
+            }
+            [proc_macro2::TokenTree::Ident(i), proc_macro2::TokenTree::Punct(eq), proc_macro2::TokenTree::Literal(lit)]
+                if i == "path" && eq.as_char() == '=' =>
+            {
+                if let Ok(syn::Lit::Str(s)) = syn::parse_str::<syn::Lit>(&lit.to_string()) {
+                    path = Some(s.value());
+                }
+            }
+            _ => {}
+        }
+    }
+    Some((methods, path?))
+}
 
 pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &AdminParams) -> AdminFacts {
-    let mut x = Extractor { file, source, params, facts: AdminFacts::default() };
+    let mut aliases = Aliases::default();
+    aliases.visit_file(syntax);
+    let mut x = Extractor { file, source, params, aliases: aliases.map, facts: AdminFacts::default() };
     x.visit_file(syntax);
     x.facts
 }
@@ -131,7 +197,22 @@ struct Extractor<'a> {
     file: FileId,
     source: &'a SourceFile,
     params: &'a AdminParams,
+    /// The file's renaming imports, by alias: `use axum::routing::get as axum_get`
+    /// gives `axum_get` → `get`.
+    aliases: HashMap<String, String>,
     facts: AdminFacts,
+}
+
+/// The renaming imports of a file (`use a::b as c`), wherever they are written.
+#[derive(Default)]
+struct Aliases {
+    map: HashMap<String, String>,
+}
+
+impl<'ast> Visit<'ast> for Aliases {
+    fn visit_use_rename(&mut self, r: &'ast syn::UseRename) {
+        self.map.insert(r.rename.to_string(), r.ident.to_string());
+    }
 }
 
 impl Extractor<'_> {
@@ -148,10 +229,20 @@ impl Extractor<'_> {
         if names_any(block, &names.layers) {
             self.facts.layer_fns.push(name_loc);
         }
-        let returns_router = matches!(&sig.output, syn::ReturnType::Type(_, ty) if type_names(ty, &["Router".to_string()]));
+        // `Router<S>`, and a fallible builder's `Result<Router, E>`.
+        let returns_router = matches!(&sig.output, syn::ReturnType::Type(_, ty) if names_any(&**ty, &router_types()));
+        let router_params = (sig.inputs.iter().filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => Some(t),
+            syn::FnArg::Receiver(_) => None,
+        }))
+        .enumerate()
+        .filter(|(_, t)| type_names(&t.ty, &router_types()))
+        .filter_map(|(i, t)| Some((pat_name(&t.pat)?, i)))
+        .collect();
         let mut body = Body {
             x: self,
             bindings: Vec::new(),
+            router_params,
             calls: HashMap::default(),
             auth_locals: HashSet::default(),
             roots: Vec::new(),
@@ -179,10 +270,23 @@ impl Extractor<'_> {
     }
 
     fn names(&self) -> Names {
+        // A name imported under an alias (`use crate::auth::require_admin as guard`)
+        // is written as the alias.
+        let with_aliases = |names: Vec<String>| {
+            let mut out = names.clone();
+            out.extend(self.aliases.iter().filter(|(_, original)| names.contains(original)).map(|(alias, _)| alias.clone()));
+            out
+        };
         Names {
-            layers: self.params.auth_layers.iter().chain(&self.params.admin_extractors).cloned().collect(),
-            extractors: self.params.admin_extractors.clone(),
+            layers: with_aliases(self.params.auth_layers.iter().chain(&self.params.admin_extractors).cloned().collect()),
+            extractors: with_aliases(self.params.admin_extractors.clone()),
         }
+    }
+
+    /// The name an identifier stands for: the imported item's own name when it is
+    /// an alias of the file's `use`s.
+    fn unaliased<'s>(&'s self, name: &'s str) -> &'s str {
+        self.aliases.get(name).map_or(name, String::as_str)
     }
 }
 
@@ -194,6 +298,15 @@ struct Names {
 
 impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        if let Some(attr) = i.attrs.iter().find(|a| utoipa_path(a).is_some())
+            && let Some((methods, path)) = utoipa_path(attr)
+        {
+            let name_loc = self.loc(i.sig.ident.span());
+            let handler = Handler::Fn(vec![i.sig.ident.to_string()], name_loc);
+            let methods = methods.into_iter().map(|name| Method { name, handler: handler.clone(), layered: false }).collect();
+            let route = Route { path: PathArg::Lit(path), loc: self.loc(attr.span()), methods, known: true };
+            self.facts.utoipa.push((name_loc, route));
+        }
         self.function(&i.sig, &i.block);
         // Functions nested in the body.
         syn::visit::visit_block(self, &i.block);
@@ -227,6 +340,8 @@ struct Binding {
 struct Body<'x, 'a> {
     x: &'x mut Extractor<'a>,
     bindings: Vec<Binding>,
+    /// The function's parameters of a router type, with their positions.
+    router_params: HashMap<String, usize>,
     /// Locals bound to a plain call (`let admin = admin_routes();`): a router base
     /// when used as one.
     calls: HashMap<String, (Vec<String>, Loc)>,
@@ -243,15 +358,26 @@ fn pat_name(pat: &syn::Pat) -> Option<String> {
     }
 }
 
+/// The expression a value comes from, through parentheses, references, `.await`,
+/// `?` and `Ok(..)`: `admin_router(state).await?` is the router `admin_router`
+/// returns, `Ok(router)` the router of a fallible builder.
 fn strip(mut e: &syn::Expr) -> &syn::Expr {
     loop {
         match e {
             syn::Expr::Paren(p) => e = &p.expr,
             syn::Expr::Group(g) => e = &g.expr,
             syn::Expr::Reference(r) => e = &r.expr,
+            syn::Expr::Await(a) => e = &a.base,
+            syn::Expr::Try(t) => e = &t.expr,
+            syn::Expr::Call(c) if c.args.len() == 1 && is_ok(&c.func) => e = &c.args[0],
             _ => return e,
         }
     }
+}
+
+/// `Ok`, `Result::Ok`.
+fn is_ok(func: &syn::Expr) -> bool {
+    matches!(func, syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Ok"))
 }
 
 fn path_segments(path: &syn::Path) -> Vec<String> {
@@ -288,20 +414,25 @@ impl Body<'_, '_> {
     /// a `Router`), a call or a call binding with any operations is one too.
     fn router(&mut self, expr: &syn::Expr, relaxed: bool) -> Option<RouterExpr> {
         let (base_expr, calls) = peel(expr);
-        let router_ops = calls.iter().any(|m| ROUTER_OPS.contains(&m.method.to_string().as_str()));
+        let router_ops = calls.iter().any(|m| is_router_op(m));
         let (base, mut ops) = match base_expr {
             syn::Expr::Call(call) => match strip(&call.func) {
                 syn::Expr::Path(p) => {
                     let path = path_segments(&p.path);
                     let is_new = path.len() >= 2
-                        && path[path.len() - 2] == "Router"
-                        && matches!(path.last().map(String::as_str), Some("new" | "default"));
+                        && ROUTER_TYPES.contains(&self.x.unaliased(&path[path.len() - 2]))
+                        && matches!(path.last().map(String::as_str), Some("new" | "default" | "with_openapi"));
                     if is_new {
                         (Base::New, Vec::new())
-                    } else if router_ops || relaxed {
-                        (Base::Call { path, loc: self.loc(call.span()) }, Vec::new())
                     } else {
-                        return None;
+                        // Routers passed to it: any call where a router is expected,
+                        // or a router where one is not.
+                        let args: Vec<Option<RouterExpr>> =
+                            call.args.iter().map(|a| self.router(a, router_ops || relaxed)).collect();
+                        if !(router_ops || relaxed || args.iter().any(Option::is_some)) {
+                            return None;
+                        }
+                        (Base::Call { path, loc: self.loc(call.span()), args }, Vec::new())
                     }
                 }
                 _ if router_ops => (Base::Unknown, Vec::new()),
@@ -313,7 +444,9 @@ impl Body<'_, '_> {
                     let r = self.take_binding(&name)?;
                     (r.base, r.ops)
                 } else if let Some((path, loc)) = self.calls.get(&name).cloned() {
-                    (Base::Call { path, loc }, Vec::new())
+                    (Base::Call { path, loc, args: Vec::new() }, Vec::new())
+                } else if let Some(i) = self.router_params.get(&name) {
+                    (Base::Param(*i), Vec::new())
                 } else if router_ops {
                     (Base::Unknown, Vec::new())
                 } else {
@@ -334,11 +467,13 @@ impl Body<'_, '_> {
                 }
             }
         }
-        if let Base::Call { .. } = base
+        if let Base::Call { args, .. } = &base
             && let syn::Expr::Call(call) = base_expr
         {
-            for arg in &call.args {
-                self.visit_expr(arg);
+            for (arg, router) in call.args.iter().zip(args) {
+                if router.is_none() {
+                    self.visit_expr(arg);
+                }
             }
         }
         Some(RouterExpr { base, ops })
@@ -349,7 +484,8 @@ impl Body<'_, '_> {
         let loc = self.x.source.span_loc(self.x.file, m.method.span(), m.paren_token.span.close());
         let args: Vec<&syn::Expr> = m.args.iter().collect();
         match (method.as_str(), args.as_slice()) {
-            ("route", [path, method_router]) => {
+            // aide's `api_route(path, get_with(h, docs))`, `api_route_with(path, .., transform)`.
+            ("route" | "api_route", [path, method_router]) | ("api_route_with", [path, method_router, _]) => {
                 let path = self.path_arg(path);
                 let (methods, known) = self.method_router(method_router);
                 Some(Op::Route(Route { path, loc, methods, known }))
@@ -367,6 +503,14 @@ impl Body<'_, '_> {
                 Some(Op::Merge { inner, loc })
             }
             ("layer" | "route_layer", [layer]) => Some(Op::Layer(self.layer(layer, loc, method))),
+            ("routes", [arg]) => {
+                let mac = routes_macro(arg)?;
+                let paths = mac
+                    .parse_body_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                    .ok()?;
+                let handlers = paths.iter().map(|p| (path_segments(p), self.loc(p.span()))).collect();
+                Some(Op::Routes { handlers, loc })
+            }
             _ => None,
         }
     }
@@ -398,7 +542,9 @@ impl Body<'_, '_> {
         let mut methods = Vec::new();
         let syn::Expr::Call(call) = base else { return (methods, false) };
         let syn::Expr::Path(p) = strip(&call.func) else { return (methods, false) };
-        let Some(first) = p.path.segments.last().map(|s| s.ident.to_string()) else { return (methods, false) };
+        let Some(first) = p.path.segments.last().map(|s| self.x.unaliased(&s.ident.to_string()).to_string()) else {
+            return (methods, false);
+        };
         let args: Vec<&syn::Expr> = call.args.iter().collect();
         match self.method(&first, &args) {
             Some(m) => methods.push(m),
@@ -419,12 +565,16 @@ impl Body<'_, '_> {
         (methods, true)
     }
 
-    /// `get(h)`, `on(filter, h)`, `get_service(svc)`.
+    /// `get(h)`, `on(filter, h)`, `get_service(svc)`, aide's `get_with(h, docs)`.
     fn method(&self, name: &str, args: &[&syn::Expr]) -> Option<Method> {
         let base = name.strip_suffix("_service").unwrap_or(name);
+        let with = base.strip_suffix("_with");
+        let base = with.unwrap_or(base);
         let handler = match (base, args) {
-            ("on", [_, h]) => *h,
-            (m, [h]) if METHODS.contains(&m) => *h,
+            ("on", [_, h]) if with.is_none() => *h,
+            ("on", [_, h, _]) => *h,
+            (m, [h, _]) if with.is_some() && METHODS.contains(&m) => *h,
+            (m, [h]) if with.is_none() && METHODS.contains(&m) => *h,
             _ => return None,
         };
         Some(Method { name: base.to_uppercase(), handler: self.handler(handler), layered: false })
@@ -456,7 +606,7 @@ impl<'ast> Visit<'ast> for Body<'_, '_> {
             && init.diverge.is_none()
             && let Some(name) = pat_name(&l.pat)
         {
-            let typed_router = matches!(&l.pat, syn::Pat::Type(t) if type_names(&t.ty, &["Router".to_string()]));
+            let typed_router = matches!(&l.pat, syn::Pat::Type(t) if type_names(&t.ty, &router_types()));
             if let Some(router) = self.router(&init.expr, typed_router) {
                 self.bindings.push(Binding { name, router, consumed: false });
                 return;
@@ -520,7 +670,7 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
     }
     impl<'ast> Visit<'ast> for Find<'_> {
         fn visit_ident(&mut self, i: &'ast proc_macro2::Ident) {
-            if !self.found && self.names.iter().any(|n| i == n) {
+            if !self.found && self.names.iter().any(|n| names_layer(&i.to_string(), n)) {
                 self.found = true;
             }
         }
@@ -542,6 +692,22 @@ fn names_any<T: NodeVisit>(node: &T, names: &[String]) -> bool {
     f.found
 }
 
+/// The router types a function returning one is recognised by.
+fn router_types() -> Vec<String> {
+    ROUTER_TYPES.iter().map(ToString::to_string).collect()
+}
+
+/// Whether an identifier is the configured name `name`, or, for a snake_case
+/// (function) name, a longer function name it begins at a `_`: `require_admin`
+/// names `require_admin_with_audit` and `require_admin_or_service`, not
+/// `require_administrator`. A type's name (`AdminUser`) matches only itself.
+fn names_layer(ident: &str, name: &str) -> bool {
+    ident == name
+        || (!name.is_empty()
+            && !name.chars().any(char::is_uppercase)
+            && ident.strip_prefix(name).is_some_and(|rest| rest.starts_with('_')))
+}
+
 /// Nodes [`names_any`] reads.
 trait NodeVisit {
     fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>);
@@ -550,6 +716,12 @@ trait NodeVisit {
 impl NodeVisit for syn::Expr {
     fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>) {
         v.visit_expr(self);
+    }
+}
+
+impl NodeVisit for syn::Type {
+    fn visit_with<'ast>(&'ast self, v: &mut impl Visit<'ast>) {
+        v.visit_type(self);
     }
 }
 

@@ -4,11 +4,18 @@
 //! Reads the crate's axum routers and flags an admin route that neither an
 //! admin-auth layer nor an admin extractor protects:
 //! - the routers: `Router::new().route(path, get(h).post(h2))`, `.nest(prefix,
-//!   router)`, `.merge(router)`, `.layer(..)` and `.route_layer(..)`; routers built
+//!   router)`, `.merge(router)`, `.layer(..)` and `.route_layer(..)`; aide's
+//!   `ApiRouter` (`.api_route(path, get_with(h, docs))`, `.api_route_with`) and
+//!   utoipa-axum's `OpenApiRouter` (`.routes(routes!(h1, h2))`, whose path and
+//!   methods are those of the handlers' `#[utoipa::path(get, path = "..")]`
+//!   attributes, found crate-wide); routers built
 //!   in helper functions and returned (`fn admin_routes() -> Router<AppState>` used
 //!   as `.nest("/admin", admin_routes())`), through `let` bindings (`let app =
-//!   app.route(..)`, `app = app.merge(..)`) and across the crate's modules and files
-//!   (helper calls are resolved as Rust resolves the path). A helper whose router
+//!   app.route(..)`, `app = app.merge(..)`), through `.await`, `?` and `Ok(..)`, and
+//!   across the crate's modules and files (helper calls are resolved as Rust
+//!   resolves the path, renaming imports and re-exports included). A router passed
+//!   to a crate function that returns it with layers added (`fn with_admin_auth(r:
+//!   Router) -> Router { r.layer(..) }`) is read there. A helper whose router
 //!   nothing in the crate mounts is read on its own;
 //! - an admin route: its full path, nest prefixes included, is one of
 //!   `admin-prefixes` or lies below one at a `/` (`/admin`, `/admin/users`; not
@@ -18,7 +25,9 @@
 //! - what protects it: a layer added after it on its router or on a router it is
 //!   nested or merged into (axum applies a layer to the routes already added), or on
 //!   its method router (`get(h).layer(..)`), whose expression names one of
-//!   `auth-layers` or `admin-extractors`: `from_fn(require_admin)`,
+//!   `auth-layers` or `admin-extractors` (a snake_case name also names a longer
+//!   function name it begins at a `_`: `require_admin_with_audit`, not
+//!   `require_administrator`; a type name only itself): `from_fn(require_admin)`,
 //!   `from_fn_with_state(state, require_admin)`, `ServiceBuilder::new()
 //!   .layer(from_fn(require_admin))`, `from_extractor::<AdminUser>()`, a local bound
 //!   to one, a function of the crate whose body builds one; or a handler taking an
@@ -74,19 +83,26 @@
 //!   hidden behind a name from another crate (`.layer(platform::guard())`), a
 //!   middleware function named otherwise (`from_fn(check_operator)`: add it to
 //!   `auth-layers`) or a type alias of an extractor is not recognised, and a route
-//!   under it is reported.
+//!   under it is reported. The other way round, a function named like a configured
+//!   one with more words (`require_admin_optional`) is taken for admin auth.
 //! - Routers are followed through method chains, `let` bindings in statement order
 //!   (not control flow: a route merged in one branch of an `if` counts as merged)
-//!   and functions returning their router as their tail expression. A path from a
-//!   loop variable or a collection, a path built at run time (`format!`), a router
-//!   returned with `return`, held in a struct field or mounted with `nest_service`
-//!   is not read: its routes are not reported.
+//!   and functions returning their router as their tail expression (or `Ok(..)` of
+//!   it). A path from a loop variable or a collection, a path built at run time
+//!   (`format!`), a router returned with `return`, held in a struct field or
+//!   mounted with `nest_service` is not read: its routes are not reported. A
+//!   utoipa-axum handler without a `#[utoipa::path]` attribute of the crate with a
+//!   literal `path` is not read either.
 //! - A helper called as a method (`state.admin_router()`) is not followed: its
 //!   router is checked on its own, with the paths it writes and no prefix (as is any
-//!   helper router nothing in the crate mounts). A router passed as an argument to
-//!   a function that layers it (`with_admin_auth(router)`) is checked without that
-//!   layer: its admin routes are reported (suppress them, saying which layer
-//!   covers them). A router mounted in several places is reported once.
+//!   helper router nothing in the crate mounts). A router passed to a layering
+//!   function is followed when the function's parameter has a router type and the
+//!   call's result is used as a router; one bound first (`let r =
+//!   with_admin_auth(admin_routes()); app.merge(r)`), or layered by a function
+//!   not of the crate, is checked without that layer: its admin routes are
+//!   reported (suppress them, saying which layer covers them). Renaming imports
+//!   are read file-wide, not per scope. A router mounted in several places is
+//!   reported once.
 
 mod analysis;
 mod diagnostics;
@@ -157,7 +173,10 @@ impl Rule for AdminRouteWithoutAuth {
 
     fn extract(input: &FileInput, params: &AdminParams) -> Option<AdminFacts> {
         let facts = extract::extract(input.file, input.source, input.syntax, params);
-        let empty = facts.fns.is_empty() && facts.extractor_fns.is_empty() && facts.layer_fns.is_empty();
+        let empty = facts.fns.is_empty()
+            && facts.extractor_fns.is_empty()
+            && facts.layer_fns.is_empty()
+            && facts.utoipa.is_empty();
         (!empty).then_some(facts)
     }
 
