@@ -434,7 +434,7 @@ impl Extractor<'_> {
 
     /// Whether `receiver` is the item of the innermost loop: a `for` loop's variable,
     /// or the element its index picks (`for (i, _) in xs.iter().enumerate() { xs[i].f() }`).
-    fn on_loop_item(&self, receiver: &syn::Expr) -> bool {
+    pub(super) fn on_loop_item(&self, receiver: &syn::Expr) -> bool {
         let name = match strip(receiver) {
             syn::Expr::Path(p) => p.path.get_ident(),
             syn::Expr::Index(x) => match strip(&x.index) {

@@ -52,7 +52,8 @@
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
 //!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
 //!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a
-//!    second run finds nothing left); and a `DELETE`
+//!    second run finds nothing left), and a branch of a loop that picks one item by its
+//!    id (`if p.id == id { … }`: a search runs the branch once); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
 //!    called there), or written before a loop that holds the INSERT (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
@@ -373,6 +374,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(found)", "drop(found)");
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
+        // A search by id: made a filter.
+        out = out.replace(".id == id", ".id != id");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");

@@ -260,7 +260,17 @@ impl Extractor<'_> {
             self.mark_branch_check();
         }
         let before_then = self.event_count();
-        self.visit_block(&e.then_branch);
+        if self.picks_one_item(&e.cond) {
+            // `for p in pastas { if p.id == id { insert(p) } }`: a search, whose branch
+            // runs for the one item with that id, not once per item.
+            let l = self.stack.last_mut().and_then(|f| f.open_loops.pop());
+            self.visit_block(&e.then_branch);
+            if let (Some(l), Some(f)) = (l, self.stack.last_mut()) {
+                f.open_loops.push(l);
+            }
+        } else {
+            self.visit_block(&e.then_branch);
+        }
         self.push_branch(before_then);
         let before_else = self.event_count();
         if let Some((_, other)) = &e.else_branch {
@@ -315,6 +325,28 @@ impl Extractor<'_> {
         if presence && found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none()) {
             self.whole_fn_guards_from(first);
         }
+    }
+
+    /// Whether a condition compares the innermost loop's item by its id with a value
+    /// the loop does not change (`p.id == id`, `item.uuid == req.uuid`).
+    fn picks_one_item(&self, cond: &syn::Expr) -> bool {
+        let syn::Expr::Binary(b) = strip(cond) else { return false };
+        if !matches!(b.op, syn::BinOp::Eq(_)) {
+            return false;
+        }
+        let item_id = |e: &syn::Expr| match strip(e) {
+            syn::Expr::Field(f) => {
+                matches!(&f.member, syn::Member::Named(n) if n == "id" || n == "uuid") && self.on_loop_item(&f.base)
+            }
+            _ => false,
+        };
+        // A local, a parameter or another value's field: not a literal or a constant.
+        let invariant = |e: &syn::Expr| match strip(e) {
+            syn::Expr::Path(p) => p.path.get_ident().is_some_and(|i| i.to_string().starts_with(|c: char| c.is_lowercase())),
+            syn::Expr::Field(f) => !self.on_loop_item(&f.base),
+            _ => false,
+        };
+        (item_id(&b.left) && invariant(&b.right)) || (item_id(&b.right) && invariant(&b.left))
     }
 
     /// The guards recorded since preflight `first` protect the rest of the function.
