@@ -281,6 +281,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         filtered_locals: Vec::new(),
         fresh_values: Vec::new(),
         consuming_loops: Vec::new(),
+        let_events: Vec::new(),
         entity_aliases: orm::EntityAliases::of(syntax),
         modules: Vec::new(),
     };
@@ -355,6 +356,8 @@ struct Extractor<'a> {
     /// (`old.delete(db)`): the loop consumes its source, and a second run finds nothing
     /// to redo.
     consuming_loops: Vec<u32>,
+    /// The events each `let` initializer made (`let res = INSERT….await`), by local.
+    let_events: Vec<(String, u32, u32)>,
     entity_aliases: orm::EntityAliases,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -629,6 +632,21 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             if let (Some(l), Some(f)) = (l, self.stack.last_mut()) {
                 f.open_loops.push(l);
             }
+            // `let res = INSERT….await; match res { .. }`: the statement bound just before
+            // is the scrutinee.
+            if let syn::Expr::Path(p) = strip(&m.expr)
+                && let Some(ident) = p.path.get_ident()
+                && let Some(&(_, from, to)) = self.let_events.iter().rev().find(|(n, ..)| ident == n)
+                && let Some(f) = self.stack.last_mut()
+                && let Some(l) = f.innermost()
+            {
+                let parent = f.facts.loops[l as usize].parent;
+                for e in &mut f.facts.events[from as usize..to as usize] {
+                    if e.innermost == Some(l) {
+                        e.innermost = parent;
+                    }
+                }
+            }
         } else {
             self.visit_expr(&m.expr);
         }
@@ -707,7 +725,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
+        let from = self.event_count();
         self.visit_let(local);
+        if let Some(ident) = crate::facts::lower::pat_ident(&local.pat) {
+            self.let_events.push((ident.to_string(), from, self.event_count()));
+        }
         self.bind_let(local);
         self.note_existing(local);
         if let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat))

@@ -68,7 +68,9 @@
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
 //!    ends when the INSERT succeeds and loops again only on a specific error
-//!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`: a
+//!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`, also with
+//!    the statement bound just before the `match` and the collision told by a match
+//!    guard, `Err(e) if is_unique_violation(&e) => continue`: a
 //!    collision retried with a fresh key) does not repeat it;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
@@ -376,6 +378,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("old.delete(", "old.touch(");
         // A search by id: made a filter.
         out = out.replace(".id == id", ".id != id");
+        // A SQL constant named for the read.
+        out = out.replace("::SELECT_", "::UPDATE_");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");

@@ -16,7 +16,8 @@ use syn::visit::Visit;
 /// Methods that ask a collection whether it holds a value.
 const MEMBERSHIP: &[&str] = &["contains", "contains_key", "get", "any"];
 
-/// Whether a string literal under `expr` reads rows (`SELECT … FROM …`).
+/// Whether a string literal under `expr` reads rows (`SELECT … FROM …`), or a SQL
+/// constant named for a read (`SELECT_CHILD_NAMES`, `FIND_BY_NAME`).
 fn selects(expr: &syn::Expr) -> bool {
     struct Finder(bool);
     impl<'ast> Visit<'ast> for Finder {
@@ -24,6 +25,13 @@ fn selects(expr: &syn::Expr) -> bool {
             let text = s.value().to_ascii_lowercase();
             let word = |w: &str| text.match_indices(w).any(|(i, _)| i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric());
             self.0 |= word("select") && word("from");
+        }
+        // `query_scalar(sql::SELECT_CHILD_NAMES)`: a SQL constant named for a read.
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            let screaming = name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            self.0 |= screaming
+                && ["SELECT", "FIND_", "LIST_", "FETCH_", "LOOKUP_"].iter().any(|w| name.starts_with(w));
         }
         // (What a closure or an `async` block reads runs elsewhere, later.)
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}

@@ -91,17 +91,24 @@ pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
         matches!(&a.pat, syn::Pat::TupleStruct(t) if t.path.segments.last().is_some_and(|s| s.ident == "Ok"))
             && expr_returns(&a.body)
     });
-    let catch_all = |pat: &syn::Pat| match pat {
-        syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
-        syn::Pat::TupleStruct(t) => {
-            t.path.segments.last().is_some_and(|s| s.ident == "Err")
-                && t.elems.iter().all(|e| matches!(e, syn::Pat::Wild(_) | syn::Pat::Ident(_)))
-        }
-        _ => false,
+    // (`Err(e) if is_unique_violation(&e)`: a guard that tests the error makes an arm
+    // specific; `Err(e) if tries < 5` retries any error.)
+    let catch_all = |arm: &syn::Arm| {
+        let mut bound = Vec::new();
+        super::hoisted::bound_names(&arm.pat, &mut bound);
+        !arm.guard.as_ref().is_some_and(|(_, g)| super::hoisted::mentions(g, &bound))
+            && match &arm.pat {
+                syn::Pat::Wild(_) | syn::Pat::Ident(_) => true,
+                syn::Pat::TupleStruct(t) => {
+                    t.path.segments.last().is_some_and(|s| s.ident == "Err")
+                        && t.elems.iter().all(|e| matches!(e, syn::Pat::Wild(_) | syn::Pat::Ident(_)))
+                }
+                _ => false,
+            }
     };
     // A specific error arm that loops again (falls through, or `continue`s).
-    let specific_retry = m.arms.iter().any(|a| !catch_all(&a.pat) && !expr_returns(&a.body));
-    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(&a.pat)).all(|a| expr_returns(&a.body))
+    let specific_retry = m.arms.iter().any(|a| !catch_all(a) && !expr_returns(&a.body));
+    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(a)).all(|a| expr_returns(&a.body))
 }
 
 /// The associated constant an `if` tests, and the value that takes its first branch:
