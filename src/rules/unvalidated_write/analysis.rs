@@ -25,8 +25,8 @@ pub enum Origin {
     /// Learned: `function` calls the validator at `call` on the value function
     /// `writer` inserts.
     Create { function: String, call: Loc, writer: usize },
-    /// `[[rules.unvalidated-write.fields]]`.
-    Configured,
+    /// `[[rules.unvalidated-write.fields]]`, at its `validator` line when known.
+    Configured(Option<(usize, usize)>),
 }
 
 /// A write of a paired column that the validator does not cover.
@@ -155,7 +155,7 @@ impl<'a> Model<'a> {
                 table: field.table.to_lowercase(),
                 column: field.column.to_lowercase(),
                 validator: field.validator.clone(),
-                origin: Origin::Configured,
+                origin: Origin::Configured(field.at),
                 orm: false,
             });
         }

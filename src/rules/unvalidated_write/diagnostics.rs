@@ -16,10 +16,10 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &Params, severity: Severity) -> 
     let model = Model::new(cx, params);
     let pairings = model.pairings();
     let found = model.unvalidated(&pairings);
-    found.iter().map(|u| diagnostic(u, severity)).collect()
+    found.iter().map(|u| diagnostic(cx, u, severity)).collect()
 }
 
-fn diagnostic(u: &Unvalidated, severity: Severity) -> Diagnostic {
+fn diagnostic(cx: &CheckCx, u: &Unvalidated, severity: Severity) -> Diagnostic {
     let w = u.write;
     let p = u.pairing;
     let validator = &p.validator;
@@ -29,7 +29,11 @@ fn diagnostic(u: &Unvalidated, severity: Severity) -> Diagnostic {
         (_, true) => ("an ORM update", "the update"),
         _ => ("an `UPDATE`", "the UPDATE"),
     };
-    let message = format!("{what} writes {column} in `{}` without `{validator}`, which its create path calls", u.function.name);
+    let required = match p.origin {
+        Origin::Create { .. } => "which the column's create path calls on it",
+        Origin::Configured(_) => "which the configuration requires for it",
+    };
+    let message = format!("{what} writes {column} in `{}` without `{validator}`, {required}", u.function.name);
     let mut secondary = Vec::new();
     for (loc, miss) in &u.misses {
         let message = match miss {
@@ -49,7 +53,11 @@ fn diagnostic(u: &Unvalidated, severity: Severity) -> Diagnostic {
                 message: format!("the create path (`{function}`) calls `{validator}` on the `{}` it inserts", w.column),
             });
         }
-        Origin::Configured => notes.push(
+        Origin::Configured(Some((start, end))) if cx.config_file.is_some() => secondary.push(Label {
+            loc: crate::input::source::Loc::new(cx.config_file.expect("checked above"), *start, *end),
+            message: format!("every write of {column} must call `{validator}`, says the configuration"),
+        }),
+        Origin::Configured(_) => notes.push(
             format!(
                 "`{validator}` must check every write of {column}: `[[rules.{ID}.fields]]` in the configuration"
             )

@@ -168,6 +168,9 @@ struct SqlSource {
 struct Model {
     table: String,
     fields: Vec<(String, Written, Loc)>,
+    /// A sea-orm `ActiveModel` (its type or its `Set(..)` fields say so): saved by
+    /// its own `insert`/`update`/`save`; otherwise only a diesel changeset.
+    active: bool,
 }
 
 /// A `col = ` piece of a `SET` built at run time.
@@ -546,7 +549,7 @@ impl Extractor<'_> {
                     syn::Expr::Struct(s) => self.active_model(s),
                     syn::Expr::Path(p) if p.path.segments.len() == 1 => {
                         let name = p.path.segments[0].ident.to_string();
-                        self.stack.last().and_then(|s| s.models.get(&name)).cloned()
+                        self.stack.last().and_then(|s| s.models.get(&name)).filter(|m| m.active).cloned()
                     }
                     _ => None,
                 };
@@ -565,7 +568,7 @@ impl Extractor<'_> {
             return None;
         }
         let table = segments.iter().rev().nth(1).map_or("*".to_string(), |t| t.to_lowercase());
-        Some(Model { table, fields: self.set_fields(s) })
+        Some(Model { table, fields: self.set_fields(s), active: true })
     }
 
     /// The `field: Set(v)` of a struct literal.
@@ -741,19 +744,21 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let model = match strip(&init.expr) {
             syn::Expr::Struct(s) => self
                 .active_model(s)
-                .or_else(|| Some(Model { table: "*".into(), fields: self.struct_fields(s) }))
+                .or_else(|| Some(Model { table: "*".into(), fields: self.struct_fields(s), active: false }))
                 .filter(|m| !m.fields.is_empty() || typed_model.is_some()),
-            syn::Expr::MethodCall(m) if m.method == "into_active_model" => Some(Model { table: "*".into(), ..Default::default() }),
+            syn::Expr::MethodCall(m) if m.method == "into_active_model" => Some(Model { table: "*".into(), fields: Vec::new(), active: true }),
             _ => None,
         };
         let model = match (model, typed_model) {
             (Some(mut m), Some(ty)) => {
+                m.active = true;
                 m.table = ty.iter().rev().nth(1).map_or(m.table, |t| t.to_lowercase());
                 Some(m)
             }
             (None, Some(ty)) => Some(Model {
                 table: ty.iter().rev().nth(1).map_or("*".to_string(), |t| t.to_lowercase()),
-                ..Default::default()
+                fields: Vec::new(),
+                active: true,
             }),
             (m, None) => m,
         };
@@ -778,6 +783,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let field = (column.to_string(), self.written(inner), self.loc(column.span()));
             if let Some(state) = self.state() {
                 let model = state.models.entry(local).or_insert_with(|| Model { table: "*".into(), ..Default::default() });
+                model.active = true;
                 model.fields.push(field);
             }
         }
@@ -807,7 +813,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 && let Some(syn::Expr::Path(arg)) = c.args.first().map(strip)
                 && arg.path.segments.len() == 1
                 && let Some(model) =
-                    self.stack.last().and_then(|s| s.models.get(&arg.path.segments[0].ident.to_string())).cloned()
+                    self.stack.last().and_then(|s| s.models.get(&arg.path.segments[0].ident.to_string())).filter(|m| m.active).cloned()
             {
                 let kind = if path.last().is_some_and(|l| l == "insert") { Kind::Insert } else { Kind::Update };
                 let at = self.at(span);

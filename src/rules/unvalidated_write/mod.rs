@@ -98,9 +98,9 @@
 //!   with `fields`.
 //! - "Before, on every path" is read from the source's order and its blocks: a
 //!   validator call earlier in an enclosing block covers the write; one inside an
-//!   `if`, a loop or a closure that the write is not in does not, and neither does one
-//!   whose result is ignored (`let _ = validate(..)`, which still counts). An early
-//!   `return` on one branch is not followed.
+//!   `if`, a loop or a closure that the write is not in does not. What the code does
+//!   with the validator's answer is not read: a call whose result is ignored (`let _ =
+//!   validate(..)`) counts, and an early `return` on one branch is not followed.
 //! - Helpers are followed two levels down (a helper calling a helper that calls the
 //!   validator), callers one level up; a method call is resolved by its name among the
 //!   crate's methods. Functions of other crates, trait objects and closures passed
@@ -143,6 +143,9 @@ pub struct Field {
     pub table: String,
     pub column: String,
     pub validator: String,
+    /// The byte range of its `validator = …` line in the configuration file.
+    #[serde(skip)]
+    pub at: Option<(usize, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -172,8 +175,11 @@ fn configured_fields(text: &str) -> Result<Vec<Field>, ParamsError> {
     let fields = doc.rules.rule.map(|r| r.fields).unwrap_or_default();
     let mut out = Vec::new();
     for field in fields {
-        let offset = Some(field.span().start);
-        let field = field.into_inner();
+        let span = field.span();
+        let offset = Some(span.start);
+        let mut field = field.into_inner();
+        // The `validator = …` line, where a finding's label points.
+        field.at = validator_line(text, span.start);
         for (key, value) in [("table", &field.table), ("column", &field.column), ("validator", &field.validator)] {
             if value.trim().is_empty() {
                 return Err(ParamsError { offset, message: format!("[[rules.{ID}.fields]]: `{key}` is empty") });
@@ -182,6 +188,22 @@ fn configured_fields(text: &str) -> Result<Vec<Field>, ParamsError> {
         out.push(field);
     }
     Ok(out)
+}
+
+/// The `validator = …` line of the entry starting at `header` (its `[[…]]` line or
+/// an inline table).
+fn validator_line(text: &str, header: usize) -> Option<(usize, usize)> {
+    let mut offset = header;
+    for (i, line) in text.get(header..)?.split_inclusive('\n').enumerate() {
+        if i > 0 && line.trim_start().starts_with('[') {
+            return None;
+        }
+        if let Some(at) = line.find("validator") {
+            return Some((offset + at, offset + line.trim_end().len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 impl Rule for UnvalidatedWrite {
@@ -234,6 +256,8 @@ mod tests {
         let fields = configured_fields(text).unwrap();
         assert_eq!(fields.len(), 1);
         assert_eq!(fields[0].validator, "validate_runtime");
+        let (start, end) = fields[0].at.unwrap();
+        assert_eq!(&text[start..end], "validator = \"validate_runtime\"");
         let empty = text.replace("\"validate_runtime\"", "\" \"");
         assert!(configured_fields(&empty).unwrap_err().message.contains("`validator` is empty"));
         let unknown = text.replace("validator =", "checker =");
