@@ -52,8 +52,10 @@ pub struct Model<'a> {
     by_loc: HashMap<Loc, usize>,
     /// For each function, its calls resolved to the crate's functions.
     callees: Vec<Vec<Vec<usize>>>,
-    /// For each function, (caller, call index) of every call of it.
-    callers: Vec<Vec<(usize, usize)>>,
+    /// For each function, (caller, call index, certain) of every call of it: a
+    /// method called on another receiver than `self` is matched by its name only,
+    /// which teaches no pairing (`map.insert(k, v)` is no call of the crate's `insert`).
+    callers: Vec<Vec<(usize, usize, bool)>>,
 }
 
 impl<'a> Model<'a> {
@@ -65,8 +67,12 @@ impl<'a> Model<'a> {
         model.callers = vec![Vec::new(); model.fns.len()];
         for (i, calls) in model.callees.iter().enumerate() {
             for (k, targets) in calls.iter().enumerate() {
+                let certain = {
+                    let call = &model.fns[i].calls[k];
+                    !call.method || call.args.first().is_some_and(|r| r.as_deref() == Some(&["self".to_string()][..]))
+                };
                 for &j in targets {
-                    model.callers[j].push((i, k));
+                    model.callers[j].push((i, k, certain));
                 }
             }
         }
@@ -126,7 +132,7 @@ impl<'a> Model<'a> {
                 }
                 // …or in a caller, on the value it passes for it.
                 let Written::Value(value) = &w.value else { continue };
-                for &(k, c) in &self.callers[i] {
+                for &(k, c, _) in self.callers[i].iter().filter(|(_, _, certain)| *certain) {
                     let Some(passed) = self.passed(i, value, &self.fns[k].calls[c]) else { continue };
                     let caller = self.fns[k];
                     for call in &caller.calls {
@@ -172,8 +178,11 @@ impl<'a> Model<'a> {
                     continue;
                 }
                 for p in pairings.iter().filter(|p| p.column == w.column && tables_match(p, w)) {
-                    if matches!(p.origin, Origin::Create { writer, .. } if writer == i) {
-                        continue;
+                    match p.origin {
+                        Origin::Create { writer, .. } if writer == i => continue,
+                        // A pairing holds in the program of its create path.
+                        Origin::Create { call, .. } if !self.cx.defs.related(w.loc, call) => continue,
+                        _ => {}
                     }
                     if self.covered(i, w, &p.validator) {
                         continue;
@@ -198,7 +207,7 @@ impl<'a> Model<'a> {
         // Every caller validates before it calls the function.
         let callers = &self.callers[i];
         !callers.is_empty()
-            && callers.iter().all(|&(k, c)| {
+            && callers.iter().all(|&(k, c, _)| {
                 let call = &self.fns[k].calls[c];
                 let passed = value.as_ref().and_then(|v| self.passed(i, v, call));
                 self.validated_before(k, &call.at, passed.as_ref(), validator)

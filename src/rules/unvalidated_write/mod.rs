@@ -103,7 +103,11 @@
 //!   validate(..)`) counts, and an early `return` on one branch is not followed.
 //! - Helpers are followed two levels down (a helper calling a helper that calls the
 //!   validator), callers one level up; a method call is resolved by its name among the
-//!   crate's methods. Functions of other crates, trait objects and closures passed
+//!   crate's methods, and one on another receiver than `self` (`repo.save(..)`, which
+//!   may be a `HashMap`'s) pairs no column through its callers.
+//! - A learned pairing holds in the crate of its create path and in the crates that
+//!   depend on it or that it depends on; a file no crate root reaches (not declared
+//!   with `mod`) pairs only its own writes. Configured pairs hold everywhere. Functions of other crates, trait objects and closures passed
 //!   around are not followed.
 //! - The SQL is read where the code writes it: a literal, a `let` of one, a constant
 //!   of the same file, a `format!` template, a query builder's literal pieces. A
