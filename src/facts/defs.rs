@@ -914,6 +914,15 @@ impl<'a> DefMap<'a> {
         }
     }
 
+    /// Whether code at `a` and at `b` belong to one program: one crate, or crates of
+    /// which one depends on the other (a file no crate root reaches only with itself).
+    pub fn related(&self, a: Loc, b: Loc) -> bool {
+        let krate = |l: Loc| self.file_mods.get(l.file).and_then(|m| m.first()).map(|&m| self.mods[m as usize].krate);
+        let (Some(x), Some(y)) = (krate(a), krate(b)) else { return true };
+        let stray = |k: CrateId| self.crates[k as usize].stray;
+        x == y || (!stray(x) && !stray(y) && (self.sees(a, b) || self.sees(b, a)))
+    }
+
     /// Whether some `use … as name` gives `name` to an item named otherwise.
     pub fn is_alias(&self, name: &str) -> bool {
         self.aliases.contains(name)

@@ -59,7 +59,7 @@ impl SqlText {
 /// For a cooked literal's source (between its quotes) and its value: where value
 /// offsets and source offsets drift apart, as (value offset, source offset relative
 /// to `base`); `None` when an escape is not understood.
-fn escape_shifts(written: &str, base: u32) -> Option<Vec<(u32, u32)>> {
+pub fn escape_shifts(written: &str, base: u32) -> Option<Vec<(u32, u32)>> {
     let mut shifts = Vec::new();
     let (mut value, mut i) = (0u32, 0usize);
     let bytes = written.as_bytes();

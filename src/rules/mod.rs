@@ -110,6 +110,7 @@ declare_rules! {
     "dead-table" => dead_table::DeadTable,
     "migration-parse-error" => migration_parse_error::MigrationParseError,
     "admin-route-without-auth" => admin_route_without_auth::AdminRouteWithoutAuth,
+    "unvalidated-write" => unvalidated_write::UnvalidatedWrite,
 }
 
 /// Every registered rule, in registry order.
