@@ -128,9 +128,17 @@ pub(super) fn wildcards<'s, 'a>(
     let evaluator = Evaluator::new(ctx, params);
     let mut found: BTreeMap<Loc, (&SiteRef, Hit)> = BTreeMap::new();
     for site in sites {
+        if names_remote_end(site, params) {
+            continue;
+        }
         let required = required_strength(site);
         for hit in evaluator.hits(&site.value) {
             if hit.strength < required && !hit.via_listen_named {
+                continue;
+            }
+            // A URL (`http://0.0.0.0:8071`) is where to send something, as in
+            // configuration text, unless a bind call takes it.
+            if hit.loopback.contains("://") && !matches!(*site.kind, SiteKind::BindCall { .. }) {
                 continue;
             }
             let better = found.get(&hit.loc).is_none_or(|(s, _)| (&site.kind, site.at) < (&s.kind, s.at));
@@ -140,6 +148,17 @@ pub(super) fn wildcards<'s, 'a>(
         }
     }
     found.into_values().collect()
+}
+
+/// Whether a default's own name says it is the other end: the variable of an env
+/// fallback (`MEMORY_PLUGIN_UPSTREAM_URL`), a clap field, a configuration key.
+fn names_remote_end(site: &SiteRef, params: &ListenParams) -> bool {
+    match &*site.kind {
+        SiteKind::EnvFallback { var: Some(var), .. } => params.is_remote_name(var),
+        SiteKind::ClapDefault { field, .. } => params.is_remote_name(field),
+        SiteKind::ConfigDefault { key, .. } => params.is_remote_name(key),
+        _ => false,
+    }
 }
 
 /// The weakest wildcard a site reports: ambiguous spellings only where names or a

@@ -94,7 +94,10 @@
 //! ```
 //! An address read from explicit configuration with no wildcard fallback
 //! (`env::var("LISTEN_ADDR")?`) is not flagged: choosing `0.0.0.0` there is a
-//! deliberate act by an operator.
+//! deliberate act by an operator. Nor is a default that is where to send something:
+//! a URL (`"http://0.0.0.0:8071"`, unless a bind call takes it), or a default whose
+//! own name says it is the other end (the variable `UPSTREAM_URL`, a clap field or
+//! a configuration key named by `remote-names`).
 //!
 //! ## Configuration
 //! Abridged; `gatelint explain` lists every default in full after this text.
