@@ -45,7 +45,9 @@
 //!   would pick;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
 //!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
-//!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback).
+//!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback;
+//!   also through `.map(|cp| cp as Arc<dyn Provisioner>)`, the upcast that lets two
+//!   backend types meet).
 //!
 //! The message names the dispatcher verb to call instead: stop →
 //! `stop_workspace_auto`, start/provision → `provision_workspace_auto` (or `_sync`),

@@ -22,6 +22,16 @@ pub(super) const PASS_THROUGH: &[&str] = &[
 ];
 
 /// The tail expression of a block.
+/// `|x| x as Arc<dyn Provisioner>` (or `|x| x`): the closure hands its argument on.
+fn upcasts_its_argument(c: &syn::ExprClosure) -> bool {
+    let [syn::Pat::Ident(arg)] = c.inputs.iter().collect::<Vec<_>>()[..] else { return false };
+    let mut body = &*c.body;
+    while let syn::Expr::Cast(cast) = body {
+        body = &cast.expr;
+    }
+    matches!(strip(body), syn::Expr::Path(p) if p.path.is_ident(&arg.ident))
+}
+
 fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
     match block.stmts.last() {
         Some(syn::Stmt::Expr(e, None)) => Some(e),
@@ -94,9 +104,15 @@ impl Extractor<'_> {
             }
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
-                // `map(Arc::clone)` keeps the backend; other maps make something else.
+                // `map(Arc::clone)` keeps the backend, and so does a closure that only
+                // upcasts it (`map(|cp| cp as Arc<dyn Provisioner>)`); other maps make
+                // something else.
                 let clones = method == "map"
-                    && matches!(m.args.first(), Some(syn::Expr::Path(p)) if p.path.segments.last().is_some_and(|s| s.ident == "clone"));
+                    && match m.args.first() {
+                        Some(syn::Expr::Path(p)) => p.path.segments.last().is_some_and(|s| s.ident == "clone"),
+                        Some(syn::Expr::Closure(c)) => upcasts_its_argument(c),
+                        _ => false,
+                    };
                 if self.params.wrapper_methods.contains(&method) || PASS_THROUGH.contains(&method.as_str()) || clones {
                     self.origin(&m.receiver)
                 } else {
