@@ -345,14 +345,20 @@ fn is_keyword(token: &Token, keyword: Keyword) -> bool {
 
 /// `{name}`/`{}` → `$0`; `{{`/`}}` stay literal braces.
 fn replace_placeholders(sql: &str) -> String {
-    if !sql.contains('{') {
-        return sql.to_string();
+    fill_format_holes(sql, "$0")
+}
+
+/// A `format!` template's `{…}` holes replaced by `hole` (`{{`/`}}` stay literal
+/// braces): the SQL it builds, with the values it splices in left unknown.
+pub fn fill_format_holes(template: &str, hole: &str) -> String {
+    if !template.contains('{') {
+        return template.to_string();
     }
-    crate::facts::value::format_pieces(sql)
+    crate::facts::value::format_pieces(template)
         .into_iter()
         .map(|p| match p {
             crate::facts::value::FormatPiece::Text(t) => t,
-            crate::facts::value::FormatPiece::Placeholder(_) => "$0".to_string(),
+            crate::facts::value::FormatPiece::Placeholder(_) => hole.to_string(),
         })
         .collect()
 }

@@ -45,7 +45,8 @@ pub struct SqlWrite {
 
 /// The columns a statement writes; `None` when it does not parse in any dialect.
 pub fn writes(text: &str) -> Option<Vec<SqlWrite>> {
-    let text = fill_format_holes(text);
+    // (`{…}` holes of a `format!` template stand for a value of unknown origin.)
+    let text = crate::facts::sql::fill_format_holes(text, ":hole");
     let dialects: [Box<dyn sqlparser::dialect::Dialect>; 3] = [
         Box::new(sqlparser::dialect::PostgreSqlDialect {}),
         Box::new(sqlparser::dialect::MySqlDialect {}),
@@ -63,20 +64,6 @@ pub fn writes(text: &str) -> Option<Vec<SqlWrite>> {
         reader.statement(statement, &mut out);
     }
     Some(out)
-}
-
-/// `{…}` holes of a `format!` template stand for a value of unknown origin.
-fn fill_format_holes(text: &str) -> String {
-    if !text.contains('{') {
-        return text.to_string();
-    }
-    crate::facts::value::format_pieces(text)
-        .into_iter()
-        .map(|p| match p {
-            crate::facts::value::FormatPiece::Text(t) => t,
-            crate::facts::value::FormatPiece::Placeholder(_) => ":hole".to_string(),
-        })
-        .collect()
 }
 
 /// Every placeholder of a statement, by position, for numbering the `?`s.
