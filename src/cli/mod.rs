@@ -94,6 +94,11 @@ pub struct CheckArgs {
     /// Worker threads (default: one per core). Output does not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Compare the configuration and the suppressions with those at REV (a branch,
+    /// tag or commit: the pull request's base); every change that weakens a gate is a
+    /// `config-weakened` finding.
+    #[arg(long, value_name = "REV")]
+    pub against: Option<String>,
     /// Do not read or write the facts cache (`target/gatelint-cache`, or `$GATELINT_CACHE_DIR`).
     #[arg(long)]
     pub no_cache: bool,
@@ -236,7 +241,14 @@ fn check(args: CheckArgs, plan: crate::cli::outputs::Plan) -> ExitCode {
             .into_iter()
             .chain(plan.files.iter().map(|(f, _)| *f))
             .any(|f| matches!(f, Format::Human | Format::Json | Format::Sarif));
-    let options = RunOptions { paths: args.paths.clone(), jobs: args.jobs, staged: args.staged, cache_dir, snippets };
+    let options = RunOptions {
+        paths: args.paths.clone(),
+        jobs: args.jobs,
+        staged: args.staged,
+        cache_dir,
+        snippets,
+        against: args.against.clone(),
+    };
     let mut report = match engine::run(&options, &config) {
         Ok(r) => r,
         Err(e) => {

@@ -56,10 +56,15 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         facts.push(FileFacts::default());
         problems.push(parse_error::diagnostic(id, "", ParseProblem::new(0, err.message)));
     }
+    // The configuration file's `#` suppressions accept `config-weakened` findings.
     let config_file = config.text.as_ref().map(|t| {
-        db.files.push(SourceFile::new(t.shown.clone(), t.text.clone()));
-        facts.push(FileFacts::default());
-        db.files.len() - 1
+        let id = db.files.len();
+        let source = SourceFile::new(t.shown.clone(), t.text.clone());
+        let comments = crate::input::comments::lex_hash_comments(&t.text);
+        let suppressions = crate::facts::suppressions::directives(id, &source, &comments, usize::MAX);
+        db.files.push(source);
+        facts.push(FileFacts { suppressions, ..FileFacts::default() });
+        id
     });
     Gathered {
         db,

@@ -4,6 +4,7 @@
 //! extract each file once, in parallel) → [`crate_check`] (the crate-wide index and
 //! the rules, with the files the facts name read by [`included`]) → [`finish`] (suppressions, what is reported, order, the run cache).
 
+mod against;
 pub mod cache;
 mod crate_check;
 mod file;
@@ -35,6 +36,9 @@ pub enum RunError {
     /// `--staged`: the git index could not be read.
     #[error(transparent)]
     Staged(#[from] crate::input::staged::StagedError),
+    /// `--against`: the revision could not be resolved or read.
+    #[error("{0}")]
+    Against(String),
     #[error("cannot start worker threads: {0}")]
     Threads(#[from] rayon::ThreadPoolBuildError),
     /// A rule's parameters do not fit it, or the rule failed.
@@ -55,6 +59,9 @@ pub struct RunOptions {
     /// again and checked for changes since the run checked them. Without it,
     /// positions come from the line index kept for every file.
     pub snippets: bool,
+    /// `--against REV`: compare the configuration and the suppressions with the
+    /// base revision's (`config-weakened`).
+    pub against: Option<String>,
 }
 
 pub fn run(options: &RunOptions, config: &Config) -> Result<Report, RunError> {
@@ -75,11 +82,7 @@ pub fn run_with_overlays(
     config: &Config,
     overlays: &[(PathBuf, Vec<u8>)],
 ) -> Result<Report, RunError> {
-    let exclude_root = config
-        .file
-        .as_ref()
-        .and_then(|f| f.parent().map(PathBuf::from))
-        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let exclude_root = exclude_root(config);
     let timings = Timings::from_env();
     let overlays: Vec<(PathBuf, &Vec<u8>)> =
         overlays.iter().map(|(p, bytes)| (crate::input::discover::canonical_as_far_as_exists(p), bytes)).collect();
@@ -122,6 +125,15 @@ pub fn run_with_overlays(
     check_discovered(discovery, options, config, timings)
 }
 
+/// The directory the `exclude` globs are relative to: the configuration file's.
+fn exclude_root(config: &Config) -> PathBuf {
+    config
+        .file
+        .as_ref()
+        .and_then(|f| f.parent().map(PathBuf::from))
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default())
+}
+
 /// Checks in-memory sources, `(path, bytes)`, as one crate: the whole per-file
 /// pipeline without the file system (used by the fuzz target and robustness tests).
 pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<Report, RunError> {
@@ -131,7 +143,8 @@ pub fn run_in_memory(files: Vec<(String, Vec<u8>)>, config: &Config) -> Result<R
         .collect();
     files.sort();
     let discovery = crate::input::discover::Discovery { files, errors: Vec::new(), report_only: None };
-    let options = RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None, snippets: false };
+    let options =
+        RunOptions { paths: Vec::new(), jobs: Some(1), staged: false, cache_dir: None, snippets: false, against: None };
     check_discovered(discovery, &options, config, Timings { last: None })
 }
 
@@ -162,6 +175,9 @@ fn check_discovered(
     timings: Timings,
 ) -> Result<Report, RunError> {
     let active = &config.active;
+    // A revision that cannot be read stops the run before any work.
+    let against_base = options.against.as_deref().map(|rev| against::base(rev, config, options)).transpose()?;
+    let exclude_root = exclude_root(config);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .stack_size(WORKER_STACK)
@@ -176,7 +192,8 @@ fn check_discovered(
 
     // Pass 1 keys the files only when a stored run could be reused; with no stored run
     // (a cold cache), pass 2 makes the keys.
-    let keyed = cache.as_ref().filter(|c| c.has_stored_run());
+    // A comparison with a base revision reads what the run key does not hold.
+    let keyed = cache.as_ref().filter(|c| c.has_stored_run() && options.against.is_none());
     let scans = scan::scan_files(&discovery.files, keyed, &pool);
     // The packages decide which names reach where: their manifests key the run too.
     let paths: Vec<&std::path::Path> = discovery.files.iter().map(|f| f.path.as_path()).collect();
@@ -233,18 +250,28 @@ fn check_discovered(
     }
     let read_files = read_files(&gathered, read, first_read, report_only.as_ref());
     let canonical = crate_check::canonical_paths(&paths);
-    let diagnostics =
+    let mut diagnostics =
         crate_check::run_rules(&gathered, active, &packages, &canonical, config.include_tests, &pool, &timings)?;
     timings.mark("rules");
+    let mut against_notes = Vec::new();
+    if let Some(base) = &against_base {
+        let (found, notes) = against::compare(base, &mut gathered, config, options, &exclude_root, &canonical);
+        diagnostics.extend(found);
+        against_notes = notes;
+        if let (Some(report), Some(file)) = (&mut report_only, gathered.config_file) {
+            report.insert(gathered.db.get(file).display.clone());
+        }
+        timings.mark("compared with the base revision");
+    }
     let looked_for = cache::LookedFor {
         cwd: crate::input::discover::working_dir().unwrap_or_default(),
         missing: std::mem::take(&mut gathered.looked_for),
         read: read_files.unwrap_or_default(),
     };
     let storable = gathered.storable && looked_for.read.len() == gathered.db.files.len() - first_read;
-    let notes = migrations::unchecked_note(&gathered, report_only.as_ref()).into_iter().collect();
+    let notes = migrations::unchecked_note(&gathered, report_only.as_ref()).into_iter().chain(against_notes).collect();
     let finished = finish::finish(gathered, diagnostics, report_only, notes, config, &pool, options.snippets);
-    if let (Some(c), Some(rk), true) = (&cache, &run_key, finished.storable && storable) {
+    if let (Some(c), Some(rk), true, None) = (&cache, &run_key, finished.storable && storable, &options.against) {
         c.save_run(rk, &finished.report, &looked_for);
     }
     drop(facts_saved);
@@ -344,8 +371,14 @@ mod tests {
         let new = root.join("src/new/import.rs");
         let caller = "pub async fn f(pool: &sqlx::PgPool, names: &[String]) -> sqlx::Result<()> {\n    for _ in names {\n        crate::db::create_child(pool).await?;\n    }\n    Ok(())\n}\n";
         let overlays = [(new.clone(), caller.as_bytes().to_vec())];
-        let options =
-            |paths: Vec<PathBuf>| RunOptions { paths, jobs: Some(1), staged: false, cache_dir: None, snippets: false };
+        let options = |paths: Vec<PathBuf>| RunOptions {
+            paths,
+            jobs: Some(1),
+            staged: false,
+            cache_dir: None,
+            snippets: false,
+            against: None,
+        };
         let findings = |report: &Report| -> Vec<(String, &str)> {
             report.diagnostics.iter().map(|d| (report.db.get(d.loc.file).display.clone(), d.rule)).collect()
         };

@@ -1,4 +1,4 @@
-//! Reading the input: which files ([`discover`], or the git index: [`staged`]), their
+//! Reading the input: which files ([`discover`], or the git index: [`staged`]; [`git`] runs git), their
 //! text and positions ([`source`]), and each file parsed once ([`parse`], bounded by
 //! [`nesting`], with its [`comments`] read by the compiler's own lexer); a file that
 //! cannot be checked is a [`problem`]. The project's SQL [`migrations`] are found
@@ -7,6 +7,7 @@
 
 pub mod comments;
 pub mod discover;
+pub mod git;
 pub mod macros;
 pub mod migrations;
 pub mod nesting;

@@ -27,6 +27,7 @@ pub struct Suppressed {
     pub reason: String,
 }
 
+use crate::rules::config_weakened::ID as CONFIG_WEAKENED;
 use crate::rules::invalid_suppression::ID as INVALID;
 use crate::rules::unused_suppression::ID as UNUSED;
 
@@ -112,7 +113,9 @@ fn accountability(
                 ))
             } else if s.reason.is_none() {
                 Some((INVALID, "gatelint suppression without a reason suppresses nothing".to_string()))
-            } else if !used[file][k] {
+            } else if !used[file][k] && !s.rules.iter().all(|r| r == CONFIG_WEAKENED) {
+                // (An accepted weakening of the configuration stays as the record of the
+                // decision: findings of `config-weakened` exist only with `--against`.)
                 Some((UNUSED, format!("unused suppression: no `{}` finding here", s.rules.join("`, `"))))
             } else {
                 None

@@ -14,7 +14,21 @@ pub struct RuleMeta {
     /// Whether a project may change the severity or turn the rule off.
     pub configurable: bool,
     pub parameters: toml::Table,
+    /// How a project's change to each parameter (and each key the rule reads from the
+    /// configuration text) weakens the rule, for `check --against`.
+    pub weakened_by: std::collections::BTreeMap<String, Weakening>,
     pub documentation: String,
+}
+
+/// Which change of a rule's key weakens it: adding an element (a key, for a table),
+/// removing one, any change of the value, or none (tuning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weakening {
+    Adding,
+    Removing,
+    Changing,
+    None,
 }
 
 #[derive(serde::Deserialize)]
@@ -26,6 +40,8 @@ struct DefaultsFile {
     configurable: bool,
     #[serde(default)]
     parameters: toml::Table,
+    #[serde(default, rename = "weakened-by")]
+    weakened_by: std::collections::BTreeMap<String, Weakening>,
 }
 
 fn yes() -> bool {
@@ -47,6 +63,7 @@ pub fn all_meta() -> Vec<RuleMeta> {
                     .unwrap_or_else(|| panic!("rules/{}.toml: bad severity", rule.id())),
                 configurable: file.configurable,
                 parameters: file.parameters,
+                weakened_by: file.weakened_by,
                 documentation: documentation(rule.module_source()),
             }
         })
@@ -209,6 +226,7 @@ mod tests {
             default_severity: Some(Severity::Warning),
             configurable: true,
             parameters: parameters.clone(),
+            weakened_by: Default::default(),
             documentation: "# some-rule\n\n## What it does\nThings.\n".into(),
         };
         let text = explain(&synthetic);

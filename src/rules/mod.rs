@@ -111,6 +111,7 @@ declare_rules! {
     "migration-parse-error" => migration_parse_error::MigrationParseError,
     "admin-route-without-auth" => admin_route_without_auth::AdminRouteWithoutAuth,
     "unvalidated-write" => unvalidated_write::UnvalidatedWrite,
+    "config-weakened" => config_weakened::ConfigWeakened,
 }
 
 /// Every registered rule, in registry order.

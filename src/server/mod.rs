@@ -444,6 +444,7 @@ impl Server {
                     staged: false,
                     cache_dir: Some(crate::engine::cache::Cache::project_dir(config.file.as_deref(), root)),
                     snippets: false,
+                    against: None,
                 };
                 let overlays: Vec<(PathBuf, Vec<u8>)> = self
                     .docs
