@@ -145,6 +145,9 @@ pub struct DefMap<'a> {
     /// implemented for.
     implements: HashMap<TypeKey, Vec<TypeId>>,
     implementors: HashMap<TypeId, Vec<TypeKey>>,
+    /// The names of the traits each type has an `impl` of, the traits outside the
+    /// workspace included (by their last name).
+    trait_names: HashMap<TypeKey, Vec<String>>,
     /// Each file's item tree.
     names: Vec<&'a FileNames>,
     /// Per file: the id of its first type (its types are numbered in order).
@@ -177,6 +180,7 @@ impl<'a> DefMap<'a> {
             methods: HashMap::default(),
             implements: HashMap::default(),
             implementors: HashMap::default(),
+            trait_names: HashMap::default(),
             names: Vec::new(),
             type_base: Vec::with_capacity(names.len()),
             libs: HashMap::default(),
@@ -366,9 +370,17 @@ impl<'a> DefMap<'a> {
                 let module = mods[i.scope as usize];
                 let key = i.self_ty.as_ref().and_then(|p| self.type_key(module, p, None));
                 let mut of_trait = None;
-                if let Some(tp) = &i.trait_path
-                    && let Some(TypeKey::Def(t)) = self.type_key(module, tp, None)
-                {
+                let trait_key = i.trait_path.as_ref().and_then(|tp| self.type_key(module, tp, None));
+                // A trait that names nothing here (no `use` of it): by its last name.
+                let trait_name = match &trait_key {
+                    Some(TypeKey::Def(t)) => Some(self.types[*t as usize].name.to_string()),
+                    Some(TypeKey::Named(n)) => Some(n.clone()),
+                    None => i.trait_path.as_ref().and_then(|tp| tp.last().cloned()),
+                };
+                if let (Some(key), Some(name)) = (&key, trait_name) {
+                    self.trait_names.entry(key.clone()).or_default().push(name);
+                }
+                if let Some(TypeKey::Def(t)) = trait_key {
                     of_trait = Some(t);
                     if let Some(key) = &key {
                         self.implements.entry(key.clone()).or_default().push(t);
@@ -855,6 +867,33 @@ impl<'a> DefMap<'a> {
         let TypeKey::Def(id) = ty else { return None };
         let t = &self.types[*id as usize];
         t.fields.iter().find(|(n, _)| n == field).map(|(_, p)| p)
+    }
+
+    /// The kind of a workspace type (`None`: a type outside the workspace).
+    pub fn type_kind(&self, ty: &TypeKey) -> Option<TypeKind> {
+        let TypeKey::Def(id) = ty else { return None };
+        Some(self.types[*id as usize].kind)
+    }
+
+    /// The names of the fields of struct `ty`; of an enum, its variants' fields
+    /// (`Variant.name`, `Variant.0`). Fields whose type has no path are left out of a struct's.
+    pub fn field_names(&self, ty: &TypeKey) -> Vec<&'a str> {
+        let TypeKey::Def(id) = ty else { return Vec::new() };
+        let t = &self.types[*id as usize];
+        if t.kind == TypeKind::Alias { Vec::new() } else { t.fields.iter().map(|(n, _)| n.as_str()).collect() }
+    }
+
+    /// The names of the traits `ty` has an `impl` of (a trait outside the workspace by
+    /// its last name).
+    pub fn trait_names(&self, ty: &TypeKey) -> &[String] {
+        self.trait_names.get(ty).map_or(&[], Vec::as_slice)
+    }
+
+    /// What the field `field` of struct `ty` holds, as written (`Option<Repo>`: `Repo`).
+    pub fn field_held_path(&self, ty: &TypeKey, field: &str) -> Option<&'a TypePath> {
+        let TypeKey::Def(id) = ty else { return None };
+        let t = &self.types[*id as usize];
+        t.held.iter().find(|(n, _)| n == field).map(|(_, p)| p)
     }
 
     /// The type the field `field` of struct `ty` holds (`Option<Repo>`, `Vec<Repo>`: `Repo`).

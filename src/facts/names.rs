@@ -74,8 +74,9 @@ pub struct TypeFact {
     pub loc: Loc,
     pub scope: u32,
     pub kind: TypeKind,
-    /// Fields and their types (structs: by name, a tuple struct's by position `"0"`);
-    /// the aliased type (`type A = B;`, one entry named "").
+    /// Fields and their types (structs: by name, a tuple struct's by position `"0"`;
+    /// enums: their variants' as `Variant.name`, `Variant.0`); the aliased type (`type
+    /// A = B;`, one entry named "").
     pub fields: Vec<(String, TypePath)>,
     /// The fields that hold values of another type (`Option<Repo>`, `Vec<Job>`): that type.
     pub held: Vec<(String, TypePath)>,
@@ -227,7 +228,25 @@ impl Collector<'_> {
                 self.out.types[at as usize].held = held;
             }
             syn::Item::Enum(e) => {
-                self.push_type(&e.ident, scope, TypeKind::Enum, Vec::new());
+                // What the variants hold, by `Variant.field` (`Variant.0` by position): a
+                // payload whose type has no path (a tuple, an array) as `_`, which names nothing.
+                let payload: Vec<(String, &syn::Type)> = e
+                    .variants
+                    .iter()
+                    .flat_map(|v| {
+                        v.fields.iter().enumerate().map(move |(i, f)| {
+                            let field = f.ident.as_ref().map_or_else(|| i.to_string(), ToString::to_string);
+                            (format!("{}.{field}", v.ident), &f.ty)
+                        })
+                    })
+                    .collect();
+                let held = payload.iter().filter_map(|(n, ty)| Some((n.clone(), held_type(ty)?))).collect();
+                let fields = payload
+                    .into_iter()
+                    .map(|(n, ty)| (n, type_path(ty).unwrap_or_else(|| vec!["_".to_string()])))
+                    .collect();
+                let at = self.push_type(&e.ident, scope, TypeKind::Enum, fields);
+                self.out.types[at as usize].held = held;
             }
             syn::Item::Type(t) => {
                 let fields = type_path(&t.ty).map(|p| vec![(String::new(), p)]).unwrap_or_default();
@@ -554,6 +573,18 @@ mod tests {
             ]
         );
         assert_eq!(n.impls[1].self_ty, None, "a blanket impl names no type");
+    }
+
+    #[test]
+    fn enum_variants_record_what_they_hold() {
+        let n = names("enum E { A, B(Option<Arc<Docker>>, u8), C { name: String, pair: (u8, u8) } }");
+        let fields: Vec<(&str, Vec<&str>)> =
+            n.types[0].fields.iter().map(|(f, p)| (f.as_str(), p.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            fields,
+            [("B.0", vec!["Option"]), ("B.1", vec!["u8"]), ("C.name", vec!["String"]), ("C.pair", vec!["_"])]
+        );
+        assert_eq!(n.types[0].held, [("B.0".to_string(), vec!["Docker".to_string()])]);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub(super) fn passed_backend_calls<'a>(cx: &CheckCx<'a>, params: &ProvisionerPar
         for pass in &facts.passes {
             match pass.origin.param {
                 Some(_) => handed_on.entry(pass.fn_loc).or_default().push(pass),
+                // A field declared with a type that holds no backend is not one.
+                None if super::declared::holds_no_backend(cx, params, &pass.origin, pass.loc) => {}
                 None => passed.push(pass),
             }
         }

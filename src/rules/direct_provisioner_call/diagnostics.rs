@@ -4,6 +4,7 @@
 //! backend came from, and the incident note.
 
 use super::analysis;
+use super::declared;
 use super::{DirectProvisionerCall, ID, ProvisionerParams, ProvisionerSite, ProvisionerSiteKind};
 use crate::rules::CheckCx;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
@@ -27,6 +28,10 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
     for p in cx.facts::<DirectProvisionerCall>() {
         for site in &p.sites {
             if matches!(site.kind, ProvisionerSiteKind::Command { .. }) && !has_backends {
+                continue;
+            }
+            // `req.provisioner` of `struct CreateReq { provisioner: Option<String> }`: a name.
+            if site.origin.as_ref().is_some_and(|o| declared::holds_no_backend(cx, params, o, site.loc)) {
                 continue;
             }
             if site.kind == ProvisionerSiteKind::PresenceCheck {

@@ -20,7 +20,8 @@ use types::{backend_generics, quote_type};
 pub struct Origin {
     pub loc: Loc,
     pub what: String,
-    /// It is the field itself (`self.cp_prov`), not a binding derived from it.
+    /// It is the field itself (`self.cp_prov`) or a copy of it bound to a name (`let p
+    /// = state.provisioner.clone()`), not a backend taken out of it.
     pub is_field: bool,
     /// The backend as written where it came from: `self.cp_prov`, or a parameter's name.
     pub source: String,
@@ -28,6 +29,18 @@ pub struct Origin {
     /// `self` not counted), or a binding derived from one: a backend only where a
     /// caller passes one ([`ProvisionerFacts::passes`]).
     pub param: Option<u16>,
+    /// The backend field it comes from, and what the field is read from: where the
+    /// field is declared with a type that holds no backend (`provisioner:
+    /// Option<String>`), it is no backend.
+    pub owner: Option<FieldOwner>,
+}
+
+/// A field named like a backend field, and the value it is read from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOwner {
+    /// The value, as far as its type can be told: `self`, a binding of a declared type.
+    pub base: Receiver,
+    pub field: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +203,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         named_elsewhere: Vec::new(),
         as_data: false,
         scope: Vec::new(),
+        declared: Vec::new(),
         generic_backends: Vec::new(),
         function: None,
         fn_loc: None,
@@ -214,6 +228,9 @@ struct Extractor<'a> {
     /// Bindings in scope, innermost last: `Some` holds a backend, `None` shadows an
     /// outer backend binding of the same name.
     scope: Vec<(String, Option<Origin>)>,
+    /// The declared types of bindings in scope (by their index in `scope`): what a
+    /// field read from one belongs to (`req: CreateReq`, `Json(req): Json<CreateReq>`).
+    declared: Vec<(usize, Vec<String>)>,
     /// Generic parameters of the current function bounded by a backend type (`P: Provisioner`).
     generic_backends: Vec<String>,
     /// The enclosing function; `None` outside functions or inside exempt ones.
@@ -278,6 +295,27 @@ const VALUE_METHODS: &[&str] = &[
     "to_ascii_lowercase",
 ];
 
+/// The type a value is written with: a struct literal (`CreateReq { .. }`), a
+/// turbofish (`serde_json::from_str::<CreateReq>(…)?`, `.json::<CreateReq>().await?`).
+fn written_type(expr: &syn::Expr) -> Option<Vec<String>> {
+    let turbofish = |args: &syn::AngleBracketedGenericArguments| match args.args.iter().collect::<Vec<_>>()[..] {
+        [syn::GenericArgument::Type(t)] => crate::facts::names::type_path(t),
+        _ => None,
+    };
+    match strip(expr) {
+        syn::Expr::Struct(s) => Some(crate::facts::lower::segments(&s.path)),
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => match &p.path.segments.last()?.arguments {
+                syn::PathArguments::AngleBracketed(args) => turbofish(args),
+                _ => None,
+            },
+            _ => None,
+        },
+        syn::Expr::MethodCall(m) => m.turbofish.as_ref().and_then(turbofish),
+        _ => None,
+    }
+}
+
 /// Strips parentheses, references, `?`, `.await` and `*` around an expression.
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
@@ -294,6 +332,70 @@ fn strip(expr: &syn::Expr) -> &syn::Expr {
 impl Extractor<'_> {
     fn loc(&self, span: proc_macro2::Span) -> Loc {
         self.source.span_loc(self.file, span, span)
+    }
+
+    /// Leaves the bindings made since the scope had `saved` of them.
+    fn unscope(&mut self, saved: usize) {
+        self.scope.truncate(saved);
+        self.declared.retain(|(index, _)| *index < saved);
+    }
+
+    /// Records the type a pattern's binding is declared with: `req: CreateReq`, an
+    /// extractor's field (`Json(req): Json<CreateReq>`), `&req: &CreateReq`.
+    fn declare(&mut self, pat: &syn::Pat, ty: &syn::Type) {
+        match (pat, ty) {
+            (syn::Pat::Ident(i), _) if i.subpat.is_none() => {
+                if let Some(path) = crate::facts::names::type_path(ty) {
+                    self.declare_path(&i.ident, path);
+                }
+            }
+            (syn::Pat::Type(t), _) => self.declare(&t.pat, &t.ty),
+            (syn::Pat::Reference(r), syn::Type::Reference(t)) => self.declare(&r.pat, &t.elem),
+            (syn::Pat::TupleStruct(ts), syn::Type::Path(tp)) if ts.elems.len() == 1 => {
+                let (Some(wrapper), Some(written)) = (ts.path.segments.last(), tp.path.segments.last()) else { return };
+                let syn::PathArguments::AngleBracketed(args) = &written.arguments else { return };
+                let inner = args.args.iter().find_map(|a| match a {
+                    syn::GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                });
+                if let Some(inner) = inner
+                    && wrapper.ident == written.ident
+                {
+                    self.declare(&ts.elems[0], inner);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records that the innermost binding `ident` is of type `path`.
+    fn declare_path(&mut self, ident: &syn::Ident, path: Vec<String>) {
+        if let Some(index) = self.scope.iter().rposition(|(n, _)| ident == n) {
+            self.declared.push((index, path));
+        }
+    }
+
+    /// What a field is read from, as far as its type can be told: `self`, or a binding
+    /// of a declared type, then the fields named after it (`params.filter`).
+    fn field_base(&self, expr: &syn::Expr) -> Receiver {
+        let mut fields = Vec::new();
+        let mut base = strip(expr);
+        while let syn::Expr::Field(f) = base {
+            let syn::Member::Named(name) = &f.member else { return Receiver::Unknown };
+            fields.push(name.to_string());
+            base = strip(&f.base);
+        }
+        fields.reverse();
+        let syn::Expr::Path(p) = base else { return Receiver::Unknown };
+        let Some(ident) = p.path.get_ident() else { return Receiver::Unknown };
+        if ident == "self" {
+            return Receiver::SelfValue(fields);
+        }
+        let Some(index) = self.scope.iter().rposition(|(n, _)| ident == n) else { return Receiver::Unknown };
+        match self.declared.iter().rev().find(|(i, _)| *i == index) {
+            Some((_, ty)) => Receiver::Typed(ty.clone(), fields),
+            None => Receiver::Unknown,
+        }
     }
 
     fn push(&mut self, kind: ProvisionerSiteKind, loc: Loc, origin: Option<Origin>) {
@@ -388,7 +490,12 @@ impl Extractor<'_> {
                 {
                     let source = name.to_string();
                     let what = format!("`{source}` is a provisioner backend field");
-                    Some(Origin { loc: self.loc(name.span()), what, is_field: true, source, param: None })
+                    let owner = FieldOwner {
+                        base: Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
+                        field: source.clone(),
+                    };
+                    let loc = self.loc(name.span());
+                    Some(Origin { loc, what, is_field: true, source, param: None, owner: Some(owner) })
                 }
                 _ => self.checked_field(&field.pat),
             }),
@@ -436,6 +543,7 @@ impl Extractor<'_> {
         let fn_loc = self.loc(sig.ident.span());
         let saved_loc = self.fn_loc.replace(fn_loc);
         let saved_scope = std::mem::take(&mut self.scope);
+        let saved_declared = std::mem::take(&mut self.declared);
         let saved_generics =
             std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, self.types));
         let saved_named = std::mem::take(&mut self.named_elsewhere);
@@ -449,6 +557,7 @@ impl Extractor<'_> {
         body(self);
         self.named_elsewhere = saved_named;
         self.scope = saved_scope;
+        self.declared = saved_declared;
         self.generic_backends = saved_generics;
         self.function = saved_fn;
         self.fn_loc = saved_loc;
@@ -459,6 +568,11 @@ impl Extractor<'_> {
     /// provisioner, .. })`, nested structs, tuples) binds its backend fields; a
     /// function's other parameters hold a backend where a caller passes one.
     fn bind_param(&mut self, pat: &syn::Pat, ty: &syn::Type, index: Option<u16>) {
+        self.bind_typed(pat, ty, index);
+        self.declare(pat, ty);
+    }
+
+    fn bind_typed(&mut self, pat: &syn::Pat, ty: &syn::Type, index: Option<u16>) {
         // `(p, id): (Arc<DockerProvisioner>, Uuid)`
         if let (syn::Pat::Tuple(pats), syn::Type::Tuple(tys)) = (pat, ty) {
             for (p, t) in pats.elems.iter().zip(&tys.elems) {
@@ -468,7 +582,8 @@ impl Extractor<'_> {
         }
         let Some(ident) = crate::facts::lower::pat_ident(pat) else { return self.bind_pat(pat, None, &[], "") };
         let what = format!("`{ident}` is a `{}`", quote_type(ty));
-        let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source: ident.to_string(), param: None };
+        let source = ident.to_string();
+        let o = Origin { loc: self.loc(ident.span()), what, is_field: false, source, param: None, owner: None };
         if self.type_is_backend(ty) {
             self.scope.push((ident.to_string(), Some(o)));
             return;
@@ -518,7 +633,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let saved = self.scope.len();
         syn::visit::visit_block(self, b);
-        self.scope.truncate(saved);
+        self.unscope(saved);
     }
 
     fn visit_local(&mut self, local: &'ast syn::Local) {
@@ -538,7 +653,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     let ty = quote_type(&t.ty);
                     let what = format!("`{i}` is a `{ty}`");
                     let loc = self.loc(i.span());
-                    (i.clone(), Origin { loc, what, is_field: false, source: i.to_string(), param: None })
+                    let source = i.to_string();
+                    let o = Origin { loc, what, is_field: false, source, param: None, owner: None };
+                    // `let p: Option<Arc<DockerProvisioner>> = state.provisioner.clone()`: the field.
+                    match local.init.as_ref().and_then(|init| self.field_copy(&init.expr)) {
+                        Some(field) => (i.clone(), Origin { is_field: true, owner: field.owner, ..o }),
+                        None => (i.clone(), o),
+                    }
                 })
             }
             _ => None,
@@ -556,9 +677,20 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     let loc = self.loc(local.let_token.span);
                     self.presence(loc, origin);
                 }
-                self.bind_match(&local.pat, &init.expr)
+                self.bind_match(&local.pat, &init.expr);
             }
             None => self.shadow(&local.pat),
+        }
+        // The binding's type, where the `let` writes it: `let req: CreateReq = …`,
+        // `CreateReq { .. }`, `from_str::<CreateReq>(…)?`.
+        match (&local.pat, &local.init) {
+            (syn::Pat::Type(t), _) => self.declare(&t.pat, &t.ty),
+            (syn::Pat::Ident(i), Some(init)) if i.subpat.is_none() => {
+                if let Some(path) = written_type(&init.expr) {
+                    self.declare_path(&i.ident, path);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -572,7 +704,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
         }
         self.visit_expr(&c.body);
-        self.scope.truncate(saved);
+        self.unscope(saved);
     }
 
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
@@ -591,7 +723,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             None => self.shadow(&e.pat),
         }
         self.visit_block(&e.body);
-        self.scope.truncate(saved);
+        self.unscope(saved);
     }
 
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
@@ -606,7 +738,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.bind_match(&cond.pat, &cond.expr);
         self.visit_block(&e.then_branch);
-        self.scope.truncate(saved);
+        self.unscope(saved);
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
         }
@@ -618,7 +750,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let saved = self.scope.len();
         self.bind_match(&cond.pat, &cond.expr);
         self.visit_block(&e.body);
-        self.scope.truncate(saved);
+        self.unscope(saved);
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -642,7 +774,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.visit_expr(guard);
             }
             self.visit_expr(&arm.body);
-            self.scope.truncate(saved);
+            self.unscope(saved);
         }
     }
 
@@ -671,7 +803,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                         self.bind_pattern(first, origin);
                     }
                     self.visit_expr(&c.body);
-                    self.scope.truncate(saved);
+                    self.unscope(saved);
                 }
                 _ => self.visit_expr(arg),
             }

@@ -7,13 +7,25 @@
 //!   (`provisioner`, `cp_prov`) whatever the receiver (`self.`, `h.`, `&self.…`) and
 //!   through `.as_ref()`, `.as_deref()`, `.unwrap()`, `.expect(..)`, `.clone()`, `?`,
 //!   `Arc::clone(&…)`; a binding derived from one (`let`, `if let Some(p) = …`,
-//!   `match` arms, `let … else`, closure and `async move` captures); a destructured
+//!   `match` arms, `let … else`, closure and `async move` captures); a backend built
+//!   on the spot (`let d = DockerProvisioner::new(cfg)?; d.logs(id)`: any of
+//!   `constructors`, also inside `Arc::new(…)`, or `DockerProvisioner::builder()…
+//!   .build()`; the build is a finding of its own, see below); a destructured
 //!   state, in a handler's or a closure's parameters or a `let`, nested or in a tuple
 //!   (`State(AppState { provisioner, cp_prov, .. })`, `let AppState { provisioner, .. }
 //!   = state`, `State(Ctx { inner: Inner { provisioner, .. }, .. })`); a parameter
 //!   (of a function or a closure, also inside a tuple) or local whose type names a
 //!   backend type (`DockerProvisioner`, `CpProvisioner`, `Provisioner`, also inside
-//!   `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`);
+//!   `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`). A field named in `fields` is
+//!   not a backend where the struct it is read from declares it with a type that
+//!   holds none — text, a number, a flag, an id, or an enum or struct of the crate
+//!   made of such that implements no backend trait and has no method named with a
+//!   verb: `struct CreateReq { provisioner: Option<String> }`, then `match
+//!   req.provisioner.as_deref() { Some("docker") => … }`. The struct is told by
+//!   `self`, a binding's declared type (`req: CreateReq`, `Json(req):
+//!   Json<CreateReq>`, `let req: CreateReq`), a struct literal, a turbofish
+//!   (`serde_json::from_str::<CreateReq>(…)`) or a struct pattern, and the fields
+//!   named on the way (`params.filter.provisioner`);
 //! - a backend passed to a helper: a verb (`stop`, `remove`, …; see `verbs`) called on
 //!   the helper's parameter that a caller passes a backend value to
 //!   (`retry_stop(&self.provisioner, id)`), reported in the helper with the passing
@@ -29,7 +41,11 @@
 //!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
 //!   `matches!(self.cp_prov, Some(_))`, a destructuring `let … else` or `if let` that
 //!   matches a backend field: `let AppState { cp_prov: Some(cp), .. } = &state else
-//!   { … }`): choosing by a backend's presence is the
+//!   { … }`), or of a copy of one bound to a name, where it is bound or in the task it
+//!   moves into (`let p = state.provisioner.clone(); tokio::spawn(async move { if let
+//!   Some(p) = p { … } })`, `std::thread::spawn(move || …)`; `.clone()`, `&`,
+//!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy): choosing by a
+//!   backend's presence is the
 //!   dispatcher's job (the call on the bound backend is a finding of its own). A
 //!   presence check used only as data — a log field, a JSON value, formatted text, a
 //!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
@@ -42,7 +58,8 @@
 //!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`,
 //!   `let d: DockerProvisioner = Default::default()`, `<DockerProvisioner as
 //!   Default>::default()`. A backend made on the spot is not the one the dispatcher
-//!   would pick;
+//!   would pick. A call on it is reported too, in `construct-paths` as well: they may
+//!   build a backend, not call it;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
 //!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
 //!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback;
@@ -108,7 +125,16 @@
 //!   Rust resolves the path) is a backend when a method named with a dispatcher verb
 //!   is called on it (`backend.stop(id)`). A backend reached through a getter method
 //!   (`self.backend()`), a struct of another name, a `let` or field typed by such a
-//!   name, or an inferred type from a function's return value is not seen.
+//!   name, or an inferred type from a function's return value (`let d =
+//!   make_docker()`; a backend type's constructor excepted) is not seen.
+//! - A field named in `fields` is a backend unless the struct it is read from is known
+//!   and declares it with a type that holds none: read from a value of inferred type
+//!   (`let req = parse(body)?; req.provisioner.is_some()`), or declared with a type
+//!   outside the crate other than text, numbers, flags and ids, it is still reported.
+//!   A copy of a backend field stays one only as a whole (`let p =
+//!   state.provisioner.clone()`); a value chosen from it (`let p = if saas {
+//!   self.cp_prov.clone() } else { None }`) is a backend, but checking it is not
+//!   reported as a presence check.
 //! - A helper whose parameter is typed as a backend is reported at its own call, not
 //!   at its callers. A backend passed to a helper is followed only where the callee
 //!   is resolved or is the crate's one function of that name: a method called on a
@@ -122,11 +148,13 @@
 //!   like a dispatcher verb outside the dispatcher files is reported like any other.
 
 mod analysis;
+mod declared;
 mod diagnostics;
 mod extract;
 
 pub use extract::{
-    Callee, ParamCall, Pass, ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, Receiver, TypedCall, extract,
+    Callee, FieldOwner, Origin, ParamCall, Pass, ProvisionerFacts, ProvisionerSite, ProvisionerSiteKind, Receiver,
+    TypedCall, extract,
 };
 
 use crate::rules::diagnostic::{Diagnostic, Severity};

@@ -3,7 +3,8 @@
 //! `ok_or(…)`), blocks and branches; and the bindings patterns make (`Some(p)`,
 //! tuples, struct fields), which hold a backend or shadow one.
 
-use super::{Extractor, Origin, strip};
+use super::types::quote_type;
+use super::{Extractor, FieldOwner, Origin, strip, strip_refs};
 
 /// Methods that hand the backend on (`state.cp_prov.clone().ok_or(Error)?`).
 pub(super) const PASS_THROUGH: &[&str] = &[
@@ -61,6 +62,22 @@ fn all_names(pat: &syn::Pat) -> Vec<syn::Ident> {
     }
 }
 
+/// Methods that copy or borrow an `Option` as a whole: a binding of what they give
+/// is the field itself (`let p = state.provisioner.clone()`).
+const COPIES: &[&str] = &["clone", "as_ref", "as_deref", "as_mut", "borrow", "to_owned", "cloned"];
+
+/// Types whose `new` wraps its argument: `Arc::new(DockerProvisioner::new())` is a backend.
+const WRAPPING: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Cell"];
+
+/// A bare name a pattern binds the whole value to: `p`, `mut p`, `p: T`.
+fn plain_ident(pat: &syn::Pat) -> Option<&syn::Ident> {
+    match pat {
+        syn::Pat::Ident(i) if i.subpat.is_none() && i.ident != "None" => Some(&i.ident),
+        syn::Pat::Type(t) => plain_ident(&t.pat),
+        _ => None,
+    }
+}
+
 /// Methods that borrow or copy a value: the value is named without them in messages.
 const BORROWS: &[&str] = &["clone", "as_ref", "as_deref", "borrow", "lock", "read", "write", "unwrap", "deref", "to_owned"];
 
@@ -96,6 +113,7 @@ impl Extractor<'_> {
                     is_field: true,
                     source,
                     param: None,
+                    owner: Some(FieldOwner { base: self.field_base(&f.base), field: name.clone() }),
                 })
             }
             syn::Expr::Path(p) => {
@@ -115,6 +133,8 @@ impl Extractor<'_> {
                     };
                 if self.params.wrapper_methods.contains(&method) || PASS_THROUGH.contains(&method.as_str()) || clones {
                     self.origin(&m.receiver)
+                } else if method == "build" {
+                    self.built_by_builder(m)
                 } else {
                     None
                 }
@@ -127,9 +147,85 @@ impl Extractor<'_> {
             syn::Expr::Match(m) => m.arms.iter().find_map(|a| self.origin(&a.body)),
             syn::Expr::Call(c) => {
                 let syn::Expr::Path(p) = &*c.func else { return None };
-                let last = p.path.segments.last()?.ident.to_string();
-                if last == "clone" || last == "Some" { c.args.first().and_then(|a| self.origin(a)) } else { None }
+                let segs = &p.path.segments;
+                let last = segs.last()?.ident.to_string();
+                // `Arc::new(DockerProvisioner::new())`, `Some(…)`, `Ok(…)`, `Arc::clone(&…)`.
+                let wraps = last == "new"
+                    && segs.len() >= 2
+                    && p.qself.is_none()
+                    && WRAPPING.iter().any(|w| segs[segs.len() - 2].ident == w);
+                if last == "clone" || last == "Some" || last == "Ok" || wraps {
+                    c.args.first().and_then(|a| self.origin(a))
+                } else {
+                    self.built(c)
+                }
             }
+            _ => None,
+        }
+    }
+
+    /// A backend a call builds on the spot: `DockerProvisioner::new(cfg)` (any of
+    /// `constructors` but a builder's), `<DockerProvisioner as Default>::default()`.
+    fn built(&self, c: &syn::ExprCall) -> Option<Origin> {
+        let syn::Expr::Path(p) = &*c.func else { return None };
+        let segs = &p.path.segments;
+        let method = segs.last()?.ident.to_string();
+        if !self.params.constructors.contains(&method) || method.contains("builder") {
+            return None;
+        }
+        let (ty, span) = match &p.qself {
+            Some(q) if self.type_is_backend(&q.ty) => (quote_type(&q.ty), segs.last()?.ident.span()),
+            Some(_) => return None,
+            None if segs.len() >= 2 && self.types.contains(&segs[segs.len() - 2].ident.to_string()) => {
+                let ty = &segs[segs.len() - 2].ident;
+                (ty.to_string(), ty.span())
+            }
+            None => return None,
+        };
+        let args = if c.args.is_empty() { "()" } else { "(…)" };
+        let source = format!("{ty}::{method}{args}");
+        let what = format!("`{source}` builds a backend here");
+        Some(Origin { loc: self.loc(span), what, is_field: false, source, param: None, owner: None })
+    }
+
+    /// `DockerProvisioner::builder().socket(…).build()`: what a backend's builder builds.
+    fn built_by_builder(&self, build: &syn::ExprMethodCall) -> Option<Origin> {
+        let mut receiver = strip(&build.receiver);
+        while let syn::Expr::MethodCall(m) = receiver {
+            receiver = strip(&m.receiver);
+        }
+        let syn::Expr::Call(c) = receiver else { return None };
+        let syn::Expr::Path(p) = &*c.func else { return None };
+        let [.., ty, method] = p.path.segments.iter().collect::<Vec<_>>()[..] else { return None };
+        if !method.ident.to_string().contains("builder") || !self.types.contains(&ty.ident.to_string()) {
+            return None;
+        }
+        let source = format!("{}::{}()…build()", ty.ident, method.ident);
+        let what = format!("`{source}` builds a backend here");
+        Some(Origin { loc: self.loc(ty.ident.span()), what, is_field: false, source, param: None, owner: None })
+    }
+
+    /// The backend field a value is a copy of, `Option` and all (`self.cp_prov.clone()`,
+    /// `&state.provisioner`, `.as_ref().cloned()`, `.as_ref().map(Arc::clone)`, a copy of
+    /// a copy): checking the value checks the field.
+    pub(super) fn field_copy(&self, expr: &syn::Expr) -> Option<Origin> {
+        match strip_refs(expr) {
+            e @ (syn::Expr::Field(_) | syn::Expr::Path(_)) => self.origin(e).filter(|o| o.is_field),
+            syn::Expr::MethodCall(m) if m.args.is_empty() && COPIES.contains(&m.method.to_string().as_str()) => {
+                self.field_copy(&m.receiver)
+            }
+            syn::Expr::MethodCall(m)
+                if m.method == "map"
+                    && matches!(m.args.first(), Some(syn::Expr::Path(p)) if p.path.segments.last().is_some_and(|s| s.ident == "clone")) =>
+            {
+                self.field_copy(&m.receiver)
+            }
+            syn::Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+                syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "clone") => {
+                    self.field_copy(&c.args[0])
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -150,7 +246,8 @@ impl Extractor<'_> {
         for ident in Self::bound_names(pat) {
             let what = format!("`{ident}` is bound to `{}` here", origin.source);
             let loc = self.loc(ident.span());
-            let o = Origin { loc, what, is_field: false, source: origin.source.clone(), param: origin.param };
+            let (source, param, owner) = (origin.source.clone(), origin.param, origin.owner.clone());
+            let o = Origin { loc, what, is_field: false, source, param, owner };
             self.scope.push((ident.to_string(), Some(o)));
         }
     }
@@ -166,6 +263,16 @@ impl Extractor<'_> {
     /// backend get its origin (through `Some(…)`, tuples and struct fields), every
     /// other name shadows.
     pub(super) fn bind_match(&mut self, pat: &syn::Pat, expr: &syn::Expr) {
+        // `let p = state.provisioner.clone()`: a copy of a backend field is the field, in
+        // a task it moves into too (checking it chooses a backend).
+        if let Some(ident) = plain_ident(pat)
+            && let Some(field) = self.field_copy(expr)
+        {
+            let what = format!("`{ident}` is a copy of `{}`", field.source);
+            let o = Origin { loc: self.loc(ident.span()), what, is_field: true, ..field };
+            self.scope.push((ident.to_string(), Some(o)));
+            return;
+        }
         let origin = self.origin(expr);
         let tuple: Vec<(Option<Origin>, String)> = match strip(expr) {
             syn::Expr::Tuple(t) => t.elems.iter().map(|e| (self.origin(e), render_base(e))).collect(),
@@ -237,7 +344,12 @@ impl Extractor<'_> {
                 continue;
             }
             let what = format!("`{source}` is a provisioner backend field");
-            let o = Origin { loc: self.loc(name.span()), what, is_field: true, source, param: None };
+            let owner = FieldOwner {
+                base: super::Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
+                field: name.to_string(),
+            };
+            let (loc, owner) = (self.loc(name.span()), Some(owner));
+            let o = Origin { loc, what, is_field: true, source, param: None, owner };
             match &*field.pat {
                 syn::Pat::Ident(i) if i.subpat.is_none() => self.scope.push((i.ident.to_string(), Some(o))),
                 other => self.bind_pat(other, Some(&o), &[], &base),
