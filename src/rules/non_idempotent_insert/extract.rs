@@ -306,6 +306,17 @@ impl FnBuilder {
     fn innermost(&self) -> Option<u32> {
         self.open_loops.last().map(|&l| l as u32)
     }
+
+    /// Whether the function has inserted before this point in a way a rerun repeats
+    /// (an INSERT without a conflict clause, an ORM insert).
+    fn inserted_yet(&self) -> bool {
+        self.facts.events.iter().any(|e| match &e.kind {
+            EventKind::Insert(i) => !i.sql.on_conflict,
+            EventKind::EntityInsert { on_conflict, .. } => !on_conflict,
+            EventKind::ModelInsert { .. } => true,
+            _ => false,
+        })
+    }
 }
 
 struct Extractor<'a> {

@@ -329,7 +329,10 @@ impl Extractor<'_> {
         } else {
             e.else_branch.as_ref().is_some_and(|(_, x)| expr_returns(x))
         };
-        if presence && found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none()) {
+        // Only before the function's first INSERT: a check after rows were inserted
+        // (`if !invalid.is_empty() { return Err(..) }` between two loops of link rows)
+        // is validation, since a rerun has duplicated those rows already.
+        if presence && found_returns && self.stack.last().is_some_and(|f| f.innermost().is_none() && !f.inserted_yet()) {
             self.whole_fn_guards_from(first);
         }
     }
