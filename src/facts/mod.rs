@@ -8,6 +8,7 @@ pub mod index;
 pub mod lower;
 pub mod names;
 pub mod schema;
+pub mod sea_orm;
 pub mod sql;
 pub mod sql_texts;
 pub mod suppressions;

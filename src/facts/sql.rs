@@ -354,13 +354,52 @@ pub fn fill_format_holes(template: &str, hole: &str) -> String {
     if !template.contains('{') {
         return template.to_string();
     }
-    crate::facts::value::format_pieces(template)
-        .into_iter()
-        .map(|p| match p {
-            crate::facts::value::FormatPiece::Text(t) => t,
-            crate::facts::value::FormatPiece::Placeholder(_) => hole.to_string(),
-        })
-        .collect()
+    fill_format_holes_at(template, hole).text
+}
+
+/// A template filled by [`fill_format_holes_at`], and where its parts come from.
+pub struct Filled {
+    pub text: String,
+    /// (offset in `text`, offset in the template, the piece is a hole) of each piece.
+    pieces: Vec<(usize, usize, bool)>,
+}
+
+impl Filled {
+    /// Where an offset of the filled text is in the template (a hole's: the hole's start).
+    pub fn template_offset(&self, at: usize) -> usize {
+        let k = self.pieces.partition_point(|p| p.0 <= at);
+        let Some(&(filled, template, hole)) = k.checked_sub(1).and_then(|k| self.pieces.get(k)) else { return at };
+        if hole {
+            return template;
+        }
+        // (A text's braces are written doubled in the template.)
+        let inside = self.text.get(filled..at).unwrap_or_default();
+        template + inside.len() + inside.matches(['{', '}']).count()
+    }
+
+    /// The offsets in the filled text where its holes start.
+    pub fn holes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.pieces.iter().filter(|p| p.2).map(|p| p.0)
+    }
+}
+
+/// [`fill_format_holes`], keeping where each part of the text is in the template.
+pub fn fill_format_holes_at(template: &str, hole: &str) -> Filled {
+    let mut filled = Filled { text: String::new(), pieces: Vec::new() };
+    for (piece, at) in crate::facts::value::format_pieces_at(template) {
+        let start = filled.text.len();
+        match piece {
+            crate::facts::value::FormatPiece::Text(t) => {
+                filled.pieces.push((start, at, false));
+                filled.text.push_str(&t);
+            }
+            crate::facts::value::FormatPiece::Placeholder(_) => {
+                filled.pieces.push((start, at, true));
+                filled.text.push_str(hole);
+            }
+        }
+    }
+    filled
 }
 
 /// Tokens without whitespace and comments. A fragment that does not tokenize to
@@ -559,5 +598,21 @@ mod tests {
         assert!(inserts("INSERT INTO workspaces failed").is_empty());
         assert!(inserts("insert into workspaces: {e}").is_empty());
         assert!(inserts("could not insert into workspaces").is_empty());
+    }
+
+    #[test]
+    fn format_holes_filled_and_placed() {
+        let template = "SET a = {}, b = '{{x}}'{rest} WHERE c = $1";
+        assert_eq!(fill_format_holes(template, "?"), "SET a = ?, b = '{x}'? WHERE c = $1");
+        let filled = fill_format_holes_at(template, "");
+        assert_eq!(filled.text, "SET a = , b = '{x}' WHERE c = $1");
+        assert_eq!(filled.holes().collect::<Vec<_>>(), [8, 19]);
+        // Each offset of the filled text, where it is in the template.
+        let at = |needle: &str| filled.template_offset(filled.text.find(needle).unwrap());
+        assert_eq!(at("a ="), template.find("a =").unwrap());
+        assert_eq!(at("b ="), template.find("b =").unwrap());
+        assert_eq!(at("x}"), template.find("x}").unwrap());
+        assert_eq!(at("' WHERE"), template.find("'{rest}").unwrap());
+        assert_eq!(at(" WHERE"), template.find(" WHERE").unwrap());
     }
 }

@@ -337,16 +337,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
         // `#[sea_orm(table_name = "users")]`
-        if a.path().is_ident("sea_orm") {
-            let _ = a.parse_nested_meta(|m| {
-                if m.path.is_ident("table_name") {
-                    let s: syn::LitStr = m.value()?.parse()?;
-                    self.out.orm_tables.push(s.value().to_lowercase());
-                } else if m.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = m.value()?.parse()?;
-                }
-                Ok(())
-            });
+        if let Some(table) = super::sea_orm::table_name(std::slice::from_ref(a)) {
+            self.out.orm_tables.push(table.to_lowercase());
         }
     }
 

@@ -169,38 +169,48 @@ pub enum FormatPiece {
 
 /// Splits a `format!` template into text and placeholders (`{{`/`}}` are text).
 pub fn format_pieces(template: &str) -> Vec<FormatPiece> {
+    format_pieces_at(template).into_iter().map(|(piece, _)| piece).collect()
+}
+
+/// [`format_pieces`], each with the byte offset in the template where it starts (a
+/// text's `{`/`}` are written doubled there).
+pub fn format_pieces_at(template: &str) -> Vec<(FormatPiece, usize)> {
     let mut out = Vec::new();
     let mut text = String::new();
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut text_start = 0;
+    let mut chars = template.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if text.is_empty() {
+            text_start = at;
+        }
         match c {
-            '{' if chars.peek() == Some(&'{') => {
+            '{' if chars.peek().map(|&(_, c)| c) == Some('{') => {
                 chars.next();
                 text.push('{');
             }
-            '}' if chars.peek() == Some(&'}') => {
+            '}' if chars.peek().map(|&(_, c)| c) == Some('}') => {
                 chars.next();
                 text.push('}');
             }
             '{' => {
                 let mut inner = String::new();
-                for c in chars.by_ref() {
+                for (_, c) in chars.by_ref() {
                     if c == '}' {
                         break;
                     }
                     inner.push(c);
                 }
                 if !text.is_empty() {
-                    out.push(FormatPiece::Text(std::mem::take(&mut text)));
+                    out.push((FormatPiece::Text(std::mem::take(&mut text)), text_start));
                 }
                 let arg = inner.split(':').next().unwrap_or("").trim().to_string();
-                out.push(FormatPiece::Placeholder(if arg.is_empty() { None } else { Some(arg) }));
+                out.push((FormatPiece::Placeholder(if arg.is_empty() { None } else { Some(arg) }), at));
             }
             c => text.push(c),
         }
     }
     if !text.is_empty() {
-        out.push(FormatPiece::Text(text));
+        out.push((FormatPiece::Text(text), text_start));
     }
     out
 }
@@ -223,5 +233,7 @@ mod tests {
             ]
         );
         assert_eq!(captured_names("{host}:{port} {0} {}"), vec!["host", "port"]);
+        let starts: Vec<usize> = format_pieces_at("{{x}}{}:{port:>5}é{0}").into_iter().map(|(_, at)| at).collect();
+        assert_eq!(starts, [0, 5, 7, 8, 17, 19]);
     }
 }

@@ -22,7 +22,7 @@ use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 pub use macros::CONCAT_MACROS;
-pub use orm::entity_module;
+pub use crate::facts::sea_orm::entity_module;
 use loops::Exit;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
@@ -282,7 +282,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         fresh_values: Vec::new(),
         consuming_loops: Vec::new(),
         let_events: Vec::new(),
-        entity_aliases: orm::EntityAliases::of(syntax),
+        entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         modules: Vec::new(),
     };
     v.visit_file(syntax);
@@ -369,7 +369,7 @@ struct Extractor<'a> {
     consuming_loops: Vec<u32>,
     /// The events each `let` initializer made (`let res = INSERT….await`), by local.
     let_events: Vec<(String, u32, u32)>,
-    entity_aliases: orm::EntityAliases,
+    entity_aliases: crate::facts::sea_orm::EntityImports,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
 }
@@ -609,7 +609,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
-        if let Some(table) = orm::sea_orm_table_name(&s.attrs) {
+        if let Some(table) = crate::facts::sea_orm::table_name(&s.attrs) {
             let module = self.module_name().into_boxed_str();
             self.out.entity_tables.push((module, table.into_boxed_str()));
         }

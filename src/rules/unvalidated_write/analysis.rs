@@ -3,9 +3,9 @@
 //! without it — in the writing function, through a crate helper it calls, or in
 //! every caller before the call.
 
-use super::extract::{At, Call, FnWrites, Kind, Marker, ValuePath, WriteFacts, Write, Written};
+use super::extract::{At, Call, EntityTable, FnWrites, Kind, Marker, ValuePath, Write, WriteFacts, Written};
 use super::{Params, UnvalidatedWrite};
-use crate::input::source::Loc;
+use crate::input::source::{FileId, Loc};
 use crate::rules::CheckCx;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -16,8 +16,12 @@ pub struct Pairing {
     pub column: String,
     pub validator: String,
     pub origin: Origin,
-    /// Learned from an ORM's insert: the table is an entity's name.
-    pub orm: bool,
+    /// The table is a sea-orm entity's module, whose table is not known: it may be
+    /// named in the plural (`workspace` for `workspaces`).
+    pub fuzzy: bool,
+    /// The file of the insert it was learned from (an entity not known pairs only
+    /// with one of its file).
+    pub file: Option<FileId>,
 }
 
 #[derive(Clone, Debug)]
@@ -56,13 +60,19 @@ pub struct Model<'a> {
     /// method called on another receiver than `self` is matched by its name only,
     /// which teaches no pairing (`map.insert(k, v)` is no call of the crate's `insert`).
     callers: Vec<Vec<(usize, usize, bool)>>,
+    /// The sea-orm entities of the crates checked, by their module's name.
+    entities: HashMap<&'a str, Vec<&'a EntityTable>>,
 }
 
 impl<'a> Model<'a> {
     pub fn new(cx: &'a CheckCx<'a>, params: &'a Params) -> Self {
         let fns: Vec<&FnWrites> = cx.facts::<UnvalidatedWrite>().flat_map(|f: &WriteFacts| &f.fns).collect();
         let by_loc: HashMap<Loc, usize> = fns.iter().enumerate().map(|(i, f)| (f.name_loc, i)).collect();
-        let mut model = Model { cx, params, fns, by_loc, callees: Vec::new(), callers: Vec::new() };
+        let mut entities: HashMap<&str, Vec<&EntityTable>> = HashMap::default();
+        for e in cx.facts::<UnvalidatedWrite>().flat_map(|f: &WriteFacts| &f.entities) {
+            entities.entry(e.module.as_str()).or_default().push(e);
+        }
+        let mut model = Model { cx, params, fns, by_loc, callees: Vec::new(), callers: Vec::new(), entities };
         model.callees = model.fns.iter().map(|f| f.calls.iter().map(|c| model.resolve(c)).collect()).collect();
         model.callers = vec![Vec::new(); model.fns.len()];
         for (i, calls) in model.callees.iter().enumerate() {
@@ -108,21 +118,28 @@ impl<'a> Model<'a> {
     /// Every pairing: learned from the create paths, then the configured ones.
     pub fn pairings(&self) -> Vec<Pairing> {
         let mut out: Vec<Pairing> = Vec::new();
+        // (One pairing per create path: those of unrelated crates hold apart.)
+        let writer = |p: &Pairing| match p.origin {
+            Origin::Create { writer, .. } => Some(writer),
+            Origin::Configured(_) => None,
+        };
         let mut add = |p: Pairing| {
             if !out.iter().any(|o| {
-                o.table == p.table && o.column == p.column && o.validator == p.validator
+                o.table == p.table && o.column == p.column && o.validator == p.validator && writer(o) == writer(&p)
             }) {
                 out.push(p);
             }
         };
         for (i, f) in self.fns.iter().enumerate() {
             for w in f.writes.iter().filter(|w| w.kind == Kind::Insert) {
+                let (table, fuzzy) = self.table_of(w);
                 let create = |call: &Call| Pairing {
-                    table: w.table.clone(),
+                    table: table.clone(),
                     column: w.column.clone(),
                     validator: call.name().to_string(),
                     origin: Origin::Create { function: f.name.clone(), call: call.loc, writer: i },
-                    orm: w.orm,
+                    fuzzy,
+                    file: Some(w.loc.file),
                 };
                 // In the inserting function, on the value it inserts…
                 for call in &f.calls {
@@ -141,7 +158,7 @@ impl<'a> Model<'a> {
                             && call.args.iter().flatten().any(|a| *a == passed)
                         {
                             add(Pairing {
-                                table: w.table.clone(),
+                                table: table.clone(),
                                 column: w.column.clone(),
                                 validator: call.name().to_string(),
                                 origin: Origin::Create {
@@ -149,7 +166,8 @@ impl<'a> Model<'a> {
                                     call: call.loc,
                                     writer: i,
                                 },
-                                orm: w.orm,
+                                fuzzy,
+                                file: Some(w.loc.file),
                             });
                         }
                     }
@@ -162,7 +180,8 @@ impl<'a> Model<'a> {
                 column: field.column.to_lowercase(),
                 validator: field.validator.clone(),
                 origin: Origin::Configured(field.at),
-                orm: false,
+                fuzzy: false,
+                file: None,
             });
         }
         out
@@ -177,13 +196,21 @@ impl<'a> Model<'a> {
                 if matches!(w.marker, Marker::Reason(_)) {
                     continue;
                 }
-                for p in pairings.iter().filter(|p| p.column == w.column && tables_match(p, w)) {
-                    match p.origin {
-                        Origin::Create { writer, .. } if writer == i => continue,
-                        // A pairing holds in the program of its create path.
-                        Origin::Create { call, .. } if !self.cx.defs.related(w.loc, call) => continue,
-                        _ => {}
+                let (table, fuzzy) = self.table_of(w);
+                let holding: Vec<&Pairing> = pairings
+                    .iter()
+                    .filter(|p| p.column == w.column && tables_match(p, &table, fuzzy, w.loc.file))
+                    // A pairing holds in the program of its create path.
+                    .filter(|p| !matches!(p.origin, Origin::Create { call, .. } if !self.cx.defs.related(w.loc, call)))
+                    .collect();
+                let mut reported: Vec<&str> = Vec::new();
+                for &p in &holding {
+                    // A create path's own writes, and a validator reported already.
+                    let own = |q: &&Pairing| q.validator == p.validator && matches!(q.origin, Origin::Create { writer, .. } if writer == i);
+                    if holding.iter().any(own) || reported.contains(&p.validator.as_str()) {
+                        continue;
                     }
+                    reported.push(&p.validator);
                     if self.covered(i, w, &p.validator) {
                         continue;
                     }
@@ -193,6 +220,31 @@ impl<'a> Model<'a> {
             }
         }
         out
+    }
+
+    /// The table a write names, and whether it is a sea-orm entity's module whose
+    /// table is not known (`fuzzy`). A sea-orm entity's table is the `table_name` its
+    /// module declares: in the write's file, else in the crates related to it when they
+    /// agree on it.
+    fn table_of(&self, w: &Write) -> (String, bool) {
+        if !w.entity || w.table.is_empty() {
+            return (w.table.clone(), false);
+        }
+        let declared: Vec<&EntityTable> = self
+            .entities
+            .get(w.table.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|e| self.cx.defs.related(w.loc, e.loc))
+            .collect();
+        if let Some(e) = declared.iter().find(|e| e.loc.file == w.loc.file) {
+            return (e.table.clone(), false);
+        }
+        match declared.split_first() {
+            Some((first, rest)) if rest.iter().all(|e| e.table == first.table) => (first.table.clone(), false),
+            _ => (w.table.clone(), true),
+        }
     }
 
     /// Whether `validator` runs on the written value before write `w` of function `i`.
@@ -286,9 +338,14 @@ fn receives(arg: &ValuePath, w: &Write) -> bool {
     }
 }
 
-/// Whether a pairing's table is the one written. An ORM names its entity, which may
-/// be the table's singular (`workspace` for `workspaces`) or not known (`*`).
-fn tables_match(p: &Pairing, w: &Write) -> bool {
-    let (a, b) = (p.table.as_str(), w.table.as_str());
-    a == b || ((p.orm || w.orm) && (a == "*" || b == "*" || format!("{a}s") == b || format!("{b}s") == a))
+/// Whether a pairing's table is the one written. A sea-orm entity's module whose
+/// table is not known may name the table in the singular (`workspace` for
+/// `workspaces`); an entity not known at all (an empty table) is matched only by
+/// another of the same file, never by a table.
+fn tables_match(p: &Pairing, table: &str, fuzzy: bool, file: FileId) -> bool {
+    let (a, b) = (p.table.as_str(), table);
+    if a.is_empty() || b.is_empty() {
+        return a == b && p.file == Some(file);
+    }
+    a == b || ((p.fuzzy || fuzzy) && (format!("{a}s") == b || format!("{b}s") == a))
 }

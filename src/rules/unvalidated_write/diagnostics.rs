@@ -23,7 +23,8 @@ fn diagnostic(cx: &CheckCx, u: &Unvalidated, severity: Severity) -> Diagnostic {
     let w = u.write;
     let p = u.pairing;
     let validator = &p.validator;
-    let column = format!("`{}.{}`", p.table, w.column);
+    // (A sea-orm entity whose table is not known: the column alone.)
+    let column = if p.table.is_empty() { format!("`{}`", w.column) } else { format!("`{}.{}`", p.table, w.column) };
     let (what, statement) = match (w.kind, w.orm) {
         (Kind::Upsert, _) => ("an upsert's `DO UPDATE SET`", "the upsert"),
         (_, true) => ("an ORM update", "the update"),

@@ -1,17 +1,20 @@
 //! Per-file facts for `unvalidated-write` and the visitor that extracts them
 //! ([`Extractor`]): for each function, the columns it writes (SQL it runs with the
-//! arguments bound to it, a `SET` built from pieces, diesel's `insert_into`/`update`,
-//! sea-orm's `ActiveModel`), the value written to each, and the calls it makes, with
-//! their arguments, where they run and in which block. Which write a validator
+//! arguments bound to it, a `SET` built from pieces, diesel's `insert_into`/`update`
+//! and upserts, sea-orm's `ActiveModel` and `update_many`), the value written to each,
+//! and the calls it makes, with their arguments, where they run and in which block;
+//! and the sea-orm entities the file declares, with their tables. Which write a validator
 //! covers is decided crate-wide, in `analysis`, once every function is known.
 
 pub mod sql;
 
+use crate::facts::sea_orm::{EntityImports, EntityPath};
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 pub use sql::Kind;
+use std::path::Path;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -76,8 +79,8 @@ pub enum Marker {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Write {
-    /// Lowercased; for sea-orm, the entity's module (`workspace` of
-    /// `workspace::ActiveModel`), `*` when not known.
+    /// Lowercased; for sea-orm (`entity`), the entity's module (`workspace` of
+    /// `workspace::ActiveModel`), empty when the entity is not known.
     pub table: String,
     pub column: String,
     pub kind: Kind,
@@ -86,8 +89,11 @@ pub struct Write {
     pub loc: Loc,
     pub at: At,
     pub marker: Marker,
-    /// An ORM write: its table is an entity's name.
+    /// An ORM write (diesel's, sea-orm's).
     pub orm: bool,
+    /// A sea-orm write: `table` is the entity's module, whose table its
+    /// `#[sea_orm(table_name = "…")]` names crate-wide.
+    pub entity: bool,
 }
 
 /// One function: its parameters, writes and calls.
@@ -104,9 +110,20 @@ pub struct FnWrites {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteFacts {
     pub fns: Vec<FnWrites>,
+    /// The sea-orm entities the file declares.
+    pub entities: Vec<EntityTable>,
 }
 
-pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, comments: &[Comment]) -> WriteFacts {
+/// A sea-orm entity: the module it is declared in, and the table it names
+/// (`#[sea_orm(table_name = "subscriptions")]`, lowercased) at `loc`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityTable {
+    pub module: String,
+    pub table: String,
+    pub loc: Loc,
+}
+
+pub fn extract(file: FileId, path: &Path, source: &SourceFile, syntax: &syn::File, comments: &[Comment]) -> WriteFacts {
     let markers = comments
         .iter()
         .filter_map(|c| {
@@ -119,9 +136,20 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, comments: 
         .collect();
     let mut consts = SqlConsts::default();
     consts.visit_file(syntax);
-    let mut x = Extractor { file, source, markers, consts: consts.0, fns: Vec::new(), stack: Vec::new() };
+    let mut x = Extractor {
+        file,
+        path,
+        source,
+        markers,
+        consts: consts.0,
+        imports: EntityImports::all(syntax),
+        modules: Vec::new(),
+        fns: Vec::new(),
+        entities: Vec::new(),
+        stack: Vec::new(),
+    };
     x.visit_file(syntax);
-    WriteFacts { fns: x.fns }
+    WriteFacts { fns: x.fns, entities: x.entities }
 }
 
 /// The file's `const X: &str = "UPDATE …"`.
@@ -166,6 +194,7 @@ struct SqlSource {
 /// the fields set on it.
 #[derive(Clone, Default)]
 struct Model {
+    /// The entity's module (empty when not known, and for a diesel changeset).
     table: String,
     fields: Vec<(String, Written, Loc)>,
     /// A sea-orm `ActiveModel` (its type or its `Set(..)` fields say so): saved by
@@ -186,21 +215,33 @@ struct FnState {
     blocks: Vec<u32>,
     aliases: HashMap<String, ValuePath>,
     sql_locals: HashMap<String, SqlSource>,
+    /// Literals held in `sql_locals` (by their start), and where their `let` is: read
+    /// where the local runs, or there when it is not run in a way that is read.
+    held: HashMap<u32, At>,
     /// Literals read as a statement already (by their start).
     consumed: HashSet<u32>,
     /// Method-call chains read already (by their root's start).
     chains: HashSet<u32>,
     models: HashMap<String, Model>,
+    /// Locals and parameters typed as a sea-orm entity's `Model` or `ActiveModel`:
+    /// the entity's module.
+    entity_values: HashMap<String, String>,
     fragments: Vec<Fragment>,
     update_tables: Vec<String>,
 }
 
 pub struct Extractor<'a> {
     file: FileId,
+    path: &'a Path,
     source: &'a SourceFile,
     markers: Vec<(usize, String, Loc)>,
     consts: HashMap<String, syn::LitStr>,
+    /// The file's imports of sea-orm entity types.
+    imports: EntityImports,
+    /// The inline modules around the current item, innermost last.
+    modules: Vec<String>,
     fns: Vec<FnWrites>,
+    entities: Vec<EntityTable>,
     stack: Vec<FnState>,
 }
 
@@ -260,6 +301,20 @@ impl Extractor<'_> {
                 syn::FnArg::Typed(t) => binding(&t.pat),
             })
             .collect();
+        // `found: user::Model`, `mut am: ActiveModel`
+        let mut entity_values = HashMap::default();
+        let mut models = HashMap::default();
+        for arg in &sig.inputs {
+            if let syn::FnArg::Typed(t) = arg
+                && let Some(name) = binding(&t.pat)
+                && let Some((entity, active)) = type_path(&t.ty).and_then(|ty| self.entity_type(&ty))
+            {
+                if active {
+                    models.insert(name.clone(), Model { table: entity.clone(), fields: Vec::new(), active: true });
+                }
+                entity_values.insert(name, entity);
+            }
+        }
         let facts = FnWrites {
             name: sig.ident.to_string(),
             name_loc: self.loc(sig.ident.span()),
@@ -272,21 +327,23 @@ impl Extractor<'_> {
             blocks: Vec::new(),
             aliases: HashMap::default(),
             sql_locals: HashMap::default(),
+            held: HashMap::default(),
             consumed: HashSet::default(),
             chains: HashSet::default(),
-            models: HashMap::default(),
+            models,
+            entity_values,
             fragments: Vec::new(),
             update_tables: Vec::new(),
         });
         self.visit_block(block);
         let Some(mut state) = self.stack.pop() else { return };
-        // A statement kept in a local and never run in a way that was read: its
-        // writes all the same, with values unknown.
+        // A statement kept in a local and never run in a way that was read (handed to
+        // a helper): its writes all the same, where its `let` is, with values unknown.
         let mut unused: Vec<(String, SqlSource)> = state.sql_locals.drain().collect();
         unused.sort_by_key(|(_, s)| s.lit.start);
         for (_, sql) in unused {
             if !state.consumed.contains(&sql.lit.start) {
-                let at = At { pos: sql.lit.start, blocks: Vec::new() };
+                let at = state.held.get(&sql.lit.start).cloned().unwrap_or_default();
                 self.stack.push(state);
                 self.statement(&sql, None, at, &[]);
                 state = self.stack.pop().expect("pushed above");
@@ -304,6 +361,7 @@ impl Extractor<'_> {
                     at: f.at,
                     marker,
                     orm: false,
+                    entity: false,
                 });
             }
         }
@@ -407,7 +465,7 @@ impl Extractor<'_> {
         if let Some(state) = self.state() {
             state.consumed.insert(sql.lit.start);
         }
-        let Some(writes) = sql::writes(&sql.text) else {
+        let Some(read) = sql::writes(&sql.text) else {
             if let Some((table, rest)) = sql::update_prefix(&sql.text) {
                 let pieces: Vec<&str> = rest.split(',').collect();
                 let value_of_last = binds.and_then(|b| b.first().cloned().flatten());
@@ -429,7 +487,14 @@ impl Extractor<'_> {
             }
             return;
         };
-        for w in writes {
+        // A start that is a whole assignment list (`UPDATE t SET updated_at = now()`):
+        // pieces pushed after it continue the list.
+        if let Some(table) = read.open_update
+            && let Some(state) = self.state()
+        {
+            state.update_tables.push(table);
+        }
+        for w in read.writes {
             let value = match (&w.source, binds) {
                 (sql::Source::Constant, _) => continue,
                 (sql::Source::Binds(idx), Some(binds)) => {
@@ -448,7 +513,7 @@ impl Extractor<'_> {
             lines.extend_from_slice(around);
             let marker = self.marker(&lines);
             let write =
-                Write { table: w.table, column: w.column, kind: w.kind, value, loc, at: at.clone(), marker, orm: false };
+                Write { table: w.table, column: w.column, kind: w.kind, value, loc, at: at.clone(), marker, orm: false, entity: false };
             if let Some(state) = self.state() {
                 state.facts.writes.push(write);
             }
@@ -502,9 +567,20 @@ impl Extractor<'_> {
                 let binds = first_bind.map(|b| vec![b]);
                 self.statement(&sql, binds.as_deref(), at, &around);
             } else if name == "update" && calls.first().is_some_and(|c| c.method == "set") {
-                self.diesel(call, calls[0], Kind::Update);
+                self.diesel(call, calls[0], Kind::Update, None);
             } else if name == "insert_into" && calls.first().is_some_and(|c| c.method == "values") {
-                self.diesel(call, calls[0], Kind::Insert);
+                // `.on_conflict(..).do_update().set(..)`
+                let upsert = calls
+                    .iter()
+                    .position(|c| c.method == "do_update")
+                    .and_then(|k| calls[k + 1..].iter().find(|c| c.method == "set"))
+                    .copied();
+                self.diesel(call, calls[0], Kind::Insert, upsert);
+            } else if name == "update_many" && p.path.segments.len() >= 2 {
+                // sea-orm: `subscription::Entity::update_many().col_expr(..)`
+                let path: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let entity = self.entity(&path[..path.len() - 1]);
+                self.update_many(entity, call, &calls);
             }
         }
         for (i, c) in calls.iter().enumerate() {
@@ -561,14 +637,74 @@ impl Extractor<'_> {
         }
     }
 
+    /// sea-orm's `Entity::update_many()` with its columns set: `.col_expr(Column::Seats,
+    /// Expr::value(v))`, `.set(ActiveModel { seats: Set(v), .. })`.
+    fn update_many(&mut self, entity: String, call: &syn::ExprCall, calls: &[&syn::ExprMethodCall]) {
+        let call_loc = self.loc(call.span());
+        for c in calls {
+            let found: Vec<(String, Written, Loc)> = match (c.method.to_string().as_str(), c.args.len()) {
+                ("col_expr", 2) => {
+                    let syn::Expr::Path(column) = strip(&c.args[0]) else { continue };
+                    let Some(name) = column.path.segments.last() else { continue };
+                    let Some(value) = self.column_value(&c.args[1]) else { continue };
+                    let name = crate::facts::sea_orm::snake_case(&name.ident.to_string());
+                    vec![(name, value, self.loc(column.span()))]
+                }
+                ("set", 1) => match strip(&c.args[0]) {
+                    syn::Expr::Struct(s) => self.active_model(s).map(|m| m.fields).unwrap_or_default(),
+                    syn::Expr::Path(p) if p.path.segments.len() == 1 => {
+                        let name = p.path.segments[0].ident.to_string();
+                        self.stack.last().and_then(|s| s.models.get(&name)).map(|m| m.fields.clone()).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                },
+                _ => continue,
+            };
+            let at = self.at(c.method.span());
+            for (column, value, loc) in found {
+                let marker = self.marker(&[loc, call_loc]);
+                let table = entity.clone();
+                let write = Write { table, column, kind: Kind::Update, value, loc, at: at.clone(), marker, orm: true, entity: true };
+                if let Some(state) = self.state() {
+                    state.facts.writes.push(write);
+                }
+            }
+        }
+    }
+
+    /// The value a sea-query column expression writes: `Expr::value(v)`,
+    /// `Expr::val(v)`, `v.into()`; `None` for a constant of the code or the SQL
+    /// (`Expr::value(0)`, `Expr::current_timestamp()`, `Expr::cust("now()")`).
+    fn column_value(&self, e: &syn::Expr) -> Option<Written> {
+        let literal = |e: &syn::Expr| matches!(strip(e), syn::Expr::Lit(_));
+        match strip(e) {
+            syn::Expr::MethodCall(m) if TRANSPARENT_METHODS.contains(&m.method.to_string().as_str()) => {
+                self.column_value(&m.receiver)
+            }
+            syn::Expr::Call(c) if let syn::Expr::Path(f) = &*c.func
+                && f.path.segments.len() >= 2
+                && f.path.segments[f.path.segments.len() - 2].ident == "Expr" =>
+            {
+                let function = f.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                match function.as_str() {
+                    "value" | "val" if c.args.len() == 1 => (!literal(&c.args[0])).then(|| self.written(&c.args[0])),
+                    "cust" if c.args.iter().all(literal) => None,
+                    f if f.starts_with("current_") => None,
+                    _ => Some(Written::Unknown),
+                }
+            }
+            e if literal(e) => None,
+            e => Some(self.written(e)),
+        }
+    }
+
     /// A sea-orm `ActiveModel { col: Set(v), .. }` literal.
     fn active_model(&self, s: &syn::ExprStruct) -> Option<Model> {
         let segments: Vec<String> = s.path.segments.iter().map(|s| s.ident.to_string()).collect();
         if segments.last()? != "ActiveModel" {
             return None;
         }
-        let table = segments.iter().rev().nth(1).map_or("*".to_string(), |t| t.to_lowercase());
-        Some(Model { table, fields: self.set_fields(s), active: true })
+        Some(Model { table: self.entity(&segments), fields: self.set_fields(s), active: true })
     }
 
     /// The `field: Set(v)` of a struct literal.
@@ -583,20 +719,80 @@ impl Extractor<'_> {
             .collect()
     }
 
+    /// The module of the sea-orm entity a path names (`subscription::ActiveModel`,
+    /// `Subscription`, an imported `ActiveModel`); a bare entity type is the current
+    /// module's. Empty when not known (`super::…` at a file's top).
+    fn entity(&self, path: &[String]) -> String {
+        let path: EntityPath = path.iter().map(|s| s.as_str().into()).collect();
+        let path = self.imports.expand(path);
+        let current = |up: usize| {
+            (up <= self.modules.len())
+                .then(|| crate::facts::sea_orm::module_name(self.path, &self.modules[..self.modules.len() - up]))
+        };
+        let module = match crate::facts::sea_orm::entity_module(&path).as_deref() {
+            None | Some("self") => current(0),
+            Some("super") => current(1),
+            Some("crate") => None,
+            Some(m) => Some(m.to_string()),
+        };
+        module.unwrap_or_default().to_lowercase()
+    }
+
+    /// A type naming a sea-orm entity's `ActiveModel` (`true`) or `Model` (`false`):
+    /// the entity's module.
+    fn entity_type(&self, ty: &[String]) -> Option<(String, bool)> {
+        match ty.last()?.as_str() {
+            "ActiveModel" => Some((self.entity(ty), true)),
+            "Model" => Some((self.entity(ty), false)),
+            _ => None,
+        }
+    }
+
+    /// The entity of a local or parameter typed as a sea-orm `Model` or `ActiveModel`.
+    fn entity_of_value(&self, e: &syn::Expr) -> Option<String> {
+        let path = plain_path(e)?;
+        let state = self.stack.last()?;
+        let [name] = path.as_slice() else { return None };
+        state.entity_values.get(name).or_else(|| state.models.get(name).filter(|m| m.active).map(|m| &m.table)).cloned()
+    }
+
     fn model_writes(&mut self, model: Model, kind: Kind, at: At, call: Loc) {
         for (column, value, loc) in model.fields {
             let marker = self.marker(&[loc, call]);
-            let write = Write { table: model.table.clone(), column, kind, value, loc, at: at.clone(), marker, orm: true };
+            let write =
+                Write { table: model.table.clone(), column, kind, value, loc, at: at.clone(), marker, orm: true, entity: true };
             if let Some(state) = self.state() {
                 state.facts.writes.push(write);
             }
         }
     }
 
-    /// diesel's `update(target).set(assignments)` / `insert_into(table).values(..)`.
-    fn diesel(&mut self, call: &syn::ExprCall, with: &syn::ExprMethodCall, kind: Kind) {
+    /// diesel's `update(target).set(assignments)` / `insert_into(table).values(..)`, and
+    /// an insert's `.on_conflict(..).do_update().set(assignments)` (`upsert`), where
+    /// `excluded(col)` is the value the insert gives `col`.
+    fn diesel(&mut self, call: &syn::ExprCall, with: &syn::ExprMethodCall, kind: Kind, upsert: Option<&syn::ExprMethodCall>) {
         let Some(table) = call.args.first().and_then(diesel_table) else { return };
-        let Some(arg) = with.args.first() else { return };
+        let inserted = self.diesel_assignments(with, &[]);
+        let upserted = upsert.map(|set| self.diesel_assignments(set, &inserted)).unwrap_or_default();
+        let call_loc = self.loc(call.span());
+        let writes = [(with, kind, inserted)].into_iter().chain(upsert.map(|set| (set, Kind::Upsert, upserted)));
+        for (method, kind, found) in writes {
+            let at = self.at(method.method.span());
+            for (column, value, loc) in found {
+                let marker = self.marker(&[loc, call_loc]);
+                let write =
+                    Write { table: table.clone(), column, kind, value, loc, at: at.clone(), marker, orm: true, entity: false };
+                if let Some(state) = self.state() {
+                    state.facts.writes.push(write);
+                }
+            }
+        }
+    }
+
+    /// The columns a diesel `.set(..)` or `.values(..)` assigns, and their values;
+    /// `excluded(col)` is the value of `col` in `inserted`.
+    fn diesel_assignments(&self, with: &syn::ExprMethodCall, inserted: &[(String, Written, Loc)]) -> Vec<(String, Written, Loc)> {
+        let Some(arg) = with.args.first() else { return Vec::new() };
         let mut found: Vec<(String, Written, Loc)> = Vec::new();
         let items: Vec<&syn::Expr> = match strip(arg) {
             syn::Expr::Tuple(t) => t.elems.iter().collect(),
@@ -608,7 +804,17 @@ impl Extractor<'_> {
                     if let syn::Expr::Path(p) = strip(&m.receiver)
                         && let Some(column) = p.path.segments.last()
                     {
-                        let value = m.args.first().map_or(Written::Unknown, |a| self.written(a));
+                        let value = match m.args.first().map(strip) {
+                            Some(syn::Expr::Call(c)) if is_excluded(c) => {
+                                let of = c.args.first().and_then(|a| match strip(a) {
+                                    syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                                    _ => None,
+                                });
+                                inserted.iter().find(|(c, _, _)| Some(c) == of.as_ref()).map_or(Written::Unknown, |i| i.1.clone())
+                            }
+                            Some(a) => self.written(a),
+                            None => Written::Unknown,
+                        };
                         found.push((column.ident.to_string(), value, self.loc(p.span())));
                     }
                 }
@@ -623,15 +829,7 @@ impl Extractor<'_> {
                 _ => {}
             }
         }
-        let at = self.at(with.method.span());
-        let call_loc = self.loc(call.span());
-        for (column, value, loc) in found {
-            let marker = self.marker(&[loc, call_loc]);
-            let write = Write { table: table.clone(), column, kind, value, loc, at: at.clone(), marker, orm: true };
-            if let Some(state) = self.state() {
-                state.facts.writes.push(write);
-            }
-        }
+        found
     }
 
     /// Every `field: value` of a struct literal (a diesel changeset or insertable).
@@ -669,6 +867,20 @@ impl Extractor<'_> {
 impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         self.function(&i.sig, &i.block);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        self.modules.push(m.ident.to_string());
+        syn::visit::visit_item_mod(self, m);
+        self.modules.pop();
+    }
+
+    /// A sea-orm entity: `#[sea_orm(table_name = "…")] pub struct Model { .. }`.
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        if let Some(table) = crate::facts::sea_orm::table_name(&s.attrs) {
+            let module = crate::facts::sea_orm::module_name(self.path, &self.modules);
+            self.entities.push(EntityTable { module: module.to_lowercase(), table: table.to_lowercase(), loc: self.loc(s.ident.span()) });
+        }
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
@@ -728,38 +940,46 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             && (crate::facts::sql_texts::looks_like_statement(&sql.text) || sql::update_prefix(&sql.text).is_some())
         {
-            let start = sql.lit.start;
+            let (start, at) = (sql.lit.start, self.at(local.let_token.span));
             let state = self.state().expect("in a function");
-            state.consumed.insert(start);
+            state.held.insert(start, at);
             state.sql_locals.insert(name.clone(), sql);
             return syn::visit::visit_local_init(self, init);
         }
         syn::visit::visit_local_init(self, init);
         // `let mut am: workspace::ActiveModel = …` / `let am = ActiveModel { .. }` /
-        // `let changes = WorkspaceChanges { .. }`
-        let typed_model = match &local.pat {
-            syn::Pat::Type(t) => type_path(&t.ty).filter(|s| s.last().is_some_and(|l| l == "ActiveModel")),
+        // `let changes = WorkspaceChanges { .. }` / `let am = found.into_active_model()`
+        let typed = match &local.pat {
+            syn::Pat::Type(t) => type_path(&t.ty).and_then(|ty| self.entity_type(&ty)),
             _ => None,
+        };
+        let typed_model = match typed {
+            Some((entity, true)) => Some(entity),
+            Some((entity, false)) => {
+                if let Some(name) = &name {
+                    self.state().expect("in a function").entity_values.insert(name.clone(), entity);
+                }
+                None
+            }
+            None => None,
         };
         let model = match strip(&init.expr) {
             syn::Expr::Struct(s) => self
                 .active_model(s)
-                .or_else(|| Some(Model { table: "*".into(), fields: self.struct_fields(s), active: false }))
+                .or_else(|| Some(Model { table: String::new(), fields: self.struct_fields(s), active: false }))
                 .filter(|m| !m.fields.is_empty() || typed_model.is_some()),
-            syn::Expr::MethodCall(m) if m.method == "into_active_model" => Some(Model { table: "*".into(), fields: Vec::new(), active: true }),
+            syn::Expr::MethodCall(m) if m.method == "into_active_model" => {
+                Some(Model { table: self.entity_of_value(&m.receiver).unwrap_or_default(), fields: Vec::new(), active: true })
+            }
             _ => None,
         };
         let model = match (model, typed_model) {
-            (Some(mut m), Some(ty)) => {
+            (Some(mut m), Some(entity)) => {
                 m.active = true;
-                m.table = ty.iter().rev().nth(1).map_or(m.table, |t| t.to_lowercase());
+                m.table = entity;
                 Some(m)
             }
-            (None, Some(ty)) => Some(Model {
-                table: ty.iter().rev().nth(1).map_or("*".to_string(), |t| t.to_lowercase()),
-                fields: Vec::new(),
-                active: true,
-            }),
+            (None, Some(entity)) => Some(Model { table: entity, fields: Vec::new(), active: true }),
             (m, None) => m,
         };
         if let (Some(name), Some(model)) = (&name, model) {
@@ -782,7 +1002,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let local = p.path.segments[0].ident.to_string();
             let field = (column.to_string(), self.written(inner), self.loc(column.span()));
             if let Some(state) = self.state() {
-                let model = state.models.entry(local).or_insert_with(|| Model { table: "*".into(), ..Default::default() });
+                let model = state.models.entry(local).or_default();
                 model.active = true;
                 model.fields.push(field);
             }
@@ -817,6 +1037,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             {
                 let kind = if path.last().is_some_and(|l| l == "insert") { Kind::Insert } else { Kind::Update };
                 let at = self.at(span);
+                let mut model = model;
+                if model.table.is_empty() {
+                    model.table = self.entity(&path[..path.len() - 1]);
+                }
                 self.model_writes(model, kind, at, self.loc(span));
             }
             self.record_call(path, false, args, span);
@@ -856,7 +1080,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
         let Some(state) = self.stack.last() else { return };
         let start = self.loc(lit.span()).start;
-        if state.consumed.contains(&start) {
+        if state.consumed.contains(&start) || state.held.contains_key(&start) {
             return;
         }
         let text = lit.value();
@@ -969,6 +1193,11 @@ fn type_path(ty: &syn::Type) -> Option<Vec<String>> {
     }
 }
 
+/// diesel's `excluded(col)`: the value an upsert's insert gives `col`.
+fn is_excluded(c: &syn::ExprCall) -> bool {
+    c.args.len() == 1 && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "excluded"))
+}
+
 /// The table a diesel target names: `workspaces::table`, `workspaces.find(id)`,
 /// `dsl::workspaces.filter(..)`, `workspaces::table.filter(..)`.
 fn diesel_table(e: &syn::Expr) -> Option<String> {
@@ -994,7 +1223,7 @@ mod tests {
         let source = SourceFile::new("t.rs".into(), src.to_string());
         let syntax = syn::parse_file(src).unwrap();
         let comments = crate::input::comments::lex_comments(src);
-        extract(0, &source, &syntax, &comments)
+        extract(0, Path::new("src/t.rs"), &source, &syntax, &comments)
     }
 
     fn writes(src: &str) -> Vec<(String, String, Kind, Written)> {
@@ -1039,6 +1268,63 @@ mod tests {
         );
         assert_eq!(got[0], ("workspaces".into(), "runtime".into(), Kind::Update, v("patch.runtime")));
         assert_eq!(got[2], ("workspace".into(), "runtime".into(), Kind::Update, v("patch.runtime")));
+    }
+
+    #[test]
+    fn diesel_upserts_and_sea_orm_update_many() {
+        let got = writes(
+            r#"fn f(conn: &mut PgConnection, e: Entry) {
+                diesel::insert_into(models::table)
+                    .values((models::name.eq(&e.name), models::window.eq(e.window)))
+                    .on_conflict(models::name)
+                    .do_update()
+                    .set((models::window.eq(excluded(models::window)), models::note.eq(excluded(models::note))))
+                    .execute(conn)?;
+                subscription::Entity::update_many()
+                    .col_expr(subscription::Column::MaxSeats, Expr::value(e.seats))
+                    .col_expr(subscription::Column::Plan, Expr::value("free"))
+                    .col_expr(subscription::Column::Seats, Expr::col(subscription::Column::Seats).add(1))
+                    .exec(db).await?;
+            }"#,
+        );
+        let got: Vec<_> = got.into_iter().filter(|w| w.2 != Kind::Insert).collect();
+        assert_eq!(
+            got,
+            [
+                ("models".into(), "window".into(), Kind::Upsert, v("e.window")),
+                ("models".into(), "note".into(), Kind::Upsert, Written::Unknown),
+                ("subscription".into(), "max_seats".into(), Kind::Update, v("e.seats")),
+                ("subscription".into(), "seats".into(), Kind::Update, Written::Unknown),
+            ]
+        );
+    }
+
+    #[test]
+    fn sea_orm_entities_by_module() {
+        let src = r#"use crate::entities::plan::ActiveModel;
+            use crate::entities::seat::Entity as Seat;
+            mod billing {
+                #[derive(DeriveEntityModel)]
+                #[sea_orm(table_name = "Billing_Plans")]
+                pub struct Model { pub id: i32 }
+                fn f(db: &Db, found: Model, n: i32) {
+                    let mut am = found.into_active_model();
+                    am.limit = Set(n);
+                    am.update(db);
+                }
+            }
+            fn g(db: &Db, n: i32, loaded: Loaded) {
+                ActiveModel { limit: Set(n), ..Default::default() }.insert(db);
+                Seat::update_many().col_expr(Column::Count, Expr::value(n)).exec(db);
+                let mut am = loaded.into_active_model();
+                am.limit = Set(n);
+                am.save(db);
+            }"#;
+        let f = facts(src);
+        assert_eq!(f.entities.iter().map(|e| (e.module.as_str(), e.table.as_str())).collect::<Vec<_>>(), [("billing", "billing_plans")]);
+        let tables: Vec<(&str, &str, bool)> =
+            f.fns.iter().flat_map(|f| &f.writes).map(|w| (w.table.as_str(), w.column.as_str(), w.entity)).collect();
+        assert_eq!(tables, [("billing", "limit", true), ("plan", "limit", true), ("seat", "count", true), ("", "limit", true)]);
     }
 
     #[test]

@@ -16,11 +16,21 @@
 //!   adds pairs by hand;
 //! - the writes checked: every other write of a paired column — `UPDATE t SET col =
 //!   …`, an upsert's `ON CONFLICT … DO UPDATE SET col = …` (`EXCLUDED.col` is the
-//!   inserted value), MySQL's `ON DUPLICATE KEY UPDATE`, a `SET` built from pieces
-//!   (`QueryBuilder` pushes, `format!` templates: an `UPDATE t SET` start and `col = `
-//!   pieces in the same function), diesel's `update(t).set(t::col.eq(v))` (or a
-//!   changeset struct written in the function), sea-orm's `col: Set(v)` on an
-//!   `ActiveModel` then `.update(db)` / `.save(db)` / `Entity::update(am)`;
+//!   inserted value), MySQL's `ON DUPLICATE KEY UPDATE`, a `format!` template's
+//!   assignments (a hole glued into the list, `SET slug = $1{touch} WHERE …`, is SQL
+//!   spliced in, or nothing), a `SET` built from pieces (`QueryBuilder` pushes,
+//!   `format!` templates: a start, `UPDATE t SET` or a whole assignment list such as
+//!   `UPDATE t SET updated_at = now()`, and `col = ` / `, col = ` pieces in the same
+//!   function), diesel's `update(t).set(t::col.eq(v))` and an insert's
+//!   `.on_conflict(..).do_update().set(..)` (`excluded(t::col)` is the inserted value;
+//!   a tuple, or a changeset struct written in the function), sea-orm's `col: Set(v)`
+//!   on an `ActiveModel` then `.update(db)` / `.save(db)` / `Entity::update(am)`, and
+//!   `Entity::update_many()` with `.col_expr(Column::Col, Expr::value(v))` or
+//!   `.set(ActiveModel { .. })` (a literal of the code, `Expr::value(0)`, is a constant,
+//!   as one of the SQL is). A sea-orm write's table is its entity's `#[sea_orm(table_name
+//!   = "…")]`: the entity is the module its path names (`subscription::ActiveModel`, an
+//!   `ActiveModel` imported by name, `Subscription` renamed by a `use`), else the
+//!   current module;
 //! - what covers a write: the validator called on the written value (or on what
 //!   holds it: `validate(&patch)` covers `patch.runtime`) before the write, in a block
 //!   that encloses the write (not inside an `if` the write is outside of, not after
@@ -112,10 +122,19 @@
 //! - The SQL is read where the code writes it: a literal, a `let` of one, a constant
 //!   of the same file, a `format!` template, a query builder's literal pieces. A
 //!   statement passed to a helper that binds it has its values unknown, and any call
-//!   of the validator before the write covers it. Only `INSERT`s teach pairings, only
-//!   updates are checked: a second create path inserting the column without the
-//!   validator is not reported, nor is a changeset struct (`.set(&changes)`) whose
-//!   type is defined elsewhere.
+//!   of the validator before the write covers it. A `?` after a hole spliced into the
+//!   list may have been renumbered by it: its value is unknown. Only `INSERT`s teach
+//!   pairings, only updates are checked: a second create path inserting the column
+//!   without the validator is not reported, nor is a changeset struct (`.set(&changes)`)
+//!   whose type is defined elsewhere.
+//! - A sea-orm entity's table is the `table_name` declared in a module of the entity's
+//!   module's name: in the write's file, else in its crate or the crates related to it
+//!   when they all name one table. An entity declared nowhere there is taken for a
+//!   table named like its module or that name's plural (`workspace`, `workspaces`). One reached through a glob import (`use
+//!   entities::user::*`) is taken for the current module's. An `ActiveModel` whose
+//!   type the syntax does not show (`load(db).await?.into_active_model()`, not typed
+//!   by its `let` or a parameter) has no known table: it pairs only with another such
+//!   write of its file, never with a table.
 
 mod analysis;
 mod diagnostics;
@@ -228,8 +247,8 @@ impl Rule for UnvalidatedWrite {
     }
 
     fn extract(input: &FileInput, _: &Params) -> Option<WriteFacts> {
-        let facts = extract::extract(input.file, input.source, input.syntax, input.comments);
-        (!facts.fns.is_empty()).then_some(facts)
+        let facts = extract::extract(input.file, input.path, input.source, input.syntax, input.comments);
+        (!facts.fns.is_empty() || !facts.entities.is_empty()).then_some(facts)
     }
 
     fn comment_needles(_: &Params) -> Vec<String> {

@@ -7,9 +7,8 @@
 
 use super::{EventKind, Extractor, InsertEvent, PathText, Receiver, SqlInsert, strip};
 use crate::facts::lower::segments;
+use crate::facts::sea_orm::{entity_module, snake_case};
 
-/// The sea-orm types whose module names an entity (`user::Entity`, `user::ActiveModel`).
-const ENTITY_TYPES: &[&str] = &["Entity", "ActiveModel", "Model"];
 /// Methods that run a sea-orm insert statement.
 const SEA_ORM_EXEC: &[&str] =
     &["exec", "exec_with_returning", "exec_without_returning", "exec_with_returning_many", "exec_with_returning_keys"];
@@ -83,22 +82,6 @@ fn sea_query_table(expr: &syn::Expr) -> Option<String> {
         _ => None,
     }
 }
-
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 
 /// Whether `expr` holds a `NOT EXISTS` written with diesel (`not(exists(query))`):
 /// rows selected only when no such row exists.
@@ -215,16 +198,7 @@ impl Extractor<'_> {
     /// The name of the module being read: the innermost inline `mod`, or the file's
     /// (`user.rs` and `user/mod.rs` are `user`).
     pub(super) fn module_name(&self) -> String {
-        if let Some(m) = self.modules.last() {
-            return m.clone();
-        }
-        let path = self.input.path;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        if matches!(stem, "mod" | "lib" | "main") {
-            let parent = path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or_default();
-            return parent.to_string();
-        }
-        stem.to_string()
+        crate::facts::sea_orm::module_name(self.input.path, &self.modules)
     }
 
     /// sea-orm's `ActiveModel::insert(self, db)`: `model.insert(db).await` on a value
@@ -317,52 +291,6 @@ pub(super) fn model_derive_table(attrs: &[syn::Attribute], ident: &syn::Ident) -
     Some(table.unwrap_or_else(|| ident.to_string().to_ascii_lowercase()))
 }
 
-/// The `use … as Alias` renames of a file (`use entity::user::Entity as User;`), so a
-/// sea-orm entity named by its alias is found by its path.
-#[derive(Default)]
-pub(super) struct EntityAliases(Vec<(String, PathText)>);
-
-impl EntityAliases {
-    pub(super) fn of(file: &syn::File) -> Self {
-        fn walk(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, PathText)>) {
-            match tree {
-                syn::UseTree::Path(p) => {
-                    prefix.push(p.ident.to_string());
-                    walk(&p.tree, prefix, out);
-                    prefix.pop();
-                }
-                syn::UseTree::Rename(r) if ENTITY_TYPES.iter().any(|t| r.ident == t) => {
-                    let path = prefix.iter().cloned().chain([r.ident.to_string()]).map(String::into_boxed_str).collect();
-                    out.push((r.rename.to_string(), path));
-                }
-                syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, out)),
-                _ => {}
-            }
-        }
-        fn in_items(items: &[syn::Item], out: &mut Vec<(String, PathText)>) {
-            for item in items {
-                match item {
-                    syn::Item::Use(u) => walk(&u.tree, &mut Vec::new(), out),
-                    syn::Item::Mod(m) => in_items(m.content.as_ref().map_or(&[][..], |c| &c.1), out),
-                    _ => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        in_items(&file.items, &mut out);
-        EntityAliases(out)
-    }
-
-    /// `User::insert` → `entity::user::Entity::insert` when `User` renames an entity.
-    fn expand(&self, path: PathText) -> PathText {
-        let Some(first) = path.first() else { return path };
-        match self.0.iter().find(|(alias, _)| **alias == **first) {
-            Some((_, full)) => full.iter().cloned().chain(path.iter().skip(1).cloned()).collect(),
-            None => path,
-        }
-    }
-}
-
 /// The table a sea-orm schema manager creates fresh:
 /// `manager.create_table(schema.create_table_from_entity(user::Entity))` (the
 /// entity's module, mapped to its table later) or `manager.create_table(Table::create()
@@ -404,40 +332,6 @@ pub(super) fn orm_delete(path: &syn::Path, first_arg: Option<&syn::Expr>) -> Opt
         }
         _ => None,
     }
-}
-
-/// The table a sea-orm entity struct declares: `#[sea_orm(table_name = "users")]`.
-pub(super) fn sea_orm_table_name(attrs: &[syn::Attribute]) -> Option<String> {
-    let mut table = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("sea_orm")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("table_name") {
-                let lit: syn::LitStr = meta.value()?.parse()?;
-                table = Some(lit.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                // Another `key = value`: skip its value.
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
-    table
-}
-
-/// The module an entity path names: `user` in `user::Entity`, `entity::user::ActiveModel`;
-/// `None` for a bare `Entity` (the current module's). A type name is a prelude's
-/// alias of its module's entity (`pub use super::cake_filling::Entity as CakeFilling`,
-/// as sea-orm generates it): `cake_filling`.
-pub fn entity_module(path: &[Box<str>]) -> Option<std::borrow::Cow<'_, str>> {
-    let (last, prefix) = path.split_last()?;
-    if ENTITY_TYPES.contains(&&**last) {
-        return prefix.last().map(|s| std::borrow::Cow::Borrowed(&**s));
-    }
-    Some(if last.starts_with(|c: char| c.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(snake_case(last))
-    } else {
-        std::borrow::Cow::Borrowed(&**last)
-    })
 }
 
 #[cfg(test)]
@@ -496,9 +390,6 @@ mod tests {
         assert_eq!(read("Query::insert().into_table(Alias::new(\"audit_log\")).to_owned()"), Some(("audit_log".into(), false)));
         // `HashMap::insert` and friends are not entity inserts.
         assert_eq!(read("Cache::insert(key).unwrap()"), None);
-        assert_eq!(entity_module(&["user".into(), "Entity".into()]).as_deref(), Some("user"));
-        assert_eq!(entity_module(&["Entity".into()]), None);
-        assert_eq!(entity_module(&["prelude".into(), "CakeFilling".into()]).as_deref(), Some("cake_filling"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `UPDATE t SET` prefix and `col = ` fragments.
 
 use sqlparser::ast::{
-    AssignmentTarget, Expr, ObjectName, ObjectNamePart, OnConflictAction, OnInsert, SetExpr, Statement, TableFactor,
+    AssignmentTarget, Expr, JsonPathElem, ObjectName, ObjectNamePart, OnConflictAction, OnInsert, SetExpr, Statement, TableFactor,
     TableObject, Value, Visit, Visitor,
 };
 use sqlparser::parser::Parser;
@@ -43,27 +43,92 @@ pub struct SqlWrite {
     pub range: Option<Range<usize>>,
 }
 
+/// What a statement's text writes.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub writes: Vec<SqlWrite>,
+    /// The table of an `UPDATE t SET …` that ends with its assignments (no `WHERE`,
+    /// `FROM`, `RETURNING` after them): a start that pieces pushed after it may
+    /// continue (a query builder's first piece that always sets `updated_at`).
+    pub open_update: Option<String>,
+}
+
 /// The columns a statement writes; `None` when it does not parse in any dialect.
-pub fn writes(text: &str) -> Option<Vec<SqlWrite>> {
-    // (`{…}` holes of a `format!` template stand for a value of unknown origin.)
-    let text = crate::facts::sql::fill_format_holes(text, ":hole");
+/// The `{…}` holes of a `format!` template stand for a value of unknown origin or,
+/// when the text does not parse so, for nothing: SQL spliced into a list
+/// (`SET slug = $1{touch} WHERE …`, with `touch` `, updated_at = now()` or empty).
+pub fn writes(text: &str) -> Option<Read> {
+    let fills: &[&str] = if text.contains('{') { &[":hole", ""] } else { &[":hole"] };
     let dialects: [Box<dyn sqlparser::dialect::Dialect>; 3] = [
         Box::new(sqlparser::dialect::PostgreSqlDialect {}),
         Box::new(sqlparser::dialect::MySqlDialect {}),
         Box::new(sqlparser::dialect::GenericDialect {}),
     ];
-    let statements = dialects.iter().find_map(|d| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Parser::parse_sql(d.as_ref(), &text))).ok()?.ok()
-    })?;
-    let lines = Lines::new(&text);
-    let mut out = Vec::new();
-    for statement in &statements {
+    // (Each dialect with either fill before the next dialect: MySQL reads `$1` as a
+    // name, and `$1:hole` as a JSON path of it.)
+    for dialect in &dialects {
+        for hole in fills {
+            let filled = crate::facts::sql::fill_format_holes_at(text, hole);
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Parser::parse_sql(dialect.as_ref(), &filled.text)
+            }));
+            let Ok(Ok(statements)) = parsed else { continue };
+            // (`$1:hole` read as a JSON path of `$1`: the hole is glued to what comes
+            // before it, SQL spliced in rather than a value.)
+            if !hole.is_empty() && statements.visit(&mut GluedHole).is_break() {
+                continue;
+            }
+            // A `?` after SQL spliced in (which may hold `?`s) has no known number.
+            let spliced = if hole.is_empty() { filled.holes().next() } else { None };
+            let mut out = read(&statements, &filled.text, spliced);
+            for w in &mut out.writes {
+                w.range = w.range.take().map(|r| filled.template_offset(r.start)..filled.template_offset(r.end));
+            }
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// The columns statements parsed from `text` write.
+fn read(statements: &[Statement], text: &str, spliced: Option<usize>) -> Read {
+    let lines = Lines::new(text);
+    let mut out = Read::default();
+    for statement in statements {
         let mut holes = Holes::default();
         let _ = statement.visit(&mut holes);
-        let reader = Reader { lines: &lines, ordinals: holes.ordinals() };
-        reader.statement(statement, &mut out);
+        let reader = Reader { lines: &lines, ordinals: holes.ordinals(&lines, spliced) };
+        reader.statement(statement, &mut out.writes);
     }
-    Some(out)
+    if let [Statement::Update(update)] = statements
+        && let TableFactor::Table { name, .. } = &update.table.relation
+        && update.selection.is_none()
+        && update.from.is_none()
+        && update.returning.is_none()
+        && update.limit.is_none()
+        && update.order_by.is_empty()
+        && !text.trim_end().ends_with(';')
+    {
+        out.open_update = Some(last_name(name));
+    }
+    out
+}
+
+/// A filled hole read as the JSON path of what comes before it (`$1:hole`).
+struct GluedHole;
+
+impl Visitor for GluedHole {
+    type Break = ();
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::JsonAccess { path, .. }
+                if path.path.iter().any(|p| matches!(p, JsonPathElem::Dot { key, quoted: false } if key == "hole")) =>
+            {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
 }
 
 /// Every placeholder of a statement, by position, for numbering the `?`s.
@@ -73,8 +138,9 @@ struct Holes {
 }
 
 impl Holes {
-    /// (position, number) of each placeholder with a known argument.
-    fn ordinals(mut self) -> Vec<((u64, u64), Option<usize>)> {
+    /// (position, number) of each placeholder with a known argument: not a `?` after
+    /// `spliced`, an offset of the text.
+    fn ordinals(mut self, lines: &Lines, spliced: Option<usize>) -> Vec<((u64, u64), Option<usize>)> {
         self.found.sort();
         let mut question = 0;
         self.found
@@ -82,7 +148,11 @@ impl Holes {
             .map(|(at, text)| {
                 let n = if text == "?" {
                     question += 1;
-                    Some(question)
+                    let after_splice = spliced.is_some_and(|s| {
+                        let location = sqlparser::tokenizer::Location { line: at.0, column: at.1 };
+                        lines.offset(location).is_none_or(|o| o >= s)
+                    });
+                    (!after_splice).then_some(question)
                 } else {
                     text.strip_prefix('$').or_else(|| text.strip_prefix('?')).and_then(|n| n.parse().ok())
                 };
@@ -316,7 +386,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Vec<(String, String, Kind, Source)> {
-        writes(text).unwrap().into_iter().map(|w| (w.table, w.column, w.kind, w.source)).collect()
+        writes(text).unwrap().writes.into_iter().map(|w| (w.table, w.column, w.kind, w.source)).collect()
     }
 
     #[test]
@@ -335,6 +405,40 @@ mod tests {
         assert_eq!(got[3].3, Source::Constant);
         let got = read("UPDATE workspaces SET runtime = {} WHERE id = $1");
         assert_eq!(got[0].3, Source::Unknown);
+    }
+
+    #[test]
+    fn holes_spliced_into_a_list() {
+        // A hole glued to a placeholder is SQL spliced in (or nothing), not a value.
+        for text in [
+            "UPDATE workspaces SET slug = $1{touch} WHERE id = $2",
+            "UPDATE workspaces SET slug = $1 {} WHERE id = $2",
+            "UPDATE workspaces SET name = $2, slug = $1{0} WHERE id = $3",
+        ] {
+            let got = writes(text).unwrap().writes;
+            let slug = got.iter().find(|w| w.column == "slug").expect(text);
+            assert_eq!(slug.source, Source::Binds(vec![1]), "{text}");
+            assert_eq!(&text[slug.range.clone().unwrap()], "slug", "{text}");
+        }
+        // A `?` after the splice may be numbered otherwise: its argument is not known.
+        let got = read("UPDATE workspaces SET slug = ?{more}, runtime = ? WHERE id = ?");
+        assert_eq!((got[0].3.clone(), got[1].3.clone()), (Source::Binds(vec![1]), Source::Unknown));
+        // Columns after a hole are placed in the template.
+        let text = "UPDATE workspaces SET a = {}, runtime = $1";
+        let runtime = &writes(text).unwrap().writes[1];
+        assert_eq!(&text[runtime.range.clone().unwrap()], "runtime");
+    }
+
+    #[test]
+    fn a_whole_assignment_list_may_be_continued() {
+        let open = |text: &str| writes(text).unwrap().open_update;
+        assert_eq!(open("UPDATE api_keys SET updated_at = now()").as_deref(), Some("api_keys"));
+        assert_eq!(open("UPDATE api_keys SET updated_at = now(), label = label").as_deref(), Some("api_keys"));
+        assert_eq!(open("UPDATE api_keys SET updated_at = now(){rest}").as_deref(), Some("api_keys"));
+        assert_eq!(open("UPDATE api_keys SET updated_at = now() WHERE id = $1"), None);
+        assert_eq!(open("UPDATE api_keys SET updated_at = now() RETURNING id"), None);
+        assert_eq!(open("UPDATE api_keys SET updated_at = now();"), None);
+        assert_eq!(open("INSERT INTO api_keys (label) VALUES ($1)"), None);
     }
 
     #[test]
