@@ -270,9 +270,9 @@ fn apply_rule_table(
         }
     }
     // `enabled = false` turns a rule off; `enabled = true` turns on a rule that is off
-    // by default, unless `severity` in the same table says otherwise (it wins).
+    // by default; a `severity` in the same table says otherwise (it wins).
     match enabled {
-        Some(false) => settings.severity = None,
+        Some(false) if !explicit_severity => settings.severity = None,
         Some(true) if settings.severity.is_none() && !explicit_severity => {
             settings.severity = meta.default_severity.or(Some(Severity::Error));
         }
@@ -342,6 +342,11 @@ mod tests {
     fn enabled_false_turns_a_rule_off() {
         let c = Config::from_toml("[rules.wildcard-listen-default]\nenabled = false\n", "g.toml").unwrap();
         assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, None);
+        // An explicit severity in the same table wins, in either order.
+        for table in ["severity = \"warning\"\nenabled = false\n", "enabled = false\nseverity = \"warning\"\n"] {
+            let c = Config::from_toml(&format!("[rules.wildcard-listen-default]\n{table}"), "g.toml").unwrap();
+            assert_eq!(c.settings("wildcard-listen-default").unwrap().severity, Some(Severity::Warning), "{table}");
+        }
     }
 
     #[test]

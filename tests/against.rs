@@ -274,6 +274,34 @@ fn an_acceptance_already_at_the_base_accepts_nothing_new() {
     // Without --against the acceptance is no unused suppression.
     let run = gatelint(tmp.path(), &["check", ".", "--no-cache", "--format", "json"]);
     assert_eq!(findings(&run), BTreeSet::new());
+    // Nor does an old acceptance on the line it sat on, the line edited since.
+    let head = "exclude = [\"gen/**\", \"src/**\"] # gatelint: allow(config-weakened) -- generated\n";
+    std::fs::write(tmp.path().join("gatelint.toml"), head).unwrap();
+    let found = findings(&check_against_base(tmp.path()));
+    assert_eq!(found, BTreeSet::from([("gatelint.toml".to_string(), 1, RULE.to_string())]));
+    // A new acceptance, in words of its own, does.
+    let head = "exclude = [\"gen/**\", \"src/**\"] # gatelint: allow(config-weakened) -- src is checked by the monorepo gate\n";
+    std::fs::write(tmp.path().join("gatelint.toml"), head).unwrap();
+    assert_eq!(findings(&check_against_base(tmp.path())), BTreeSet::new());
+}
+
+#[test]
+fn a_configuration_named_by_its_bare_file_name_is_read_at_the_base() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("gatelint.toml"), "include-tests = true\n").unwrap();
+    git(tmp.path(), &["init", "-q"]);
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-q", "-m", "base"]);
+    std::fs::write(tmp.path().join("gatelint.toml"), "include-tests = false\n").unwrap();
+    let run = gatelint(
+        tmp.path(),
+        &["check", ".", "--config", "gatelint.toml", "--against", "HEAD", "--no-cache", "--format", "json"],
+    );
+    assert_eq!(findings(&run), BTreeSet::from([("gatelint.toml".to_string(), 1, RULE.to_string())]), "{}", run.stderr);
+    // Without a configuration there is nothing to compare: refused.
+    let run = gatelint(tmp.path(), &["check", ".", "--no-config", "--against", "HEAD"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
 }
 
 #[test]

@@ -97,7 +97,7 @@ pub struct CheckArgs {
     /// Compare the configuration and the suppressions with those at REV (a branch,
     /// tag or commit: the pull request's base); every change that weakens a gate is a
     /// `config-weakened` finding.
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "no_config")]
     pub against: Option<String>,
     /// Do not read or write the facts cache (`target/gatelint-cache`, or `$GATELINT_CACHE_DIR`).
     #[arg(long)]

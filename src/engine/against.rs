@@ -26,7 +26,8 @@ pub(super) struct Base {
 pub(super) fn base(name: &str, config: &Config, options: &RunOptions) -> Result<Base, super::RunError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let start = match &config.file {
-        Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.clone()),
+        // (`--config gatelint.toml`: its parent is the empty path, the working directory.)
+        Some(file) => cwd.join(file.parent().unwrap_or(Path::new(""))),
         None => {
             let first = options.paths.first().map_or(cwd.clone(), |p| cwd.join(p));
             if first.is_dir() { first } else { first.parent().map_or(cwd.clone(), Path::to_path_buf) }
@@ -85,6 +86,9 @@ pub(super) fn compare(
         Err(_) => Some(Severity::Error),
     };
     let Some(severity) = severity else { return (Vec::new(), notes) };
+    if let (None, Some((path, _))) = (gathered.config_file, &base.config) {
+        notes.push(format!("{path} (at {rev}) is gone: the built-in defaults are compared with it"));
+    }
     let config_file = config_file_id(base, gathered, config);
     let mut out = Vec::new();
     let finding = |file: usize, span: std::ops::Range<usize>, severity, message: String, label: String| Diagnostic {
@@ -160,15 +164,19 @@ fn config_file_id(base: &Base, gathered: &mut Gathered, config: &Config) -> Opti
     Some(id)
 }
 
-/// Keeps the configuration file's `config-weakened` acceptances whose line is new.
+/// Keeps the configuration file's `config-weakened` acceptances whose text is new: one
+/// already at the base revision (on its line or any other) accepts nothing new, so an
+/// old acceptance left beside a line edited later does not accept the edit.
 fn drop_old_acceptances(gathered: &mut Gathered, file: usize, base_text: Option<&str>) {
-    let base_lines: std::collections::HashSet<&str> = base_text.unwrap_or("").lines().map(str::trim).collect();
-    let source = gathered.db.get(file);
-    let line_text = |line: usize| source.text().lines().nth(line.saturating_sub(1)).unwrap_or("").trim().to_string();
+    let base_text = base_text.unwrap_or("");
+    let text = gathered.db.get(file).text();
     let old: Vec<bool> = gathered.facts[file]
         .suppressions
         .iter()
-        .map(|s| s.rules.iter().all(|r| r == rule::ID) && base_lines.contains(line_text(s.line).as_str()))
+        .map(|s| {
+            let comment = text.get(s.loc.start as usize..s.loc.end as usize).unwrap_or("").trim();
+            s.rules.iter().all(|r| r == rule::ID) && !comment.is_empty() && base_text.contains(comment)
+        })
         .collect();
     let mut keep = old.iter().map(|o| !o);
     gathered.facts[file].suppressions.retain(|_| keep.next().unwrap_or(true));

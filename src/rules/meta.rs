@@ -17,6 +17,9 @@ pub struct RuleMeta {
     /// How a project's change to each parameter (and each key the rule reads from the
     /// configuration text) weakens the rule, for `check --against`.
     pub weakened_by: std::collections::BTreeMap<String, Weakening>,
+    /// A key the rule reads from the configuration text while which lists nothing the
+    /// rule is off (the allowlist's `functions`).
+    pub off_while_empty: Option<String>,
     pub documentation: String,
 }
 
@@ -42,6 +45,8 @@ struct DefaultsFile {
     parameters: toml::Table,
     #[serde(default, rename = "weakened-by")]
     weakened_by: std::collections::BTreeMap<String, Weakening>,
+    #[serde(default, rename = "off-while-empty")]
+    off_while_empty: Option<String>,
 }
 
 fn yes() -> bool {
@@ -64,6 +69,7 @@ pub fn all_meta() -> Vec<RuleMeta> {
                 configurable: file.configurable,
                 parameters: file.parameters,
                 weakened_by: file.weakened_by,
+                off_while_empty: file.off_while_empty,
                 documentation: documentation(rule.module_source()),
             }
         })
@@ -227,6 +233,7 @@ mod tests {
             configurable: true,
             parameters: parameters.clone(),
             weakened_by: Default::default(),
+            off_while_empty: None,
             documentation: "# some-rule\n\n## What it does\nThings.\n".into(),
         };
         let text = explain(&synthetic);

@@ -12,7 +12,9 @@
 //!   preflight helper, dispatcher, backend or construct path added, an auth layer or
 //!   admin extractor added, a listen name removed… (each rule's `weakened-by` table,
 //!   listed under "Configuration" below);
-//! - an added allowlist entry, with its mechanism and reason for the reviewer to read.
+//! - an added allowlist entry, with its mechanism and reason for the reviewer to read
+//!   (a reworded `reason` alone is the same entry), and every entry removed (the
+//!   allowlist is off while it lists nothing).
 //!
 //! New exemptions in the code are listed the same way, by comparing each file's
 //! suppressions with the file at REV: a new `allow-file` (it exempts a whole file, as
@@ -48,8 +50,9 @@
 //! # gatelint: allow(config-weakened) -- generated handlers, checked by their generator's tests
 //! exclude = ["src/handlers/generated/**"]
 //! ```
-//! An acceptance counts only where its line is new compared with REV: a comment
-//! already at REV accepts nothing new below it. Acceptances stay as the record of
+//! An acceptance counts only when its text is new compared with REV: a comment
+//! already at REV (on that line or any other) accepts nothing new, so write the reason
+//! for this change. Acceptances stay as the record of
 //! the decision and are never reported as unused. SARIF carries an accepted change
 //! as a suppressed result with the reason as its justification.
 //!
@@ -64,7 +67,11 @@
 //! changing them is not a finding.
 //!
 //! ## Known limitations
-//! Runs only with `--against`. Suppressions are compared by their comment's text per
+//! Runs only with `--against` (not with `--no-config`). A glob replaced by a narrower
+//! one (`**/provisioner.rs` by `src/provisioner.rs`) is reported as added: globs are
+//! compared as text. Keys that weaken a gate in both directions (`constructors`,
+//! `backend-paths`, `validator-prefixes`) are reported on any change. With `--staged`,
+//! the configuration is the working tree's, as for the rest of the run. Suppressions are compared by their comment's text per
 //! file: a renamed file's suppressions all count as new, and a suppression moved
 //! within its file does not. Parameters of a rule that is off in the working tree
 //! are not compared (turning it off is the finding). A removed key or element has no

@@ -75,6 +75,17 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
         else {
             continue;
         };
+        let meta = crate::rules::meta(id);
+        // A rule that is off while a key lists nothing (the allowlist's `functions`).
+        let empty_key = meta.as_ref().and_then(|m| m.off_while_empty.clone());
+        let listed = |side: &Settings| {
+            empty_key.as_deref().is_none_or(|key| {
+                source_value(side, id, key).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
+            })
+        };
+        let was_severity = was_severity.filter(|_| listed(base));
+        let emptied = now_severity.is_some() && !listed(current);
+        let now_severity = now_severity.filter(|_| !emptied);
         let rank = |s: Option<Severity>| match s {
             None => 0,
             Some(Severity::Warning) => 1,
@@ -87,7 +98,11 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
                 .or_else(|| spans.value(&["rules", id, "enabled"]))
                 .or_else(|| spans.table_header(&format!("rules.{id}")))
                 .unwrap_or(0..0);
-            let change = if now_severity.is_none() { "turned off".to_string() } else { format!("lowered to {}", word(now_severity)) };
+            let change = match (now_severity, &empty_key) {
+                (None, Some(key)) if emptied => format!("turned off (no `{key}` listed)"),
+                (None, _) => "turned off".to_string(),
+                (Some(_), _) => format!("lowered to {}", word(now_severity)),
+            };
             out.push(Weakened {
                 span,
                 message: format!("`{id}` is {change} here ({} at {rev})", word(was_severity)),
@@ -99,7 +114,7 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
         if now_severity.is_none() {
             continue;
         }
-        let meta_weakened_by = crate::rules::meta(id).map(|m| m.weakened_by).unwrap_or_default();
+        let meta_weakened_by = meta.map(|m| m.weakened_by).unwrap_or_default();
         for (key, how) in &meta_weakened_by {
             let path = ["rules", id, key.as_str()];
             let note = parameter_doc(rule.defaults_toml(), key).map(|d| format!("`{key}`: {d}"));
@@ -123,14 +138,31 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
                     }
                 }
                 Weakening::Adding => {
-                    for e in elements(&new).into_iter().filter(|e| !elements(&old).contains(e)) {
-                        let span = spans.element(&path, &e).unwrap_or_else(where_key);
+                    // An entry whose `reason` alone changed is the same entry.
+                    let old_entries: Vec<toml::Value> = elements(&old).iter().map(without_reason).collect();
+                    let added = elements(&new).into_iter().filter(|e| !old_entries.contains(&without_reason(e)));
+                    // Added elements with no place of their own (an inline table, a key
+                    // spelled another way) are named together at the key.
+                    let mut unplaced = Vec::new();
+                    for e in added {
+                        let Some(span) = spans.element(&path, &e) else {
+                            unplaced.push(show(&e));
+                            continue;
+                        };
                         let message = if e.is_table() {
                             format!("a new `[[rules.{id}.{key}]]` entry (not at {rev}): {}", show(&e))
                         } else {
                             format!("`[rules.{id}] {key}` adds {} (not at {rev})", show(&e))
                         };
                         out.push(Weakened { span, message, label: format!("weakens `{id}`"), note: note.clone() });
+                    }
+                    if !unplaced.is_empty() {
+                        out.push(Weakened {
+                            span: where_key(),
+                            message: format!("`[rules.{id}] {key}` adds {} (not at {rev})", unplaced.join(", ")),
+                            label: format!("weakens `{id}`"),
+                            note: note.clone(),
+                        });
                     }
                 }
                 Weakening::Removing => {
@@ -167,6 +199,14 @@ fn elements(value: &toml::Value) -> Vec<toml::Value> {
         toml::Value::Array(a) => a.clone(),
         toml::Value::Table(t) => t.keys().map(|k| toml::Value::String(k.clone())).collect(),
         other => vec![other.clone()],
+    }
+}
+
+/// An entry of an array of tables without its `reason` (what it says, not what it exempts).
+fn without_reason(value: &toml::Value) -> toml::Value {
+    match value {
+        toml::Value::Table(t) => toml::Value::Table(t.iter().filter(|(k, _)| *k != "reason").map(|(k, v)| (k.clone(), v.clone())).collect()),
+        other => other.clone(),
     }
 }
 
