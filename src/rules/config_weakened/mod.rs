@@ -69,8 +69,9 @@
 //! ## Known limitations
 //! Runs only with `--against` (not with `--no-config`). A glob replaced by a narrower
 //! one (`**/provisioner.rs` by `src/provisioner.rs`) is reported as added: globs are
-//! compared as text. Keys that weaken a gate in both directions (`constructors`,
-//! `backend-paths`, `validator-prefixes`) are reported on any change. With `--staged`,
+//! compared as text, and a `!` pattern added to `exclude` is reported like any glob.
+//! Keys that weaken a gate in both directions (`constructors`, `validator-prefixes`)
+//! report what they gain and what they lose. With `--staged`,
 //! the configuration is the working tree's, as for the rest of the run. Suppressions are compared by their comment's text per
 //! file: a renamed file's suppressions all count as new, and a suppression moved
 //! within its file does not. Parameters of a rule that is off in the working tree

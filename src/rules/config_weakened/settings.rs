@@ -125,6 +125,13 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
             };
             let (old, new) = (old.unwrap_or(toml::Value::Array(Vec::new())), new.unwrap_or(toml::Value::Array(Vec::new())));
             let where_key = || spans.value(&path).or_else(|| spans.table_header(&format!("rules.{id}"))).unwrap_or(0..0);
+            // A list that weakens its gate either way: what it gains and what it loses.
+            let list = old.is_array() || old.is_table() || new.is_array() || new.is_table();
+            let directions = match how {
+                Weakening::Changing if list => vec![Weakening::Adding, Weakening::Removing],
+                how => vec![*how],
+            };
+            for how in directions {
             match how {
                 Weakening::None => {}
                 Weakening::Changing => {
@@ -133,7 +140,7 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
                             span: where_key(),
                             message: format!("`[rules.{id}] {key}` is {} here ({} at {rev})", show(&new), show(&old)),
                             label: format!("weakens `{id}`"),
-                            note,
+                            note: note.clone(),
                         });
                     }
                 }
@@ -185,6 +192,7 @@ pub fn weakenings(sides: &Sides, removed_by: &dyn Fn(&str) -> usize) -> Vec<Weak
                         out.push(Weakened { span: where_key(), message, label: format!("weakens `{id}`"), note: note.clone() });
                     }
                 }
+            }
             }
         }
     }
