@@ -256,6 +256,11 @@ impl<'a> Model<'a> {
         if self.validated_before(i, &w.at, value.as_ref(), validator) {
             return true;
         }
+        if let Some(v) = &value
+            && self.returned_validated(i, &w.at, v, validator)
+        {
+            return true;
+        }
         // Every caller validates before it calls the function.
         let callers = &self.callers[i];
         !callers.is_empty()
@@ -272,7 +277,7 @@ impl<'a> Model<'a> {
     fn validated_before(&self, i: usize, at: &At, value: Option<&ValuePath>, validator: &str) -> bool {
         let f = self.fns[i];
         f.calls.iter().enumerate().any(|(k, call)| {
-            if !call.at.runs_before(at) {
+            if !runs_before(f, call, at) {
                 return false;
             }
             let given = |strict: bool| match value {
@@ -284,6 +289,35 @@ impl<'a> Model<'a> {
             }
             given(false) && self.callees[i][k].iter().any(|&j| self.calls_inside(j, validator, 2))
         })
+    }
+
+    /// Whether `value` is (a field of) a local that a `let` binds to what a crate
+    /// function returns (`let pct = checked_pct(v, body.pct)?`), when every function
+    /// the call may be returns one parameter (or a field of it) and validates it
+    /// before each of its returns.
+    fn returned_validated(&self, i: usize, at: &At, value: &ValuePath, validator: &str) -> bool {
+        let f = self.fns[i];
+        let Some(head) = value.first() else { return false };
+        // The `let` of the local that the write sees: the last one before it.
+        let Some(bound) = f.lets.iter().filter(|(name, pos)| name == head && *pos < at.pos).map(|(_, pos)| *pos).max()
+        else {
+            return false;
+        };
+        let Some(k) = f.calls.iter().position(|c| c.result.as_ref().is_some_and(|(n, pos)| n == head && *pos == bound))
+        else {
+            return false;
+        };
+        if !f.calls[k].at.runs_before(at) {
+            return false;
+        }
+        let targets = &self.callees[i][k];
+        !targets.is_empty()
+            && targets.iter().all(|&j| {
+                let Some(returned) = returned_param(self.fns[j]) else { return false };
+                let mut inner = returned.clone();
+                inner.extend(value[1..].iter().cloned());
+                self.fns[j].returns.iter().all(|(_, ret)| self.validated_before(j, ret, Some(&inner), validator))
+            })
     }
 
     /// Whether function `j` calls `validator`, itself or through crate functions
@@ -327,6 +361,39 @@ impl<'a> Model<'a> {
             })
             .collect()
     }
+}
+
+/// Whether `call` runs before `later` on every path that reaches it: earlier in a
+/// block enclosing it; or, when its failure leaves the function, in the body of an
+/// `if let`, a `match` arm or a `for` loop (decided by its pattern alone) followed in
+/// the same block by another with the same pattern and value, which holds `later`:
+/// `if let Some(p) = req.pct { validate(p)?; } … if let Some(p) = req.pct { write }`.
+fn runs_before(f: &FnWrites, call: &Call, later: &At) -> bool {
+    if call.at.runs_before(later) {
+        return true;
+    }
+    if !call.checked || call.at.pos >= later.pos {
+        return false;
+    }
+    let blocks = &call.at.blocks;
+    let Some(&body) = blocks.last() else { return false };
+    // (A `match` arm's block is pushed twice: as the arm and as the block.)
+    let outer = blocks.iter().rposition(|&b| b != body).map_or(0, |p| p + 1);
+    let Some(guard) = f.guards.iter().find(|g| g.block == body && g.sole) else { return false };
+    later.blocks.starts_with(&blocks[..outer])
+        && later
+            .blocks
+            .get(outer)
+            .is_some_and(|&b| b != body && f.guards.iter().any(|g| g.block == b && g.key == guard.key))
+}
+
+/// The parameter (or a field of it) a function returns on every return, if any.
+fn returned_param(f: &FnWrites) -> Option<&ValuePath> {
+    let (first, rest) = f.returns.split_first()?;
+    let value = first.0.as_ref()?;
+    let head = value.first()?;
+    (f.params.iter().any(|p| p.as_ref() == Some(head)) && rest.iter().all(|(v, _)| v.as_ref() == Some(value)))
+        .then_some(value)
 }
 
 /// Whether a validator's argument is the value an insert writes (a field named like

@@ -50,6 +50,13 @@ pub struct Call {
     /// The function's name (or the method's), for resolving it and for labels.
     pub loc: Loc,
     pub at: At,
+    /// Its failure leaves the function: the call is under a `?` (through
+    /// `.map_err(..)`, `.await`), or tested by an `if` that returns
+    /// (`if let Err(e) = validate(..) { return .. }`).
+    pub checked: bool,
+    /// The local a `let` binds to its result (`let pct = checked_pct(v, pct)?`), and
+    /// where that `let` is.
+    pub result: Option<(String, u32)>,
 }
 
 impl Call {
@@ -105,6 +112,25 @@ pub struct FnWrites {
     pub params: Vec<Option<String>>,
     pub calls: Vec<Call>,
     pub writes: Vec<Write>,
+    /// The bodies that run only for a value matching a pattern: `if let`, `match`
+    /// arms, `for` loops.
+    pub guards: Vec<Guard>,
+    /// Where the function returns a value, and the value when it is a plain one
+    /// (`Ok(pct)`, `Some(pct)`, `pct`); an error (`Err(..)`, `None`) is no return.
+    pub returns: Vec<(Option<ValuePath>, At)>,
+    /// Every local a `let` binds by name, and where.
+    pub lets: Vec<(String, u32)>,
+}
+
+/// A body run only for a value matching a pattern, by its block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    pub block: u32,
+    /// The pattern and the value it matches (`Some(pct) = req.pct`, `for s in slugs`):
+    /// two guards with the same key run for the same values.
+    pub key: String,
+    /// Nothing else decides whether the body runs (no `&&` in the `if`, no arm guard).
+    pub sole: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +254,11 @@ struct FnState {
     entity_values: HashMap<String, String>,
     fragments: Vec<Fragment>,
     update_tables: Vec<String>,
+    /// The calls (by their name's start) whose failure leaves the function.
+    checked: HashSet<u32>,
+    /// Closures and async blocks around the current expression (a `return` there is
+    /// not the function's).
+    closures: usize,
 }
 
 pub struct Extractor<'a> {
@@ -321,6 +352,9 @@ impl Extractor<'_> {
             params,
             calls: Vec::new(),
             writes: Vec::new(),
+            guards: Vec::new(),
+            returns: Vec::new(),
+            lets: Vec::new(),
         };
         self.stack.push(FnState {
             facts,
@@ -334,8 +368,19 @@ impl Extractor<'_> {
             entity_values,
             fragments: Vec::new(),
             update_tables: Vec::new(),
+            checked: HashSet::default(),
+            closures: 0,
         });
         self.visit_block(block);
+        // The tail expression is a return.
+        if let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last()
+            && let Some(value) = self.returned(tail)
+        {
+            let at = At { pos: self.loc(tail.span()).start, blocks: vec![self.loc(block.brace_token.span.open()).start] };
+            if let Some(state) = self.state() {
+                state.facts.returns.push((value, at));
+            }
+        }
         let Some(mut state) = self.stack.pop() else { return };
         // A statement kept in a local and never run in a way that was read (handed to
         // a helper): its writes all the same, where its `let` is, with values unknown.
@@ -846,7 +891,64 @@ impl Extractor<'_> {
     fn record_call(&mut self, path: Vec<String>, method: bool, args: Vec<Option<ValuePath>>, span: proc_macro2::Span) {
         let (loc, at) = (self.loc(span), self.at(span));
         if let Some(state) = self.state() {
-            state.facts.calls.push(Call { path, method, args, loc, at });
+            let checked = state.checked.contains(&loc.start);
+            state.facts.calls.push(Call { path, method, args, loc, at, checked, result: None });
+        }
+    }
+
+    /// The call whose result an expression hands on, by its name's start:
+    /// `validate(x)`, `v.ensure(x).map_err(..).await`.
+    fn call_of(&self, e: &syn::Expr) -> Option<u32> {
+        match e {
+            syn::Expr::Paren(p) => self.call_of(&p.expr),
+            syn::Expr::Group(g) => self.call_of(&g.expr),
+            syn::Expr::Await(a) => self.call_of(&a.base),
+            syn::Expr::Try(t) => self.call_of(&t.expr),
+            syn::Expr::MethodCall(m) if ERROR_ADAPTERS.contains(&m.method.to_string().as_str()) => self.call_of(&m.receiver),
+            syn::Expr::MethodCall(m) => Some(self.loc(m.method.span()).start),
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| self.loc(s.ident.span()).start),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn mark_checked(&mut self, e: &syn::Expr) {
+        if let Some(pos) = self.call_of(e)
+            && let Some(state) = self.state()
+        {
+            state.checked.insert(pos);
+        }
+    }
+
+    /// What a `return` or a tail expression returns: `None` for an error (`Err(..)`,
+    /// `None`), else the value when it is a plain one.
+    fn returned(&self, e: &syn::Expr) -> Option<Option<ValuePath>> {
+        match strip(e) {
+            syn::Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+                syn::Expr::Path(p) if p.path.is_ident("Err") => None,
+                syn::Expr::Path(p) if p.path.is_ident("Ok") => Some(self.value(&c.args[0])),
+                _ => Some(self.value(e)),
+            },
+            syn::Expr::Path(p) if p.path.is_ident("None") => None,
+            _ => Some(self.value(e)),
+        }
+    }
+
+    /// A guard's key: the pattern and the value it is matched against.
+    fn guard_key(&self, pat: &syn::Pat, value: &syn::Expr, word: &str) -> Option<String> {
+        use quote::ToTokens;
+        let value = self.value(value)?;
+        Some(format!("{word}{} = {}", pat.to_token_stream(), value.join(".")))
+    }
+
+    fn push_guard(&mut self, block: proc_macro2::Span, key: Option<String>, sole: bool) {
+        let block = self.loc(block).start;
+        if let Some(key) = key
+            && let Some(state) = self.state()
+        {
+            state.facts.guards.push(Guard { block, key, sole });
         }
     }
 
@@ -901,8 +1003,97 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
         self.push_block(c.body.span());
+        if let Some(state) = self.state() {
+            state.closures += 1;
+        }
         syn::visit::visit_expr_closure(self, c);
+        if let Some(state) = self.state() {
+            state.closures -= 1;
+        }
         self.pop_block();
+    }
+
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        if let Some(state) = self.state() {
+            state.closures += 1;
+        }
+        syn::visit::visit_expr_async(self, a);
+        if let Some(state) = self.state() {
+            state.closures -= 1;
+        }
+    }
+
+    fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+        syn::visit::visit_expr_return(self, r);
+        if self.stack.last().is_some_and(|s| s.closures == 0) {
+            let value = match &r.expr {
+                Some(e) => self.returned(e),
+                None => Some(None),
+            };
+            if let Some(value) = value {
+                let at = self.at(r.span());
+                if let Some(state) = self.state() {
+                    state.facts.returns.push((value, at));
+                }
+            }
+        }
+    }
+
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        self.mark_checked(&t.expr);
+        syn::visit::visit_expr_try(self, t);
+    }
+
+    /// `if let Some(pct) = req.pct { .. }`: a guard; `if let Err(e) = validate(..) {
+    /// return .. }` / `if validate(..).is_err() { return .. }`: a checked call.
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        if self.stack.is_empty() {
+            return syn::visit::visit_expr_if(self, i);
+        }
+        if returns(&i.then_branch) {
+            match strip(&i.cond) {
+                syn::Expr::Let(l) if is_err_pattern(&l.pat) => self.mark_checked(&l.expr),
+                syn::Expr::MethodCall(m) if m.method == "is_err" => self.mark_checked(&m.receiver),
+                syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                    if let syn::Expr::MethodCall(m) = strip(&u.expr)
+                        && m.method == "is_ok"
+                    {
+                        self.mark_checked(&m.receiver);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut conds = Vec::new();
+        conjuncts(&i.cond, &mut conds);
+        let guard = match conds.iter().find_map(|c| match c {
+            syn::Expr::Let(l) => Some(l),
+            _ => None,
+        }) {
+            Some(l) => self.guard_key(&l.pat, &l.expr, ""),
+            None => None,
+        };
+        self.visit_expr(&i.cond);
+        self.push_guard(i.then_branch.brace_token.span.open(), guard, conds.len() == 1);
+        self.visit_block(&i.then_branch);
+        if let Some((_, e)) = &i.else_branch {
+            self.visit_expr(e);
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        if self.stack.is_empty() {
+            return syn::visit::visit_expr_for_loop(self, f);
+        }
+        self.visit_expr(&f.expr);
+        // `for s in &slugs`, `for s in slugs.iter()`
+        let iterated = match strip(&f.expr) {
+            syn::Expr::MethodCall(m) if m.args.is_empty() && matches!(m.method.to_string().as_str(), "iter" | "iter_mut" | "into_iter") => &m.receiver,
+            e => e,
+        };
+        let key = self.guard_key(&f.pat, iterated, "for ");
+        self.push_guard(f.body.brace_token.span.open(), key, true);
+        self.visit_block(&f.body);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -915,6 +1106,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.visit_expr(&m.expr);
         let value = self.value(&m.expr);
         for arm in &m.arms {
+            let key = self.guard_key(&arm.pat, &m.expr, "");
+            self.push_guard(arm.body.span(), key, arm.guard.is_none());
             self.bind(&arm.pat, value.clone());
             self.visit_arm(arm);
         }
@@ -932,6 +1125,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let Some(init) = &local.init else { return };
         let name = binding(&local.pat);
+        let let_pos = self.loc(local.let_token.span).start;
+        if let Some(name) = &name {
+            self.state().expect("in a function").facts.lets.push((name.clone(), let_pos));
+        }
         // `let sql = "UPDATE …";` / `format!(…)`: read where it runs.
         if let Some(name) = &name
             && let Some(sql) = match strip(&init.expr) {
@@ -985,6 +1182,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if let (Some(name), Some(model)) = (&name, model) {
             self.state().expect("in a function").models.insert(name.clone(), model);
             return;
+        }
+        // `let pct = checked_pct(v, body.pct)?`: the local is the call's result.
+        if let Some(name) = &name
+            && matches!(strip(&init.expr), syn::Expr::Call(_) | syn::Expr::MethodCall(_))
+            && let Some(pos) = self.call_of(&init.expr)
+        {
+            let state = self.state().expect("in a function");
+            if let Some(call) = state.facts.calls.iter_mut().rev().find(|c| c.loc.start == pos) {
+                call.result = Some((name.clone(), let_pos));
+                state.aliases.remove(name);
+                return;
+            }
         }
         let value = self.value(&init.expr);
         self.bind(&local.pat, value);
@@ -1094,6 +1303,38 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 state.fragments.push(fragment);
             }
         }
+    }
+}
+
+/// Methods that hand on a call's result with its error mapped.
+const ERROR_ADAPTERS: &[&str] =
+    &["map_err", "context", "with_context", "wrap_err", "wrap_err_with", "change_context", "into_report", "ok_or", "ok_or_else"];
+
+/// Whether a block leaves the function: a `return` among its statements, or a
+/// macro that does (`bail!`).
+fn returns(b: &syn::Block) -> bool {
+    b.stmts.iter().any(|s| match s {
+        syn::Stmt::Expr(syn::Expr::Return(_), _) => true,
+        syn::Stmt::Expr(syn::Expr::Macro(m), _) => m.mac.path.is_ident("bail"),
+        syn::Stmt::Macro(m) => m.mac.path.is_ident("bail"),
+        _ => false,
+    })
+}
+
+/// `Err(..)`, `Err(_)`.
+fn is_err_pattern(pat: &syn::Pat) -> bool {
+    matches!(pat, syn::Pat::TupleStruct(t) if t.path.is_ident("Err"))
+}
+
+/// The operands of a chain of `&&`.
+fn conjuncts<'e>(e: &'e syn::Expr, out: &mut Vec<&'e syn::Expr>) {
+    match e {
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            conjuncts(&b.left, out);
+            conjuncts(&b.right, out);
+        }
+        syn::Expr::Paren(p) => conjuncts(&p.expr, out),
+        _ => out.push(e),
     }
 }
 

@@ -34,9 +34,18 @@
 //! - what covers a write: the validator called on the written value (or on what
 //!   holds it: `validate(&patch)` covers `patch.runtime`) before the write, in a block
 //!   that encloses the write (not inside an `if` the write is outside of, not after
-//!   it); a crate function called before the write with the value (or what holds it)
-//!   that calls the validator, itself or in a crate function it calls; or every
-//!   caller of the writing function doing one of those before its call.
+//!   it), or in an earlier sibling that runs for the same values when its failure
+//!   leaves the function (a `?`, an `if` testing it that returns): the body of an
+//!   `if let`, a `match` arm or a `for` loop whose pattern and value are those of the
+//!   one holding the write (`if let Some(p) = req.pct { v.ensure_pct(p)?; }` then
+//!   `if let Some(p) = req.pct { UPDATE … }`, a loop validating each item then one
+//!   writing each), decided by that pattern alone (no `&&`, no arm guard); a crate
+//!   function called before the write with the value (or what holds it) that calls
+//!   the validator, itself or in a crate function it calls; a local bound to what a
+//!   crate function returns (`let pct = checked_pct(v, body.pct)?`) when that
+//!   function returns one parameter (`Ok(p)`, `Some(p)`, `p`; or a field of it) on
+//!   every return and validates it before each; or every caller of the writing
+//!   function doing one of those before its call.
 //!
 //! The finding is at the column the write names, with the create path's validator
 //! call as a secondary label, and any call of the validator in the writing function
@@ -108,9 +117,13 @@
 //!   with `fields`.
 //! - "Before, on every path" is read from the source's order and its blocks: a
 //!   validator call earlier in an enclosing block covers the write; one inside an
-//!   `if`, a loop or a closure that the write is not in does not. What the code does
+//!   `if`, a loop or a closure that the write is not in does not, unless it is the
+//!   sibling described above. There, the value is assumed unchanged between the two
+//!   blocks (an assignment to it in between is not seen). Elsewhere what the code does
 //!   with the validator's answer is not read: a call whose result is ignored (`let _ =
-//!   validate(..)`) counts, and an early `return` on one branch is not followed.
+//!   validate(..)`) counts, and an early `return` on one branch is not followed. A
+//!   helper's value is followed only through a `let` of its result: one returning a
+//!   value it computes (`Ok(pct.min(100))`) or a default does not validate it.
 //! - Helpers are followed two levels down (a helper calling a helper that calls the
 //!   validator), callers one level up; a method call is resolved by its name among the
 //!   crate's methods, and one on another receiver than `self` (`repo.save(..)`, which
