@@ -161,6 +161,14 @@ struct Extractor<'a> {
 
 const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
 
+/// Macros whose arguments are ordinary code: list and map literals
+/// (`vec![PortBinding { host_ip: … }]`, `hashmap! { port => … }`) and futures
+/// joined (`tokio::try_join!(serve(TcpListener::bind(…)), …)`). Text and logging
+/// macros are not read: an address in a message is no default.
+const CODE_MACROS: &[&str] = &[
+    "vec", "join", "try_join", "hashmap", "hmap", "btreemap", "hashset", "btreeset", "indexmap", "indexset", "convert_args",
+];
+
 impl Extractor<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
         if self.in_wildcard_branch > 0 && matches!(kind, SiteKind::BindCall { .. }) {
@@ -224,6 +232,37 @@ impl Extractor<'_> {
     }
 }
 
+/// The expressions of a code macro's body: `a, b, c` (`vec![x; n]` too), or the keys
+/// and values of `k => v, …`; none when it is neither.
+fn macro_exprs(m: &syn::Macro) -> Vec<syn::Expr> {
+    use syn::punctuated::Punctuated;
+    if let Ok(list) = m.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+        return list.into_iter().collect();
+    }
+    if let Ok(syn::Expr::Repeat(r)) = m.parse_body_with(|input: syn::parse::ParseStream| {
+        let elem: syn::Expr = input.parse()?;
+        let semi: syn::Token![;] = input.parse()?;
+        let len: syn::Expr = input.parse()?;
+        Ok(syn::Expr::Repeat(syn::ExprRepeat {
+            attrs: Vec::new(),
+            bracket_token: Default::default(),
+            expr: Box::new(elem),
+            semi_token: semi,
+            len: Box::new(len),
+        }))
+    }) {
+        return vec![*r.expr, *r.len];
+    }
+    let pair = |input: syn::parse::ParseStream| -> syn::Result<[syn::Expr; 2]> {
+        let key: syn::Expr = input.parse()?;
+        input.parse::<syn::Token![=>]>()?;
+        Ok([key, input.parse()?])
+    };
+    m.parse_body_with(|input: syn::parse::ParseStream| Punctuated::<[syn::Expr; 2], syn::Token![,]>::parse_terminated_with(input, pair))
+        .map(|pairs| pairs.into_iter().flatten().collect())
+        .unwrap_or_default()
+}
+
 /// The callee path joined with `::`, or a macro's name with `!`.
 fn call_path(value: &Value) -> Option<String> {
     match value {
@@ -246,6 +285,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.included(m);
         for item in crate::facts::lower::lazy_static_items(m) {
             self.visit_item(&item);
+        }
+        if m.path.segments.last().is_some_and(|s| CODE_MACROS.iter().any(|c| s.ident == c)) {
+            for expr in macro_exprs(m) {
+                self.visit_expr(&expr);
+            }
         }
     }
 
@@ -311,6 +355,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        self.claim_written(&m.method, &m.args);
         if m.method == "join" {
             self.run_time_join(m);
         }
@@ -366,6 +411,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func
+            && let Some(last) = p.path.segments.last()
+        {
+            self.claim_written(&last.ident, &c.args);
+        }
         self.run_time_reader(c);
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };

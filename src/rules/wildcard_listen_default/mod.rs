@@ -53,7 +53,9 @@
 //! otherwise. The path is resolved from where the program is usually started: its
 //! package root (the directory of the nearest `Cargo.toml` above the naming file),
 //! else its workspace root, else the directory gatelint runs in when that holds the
-//! package; only a file that exists is read. Its wildcard listen keys are reported
+//! package; only a file that exists is read. A path given to a call that writes
+//! the file (`fs::write`, `File::create`, a schema generator's `generate`) names the
+//! program's output, not what it reads. Its wildcard listen keys are reported
 //! at their line in that file, with the literal that names it as a note, and
 //! suppressed there as above.
 //!
@@ -133,7 +135,9 @@
 //!   depending on it bind (they are not read): run on the workspace, or name both.
 //! - syn sees syntax, not types: a value that arrives through a trait method, a
 //!   method of a value of unknown type, a field of another struct or a macro other
-//!   than `format!`/`concat!` is not followed.
+//!   than `format!`/`concat!` is not followed. Inside macros, only list, map and
+//!   join macros are read (`vec![…]`, `hashmap! { k => v }`, `try_join!(…)`): an
+//!   address in a log line or a message is no default.
 //! - Ambiguous spellings (`"::"`, Go-style `":9100"`) are reported only where a name
 //!   or a bind call says "listen address", since `"::"` is also Rust's path separator.
 //!   A bare `"0.0.0.0"` fallback of something that is not an environment variable and

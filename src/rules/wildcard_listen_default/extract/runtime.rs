@@ -101,6 +101,15 @@ const DEPLOYMENT_WORDS: &[&str] =
 /// Words of a folder or file name that mark test data.
 const TEST_WORDS: &[&str] = &["test", "tests", "testing", "testdata", "fixture", "fixtures"];
 
+/// Calls that write, create or move the file they are given (matched by the last
+/// segment of the call path or the method name): a configuration file named there is
+/// the program's output (a schema generated into the docs, `--init` writing a
+/// starting configuration), not what it reads.
+const FILE_WRITERS: &[&str] = &[
+    "write", "write_all", "write_file", "write_to", "to_file", "create", "create_new", "generate", "generate_to", "save",
+    "save_to", "dump", "export", "persist", "render_to", "rename", "remove_file",
+];
+
 /// The extensions config-rs tries, in turn, for a name given without one.
 const CONFIG_RS_EXTENSIONS: &[&str] = &["toml", "json", "yaml", "yml", "ini"];
 
@@ -137,6 +146,29 @@ impl Extractor<'_> {
         }
     }
 
+    /// The path literals in the arguments of a call that writes the file
+    /// ([`FILE_WRITERS`]): claimed, so none is read as a configuration. Called before
+    /// the arguments are visited.
+    pub(super) fn claim_written<'e>(&mut self, callee: &syn::Ident, args: impl IntoIterator<Item = &'e syn::Expr>) {
+        if !FILE_WRITERS.iter().any(|w| callee == w) {
+            return;
+        }
+        struct Literals<'a>(&'a mut Vec<proc_macro2::Span>);
+        impl<'ast> syn::visit::Visit<'ast> for Literals<'_> {
+            fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+                self.0.push(s.span());
+            }
+        }
+        let mut spans = Vec::new();
+        for arg in args {
+            syn::visit::Visit::visit_expr(&mut Literals(&mut spans), arg);
+        }
+        for span in spans {
+            let at = self.lowerer.span_loc(span);
+            self.claimed.insert(at.start);
+        }
+    }
+
     /// `….join("configuration").join("base.yaml")`: the literal pieces joined, from
     /// the first literal (`Path::new("config")`) or an unknown base (the current
     /// directory, `env!("CARGO_MANIFEST_DIR")`, a variable) read as the directory the
@@ -151,10 +183,9 @@ impl Extractor<'_> {
         };
         let at = self.lowerer.span_loc(last.span());
         let name = last.value();
-        if config_file_format(&name).is_none() {
+        if config_file_format(&name).is_none() || !self.claimed.insert(at.start) {
             return;
         }
-        self.claimed.insert(at.start);
         let receiver = self.lowerer.lower(&m.receiver);
         let Some(mut pieces) = path_pieces(&receiver) else { return };
         pieces.push(name);
