@@ -63,6 +63,12 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
                 continue;
             }
             let serde_field = serde_defaults.get(f.name.as_str()).copied();
+            // (`fn normalize_addr(addr) { match addr.strip_prefix(':') { Some(port) =>
+            // format!("0.0.0.0:{port}"), None => addr.to_owned() } }`: a function that
+            // returns its input on another path converts the caller's value.)
+            if serde_field.is_none() && returns_its_input(f.returns()) {
+                continue;
+            }
             // (`default_external_ip` of `external_ip`: an address told to others.)
             if serde_field.is_some_and(|x| params.is_remote_name(x)) || params.is_remote_name(&f.name) {
                 continue;
@@ -82,6 +88,25 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
         }
     }
     sites
+}
+
+/// Whether one of a function's returned branches is a parameter (a lowercase name
+/// the lowering did not resolve: locals are substituted), as given or converted.
+fn returns_its_input(value: &Value) -> bool {
+    fn input(v: &Value) -> bool {
+        match v {
+            Value::Path { segments, .. } => {
+                segments.len() == 1 && segments[0].starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            }
+            Value::Method { receiver, method, args, .. } => {
+                args.is_empty()
+                    && matches!(method.as_str(), "to_owned" | "to_string" | "into" | "clone" | "as_str" | "as_ref")
+                    && input(receiver)
+            }
+            _ => false,
+        }
+    }
+    matches!(value, Value::Branches { arms } if arms.iter().any(input))
 }
 
 /// The wildcard listen keys of a configuration file compiled in with `include_str!`

@@ -12,7 +12,8 @@
 //! the project's own helper that reads the variable, as in `get_or_default("HOST",
 //! "0.0.0.0")`, whose arguments after the key are the fallback); clap
 //! `default_value`/`default_value_t` (attribute or builder); functions named in
-//! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes;
+//! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes
+//! (smart-default's `_code = "…"` strings read as code);
 //! configuration-library defaults (config-rs `set_default`, figment
 //! `Serialized::default`); setters named like a listen setting
 //! (`.with_http_listener(…)`); a listen setting assigned a wildcard
@@ -60,7 +61,10 @@
 //! suppressed there as above.
 //!
 //! Each default is reported once, at the wildcard itself, naming what kind of
-//! default it is.
+//! default it is. A function that returns its parameter on some path (a
+//! converter: `normalize_addr(addr)` expanding a Go-style `":9100"`) passes on the
+//! value it is given: a wildcard given to it is reported where it is written, and
+//! its own expansion is no default.
 //!
 //! ## Why is this bad?
 //! A wildcard default exposes the service on every interface of the host or

@@ -247,6 +247,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 via.pop();
                 continue;
             }
+            // A converter of its argument (`normalize_addr(&a)` returning `a` or its
+            // expansion): what it returns is what it is given.
+            if super::returns_its_input(f.returns()) {
+                args.iter().for_each(|a| self.eval(a, d, via, out));
+                continue;
+            }
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
             self.follow(step, f.returns(), d, via, out);
         }

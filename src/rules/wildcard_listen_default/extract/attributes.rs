@@ -86,7 +86,8 @@ impl Extractor<'_> {
         }
     }
 
-    /// smart-default style: `#[default = "…"]`, `#[default("…")]`, `#[default(expr)]`.
+    /// smart-default style: `#[default = "…"]`, `#[default("…")]`, `#[default(expr)]`,
+    /// `#[default(_code = "expr")]`.
     fn default_attr(&mut self, attr: &syn::Attribute, field_name: &str) {
         let expr = match &attr.meta {
             syn::Meta::NameValue(nv) => Some(nv.value.clone()),
@@ -95,9 +96,23 @@ impl Extractor<'_> {
         };
         let Some(expr) = expr else { return };
         let at = self.lowerer.span_loc(attr.pound_token.span);
-        let value = self.lower_const(&expr);
+        // `#[default(_code = "expression")]`: code in a string, as derive-builder's.
+        let value = match code_string(&expr) {
+            Some(code) => self.lower_code_string(code),
+            None => self.lower_const(&expr),
+        };
         let listen_named = self.params.is_listen_name(field_name);
         let kind = SiteKind::DefaultAttr { field: field_name.to_string(), attr: "default".to_string() };
         self.push(kind, at, value, listen_named);
+    }
+}
+
+/// smart-default's `_code = "expression"`: the string.
+fn code_string(expr: &syn::Expr) -> Option<&syn::LitStr> {
+    let syn::Expr::Assign(a) = expr else { return None };
+    let syn::Expr::Path(p) = &*a.left else { return None };
+    match &*a.right {
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(code), .. }) if p.path.is_ident("_code") => Some(code),
+        _ => None,
     }
 }
