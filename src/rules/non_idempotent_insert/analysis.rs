@@ -499,6 +499,13 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    /// Whether the function returned before `order` when a lookup found something
+    /// (`if !jwks.is_empty() { return Ok(()) }` at its top, before any INSERT): what
+    /// it calls after runs once, for a store that lacked those rows.
+    fn returned_if_found_before(f: &FnInsertFacts, order: usize) -> bool {
+        f.preflights.iter().take_while(|p| p.at < order).any(|p| p.whole_fn && p.table.is_none() && order < p.end as usize)
+    }
+
     /// A preflight call in the same iteration but after `order`: protects nothing.
     pub fn preflight_after(f: &FnInsertFacts, innermost: Option<u32>, order: usize, table: &str) -> Option<Loc> {
         (f.preflights.iter())
@@ -903,9 +910,10 @@ impl<'a> Analysis<'a> {
     /// Whether every call of function `i` (one at least) comes after its caller made
     /// room in `table` — emptied it (`truncate_all(..)` then `transfer_users(..)`),
     /// created it, read the rows it lacks — or from a caller so guarded itself, up to
-    /// `depth` callers up. The rows `i` inserts in its loops fill that room. (A lookup
-    /// in the caller is not enough: it says whether a parent exists, not the rows
-    /// `i` adds under it.)
+    /// `depth` callers up, or returned before the call when a lookup found something
+    /// (the whole function runs once). The rows `i` inserts in its loops fill that
+    /// room. (A lookup deciding only a branch of the caller is not enough: it says
+    /// whether a parent exists, not the rows `i` adds under it.)
     fn entry_guarded(&self, i: usize, table: &str, depth: u32) -> bool {
         if depth == 0 {
             return false;
@@ -920,6 +928,7 @@ impl<'a> Analysis<'a> {
                 let f = &*self.fns[c];
                 c != i
                     && (Self::room_made_before(f, f.events[order].innermost, order, table)
+                        || Self::returned_if_found_before(f, order)
                         || self.entry_guarded(c, table, depth - 1))
             })
     }

@@ -61,9 +61,12 @@
 //!    which makes the INSERT a replacement; a read of the rows the table lacks
 //!    before the loop (an anti-join: `… WHERE id NOT IN (SELECT … FROM t)`, `NOT
 //!    EXISTS (SELECT … FROM t …)`, `LEFT JOIN t … WHERE t.col IS NULL`), whose rows
-//!    fill only the gaps; the same guards in every caller before it calls the
+//!    fill only the gaps; an `UPDATE` whose result decides the INSERT (`if
+//!    changed == 0 { INSERT … }` after its `rows_affected()`, or its `Err` arm:
+//!    update, else insert); the same guards in every caller before it calls the
 //!    function (a command that empties the tables, then calls the functions that
-//!    fill them); a table the function has
+//!    fill them), or a caller that returned at its top when a lookup found rows
+//!    (`if !present.is_empty() { return Ok(()) }`: it seeds a store once); a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
@@ -366,6 +369,9 @@ impl Rule for NonIdempotentInsert {
         // `insert_or_ignore_into`.
         out = out.replace(".on_conflict", ".returning").replace("insert_or_ignore_into(", "insert_into(");
         out = out.replace("not(exists(", "not(present(");
+        // An UPDATE whose result decides the INSERT (update, else insert): made a
+        // statement that reports nothing.
+        out = out.replace("(\"UPDATE ", "(\"NOTIFY ").replace("diesel::update(", "diesel::touch(");
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");

@@ -46,6 +46,41 @@ fn selects(expr: &syn::Expr) -> bool {
     finder.0
 }
 
+/// Whether `expr` runs an `UPDATE` (SQL text, or diesel's `update(..).set(..)`): its
+/// result — the rows it changed, or an error when none matched — says whether the
+/// row exists, so an INSERT run only when it changed nothing fills the gap (update,
+/// else insert).
+fn updates(expr: &syn::Expr) -> bool {
+    #[derive(Default)]
+    struct Finder {
+        text: bool,
+        call: bool,
+        set: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_lit_str(&mut self, s: &'ast syn::LitStr) {
+            let text = s.value().trim_start().to_ascii_lowercase();
+            self.text |= text.starts_with("update ") && text.contains(" set ");
+        }
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            self.call |= matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "update"));
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.set |= m.method == "set";
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            macro_args_now(m, |a| self.visit_expr(a));
+        }
+    }
+    let mut finder = Finder::default();
+    finder.visit_expr(expr);
+    finder.text || (finder.call && finder.set)
+}
+
 /// Runs `visit` on each argument of a macro call written like a function call, and
 /// on the body of each closure argument: a closure handed to a macro runs in it
 /// (`with_connection!(pool, |conn| users::table.find(id).first(conn).await)`).
@@ -304,7 +339,8 @@ impl Extractor<'_> {
             bound_names(&local.pat, &mut self.inserted_counts);
             return;
         }
-        if selects(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr) {
+        if selects(&init.expr) || updates(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr)
+        {
             bound_names(&local.pat, &mut self.existing);
         } else if awaits_lookup(&init.expr, true) || mentions(&init.expr, &self.fetched) {
             bound_names(&local.pat, &mut self.fetched);
