@@ -749,13 +749,17 @@ impl<'a> DefMap<'a> {
         let entries = self.methods.get(&key).map_or(&[][..], Vec::as_slice);
         let is_trait = matches!(ty, TypeKey::Def(id) if self.types[*id as usize].kind == TypeKind::Trait);
         let mut out: Vec<Loc> = Vec::new();
-        if is_trait {
-            let TypeKey::Def(t) = ty else { unreachable!() };
-            out.extend(entries.iter().map(|(loc, _)| *loc));
-            for implementor in self.implementors.get(t).into_iter().flatten() {
-                let key = (implementor.clone(), name.to_string());
-                let of_t = self.methods.get(&key).into_iter().flatten().filter(|(_, tr)| *tr == Some(*t));
-                out.extend(of_t.map(|(loc, _)| *loc));
+        if let (true, TypeKey::Def(trait_id)) = (is_trait, ty) {
+            // The trait's own methods and its supertraits' (`dyn FullRepo` where
+            // `trait FullRepo: AliasRepo + QueueRepo`), each with its implementations.
+            for t in self.trait_and_supertraits(*trait_id) {
+                let own = self.methods.get(&(TypeKey::Def(t), name.to_string())).map_or(&[][..], Vec::as_slice);
+                out.extend(own.iter().map(|(loc, _)| *loc));
+                for implementor in self.implementors.get(&t).into_iter().flatten() {
+                    let key = (implementor.clone(), name.to_string());
+                    let of_t = self.methods.get(&key).into_iter().flatten().filter(|(_, tr)| *tr == Some(t));
+                    out.extend(of_t.map(|(loc, _)| *loc));
+                }
             }
         } else {
             out.extend(entries.iter().filter(|(_, tr)| tr.is_none()).map(|(loc, _)| *loc));
@@ -773,6 +777,26 @@ impl<'a> DefMap<'a> {
         }
         out.sort();
         out.dedup();
+        out
+    }
+
+    /// Trait `t` and the traits it extends, transitively (each once; `t` first).
+    fn trait_and_supertraits(&self, t: TypeId) -> Vec<TypeId> {
+        let mut out = vec![t];
+        let mut next = 0;
+        while next < out.len() && out.len() < 64 {
+            let info = &self.types[out[next] as usize];
+            next += 1;
+            for (name, path) in info.fields {
+                if name.is_empty()
+                    && let Some(TypeKey::Def(s)) = self.type_key(info.module, path, None)
+                    && self.types[s as usize].kind == TypeKind::Trait
+                    && !out.contains(&s)
+                {
+                    out.push(s);
+                }
+            }
+        }
         out
     }
 

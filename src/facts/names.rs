@@ -76,7 +76,7 @@ pub struct TypeFact {
     pub kind: TypeKind,
     /// Fields and their types (structs: by name, a tuple struct's by position `"0"`;
     /// enums: their variants' as `Variant.name`, `Variant.0`); the aliased type (`type
-    /// A = B;`, one entry named "").
+    /// A = B;`, one entry named ""); a trait's supertraits (entries named "").
     pub fields: Vec<(String, TypePath)>,
     /// The fields that hold values of another type (`Option<Repo>`, `Vec<Job>`): that type.
     pub held: Vec<(String, TypePath)>,
@@ -253,7 +253,16 @@ impl Collector<'_> {
                 self.push_type(&t.ident, scope, TypeKind::Alias, fields);
             }
             syn::Item::Trait(t) => {
-                let ty = self.push_type(&t.ident, scope, TypeKind::Trait, Vec::new());
+                // (Its supertraits, entries named "": a `dyn Repo` receiver has their methods.)
+                let supertraits = t
+                    .supertraits
+                    .iter()
+                    .filter_map(|b| match b {
+                        syn::TypeParamBound::Trait(t) => Some((String::new(), crate::facts::lower::segments(&t.path))),
+                        _ => None,
+                    })
+                    .collect();
+                let ty = self.push_type(&t.ident, scope, TypeKind::Trait, supertraits);
                 let (start, end) = self.range(t.trait_token.span, t.brace_token.span.close());
                 self.out.traits.push((start, end, ty));
                 for ti in &t.items {

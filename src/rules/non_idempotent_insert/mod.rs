@@ -161,8 +161,10 @@
 //!   An inherent method wins over a trait's, and a trait's methods count only where
 //!   the trait is in scope (imported, renamed, `as _`, by a glob, or defined there).
 //!   `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait (on the
-//!   function or on its `impl`: a field `inner: S` of `impl<S: Store>`) reach every
-//!   implementation in the workspace (another value's: a wrapper delegating to the
+//!   function or on its `impl`: a field `inner: S` of `impl<S: Store>`; the trait
+//!   named through a type alias, `type ArcRepo = Arc<dyn Repo>`) reach every
+//!   implementation in the workspace, of the trait and of the traits it extends
+//!   (`trait Repo: AliasRepo + QueueRepo`) (another value's: a wrapper delegating to the
 //!   value it wraps is not recursion, though every implementation is a candidate —
 //!   `Audited<MemStore>` is not told from `Audited<SqlStore>`); a type without the
 //!   method reaches its traits' default methods. Associated constants resolve like
