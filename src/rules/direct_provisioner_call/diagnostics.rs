@@ -1,7 +1,8 @@
 //! The findings' text: a direct call on a backend (with the dispatcher verb to call
 //! instead), on a backend passed to a helper, a presence check of a backend field,
-//! a backend built outside the places that wire them, the labels of where the
-//! backend came from, and the incident note.
+//! a hand-rolled choice between backends, a backend's command line (with the verb of
+//! its subcommand), a backend built outside the places that wire them, the labels of
+//! where the backend came from, and the incident note.
 
 use super::analysis;
 use super::declared;
@@ -17,37 +18,48 @@ const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handle
                          silently does nothing there (the row said paused while the EC2 instance kept running)";
 
 /// The diagnostics of every file's sites, in file order, with one presence-check
-/// finding per line (`a.is_none() && b.is_none()` is one check).
+/// finding per line (`a.is_none() && b.is_none()` is one check), none on a line
+/// that has a choice between backends.
 pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Severity) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::new();
     let mut calls: std::collections::HashSet<crate::input::source::Loc> = std::collections::HashSet::new();
-    let mut presence_lines = std::collections::BTreeSet::new();
+    let line_of = |site: &ProvisionerSite| {
+        (site.loc.file, cx.db.get(site.loc.file).line_col(site.loc.start as usize).line)
+    };
+    let mut presence_lines: std::collections::BTreeSet<_> = cx
+        .facts::<DirectProvisionerCall>()
+        .flat_map(|p| &p.sites)
+        .filter(|s| matches!(s.kind, ProvisionerSiteKind::Choice { .. }))
+        .map(line_of)
+        .collect();
     // A `docker` command line bypasses the backends only where there are backends: in
     // code with no dispatcher and no backend module (a developer tool), it is the job.
     let has_backends = cx.db.files.iter().any(|f| params.is_exempt_path(&f.display));
-    for p in cx.facts::<DirectProvisionerCall>() {
-        for site in &p.sites {
-            if matches!(site.kind, ProvisionerSiteKind::Command { .. }) && !has_backends {
-                continue;
-            }
-            // `req.provisioner` of `struct CreateReq { provisioner: Option<String> }`: a name.
-            if site.origin.as_ref().is_some_and(|o| declared::holds_no_backend(cx, params, o, site.loc)) {
-                continue;
-            }
-            if site.kind == ProvisionerSiteKind::PresenceCheck {
-                let line = cx.db.get(site.loc.file).line_col(site.loc.start as usize).line;
-                if !presence_lines.insert((site.loc.file, line)) {
-                    continue;
-                }
-            }
-            calls.insert(site.loc);
-            out.push(diagnostic(site, params, severity));
+    let commands = commands_of_consts(cx);
+    let facts: Vec<_> = cx.facts::<DirectProvisionerCall>().collect();
+    let sites = facts.iter().flat_map(|p| &p.sites).chain(&commands);
+    for site in sites {
+        if matches!(site.kind, ProvisionerSiteKind::Command { .. }) && !has_backends {
+            continue;
         }
-        for call in &p.typed_calls {
-            if let Some(site) = backend_by_another_name(cx, params, call) {
-                calls.insert(site.loc);
-                out.push(diagnostic(&site, params, severity));
-            }
+        // `req.provisioner` of `struct CreateReq { provisioner: Option<String> }`: a name.
+        let other = match &site.kind {
+            ProvisionerSiteKind::Choice { other } => Some(other),
+            _ => None,
+        };
+        if site.origin.iter().chain(other).any(|o| declared::holds_no_backend(cx, params, o, site.loc)) {
+            continue;
+        }
+        if site.kind == ProvisionerSiteKind::PresenceCheck && !presence_lines.insert(line_of(site)) {
+            continue;
+        }
+        calls.insert(site.loc);
+        out.push(diagnostic(site, params, severity));
+    }
+    for call in facts.iter().flat_map(|p| &p.typed_calls) {
+        if let Some(site) = backend_by_another_name(cx, params, call) {
+            calls.insert(site.loc);
+            out.push(diagnostic(&site, params, severity));
         }
     }
     // One finding per call: a parameter typed as a backend is reported as such.
@@ -55,6 +67,31 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         if calls.insert(passed.call.loc) {
             out.push(passed_diagnostic(cx, &passed, params, severity));
         }
+    }
+    out
+}
+
+/// The command lines whose program is a constant of another module naming a
+/// backend program (`Command::new(consts::DOCKER)`), resolved from where they are.
+fn commands_of_consts(cx: &CheckCx) -> Vec<ProvisionerSite> {
+    let programs: std::collections::HashMap<crate::input::source::Loc, &str> = cx
+        .facts::<DirectProvisionerCall>()
+        .flat_map(|p| &p.program_consts)
+        .map(|(loc, program)| (*loc, program.as_str()))
+        .collect();
+    if programs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for path in cx.facts::<DirectProvisionerCall>().flat_map(|p| &p.command_paths) {
+        let at = cx.defs.context(path.site.loc);
+        let crate::facts::defs::Resolved::Items(locs) = cx.defs.resolve(&at, &path.path) else { continue };
+        let Some(program) = locs.iter().find_map(|l| programs.get(l)) else { continue };
+        let mut site = path.site.clone();
+        if let ProvisionerSiteKind::Command { program: p, .. } = &mut site.kind {
+            *p = (*program).to_string();
+        }
+        out.push(site);
     }
     out
 }
@@ -126,9 +163,14 @@ fn backend_by_another_name(cx: &CheckCx, params: &ProvisionerParams, call: &supe
 
 /// The diagnostic of one site.
 fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Severity) -> Diagnostic {
+    let other = match &site.kind {
+        ProvisionerSiteKind::Choice { other } => Some(other),
+        _ => None,
+    };
     let secondary: Vec<Label> = site
         .origin
         .iter()
+        .chain(other)
         .filter(|o| o.loc != site.loc)
         .map(|o| Label { loc: o.loc, message: o.what.clone() })
         .collect();
@@ -136,11 +178,32 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
         ProvisionerSiteKind::MethodCall { method } | ProvisionerSiteKind::AssociatedCall { method, .. } => {
             call_text(site, method, params)
         }
-        ProvisionerSiteKind::Command { program } => (
-            format!("`{program}` run directly in `{}`, outside the backend modules", site.function),
-            format!("runs `{program}` itself"),
-            "call a dispatcher verb (`stop_workspace_auto`, `provision_workspace_auto`, …): the backends own \
-             their command line"
+        ProvisionerSiteKind::Command { program, subcommand } => {
+            let run = match subcommand {
+                Some(sub) => format!("{program} {sub}"),
+                None => program.clone(),
+            };
+            let help = match subcommand.as_deref().and_then(|sub| params.verb_for(sub)) {
+                Some(verb) => format!(
+                    "call the dispatcher verb `{verb}` instead: it picks the backend (control plane first, Docker \
+                     second, neither → mark failed); the backends own their command line"
+                ),
+                None => "route this through the dispatcher (`workspace_dispatchers`): the backends own their \
+                         command line, and on SaaS the workspaces are EC2 instances it cannot reach"
+                    .to_string(),
+            };
+            (
+                format!("`{run}` run directly in `{}`, outside the backend modules", site.function),
+                format!("runs `{run}` itself"),
+                help,
+            )
+        }
+        ProvisionerSiteKind::Choice { .. } => (
+            format!("hand-rolled choice between provisioner backends in `{}`, outside the dispatcher", site.function),
+            "picks a backend itself".to_string(),
+            "route this through the dispatcher: call its verb for the operation (`stop_workspace_auto`, \
+             `provision_workspace_auto`, `restart_workspace_auto`), which picks the backend in one place (control \
+             plane first, Docker second, neither → mark failed)"
                 .to_string(),
         ),
         ProvisionerSiteKind::Construct { ty } => (

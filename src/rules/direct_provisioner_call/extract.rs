@@ -1,14 +1,19 @@
 //! Per-file facts for `direct-provisioner-call` and the visitor that extracts them
 //! ([`Extractor`]): every method call on a provisioner backend value, every
-//! associated call on a backend type, and every presence check of the backend
-//! fields, with where the backend value came from. Origins and bindings are tracked
-//! in [`origin`], backend types recognised in [`types`].
+//! associated call on a backend type, every presence check of the backend fields
+//! and every hand-rolled choice between backends, with where the backend value came
+//! from; backends built on the spot and backend command lines. Origins and bindings
+//! are tracked in [`origin`], backend types recognised in [`types`], command lines
+//! read in [`commands`], presence used as data told apart in [`data`].
 
+mod commands;
+mod data;
 mod origin;
 mod types;
 
 use super::ProvisionerParams;
 use crate::input::source::{FileId, Loc, SourceFile};
+use data::{DATA_MACROS, PRESENCE_METHODS};
 use origin::PASS_THROUGH;
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
@@ -51,8 +56,12 @@ pub enum ProvisionerSiteKind {
     AssociatedCall { ty: String, method: String },
     /// `self.provisioner.is_none()`, `if let Some(_) = self.cp_prov`, `match &self.cp_prov {…}`
     PresenceCheck,
-    /// `Command::new("docker")`: a backend's command line run directly.
-    Command { program: String },
+    /// `Command::new("docker")`: a backend's command line run directly, with its
+    /// subcommand where written (`stop`); one that only reads is not a site.
+    Command { program: String, subcommand: Option<String> },
+    /// A hand-rolled choice between backends (`cp.or(docker)`, `match (&cp, &docker)`,
+    /// `if saas { cp } else { docker }`): `other` is the second backend.
+    Choice { other: Origin },
     /// `DockerProvisioner::new(..)`, `CpProvisioner { .. }`: a backend built here.
     Construct { ty: String },
 }
@@ -79,6 +88,22 @@ pub struct ProvisionerFacts {
     pub passes: Vec<Pass>,
     /// Verbs called on parameters: backend calls where a caller passes a backend.
     pub param_calls: Vec<ParamCall>,
+    /// Backend command lines whose program is a constant of another module
+    /// (`Command::new(consts::DOCKER)`): a site where the path resolves to one of
+    /// [`ProvisionerFacts::program_consts`].
+    pub command_paths: Vec<CommandPath>,
+    /// Constants and statics of this file whose value is a backend program
+    /// (`const DOCKER: &str = "docker"`), by the location of their name.
+    pub program_consts: Vec<(Loc, String)>,
+}
+
+/// A backend command line run with a program named by a path this file does not define.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandPath {
+    /// The site, its program still empty.
+    pub site: ProvisionerSite,
+    /// The path as written (`consts::DOCKER`).
+    pub path: Vec<String>,
 }
 
 /// Types that hold no backend: a parameter of one is never followed as a backend.
@@ -145,14 +170,6 @@ pub struct TypedCall {
     pub ty: Vec<String>,
 }
 
-/// Macros whose arguments are data — log lines and their fields, JSON, formatted
-/// text, metrics: a presence check there is recorded, not acted on.
-const DATA_MACROS: &[&str] = &[
-    "info", "warn", "error", "debug", "trace", "event", "span", "info_span", "warn_span", "error_span", "debug_span",
-    "trace_span", "log", "println", "eprintln", "print", "eprint", "format", "format_args", "write", "writeln",
-    "json", "gauge", "counter", "histogram",
-];
-
 /// Methods that fall back from one value to another: on a backend with another
 /// backend as the fallback, a choice between backends.
 const CHOICES: &[&str] = &["or", "or_else", "xor", "unwrap_or", "unwrap_or_else"];
@@ -189,11 +206,17 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     // neither has nothing to find (a cheap substring test before a full walk).
     let text = source.text();
     let names_backend = params.fields.iter().chain(&params.types).any(|name| text.contains(name.as_str()))
-        || params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")));
+        || params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
+        || text.contains(COMMAND_NEW);
     if !names_backend && !calls_a_verb(text, params) {
         return ProvisionerFacts::default();
     }
     let types = types::with_local_names(&syntax.items, &params.types);
+    let consts = commands::program_consts(syntax, &params.backend_commands);
+    let mut out = ProvisionerFacts::default();
+    for (ident, program) in &consts {
+        out.program_consts.push((source.span_loc(file, ident.span(), ident.span()), program.clone()));
+    }
     let mut v = Extractor {
         file,
         source,
@@ -207,11 +230,21 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         generic_backends: Vec::new(),
         function: None,
         fn_loc: None,
-        out: ProvisionerFacts::default(),
+        program_consts: consts.into_iter().map(|(ident, program)| (ident.to_string(), program)).collect(),
+        command_chains: Vec::new(),
+        pending_commands: Vec::new(),
+        command_local: None,
+        flags: Vec::new(),
+        deferring: None,
+        metric_locals: Vec::new(),
+        out,
     };
     v.visit_file(syntax);
     v.out
 }
+
+/// How a backend command line is started (`std::process::Command::new`, tokio's).
+const COMMAND_NEW: &str = "Command::new";
 
 struct Extractor<'a> {
     file: FileId,
@@ -239,6 +272,22 @@ struct Extractor<'a> {
     fn_loc: Option<Loc>,
     /// The file is one of `construct-paths`: it may build backends.
     may_construct: bool,
+    /// Constants and statics of this file naming a backend program, with the program.
+    program_consts: Vec<(String, String)>,
+    /// The subcommand of each command line built in a call chain, by where its
+    /// program is written (see [`commands`]).
+    command_chains: Vec<(Loc, commands::Subcommand)>,
+    /// Command lines bound to a local in scope, decided when it leaves the scope.
+    pending_commands: Vec<commands::PendingCommand>,
+    /// Where the program of the `let` being visited is written, when its value is a
+    /// command line (`let mut c = Command::new("docker")`).
+    command_local: Option<Loc>,
+    /// Locals bound to a presence check in scope (see [`data::Flag`]).
+    flags: Vec<data::Flag>,
+    /// The presence checks of the `let` value being visited, collected for its flag.
+    deferring: Option<data::Deferring>,
+    /// Locals bound to a metric handle (`let g = metrics::gauge!("cp")`).
+    metric_locals: Vec<String>,
     out: ProvisionerFacts,
 }
 
@@ -316,6 +365,25 @@ fn written_type(expr: &syn::Expr) -> Option<Vec<String>> {
     }
 }
 
+/// The backend an origin names, to tell two apart: the field (`cp_prov`), else the
+/// binding or the type built (`DockerProvisioner::new()`: `DockerProvisioner`).
+fn backend_key(o: &Origin) -> &str {
+    match &o.owner {
+        Some(owner) => &owner.field,
+        None => o.source.split(['(', ':']).next().unwrap_or(&o.source),
+    }
+}
+
+/// A backend of one branch and a different one of another branch, if any.
+fn choice_between(branches: &[Vec<Origin>]) -> Option<(Origin, Origin)> {
+    branches.iter().enumerate().find_map(|(i, here)| {
+        here.iter().find_map(|o| {
+            let other = branches.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, b)| b);
+            other.into_iter().find(|p| backend_key(p) != backend_key(o)).map(|p| (o.clone(), p.clone()))
+        })
+    })
+}
+
 /// Strips parentheses, references, `?`, `.await` and `*` around an expression.
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
@@ -334,10 +402,23 @@ impl Extractor<'_> {
         self.source.span_loc(self.file, span, span)
     }
 
-    /// Leaves the bindings made since the scope had `saved` of them.
+    /// Leaves the bindings made since the scope had `saved` of them: the flags and
+    /// command lines bound to them are decided.
     fn unscope(&mut self, saved: usize) {
         self.scope.truncate(saved);
         self.declared.retain(|(index, _)| *index < saved);
+        let (closed, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.flags).into_iter().partition(|f| f.index >= saved);
+        self.flags = kept;
+        for flag in closed {
+            self.close_flag(flag);
+        }
+        let (closed, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending_commands).into_iter().partition(|c| c.index.is_none_or(|i| i >= saved));
+        self.pending_commands = kept;
+        for command in closed {
+            self.close_command(command);
+        }
     }
 
     /// Records the type a pattern's binding is declared with: `req: CreateReq`, an
@@ -507,14 +588,64 @@ impl Extractor<'_> {
         }
     }
 
+    /// The backend fields a condition checks the presence of (`cp.is_some() && …`,
+    /// `!matches!(docker, Some(_))`).
+    fn checked_in(&self, cond: &syn::Expr, out: &mut Vec<Origin>) {
+        match cond {
+            syn::Expr::Paren(p) => self.checked_in(&p.expr, out),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => self.checked_in(&u.expr, out),
+            syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                self.checked_in(&b.left, out);
+                self.checked_in(&b.right, out);
+            }
+            syn::Expr::MethodCall(m) if PRESENCE_METHODS.contains(&m.method.to_string().as_str()) => {
+                out.extend(self.origin(&m.receiver).filter(|o| o.is_field));
+            }
+            syn::Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "matches") => {
+                let args = m.mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_separated_nonempty);
+                out.extend(args.ok().and_then(|a| a.first().and_then(|e| self.origin(e))).filter(|o| o.is_field));
+            }
+            _ => {}
+        }
+    }
+
+    /// The backends of the sites found since there were `from` of them: what a
+    /// branch calls or checks.
+    fn site_backends(&self, from: usize) -> Vec<Origin> {
+        let sites = &self.out.sites[from.min(self.out.sites.len())..];
+        let mut out = Vec::new();
+        for site in sites {
+            out.extend(site.origin.iter().filter(|o| o.param.is_none()).cloned());
+            if let ProvisionerSiteKind::Choice { other } = &site.kind {
+                out.push(other.clone());
+            }
+        }
+        out
+    }
+
     /// A backend value, not a parameter that may hold one.
     fn backend_origin(&self, expr: &syn::Expr) -> Option<Origin> {
         self.origin(expr).filter(|o| o.param.is_none())
     }
 
+    /// A presence check of a backend field; in a `let`'s value, collected for its flag.
     fn presence(&mut self, loc: Loc, origin: Origin) {
-        if origin.is_field && !self.as_data {
-            self.push(ProvisionerSiteKind::PresenceCheck, loc, Some(origin));
+        if !origin.is_field || self.as_data {
+            return;
+        }
+        let Some(function) = &self.function else { return };
+        let kind = ProvisionerSiteKind::PresenceCheck;
+        let site = ProvisionerSite { kind, loc, origin: Some(origin), function: function.clone() };
+        match &mut self.deferring {
+            Some(d) if d.locs.contains(&loc) => d.sites.push(site),
+            _ => self.out.sites.push(site),
+        }
+    }
+
+    /// A hand-rolled choice between backends (not in data: a log line picks nothing).
+    fn choice(&mut self, loc: Loc, origin: Origin, other: Origin) {
+        if !self.as_data {
+            self.push(ProvisionerSiteKind::Choice { other }, loc, Some(origin));
         }
     }
 
@@ -533,9 +664,10 @@ impl Extractor<'_> {
         self.params.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
             || calls_a_verb(text, self.params)
             || self.params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
+            || text.contains(COMMAND_NEW)
     }
 
-    fn enter_fn(&mut self, sig: &syn::Signature, body: impl FnOnce(&mut Self)) {
+    fn enter_fn(&mut self, sig: &syn::Signature, block: &syn::Block) {
         let name = sig.ident.to_string();
         // A constructor wires backends (`CpProvisioner::from_env()?.validate()?`).
         let exempt = self.params.constructors.contains(&name);
@@ -547,6 +679,9 @@ impl Extractor<'_> {
         let saved_generics =
             std::mem::replace(&mut self.generic_backends, backend_generics(&sig.generics, self.types));
         let saved_named = std::mem::take(&mut self.named_elsewhere);
+        let saved_flags = std::mem::take(&mut self.flags);
+        let saved_commands = std::mem::take(&mut self.pending_commands);
+        let saved_metrics = std::mem::take(&mut self.metric_locals);
         let typed = sig.inputs.iter().filter_map(|i| match i {
             syn::FnArg::Typed(t) => Some(t),
             syn::FnArg::Receiver(_) => None,
@@ -554,7 +689,13 @@ impl Extractor<'_> {
         for (index, t) in typed.enumerate() {
             self.bind_param(&t.pat, &t.ty, Some(u16::try_from(index).unwrap_or(u16::MAX)));
         }
-        body(self);
+        self.returned_defaults(sig, block);
+        self.visit_block(block);
+        // The flags and command lines still in scope are decided at the function's end.
+        self.unscope(0);
+        self.flags = saved_flags;
+        self.pending_commands = saved_commands;
+        self.metric_locals = saved_metrics;
         self.named_elsewhere = saved_named;
         self.scope = saved_scope;
         self.declared = saved_declared;
@@ -605,39 +746,9 @@ impl Extractor<'_> {
     }
 }
 
-impl<'ast> Visit<'ast> for Extractor<'_> {
-    // Types and attributes hold nothing these facts come from: not walked.
-    fn visit_type(&mut self, _: &'ast syn::Type) {}
-    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
-
-    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
-        if self.mentions_backend(&i.sig, &i.block) {
-            self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
-        }
-    }
-
-    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        if self.mentions_backend(&i.sig, &i.block) {
-            self.enter_fn(&i.sig, |s| s.visit_block(&i.block));
-        }
-    }
-
-    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
-        if let Some(block) = &i.default
-            && self.mentions_backend(&i.sig, block)
-        {
-            self.enter_fn(&i.sig, |s| s.visit_block(block));
-        }
-    }
-
-    fn visit_block(&mut self, b: &'ast syn::Block) {
-        let saved = self.scope.len();
-        syn::visit::visit_block(self, b);
-        self.unscope(saved);
-    }
-
-    fn visit_local(&mut self, local: &'ast syn::Local) {
-        syn::visit::visit_local(self, local);
+impl Extractor<'_> {
+    /// The bindings a `let` makes (its value visited already).
+    fn bind_local(&mut self, local: &syn::Local) {
         let typed = match &local.pat {
             syn::Pat::Type(t) if self.type_is_backend(&t.ty) => {
                 // `let d: DockerProvisioner = Default::default();` builds one.
@@ -693,8 +804,101 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             _ => {}
         }
     }
+}
 
+impl<'ast> Visit<'ast> for Extractor<'_> {
+    // Types and attributes hold nothing these facts come from: not walked.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+
+    fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
+        if self.mentions_backend(&i.sig, &i.block) {
+            self.enter_fn(&i.sig, &i.block);
+        }
+    }
+
+    fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
+        if self.mentions_backend(&i.sig, &i.block) {
+            self.enter_fn(&i.sig, &i.block);
+        }
+    }
+
+    fn visit_trait_item_fn(&mut self, i: &'ast syn::TraitItemFn) {
+        if let Some(block) = &i.default
+            && self.mentions_backend(&i.sig, block)
+        {
+            self.enter_fn(&i.sig, block);
+        }
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let saved = self.scope.len();
+        syn::visit::visit_block(self, b);
+        self.unscope(saved);
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        // `let has_docker = state.provisioner.is_some()`: its checks wait for its reads.
+        let mut checks = Vec::new();
+        if let Some(init) = &local.init
+            && init.diverge.is_none()
+            && origin::plain_ident(&local.pat).is_some()
+        {
+            self.value_checks(&init.expr, &mut checks);
+        }
+        let deferring = (!checks.is_empty()).then(|| data::Deferring { locs: checks, sites: Vec::new() });
+        let saved_deferring = std::mem::replace(&mut self.deferring, deferring);
+        // `let mut c = Command::new("docker")`: its arguments come in later statements.
+        let command = match local.init.as_ref().map(|i| strip(&i.expr)) {
+            Some(syn::Expr::Call(c)) => self.command_program(c).map(|(_, loc)| loc),
+            _ => None,
+        };
+        let saved_command = std::mem::replace(&mut self.command_local, command);
+        syn::visit::visit_local(self, local);
+        self.command_local = saved_command;
+        let deferred = std::mem::replace(&mut self.deferring, saved_deferring);
+        self.bind_local(local);
+        let ident = origin::plain_ident(&local.pat);
+        if let Some(d) = deferred
+            && !d.sites.is_empty()
+        {
+            match ident.and_then(|i| self.scope.iter().rposition(|(n, _)| i == n)) {
+                Some(index) => self.flags.push(data::Flag { index, sites: d.sites, data_uses: 0 }),
+                None => self.out.sites.extend(d.sites),
+            }
+        }
+        if let Some(loc) = command {
+            let index = ident.and_then(|i| self.scope.iter().rposition(|(n, _)| i == n));
+            if let Some(pending) = self.pending_commands.iter_mut().find(|c| c.loc == loc) {
+                pending.index = index;
+            }
+        }
+        if let Some(init) = &local.init {
+            self.note_metric_local(&local.pat, &init.expr);
+        }
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(ident) = p.path.get_ident() {
+            self.read_name(&ident.to_string());
+        }
+        // `CpProvisioner` (a unit struct), `provisioner::CpProvisioner`, `CpProvisioner(…)`.
+        if let Some(built) = self.unit_backend(p)
+            && !self.scope.iter().any(|(n, _)| *n == built.source)
+        {
+            self.push(ProvisionerSiteKind::Construct { ty: built.source }, built.loc, None);
+        }
+    }
+
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        // A task's code is not data, in a log line's argument neither.
+        let saved = std::mem::replace(&mut self.as_data, false);
+        syn::visit::visit_expr_async(self, a);
+        self.as_data = saved;
+    }
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // A closure's code is not data, in a log line's argument neither.
+        let saved_data = std::mem::replace(&mut self.as_data, false);
         let saved = self.scope.len();
         // `|State(AppState { provisioner, .. }): State<AppState>|`, `|p: &CpProvisioner|`.
         for input in &c.inputs {
@@ -705,6 +909,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.visit_expr(&c.body);
         self.unscope(saved);
+        self.as_data = saved_data;
     }
 
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
@@ -726,21 +931,66 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.unscope(saved);
     }
 
+    /// An `if` and its `else if`s: the backends each branch checks (in its
+    /// condition), gives or calls. Two branches on different backends make a
+    /// hand-rolled choice, reported once at the first `if` in place of the
+    /// conditions' presence checks.
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
-        let syn::Expr::Let(cond) = &*e.cond else { return syn::visit::visit_expr_if(self, e) };
-        self.visit_expr(&cond.expr);
-        let saved = self.scope.len();
-        // `if let Some(p) = &self.provisioner`: choosing by the backend's presence is a
-        // presence check, whether or not it binds the backend (a call on `p` is one more).
-        if let Some(origin) = self.backend_origin(&cond.expr).or_else(|| self.checked_field(&cond.pat)) {
-            let loc = self.loc(e.if_token.span);
-            self.presence(loc, origin);
+        let start = self.out.sites.len();
+        let mut conditions: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut branches: Vec<Vec<Origin>> = Vec::new();
+        let mut link = e;
+        loop {
+            let from = self.out.sites.len();
+            let saved = self.scope.len();
+            let mut backends = Vec::new();
+            match &*link.cond {
+                syn::Expr::Let(cond) => {
+                    self.visit_expr(&cond.expr);
+                    // `if let Some(p) = &self.provisioner`: choosing by the backend's presence is a
+                    // presence check, whether or not it binds the backend (a call on `p` is one more).
+                    if let Some(origin) = self.backend_origin(&cond.expr).or_else(|| self.checked_field(&cond.pat)) {
+                        let loc = self.loc(link.if_token.span);
+                        backends.push(origin.clone());
+                        self.presence(loc, origin);
+                    }
+                    self.bind_match(&cond.pat, &cond.expr);
+                }
+                cond => {
+                    self.visit_expr(cond);
+                    self.checked_in(cond, &mut backends);
+                }
+            }
+            conditions.push(from..self.out.sites.len());
+            self.visit_block(&link.then_branch);
+            // What the branch gives, with the condition's bindings (`Some(cp.clone())`).
+            backends.extend(origin::block_tail(&link.then_branch).and_then(|t| self.backend_origin(t)));
+            self.unscope(saved);
+            backends.extend(self.site_backends(from));
+            branches.push(backends);
+            match link.else_branch.as_ref().map(|(_, e)| &**e) {
+                Some(syn::Expr::If(next)) => link = next,
+                Some(other) => {
+                    let from = self.out.sites.len();
+                    self.visit_expr(other);
+                    let mut backends: Vec<Origin> = self.backend_origin(other).into_iter().collect();
+                    backends.extend(self.site_backends(from));
+                    branches.push(backends);
+                    break;
+                }
+                None => break,
+            }
         }
-        self.bind_match(&cond.pat, &cond.expr);
-        self.visit_block(&e.then_branch);
-        self.unscope(saved);
-        if let Some((_, other)) = &e.else_branch {
-            self.visit_expr(other);
+        if let Some((first, other)) = choice_between(&branches) {
+            let tail = self.out.sites.split_off(start);
+            for (i, site) in tail.into_iter().enumerate() {
+                let in_condition = conditions.iter().any(|r| r.contains(&(start + i)));
+                if !(in_condition && site.kind == ProvisionerSiteKind::PresenceCheck) {
+                    self.out.sites.push(site);
+                }
+            }
+            let loc = self.loc(e.if_token.span);
+            self.choice(loc, first, other);
         }
     }
 
@@ -756,17 +1006,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         self.visit_expr(&m.expr);
         // A `match` on a backend field is a presence check, whether or not an arm binds
-        // it; on a tuple of them (`match (&self.cp_prov, &self.provisioner)`), a
+        // it; on a tuple of backends (`match (&self.cp_prov, &self.provisioner)`), or
+        // with arms on different backends (`None => state.provisioner.clone()`), a
         // hand-rolled choice of backend.
-        let scrutinee = match strip_refs(&m.expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.backend_origin(e)),
-            _ => self.backend_origin(&m.expr),
+        let scrutinee: Vec<Origin> = match strip_refs(&m.expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().filter_map(|e| self.backend_origin(e)).collect(),
+            _ => self.backend_origin(&m.expr).into_iter().collect(),
         };
-        if let Some(o) = scrutinee {
-            let loc = self.loc(m.match_token.span);
-            self.presence(loc, o);
-        }
+        let mut branches: Vec<Vec<Origin>> = Vec::new();
         for arm in &m.arms {
+            let from = self.out.sites.len();
             let saved = self.scope.len();
             // Tuple scrutinees bind per element: `(Some(cp), _) => …`.
             self.bind_match(&arm.pat, &m.expr);
@@ -774,13 +1023,32 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.visit_expr(guard);
             }
             self.visit_expr(&arm.body);
+            let mut backends: Vec<Origin> = self.backend_origin(&arm.body).into_iter().collect();
             self.unscope(saved);
+            backends.extend(self.site_backends(from));
+            branches.push(backends);
+        }
+        // The elements of a tuple matched (`(&self.cp_prov, &self.provisioner)`), else
+        // what the arms do, else the backend matched and an arm's.
+        let elements: Vec<Vec<Origin>> = scrutinee.iter().map(|o| vec![o.clone()]).collect();
+        let choice = choice_between(&elements).or_else(|| choice_between(&branches)).or_else(|| {
+            branches.insert(0, scrutinee.clone());
+            choice_between(&branches)
+        });
+        let loc = self.loc(m.match_token.span);
+        match (choice, scrutinee.first()) {
+            (Some((first, other)), _) => self.choice(loc, first, other),
+            (None, Some(o)) => self.presence(loc, o.clone()),
+            (None, None) => {}
         }
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let method = m.method.to_string();
         let receiver_origin = self.origin(&m.receiver);
+        self.command_chain(m);
+        // `metrics::gauge!("cp").set(…)`, `BACKEND_GAUGE.set(…)`: the value is data.
+        let records = data::METRIC_METHODS.contains(&method.as_str()) && self.is_metric_handle(&m.receiver);
         self.visit_expr(&m.receiver);
         let plumbing = self.params.wrapper_methods.contains(&method)
             || COMBINATORS.contains(&method.as_str())
@@ -794,6 +1062,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.pass(&callee, (i, m.args.len()), arg);
             }
         }
+        let saved_data = self.as_data;
+        self.as_data |= records;
         for arg in &m.args {
             // `self.provisioner.as_ref().map(|p| p.stop(id))`: the closure's parameter is the backend.
             match (arg, &receiver_origin) {
@@ -808,17 +1078,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 _ => self.visit_expr(arg),
             }
         }
+        self.as_data = saved_data;
         // `self.cp_prov.as_ref().or(self.provisioner.as_ref())`: a hand-rolled choice
-        // between backends, a presence check even when the choice is only passed on.
+        // between backends, even when the choice is only passed on.
         if CHOICES.contains(&method.as_str())
             && let Some(origin) = &receiver_origin
-            && m.args.iter().any(|a| match strip_refs(a) {
-                syn::Expr::Closure(c) => self.backend_origin(&c.body).is_some(),
-                other => self.backend_origin(other).is_some(),
+            && let Some(other) = m.args.iter().find_map(|a| match strip_refs(a) {
+                syn::Expr::Closure(c) => self.backend_origin(&c.body),
+                other => self.backend_origin(other),
             })
         {
             let loc = self.loc(m.method.span());
-            self.presence(loc, origin.clone());
+            self.choice(loc, origin.clone(), other);
         }
         if self.params.wrapper_methods.contains(&method)
             || COMBINATORS.contains(&method.as_str())
@@ -833,7 +1104,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.param_call(&origin, &method, loc);
             return self.typed_call(m, method);
         }
-        if matches!(method.as_str(), "is_some" | "is_none" | "is_some_and" | "is_none_or") {
+        if PRESENCE_METHODS.contains(&method.as_str()) {
             self.presence(loc, origin);
         } else if !matches!(method.as_str(), "take" | "replace" | "insert" | "get_or_insert_with") {
             // Moving a backend in or out of its field (`take`, `replace`) is wiring, not a call.
@@ -842,16 +1113,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        let local = self.command_local.take();
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
         let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
         // `Command::new("docker")` (std or tokio): the backend's own command line.
-        if segs.ends_with(&["Command".to_string(), "new".to_string()])
-            && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(program), .. })) = c.args.first().map(strip_refs)
-            && self.params.backend_commands.contains(&program.value())
-        {
-            let loc = self.loc(program.span());
-            self.push(ProvisionerSiteKind::Command { program: program.value() }, loc, None);
+        if self.command(c, local) {
             return;
         }
         // `<DockerProvisioner as Default>::default()`
@@ -887,7 +1154,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
-        syn::visit::visit_expr_struct(self, s);
+        // A field's value is data (`HealthResponse { docker: state.provisioner.is_some() }`).
+        let saved = std::mem::replace(&mut self.as_data, true);
+        for field in &s.fields {
+            self.visit_expr(&field.expr);
+        }
+        self.as_data = saved;
+        if let Some(rest) = &s.rest {
+            self.visit_expr(rest);
+        }
         // `CpProvisioner { client, .. }` builds a backend.
         if let Some(last) = s.path.segments.last()
             && self.types.contains(&last.ident.to_string())
@@ -914,11 +1189,133 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         let saved = self.as_data;
         self.as_data |= DATA_MACROS.contains(&name.as_str());
-        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
-            for arg in &args {
-                self.visit_expr(arg);
+        if !self.flags.is_empty() {
+            self.read_captures(mac.tokens.clone());
+        }
+        match mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+            Ok(args) => {
+                for arg in &args {
+                    self.visit_expr(arg);
+                }
             }
+            // Not expressions (`info!(cp = ?x, "…")`): the flags it names are read.
+            Err(_) if !self.flags.is_empty() => self.read_names(mac.tokens.clone()),
+            Err(_) => {}
         }
         self.as_data = saved;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> ProvisionerParams {
+        let defaults: toml::Table = include_str!("../../../rules/direct-provisioner-call.toml").parse().unwrap();
+        let table = defaults["parameters"].as_table().unwrap();
+        crate::rules::params_from_table::<ProvisionerParams>(table).unwrap().compile().unwrap()
+    }
+
+    /// The sites of `src`, as (line, kind) with the kind's name.
+    fn sites(src: &str) -> Vec<(usize, String)> {
+        let source = SourceFile::new("src/handlers.rs".into(), src.into());
+        let syntax = syn::parse_file(src).unwrap();
+        let facts = extract(0, &source, &syntax, &params());
+        let mut out: Vec<(usize, String)> = facts
+            .sites
+            .iter()
+            .map(|s| {
+                let kind = match &s.kind {
+                    ProvisionerSiteKind::MethodCall { method } => format!("call {method}"),
+                    ProvisionerSiteKind::AssociatedCall { method, .. } => format!("call {method}"),
+                    ProvisionerSiteKind::PresenceCheck => "presence".to_string(),
+                    ProvisionerSiteKind::Command { program, subcommand } => {
+                        format!("command {program} {}", subcommand.as_deref().unwrap_or("?"))
+                    }
+                    ProvisionerSiteKind::Construct { ty } => format!("construct {ty}"),
+                    ProvisionerSiteKind::Choice { other } => format!("choice or {}", other.source),
+                };
+                (source.line_col(s.loc.start as usize).line, kind)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_flag_is_reported_where_it_decides_not_where_it_is_data() {
+        let src = "fn f(s: &S) -> bool {\n\
+                   let logged = s.provisioner.is_some();\n\
+                   tracing::info!(logged, \"{logged}\");\n\
+                   let decides = s.cp_prov.is_none();\n\
+                   if decides { return false; }\n\
+                   let unread = matches!(s.cp_prov, Some(_));\n\
+                   let returned = !s.provisioner.is_none();\n\
+                   returned\n\
+                   }";
+        assert_eq!(sites(src), [(4, "presence".into()), (6, "presence".into()), (7, "presence".into())]);
+    }
+
+    #[test]
+    fn sinks_take_presence_as_data() {
+        let src = "fn f(s: &S) -> Health {\n\
+                   metrics::gauge!(\"cp\").set(s.cp_prov.is_some() as u8 as f64);\n\
+                   GAUGE.set(if s.provisioner.is_some() { 1 } else { 0 });\n\
+                   s.mode.set(s.cp_prov.is_some());\n\
+                   Health { docker: s.provisioner.is_some() }\n\
+                   }";
+        assert_eq!(sites(src), [(4, "presence".into())]);
+    }
+
+    #[test]
+    fn branches_on_different_backends_are_one_choice() {
+        let src = "fn f(s: &S, saas: bool) {\n\
+                   let a = if saas { s.cp_prov.clone() } else { s.provisioner.clone() };\n\
+                   if let Some(cp) = &s.cp_prov { keep(cp) } else if let Some(d) = &s.provisioner { keep(d) }\n\
+                   if s.cp_prov.is_some() && s.provisioner.is_some() { warn() }\n\
+                   }";
+        assert_eq!(
+            sites(src),
+            [
+                (2, "choice or s.provisioner".into()),
+                (3, "choice or s.provisioner".into()),
+                // Two checks of one condition: one finding per line (see `diagnostics`).
+                (4, "presence".into()),
+                (4, "presence".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn command_lines_are_reported_by_their_subcommand() {
+        let src = "const D: &str = \"docker\";\n\
+                   fn f(id: &str) {\n\
+                   Command::new(D).args([\"ps\", id]).status();\n\
+                   Command::new(\"docker\").args([\"-H\", \"h\", \"kill\", id]).status();\n\
+                   let mut c = Command::new(\"podman\");\n\
+                   c.arg(\"version\");\n\
+                   let mut r = Command::new(\"docker\");\n\
+                   r.arg(\"rm\").arg(id);\n\
+                   Command::new(\"docker\").args(args(id)).status();\n\
+                   }";
+        assert_eq!(
+            sites(src),
+            [(4, "command docker kill".into()), (7, "command docker rm".into()), (9, "command docker ?".into())]
+        );
+    }
+
+    #[test]
+    fn unit_structs_and_returned_defaults_build_backends() {
+        let src = "fn f() -> DockerProvisioner { let c = CpProvisioner; c.stop(1); Default::default() }\n\
+                   fn g() -> Option<DockerProvisioner> { Default::default() }\n\
+                   fn h() -> Kind { Kind::CpProvisioner }";
+        assert_eq!(
+            sites(src),
+            [
+                (1, "call stop".into()),
+                (1, "construct CpProvisioner".into()),
+                (1, "construct DockerProvisioner".into())
+            ]
+        );
     }
 }

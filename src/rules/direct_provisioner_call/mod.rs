@@ -45,30 +45,68 @@
 //!   moves into (`let p = state.provisioner.clone(); tokio::spawn(async move { if let
 //!   Some(p) = p { … } })`, `std::thread::spawn(move || …)`; `.clone()`, `&`,
 //!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy): choosing by a
-//!   backend's presence is the
-//!   dispatcher's job (the call on the bound backend is a finding of its own). A
-//!   presence check used only as data — a log field, a JSON value, formatted text, a
-//!   metric (`tracing::info!(docker = self.provisioner.is_some())`) — chooses nothing
-//!   and is not reported;
+//!   backend's presence is the dispatcher's job (the call on the bound backend is a
+//!   finding of its own). A presence check is reported where its value decides
+//!   something: a condition (`if`, `while`, `match`, a guard, `&&`/`||` before a
+//!   call, `?`, a closure such as `filter(|_| cp.is_some())`), a value returned (a
+//!   hand-rolled `has_provisioner()`), or an argument of a function. One whose value
+//!   only flows into data chooses nothing and is not reported: the arguments of a
+//!   log, format or JSON macro (`tracing::info!(docker = self.provisioner.is_some())`,
+//!   `format!`, `println!`, `json!`), of a metric macro (`gauge!`, `counter!`,
+//!   `histogram!`) or of a metric handle's methods (`.set`, `.inc`, `.add`,
+//!   `.increment`, `.record`, `.observe`, …), a handle being such a macro's value, a
+//!   static such as `BACKEND_GAUGE`, a local bound to a metric macro, or a path
+//!   naming a metric (`state.metrics.backends.with_label_values(&[…])`), and a
+//!   field of a struct literal (`HealthResponse { docker:
+//!   state.provisioner.is_some() }`). A local bound to a presence check (`let
+//!   has_docker = state.provisioner.is_some()`, also negated, combined with `&&`,
+//!   `||` or a comparison, cast, converted by `u8::from` or `.to_string()`, or turned
+//!   into literals: `if cp.is_some() { 1.0 } else { 0.0 }`) is data too when it is
+//!   read only in those places (also as `{has_docker}` in a format string);
+//!   read anywhere else, or never read, it is reported at the check;
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
-//!   `backend-commands`): it bypasses the backend objects (reported only in code
-//!   that has a dispatcher or a backend module: a tool with neither just runs docker);
+//!   `backend-commands`, also named by a constant or static, of the file or of
+//!   another module: `Command::new(DOCKER)`, `Command::new(consts::DOCKER)`): it
+//!   bypasses the backend objects. Only a command line that changes a workspace is
+//!   reported: one of whose literal arguments is a subcommand of
+//!   `backend-subcommands` (`stop`, `rm`, `run`, `kill`, `start`, `create`, `restart`,
+//!   `pause`, `unpause`, `exec`, `up`, `down`; `docker container stop`, `docker -H
+//!   tcp://… rm`), or whose subcommand is not written as a literal
+//!   (`.args(&args)`, `.arg(verb)`). `docker ps`, `docker logs {id}`, `docker
+//!   version`, `docker --version` only read. The arguments are read from the call
+//!   chain (`.arg(…)`, `.args([…])`, `.args(vec![…])`) or, for a command bound to a
+//!   local, from the first call that adds arguments to it (`let mut c =
+//!   Command::new("docker"); c.arg("stop")`). Reported only in code that has a
+//!   dispatcher or a backend module: a tool with neither just runs docker;
 //! - a backend built outside the places that wire the application — the dispatcher,
 //!   the backend modules and `construct-paths` (`main.rs`, `src/bin/**`, `build.rs`):
-//!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`,
-//!   `let d: DockerProvisioner = Default::default()`, `<DockerProvisioner as
-//!   Default>::default()`. A backend made on the spot is not the one the dispatcher
-//!   would pick. A call on it is reported too, in `construct-paths` as well: they may
-//!   build a backend, not call it;
+//!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`, a
+//!   unit or tuple struct's value (`let p = CpProvisioner;`,
+//!   `provisioner::CpProvisioner`, `CpProvisioner(client)`), `let d:
+//!   DockerProvisioner = Default::default()`, `Default::default()` returned from a
+//!   function whose return type is a backend type (or an `Arc`, `Rc` or `Box` of
+//!   one), `<DockerProvisioner as Default>::default()`. A backend made on the spot is
+//!   not the one the dispatcher would pick. A call on it is reported too, in
+//!   `construct-paths` as well: they may build a backend, not call it;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
-//!   on: a `match` on a tuple of backend fields, `self.cp_prov.clone().or(…)` (`or`,
-//!   `or_else`, `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback;
-//!   also through `.map(|cp| cp as Arc<dyn Provisioner>)`, the upcast that lets two
-//!   backend types meet).
+//!   on, once at the choice (in place of the presence checks it is made of): a
+//!   `match` on a tuple of backends, `self.cp_prov.clone().or(…)` (`or`, `or_else`,
+//!   `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback; also
+//!   through `.map(|cp| cp as Arc<dyn Provisioner>)` and `… as Arc<dyn
+//!   Provisioner>`, the upcasts that let two backend types meet), and an `if … else
+//!   if … else` or a `match` whose branches check, give or call different backends
+//!   (`if let Some(cp) = &self.cp_prov { … } else if let Some(d) =
+//!   &self.provisioner { … }`, `if saas { state.cp_prov.clone() } else {
+//!   state.provisioner.clone() }`, `None => state.provisioner.clone()`), whatever
+//!   decides it: presence, a flag, a setting.
 //!
-//! The message names the dispatcher verb to call instead: stop →
-//! `stop_workspace_auto`, start/provision → `provision_workspace_auto` (or `_sync`),
-//! restart → `restart_workspace_auto`, presence → `has_provisioner()`.
+//! The message names what to call instead: for a call, the dispatcher verb of its
+//! method (stop → `stop_workspace_auto`, start/provision →
+//! `provision_workspace_auto` (or `_sync`), restart → `restart_workspace_auto`; see
+//! `verbs`); for a command line, the verb of its subcommand (`docker rm` →
+//! `stop_workspace_auto`), or the dispatcher when no verb matches (`docker exec`);
+//! for a presence check, `has_provisioner()`; for a choice, the dispatcher verb of
+//! the operation, which picks the backend in one place.
 //!
 //! ## Why is this bad?
 //! There are two backends: Docker (self-hosted) and the control plane, which runs
@@ -109,6 +147,7 @@
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
 //! backend-commands = ["docker", "podman"]  # Command::new("docker") outside the backends
+//! backend-subcommands = ["stop", "rm", "run", "kill", …]  # the ones that change a workspace
 //! wrapper-methods = ["as_ref", "as_deref", "unwrap", "expect", "clone", …]
 //! [rules.direct-provisioner-call.verbs]   # method word -> dispatcher verb
 //! stop = "stop_workspace_auto"
@@ -146,6 +185,18 @@
 //! - Calls and constructions inside functions named like a constructor (`new`,
 //!   `from_env`) are not reported: constructors wire the backends. A function named
 //!   like a dispatcher verb outside the dispatcher files is reported like any other.
+//! - A presence check stored in a struct literal's field, a metric handle or a
+//!   static's `.set(…)` is data, even when the code branches on the stored value
+//!   later (`let opts = StopOptions { saas: state.cp_prov.is_some() }; if opts.saas
+//!   { … }`). A local read in another local's value (`let b = a;`) counts as a
+//!   decision. A choice is seen in one `if` chain or `match`: branches that reach
+//!   the backends only through helpers, or a choice spread over separate
+//!   statements, are reported as their presence checks and calls.
+//! - A command line's program held by a local (`let program = "docker";
+//!   Command::new(program)`), built by a function, or configured through a helper
+//!   (`configure(&mut cmd)`) is not followed; a subcommand word used as another
+//!   literal argument (`docker logs stop`, a container named `stop`) reads as the
+//!   subcommand.
 
 mod analysis;
 mod declared;
@@ -176,6 +227,7 @@ pub struct ProvisionerParams {
     pub types: Vec<String>,
     pub constructors: Vec<String>,
     pub backend_commands: Vec<String>,
+    pub backend_subcommands: Vec<String>,
     pub wrapper_methods: Vec<String>,
     pub verbs: BTreeMap<String, String>,
     #[serde(skip)]
@@ -213,6 +265,12 @@ impl ProvisionerParams {
     /// application (`main.rs`, `src/bin/**`) may build backends.
     pub fn may_construct(&self, display: &str) -> bool {
         self.constructing.as_ref().is_some_and(|set| set.is_match(display))
+    }
+
+    /// Whether a backend command's subcommand changes a workspace (`docker stop`),
+    /// rather than reading (`docker ps`).
+    pub(super) fn changes_state(&self, subcommand: &str) -> bool {
+        self.backend_subcommands.iter().any(|s| s == subcommand)
     }
 
     /// The dispatcher verb for a backend method, by the words of its name.

@@ -22,7 +22,6 @@ pub(super) const PASS_THROUGH: &[&str] = &[
     "into",
 ];
 
-/// The tail expression of a block.
 /// `|x| x as Arc<dyn Provisioner>` (or `|x| x`): the closure hands its argument on.
 fn upcasts_its_argument(c: &syn::ExprClosure) -> bool {
     let [syn::Pat::Ident(arg)] = c.inputs.iter().collect::<Vec<_>>()[..] else { return false };
@@ -33,7 +32,8 @@ fn upcasts_its_argument(c: &syn::ExprClosure) -> bool {
     matches!(strip(body), syn::Expr::Path(p) if p.path.is_ident(&arg.ident))
 }
 
-fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
+/// The tail expression of a block.
+pub(super) fn block_tail(block: &syn::Block) -> Option<&syn::Expr> {
     match block.stmts.last() {
         Some(syn::Stmt::Expr(e, None)) => Some(e),
         _ => None,
@@ -70,7 +70,7 @@ const COPIES: &[&str] = &["clone", "as_ref", "as_deref", "as_mut", "borrow", "to
 const WRAPPING: &[&str] = &["Arc", "Rc", "Box", "Mutex", "RwLock", "RefCell", "Cell"];
 
 /// A bare name a pattern binds the whole value to: `p`, `mut p`, `p: T`.
-fn plain_ident(pat: &syn::Pat) -> Option<&syn::Ident> {
+pub(super) fn plain_ident(pat: &syn::Pat) -> Option<&syn::Ident> {
     match pat {
         syn::Pat::Ident(i) if i.subpat.is_none() && i.ident != "None" => Some(&i.ident),
         syn::Pat::Type(t) => plain_ident(&t.pat),
@@ -116,10 +116,14 @@ impl Extractor<'_> {
                     owner: Some(FieldOwner { base: self.field_base(&f.base), field: name.clone() }),
                 })
             }
-            syn::Expr::Path(p) => {
-                let ident = p.path.get_ident()?.to_string();
-                self.scope.iter().rev().find(|(n, _)| *n == ident).and_then(|(_, o)| o.clone())
-            }
+            syn::Expr::Path(p) => match p.path.get_ident() {
+                Some(ident) if self.scope.iter().any(|(n, _)| ident == n) => {
+                    self.scope.iter().rev().find(|(n, _)| ident == n).and_then(|(_, o)| o.clone())
+                }
+                _ => self.unit_backend(p),
+            },
+            // `cp as Arc<dyn Provisioner>`: the upcast that lets two backend types meet.
+            syn::Expr::Cast(c) => self.origin(&c.expr),
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
                 // `map(Arc::clone)` keeps the backend, and so does a closure that only
@@ -162,6 +166,21 @@ impl Extractor<'_> {
             }
             _ => None,
         }
+    }
+
+    /// A unit struct's value of a backend type (`CpProvisioner`,
+    /// `provisioner::CpProvisioner`): a backend built on the spot.
+    pub(super) fn unit_backend(&self, p: &syn::ExprPath) -> Option<Origin> {
+        let segs = &p.path.segments;
+        let last = segs.last()?;
+        let lower = |s: &syn::PathSegment| s.ident.to_string().starts_with(|c: char| c.is_ascii_lowercase());
+        let module_path = segs.iter().rev().skip(1).all(lower);
+        if p.qself.is_some() || !module_path || !self.types.contains(&last.ident.to_string()) {
+            return None;
+        }
+        let source = last.ident.to_string();
+        let what = format!("`{source}` builds a backend here");
+        Some(Origin { loc: self.loc(last.ident.span()), what, is_field: false, source, param: None, owner: None })
     }
 
     /// A backend a call builds on the spot: `DockerProvisioner::new(cfg)` (any of

@@ -66,7 +66,88 @@ fn names_any(ty: &syn::Type, types: &[String]) -> bool {
     walk(ty.to_token_stream(), types)
 }
 
+/// Types whose `default()` builds what they hold (`Arc::<DockerProvisioner>::default()`).
+const HOLDERS: &[&str] = &["Arc", "Rc", "Box"];
+
+/// The values a function returns: its body's tail and each `return` (not those of
+/// closures, async blocks or nested items), through blocks, `if` and `match`.
+fn returned(block: &syn::Block) -> Vec<&syn::Expr> {
+    struct Returns<'e>(Vec<&'e syn::Expr>);
+    impl<'e> syn::visit::Visit<'e> for Returns<'e> {
+        fn visit_expr_return(&mut self, r: &'e syn::ExprReturn) {
+            if let Some(e) = &r.expr {
+                self.0.push(e);
+                syn::visit::visit_expr(self, e);
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'e syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &'e syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &'e syn::Item) {}
+    }
+    fn tails<'e>(e: &'e syn::Expr, out: &mut Vec<&'e syn::Expr>) {
+        match e {
+            syn::Expr::Block(b) => block_tails(&b.block, out),
+            syn::Expr::Paren(p) => tails(&p.expr, out),
+            syn::Expr::If(i) => {
+                block_tails(&i.then_branch, out);
+                if let Some((_, e)) = &i.else_branch {
+                    tails(e, out);
+                }
+            }
+            syn::Expr::Match(m) => m.arms.iter().for_each(|a| tails(&a.body, out)),
+            _ => out.push(e),
+        }
+    }
+    fn block_tails<'e>(b: &'e syn::Block, out: &mut Vec<&'e syn::Expr>) {
+        if let Some(syn::Stmt::Expr(e, None)) = b.stmts.last() {
+            tails(e, out);
+        }
+    }
+    let mut returns = Returns(Vec::new());
+    syn::visit::Visit::visit_block(&mut returns, block);
+    let mut out = Vec::new();
+    block_tails(block, &mut out);
+    for e in returns.0 {
+        tails(e, &mut out);
+    }
+    out
+}
+
 impl Extractor<'_> {
+    /// A backend type a `Default::default()` of this type builds: the type itself
+    /// (`DockerProvisioner`), or held by an `Arc`, `Rc` or `Box`.
+    fn defaults_to_backend(&self, ty: &syn::Type) -> bool {
+        let syn::Type::Path(p) = ty else { return false };
+        let Some(last) = p.path.segments.last() else { return false };
+        if self.types.contains(&last.ident.to_string()) {
+            return true;
+        }
+        HOLDERS.iter().any(|h| last.ident == h)
+            && matches!(&last.arguments, syn::PathArguments::AngleBracketed(a)
+                if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if self.defaults_to_backend(t)))
+    }
+
+    /// `fn docker() -> DockerProvisioner { Default::default() }`: a function returning
+    /// a backend type builds one where it returns `Default::default()`.
+    pub(super) fn returned_defaults(&mut self, sig: &syn::Signature, block: &syn::Block) {
+        let syn::ReturnType::Type(_, ty) = &sig.output else { return };
+        if !self.defaults_to_backend(ty) {
+            return;
+        }
+        let ty = quote_type(ty);
+        for e in returned(block) {
+            if let syn::Expr::Call(c) = e
+                && c.args.is_empty()
+                && let syn::Expr::Path(p) = &*c.func
+                && p.qself.is_none()
+                && p.path.segments.iter().rev().take(2).map(|s| s.ident.to_string()).eq(["default", "Default"])
+            {
+                let loc = self.loc(p.path.segments[p.path.segments.len() - 2].ident.span());
+                self.push(super::ProvisionerSiteKind::Construct { ty: ty.clone() }, loc, None);
+            }
+        }
+    }
+
     pub(super) fn type_is_backend(&self, ty: &syn::Type) -> bool {
         match ty {
             syn::Type::Path(p) => p.path.segments.iter().any(|seg| {
