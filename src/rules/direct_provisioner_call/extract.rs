@@ -1298,10 +1298,25 @@ mod tests {
                    r.arg(\"rm\").arg(id);\n\
                    Command::new(\"docker\").args(args(id)).status();\n\
                    }";
+        // By default every subcommand is reported, reads included.
         assert_eq!(
             sites(src),
-            [(4, "command docker kill".into()), (7, "command docker rm".into()), (9, "command docker ?".into())]
+            [
+                (3, "command docker ps".into()),
+                (4, "command docker h".into()),
+                (5, "command podman version".into()),
+                (7, "command docker rm".into()),
+                (9, "command docker ?".into())
+            ]
         );
+        // With the subcommands that change a workspace listed, reads are not.
+        let mut listed = params();
+        listed.backend_subcommands = ["kill", "rm", "stop"].map(String::from).to_vec();
+        let source = SourceFile::new("src/handlers.rs".into(), src.into());
+        let facts = extract(0, &source, &syn::parse_file(src).unwrap(), &listed);
+        let mut lines: Vec<usize> = facts.sites.iter().map(|s| source.line_col(s.loc.start as usize).line).collect();
+        lines.sort();
+        assert_eq!(lines, [4, 7, 9]);
     }
 
     #[test]

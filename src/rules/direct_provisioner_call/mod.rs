@@ -67,13 +67,15 @@
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
 //!   `backend-commands`, also named by a constant or static, of the file or of
 //!   another module: `Command::new(DOCKER)`, `Command::new(consts::DOCKER)`): it
-//!   bypasses the backend objects. Only a command line that changes a workspace is
-//!   reported: one of whose literal arguments is a subcommand of
-//!   `backend-subcommands` (`stop`, `rm`, `run`, `kill`, `start`, `create`, `restart`,
-//!   `pause`, `unpause`, `exec`, `up`, `down`; `docker container stop`, `docker -H
-//!   tcp://… rm`), or whose subcommand is not written as a literal
-//!   (`.args(&args)`, `.arg(verb)`). `docker ps`, `docker logs {id}`, `docker
-//!   version`, `docker --version` only read. The arguments are read from the call
+//!   bypasses the backend objects, whatever it runs: on SaaS there is no Docker
+//!   daemon, so even a read (`docker ps`, `docker info`) from a handler silently
+//!   fails. A team that allows reads lists the subcommands that change a workspace
+//!   in `backend-subcommands` (default `["*"]`, every one; for example `stop`, `rm`,
+//!   `run`, `kill`, `start`, `create`, `restart`, `pause`, `unpause`, `exec`, `up`,
+//!   `down`; `docker container stop`, `docker -H tcp://… rm`): then a command line is
+//!   reported when one of its literal arguments is such a subcommand, or when its
+//!   subcommand is not written as a literal (`.args(&args)`, `.arg(verb)`), and
+//!   `docker ps`, `docker logs {id}`, `docker version`, `docker --version` only read. The arguments are read from the call
 //!   chain (`.arg(…)`, `.args([…])`, `.args(vec![…])`) or, for a command bound to a
 //!   local, from the first call that adds arguments to it (`let mut c =
 //!   Command::new("docker"); c.arg("stop")`). Reported only in code that has a
@@ -147,7 +149,7 @@
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
 //! backend-commands = ["docker", "podman"]  # Command::new("docker") outside the backends
-//! backend-subcommands = ["stop", "rm", "run", "kill", …]  # the ones that change a workspace
+//! backend-subcommands = ["*"]  # every one; or only those that change a workspace: ["stop", "rm", …]
 //! wrapper-methods = ["as_ref", "as_deref", "unwrap", "expect", "clone", …]
 //! [rules.direct-provisioner-call.verbs]   # method word -> dispatcher verb
 //! stop = "stop_workspace_auto"
@@ -269,8 +271,14 @@ impl ProvisionerParams {
 
     /// Whether a backend command's subcommand changes a workspace (`docker stop`),
     /// rather than reading (`docker ps`).
+    /// (`"*"`, the default: every subcommand.)
     pub(super) fn changes_state(&self, subcommand: &str) -> bool {
-        self.backend_subcommands.iter().any(|s| s == subcommand)
+        self.backend_subcommands.iter().any(|s| s == subcommand || (s == "*" && !subcommand.starts_with('-')))
+    }
+
+    /// Whether every command line of a backend program is reported, reads included.
+    pub(super) fn every_subcommand(&self) -> bool {
+        self.backend_subcommands.iter().any(|s| s == "*")
     }
 
     /// The dispatcher verb for a backend method, by the words of its name.

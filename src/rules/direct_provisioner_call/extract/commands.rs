@@ -2,8 +2,9 @@
 //! literal or a constant or static naming one (`Command::new(DOCKER)`), and the
 //! subcommand its first arguments give, in the call chain (`.args(["stop", id])`)
 //! or on a local the later statements add arguments to (`let mut c =
-//! Command::new("docker"); c.arg("stop")`). A command line whose subcommand only
-//! reads (`docker ps`, `docker version`; see `backend-subcommands`) is no site.
+//! Command::new("docker"); c.arg("stop")`). Where `backend-subcommands` lists the
+//! subcommands that change a workspace (rather than `"*"`, every one), a command line
+//! whose subcommand only reads (`docker ps`, `docker version`) is no site.
 
 use super::{CommandPath, Extractor, ProvisionerSite, ProvisionerSiteKind, strip, strip_refs};
 use crate::input::source::Loc;
@@ -52,8 +53,8 @@ pub(super) fn subcommand(args: impl IntoIterator<Item = Option<String>>, changes
     let mut first: Option<String> = None;
     for arg in args {
         match arg {
-            Some(a) if changes(&a) => return Subcommand::Named(a),
             Some(a) if a.starts_with('-') || GROUPS.contains(&a.as_str()) => {}
+            Some(a) if changes(&a) => return Subcommand::Named(a),
             Some(a) => {
                 first.get_or_insert(a);
             }
@@ -208,6 +209,7 @@ impl Extractor<'_> {
         let subcommand = match sub {
             Subcommand::Named(s) if self.params.changes_state(s) => Some(s.clone()),
             Subcommand::Unknown => None,
+            Subcommand::Nothing if self.params.every_subcommand() => None,
             Subcommand::Named(_) | Subcommand::Nothing => return,
         };
         match program {
