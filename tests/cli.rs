@@ -273,6 +273,32 @@ fn config_is_found_walking_up_and_overrides_severity_and_parameters() {
 }
 
 #[test]
+fn a_diesel_table_with_a_sql_name_is_guarded_by_either_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    write(
+        tmp.path(),
+        "src/schema.rs",
+        "diesel::table! {\n    #[sql_name = \"audit_events\"]\n    audit (id) {\n        id -> Int4,\n    }\n}\n",
+    );
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "pub mod schema;\nuse diesel::prelude::*;\n\npub fn record(conn: &mut PgConnection, n: usize) -> QueryResult<()> {\n    \
+         use crate::schema::audit as a;\n    for _ in 0..n {\n        diesel::insert_into(a::table).default_values().execute(conn)?;\n    }\n    Ok(())\n}\n",
+    );
+    for tables in ["[\"audit_events\"]", "[\"audit\"]"] {
+        write(tmp.path(), "gatelint.toml", &format!("[rules.non-idempotent-insert]\ntables = {tables}\n"));
+        let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+        assert_eq!(findings(&out), [("non-idempotent-insert".to_string(), "src/lib.rs".to_string(), 7)], "{tables}");
+        assert!(out.stdout.contains("INSERT INTO `audit_events`"), "{tables}: {}", out.stdout);
+    }
+    write(tmp.path(), "gatelint.toml", "[rules.non-idempotent-insert]\ntables = [\"audit_log\"]\n");
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    assert!(findings(&out).is_empty(), "{}", out.stdout);
+}
+
+#[test]
 fn unknown_config_key_is_exit_2_naming_file_position_and_allowed_keys() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "src/lib.rs", CLEAN);

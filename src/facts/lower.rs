@@ -184,7 +184,14 @@ impl<'a> Lowerer<'a> {
     /// Lowers the macros whose arguments are expressions that carry values.
     pub fn lower_macro(&mut self, mac: &syn::Macro, depth: usize) -> Value {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if !matches!(name.as_str(), "format" | "format_args" | "concat" | "env" | "option_env") {
+        // `stringify!(workspaces)`: the text of its tokens, as the compiler writes it.
+        if name == "stringify" {
+            let span = mac.tokens.clone().into_iter().next().map_or(mac.delimiter.span().open(), |t| t.span());
+            return Value::Str { text: mac.tokens.to_string(), loc: self.span_loc(span) };
+        }
+        if !matches!(name.as_str(), "format" | "format_args" | "env" | "option_env")
+            && !crate::facts::value::COMPILE_TIME_STRING_MACROS.contains(&name.as_str())
+        {
             return Value::Opaque;
         }
         let Some(first) = mac.path.segments.first() else {

@@ -209,13 +209,7 @@ impl Collector<'_> {
             syn::Item::Const(c) => self.push_const(&c.ident, scope, None, None),
             syn::Item::Static(s) => self.push_const(&s.ident, scope, None, None),
             syn::Item::Mod(m) => self.module(m, scope),
-            syn::Item::Use(u) => {
-                let mut uses = Vec::new();
-                // `use ::store::x;`: a crate (an empty first segment).
-                let mut prefix = u.leading_colon.map(|_| vec![String::new()]).unwrap_or_default();
-                use_tree(&u.tree, &mut prefix, &mut uses);
-                self.out.scopes[scope as usize].uses.extend(uses);
-            }
+            syn::Item::Use(u) => self.out.scopes[scope as usize].uses.extend(use_facts(u)),
             syn::Item::Struct(s) => {
                 // Named fields by name, a tuple struct's by position (`"0"`).
                 let named =
@@ -373,6 +367,15 @@ fn bool_literal(expr: &syn::Expr) -> Option<bool> {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value),
         _ => None,
     }
+}
+
+/// The names a `use` item brings in, one [`UseFact`] each (see [`use_tree`]).
+pub fn use_facts(u: &syn::ItemUse) -> Vec<UseFact> {
+    let mut uses = Vec::new();
+    // `use ::store::x;`: a crate (an empty first segment).
+    let mut prefix = u.leading_colon.map(|_| vec![String::new()]).unwrap_or_default();
+    use_tree(&u.tree, &mut prefix, &mut uses);
+    uses
 }
 
 /// Flattens a `use` tree into one [`UseFact`] per name it brings in. `use a::{self}`

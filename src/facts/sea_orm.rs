@@ -95,30 +95,19 @@ impl EntityImports {
     }
 
     fn of(file: &syn::File, by_name: bool) -> Self {
-        fn walk(tree: &syn::UseTree, prefix: &mut Vec<String>, by_name: bool, out: &mut Vec<(String, EntityPath)>) {
-            let path = |prefix: &[String], ident: &syn::Ident| -> EntityPath {
-                prefix.iter().cloned().chain([ident.to_string()]).map(String::into_boxed_str).collect()
-            };
-            match tree {
-                syn::UseTree::Path(p) => {
-                    prefix.push(p.ident.to_string());
-                    walk(&p.tree, prefix, by_name, out);
-                    prefix.pop();
-                }
-                syn::UseTree::Rename(r) if ENTITY_TYPES.iter().any(|t| r.ident == t) => {
-                    out.push((r.rename.to_string(), path(prefix, &r.ident)));
-                }
-                syn::UseTree::Name(n) if by_name && ENTITY_TYPES.iter().any(|t| n.ident == t) && !prefix.is_empty() => {
-                    out.push((n.ident.to_string(), path(prefix, &n.ident)));
-                }
-                syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, by_name, out)),
-                _ => {}
-            }
-        }
         fn in_items(items: &[syn::Item], by_name: bool, out: &mut Vec<(String, EntityPath)>) {
             for item in items {
                 match item {
-                    syn::Item::Use(u) => walk(&u.tree, &mut Vec::new(), by_name, out),
+                    syn::Item::Use(u) => {
+                        for fact in super::names::use_facts(u) {
+                            let (Some(alias), Some(last)) = (fact.alias, fact.path.last()) else { continue };
+                            let renamed = alias != *last;
+                            let named = by_name && fact.path.len() > 1;
+                            if ENTITY_TYPES.contains(&last.as_str()) && (renamed || named) {
+                                out.push((alias, fact.path.into_iter().map(String::into_boxed_str).collect()));
+                            }
+                        }
+                    }
                     syn::Item::Mod(m) => in_items(m.content.as_ref().map_or(&[][..], |c| &c.1), by_name, out),
                     _ => {}
                 }

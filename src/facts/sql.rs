@@ -1,7 +1,8 @@
 //! SQL-aware matching of `INSERT` statements, with a real SQL tokenizer
 //! (sqlparser's, PostgreSQL dialect) instead of a regex over raw text: any letter
-//! case and whitespace, an optional schema or quoting, `WITH … INSERT`, and a table
-//! name that ends where the identifier ends (`workspaces_audit` is another table).
+//! case and whitespace, an optional schema or quoting, `WITH … INSERT`, an INSERT in
+//! a data-modifying CTE, `MERGE … WHEN NOT MATCHED THEN INSERT`, and a table name
+//! that ends where the identifier ends (`workspaces_audit` is another table).
 //! SQL comments are not SQL: an `ON CONFLICT` inside `-- …` or `/* … */` does not
 //! count. Input may be a fragment (a query-builder prefix, a `format!` template).
 
@@ -19,7 +20,8 @@ pub struct Insert {
     /// statement): `ON CONFLICT …`, or a dialect's equivalent — SQLite `INSERT OR
     /// IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE KEY
     /// UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same table>
-    /// …)`. (`MERGE` is no `INSERT` statement.)
+    /// …)`; or it is a `MERGE INTO t … WHEN NOT MATCHED THEN INSERT`, which inserts
+    /// only the rows its `ON` condition does not match.
     pub on_conflict: bool,
     /// `INSERT … SELECT`: one statement that may write many rows.
     pub from_select: bool,
@@ -229,7 +231,10 @@ pub fn created_tables(sql: &str) -> Vec<CreatedTable> {
     out
 }
 
-/// Every `INSERT INTO` statement in `sql`, in order.
+/// Every `INSERT INTO` statement in `sql`, in order: at the start of a statement,
+/// after a `WITH … AS (…)` clause, or inside one (`WITH ins AS (INSERT INTO t …
+/// RETURNING id) SELECT …`: a data-modifying CTE, with its own clauses); and every
+/// `MERGE INTO t … WHEN NOT MATCHED THEN INSERT`, an insert that is its own guard.
 pub fn inserts(sql: &str) -> Vec<Insert> {
     // `format!` templates: a `{placeholder}` stands for a value, like `$1`.
     let sql = replace_placeholders(sql);
@@ -239,8 +244,16 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
     for statement in tokens.split(|t| matches!(t, Token::SemiColon)) {
         let mut i = 0;
         while i < statement.len() {
-            // INSERT starts the statement, or follows a `WITH … AS (…)` clause.
-            let starts_statement = i == 0 || matches!(statement[i - 1], Token::RParen);
+            // INSERT starts the statement, follows a `WITH … AS (…)` clause, or opens one.
+            let after_cte = i > 0 && matches!(statement[i - 1], Token::RParen);
+            let opens_cte = i > 1
+                && matches!(statement[i - 1], Token::LParen)
+                && (is_keyword(&statement[i - 2], Keyword::AS) || is_word(&statement[i - 2], "MATERIALIZED"));
+            let starts_statement = i == 0 || after_cte || opens_cte;
+            if starts_statement && let Some(merge) = merge_at(statement, i) {
+                out.push(merge);
+                break;
+            }
             // `INSERT OR IGNORE INTO` (SQLite), `INSERT IGNORE INTO` (MySQL): the
             // words between INSERT and INTO, and whether they make it idempotent.
             let (into_at, ignores) = match (statement.get(i + 1), statement.get(i + 2)) {
@@ -260,7 +273,9 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
                 && let Some((schema, table, next)) = table_name(statement, into_at + 1)
                 && continues_statement(statement.get(next))
             {
-                let rest = &statement[next..];
+                // Inside a CTE the statement ends at the parenthesis that closes it.
+                let end = if opens_cte { closing_paren(statement, i - 1) } else { statement.len() };
+                let rest = &statement[next..end.max(next)];
                 let on_conflict = ignores
                     || rest.windows(2).any(|w| is_keyword(&w[0], Keyword::ON) && is_keyword(&w[1], Keyword::CONFLICT))
                     || rest.windows(4).any(|w| {
@@ -280,6 +295,42 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
         }
     }
     out
+}
+
+/// `MERGE [INTO] [schema.]t [AS] a USING … WHEN NOT MATCHED … THEN INSERT …` at token
+/// `i`: an insert of the rows the merge's `ON` condition does not match, so its own
+/// guard. A `MERGE` that never inserts (only `UPDATE`/`DELETE` actions) is none.
+fn merge_at(statement: &[Token], i: usize) -> Option<Insert> {
+    if !is_keyword(statement.get(i)?, Keyword::MERGE) {
+        return None;
+    }
+    let at = if statement.get(i + 1).is_some_and(|t| is_keyword(t, Keyword::INTO)) { i + 2 } else { i + 1 };
+    let (schema, table, next) = table_name(statement, at)?;
+    let rest = &statement[next..];
+    let inserts = rest.windows(2).any(|w| is_keyword(&w[0], Keyword::THEN) && is_keyword(&w[1], Keyword::INSERT));
+    let using = rest.iter().position(|t| is_keyword(t, Keyword::USING))?;
+    // `USING (VALUES (…))` is one row; a table or a query may be many.
+    let one_row = matches!(rest.get(using + 1), Some(Token::LParen))
+        && rest.get(using + 2).is_some_and(|t| is_keyword(t, Keyword::VALUES));
+    inserts.then_some(Insert { table, schema, on_conflict: true, from_select: !one_row })
+}
+
+/// The index of the `)` that closes the `(` at token `open` (the end when none does).
+fn closing_paren(tokens: &[Token], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (k, t) in tokens.iter().enumerate().skip(open) {
+        match t {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return k;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
 }
 
 /// What may follow the table name in a real statement (or a builder prefix that
@@ -580,9 +631,43 @@ mod tests {
         ] {
             assert_eq!(tables(unguarded), vec![("workspaces".into(), false)], "{unguarded}");
         }
-        let merge =
-            "MERGE INTO workspaces w USING staging s ON w.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)";
-        assert!(inserts(merge).is_empty(), "MERGE is no INSERT statement");
+        // A MERGE that inserts the rows its condition does not match is its own guard.
+        for merge in [
+            "MERGE INTO workspaces w USING staging s ON w.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)",
+            "merge into public.workspaces as w using (select $1 as id) s on w.id = s.id \
+             when matched then update set id = s.id when not matched by target and s.id > 0 then insert (id) values (s.id)",
+            "WITH s AS (SELECT 1 AS id) MERGE INTO workspaces w USING s ON w.id = s.id WHEN NOT MATCHED THEN INSERT DEFAULT VALUES",
+        ] {
+            assert_eq!(tables(merge), vec![("workspaces".into(), true)], "{merge}");
+        }
+        assert!(inserts("MERGE INTO workspaces w USING (VALUES (1)) s (id) ON w.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)")[0].on_conflict);
+        assert!(!inserts("MERGE INTO workspaces w USING (VALUES (1)) s (id) ON w.id = s.id WHEN NOT MATCHED THEN INSERT (id) VALUES (s.id)")[0].from_select);
+        assert!(inserts("MERGE INTO workspaces w USING staging s ON w.id = s.id WHEN MATCHED THEN DELETE").is_empty());
+        assert!(inserts("could not merge into workspaces").is_empty());
+    }
+
+    #[test]
+    fn data_modifying_ctes_insert() {
+        assert_eq!(
+            tables("WITH ins AS (INSERT INTO workspaces (id) VALUES ($1) RETURNING id) SELECT id FROM ins"),
+            vec![("workspaces".into(), false)]
+        );
+        assert_eq!(
+            tables(
+                "with ins as materialized (insert into workspaces (id) values ($1) on conflict do nothing returning id) select * from ins"
+            ),
+            vec![("workspaces".into(), true)]
+        );
+        // Each statement's clauses are its own: the guard of the outer INSERT is not the CTE's.
+        assert_eq!(
+            tables(
+                "WITH w AS (INSERT INTO workspaces (id) VALUES ($1) RETURNING id) \
+                 INSERT INTO members (workspace_id) SELECT id FROM w ON CONFLICT DO NOTHING"
+            ),
+            vec![("workspaces".into(), false), ("members".into(), true)]
+        );
+        // A subquery is no statement.
+        assert!(inserts("SELECT (INSERT INTO workspaces) FROM t").is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The SQL statements a file writes out in full: string literals (and `concat!` of
-//! literals) that start like a statement (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
+//! The SQL statements a file writes out in full: string literals (and `concat!`,
+//! `concatcp!` or `formatcp!` of literals, `stringify!` pieces included) that start like a statement (`SELECT`, `INSERT`, `UPDATE`, `DELETE`,
 //! `WITH`, `MERGE`, `CREATE`, `DROP`, `COPY`), in code and in the arguments of query macros (`sqlx::query!`,
 //! `query_as!`, …). The schema rules parse them against the migrations; a text that
 //! is a template (`format!`, `write!`) is kept apart, as a template; one that does
@@ -12,6 +12,7 @@
 
 mod builder;
 
+use crate::facts::value::{COMPILE_TIME_STRING_MACROS, Value};
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
@@ -279,20 +280,20 @@ impl Collector<'_> {
         self.out.texts.push(SqlText { text, at, text_start, shifts });
     }
 
-    /// `concat!("INSERT …", " ON CONFLICT …")`: one text, at the first literal.
+    /// `concat!("INSERT …", " ON CONFLICT …")` (or `concatcp!`, `formatcp!`, with
+    /// `stringify!` pieces) of literals: one text, at the first literal.
     fn concatenated(&mut self, mac: &syn::Macro) {
-        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else { return };
-        let mut text = String::new();
-        let mut first = None;
-        for arg in &args {
-            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { return };
-            first.get_or_insert_with(|| s.span());
-            text.push_str(&s.value());
-        }
-        if let Some(span) = first
+        let value = crate::facts::lower::Lowerer::new(self.file, self.source).lower_macro(mac, 0);
+        let Value::Macro { args, .. } = &value else { return };
+        let Some(at) = args.iter().find_map(|a| match a {
+            Value::Str { loc, .. } => Some(*loc),
+            _ => None,
+        }) else {
+            return;
+        };
+        if let Some(text) = value.compile_time_text(&mut |_| None)
             && looks_like_statement(&text)
         {
-            let at = self.source.span_loc(self.file, span, span);
             self.out.texts.push(SqlText { text, at, text_start: None, shifts: Vec::new() });
         }
     }
@@ -369,7 +370,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
             return;
         }
-        if name == "concat" || name == "concatcp" {
+        if COMPILE_TIME_STRING_MACROS.contains(&name.as_str()) {
             self.concatenated(mac);
             return;
         }
@@ -417,6 +418,7 @@ mod tests {
                 let t = format!("SELECT * FROM {}", table);
                 let c = concat!("DELETE FROM users ", "WHERE id = $1");
                 let e = "SELECT \"id\" FROM users";
+                let d = concat!("INSERT INTO ", stringify!(users), " (id) VALUES ($1)");
             }
         "##;
         let found = texts(src);
@@ -431,6 +433,7 @@ mod tests {
                 ("Select a user", true),
                 ("DELETE FROM users WHERE id = $1", false),
                 ("SELECT \"id\" FROM users", true),
+                ("INSERT INTO users (id) VALUES ($1)", false),
             ]
         );
         let first = &found.texts[0];

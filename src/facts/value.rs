@@ -7,7 +7,7 @@
 use crate::input::source::Loc;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Value {
     Str {
         text: String,
@@ -146,6 +146,78 @@ impl Value {
     }
 }
 
+/// Macros that make one string at compile time, from literals and constants:
+/// `concat!`, and const_format's `concatcp!` and `formatcp!` (a `format!` template
+/// filled with constants). (`stringify!` is lowered to the text of its tokens.)
+pub const COMPILE_TIME_STRING_MACROS: &[&str] = &["concat", "concatcp", "formatcp"];
+
+/// How deep [`Value::compile_time_text`] follows pieces (a constant made of
+/// constants made of constants…).
+const MAX_TEXT_DEPTH: usize = 8;
+
+impl Value {
+    /// The text a string known at compile time is: a literal, or a
+    /// [`COMPILE_TIME_STRING_MACROS`] call of such pieces, joined (nested calls
+    /// included). A piece of another kind (a constant's path) is read by `piece`;
+    /// `None` when a piece is not known.
+    pub fn compile_time_text(&self, piece: &mut dyn FnMut(&Value) -> Option<String>) -> Option<String> {
+        self.compile_time_text_at(piece, 0)
+    }
+
+    fn compile_time_text_at(&self, piece: &mut dyn FnMut(&Value) -> Option<String>, depth: usize) -> Option<String> {
+        if depth > MAX_TEXT_DEPTH {
+            return None;
+        }
+        match self {
+            Value::Str { text, .. } => Some(text.clone()),
+            Value::Int { value, .. } => Some(value.to_string()),
+            Value::Macro { name, args, .. } if name == "concat" || name == "concatcp" => {
+                args.iter().map(|a| a.compile_time_text_at(piece, depth + 1)).collect()
+            }
+            Value::Macro { name, args, .. } if name == "formatcp" => {
+                let (Value::Str { text: template, .. }, rest) = args.split_first()? else { return None };
+                let positional: Vec<&Value> = rest.iter().filter(|a| !matches!(a, Value::Local { .. })).collect();
+                let mut next = 0;
+                let mut out = String::new();
+                for p in format_pieces(template) {
+                    match p {
+                        FormatPiece::Text(t) => out.push_str(&t),
+                        FormatPiece::Placeholder(key) => {
+                            let arg = format_arg(key.as_deref(), &positional, rest, &mut next)?;
+                            out.push_str(&arg.compile_time_text_at(piece, depth + 1)?);
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Value::Local { value, .. } => value.compile_time_text_at(piece, depth + 1),
+            other => piece(other),
+        }
+    }
+}
+
+/// The argument a `{…}` of a `format!`-like template takes (`key`: what the braces
+/// name, `None` for the next positional one): the next of `positional`, one of them
+/// by position (`{0}`), or the named one among `args` (`name = value`, or a captured
+/// local: [`Value::Local`]s). `next` counts the positional ones taken so far.
+pub fn format_arg<'v>(
+    key: Option<&str>,
+    positional: &[&'v Value],
+    args: &'v [Value],
+    next: &mut usize,
+) -> Option<&'v Value> {
+    match key {
+        None => {
+            *next += 1;
+            positional.get(*next - 1).copied()
+        }
+        Some(key) => match key.parse::<usize>() {
+            Ok(i) => positional.get(i).copied(),
+            Err(_) => args.iter().find(|a| matches!(a, Value::Local { name, .. } if name == key)),
+        },
+    }
+}
+
 /// Identifiers named inside `{…}` placeholders of a format string.
 pub fn captured_names(template: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -218,6 +290,35 @@ pub fn format_pieces_at(template: &str) -> Vec<(FormatPiece, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compile_time_texts_join_their_pieces() {
+        let src = crate::input::source::SourceFile::new("a.rs".into(), String::new());
+        let mut lowerer = crate::facts::lower::Lowerer::new(0, &src);
+        let mut text = |mac: &str, piece: &mut dyn FnMut(&Value) -> Option<String>| {
+            let mac: syn::Macro = syn::parse_str(mac).unwrap();
+            lowerer.lower_macro(&mac, 0).compile_time_text(piece)
+        };
+        let constant = &mut |v: &Value| match v {
+            Value::Path { segments, .. } if segments == &["GUARD"] => Some(" ON CONFLICT DO NOTHING".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            text(r#"concat!("INSERT INTO ", stringify!(workspaces), " (id) VALUES (", 1, ")")"#, constant).as_deref(),
+            Some("INSERT INTO workspaces (id) VALUES (1)")
+        );
+        assert_eq!(
+            text(r#"const_format::concatcp!("INSERT INTO t (id) VALUES ($1)", GUARD)"#, constant).as_deref(),
+            Some("INSERT INTO t (id) VALUES ($1) ON CONFLICT DO NOTHING")
+        );
+        assert_eq!(
+            text(r#"formatcp!("INSERT INTO {} (id) VALUES ($1){GUARD}", "t")"#, constant).as_deref(),
+            Some("INSERT INTO t (id) VALUES ($1) ON CONFLICT DO NOTHING")
+        );
+        // A piece not known, and a macro that is not a compile-time string.
+        assert_eq!(text(r#"concatcp!("INSERT INTO ", TABLE)"#, constant), None);
+        assert_eq!(text(r#"format!("INSERT INTO {}", table)"#, constant), None);
+    }
 
     #[test]
     fn format_templates_split_into_text_and_placeholders() {

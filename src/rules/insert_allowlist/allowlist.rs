@@ -12,7 +12,8 @@ use toml::Spanned;
 pub enum Mechanism {
     /// A registered preflight helper runs before the INSERT.
     Preflight,
-    /// The statement is an upsert (`ON CONFLICT …`, or a dialect's equivalent: see [`crate::facts::sql::Insert::on_conflict`]).
+    /// The statement is an upsert (`ON CONFLICT …`, a dialect's equivalent, or a
+    /// `MERGE … WHEN NOT MATCHED THEN INSERT`: see [`crate::facts::sql::Insert::on_conflict`]).
     OnConflict,
     /// One INSERT per call, of a row with a server-generated id, never repeated.
     SingleCreate,

@@ -9,7 +9,9 @@
 //! - a listed function that no longer exists or no longer inserts, at its entry in
 //!   `gatelint.toml`, so the list cannot rot;
 //! - a claim the code does not back: an `on-conflict` entry whose INSERT has no
-//!   `ON CONFLICT`, a `preflight` entry that calls no preflight helper, a
+//!   `ON CONFLICT` (nor a dialect's equivalent, such as `INSERT OR IGNORE`, `ON
+//!   DUPLICATE KEY UPDATE`, or a `MERGE … WHEN NOT MATCHED THEN INSERT`, which is an
+//!   upsert of its own), a `preflight` entry that calls no preflight helper, a
 //!   `single-create` entry whose INSERT runs in a loop, a `marker` entry whose function
 //!   lacks the marker comment;
 //! - an entry that matches more than one inserting function (`claim_seat` of two

@@ -5,7 +5,9 @@
 //! `non-idempotent-insert`, one per location.
 
 use super::InsertParams;
-use super::extract::{CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Preflight, Receiver, SqlInsert};
+use super::extract::{
+    CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Preflight, Receiver, SqlInsert, guarded_inserts,
+};
 use std::borrow::Cow;
 use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
 use crate::rules::CheckCx;
@@ -246,10 +248,11 @@ impl<'a> Analysis<'a> {
 
     /// A sea-orm entity's `delete_many()` and a migration's `create_table_from_entity`
     /// name the entity's module (`public_key_credential`): the table is the one its
-    /// `table_name` declares.
+    /// `table_name` declares. (And a diesel delete names the table's Rust name: the
+    /// table is its `sql_name`.)
     fn entity_module_tables(&mut self, entities: &EntityTables) {
         for i in 0..self.fns.len() {
-            let renamed = |t: &str| entities.0.get(t).filter(|table| **table != t).map(|table| table.to_string());
+            let renamed = |t: &str| entities.renamed(t);
             let f = &self.fns[i];
             let any = f.deletes.iter().any(|t| renamed(t).is_some())
                 || f.preflights.iter().any(|p| p.table.as_deref().and_then(renamed).is_some());
@@ -1035,14 +1038,19 @@ fn same_iteration(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool 
 
 /// The tables of the sea-orm entities of the crates checked, by their module's name
 /// (`#[sea_orm(table_name = "users")]` in `user.rs` or `mod user`).
-/// (And the tables of the active-record models, by their type's name.)
-struct EntityTables<'a>(HashMap<&'a str, &'a str>, HashMap<&'a str, &'a str>);
+/// (And the tables of the active-record models, by their type's name; and the SQL
+/// names of the diesel tables declared under another, by their Rust name.)
+struct EntityTables<'a>(HashMap<&'a str, &'a str>, HashMap<&'a str, &'a str>, HashMap<&'a str, &'a str>);
 
 impl<'a> EntityTables<'a> {
     fn new(ctx: &'a CheckCx<'a>) -> Self {
         let mut map = HashMap::default();
         let mut models = HashMap::default();
+        let mut diesel = HashMap::default();
         for file in ctx.facts::<super::NonIdempotentInsert>() {
+            for (rust, sql) in &file.diesel_tables {
+                diesel.insert(&**rust, &**sql);
+            }
             for (module, table) in &file.entity_tables {
                 map.insert(&**module, &**table);
             }
@@ -1050,7 +1058,21 @@ impl<'a> EntityTables<'a> {
                 models.insert(&**ty, &**table);
             }
         }
-        EntityTables(map, models)
+        EntityTables(map, models, diesel)
+    }
+
+    /// The SQL name of the diesel table declared as `rust` (`#[sql_name = "…"]`), when
+    /// it is declared under another.
+    fn diesel_sql_name(&self, rust: &str) -> Option<&'a str> {
+        self.2.get(rust).copied()
+    }
+
+    /// The table a name written for an ORM's table stands for: a sea-orm entity's
+    /// module → its `table_name`, a diesel table's Rust name → its `sql_name`.
+    fn renamed(&self, name: &str) -> Option<String> {
+        (self.0.get(name).filter(|table| **table != name))
+            .or_else(|| self.2.get(name))
+            .map(|table| table.to_string())
     }
 
     /// The table of the active-record model named `ty`, when the crates declare one.
@@ -1084,6 +1106,18 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
                     out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
                 }
             }
+            EventKind::DieselInsert { table, on_conflict } => {
+                // Named by either of its names in `tables`; reported by its SQL name.
+                let sql_name = entities.diesel_sql_name(table);
+                let named = |t: &String| {
+                    t == "*" || t.eq_ignore_ascii_case(table) || sql_name.is_some_and(|s| t.eq_ignore_ascii_case(s))
+                };
+                if params.tables.iter().any(named) {
+                    let table = sql_name.unwrap_or(table).to_string();
+                    let sql = SqlInsert { table, on_conflict: *on_conflict, from_select: false };
+                    out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
+                }
+            }
             EventKind::Insert(insert) => {
                 let InsertEvent { sql, via } = &**insert;
                 out.push(InsertOcc { sql: sql.clone(), loc: e.loc, via: via.clone(), innermost: e.innermost, order })
@@ -1091,16 +1125,26 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
             EventKind::ConstUse { path } => {
                 let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
                 for c in ctx.consts_at(e.loc, &path) {
-                    let Some(text) = const_text(&c.value) else { continue };
-                    for i in crate::facts::sql::inserts(&text) {
-                        if params.tables.iter().any(|t| i.targets(t)) {
-                            let sql =
-                                SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select };
-                            let via = Some((c.name_loc, format!("the SQL is the constant `{}`", c.name)));
-                            out.push(InsertOcc { sql, loc: e.loc, via, innermost: e.innermost, order });
-                        }
-                    }
+                    let Some(text) = compile_time_text(&c.value, ctx) else { continue };
+                    let via = Some((c.name_loc, format!("the SQL is the constant `{}`", c.name)));
+                    out.extend(guarded_inserts(&text, params).map(|sql| InsertOcc {
+                        sql,
+                        loc: e.loc,
+                        via: via.clone(),
+                        innermost: e.innermost,
+                        order,
+                    }));
                 }
+            }
+            EventKind::Assembled { value } => {
+                let Some(text) = compile_time_text(value, ctx) else { continue };
+                out.extend(guarded_inserts(&text, params).map(|sql| InsertOcc {
+                    sql,
+                    loc: e.loc,
+                    via: None,
+                    innermost: e.innermost,
+                    order,
+                }));
             }
             _ => {}
         }
@@ -1130,12 +1174,28 @@ enum Callees {
     ByName,
 }
 
-fn const_text(value: &Value) -> Option<String> {
+/// The SQL text a constant's value (or a statement assembled at compile time) is:
+/// its constants resolved crate-wide, as they are written at their own place; a
+/// constant that cannot be read is a hole, as in a `format!` template.
+fn compile_time_text(value: &Value, ctx: &CheckCx) -> Option<String> {
+    fn piece(value: &Value, ctx: &CheckCx, depth: usize) -> Option<String> {
+        let Value::Path { segments, loc } = value else { return Some(HOLE.to_string()) };
+        let found = (depth < MAX_CONST_DEPTH)
+            .then(|| ctx.consts_at(*loc, segments).into_iter().find_map(|c| read(&c.value, ctx, depth + 1)))
+            .flatten();
+        Some(found.unwrap_or_else(|| HOLE.to_string()))
+    }
+    fn read(value: &Value, ctx: &CheckCx, depth: usize) -> Option<String> {
+        value.compile_time_text(&mut |p| piece(p, ctx, depth))
+    }
+    /// A value not known (a placeholder, as `format!` holes are read).
+    const HOLE: &str = "$0";
+    /// Constants made of constants, this deep.
+    const MAX_CONST_DEPTH: usize = 6;
+    // A constant that is a path of its own is an alias of another: read through it.
     match value {
-        Value::Str { text, .. } => Some(text.clone()),
-        Value::Macro { name, args, .. } if super::extract::CONCAT_MACROS.contains(&name.as_str()) => {
-            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
-        }
-        _ => None,
+        Value::Path { .. } => piece(value, ctx, 0).filter(|t| t != HOLE),
+        _ => read(value, ctx, 0),
     }
 }
+

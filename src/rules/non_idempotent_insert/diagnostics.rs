@@ -51,6 +51,15 @@ fn notes(f: &FnInsertFacts, innermost: Option<u32>, params: &InsertParams) -> Ve
     notes
 }
 
+/// What one repetition of the code at `innermost` is: an attempt of a retried
+/// closure, else an iteration.
+fn each_run(f: &FnInsertFacts, innermost: Option<u32>) -> &'static str {
+    match innermost.and_then(|l| f.loops.get(l as usize)) {
+        Some(l) if l.kind.starts_with("retry ") => "on every attempt",
+        _ => "on every iteration",
+    }
+}
+
 fn repeated_by(f: &FnInsertFacts, innermost: Option<u32>) -> String {
     match innermost.and_then(|l| f.loops.get(l as usize)) {
         Some(l) if l.kind.starts_with('.') => format!("in a closure passed to `{}`", l.kind),
@@ -84,7 +93,7 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
         severity,
         loc: occ.loc,
         message,
-        label: "inserts a new row on every iteration".to_string(),
+        label: format!("inserts a new row {}", each_run(f, occ.innermost)),
         secondary,
         why: Some(INCIDENT.into()),
         notes: notes(f, occ.innermost, params),
@@ -156,7 +165,7 @@ fn call_message(c: &CallFinding) -> (String, String) {
                 f.name,
                 witness.table
             ),
-            format!("runs `{}` on every iteration", callee.name),
+            format!("runs `{}` {}", callee.name, each_run(f, e.innermost)),
         )
     }
 }

@@ -21,7 +21,6 @@ use crate::facts::lower::Lowerer;
 use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
-pub use macros::CONCAT_MACROS;
 pub use crate::facts::sea_orm::entity_module;
 use loops::Exit;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
@@ -118,6 +117,10 @@ pub enum EventKind {
     /// A use of a constant or static that may hold SQL (resolved crate-wide), by its
     /// path as written (`SQL`, `queries::INSERT_WORKSPACE`).
     ConstUse { path: PathText },
+    /// SQL assembled at compile time from literals and constants
+    /// (`concatcp!(INSERT_PREFIX, COLS, GUARD)`): the constants are resolved
+    /// crate-wide and the pieces read as one statement.
+    Assembled { value: Box<crate::facts::value::Value> },
     /// A call of a function or method, resolved crate-wide ([`crate::facts::defs`]):
     /// a path call by its path as written (`qualifier` is the path before the name:
     /// `Type` in `Type::f`, `store` in `store::insert`, empty for `f`), a method call by
@@ -133,6 +136,9 @@ pub enum EventKind {
     /// A new value of a crate type saved (`AclRule::new(..).save(tx)`): an INSERT into
     /// its table when the type derives an active-record `Model`, resolved crate-wide.
     ModelInsert { ty: Box<str> },
+    /// A diesel insert into the table declared with this Rust name (`insert_into(
+    /// users::table)`): its SQL name (a `table!`'s `#[sql_name]`) is resolved crate-wide.
+    DieselInsert { table: Box<str>, on_conflict: bool },
 }
 
 /// A path as written (`store::insert`, `Type`), one string per segment.
@@ -248,6 +254,9 @@ pub struct InsertFacts {
     /// Tables this file creates as temporary (`CREATE TEMPORARY TABLE t`): rows for
     /// one session or transaction, never duplicated across runs.
     pub temp_tables: Vec<Box<str>>,
+    /// The diesel tables this file declares under another SQL name (`table! {
+    /// #[sql_name = "audit_events"] audit (id) { … } }`), as (Rust name, SQL name).
+    pub diesel_tables: Vec<(Box<str>, Box<str>)>,
 }
 
 pub struct ExtractInput<'a> {
@@ -284,6 +293,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         let_events: Vec::new(),
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         modules: Vec::new(),
+        imports: vec![(uses_of(syntax.items.iter()), true)],
     };
     v.visit_file(syntax);
     // Kept for the whole run: no growth slack.
@@ -312,7 +322,7 @@ impl FnBuilder {
     fn inserted_yet(&self) -> bool {
         self.facts.events.iter().any(|e| match &e.kind {
             EventKind::Insert(i) => !i.sql.on_conflict,
-            EventKind::EntityInsert { on_conflict, .. } => !on_conflict,
+            EventKind::EntityInsert { on_conflict, .. } | EventKind::DieselInsert { on_conflict, .. } => !on_conflict,
             EventKind::ModelInsert { .. } => true,
             _ => false,
         })
@@ -372,6 +382,9 @@ struct Extractor<'a> {
     entity_aliases: crate::facts::sea_orm::EntityImports,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
+    /// The `use`s in scope, innermost last: a module's (`true`: names outside it are
+    /// not seen), and those of the blocks inside it that declare some.
+    imports: Vec<(Vec<crate::facts::names::UseFact>, bool)>,
 }
 
 impl Extractor<'_> {
@@ -380,11 +393,7 @@ impl Extractor<'_> {
         if !sql_text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
             return Vec::new();
         }
-        sql::inserts(sql_text)
-            .into_iter()
-            .filter(|i| self.params.tables.iter().any(|t| i.targets(t)))
-            .map(|i| SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select })
-            .collect()
+        guarded_inserts(sql_text, self.params).collect()
     }
 
     /// Whether the innermost repeated context is a `loop` or `while` of the function
@@ -519,6 +528,14 @@ impl Extractor<'_> {
 impl Extractor<'_> {
     /// A block with the bindings and locals it declares dropped at its end.
     fn visit_block_scoped(&mut self, b: &syn::Block) {
+        let imports = self.imports.len();
+        let uses = uses_of(b.stmts.iter().filter_map(|s| match s {
+            syn::Stmt::Item(item) => Some(item),
+            _ => None,
+        }));
+        if !uses.is_empty() {
+            self.imports.push((uses, false));
+        }
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
         let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len(), self.fetched.len());
         let filtered = (self.filtered_locals.len(), self.fresh_values.len());
@@ -533,6 +550,23 @@ impl Extractor<'_> {
         self.lowerer.scope.truncate(saved.1);
         self.builders.truncate(saved.2);
         self.locals.truncate(saved.3);
+        self.imports.truncate(imports);
+    }
+
+    /// A path whose first segment a `use` in scope names (`bretry` after `use
+    /// backoff::future::retry as bretry;`, `n::table` after `use
+    /// crate::schema::notifications as n;`), written out in full.
+    fn imported(&self, path: &[String]) -> Option<Vec<String>> {
+        let (first, rest) = path.split_first()?;
+        for (uses, module) in self.imports.iter().rev() {
+            if let Some(u) = uses.iter().find(|u| u.alias.as_deref() == Some(first.as_str())) {
+                return Some(u.path.iter().chain(rest).cloned().collect());
+            }
+            if *module {
+                break;
+            }
+        }
+        None
     }
 
     /// A closure with its parameters bound.
@@ -544,6 +578,26 @@ impl Extractor<'_> {
         self.visit_expr(&c.body);
         self.locals.truncate(saved);
     }
+}
+
+/// The names the `use` items among `items` bring in.
+fn uses_of<'i>(items: impl Iterator<Item = &'i syn::Item>) -> Vec<crate::facts::names::UseFact> {
+    items
+        .filter_map(|item| match item {
+            syn::Item::Use(u) => Some(crate::facts::names::use_facts(u)),
+            _ => None,
+        })
+        .flatten()
+        .filter(|u| u.alias.as_ref().is_some_and(|a| a != "_"))
+        .collect()
+}
+
+/// The INSERTs into guarded tables of a SQL text.
+pub fn guarded_inserts<'t>(text: &'t str, params: &'t InsertParams) -> impl Iterator<Item = SqlInsert> + 't {
+    sql::inserts(text)
+        .into_iter()
+        .filter(|i| params.tables.iter().any(|t| i.targets(t)))
+        .map(|i| SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select })
 }
 
 /// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE`,
@@ -604,7 +658,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         self.modules.push(m.ident.to_string());
+        self.imports.push((uses_of(m.content.iter().flat_map(|(_, items)| items)), true));
         syn::visit::visit_item_mod(self, m);
+        self.imports.pop();
         self.modules.pop();
     }
 
@@ -860,7 +916,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             let name = last.ident.to_string();
             let loc = self.lowerer.span_loc(last.ident.span());
-            if let Some(table) = orm::orm_delete(&p.path, c.args.first()) {
+            if let Some(table) = self.orm_delete(&p.path, c.args.first()) {
                 self.push_delete(loc, table);
             }
             // A local closure or function value: not an item.

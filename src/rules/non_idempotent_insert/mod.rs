@@ -6,7 +6,8 @@
 //! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
 //! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); in a closure given to
 //! a retry wrapper (`with_retry(|| async { … })`, `backoff::future::retry`,
-//! `tokio_retry::Retry::spawn`: `retry-wrappers`; or a function of the workspace
+//! `tokio_retry::Retry::spawn`: `retry-wrappers`, also imported under another name,
+//! `use backoff::future::retry as again;`; or a function of the workspace
 //! that calls its closure parameter inside a loop of its own, such as a hand-written
 //! `for attempt in 0..n { f().await }`), which runs it again when an attempt
 //! fails after its INSERT committed; through a call, inside such a loop, to a function
@@ -14,8 +15,10 @@
 //! reaches several guarded tables' INSERTs is reported once per table); or through
 //! recursion. Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
-//! in string literals, raw strings, `concat!` and `const_format::concatcp!` (their
-//! literal pieces read as one statement, so a guard in a later piece counts),
+//! in string literals, raw strings, SQL assembled at compile time (`concat!` with
+//! `stringify!` pieces, const_format's `concatcp!` and `formatcp!`, written in place,
+//! in a constant or in a local: their pieces, literals and constants resolved across
+//! the crate, are read as one statement, so a guard in a later piece counts),
 //! `format!` templates, the arguments of any macro (`sqlx::query!`, `query_as!`, …),
 //! constants and statics (by path, across the crate and its dependencies), locals
 //! bound before the loop (`let sql = "…"`, `client.prepare("…")`, through
@@ -23,7 +26,10 @@
 //! and run in one chain (`conn.prepare(sql)?.execute(..)`),
 //! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Inserts written
 //! without SQL text count too: diesel `insert_into(t::table).values(..)` (also
-//! `row.insert_into(t::table)`; the table is the path's `t`), sea-orm
+//! `row.insert_into(t::table)`; the table is the path's `t`, read through a `use`
+//! that renames it, `use schema::users as u;` then `u::table`, and known by its SQL
+//! name when its `table!` declares `#[sql_name = "…"]`: a `tables` entry naming
+//! either name guards it, and findings name the SQL one), sea-orm
 //! `Entity::insert(..)` / `insert_many(..)` and `ActiveModel::insert(db)` on a value
 //! typed `user::ActiveModel` (the table is the entity's
 //! `#[sea_orm(table_name = "…")]`), sea-orm's `save(db)` on an `ActiveModel` built
@@ -35,8 +41,10 @@
 //! `replace_into`) makes them upserts, and diesel's `.values(select)` of a select
 //! filtered by `not(exists(..))` is `INSERT … SELECT … WHERE NOT EXISTS`. Matching uses a
 //! real SQL tokenizer: any case or whitespace, `public.workspaces`,
-//! `"workspaces"`, `WITH … INSERT`; `workspaces_audit` is another table; SQL
-//! comments and Rust comments are not SQL.
+//! `"workspaces"`, `WITH … INSERT`, an INSERT inside a `WITH x AS (INSERT … RETURNING
+//! id) SELECT …` (a data-modifying CTE: its own clauses guard it, not the outer
+//! statement's); `workspaces_audit` is another table; SQL comments and Rust comments
+//! are not SQL.
 //!
 //! Any one of three escape hatches silences it:
 //! 1. a call to a registered preflight helper (default `lookup_existing_child`) that
@@ -78,7 +86,8 @@
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
-//!    table> …)` (a `MERGE` is not an `INSERT` statement at all);
+//!    table> …)`; a `MERGE INTO t … WHEN NOT MATCHED THEN INSERT` inserts only the rows
+//!    its condition does not match, and is its own guard;
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
@@ -268,7 +277,9 @@
 //!   they are expanded (see above), and `quote!`-style templates are code that runs
 //!   elsewhere and are not read.
 //! - SQL assembled at run time from non-literal pieces (a table name in a variable)
-//!   is not seen.
+//!   is not seen. In SQL assembled at compile time, a constant that cannot be read
+//!   (a crate outside the checked ones, a value that is not a string) is a
+//!   placeholder, as a `format!` hole is: a guard written in it is not seen.
 //! - ORM inserts are recognised by their spelling, not their types: a sea-orm
 //!   entity's table is found by its module's name (`user::Entity` → the
 //!   `table_name` declared in a module `user` of the crates checked, else `user`;
@@ -277,11 +288,17 @@
 //!   built as `user::ActiveModel { .. }`, or a field declared as one); `save`
 //!   (insert or update, decided at run time) counts only on a value built in place
 //!   with its key unset (an `ActiveModel` literal without `id`, or with `NotSet` in
-//!   it; a constructor `T::new(..)` of a `#[derive(Model)]` type); a diesel `table!`
-//!   with a `sql_name` is known by its Rust name. Functions that a crate's own
+//!   it; a constructor `T::new(..)` of a `#[derive(Model)]` type); a diesel
+//!   `table!`'s `sql_name`, like a sea-orm `table_name`, is looked up by its Rust
+//!   name among every crate of the run (two crates that declare one name
+//!   differently are not told apart). A `use` that renames a diesel table or a retry
+//!   wrapper is read in the file that writes it (its modules and function bodies),
+//!   not through another module's `pub use`. Functions that a crate's own
 //!   `macro_rules!` defines in item position (one inserting function per model, in
-//!   a module or an `impl`) are expanded and seen; macros from other crates, and
-//!   macros used in expressions, are not expanded.
+//!   a module or an `impl`, the table written as `$table:literal` or
+//!   `stringify!($table)`) are expanded and seen; macros from other crates (such as
+//!   `paste!`, which makes a function's name out of pieces), and macros used in
+//!   expressions, are not expanded.
 
 mod analysis;
 mod cycles;
@@ -397,7 +414,7 @@ impl Rule for NonIdempotentInsert {
         // A table created just before (it fails if the table exists).
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ").replace(".create_table(", ".drop_table(");
         // A DELETE before the INSERT (in place, or a function that deletes).
-        out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_");
+        out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_").replace("diesel::delete(", "diesel::update(");
         out = out.replace("\"TRUNCATE TABLE ", "\"ANALYZE ").replace("\"DROP TABLE IF EXISTS ", "\"ANALYZE ");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");

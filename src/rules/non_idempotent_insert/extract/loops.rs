@@ -152,10 +152,14 @@ impl Extractor<'_> {
     /// Whether a call path (`with_retry`, `tokio_retry::Retry::spawn`) names a retry
     /// wrapper: an entry of `retry-wrappers` ends it, whole segments.
     pub(super) fn is_retry_wrapper(&self, path: &[String]) -> bool {
-        self.params.retry_wrappers.iter().any(|w| {
-            let mut have = path.iter().rev();
-            w.rsplit("::").all(|want| have.next().is_some_and(|h| h == want))
-        })
+        let named = |path: &[String]| {
+            self.params.retry_wrappers.iter().any(|w| {
+                let mut have = path.iter().rev();
+                w.rsplit("::").all(|want| have.next().is_some_and(|h| h == want))
+            })
+        };
+        // Also under another name: `use backoff::future::retry as bretry;`.
+        named(path) || self.imported(path).is_some_and(|full| named(&full))
     }
 
     /// A retry wrapper's arguments: its closures run again until one succeeds, a

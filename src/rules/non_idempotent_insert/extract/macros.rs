@@ -3,9 +3,10 @@
 //! as expressions or statements (or, for a syntax of its own, its braced blocks)
 //! when a token scan says it could make an event.
 
-use super::Extractor;
 use super::ident_is_screaming;
-use super::sql_locals::SqlLocal;
+use super::{EventKind, Extractor};
+use crate::facts::value::{COMPILE_TIME_STRING_MACROS, Value};
+use super::sql_locals::{SqlLocal, first_literal};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 
@@ -54,27 +55,20 @@ const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", 
 const QUERY_FILE_MACROS: &[&str] =
     &["query_file", "query_file_as", "query_file_scalar", "query_file_unchecked", "query_file_as_unchecked"];
 
-/// Macros that join string literals into one at compile time: the pieces are one
-/// statement (a guard in a later piece counts).
-pub const CONCAT_MACROS: &[&str] = &["concat", "concatcp"];
-
 impl Extractor<'_> {
-    /// `concat!("INSERT …", " ON DUPLICATE KEY UPDATE …")`: the literals joined, as one
-    /// SQL text at the first piece. `false` when a piece is not a literal.
+    /// `concat!("INSERT …", " ON DUPLICATE KEY UPDATE …")`, `concatcp!(INSERT_PREFIX,
+    /// COLS, GUARD)`, `formatcp!(…)`: one statement assembled at compile time, its
+    /// pieces joined (a guard in a later piece counts). Literals only (`stringify!`
+    /// included) are read here; constants among the pieces are resolved crate-wide.
+    /// `false` when the body does not read as such a call.
     fn concatenated(&mut self, mac: &syn::Macro) -> bool {
-        let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) else {
-            return false;
-        };
-        let mut text = String::new();
-        let mut first = None;
-        for arg in &args {
-            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = arg else { return false };
-            first.get_or_insert_with(|| s.span());
-            text.push_str(&s.value());
-        }
-        if let Some(span) = first {
-            let loc = self.lowerer.span_loc(span);
-            self.literal_events(&text, loc);
+        let value = self.lowerer.lower_macro(mac, 0);
+        let Value::Macro { loc, .. } = &value else { return false };
+        // Where the statement is shown: its first literal, else the macro.
+        let at = first_literal(&value).unwrap_or(*loc);
+        match value.compile_time_text(&mut |_| None) {
+            Some(text) => self.literal_events(&text, at),
+            None => self.push_event(EventKind::Assembled { value: Box::new(value) }, at),
         }
         true
     }
@@ -90,7 +84,12 @@ impl Extractor<'_> {
             self.query_file(mac);
             return;
         }
-        if CONCAT_MACROS.contains(&name.as_str()) && self.concatenated(mac) {
+        // diesel's `table!`: a table declared under another SQL name.
+        if name == "table" {
+            let names = super::orm::diesel_sql_names(mac.tokens.clone());
+            self.out.diesel_tables.extend(names.into_iter().map(|(rust, sql)| (rust.into(), sql.into())));
+        }
+        if COMPILE_TIME_STRING_MACROS.contains(&name.as_str()) && self.concatenated(mac) {
             return;
         }
         for item in crate::facts::lower::lazy_static_items(mac) {
@@ -219,7 +218,7 @@ mod tests {
             literal: None,
             innermost: None,
             sqls: Vec::new(),
-            constant: None,
+            deferred: None,
         }
     }
 

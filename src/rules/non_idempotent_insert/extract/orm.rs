@@ -25,6 +25,9 @@ pub(super) struct ChainInsert {
 pub(super) enum Target {
     /// The table, as the statement names it.
     Table(String),
+    /// A diesel table, by the path written for it (`users::table`, `n::table` after
+    /// `use schema::users as n`, `users` from `users::dsl::*`): see [`diesel_table_of`].
+    Diesel(Vec<String>),
     /// A sea-orm entity, by the path written for it: its table is the
     /// `#[sea_orm(table_name = "…")]` of its module, found crate-wide.
     Entity(PathText),
@@ -51,11 +54,15 @@ fn chain(m: &syn::ExprMethodCall) -> (Vec<&syn::ExprMethodCall>, &syn::Expr) {
     }
 }
 
-/// The table a diesel table expression names: `users::table`, `schema::users::table`,
-/// `users` (from `users::dsl::*`), `users::dsl::users`.
-fn diesel_table(expr: &syn::Expr) -> Option<String> {
+/// The path a diesel table expression is written with.
+fn diesel_table_path(expr: &syn::Expr) -> Option<Vec<String>> {
     let syn::Expr::Path(p) = strip(expr) else { return None };
-    let path = segments(&p.path);
+    Some(segments(&p.path))
+}
+
+/// The table a diesel table path names: `users::table`, `schema::users::table`,
+/// `users` (from `users::dsl::*`), `users::dsl::users`.
+fn diesel_table_of(path: &[String]) -> Option<String> {
     let (last, prefix) = path.split_last()?;
     if last == "table" {
         return prefix.last().cloned();
@@ -113,10 +120,10 @@ fn chain_insert_of(calls: &[&syn::ExprMethodCall], base: &syn::Expr) -> Option<C
     let upsert = calls.iter().any(|c| c.method.to_string().starts_with("on_conflict"));
     // `new_row.insert_into(users::table)` (diesel's `Insertable`).
     if let Some(call) = calls.iter().find(|c| c.method == "insert_into" && c.args.len() == 1)
-        && let Some(table) = call.args.first().and_then(diesel_table)
-        && (call.args.first().is_some_and(|a| matches!(strip(a), syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "table"))))
+        && let Some(table) = call.args.first().and_then(diesel_table_path)
+        && table.last().is_some_and(|s| s == "table")
     {
-        return Some(ChainInsert { at: call.method.span(), target: Target::Table(table), on_conflict: upsert });
+        return Some(ChainInsert { at: call.method.span(), target: Target::Diesel(table), on_conflict: upsert });
     }
     let syn::Expr::Call(c) = base else { return None };
     let syn::Expr::Path(func) = strip(&c.func) else { return None };
@@ -131,8 +138,8 @@ fn chain_insert_of(calls: &[&syn::ExprMethodCall], base: &syn::Expr) -> Option<C
         "insert_into" | "insert_or_ignore_into" | "replace_into"
             if c.args.len() == 1 && (qualifier.iter().any(|s| s == "diesel") || has(&["values", "default_values"])) =>
         {
-            let table = diesel_table(&c.args[0])?;
-            Some(ChainInsert { at, target: Target::Table(table), on_conflict: upsert || name != "insert_into" })
+            let table = diesel_table_path(&c.args[0])?;
+            Some(ChainInsert { at, target: Target::Diesel(table), on_conflict: upsert || name != "insert_into" })
         }
         // sea-query: `Query::insert().into_table(..)`.
         "insert" if c.args.is_empty() && qualifier.last().is_some_and(|q| q == "Query") => {
@@ -182,6 +189,11 @@ impl Extractor<'_> {
                 let sql = SqlInsert { table, on_conflict: found.on_conflict, from_select: false };
                 EventKind::Insert(Box::new(InsertEvent { sql, via: None }))
             }
+            // (Guarded or not once the table's SQL name is known, crate-wide.)
+            Target::Diesel(path) => {
+                let Some(table) = self.diesel_table(&path) else { return };
+                EventKind::DieselInsert { table: table.into_boxed_str(), on_conflict: found.on_conflict }
+            }
             Target::Entity(entity) => {
                 let mut entity = self.entity_aliases.expand(entity);
                 // A bare `Entity` is the current module's.
@@ -193,6 +205,37 @@ impl Extractor<'_> {
             Target::Model(ty) => EventKind::ModelInsert { ty: ty.into_boxed_str() },
         };
         self.push_event(kind, loc);
+    }
+
+    /// The table a diesel table path names, its first segment read through the `use`
+    /// that names it (`use crate::schema::notifications as n;` then `n::table`).
+    fn diesel_table(&self, path: &[String]) -> Option<String> {
+        diesel_table_of(&self.imported(path).unwrap_or_else(|| path.to_vec()))
+    }
+
+    /// The table a delete written with an ORM deletes from: diesel
+    /// `diesel::delete(t::table)` (or `delete(..)` imported from diesel), sea-orm
+    /// `user::Entity::delete_many()` / `delete_by_id(..)` (the entity's module, as its
+    /// table is named when no `table_name` says otherwise).
+    pub(super) fn orm_delete(&self, path: &syn::Path, first_arg: Option<&syn::Expr>) -> Option<String> {
+        // (Most calls are none: told by their name before anything is allocated.)
+        let name = &path.segments.last()?.ident;
+        if !(name == "delete" || name == "delete_many" || name == "delete_by_id") {
+            return None;
+        }
+        let written = segments(path);
+        let segments = self.imported(&written).unwrap_or(written);
+        let (last, prefix) = segments.split_last()?;
+        match last.as_str() {
+            "delete" if prefix.last().is_some_and(|q| q == "diesel") => {
+                first_arg.and_then(diesel_table_path).and_then(|p| self.diesel_table(&p))
+            }
+            "delete_many" | "delete_by_id" => {
+                let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
+                entity_module(&path).map(|m| m.into_owned())
+            }
+            _ => None,
+        }
     }
 
     /// The name of the module being read: the innermost inline `mod`, or the file's
@@ -317,21 +360,37 @@ pub(super) fn sea_orm_created_table(m: &syn::ExprMethodCall) -> Option<String> {
     creates.then(|| sea_query_table(table.args.first()?)).flatten()
 }
 
-/// The table a delete written with an ORM deletes from: diesel
-/// `diesel::delete(t::table)`, sea-orm `user::Entity::delete_many()` /
-/// `delete_by_id(..)` (the entity's module, as its table is named when no
-/// `table_name` says otherwise).
-pub(super) fn orm_delete(path: &syn::Path, first_arg: Option<&syn::Expr>) -> Option<String> {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let (last, prefix) = segments.split_last()?;
-    match last.as_str() {
-        "delete" if prefix.last().is_some_and(|q| q == "diesel") => first_arg.and_then(diesel_table),
-        "delete_many" | "delete_by_id" => {
-            let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
-            entity_module(&path).map(|m| m.into_owned())
+/// The tables a diesel `table!` declares under another SQL name (`#[sql_name =
+/// "audit_events"] audit (id) { … }`), as (Rust name, SQL name).
+pub(super) fn diesel_sql_names(tokens: proc_macro2::TokenStream) -> Vec<(String, String)> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::new();
+    let mut sql_name = None;
+    for (k, tt) in tokens.iter().enumerate() {
+        match tt {
+            // `#[sql_name = "…"]` before the table (a column's is inside its braces).
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                if let [TokenTree::Ident(key), TokenTree::Punct(eq), value] = &inner[..]
+                    && key == "sql_name"
+                    && eq.as_char() == '='
+                {
+                    sql_name = syn::parse2::<syn::LitStr>(value.clone().into()).ok().map(|s| s.value());
+                }
+            }
+            // The table's name: the identifier before its key's `(…)` or its columns' `{…}`.
+            TokenTree::Ident(name)
+                if matches!(tokens.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() != Delimiter::Bracket) =>
+            {
+                if let Some(sql) = sql_name.take() {
+                    out.push((name.to_string(), sql));
+                }
+            }
+            _ => {}
         }
-        _ => None,
     }
+    out
 }
 
 #[cfg(test)]
@@ -352,6 +411,7 @@ mod tests {
         let found = chain_insert(&m)?;
         let table = match found.target {
             Target::Table(t) => t,
+            Target::Diesel(p) => diesel_table_of(&p).unwrap_or_default(),
             Target::Entity(e) => format!("entity {}", e.join("::")),
             Target::Model(ty) => format!("model {ty}"),
         };
@@ -374,6 +434,26 @@ mod tests {
         assert_eq!(t("row.insert_into(workspaces::table).execute(conn)").as_deref(), Some("workspaces false"));
         // A crate's own `insert_into` helper, not finished by `.values(..)`: not diesel's.
         assert_eq!(t("insert_into(cache).unwrap()"), None);
+    }
+
+    #[test]
+    fn diesel_tables_declared_under_another_sql_name() {
+        let mac: syn::Macro = syn::parse_str(
+            r#"diesel::table! {
+                use diesel::sql_types::*;
+                /// The audit trail.
+                #[sql_name = "audit_events"]
+                public.audit (id) {
+                    id -> Int4,
+                    #[sql_name = "type"]
+                    kind -> Text,
+                }
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(diesel_sql_names(mac.tokens), [("audit".to_string(), "audit_events".to_string())]);
+        let plain: syn::Macro = syn::parse_str("table! { users (id) { id -> Int4, } }").unwrap();
+        assert!(diesel_sql_names(plain.tokens).is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::{EventKind, Extractor, FnBuilder, InsertEvent, SqlInsert, is_screaming, strip};
 use crate::facts::sql;
 use crate::facts::lower::pat_ident;
-use crate::facts::value::Value;
+use crate::facts::value::{COMPILE_TIME_STRING_MACROS, Value};
 use crate::input::source::Loc;
 
 /// Methods that prepare a statement for later execution (execution is at the uses).
@@ -45,8 +45,10 @@ pub(super) struct SqlLocal {
     /// The innermost loop open where it was bound.
     pub(super) innermost: Option<u32>,
     pub(super) sqls: Vec<SqlInsert>,
-    /// The SQL is a constant (`let stmt = client.prepare(INSERT_WORKSPACE)`), resolved crate-wide.
-    pub(super) constant: Option<Box<[Box<str>]>>,
+    /// The SQL is resolved crate-wide, where the local is used: a constant (`let stmt =
+    /// client.prepare(INSERT_WORKSPACE)`), or assembled from constants at compile time
+    /// (`let sql = concatcp!(INSERT_PREFIX, COLS)`).
+    pub(super) deferred: Option<EventKind>,
 }
 
 impl Extractor<'_> {
@@ -79,8 +81,8 @@ impl Extractor<'_> {
     /// (`let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`),
     /// resolved crate-wide, or defines INSERT SQL. Either runs where the local is used.
     fn sql_local(&self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
-        let (sqls, literal, constant) = match definition_const(value) {
-            Some(constant) => (Vec::new(), None, Some(constant)),
+        let (sqls, literal, deferred) = match definition_deferred(value) {
+            Some(deferred) => (Vec::new(), None, Some(deferred)),
             None => {
                 let (sqls, literal) = self.sql_definition(value)?;
                 (sqls, literal, None)
@@ -92,7 +94,7 @@ impl Extractor<'_> {
             literal,
             innermost: self.stack.last().and_then(FnBuilder::innermost),
             sqls,
-            constant,
+            deferred,
         })
     }
 
@@ -100,8 +102,8 @@ impl Extractor<'_> {
     /// literal itself when it was bound in the same iteration).
     pub(super) fn sql_local_use(&mut self, name: &str, loc: Loc) -> bool {
         let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() else { return false };
-        if let Some(constant) = local.constant {
-            self.push_event(EventKind::ConstUse { path: constant }, loc);
+        if let Some(deferred) = local.deferred {
+            self.push_event(deferred, loc);
             return true;
         }
         let open = self.stack.last().and_then(FnBuilder::innermost);
@@ -152,8 +154,8 @@ fn definition_text(value: &Value) -> Option<String> {
             Some(Value::Str { text, .. }) => Some(text.clone()),
             _ => None,
         },
-        Value::Macro { name, args, .. } if name == "concat" => {
-            args.iter().map(|a| if let Value::Str { text, .. } = a { Some(text.as_str()) } else { None }).collect()
+        Value::Macro { name, .. } if COMPILE_TIME_STRING_MACROS.contains(&name.as_str()) => {
+            value.compile_time_text(&mut |_| None)
         }
         Value::Method { receiver, method, args, .. } => {
             if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
@@ -171,7 +173,7 @@ fn definition_text(value: &Value) -> Option<String> {
     }
 }
 
-/// Whether an initialiser has the shape [`definition_text`] or [`definition_const`]
+/// Whether an initialiser has the shape [`definition_text`] or [`definition_deferred`]
 /// can read (a literal, `format!`/`concat!`, a SCREAMING path, conversions or
 /// `prepare` of those): a syntactic over-approximation, so that the other `let`s
 /// are not lowered.
@@ -184,7 +186,9 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
             .path
             .segments
             .last()
-            .is_some_and(|s| s.ident == "format" || s.ident == "format_args" || s.ident == "concat"),
+            .is_some_and(|s| {
+                s.ident == "format" || s.ident == "format_args" || COMPILE_TIME_STRING_MACROS.iter().any(|m| s.ident == m)
+            }),
         E::Path(p) => p.path.segments.last().is_some_and(|s| is_screaming(&s.ident.to_string())),
         E::MethodCall(m) => {
             let method = m.method.to_string();
@@ -215,19 +219,25 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
     }
 }
 
-/// The constant a definition stands for: `CONST`, `path::CONST`, a conversion of
-/// one, or `prepare(CONST)`.
-fn definition_const(value: &Value) -> Option<Box<[Box<str>]>> {
+/// The SQL a definition stands for that is resolved crate-wide: a constant (`CONST`,
+/// `path::CONST`, a conversion of one, or `prepare(CONST)`), or a statement assembled
+/// at compile time from constants (`concatcp!(INSERT_PREFIX, COLS)`).
+fn definition_deferred(value: &Value) -> Option<EventKind> {
     match value {
         Value::Path { segments, .. } => segments
             .last()
             .filter(|s| is_screaming(s))
-            .map(|_| segments.iter().map(|s| s.clone().into_boxed_str()).collect()),
+            .map(|_| EventKind::ConstUse { path: segments.iter().map(|s| s.clone().into_boxed_str()).collect() }),
+        Value::Macro { name, .. }
+            if COMPILE_TIME_STRING_MACROS.contains(&name.as_str()) && value.compile_time_text(&mut |_| None).is_none() =>
+        {
+            Some(EventKind::Assembled { value: Box::new(value.clone()) })
+        }
         Value::Method { receiver, method, args, .. } => {
             if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
-                definition_const(receiver)
+                definition_deferred(receiver)
             } else if PREPARE_METHODS.contains(&method.as_str()) {
-                args.first().and_then(definition_const)
+                args.first().and_then(definition_deferred)
             } else {
                 None
             }
@@ -237,7 +247,7 @@ fn definition_const(value: &Value) -> Option<Box<[Box<str>]>> {
 }
 
 /// Where the first string literal of a value is written.
-fn first_literal(value: &Value) -> Option<Loc> {
+pub(super) fn first_literal(value: &Value) -> Option<Loc> {
     match value {
         Value::Str { loc, .. } => Some(*loc),
         Value::Macro { args, .. } | Value::Call { args, .. } => args.iter().find_map(first_literal),

@@ -3,7 +3,7 @@
 //! there.
 
 use super::Hit;
-use crate::facts::value::{FormatPiece, Value, format_pieces};
+use crate::facts::value::{FormatPiece, Value, format_arg, format_pieces};
 use crate::input::source::Loc;
 use crate::rules::CheckCx;
 use crate::rules::diagnostic::Label;
@@ -310,7 +310,6 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         };
         let positional: Vec<&Value> =
             rest.iter().filter(|a| !matches!(a, Value::Local { .. }) || name == "concat").collect();
-        let named = |n: &str| rest.iter().find(|a| matches!(a, Value::Local { name, .. } if name == n));
         let mut next = 0;
         let mut text = String::new();
         let before = out.len();
@@ -320,14 +319,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     text.push_str(&t);
                     continue;
                 }
-                FormatPiece::Placeholder(None) => {
-                    next += 1;
-                    positional.get(next - 1).copied()
-                }
-                FormatPiece::Placeholder(Some(key)) => match key.parse::<usize>() {
-                    Ok(i) => positional.get(i).copied(),
-                    Err(_) => named(&key),
-                },
+                FormatPiece::Placeholder(key) => format_arg(key.as_deref(), &positional, rest, &mut next),
             };
             let Some(arg) = arg else {
                 text.push_str("{}");
