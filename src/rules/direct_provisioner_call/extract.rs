@@ -982,10 +982,12 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
         }
         if let Some((first, other)) = choice_between(&branches) {
+            // The first condition's presence check is the choice's; a later `else if
+            // let Some(d) = provisioner` checks a backend of its own and stays one.
             let tail = self.out.sites.split_off(start);
             for (i, site) in tail.into_iter().enumerate() {
-                let in_condition = conditions.iter().any(|r| r.contains(&(start + i)));
-                if !(in_condition && site.kind == ProvisionerSiteKind::PresenceCheck) {
+                let in_first = conditions.first().is_some_and(|r| r.contains(&(start + i)));
+                if !(in_first && site.kind == ProvisionerSiteKind::PresenceCheck) {
                     self.out.sites.push(site);
                 }
             }
@@ -1279,6 +1281,9 @@ mod tests {
             [
                 (2, "choice or s.provisioner".into()),
                 (3, "choice or s.provisioner".into()),
+                // The `else if`'s own check (on the choice's line: one finding, see
+                // `diagnostics`).
+                (3, "presence".into()),
                 // Two checks of one condition: one finding per line (see `diagnostics`).
                 (4, "presence".into()),
                 (4, "presence".into())

@@ -91,7 +91,8 @@
 //!   not the one the dispatcher would pick. A call on it is reported too, in
 //!   `construct-paths` as well: they may build a backend, not call it;
 //! - a hand-rolled choice between backends, even when the chosen one is only passed
-//!   on, once at the choice (in place of the presence checks it is made of): a
+//!   on, at the choice (in place of the presence check of its first condition; an
+//!   `else if let Some(d) = &self.provisioner` further down is a check of its own): a
 //!   `match` on a tuple of backends, `self.cp_prov.clone().or(…)` (`or`, `or_else`,
 //!   `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback; also
 //!   through `.map(|cp| cp as Arc<dyn Provisioner>)` and `… as Arc<dyn
