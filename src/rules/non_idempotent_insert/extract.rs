@@ -275,6 +275,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         stack: Vec::new(),
         self_types: Vec::new(),
         sql_locals: Vec::new(),
+        unread_preflights: Default::default(),
         builders: Vec::new(),
         locals: Vec::new(),
         impl_bounds: Vec::new(),
@@ -338,6 +339,9 @@ struct Extractor<'a> {
     self_types: Vec<Option<String>>,
     /// Locals holding INSERT SQL (`let sql = "INSERT …"`).
     sql_locals: Vec<SqlLocal>,
+    /// Where a registered preflight helper is called whose result nothing reads
+    /// (`let existing = lookup_existing_child(..)?;` then only logged): not a preflight.
+    unread_preflights: std::collections::HashSet<u32>,
     /// The next call visited is the operand of `.await`.
     awaiting: bool,
     /// The next method call visited is in the receiver chain of a call that runs a
@@ -526,8 +530,53 @@ impl Extractor<'_> {
 }
 
 impl Extractor<'_> {
+    /// The registered preflight helpers called in a `let` of this block whose binding
+    /// no later statement reads (only a log macro names it, or nothing does; `let _ =`):
+    /// their result decides nothing ([`Extractor::unread_preflights`]).
+    fn note_unread_preflights(&mut self, b: &syn::Block) {
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            let syn::Stmt::Local(local) = stmt else { continue };
+            let Some(init) = &local.init else { continue };
+            let Some(at) = self.preflight_helper_call(&init.expr) else { continue };
+            let mut names = Vec::new();
+            hoisted::bound_names(&local.pat, &mut names);
+            names.retain(|n| !n.starts_with('_'));
+            let read_later = b.stmts[i + 1..].iter().any(|later| hoisted::stmt_mentions(later, &names));
+            if names.is_empty() || !read_later {
+                self.unread_preflights.insert(at);
+            }
+        }
+    }
+
+    /// Where `expr` calls a registered preflight helper (`lookup_existing_child(..)`,
+    /// `repo.lookup_existing_child(..)`), through `.await`, `?` and wrappers.
+    fn preflight_helper_call(&self, expr: &syn::Expr) -> Option<u32> {
+        match strip(expr) {
+            syn::Expr::Await(a) => self.preflight_helper_call(&a.base),
+            syn::Expr::Try(t) => self.preflight_helper_call(&t.expr),
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(p) => {
+                    let last = p.path.segments.last()?;
+                    let name = last.ident.to_string();
+                    self.params.preflight_helpers.contains(&name).then(|| self.lowerer.span_loc(last.ident.span()).start)
+                }
+                _ => None,
+            },
+            syn::Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if self.params.preflight_helpers.contains(&name) {
+                    Some(self.lowerer.span_loc(m.method.span()).start)
+                } else {
+                    self.preflight_helper_call(&m.receiver)
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A block with the bindings and locals it declares dropped at its end.
     fn visit_block_scoped(&mut self, b: &syn::Block) {
+        self.note_unread_preflights(b);
         let imports = self.imports.len();
         let uses = uses_of(b.stmts.iter().filter_map(|s| match s {
             syn::Stmt::Item(item) => Some(item),
@@ -921,7 +970,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             // A local closure or function value: not an item.
             let local = p.path.segments.len() == 1 && p.qself.is_none() && self.is_local(&name);
-            let kind = if self.params.preflight_helpers.contains(&name) {
+            let kind = if self.params.preflight_helpers.contains(&name) && !self.unread_preflights.contains(&loc.start) {
                 EventKind::Preflight { name: name.into() }
             } else if local {
                 self.local_called(&name);
@@ -990,8 +1039,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if method == "push" {
             self.builder_push(m);
         }
-        let membership = !self.params.preflight_helpers.contains(&method) && self.membership_preflight(m);
-        let kind = if self.params.preflight_helpers.contains(&method) || membership {
+        let helper = self.params.preflight_helpers.contains(&method);
+        let membership = !helper && self.membership_preflight(m);
+        let kind = if (helper && !self.unread_preflights.contains(&loc.start)) || membership {
             EventKind::Preflight { name: method.into() }
         } else {
             let receiver = Some(self.receiver(&m.receiver));

@@ -50,7 +50,8 @@
 //! 1. a call to a registered preflight helper (default `lookup_existing_child`) that
 //!    runs before the INSERT in the same iteration — earlier in the loop body, or in
 //!    the called function before its INSERT (a preflight after the INSERT protects
-//!    nothing, and the message says so). A preflight hoisted before the loop counts
+//!    nothing, and the message says so; so does one whose result nothing reads:
+//!    `let _ = lookup_existing_child(..)`, or a binding only a log macro names). A preflight hoisted before the loop counts
 //!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or built
 //!    from such a local) whose membership is checked (`contains`, `contains_key`,
 //!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if

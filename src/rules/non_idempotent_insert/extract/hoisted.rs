@@ -300,6 +300,20 @@ fn inserts_if_absent(expr: &syn::Expr) -> bool {
     finder.0
 }
 
+/// Whether a statement reads one of `names` outside macros (a name only a log macro
+/// shows is not read by the code).
+pub(super) fn stmt_mentions(stmt: &syn::Stmt, names: &[String]) -> bool {
+    struct Finder<'n>(&'n [String], bool);
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
+        }
+    }
+    let mut finder = Finder(names, false);
+    finder.visit_stmt(stmt);
+    finder.1
+}
+
 /// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
 pub(super) fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     match pat {
