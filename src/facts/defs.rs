@@ -288,7 +288,13 @@ impl<'a> DefMap<'a> {
                 }
             });
             let mut scope_dirs: Vec<Option<PathBuf>> = vec![own_dir; tree.scopes.len()];
+            // Scopes inside an inline `#[cfg(test)] mod x { … }`: the files their own
+            // `mod y;` bring in are test code too.
+            let mut scope_tests = vec![false; tree.scopes.len()];
             for (s, scope) in tree.scopes.iter().enumerate() {
+                if let Some(parent) = scope.parent {
+                    scope_tests[s] |= scope_tests[parent as usize];
+                }
                 if scope.block
                     && let Some(parent) = scope.parent
                 {
@@ -311,6 +317,7 @@ impl<'a> DefMap<'a> {
                     let child = self.new_mod(krate, Some(here), child_path);
                     self.item(here, &decl.name, Def::Mod(child));
                     if let Some(inline) = decl.inline {
+                        scope_tests[inline as usize] |= decl.test || scope_tests[s];
                         scope_mods[inline as usize] = child;
                         scope_dirs[inline as usize] = scope_dirs[s].as_ref().map(|d| match &decl.path_attr {
                             Some(p) => d.join(p),
@@ -329,7 +336,7 @@ impl<'a> DefMap<'a> {
                     let found = candidates.iter().find_map(|c| by_path.get(normalize(c).as_path()).copied());
                     if let Some(child_file) = found {
                         // A `#[path]` file's children live beside it, as a mod.rs's do.
-                        stack.push((child_file, child, decl.path_attr.is_some(), test || decl.test));
+                        stack.push((child_file, child, decl.path_attr.is_some(), test || decl.test || scope_tests[s]));
                     }
                 }
             }

@@ -184,17 +184,22 @@ pub fn delimiter_problem(text: &str) -> Option<ParseProblem> {
 
 /// Removes `#[cfg(test)]` items and test functions, at any module depth. A
 /// `#[cfg(test)] mod tests;` declaration stays (it holds no code): it tells the crate's
-/// module tree that the file it names is test code.
+/// module tree that the file it names is test code. So does an inline `#[cfg(test)]
+/// mod x { … }`, emptied but for the `mod y;` declarations in it (at any depth).
 fn strip_test_items(items: &mut Vec<syn::Item>) {
     items.retain(|item| {
-        matches!(item, syn::Item::Mod(m) if m.content.is_none())
-            || !item_attrs(item).iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a))
+        matches!(item, syn::Item::Mod(_)) || !item_attrs(item).iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a))
     });
     for item in items.iter_mut() {
         match item {
             syn::Item::Mod(m) => {
+                let test = m.attrs.iter().any(is_cfg_test);
                 if let Some((_, content)) = &mut m.content {
-                    strip_test_items(content);
+                    if test {
+                        keep_module_declarations(content);
+                    } else {
+                        strip_test_items(content);
+                    }
                 }
             }
             syn::Item::Impl(imp) => imp.items.retain(|i| {
@@ -208,6 +213,19 @@ fn strip_test_items(items: &mut Vec<syn::Item>) {
                 !attrs.iter().any(|a| is_cfg_test(a) || is_test_fn_attr(a))
             }),
             _ => {}
+        }
+    }
+}
+
+/// Keeps only the module declarations of a test module's items (and of the inline
+/// modules among them): the files they bring in are test code.
+fn keep_module_declarations(items: &mut Vec<syn::Item>) {
+    items.retain(|item| matches!(item, syn::Item::Mod(_)));
+    for item in items.iter_mut() {
+        if let syn::Item::Mod(m) = item
+            && let Some((_, content)) = &mut m.content
+        {
+            keep_module_declarations(content);
         }
     }
 }
@@ -329,7 +347,10 @@ mod tests {
             mod inner { #[sqlx::test] async fn t3() {} fn kept() {} }
             struct S; impl S { #[test] fn m() {} fn n() {} }
         "#;
-        assert_eq!(parsed_item_names(src), vec!["prod", "not_test", "inner", "kept", "n"]);
+        // (An inline test module stays, emptied: it may declare files of test code.)
+        assert_eq!(parsed_item_names(src), vec!["prod", "tests", "not_test", "inner", "kept", "n"]);
+        let nested = "#[cfg(test)] mod support { mod fake_server; fn helper() {} mod deep { mod more; fn h() {} } }";
+        assert_eq!(parsed_item_names(nested), vec!["support", "fake_server", "deep", "more"]);
     }
 
     #[test]

@@ -148,8 +148,8 @@
 //!   not named like a listen setting is not reported (it is often a placeholder IP in
 //!   logs).
 //! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
-//!   and a file that a `#[cfg(test)] mod tests;` declaration brings in (though nothing
-//!   in it says so).
+//!   and a file that a `#[cfg(test)] mod tests;` declaration brings in, or a `mod y;`
+//!   inside an inline `#[cfg(test)] mod x { … }` (though nothing in it says so).
 //! - Wildcards outside Rust and the configuration files it names (Dockerfiles, shell
 //!   entrypoints) are out of reach; so is `unwrap_or_default()` of a type whose
 //!   `Default` lives in another crate.
