@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod marks;
+mod tree;
 use marks::{Mark, file_annotations};
+use tree::copy_tree;
 
 const RULE: &str = "config-weakened";
 
@@ -23,19 +25,6 @@ fn git(dir: &Path, args: &[&str]) {
         .output()
         .expect("git runs");
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else if path.file_name().is_some_and(|n| n != ".keep") {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 /// A repository whose only commit (`HEAD`) is `base` and whose work tree is `head`.

@@ -18,7 +18,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 mod marks;
+mod tree;
 use marks::{CONFIG_EXTENSIONS, Mark, annotations, file_annotations};
+use tree::copy_tree;
 
 /// Files other than Rust that findings may point into: configuration files and
 /// SQL migrations.
@@ -213,19 +215,6 @@ fn is_named_config(dir: &Path, file: &Path) -> bool {
 fn fixture_package(dir: &Path, file: &Path) -> PathBuf {
     let found = file.ancestors().skip(1).take_while(|d| d.starts_with(dir)).find(|d| d.join("Cargo.toml").is_file());
     found.unwrap_or(dir).to_path_buf()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 #[test]
