@@ -286,7 +286,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         loop_items: Vec::new(),
         existing: Vec::new(),
         fetched: Vec::new(),
-        inserted_counts: Vec::new(),
+        absent_when_true: Vec::new(),
         absent_selects: Vec::new(),
         filtered_locals: Vec::new(),
         fresh_values: Vec::new(),
@@ -367,8 +367,10 @@ struct Extractor<'a> {
     /// Locals holding what a `get…` round trip returned (`let row =
     /// get_membership(..).await?`): a lookup once tested for presence, data otherwise.
     fetched: Vec<String>,
-    /// Locals holding the count of an INSERT that does nothing when the row exists.
-    inserted_counts: Vec<String>,
+    /// Locals whose truth says the row was absent: the count of an INSERT that does
+    /// nothing when the row exists, a flag set from a lookup (`let missing =
+    /// rows.is_empty()`, `match lookup { Ok(rows) => rows.is_empty(), Err(_) => true }`).
+    absent_when_true: Vec<String>,
     /// Locals holding a diesel select of rows only when absent (`not(exists(..))`).
     absent_selects: Vec<String>,
     /// Locals built by filtering with a membership check of the rows that exist, and
@@ -586,14 +588,14 @@ impl Extractor<'_> {
             self.imports.push((uses, false));
         }
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
-        let existing = (self.existing.len(), self.inserted_counts.len(), self.absent_selects.len(), self.fetched.len());
+        let existing = (self.existing.len(), self.absent_when_true.len(), self.absent_selects.len(), self.fetched.len());
         let filtered = (self.filtered_locals.len(), self.fresh_values.len());
         syn::visit::visit_block(self, b);
         self.filtered_locals.truncate(filtered.0);
         self.fresh_values.truncate(filtered.1);
         self.existing.truncate(existing.0);
         self.fetched.truncate(existing.3);
-        self.inserted_counts.truncate(existing.1);
+        self.absent_when_true.truncate(existing.1);
         self.absent_selects.truncate(existing.2);
         self.sql_locals.truncate(saved.0);
         self.lowerer.scope.truncate(saved.1);

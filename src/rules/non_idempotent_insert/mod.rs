@@ -75,7 +75,9 @@
 //!    update, else insert); the same guards in every caller before it calls the
 //!    function (a command that empties the tables, then calls the functions that
 //!    fill them), or a caller that returned at its top when a lookup found rows
-//!    (`if !present.is_empty() { return Ok(()) }`: it seeds a store once); a table the function has
+//!    (`if !present.is_empty() { return Ok(()) }`: it seeds a store once; also through a
+//!    flag that holds the lookup's answer, `let needs_seed = match lookup { Ok(rows) =>
+//!    rows.is_empty(), Err(_) => true }; if !needs_seed { return Ok(()) }`); a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
 //!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that

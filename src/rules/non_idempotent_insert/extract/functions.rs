@@ -61,7 +61,7 @@ impl Extractor<'_> {
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
         let saved_fetched = std::mem::take(&mut self.fetched);
-        let saved_counts = std::mem::take(&mut self.inserted_counts);
+        let saved_counts = std::mem::take(&mut self.absent_when_true);
         let saved_absent = std::mem::take(&mut self.absent_selects);
         let saved_filtered = std::mem::take(&mut self.filtered_locals);
         let saved_fresh = std::mem::take(&mut self.fresh_values);
@@ -78,7 +78,7 @@ impl Extractor<'_> {
         self.sql_locals = saved_locals;
         self.existing = saved_existing;
         self.fetched = saved_fetched;
-        self.inserted_counts = saved_counts;
+        self.absent_when_true = saved_counts;
         self.absent_selects = saved_absent;
         self.filtered_locals = saved_filtered;
         self.fresh_values = saved_fresh;

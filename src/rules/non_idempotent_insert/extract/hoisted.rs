@@ -350,8 +350,14 @@ impl Extractor<'_> {
     pub(super) fn note_existing(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else { return };
         if inserts_if_absent(&init.expr) {
-            bound_names(&local.pat, &mut self.inserted_counts);
+            bound_names(&local.pat, &mut self.absent_when_true);
             return;
+        }
+        // `let needs_init = match lookup.await { Ok(rows) => rows.is_empty(), Err(_) => true };`
+        match self.presence_answer(&init.expr) {
+            Some(true) => return bound_names(&local.pat, &mut self.existing),
+            Some(false) => return bound_names(&local.pat, &mut self.absent_when_true),
+            None => {}
         }
         if selects(&init.expr) || updates(&init.expr) || awaits_lookup(&init.expr, false) || self.mentions_existing(&init.expr)
         {
@@ -381,10 +387,11 @@ impl Extractor<'_> {
         self.filtered_locals.iter().rev().find(|(n, _)| *n == name).map(|(_, at)| *at)
     }
 
-    /// Whether `expr` uses the count an `INSERT … ON CONFLICT DO NOTHING` (or `OR
-    /// IGNORE`) returned: zero means the row existed.
-    pub(super) fn mentions_inserted_count(&self, expr: &syn::Expr) -> bool {
-        mentions(expr, &self.inserted_counts)
+    /// Whether `expr` uses a local whose truth says the row was absent: the count an
+    /// `INSERT … ON CONFLICT DO NOTHING` (or `OR IGNORE`) returned (zero means the row
+    /// existed), or a flag set from a lookup's answer.
+    pub(super) fn mentions_absence_flag(&self, expr: &syn::Expr) -> bool {
+        mentions(expr, &self.absent_when_true)
     }
 
     /// Whether an `if` condition tests whether a lookup found something: the
@@ -400,11 +407,58 @@ impl Extractor<'_> {
         presence_subject(cond).is_some_and(|subject| {
             self.mentions_existing(subject)
                 || (mentions(subject, &self.fetched) && (has_else || tests_absence(cond)))
-                || self.mentions_inserted_count(subject)
+                || self.mentions_absence_flag(subject)
                 || awaits_lookup(subject, true)
                 || selects(subject)
                 || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m))
         })
+    }
+
+    /// The answer a value gives to "did the lookup find it?", when it is one:
+    /// `Some(true)` when true means found (`row.is_some()`), `Some(false)` when true
+    /// means absent (`rows.is_empty()`, `match lookup { Ok(rows) => rows.is_empty(),
+    /// Err(_) => true }`, either branch of an `if` giving the same answer).
+    fn presence_answer(&self, expr: &syn::Expr) -> Option<bool> {
+        let tail = |b: &syn::Block| match b.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => Some(e.clone()),
+            _ => None,
+        };
+        match strip(expr) {
+            syn::Expr::Block(b) => self.presence_answer(&tail(&b.block)?),
+            syn::Expr::If(i) => {
+                let (_, other) = i.else_branch.as_ref()?;
+                let then = self.presence_answer(&tail(&i.then_branch)?)?;
+                (self.presence_answer(other)? == then).then_some(then)
+            }
+            syn::Expr::Match(m) if self.matches_presence(m) => m.arms.iter().find_map(|arm| {
+                let found = super::state_guards::found_pattern(&arm.pat);
+                if !found && !absence_pattern(&arm.pat) {
+                    return None;
+                }
+                let body = match strip(&arm.body) {
+                    syn::Expr::Block(b) => tail(&b.block)?,
+                    other => other.clone(),
+                };
+                match strip(&body) {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Some(b.value == found),
+                    // `Ok(rows) => rows.is_empty()`: the rows the arm holds.
+                    answer if found => {
+                        let mut rows = Vec::new();
+                        bound_names(&arm.pat, &mut rows);
+                        (!rows.is_empty() && presence_subject(answer).is_some_and(|s| mentions(s, &rows)))
+                            .then(|| super::state_guards::found_when_true(answer))
+                    }
+                    _ => None,
+                }
+            }),
+            // (A test of the value, not the value: `rows.is_empty()`, `count == 0`.)
+            e @ (syn::Expr::MethodCall(_) | syn::Expr::Unary(_) | syn::Expr::Binary(_) | syn::Expr::Field(_))
+                if presence_subject(e).is_some_and(|s| !std::ptr::eq(s, e)) && self.tests_presence(e, false) =>
+            {
+                Some(super::state_guards::found_when_true(e) != self.mentions_absence_flag(e))
+            }
+            _ => None,
+        }
     }
 
     /// Whether a `match` branches on whether a lookup found something: its arms

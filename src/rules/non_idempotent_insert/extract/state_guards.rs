@@ -300,7 +300,7 @@ impl Extractor<'_> {
         let else_leaves = e.else_branch.as_ref().is_some_and(|(_, x)| expr_leaves(x));
         // (`if inserted == 0 { return }` after an `INSERT OR IGNORE`: none inserted
         // means the row existed.)
-        let found_when_then = found_when_true(&e.cond) != self.mentions_inserted_count(&e.cond);
+        let found_when_then = found_when_true(&e.cond) != self.mentions_absence_flag(&e.cond);
         // `if let Some(job) = latest_run(..).await { if job.is_pending() { return Ok(job.id) } }`:
         // the row found decides, by its state, whether the code goes on to insert.
         let row = match &*e.cond {
