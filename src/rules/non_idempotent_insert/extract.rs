@@ -311,6 +311,10 @@ struct FnBuilder {
     floors: Vec<usize>,
     /// The names of its parameters (not counting `self`; empty for a pattern).
     param_names: Vec<String>,
+    /// Collections passed in that the function adds to (`known.insert(k, v)`): a
+    /// record of what was written that outlives the call, whose membership check
+    /// skips what a run before inserted ([`hoisted`]).
+    memos: Vec<String>,
 }
 
 impl FnBuilder {

@@ -58,6 +58,10 @@
 //!    existing.contains(&x) { continue; }`, or a `.filter(..)` in the loop's
 //!    iterator chain; and so does state that makes the INSERT run once: an `if
 //!    !flag` / `if x.is_none()` whose body sets `flag = true` / `x = Some(..)`, a
+//!    collection passed in that the function adds to, checked before the INSERT (`if
+//!    known.get(&id).is_none() { …INSERT…; known.insert(id, h) }`: a record of what was
+//!    written that outlives the call; a set local to the function dedupes one batch
+//!    and is no guard), a
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
 //!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
 //!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a

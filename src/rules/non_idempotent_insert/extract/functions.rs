@@ -49,7 +49,7 @@ impl Extractor<'_> {
             flag_branches: Vec::new(),
             branches: Vec::new(),
         };
-        let param_names = sig
+        let param_names: Vec<String> = sig
             .inputs
             .iter()
             .filter_map(|a| match a {
@@ -57,7 +57,10 @@ impl Extractor<'_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names });
+        // (A collection the caller passes in outlives the call; a local one dedupes
+        // one batch, not what a run before inserted.)
+        let memos = super::hoisted::collections_added_to(block).into_iter().filter(|c| param_names.contains(c)).collect();
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names, memos });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
         let saved_fetched = std::mem::take(&mut self.fetched);

@@ -326,6 +326,28 @@ pub(super) fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     }
 }
 
+/// The collections a function body adds to by name (`added.push(id)`,
+/// `hashes.insert(id, h)`, `seen.extend(..)`).
+pub(super) fn collections_added_to(block: &syn::Block) -> Vec<String> {
+    struct Finder(Vec<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if matches!(m.method.to_string().as_str(), "push" | "push_back" | "insert" | "extend")
+                && let syn::Expr::Path(p) = strip(&m.receiver)
+                && let Some(name) = p.path.get_ident().map(|i| i.to_string())
+                && !self.0.contains(&name)
+            {
+                self.0.push(name);
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_block(block);
+    finder.0
+}
+
 /// The local a membership check asks (`existing` in `existing.contains(&x)`,
 /// `existing.iter().any(..)`).
 fn asked(m: &syn::ExprMethodCall) -> Option<String> {
@@ -410,7 +432,7 @@ impl Extractor<'_> {
                 || self.mentions_absence_flag(subject)
                 || awaits_lookup(subject, true)
                 || selects(subject)
-                || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m))
+                || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m) || self.memo_check(m))
         })
     }
 
@@ -483,6 +505,14 @@ impl Extractor<'_> {
     pub(super) fn membership_preflight(&self, m: &syn::ExprMethodCall) -> bool {
         (!self.existing.is_empty() || !self.fetched.is_empty())
             && asked(m).is_some_and(|name| self.existing.contains(&name) || self.fetched.contains(&name))
+    }
+
+    /// A membership check of a collection passed in that the function adds to (`if
+    /// known.get(&id).is_none() { …INSERT…; known.insert(id, h) }`): what a run before
+    /// wrote is skipped. Only as a condition: `blocks.get(&cid)` passed on is data.
+    fn memo_check(&self, m: &syn::ExprMethodCall) -> bool {
+        let memos = self.stack.last().map_or(&[][..], |f| &f.memos[..]);
+        !memos.is_empty() && asked(m).is_some_and(|name| memos.contains(&name))
     }
 
     /// The first membership check of such a local in `expr` (a loop's iterator chain).
