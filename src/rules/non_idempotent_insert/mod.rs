@@ -259,7 +259,8 @@
 //!   test too (`if !username_exists(..).await?.exists`).
 //!   It guards only when the code tests whether it found something, and only the
 //!   branches of that test, unless the branch for a row that exists leaves the
-//!   iteration (`Some(_) => continue`), or does nothing but leave when the row's
+//!   iteration (`Some(_) => continue`; every branch of it leaving counts, and `bail!`,
+//!   `panic!`, `unreachable!` leave), or does nothing but leave when the row's
 //!   state says so (`if let Some(run) = latest_run(..)? { if run.is_pending() {
 //!   return .. } }`: a run still pending is not inserted again); error handling (`Err(e) => return Err(e)`)
 //!   guards nothing. A branch that returns what a call found (`Ok(row) => return

@@ -136,15 +136,26 @@ fn always_leaves(expr: &syn::Expr, continues: bool) -> bool {
                 && i.else_branch.as_ref().is_some_and(|(_, x)| always_leaves(x, continues))
         }
         syn::Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| always_leaves(&a.body, continues)),
-        // `return`/`bail!`-style macros are not followed: a macro could be anything.
+        syn::Expr::Macro(m) => diverges(&m.mac),
         _ => false,
     }
+}
+
+/// Whether a macro never returns to the code after it: anyhow's and eyre's `bail!`,
+/// `panic!`, `unreachable!`, `todo!`, `unimplemented!`. (Other macros could be
+/// anything.)
+fn diverges(mac: &syn::Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|s| matches!(s.ident.to_string().as_str(), "bail" | "panic" | "unreachable" | "todo" | "unimplemented"))
 }
 
 /// Whether a block always leaves: one of its statements does.
 fn block_always_leaves(block: &syn::Block, continues: bool) -> bool {
     block.stmts.iter().any(|stmt| match stmt {
         syn::Stmt::Expr(e, _) => always_leaves(e, continues),
+        syn::Stmt::Macro(m) => diverges(&m.mac),
         _ => false,
     })
 }
