@@ -64,6 +64,43 @@ fn name_at(words: &[Token], mut k: usize) -> Option<String> {
     name
 }
 
+/// Whether a column name marks a row deleted (`deleted_at`, `is_deleted`, `removed`):
+/// a soft delete sets it, and code that reads only live rows sees the row gone.
+pub fn soft_delete_column(name: &str) -> bool {
+    let flat: String = name.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+    matches!(flat.as_str(), "deleted" | "deletedat" | "isdeleted" | "removed" | "removedat" | "isremoved" | "deletedon")
+}
+
+/// The tables whose rows an `UPDATE` marks deleted (`UPDATE t SET deleted_at = now()
+/// WHERE …`): a soft delete, which for code that reads only live rows replaces
+/// them like a `DELETE`.
+pub fn soft_deleted_tables(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for words in statements(sql) {
+        for k in 0..words.len() {
+            if !word_at(&words, k, "update") {
+                continue;
+            }
+            let Some(name) = name_at(&words, k + 1) else { continue };
+            let Some(set) = (k + 1..words.len()).find(|&j| word_at(&words, j, "set")) else { continue };
+            let end = (set..words.len())
+                .find(|&j| word_at(&words, j, "where") || word_at(&words, j, "from") || word_at(&words, j, "returning"))
+                .unwrap_or(words.len());
+            let marks = (set + 1..end).any(|j| {
+                // (`SET deleted_at = NULL` restores the row.)
+                matches!(&words[j], Token::Word(w) if soft_delete_column(&w.value))
+                    && matches!(words.get(j + 1), Some(Token::Eq))
+                    && !word_at(&words, j + 2, "null")
+                    && !word_at(&words, j + 2, "false")
+            });
+            if marks {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
 /// The tables the statements of `sql` empty of rows: `DELETE FROM t` (statements that
 /// start with `DELETE`, or `WITH … DELETE`, so prose that says "delete from" is
 /// none), `TRUNCATE [TABLE] t, u`, `DROP TABLE [IF EXISTS] t`.
@@ -555,6 +592,19 @@ mod tests {
             deleted_tables("WITH old AS (SELECT 1) DELETE FROM users WHERE id IN (SELECT * FROM old)"),
             ["users"]
         );
+    }
+
+    #[test]
+    fn soft_deletes_name_the_tables_they_mark() {
+        assert_eq!(soft_deleted_tables("UPDATE labels SET deleted_at = now() WHERE workload_id = $1"), ["labels"]);
+        assert_eq!(soft_deleted_tables("update public.tags set name = $2, is_deleted = true"), ["tags"]);
+        assert_eq!(soft_deleted_tables("UPDATE t SET removed = 1; INSERT INTO t VALUES (1)"), ["t"]);
+        // Setting something else, or only reading the column: no delete.
+        assert!(soft_deleted_tables("UPDATE labels SET touched_at = now() WHERE deleted_at IS NULL").is_empty());
+        assert!(soft_deleted_tables("SELECT deleted_at FROM labels").is_empty());
+        // Restoring rows is no delete.
+        assert!(soft_deleted_tables("UPDATE labels SET deleted_at = NULL").is_empty());
+        assert!(soft_deleted_tables("UPDATE labels SET is_deleted = false").is_empty());
     }
 
     #[test]

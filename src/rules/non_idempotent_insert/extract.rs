@@ -522,6 +522,12 @@ impl Extractor<'_> {
                 self.push_delete(loc, table);
             }
         }
+        // `UPDATE t SET deleted_at = now() WHERE …`: a soft delete.
+        if word(b"update") && (word(b"delete") || word(b"remove")) {
+            for table in sql::soft_deleted_tables(text) {
+                self.push_delete(loc, table);
+            }
+        }
         // Rows read as missing from a table (`NOT IN (SELECT … FROM t)`, `NOT EXISTS`,
         // `LEFT JOIN t … IS NULL`): an INSERT into `t` after it adds only those.
         if word(b"select") && (word(b"not") || word(b"null")) {
@@ -1023,6 +1029,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let awaited = std::mem::take(&mut self.awaiting);
         self.orm_insert(m);
+        // A soft delete (`update_many().col_expr(Column::DeletedAt, ..)`) replaces rows
+        // like a DELETE.
+        if let Some(table) = self.orm_soft_delete(m) {
+            self.push_delete(self.lowerer.span_loc(m.method.span()), table);
+        }
         if let Some(table) = orm::sea_orm_created_table(m) {
             self.push_fresh_table(self.lowerer.span_loc(m.method.span()), table);
         }

@@ -71,7 +71,10 @@
 //!    called there), or written before a loop that holds the INSERT (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
 //!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given),
-//!    which makes the INSERT a replacement; a read of the rows the table lacks
+//!    which makes the INSERT a replacement (so does a soft delete: `UPDATE t SET
+//!    deleted_at = now() …`, sea-orm `t::Entity::update_many().col_expr(t::Column::DeletedAt,
+//!    ..)`, diesel `update(t::table..).set(t::deleted_at.eq(..))`, with `is_deleted`,
+//!    `deleted`, `removed_at` alike); a read of the rows the table lacks
 //!    before the loop (an anti-join: `… WHERE id NOT IN (SELECT … FROM t)`, `NOT
 //!    EXISTS (SELECT … FROM t …)`, `LEFT JOIN t … WHERE t.col IS NULL`), whose rows
 //!    fill only the gaps; an `UPDATE` whose result decides the INSERT (`if
@@ -423,6 +426,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ").replace(".create_table(", ".drop_table(");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_").replace("diesel::delete(", "diesel::update(");
+        // A soft delete: the column it sets made another one.
+        out = out.replace("deleted_at", "updated_at").replace("DeletedAt", "UpdatedAt");
         out = out.replace("\"TRUNCATE TABLE ", "\"ANALYZE ").replace("\"DROP TABLE IF EXISTS ", "\"ANALYZE ");
         // A row read before the INSERT: the SELECT itself.
         out = out.replace("\"SELECT ", "\"VALUES ");

@@ -7,6 +7,7 @@
 
 use super::{EventKind, Extractor, InsertEvent, PathText, Receiver, SqlInsert, strip};
 use crate::facts::lower::segments;
+use crate::facts::sql;
 use crate::facts::sea_orm::{entity_module, snake_case};
 
 /// Methods that run a sea-orm insert statement.
@@ -101,6 +102,24 @@ pub(super) fn selects_if_absent(expr: &syn::Expr) -> bool {
             };
             self.0 |= named(&c.func, "not") && c.args.first().is_some_and(|a| matches!(strip(a), syn::Expr::Call(inner) if named(&inner.func, "exists")));
             syn::visit::visit_expr_call(self, c);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_expr(&mut finder, expr);
+    finder.0
+}
+
+/// Whether an expression names a soft-delete column: `Column::DeletedAt`,
+/// `t::deleted_at.eq(..)`, a model literal's `deleted_at: Set(..)`.
+fn names_soft_delete_column(expr: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            self.0 |= p.segments.last().is_some_and(|s| sql::soft_delete_column(&s.ident.to_string()));
+        }
+        fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+            self.0 |= matches!(&f.member, syn::Member::Named(n) if sql::soft_delete_column(&n.to_string()));
+            syn::visit::visit_field_value(self, f);
         }
     }
     let mut finder = Finder(false);
@@ -233,6 +252,41 @@ impl Extractor<'_> {
             "delete_many" | "delete_by_id" => {
                 let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
                 entity_module(&path).map(|m| m.into_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// The table a soft delete written with an ORM marks rows of deleted, read at the
+    /// call that runs it: sea-orm `t::Entity::update_many().col_expr(t::Column::DeletedAt,
+    /// ..).exec(db)` (or `.set(..)` of a model whose `deleted_at` is set), diesel
+    /// `diesel::update(t::table.filter(..)).set(t::deleted_at.eq(now)).execute(conn)`.
+    pub(super) fn orm_soft_delete(&self, m: &syn::ExprMethodCall) -> Option<String> {
+        // (Most calls are none: told by their name before the chain is walked.)
+        if !matches!(m.method.to_string().as_str(), "exec" | "execute" | "exec_without_returning" | "exec_with_returning") {
+            return None;
+        }
+        let (calls, base) = chain(m);
+        let marks = calls.iter().any(|c| (c.method == "col_expr" || c.method == "set") && c.args.iter().any(names_soft_delete_column));
+        let syn::Expr::Call(root) = base else { return None };
+        let syn::Expr::Path(p) = strip(&root.func) else { return None };
+        if !marks {
+            return None;
+        }
+        let written = segments(&p.path);
+        let segments = self.imported(&written).unwrap_or(written);
+        let (last, prefix) = segments.split_last()?;
+        match last.as_str() {
+            "update_many" => {
+                let path: Vec<Box<str>> = prefix.iter().map(|s| s.clone().into_boxed_str()).collect();
+                entity_module(&path).map(|m| m.into_owned())
+            }
+            "update" if prefix.last().is_some_and(|q| q == "diesel") => {
+                let mut target = root.args.first()?;
+                while let syn::Expr::MethodCall(inner) = strip(target) {
+                    target = &inner.receiver;
+                }
+                diesel_table_path(target).and_then(|p| self.diesel_table(&p))
             }
             _ => None,
         }
