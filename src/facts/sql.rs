@@ -239,6 +239,45 @@ pub struct CreatedTable {
     pub temporary: bool,
     /// `IF NOT EXISTS`: running the statement again does not fail.
     pub if_not_exists: bool,
+    /// A key declared with SQLite's conflict clause (`PRIMARY KEY (a, b) ON CONFLICT
+    /// REPLACE`, `UNIQUE ON CONFLICT IGNORE`): every plain INSERT into the table is an
+    /// upsert.
+    pub key_resolves_conflicts: bool,
+}
+
+/// Whether a statement's tokens declare a key whose conflicts resolve themselves:
+/// `ON CONFLICT REPLACE|IGNORE` right after `PRIMARY KEY [(cols)] [ASC|DESC]` or
+/// `UNIQUE [(cols)]` (a `NOT NULL ON CONFLICT …` is no key).
+fn key_resolves_conflicts(words: &[Token]) -> bool {
+    (1..words.len()).any(|i| {
+        if !(word_at(words, i, "on")
+            && word_at(words, i + 1, "conflict")
+            && (word_at(words, i + 2, "replace") || word_at(words, i + 2, "ignore")))
+        {
+            return false;
+        }
+        let mut j = i - 1;
+        if matches!(words[j], Token::RParen) {
+            let mut depth = 0usize;
+            loop {
+                match words[j] {
+                    Token::RParen => depth += 1,
+                    Token::LParen => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 || j == 0 {
+                    break;
+                }
+                j -= 1;
+            }
+            let Some(before) = j.checked_sub(1) else { return false };
+            j = before;
+        }
+        if (word_at(words, j, "asc") || word_at(words, j, "desc")) && j > 0 {
+            j -= 1;
+        }
+        word_at(words, j, "key") || word_at(words, j, "unique")
+    })
 }
 
 /// The tables the statements of `sql` that start with `CREATE [TEMP|TEMPORARY]
@@ -263,7 +302,13 @@ pub fn created_tables(sql: &str) -> Vec<CreatedTable> {
         if if_not_exists {
             k += 3;
         }
-        out.extend(name_at(&words, k).map(|table| CreatedTable { table, temporary, if_not_exists }));
+        let key_resolves_conflicts = key_resolves_conflicts(&words);
+        out.extend(name_at(&words, k).map(|table| CreatedTable {
+            table,
+            temporary,
+            if_not_exists,
+            key_resolves_conflicts,
+        }));
     }
     out
 }
@@ -572,10 +617,31 @@ mod tests {
         assert_eq!(
             created,
             [
-                CreatedTable { table: "temp_downloads".into(), temporary: true, if_not_exists: false },
-                CreatedTable { table: "files".into(), temporary: false, if_not_exists: true },
+                CreatedTable {
+                    table: "temp_downloads".into(),
+                    temporary: true,
+                    if_not_exists: false,
+                    key_resolves_conflicts: false
+                },
+                CreatedTable {
+                    table: "files".into(),
+                    temporary: false,
+                    if_not_exists: true,
+                    key_resolves_conflicts: false
+                },
             ]
         );
+        let resolves = |sql: &str| created_tables(sql).iter().map(|c| c.key_resolves_conflicts).collect::<Vec<_>>();
+        assert_eq!(resolves("CREATE TABLE r (a TEXT, b TEXT, PRIMARY KEY (a, b) ON CONFLICT REPLACE)"), [true]);
+        assert_eq!(resolves("create table i (issue INTEGER PRIMARY KEY ON CONFLICT REPLACE, x)"), [true]);
+        assert_eq!(resolves("CREATE TABLE u (name TEXT UNIQUE ON CONFLICT IGNORE)"), [true]);
+        assert_eq!(resolves("CREATE TABLE d (id INTEGER PRIMARY KEY DESC ON CONFLICT REPLACE)"), [true]);
+        // A NOT NULL's conflict clause, or a key that fails: plain INSERTs still add rows or fail.
+        assert_eq!(
+            resolves("CREATE TABLE n (name TEXT NOT NULL ON CONFLICT REPLACE, id INTEGER PRIMARY KEY)"),
+            [false]
+        );
+        assert_eq!(resolves("CREATE TABLE f (id INTEGER PRIMARY KEY ON CONFLICT FAIL)"), [false]);
         assert_eq!(deleted_tables("DELETE FROM public.workspaces WHERE id = $1; SELECT 1"), ["workspaces"]);
         assert!(deleted_tables("SELECT * FROM workspaces -- delete from x").is_empty());
         assert!(deleted_tables("could not delete from users").is_empty());

@@ -182,6 +182,17 @@ impl<'a> Analysis<'a> {
                 occs.retain(|o| !temporary.contains(&o.sql.table.to_ascii_lowercase()));
             }
         }
+        // Tables whose key resolves conflicts (SQLite `ON CONFLICT REPLACE` in the
+        // CREATE TABLE): a plain INSERT into one, from the same program, is an upsert.
+        let upserting: Vec<&(Box<str>, Loc)> =
+            (ctx.facts::<super::NonIdempotentInsert>()).flat_map(|file| &file.upsert_tables).collect();
+        if !upserting.is_empty() {
+            for occ in analysis.inserts.iter_mut().flatten() {
+                occ.sql.on_conflict |= upserting
+                    .iter()
+                    .any(|(table, at)| table.eq_ignore_ascii_case(&occ.sql.table) && ctx.defs.related(*at, occ.loc));
+            }
+        }
 
         analysis.reaches = analysis.fixpoint();
         let reaching_names = (analysis.by_name.iter())

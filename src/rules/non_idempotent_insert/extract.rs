@@ -254,6 +254,10 @@ pub struct InsertFacts {
     /// Tables this file creates as temporary (`CREATE TEMPORARY TABLE t`): rows for
     /// one session or transaction, never duplicated across runs.
     pub temp_tables: Vec<Box<str>>,
+    /// Tables this file creates with a key that resolves its own conflicts (SQLite
+    /// `PRIMARY KEY (..) ON CONFLICT REPLACE`), and where: every INSERT into them from
+    /// the same program is an upsert.
+    pub upsert_tables: Vec<(Box<str>, Loc)>,
     /// The diesel tables this file declares under another SQL name (`table! {
     /// #[sql_name = "audit_events"] audit (id) { … } }`), as (Rust name, SQL name).
     pub diesel_tables: Vec<(Box<str>, Box<str>)>,
@@ -509,6 +513,9 @@ impl Extractor<'_> {
             for created in sql::created_tables(text) {
                 if created.temporary {
                     self.out.temp_tables.push(created.table.clone().into_boxed_str());
+                }
+                if created.key_resolves_conflicts {
+                    self.out.upsert_tables.push((created.table.clone().into_boxed_str(), loc));
                 }
                 if created.temporary || !created.if_not_exists {
                     self.push_fresh_table(loc, created.table);

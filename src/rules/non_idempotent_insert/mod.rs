@@ -97,7 +97,10 @@
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
 //!    table> …)`; a `MERGE INTO t … WHEN NOT MATCHED THEN INSERT` inserts only the rows
-//!    its condition does not match, and is its own guard;
+//!    its condition does not match, and is its own guard; so is every INSERT into a
+//!    SQLite table whose key resolves its own conflicts (`PRIMARY KEY (a, b) ON
+//!    CONFLICT REPLACE`, `UNIQUE ON CONFLICT IGNORE` in its `CREATE TABLE`, written in
+//!    a string of the same crate or one it is linked with; migration files are not read for this);
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
