@@ -336,8 +336,9 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
                 out.push(merge);
                 break;
             }
-            // `INSERT OR IGNORE INTO` (SQLite), `INSERT IGNORE INTO` (MySQL): the
-            // words between INSERT and INTO, and whether they make it idempotent.
+            // `INSERT OR IGNORE INTO` (SQLite, Spanner), `INSERT IGNORE INTO` (MySQL),
+            // `INSERT OR UPDATE INTO` (Spanner's upsert): the words between INSERT and
+            // INTO, and whether they make it idempotent.
             let (into_at, ignores) = match (statement.get(i + 1), statement.get(i + 2)) {
                 (Some(t), _) if is_keyword(t, Keyword::INTO) => (i + 1, false),
                 (Some(t), Some(u)) if is_word(t, "IGNORE") && is_keyword(u, Keyword::INTO) => (i + 2, true),
@@ -345,7 +346,7 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
                     if is_keyword(t, Keyword::OR)
                         && statement.get(i + 3).is_some_and(|v| is_keyword(v, Keyword::INTO)) =>
                 {
-                    (i + 3, is_word(u, "IGNORE") || is_word(u, "REPLACE"))
+                    (i + 3, is_word(u, "IGNORE") || is_word(u, "REPLACE") || is_keyword(u, Keyword::UPDATE))
                 }
                 _ => (usize::MAX, false),
             };
@@ -732,6 +733,7 @@ mod tests {
     fn idempotent_dialects_are_guards() {
         for guarded in [
             "INSERT OR IGNORE INTO workspaces (id) VALUES (?1)",
+            "INSERT OR UPDATE INTO workspaces (id) VALUES (@id)",
             "insert or replace into workspaces (id) values (?1)",
             "INSERT IGNORE INTO workspaces (id) VALUES (?)",
             "INSERT INTO workspaces (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",

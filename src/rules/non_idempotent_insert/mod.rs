@@ -94,7 +94,7 @@
 //!    guard, `Err(e) if is_unique_violation(&e) => continue`: a
 //!    collision retried with a fresh key) does not repeat it;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
-//!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
+//!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, Spanner `INSERT OR UPDATE`, MySQL `INSERT IGNORE` / `ON DUPLICATE
 //!    KEY UPDATE`, or `INSERT … SELECT … WHERE NOT EXISTS (SELECT … FROM <the same
 //!    table> …)`; a `MERGE INTO t … WHEN NOT MATCHED THEN INSERT` inserts only the rows
 //!    its condition does not match, and is its own guard; so is every INSERT into a
@@ -422,7 +422,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");
-        out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("_exists(", "_named(")
+        out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("._get_", "._make_").replace("_exists(", "_named(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")
             .replace("::for_", "::of_").replace(".load(", ".take(").replace(".first::<", ".only::<").replace(".optional()", ".ok()");
         // A table created just before (it fails if the table exists).
@@ -438,6 +438,7 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("fetch_allowed_", "make_allowed_");
         out = out.replace(".contains(", ".excludes(").replace(".contains_key(", ".excludes_key(").replace(".any(", ".all(");
         out.replace("INSERT OR IGNORE INTO", "INSERT INTO")
+            .replace("INSERT OR UPDATE INTO", "INSERT INTO")
             .replace("INSERT OR REPLACE INTO", "INSERT INTO")
             .replace("INSERT IGNORE INTO", "INSERT INTO")
     }

@@ -117,7 +117,11 @@ fn weak_lookup(name: &str) -> bool {
 
 /// Whether a call chain names a lookup anywhere (`Entity::find().filter(..).one(db)`).
 fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
-    let ok = |name: &str| strong_lookup(name) || (weak && weak_lookup(name)) || (get && name.starts_with("get"));
+    // (`_get_collection_id`: a private helper's leading underscore says nothing.)
+    let ok = |name: &str| {
+        let name = name.trim_start_matches('_');
+        strong_lookup(name) || (weak && weak_lookup(name)) || (get && name.starts_with("get"))
+    };
     match strip(expr) {
         syn::Expr::MethodCall(m) => ok(&m.method.to_string()) || chain_looks_up(&m.receiver, weak, get),
         syn::Expr::Call(c) => match strip(&c.func) {
