@@ -318,6 +318,10 @@ const COMBINATORS: &[&str] = &[
     "copied",
 ];
 
+/// Combinators whose name is also a backend verb (`docker inspect`): a combinator
+/// only when given a closure.
+const BACKEND_VERB_COMBINATORS: &[&str] = &["inspect"];
+
 /// Methods of plain values (a `provisioner` column holding a name): not backend calls.
 const VALUE_METHODS: &[&str] = &[
     "as_str",
@@ -1045,15 +1049,33 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
     }
 
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        // `state.provisioner.context("…")?`, `cp.ok_or(Error::NoBackend)?`: like `let
+        // Some(p) = … else { return Err(..) }`, the code goes on only with a backend.
+        if let syn::Expr::MethodCall(m) = strip(&t.expr)
+            && matches!(m.method.to_string().as_str(), "ok_or" | "ok_or_else" | "context" | "with_context")
+            && let Some(origin) = self.backend_origin(&m.receiver)
+        {
+            self.presence(self.loc(m.method.span()), origin);
+        }
+        syn::visit::visit_expr_try(self, t);
+    }
+
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let method = m.method.to_string();
         let receiver_origin = self.origin(&m.receiver);
+        // `docker.inspect(id)`: `Option::inspect` takes a closure; a backend's
+        // `inspect` (docker's verb) takes an id.
+        let combinator = |method: &str| {
+            COMBINATORS.contains(&method)
+                && !(BACKEND_VERB_COMBINATORS.contains(&method) && !m.args.iter().any(|a| matches!(a, syn::Expr::Closure(_))))
+        };
         self.command_chain(m);
         // `metrics::gauge!("cp").set(…)`, `BACKEND_GAUGE.set(…)`: the value is data.
         let records = data::METRIC_METHODS.contains(&method.as_str()) && self.is_metric_handle(&m.receiver);
         self.visit_expr(&m.receiver);
         let plumbing = self.params.wrapper_methods.contains(&method)
-            || COMBINATORS.contains(&method.as_str())
+            || combinator(&method)
             || PASS_THROUGH.contains(&method.as_str())
             || VALUE_METHODS.contains(&method.as_str())
             || CHOICES.contains(&method.as_str());
@@ -1069,7 +1091,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         for arg in &m.args {
             // `self.provisioner.as_ref().map(|p| p.stop(id))`: the closure's parameter is the backend.
             match (arg, &receiver_origin) {
-                (syn::Expr::Closure(c), Some(origin)) if COMBINATORS.contains(&method.as_str()) => {
+                (syn::Expr::Closure(c), Some(origin)) if combinator(&method) => {
                     let saved = self.scope.len();
                     if let Some(first) = c.inputs.first() {
                         self.bind_pattern(first, origin);
@@ -1094,7 +1116,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.choice(loc, origin.clone(), other);
         }
         if self.params.wrapper_methods.contains(&method)
-            || COMBINATORS.contains(&method.as_str())
+            || combinator(&method)
             || PASS_THROUGH.contains(&method.as_str())
             || VALUE_METHODS.contains(&method.as_str())
         {

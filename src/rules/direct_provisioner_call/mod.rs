@@ -7,7 +7,9 @@
 //!   (`provisioner`, `cp_prov`) whatever the receiver (`self.`, `h.`, `&self.…`) and
 //!   through `.as_ref()`, `.as_deref()`, `.unwrap()`, `.expect(..)`, `.clone()`, `?`,
 //!   `Arc::clone(&…)`; a binding derived from one (`let`, `if let Some(p) = …`,
-//!   `match` arms, `let … else`, closure and `async move` captures); a backend built
+//!   `match` arms, `let … else`, closure and `async move` captures; a `match` whose
+//!   arm returns what its pattern bound from a backend, `(Some(cp), _) => cp.clone()`
+//!   on `match (&state.cp_prov, &state.provisioner)`); a backend built
 //!   on the spot (`let d = DockerProvisioner::new(cfg)?; d.logs(id)`: any of
 //!   `constructors`, also inside `Arc::new(…)`, or `DockerProvisioner::builder()…
 //!   .build()`; the build is a finding of its own, see below); a destructured
@@ -38,7 +40,8 @@
 //! - an associated call such as `CpProvisioner::stop(&cp, id)`;
 //! - a presence check of the backend fields, whether or not it binds the backend
 //!   (`self.provisioner.is_none() && self.cp_prov.is_none()`, `if let Some(p) =
-//!   &self.cp_prov`, `let Some(p) = … else`, a `match` on the field,
+//!   &self.cp_prov`, `let Some(p) = … else`, `.ok_or(..)?` / `.context(..)?` (the same
+//!   early return), a `match` on the field,
 //!   `matches!(self.cp_prov, Some(_))`, a destructuring `let … else` or `if let` that
 //!   matches a backend field: `let AppState { cp_prov: Some(cp), .. } = &state else
 //!   { … }`), or of a copy of one bound to a name, where it is bound or in the task it

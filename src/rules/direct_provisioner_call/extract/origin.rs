@@ -148,7 +148,12 @@ impl Extractor<'_> {
                 .and_then(|e| self.origin(e))
                 .or_else(|| i.else_branch.as_ref().and_then(|(_, e)| self.origin(e))),
             syn::Expr::Block(b) => block_tail(&b.block).and_then(|e| self.origin(e)),
-            syn::Expr::Match(m) => m.arms.iter().find_map(|a| self.origin(&a.body)),
+            // (An arm may return what its pattern bound: `(Some(cp), _) => cp.clone()`
+            // on `match (&self.cp_prov, &self.provisioner)`.)
+            syn::Expr::Match(m) => m
+                .arms
+                .iter()
+                .find_map(|a| self.origin(&a.body).or_else(|| self.bound_by_arm(&m.expr, &a.pat, &a.body))),
             syn::Expr::Call(c) => {
                 let syn::Expr::Path(p) = &*c.func else { return None };
                 let segs = &p.path.segments;
@@ -164,6 +169,47 @@ impl Extractor<'_> {
                     self.built(c)
                 }
             }
+            _ => None,
+        }
+    }
+
+    /// The backend an arm's body returns when it is (a copy of) a name the arm's
+    /// pattern binds to a backend part of the scrutinee.
+    fn bound_by_arm(&self, scrutinee: &syn::Expr, pat: &syn::Pat, body: &syn::Expr) -> Option<Origin> {
+        let mut at = strip(body);
+        loop {
+            match at {
+                syn::Expr::MethodCall(m) if self.params.wrapper_methods.contains(&m.method.to_string()) => {
+                    at = strip(&m.receiver);
+                }
+                // `Arc::clone(&cp)`, `Some(cp)`.
+                syn::Expr::Call(c)
+                    if c.args.len() == 1
+                        && matches!(strip(&c.func), syn::Expr::Path(f) if f.path.segments.last().is_some_and(|s| matches!(s.ident.to_string().as_str(), "clone" | "Some" | "Ok"))) =>
+                {
+                    at = strip(&c.args[0])
+                }
+                _ => break,
+            }
+        }
+        let syn::Expr::Path(p) = at else { return None };
+        let name = p.path.get_ident()?.to_string();
+        self.part_bound(scrutinee, pat, &name)
+    }
+
+    /// The backend the part of `value` that `pat` binds to `name` is.
+    fn part_bound(&self, value: &syn::Expr, pat: &syn::Pat, name: &str) -> Option<Origin> {
+        match pat {
+            syn::Pat::Ident(i) if i.ident == name => self.origin(value),
+            syn::Pat::Ident(i) => i.subpat.as_ref().and_then(|(_, p)| self.part_bound(value, p, name)),
+            syn::Pat::Reference(r) => self.part_bound(value, &r.pat, name),
+            syn::Pat::TupleStruct(t) if t.elems.len() == 1 => self.part_bound(value, &t.elems[0], name),
+            syn::Pat::Tuple(t) => match strip(value) {
+                syn::Expr::Tuple(v) if v.elems.len() == t.elems.len() => {
+                    t.elems.iter().zip(&v.elems).find_map(|(p, e)| self.part_bound(e, p, name))
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
