@@ -1067,8 +1067,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // `docker.inspect(id)`: `Option::inspect` takes a closure; a backend's
         // `inspect` (docker's verb) takes an id.
         let combinator = |method: &str| {
-            COMBINATORS.contains(&method)
-                && !(BACKEND_VERB_COMBINATORS.contains(&method) && !m.args.iter().any(|a| matches!(a, syn::Expr::Closure(_))))
+            let given_closure = m.args.iter().any(|a| matches!(a, syn::Expr::Closure(_)));
+            COMBINATORS.contains(&method) && (given_closure || !BACKEND_VERB_COMBINATORS.contains(&method))
         };
         self.command_chain(m);
         // `metrics::gauge!("cp").set(…)`, `BACKEND_GAUGE.set(…)`: the value is data.
