@@ -341,11 +341,16 @@ impl<'a> Analysis<'a> {
             }
             always = grown;
         }
-        let mut deleting: Vec<Vec<(usize, Box<str>)>> = vec![Vec::new(); self.fns.len()];
+        // (A call that deletes the table on every run, made before a loop, empties it
+        // for the whole loop, like a DELETE written there: `clear_env_vars(tx, id)`
+        // then the set inserted again.)
+        let mut deleting: Vec<Vec<(usize, Box<str>, bool)>> = vec![Vec::new(); self.fns.len()];
         for &(i, order, g) in &calls {
             for t in self.fns[g].deletes.iter().chain(&always[g]) {
-                if !deleting[i].iter().any(|(o, d)| *o == order && d == t) {
-                    deleting[i].push((order, t.clone()));
+                let every_run = always[g].iter().any(|a| a.eq_ignore_ascii_case(t));
+                match deleting[i].iter_mut().find(|(o, d, _)| *o == order && d == t) {
+                    Some(found) => found.2 |= every_run,
+                    None => deleting[i].push((order, t.clone(), every_run)),
                 }
             }
         }
@@ -354,9 +359,9 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             let f = self.fns[i].to_mut();
-            for (order, table) in deleting {
+            for (order, table, replaces) in deleting {
                 let at = f.preflights.partition_point(|p| p.at <= order);
-                f.preflights.insert(at, Preflight { table: Some(table), ..Preflight::at(order) });
+                f.preflights.insert(at, Preflight { table: Some(table), replaces, ..Preflight::at(order) });
             }
         }
     }

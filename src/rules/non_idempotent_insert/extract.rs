@@ -68,9 +68,9 @@ pub struct Preflight {
     /// encloses (`DELETE FROM tags WHERE post = $1` then a loop inserting the post's
     /// tags). So does a read of the rows missing from the table (an anti-join: `SELECT
     /// … WHERE id NOT IN (SELECT … FROM t)`): the loop over them fills only the gaps.
-    /// A call to a function that deletes guards its own iteration only: such calls sit
-    /// in branches (clear the failed logins on success, record one on failure) that
-    /// positions cannot tell apart.
+    /// So does a call to a function that deletes the table on every run
+    /// (`clear_env_vars(tx, id)` before the loop that inserts them again); one that
+    /// deletes only in some branch of its own guards its own iteration only.
     pub replaces: bool,
 }
 

@@ -66,9 +66,11 @@
 //!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
 //!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a
 //!    second run finds nothing left), and a branch of a loop that picks one item by its
-//!    id (`if p.id == id { … }`: a search runs the branch once); and a `DELETE`
+//!    id (`if p.id == id { … }`, `for (id, name) in rows { if *id == target { … } }`: a
+//!    search runs the branch once); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
-//!    called there), or written before a loop that holds the INSERT (the set is
+//!    called there), or written before a loop that holds the INSERT, or made there by
+//!    a call of a function that deletes the table on every run (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
 //!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given),
 //!    which makes the INSERT a replacement (so does a soft delete: `UPDATE t SET
@@ -416,7 +418,7 @@ impl Rule for NonIdempotentInsert {
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
         // A search by id: made a filter.
-        out = out.replace(".id == id", ".id != id");
+        out = out.replace(".id == id", ".id != id").replace("*id == ", "*id != ");
         // A SQL constant named for the read.
         out = out.replace("::SELECT_", "::UPDATE_");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");

@@ -349,16 +349,23 @@ impl Extractor<'_> {
     }
 
     /// Whether a condition compares the innermost loop's item by its id with a value
-    /// the loop does not change (`p.id == id`, `item.uuid == req.uuid`).
+    /// the loop does not change (`p.id == id`, `item.uuid == req.uuid`, `*id == target`
+    /// with `id` bound by the loop's pattern).
     fn picks_one_item(&self, cond: &syn::Expr) -> bool {
         let syn::Expr::Binary(b) = strip(cond) else { return false };
         if !matches!(b.op, syn::BinOp::Eq(_)) {
             return false;
         }
+        let id_like = |n: &str| n == "id" || n == "uuid";
         let item_id = |e: &syn::Expr| match strip(e) {
-            syn::Expr::Field(f) => {
-                matches!(&f.member, syn::Member::Named(n) if n == "id" || n == "uuid") && self.on_loop_item(&f.base)
+            syn::Expr::Field(f) => matches!(&f.member, syn::Member::Named(n) if id_like(&n.to_string())) && self.on_loop_item(&f.base),
+            // `for (id, name) in &rows { if *id == target { … } }`: the item's id, bound
+            // by the loop's pattern.
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                matches!(strip(&u.expr), syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| id_like(&i.to_string())))
+                    && self.on_loop_item(&u.expr)
             }
+            syn::Expr::Path(p) => p.path.get_ident().is_some_and(|i| id_like(&i.to_string())) && self.on_loop_item(e),
             _ => false,
         };
         // A local, a parameter or another value's field: not a literal or a constant.
