@@ -296,6 +296,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         fresh_values: Vec::new(),
         consuming_loops: Vec::new(),
         let_events: Vec::new(),
+        local_closures: Vec::new(),
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         modules: Vec::new(),
         imports: vec![(uses_of(syntax.items.iter()), true)],
@@ -393,6 +394,9 @@ struct Extractor<'a> {
     consuming_loops: Vec<u32>,
     /// The events each `let` initializer made (`let res = INSERT….await`), by local.
     let_events: Vec<(String, u32, u32)>,
+    /// Closures bound to a local (`let write = |k, v| sqlx::query("INSERT …")…`): a
+    /// call of one in a loop runs its body there.
+    local_closures: Vec<(String, syn::ExprClosure)>,
     entity_aliases: crate::facts::sea_orm::EntityImports,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
@@ -638,6 +642,23 @@ impl Extractor<'_> {
     }
 
     /// A closure with its parameters bound.
+    /// A closure bound to a local, called in a loop of the function: its body runs
+    /// on every iteration, so it is read again there (an INSERT in it is reported at
+    /// its own place, with this loop repeating it).
+    fn run_local_closure(&mut self, name: &str) {
+        let in_own_loop = self.stack.last().is_some_and(|f| f.open_loops.iter().any(|&l| f.facts.loops[l].kind != CLOSURE_ARG));
+        if !in_own_loop {
+            return;
+        }
+        let Some(at) = self.local_closures.iter().rposition(|(n, _)| n == name) else { return };
+        // (Taken out while it is read: a closure cannot call itself.)
+        let (n, closure) = self.local_closures.remove(at);
+        let seen = std::mem::take(&mut self.orm_seen);
+        self.visit_closure(&closure);
+        self.orm_seen = seen;
+        self.local_closures.insert(at, (n, closure));
+    }
+
     fn visit_closure(&mut self, c: &syn::ExprClosure) {
         let saved = self.locals.len();
         for input in &c.inputs {
@@ -864,6 +885,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.visit_let(local);
         if let Some(ident) = crate::facts::lower::pat_ident(&local.pat) {
             self.let_events.push((ident.to_string(), from, self.event_count()));
+            if let Some(syn::Expr::Closure(c)) = local.init.as_ref().map(|i| strip(&i.expr)) {
+                self.local_closures.push((ident.to_string(), c.clone()));
+            }
         }
         self.bind_let(local);
         self.note_existing(local);
@@ -996,6 +1020,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 for arg in &c.args {
                     self.visit_expr(arg);
                 }
+                self.run_local_closure(&name);
                 return;
             } else {
                 // `<Type as Trait>::f`: the type's `f` (the trait named).

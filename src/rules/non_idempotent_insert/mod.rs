@@ -222,8 +222,10 @@
 //!   name (`f()`, `op().await`) inside a `for`/`while`/`loop` of its own body; a
 //!   closure it stores or hands on to another function is not followed (list such a
 //!   function in `retry-wrappers`).
-//! - A closure stored in a local and called in a loop, and a table name filled into
-//!   a `format!` template from a constant, are not followed.
+//! - A table name filled into a `format!` template from a constant is not followed. A
+//!   closure stored in a local is read again where a loop of the same function calls
+//!   it; one handed to another function and called there only when that function is
+//!   a retry wrapper (above).
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
 //!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,

@@ -70,6 +70,7 @@ impl Extractor<'_> {
         let saved_fresh = std::mem::take(&mut self.fresh_values);
         let saved_consuming = std::mem::take(&mut self.consuming_loops);
         let saved_lets = std::mem::take(&mut self.let_events);
+        let saved_closures = std::mem::take(&mut self.local_closures);
         let saved_orm = std::mem::take(&mut self.orm_seen);
         let saved_items = std::mem::take(&mut self.loop_items);
         let saved_builders = std::mem::take(&mut self.builders);
@@ -87,6 +88,7 @@ impl Extractor<'_> {
         self.fresh_values = saved_fresh;
         self.consuming_loops = saved_consuming;
         self.let_events = saved_lets;
+        self.local_closures = saved_closures;
         self.orm_seen = saved_orm;
         self.loop_items = saved_items;
         self.builders = saved_builders;
