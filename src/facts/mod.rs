@@ -22,6 +22,28 @@ use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 use syn::visit::Visit;
 
+/// Macros that write a log line (`tracing::info!`, `log::warn!`, `println!`): what
+/// they are given is shown to people, not acted on.
+pub const LOG_MACROS: &[&str] = &[
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "event",
+    "span",
+    "info_span",
+    "warn_span",
+    "error_span",
+    "debug_span",
+    "trace_span",
+    "log",
+    "println",
+    "eprintln",
+    "print",
+    "eprint",
+];
+
 /// A `const` or `static` and the value of its initializer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConstFact {

@@ -13,7 +13,7 @@ mod types;
 
 use super::ProvisionerParams;
 use crate::input::source::{FileId, Loc, SourceFile};
-use data::{DATA_MACROS, PRESENCE_METHODS};
+use data::{PRESENCE_METHODS, is_data_macro};
 use origin::PASS_THROUGH;
 use serde::{Deserialize, Serialize};
 use syn::punctuated::Punctuated;
@@ -253,7 +253,7 @@ struct Extractor<'a> {
     /// The backend types' names in this file: the configured ones and what the
     /// file renames them to (`use … as Docker`, `type Backend = Arc<DockerProvisioner>`).
     types: &'a [String],
-    /// Inside a macro whose arguments are data (see [`DATA_MACROS`]).
+    /// Inside a macro whose arguments are data (see [`is_data_macro`]).
     as_data: bool,
     /// The current function's parameters typed by a name that is not a backend type
     /// here (see [`ProvisionerFacts::typed_calls`]): name, type path, origin.
@@ -1212,7 +1212,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // line, a JSON value or a metric a presence check is data: it chooses nothing.
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         let saved = self.as_data;
-        self.as_data |= DATA_MACROS.contains(&name.as_str());
+        self.as_data |= is_data_macro(&name);
         if !self.flags.is_empty() {
             self.read_captures(mac.tokens.clone());
         }

@@ -133,6 +133,7 @@ pub fn extract(
         claimed: Default::default(),
         test_support: None,
         in_wildcard_branch: 0,
+        logged_only: std::collections::HashSet::new(),
     };
     v.visit_file(syntax);
     v.facts.sites.shrink_to_fit();
@@ -157,6 +158,45 @@ struct Extractor<'a> {
     /// (`if ip == Ipv6Addr::UNSPECIFIED { … }`): what it binds is the operator's
     /// choice spelt out, not a default.
     in_wildcard_branch: u32,
+    /// Listen-named locals that the rest of their block reads only in log lines
+    /// (`let bind_addr = format!("0.0.0.0:{port}"); info!("on {}", bind_addr)`), by
+    /// where their name is written: text for people, no setting.
+    logged_only: std::collections::HashSet<u32>,
+}
+
+/// Whether statements read `name` only in log lines (and read it at all): a log
+/// macro's tokens may name it, nothing else may.
+fn read_only_in_logs(stmts: &[syn::Stmt], name: &str) -> bool {
+    struct Reads<'n> {
+        name: &'n str,
+        logged: bool,
+        other: bool,
+    }
+    fn names(tokens: proc_macro2::TokenStream, name: &str) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == name,
+            // `info!("on {bind_addr}")`: a name captured by a format string.
+            proc_macro2::TokenTree::Literal(l) => l.to_string().contains(&format!("{{{name}")),
+            proc_macro2::TokenTree::Group(g) => names(g.stream(), name),
+            proc_macro2::TokenTree::Punct(_) => false,
+        })
+    }
+    impl<'ast> Visit<'ast> for Reads<'_> {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            self.other |= p.path.is_ident(self.name);
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let log = m.path.segments.last().is_some_and(|s| crate::facts::LOG_MACROS.contains(&s.ident.to_string().as_str()));
+            if names(m.tokens.clone(), self.name) {
+                if log { self.logged = true } else { self.other = true }
+            }
+        }
+    }
+    let mut reads = Reads { name, logged: false, other: false };
+    for stmt in stmts {
+        reads.visit_stmt(stmt);
+    }
+    reads.logged && !reads.other
 }
 
 const CLAP_DEFAULT_KEYS: &[&str] = &["default_value", "default_value_t", "default_values_t", "default_missing_value"];
@@ -335,6 +375,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            if let syn::Stmt::Local(local) = stmt
+                && let Some(ident) = crate::facts::lower::pat_ident(&local.pat)
+                && self.params.is_listen_name(&ident.to_string())
+                && read_only_in_logs(&b.stmts[i + 1..], &ident.to_string())
+            {
+                self.logged_only.insert(self.lowerer.span_loc(ident.span()).start);
+            }
+        }
         let saved = self.lowerer.scope.len();
         syn::visit::visit_block(self, b);
         self.lowerer.scope.truncate(saved);
@@ -346,8 +395,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let value = self.lowerer.lower(&init.expr);
         if let Some(ident) = crate::facts::lower::pat_ident(&local.pat) {
             let name = ident.to_string();
-            if self.params.is_listen_name(&name) {
-                let at = self.lowerer.span_loc(ident.span());
+            let at = self.lowerer.span_loc(ident.span());
+            if self.params.is_listen_name(&name) && !self.logged_only.contains(&at.start) {
                 self.push(SiteKind::ListenBinding { name }, at, value.clone(), true);
             }
         }

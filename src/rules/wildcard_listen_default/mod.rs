@@ -22,7 +22,9 @@
 //! the setting's own value, as in `event.ip_address = event.ip_address.map(mask)`,
 //! transforms it and is no default);
 //! `Lazy`/`LazyLock`/`lazy_static!` statics;
-//! `format!` building a wildcard address; and a wildcard hard-coded into a bind call
+//! `format!` building a wildcard address (a local named like a listen setting that
+//! the rest of its block only shows in log lines, `info!("on {bind_addr}")`, is text
+//! for people, not a setting); and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
 //! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
 //! locals, constants (crate-wide, by name) and functions. derive-builder's

@@ -1,6 +1,6 @@
 //! Presence used as data: a presence check whose value only feeds a log line, JSON,
 //! formatted text, a metric or a field of a struct literal chooses nothing. The
-//! sinks (the arguments of [`DATA_MACROS`], of a metric handle's [`METRIC_METHODS`],
+//! sinks (the arguments of a data macro ([`is_data_macro`]), of a metric handle's [`METRIC_METHODS`],
 //! a struct literal's fields) are visited as data; a `let` bound to a presence check
 //! is a [`Flag`], whose checks are reported when it is read anywhere else (a
 //! condition, a `return`, an argument of another function) or never read.
@@ -8,13 +8,14 @@
 use super::{Extractor, ProvisionerSite, strip};
 use crate::input::source::Loc;
 
-/// Macros whose arguments are data — log lines and their fields, JSON, formatted
-/// text, metrics: a presence check there is recorded, not acted on.
-pub(super) const DATA_MACROS: &[&str] = &[
-    "info", "warn", "error", "debug", "trace", "event", "span", "info_span", "warn_span", "error_span", "debug_span",
-    "trace_span", "log", "println", "eprintln", "print", "eprint", "format", "format_args", "write", "writeln",
-    "json", "gauge", "counter", "histogram",
-];
+/// Macros whose arguments are data besides log lines ([`crate::facts::LOG_MACROS`]):
+/// formatted text, JSON, metrics. A presence check there is recorded, not acted on.
+const DATA_MACROS: &[&str] = &["format", "format_args", "write", "writeln", "json", "gauge", "counter", "histogram"];
+
+/// Whether a macro's arguments are data (a log line, formatted text, JSON, a metric).
+pub(super) fn is_data_macro(name: &str) -> bool {
+    crate::facts::LOG_MACROS.contains(&name) || DATA_MACROS.contains(&name)
+}
 
 /// Macros that make a metric handle (`metrics::gauge!("docker_backend")`).
 const METRIC_MACROS: &[&str] = &["gauge", "counter", "histogram"];
