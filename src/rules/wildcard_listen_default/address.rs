@@ -34,6 +34,9 @@ pub struct Classified {
 /// Classifies a whole string as an address. Text that merely mentions an address
 /// (`"listening on 0.0.0.0"`) and CIDR ranges (`"0.0.0.0/0"`) are not addresses.
 pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified> {
+    if text.trim().starts_with("/ip") {
+        return classify_multiaddr(text.trim());
+    }
     let parts = address_parts(text.trim())?;
     let (host, port) = (parts.host, parts.port);
     let socket_or_host = if port.is_some() { Strength::Socket } else { Strength::Host };
@@ -60,6 +63,30 @@ pub fn classify_str(text: &str, extra_wildcards: &[String]) -> Option<Classified
         return Some(Classified { strength, go_style: false, loopback });
     }
     None
+}
+
+/// A libp2p multiaddress with a wildcard host: `/ip4/0.0.0.0/tcp/4001`,
+/// `/ip6/::/udp/9000/quic-v1` (port 0, an ephemeral port, is not reported, like
+/// `0.0.0.0:0`).
+fn classify_multiaddr(text: &str) -> Option<Classified> {
+    let mut parts = text.strip_prefix('/')?.split('/');
+    let (proto, host) = (parts.next()?, parts.next()?);
+    let wildcard = match proto {
+        "ip4" => host.parse::<Ipv4Addr>().ok()?.is_unspecified(),
+        "ip6" => host.parse::<Ipv6Addr>().ok()?.is_unspecified(),
+        _ => return None,
+    };
+    let port = match (parts.next(), parts.next()) {
+        (Some("tcp" | "udp"), Some(port)) => Some(port),
+        _ => None,
+    };
+    if !wildcard || port == Some("0") {
+        return None;
+    }
+    let loopback_host = if proto == "ip4" { "127.0.0.1" } else { "::1" };
+    let loopback = format!("/{proto}/{loopback_host}{}", &text[proto.len() + host.len() + 2..]);
+    let strength = if port.is_some() { Strength::Socket } else { Strength::Host };
+    Some(Classified { strength, go_style: false, loopback })
 }
 
 /// An address split into its pieces: `scheme://`, the host (bracketed or not) and `:port`.
@@ -183,6 +210,13 @@ mod tests {
         assert_eq!(strength("[::]:8080"), Some(Strength::Socket));
         assert_eq!(strength("::"), Some(Strength::Weak));
         assert_eq!(strength("0:0:0:0:0:0:0:0"), Some(Strength::Host));
+        // libp2p multiaddresses.
+        assert_eq!(strength("/ip4/0.0.0.0/tcp/4001"), Some(Strength::Socket));
+        assert_eq!(strength("/ip6/::/udp/9000/quic-v1"), Some(Strength::Socket));
+        assert_eq!(classify_str("/ip4/0.0.0.0/tcp/4001", &[]).unwrap().loopback, "/ip4/127.0.0.1/tcp/4001");
+        assert_eq!(strength("/ip4/0.0.0.0/tcp/0"), None);
+        assert_eq!(strength("/ip4/10.0.0.1/tcp/4001"), None);
+        assert_eq!(strength("/dns4/example.com/tcp/443"), None);
         assert_eq!(strength("http://0.0.0.0:8080/health"), Some(Strength::Socket));
         assert_eq!(strength("0.0.0.0:{port}"), Some(Strength::Socket));
         assert_eq!(classify_str("*:80", &["*".to_string()]).map(|c| c.strength), Some(Strength::Socket));

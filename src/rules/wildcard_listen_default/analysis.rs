@@ -157,8 +157,12 @@ pub(super) fn wildcards<'s, 'a>(
             continue;
         }
         let required = required_strength(site);
+        let listener = binds_a_listener(site) && !in_test_code(ctx, site.at);
         for hit in evaluator.hits(&site.value) {
             if hit.strength < required && !hit.via_listen_named {
+                continue;
+            }
+            if hit.ephemeral_port && !listener {
                 continue;
             }
             // A URL (`http://0.0.0.0:8071`) is where to send something, as in
@@ -210,6 +214,28 @@ fn required_strength(site: &SiteRef) -> Strength {
     }
 }
 
+/// Whether `at` is in test code: a `#[cfg(test)]` item or a test file. (Tests
+/// bind listeners on random ports to talk to them.)
+fn in_test_code(ctx: &CheckCx, at: Loc) -> bool {
+    let file = ctx.files.get(at.file);
+    file.is_some_and(|f| f.test_items.iter().any(|&(s, e)| s <= at.start && at.end <= e))
+        || ctx.defs.is_test_file(at.file)
+}
+
+/// Whether a site is a call that makes a listening socket or server, which listens
+/// on every interface even on an ephemeral port: `TcpListener::bind`,
+/// `axum::Server::try_bind`, libp2p's `swarm.listen_on` (a `UdpSocket::bind` or a
+/// plain `.bind()` may be a client's). Not in test code, which binds listeners on
+/// random ports to talk to them.
+fn binds_a_listener(site: &SiteRef) -> bool {
+    match &*site.kind {
+        SiteKind::BindCall { callee } => {
+            callee.contains("Listener") || callee.contains("Server") || callee == ".listen_on()" || callee == ".try_bind()"
+        }
+        _ => false,
+    }
+}
+
 /// A wildcard reached from a site: where it is written and how it got there.
 #[derive(Clone, Debug)]
 pub(super) struct Hit {
@@ -222,4 +248,7 @@ pub(super) struct Hit {
     pub(super) via: Vec<Label>,
     /// One of them is named like a listen setting.
     via_listen_named: bool,
+    /// The port is 0 (`(Ipv4Addr::UNSPECIFIED, 0)`): an ephemeral port, which is how
+    /// client sockets bind; a wildcard only where a listener binds it.
+    ephemeral_port: bool,
 }

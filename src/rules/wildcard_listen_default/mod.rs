@@ -4,7 +4,9 @@
 //! Flags a default listen or bind address that is a wildcard — every network
 //! interface — instead of loopback: `0.0.0.0`, Go-style `:9100`, `[::]` or `::`,
 //! `Ipv4Addr::UNSPECIFIED`, `Ipv6Addr::UNSPECIFIED`, `Ipv4Addr::new(0, 0, 0, 0)`, and
-//! `[0, 0, 0, 0]` or `(0, 0, 0, 0)` turned into a socket address.
+//! `[0, 0, 0, 0]` or `(0, 0, 0, 0)` turned into a socket address, and libp2p
+//! multiaddresses on one (`"/ip4/0.0.0.0/tcp/4001"`, `Multiaddr::empty()
+//! .with(Protocol::from(Ipv4Addr::UNSPECIFIED)).with(Protocol::Tcp(port))`).
 //!
 //! It looks where defaults hide: constants and statics named like a listen setting
 //! or used as one; the fallback of an environment variable (`unwrap_or`,
@@ -203,7 +205,10 @@
 //!   a path with such a word (`tests/config.toml`, `config/test.toml`, `fixtures/`).
 //! - A wildcard with port 0 (`"0.0.0.0:0"`, `(Ipv4Addr::UNSPECIFIED, 0)`) asks for an
 //!   ephemeral port, which is how outgoing (client) sockets bind; it is not reported,
-//!   so neither is a listener on a random port.
+//!   except where a listener or server binds it outside test code
+//!   (`TcpListener::bind`, `Server::try_bind`, libp2p's `listen_on`: a server on a
+//!   random port still listens on every interface). A text address on port 0 is
+//!   never reported.
 //! - A wildcard bound inside the branch of an `if` taken only when the configured
 //!   address is already one (`if addr.ip() == Ipv6Addr::UNSPECIFIED`, `host ==
 //!   "0.0.0.0"`, `.is_unspecified()`) spells out the operator's choice (both stacks of

@@ -148,7 +148,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     ) where
         'c: 'v,
     {
-        if TRANSPARENT_METHODS.contains(&method) {
+        if method == "with"
+            && let Some(protocols) = multiaddr_protocols(receiver, args)
+        {
+            self.eval_multiaddr(&protocols, d, via, out);
+        } else if TRANSPARENT_METHODS.contains(&method) {
             self.eval(receiver, d, via, out);
         } else if self.params.fallback_methods.iter().any(|m| m == method) {
             // Either the value itself or its fallback.
@@ -167,8 +171,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     {
         if let Some(octets) = zero_octets(elems) {
             out.push(self.hit(loc, Strength::Host, false, format!("({octets})"), via));
-        } else if let [_, Value::Int { value: 0, .. }] = elems {
-            // `(host, 0)`: an ephemeral port, a client socket.
+        } else if let [host, Value::Int { value: 0, .. }] = elems {
+            // `(host, 0)`: an ephemeral port, a client socket's unless a listener binds it.
+            self.eval_ephemeral(host, d, via, out);
         } else if let [Value::Array { elems: octets, loc }, _port] = elems
             && let Some(octets) = zero_octets(octets)
         {
@@ -211,7 +216,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
         if last == "new" && owner.starts_with("SocketAddr") {
             if matches!(args.get(1), Some(Value::Int { value: 0, .. })) {
-                return; // an ephemeral port: a client socket
+                // An ephemeral port: a client socket's, unless a listener binds it.
+                if let Some(ip) = args.first() {
+                    self.eval_ephemeral(ip, d, via, out);
+                }
+                return;
             }
             if let Some(ip) = args.first() {
                 let mut inner = Vec::new();
@@ -339,9 +348,83 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         }
     }
 
+    /// A libp2p multiaddress built protocol by protocol (`Multiaddr::empty()
+    /// .with(Protocol::from(Ipv4Addr::UNSPECIFIED)).with(Protocol::Tcp(port))`): its
+    /// host, a socket address when a port follows (port 0 is ephemeral: none).
+    fn eval_multiaddr<'v>(&self, protocols: &[&'v Value], d: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
+        let mut hosts = Vec::new();
+        let (mut port, mut ephemeral) = (false, false);
+        for p in protocols {
+            let Value::Call { callee, args, .. } = p else { continue };
+            match (callee.len().checked_sub(2).map(|i| callee[i].as_str()), callee.last().map(String::as_str), args.first()) {
+                (Some("Protocol"), Some("Tcp" | "Udp"), Some(Value::Int { value: 0, .. })) => ephemeral = true,
+                (Some("Protocol"), Some("Tcp" | "Udp"), _) => port = true,
+                (Some("Protocol"), Some("from" | "Ip4" | "Ip6"), Some(host)) => hosts.push(host),
+                _ => {}
+            }
+        }
+        for host in hosts {
+            if ephemeral {
+                self.eval_ephemeral(host, d, via, out);
+                continue;
+            }
+            let mut inner = Vec::new();
+            self.eval(host, d, via, &mut inner);
+            out.extend(inner.into_iter().map(|mut h| {
+                if port {
+                    h.strength = h.strength.max(Strength::Socket);
+                }
+                h
+            }));
+        }
+    }
+
+    /// The wildcards a host bound on port 0 can be: socket addresses on an
+    /// ephemeral port ([`Hit::ephemeral_port`]).
+    fn eval_ephemeral<'v>(&self, host: &'v Value, d: usize, via: &mut Vec<Step<'v>>, out: &mut Vec<Hit>)
+    where
+        'c: 'v,
+    {
+        let mut inner = Vec::new();
+        self.eval(host, d, via, &mut inner);
+        out.extend(inner.into_iter().map(|mut h| {
+            h.strength = h.strength.max(Strength::Socket);
+            h.ephemeral_port = true;
+            h
+        }));
+    }
+
     fn hit(&self, loc: Loc, strength: Strength, go_style: bool, loopback: String, via: &[Step]) -> Hit {
         let via_listen_named = via.iter().any(|s| self.params.is_listen_name(s.name));
-        Hit { loc, strength, go_style, loopback, via: via.iter().map(Step::label).collect(), via_listen_named }
+        Hit {
+            loc,
+            strength,
+            go_style,
+            loopback,
+            via: via.iter().map(Step::label).collect(),
+            via_listen_named,
+            ephemeral_port: false,
+        }
+    }
+}
+
+/// The protocols of a multiaddress built with `.with(..)` from `Multiaddr::empty()`
+/// (the outermost call's first), when `receiver.with(args)` is one.
+fn multiaddr_protocols<'v>(receiver: &'v Value, args: &'v [Value]) -> Option<Vec<&'v Value>> {
+    let mut out: Vec<&Value> = args.iter().collect();
+    let mut at = receiver;
+    loop {
+        match at {
+            Value::Method { receiver, method, args, .. } if method == "with" => {
+                out.extend(args);
+                at = receiver;
+            }
+            Value::Call { callee, .. } if callee.ends_with(&["Multiaddr".to_string(), "empty".to_string()]) => return Some(out),
+            _ => return None,
+        }
     }
 }
 
