@@ -320,6 +320,9 @@ struct FnBuilder {
     /// record of what was written that outlives the call, whose membership check
     /// skips what a run before inserted ([`hoisted`]).
     memos: Vec<String>,
+    /// Its `for` loops over a range of numbers (`for attempt in 1..=MAX_RETRIES`): a
+    /// counter, which a loop that retries only a collision uses like a `loop`.
+    counted_loops: Vec<u32>,
 }
 
 impl FnBuilder {
@@ -414,11 +417,13 @@ impl Extractor<'_> {
         guarded_inserts(sql_text, self.params).collect()
     }
 
-    /// Whether the innermost repeated context is a `loop` or `while` of the function
-    /// (not a `for` over items, an iterator closure or a retry wrapper).
+    /// Whether the innermost repeated context is a `loop`, a `while` or a `for` over a
+    /// counter of the function (not a `for` over items, an iterator closure or a retry
+    /// wrapper).
     fn in_plain_loop(&self) -> bool {
         let Some(f) = self.stack.last() else { return false };
-        f.innermost().is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while"))
+        f.innermost()
+            .is_some_and(|l| matches!(f.facts.loops[l as usize].kind.as_str(), "loop" | "while") || f.counted_loops.contains(&l))
     }
 
     /// How many events the current function has.
@@ -956,6 +961,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let mut items = Vec::new();
         hoisted::bound_names(&e.pat, &mut items);
         let id = self.stack.last().map(|f| f.facts.loops.len() as u32);
+        if let (Some(id), syn::Expr::Range(_)) = (id, strip(&e.expr))
+            && let Some(f) = self.stack.last_mut()
+        {
+            f.counted_loops.push(id);
+        }
         self.with_loop(header, "for", |s| {
             if let Some(at) = hoisted {
                 s.push_hoisted_preflight(at);

@@ -89,7 +89,8 @@
 //!    rows.is_empty(), Err(_) => true }; if !needs_seed { return Ok(()) }`); a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
-//!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` that
+//!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` (or a `for` over a counter,
+//!    `for attempt in 1..=MAX`) that
 //!    ends when the INSERT succeeds and loops again only on a specific error
 //!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`, also with
 //!    the statement bound just before the `match` and the collision told by a match

@@ -60,7 +60,7 @@ impl Extractor<'_> {
         // (A collection the caller passes in outlives the call; a local one dedupes
         // one batch, not what a run before inserted.)
         let memos = super::hoisted::collections_added_to(block).into_iter().filter(|c| param_names.contains(c)).collect();
-        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names, memos });
+        self.stack.push(FnBuilder { facts, open_loops: Vec::new(), floors: Vec::new(), param_names, memos, counted_loops: Vec::new() });
         let saved_locals = std::mem::take(&mut self.sql_locals);
         let saved_existing = std::mem::take(&mut self.existing);
         let saved_fetched = std::mem::take(&mut self.fetched);
