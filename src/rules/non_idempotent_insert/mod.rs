@@ -275,7 +275,9 @@
 //!   state says so (`if let Some(run) = latest_run(..)? { if run.is_pending() {
 //!   return .. } }`: a run still pending is not inserted again); error handling (`Err(e) => return Err(e)`)
 //!   guards nothing. A branch that returns what a call found (`Ok(row) => return
-//!   Ok(row)`, `if let Some(id) = cache.get(..) { return Ok(id) }`) is a lookup,
+//!   Ok(row)`, `if let Some(id) = cache.get(..) { return Ok(id) }`, or an `if let …
+//!   else` whose first branch ends in it: `if let Some(d) = details { Ok(d) } else {
+//!   …create… }`) is a lookup,
 //!   whatever the call is named: get or create. At a function's top level, returning when the row exists
 //!   (`if exists(..)? { return Ok(()) }`, or `if inserted == 0 { return }` after an
 //!   `INSERT OR IGNORE` of the parent) guards the rest of the function, its loops
@@ -417,7 +419,7 @@ impl Rule for NonIdempotentInsert {
         // The exit that makes a loop run once: a `return`/`break` after the INSERT, an
         // iterator ended in one item.
         // The row found, returned before the INSERT (get or create).
-        out = out.replace("return Ok(found)", "drop(found)");
+        out = out.replace("return Ok(found)", "drop(found)").replace("{ Ok(found) }", "{ Ok(fallback()) }");
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
         // A search by id: made a filter.

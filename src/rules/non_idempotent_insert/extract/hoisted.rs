@@ -266,6 +266,26 @@ fn found_names(pat: &syn::Pat) -> Option<Vec<String>> {
 }
 
 /// `return <a value made with one of names>`.
+/// Whether an `if let`'s block ends in the value it found (`if let Some(d) = details
+/// { Ok(d) } else { …create… }`): with an `else`, the `if` is get or create.
+pub(super) fn block_yields_found(pat: &syn::Pat, block: &syn::Block) -> bool {
+    let Some(names) = found_names(pat) else { return false };
+    let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last() else { return false };
+    let mut at = strip(tail);
+    loop {
+        match at {
+            syn::Expr::Call(c) if c.args.len() == 1 && matches!(strip(&c.func), syn::Expr::Path(p) if p.path.is_ident("Ok") || p.path.is_ident("Some")) => {
+                at = strip(&c.args[0]);
+            }
+            syn::Expr::MethodCall(m) if m.args.is_empty() && matches!(m.method.to_string().as_str(), "clone" | "into" | "to_owned") => {
+                at = strip(&m.receiver);
+            }
+            syn::Expr::Path(p) => return p.path.get_ident().is_some_and(|i| names.iter().any(|n| i == n)),
+            _ => return false,
+        }
+    }
+}
+
 fn returns_one_of(expr: &syn::Expr, names: &[String]) -> bool {
     matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| mentions(v, names)))
 }

@@ -267,7 +267,9 @@ impl Extractor<'_> {
         self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
         let presence = self.tests_presence(&e.cond, e.else_branch.is_some())
-            || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch));
+            || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch))
+            || (e.else_branch.is_some()
+                && matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_yields_found(&l.pat, &e.then_branch)));
         if presence {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
         }
