@@ -259,8 +259,9 @@ pub fn is_test_fn_attr(attr: &syn::Attribute) -> bool {
     last == "test" || last == "rstest" || last == "test_case"
 }
 
-/// `#[cfg(test)]`, `#[cfg(all(test, …))]`, `#[cfg(any(test, …))]`, and a feature only
-/// tests turn on (`#[cfg(feature = "testing")]`, `"test-utils"`), but not `not(test)`.
+/// `#[cfg(test)]`, `#[cfg(all(test, …))]`, `#[cfg(any(test, feature = "testing"))]`,
+/// and a feature only tests turn on (`#[cfg(feature = "testing")]`, `"test-utils"`),
+/// but not `not(test)` nor `any(debug_assertions, test)` (debug builds have it too).
 pub fn is_cfg_test(attr: &syn::Attribute) -> bool {
     if !attr.path().is_ident("cfg") {
         return false;
@@ -271,34 +272,42 @@ pub fn is_cfg_test(attr: &syn::Attribute) -> bool {
     }
 }
 
+/// Whether a `cfg` predicate holds only in test builds: `test`, a feature only tests
+/// turn on (`feature = "test-utils"`), `all(…)` with one such part, `any(…)` whose
+/// every part is one. (`any(debug_assertions, test)` is compiled in debug builds too.)
 fn mentions_test(tokens: TokenStream) -> bool {
-    let mut iter = tokens.into_iter().peekable();
-    while let Some(tt) = iter.next() {
-        if let TokenTree::Ident(ident) = &tt {
-            let negated = ident == "not";
-            if ident == "test" && !matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') {
-                return true;
-            }
-            // `feature = "test"`, `feature = "testing"`, `feature = "test-utils"`: a
-            // feature only tests turn on.
-            if ident == "feature" && matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') {
-                iter.next();
-                if let Some(TokenTree::Literal(lit)) = iter.peek() {
-                    let value = lit.to_string();
-                    let value = value.trim_matches('"');
-                    if value.split(['-', '_']).any(|w| matches!(w, "test" | "tests" | "testing")) {
-                        return true;
-                    }
-                }
-            }
-            if let Some(TokenTree::Group(g)) = iter.peek() {
-                let inner = g.stream();
-                iter.next();
-                if !negated && mentions_test(inner) {
-                    return true;
-                }
-            }
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    implies_test(&tokens)
+}
+
+fn implies_test(pred: &[TokenTree]) -> bool {
+    let is_eq = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == '=');
+    let parts = |t: Option<&TokenTree>| match t {
+        Some(TokenTree::Group(g)) => {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            inner
+                .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                .filter(|p| !p.is_empty())
+                .map(<[TokenTree]>::to_vec)
+                .collect::<Vec<_>>()
         }
+        _ => Vec::new(),
+    };
+    let Some(TokenTree::Ident(ident)) = pred.first() else { return false };
+    if ident == "test" {
+        return !is_eq(pred.get(1));
+    }
+    // `feature = "test"`, `feature = "testing"`, `feature = "test-utils"`: a feature
+    // only tests turn on.
+    if ident == "feature" && is_eq(pred.get(1)) {
+        return matches!(pred.get(2), Some(TokenTree::Literal(lit)) if lit.to_string().trim_matches('"').split(['-', '_']).any(|w| matches!(w, "test" | "tests" | "testing")));
+    }
+    if ident == "all" {
+        return parts(pred.get(1)).iter().any(|p| implies_test(p));
+    }
+    if ident == "any" {
+        let parts = parts(pred.get(1));
+        return !parts.is_empty() && parts.iter().all(|p| implies_test(p));
     }
     false
 }
@@ -362,6 +371,9 @@ mod tests {
         );
         assert_eq!(names, ["tests"]);
         assert_eq!(parsed_item_names("#[cfg(feature = \"attest\")]\nfn c() {}"), ["c"]);
+        // Compiled outside tests too: a debug build's seed command.
+        assert_eq!(parsed_item_names("#[cfg(any(debug_assertions, test))]\nfn seed() {}"), ["seed"]);
+        assert!(parsed_item_names("#[cfg(all(debug_assertions, test))]\nfn t() {}").is_empty());
     }
 
     /// Pads `src` with a trailing comment to just over the size where nesting is checked.
