@@ -44,6 +44,26 @@ pub const LOG_MACROS: &[&str] = &[
     "eprint",
 ];
 
+/// Macros that make a message for people out of their arguments: a panic, an
+/// assertion, an error (`bail!`, `anyhow!`, `context!`).
+pub const MESSAGE_MACROS: &[&str] = &[
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "anyhow",
+    "bail",
+    "ensure",
+    "format_err",
+    "context",
+];
+
 /// A `const` or `static` and the value of its initializer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConstFact {

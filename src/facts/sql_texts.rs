@@ -114,38 +114,13 @@ pub enum SqlFileKind {
     PackageRoot,
 }
 
-/// Macros whose string arguments are messages or templates, not statements.
-const TEMPLATE_MACROS: &[&str] = &[
-    "format",
-    "format_args",
-    "write",
-    "writeln",
-    "print",
-    "println",
-    "eprint",
-    "eprintln",
-    "panic",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "unreachable",
-    "todo",
-    "unimplemented",
-    "anyhow",
-    "bail",
-    "ensure",
-    "format_err",
-    "info",
-    "warn",
-    "error",
-    "debug",
-    "trace",
-    "event",
-    "log",
-    "span",
-    "context",
-];
+/// Whether a macro's string arguments are messages or templates, not statements: a
+/// log line, a message, formatted text.
+fn is_template_macro(name: &str) -> bool {
+    crate::facts::LOG_MACROS.contains(&name)
+        || crate::facts::MESSAGE_MACROS.contains(&name)
+        || matches!(name, "format" | "format_args" | "write" | "writeln")
+}
 
 /// Macros whose body is code for somewhere else.
 const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote"];
@@ -359,7 +334,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
             return;
         }
-        if TEMPLATE_MACROS.contains(&name.as_str()) {
+        if is_template_macro(&name) {
             // `format!("INSERT INTO {table} …")`: kept as a template only.
             if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
                 && let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })) =

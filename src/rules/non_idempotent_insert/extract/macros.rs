@@ -10,44 +10,14 @@ use super::sql_locals::{SqlLocal, first_literal};
 use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 
-/// Macros whose arguments are text for people, not SQL to run.
-const PROSE_MACROS: &[&str] = &[
-    "println",
-    "eprintln",
-    "print",
-    "eprint",
-    "info",
-    "warn",
-    "error",
-    "debug",
-    "trace",
-    "event",
-    "panic",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "unreachable",
-    "todo",
-    "unimplemented",
-    "anyhow",
-    "bail",
-    "ensure",
-    "format_err",
-    "write",
-    "writeln",
-    "log",
-    "span",
-    "info_span",
-    "error_span",
-    "warn_span",
-    "debug_span",
-    "trace_span",
-    "instrument",
-    "context",
-];
+/// Whether a macro's arguments are text for people, not SQL to run: a log line
+/// ([`crate::facts::LOG_MACROS`]), a message ([`crate::facts::MESSAGE_MACROS`]),
+/// `write!` to a formatter, `#[instrument]`'s fields. (`format!` builds SQL too.)
+fn is_prose_macro(name: &str) -> bool {
+    crate::facts::LOG_MACROS.contains(&name)
+        || crate::facts::MESSAGE_MACROS.contains(&name)
+        || matches!(name, "write" | "writeln" | "instrument")
+}
 /// Macros whose body is code for somewhere else (a macro definition, code a
 /// procedural macro generates), not code this function runs.
 const NOT_RUN_HERE_MACROS: &[&str] = &["macro_rules", "quote", "quote_spanned", "parse_quote", "parse_quote_spanned"];
@@ -77,7 +47,7 @@ impl Extractor<'_> {
     /// and could make an event; `query_file!` reads its file.
     pub(super) fn visit_macro_call(&mut self, mac: &syn::Macro) {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if PROSE_MACROS.contains(&name.as_str()) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
+        if is_prose_macro(&name) || NOT_RUN_HERE_MACROS.contains(&name.as_str()) {
             return;
         }
         if QUERY_FILE_MACROS.contains(&name.as_str()) {
