@@ -237,8 +237,10 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         flags: Vec::new(),
         deferring: None,
         metric_locals: Vec::new(),
+        backend_fns: Vec::new(),
         out,
     };
+    v.backend_fns = v.fns_returning_backends(&syntax.items);
     v.visit_file(syntax);
     v.out
 }
@@ -288,6 +290,10 @@ struct Extractor<'a> {
     deferring: Option<data::Deferring>,
     /// Locals bound to a metric handle (`let g = metrics::gauge!("cp")`).
     metric_locals: Vec<String>,
+    /// The file's functions whose value is a backend (`fn backend_for(state) ->
+    /// Option<DynBackend> { state.cp_prov.clone().or_else(..) }`), with that backend:
+    /// a call of one is a backend too.
+    backend_fns: Vec<(String, Origin)>,
     out: ProvisionerFacts,
 }
 

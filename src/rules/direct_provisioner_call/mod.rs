@@ -171,7 +171,9 @@
 //!   is called on it (`backend.stop(id)`). A backend reached through a getter method
 //!   (`self.backend()`), a struct of another name, a `let` or field typed by such a
 //!   name, or an inferred type from a function's return value (`let d =
-//!   make_docker()`; a backend type's constructor excepted) is not seen.
+//!   make_docker()`; a backend type's constructor excepted, and a free function of
+//!   the same file whose body ends in a backend value, `fn backend_for(state) -> …
+//!   { state.cp_prov.clone().or_else(..) }`) is not seen.
 //! - A field named in `fields` is a backend unless the struct it is read from is known
 //!   and declares it with a type that holds none: read from a value of inferred type
 //!   (`let req = parse(body)?; req.provisioner.is_some()`), or declared with a type

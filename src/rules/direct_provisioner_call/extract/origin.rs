@@ -165,12 +165,33 @@ impl Extractor<'_> {
                     && WRAPPING.iter().any(|w| segs[segs.len() - 2].ident == w);
                 if last == "clone" || last == "Some" || last == "Ok" || wraps {
                     c.args.first().and_then(|a| self.origin(a))
+                } else if let Some((name, returned)) =
+                    self.backend_fns.iter().find(|(n, _)| segs.len() == 1 && p.qself.is_none() && segs[0].ident == n)
+                {
+                    // `backend_for(state)`: a function of this file whose value is a backend.
+                    let loc = self.loc(segs[0].ident.span());
+                    let what = format!("`{name}(..)` returns `{}`, a provisioner backend", returned.source);
+                    Some(Origin { loc, what, is_field: false, param: None, ..returned.clone() })
                 } else {
                     self.built(c)
                 }
             }
             _ => None,
         }
+    }
+
+    /// The file's free functions whose value (their body's tail) is a backend value.
+    pub(super) fn fns_returning_backends(&self, items: &[syn::Item]) -> Vec<(String, Origin)> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f) => {
+                    let tail = block_tail(&f.block)?;
+                    self.backend_origin(tail).map(|o| (f.sig.ident.to_string(), o))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The backend an arm's body returns when it is (a copy of) a name the arm's
