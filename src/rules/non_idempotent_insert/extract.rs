@@ -297,6 +297,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         consuming_loops: Vec::new(),
         let_events: Vec::new(),
         local_closures: Vec::new(),
+        until_inserted: None,
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         modules: Vec::new(),
         imports: vec![(uses_of(syntax.items.iter()), true)],
@@ -397,6 +398,9 @@ struct Extractor<'a> {
     consuming_loops: Vec<u32>,
     /// The events each `let` initializer made (`let res = INSERT….await`), by local.
     let_events: Vec<(String, u32, u32)>,
+    /// The count a `while` loop being read tests for zero (`while inserted == 0`):
+    /// an INSERT assigned to it runs until it adds a row.
+    until_inserted: Option<String>,
     /// Closures bound to a local (`let write = |k, v| sqlx::query("INSERT …")…`): a
     /// call of one in a loop runs its body there.
     local_closures: Vec<(String, syn::ExprClosure)>,
@@ -994,10 +998,29 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
         let header = self.lowerer.span_loc(e.while_token.span);
+        // `while inserted == 0 { …; inserted = INSERT ….execute(..)?; }`: the loop goes
+        // round again only when the INSERT added nothing (a fresh random name each
+        // time), so the count's assignment does not repeat it.
+        let count = state_guards::zero_count_tested(&e.cond);
+        let saved = std::mem::replace(&mut self.until_inserted, count);
         self.with_loop(header, "while", |s| {
             s.visit_expr(&e.cond);
             s.visit_block(&e.body);
         });
+        self.until_inserted = saved;
+    }
+
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        let assigns_count = matches!((strip(&a.left), &self.until_inserted), (syn::Expr::Path(p), Some(n)) if p.path.is_ident(n));
+        if !assigns_count || !self.in_plain_loop() {
+            return syn::visit::visit_expr_assign(self, a);
+        }
+        self.visit_expr(&a.left);
+        let l = self.stack.last_mut().and_then(|f| f.open_loops.pop());
+        self.visit_expr(&a.right);
+        if let (Some(l), Some(f)) = (l, self.stack.last_mut()) {
+            f.open_loops.push(l);
+        }
     }
 
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {

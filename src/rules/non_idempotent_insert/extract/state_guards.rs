@@ -174,6 +174,24 @@ fn leaves_by_row(block: &syn::Block, row: &[String], continues: bool) -> bool {
         })
 }
 
+/// The local a loop condition tests for zero (`inserted == 0`, `0 == n`, `n < 1`).
+pub(super) fn zero_count_tested(cond: &syn::Expr) -> Option<String> {
+    let syn::Expr::Binary(b) = strip(cond) else { return None };
+    let int = |e: &syn::Expr, v: u64| {
+        matches!(strip(e), syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_parse::<u64>().ok() == Some(v))
+    };
+    let local = |e: &syn::Expr| match strip(e) {
+        syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    };
+    match b.op {
+        syn::BinOp::Eq(_) if int(&b.right, 0) => local(&b.left),
+        syn::BinOp::Eq(_) if int(&b.left, 0) => local(&b.right),
+        syn::BinOp::Lt(_) if int(&b.right, 1) => local(&b.left),
+        _ => None,
+    }
+}
+
 /// Whether an arm always leaves the loop or the function (`return Err(e)`, `break`).
 pub(super) fn expr_returns(expr: &syn::Expr) -> bool {
     always_leaves(expr, false)
