@@ -290,20 +290,24 @@ fn returns_one_of(expr: &syn::Expr, names: &[String]) -> bool {
     matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| mentions(v, names)))
 }
 
+/// Finds a read of one of the locals it names (macro arguments are not walked: a name
+/// only a log macro shows is not read by the code).
+struct Reads<'n>(&'n [String], bool);
+
+impl<'ast> Visit<'ast> for Reads<'_> {
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
+    }
+}
+
 /// Whether `expr` uses one of the locals `names`.
 pub(super) fn mentions(expr: &syn::Expr, names: &[String]) -> bool {
     if names.is_empty() {
         return false;
     }
-    struct Paths<'n>(&'n [String], bool);
-    impl<'ast> Visit<'ast> for Paths<'_> {
-        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-            self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
-        }
-    }
-    let mut paths = Paths(names, false);
-    paths.visit_expr(expr);
-    paths.1
+    let mut reads = Reads(names, false);
+    reads.visit_expr(expr);
+    reads.1
 }
 
 /// Whether `expr` runs an INSERT that does nothing when the row exists (`ON CONFLICT
@@ -327,15 +331,9 @@ fn inserts_if_absent(expr: &syn::Expr) -> bool {
 /// Whether a statement reads one of `names` outside macros (a name only a log macro
 /// shows is not read by the code).
 pub(super) fn stmt_mentions(stmt: &syn::Stmt, names: &[String]) -> bool {
-    struct Finder<'n>(&'n [String], bool);
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
-            self.1 |= p.path.get_ident().is_some_and(|i| self.0.iter().any(|n| i == n));
-        }
-    }
-    let mut finder = Finder(names, false);
-    finder.visit_stmt(stmt);
-    finder.1
+    let mut reads = Reads(names, false);
+    reads.visit_stmt(stmt);
+    reads.1
 }
 
 /// The names a pattern binds (`row`, `(old, new)`, `Some(found)`).
