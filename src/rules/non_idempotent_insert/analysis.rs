@@ -497,8 +497,9 @@ impl<'a> Analysis<'a> {
         f.preflights.iter().take_while(|p| p.at < order).any(|p| {
             order < p.end as usize
                 && guards_table(p, table)
-                // (A DELETE in one branch does not make room for an INSERT in another.)
-                && (p.table.is_none() || same_branch(f, p.at, order))
+                // (A DELETE in one branch does not make room for an INSERT in another,
+                // nor does a return in one `match` arm guard another arm.)
+                && ((p.table.is_none() && !p.whole_fn) || same_branch(f, p.at, order))
                 && (p.whole_fn
                     || same_iteration(f, &f.events[p.at], innermost)
                     || (p.replaces && encloses(f, &f.events[p.at], innermost)))
@@ -522,7 +523,8 @@ impl<'a> Analysis<'a> {
     /// (`if !jwks.is_empty() { return Ok(()) }` at its top, before any INSERT): what
     /// it calls after runs once, for a store that lacked those rows.
     fn returned_if_found_before(f: &FnInsertFacts, order: usize) -> bool {
-        f.preflights.iter().take_while(|p| p.at < order).any(|p| p.whole_fn && p.table.is_none() && order < p.end as usize)
+        (f.preflights.iter().take_while(|p| p.at < order))
+            .any(|p| p.whole_fn && p.table.is_none() && order < p.end as usize && same_branch(f, p.at, order))
     }
 
     /// A preflight call in the same iteration but after `order`: protects nothing.
