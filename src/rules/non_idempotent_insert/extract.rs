@@ -285,6 +285,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         impl_bounds: Vec::new(),
         awaiting: false,
         in_executed_chain: false,
+        in_error_handler: false,
         markers: functions::marker_comments(input, params),
         orm_seen: Vec::new(),
         loop_items: Vec::new(),
@@ -360,6 +361,9 @@ struct Extractor<'a> {
     /// The next method call visited is in the receiver chain of a call that runs a
     /// statement (see `visit_expr_method_call`).
     in_executed_chain: bool,
+    /// Inside the closure of error plumbing (`.map_err(|e| …)`): a SQL local named
+    /// there is described, not run.
+    in_error_handler: bool,
     /// `let qb = QueryBuilder::new("INSERT …")`: the builder's name and its INSERT events,
     /// so a later `qb.push(" ON CONFLICT …")` completes the same statement.
     builders: Vec<(String, Vec<usize>)>,
@@ -535,19 +539,12 @@ impl Extractor<'_> {
                 }
             }
         }
-        // `DELETE FROM …` (or `TRUNCATE`, `DROP TABLE`) before an INSERT makes it a replacement.
+        // `DELETE FROM …` (or `TRUNCATE`, `DROP TABLE`, a soft delete `UPDATE t SET
+        // deleted_at = now()`) before an INSERT makes it a replacement.
+        for table in sql_locals::deleted_by(text) {
+            self.push_delete(loc, table);
+        }
         let word = |w: &[u8]| text.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-        if word(b"delete") || word(b"truncate") || word(b"drop") {
-            for table in sql::deleted_tables(text) {
-                self.push_delete(loc, table);
-            }
-        }
-        // `UPDATE t SET deleted_at = now() WHERE …`: a soft delete.
-        if word(b"update") && (word(b"delete") || word(b"remove")) {
-            for table in sql::soft_deleted_tables(text) {
-                self.push_delete(loc, table);
-            }
-        }
         // Rows read as missing from a table (`NOT IN (SELECT … FROM t)`, `NOT EXISTS`,
         // `LEFT JOIN t … IS NULL`): an INSERT into `t` after it adds only those.
         if word(b"select") && (word(b"not") || word(b"null")) {

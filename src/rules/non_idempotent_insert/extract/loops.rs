@@ -237,9 +237,12 @@ impl Extractor<'_> {
             Vec::new()
         } else if self.params.iterator_adapters.iter().any(|a| a == method) || COMBINATORS.contains(&method) {
             // `Option::map(|x| …)`, `.map_err(|e| …)`: run once, never a retry.
+            let outer = self.in_error_handler;
+            self.in_error_handler = outer || super::sql_locals::ERROR_PLUMBING.contains(&method);
             for arg in &m.args {
                 self.visit_expr(arg);
             }
+            self.in_error_handler = outer;
             Vec::new()
         } else {
             self.visit_call_args(m.args.iter(), loc)

@@ -188,6 +188,7 @@ mod tests {
             literal: None,
             innermost: None,
             sqls: Vec::new(),
+            deletes: Vec::new(),
             deferred: None,
         }
     }

@@ -57,8 +57,12 @@ fn chain(m: &syn::ExprMethodCall) -> (Vec<&syn::ExprMethodCall>, &syn::Expr) {
 
 /// The path a diesel table expression is written with.
 fn diesel_table_path(expr: &syn::Expr) -> Option<Vec<String>> {
-    let syn::Expr::Path(p) = strip(expr) else { return None };
-    Some(segments(&p.path))
+    match strip(expr) {
+        syn::Expr::Path(p) => Some(segments(&p.path)),
+        // `t::table.filter(..)`, `users.find(id)`: the table the query starts from.
+        syn::Expr::MethodCall(m) => diesel_table_path(&m.receiver),
+        _ => None,
+    }
 }
 
 /// The table a diesel table path names: `users::table`, `schema::users::table`,
@@ -282,11 +286,7 @@ impl Extractor<'_> {
                 entity_module(&path).map(|m| m.into_owned())
             }
             "update" if prefix.last().is_some_and(|q| q == "diesel") => {
-                let mut target = root.args.first()?;
-                while let syn::Expr::MethodCall(inner) = strip(target) {
-                    target = &inner.receiver;
-                }
-                diesel_table_path(target).and_then(|p| self.diesel_table(&p))
+                diesel_table_path(root.args.first()?).and_then(|p| self.diesel_table(&p))
             }
             _ => None,
         }

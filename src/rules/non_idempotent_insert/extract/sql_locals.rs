@@ -16,7 +16,7 @@ const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str",
 
 /// Error plumbing a prepared statement passes through unchanged (`.map_err(..)?`,
 /// `.context(..)?`, `.expect(..)`; `?` and `.await` are seen through anyway).
-const ERROR_PLUMBING: &[&str] =
+pub(super) const ERROR_PLUMBING: &[&str] =
     &["unwrap", "expect", "map_err", "context", "with_context", "wrap_err", "wrap_err_with", "change_context"];
 
 /// Methods that run a statement: a statement prepared in their receiver chain
@@ -45,6 +45,9 @@ pub(super) struct SqlLocal {
     /// The innermost loop open where it was bound.
     pub(super) innermost: Option<u32>,
     pub(super) sqls: Vec<SqlInsert>,
+    /// The tables it deletes from (`let del = conn.prepare("DELETE FROM t …")?`):
+    /// emptied where the local is executed.
+    pub(super) deletes: Vec<String>,
     /// The SQL is resolved crate-wide, where the local is used: a constant (`let stmt =
     /// client.prepare(INSERT_WORKSPACE)`), or assembled from constants at compile time
     /// (`let sql = concatcp!(INSERT_PREFIX, COLS)`).
@@ -81,11 +84,15 @@ impl Extractor<'_> {
     /// (`let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`),
     /// resolved crate-wide, or defines INSERT SQL. Either runs where the local is used.
     fn sql_local(&self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
-        let (sqls, literal, deferred) = match definition_deferred(value) {
-            Some(deferred) => (Vec::new(), None, Some(deferred)),
+        let (sqls, literal, deletes, deferred) = match definition_deferred(value) {
+            Some(deferred) => (Vec::new(), None, Vec::new(), Some(deferred)),
             None => {
-                let (sqls, literal) = self.sql_definition(value)?;
-                (sqls, literal, None)
+                let text = definition_text(value)?;
+                let (sqls, deletes) = (self.guarded(&text), deleted_by(&text));
+                if sqls.is_empty() && deletes.is_empty() {
+                    return None;
+                }
+                (sqls, first_literal(value), deletes, None)
             }
         };
         Some(SqlLocal {
@@ -94,6 +101,7 @@ impl Extractor<'_> {
             literal,
             innermost: self.stack.last().and_then(FnBuilder::innermost),
             sqls,
+            deletes,
             deferred,
         })
     }
@@ -102,6 +110,13 @@ impl Extractor<'_> {
     /// literal itself when it was bound in the same iteration).
     pub(super) fn sql_local_use(&mut self, name: &str, loc: Loc) -> bool {
         let Some(local) = self.sql_locals.iter().rev().find(|l| l.name == name).cloned() else { return false };
+        // (`.map_err(|e| report(&e, &stmt))`: the statement named in its error, not run.)
+        if self.in_error_handler {
+            return true;
+        }
+        for table in local.deletes {
+            self.push_delete(loc, table);
+        }
         if let Some(deferred) = local.deferred {
             self.push_event(deferred, loc);
             return true;
@@ -116,14 +131,6 @@ impl Extractor<'_> {
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
         }
         true
-    }
-
-    /// The INSERT statements a string-valued expression defines, without executing it:
-    /// a literal, `format!`/`concat!` of literals, conversions of those, or a prepared statement.
-    fn sql_definition(&self, value: &Value) -> Option<(Vec<SqlInsert>, Option<Loc>)> {
-        let text = definition_text(value)?;
-        let found = self.guarded(&text);
-        (!found.is_empty()).then(|| (found, first_literal(value)))
     }
 
     /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT.
@@ -147,6 +154,22 @@ impl Extractor<'_> {
 
 /// The SQL text a definition stands for: a string literal, `format!`/`concat!` of
 /// literals (placeholders kept), a conversion of one, or `prepare("…")`.
+/// The tables a statement empties of some rows: a `DELETE` (`TRUNCATE`, `DROP`), a
+/// soft delete (`UPDATE t SET deleted_at = …`).
+pub(super) fn deleted_by(text: &str) -> Vec<String> {
+    let word = |w: &[u8]| text.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+    let mut out = Vec::new();
+    if word(b"delete") || word(b"truncate") || word(b"drop") {
+        out.extend(sql::deleted_tables(text));
+    }
+    if word(b"update") && (word(b"delete") || word(b"remove")) {
+        out.extend(sql::soft_deleted_tables(text));
+    }
+    out
+}
+
+/// The SQL text a string-valued expression defines, without executing it: a literal,
+/// `format!`/`concat!` of literals, conversions of those, or a prepared statement.
 fn definition_text(value: &Value) -> Option<String> {
     match value {
         Value::Str { text, .. } => Some(text.clone()),
