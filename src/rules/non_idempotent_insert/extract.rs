@@ -476,6 +476,15 @@ impl Extractor<'_> {
         self.push_replacing(loc, "DELETE", table);
     }
 
+    /// The tables a `DELETE` recorded since event `from` deletes from.
+    fn deleted_since(&self, from: u32) -> Vec<Box<str>> {
+        let Some(f) = self.stack.last() else { return Vec::new() };
+        (f.facts.preflights.iter().rev().take_while(|p| p.at >= from as usize))
+            .filter(|p| p.replaces && matches!(&f.facts.events[p.at].kind, EventKind::Preflight { name } if &**name == "DELETE"))
+            .filter_map(|p| p.table.clone())
+            .collect()
+    }
+
     /// A statement after which INSERTs into `table` add only rows it lacks (a `DELETE`,
     /// an anti-join read): [`Preflight::replaces`].
     fn push_replacing(&mut self, loc: Loc, name: &str, table: String) {
@@ -817,6 +826,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if checks {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
         }
+        // The tables every arm deletes from (`Some(room) => delete(.. room ..), None =>
+        // delete(.. is_null ..)`): emptied of the rows whichever arm runs.
+        let mut deleted_by_every_arm: Option<Vec<Box<str>>> = None;
         for arm in &m.arms {
             let saved = self.locals.len();
             let from = self.event_count();
@@ -826,7 +838,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             self.visit_expr(&arm.body);
             self.locals.truncate(saved);
+            let deleted = self.deleted_since(from);
+            deleted_by_every_arm = Some(match deleted_by_every_arm {
+                None => deleted,
+                Some(common) => common.into_iter().filter(|t| deleted.iter().any(|d| d.eq_ignore_ascii_case(t))).collect(),
+            });
             self.push_branch(from);
+        }
+        let match_loc = self.lowerer.span_loc(m.match_token.span);
+        for table in deleted_by_every_arm.unwrap_or_default() {
+            self.push_delete(match_loc, table.into());
         }
         // (`Some(_) => continue`: the check guards the code after the match too;
         // `Err(e) => return Err(e)` is error handling.)

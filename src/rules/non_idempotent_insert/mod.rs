@@ -430,9 +430,11 @@ impl Rule for NonIdempotentInsert {
         // A SQL constant named for the read.
         out = out.replace("::SELECT_", "::UPDATE_");
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
+        // The row a caller looked up, passed in and tested: another value tested.
+        out = out.replace("= existing {", "= supplied {");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");
-        out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("._get_", "._make_").replace("_exists(", "_named(")
+        out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("._get_", "._make_").replace("_exists(", "_named(").replace("_exists!(", "_named!(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")
             .replace("::for_", "::of_").replace(".load(", ".take(").replace(".first::<", ".only::<").replace(".optional()", ".ok()");
         // A table created just before (it fails if the table exists).

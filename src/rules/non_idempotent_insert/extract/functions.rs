@@ -77,6 +77,11 @@ impl Extractor<'_> {
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
         let saved_bindings = std::mem::take(&mut self.locals);
         self.bind_params(sig);
+        // A parameter named for what exists (`existing: Option<Row>`, `exists: bool`):
+        // the caller looked it up, so testing it is the lookup's test.
+        if let Some(f) = self.stack.last() {
+            self.existing.extend(f.param_names.iter().filter(|n| n.contains("exist")).cloned());
+        }
         body(self);
         self.locals = saved_bindings;
         self.sql_locals = saved_locals;

@@ -130,6 +130,8 @@ fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
         },
         syn::Expr::Await(a) => chain_looks_up(&a.base, weak, get),
         syn::Expr::Try(t) => chain_looks_up(&t.expr, weak, get),
+        // A crate's own lookup macro (`diesel_exists!(users::table.filter(..), conn)`).
+        syn::Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string())),
         _ => false,
     }
 }
@@ -153,6 +155,10 @@ fn awaits_lookup(expr: &syn::Expr, get: bool) -> bool {
                 self.0 |= p.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()));
             }
             syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
+            self.0 |= m.mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()));
+            syn::visit::visit_expr_macro(self, m);
         }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
             // (`iter().find(..)` searches values in hand, not the database.)
@@ -444,6 +450,14 @@ impl Extractor<'_> {
     /// `SELECT`: `if let Ok(row) = query!("SELECT …").fetch_one(..).await`). A condition on what a
     /// lookup returned (`if device.enabled`) is not one.
     pub(super) fn tests_presence(&self, cond: &syn::Expr, has_else: bool) -> bool {
+        // `if remote && !user_exists(..).await? { create }`: the branch runs only when
+        // every part holds, the lookup's answer among them. (An `else` would run when
+        // any part fails, the row found or not.)
+        if let syn::Expr::Binary(b) = strip(cond)
+            && matches!(b.op, syn::BinOp::And(_))
+        {
+            return !has_else && (self.tests_presence(&b.left, false) || self.tests_presence(&b.right, false));
+        }
         // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
         // right where it runs is a lookup. A value `get` returned earlier is a lookup
         // only when the code also says what to do without it — `if row.is_none()`,

@@ -342,7 +342,10 @@ impl Extractor<'_> {
             }
             _ => Vec::new(),
         };
+        // (`if exists && primary { bail!(..) }` leaves for some rows that exist only.)
+        let conjunction = matches!(strip(&e.cond), syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)));
         let found_leaves = presence
+            && !conjunction
             && if found_when_then {
                 block_leaves(&e.then_branch) || leaves_by_row(&e.then_branch, &row, true)
             } else {
