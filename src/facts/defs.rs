@@ -655,6 +655,24 @@ impl<'a> DefMap<'a> {
         Some(FnInfo { file: loc.file, index: index as u32, module })
     }
 
+    /// The workspace type the function at `loc` returns (`held`: what the `Option` or
+    /// `Result` it returns holds, as `?` or `.unwrap()` gives it); `None` for a type
+    /// outside the workspace, a generic parameter, or one not written.
+    pub fn return_type(&self, loc: Loc, held: bool) -> Option<TypeKey> {
+        let info = self.fn_at(loc)?;
+        let def = &self.names[info.file].fns[info.index as usize];
+        let path = if held { def.returns_held.as_ref()? } else { def.returns.as_ref()? };
+        let self_ty = match def.owner {
+            Owner::Impl(i) => self.impl_types[info.file].get(i as usize).cloned().flatten(),
+            Owner::Trait { .. } => self.trait_of(&info).map(TypeKey::Def),
+            _ => None,
+        };
+        match self.type_key(info.module, path, self_ty.as_ref())? {
+            key @ TypeKey::Def(_) => Some(key),
+            TypeKey::Named(_) => None,
+        }
+    }
+
     /// The trait a trait method (declared or default) belongs to.
     fn trait_of(&self, info: &FnInfo) -> Option<TypeId> {
         match self.names[info.file].fns[info.index as usize].owner {

@@ -105,6 +105,10 @@ pub struct FnDef {
     pub has_self: bool,
     /// Parameters, not counting `self`.
     pub params: u16,
+    /// The type it returns, as a method call on the result sees it (see
+    /// [`type_path`]), and what that `Option`/`Result` holds (see [`held_type`]).
+    pub returns: Option<TypePath>,
+    pub returns_held: Option<TypePath>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -346,7 +350,20 @@ impl Collector<'_> {
         let params = sig.inputs.iter().filter(|a| matches!(a, syn::FnArg::Typed(_))).count();
         let loc = self.loc(sig.ident.span());
         let params = u16::try_from(params).unwrap_or(u16::MAX);
-        self.out.fns.push(FnDef { name: sig.ident.to_string().into(), loc, scope, owner, has_self, params });
+        let (returns, returns_held) = match &sig.output {
+            syn::ReturnType::Type(_, ty) => (type_path(ty), held_type(ty)),
+            syn::ReturnType::Default => (None, None),
+        };
+        self.out.fns.push(FnDef {
+            name: sig.ident.to_string().into(),
+            loc,
+            scope,
+            owner,
+            has_self,
+            params,
+            returns,
+            returns_held,
+        });
     }
 
     fn push_const(&mut self, ident: &syn::Ident, scope: u32, impl_of: Option<u32>, flag: Option<bool>) {

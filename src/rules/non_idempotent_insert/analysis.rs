@@ -675,8 +675,31 @@ impl<'a> Analysis<'a> {
                 let (base, name) = &**field;
                 self.defs.field_held_type(&self.receiver_type(caller, cx, base)?, name)
             }
+            Receiver::Returned(call) => {
+                let (path, held) = &**call;
+                let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                match self.defs.resolve(cx, &path) {
+                    Resolved::Items(locs) => self.one_return_type(&locs, *held),
+                    _ => None,
+                }
+            }
+            Receiver::MethodReturned(call) => {
+                let (base, name, held) = &**call;
+                let ty = self.receiver_type(caller, cx, base)?;
+                self.one_return_type(&self.defs.methods_seen_from(&ty, name, Some(cx.module)), *held)
+            }
             Receiver::Unknown => None,
         }
+    }
+
+    /// The workspace type every one of the functions at `locs` returns (or holds).
+    fn one_return_type(&self, locs: &[Loc], held: bool) -> Option<TypeKey> {
+        let mut types = locs.iter().map(|&loc| self.defs.return_type(loc, held));
+        let first = types.next()??;
+        // (A guard that dereferences to another type has that type's methods too:
+        // matched by name, as before its type was known.)
+        let derefs = self.defs.trait_names(&first).iter().any(|t| t == "Deref");
+        (!derefs && types.all(|t| t.as_ref() == Some(&first))).then_some(first)
     }
 
     /// A call that could not be resolved, matched by name: same name and number of

@@ -157,6 +157,11 @@ pub enum Receiver {
     /// What a field of type `Option<T>`, `Vec<T>`, … holds (`if let Some(b) =
     /// &self.backup`, `for job in &self.jobs`): the field as in [`Receiver::Field`].
     Held(Box<(Receiver, Box<str>)>),
+    /// What a call of a path returns (`Self::default_service()`, `repo()`), or what its
+    /// `Option`/`Result` holds (`true`: through `?`, `.unwrap()`, `.expect(..)`).
+    Returned(Box<(PathText, bool)>),
+    /// What a method of another receiver returns (`self.store().users()`), or holds.
+    MethodReturned(Box<(Receiver, Box<str>, bool)>),
     /// Anything else.
     Unknown,
 }

@@ -182,8 +182,11 @@
 //!   (`State(state): State<AppState>`), the item of a `for` loop over a typed slice
 //!   or collection (or a field declared as one: `for job in &self.jobs`), what `if let
 //!   Some(x)`, `match`, `let … else`, `.unwrap()` and `?` take out of a typed `Option`
-//!   or `Result` (or such a field); seen through `&`, `Arc`, `Rc`, `Box`, locks and
-//!   their guards (`self.repo.lock().unwrap()`, `Mutex<Repo>`).
+//!   or `Result` (or such a field), what a workspace function's declared return type
+//!   says its call gives (`Self::default_service().create(..)`, `state.store()?.save()`,
+//!   `let svc = Service::open(..)?;`; a type that implements `Deref` is still matched
+//!   by name); seen through `&`, `Arc`, `Rc`, `Box`, locks and their guards
+//!   (`self.repo.lock().unwrap()`, `Mutex<Repo>`).
 //!   An inherent method wins over a trait's, and a trait's methods count only where
 //!   the trait is in scope (imported, renamed, `as _`, by a glob, or defined there).
 //!   `dyn Trait`, `impl Trait` and a generic parameter bounded by a trait (on the

@@ -216,6 +216,13 @@ impl Extractor<'_> {
             syn::Pat::Type(_) => self.bind_pattern(&local.pat, None),
             _ => {
                 let (ty, item) = self.value_type(&init.expr);
+                // `let svc = Self::default_service();`: what the function returns.
+                if let (None, None, syn::Pat::Ident(p)) = (&ty, &item, &local.pat)
+                    && p.subpat.is_none()
+                    && let Some(returned) = self.returned(&init.expr, false)
+                {
+                    return self.bind_from(&local.pat, returned, false);
+                }
                 self.bind_as(&local.pat, ty, item);
             }
         }
@@ -295,8 +302,34 @@ impl Extractor<'_> {
                 Some(ty) => Receiver::Typed(ty),
                 // `self.repo.lock().unwrap()`, `data.repo.lock().await`: the field's type
                 // (its lock seen through), resolved crate-wide.
-                None => self.through_lock(other).unwrap_or(Receiver::Unknown),
+                None => self.through_lock(other).or_else(|| self.returned(other, false)).unwrap_or(Receiver::Unknown),
             },
+        }
+    }
+
+    /// What a call gives, resolved crate-wide by the function's declared return type:
+    /// `Self::default_service()`, `state.repo()`, through `.await`, and what its
+    /// `Option`/`Result` holds through `?`, `.unwrap()`, `.expect(..)` (`held`).
+    fn returned(&self, expr: &syn::Expr, held: bool) -> Option<Receiver> {
+        match strip(expr) {
+            syn::Expr::Await(a) => self.returned(&a.base, held),
+            syn::Expr::Try(t) => self.returned(&t.expr, true),
+            syn::Expr::MethodCall(m) if UNWRAPS.contains(&m.method.to_string().as_str()) => self.returned(&m.receiver, true),
+            // (`.map_err(..)`, `.context(..)`: the same `Result`, its error changed.)
+            syn::Expr::MethodCall(m) if super::sql_locals::ERROR_PLUMBING.contains(&m.method.to_string().as_str()) => {
+                self.returned(&m.receiver, held)
+            }
+            syn::Expr::Call(c) => match strip(&c.func) {
+                syn::Expr::Path(p) if p.qself.is_none() => {
+                    Some(Receiver::Returned(Box::new((boxed(crate::facts::lower::segments(&p.path)), held))))
+                }
+                _ => None,
+            },
+            syn::Expr::MethodCall(m) => match self.receiver(&m.receiver) {
+                Receiver::Unknown => None,
+                base => Some(Receiver::MethodReturned(Box::new((base, m.method.to_string().into_boxed_str(), held)))),
+            },
+            _ => None,
         }
     }
 }
