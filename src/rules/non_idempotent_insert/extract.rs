@@ -1141,7 +1141,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.in_executed_chain = false;
         // A prepared statement runs where it is executed, not where it is prepared.
         let closures = if !prepares || executed_here { self.visit_method_args(m, &method, loc) } else { Vec::new() };
-        if method == "push" {
+        if method == "push" || method == "push_str" {
             self.builder_push(m);
         }
         let helper = self.params.preflight_helpers.contains(&method);

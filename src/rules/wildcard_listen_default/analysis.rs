@@ -29,7 +29,9 @@ pub(super) struct SiteRef<'a> {
 pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
     let mut sites = Vec::new();
     let mut serde_defaults = BTreeMap::new();
+    let mut multicast_fns = std::collections::HashSet::new();
     for listen in ctx.facts::<WildcardListenDefault>() {
+        multicast_fns.extend(listen.multicast_fns.iter().copied());
         sites.extend(listen.sites.iter().map(|s| SiteRef {
             kind: std::borrow::Cow::Borrowed(&s.kind),
             at: s.at,
@@ -59,7 +61,7 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
         }
         for f in &facts.fns {
             // Return values that cannot hold a wildcard were dropped at extraction.
-            if matches!(f.returns(), Value::Opaque) {
+            if matches!(f.returns(), Value::Opaque) || multicast_fns.contains(&f.name_loc) {
                 continue;
             }
             let serde_field = serde_defaults.get(f.name.as_str()).copied();

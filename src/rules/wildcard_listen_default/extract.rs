@@ -115,6 +115,9 @@ pub struct ListenFacts {
     pub sites: Vec<Site>,
     pub serde_defaults: Vec<SerdeDefault>,
     pub included: Vec<Included>,
+    /// Where the functions about multicast are named (see `in_multicast_fn`): what
+    /// they return is no listen default either.
+    pub multicast_fns: Vec<Loc>,
 }
 
 pub fn extract(
@@ -133,6 +136,7 @@ pub fn extract(
         claimed: Default::default(),
         test_support: None,
         in_wildcard_branch: 0,
+        in_multicast_fn: false,
         logged_only: std::collections::HashSet::new(),
     };
     v.visit_file(syntax);
@@ -158,6 +162,10 @@ struct Extractor<'a> {
     /// (`if ip == Ipv6Addr::UNSPECIFIED { … }`): what it binds is the operator's
     /// choice spelt out, not a default.
     in_wildcard_branch: u32,
+    /// Inside a function about multicast (`fn bind_multicast(..)`, a `multicast_addr`
+    /// parameter): a multicast receiver binds the unspecified address by protocol, and
+    /// its client socket a random local one; neither is a listen default.
+    in_multicast_fn: bool,
     /// Listen-named locals that the rest of their block reads only in log lines
     /// (`let bind_addr = format!("0.0.0.0:{port}"); info!("on {}", bind_addr)`), by
     /// where their name is written: text for people, no setting.
@@ -211,7 +219,7 @@ const CODE_MACROS: &[&str] = &[
 
 impl Extractor<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
-        if self.in_wildcard_branch > 0 && matches!(kind, SiteKind::BindCall { .. }) {
+        if (self.in_wildcard_branch > 0 && matches!(kind, SiteKind::BindCall { .. })) || self.in_multicast_fn {
             return;
         }
         // Most sites hold nothing that could become a wildcard (a loopback literal, an
@@ -265,9 +273,24 @@ impl Extractor<'_> {
         self.push(SiteKind::ConfigDefault { key, function: function.to_string() }, at, value, listen_named);
     }
 
-    fn in_fn_scope(&mut self, f: impl FnOnce(&mut Self)) {
+    fn in_fn_scope(&mut self, sig: &syn::Signature, f: impl FnOnce(&mut Self)) {
         let saved = std::mem::take(&mut self.lowerer.scope);
+        let about_multicast = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            name.contains("multicast") || name.contains("mdns")
+        };
+        let multicast = about_multicast(&sig.ident.to_string())
+            || sig.inputs.iter().any(|a| match a {
+                syn::FnArg::Typed(t) => crate::facts::lower::pat_ident(&t.pat).is_some_and(|i| about_multicast(&i.to_string())),
+                syn::FnArg::Receiver(_) => false,
+            });
+        if multicast {
+            self.facts.multicast_fns.push(self.lowerer.span_loc(sig.ident.span()));
+        }
+        let outer = self.in_multicast_fn;
+        self.in_multicast_fn |= multicast;
         f(self);
+        self.in_multicast_fn = outer;
         self.lowerer.scope = saved;
     }
 }
@@ -345,7 +368,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {
         let outer = self.default_impl.take();
-        self.in_fn_scope(|s| syn::visit::visit_item_fn(s, i));
+        self.in_fn_scope(&i.sig, |s| syn::visit::visit_item_fn(s, i));
         self.default_impl = outer;
     }
 
@@ -361,7 +384,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_impl_item_fn(&mut self, i: &'ast syn::ImplItemFn) {
-        self.in_fn_scope(|s| {
+        self.in_fn_scope(&i.sig, |s| {
             if let (Some(ty), true) = (s.default_impl.clone(), i.sig.ident == "default") {
                 let value = s.lowerer.lower_block(&i.block, 0);
                 // A struct literal's fields are sites of their own (visit_expr_struct).
@@ -410,6 +433,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         syn::visit::visit_expr_method_call(self, m);
         let method = m.method.to_string();
+        // `if listen_addrs.is_empty() { listen_addrs.push(IpAddr::V4(Ipv4Addr::UNSPECIFIED)) }`:
+        // an address added to a listen-named list is one it listens on.
+        if matches!(method.as_str(), "push" | "push_back" | "push_front" | "insert")
+            && m.args.len() == 1
+            && let syn::Expr::Path(p) = &*m.receiver
+            && let Some(list) = p.path.get_ident().map(|i| i.to_string()).filter(|n| self.params.is_listen_name(n))
+        {
+            let at = self.lowerer.span_loc(m.method.span());
+            let value = self.lowerer.lower(&m.args[0]);
+            self.push(SiteKind::ListenBinding { name: list }, at, value, true);
+        }
         let is_bind = self.params.bind_functions.contains(&method);
         let is_fallback = self.params.fallback_methods.contains(&method);
         let is_setter = !is_bind && !is_fallback && self.params.is_listen_name(&method);

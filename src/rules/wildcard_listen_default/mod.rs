@@ -23,6 +23,8 @@
 //! setup command writes the configuration the service runs with; a value made from
 //! the setting's own value, as in `event.ip_address = event.ip_address.map(mask)`,
 //! transforms it and is no default);
+//! an address added to a listen-named list (`if listen_addrs.is_empty() {
+//! listen_addrs.push(IpAddr::V4(Ipv4Addr::UNSPECIFIED)) }`);
 //! `Lazy`/`LazyLock`/`lazy_static!` statics;
 //! `format!` building a wildcard address (a local named like a listen setting that
 //! the rest of its block only shows in log lines, `info!("on {bind_addr}")`, is text
@@ -146,6 +148,10 @@
 //!   than `format!`/`concat!` is not followed. Inside macros, only list, map and
 //!   join macros are read (`vec![…]`, `hashmap! { k => v }`, `try_join!(…)`): an
 //!   address in a log line or a message is no default.
+//! - Inside a function about multicast (its name or a parameter says `multicast` or
+//!   `mdns`: `fn bind_multicast(socket, multicast_addr)`), nothing is reported: a
+//!   multicast receiver binds the unspecified address by protocol, and its query
+//!   socket a random local one. A listener such a function also starts is missed.
 //! - Ambiguous spellings (`"::"`, Go-style `":9100"`) are reported only where a name
 //!   or a bind call says "listen address", since `"::"` is also Rust's path separator.
 //!   A bare `"0.0.0.0"` fallback of something that is not an environment variable and
@@ -347,6 +353,8 @@ impl Rule for WildcardListenDefault {
             .replace("LOCALHOST", "UNSPECIFIED")
             .replace("127, 0, 0, 1", "0, 0, 0, 0")
             .replace("\"localhost\"", "\"0.0.0.0\"")
+            // A function about multicast, renamed to be about something else.
+            .replace("multicast", "upstream")
     }
 
     fn check(ctx: &CheckCx, params: &ListenParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {

@@ -28,11 +28,11 @@ pub(super) const EXECUTE_METHODS: &[&str] = &[
 ];
 
 /// Methods that bind to or inspect a prepared statement (or a SQL string) without
-/// running it: a local used so is not executed there (rusqlite's `raw_bind_parameter`
-/// before `raw_query`).
+/// running it, or add to the string: a local used so is not executed there
+/// (rusqlite's `raw_bind_parameter` before `raw_query`, `sql.push_str(", ($1)")`).
 pub(super) const INSPECT_METHODS: &[&str] = &[
     "raw_bind_parameter", "column_count", "column_names", "column_name", "parameter_count", "parameter_index",
-    "clear_bindings", "expanded_sql", "len", "is_empty",
+    "clear_bindings", "expanded_sql", "len", "is_empty", "push_str", "push",
 ];
 
 /// A local bound to SQL that inserts: executed where it is used.
@@ -133,7 +133,8 @@ impl Extractor<'_> {
         true
     }
 
-    /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT.
+    /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT,
+    /// `sql.push_str(" ON CONFLICT …")` on a string that holds one.
     pub(super) fn builder_push(&mut self, m: &syn::ExprMethodCall) {
         let syn::Expr::Path(p) = strip(&m.receiver) else { return };
         let Some(ident) = p.path.get_ident() else { return };
@@ -142,6 +143,12 @@ impl Extractor<'_> {
             return;
         }
         let name = ident.to_string();
+        // `sql.push_str(" ON CONFLICT … DO NOTHING")` on a string started as an INSERT
+        // (the rows' `VALUES` pushed in a loop before it).
+        if let Some(local) = self.sql_locals.iter_mut().rev().find(|l| l.name == name) {
+            local.sqls.iter_mut().for_each(|sql| sql.on_conflict = true);
+            return;
+        }
         let Some((_, events)) = self.builders.iter().rev().find(|(n, _)| *n == name).cloned() else { return };
         let Some(f) = self.stack.last_mut() else { return };
         for i in events {
@@ -152,8 +159,6 @@ impl Extractor<'_> {
     }
 }
 
-/// The SQL text a definition stands for: a string literal, `format!`/`concat!` of
-/// literals (placeholders kept), a conversion of one, or `prepare("…")`.
 /// The tables a statement empties of some rows: a `DELETE` (`TRUNCATE`, `DROP`), a
 /// soft delete (`UPDATE t SET deleted_at = …`).
 pub(super) fn deleted_by(text: &str) -> Vec<String> {
@@ -168,8 +173,9 @@ pub(super) fn deleted_by(text: &str) -> Vec<String> {
     out
 }
 
-/// The SQL text a string-valued expression defines, without executing it: a literal,
-/// `format!`/`concat!` of literals, conversions of those, or a prepared statement.
+/// The SQL text a definition stands for, without executing it: a string literal,
+/// `format!`/`concat!` of literals (placeholders kept), a conversion of one, or
+/// `prepare("…")`.
 fn definition_text(value: &Value) -> Option<String> {
     match value {
         Value::Str { text, .. } => Some(text.clone()),
