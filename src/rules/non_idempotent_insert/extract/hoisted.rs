@@ -99,7 +99,10 @@ fn macro_args_now(m: &syn::Macro, mut visit: impl FnMut(&syn::Expr)) {
 /// Whether a function name says it looks rows up, whatever runs it (`exists`,
 /// `find_by_name`, `lookup_…`, `get_by_…`, `fetch_by_…`, `includes_…`).
 fn strong_lookup(name: &str) -> bool {
-    ["find", "lookup", "get_by", "fetch_by", "includes"].iter().any(|p| name.starts_with(p)) || name.contains("exist")
+    ["find", "lookup", "get_by", "fetch_by", "includes"].iter().any(|p| name.starts_with(p))
+        || name.contains("exist")
+        // `get_episode_by_guid`, `fetch_user_by_email`: a row looked up by a key.
+        || ((name.starts_with("get_") || name.starts_with("fetch_")) && name.contains("_by_"))
 }
 
 /// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
@@ -470,6 +473,16 @@ impl Extractor<'_> {
                 || selects(subject)
                 || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m) || self.memo_check(m))
         })
+    }
+
+    /// Whether a condition holds when rows a `get…` round trip returned are there
+    /// (`if let Some(ep) = &found`, `found.is_some()`): with a branch that leaves, what
+    /// follows runs only for a row not found.
+    pub(super) fn finds_fetched(&self, cond: &syn::Expr) -> bool {
+        let fetched_itself = |s: &syn::Expr| {
+            matches!(strip(s), syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.fetched.iter().any(|f| i == f)))
+        };
+        super::state_guards::found_when_true(cond) && presence_subject(cond).is_some_and(fetched_itself)
     }
 
     /// The answer a value gives to "did the lookup find it?", when it is one:

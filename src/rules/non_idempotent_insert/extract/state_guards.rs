@@ -285,6 +285,8 @@ impl Extractor<'_> {
         self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
         let presence = self.tests_presence(&e.cond, e.else_branch.is_some())
+            // `if let Some(ep) = &found { update(ep); continue; }` on what a `get…` returned.
+            || (self.finds_fetched(&e.cond) && block_leaves(&e.then_branch))
             || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch))
             || (e.else_branch.is_some()
                 && matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_yields_found(&l.pat, &e.then_branch)));
