@@ -48,6 +48,15 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// `name = value` after its `let` (in a branch, a block, or not): later reads see
+    /// either value.
+    pub fn reassign(&mut self, ident: &syn::Ident, value: Value) {
+        let name = ident.to_string();
+        let Some((_, _, old)) = self.scope.iter_mut().rev().find(|(n, ..)| *n == name) else { return };
+        let both = Value::Branches { arms: vec![std::mem::replace(old, Value::Opaque), value] };
+        *old = if both.size_exceeds(MAX_LOCAL_NODES) { Value::Opaque } else { both };
+    }
+
     pub fn lower(&mut self, expr: &syn::Expr) -> Value {
         self.lower_at(expr, 0)
     }

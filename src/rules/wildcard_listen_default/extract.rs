@@ -584,6 +584,19 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     /// a local chosen earlier (`cfg.listen = answer`) is the operator's.
     fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
         syn::visit::visit_expr_assign(self, a);
+        // `listen_addr = Multiaddr::empty().with(Protocol::from(Ipv4Addr::UNSPECIFIED))…`:
+        // a listen-named local given another address (a fallback when the first is taken).
+        if let syn::Expr::Path(p) = &*a.left
+            && let Some(ident) = p.path.get_ident()
+            && self.params.is_listen_name(&ident.to_string())
+            && !matches!(&*a.right, syn::Expr::Path(_))
+        {
+            let at = self.lowerer.span_loc(ident.span());
+            let value = self.lowerer.lower(&a.right);
+            self.lowerer.reassign(ident, value.clone());
+            self.push(SiteKind::ListenBinding { name: ident.to_string() }, at, value, true);
+            return;
+        }
         let syn::Expr::Field(field) = &*a.left else { return };
         let syn::Member::Named(ident) = &field.member else { return };
         let name = ident.to_string();

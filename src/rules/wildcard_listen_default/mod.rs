@@ -23,6 +23,9 @@
 //! setup command writes the configuration the service runs with; a value made from
 //! the setting's own value, as in `event.ip_address = event.ip_address.map(mask)`,
 //! transforms it and is no default);
+//! a listen-named local given another address after its `let` (`listen_addr =
+//! Multiaddr::empty().with(Protocol::from(Ipv4Addr::UNSPECIFIED))…` when the
+//! configured port is taken; what is bound later may be either);
 //! an address added to a listen-named list (`if listen_addrs.is_empty() {
 //! listen_addrs.push(IpAddr::V4(Ipv4Addr::UNSPECIFIED)) }`);
 //! `Lazy`/`LazyLock`/`lazy_static!` statics;
