@@ -459,7 +459,14 @@ impl Extractor<'_> {
         if let syn::Expr::Binary(b) = strip(cond)
             && matches!(b.op, syn::BinOp::And(_))
         {
-            return !has_else && (self.tests_presence(&b.left, false) || self.tests_presence(&b.right, false));
+            // (Only a lookup of the row: `is_admin(..).await? && !force` tests a property.)
+            let of_the_row = |e: &syn::Expr| {
+                self.tests_presence(e, false)
+                    && presence_subject(e).is_some_and(|s| {
+                        self.mentions_existing(s) || mentions(s, &self.fetched) || selects(s) || chain_looks_up(s, false, false)
+                    })
+            };
+            return !has_else && (of_the_row(&b.left) || of_the_row(&b.right));
         }
         // (`if let Ok(found) = get_gateway(..).await`: a `get` tested for presence
         // right where it runs is a lookup. A value `get` returned earlier is a lookup
