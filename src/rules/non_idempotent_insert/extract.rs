@@ -1006,6 +1006,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             s.loop_items.truncate(saved);
         });
         self.locals.truncate(saved);
+        // `for name in existing { wanted.remove(&name); }`: what is left in `wanted` is
+        // what the table lacks (an anti-join in memory), so a loop over it is filtered.
+        if self.mentions_existing(&e.expr) {
+            for set in hoisted::removed_from(&e.body) {
+                self.filtered_locals.push((set, header));
+            }
+        }
         // (A loop that deletes each item it works on consumes its source.)
         if let Some(id) = id
             && self.consuming_loops.contains(&id)

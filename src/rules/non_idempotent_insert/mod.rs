@@ -426,6 +426,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(found)", "drop(found)").replace("{ Ok(found) }", "{ Ok(fallback()) }");
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
+        // The rows read removed from the wanted set: looked at instead.
+        out = out.replace(".remove(&", ".get(&");
         // A search by id: made a filter.
         out = out.replace(".id == id", ".id != id").replace("*id == ", "*id != ");
         // A loop that runs until the INSERT added a row: made one that runs on.

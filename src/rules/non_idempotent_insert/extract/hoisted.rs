@@ -397,6 +397,27 @@ fn asked(m: &syn::ExprMethodCall) -> Option<String> {
     }
 }
 
+/// The locals a block removes items from (`wanted.remove(&name)`, `.swap_remove`,
+/// `.shift_remove`), closures left out.
+pub(super) fn removed_from(block: &syn::Block) -> Vec<String> {
+    struct Finder(Vec<String>);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if matches!(m.method.to_string().as_str(), "remove" | "swap_remove" | "shift_remove")
+                && let syn::Expr::Path(p) = strip(&m.receiver)
+                && let Some(ident) = p.path.get_ident()
+            {
+                self.0.push(ident.to_string());
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder(Vec::new());
+    finder.visit_block(block);
+    finder.0
+}
+
 impl Extractor<'_> {
     /// `let existing = … "SELECT …" …;` (or built from such a local): its rows are
     /// what exists.
