@@ -426,6 +426,10 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(found)", "drop(found)").replace("{ Ok(found) }", "{ Ok(fallback()) }");
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
+        // The stored row's field compared: another value's.
+        out = out.replace("if prev.", "if next.");
+        // The default for a row not found: a value that says nothing of it.
+        out = out.replace(".unwrap_or(true)", ".unwrap_or(strict)");
         // The rows read removed from the wanted set: looked at instead.
         out = out.replace(".remove(&", ".get(&");
         // A search by id: made a filter.

@@ -550,6 +550,9 @@ impl Extractor<'_> {
                     _ => None,
                 }
             }),
+            // `prev.as_ref().map(|p| p.hash != next).unwrap_or(true)`: the value for a
+            // row not found given as a default.
+            syn::Expr::MethodCall(m) if self.default_when_absent(m).is_some() => self.default_when_absent(m).map(|d| !d),
             // (A test of the value, not the value: `rows.is_empty()`, `count == 0`.)
             e @ (syn::Expr::MethodCall(_) | syn::Expr::Unary(_) | syn::Expr::Binary(_) | syn::Expr::Field(_))
                 if presence_subject(e).is_some_and(|s| !std::ptr::eq(s, e)) && self.tests_presence(e, false) =>
@@ -558,6 +561,52 @@ impl Extractor<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The value a test of a looked-up row gives when no row was found, where it says
+    /// so: `found.map(..).unwrap_or(true)`, `found.map_or(false, ..)`,
+    /// `found.is_none_or(..)`, `found.is_some_and(..)`.
+    fn default_when_absent(&self, m: &syn::ExprMethodCall) -> Option<bool> {
+        let default = match (m.method.to_string().as_str(), m.args.first().map(strip)) {
+            ("unwrap_or" | "map_or", Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }))) => b.value,
+            ("is_none_or", _) => true,
+            ("is_some_and", _) => false,
+            _ => return None,
+        };
+        let mut base = strip(&m.receiver);
+        while let syn::Expr::MethodCall(inner) = base {
+            base = strip(&inner.receiver);
+        }
+        let syn::Expr::Path(p) = base else { return None };
+        let name = p.path.get_ident()?.to_string();
+        (self.existing.contains(&name) || self.fetched.contains(&name)).then_some(default)
+    }
+
+    /// Whether a condition compares a field of a row looked up with another value
+    /// (`prev.owner.as_deref() == Some(owner)`, `stored.hash != next_hash`).
+    pub(super) fn compares_existing_row(&self, cond: &syn::Expr) -> bool {
+        let syn::Expr::Binary(b) = strip(cond) else { return false };
+        if !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) {
+            return false;
+        }
+        let row_field = |e: &syn::Expr| {
+            let mut at = strip(e);
+            let mut through_field = false;
+            loop {
+                match at {
+                    syn::Expr::MethodCall(m) => at = strip(&m.receiver),
+                    syn::Expr::Field(f) => {
+                        through_field = true;
+                        at = strip(&f.base);
+                    }
+                    syn::Expr::Path(p) => {
+                        return through_field && p.path.get_ident().is_some_and(|i| self.existing.iter().any(|x| i == x));
+                    }
+                    _ => return false,
+                }
+            }
+        };
+        row_field(&b.left) || row_field(&b.right)
     }
 
     /// Whether a `match` branches on whether a lookup found something: its arms

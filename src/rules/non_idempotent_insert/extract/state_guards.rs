@@ -284,7 +284,11 @@ impl Extractor<'_> {
         let first = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         self.visit_expr(&e.cond);
         // `if existing.is_none() { INSERT }`, `if let Some(row) = existing { continue; }`.
-        let presence = self.tests_presence(&e.cond, e.else_branch.is_some())
+        // `if prev.owner == new_owner { return Ok(()) }` on the row looked up: the new
+        // version is inserted only when it differs from the stored one.
+        let same_as_stored = self.compares_existing_row(&e.cond) && block_leaves(&e.then_branch);
+        let presence = same_as_stored
+            || self.tests_presence(&e.cond, e.else_branch.is_some())
             // `if let Some(ep) = &found { update(ep); continue; }` on what a `get…` returned.
             || (self.finds_fetched(&e.cond) && block_leaves(&e.then_branch))
             || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch))
@@ -346,13 +350,14 @@ impl Extractor<'_> {
         };
         // (`if exists && primary { bail!(..) }` leaves for some rows that exist only.)
         let conjunction = matches!(strip(&e.cond), syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)));
-        let found_leaves = presence
-            && !conjunction
-            && if found_when_then {
-                block_leaves(&e.then_branch) || leaves_by_row(&e.then_branch, &row, true)
-            } else {
-                else_leaves
-            };
+        let found_leaves = same_as_stored
+            || (presence
+                && !conjunction
+                && if found_when_then {
+                    block_leaves(&e.then_branch) || leaves_by_row(&e.then_branch, &row, true)
+                } else {
+                    else_leaves
+                });
         let flag_leaves = flag && (block_leaves(&e.then_branch) || else_leaves);
         if !(found_leaves || flag_leaves) {
             self.end_guards_from(first);
