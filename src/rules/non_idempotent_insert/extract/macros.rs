@@ -82,8 +82,11 @@ impl Extractor<'_> {
             self.visit_block(&block);
         } else {
             // A macro of its own syntax wrapping code (`db_run! { conn: sqlite { … }
-            // postgresql { … } }`): each braced group that reads as a block.
+            // postgresql { … } }`): each braced group that reads as a block; and each
+            // comma-separated part that reads as an expression (`ok_or!(record(t), why
+            // => error!(..))`: the call, not the arm after it).
             self.visit_braced_blocks(mac.tokens.clone());
+            self.visit_expression_parts(mac.tokens.clone());
         }
     }
 
@@ -96,6 +99,27 @@ impl Extractor<'_> {
             match syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(proc_macro2::TokenTree::Group(g.clone()))) {
                 Ok(block) => self.visit_block(&block),
                 Err(_) => self.visit_braced_blocks(g.stream()),
+            }
+        }
+    }
+
+    /// The parts of a macro body between top-level commas that parse as expressions.
+    fn visit_expression_parts(&mut self, tokens: proc_macro2::TokenStream) {
+        let mut part = proc_macro2::TokenStream::new();
+        let mut parts = Vec::new();
+        for tt in tokens {
+            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
+                parts.push(std::mem::take(&mut part));
+            } else {
+                part.extend(std::iter::once(tt));
+            }
+        }
+        parts.push(part);
+        for part in parts {
+            // (A braced block was read above as a block.)
+            let braced = matches!(part.clone().into_iter().next(), Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace);
+            if !part.is_empty() && !braced && let Ok(expr) = syn::parse2::<syn::Expr>(part) {
+                self.visit_expr(&expr);
             }
         }
     }
