@@ -9,7 +9,7 @@
 //! name several tables is a real case when a table found there is labelled one:
 //! `[table]` before a label's reason says which). `GATELINT_LABELS=<set>`
 //! picks the set: `real-code` (the default, the set the rules were tuned on),
-//! `held-out-2` … `held-out-7` (each labelled once, before the rules saw it). Without `GATELINT_CORPUS`
+//! `held-out-2` … `held-out-8` (each labelled once, before the rules saw it). Without `GATELINT_CORPUS`
 //! it says how to run and stops.
 
 mod release;
