@@ -72,7 +72,9 @@
 //!    called there), or written before a loop that holds the INSERT, or made there by
 //!    a call of a function that deletes the table on every run (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
-//!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given),
+//!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given; so
+//!    do diesel's `delete(t::table.filter(..))`, a `DELETE` prepared into a local and
+//!    run, and a `DELETE` in every arm of a `match`),
 //!    which makes the INSERT a replacement (so does a soft delete: `UPDATE t SET
 //!    deleted_at = now() …`, sea-orm `t::Entity::update_many().col_expr(t::Column::DeletedAt,
 //!    ..)`, diesel `update(t::table..).set(t::deleted_at.eq(..))`, with `is_deleted`,
@@ -105,6 +107,9 @@
 //!    SQLite table whose key resolves its own conflicts (`PRIMARY KEY (a, b) ON
 //!    CONFLICT REPLACE`, `UNIQUE ON CONFLICT IGNORE` in its `CREATE TABLE`, written in
 //!    a string of the same crate or one it is linked with; migration files are not read for this);
+//!    the clause pushed later onto the same statement counts (`qb.push(" ON CONFLICT
+//!    …")`, `sql.push_str(" ON CONFLICT … DO NOTHING")` after a loop that pushed its
+//!    `VALUES`);
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
@@ -253,7 +258,9 @@
 //!   the one that inserts. A `Vec<Box<dyn Trait>>` holding the same implementation
 //!   twice is not told apart.
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
-//!   `fetch_by…`, `includes…` anywhere; `is_…`, `has_…`, `count…`, `contains…`,
+//!   `fetch_by…`, `get_…_by_…`, `fetch_…_by_…`, `includes…` anywhere (a crate's own
+//!   macro so named too: `diesel_exists!(q, conn)`); a parameter named for what
+//!   exists (`existing: Option<Row>`) is the caller's lookup; `is_…`, `has_…`, `count…`, `contains…`,
 //!   `list…`, `load…`, `select_…`, `fetch_…` (not sqlx's `fetch_one`/`fetch_all`,
 //!   which run whatever they are given), `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
 //!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
@@ -264,7 +271,15 @@
 //!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`), or
 //!   bound to a local that a later test branches on with a way for the absent row
 //!   (`match row { Some(r) => update(r), None => INSERT }`, `if row.is_none()`, an
-//!   `else`): `if let Some(row) = get_row(..)? { INSERT row }` copies data.
+//!   `else`, or a branch for the row found that leaves: `if let Some(ep) = &found {
+//!   update(ep); continue }`): `if let Some(row) = get_row(..)? { INSERT row }` copies
+//!   data. A test of the row found with a default for none (`prev.map(|p| p.hash !=
+//!   h).unwrap_or(true)`, `map_or`, `is_none_or`), and a comparison of its field with
+//!   the new value in a branch that leaves (`if prev.owner == owner { continue }`: a
+//!   new version only when it differs), answer the lookup too. In `a && b`, a lookup of
+//!   the row guards the branch (not an `else`); `is_admin(..) && !force` does not.
+//!   A set of wanted items from which a loop over the rows read removes each one
+//!   (`wanted.remove(&name)`) holds what the table lacks: a loop over it is filtered.
 //!   The rows such a lookup returned (or a set built from them) checked for an item
 //!   (`if !current.contains(g)`), or used to filter the list a loop runs over (`let
 //!   pending: Vec<_> = all.filter(|m| !applied.contains(..)).collect(); for m in
