@@ -105,6 +105,11 @@ fn strong_lookup(name: &str) -> bool {
         || ((name.starts_with("get_") || name.starts_with("fetch_")) && name.contains("_by_"))
 }
 
+/// A crate's own macro named like a lookup (`diesel_exists!(users::table.filter(..), conn)`).
+fn is_lookup_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()))
+}
+
 /// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
 /// `is_member(..).await?`, `has_access(..)?`, `count_rows(..).await`, diesel's
 /// `.first(conn).optional()?` and `.load(conn)?`, sea-orm's `.one(db).await?`, a
@@ -134,7 +139,7 @@ fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
         syn::Expr::Await(a) => chain_looks_up(&a.base, weak, get),
         syn::Expr::Try(t) => chain_looks_up(&t.expr, weak, get),
         // A crate's own lookup macro (`diesel_exists!(users::table.filter(..), conn)`).
-        syn::Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string())),
+        syn::Expr::Macro(m) => is_lookup_macro(&m.mac),
         _ => false,
     }
 }
@@ -160,7 +165,7 @@ fn awaits_lookup(expr: &syn::Expr, get: bool) -> bool {
             syn::visit::visit_expr_call(self, c);
         }
         fn visit_expr_macro(&mut self, m: &'ast syn::ExprMacro) {
-            self.0 |= m.mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()));
+            self.0 |= is_lookup_macro(&m.mac);
             syn::visit::visit_expr_macro(self, m);
         }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
@@ -274,7 +279,6 @@ fn found_names(pat: &syn::Pat) -> Option<Vec<String>> {
     (!names.is_empty()).then_some(names)
 }
 
-/// `return <a value made with one of names>`.
 /// Whether an `if let`'s block ends in the value it found (`if let Some(d) = details
 /// { Ok(d) } else { …create… }`): with an `else`, the `if` is get or create.
 pub(super) fn block_yields_found(pat: &syn::Pat, block: &syn::Block) -> bool {
@@ -295,6 +299,7 @@ pub(super) fn block_yields_found(pat: &syn::Pat, block: &syn::Block) -> bool {
     }
 }
 
+/// `return <a value made with one of names>`.
 fn returns_one_of(expr: &syn::Expr, names: &[String]) -> bool {
     matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| mentions(v, names)))
 }
@@ -552,7 +557,7 @@ impl Extractor<'_> {
             }),
             // `prev.as_ref().map(|p| p.hash != next).unwrap_or(true)`: the value for a
             // row not found given as a default.
-            syn::Expr::MethodCall(m) if self.default_when_absent(m).is_some() => self.default_when_absent(m).map(|d| !d),
+            syn::Expr::MethodCall(m) if let Some(default) = self.default_when_absent(m) => Some(!default),
             // (A test of the value, not the value: `rows.is_empty()`, `count == 0`.)
             e @ (syn::Expr::MethodCall(_) | syn::Expr::Unary(_) | syn::Expr::Binary(_) | syn::Expr::Field(_))
                 if presence_subject(e).is_some_and(|s| !std::ptr::eq(s, e)) && self.tests_presence(e, false) =>
