@@ -34,6 +34,8 @@ fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> (bool,
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("tool-crate-target"))
         .env("CARGO_NET_OFFLINE", "true")
+        // Built once per run: incremental state would only double its disk.
+        .env("CARGO_INCREMENTAL", "0")
         .env("CARGO_TERM_COLOR", "never")
         .envs(env.iter().copied())
         // Recording snapshots is what a developer does on their machine, not in CI.

@@ -130,6 +130,8 @@ fn sh(dir: &Path, command: &str, extra_path: Option<&Path>) -> Ran {
         .env("PATH", std::env::join_paths(path).unwrap())
         .env("CARGO_TARGET_DIR", shared_target())
         .env("CARGO_NET_OFFLINE", "true")
+        // Built once per run: incremental state would only double its disk.
+        .env("CARGO_INCREMENTAL", "0")
         .env("CARGO_TERM_COLOR", "never")
         // The documented workspace sets no profile: keep its build small.
         .env("CARGO_PROFILE_DEV_DEBUG", "false")
