@@ -333,6 +333,13 @@ fn discovery_skips_ignored_hidden_target_and_test_trees_but_not_named_files() {
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
     assert_eq!(paths, vec!["src/lib.rs", "tests/it.rs"], "a file named explicitly is always checked");
 
+    // Included, tests are checked too (a listen default in a test reports nothing:
+    // a provisioner call there does).
+    write(
+        tmp.path(),
+        "tests/it.rs",
+        "pub async fn reset(state: &AppState, id: Uuid) { state.provisioner.stop(id).await; }\n",
+    );
     write(tmp.path(), "gatelint.toml", "include-tests = true\nexclude = [\"vendor/**\"]\n");
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     let paths: Vec<String> = findings(&out).into_iter().map(|f| f.1).collect();
@@ -342,28 +349,63 @@ fn discovery_skips_ignored_hidden_target_and_test_trees_but_not_named_files() {
 #[test]
 fn test_code_is_skipped_unless_included() {
     let tmp = tempfile::tempdir().unwrap();
+    // A provisioner call, a wildcard bind and a fixture loop inserting, in test code.
+    let provision = "pub async fn reset(state: &AppState, id: Uuid) { state.provisioner.stop(id).await; }\n";
+    let fixture = "pub async fn seed(pool: &PgPool, names: &[&str]) {\n    for n in names {\n        \
+                   sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(n).execute(pool).await.ok();\n    }\n}\n";
     write(
         tmp.path(),
         "src/lib.rs",
-        "#[cfg(test)]\nmod tests {\n    const LISTEN_ADDR: &str = \"0.0.0.0:8080\";\n}\n#[tokio::test]\nasync fn t() { let _ = tokio::net::TcpListener::bind(\"0.0.0.0:8080\").await; }\n",
+        &format!(
+            "#[cfg(test)]\nmod tests {{\n    const LISTEN_ADDR: &str = \"0.0.0.0:8080\";\n    {provision}\n    {fixture}}}\n\
+             #[tokio::test]\nasync fn t() {{ let _ = tokio::net::TcpListener::bind(\"0.0.0.0:8080\").await; }}\n"
+        ),
     );
-    assert_eq!(gatelint(tmp.path(), &["check"]).code, 0);
+    write(
+        tmp.path(),
+        "tests/it.rs",
+        &format!("fn setup() {{ let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }}\n{fixture}"),
+    );
+    write(tmp.path(), "examples/demo.rs", "fn main() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
+    assert_eq!(gatelint(tmp.path(), &["check", "--no-cache"]).code, 0);
+
+    // Included, a gate's finding in test code is a warning: shown, without failing the
+    // check. A fixture loop's inserts go into the test's own database: not reported.
+    // Nor is a test server bound to every interface; an example program's is.
     write(tmp.path(), "gatelint.toml", "include-tests = true\n");
-    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
-    let lines: Vec<u64> = findings(&out).into_iter().map(|f| f.2).collect();
-    assert_eq!(lines, vec![3, 6]);
-    // Test code's findings are warnings: shown, without failing the check.
-    assert_severities(&out, &[("src/lib.rs", "warning"), ("src/lib.rs", "warning")]);
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    let expected = [
+        ("wildcard-listen-default".to_string(), "examples/demo.rs".to_string(), 1),
+        ("direct-provisioner-call".to_string(), "src/lib.rs".to_string(), 4),
+    ];
+    assert_eq!(findings(&out), expected);
+    assert_severities(&out, &[("examples/demo.rs", "warning"), ("src/lib.rs", "warning")]);
     assert_eq!(out.code, 0);
 
-    // The same finding outside test code (and in a file under `tests/`) keeps its severity
-    // (and is a warning there).
-    write(tmp.path(), "src/main.rs", "fn main() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
-    write(tmp.path(), "tests/it.rs", "fn setup() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n");
-    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
-    let expected =
-        [("src/lib.rs", "warning"), ("src/lib.rs", "warning"), ("src/main.rs", "error"), ("tests/it.rs", "warning")];
-    assert_severities(&out, &expected);
+    // The same code outside test code keeps its severity.
+    write(
+        tmp.path(),
+        "src/main.rs",
+        &format!("fn main() {{ let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }}\n{provision}{fixture}"),
+    );
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    let rules: Vec<(String, String, u64)> = findings(&out);
+    let expected = [
+        ("wildcard-listen-default", "examples/demo.rs", 1),
+        ("direct-provisioner-call", "src/lib.rs", 4),
+        ("wildcard-listen-default", "src/main.rs", 1),
+        ("direct-provisioner-call", "src/main.rs", 2),
+        ("non-idempotent-insert", "src/main.rs", 5),
+    ];
+    assert_eq!(rules, expected.map(|(r, p, l)| (r.to_string(), p.to_string(), l)));
+    let severities = [
+        ("examples/demo.rs", "warning"),
+        ("src/lib.rs", "warning"),
+        ("src/main.rs", "error"),
+        ("src/main.rs", "error"),
+        ("src/main.rs", "error"),
+    ];
+    assert_severities(&out, &severities);
     assert_eq!(out.code, 1);
 }
 
@@ -782,14 +824,10 @@ fn a_docker_command_line_bypasses_backends_only_where_there_are_backends() {
 #[test]
 fn test_support_code_named_as_such_is_test_code() {
     let tmp = tempfile::tempdir().unwrap();
-    let bind = "pub fn serve() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n";
-    write(tmp.path(), "crates/app_test_utils/src/lib.rs", bind);
-    write(tmp.path(), "src/db/test_utils.rs", bind);
-    write(
-        tmp.path(),
-        "src/lib.rs",
-        "#[cfg(feature = \"testing\")]\npub fn fake() { let _ = std::net::TcpListener::bind(\"0.0.0.0:8080\"); }\n",
-    );
+    let stop = "pub async fn reset(state: &AppState, id: Uuid) { state.provisioner.stop(id).await; }\n";
+    write(tmp.path(), "crates/app_test_utils/src/lib.rs", stop);
+    write(tmp.path(), "src/db/test_utils.rs", stop);
+    write(tmp.path(), "src/lib.rs", &format!("#[cfg(feature = \"testing\")]\n{stop}"));
     let out = gatelint(tmp.path(), &["check", "--format", "json"]);
     assert_eq!(findings(&out), vec![]);
     write(tmp.path(), "gatelint.toml", "include-tests = true\n");

@@ -12,7 +12,9 @@ use crate::input::discover::WalkError;
 use crate::input::packages::{Packages, UnitId};
 use crate::input::parse::ParseProblem;
 use crate::input::source::{SourceDb, SourceFile};
+use crate::rules::InTestCode;
 use crate::rules::diagnostic::Diagnostic;
+use crate::rules::diagnostic::Severity;
 use crate::rules::{self, parse_error};
 use rayon::prelude::*;
 
@@ -126,11 +128,12 @@ pub(super) fn run_rules(
             .collect()
     });
     let mut diagnostics = gathered.problems.clone();
-    for found in results {
+    let test = TestCode { cx: &cx, paths };
+    for ((rule, _, _), found) in enabled.iter().zip(results) {
         let found = found?;
-        let test = TestCode { cx: &cx, paths };
         if include_tests {
-            diagnostics.extend(found.into_iter().map(|d| test.as_warning(d)));
+            let in_tests = rule.in_test_code();
+            diagnostics.extend(found.into_iter().filter_map(|d| test.checked(d, in_tests)));
         } else {
             // A file that `#[cfg(test)] mod tests;` brings in is test code, though nothing
             // in it says so: skipped with the rest of the tests (its parse problems stay).
@@ -169,22 +172,36 @@ impl TestCode<'_, '_> {
         !Self::about_input(d) && crate::input::discover::is_test_support(&self.path(d.loc.file))
     }
 
-    /// A gate's finding in test code, checked because `include-tests = true`, is a
-    /// warning: fixture set-up and test helpers insert, bind and provision by design,
-    /// so it is shown to the reviewer without failing the check.
-    fn as_warning(&self, mut d: Diagnostic) -> Diagnostic {
-        if Self::about_input(&d) || d.severity == crate::rules::diagnostic::Severity::Warning {
-            return d;
+    /// A finding, checked because `include-tests = true`, as it is reported: in test
+    /// code a gate's finding is a warning (fixture set-up and test helpers bind and
+    /// provision by design, so it is shown to the reviewer without failing the check),
+    /// or not reported when the rule says its subject is what tests do by design
+    /// ([`InTestCode`]).
+    fn checked(&self, mut d: Diagnostic, in_tests: InTestCode) -> Option<Diagnostic> {
+        if Self::about_input(&d) || !self.in_test_code(&d) {
+            return Some(d);
         }
+        let example = || crate::input::discover::in_examples(&self.path(d.loc.file));
+        match in_tests {
+            InTestCode::NotReported => None,
+            InTestCode::InExamplesOnly if !example() => None,
+            _ if d.severity == Severity::Warning => Some(d),
+            InTestCode::Warning | InTestCode::InExamplesOnly => {
+                d.severity = Severity::Warning;
+                d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
+                Some(d)
+            }
+        }
+    }
+
+    fn in_test_code(&self, d: &Diagnostic) -> bool {
         let file = d.loc.file;
         let in_test_items = (self.cx.files.get(file))
             .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
-        let in_test_tree = crate::input::discover::in_test_tree(&self.path(file));
-        if in_test_items || in_test_tree || self.support(&d) || self.cx.defs.is_test_file(file) {
-            d.severity = crate::rules::diagnostic::Severity::Warning;
-            d.notes.push("in test code (`include-tests = true`): reported as a warning".into());
-        }
-        d
+        in_test_items
+            || crate::input::discover::in_test_tree(&self.path(file))
+            || self.support(d)
+            || self.cx.defs.is_test_file(file)
     }
 }
 

@@ -128,6 +128,13 @@ pub fn in_test_tree(relative: &Path) -> bool {
     parts.iter().any(|c| TEST_DIRS.iter().any(|d| c.as_os_str() == *d))
 }
 
+/// Whether a project-relative path is in an `examples/` folder: example programs.
+pub fn in_examples(relative: &Path) -> bool {
+    let mut parts: Vec<_> = relative.components().collect();
+    parts.pop(); // the file name itself
+    parts.iter().any(|c| c.as_os_str() == "examples")
+}
+
 /// `path` relative to its project: the outermost folder above it whose `Cargo.toml`
 /// declares a `[workspace]`, else the nearest folder with a `Cargo.toml`; `None`
 /// outside any package. Test code is told by this path, so the answer does not

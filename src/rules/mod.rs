@@ -17,8 +17,8 @@ pub mod sql_in_code;
 
 pub use meta::{DOC_SECTIONS, RuleMeta, all_meta, documentation, explain, meta};
 pub use rule::{
-    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, NamedFile, ParamsError,
-    Registered, Rule,
+    Active, ActiveRules, AnyRule, CheckCx, ConfigSource, ErasedFacts, ErasedParams, FileInput, InTestCode, NamedFile,
+    ParamsError, Registered, Rule,
 };
 
 /// The items of a rule with no parameters and no facts of its own, in its `impl

@@ -63,6 +63,8 @@ pub trait Rule: Send + Sync + 'static {
     /// The rule reads the project's SQL migrations ([`CheckCx::migrations`]): they are
     /// found and read when it is on.
     const READS_MIGRATIONS: bool = false;
+    /// What becomes of the rule's findings in test code when `include-tests = true`.
+    const IN_TEST_CODE: InTestCode = InTestCode::Warning;
 
     /// Parameters, read once per run from the defaults overlaid with the project's
     /// `[rules.<id>]` table.
@@ -117,6 +119,22 @@ pub trait Rule: Send + Sync + 'static {
     fn remove_escape_hatch(line: &str) -> String;
 }
 
+/// What a rule's finding in test code becomes when test code is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InTestCode {
+    /// Shown as a warning, without failing the check: test helpers bind and
+    /// provision by design, and a reviewer may still want to see it.
+    Warning,
+    /// Not reported: what the rule looks for is what test code does by design, and
+    /// never the incident the rule is about (fixture rows inserted into the test's
+    /// own database).
+    NotReported,
+    /// Shown as a warning in example programs (`examples/`), which people run and
+    /// copy; not reported in tests and their harnesses, which run on the machine the
+    /// tests run on (a test server bound to every interface to find a free port).
+    InExamplesOnly,
+}
+
 /// A file named in code that a rule's check reads ([`Rule::included_files`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NamedFile {
@@ -141,6 +159,7 @@ pub trait AnyRule: Send + Sync {
     fn uses(&self) -> &'static [&'static str];
     fn source_keys(&self) -> &'static [&'static str];
     fn reads_migrations(&self) -> bool;
+    fn in_test_code(&self) -> InTestCode;
     fn defaults_toml(&self) -> &'static str;
     fn module_source(&self) -> &'static str;
     fn params(&self, table: &toml::Table, source: Option<&ConfigSource>) -> Result<ErasedParams, ParamsError>;
@@ -184,6 +203,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn reads_migrations(&self) -> bool {
         R::READS_MIGRATIONS
+    }
+    fn in_test_code(&self) -> InTestCode {
+        R::IN_TEST_CODE
     }
     fn defaults_toml(&self) -> &'static str {
         self.defaults_toml

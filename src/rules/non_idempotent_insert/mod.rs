@@ -113,6 +113,11 @@
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
+//! Test code reports nothing, with `include-tests = true` too: a test's loop that
+//! inserts sets up fixture rows in the test's own database (`#[sqlx::test]`, a
+//! temporary file, `:memory:`), created for it — the fresh-table guard. The functions
+//! a test calls are checked where production code repeats them.
+//!
 //! ## Why is this bad?
 //! Handlers are retried and re-run. An INSERT that runs once per item, without a
 //! guard, inserts fresh rows on every call. The org-template import did exactly
@@ -386,6 +391,7 @@ impl InsertParams {
 
 impl Rule for NonIdempotentInsert {
     const ID: &'static str = ID;
+    const IN_TEST_CODE: crate::rules::InTestCode = crate::rules::InTestCode::NotReported;
     type Params = InsertParams;
     type Facts = InsertFacts;
 

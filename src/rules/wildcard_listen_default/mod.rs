@@ -162,7 +162,11 @@
 //!   logs).
 //! - Test code is skipped unless `include-tests = true`: `tests/`, `#[cfg(test)]` items,
 //!   and a file that a `#[cfg(test)] mod tests;` declaration brings in, or a `mod y;`
-//!   inside an inline `#[cfg(test)] mod x { … }` (though nothing in it says so).
+//!   inside an inline `#[cfg(test)] mod x { … }` (though nothing in it says so). With
+//!   it, example programs (`examples/`) are checked, their findings warnings: people
+//!   run and copy them. Tests and their harnesses still report nothing: a test
+//!   server bound to every interface (to find a free port) runs on the machine the
+//!   tests run on.
 //! - Wildcards outside Rust and the configuration files it names (Dockerfiles, shell
 //!   entrypoints) are out of reach; so is `unwrap_or_default()` of a type whose
 //!   `Default` lives in another crate.
@@ -323,6 +327,7 @@ fn words(name: &str) -> Vec<String> {
 
 impl Rule for WildcardListenDefault {
     const ID: &'static str = ID;
+    const IN_TEST_CODE: crate::rules::InTestCode = crate::rules::InTestCode::InExamplesOnly;
     /// Functions named like a listen address, or named by `#[serde(default = "…")]`,
     /// are sites through the value they return.
     const READS_FN_RETURNS: bool = true;
