@@ -25,6 +25,9 @@ pub struct Insert {
     pub on_conflict: bool,
     /// `INSERT … SELECT`: one statement that may write many rows.
     pub from_select: bool,
+    /// The table an `INSERT … SELECT` reads its rows from (its first `FROM`): when
+    /// the same code deletes them there, the rows move, and a repeat finds none.
+    pub selects_from: Option<String>,
 }
 
 impl Insert {
@@ -367,10 +370,16 @@ pub fn inserts(sql: &str) -> Vec<Insert> {
                             && is_keyword(&w[2], Keyword::KEY)
                             && is_keyword(&w[3], Keyword::UPDATE)
                     })
-                    || not_exists_in(rest, &table);
+                    || not_exists_in(rest, &table)
+                    || (after_cte && moves_deleted_rows(&statement[..i]));
                 let from_select = rest.iter().any(|t| is_keyword(t, Keyword::SELECT))
                     && !rest.iter().any(|t| is_keyword(t, Keyword::VALUES));
-                out.push(Insert { table, schema, on_conflict, from_select });
+                let selects_from = from_select
+                    .then(|| rest.iter().position(|t| is_keyword(t, Keyword::FROM)))
+                    .flatten()
+                    .and_then(|k| table_name(rest, k + 1))
+                    .map(|(_, t, _)| t);
+                out.push(Insert { table, schema, on_conflict, from_select, selects_from });
                 i = next;
                 continue;
             }
@@ -395,10 +404,19 @@ fn merge_at(statement: &[Token], i: usize) -> Option<Insert> {
     // `USING (VALUES (…))` is one row; a table or a query may be many.
     let one_row = matches!(rest.get(using + 1), Some(Token::LParen))
         && rest.get(using + 2).is_some_and(|t| is_keyword(t, Keyword::VALUES));
-    inserts.then_some(Insert { table, schema, on_conflict: true, from_select: !one_row })
+    inserts.then_some(Insert { table, schema, on_conflict: true, from_select: !one_row, selects_from: None })
 }
 
 /// The index of the `)` that closes the `(` at token `open` (the end when none does).
+/// Whether the `WITH` clause before an INSERT holds a `DELETE … RETURNING` (`WITH
+/// moved AS (DELETE FROM a … RETURNING *) INSERT INTO b SELECT … FROM moved`): the
+/// rows move from one table to the other, and a repeat finds none to move.
+fn moves_deleted_rows(with: &[Token]) -> bool {
+    with.windows(3)
+        .any(|w| is_keyword(&w[0], Keyword::AS) && matches!(w[1], Token::LParen) && is_keyword(&w[2], Keyword::DELETE))
+        && with.iter().any(|t| is_keyword(t, Keyword::RETURNING))
+}
+
 fn closing_paren(tokens: &[Token], open: usize) -> usize {
     let mut depth = 0usize;
     for (k, t) in tokens.iter().enumerate().skip(open) {
@@ -696,6 +714,20 @@ mod tests {
             assert_eq!(found.len(), 1, "{sql}");
             assert!(!found[0].targets("workspaces"), "{sql}");
         }
+    }
+
+    #[test]
+    fn rows_moved_by_a_delete_returning_are_a_guarded_insert_and_a_select_names_its_source() {
+        let moved = "WITH m AS (DELETE FROM parked WHERE team = $1 RETURNING *) INSERT INTO workspaces SELECT * FROM m";
+        assert!(inserts(moved)[0].on_conflict);
+        let updated = "WITH m AS (UPDATE parked SET seen = now() RETURNING *) INSERT INTO workspaces SELECT * FROM m";
+        assert!(!inserts(updated)[0].on_conflict);
+        // A DELETE that returns nothing moves nothing.
+        let emptied = "WITH m AS (DELETE FROM parked WHERE team = $1) INSERT INTO workspaces SELECT * FROM other";
+        assert!(!inserts(emptied)[0].on_conflict);
+        let copied = inserts("INSERT INTO garbage (id) SELECT id FROM public.recording WHERE stream = $1");
+        assert_eq!(copied[0].selects_from.as_deref(), Some("recording"));
+        assert_eq!(inserts("INSERT INTO garbage (id) VALUES ($1)")[0].selects_from, None);
     }
 
     #[test]

@@ -250,7 +250,7 @@ impl<'a> Analysis<'a> {
             let path: Vec<Box<str>> = path.iter().map(|s| s.clone().into_boxed_str()).collect();
             let Some(table) = entities.table(&path) else { continue };
             if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
-                let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false };
+                let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false, selects_from: None };
                 out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
             }
         }
@@ -537,7 +537,16 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn protected(f: &FnInsertFacts, occ: &InsertOcc) -> bool {
-        occ.sql.on_conflict || f.marker || Self::preflight_before(f, occ.innermost, occ.order, &occ.sql.table)
+        occ.sql.on_conflict
+            || f.marker
+            || Self::preflight_before(f, occ.innermost, occ.order, &occ.sql.table)
+            || Self::moves_rows(f, occ)
+    }
+
+    /// An `INSERT … SELECT … FROM t` in a function that deletes from `t`: the rows
+    /// move (to an archive, a garbage list), and a repeat finds none to move.
+    fn moves_rows(f: &FnInsertFacts, occ: &InsertOcc) -> bool {
+        occ.sql.selects_from.as_deref().is_some_and(|from| f.deletes.iter().any(|d| d.eq_ignore_ascii_case(from)))
     }
 
     /// The functions a call of `caller` may reach, in index order: what it resolves to
@@ -1136,14 +1145,14 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
             EventKind::ModelInsert { ty } => {
                 let Some(table) = entities.model_table(ty) else { continue };
                 if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(table)) {
-                    let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false };
+                    let sql = SqlInsert { table: table.to_string(), on_conflict: false, from_select: false, selects_from: None };
                     out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
                 }
             }
             EventKind::EntityInsert { entity, on_conflict } => {
                 let Some(table) = entities.table(entity) else { continue };
                 if params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
-                    let sql = SqlInsert { table: table.to_string(), on_conflict: *on_conflict, from_select: false };
+                    let sql = SqlInsert { table: table.to_string(), on_conflict: *on_conflict, from_select: false, selects_from: None };
                     out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
                 }
             }
@@ -1155,7 +1164,7 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
                 };
                 if params.tables.iter().any(named) {
                     let table = sql_name.unwrap_or(table).to_string();
-                    let sql = SqlInsert { table, on_conflict: *on_conflict, from_select: false };
+                    let sql = SqlInsert { table, on_conflict: *on_conflict, from_select: false, selects_from: None };
                     out.push(InsertOcc { sql, loc: e.loc, via: None, innermost: e.innermost, order });
                 }
             }

@@ -106,6 +106,8 @@ pub struct SqlInsert {
     pub table: String,
     pub on_conflict: bool,
     pub from_select: bool,
+    /// The table an `INSERT … SELECT` reads from ([`sql::Insert::selects_from`]).
+    pub selects_from: Option<Box<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -706,7 +708,12 @@ pub fn guarded_inserts<'t>(text: &'t str, params: &'t InsertParams) -> impl Iter
     sql::inserts(text)
         .into_iter()
         .filter(|i| params.tables.iter().any(|t| i.targets(t)))
-        .map(|i| SqlInsert { table: i.table, on_conflict: i.on_conflict, from_select: i.from_select })
+        .map(|i| SqlInsert {
+            table: i.table,
+            on_conflict: i.on_conflict,
+            from_select: i.from_select,
+            selects_from: i.selects_from.map(String::into_boxed_str),
+        })
 }
 
 /// Whether text could hold SQL that makes an event: it names `INSERT`, `DELETE`,

@@ -74,7 +74,10 @@
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
 //!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given; so
 //!    do diesel's `delete(t::table.filter(..))`, a `DELETE` prepared into a local and
-//!    run, and a `DELETE` in every arm of a `match`),
+//!    run, and a `DELETE` in every arm of a `match`); rows moved rather than added —
+//!    an `INSERT … SELECT … FROM s` in a function that also deletes from `s` (to an
+//!    archive, a garbage list), or one whose `WITH` clause is a `DELETE … RETURNING`
+//!    it selects from — leave nothing for a repeat to move,
 //!    which makes the INSERT a replacement (so does a soft delete: `UPDATE t SET
 //!    deleted_at = now() …`, sea-orm `t::Entity::update_many().col_expr(t::Column::DeletedAt,
 //!    ..)`, diesel `update(t::table..).set(t::deleted_at.eq(..))`, with `is_deleted`,
@@ -265,7 +268,8 @@
 //! - A lookup is told by its name: `…exist…`, `find_…`, `lookup…`, `get_by…`,
 //!   `fetch_by…`, `get_…_by_…`, `fetch_…_by_…`, `includes…` anywhere (a crate's own
 //!   macro so named too: `diesel_exists!(q, conn)`); a parameter named for what
-//!   exists (`existing: Option<Row>`) is the caller's lookup; `is_…`, `has_…`, `count…`, `contains…`,
+//!   exists (`existing: Option<Row>`) is the caller's lookup; `is_…`, `has_…`, `count…`,
+//!   `…_count` (not `bump_…_count` and other writes), `contains…`,
 //!   `list…`, `load…`, `select_…`, `fetch_…` (not sqlx's `fetch_one`/`fetch_all`,
 //!   which run whatever they are given), `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
 //!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
@@ -471,6 +475,13 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("\"CREATE TABLE ", "\"CREATE TABLE IF NOT EXISTS ").replace(".create_table(", ".drop_table(");
         // A DELETE before the INSERT (in place, or a function that deletes).
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_").replace("diesel::delete(", "diesel::update(");
+        // Rows moved by a DELETE … RETURNING in the statement's WITH clause: copied instead.
+        out = out.replace("(DELETE FROM", "(SELECT * FROM");
+        // A count of the rows left read into a local, a run stopped while there are any.
+        if let Some(at) = out.find(" = ") {
+            let counted = out[at..].replace("_count(", "_total(");
+            out.replace_range(at.., &counted);
+        }
         // A soft delete: the column it sets made another one.
         out = out.replace("deleted_at", "updated_at").replace("DeletedAt", "UpdatedAt");
         out = out.replace("\"TRUNCATE TABLE ", "\"ANALYZE ").replace("\"DROP TABLE IF EXISTS ", "\"ANALYZE ");

@@ -110,12 +110,17 @@ fn is_lookup_macro(mac: &syn::Macro) -> bool {
     mac.path.segments.last().is_some_and(|s| strong_lookup(&s.ident.to_string()))
 }
 
+/// First words of a name that writes what it counts (`bump_member_count`).
+const WRITE_VERBS: &[&str] =
+    &["bump_", "inc_", "incr_", "increment_", "decrement_", "decr_", "add_", "set_", "reset_", "update_", "store_", "save_", "record_"];
+
 /// Whether a name reads like a lookup when it is a round trip (awaited or `?`-tried):
 /// `is_member(..).await?`, `has_access(..)?`, `count_rows(..).await`, diesel's
 /// `.first(conn).optional()?` and `.load(conn)?`, sea-orm's `.one(db).await?`, a
 /// model's rows of a parent (`Tag::for_post(conn, id)?`).
 fn weak_lookup(name: &str) -> bool {
     ["is_", "has_", "count", "contains", "list", "load", "select_"].iter().any(|p| name.starts_with(p))
+        || (name.ends_with("_count") && !WRITE_VERBS.iter().any(|v| name.starts_with(v)))
         // (`fetch_allowed_groups(..).await?`; sqlx's own `fetch_one`/`fetch_all` run
         // whatever statement they are given.)
         || (name.starts_with("fetch_") && !matches!(name, "fetch_one" | "fetch_all" | "fetch_many"))

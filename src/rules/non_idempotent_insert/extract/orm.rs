@@ -209,7 +209,7 @@ impl Extractor<'_> {
                 if !self.params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
                     return;
                 }
-                let sql = SqlInsert { table, on_conflict: found.on_conflict, from_select: false };
+                let sql = SqlInsert { table, on_conflict: found.on_conflict, from_select: false, selects_from: None };
                 EventKind::Insert(Box::new(InsertEvent { sql, via: None }))
             }
             // (Guarded or not once the table's SQL name is known, crate-wide.)
