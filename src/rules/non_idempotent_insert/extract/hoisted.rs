@@ -306,7 +306,34 @@ pub(super) fn block_yields_found(pat: &syn::Pat, block: &syn::Block) -> bool {
 
 /// `return <a value made with one of names>`.
 fn returns_one_of(expr: &syn::Expr, names: &[String]) -> bool {
-    matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| mentions(v, names)))
+    matches!(strip(expr), syn::Expr::Return(r) if r.expr.as_deref().is_some_and(|v| made_from(v, names)))
+}
+
+/// Whether a value is one of `names`, or built from one: its fields, methods called
+/// on it (`row.id.clone()`, `user.into()`), a tuple, a struct or a constructor
+/// (`Ok(..)`, `Json(..)`, `Response::from(..)`) holding it. A function of the crate given it
+/// (`return handle_command(config, cmd)`) does work with what was found, and is not
+/// the found value returned.
+fn made_from(expr: &syn::Expr, names: &[String]) -> bool {
+    let constructor = |func: &syn::Expr| match strip(func) {
+        syn::Expr::Path(p) => {
+            let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let upper = |s: &String| s.starts_with(|c: char| c.is_uppercase());
+            segs.last().is_some_and(upper) || (segs.len() >= 2 && upper(&segs[segs.len() - 2]))
+        }
+        _ => false,
+    };
+    match strip(expr) {
+        syn::Expr::Path(p) => p.path.get_ident().is_some_and(|i| names.iter().any(|n| i == n)),
+        syn::Expr::Field(f) => made_from(&f.base, names),
+        syn::Expr::MethodCall(m) => made_from(&m.receiver, names),
+        syn::Expr::Call(c) => constructor(&c.func) && c.args.iter().any(|a| made_from(a, names)),
+        syn::Expr::Struct(s) => s.fields.iter().any(|f| made_from(&f.expr, names)),
+        syn::Expr::Tuple(t) => t.elems.iter().any(|e| made_from(e, names)),
+        syn::Expr::Reference(r) => made_from(&r.expr, names),
+        syn::Expr::Cast(c) => made_from(&c.expr, names),
+        _ => false,
+    }
 }
 
 /// Finds a read of one of the locals it names (macro arguments are not walked: a name
