@@ -51,6 +51,7 @@ pub fn parse_with(text: &str, include_tests: bool, comment_needles: &[&str]) -> 
             syntax.items.clear();
         }
         strip_test_items(&mut syntax.items);
+        syn::visit_mut::VisitMut::visit_file_mut(&mut StripTestCode, &mut syntax);
     }
     Ok(ParsedFile { syntax, comments })
 }
@@ -217,6 +218,47 @@ fn strip_test_items(items: &mut Vec<syn::Item>) {
     }
 }
 
+/// Removes the code inside bodies that only test builds compile: `#[cfg(test)]`
+/// match arms (`#[cfg(test)] Command::Tick => …`) and statements.
+struct StripTestCode;
+
+impl syn::visit_mut::VisitMut for StripTestCode {
+    fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+        m.arms.retain(|a| !a.attrs.iter().any(is_cfg_test));
+        syn::visit_mut::visit_expr_match_mut(self, m);
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        b.stmts.retain(|s| !stmt_attrs(s).iter().any(is_cfg_test));
+        syn::visit_mut::visit_block_mut(self, b);
+    }
+}
+
+/// The attributes of a statement (of the expressions that take them as statements).
+pub fn stmt_attrs(stmt: &syn::Stmt) -> &[syn::Attribute] {
+    use syn::Expr;
+    match stmt {
+        syn::Stmt::Local(l) => &l.attrs,
+        syn::Stmt::Item(i) => item_attrs(i),
+        syn::Stmt::Macro(m) => &m.attrs,
+        syn::Stmt::Expr(e, _) => match e {
+            Expr::Call(x) => &x.attrs,
+            Expr::MethodCall(x) => &x.attrs,
+            Expr::Macro(x) => &x.attrs,
+            Expr::Block(x) => &x.attrs,
+            Expr::If(x) => &x.attrs,
+            Expr::Match(x) => &x.attrs,
+            Expr::ForLoop(x) => &x.attrs,
+            Expr::While(x) => &x.attrs,
+            Expr::Loop(x) => &x.attrs,
+            Expr::Await(x) => &x.attrs,
+            Expr::Try(x) => &x.attrs,
+            Expr::Assign(x) => &x.attrs,
+            _ => &[],
+        },
+    }
+}
+
 /// Keeps only the module declarations of a test module's items (and of the inline
 /// modules among them): the files they bring in are test code.
 fn keep_module_declarations(items: &mut Vec<syn::Item>) {
@@ -360,6 +402,20 @@ mod tests {
         assert_eq!(parsed_item_names(src), vec!["prod", "tests", "not_test", "inner", "kept", "n"]);
         let nested = "#[cfg(test)] mod support { mod fake_server; fn helper() {} mod deep { mod more; fn h() {} } }";
         assert_eq!(parsed_item_names(nested), vec!["support", "fake_server", "deep", "more"]);
+    }
+
+    #[test]
+    fn cfg_test_arms_and_statements_are_stripped_and_the_rest_kept() {
+        let src = "fn run(c: Cmd) {\n    #[cfg(test)]\n    let probe = 1;\n    match c {\n        Cmd::Go => go(),\n        #[cfg(test)]\n        Cmd::Tick => tick(),\n        #[cfg(not(test))]\n        Cmd::Stop => stop(),\n    }\n}\n";
+        let kept = quote::ToTokens::to_token_stream(&parse(src, false).unwrap().syntax).to_string();
+        for gone in ["probe", "tick"] {
+            assert!(!kept.contains(gone), "{gone} left in: {kept}");
+        }
+        for left in ["go ()", "stop ()"] {
+            assert!(kept.contains(left), "{left} lost: {kept}");
+        }
+        let all = quote::ToTokens::to_token_stream(&parse(src, true).unwrap().syntax).to_string();
+        assert!(all.contains("tick") && all.contains("probe"), "{all}");
     }
 
     #[test]
