@@ -275,6 +275,8 @@
 //!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
 //!   `?`-tried (a round trip to the database), also inside a closure handed to a
 //!   macro (`with_connection!(pool, |c| t.filter(..).first(c).await.optional())`);
+//!   a diesel read run right in the test (`if t::table.find(id).get_result::<Row>(conn)
+//!   .is_ok() { update } else { INSERT }`, also `.filter(..).first(conn)`);
 //!   a `SELECT` run right in the test (`if let Ok(row) = query_as!(.., "SELECT …")
 //!   .fetch_one(..).await { return .. }`); `get…` where its result is tested
 //!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`), or
@@ -477,6 +479,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("\"DELETE FROM", "\"SELECT 1 FROM").replace("delete_", "keep_").replace("diesel::delete(", "diesel::update(");
         // Rows moved by a DELETE … RETURNING in the statement's WITH clause: copied instead.
         out = out.replace("(DELETE FROM", "(SELECT * FROM");
+        // A diesel read by key run in place: made a write returning the row.
+        out = out.replace(".get_result::<", ".execute_returning::<");
         // A count of the rows left read into a local, a run stopped while there are any.
         if let Some(at) = out.find(" = ") {
             let counted = out[at..].replace("_count(", "_total(");

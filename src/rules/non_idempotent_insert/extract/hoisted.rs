@@ -149,6 +149,30 @@ fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
     }
 }
 
+/// Whether `expr` runs a synchronous query builder's read of rows by key or filter
+/// (diesel: `t::table.find(id).get_result::<Row>(conn)`, `.filter(..).first(conn)`),
+/// whose answer is tested right there (`.is_ok()`), with no `?` to show the round trip.
+fn reads_rows(expr: &syn::Expr) -> bool {
+    let syn::Expr::MethodCall(run) = strip(expr) else { return false };
+    if !matches!(run.method.to_string().as_str(), "get_result" | "first" | "get_results" | "load") {
+        return false;
+    }
+    let mut at = strip(&run.receiver);
+    let mut selects = false;
+    loop {
+        match at {
+            syn::Expr::MethodCall(m) => {
+                selects |= matches!(m.method.to_string().as_str(), "find" | "filter");
+                at = strip(&m.receiver);
+            }
+            // The table the chain starts from (`issuecomment::table`), not a write
+            // (`insert_into(..)`, `update(..)`, `delete(..)`).
+            syn::Expr::Path(p) => return selects && p.path.segments.last().is_some_and(|s| s.ident == "table"),
+            _ => return false,
+        }
+    }
+}
+
 /// Whether `expr` runs a lookup of what exists: a call named like one, awaited or
 /// `?`-tried when the name alone is not enough (`Self::is_favorite(..).await`,
 /// `self.includes_post(..)?`, `Post::exists(conn, id)`).
@@ -536,6 +560,7 @@ impl Extractor<'_> {
                 || self.mentions_absence_flag(subject)
                 || awaits_lookup(subject, true)
                 || selects(subject)
+                || reads_rows(subject)
                 || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m) || self.memo_check(m))
         })
     }
