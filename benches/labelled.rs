@@ -9,8 +9,10 @@
 //! name several tables is a real case when a table found there is labelled one:
 //! `[table]` before a label's reason says which). `GATELINT_LABELS=<set>`
 //! picks the set: `real-code` (the default, the set the rules were tuned on),
-//! `held-out-2` … `held-out-8` (each labelled once, before the rules saw it). Without `GATELINT_CORPUS`
-//! it says how to run and stops.
+//! `held-out-2` … `held-out-8` (each labelled once, before the rules saw it).
+//! `GATELINT_TESTS=1` checks test code too (`include-tests = true`); without it, labels
+//! whose reason starts with `test:` (after the `[table]`), which are about test code,
+//! are left out. Without `GATELINT_CORPUS` it says how to run and stops.
 
 mod release;
 
@@ -27,7 +29,10 @@ fn main() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data");
     let bin = release::gatelint_release();
     let config = std::env::temp_dir().join("gatelint-labelled.toml");
-    std::fs::write(&config, "[rules.non-idempotent-insert]\ntables = [\"*\"]\n").expect("temporary config");
+    let with_tests = std::env::var_os("GATELINT_TESTS").is_some_and(|v| v == "1");
+    let include_tests = if with_tests { "include-tests = true\n" } else { "" };
+    std::fs::write(&config, format!("{include_tests}[rules.non-idempotent-insert]\ntables = [\"*\"]\n"))
+        .expect("temporary config");
     // (repo, rule, file:line) → the labels there, by table (`[t]` before the reason
     // names the table a label is about; `None`: any table).
     let mut labels: BTreeMap<Key, Vec<(Option<String>, String)>> = BTreeMap::new();
@@ -35,7 +40,13 @@ fn main() {
     for line in std::fs::read_to_string(data.join(format!("{set}-labels.tsv"))).expect("labels").lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if let [repo, rule, location, label, ref rest @ ..] = cols[..] {
-            let table = rest.first().and_then(|why| why.strip_prefix('[')?.split_once(']')).map(|(t, _)| t.to_string());
+            let why = rest.first().copied().unwrap_or_default();
+            let table = why.strip_prefix('[').and_then(|w| w.split_once(']'));
+            let about_tests = table.map_or(why, |(_, w)| w.trim_start()).starts_with("test:");
+            if about_tests && !with_tests {
+                continue;
+            }
+            let table = table.map(|(t, _)| t.to_string());
             labels.entry((repo.into(), rule.into(), location.into())).or_default().push((table, label.into()));
         }
     }

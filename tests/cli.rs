@@ -370,16 +370,24 @@ fn test_code_is_skipped_unless_included() {
     assert_eq!(gatelint(tmp.path(), &["check", "--no-cache"]).code, 0);
 
     // Included, a gate's finding in test code is a warning: shown, without failing the
-    // check. A fixture loop's inserts go into the test's own database: not reported.
-    // Nor is a test server bound to every interface; an example program's is.
+    // check — a fixture loop's repeated inserts too. A test server bound to every
+    // interface is not reported; an example program's is.
     write(tmp.path(), "gatelint.toml", "include-tests = true\n");
     let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
     let expected = [
-        ("wildcard-listen-default".to_string(), "examples/demo.rs".to_string(), 1),
-        ("direct-provisioner-call".to_string(), "src/lib.rs".to_string(), 4),
+        ("wildcard-listen-default", "examples/demo.rs", 1),
+        ("direct-provisioner-call", "src/lib.rs", 4),
+        ("non-idempotent-insert", "src/lib.rs", 8),
+        ("non-idempotent-insert", "tests/it.rs", 4),
     ];
-    assert_eq!(findings(&out), expected);
-    assert_severities(&out, &[("examples/demo.rs", "warning"), ("src/lib.rs", "warning")]);
+    assert_eq!(findings(&out), expected.map(|(r, p, l)| (r.to_string(), p.to_string(), l)));
+    let severities = [
+        ("examples/demo.rs", "warning"),
+        ("src/lib.rs", "warning"),
+        ("src/lib.rs", "warning"),
+        ("tests/it.rs", "warning"),
+    ];
+    assert_severities(&out, &severities);
     assert_eq!(out.code, 0);
 
     // The same code outside test code keeps its severity.
@@ -393,17 +401,21 @@ fn test_code_is_skipped_unless_included() {
     let expected = [
         ("wildcard-listen-default", "examples/demo.rs", 1),
         ("direct-provisioner-call", "src/lib.rs", 4),
+        ("non-idempotent-insert", "src/lib.rs", 8),
         ("wildcard-listen-default", "src/main.rs", 1),
         ("direct-provisioner-call", "src/main.rs", 2),
         ("non-idempotent-insert", "src/main.rs", 5),
+        ("non-idempotent-insert", "tests/it.rs", 4),
     ];
     assert_eq!(rules, expected.map(|(r, p, l)| (r.to_string(), p.to_string(), l)));
     let severities = [
         ("examples/demo.rs", "warning"),
         ("src/lib.rs", "warning"),
+        ("src/lib.rs", "warning"),
         ("src/main.rs", "error"),
         ("src/main.rs", "error"),
         ("src/main.rs", "error"),
+        ("tests/it.rs", "warning"),
     ];
     assert_severities(&out, &severities);
     assert_eq!(out.code, 1);

@@ -175,15 +175,14 @@ impl TestCode<'_, '_> {
     /// A finding, checked because `include-tests = true`, as it is reported: in test
     /// code a gate's finding is a warning (fixture set-up and test helpers bind and
     /// provision by design, so it is shown to the reviewer without failing the check),
-    /// or not reported when the rule says its subject is what tests do by design
-    /// ([`InTestCode`]).
+    /// or, for a rule whose subject test harnesses do by design, reported in example
+    /// programs only ([`InTestCode`]).
     fn checked(&self, mut d: Diagnostic, in_tests: InTestCode) -> Option<Diagnostic> {
         if Self::about_input(&d) || !self.in_test_code(&d) {
             return Some(d);
         }
         let example = || crate::input::discover::in_examples(&self.path(d.loc.file));
         match in_tests {
-            InTestCode::NotReported => None,
             InTestCode::InExamplesOnly if !example() => None,
             _ if d.severity == Severity::Warning => Some(d),
             InTestCode::Warning | InTestCode::InExamplesOnly => {

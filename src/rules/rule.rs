@@ -125,10 +125,6 @@ pub enum InTestCode {
     /// Shown as a warning, without failing the check: test helpers bind and
     /// provision by design, and a reviewer may still want to see it.
     Warning,
-    /// Not reported: what the rule looks for is what test code does by design, and
-    /// never the incident the rule is about (fixture rows inserted into the test's
-    /// own database).
-    NotReported,
     /// Shown as a warning in example programs (`examples/`), which people run and
     /// copy; not reported in tests and their harnesses, which run on the machine the
     /// tests run on (a test server bound to every interface to find a free port).

@@ -116,10 +116,10 @@
 //! 3. the comment `// class1-gate: idempotent-by-design` in the function body or on
 //!    the line directly above the `fn`.
 //!
-//! Test code reports nothing, with `include-tests = true` too: a test's loop that
-//! inserts sets up fixture rows in the test's own database (`#[sqlx::test]`, a
-//! temporary file, `:memory:`), created for it — the fresh-table guard. The functions
-//! a test calls are checked where production code repeats them.
+//! Test code is skipped by default. With `include-tests = true` a repeated INSERT in
+//! test code (a fixture loop, a test-support crate's seeding helper) is reported as a
+//! warning: it is a repeated insert like any other, usually harmless in a test's own
+//! fresh database, and worth a look where the same helper also seeds a shared one.
 //!
 //! ## Why is this bad?
 //! Handlers are retried and re-run. An INSERT that runs once per item, without a
@@ -397,7 +397,7 @@ impl InsertParams {
 
 impl Rule for NonIdempotentInsert {
     const ID: &'static str = ID;
-    const IN_TEST_CODE: crate::rules::InTestCode = crate::rules::InTestCode::NotReported;
+    const IN_TEST_CODE: crate::rules::InTestCode = crate::rules::InTestCode::Warning;
     type Params = InsertParams;
     type Facts = InsertFacts;
 
