@@ -890,3 +890,40 @@ fn test_code_is_told_by_the_path_within_the_project_not_from_the_working_directo
     assert_eq!(from_parent.len(), 1, "{from_parent:?}");
     assert_eq!(from_inside.len(), 1, "{from_inside:?}");
 }
+
+#[test]
+fn a_test_loop_that_drives_the_system_is_not_a_fixture_loop() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "gatelint.toml", "include-tests = true\n");
+    write(tmp.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    // Production code: a request handler that reaches an INSERT through three calls.
+    write(
+        tmp.path(),
+        "src/lib.rs",
+        "pub async fn handle(pool: &PgPool, name: &str) { route(pool, name).await }\n\
+         async fn route(pool: &PgPool, name: &str) { create(pool, name).await }\n\
+         async fn create(pool: &PgPool, name: &str) { store(pool, name).await }\n\
+         async fn store(pool: &PgPool, name: &str) {\n    \
+         sqlx::query(\"INSERT INTO workspaces (name) VALUES ($1)\").bind(name).execute(pool).await.ok();\n}\n",
+    );
+    // A test that seeds through a helper (fixture set-up: reported), and one that runs
+    // the handler once per case (four calls to the INSERT: the code under test).
+    write(
+        tmp.path(),
+        "tests/it.rs",
+        "async fn seed(pool: &PgPool, names: &[&str]) {\n    for n in names {\n        store_row(pool, n).await;\n    }\n}\n\
+         async fn store_row(pool: &PgPool, n: &str) { app::store(pool, n).await }\n\
+         async fn cases(pool: &PgPool) {\n    for n in [\"a\", \"b\"] {\n        app::handle(pool, n).await;\n    }\n}\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    assert_eq!(findings(&out), vec![("non-idempotent-insert".to_string(), "tests/it.rs".to_string(), 3)]);
+    // The same loop outside test code is reported, however deep the chain.
+    write(
+        tmp.path(),
+        "src/main.rs",
+        "async fn main_loop(pool: &PgPool) {\n    for n in [\"a\", \"b\"] {\n        app::handle(pool, n).await;\n    }\n}\n",
+    );
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    let expected = [("non-idempotent-insert", "src/main.rs", 3), ("non-idempotent-insert", "tests/it.rs", 3)];
+    assert_eq!(findings(&out), expected.map(|(r, p, l)| (r.to_string(), p.to_string(), l)));
+}

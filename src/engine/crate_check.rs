@@ -114,6 +114,7 @@ pub(super) fn run_rules(
         migrations: &gathered.migrations,
         schemas: &gathered.schemas,
         active,
+        paths,
     };
     timings.mark("crate index");
     let enabled: Vec<_> = active.iter().filter_map(|(_, rule, a)| Some((rule, a.severity?, &a.params))).collect();
@@ -128,7 +129,7 @@ pub(super) fn run_rules(
             .collect()
     });
     let mut diagnostics = gathered.problems.clone();
-    let test = TestCode { cx: &cx, paths };
+    let test = TestCode { cx: &cx };
     for ((rule, _, _), found) in enabled.iter().zip(results) {
         let found = found?;
         if include_tests {
@@ -144,11 +145,10 @@ pub(super) fn run_rules(
     Ok(diagnostics)
 }
 
-/// Whether a finding is in test code, read from the module tree, the file's test
-/// items and its path within its project.
+/// Whether a finding is in test code ([`rules::CheckCx::in_test_code`]), and what
+/// that makes of it.
 struct TestCode<'c, 'a> {
     cx: &'c rules::CheckCx<'a>,
-    paths: &'c [std::path::PathBuf],
 }
 
 impl TestCode<'_, '_> {
@@ -159,17 +159,9 @@ impl TestCode<'_, '_> {
         [parse_error::ID, invalid_suppression::ID, unused_suppression::ID].contains(&d.rule)
     }
 
-    /// The file's path within its project (its display path outside any package).
-    fn path(&self, file: usize) -> std::path::PathBuf {
-        self.paths
-            .get(file)
-            .and_then(|p| crate::input::discover::project_relative(p))
-            .unwrap_or_else(|| std::path::PathBuf::from(&self.cx.db.get(file).display))
-    }
-
     /// In test-support code ([`crate::input::discover::is_test_support`]).
     fn support(&self, d: &Diagnostic) -> bool {
-        !Self::about_input(d) && crate::input::discover::is_test_support(&self.path(d.loc.file))
+        !Self::about_input(d) && crate::input::discover::is_test_support(&self.cx.project_path(d.loc.file))
     }
 
     /// A finding, checked because `include-tests = true`, as it is reported: in test
@@ -178,10 +170,10 @@ impl TestCode<'_, '_> {
     /// or, for a rule whose subject test harnesses do by design, reported in example
     /// programs only ([`InTestCode`]).
     fn checked(&self, mut d: Diagnostic, in_tests: InTestCode) -> Option<Diagnostic> {
-        if Self::about_input(&d) || !self.in_test_code(&d) {
+        if Self::about_input(&d) || !self.cx.in_test_code(&d.loc) {
             return Some(d);
         }
-        let example = || crate::input::discover::in_examples(&self.path(d.loc.file));
+        let example = || crate::input::discover::in_examples(&self.cx.project_path(d.loc.file));
         match in_tests {
             InTestCode::InExamplesOnly if !example() => None,
             _ if d.severity == Severity::Warning => Some(d),
@@ -191,16 +183,6 @@ impl TestCode<'_, '_> {
                 Some(d)
             }
         }
-    }
-
-    fn in_test_code(&self, d: &Diagnostic) -> bool {
-        let file = d.loc.file;
-        let in_test_items = (self.cx.files.get(file))
-            .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= d.loc.start && d.loc.end <= end));
-        in_test_items
-            || crate::input::discover::in_test_tree(&self.path(file))
-            || self.support(d)
-            || self.cx.defs.is_test_file(file)
     }
 }
 

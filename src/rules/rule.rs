@@ -6,7 +6,7 @@
 use crate::facts::defs::Resolved;
 use crate::facts::{FileFacts, value::Value};
 use crate::input::comments::Comment;
-use crate::input::source::{FileId, SourceDb, SourceFile};
+use crate::input::source::{FileId, Loc, SourceDb, SourceFile};
 use crate::rules::diagnostic::{Diagnostic, Severity};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -368,9 +368,33 @@ pub struct CheckCx<'a> {
     /// Each migration set's schema, by the set's index in `migrations`.
     pub schemas: &'a [crate::facts::schema::Schema],
     pub active: &'a ActiveRules,
+    /// The files' paths with symbolic links and `..` resolved, by file id.
+    pub paths: &'a [std::path::PathBuf],
 }
 
 impl CheckCx<'_> {
+    /// The file's path within its project (its display path outside any package).
+    pub fn project_path(&self, file: FileId) -> std::path::PathBuf {
+        self.paths
+            .get(file)
+            .and_then(|p| crate::input::discover::project_relative(p))
+            .unwrap_or_else(|| std::path::PathBuf::from(&self.db.get(file).display))
+    }
+
+    /// Whether `loc` is in test code, read from the module tree (a file a `#[cfg(test)]
+    /// mod x;` brings in), the file's test items and its path within its project
+    /// (`tests/`, `benches/`, `examples/`, test-support code named as such).
+    pub fn in_test_code(&self, loc: &Loc) -> bool {
+        let file = loc.file;
+        let in_test_items = (self.files.get(file))
+            .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= loc.start && loc.end <= end));
+        let path = self.project_path(file);
+        in_test_items
+            || crate::input::discover::in_test_tree(&path)
+            || crate::input::discover::is_test_support(&path)
+            || self.defs.is_test_file(file)
+    }
+
     /// The schema the SQL of file `file` runs against, with its set's index.
     pub fn schema_for(&self, file: FileId) -> Option<(usize, &crate::facts::schema::Schema)> {
         let set = self.migrations.set_of.get(file).copied().flatten()?;

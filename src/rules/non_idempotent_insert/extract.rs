@@ -291,6 +291,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         locals: Vec::new(),
         impl_bounds: Vec::new(),
         awaiting: false,
+        once_init: 0,
         in_executed_chain: false,
         in_error_handler: false,
         markers: functions::marker_comments(input, params),
@@ -365,6 +366,10 @@ struct Extractor<'a> {
     unread_preflights: std::collections::HashSet<u32>,
     /// The next call visited is the operand of `.await`.
     awaiting: bool,
+    /// Inside a one-time initializer (`cell.get_or_init(|| …)`, `Lazy::new(|| …)`,
+    /// `ONCE.call_once(|| …)`): what it runs, it runs once per process, however often
+    /// the function around it is called — its events are not kept.
+    once_init: u32,
     /// The next method call visited is in the receiver chain of a call that runs a
     /// statement (see `visit_expr_method_call`).
     in_executed_chain: bool,
@@ -532,6 +537,9 @@ impl Extractor<'_> {
             }
         }
         let Some(f) = self.stack.last_mut() else { return };
+        if self.once_init > 0 {
+            return;
+        }
         if matches!(kind, EventKind::Preflight { .. }) {
             f.facts.preflights.push(Preflight::at(f.facts.events.len()));
         }
@@ -731,6 +739,30 @@ fn has_sql_verb(text: &str) -> bool {
 }
 
 /// Strips parentheses, references and `.await`/`?` around an expression.
+/// A `for` loop's iterable that holds exactly one item as written: `[x]`, `&[x]`,
+/// `vec![x]`, `std::iter::once(x)`, `Some(x)`.
+fn iterates_one_item(expr: &syn::Expr) -> bool {
+    match strip(expr) {
+        syn::Expr::Array(a) => a.elems.len() == 1,
+        syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => m
+            .mac
+            .parse_body_with(syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+            .is_ok_and(|items| items.len() == 1),
+        syn::Expr::Call(c) if c.args.len() == 1 => matches!(strip(&c.func), syn::Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "once" || (s.ident == "Some" && p.path.segments.len() == 1))),
+        _ => false,
+    }
+}
+
+/// Methods that run their closure at most once per cell (`OnceCell`, `OnceLock`,
+/// `std::sync::Once`, tokio's `OnceCell`).
+const ONCE_INIT_METHODS: &[&str] = &["get_or_init", "get_or_try_init", "call_once", "call_once_force"];
+
+/// `Lazy::new(|| …)`, `LazyLock::new`, `LazyCell::new`: the closure runs on first use only.
+fn is_lazy_constructor(path: &[String]) -> bool {
+    matches!(path, [.., ty, new] if new == "new" && matches!(ty.as_str(), "Lazy" | "LazyLock" | "LazyCell"))
+}
+
 fn strip(expr: &syn::Expr) -> &syn::Expr {
     match expr {
         syn::Expr::Paren(p) => strip(&p.expr),
@@ -985,6 +1017,15 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
         self.visit_expr(&e.expr);
+        // `for rule in [&only_rule]`: one item, one run — not a repeat.
+        if iterates_one_item(&e.expr) {
+            let saved = self.locals.len();
+            self.bind_held(&e.pat, &e.expr, true);
+            self.visit_pat(&e.pat);
+            self.visit_block(&e.body);
+            self.locals.truncate(saved);
+            return;
+        }
         let header = self.lowerer.loc(e.for_token.span, e.in_token.span);
         let saved = self.locals.len();
         // `for job in &jobs` with `jobs: Vec<CleanupJob>`: each `job` is a `CleanupJob`.
@@ -1120,7 +1161,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.visit_retried_args(c.args.iter(), &path.join("::"), loc);
                 self.push_event(kind, loc);
             } else {
+                let once = is_lazy_constructor(&path);
+                self.once_init += u32::from(once);
                 let closures = self.visit_call_args(c.args.iter(), loc);
+                self.once_init -= u32::from(once);
                 self.push_call_event(kind, loc, closures);
             }
             return;
@@ -1154,7 +1198,10 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.in_executed_chain = false;
         // A prepared statement runs where it is executed, not where it is prepared.
+        let once = ONCE_INIT_METHODS.contains(&method.as_str());
+        self.once_init += u32::from(once);
         let closures = if !prepares || executed_here { self.visit_method_args(m, &method, loc) } else { Vec::new() };
+        self.once_init -= u32::from(once);
         if method == "push" || method == "push_str" {
             self.builder_push(m);
         }
