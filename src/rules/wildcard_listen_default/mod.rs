@@ -146,9 +146,11 @@
 //! - A constant not named like a listen setting is reported only where a bind call
 //!   uses it, so naming a crate alone does not report its constants that only crates
 //!   depending on it bind (they are not read): run on the workspace, or name both.
-//! - syn sees syntax, not types: a value that arrives through a trait method, a
-//!   method of a value of unknown type, a field of another struct or a macro other
-//!   than `format!`/`concat!` is not followed. Inside macros, only list, map and
+//! - syn sees syntax, not types: a method without arguments called on a value of
+//!   unknown type (`bind(listen.socket_addr())`) is followed into every method of
+//!   that name the code's package can see; a value that arrives through a trait
+//!   method with arguments, a field of another struct or a macro other than
+//!   `format!`/`concat!` is not followed. Inside macros, only list, map and
 //!   join macros are read (`vec![…]`, `hashmap! { k => v }`, `try_join!(…)`): an
 //!   address in a log line or a message is no default.
 //! - Inside a function about multicast (its name or a parameter says `multicast` or

@@ -93,7 +93,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 via.pop();
             }
             Value::Call { callee, args, loc } => self.eval_call(callee, args, *loc, d, via, out),
-            Value::Method { receiver, method, args, .. } => self.eval_method(receiver, method, args, d, via, out),
+            Value::Method { receiver, method, args, loc } => {
+                if !self.eval_method(receiver, method, args, d, via, out) && args.is_empty() {
+                    self.eval_named_method(method, *loc, d, via, out);
+                }
+            }
             Value::Macro { name, args, loc } => self.eval_macro(name, args, *loc, d, via, out),
             Value::Tuple { elems, loc } => self.eval_tuple(elems, *loc, d, via, out),
             // An IP written as octets is `[0, 0, 0, 0]`; `[0; 4]` initialises a byte
@@ -136,7 +140,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     /// A method call: conversions pass their receiver on, fallbacks add their
-    /// argument, mapping methods' closures make the value.
+    /// argument, mapping methods' closures make the value. False for any other method.
     fn eval_method<'v>(
         &self,
         receiver: &'v Value,
@@ -145,7 +149,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         d: usize,
         via: &mut Vec<Step<'v>>,
         out: &mut Vec<Hit>,
-    ) where
+    ) -> bool
+    where
         'c: 'v,
     {
         if method == "with"
@@ -161,6 +166,21 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         } else if MAPPING_METHODS.contains(&method) {
             // `env::var("PORT").map(|p| format!("0.0.0.0:{p}"))`: the closure makes the value.
             args.iter().for_each(|a| self.eval(a, d, via, out));
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// `listen.socket_addr()`: a method of the workspace that makes an address from
+    /// its value (`ListenAt::Port(p) => SocketAddr::from(([0, 0, 0, 0], *p))`), found
+    /// by its name (the receiver's type is not written).
+    fn eval_named_method(&self, method: &str, loc: Loc, d: usize, via: &mut Vec<Step>, out: &mut Vec<Hit>) {
+        let ctx: &'c CheckCx = self.ctx;
+        let methods = ctx.index.fns_named(method).filter(|f| f.self_type.is_some() && ctx.defs.sees(loc, f.name_loc));
+        for f in methods {
+            let step = Step { loc: f.name_loc, name: &f.name, returned: true };
+            self.follow(step, f.returns(), d, via, out);
         }
     }
 
