@@ -388,11 +388,11 @@ impl CheckCx<'_> {
         let file = loc.file;
         let in_test_items = (self.files.get(file))
             .is_some_and(|f| f.test_items.iter().any(|&(start, end)| start <= loc.start && loc.end <= end));
-        let path = self.project_path(file);
-        in_test_items
-            || crate::input::discover::in_test_tree(&path)
-            || crate::input::discover::is_test_support(&path)
-            || self.defs.is_test_file(file)
+        // (The path within the project is looked up last: it reads the manifests above.)
+        in_test_items || self.defs.is_test_file(file) || {
+            let path = self.project_path(file);
+            crate::input::discover::in_test_tree(&path) || crate::input::discover::is_test_support(&path)
+        }
     }
 
     /// The schema the SQL of file `file` runs against, with its set's index.
