@@ -36,7 +36,9 @@
 //! with its key unset, an active-record model saved as a new value
 //! (`AclRule::new(..).save(tx)`, `Event { .. }.save(tx)` or a local bound to one,
 //! where the type derives `Model`; the table is its `#[table(name)]`, else its name in
-//! lower case), and sea-query `Query::insert().into_table(..)`;
+//! lower case), sea-query `Query::insert().into_table(..)`, and a DuckDB `Appender`
+//! (`let mut a = conn.appender("events")?`, `appender_to_db`, `appender_with_columns`:
+//! each `a.append_row(..)` / `append_rows(..)` inserts into its table);
 //! the chain's `.on_conflict(..)` (and diesel's `insert_or_ignore_into` /
 //! `replace_into`) makes them upserts, and diesel's `.values(select)` of a select
 //! filtered by `not(exists(..))` is `INSERT … SELECT … WHERE NOT EXISTS`. Matching uses a

@@ -214,6 +214,7 @@ mod tests {
             sqls: Vec::new(),
             deletes: Vec::new(),
             deferred: None,
+            appender: false,
         }
     }
 

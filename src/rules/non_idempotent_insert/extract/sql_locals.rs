@@ -1,7 +1,9 @@
 //! SQL bound to locals: a `let` whose initialiser defines INSERT SQL (a literal,
 //! `format!`/`concat!` of literals, a conversion, a prepared statement) or names a
 //! constant runs where the local is used, not where it is bound; a `QueryBuilder`
-//! started with an INSERT is completed by a later `push(" ON CONFLICT …")`.
+//! started with an INSERT is completed by a later `push(" ON CONFLICT …")`. A DuckDB
+//! `Appender` (`let mut app = conn.appender("events")?`) is an INSERT statement
+//! prepared for its table: each `app.append_row(..)` adds a row.
 
 use super::{EventKind, Extractor, FnBuilder, InsertEvent, SqlInsert, is_screaming, strip};
 use crate::facts::sql;
@@ -11,6 +13,9 @@ use crate::input::source::Loc;
 
 /// Methods that prepare a statement for later execution (execution is at the uses).
 pub(super) const PREPARE_METHODS: &[&str] = &["prepare", "prepare_cached", "prepare_typed", "prepare_typed_cached"];
+/// DuckDB's constructors of an `Appender`, the table their first argument: it adds
+/// rows to that table with `append_row(..)` / `append_rows(..)`, with no SQL text.
+const APPENDER_METHODS: &[&str] = &["appender", "appender_to_db", "appender_with_columns", "appender_with_columns_to_db"];
 /// Conversions that keep a string a string (`"…".to_string()`).
 const STRING_CONVERSIONS: &[&str] = &["to_string", "to_owned", "into", "as_str", "clone", "from"];
 
@@ -32,7 +37,7 @@ pub(super) const EXECUTE_METHODS: &[&str] = &[
 /// (rusqlite's `raw_bind_parameter` before `raw_query`, `sql.push_str(", ($1)")`).
 pub(super) const INSPECT_METHODS: &[&str] = &[
     "raw_bind_parameter", "column_count", "column_names", "column_name", "parameter_count", "parameter_index",
-    "clear_bindings", "expanded_sql", "len", "is_empty", "push_str", "push",
+    "clear_bindings", "expanded_sql", "len", "is_empty", "push_str", "push", "flush",
 ];
 
 /// A local bound to SQL that inserts: executed where it is used.
@@ -52,6 +57,8 @@ pub(super) struct SqlLocal {
     /// client.prepare(INSERT_WORKSPACE)`), or assembled from constants at compile time
     /// (`let sql = concatcp!(INSERT_PREFIX, COLS)`).
     pub(super) deferred: Option<EventKind>,
+    /// It is a DuckDB `Appender`, not SQL text (said so in the label at its binding).
+    pub(super) appender: bool,
 }
 
 impl Extractor<'_> {
@@ -84,6 +91,22 @@ impl Extractor<'_> {
     /// (`let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`),
     /// resolved crate-wide, or defines INSERT SQL. Either runs where the local is used.
     fn sql_local(&self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
+        if let Some(table) = appender_table(value) {
+            if !self.params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
+                return None;
+            }
+            let sql = SqlInsert { table, on_conflict: false, from_select: false, selects_from: None };
+            return Some(SqlLocal {
+                name: ident.to_string(),
+                binding: self.lowerer.span_loc(ident.span()),
+                literal: None,
+                innermost: self.stack.last().and_then(FnBuilder::innermost),
+                sqls: vec![sql],
+                deletes: Vec::new(),
+                deferred: None,
+                appender: true,
+            });
+        }
         let (sqls, literal, deletes, deferred) = match definition_deferred(value) {
             Some(deferred) => (Vec::new(), None, Vec::new(), Some(deferred)),
             None => {
@@ -103,6 +126,7 @@ impl Extractor<'_> {
             sqls,
             deletes,
             deferred,
+            appender: false,
         })
     }
 
@@ -126,6 +150,7 @@ impl Extractor<'_> {
             // Bound in the same iteration: the statement is the literal itself.
             let (at, via) = match local.literal {
                 Some(lit) if open.is_some() && open == local.innermost => (lit, None),
+                _ if local.appender => (loc, Some((local.binding, format!("`{name}` is an appender of rows to `{}`", sql.table)))),
                 _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
             };
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
@@ -202,6 +227,19 @@ fn definition_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The table a DuckDB `Appender` adds rows to: `conn.appender("events")`, through
+/// error plumbing (`.context(..)?`).
+fn appender_table(value: &Value) -> Option<String> {
+    let Value::Method { receiver, method, args, .. } = value else { return None };
+    if ERROR_PLUMBING.contains(&method.as_str()) {
+        return appender_table(receiver);
+    }
+    match args.first() {
+        Some(Value::Str { text, .. }) if APPENDER_METHODS.contains(&method.as_str()) => Some(text.clone()),
+        _ => None,
+    }
+}
+
 /// Whether an initialiser has the shape [`definition_text`] or [`definition_deferred`]
 /// can read (a literal, `format!`/`concat!`, a SCREAMING path, conversions or
 /// `prepare` of those): a syntactic over-approximation, so that the other `let`s
@@ -225,6 +263,8 @@ fn may_define_sql(expr: &syn::Expr) -> bool {
                 may_define_sql(&m.receiver)
             } else if PREPARE_METHODS.contains(&method.as_str()) {
                 m.args.first().is_some_and(may_define_sql)
+            } else if APPENDER_METHODS.contains(&method.as_str()) {
+                matches!(m.args.first(), Some(E::Lit(l)) if matches!(l.lit, syn::Lit::Str(_)))
             } else {
                 false
             }
