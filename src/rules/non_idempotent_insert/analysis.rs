@@ -103,6 +103,15 @@ pub struct Edge {
     pub resolved: bool,
 }
 
+/// The most functions a recursion outside loops may go through and be reported: a
+/// walk of a tree or a list recurses in one function, or in two that call each
+/// other (`import_subtree` ↔ `import_level`). Longer cycles are how an event
+/// dispatcher re-enters itself (a handler that pumps the events of a nested
+/// exchange, a dialog that opens another) and how calls resolved by name or through
+/// a trait close cycles the program never runs; on the labelled real code every one
+/// reported was false.
+const MAX_RECURSION_CYCLE: usize = 2;
+
 pub struct Analysis<'a> {
     /// The functions of the crates checked; a function passing closures to calls is
     /// copied with those closures settled ([`Analysis::settle_closure_args`]).
@@ -936,7 +945,7 @@ impl<'a> Analysis<'a> {
                     }
                     // Outside loops, one report per recursion cycle: at the first call of its first function.
                     if e.innermost.is_none() {
-                        if reported_recursion || !self.first_in_cycle(i) {
+                        if reported_recursion || !self.first_in_cycle(i) || self.cycle_len(i) > MAX_RECURSION_CYCLE {
                             continue;
                         }
                         reported_recursion = true;
@@ -1034,6 +1043,11 @@ impl<'a> Analysis<'a> {
     /// Whether functions `a` and `b` call each other (directly or through others).
     pub fn same_cycle(&self, a: usize, b: usize) -> bool {
         self.cycle_of(a) == self.cycle_of(b)
+    }
+
+    /// How many functions the recursion cycle of `i` has.
+    fn cycle_len(&self, i: usize) -> usize {
+        self.cycles.members(self.cycle_of(i)).len()
     }
 
     /// Whether `i` comes first (by location) among the functions of its recursion

@@ -13,7 +13,9 @@
 //! fails after its INSERT committed; through a call, inside such a loop, to a function
 //! of the workspace that inserts (directly or through further calls: a call that
 //! reaches several guarded tables' INSERTs is reported once per table); or through
-//! recursion. Calls are resolved the way Rust
+//! recursion (a function that calls itself, or two that call each other: a cycle
+//! through three or more functions is how an event dispatcher re-enters itself, and
+//! is not reported outside a loop). Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
 //! in string literals, raw strings, SQL assembled at compile time (`concat!` with
 //! `stringify!` pieces, const_format's `concatcp!` and `formatcp!`, written in place,
