@@ -174,7 +174,8 @@ impl Value {
             Value::Macro { name, args, .. } if name == "concat" || name == "concatcp" => {
                 args.iter().map(|a| a.compile_time_text_at(piece, depth + 1)).collect()
             }
-            Value::Macro { name, args, .. } if name == "formatcp" => {
+            // (`format!` too: its holes that are not constants are read by `piece`.)
+            Value::Macro { name, args, .. } if name == "formatcp" || name == "format" || name == "format_args" => {
                 let (Value::Str { text: template, .. }, rest) = args.split_first()? else { return None };
                 let positional: Vec<&Value> = rest.iter().filter(|a| !matches!(a, Value::Local { .. })).collect();
                 let mut next = 0;

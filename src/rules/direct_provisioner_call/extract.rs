@@ -238,11 +238,29 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         deferring: None,
         metric_locals: Vec::new(),
         backend_fns: Vec::new(),
+        backend_methods: Vec::new(),
+        closure_inputs: Vec::new(),
+        typed_closures: Vec::new(),
         out,
     };
     v.backend_fns = v.fns_returning_backends(&syntax.items);
+    v.backend_methods = v.methods_returning_backends(&syntax.items);
+    v.closure_inputs = v.closure_backend_inputs(&syntax.items);
     v.visit_file(syntax);
     v.out
+}
+
+/// A closure argument, through `&`, parentheses and `Box::new(..)`.
+fn strip_closure(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Reference(r) => strip_closure(&r.expr),
+        syn::Expr::Paren(p) => strip_closure(&p.expr),
+        syn::Expr::Call(c) if c.args.len() == 1 => match &*c.func {
+            syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "new") => strip_closure(&c.args[0]),
+            _ => expr,
+        },
+        other => other,
+    }
 }
 
 /// How a backend command line is started (`std::process::Command::new`, tokio's).
@@ -294,7 +312,26 @@ struct Extractor<'a> {
     /// Option<DynBackend> { state.cp_prov.clone().or_else(..) }`), with that backend:
     /// a call of one is a backend too.
     backend_fns: Vec<(String, Origin)>,
+    /// The file's methods whose value is a backend (`fn docker_backend(&self) ->
+    /// Option<&Arc<dyn Provisioner>> { self.provisioner.as_ref() }`, in an extension
+    /// trait's impl too): a call of one, on any receiver, is a backend.
+    backend_methods: Vec<(String, Origin)>,
+    /// The file's functions that call a closure parameter with a backend
+    /// ([`Extractor::closure_backend_inputs`]).
+    closure_inputs: Vec<ClosureInputs>,
+    /// The closures about to be visited whose inputs a callee types as backends: where
+    /// each starts, and its backend inputs with the callee's name.
+    typed_closures: Vec<(u32, ClosureInputs)>,
     out: ProvisionerFacts,
+}
+
+/// A function's parameter that it calls with a backend: `callee(.., f, ..)` at
+/// `position` calls `f` with a backend as input `k` for each `(k, type)` of `backends`.
+#[derive(Clone)]
+pub(crate) struct ClosureInputs {
+    callee: String,
+    position: usize,
+    backends: Vec<(usize, String)>,
 }
 
 /// `Option`/`Result` combinators: they pass the backend to a closure, they do not call it.
@@ -723,6 +760,17 @@ impl Extractor<'_> {
         self.declare(pat, ty);
     }
 
+    /// The closures among a call's arguments that the callee (a function of this file
+    /// of that name) calls with a backend: their inputs are bound to it when visited.
+    fn note_typed_closures(&mut self, callee: &str, args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>) {
+        for given in self.closure_inputs.iter().filter(|c| c.callee == callee) {
+            if let Some(syn::Expr::Closure(c)) = args.iter().nth(given.position).map(strip_closure) {
+                let start = self.loc(c.or1_token.span).start;
+                self.typed_closures.push((start, given.clone()));
+            }
+        }
+    }
+
     fn bind_typed(&mut self, pat: &syn::Pat, ty: &syn::Type, index: Option<u16>) {
         // `(p, id): (Arc<DockerProvisioner>, Uuid)`
         if let (syn::Pat::Tuple(pats), syn::Type::Tuple(tys)) = (pat, ty) {
@@ -910,11 +958,27 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         // A closure's code is not data, in a log line's argument neither.
         let saved_data = std::mem::replace(&mut self.as_data, false);
         let saved = self.scope.len();
+        let start = self.loc(c.or1_token.span).start;
+        let typed = self.typed_closures.iter().position(|(at, _)| *at == start).map(|k| self.typed_closures.remove(k).1);
         // `|State(AppState { provisioner, .. }): State<AppState>|`, `|p: &CpProvisioner|`.
-        for input in &c.inputs {
+        for (k, input) in c.inputs.iter().enumerate() {
             match input {
                 syn::Pat::Type(t) => self.bind_param(&t.pat, &t.ty, None),
-                other => self.bind_pat(other, None, &[], ""),
+                // `with_backend(&s.provisioner, |p| p.stop(id))` where `with_backend`
+                // calls its closure with an `Arc<dyn Provisioner>`.
+                other => {
+                    let given = typed.as_ref().and_then(|t| Some((&t.callee, &t.backends.iter().find(|(i, _)| *i == k)?.1)));
+                    match (given, crate::facts::lower::pat_ident(other)) {
+                        (Some((callee, ty)), Some(ident)) => {
+                            let what = format!("`{ident}` is the `{ty}` `{callee}` calls this closure with");
+                            let source = ident.to_string();
+                            let loc = self.loc(ident.span());
+                            let o = Origin { loc, what, is_field: false, source, param: None, owner: None };
+                            self.scope.push((ident.to_string(), Some(o)));
+                        }
+                        _ => self.bind_pat(other, None, &[], ""),
+                    }
+                }
             }
         }
         self.visit_expr(&c.body);
@@ -1094,6 +1158,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let saved_data = self.as_data;
         self.as_data |= records;
+        self.note_typed_closures(&method, &m.args);
         for arg in &m.args {
             // `self.provisioner.as_ref().map(|p| p.stop(id))`: the closure's parameter is the backend.
             match (arg, &receiver_origin) {
@@ -1144,6 +1209,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         let local = self.command_local.take();
+        if let syn::Expr::Path(p) = &*c.func
+            && let Some(last) = p.path.segments.last()
+        {
+            self.note_typed_closures(&last.ident.to_string(), &c.args);
+        }
         syn::visit::visit_expr_call(self, c);
         let syn::Expr::Path(p) = &*c.func else { return };
         let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();

@@ -18,7 +18,14 @@
 //!   = state`, `State(Ctx { inner: Inner { provisioner, .. }, .. })`); a parameter
 //!   (of a function or a closure, also inside a tuple) or local whose type names a
 //!   backend type (`DockerProvisioner`, `CpProvisioner`, `Provisioner`, also inside
-//!   `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`). A field named in `fields` is
+//!   `Arc<dyn …>`, `&dyn …`, `Box<…>`, `Option<…>`); a closure's input that the
+//!   function it is passed to calls it with a backend, as that function's bound says
+//!   (`with_backend(&s.provisioner, |p| async move { p.is_running(id).await })` where
+//!   `F: FnOnce(Arc<dyn Provisioner>) -> Fut`, `impl Fn(&DockerProvisioner)`; a
+//!   function or method of the same file); what a method of the same file returns
+//!   when its body's value is a backend (an accessor of an extension trait, `fn
+//!   docker_backend(&self) -> Option<&Arc<dyn Provisioner>> { self.provisioner.as_ref()
+//!   }`, then `state.docker_backend()`). A field named in `fields` is
 //!   not a backend where the struct it is read from declares it with a type that
 //!   holds none — text, a number, a flag, an id, or an enum or struct of the crate
 //!   made of such that implements no backend trait and has no method named with a

@@ -308,6 +308,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         local_closures: Vec::new(),
         until_inserted: None,
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
+        active_model_fns: orm::active_model_fns(syntax),
         modules: Vec::new(),
         imports: vec![(uses_of(syntax.items.iter()), true)],
     };
@@ -421,6 +422,8 @@ struct Extractor<'a> {
     /// call of one in a loop runs its body there.
     local_closures: Vec<(String, syn::ExprClosure)>,
     entity_aliases: crate::facts::sea_orm::EntityImports,
+    /// The file's functions that return an `ActiveModel` ([`orm::active_model_fns`]).
+    active_model_fns: Vec<(String, PathText)>,
     /// The inline modules around the current item, innermost last.
     modules: Vec<String>,
     /// The `use`s in scope, innermost last: a module's (`true`: names outside it are

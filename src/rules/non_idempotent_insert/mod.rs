@@ -341,7 +341,9 @@
 //!   they are expanded (see above), and `quote!`-style templates are code that runs
 //!   elsewhere and are not read.
 //! - SQL assembled at run time from non-literal pieces (a table name in a variable)
-//!   is not seen. In SQL assembled at compile time, a constant that cannot be read
+//!   is not seen; a `format!` whose pieces are constants is (`format!("INSERT INTO {}
+//!   …", WORKSPACES_TABLE)`, `{WORKSPACES_TABLE}`: the constant resolved crate-wide,
+//!   the other holes read as placeholders). In SQL assembled at compile time, a constant that cannot be read
 //!   (a crate outside the checked ones, a value that is not a string) is a
 //!   placeholder, as a `format!` hole is: a guard written in it is not seen.
 //! - ORM inserts are recognised by their spelling, not their types: a sea-orm
@@ -349,7 +351,8 @@
 //!   `table_name` declared in a module `user` of the crates checked, else `user`;
 //!   a prelude's alias names its module in CamelCase: `CakeFilling` → `cake_filling`);
 //!   `ActiveModel::insert` only on a value whose type the syntax shows (annotated,
-//!   built as `user::ActiveModel { .. }`, or a field declared as one); `save`
+//!   built as `user::ActiveModel { .. }`, a field declared as one, or what a function
+//!   of the same file declared to return one gives); `save`
 //!   (insert or update, decided at run time) counts only on a value built in place
 //!   with its key unset (an `ActiveModel` literal without `id`, or with `NotSet` in
 //!   it; a constructor `T::new(..)` of a `#[derive(Model)]` type); a diesel

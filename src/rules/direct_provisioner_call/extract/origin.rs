@@ -139,6 +139,12 @@ impl Extractor<'_> {
                     self.origin(&m.receiver)
                 } else if method == "build" {
                     self.built_by_builder(m)
+                } else if let Some((name, returned)) = self.backend_methods.iter().find(|(n, _)| *n == method) {
+                    // `state.docker_backend()`: a method of this file whose value is a backend.
+                    let loc = self.loc(m.method.span());
+                    let what = format!("`{name}()` returns `{}`, a provisioner backend", returned.source);
+                    let source = format!("{}.{name}()", render_base(&m.receiver));
+                    Some(Origin { loc, what, is_field: false, param: None, source, ..returned.clone() })
                 } else {
                     None
                 }
@@ -192,6 +198,26 @@ impl Extractor<'_> {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The file's methods (of an inherent or a trait impl) whose value, the tail of
+    /// their body, is a backend: `fn docker_backend(&self) -> Option<&Arc<dyn
+    /// Provisioner>> { self.provisioner.as_ref() }`.
+    pub(super) fn methods_returning_backends(&self, items: &[syn::Item]) -> Vec<(String, Origin)> {
+        let mut out = Vec::new();
+        for item in items {
+            let syn::Item::Impl(i) = item else { continue };
+            for it in &i.items {
+                if let syn::ImplItem::Fn(f) = it
+                    && f.sig.receiver().is_some()
+                    && let Some(tail) = block_tail(&f.block)
+                    && let Some(o) = self.backend_origin(tail)
+                {
+                    out.push((f.sig.ident.to_string(), o));
+                }
+            }
+        }
+        out
     }
 
     /// The backend an arm's body returns when it is (a copy of) a name the arm's

@@ -253,3 +253,94 @@ pub(super) fn quote_type(ty: &syn::Type) -> String {
         _ => "backend".to_string(),
     }
 }
+
+/// The inputs a callable parameter's type says it is called with: `F` bounded by
+/// `FnOnce(Arc<dyn Provisioner>) -> Fut` (inline or in the `where` clause), `impl
+/// Fn(&DockerProvisioner)`, `&dyn Fn(..)`, `Box<dyn FnMut(..)>`.
+fn callable_inputs<'t>(ty: &'t syn::Type, generics: &'t syn::Generics) -> Option<&'t Punctuated<syn::Type, syn::Token![,]>> {
+    let from_bounds = |bounds: &'t Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => match &t.path.segments.last()?.arguments {
+                syn::PathArguments::Parenthesized(args) => Some(&args.inputs),
+                _ => None,
+            },
+            _ => None,
+        })
+    };
+    match ty {
+        syn::Type::Reference(r) => callable_inputs(&r.elem, generics),
+        syn::Type::Paren(p) => callable_inputs(&p.elem, generics),
+        syn::Type::ImplTrait(t) => from_bounds(&t.bounds),
+        syn::Type::TraitObject(t) => from_bounds(&t.bounds),
+        syn::Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                // `Box<dyn Fn(..)>`, `Arc<dyn Fn(..)>`.
+                return a.args.iter().find_map(|arg| match arg {
+                    syn::GenericArgument::Type(t) => callable_inputs(t, generics),
+                    _ => None,
+                });
+            }
+            let name = &last.ident;
+            let inline = generics.params.iter().find_map(|g| match g {
+                syn::GenericParam::Type(t) if t.ident == *name => from_bounds(&t.bounds),
+                _ => None,
+            });
+            inline.or_else(|| {
+                generics.where_clause.as_ref()?.predicates.iter().find_map(|w| match w {
+                    syn::WherePredicate::Type(t) => match &t.bounded_ty {
+                        syn::Type::Path(b) if b.path.is_ident(name) => from_bounds(&t.bounds),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+            })
+        }
+        _ => None,
+    }
+}
+
+impl super::Extractor<'_> {
+    /// The file's functions and methods that call a closure parameter with a backend:
+    /// by name, each such parameter's position (self not counted) and the closure's
+    /// inputs that are backends, with the type written for them (`fn with_backend<F:
+    /// FnOnce(Arc<dyn Provisioner>) -> Fut>(b: &Option<..>, f: F)`: the closure
+    /// passed second gets a backend as its first input).
+    pub(super) fn closure_backend_inputs(&self, items: &[syn::Item]) -> Vec<super::ClosureInputs> {
+        let mut out = Vec::new();
+        let mut add = |sig: &syn::Signature, outer: Option<&syn::Generics>| {
+            let typed = sig.inputs.iter().filter_map(|i| match i {
+                syn::FnArg::Typed(t) => Some(t),
+                syn::FnArg::Receiver(_) => None,
+            });
+            for (position, param) in typed.enumerate() {
+                let inputs = callable_inputs(&param.ty, &sig.generics)
+                    .or_else(|| outer.and_then(|g| callable_inputs(&param.ty, g)));
+                let backends: Vec<(usize, String)> = inputs
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                    .filter(|(_, t)| self.type_is_backend(t))
+                    .map(|(k, t)| (k, quote_type(t)))
+                    .collect();
+                if !backends.is_empty() {
+                    out.push(super::ClosureInputs { callee: sig.ident.to_string(), position, backends });
+                }
+            }
+        };
+        for item in items {
+            match item {
+                syn::Item::Fn(f) => add(&f.sig, None),
+                syn::Item::Impl(i) => {
+                    for it in &i.items {
+                        if let syn::ImplItem::Fn(f) = it {
+                            add(&f.sig, Some(&i.generics));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}

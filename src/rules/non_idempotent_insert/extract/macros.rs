@@ -43,6 +43,28 @@ impl Extractor<'_> {
         true
     }
 
+    /// `format!("INSERT INTO {} …", WORKSPACES_TABLE)`: one statement whose constant
+    /// pieces are resolved crate-wide (see [`super::sql_locals::formats_a_constant`]);
+    /// its other arguments are visited as code. `false` when it is not such a call.
+    fn formatted_with_constant(&mut self, mac: &syn::Macro) -> bool {
+        if !may_make_events(mac.tokens.clone(), &self.sql_locals) {
+            return false;
+        }
+        let value = self.lowerer.lower_macro(mac, 0);
+        if !super::sql_locals::formats_a_constant(&value) {
+            return false;
+        }
+        let Value::Macro { loc, .. } = &value else { return false };
+        let at = first_literal(&value).unwrap_or(*loc);
+        self.push_event(EventKind::Assembled { value: Box::new(value) }, at);
+        if let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+            for arg in args.iter().skip(1) {
+                self.visit_expr(arg);
+            }
+        }
+        true
+    }
+
     /// A macro call in a function: its body is visited when it is code that runs here
     /// and could make an event; `query_file!` reads its file.
     pub(super) fn visit_macro_call(&mut self, mac: &syn::Macro) {
@@ -60,6 +82,9 @@ impl Extractor<'_> {
             self.out.diesel_tables.extend(names.into_iter().map(|(rust, sql)| (rust.into(), sql.into())));
         }
         if COMPILE_TIME_STRING_MACROS.contains(&name.as_str()) && self.concatenated(mac) {
+            return;
+        }
+        if (name == "format" || name == "format_args") && self.formatted_with_constant(mac) {
             return;
         }
         for item in crate::facts::lower::lazy_static_items(mac) {

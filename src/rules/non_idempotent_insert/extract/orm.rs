@@ -324,11 +324,54 @@ impl Extractor<'_> {
         if m.method != "insert" {
             return None;
         }
-        let Receiver::Typed(ty) = self.receiver(&m.receiver) else { return None };
+        let ty = match self.receiver(&m.receiver) {
+            Receiver::Typed(ty) => ty,
+            // `let am = active_model(spec); am.insert(db)`: a function of this file
+            // declared to return an `ActiveModel`.
+            Receiver::Returned(r) if r.0.len() == 1 => {
+                self.active_model_fns.iter().find(|(name, _)| **name == *r.0[0]).map(|(_, ty)| ty.clone())?
+            }
+            _ => return None,
+        };
         let ty = self.entity_aliases.expand(ty);
         (ty.last().map(|t| &**t) == Some("ActiveModel"))
             .then_some(ChainInsert { at, target: Target::Entity(ty), on_conflict: false })
     }
+}
+
+/// The file's functions declared to return a sea-orm `ActiveModel` (`fn
+/// active_model(spec: &Spec) -> job::ActiveModel`, free or in an `impl`, at any module
+/// depth), by name: what a call of one gives is typed by it.
+pub(super) fn active_model_fns(syntax: &syn::File) -> Vec<(String, PathText)> {
+    fn add(sig: &syn::Signature, out: &mut Vec<(String, PathText)>) {
+        if let syn::ReturnType::Type(_, ty) = &sig.output
+            && let Some(path) = crate::facts::names::type_path(ty)
+            && path.last().is_some_and(|l| l == "ActiveModel")
+        {
+            out.push((sig.ident.to_string(), path.into_iter().map(String::into_boxed_str).collect()));
+        }
+    }
+    fn walk(items: &[syn::Item], out: &mut Vec<(String, PathText)>) {
+        for item in items {
+            match item {
+                syn::Item::Fn(f) => add(&f.sig, out),
+                syn::Item::Impl(i) => i.items.iter().for_each(|it| {
+                    if let syn::ImplItem::Fn(f) = it {
+                        add(&f.sig, out);
+                    }
+                }),
+                syn::Item::Mod(m) => {
+                    if let Some((_, content)) = &m.content {
+                        walk(content, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&syntax.items, &mut out);
+    out
 }
 
 /// The type of a new value written in place: a struct literal (`Event { .. }`; a

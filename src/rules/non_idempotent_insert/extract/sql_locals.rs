@@ -108,7 +108,7 @@ impl Extractor<'_> {
             });
         }
         let (sqls, literal, deletes, deferred) = match definition_deferred(value) {
-            Some(deferred) => (Vec::new(), None, Vec::new(), Some(deferred)),
+            Some(deferred) => (Vec::new(), first_literal(value), Vec::new(), Some(deferred)),
             None => {
                 let text = definition_text(value)?;
                 let (sqls, deletes) = (self.guarded(&text), deleted_by(&text));
@@ -141,11 +141,16 @@ impl Extractor<'_> {
         for table in local.deletes {
             self.push_delete(loc, table);
         }
+        let open = self.stack.last().and_then(FnBuilder::innermost);
         if let Some(deferred) = local.deferred {
-            self.push_event(deferred, loc);
+            // Bound in the same iteration: the statement is where it is written.
+            let at = match local.literal {
+                Some(lit) if open.is_some() && open == local.innermost => lit,
+                _ => loc,
+            };
+            self.push_event(deferred, at);
             return true;
         }
-        let open = self.stack.last().and_then(FnBuilder::innermost);
         for sql in local.sqls {
             // Bound in the same iteration: the statement is the literal itself.
             let (at, via) = match local.literal {
@@ -302,6 +307,8 @@ fn definition_deferred(value: &Value) -> Option<EventKind> {
         {
             Some(EventKind::Assembled { value: Box::new(value.clone()) })
         }
+        // `format!("INSERT INTO {} …", WORKSPACES_TABLE)`: the table is a constant.
+        Value::Macro { .. } if formats_a_constant(value) => Some(EventKind::Assembled { value: Box::new(value.clone()) }),
         Value::Method { receiver, method, args, .. } => {
             if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
                 definition_deferred(receiver)
@@ -313,6 +320,22 @@ fn definition_deferred(value: &Value) -> Option<EventKind> {
         }
         _ => None,
     }
+}
+
+/// Whether a value is a `format!` of an INSERT whose template takes a constant
+/// (`format!("INSERT INTO {} …", WORKSPACES_TABLE)`, `format!("INSERT INTO
+/// {WORKSPACES_TABLE} …")`): the statement is read with the constant's text resolved
+/// crate-wide (the other holes are placeholders).
+pub(super) fn formats_a_constant(value: &Value) -> bool {
+    let Value::Macro { name, args, .. } = value else { return false };
+    let Some((Value::Str { text, .. }, rest)) = args.split_first() else { return false };
+    let constant = |v: &Value| matches!(v, Value::Path { segments, .. } if segments.last().is_some_and(|s| is_screaming(s)));
+    (name == "format" || name == "format_args")
+        && text.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert"))
+        && rest.iter().any(|a| match a {
+            Value::Local { value, .. } => constant(value),
+            other => constant(other),
+        })
 }
 
 /// Where the first string literal of a value is written.
