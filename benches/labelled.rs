@@ -9,7 +9,7 @@
 //! name several tables is a real case when a table found there is labelled one:
 //! `[table]` before a label's reason says which). `GATELINT_LABELS=<set>`
 //! picks the set: `real-code` (the default, the set the rules were tuned on),
-//! `held-out-2` … `held-out-8` (each labelled once, before the rules saw it).
+//! `held-out-2` … `held-out-9` (each labelled once, before the rules saw it).
 //! `GATELINT_TESTS=1` checks test code too (`include-tests = true`); without it, labels
 //! whose reason starts with `test:` (after the `[table]`), which are about test code,
 //! are left out. Without `GATELINT_CORPUS` it says how to run and stops.

@@ -1,10 +1,12 @@
 //! Where a file's test code is, when tests are checked (`include-tests = true`):
 //! the byte ranges of its `#[cfg(test)]` items and test functions (`#[test]`,
 //! `#[tokio::test]`, …), at any module depth, and of its `#[cfg(test)]` match arms
-//! and statements; the whole file under `#![cfg(test)]`.
+//! and statements; inline modules named as test support (`mod test_utils { … }`); the
+//! whole file under `#![cfg(test)]`.
 //! Findings there are reported at warning severity (see `engine::crate_check`).
 
 use crate::facts::lower::Lowerer;
+use crate::input::discover::is_test_support_name;
 use crate::input::parse::{is_cfg_test, is_test_fn_attr};
 use crate::input::source::{FileId, SourceFile};
 use syn::spanned::Spanned;
@@ -61,7 +63,12 @@ fn collect(lowerer: &Lowerer, items: &[syn::Item], out: &mut Vec<(u32, u32)>) {
     };
     for item in items {
         match item {
-            syn::Item::Mod(m) if test(&m.attrs) => out.push(range(m.span())),
+            // (An inline `pub mod test_utils { … }` is test support, as such a file is.)
+            syn::Item::Mod(m)
+                if test(&m.attrs) || (m.content.is_some() && is_test_support_name(&m.ident.to_string())) =>
+            {
+                out.push(range(m.span()))
+            }
             syn::Item::Fn(f) if test(&f.attrs) => out.push(range(f.span())),
             syn::Item::Impl(i) if test(&i.attrs) => out.push(range(i.span())),
             syn::Item::Mod(m) => {

@@ -163,11 +163,17 @@ pub fn project_relative(path: &Path) -> Option<PathBuf> {
 pub fn is_test_support(path: &Path) -> bool {
     path.components().any(|c| {
         let name = c.as_os_str().to_string_lossy();
-        let stem = name.strip_suffix(".rs").unwrap_or(&name);
-        let words: Vec<&str> = stem.split(['_', '-']).collect();
-        let test_word = |w: &&str| matches!(*w, "test" | "tests" | "testing" | "testutil" | "testutils");
-        (words.len() > 1 && words.iter().any(test_word)) || matches!(stem, "testing" | "testutil" | "testutils")
+        is_test_support_name(name.strip_suffix(".rs").unwrap_or(&name))
     })
+}
+
+/// Whether a module, file or folder name says test support: a test word joined with
+/// others (`test_utils`, `tests_cfg`, `crates_io_test_utils`), or `testing`,
+/// `testutil(s)` alone.
+pub fn is_test_support_name(stem: &str) -> bool {
+    let words: Vec<&str> = stem.split(['_', '-']).collect();
+    let test_word = |w: &&str| matches!(*w, "test" | "tests" | "testing" | "testutil" | "testutils");
+    (words.len() > 1 && words.iter().any(test_word)) || matches!(stem, "testing" | "testutil" | "testutils")
 }
 
 /// The `exclude` globs as ignore-crate overrides (matched relative to `root`).

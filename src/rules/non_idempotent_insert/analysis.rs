@@ -138,6 +138,8 @@ pub struct Analysis<'a> {
     ambiguous: FxHashSet<String>,
     /// Call events by the name they call, as (function, position); built on first use.
     calls_by_name: std::cell::OnceCell<HashMap<String, Vec<(usize, usize)>>>,
+    /// Per function: it is test code ([`CheckCx::in_test_code`]).
+    in_test: Vec<bool>,
 }
 
 impl<'a> Analysis<'a> {
@@ -151,6 +153,16 @@ impl<'a> Analysis<'a> {
         let edges = fns.iter().map(|_| std::cell::OnceCell::new()).collect();
         let cycles = super::cycles::Cycles::new(fns.len());
         let by_loc = fns.iter().enumerate().map(|(i, f)| (f.name_loc, i)).collect();
+        // (Whether a file is test code as a whole is looked up once per file.)
+        let mut test_files: HashMap<crate::input::source::FileId, bool> = HashMap::default();
+        let in_test = fns
+            .iter()
+            .map(|f| {
+                let file = f.name_loc.file;
+                let whole = *test_files.entry(file).or_insert_with(|| ctx.in_test_code(&Loc::new(file, 0, 0)));
+                whole || ctx.in_test_code(&f.name_loc)
+            })
+            .collect();
         let contexts = fns
             .iter()
             .map(|f| ctx.defs.fn_context(f.name_loc).unwrap_or_else(|| ctx.defs.context(f.name_loc)))
@@ -168,6 +180,7 @@ impl<'a> Analysis<'a> {
             reaching_names: FxHashSet::default(),
             ambiguous,
             calls_by_name: std::cell::OnceCell::new(),
+            in_test,
         };
         analysis.settle_closure_args();
         let entity_tables = EntityTables::new(ctx);
@@ -573,19 +586,23 @@ impl<'a> Analysis<'a> {
         if candidates.is_none() && !self.defs.is_alias(name) {
             return (Vec::new(), true);
         }
+        // Code that is not test code does not call test code (a `#[cfg(test)]` item, a
+        // test-support module): a namesake there is not a callee.
+        let callable = |g: &usize| self.in_test[caller] || !self.in_test[*g];
         match self.resolve_call(caller, event) {
             Callees::Exactly(locs) => {
                 let mut out: Vec<usize> = locs
                     .iter()
                     .filter_map(|l| self.by_loc.get(l).copied())
                     .filter(|&g| arity_fits(&self.fns[g], event))
+                    .filter(callable)
                     .collect();
                 out.sort_unstable();
                 (out, true)
             }
             Callees::ByName => {
                 let matched = candidates.into_iter().flatten().copied();
-                (matched.filter(|&g| self.fallback_may_call(caller, event, g)).collect(), false)
+                (matched.filter(|&g| self.fallback_may_call(caller, event, g)).filter(callable).collect(), false)
             }
         }
     }

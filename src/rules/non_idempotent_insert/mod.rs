@@ -26,7 +26,10 @@
 //! bound before the loop (`let sql = "…"`, `client.prepare("…")`, through
 //! `.map_err(..)?`, `.context(..)?`, `.expect(..)`, `.await`), a statement prepared
 //! and run in one chain (`conn.prepare(sql)?.execute(..)`),
-//! `QueryBuilder::new("INSERT …")` and `sqlx::query_file!` files. Inserts written
+//! `QueryBuilder::new("INSERT …")`, `sqlx::query_file!` files and `.sql` files
+//! compiled in with `include_str!("add.sql")` (beside the source; in a call, or
+//! prepared into a local: `conn.prepare_cached(include_str!("add.sql"))?`, its
+//! guards and temporary tables read too). Inserts written
 //! without SQL text count too: diesel `insert_into(t::table).values(..)` (also
 //! `row.insert_into(t::table)`; the table is the path's `t`, read through a `use`
 //! that renames it, `use schema::users as u;` then `u::table`, and known by its SQL
@@ -190,7 +193,12 @@
 //!
 //! ## Known limitations
 //! - Calls are resolved from syntax, the way rustc resolves names but without macro
-//!   expansion or type inference. Crates come from the `Cargo.toml` files (every
+//!   expansion or type inference. An inherent method wins over a trait's of the same
+//!   name, also a trait generated outside the checked files (`impl
+//!   services::NoteService for Collection { fn add_note(..) { self.add_note(..) } }`
+//!   calls the inherent `add_note`); code that is not test code never reaches test
+//!   code (a `#[cfg(test)]` item, a test-support module such as `mod test_utils`), so
+//!   a trait's test-only implementation is no callee of production code. Crates come from the `Cargo.toml` files (every
 //!   library, binary, test, example and bench target; path dependencies, renames,
 //!   `workspace = true`; dev-dependencies only for tests, examples and benches; a
 //!   package inside a workspace's folder that it has as a path dependency is a

@@ -76,6 +76,16 @@ impl Extractor<'_> {
             self.query_file(mac);
             return;
         }
+        // `include_str!("add_card.sql")`: the SQL compiled in, read as written here.
+        if name == "include_str" {
+            if let Ok(lit) = mac.parse_body::<syn::LitStr>()
+                && let Some(text) = self.included_sql(&lit.value())
+            {
+                let loc = self.lowerer.span_loc(lit.span());
+                self.literal_events(&text, loc);
+            }
+            return;
+        }
         // diesel's `table!`: a table declared under another SQL name.
         if name == "table" {
             let names = super::orm::diesel_sql_names(mac.tokens.clone());
@@ -160,6 +170,26 @@ impl Extractor<'_> {
                 self.literal_events(&text, loc);
             }
         }
+    }
+}
+
+/// The largest `.sql` file read for an `include_str!` (a schema dump is far smaller).
+const MAX_INCLUDED_SQL: u64 = 1 << 20;
+
+impl Extractor<'_> {
+    /// The text of a `.sql` file compiled in with `include_str!(path)`, relative to
+    /// the including file's folder as the compiler reads it. The facts then depend on
+    /// that file, and are not cached.
+    pub(super) fn included_sql(&mut self, path: &str) -> Option<String> {
+        if !path.ends_with(".sql") {
+            return None;
+        }
+        let file = self.input.path.parent()?.join(path);
+        self.out.reads_other_files = true;
+        if std::fs::metadata(&file).ok()?.len() > MAX_INCLUDED_SQL {
+            return None;
+        }
+        std::fs::read_to_string(file).ok()
     }
 }
 

@@ -69,6 +69,28 @@ impl Extractor<'_> {
         // Lowered once, without substituting other locals: only literal SQL, constants
         // and prepared statements are followed into a local (and only initialisers of
         // that shape are lowered at all).
+        // `let stmt = conn.prepare_cached(include_str!("add.sql"))?`: the file's SQL.
+        if let Some(ident) = pat_ident(&local.pat)
+            && let Some((lit, span)) = included_sql_path(&init.expr)
+        {
+            let literal = self.lowerer.span_loc(span);
+            if let Some(text) = self.included_sql(&lit.value()) {
+                let (sqls, deletes) = (self.guarded(&text), deleted_by(&text));
+                if !sqls.is_empty() || !deletes.is_empty() {
+                    self.sql_locals.push(SqlLocal {
+                        name: ident.to_string(),
+                        binding: self.lowerer.span_loc(ident.span()),
+                        literal: Some(literal),
+                        innermost: self.stack.last().and_then(FnBuilder::innermost),
+                        sqls,
+                        deletes,
+                        deferred: None,
+                        appender: false,
+                    });
+                    return;
+                }
+            }
+        }
         let value = if may_define_sql(&init.expr) { self.lowerer.lower(&init.expr) } else { Value::Opaque };
         if let Some(sql_local) = pat_ident(&local.pat).and_then(|ident| self.sql_local(ident, &value)) {
             self.sql_locals.push(sql_local);
@@ -90,7 +112,7 @@ impl Extractor<'_> {
     /// The SQL local `let ident = value` binds: `value` names a constant
     /// (`let sql = INSERT_WORKSPACE;`, `let stmt = client.prepare(sql::INSERT_WORKSPACE)`),
     /// resolved crate-wide, or defines INSERT SQL. Either runs where the local is used.
-    fn sql_local(&self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
+    fn sql_local(&mut self, ident: &syn::Ident, value: &Value) -> Option<SqlLocal> {
         if let Some(table) = appender_table(value) {
             if !self.params.tables.iter().any(|t| t == "*" || t.eq_ignore_ascii_case(&table)) {
                 return None;
@@ -241,6 +263,32 @@ fn appender_table(value: &Value) -> Option<String> {
     }
     match args.first() {
         Some(Value::Str { text, .. }) if APPENDER_METHODS.contains(&method.as_str()) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// The `.sql` file an initialiser compiles in, and where its path is written:
+/// `include_str!("add.sql")`, prepared (`conn.prepare_cached(include_str!("add.sql"))?`)
+/// or converted.
+fn included_sql_path(expr: &syn::Expr) -> Option<(syn::LitStr, proc_macro2::Span)> {
+    match strip(expr) {
+        syn::Expr::Macro(m) if m.mac.path.is_ident("include_str") => {
+            let lit = m.mac.parse_body::<syn::LitStr>().ok()?;
+            let span = lit.span();
+            Some((lit, span))
+        }
+        syn::Expr::Try(t) => included_sql_path(&t.expr),
+        syn::Expr::Await(a) => included_sql_path(&a.base),
+        syn::Expr::MethodCall(m) => {
+            let method = m.method.to_string();
+            if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
+                included_sql_path(&m.receiver)
+            } else if PREPARE_METHODS.contains(&method.as_str()) {
+                m.args.first().and_then(included_sql_path)
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }
