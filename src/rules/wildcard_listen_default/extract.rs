@@ -136,6 +136,7 @@ pub fn extract(
         claimed: Default::default(),
         test_support: None,
         in_wildcard_branch: 0,
+        probes: Vec::new(),
         in_multicast_fn: false,
         logged_only: std::collections::HashSet::new(),
     };
@@ -162,6 +163,10 @@ struct Extractor<'a> {
     /// (`if ip == Ipv6Addr::UNSPECIFIED { … }`): what it binds is the operator's
     /// choice spelt out, not a default.
     in_wildcard_branch: u32,
+    /// Bind calls that only probe whether a port is free, by the start of their
+    /// callee's name: their listener is dropped unnamed (`match bind(a).await { Ok(_) =>
+    /// break, Err(_) => wait() }`, `bind(a).is_ok()`, `if let Ok(_) = bind(a)`).
+    probes: Vec<u32>,
     /// Inside a function about multicast (`fn bind_multicast(..)`, a `multicast_addr`
     /// parameter): a multicast receiver binds the unspecified address by protocol, and
     /// its client socket a random local one; neither is a listen default.
@@ -219,13 +224,30 @@ const CODE_MACROS: &[&str] = &[
 
 impl Extractor<'_> {
     fn push(&mut self, kind: SiteKind, at: Loc, value: Value, listen_named: bool) {
-        if (self.in_wildcard_branch > 0 && matches!(kind, SiteKind::BindCall { .. })) || self.in_multicast_fn {
+        let bind = matches!(kind, SiteKind::BindCall { .. });
+        if (bind && (self.in_wildcard_branch > 0 || self.probes.contains(&at.start))) || self.in_multicast_fn {
             return;
         }
         // Most sites hold nothing that could become a wildcard (a loopback literal, an
         // env read): keep only those that might, so facts stay small.
         if may_hold_wildcard(&value, self.params) {
             self.facts.sites.push(Site { kind, at, value, listen_named });
+        }
+    }
+
+    /// Records the bind call `expr` is (through `.await`, `?`, parentheses) as a probe.
+    fn note_probe(&mut self, expr: &syn::Expr) {
+        let callee = match strip_await(expr) {
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(p) => p.path.segments.last().map(|s| &s.ident),
+                _ => None,
+            },
+            syn::Expr::MethodCall(m) => Some(&m.method),
+            _ => None,
+        };
+        if let Some(ident) = callee.filter(|i| self.params.bind_functions.contains(&i.to_string())) {
+            let at = self.lowerer.span_loc(ident.span());
+            self.probes.push(at.start);
         }
     }
 
@@ -427,6 +449,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        if (m.method == "is_ok" || m.method == "is_err") && m.args.is_empty() {
+            self.note_probe(&m.receiver);
+        }
         self.claim_written(&m.method, &m.args);
         if m.method == "join" {
             self.run_time_join(m);
@@ -534,6 +559,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        if m.arms.iter().all(|a| binds_no_listener(&a.pat)) {
+            self.note_probe(&m.expr);
+        }
         syn::visit::visit_expr_match(self, m);
         let scrutinee = self.lowerer.lower(&m.expr);
         let Some(var) = self.env_read(&scrutinee) else {
@@ -548,6 +576,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.push(kind, at, value, listen_named);
             }
         }
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        if binds_no_listener(&l.pat) {
+            self.note_probe(&l.expr);
+        }
+        syn::visit::visit_expr_let(self, l);
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
@@ -694,5 +729,30 @@ fn first_str(value: &Value) -> Option<String> {
         Value::Call { args, .. } => args.iter().find_map(first_str),
         Value::Method { receiver, args, .. } => first_str(receiver).or_else(|| args.iter().find_map(first_str)),
         _ => None,
+    }
+}
+
+/// An expression through `.await`, `?` and parentheses.
+fn strip_await(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Await(a) => strip_await(&a.base),
+        syn::Expr::Try(t) => strip_await(&t.expr),
+        syn::Expr::Paren(p) => strip_await(&p.expr),
+        other => other,
+    }
+}
+
+/// Whether a pattern on a bind call's result keeps no listener: `Ok(_)`, `Ok(..)`,
+/// `Err(e)`, `_` (a probe of whether the port is free, the socket dropped at once).
+fn binds_no_listener(pat: &syn::Pat) -> bool {
+    match pat {
+        syn::Pat::Wild(_) => true,
+        syn::Pat::TupleStruct(t) => match t.path.segments.last().map(|s| s.ident.to_string()).as_deref() {
+            Some("Ok") => t.elems.iter().all(|e| matches!(e, syn::Pat::Wild(_) | syn::Pat::Rest(_))),
+            Some("Err") => true,
+            _ => false,
+        },
+        syn::Pat::Or(o) => o.cases.iter().all(binds_no_listener),
+        _ => false,
     }
 }

@@ -169,6 +169,10 @@
 //!   run and copy them. Tests and their harnesses still report nothing: a test
 //!   server bound to every interface (to find a free port) runs on the machine the
 //!   tests run on.
+//! - A bind whose listener is dropped unnamed at once probes whether a port is free
+//!   and is not reported: `match bind(a).await { Ok(_) => break, Err(_) => wait() }`,
+//!   `bind(a).is_ok()`, `if let Ok(_) = bind(a)`. One that keeps it (`Ok(listener)
+//!   => serve(listener)`) is a listener.
 //! - Wildcards outside Rust and the configuration files it names (Dockerfiles, shell
 //!   entrypoints) are out of reach; so is `unwrap_or_default()` of a type whose
 //!   `Default` lives in another crate.
