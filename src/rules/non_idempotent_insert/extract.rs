@@ -169,6 +169,11 @@ pub enum Receiver {
 }
 
 impl EventKind {
+    /// Whether it is an INSERT written here (SQL text, or an ORM's).
+    pub(super) fn is_insert(&self) -> bool {
+        matches!(self, EventKind::Insert(_) | EventKind::DieselInsert { .. } | EventKind::EntityInsert { .. })
+    }
+
     /// A method call on `self`.
     pub fn on_self(&self) -> bool {
         matches!(self, EventKind::Call { receiver: Some(Receiver::SelfValue), .. })
@@ -309,6 +314,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         until_inserted: None,
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         active_model_fns: orm::active_model_fns(syntax),
+        insert_results: Vec::new(),
         modules: Vec::new(),
         imports: vec![(uses_of(syntax.items.iter()), true)],
     };
@@ -422,6 +428,9 @@ struct Extractor<'a> {
     /// call of one in a loop runs its body there.
     local_closures: Vec<(String, syn::ExprClosure)>,
     entity_aliases: crate::facts::sea_orm::EntityImports,
+    /// Locals bound to the result of an INSERT, with its events (see
+    /// [`Extractor::conflict_updates`]).
+    insert_results: Vec<(String, Loc, Vec<usize>)>,
     /// The file's functions that return an `ActiveModel` ([`orm::active_model_fns`]).
     active_model_fns: Vec<(String, PathText)>,
     /// The inline modules around the current item, innermost last.
@@ -1074,6 +1083,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.conflict_updates(&e.cond, &e.then_branch);
         self.visit_if_with_state_guard(e);
     }
 

@@ -93,7 +93,10 @@
 //!    EXISTS (SELECT … FROM t …)`, `LEFT JOIN t … WHERE t.col IS NULL`), whose rows
 //!    fill only the gaps; an `UPDATE` whose result decides the INSERT (`if
 //!    changed == 0 { INSERT … }` after its `rows_affected()`, or its `Err` arm:
-//!    update, else insert); the same guards in every caller before it calls the
+//!    update, else insert), or an INSERT whose result is tested for a key collision
+//!    in a branch that updates the row it collided with (`let r = insert_into(t)…;
+//!    if is_conflict(&r) { update(t)….set(..) }`: a hand-written upsert; the test
+//!    named with `conflict`, `unique` or `duplicate`); the same guards in every caller before it calls the
 //!    function (a command that empties the tables, then calls the functions that
 //!    fill them), or a caller that returned at its top when a lookup found rows
 //!    (`if !present.is_empty() { return Ok(()) }`: it seeds a store once; also through a

@@ -50,7 +50,7 @@ fn selects(expr: &syn::Expr) -> bool {
 /// result — the rows it changed, or an error when none matched — says whether the
 /// row exists, so an INSERT run only when it changed nothing fills the gap (update,
 /// else insert).
-fn updates(expr: &syn::Expr) -> bool {
+pub(super) fn updates(expr: &syn::Expr) -> bool {
     #[derive(Default)]
     struct Finder {
         text: bool,

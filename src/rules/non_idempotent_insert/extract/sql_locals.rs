@@ -99,6 +99,16 @@ impl Extractor<'_> {
         let before = self.stack.last().map_or(0, |f| f.facts.events.len());
         syn::visit::visit_local(self, local);
         let after = self.stack.last().map_or(0, |f| f.facts.events.len());
+        // `let edit = insert_into(t).values(..).get_result(conn);`: its result may be
+        // tested for a conflict later (a hand-written upsert).
+        if let Some(ident) = pat_ident(&local.pat) {
+            let inserts: Vec<usize> = (before..after)
+                .filter(|&i| self.stack.last().is_some_and(|f| f.facts.events[i].kind.is_insert()))
+                .collect();
+            if let (false, Some(f)) = (inserts.is_empty(), self.stack.last()) {
+                self.insert_results.push((ident.to_string(), f.facts.name_loc, inserts));
+            }
+        }
         if let (Some(ident), true) = (pat_ident(&local.pat), is_query_builder(&init.expr)) {
             let inserts = (before..after)
                 .filter(|&i| {
@@ -183,6 +193,33 @@ impl Extractor<'_> {
             self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via })), at);
         }
         true
+    }
+
+    /// `if is_conflict(&edit) { update(t)…set(..) }` after `let edit = INSERT …`: an
+    /// insert that updates the row it collided with is a hand-written upsert.
+    pub(super) fn conflict_updates(&mut self, cond: &syn::Expr, then: &syn::Block) {
+        let Some(name) = conflict_tested(cond) else { return };
+        // (Positions are among the current function's events: a local of this function.)
+        let Some(current) = self.stack.last().map(|f| f.facts.name_loc) else { return };
+        let Some((_, _, events)) = self.insert_results.iter().rev().find(|(n, at, _)| *n == name && *at == current) else {
+            return;
+        };
+        let events = events.clone();
+        let then = syn::Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: then.clone() });
+        if !super::hoisted::updates(&then) {
+            return;
+        }
+        let Some(f) = self.stack.last_mut() else { return };
+        for i in events {
+            let Some(event) = f.facts.events.get_mut(i) else { continue };
+            match &mut event.kind {
+                EventKind::Insert(insert) => insert.sql.on_conflict = true,
+                EventKind::DieselInsert { on_conflict, .. } | EventKind::EntityInsert { on_conflict, .. } => {
+                    *on_conflict = true
+                }
+                _ => {}
+            }
+        }
     }
 
     /// `qb.push(" ON CONFLICT (id) DO NOTHING")` on a builder started with an INSERT,
@@ -384,6 +421,31 @@ pub(super) fn formats_a_constant(value: &Value) -> bool {
             Value::Local { value, .. } => constant(value),
             other => constant(other),
         })
+}
+
+/// The local a condition tests for a unique-key collision: `is_conflict(&edit)`,
+/// `is_unique_violation(&r)`, `r.is_duplicate()` (a name saying conflict, unique or
+/// duplicate, given the local).
+fn conflict_tested(cond: &syn::Expr) -> Option<String> {
+    let says = |name: &str| ["conflict", "unique", "duplicate"].iter().any(|w| name.contains(w));
+    let local = |e: &syn::Expr| match strip(e) {
+        syn::Expr::Reference(r) => match strip(&r.expr) {
+            syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        },
+        syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        _ => None,
+    };
+    match strip(cond) {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| says(&s.ident.to_string())) => {
+                c.args.first().and_then(local)
+            }
+            _ => None,
+        },
+        syn::Expr::MethodCall(m) if says(&m.method.to_string()) => local(&m.receiver),
+        _ => None,
+    }
 }
 
 /// Where the first string literal of a value is written.
