@@ -160,7 +160,11 @@ impl<'a> Analysis<'a> {
             .map(|f| {
                 let file = f.name_loc.file;
                 let whole = *test_files.entry(file).or_insert_with(|| ctx.in_test_code(&Loc::new(file, 0, 0)));
-                whole || ctx.in_test_code(&f.name_loc)
+                let loc = f.name_loc;
+                whole
+                    || ctx.files.get(file).is_some_and(|facts| {
+                        facts.test_items.iter().any(|&(start, end)| start <= loc.start && loc.end <= end)
+                    })
             })
             .collect();
         let contexts = fns
