@@ -296,7 +296,9 @@
 //!   `…_count` (not `bump_…_count` and other writes), `contains…`,
 //!   `list…`, `load…`, `select_…`, `fetch_…` (not sqlx's `fetch_one`/`fetch_all`,
 //!   which run whatever they are given), `for_…` (a parent's rows: `Tag::for_post(conn, id)?`),
-//!   `first`, `one`, `optional`, `fetch_optional`, `get_results` only awaited or
+//!   `first`, `one`, `optional`, `fetch_optional`, `get_results`, and `should_…`,
+//!   `needs_…` (true while the write is still to be done: `if
+//!   !m.should_apply().await? { continue }`) only awaited or
 //!   `?`-tried (a round trip to the database), also inside a closure handed to a
 //!   macro (`with_connection!(pool, |c| t.filter(..).first(c).await.optional())`);
 //!   a diesel read run right in the test (`if t::table.find(id).get_result::<Row>(conn)
@@ -516,6 +518,7 @@ impl Rule for NonIdempotentInsert {
         // The row a caller looked up, passed in and tested: another value tested.
         out = out.replace("= existing {", "= supplied {");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).
+        out = out.replace(".should_", ".shall_").replace(" needs_", " wants_");
         out = out.replace(".is_", ".as_").replace(".has_", ".had_").replace(".includes_", ".adds_").replace(".list_", ".make_");
         out = out.replace(" get_", " make_").replace(".get_", ".make_").replace("._get_", "._make_").replace("_exists(", "_named(").replace("_exists!(", "_named!(")
             .replace("::find()", "::all()").replace(".one(", ".each(").replace(".fetch_optional(", ".fetch_one(")

@@ -120,12 +120,19 @@ const WRITE_VERBS: &[&str] =
 /// model's rows of a parent (`Tag::for_post(conn, id)?`).
 fn weak_lookup(name: &str) -> bool {
     ["is_", "has_", "count", "contains", "list", "load", "select_"].iter().any(|p| name.starts_with(p))
+        || asks_whether_missing(name)
         || (name.ends_with("_count") && !WRITE_VERBS.iter().any(|v| name.starts_with(v)))
         // (`fetch_allowed_groups(..).await?`; sqlx's own `fetch_one`/`fetch_all` run
         // whatever statement they are given.)
         || (name.starts_with("fetch_") && !matches!(name, "fetch_one" | "fetch_all" | "fetch_many"))
         || (name.starts_with("for_") && !name.starts_with("for_each"))
         || matches!(name, "first" | "optional" | "one" | "fetch_optional" | "get_results")
+}
+
+/// Whether a name asks whether the write is still to be done, a lookup whose `true`
+/// means absent: `migration.should_apply().await?`, `needs_backfill(..)?`.
+pub(super) fn asks_whether_missing(name: &str) -> bool {
+    name.starts_with("should_") || name.starts_with("needs_")
 }
 
 /// Whether a call chain names a lookup anywhere (`Entity::find().filter(..).one(db)`).

@@ -226,8 +226,14 @@ fn missing_pattern(pat: &syn::Pat) -> bool {
 pub(super) fn found_when_true(cond: &syn::Expr) -> bool {
     match strip(cond) {
         syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => !found_when_true(&u.expr),
+        // (`m.should_apply().await?`: the answer of the call awaited.)
+        syn::Expr::Try(t) => found_when_true(&t.expr),
+        syn::Expr::Await(a) => found_when_true(&a.base),
         syn::Expr::Let(l) => found_pattern(&l.pat),
-        syn::Expr::MethodCall(m) => !matches!(m.method.to_string().as_str(), "is_none" | "is_empty" | "is_err"),
+        syn::Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            !matches!(name.as_str(), "is_none" | "is_empty" | "is_err") && !super::hoisted::asks_whether_missing(&name)
+        }
         // `count == 0`, `count < 1`: nothing found; `0 < count` reads the other way.
         syn::Expr::Binary(b) if matches!(strip(&b.left), syn::Expr::Lit(_)) => {
             !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ge(_) | syn::BinOp::Gt(_))
