@@ -83,12 +83,31 @@ pub struct CallFinding<'s> {
 }
 
 impl Finding<'_> {
-    /// Where it is reported: the INSERT, or the call.
+    /// Where it is reported: the INSERT, or the call (the INSERT of a recursive walk
+    /// that holds it, see [`CallFinding::walks_own_insert`]).
     pub fn loc(&self) -> Loc {
         match self {
             Finding::Direct { occ, .. } => occ.loc,
+            Finding::Call(call) if call.walks_own_insert() => call.witness.insert,
             Finding::Call(call) => call.event.loc,
         }
+    }
+
+    /// The function it is in, the table it names and the loop that repeats it.
+    fn scope(&self) -> (&FnInsertFacts, &str, Option<u32>) {
+        match self {
+            Finding::Direct { f, occ } => (f, &occ.sql.table, occ.innermost),
+            Finding::Call(call) => (call.f, &call.witness.table, call.event.innermost),
+        }
+    }
+}
+
+impl CallFinding<'_> {
+    /// A recursive walk whose own body holds the INSERT (`fn seed(node) { INSERT …;
+    /// for c in children { seed(c) } }`): the INSERT is what runs once per node, and is
+    /// reported there.
+    pub fn walks_own_insert(&self) -> bool {
+        self.recursive && std::ptr::eq(self.f, self.callee) && self.through.is_empty()
     }
 }
 
@@ -926,7 +945,28 @@ impl<'a> Analysis<'a> {
                 found.entry((finding.loc(), call.witness.table.as_str())).or_insert(finding);
             }
         }
-        found.into_values().collect()
+        let findings: Vec<Finding> = found.into_values().collect();
+        // A recursive call in a loop that already reports a call or an INSERT of the same
+        // table (`for node in nodes { create_child(..); walk(node.children) }`) says
+        // again what that finding says.
+        let said_in_loop = |l: u32, of: &Finding| {
+            let (f, table, _) = of.scope();
+            findings.iter().any(|other| {
+                let (g, t, innermost) = other.scope();
+                let recursive = matches!(other, Finding::Call(c) if c.recursive);
+                !recursive && std::ptr::eq(f, g) && t == table && f.within(innermost, l)
+            })
+        };
+        let redundant: Vec<bool> = findings
+            .iter()
+            .map(|finding| match finding {
+                Finding::Call(c) if c.recursive && !c.walks_own_insert() => {
+                    c.event.innermost.is_some_and(|l| said_in_loop(l, finding))
+                }
+                _ => false,
+            })
+            .collect();
+        findings.into_iter().zip(redundant).filter(|(_, r)| !r).map(|(f, _)| f).collect()
     }
 
     /// Function `i`'s calls that reach an unguarded INSERT: in a loop (per table, the

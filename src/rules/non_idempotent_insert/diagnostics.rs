@@ -101,7 +101,32 @@ fn direct_finding(f: &FnInsertFacts, occ: &InsertOcc, params: &InsertParams, sev
     }
 }
 
+/// A recursive walk that runs its own INSERT once per node: reported at the INSERT,
+/// the recursive call and its loop as the reasons.
+fn walk_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> Diagnostic {
+    let CallFinding { f, event: e, witness, .. } = *c;
+    let mut secondary = loop_label(f, e.innermost);
+    secondary.push(Label { loc: e.loc, message: format!("this recursive call runs `{}` again", f.name) });
+    Diagnostic {
+        rule: ID,
+        severity,
+        loc: witness.insert,
+        message: format!(
+            "INSERT INTO `{}` runs once per node of the recursive walk `{}` without an idempotency guard",
+            witness.table, f.name
+        ),
+        label: "inserts a new row for every node it walks".to_string(),
+        secondary,
+        why: Some(INCIDENT.into()),
+        notes: notes(f, e.innermost, params),
+        help: Some(help(params)),
+    }
+}
+
 fn call_finding(c: &CallFinding, params: &InsertParams, severity: Severity) -> Diagnostic {
+    if c.walks_own_insert() {
+        return walk_finding(c, params, severity);
+    }
     let CallFinding { f, event: e, order, callee, witness, ref through, omitted, .. } = *c;
     let mut secondary = Vec::new();
     secondary.extend(loop_label(f, e.innermost));

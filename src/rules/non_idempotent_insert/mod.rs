@@ -4,7 +4,9 @@
 //! Flags an `INSERT` into a guarded table (default `workspaces`) that can run
 //! repeatedly without an idempotency guard: in the body of a `for`, `while` or
 //! `loop`; in a closure given to an iterator or stream adapter (`map`, `for_each`,
-//! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`); in a closure given to
+//! `then`, `fold`, … feeding `join_all` or `FuturesUnordered`; also on a parameter or
+//! local declared an iterator or a stream, `rows: S` with `S: Stream<Item = Row>`,
+//! `impl Iterator<Item = T>`); in a closure given to
 //! a retry wrapper (`with_retry(|| async { … })`, `backoff::future::retry`,
 //! `tokio_retry::Retry::spawn`: `retry-wrappers`, also imported under another name,
 //! `use backoff::future::retry as again;`; or a function of the workspace
@@ -15,7 +17,10 @@
 //! reaches several guarded tables' INSERTs is reported once per table); or through
 //! recursion (a function that calls itself, or two that call each other: a cycle
 //! through three or more functions is how an event dispatcher re-enters itself, and
-//! is not reported outside a loop). Calls are resolved the way Rust
+//! is not reported outside a loop; a walk whose own body holds the INSERT is reported
+//! at the INSERT, the recursive call as what repeats it, and a recursive call in a
+//! loop that already reports a call or an INSERT of the same table is not reported
+//! again). Calls are resolved the way Rust
 //! resolves them (see Known limitations for how far syntax goes). The SQL is found
 //! in string literals, raw strings, SQL assembled at compile time (`concat!` with
 //! `stringify!` pieces, const_format's `concatcp!` and `formatcp!`, written in place,

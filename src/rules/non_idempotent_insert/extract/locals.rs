@@ -34,6 +34,22 @@ fn is_constructor(name: &str) -> bool {
 /// State<AppState>` binds `state` to an `AppState`.
 const EXTRACTORS: &[&str] = &["State", "Data", "Extension", "Json", "Arc"];
 
+/// Traits and types whose values are iterators or streams.
+const ITERATOR_TYPES: &[&str] = &[
+    "Iterator",
+    "IntoIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "Stream",
+    "TryStream",
+    "BoxStream",
+    "LocalBoxStream",
+    "ReceiverStream",
+    "UnboundedReceiverStream",
+    "FuturesUnordered",
+    "FuturesOrdered",
+];
+
 /// Methods that give what an `Option`, `Result` or collection holds.
 const UNWRAPS: &[&str] = &["unwrap", "expect", "unwrap_or_default", "unwrap_unchecked"];
 
@@ -54,6 +70,13 @@ impl Extractor<'_> {
     /// parameter or loop variable).
     pub(super) fn is_local(&self, name: &str) -> bool {
         self.locals.iter().any(|b| b.name == name)
+    }
+
+    /// Whether a local's declared type is an iterator or a stream (`rows: S` with
+    /// `S: Stream<Item = Row>`, `impl Iterator<Item = T>`, `BoxStream<'_, T>`): its
+    /// adapters' closures run once per item.
+    pub(super) fn is_iterator_local(&self, name: &str) -> bool {
+        self.binding(name).and_then(|b| b.ty.as_ref()).and_then(|ty| ty.last()).is_some_and(|last| ITERATOR_TYPES.contains(&&**last))
     }
 
     fn binding(&self, name: &str) -> Option<&Binding> {

@@ -199,6 +199,10 @@ impl Extractor<'_> {
                 syn::Expr::Field(f) => at = strip(&f.base),
                 syn::Expr::Try(t) => at = strip(&t.expr),
                 syn::Expr::Await(a) => at = strip(&a.base),
+                // A local declared an iterator or a stream (`rows: impl Stream<..>`).
+                syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.is_iterator_local(&i.to_string())) => {
+                    return true;
+                }
                 other => {
                     let mut names = Vec::new();
                     self.lowerer_lower_quiet(other).names(&mut names);
