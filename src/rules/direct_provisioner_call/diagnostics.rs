@@ -8,6 +8,7 @@ use super::analysis;
 use super::declared;
 use super::{DirectProvisionerCall, ID, ProvisionerParams, ProvisionerSite, ProvisionerSiteKind};
 use crate::rules::CheckCx;
+use crate::input::source::Loc;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 
 const AD_HOC_BACKEND: &str = "a backend built on the spot is not the one the dispatcher chose for this deployment: \
@@ -37,24 +38,54 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
     let has_backends = cx.db.files.iter().any(|f| params.is_exempt_path(&f.display));
     let commands = commands_of_consts(cx);
     let facts: Vec<_> = cx.facts::<DirectProvisionerCall>().collect();
-    let sites = facts.iter().flat_map(|p| &p.sites).chain(&commands);
-    for site in sites {
-        if matches!(site.kind, ProvisionerSiteKind::Command { .. }) && !has_backends {
-            continue;
-        }
+    let reported = |site: &&ProvisionerSite| {
         // `req.provisioner` of `struct CreateReq { provisioner: Option<String> }`: a name.
         let other = match &site.kind {
             ProvisionerSiteKind::Choice { other } => Some(other),
             _ => None,
         };
-        if site.origin.iter().chain(other).any(|o| declared::holds_no_backend(cx, params, o, site.loc)) {
+        (!matches!(site.kind, ProvisionerSiteKind::Command { .. }) || has_backends)
+            && !site.origin.iter().chain(other).any(|o| declared::holds_no_backend(cx, params, o, site.loc))
+    };
+    // A check or choice that binds the backend a reported call is made on is part of
+    // that call's finding (`if let Some(p) = &self.provisioner { p.stop(id) }` is one
+    // problem): reported with the call, not again on its own.
+    let is_check = |site: &ProvisionerSite| {
+        matches!(site.kind, ProvisionerSiteKind::PresenceCheck | ProvisionerSiteKind::Choice { .. })
+    };
+    let checks: std::collections::HashSet<Loc> =
+        facts.iter().flat_map(|p| &p.sites).filter(reported).filter(|s| is_check(s)).map(|s| s.loc).collect();
+    let check_of: std::collections::HashMap<Loc, Loc> = facts
+        .iter()
+        .flat_map(|p| &p.check_binds)
+        .filter(|(_, check)| checks.contains(check))
+        .map(|&(bound, check)| (bound, check))
+        .collect();
+    let call_check = |site: &ProvisionerSite| match site.kind {
+        ProvisionerSiteKind::MethodCall { .. } | ProvisionerSiteKind::AssociatedCall { .. } => {
+            site.origin.as_ref().and_then(|o| check_of.get(&o.loc)).copied()
+        }
+        _ => None,
+    };
+    let folded: std::collections::HashSet<Loc> =
+        facts.iter().flat_map(|p| &p.sites).filter(reported).filter_map(&call_check).collect();
+    let sites = facts.iter().flat_map(|p| &p.sites).chain(&commands);
+    for site in sites.filter(reported) {
+        if is_check(site) && folded.contains(&site.loc) {
             continue;
         }
         if site.kind == ProvisionerSiteKind::PresenceCheck && !presence_lines.insert(line_of(site)) {
             continue;
         }
         calls.insert(site.loc);
-        out.push(diagnostic(site, params, severity));
+        let mut d = diagnostic(site, params, severity);
+        if let Some(check) = call_check(site) {
+            d.secondary.push(Label {
+                loc: check,
+                message: "picked here: choosing the backend is the dispatcher's job".to_string(),
+            });
+        }
+        out.push(d);
     }
     for call in facts.iter().flat_map(|p| &p.typed_calls) {
         if let Some(site) = backend_by_another_name(cx, params, call) {

@@ -95,6 +95,12 @@ pub struct ProvisionerFacts {
     /// Constants and statics of this file whose value is a backend program
     /// (`const DOCKER: &str = "docker"`), by the location of their name.
     pub program_consts: Vec<(Loc, String)>,
+    /// Backends bound by a check of their presence or a choice between them (`if let
+    /// Some(p) = &self.provisioner`, a `match` arm, `let … else`, `let cp =
+    /// state.cp_prov.clone().ok_or(..)?`, `let b = match (&cp, &docker) { … }`): the
+    /// binding's location, and where the check or choice is. A call on the binding
+    /// is reported with the check it came from.
+    pub check_binds: Vec<(Loc, Loc)>,
 }
 
 /// A backend command line run with a program named by a path this file does not define.
@@ -451,6 +457,31 @@ impl Extractor<'_> {
 
     /// Leaves the bindings made since the scope had `saved` of them: the flags and
     /// command lines bound to them are decided.
+    /// The backends bound since the scope had `from` entries were bound by the check
+    /// or choice at `check` ([`ProvisionerFacts::check_binds`]).
+    fn note_check_binds(&mut self, from: usize, check: Loc) {
+        let bound = self.scope.get(from..).unwrap_or_default().iter().filter_map(|(_, o)| o.as_ref().map(|o| o.loc));
+        let pairs: Vec<(Loc, Loc)> = bound.map(|b| (b, check)).collect();
+        self.out.check_binds.extend(pairs);
+    }
+
+    /// Where a `let`'s value checks or chooses a backend: the `match` or `if` it is,
+    /// or the `ok_or(..)?` that leaves without one.
+    fn check_of_value(&self, expr: &syn::Expr) -> Option<Loc> {
+        match strip(expr) {
+            syn::Expr::Match(m) => Some(self.loc(m.match_token.span)),
+            syn::Expr::If(i) => Some(self.loc(i.if_token.span)),
+            syn::Expr::Try(t) => self.check_of_value(&t.expr),
+            syn::Expr::Await(a) => self.check_of_value(&a.base),
+            syn::Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "ok_or" | "ok_or_else" | "context" | "with_context") =>
+            {
+                Some(self.loc(m.method.span()))
+            }
+            _ => None,
+        }
+    }
+
     fn unscope(&mut self, saved: usize) {
         self.scope.truncate(saved);
         self.declared.retain(|(index, _)| *index < saved);
@@ -668,6 +699,14 @@ impl Extractor<'_> {
             }
         }
         out
+    }
+
+    /// A backend field among a tuple's elements (`(&h.provisioner, &h.cp_prov)`).
+    fn tuple_of_backends(&self, expr: &syn::Expr) -> Option<Origin> {
+        match strip_refs(expr) {
+            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.backend_origin(e).filter(|o| o.is_field)),
+            _ => None,
+        }
     }
 
     /// A backend value, not a parameter that may hold one.
@@ -915,7 +954,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         syn::visit::visit_local(self, local);
         self.command_local = saved_command;
         let deferred = std::mem::replace(&mut self.deferring, saved_deferring);
+        let bound_from = self.scope.len();
         self.bind_local(local);
+        let check = match &local.init {
+            Some(init) if init.diverge.is_some() => Some(self.loc(local.let_token.span)),
+            Some(init) => self.check_of_value(&init.expr),
+            None => None,
+        };
+        if let Some(check) = check {
+            self.note_check_binds(bound_from, check);
+        }
         let ident = origin::plain_ident(&local.pat);
         if let Some(d) = deferred
             && !d.sites.is_empty()
@@ -1028,7 +1076,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                         backends.push(origin.clone());
                         self.presence(loc, origin);
                     }
+                    let bound_from = self.scope.len();
                     self.bind_match(&cond.pat, &cond.expr);
+                    self.note_check_binds(bound_from, self.loc(link.if_token.span));
                 }
                 cond => {
                     self.visit_expr(cond);
@@ -1093,8 +1143,18 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         for arm in &m.arms {
             let from = self.out.sites.len();
             let saved = self.scope.len();
+            // `(None, None) => …` on a tuple of backends: a bare "both absent" check.
+            if scrutinee.len() >= 2
+                && let syn::Pat::Tuple(t) = &arm.pat
+                && t.elems.len() == scrutinee.len()
+                && t.elems.iter().all(|p| matches!(p, syn::Pat::Ident(i) if i.ident == "None"))
+            {
+                let loc = self.loc(syn::spanned::Spanned::span(&arm.pat));
+                self.presence(loc, scrutinee[0].clone());
+            }
             // Tuple scrutinees bind per element: `(Some(cp), _) => …`.
             self.bind_match(&arm.pat, &m.expr);
+            self.note_check_binds(saved, self.loc(m.match_token.span));
             if let Some((_, guard)) = &arm.guard {
                 self.visit_expr(guard);
             }
@@ -1263,9 +1323,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if let Some(rest) = &s.rest {
             self.visit_expr(rest);
         }
-        // `CpProvisioner { client, .. }` builds a backend.
+        // `CpProvisioner { client, .. }` builds a backend; `CoreError::Provisioner { .. }`
+        // (after a type's name: an enum's variant) does not.
+        let after_type = s.path.segments.len() >= 2
+            && s.path.segments[s.path.segments.len() - 2].ident.to_string().starts_with(|c: char| c.is_ascii_uppercase());
         if let Some(last) = s.path.segments.last()
             && self.types.contains(&last.ident.to_string())
+            && !after_type
         {
             let loc = self.loc(last.ident.span());
             self.push(ProvisionerSiteKind::Construct { ty: last.ident.to_string() }, loc, None);
@@ -1278,7 +1342,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if is_matches
             && let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_separated_nonempty)
             && let Some(first) = args.first()
-            && let Some(origin) = self.origin(first)
+            && let Some(origin) = self.origin(first).or_else(|| self.tuple_of_backends(first))
         {
             let loc = self.loc(mac.path.segments.last().expect("non-empty").ident.span());
             self.presence(loc, origin);

@@ -54,9 +54,13 @@
 //!   { … }`), or of a copy of one bound to a name, where it is bound or in the task it
 //!   moves into (`let p = state.provisioner.clone(); tokio::spawn(async move { if let
 //!   Some(p) = p { … } })`, `std::thread::spawn(move || …)`; `.clone()`, `&`,
-//!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy): choosing by a
-//!   backend's presence is the dispatcher's job (the call on the bound backend is a
-//!   finding of its own). A presence check is reported where its value decides
+//!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy), and "both
+//!   absent" asked of the pair at once (`matches!((&s.provisioner, &s.cp_prov), (None,
+//!   None))`, a `(None, None) =>` arm of a `match` on the pair): choosing by a
+//!   backend's presence is the dispatcher's job. A check (or a hand-rolled choice)
+//!   that binds the backend a reported call is made on is part of that call's
+//!   finding, a secondary label of it, not a finding again (`if let Some(p) =
+//!   &self.provisioner { p.stop(id) }` is one problem, reported at the call). A presence check is reported where its value decides
 //!   something: a condition (`if`, `while`, `match`, a guard, `&&`/`||` before a
 //!   call, `?`, a closure such as `filter(|_| cp.is_some())`), a value returned (a
 //!   hand-rolled `has_provisioner()`), or an argument of a function. One whose value
@@ -92,7 +96,8 @@
 //!   dispatcher or a backend module: a tool with neither just runs docker;
 //! - a backend built outside the places that wire the application — the dispatcher,
 //!   the backend modules and `construct-paths` (`main.rs`, `src/bin/**`, `build.rs`):
-//!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }`, a
+//!   `DockerProvisioner::new(..)` (any of `constructors`), `CpProvisioner { .. }` (not
+//!   a variant named like one, `CoreError::Provisioner { .. }`), a
 //!   unit or tuple struct's value (`let p = CpProvisioner;`,
 //!   `provisioner::CpProvisioner`, `CpProvisioner(client)`), `let d:
 //!   DockerProvisioner = Default::default()`, `Default::default()` returned from a
@@ -111,7 +116,9 @@
 //!   (`if let Some(cp) = &self.cp_prov { … } else if let Some(d) =
 //!   &self.provisioner { … }`, `if saas { state.cp_prov.clone() } else {
 //!   state.provisioner.clone() }`, `None => state.provisioner.clone()`), whatever
-//!   decides it: presence, a flag, a setting.
+//!   decides it: presence, a flag, a setting. A choice whose backend is then called
+//!   (`let b = match (&cp, &docker) { … }; b.stop(id)`, or a call in one of its
+//!   branches) is reported with that call, as a presence check is.
 //!
 //! The message names what to call instead: for a call, the dispatcher verb of its
 //! method (stop → `stop_workspace_auto`, start/provision →
