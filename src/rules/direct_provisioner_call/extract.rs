@@ -701,11 +701,11 @@ impl Extractor<'_> {
         out
     }
 
-    /// A backend field among a tuple's elements (`(&h.provisioner, &h.cp_prov)`).
-    fn tuple_of_backends(&self, expr: &syn::Expr) -> Option<Origin> {
+    /// The backend fields among a tuple's elements (`(&h.provisioner, &h.cp_prov)`).
+    fn tuple_of_backends(&self, expr: &syn::Expr) -> Vec<Origin> {
         match strip_refs(expr) {
-            syn::Expr::Tuple(t) => t.elems.iter().find_map(|e| self.backend_origin(e).filter(|o| o.is_field)),
-            _ => None,
+            syn::Expr::Tuple(t) => t.elems.iter().filter_map(|e| self.backend_origin(e).filter(|o| o.is_field)).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -1342,11 +1342,23 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if is_matches
             && let Ok(args) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_separated_nonempty)
             && let Some(first) = args.first()
-            && let Some(origin) = self.origin(first).or_else(|| self.tuple_of_backends(first))
         {
             let loc = self.loc(mac.path.segments.last().expect("non-empty").ident.span());
-            self.presence(loc, origin);
-            return;
+            let pair = self.tuple_of_backends(first);
+            if let Some(origin) = self.origin(first) {
+                self.presence(loc, origin);
+                return;
+            }
+            // Both backends asked at once (`matches!((&cp, &docker), (None, None))`):
+            // `has_provisioner()` says the same, so it is reported even as data.
+            if pair.len() >= 2
+                && let Some(function) = &self.function
+            {
+                let kind = ProvisionerSiteKind::PresenceCheck;
+                let site = ProvisionerSite { kind, loc, origin: pair.into_iter().next(), function: function.clone() };
+                self.out.sites.push(site);
+                return;
+            }
         }
         // Other macros: their arguments, where they parse as expressions. In a log
         // line, a JSON value or a metric a presence check is data: it chooses nothing.

@@ -56,7 +56,8 @@
 //!   Some(p) = p { … } })`, `std::thread::spawn(move || …)`; `.clone()`, `&`,
 //!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy), and "both
 //!   absent" asked of the pair at once (`matches!((&s.provisioner, &s.cp_prov), (None,
-//!   None))`, a `(None, None) =>` arm of a `match` on the pair): choosing by a
+//!   None))`, reported even where its value is only data, as `has_provisioner()` says
+//!   the same; a `(None, None) =>` arm of a `match` on the pair): choosing by a
 //!   backend's presence is the dispatcher's job. A check (or a hand-rolled choice)
 //!   that binds the backend a reported call is made on is part of that call's
 //!   finding, a secondary label of it, not a finding again (`if let Some(p) =
