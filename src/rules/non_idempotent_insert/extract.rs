@@ -311,6 +311,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         consuming_loops: Vec::new(),
         let_events: Vec::new(),
         local_closures: Vec::new(),
+        closure_call: None,
         until_inserted: None,
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         active_model_fns: orm::active_model_fns(syntax),
@@ -427,6 +428,9 @@ struct Extractor<'a> {
     /// Closures bound to a local (`let write = |k, v| sqlx::query("INSERT …")…`): a
     /// call of one in a loop runs its body there.
     local_closures: Vec<(String, syn::ExprClosure)>,
+    /// While a local closure's body is read again at its call in a loop: the call and
+    /// the closure's name. Its INSERTs are reported at the call, like a helper's.
+    closure_call: Option<(Loc, Box<str>)>,
     entity_aliases: crate::facts::sea_orm::EntityImports,
     /// Locals bound to the result of an INSERT, with its events (see
     /// [`Extractor::conflict_updates`]).
@@ -556,6 +560,15 @@ impl Extractor<'_> {
             f.facts.preflights.push(Preflight::at(f.facts.events.len()));
         }
         let innermost = f.innermost();
+        // An INSERT of a local closure called in a loop: reported at the call, the
+        // statement in the closure as where it is written.
+        let (kind, loc) = match (kind, &self.closure_call) {
+            (EventKind::Insert(mut ev), Some((call, name))) if ev.via.is_none() => {
+                ev.via = Some((loc, format!("the INSERT INTO `{}` in the closure `{name}`", ev.sql.table)));
+                (EventKind::Insert(ev), *call)
+            }
+            (kind, _) => (kind, loc),
+        };
         f.facts.events.push(Event { kind, loc, innermost });
     }
 
@@ -686,8 +699,8 @@ impl Extractor<'_> {
     /// A closure with its parameters bound.
     /// A closure bound to a local, called in a loop of the function: its body runs
     /// on every iteration, so it is read again there (an INSERT in it is reported at
-    /// its own place, with this loop repeating it).
-    fn run_local_closure(&mut self, name: &str) {
+    /// the call, like a helper's, with this loop repeating it).
+    fn run_local_closure(&mut self, name: &str, call: Loc) {
         let in_own_loop = self.stack.last().is_some_and(|f| f.open_loops.iter().any(|&l| f.facts.loops[l].kind != CLOSURE_ARG));
         if !in_own_loop {
             return;
@@ -696,7 +709,9 @@ impl Extractor<'_> {
         // (Taken out while it is read: a closure cannot call itself.)
         let (n, closure) = self.local_closures.remove(at);
         let seen = std::mem::take(&mut self.orm_seen);
+        let outer = self.closure_call.replace((call, n.as_str().into()));
         self.visit_closure(&closure);
+        self.closure_call = outer;
         self.orm_seen = seen;
         self.local_closures.insert(at, (n, closure));
     }
@@ -1144,7 +1159,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 for arg in &c.args {
                     self.visit_expr(arg);
                 }
-                self.run_local_closure(&name);
+                self.run_local_closure(&name, loc);
                 return;
             } else {
                 // `<Type as Trait>::f`: the type's `f` (the trait named).

@@ -269,13 +269,16 @@
 //!   name (`f()`, `op().await`) inside a `for`/`while`/`loop` of its own body; a
 //!   closure it stores or hands on to another function is not followed (list such a
 //!   function in `retry-wrappers`).
-//! - A table name filled into a `format!` template from a constant is not followed. A
-//!   closure stored in a local is read again where a loop of the same function calls
-//!   it; one handed to another function and called there only when that function is
-//!   a retry wrapper (above).
+//! - A table name filled into a `format!` template from a run-time value (not a
+//!   constant) is not followed. A closure stored in a local is read again where a loop
+//!   of the same function calls it, and its INSERT reported at that call, as a
+//!   helper's; one handed to another function is followed only when that function is
+//!   a retry wrapper (above), and one passed by name to an adapter (`.map(create)`)
+//!   is not.
 //! - `map`, `then`, `and_then` and the like count as iteration only when the receiver
 //!   chain shows an iterator or stream (`iter()`, `into_iter()`, a range,
-//!   `stream::iter`, …) that has not ended in one value (`.find(..)`, `.next()`,
+//!   `stream::iter`, a value declared `impl Stream`/`impl Iterator` or a generic
+//!   bounded by one, …) that has not ended in one value (`.find(..)`, `.next()`,
 //!   `.collect()`, …); `Option::map` is not a loop. Only the chain itself is read:
 //!   `.and_then(|v| v.iter().next())` is a closure's business.
 //! - A block that ends in `return` (or an unlabelled `break`) runs at most once per
