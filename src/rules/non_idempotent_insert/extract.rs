@@ -602,8 +602,37 @@ impl Extractor<'_> {
             }
         }
         for sql in self.guarded(text) {
-            self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), loc);
+            let at = self.insert_line_of(loc, &sql.table);
+            self.push_event(EventKind::Insert(Box::new(InsertEvent { sql, via: None })), at);
         }
+    }
+
+    /// The line of a literal spanning several lines where its `INSERT` into `table`
+    /// is written (`r#"` on one line, `INSERT INTO t …` on the next): what a finding
+    /// points at. The whole literal when the source does not show it plainly.
+    fn insert_line_of(&self, literal: Loc, table: &str) -> Loc {
+        let text = self.input.source.text();
+        let Some(source) = text.get(literal.start as usize..literal.end as usize) else { return literal };
+        if !source.contains('\n') {
+            return literal;
+        }
+        let lower = source.to_ascii_lowercase();
+        let table = table.to_ascii_lowercase();
+        let short = table.rsplit('.').next().unwrap_or(&table);
+        let found = lower.match_indices("insert").map(|(at, _)| at).find(|&at| {
+            let before = lower[..at].chars().next_back();
+            let after = &lower[at + "insert".len()..];
+            before.is_none_or(|c| !c.is_alphanumeric() && c != '_')
+                && after.starts_with(|c: char| c.is_whitespace())
+                && after.get(..after.len().min(80)).is_some_and(|near| near.contains(short))
+        });
+        let Some(at) = found else { return literal };
+        // (Up to the line's end, or the literal's closing `"`/`"#`.)
+        let closing = 1 + source.bytes().rev().take_while(|&b| b == b'#').count();
+        let body_end = source.len().saturating_sub(closing).max(at);
+        let line_end = source[at..body_end].find('\n').map_or(body_end, |e| at + e);
+        let trimmed = source[at..line_end].trim_end().len();
+        Loc { file: literal.file, start: literal.start + at as u32, end: literal.start + (at + trimmed) as u32 }
     }
 }
 

@@ -115,7 +115,9 @@
 //!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`, also with
 //!    the statement bound just before the `match` and the collision told by a match
 //!    guard, `Err(e) if is_unique_violation(&e) => continue`: a
-//!    collision retried with a fresh key) does not repeat it, nor does a `while inserted ==
+//!    collision retried with a fresh key; not an error after which the INSERT may have
+//!    committed, `Err(sqlx::Error::Io(_))`, a timeout, a dropped connection: that is a
+//!    retry) does not repeat it, nor does a `while inserted ==
 //!    0 { …; inserted = INSERT … }` that goes round again only when nothing was added;
 //! 2. an `ON CONFLICT` clause in the same statement, or a dialect's equivalent: SQLite
 //!    `INSERT OR IGNORE` / `INSERT OR REPLACE`, Spanner `INSERT OR UPDATE`, MySQL `INSERT IGNORE` / `ON DUPLICATE

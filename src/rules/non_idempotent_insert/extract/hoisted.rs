@@ -681,6 +681,11 @@ impl Extractor<'_> {
     /// Whether a `match` branches on whether a lookup found something: its arms
     /// match `Some`/`None`, `Ok`/`Err` or `true`/`false` (also inside a tuple).
     pub(super) fn matches_presence(&self, m: &syn::ExprMatch) -> bool {
+        // (`match res { Ok(id) => return Ok(id), … }` on what an INSERT returned: its
+        // outcome, not a lookup.)
+        if self.holds_insert_result(&m.expr) {
+            return false;
+        }
         let absent_arm = m.arms.iter().any(|a| matches!(&a.pat, syn::Pat::Wild(_)) || absence_pattern(&a.pat));
         m.arms.iter().any(|a| presence_pattern(&a.pat))
             && (self.mentions_existing(&m.expr)
@@ -688,6 +693,14 @@ impl Extractor<'_> {
                 || awaits_lookup(&m.expr, true)
                 || selects(&m.expr)
                 || m.arms.iter().any(|a| returns_found(&a.pat, &a.body)))
+    }
+
+    /// Whether `expr` is a local of this function bound to what an INSERT returned.
+    fn holds_insert_result(&self, expr: &syn::Expr) -> bool {
+        let Some(current) = self.stack.last().map(|f| f.facts.name_loc) else { return false };
+        matches!(strip(expr), syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+            self.insert_results.iter().any(|(n, at, _)| i == n && *at == current)
+        }))
     }
 
     /// Whether `expr` uses a local holding the rows that exist.

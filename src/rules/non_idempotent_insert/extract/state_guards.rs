@@ -107,8 +107,41 @@ pub(super) fn runs_until_success(m: &syn::ExprMatch) -> bool {
             }
     };
     // A specific error arm that loops again (falls through, or `continue`s).
-    let specific_retry = m.arms.iter().any(|a| !catch_all(a) && !expr_returns(&a.body));
-    ok_leaves && specific_retry && m.arms.iter().filter(|a| catch_all(a)).all(|a| expr_returns(&a.body))
+    let retries = |a: &&syn::Arm| !catch_all(a) && !expr_returns(&a.body);
+    let specific_retry = m.arms.iter().any(|a| retries(&a));
+    ok_leaves
+        && specific_retry
+        && !m.arms.iter().filter(retries).any(names_uncertain_outcome)
+        && m.arms.iter().filter(|a| catch_all(a)).all(|a| expr_returns(&a.body))
+}
+
+/// Whether an arm's pattern or guard names a failure after which the INSERT may have
+/// committed (`Err(sqlx::Error::Io(_))`, a timeout, a dropped connection): retrying
+/// it inserts the row again, unlike a key collision retried with a fresh key.
+fn names_uncertain_outcome(arm: &syn::Arm) -> bool {
+    let mut tokens = arm.pat.to_token_stream();
+    if let Some((_, guard)) = &arm.guard {
+        tokens.extend(guard.to_token_stream());
+    }
+    let mut found = false;
+    visit_idents(tokens, &mut |ident| {
+        let name = ident.to_string().to_ascii_lowercase();
+        found |= name == "io"
+            || ["timeout", "timedout", "timed_out", "elapsed", "connection", "disconnect", "network", "transient", "unavailable"]
+                .iter()
+                .any(|w| name.contains(w));
+    });
+    found
+}
+
+fn visit_idents(tokens: proc_macro2::TokenStream, f: &mut impl FnMut(&proc_macro2::Ident)) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) => f(&i),
+            proc_macro2::TokenTree::Group(g) => visit_idents(g.stream(), f),
+            _ => {}
+        }
+    }
 }
 
 /// The associated constant an `if` tests, and the value that takes its first branch:
