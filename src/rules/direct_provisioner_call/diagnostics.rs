@@ -18,6 +18,9 @@ const AD_HOC_BACKEND: &str = "a backend built on the spot is not the one the dis
 const SAAS_LEAK: &str = "on SaaS only the control-plane backend is set: a handler that calls one backend directly \
                          silently does nothing there (the row said paused while the EC2 instance kept running)";
 
+/// The secondary label of a check or choice reported with the call it serves.
+const PICKED_HERE: &str = "picked here: choosing the backend is the dispatcher's job";
+
 /// The diagnostics of every file's sites, in file order, with one presence-check
 /// finding per line (`a.is_none() && b.is_none()` is one check), none on a line
 /// that has a choice between backends.
@@ -55,20 +58,38 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
     };
     let checks: std::collections::HashSet<Loc> =
         facts.iter().flat_map(|p| &p.sites).filter(reported).filter(|s| is_check(s)).map(|s| s.loc).collect();
-    let check_of: std::collections::HashMap<Loc, Loc> = facts
-        .iter()
-        .flat_map(|p| &p.check_binds)
-        .filter(|(_, check)| checks.contains(check))
-        .map(|&(bound, check)| (bound, check))
-        .collect();
-    let call_check = |site: &ProvisionerSite| match site.kind {
+    let mut check_of: std::collections::HashMap<Loc, Vec<Loc>> = std::collections::HashMap::new();
+    for &(bound, check) in facts.iter().flat_map(|p| &p.check_binds).filter(|(_, check)| checks.contains(check)) {
+        check_of.entry(bound).or_default().push(check);
+    }
+    let call_checks = |site: &ProvisionerSite| match site.kind {
         ProvisionerSiteKind::MethodCall { .. } | ProvisionerSiteKind::AssociatedCall { .. } => {
-            site.origin.as_ref().and_then(|o| check_of.get(&o.loc)).copied()
+            site.origin.as_ref().and_then(|o| check_of.get(&o.loc)).cloned().unwrap_or_default()
         }
-        _ => None,
+        _ => Vec::new(),
     };
-    let folded: std::collections::HashSet<Loc> =
-        facts.iter().flat_map(|p| &p.sites).filter(reported).filter_map(&call_check).collect();
+    let mut folded: std::collections::HashSet<Loc> =
+        facts.iter().flat_map(|p| &p.sites).filter(reported).flat_map(&call_checks).collect();
+    // A backend passed to a helper that calls it: the check that bound it is part of
+    // that finding too (`if let Some(cp) = &self.cp_prov { stop_with_timeout(cp, id) }`).
+    let passed = analysis::passed_backend_calls(cx, params);
+    let pass_checks = |p: &analysis::PassedCall| check_of.get(&p.chain[0].origin.loc).cloned().unwrap_or_default();
+    folded.extend(passed.iter().flat_map(pass_checks));
+    // And what those checks test was itself bound by a check or a choice (`let b =
+    // cp.or_else(|| docker)`, then `if let Some(b) = b { b.restart(..) }`).
+    let check_sites: Vec<&ProvisionerSite> = facts.iter().flat_map(|p| &p.sites).filter(|s| is_check(s)).collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        let ups: Vec<Loc> = check_sites
+            .iter()
+            .filter(|s| folded.contains(&s.loc))
+            .flat_map(|s| s.origin.as_ref().and_then(|o| check_of.get(&o.loc)).into_iter().flatten().copied())
+            .collect();
+        for up in ups {
+            grew |= folded.insert(up);
+        }
+    }
     let sites = facts.iter().flat_map(|p| &p.sites).chain(&commands);
     for site in sites.filter(reported) {
         if is_check(site) && folded.contains(&site.loc) {
@@ -79,11 +100,8 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         }
         calls.insert(site.loc);
         let mut d = diagnostic(site, params, severity);
-        if let Some(check) = call_check(site) {
-            d.secondary.push(Label {
-                loc: check,
-                message: "picked here: choosing the backend is the dispatcher's job".to_string(),
-            });
+        for check in call_checks(site) {
+            d.secondary.push(Label { loc: check, message: PICKED_HERE.to_string() });
         }
         out.push(d);
     }
@@ -94,9 +112,13 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         }
     }
     // One finding per call: a parameter typed as a backend is reported as such.
-    for passed in analysis::passed_backend_calls(cx, params) {
+    for passed in &passed {
         if calls.insert(passed.call.loc) {
-            out.push(passed_diagnostic(cx, &passed, params, severity));
+            let mut d = passed_diagnostic(cx, passed, params, severity);
+            for check in pass_checks(passed) {
+                d.secondary.push(Label { loc: check, message: PICKED_HERE.to_string() });
+            }
+            out.push(d);
         }
     }
     out

@@ -465,20 +465,45 @@ impl Extractor<'_> {
         self.out.check_binds.extend(pairs);
     }
 
+    /// The bindings made since the scope had `from` entries, from `expr`: when `expr`
+    /// is a local bound by checks or choices, so are they (`let b = cp.or(docker);`
+    /// then `if let Some(b) = b { … }`).
+    fn inherit_check_binds(&mut self, from: usize, expr: &syn::Expr) {
+        let syn::Expr::Path(p) = strip_refs(expr) else { return };
+        let Some(ident) = p.path.get_ident() else { return };
+        let Some(source) = self.scope[..from.min(self.scope.len())]
+            .iter()
+            .rev()
+            .find(|(n, _)| ident == n)
+            .and_then(|(_, o)| o.as_ref().map(|o| o.loc))
+        else {
+            return;
+        };
+        let checks: Vec<Loc> =
+            self.out.check_binds.iter().filter(|(bound, _)| *bound == source).map(|&(_, check)| check).collect();
+        for check in checks {
+            self.note_check_binds(from, check);
+        }
+    }
+
     /// Where a `let`'s value checks or chooses a backend: the `match` or `if` it is,
-    /// or the `ok_or(..)?` that leaves without one.
-    fn check_of_value(&self, expr: &syn::Expr) -> Option<Loc> {
+    /// the `ok_or(..)?` that leaves without one, the `.or(..)` that picks one.
+    fn checks_of_value(&self, expr: &syn::Expr, out: &mut Vec<Loc>) {
         match strip(expr) {
-            syn::Expr::Match(m) => Some(self.loc(m.match_token.span)),
-            syn::Expr::If(i) => Some(self.loc(i.if_token.span)),
-            syn::Expr::Try(t) => self.check_of_value(&t.expr),
-            syn::Expr::Await(a) => self.check_of_value(&a.base),
-            syn::Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "ok_or" | "ok_or_else" | "context" | "with_context") =>
-            {
-                Some(self.loc(m.method.span()))
+            syn::Expr::Match(m) => out.push(self.loc(m.match_token.span)),
+            syn::Expr::If(i) => out.push(self.loc(i.if_token.span)),
+            syn::Expr::Try(t) => self.checks_of_value(&t.expr, out),
+            syn::Expr::Await(a) => self.checks_of_value(&a.base, out),
+            syn::Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                if matches!(method.as_str(), "ok_or" | "ok_or_else" | "context" | "with_context")
+                    || CHOICES.contains(&method.as_str())
+                {
+                    out.push(self.loc(m.method.span()));
+                }
+                self.checks_of_value(&m.receiver, out);
             }
-            _ => None,
+            _ => {}
         }
     }
 
@@ -956,13 +981,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let deferred = std::mem::replace(&mut self.deferring, saved_deferring);
         let bound_from = self.scope.len();
         self.bind_local(local);
-        let check = match &local.init {
-            Some(init) if init.diverge.is_some() => Some(self.loc(local.let_token.span)),
-            Some(init) => self.check_of_value(&init.expr),
-            None => None,
-        };
-        if let Some(check) = check {
+        let mut checks = Vec::new();
+        match &local.init {
+            Some(init) if init.diverge.is_some() => checks.push(self.loc(local.let_token.span)),
+            Some(init) => self.checks_of_value(&init.expr, &mut checks),
+            None => {}
+        }
+        for check in checks {
             self.note_check_binds(bound_from, check);
+        }
+        if let Some(init) = &local.init {
+            self.inherit_check_binds(bound_from, &init.expr);
         }
         let ident = origin::plain_ident(&local.pat);
         if let Some(d) = deferred
@@ -1079,6 +1108,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     let bound_from = self.scope.len();
                     self.bind_match(&cond.pat, &cond.expr);
                     self.note_check_binds(bound_from, self.loc(link.if_token.span));
+                    self.inherit_check_binds(bound_from, &cond.expr);
                 }
                 cond => {
                     self.visit_expr(cond);
@@ -1155,6 +1185,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // Tuple scrutinees bind per element: `(Some(cp), _) => …`.
             self.bind_match(&arm.pat, &m.expr);
             self.note_check_binds(saved, self.loc(m.match_token.span));
+            self.inherit_check_binds(saved, &m.expr);
             if let Some((_, guard)) = &arm.guard {
                 self.visit_expr(guard);
             }

@@ -118,8 +118,11 @@
 //!   &self.provisioner { … }`, `if saas { state.cp_prov.clone() } else {
 //!   state.provisioner.clone() }`, `None => state.provisioner.clone()`), whatever
 //!   decides it: presence, a flag, a setting. A choice whose backend is then called
-//!   (`let b = match (&cp, &docker) { … }; b.stop(id)`, or a call in one of its
-//!   branches) is reported with that call, as a presence check is.
+//!   (`let b = match (&cp, &docker) { … }; b.stop(id)`, `let b =
+//!   cp.or(docker).ok_or(..)?; b.start(..)`, also through a check of the picked
+//!   value, `if let Some(b) = b { b.restart(..) }`, or a call in one of its branches)
+//!   is reported with that call, as a presence check is; one only passed on is a
+//!   finding at the choice.
 //!
 //! The message names what to call instead: for a call, the dispatcher verb of its
 //! method (stop → `stop_workspace_auto`, start/provision →
