@@ -59,6 +59,10 @@ impl Format {
         if trimmed.starts_with('{') {
             return Some(Format::Json);
         }
+        // A shell script (cloud-init user data): its `KEY=value` lines are its settings.
+        if trimmed.starts_with("#!") {
+            return Some(Format::Env);
+        }
         if toml::de::DeTable::parse(text).is_ok_and(|t| !t.get_ref().is_empty()) {
             return Some(Format::Toml);
         }
@@ -250,6 +254,22 @@ fn scalar(s: &str) -> (String, Range<usize>) {
     (value.to_string(), 0..value.len())
 }
 
+/// `${NAME:-default}` (or `${NAME-default}`): a shell's value when `NAME` is unset
+/// is the default, and its range within the value's.
+fn shell_default(value: String, range: Range<usize>) -> (String, Range<usize>) {
+    let Some(inner) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else { return (value, range) };
+    let Some(dash) = inner.find('-') else { return (value, range) };
+    let name = inner[..dash].strip_suffix(':').unwrap_or(&inner[..dash]);
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return (value, range);
+    }
+    let default = &inner[dash + 1..];
+    // The value starts after `${`, the name and `-`, and after the opening quote.
+    let quoted = usize::from(range.len() == value.len() + 2);
+    let start = range.start + quoted + 2 + dash + 1;
+    (default.to_string(), start..start + default.len())
+}
+
 fn is_section(line: &str) -> bool {
     line.starts_with('[') && line.ends_with(']')
 }
@@ -288,6 +308,7 @@ fn env_entries(text: &str) -> Vec<RawEntry> {
         }
         let Some((key, at)) = env_line(trimmed) else { continue };
         let (value, range) = scalar(&trimmed[at..]);
+        let (value, range) = shell_default(value, range);
         let start = line_start + indent + at;
         out.push(RawEntry { parent: section.clone(), key: key.to_string(), value, range: start + range.start..start + range.end });
     }
@@ -387,6 +408,15 @@ mod tests {
     fn env_and_ini_lines() {
         let text = "# defaults\nexport LISTEN_ADDR=:9100\nDATABASE_URL=postgres://0.0.0.0:5432/x\n[web]\nhost = '::'\n";
         assert_eq!(found(text, Format::Env), pairs(&[("LISTEN_ADDR", ":9100"), ("web.host", "::")]));
+    }
+
+    #[test]
+    fn shell_defaults() {
+        let text = "#!/bin/bash\nset -e\ncat >/etc/agent.env <<EOF\nAGENT_LISTEN_ADDR=${AGENT_LISTEN_ADDR:-0.0.0.0:8000}\nHOST=\"${HOST-::}\"\nPEER=${PEER:-127.0.0.1:1}\nEOF\n";
+        assert_eq!(Format::sniff(text), Some(Format::Env));
+        let found = listen_entries(text, Format::Env, &params());
+        let values: Vec<(&str, &str)> = found.iter().map(|e| (e.key.as_str(), &text[e.range.clone()])).collect();
+        assert_eq!(values, [("AGENT_LISTEN_ADDR", "0.0.0.0:8000"), ("HOST", "::")]);
     }
 
     #[test]

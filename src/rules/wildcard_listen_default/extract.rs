@@ -480,11 +480,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let at = self.lowerer.span_loc(m.method.span());
         if is_bind || is_setter {
-            let receiver = self.lowerer.lower(&m.receiver);
-            let mut names = Vec::new();
-            receiver.names(&mut names);
             // sqlx's `query(…).bind(value)` binds a SQL parameter, not a socket.
-            let sql_bind = names.iter().any(|n| n.starts_with("query") || n.contains("QueryBuilder"));
+            let sql_bind = builds_query(&m.receiver).unwrap_or_else(|local| {
+                // A chain on a local: what the local holds.
+                let mut names = Vec::new();
+                self.lowerer.lower(local).names(&mut names);
+                names.iter().any(|n| n.starts_with("query") || n.contains("QueryBuilder"))
+            });
             if !sql_bind {
                 for arg in &m.args {
                     let value = self.lowerer.lower(arg);
@@ -536,7 +538,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let f_last = f.rsplit("::").next().unwrap_or(f);
             last_ident == f_last
         });
-        let may_bind = self.params.bind_functions.iter().any(|f| last_ident == f);
+        let may_bind = self.params.bind_functions.iter().any(|f| last_ident == f) || constructs_server(&p.path);
         if !may_config && !may_bind {
             return;
         }
@@ -548,7 +550,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let at = self.lowerer.span_loc(ident.span());
             self.config_default(&joined, at, c.args.iter().collect());
         }
-        if self.params.bind_functions.contains(last) {
+        if self.params.bind_functions.contains(last) || constructs_server(&p.path) {
             let ident = &p.path.segments.last().expect("non-empty").ident;
             let at = self.lowerer.span_loc(ident.span());
             for arg in &c.args {
@@ -739,6 +741,49 @@ fn strip_await(expr: &syn::Expr) -> &syn::Expr {
         syn::Expr::Try(t) => strip_await(&t.expr),
         syn::Expr::Paren(p) => strip_await(&p.expr),
         other => other,
+    }
+}
+
+/// Whether the chain a method is called on starts from or passes through a SQL
+/// query (`sqlx::query(…)`, `query_as::<_, T>(…)`, `QueryBuilder::new(…)`, a local
+/// named `query…`): the names along the chain, not those of its arguments
+/// (`.add_service(query_cache_svc)` builds a server). `Err(local)` when the chain
+/// starts from a local not so named: what it holds decides.
+fn builds_query(mut expr: &syn::Expr) -> Result<bool, &syn::Expr> {
+    let sql = |name: &str| name.starts_with("query") || name.contains("QueryBuilder");
+    loop {
+        match expr {
+            syn::Expr::MethodCall(m) => {
+                if sql(&m.method.to_string()) {
+                    return Ok(true);
+                }
+                expr = &m.receiver;
+            }
+            syn::Expr::Call(c) => {
+                return Ok(
+                    matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.iter().any(|s| sql(&s.ident.to_string()))),
+                );
+            }
+            syn::Expr::Path(p) if p.path.segments.iter().any(|s| sql(&s.ident.to_string())) => return Ok(true),
+            syn::Expr::Path(p) if p.path.get_ident().is_some() => return Err(expr),
+            syn::Expr::Macro(m) => return Ok(m.mac.path.segments.iter().any(|s| sql(&s.ident.to_string()))),
+            syn::Expr::Await(a) => expr = &a.base,
+            syn::Expr::Try(t) => expr = &t.expr,
+            syn::Expr::Paren(p) => expr = &p.expr,
+            syn::Expr::Reference(r) => expr = &r.expr,
+            _ => return Ok(false),
+        }
+    }
+}
+
+/// Whether a call builds a server or a listener from what it is given
+/// (`SCServer::new(SocketAddr::new(Ipv4Addr::UNSPECIFIED, port))`,
+/// `MetricsListener::new(addr)`): the address it takes is the one it binds.
+fn constructs_server(path: &syn::Path) -> bool {
+    let n = path.segments.len();
+    n >= 2 && path.segments[n - 1].ident == "new" && {
+        let ty = path.segments[n - 2].ident.to_string();
+        ty.ends_with("Server") || ty.ends_with("Listener")
     }
 }
 

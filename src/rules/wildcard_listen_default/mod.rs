@@ -33,7 +33,9 @@
 //! the rest of its block only shows in log lines, `info!("on {bind_addr}")`, is text
 //! for people, not a setting); and a wildcard hard-coded into a bind call
 //! (`TcpListener::bind`, `UdpSocket::bind`, `axum_server::bind`, `Server::bind`,
-//! `HttpServer::bind`, warp's `run`, tonic's `serve`, …). Values are followed through
+//! `HttpServer::bind`, warp's `run`, tonic's `serve` and `serve_with_shutdown`, …) or
+//! into a server's or listener's constructor (`StatsServer::new(addr)`, the address
+//! it will bind). Values are followed through
 //! locals, constants (crate-wide, by name) and functions. derive-builder's
 //! `#[builder(default = "…")]` holds Rust code in a string: it is read as the
 //! expression it is.
@@ -41,7 +43,8 @@
 //! Default configurations written as text count too: a constant, a static or a
 //! configuration reader's argument (figment's `Toml::string`, config-rs's
 //! `File::from_str`, `toml::from_str`, …) holding TOML, YAML, JSON or `KEY=value`
-//! lines is read, and a wildcard under a key named like a listen setting, a wildcard
+//! lines (a shell script's too, such as cloud-init user data, where a
+//! `${NAME:-default}` is read as its default) is read, and a wildcard under a key named like a listen setting, a wildcard
 //! with a port under any key, or an unspecified host next to a `port` key is reported
 //! at its line inside the string. So is a configuration file compiled into the
 //! program with `include_str!` (`.toml`, `.yaml`/`.yml`, `.json`, `.env`, `.ini`; the
@@ -124,7 +127,7 @@
 //! # Words that name the other end of a connection; they veto a listen word.
 //! remote-names = ["remote", "peer", "client", "forwarded", "upstream", "target", "dest", "destination", "proxy", "origin", "url", "uri", "dial", "connect"]
 //! # Functions and methods whose arguments are the address being bound.
-//! bind-functions = ["bind", "try_bind", "bind_rustls", "serve", "run", "listen", "listen_on"]
+//! bind-functions = ["bind", "try_bind", "bind_rustls", …, "serve", "serve_with_shutdown", "run", "listen", "listen_on", …]
 //! # Methods whose argument is the value used when a setting is missing.
 //! fallback-methods = ["unwrap_or", "unwrap_or_else", "map_or", "map_or_else", "or", "or_else"]
 //! # Calls that read the environment, matched against the end of the call path.

@@ -257,6 +257,15 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             out.push(self.hit(loc, Strength::Host, false, loopback.to_string(), via));
             return;
         }
+        // `IpAddr::from([0u8; 4])`: converted to an address, even a repeat is one.
+        if last == "from"
+            && matches!(owner, "IpAddr" | "Ipv4Addr" | "Ipv6Addr")
+            && let [Value::Array { elems, loc: at }] = args
+            && let Some(octets) = zero_octets(elems)
+        {
+            out.push(self.hit(*at, Strength::Host, false, format!("[{octets}]"), via));
+            return;
+        }
         // Conversions and tuple-struct/variant constructors pass their argument on.
         let constructor = last.chars().next().is_some_and(char::is_uppercase);
         if TRANSPARENT_CALLS.contains(&last) || constructor {
@@ -337,8 +346,19 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             ("concat", _) => (args.iter().map(|_| FormatPiece::Placeholder(None)).collect(), args),
             _ => return,
         };
-        let positional: Vec<&Value> =
-            rest.iter().filter(|a| !matches!(a, Value::Local { .. }) || name == "concat").collect();
+        // The positional arguments come first (named and captured ones follow): as
+        // many as the template's `{}`s and `{0}`s use.
+        let used = template.iter().filter(|p| matches!(p, FormatPiece::Placeholder(None))).count();
+        let numbered = template
+            .iter()
+            .filter_map(|p| match p {
+                FormatPiece::Placeholder(Some(k)) => k.parse::<usize>().ok().map(|i| i + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let count = if name == "concat" { rest.len() } else { used.max(numbered).min(rest.len()) };
+        let positional: Vec<&Value> = rest[..count].iter().collect();
         let mut next = 0;
         let mut text = String::new();
         let before = out.len();
