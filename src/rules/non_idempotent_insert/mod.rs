@@ -315,7 +315,9 @@
 //!   .is_ok() { update } else { INSERT }`, also `.filter(..).first(conn)`);
 //!   a `SELECT` run right in the test (`if let Ok(row) = query_as!(.., "SELECT …")
 //!   .fetch_one(..).await { return .. }`); `get…` where its result is tested
-//!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`), or
+//!   for presence right where it runs (`if let Ok(gw) = get_gateway(..).await`; a
+//!   synchronous `get_…` given what to look for too: `if self.get_imported_key(&key)
+//!   .is_ok() { return Ok(()) }`), or
 //!   bound to a local that a later test branches on with a way for the absent row
 //!   (`match row { Some(r) => update(r), None => INSERT }`, `if row.is_none()`, an
 //!   `else`, or a branch for the row found that leaves: `if let Some(ep) = &found {

@@ -156,6 +156,22 @@ fn chain_looks_up(expr: &syn::Expr, weak: bool, get: bool) -> bool {
     }
 }
 
+/// Whether `expr` is a `get_…` call given what to look for, its answer tested
+/// right where it runs (`if self.get_imported_key(&public_key).is_ok() { return
+/// Ok(()) }`): a synchronous lookup, with no `.await` or `?` to show the round trip.
+/// (A bare `get` is a map's.)
+fn gets_by_argument(expr: &syn::Expr) -> bool {
+    let named = |name: &str| name.trim_start_matches('_').strip_prefix("get_").is_some_and(|rest| !rest.is_empty());
+    match strip(expr) {
+        syn::Expr::MethodCall(m) => !m.args.is_empty() && named(&m.method.to_string()),
+        syn::Expr::Call(c) => {
+            !c.args.is_empty()
+                && matches!(strip(&c.func), syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| named(&s.ident.to_string())))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `expr` runs a synchronous query builder's read of rows by key or filter
 /// (diesel: `t::table.find(id).get_result::<Row>(conn)`, `.filter(..).first(conn)`),
 /// whose answer is tested right there (`.is_ok()`), with no `?` to show the round trip.
@@ -566,6 +582,7 @@ impl Extractor<'_> {
                 || (mentions(subject, &self.fetched) && (has_else || tests_absence(cond)))
                 || self.mentions_absence_flag(subject)
                 || awaits_lookup(subject, true)
+                || gets_by_argument(subject)
                 || selects(subject)
                 || reads_rows(subject)
                 || matches!(strip(subject), syn::Expr::MethodCall(m) if self.membership_preflight(m) || self.memo_check(m))
