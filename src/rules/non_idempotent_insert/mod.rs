@@ -97,7 +97,8 @@
 //!    before the loop (an anti-join: `… WHERE id NOT IN (SELECT … FROM t)`, `NOT
 //!    EXISTS (SELECT … FROM t …)`, `LEFT JOIN t … WHERE t.col IS NULL`), whose rows
 //!    fill only the gaps; an `UPDATE` whose result decides the INSERT (`if
-//!    changed == 0 { INSERT … }` after its `rows_affected()`, or its `Err` arm:
+//!    changed == 0 { INSERT … }` after its `rows_affected()`, sea-orm's
+//!    `update_many()…exec(db)` and `if updated.rows_affected == 0`, or its `Err` arm:
 //!    update, else insert), or an INSERT whose result is tested for a key collision
 //!    in a branch that updates the row it collided with (`let r = insert_into(t)…;
 //!    if is_conflict(&r) { update(t)….set(..) }`: a hand-written upsert; the test
@@ -501,6 +502,7 @@ impl Rule for NonIdempotentInsert {
         // An UPDATE whose result decides the INSERT (update, else insert): made a
         // statement that reports nothing.
         out = out.replace("(\"UPDATE ", "(\"NOTIFY ").replace("diesel::update(", "diesel::touch(");
+        out = out.replace("::update_many()", "::find()");
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");

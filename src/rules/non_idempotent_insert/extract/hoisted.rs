@@ -46,7 +46,8 @@ fn selects(expr: &syn::Expr) -> bool {
     finder.0
 }
 
-/// Whether `expr` runs an `UPDATE` (SQL text, or diesel's `update(..).set(..)`): its
+/// Whether `expr` runs an `UPDATE` (SQL text, diesel's `update(..).set(..)`, sea-orm's
+/// `update_many().col_expr(..)`): its
 /// result — the rows it changed, or an error when none matched — says whether the
 /// row exists, so an INSERT run only when it changed nothing fills the gap (update,
 /// else insert).
@@ -63,11 +64,12 @@ pub(super) fn updates(expr: &syn::Expr) -> bool {
             self.text |= text.starts_with("update ") && text.contains(" set ");
         }
         fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            self.call |= matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "update"));
+            // (sea-orm: `t::Entity::update_many()` … `.col_expr(..)`.)
+            self.call |= matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "update" || s.ident == "update_many"));
             syn::visit::visit_expr_call(self, c);
         }
         fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            self.set |= m.method == "set";
+            self.set |= m.method == "set" || m.method == "col_expr";
             syn::visit::visit_expr_method_call(self, m);
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
