@@ -921,6 +921,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         } else {
             self.visit_expr(&m.expr);
         }
+        self.conflict_arm_updates(m);
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
         let checks = self.matches_presence(m);
         if checks {

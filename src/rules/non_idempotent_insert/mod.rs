@@ -102,7 +102,8 @@
 //!    update, else insert), or an INSERT whose result is tested for a key collision
 //!    in a branch that updates the row it collided with (`let r = insert_into(t)…;
 //!    if is_conflict(&r) { update(t)….set(..) }`: a hand-written upsert; the test
-//!    named with `conflict`, `unique` or `duplicate`); the same guards in every caller before it calls the
+//!    named with `conflict`, `unique` or `duplicate`; also a `match r` arm so named,
+//!    `Err(DatabaseError(UniqueViolation, _)) => update(..)`, nested matches included); the same guards in every caller before it calls the
 //!    function (a command that empties the tables, then calls the functions that
 //!    fill them), or a caller that returned at its top when a lookup found rows
 //!    (`if !present.is_empty() { return Ok(()) }`: it seeds a store once; also through a
@@ -503,6 +504,8 @@ impl Rule for NonIdempotentInsert {
         // statement that reports nothing.
         out = out.replace("(\"UPDATE ", "(\"NOTIFY ").replace("diesel::update(", "diesel::touch(");
         out = out.replace("::update_many()", "::find()");
+        // A key collision matched: another error.
+        out = out.replace("UniqueViolation", "SerializationFailure");
         // State guards: the once-flag set, the id recorded, the cursor advanced, the
         // version skipped.
         out = out.replace(" = true;", " = false;").replace(" = Some(", " = Option::from(").replace(".is_empty()", ".is_ascii()");

@@ -199,16 +199,31 @@ impl Extractor<'_> {
     /// insert that updates the row it collided with is a hand-written upsert.
     pub(super) fn conflict_updates(&mut self, cond: &syn::Expr, then: &syn::Block) {
         let Some(name) = conflict_tested(cond) else { return };
+        let then = syn::Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: then.clone() });
+        if super::hoisted::updates(&then) {
+            self.mark_upsert(&name);
+        }
+    }
+
+    /// `match edit { Err(DatabaseError(UniqueViolation, _)) => update(t)…set(..), .. }`
+    /// after `let edit = INSERT …` (the collision's arm also inside a nested `match
+    /// kind`): a hand-written upsert, as [`Self::conflict_updates`].
+    pub(super) fn conflict_arm_updates(&mut self, m: &syn::ExprMatch) {
+        let syn::Expr::Path(p) = strip(&m.expr) else { return };
+        let Some(name) = p.path.get_ident().map(|i| i.to_string()) else { return };
+        if m.arms.iter().any(collision_arm_updates) {
+            self.mark_upsert(&name);
+        }
+    }
+
+    /// The INSERTs bound to local `name` of the current function are upserts.
+    fn mark_upsert(&mut self, name: &str) {
         // (Positions are among the current function's events: a local of this function.)
         let Some(current) = self.stack.last().map(|f| f.facts.name_loc) else { return };
         let Some((_, _, events)) = self.insert_results.iter().rev().find(|(n, at, _)| *n == name && *at == current) else {
             return;
         };
         let events = events.clone();
-        let then = syn::Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: then.clone() });
-        if !super::hoisted::updates(&then) {
-            return;
-        }
         let Some(f) = self.stack.last_mut() else { return };
         for i in events {
             let Some(event) = f.facts.events.get_mut(i) else { continue };
@@ -446,6 +461,24 @@ fn conflict_tested(cond: &syn::Expr) -> Option<String> {
         syn::Expr::MethodCall(m) if says(&m.method.to_string()) => local(&m.receiver),
         _ => None,
     }
+}
+
+/// Whether a `match` arm handles a key collision (its pattern names a unique
+/// violation, a conflict or a duplicate) by updating, or holds a `match` with such an arm.
+fn collision_arm_updates(arm: &syn::Arm) -> bool {
+    use quote::ToTokens;
+    let pattern = arm.pat.to_token_stream().to_string().to_ascii_lowercase();
+    if ["unique", "conflict", "duplicate"].iter().any(|w| pattern.contains(w)) && super::hoisted::updates(&arm.body) {
+        return true;
+    }
+    let body = match strip(&arm.body) {
+        syn::Expr::Block(b) => match b.block.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => e,
+            _ => return false,
+        },
+        other => other,
+    };
+    matches!(strip(body), syn::Expr::Match(inner) if inner.arms.iter().any(collision_arm_updates))
 }
 
 /// Where the first string literal of a value is written.
