@@ -1170,6 +1170,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             _ => self.backend_origin(&m.expr).into_iter().collect(),
         };
         let mut branches: Vec<Vec<Origin>> = Vec::new();
+        let (binds_from, match_loc) = (self.out.check_binds.len(), self.loc(m.match_token.span));
+        let mut both_absent = None;
         for arm in &m.arms {
             let from = self.out.sites.len();
             let saved = self.scope.len();
@@ -1181,6 +1183,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             {
                 let loc = self.loc(syn::spanned::Spanned::span(&arm.pat));
                 self.presence(loc, scrutinee[0].clone());
+                both_absent = Some(loc);
             }
             // Tuple scrutinees bind per element: `(Some(cp), _) => …`.
             self.bind_match(&arm.pat, &m.expr);
@@ -1194,6 +1197,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             self.unscope(saved);
             backends.extend(self.site_backends(from));
             branches.push(backends);
+        }
+        // The "both absent" arm is part of the choice the other arms make: it goes with
+        // the calls on the backends they bind.
+        if let Some(arm) = both_absent {
+            let bound: Vec<Loc> =
+                self.out.check_binds[binds_from..].iter().filter(|(_, c)| *c == match_loc).map(|&(b, _)| b).collect();
+            self.out.check_binds.extend(bound.into_iter().map(|b| (b, arm)));
         }
         // The elements of a tuple matched (`(&self.cp_prov, &self.provisioner)`), else
         // what the arms do, else the backend matched and an arm's.

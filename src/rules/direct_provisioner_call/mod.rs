@@ -61,7 +61,9 @@
 //!   backend's presence is the dispatcher's job. A check (or a hand-rolled choice)
 //!   that binds the backend a reported call is made on is part of that call's
 //!   finding, a secondary label of it, not a finding again (`if let Some(p) =
-//!   &self.provisioner { p.stop(id) }` is one problem, reported at the call). A presence check is reported where its value decides
+//!   &self.provisioner { p.stop(id) }` is one problem, reported at the call; so is
+//!   the `(None, None) =>` arm of a `match` whose other arms call the backends they
+//!   bind). A presence check is reported where its value decides
 //!   something: a condition (`if`, `while`, `match`, a guard, `&&`/`||` before a
 //!   call, `?`, a closure such as `filter(|_| cp.is_some())`), a value returned (a
 //!   hand-rolled `has_provisioner()`), or an argument of a function. One whose value
