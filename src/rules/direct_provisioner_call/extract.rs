@@ -218,6 +218,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         return ProvisionerFacts::default();
     }
     let types = types::with_local_names(&syntax.items, &params.types);
+    let fields = types::with_typed_fields(&syntax.items, &params.fields, &types);
     let consts = commands::program_consts(syntax, &params.backend_commands);
     let mut out = ProvisionerFacts::default();
     for (ident, program) in &consts {
@@ -228,6 +229,7 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
         source,
         params,
         types: &types,
+        fields: &fields,
         may_construct: params.may_construct(&source.display),
         named_elsewhere: Vec::new(),
         as_data: false,
@@ -279,6 +281,9 @@ struct Extractor<'a> {
     /// The backend types' names in this file: the configured ones and what the
     /// file renames them to (`use … as Docker`, `type Backend = Arc<DockerProvisioner>`).
     types: &'a [String],
+    /// The backend fields' names in this file: the configured ones and the fields its
+    /// structs declare with a backend type.
+    fields: &'a [String],
     /// Inside a macro whose arguments are data (see [`is_data_macro`]).
     as_data: bool,
     /// The current function's parameters typed by a name that is not a backend type
@@ -664,7 +669,7 @@ impl Extractor<'_> {
         match pat {
             syn::Pat::Struct(s) => s.fields.iter().find_map(|field| match &field.member {
                 syn::Member::Named(name)
-                    if self.params.fields.contains(&name.to_string())
+                    if self.fields.contains(&name.to_string())
                         && match &*field.pat {
                             syn::Pat::TupleStruct(_) | syn::Pat::Path(_) => true,
                             // `None` parses as a binding.
@@ -772,7 +777,7 @@ impl Extractor<'_> {
         let start = self.loc(sig.fn_token.span).start as usize;
         let end = self.loc(block.brace_token.span.close()).end as usize;
         let Some(text) = self.source.text().get(start..end) else { return true };
-        self.params.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
+        self.fields.iter().chain(self.types).any(|name| text.contains(name.as_str()))
             || calls_a_verb(text, self.params)
             || self.params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
             || text.contains(COMMAND_NEW)

@@ -182,7 +182,10 @@
 //! ```
 //!
 //! ## Known limitations
-//! - syn sees syntax, not types: a backend is recognised by its field name, a
+//! - syn sees syntax, not types: a backend is recognised by its field name (the
+//!   configured ones, and in a file, the fields its structs declare with a backend
+//!   type: `docker: Option<Arc<dyn Provisioner>>`; a struct declared in another file
+//!   is known by the configured field names only), a
 //!   binding derived from such a field, or a declared type naming a backend type — by
 //!   its configured name or a name the same file gives it (`use … as Docker`, `type
 //!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module

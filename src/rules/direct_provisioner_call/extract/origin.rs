@@ -107,7 +107,7 @@ impl Extractor<'_> {
                 let syn::Member::Named(ident) = &f.member else { return None };
                 let name = ident.to_string();
                 let source = format!("{}.{name}", render_base(&f.base));
-                self.params.fields.contains(&name).then(|| Origin {
+                self.fields.contains(&name).then(|| Origin {
                     loc: self.loc(ident.span()),
                     what: format!("`{source}` is a provisioner backend field"),
                     is_field: true,
@@ -451,7 +451,7 @@ impl Extractor<'_> {
                 continue;
             };
             let source = format!("{base}.{name}");
-            if !self.params.fields.contains(&name.to_string()) {
+            if !self.fields.contains(&name.to_string()) {
                 self.bind_pat(&field.pat, None, &[], &source);
                 continue;
             }

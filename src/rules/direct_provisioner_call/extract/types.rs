@@ -53,6 +53,37 @@ fn collect_local_names(items: &[syn::Item], out: &mut Vec<String>) {
     }
 }
 
+/// `fields` and the fields this file's structs declare with a backend type
+/// (`docker: Option<Arc<dyn Provisioner>>`, at any module depth): a backend whatever
+/// it is named. Fields declared in other files are known by the configured names only.
+pub(super) fn with_typed_fields(items: &[syn::Item], fields: &[String], types: &[String]) -> Vec<String> {
+    fn collect(items: &[syn::Item], types: &[String], out: &mut Vec<String>) {
+        for item in items {
+            match item {
+                syn::Item::Struct(s) => {
+                    for field in &s.fields {
+                        if let Some(ident) = &field.ident
+                            && names_any(&field.ty, types)
+                            && !out.contains(&ident.to_string())
+                        {
+                            out.push(ident.to_string());
+                        }
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &m.content {
+                        collect(inner, types, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = fields.to_vec();
+    collect(items, types, &mut out);
+    out
+}
+
 /// Whether a type's tokens name one of `types` (`Arc<dyn Provisioner + Send>`).
 fn names_any(ty: &syn::Type, types: &[String]) -> bool {
     use quote::ToTokens;
