@@ -79,6 +79,9 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             let kind = match serde_field {
                 Some(field) => SiteKind::SerdeDefaultFn { function: f.name.clone(), field: field.to_string() },
                 None if params.is_listen_name(&f.name) => SiteKind::ListenFn { name: f.name.clone() },
+                None if super::word_slices(&f.name).any(|w| w.eq_ignore_ascii_case("default")) => {
+                    SiteKind::DefaultFn { name: f.name.clone() }
+                }
                 None => continue,
             };
             sites.push(SiteRef {
@@ -212,7 +215,7 @@ fn required_strength(site: &SiteRef) -> Strength {
         | SiteKind::DefaultAttr { .. }
         | SiteKind::SerdeDefaultFn { .. }
         | SiteKind::ConfigDefault { .. } => Strength::Host,
-        SiteKind::Fallback { .. } | SiteKind::DefaultImpl { .. } => Strength::Socket,
+        SiteKind::Fallback { .. } | SiteKind::DefaultImpl { .. } | SiteKind::DefaultFn { .. } => Strength::Socket,
     }
 }
 

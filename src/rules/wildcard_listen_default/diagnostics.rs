@@ -37,6 +37,7 @@ fn describe(kind: &SiteKind) -> String {
         }
         SiteKind::ListenConst { name } => format!("listen constant `{name}`"),
         SiteKind::ListenFn { name } => format!("returned by listen function `{name}`"),
+        SiteKind::DefaultFn { name } => format!("returned by default function `{name}`"),
         SiteKind::Fallback { method } => format!("the fallback value of `{method}`"),
         SiteKind::ConfigDefault { key, function } => format!("the configuration default of `{key}` (`{function}`)"),
         SiteKind::ListenSetter { method } => format!("passed to listen setting `{method}`"),

@@ -40,6 +40,9 @@ pub enum SiteKind {
     ListenConst { name: String },
     /// A function whose name marks a listen setting, by its return value.
     ListenFn { name: String },
+    /// A function named as a default (`fn sidecar_default() -> SocketAddr`), by its
+    /// return value: a socket address with a wildcard host is a listen default.
+    DefaultFn { name: String },
     /// The address argument of a bind call: `TcpListener::bind(…)`, `.bind(…)`.
     BindCall { callee: String },
     /// A configuration library's default: `set_default("server.host", …)`,

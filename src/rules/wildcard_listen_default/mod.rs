@@ -14,7 +14,9 @@
 //! the project's own helper that reads the variable, as in `get_or_default("HOST",
 //! "0.0.0.0")`, whose arguments after the key are the fallback); clap
 //! `default_value`/`default_value_t` (attribute or builder); functions named in
-//! `#[serde(default = "…")]`; `impl Default` bodies and `#[default(…)]` attributes
+//! `#[serde(default = "…")]`, and functions named as a default that return a socket
+//! address with a wildcard host (`fn sidecar_default() -> SocketAddr`); `impl Default`
+//! bodies and `#[default(…)]` attributes
 //! (smart-default's `_code = "…"` strings read as code);
 //! configuration-library defaults (config-rs `set_default`, figment
 //! `Serialized::default`); setters named like a listen setting
