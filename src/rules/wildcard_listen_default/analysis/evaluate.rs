@@ -109,7 +109,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             }
             Value::Closure { body } => self.eval(body, d, via, out),
             Value::Branches { arms } => arms.iter().for_each(|a| self.eval(a, d, via, out)),
-            Value::Array { .. } | Value::Field { .. } | Value::Int { .. } | Value::Opaque => {}
+            Value::Field { base, name, .. } => {
+                if let Some(elem) = name.parse().ok().and_then(|i: usize| tuple_elem(base, i, self.ctx)) {
+                    self.eval(elem, d, via, out);
+                }
+            }
+            Value::Array { .. } | Value::Int { .. } | Value::Opaque => {}
         }
     }
 
@@ -374,9 +379,15 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 text.push_str("{}");
                 continue;
             };
-            self.eval(arg, d, via, out);
+            let mut hits = Vec::new();
+            self.eval(arg, d, via, &mut hits);
+            // `format!("0.0.0.0{port}")` with `port = ":9300"`: after a host the
+            // port-only value is a port, and the template is the wildcard.
+            let port_after_host = !text.is_empty() && hits.iter().any(|h| h.go_style);
+            out.extend(hits.into_iter().filter(|h| !(port_after_host && h.go_style)));
             match literal_text(arg, self.ctx) {
                 Some(t) => text.push_str(&t),
+                None if port_after_host => text.push_str(":{}"),
                 None => text.push_str("{}"),
             }
         }
@@ -473,15 +484,21 @@ fn multiaddr_protocols<'v>(receiver: &'v Value, args: &'v [Value]) -> Option<Vec
 /// `filled`, the loopback of the filled-in text.
 fn template_loopback(name: &str, args: &[Value], has_positional: bool, filled: String, params: &ListenParams) -> String {
     match (name, args.first()) {
-        ("format", Some(Value::Str { text: raw, .. })) => classify_str(raw, &params.extra_wildcards).map_or(filled, |t| {
+        ("format", Some(Value::Str { text: raw, .. })) => {
             let more = if has_positional { ", …" } else { "" };
-            format!("format!(\"{}\"{more})", t.loopback)
-        }),
+            // The whole template (`"0.0.0.0:{port}"`), or the host it starts with
+            // (`"0.0.0.0{listen}"`).
+            let host = raw.split('{').next().unwrap_or_default();
+            let rewritten = classify_str(raw, &params.extra_wildcards).map(|t| t.loopback).or_else(|| {
+                let t = classify_str(host, &params.extra_wildcards).filter(|t| !t.go_style)?;
+                Some(format!("{}{}", t.loopback, &raw[host.len()..]))
+            });
+            rewritten.map_or(filled, |t| format!("format!(\"{t}\"{more})"))
+        }
         _ => filled,
     }
 }
 
-/// `0, 0, 0, 0` when all four elements are the integer zero.
 /// Whether a function's returned value is read from the environment
 /// (`std::env::var(key).unwrap_or_else(|_| default.to_string())`).
 fn reads_env(value: &Value, params: &ListenParams) -> bool {
@@ -494,6 +511,7 @@ fn reads_env(value: &Value, params: &ListenParams) -> bool {
     }
 }
 
+/// `0, 0, 0, 0` when all four elements are the integer zero.
 fn zero_octets(elems: &[Value]) -> Option<&'static str> {
     (elems.len() == 4 && elems.iter().all(|e| matches!(e, Value::Int { value: 0, .. }))).then_some("127, 0, 0, 1")
 }
@@ -504,11 +522,32 @@ fn literal_text(value: &Value, ctx: &CheckCx) -> Option<String> {
         Value::Str { text, .. } => Some(text.clone()),
         Value::Int { value, .. } => Some(value.to_string()),
         Value::Local { value, .. } => literal_text(value, ctx),
+        Value::Field { base, name, .. } => {
+            name.parse().ok().and_then(|i: usize| tuple_elem(base, i, ctx)).and_then(|e| literal_text(e, ctx))
+        }
         Value::Path { segments, loc } => {
             let consts = ctx.consts_at(*loc, segments);
             let mut consts = consts.into_iter();
             match (consts.next(), consts.next()) {
                 (Some(only), None) if !matches!(only.value, Value::Path { .. }) => literal_text(&only.value, ctx),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Element `i` of the tuple `base` is, through locals and the one constant a path
+/// names (`DEBUG_FALLBACK.0` with `const DEBUG_FALLBACK: (&str, u16) = ("0.0.0.0", 9100)`).
+fn tuple_elem<'v>(base: &'v Value, i: usize, ctx: &'v CheckCx) -> Option<&'v Value> {
+    match base {
+        Value::Tuple { elems, .. } => elems.get(i),
+        Value::Local { value, .. } => tuple_elem(value, i, ctx),
+        Value::Path { segments, loc } => {
+            let consts = ctx.consts_at(*loc, segments);
+            let mut consts = consts.into_iter();
+            match (consts.next(), consts.next()) {
+                (Some(only), None) => tuple_elem(&only.value, i, ctx),
                 _ => None,
             }
         }
