@@ -50,9 +50,9 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         (!matches!(site.kind, ProvisionerSiteKind::Command { .. }) || has_backends)
             && !site.origin.iter().chain(other).any(|o| declared::holds_no_backend(cx, params, o, site.loc))
     };
-    // A check or choice that binds the backend a reported call is made on is part of
-    // that call's finding (`if let Some(p) = &self.provisioner { p.stop(id) }` is one
-    // problem): reported with the call, not again on its own.
+    // A check or choice that binds the backend a reported call is made on picks the
+    // backend for that call (`if let Some(p) = &self.provisioner { p.stop(id) }`): a
+    // finding of its own, and a secondary label of the call's.
     let is_check = |site: &ProvisionerSite| {
         matches!(site.kind, ProvisionerSiteKind::PresenceCheck | ProvisionerSiteKind::Choice { .. })
     };
@@ -68,13 +68,13 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         }
         _ => Vec::new(),
     };
-    let mut folded: std::collections::HashSet<Loc> =
+    let mut picking: std::collections::HashSet<Loc> =
         facts.iter().flat_map(|p| &p.sites).filter(reported).flat_map(&call_checks).collect();
     // A backend passed to a helper that calls it: the check that bound it is part of
     // that finding too (`if let Some(cp) = &self.cp_prov { stop_with_timeout(cp, id) }`).
     let passed = analysis::passed_backend_calls(cx, params);
     let pass_checks = |p: &analysis::PassedCall| check_of.get(&p.chain[0].origin.loc).cloned().unwrap_or_default();
-    folded.extend(passed.iter().flat_map(pass_checks));
+    picking.extend(passed.iter().flat_map(pass_checks));
     // And what those checks test was itself bound by a check or a choice (`let b =
     // cp.or_else(|| docker)`, then `if let Some(b) = b { b.restart(..) }`).
     let check_sites: Vec<&ProvisionerSite> = facts.iter().flat_map(|p| &p.sites).filter(|s| is_check(s)).collect();
@@ -83,23 +83,44 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
         grew = false;
         let ups: Vec<Loc> = check_sites
             .iter()
-            .filter(|s| folded.contains(&s.loc))
+            .filter(|s| picking.contains(&s.loc))
             .flat_map(|s| s.origin.as_ref().and_then(|o| check_of.get(&o.loc)).into_iter().flatten().copied())
             .collect();
         for up in ups {
-            grew |= folded.insert(up);
+            grew |= picking.insert(up);
+        }
+    }
+    // The dispatcher verbs of the calls each check picks a backend for.
+    let mut verbs_of: std::collections::HashMap<Loc, std::collections::BTreeSet<&str>> = Default::default();
+    for site in facts.iter().flat_map(|p| &p.sites).filter(reported) {
+        if let ProvisionerSiteKind::MethodCall { method } | ProvisionerSiteKind::AssociatedCall { method, .. } =
+            &site.kind
+            && let Some(verb) = params.verb_for(method)
+        {
+            for check in call_checks(site) {
+                verbs_of.entry(check).or_default().insert(verb);
+            }
         }
     }
     let sites = facts.iter().flat_map(|p| &p.sites).chain(&commands);
     for site in sites.filter(reported) {
-        if is_check(site) && folded.contains(&site.loc) {
-            continue;
-        }
         if site.kind == ProvisionerSiteKind::PresenceCheck && !presence_lines.insert(line_of(site)) {
             continue;
         }
         calls.insert(site.loc);
         let mut d = diagnostic(site, params, severity);
+        if site.kind == ProvisionerSiteKind::PresenceCheck && picking.contains(&site.loc) {
+            d.message = format!("check that picks a provisioner backend to call in `{}`", site.function);
+            d.label = "picks the backend the code below calls".to_string();
+            let verbs = match verbs_of.get(&site.loc) {
+                Some(verbs) => verbs.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "),
+                None => "for the operation".to_string(),
+            };
+            d.help = Some(format!(
+                "call the dispatcher verb {verbs} instead of picking a backend here: it picks the backend (control \
+                 plane first, Docker second, neither → mark failed)"
+            ));
+        }
         for check in call_checks(site) {
             d.secondary.push(Label { loc: check, message: PICKED_HERE.to_string() });
         }

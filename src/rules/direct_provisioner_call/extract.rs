@@ -1116,7 +1116,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.inherit_check_binds(bound_from, &cond.expr);
                 }
                 cond => {
+                    // Naming the backend by presence decides, even inside data.
+                    let in_data = self.as_data && !data::names_by_presence(link);
+                    let saved_data = std::mem::replace(&mut self.as_data, in_data);
                     self.visit_expr(cond);
+                    self.as_data = saved_data;
                     self.checked_in(cond, &mut backends);
                 }
             }
@@ -1141,12 +1145,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
         }
         if let Some((first, other)) = choice_between(&branches) {
-            // The first condition's presence check is the choice's; a later `else if
-            // let Some(d) = provisioner` checks a backend of its own and stays one.
+            // The conditions' presence checks are the choice: one finding at its `if`.
             let tail = self.out.sites.split_off(start);
             for (i, site) in tail.into_iter().enumerate() {
-                let in_first = conditions.first().is_some_and(|r| r.contains(&(start + i)));
-                if !(in_first && site.kind == ProvisionerSiteKind::PresenceCheck) {
+                let in_condition = conditions.iter().any(|r| r.contains(&(start + i)));
+                if !(in_condition && site.kind == ProvisionerSiteKind::PresenceCheck) {
                     self.out.sites.push(site);
                 }
             }
@@ -1175,7 +1178,6 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             _ => self.backend_origin(&m.expr).into_iter().collect(),
         };
         let mut branches: Vec<Vec<Origin>> = Vec::new();
-        let (binds_from, match_loc) = (self.out.check_binds.len(), self.loc(m.match_token.span));
         let mut both_absent = None;
         for arm in &m.arms {
             let from = self.out.sites.len();
@@ -1203,13 +1205,6 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             backends.extend(self.site_backends(from));
             branches.push(backends);
         }
-        // The "both absent" arm is part of the choice the other arms make: it goes with
-        // the calls on the backends they bind.
-        if let Some(arm) = both_absent {
-            let bound: Vec<Loc> =
-                self.out.check_binds[binds_from..].iter().filter(|(_, c)| *c == match_loc).map(|&(b, _)| b).collect();
-            self.out.check_binds.extend(bound.into_iter().map(|b| (b, arm)));
-        }
         // The elements of a tuple matched (`(&self.cp_prov, &self.provisioner)`), else
         // what the arms do, else the backend matched and an arm's.
         let elements: Vec<Vec<Origin>> = scrutinee.iter().map(|o| vec![o.clone()]).collect();
@@ -1218,8 +1213,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             choice_between(&branches)
         });
         let loc = self.loc(m.match_token.span);
+        // The "both absent" arm is part of the choice the other arms make.
+        let drop_arm = |sites: &mut Vec<ProvisionerSite>| {
+            sites.retain(|s| Some(s.loc) != both_absent || s.kind != ProvisionerSiteKind::PresenceCheck);
+        };
         match (choice, scrutinee.first()) {
-            (Some((first, other)), _) => self.choice(loc, first, other),
+            (Some((first, other)), _) if !self.as_data => {
+                drop_arm(&mut self.out.sites);
+                self.choice(loc, first, other);
+            }
+            (Some(_), _) => {}
             (None, Some(o)) => self.presence(loc, o.clone()),
             (None, None) => {}
         }
@@ -1490,6 +1493,18 @@ mod tests {
     }
 
     #[test]
+    fn naming_the_backend_by_presence_decides_even_as_data() {
+        let src = "fn f(s: &S) {\n\
+                   tracing::info!(backend = if s.cp_prov.is_some() { \"cp\" } else { \"docker\" });\n\
+                   let name = if s.provisioner.is_some() { \"docker\" } else { \"none\" };\n\
+                   tracing::info!(name);\n\
+                   let level = if s.provisioner.is_some() { 1 } else { 0 };\n\
+                   tracing::info!(level);\n\
+                   }";
+        assert_eq!(sites(src), [(2, "presence".into()), (3, "presence".into())]);
+    }
+
+    #[test]
     fn branches_on_different_backends_are_one_choice() {
         let src = "fn f(s: &S, saas: bool) {\n\
                    let a = if saas { s.cp_prov.clone() } else { s.provisioner.clone() };\n\
@@ -1500,10 +1515,8 @@ mod tests {
             sites(src),
             [
                 (2, "choice or s.provisioner".into()),
+                // The `else if`'s own check is part of the choice.
                 (3, "choice or s.provisioner".into()),
-                // The `else if`'s own check (on the choice's line: one finding, see
-                // `diagnostics`).
-                (3, "presence".into()),
                 // Two checks of one condition: one finding per line (see `diagnostics`).
                 (4, "presence".into()),
                 (4, "presence".into())

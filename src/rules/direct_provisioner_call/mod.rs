@@ -57,13 +57,13 @@
 //!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy), and "both
 //!   absent" asked of the pair at once (`matches!((&s.provisioner, &s.cp_prov), (None,
 //!   None))`, reported even where its value is only data, as `has_provisioner()` says
-//!   the same; a `(None, None) =>` arm of a `match` on the pair): choosing by a
-//!   backend's presence is the dispatcher's job. A check (or a hand-rolled choice)
-//!   that binds the backend a reported call is made on is part of that call's
-//!   finding, a secondary label of it, not a finding again (`if let Some(p) =
-//!   &self.provisioner { p.stop(id) }` is one problem, reported at the call; so is
-//!   the `(None, None) =>` arm of a `match` whose other arms call the backends they
-//!   bind). A presence check is reported where its value decides
+//!   the same): choosing by a backend's presence is the dispatcher's job. A check
+//!   (or a hand-rolled choice) that binds a backend is a finding, and so is each
+//!   call on what it bound (`if let Some(p) = &self.provisioner { p.stop(id) }`:
+//!   the check, and the call with the check as a secondary label), as the team's
+//!   earlier gate forbade both. The conditions of one `if … else if` that choose
+//!   between the backends, and the `(None, None) =>` arm of a `match` on the pair,
+//!   are one choice, reported at its `if` or `match`. A presence check is reported where its value decides
 //!   something: a condition (`if`, `while`, `match`, a guard, `&&`/`||` before a
 //!   call, `?`, a closure such as `filter(|_| cp.is_some())`), a value returned (a
 //!   hand-rolled `has_provisioner()`), or an argument of a function. One whose value
@@ -80,7 +80,10 @@
 //!   `||` or a comparison, cast, converted by `u8::from` or `.to_string()`, or turned
 //!   into literals: `if cp.is_some() { 1.0 } else { 0.0 }`) is data too when it is
 //!   read only in those places (also as `{has_docker}` in a format string);
-//!   read anywhere else, or never read, it is reported at the check;
+//!   read anywhere else, or never read, it is reported at the check. An `if` whose
+//!   branches are text (`if cp.is_some() { "control-plane" } else { "docker" }`)
+//!   names the backend in use from what is present — the dispatcher's choice made
+//!   by hand, wrong when neither is set — and is reported wherever its value goes;
 //! - a backend's command line run directly (`Command::new("docker")`, std or tokio;
 //!   `backend-commands`, also named by a constant or static, of the file or of
 //!   another module: `Command::new(DOCKER)`, `Command::new(consts::DOCKER)`): it

@@ -53,13 +53,25 @@ pub(super) struct Deferring {
 }
 
 /// An `if` whose branches are literals only (`if cp.is_some() { 1.0 } else { 0.0 }`):
-/// it converts its condition into a value.
+/// it converts its condition into a value. Text literals name something instead
+/// (see [`names_by_presence`]).
 fn literal_branches(i: &syn::ExprIf) -> bool {
-    let lit = |b: &syn::Block| matches!(&b.stmts[..], [syn::Stmt::Expr(syn::Expr::Lit(_), None)]);
+    branches_all(i, &|l| !matches!(l, syn::Lit::Str(_)))
+}
+
+/// An `if` whose branches are text literals (`if cp.is_some() { "control-plane" }
+/// else { "docker" }`): it names the backend in use from what is present, the
+/// dispatcher's choice made by hand, wherever its value goes.
+pub(super) fn names_by_presence(i: &syn::ExprIf) -> bool {
+    branches_all(i, &|l| matches!(l, syn::Lit::Str(_)))
+}
+
+fn branches_all(i: &syn::ExprIf, ok: &dyn Fn(&syn::Lit) -> bool) -> bool {
+    let lit = |b: &syn::Block| matches!(&b.stmts[..], [syn::Stmt::Expr(syn::Expr::Lit(l), None)] if ok(&l.lit));
     lit(&i.then_branch)
         && match i.else_branch.as_ref().map(|(_, e)| &**e) {
             Some(syn::Expr::Block(b)) => lit(&b.block),
-            Some(syn::Expr::If(next)) => literal_branches(next),
+            Some(syn::Expr::If(next)) => branches_all(next, ok),
             _ => false,
         }
 }
