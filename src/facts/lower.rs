@@ -142,6 +142,11 @@ impl<'a> Lowerer<'a> {
             E::Await(a) => self.lower_at(&a.base, d),
             E::Closure(c) => Value::Closure { body: Box::new(self.lower_at(&c.body, d)) },
             E::Block(b) => self.lower_block(&b.block, d),
+            // `if args.bind_all { wildcard } else { loopback }`: the first branch runs
+            // only when an operator opts in; the value by default is the other one.
+            E::If(syn::ExprIf { cond, else_branch: Some((_, other)), .. }) if is_opt_in_flag(cond) => {
+                self.lower_at(other, d)
+            }
             E::If(i) => {
                 let mut arms = vec![self.lower_block(&i.then_branch, d)];
                 if let Some((_, other)) = &i.else_branch {
@@ -281,6 +286,26 @@ pub fn pat_ident(pat: &syn::Pat) -> Option<&syn::Ident> {
         syn::Pat::Type(t) => pat_ident(&t.pat),
         _ => None,
     }
+}
+
+/// Whether a condition is a flag an operator sets to ask for more exposure
+/// (`args.bind_all`, `cfg.listen_public`, `expose`): a field or a variable whose name
+/// says so, not a computed test (`cfg!(..)`, `in_container()`), which picks a default.
+fn is_opt_in_flag(cond: &syn::Expr) -> bool {
+    let name = match cond {
+        syn::Expr::Field(f) => match &f.member {
+            syn::Member::Named(n) => n.to_string(),
+            syn::Member::Unnamed(_) => return false,
+        },
+        syn::Expr::Path(p) => match p.path.get_ident() {
+            Some(i) => i.to_string(),
+            None => return false,
+        },
+        _ => return false,
+    };
+    const OPT_IN: &[&str] =
+        &["all", "public", "expose", "exposed", "external", "wildcard", "everywhere", "anywhere", "remote", "lan"];
+    name.split('_').any(|w| OPT_IN.iter().any(|o| w.eq_ignore_ascii_case(o)))
 }
 
 #[cfg(test)]

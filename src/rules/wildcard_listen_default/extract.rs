@@ -474,7 +474,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let is_bind = self.params.bind_functions.contains(&method);
         let is_fallback = self.params.fallback_methods.contains(&method);
-        let is_setter = !is_bind && !is_fallback && self.params.is_listen_name(&method);
+        let is_setter =
+            !is_bind && !is_fallback && self.params.is_listen_name(&method) && !names_source_address(&method);
         let is_config = self.params.config_default_functions.contains(&method);
         let is_clap = CLAP_DEFAULT_KEYS.contains(&method.as_str());
         // Most method calls are none of these: no location, no lowering.
@@ -803,4 +804,13 @@ fn binds_no_listener(pat: &syn::Pat) -> bool {
         syn::Pat::Or(o) => o.cases.iter().all(binds_no_listener),
         _ => false,
     }
+}
+
+/// Whether a setter sets where outgoing connections leave from (reqwest's
+/// `local_address`, hyper's `set_local_address`, `source_addr`): a client's side, not
+/// a listener, unless the name also says bind or listen (`local_bind_address`).
+fn names_source_address(method: &str) -> bool {
+    let words: Vec<String> = super::word_slices(method).map(str::to_ascii_lowercase).collect();
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
+    has(&["local", "source", "outbound", "outgoing"]) && !has(&["bind", "listen", "listener"])
 }

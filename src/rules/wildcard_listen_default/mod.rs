@@ -114,10 +114,14 @@
 //! ```
 //! An address read from explicit configuration with no wildcard fallback
 //! (`env::var("LISTEN_ADDR")?`) is not flagged: choosing `0.0.0.0` there is a
-//! deliberate act by an operator. Nor is a default that is where to send something:
-//! a URL (`"http://0.0.0.0:8071"`, unless a bind call takes it), or a default whose
-//! own name says it is the other end (the variable `UPSTREAM_URL`, a clap field or
-//! a configuration key named by `remote-names`).
+//! deliberate act by an operator. So is the branch of an `if` on a flag whose name
+//! asks for exposure (`if args.bind_all { UNSPECIFIED } else { LOCALHOST }`; a field
+//! or variable with a word such as `all`, `public`, `expose`, `external`, `remote`):
+//! the value by default is the other branch. Nor is a default that is where to send
+//! something: a URL (`"http://0.0.0.0:8071"`, unless a bind call takes it), a default
+//! whose own name says it is the other end (the variable `UPSTREAM_URL`, a clap field
+//! or a configuration key named by `remote-names`), or the address a client's
+//! requests leave from (reqwest's `local_address`, `set_local_address`).
 //!
 //! ## Configuration
 //! Abridged; `gatelint explain` lists every default in full after this text.
@@ -307,7 +311,7 @@ impl ListenParams {
 /// Splits an identifier or text into words at `_`, punctuation and case changes
 /// (`bindHost` → `bind`, `Host`), without allocating: names are checked by the
 /// hundred thousand on a large crate.
-fn word_slices(name: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn word_slices(name: &str) -> impl Iterator<Item = &str> {
     let mut rest = name.char_indices().peekable();
     std::iter::from_fn(move || {
         // Skip separators.
@@ -374,6 +378,8 @@ impl Rule for WildcardListenDefault {
             .replace("\"localhost\"", "\"0.0.0.0\"")
             // A function about multicast, renamed to be about something else.
             .replace("multicast", "upstream")
+            // An operator's opt-in flag, renamed to a setting that picks a mode.
+            .replace("bind_all", "bind_mode")
     }
 
     fn check(ctx: &CheckCx, params: &ListenParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
