@@ -876,6 +876,43 @@ fn inserts_into_a_temporary_table_are_not_repeated_inserts() {
 }
 
 #[test]
+fn a_table_named_at_run_time_is_a_table_of_its_own_when_every_table_is_guarded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let code = r#"pub async fn batch(pool: &PgPool, table: &str, files: &[File], t: &Target) -> Result<()> {
+    for chunk in files.chunks(100) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!("INSERT INTO {table} (a, b) ").as_str());
+        qb.push_values(chunk, |mut b, f| { b.push_bind(&f.a).push_bind(&f.b); });
+        qb.build().execute(pool).await?;
+    }
+    for f in files {
+        sqlx::query(&format!("INSERT INTO {} (a) VALUES ($1)", t.table_name)).bind(f).execute(pool).await?;
+        let sql = format!("INSERT INTO {} (a) VALUES ($1) ON CONFLICT DO NOTHING", table);
+        sqlx::query(&sql).bind(f).execute(pool).await?;
+        let sql = format!("INSERT INTO {table} (a) VALUES ($1)");
+        sqlx::query(&sql).bind(f).execute(pool).await?;
+    }
+    Ok(())
+}
+"#;
+    write(tmp.path(), "src/lib.rs", code);
+    // Under the default tables, a table named at run time is none of them.
+    assert_eq!(findings(&gatelint(tmp.path(), &["check", "--format", "json"])), vec![]);
+    write(tmp.path(), "gatelint.toml", "[rules.non-idempotent-insert]\ntables = [\"*\"]\n");
+    let out = gatelint(tmp.path(), &["check", "--format", "json"]);
+    let rule = |line| ("non-idempotent-insert".to_string(), "src/lib.rs".to_string(), line);
+    // The upsert (line 10) is guarded; the others name the variable they take the table from.
+    assert_eq!(findings(&out), vec![rule(3), rule(8), rule(11)]);
+    let messages: Vec<String> = json(&out)["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(messages[0].starts_with("INSERT INTO `{table}` runs"), "{messages:?}");
+    assert!(messages[1].starts_with("INSERT INTO `{table_name}` runs"), "{messages:?}");
+}
+
+#[test]
 fn test_code_is_told_by_the_path_within_the_project_not_from_the_working_directory() {
     let tmp = tempfile::tempdir().unwrap();
     // A service whose folder name holds a test word: its own code is not test code.

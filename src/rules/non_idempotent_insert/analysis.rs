@@ -1263,7 +1263,12 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
             }
             EventKind::Assembled { value } => {
                 let Some(text) = compile_time_text(value, ctx) else { continue };
-                out.extend(guarded_inserts(&text, params).map(|sql| InsertOcc {
+                out.extend(guarded_inserts(&text, params).map(|mut sql| {
+                    if let Some(shown) = super::extract::run_time_table_shown(&sql.table) {
+                        sql.table = shown;
+                    }
+                    sql
+                }).map(|sql| InsertOcc {
                     sql,
                     loc: e.loc,
                     via: None,

@@ -22,6 +22,7 @@ use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 pub use crate::facts::sea_orm::entity_module;
+pub use sql_locals::run_time_table_shown;
 use loops::Exit;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;

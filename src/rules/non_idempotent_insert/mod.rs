@@ -274,7 +274,9 @@
 //!   closure it stores or hands on to another function is not followed (list such a
 //!   function in `retry-wrappers`).
 //! - A table name filled into a `format!` template from a run-time value (not a
-//!   constant) is not followed. A closure stored in a local is read again where a loop
+//!   constant: `format!("INSERT INTO {table} …")`) is not followed to its value: the
+//!   INSERT is into a table of its own, shown as `{table}`, which only `tables =
+//!   ["*"]` guards. A closure stored in a local is read again where a loop
 //!   of the same function calls it, and its INSERT reported at that call, as a
 //!   helper's; one handed to another function is followed only when that function is
 //!   a retry wrapper (above), and one passed by name to an adapter (`.map(create)`)
@@ -367,8 +369,9 @@
 //!   syntax of their own, as braced blocks); `macro_rules!` definitions are read where
 //!   they are expanded (see above), and `quote!`-style templates are code that runs
 //!   elsewhere and are not read.
-//! - SQL assembled at run time from non-literal pieces (a table name in a variable)
-//!   is not seen; a `format!` whose pieces are constants is (`format!("INSERT INTO {}
+//! - SQL assembled at run time from non-literal pieces is not seen, except a
+//!   `format!` template (a table name in a variable is its own table, above); a
+//!   `format!` whose pieces are constants is (`format!("INSERT INTO {}
 //!   …", WORKSPACES_TABLE)`, `{WORKSPACES_TABLE}`: the constant resolved crate-wide,
 //!   the other holes read as placeholders). In SQL assembled at compile time, a constant that cannot be read
 //!   (a crate outside the checked ones, a value that is not a string) is a

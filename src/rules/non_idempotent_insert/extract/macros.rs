@@ -51,9 +51,11 @@ impl Extractor<'_> {
             return false;
         }
         let value = self.lowerer.lower_macro(mac, 0);
-        if !super::sql_locals::formats_a_constant(&value) {
-            return false;
-        }
+        let value = match super::sql_locals::with_run_time_table(&value) {
+            Some(named) => named,
+            None if super::sql_locals::formats_a_constant(&value) => value,
+            None => return false,
+        };
         let Value::Macro { loc, .. } = &value else { return false };
         let at = first_literal(&value).unwrap_or(*loc);
         self.push_event(EventKind::Assembled { value: Box::new(value) }, at);

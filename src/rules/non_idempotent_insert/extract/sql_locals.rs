@@ -408,6 +408,9 @@ fn definition_deferred(value: &Value) -> Option<EventKind> {
             Some(EventKind::Assembled { value: Box::new(value.clone()) })
         }
         // `format!("INSERT INTO {} …", WORKSPACES_TABLE)`: the table is a constant.
+        Value::Macro { .. } if with_run_time_table(value).is_some() => {
+            with_run_time_table(value).map(|named| EventKind::Assembled { value: Box::new(named) })
+        }
         Value::Macro { .. } if formats_a_constant(value) => Some(EventKind::Assembled { value: Box::new(value.clone()) }),
         Value::Method { receiver, method, args, .. } => {
             if STRING_CONVERSIONS.contains(&method.as_str()) || ERROR_PLUMBING.contains(&method.as_str()) {
@@ -436,6 +439,86 @@ pub(super) fn formats_a_constant(value: &Value) -> bool {
             Value::Local { value, .. } => constant(value),
             other => constant(other),
         })
+}
+
+/// A `format!` of an INSERT whose table is filled in at run time (`format!("INSERT
+/// INTO {table} …")`, `format!("INSERT INTO {} …", self.table)`): the statement with
+/// that hole written as a quoted name starting with [`RUN_TIME_TABLE`], which
+/// findings show as `{table}` (guarded by `tables = ["*"]`, never equal to a named
+/// table). `None` when the
+/// table is not such a hole, or is a constant (read by [`formats_a_constant`]).
+pub(super) fn with_run_time_table(value: &Value) -> Option<Value> {
+    let Value::Macro { name, args, loc } = value else { return None };
+    let Some((Value::Str { text: template, .. }, rest)) = args.split_first() else { return None };
+    if !(name == "format" || name == "format_args") || !template.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
+        return None;
+    }
+    let positional: Vec<usize> =
+        (0..rest.len()).filter(|&i| !matches!(rest[i], Value::Local { .. })).collect();
+    let mut next = 0;
+    let mut after_into = false;
+    for piece in crate::facts::value::format_pieces(template) {
+        match piece {
+            crate::facts::value::FormatPiece::Text(t) => {
+                let words: Vec<&str> = t.split_whitespace().collect();
+                after_into = t.ends_with(char::is_whitespace) && words.last().is_some_and(|w| w.eq_ignore_ascii_case("into"));
+            }
+            crate::facts::value::FormatPiece::Placeholder(key) => {
+                let at = match key.as_deref() {
+                    None => {
+                        next += 1;
+                        positional.get(next - 1).copied()
+                    }
+                    Some(k) => match k.parse::<usize>() {
+                        Ok(i) => positional.get(i).copied(),
+                        Err(_) => (0..rest.len()).find(|&i| matches!(&rest[i], Value::Local { name, .. } if name == k)),
+                    },
+                };
+                if !after_into {
+                    continue;
+                }
+                let at = at?;
+                let hole = match &rest[at] {
+                    Value::Local { value, .. } => &**value,
+                    other => other,
+                };
+                if matches!(hole, Value::Path { segments, .. } if segments.last().is_some_and(|s| is_screaming(s))) {
+                    return None;
+                }
+                let named = run_time_name(&rest[at]);
+                let mut args = args.clone();
+                let quoted = Value::Str { text: format!("\"{RUN_TIME_TABLE}{named}\""), loc: *loc };
+                args[at + 1] = match &rest[at] {
+                    Value::Local { name, loc, .. } => Value::Local { name: name.clone(), loc: *loc, value: Box::new(quoted) },
+                    _ => quoted,
+                };
+                return Some(Value::Macro { name: name.clone(), args, loc: *loc });
+            }
+        }
+    }
+    None
+}
+
+/// How a table named at run time starts in the SQL text read (a `{…}` would be read
+/// as a hole): [`run_time_table_shown`] turns it back into `{name}`.
+pub const RUN_TIME_TABLE: &str = "gatelint:run-time-table:";
+
+/// A table's name as findings show it: `{table}` for one named at run time.
+pub fn run_time_table_shown(table: &str) -> Option<String> {
+    table.strip_prefix(RUN_TIME_TABLE).map(|name| format!("{{{name}}}"))
+}
+
+/// What a run-time table name is called in a message: the local, field or method it
+/// comes from.
+fn run_time_name(value: &Value) -> String {
+    match value {
+        Value::Local { name, .. } => name.clone(),
+        Value::Path { segments, .. } => segments.last().cloned().unwrap_or_default(),
+        Value::Field { name, .. } => name.clone(),
+        Value::Method { method, .. } => format!("{method}()"),
+        Value::Call { callee, .. } => format!("{}()", callee.last().map_or("", String::as_str)),
+        _ => "table".to_string(),
+    }
 }
 
 /// The local a condition tests for a unique-key collision: `is_conflict(&edit)`,
