@@ -902,6 +902,35 @@ impl<'a> DefMap<'a> {
         }
     }
 
+    /// The name of the trait whose method the function at `loc` is (declared in the
+    /// trait, or in an `impl Trait for Type`; by its last name), `None` for any other.
+    pub fn trait_name_of(&self, loc: Loc) -> Option<&'a str> {
+        let info = self.fn_at(loc)?;
+        let names = self.names[info.file];
+        match names.fns[info.index as usize].owner {
+            Owner::Trait { ty, .. } => names.types.get(ty as usize).map(|t| t.name.as_str()),
+            Owner::Impl(i) => names.impls[i as usize].trait_path.as_ref()?.last().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    /// Whether the trait whose method the function at `callee` is can be called at
+    /// `at`: imported or declared where `at` is. `None` when the function is no
+    /// method of a workspace trait.
+    pub fn trait_in_scope_at(&self, at: Loc, callee: Loc) -> Option<bool> {
+        let info = self.fn_at(callee)?;
+        let names = self.names[info.file];
+        let t = match names.fns[info.index as usize].owner {
+            Owner::Trait { .. } => self.trait_of(&info)?,
+            Owner::Impl(i) => match self.type_key(info.module, names.impls[i as usize].trait_path.as_ref()?, None)? {
+                TypeKey::Def(id) if self.types[id as usize].kind == TypeKind::Trait => id,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(self.trait_in_scope(self.context(at).module, t))
+    }
+
     /// Whether the function at `loc` is a default method written in a trait (where
     /// `Self` is every implementation).
     pub fn is_trait_default(&self, loc: Loc) -> bool {

@@ -172,6 +172,8 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 syn::Stmt::Expr(e, None) => tail = self.lower_at(e, depth + 1),
+                // `cfg_if::cfg_if! { if #[cfg(..)] { a } else { b } }` as the block's value.
+                syn::Stmt::Macro(m) if m.semi_token.is_none() => tail = self.lower_macro(&m.mac, depth + 1),
                 syn::Stmt::Expr(syn::Expr::Return(r), Some(_)) => {
                     if let Some(e) = &r.expr {
                         tail = self.lower_at(e, depth + 1);
@@ -202,6 +204,23 @@ impl<'a> Lowerer<'a> {
         if name == "stringify" {
             let span = mac.tokens.clone().into_iter().next().map_or(mac.delimiter.span().open(), |t| t.span());
             return Value::Str { text: mac.tokens.to_string(), loc: self.span_loc(span) };
+        }
+        // `cfg_if! { if #[cfg(debug_assertions)] { a } else { b } }`: one of its blocks,
+        // chosen when the program is built.
+        if name == "cfg_if" {
+            let arms: Vec<Value> = mac
+                .tokens
+                .clone()
+                .into_iter()
+                .filter_map(|tt| match tt {
+                    proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+                        syn::parse2::<syn::Block>(proc_macro2::TokenStream::from(proc_macro2::TokenTree::Group(g))).ok()
+                    }
+                    _ => None,
+                })
+                .map(|block| self.lower_block(&block, depth + 1))
+                .collect();
+            return if arms.is_empty() { Value::Opaque } else { Value::Branches { arms } };
         }
         if !matches!(name.as_str(), "format" | "format_args" | "env" | "option_env")
             && !crate::facts::value::COMPILE_TIME_STRING_MACROS.contains(&name.as_str())

@@ -152,6 +152,7 @@ pub struct Analysis<'a> {
     /// Per function: its module and `Self`, where its calls resolve.
     contexts: Vec<Context>,
     defs: &'a DefMap<'a>,
+    index: &'a crate::facts::index::CrateIndex<'a>,
     /// The names of the functions that reach an unprotected insert.
     reaching_names: FxHashSet<&'a str>,
     ambiguous: FxHashSet<String>,
@@ -194,6 +195,7 @@ impl<'a> Analysis<'a> {
             by_loc,
             contexts,
             defs: &ctx.defs,
+            index: &ctx.index,
             cycles,
             fns: fns.into_iter().map(Cow::Borrowed).collect(),
             inserts: Vec::new(),
@@ -426,22 +428,44 @@ impl<'a> Analysis<'a> {
     }
 
     /// The candidates of a method call of unknown receiver matched by name to the
-    /// inherent methods of several types (`builder.insert(conn)` to every type's own
-    /// `insert`): it reaches a table only when all of them do, since the types are
-    /// unrelated and syntax cannot tell which one runs. Implementations of one trait
-    /// stay alternatives of one operation (a database backend per engine): any of
-    /// them reaching is enough. `None` for any other call.
-    fn matched_among_types(&self, i: usize, order: usize) -> Option<&[usize]> {
+    /// methods of several unrelated types or traits (`builder.insert(conn)` to every
+    /// type's own `insert`; `repo.links().add(..)` to the `add` of every repository
+    /// trait): it reaches a table only when each of them does, since syntax cannot
+    /// tell which one runs. Implementations of one trait stay alternatives of one
+    /// operation (a database backend per engine): any of them reaching is enough for
+    /// that trait. `None` for any other call.
+    fn matched_among_types(&self, i: usize, order: usize) -> Option<Vec<Vec<usize>>> {
         let edges = self.edges(i);
         let edge = &edges[edges.binary_search_by_key(&order, |e| e.order).ok()?];
         let method = matches!(self.fns[i].events[order].kind, EventKind::Call { receiver: Some(_), .. });
         if edge.resolved || !method {
             return None;
         }
-        let first = edge.callees.first().map(|&c| &self.fns[c].self_type)?;
-        let several = edge.callees.iter().any(|&c| self.fns[c].self_type != *first);
-        let inherent = edge.callees.iter().all(|&c| !self.defs.is_trait_method(self.fns[c].name_loc));
-        (several && inherent).then_some(&edge.callees[..])
+        // One group per trait, and one per type for inherent methods.
+        let mut groups: Vec<(Option<&str>, Option<&String>, Vec<usize>)> = Vec::new();
+        for &c in &edge.callees {
+            let f = &self.fns[c];
+            let key = match self.defs.trait_name_of(f.name_loc) {
+                Some(t) => (Some(t), None),
+                None => (None, f.self_type.as_ref()),
+            };
+            match groups.iter_mut().find(|g| (g.0, g.1) == key) {
+                Some(g) => g.2.push(c),
+                None => groups.push((key.0, key.1, vec![c])),
+            }
+        }
+        // A trait's method is called where the trait is in scope: when some of the
+        // traits are, the others are not what runs (a `dyn Trait` needs no import, so
+        // with none in scope every trait stays a candidate).
+        let at = self.fns[i].events[order].loc;
+        let in_scope = |g: &(Option<&str>, Option<&String>, Vec<usize>)| {
+            g.0.is_none() || self.defs.trait_in_scope_at(at, self.fns[g.2[0]].name_loc) != Some(false)
+        };
+        let before = groups.len();
+        if groups.iter().any(|g| g.0.is_some() && in_scope(g)) {
+            groups.retain(in_scope);
+        }
+        (groups.len() > 1 || groups.len() < before).then(|| groups.into_iter().map(|g| g.2).collect())
     }
 
     /// The candidates of `Self::f()` / `self.f()` in a trait's default method, which
@@ -496,16 +520,20 @@ impl<'a> Analysis<'a> {
 
     /// Calls whose candidates must all reach a table for the call to reach it
     /// ([`Self::matched_among_types`], [`Self::every_implementation`]): the
-    /// candidates among the functions, and whether they are all of them.
-    fn all_must_reach(&self, i: usize, order: usize) -> Option<(&[usize], bool)> {
-        self.matched_among_types(i, order).map(|c| (c, true)).or_else(|| self.every_implementation(i, order))
+    /// candidates among the functions in groups, each of which must reach it (any
+    /// member of a group will do), and whether they are all of them.
+    fn all_must_reach(&self, i: usize, order: usize) -> Option<(Vec<Vec<usize>>, bool)> {
+        self.matched_among_types(i, order).map(|groups| (groups, true)).or_else(|| {
+            self.every_implementation(i, order)
+                .map(|(candidates, complete)| (candidates.iter().map(|&c| vec![c]).collect(), complete))
+        })
     }
 
     /// Whether call `order` of function `i` reaches `table`, when all its candidates
     /// must ([`Self::all_must_reach`]); `None` for other calls.
     fn reaches_through_all(&self, i: usize, order: usize, reaches: &[Vec<Witness>], table: &str) -> Option<bool> {
-        let (candidates, complete) = self.all_must_reach(i, order)?;
-        Some(complete && candidates.iter().all(|&c| reaches[c].iter().any(|r| r.table == table)))
+        let (groups, complete) = self.all_must_reach(i, order)?;
+        Some(complete && groups.iter().all(|g| g.iter().any(|&c| reaches[c].iter().any(|r| r.table == table))))
     }
 
     /// Function `i`'s call events that may reach crate functions, as (event
@@ -743,8 +771,22 @@ impl<'a> Analysis<'a> {
             }
             Receiver::MethodReturned(call) => {
                 let (base, name, held) = &**call;
-                let ty = self.receiver_type(caller, cx, base)?;
-                self.one_return_type(&self.defs.methods_seen_from(&ty, name, Some(cx.module)), *held)
+                match self.receiver_type(caller, cx, base) {
+                    Some(ty) => self.one_return_type(&self.defs.methods_seen_from(&ty, name, Some(cx.module)), *held),
+                    // `repo.user_email().add(..)` on a `repo` of unknown type: the type
+                    // every workspace method of that name declares it returns (each
+                    // repository's accessor returns its own trait object).
+                    None => {
+                        let at = self.fns[caller].name_loc;
+                        let locs: Vec<Loc> = self
+                            .index
+                            .fns_named(name)
+                            .filter(|f| f.self_type.is_some() && self.defs.sees(at, f.name_loc))
+                            .map(|f| f.name_loc)
+                            .collect();
+                        self.one_return_type(&locs, *held)
+                    }
+                }
             }
             Receiver::Unknown => None,
         }

@@ -254,10 +254,15 @@
 //!   name and number of arguments among the crates the caller sees (its own package
 //!   and the workspace packages it depends on): a path only to functions of the
 //!   caller's own crate, a method only to methods and never to the caller itself;
-//!   a method matched to the inherent methods of several types reaches an INSERT
-//!   only when all of them do (which one runs is not known, and guessing the
-//!   unguarded one was wrong more often than right on real code), while the
-//!   implementations of one trait count if any of them does.
+//!   a method matched to the methods of several types or traits reaches a table
+//!   only when each type does, and each trait through any of its implementations
+//!   (which one runs is not known, and guessing the unguarded one was wrong more
+//!   often than right on real code); where some of those traits are in scope at the
+//!   call (imported or declared there), only they count, as a trait's method is
+//!   only called where the trait is in scope (`repo.members().add(..)` with
+//!   `MemberRepository` imported adds members, not the rows of every repository's
+//!   `add`). A method called on what another method returns, on a receiver of
+//!   unknown type, has the type every workspace method of that name declares.
 //!   Recursion is only claimed along resolved calls: two types' `handle` methods
 //!   matched to each other by name are not one function calling itself. A file that
 //!   no crate root reaches (not declared with `mod`) is a crate of its own, named by

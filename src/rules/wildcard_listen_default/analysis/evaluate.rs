@@ -297,6 +297,18 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 continue;
             }
             let step = Step { loc: f.name_loc, name: &f.name, returned: true };
+            if args.is_empty() && names_the_wildcard(&f.name) {
+                // `in6addr_any_init()`: a function named for the wildcard is a spelling
+                // of it, as `Ipv6Addr::UNSPECIFIED` is: each setting that calls it is a
+                // default of its own, reported at the call.
+                let mut inner = Vec::new();
+                self.follow(step, f.returns(), d, via, &mut inner);
+                out.extend(inner.into_iter().map(|mut h| {
+                    h.loc = loc;
+                    h
+                }));
+                continue;
+            }
             self.follow(step, f.returns(), d, via, out);
         }
     }
@@ -460,6 +472,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             ephemeral_port: false,
         }
     }
+}
+
+/// Whether a function's name says it is the wildcard (`inaddr_any`,
+/// `in6addr_any_init`, `unspecified_ip`), not a setting.
+fn names_the_wildcard(name: &str) -> bool {
+    super::super::word_slices(name).any(|w| ["any", "unspecified", "wildcard"].iter().any(|x| w.eq_ignore_ascii_case(x)))
 }
 
 /// The protocols of a multiaddress built with `.with(..)` from `Multiaddr::empty()`
