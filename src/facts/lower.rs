@@ -134,6 +134,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             E::Reference(r) => self.lower_at(&r.expr, d),
+            // `&addrs[..]`, `addrs[0]`: what the list holds.
+            E::Index(i) => self.lower_at(&i.expr, d),
             E::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.lower_at(&u.expr, d),
             E::Paren(p) => self.lower_at(&p.expr, d),
             E::Group(g) => self.lower_at(&g.expr, d),
@@ -147,6 +149,12 @@ impl<'a> Lowerer<'a> {
             E::If(syn::ExprIf { cond, else_branch: Some((_, other)), .. }) if is_opt_in_flag(cond) => {
                 self.lower_at(other, d)
             }
+            // `if ip == Ipv6Addr::UNSPECIFIED { both stacks }`: the operator's wildcard
+            // spelt out, not a value of its own.
+            E::If(i) if tests_for_wildcard(&i.cond) => match &i.else_branch {
+                Some((_, other)) => self.lower_at(other, d),
+                None => Value::Opaque,
+            },
             E::If(i) => {
                 let mut arms = vec![self.lower_block(&i.then_branch, d)];
                 if let Some((_, other)) = &i.else_branch {
@@ -207,6 +215,21 @@ impl<'a> Lowerer<'a> {
         }
         // `cfg_if! { if #[cfg(debug_assertions)] { a } else { b } }`: one of its blocks,
         // chosen when the program is built.
+        // `vec![a, b]`: a list of its elements (`vec![x; n]`: of `x`).
+        if name == "vec" {
+            let loc = self.span_loc(mac.delimiter.span().open());
+            if let Ok(elems) = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated) {
+                return Value::Array { elems: elems.iter().map(|e| self.lower_at(e, depth + 1)).collect(), loc };
+            }
+            if let Ok(syn::Expr::Repeat(r)) =
+                syn::parse2::<syn::Expr>(proc_macro2::TokenStream::from(proc_macro2::TokenTree::Group(
+                    proc_macro2::Group::new(proc_macro2::Delimiter::Bracket, mac.tokens.clone()),
+                )))
+            {
+                return Value::Array { elems: vec![self.lower_at(&r.expr, depth + 1)], loc };
+            }
+            return Value::Opaque;
+        }
         if name == "cfg_if" {
             let arms: Vec<Value> = mac
                 .tokens
@@ -325,6 +348,24 @@ fn is_opt_in_flag(cond: &syn::Expr) -> bool {
     const OPT_IN: &[&str] =
         &["all", "public", "expose", "exposed", "external", "wildcard", "everywhere", "anywhere", "remote", "lan"];
     name.split('_').any(|w| OPT_IN.iter().any(|o| w.eq_ignore_ascii_case(o)))
+}
+
+/// Whether an `if` condition holds only for a wildcard: `ip == Ipv6Addr::UNSPECIFIED`,
+/// `host == "0.0.0.0"`, `addr.ip().is_unspecified()`.
+pub fn tests_for_wildcard(cond: &syn::Expr) -> bool {
+    let wildcard = |e: &syn::Expr| match e {
+        syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "UNSPECIFIED"),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+            matches!(s.value().as_str(), "0.0.0.0" | "::" | "[::]")
+        }
+        _ => false,
+    };
+    match cond {
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => wildcard(&b.left) || wildcard(&b.right),
+        syn::Expr::MethodCall(m) => m.method == "is_unspecified",
+        syn::Expr::Paren(p) => tests_for_wildcard(&p.expr),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -592,7 +592,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
-        if tests_for_wildcard(&i.cond) {
+        if crate::facts::lower::tests_for_wildcard(&i.cond) {
             self.visit_expr(&i.cond);
             self.in_wildcard_branch += 1;
             self.visit_block(&i.then_branch);
@@ -695,24 +695,6 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_field(&mut self, f: &'ast syn::Field) {
         self.field_attrs(f);
         syn::visit::visit_field(self, f);
-    }
-}
-
-/// Whether an `if` condition holds only for a wildcard: `ip == Ipv6Addr::UNSPECIFIED`,
-/// `host == "0.0.0.0"`, `addr.ip().is_unspecified()`.
-fn tests_for_wildcard(cond: &syn::Expr) -> bool {
-    let wildcard = |e: &syn::Expr| match e {
-        syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "UNSPECIFIED"),
-        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
-            matches!(s.value().as_str(), "0.0.0.0" | "::" | "[::]")
-        }
-        _ => false,
-    };
-    match cond {
-        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => wildcard(&b.left) || wildcard(&b.right),
-        syn::Expr::MethodCall(m) => m.method == "is_unspecified",
-        syn::Expr::Paren(p) => tests_for_wildcard(&p.expr),
-        _ => false,
     }
 }
 

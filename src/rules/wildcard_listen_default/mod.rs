@@ -38,7 +38,12 @@
 //! `HttpServer::bind`, warp's `run`, tonic's `serve` and `serve_with_shutdown`, …) or
 //! into a server's or listener's constructor (`StatsServer::new(addr)`, the address
 //! it will bind). Values are followed through
-//! locals, constants (crate-wide, by name) and functions. derive-builder's
+//! locals, constants (crate-wide, by name) and functions; a list of addresses
+//! (`vec![v6_any, v4_any]` given to one bind) element by element, and the blocks of
+//! `cfg_if!` as alternatives (loopback in debug builds, a wildcard in release is a
+//! default). A function named for the wildcard (`in6addr_any_init()`,
+//! `inaddr_any()`) is a spelling of it, as `Ipv6Addr::UNSPECIFIED` is: each setting
+//! that calls it is reported at the call. derive-builder's
 //! `#[builder(default = "…")]` holds Rust code in a string: it is read as the
 //! expression it is.
 //!
@@ -237,10 +242,11 @@
 //!   (`TcpListener::bind`, `Server::try_bind`, libp2p's `listen_on`: a server on a
 //!   random port still listens on every interface). A text address on port 0 is
 //!   never reported.
-//! - A wildcard bound inside the branch of an `if` taken only when the configured
-//!   address is already one (`if addr.ip() == Ipv6Addr::UNSPECIFIED`, `host ==
-//!   "0.0.0.0"`, `.is_unspecified()`) spells out the operator's choice (both stacks of
-//!   `[::]`) and is not reported. A listen setting assigned a local
+//! - A wildcard bound or given as a value inside the branch of an `if` taken only
+//!   when the configured address is already one (`if addr.ip() ==
+//!   Ipv6Addr::UNSPECIFIED`, `host == "0.0.0.0"`, `.is_unspecified()`) spells out the
+//!   operator's choice (both stacks of `[::]`, a v4 wildcard upgraded to v6) and is
+//!   not reported. A listen setting assigned a local
 //!   (`cfg.listen = answer`) holds the operator's value; one assigned an address
 //!   written in the assignment is reported.
 //! - Only a function's tail expression and top-level `return` count as its return value.

@@ -105,6 +105,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             Value::Array { elems, loc } if !self.is_repeat(*loc) => {
                 if let Some(octets) = zero_octets(elems) {
                     out.push(self.hit(*loc, Strength::Host, false, format!("[{octets}]"), via));
+                } else {
+                    // A list of addresses (`vec![v6_any, v4_any]` given to one bind).
+                    elems.iter().for_each(|e| self.eval(e, d, via, out));
                 }
             }
             Value::Closure { body } => self.eval(body, d, via, out),
