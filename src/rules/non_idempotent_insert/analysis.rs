@@ -677,6 +677,7 @@ impl<'a> Analysis<'a> {
                     Resolved::Unknown => Callees::ByName,
                 }
             }
+            Some(r) if self.made_outside(cx, r) => Callees::Exactly(Vec::new()),
             Some(r) => match self.receiver_type(caller, cx, r) {
                 Some(ty) => {
                     let mut found = self.defs.methods_seen_from(&ty, name, Some(cx.module));
@@ -738,6 +739,25 @@ impl<'a> Analysis<'a> {
                     && !Self::preflight_before(f, f.events[e.order].innermost, e.order, table)
                     && e.callees.iter().any(|&c| reaches[c].iter().any(|w| w.table == table))
             })
+    }
+
+    /// Whether a receiver is a value a function of another crate made (`let mut
+    /// interval = tokio::time::interval(..)`, `let rx = std::sync::mpsc::channel()`):
+    /// its type is that crate's, and its methods (`interval.tick()`) none of the
+    /// workspace's. Not a constructor of a type (`Arc::new(repo)`) nor a function
+    /// that hands back what it is given or parses into any type.
+    fn made_outside(&self, cx: &Context, r: &Receiver) -> bool {
+        const ANY_TYPE: &[&str] =
+            &["take", "replace", "identity", "from_str", "from_slice", "from_value", "from_reader", "deserialize", "ready", "once", "leak"];
+        let Receiver::Returned(call) = r else { return false };
+        let (path, _) = &**call;
+        let lower = |s: &str| s.chars().next().is_some_and(|c| c.is_lowercase());
+        let Some(last) = path.last() else { return false };
+        let module_fn = path.iter().all(|s| lower(s)) && !ANY_TYPE.contains(&&**last);
+        module_fn && {
+            let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+            matches!(self.defs.resolve(cx, &path), Resolved::External)
+        }
     }
 
     /// The type of a receiver, when the syntax says it.

@@ -270,6 +270,11 @@
 //! - A trait implemented in a crate that depends on the checked one (a default method
 //!   calling `self.insert()`, implemented downstream) is only followed when that crate
 //!   is part of the run: naming the upstream crate alone does not read its dependents.
+//! - A receiver made by a function of a crate outside the workspace (`let mut
+//!   interval = tokio::time::interval(..)`) has that crate's type: its methods
+//!   (`interval.tick()`) are none of the workspace's. A constructor (`Arc::new(repo)`)
+//!   and a function that returns whatever it is given or asked for
+//!   (`std::mem::take`, `serde_json::from_str`) do not say the type.
 //! - A method call whose receiver's type is unknown and whose name is in
 //!   `ambiguous-methods` (`insert`, `push`, `get`, …) is matched only when it is
 //!   awaited, and then only to async functions: `map.insert(k, v)` is the map's,
