@@ -453,8 +453,7 @@ pub(super) fn with_run_time_table(value: &Value) -> Option<Value> {
     if !(name == "format" || name == "format_args") || !template.as_bytes().windows(6).any(|w| w.eq_ignore_ascii_case(b"insert")) {
         return None;
     }
-    let positional: Vec<usize> =
-        (0..rest.len()).filter(|&i| !matches!(rest[i], Value::Local { .. })).collect();
+    let positional: Vec<&Value> = rest.iter().filter(|a| !matches!(a, Value::Local { .. })).collect();
     let mut next = 0;
     let mut after_into = false;
     for piece in crate::facts::value::format_pieces(template) {
@@ -464,16 +463,9 @@ pub(super) fn with_run_time_table(value: &Value) -> Option<Value> {
                 after_into = t.ends_with(char::is_whitespace) && words.last().is_some_and(|w| w.eq_ignore_ascii_case("into"));
             }
             crate::facts::value::FormatPiece::Placeholder(key) => {
-                let at = match key.as_deref() {
-                    None => {
-                        next += 1;
-                        positional.get(next - 1).copied()
-                    }
-                    Some(k) => match k.parse::<usize>() {
-                        Ok(i) => positional.get(i).copied(),
-                        Err(_) => (0..rest.len()).find(|&i| matches!(&rest[i], Value::Local { name, .. } if name == k)),
-                    },
-                };
+                // (Which argument, by position among `rest`: the one `format_arg` takes.)
+                let taken = crate::facts::value::format_arg(key.as_deref(), &positional, rest, &mut next);
+                let at = taken.and_then(|v| rest.iter().position(|a| std::ptr::eq(a, v)));
                 if !after_into {
                     continue;
                 }
