@@ -977,10 +977,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
         // `if found { insert(x); return Ok(()); }` in a loop: the block runs at most once.
-        match b.stmts.iter().find_map(|s| match s {
-            syn::Stmt::Expr(e, _) => Exit::of(e),
-            _ => None,
-        }) {
+        match Exit::of_block(b) {
             Some(exit) => self.leaving(exit, |s| s.visit_block_scoped(b)),
             None => self.visit_block_scoped(b),
         }

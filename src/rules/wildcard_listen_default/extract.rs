@@ -788,11 +788,14 @@ fn binds_no_listener(pat: &syn::Pat) -> bool {
     }
 }
 
-/// Whether a setter sets where outgoing connections leave from (reqwest's
-/// `local_address`, hyper's `set_local_address`, `source_addr`): a client's side, not
-/// a listener, unless the name also says bind or listen (`local_bind_address`).
+/// Whether a setter sets an address that is not where the service listens: where
+/// outgoing connections leave from (reqwest's `local_address`, hyper's
+/// `set_local_address`, `source_addr`), or the address a node tells its peers to
+/// reach it at (`add_public_address`, `set_advertise_addr`, `announce_address`) —
+/// unless the name also says bind or listen (`local_bind_address`).
 fn names_source_address(method: &str) -> bool {
     let words: Vec<String> = super::word_slices(method).map(str::to_ascii_lowercase).collect();
     let has = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
-    has(&["local", "source", "outbound", "outgoing"]) && !has(&["bind", "listen", "listener"])
+    has(&["local", "source", "outbound", "outgoing", "public", "advertise", "advertised", "announce", "announced"])
+        && !has(&["bind", "listen", "listener"])
 }

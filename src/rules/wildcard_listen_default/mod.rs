@@ -125,8 +125,9 @@
 //! the value by default is the other branch. Nor is a default that is where to send
 //! something: a URL (`"http://0.0.0.0:8071"`, unless a bind call takes it), a default
 //! whose own name says it is the other end (the variable `UPSTREAM_URL`, a clap field
-//! or a configuration key named by `remote-names`), or the address a client's
-//! requests leave from (reqwest's `local_address`, `set_local_address`).
+//! or a configuration key named by `remote-names`), the address a client's
+//! requests leave from (reqwest's `local_address`, `set_local_address`), or the one
+//! a node advertises to its peers (`add_public_address`, `set_advertise_addr`).
 //!
 //! ## Configuration
 //! Abridged; `gatelint explain` lists every default in full after this text.
@@ -386,6 +387,9 @@ impl Rule for WildcardListenDefault {
             .replace("multicast", "upstream")
             // An operator's opt-in flag, renamed to a setting that picks a mode.
             .replace("bind_all", "bind_mode")
+            // An address advertised to peers, made one the node listens on.
+            .replace("add_public_address", "add_listen_address")
+            .replace("set_advertise_addr", "set_listen_addr")
     }
 
     fn check(ctx: &CheckCx, params: &ListenParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {

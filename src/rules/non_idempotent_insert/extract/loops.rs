@@ -32,14 +32,47 @@ pub(super) enum Exit {
 }
 
 impl Exit {
-    /// How a statement leaves, if it is a `return` or an unlabelled `break` itself
-    /// (not one inside a branch).
+    /// How a statement leaves, if it always does: a `return` or an unlabelled `break`
+    /// itself, a block holding one, an `if … else` or a `match` every branch of which
+    /// leaves (the nearer exit of the two when they differ). An `if` without `else`
+    /// may fall through, and does not leave.
     pub(super) fn of(expr: &syn::Expr) -> Option<Exit> {
         match expr {
             syn::Expr::Return(_) => Some(Exit::Return),
             syn::Expr::Break(b) if b.label.is_none() => Some(Exit::Break),
+            syn::Expr::Block(b) if b.label.is_none() => Exit::of_block(&b.block),
+            syn::Expr::Paren(p) => Exit::of(&p.expr),
+            syn::Expr::Macro(m) => Exit::of_macro(&m.mac),
+            syn::Expr::If(i) => {
+                let (_, other) = i.else_branch.as_ref()?;
+                Exit::nearer(Exit::of_block(&i.then_branch)?, Exit::of(other)?)
+            }
+            syn::Expr::Match(m) if !m.arms.is_empty() => {
+                m.arms.iter().try_fold(Exit::Return, |acc, arm| Exit::nearer(acc, Exit::of(&arm.body)?))
+            }
             _ => None,
         }
+    }
+
+    /// How a block leaves, if one of its statements always does.
+    pub(super) fn of_block(block: &syn::Block) -> Option<Exit> {
+        block.stmts.iter().find_map(|s| match s {
+            syn::Stmt::Expr(e, _) => Exit::of(e),
+            syn::Stmt::Macro(m) => Exit::of_macro(&m.mac),
+            _ => None,
+        })
+    }
+
+    /// `bail!(..)` returns an error; `panic!`, `unreachable!`, `todo!` and
+    /// `unimplemented!` end the function too.
+    fn of_macro(mac: &syn::Macro) -> Option<Exit> {
+        const DIVERGING: &[&str] = &["bail", "panic", "unreachable", "todo", "unimplemented"];
+        let name = mac.path.segments.last()?.ident.to_string();
+        DIVERGING.contains(&name.as_str()).then_some(Exit::Return)
+    }
+
+    fn nearer(a: Exit, b: Exit) -> Option<Exit> {
+        Some(if a == Exit::Break || b == Exit::Break { Exit::Break } else { Exit::Return })
     }
 }
 
