@@ -5,7 +5,7 @@
 //! whose struct or type is not known stays a backend.
 
 use super::ProvisionerParams;
-use super::extract::{Origin, Receiver};
+use super::extract::{FieldOwner, Origin, Receiver};
 use crate::facts::defs::TypeKey;
 use crate::facts::names::TypeKind;
 use crate::input::source::Loc;
@@ -21,19 +21,14 @@ const SCALARS: &[&str] = &[
 const MAX_DEPTH: usize = 3;
 
 /// Whether the backend field `origin` comes from (at `at`) is declared, in a struct
-/// the crate defines, with a type that holds no backend.
+/// the crate defines, with a type that holds no backend; for a field of `typed-fields`
+/// (`backend`), whether it is not known to be declared with a backend type.
 pub(super) fn holds_no_backend(cx: &CheckCx, params: &ProvisionerParams, origin: &Origin, at: Loc) -> bool {
     let Some(owner) = &origin.owner else { return false };
-    let defs = &cx.defs;
-    let context = defs.context(at);
-    let (ty, fields) = match &owner.base {
-        Receiver::SelfValue(fields) => (context.self_ty.clone(), fields),
-        Receiver::Typed(path, fields) => (defs.type_key(context.module, path, context.self_ty.as_ref()), fields),
-        Receiver::Unknown => return false,
-    };
-    let Some(ty) = ty.and_then(|ty| fields.iter().try_fold(ty, |ty, field| defs.field_type(&ty, field))) else {
-        return false;
-    };
+    if params.typed_fields.contains(&owner.field) && !params.fields.contains(&owner.field) {
+        return !declared_with_backend_type(cx, params, owner, at);
+    }
+    let Some(ty) = owner_type(cx, owner, at) else { return false };
     field_holds_no_backend(cx, params, &ty, &owner.field, 0)
 }
 
@@ -77,4 +72,29 @@ fn plain(cx: &CheckCx, params: &ProvisionerParams, ty: &TypeKey, depth: usize) -
         }
         Some(TypeKind::Trait | TypeKind::Alias) => false,
     }
+}
+
+/// Whether the struct a field is read from is known and declares the field with a
+/// backend type, or one an `Option`, `Vec`, … holds (`backend: Arc<dyn Provisioner>`,
+/// `docker: Option<Arc<DockerProvisioner>>`).
+fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &FieldOwner, at: Loc) -> bool {
+    let Some(ty) = owner_type(cx, owner, at) else { return false };
+    let names_backend = |path: Option<&crate::facts::names::TypePath>| {
+        path.and_then(|p| p.last()).is_some_and(|name| params.types.iter().any(|t| t == name))
+    };
+    let defs = &cx.defs;
+    names_backend(defs.field_path(&ty, &owner.field)) || names_backend(defs.field_held_path(&ty, &owner.field))
+}
+
+/// The struct a field is read from, as far as the declared types tell: `self`'s, a
+/// binding's declared type, through the fields named on the way.
+fn owner_type(cx: &CheckCx, owner: &FieldOwner, at: Loc) -> Option<TypeKey> {
+    let defs = &cx.defs;
+    let context = defs.context(at);
+    let (ty, fields) = match &owner.base {
+        Receiver::SelfValue(fields) => (context.self_ty.clone(), fields),
+        Receiver::Typed(path, fields) => (defs.type_key(context.module, path, context.self_ty.as_ref()), fields),
+        Receiver::Unknown => return None,
+    };
+    ty.and_then(|ty| fields.iter().try_fold(ty, |ty, field| defs.field_type(&ty, field)))
 }

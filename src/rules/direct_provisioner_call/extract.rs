@@ -211,14 +211,15 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     // another module names (then a verb is called on it): a file that mentions
     // neither has nothing to find (a cheap substring test before a full walk).
     let text = source.text();
-    let names_backend = params.fields.iter().chain(&params.types).any(|name| text.contains(name.as_str()))
+    let names_backend = params.fields.iter().chain(&params.typed_fields).chain(&params.types).any(|name| text.contains(name.as_str()))
         || params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
         || text.contains(COMMAND_NEW);
     if !names_backend && !calls_a_verb(text, params) {
         return ProvisionerFacts::default();
     }
     let types = types::with_local_names(&syntax.items, &params.types);
-    let fields = types::with_typed_fields(&syntax.items, &params.fields, &types);
+    let named: Vec<String> = params.fields.iter().chain(&params.typed_fields).cloned().collect();
+    let fields = types::with_typed_fields(&syntax.items, &named, &types);
     let consts = commands::program_consts(syntax, &params.backend_commands);
     let mut out = ProvisionerFacts::default();
     for (ident, program) in &consts {

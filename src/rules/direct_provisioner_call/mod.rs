@@ -173,6 +173,7 @@
 //! backend-paths = ["**/provisioner.rs", "**/provisioner/**"]  # the backends themselves
 //! construct-paths = ["**/main.rs", "**/src/bin/**"]          # may build backends too
 //! fields = ["provisioner", "cp_prov"]
+//! typed-fields = ["backend"]   # backends where declared with a backend type
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
 //! backend-commands = ["docker", "podman"]  # Command::new("docker") outside the backends
@@ -188,7 +189,8 @@
 //! - syn sees syntax, not types: a backend is recognised by its field name (the
 //!   configured ones, and in a file, the fields its structs declare with a backend
 //!   type: `docker: Option<Arc<dyn Provisioner>>`; a struct declared in another file
-//!   is known by the configured field names only), a
+//!   is known by the configured field names only, and by `typed-fields` where the
+//!   struct a field is read from is known and declares it with a backend type), a
 //!   binding derived from such a field, or a declared type naming a backend type — by
 //!   its configured name or a name the same file gives it (`use … as Docker`, `type
 //!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module
@@ -258,6 +260,7 @@ pub struct ProvisionerParams {
     pub backend_paths: Vec<String>,
     pub construct_paths: Vec<String>,
     pub fields: Vec<String>,
+    pub typed_fields: Vec<String>,
     pub types: Vec<String>,
     pub constructors: Vec<String>,
     pub backend_commands: Vec<String>,

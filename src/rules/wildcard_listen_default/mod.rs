@@ -127,7 +127,8 @@
 //! whose own name says it is the other end (the variable `UPSTREAM_URL`, a clap field
 //! or a configuration key named by `remote-names`), the address a client's
 //! requests leave from (reqwest's `local_address`, `set_local_address`), or the one
-//! a node advertises to its peers (`add_public_address`, `set_advertise_addr`).
+//! a node advertises to its peers (`add_public_address`, `set_advertise_addr`, a
+//! `public_addr`).
 //!
 //! ## Configuration
 //! Abridged; `gatelint explain` lists every default in full after this text.
@@ -290,7 +291,7 @@ impl ListenParams {
     /// name the other end of a connection, not where this service listens.
     pub fn is_listen_name(&self, name: &str) -> bool {
         let has = |list: &[String]| word_slices(name).any(|w| list.iter().any(|l| l.eq_ignore_ascii_case(w)));
-        has(&self.listen_names) && !has(&self.remote_names)
+        has(&self.listen_names) && !has(&self.remote_names) && !names_public_address(name)
     }
 
     /// Whether any word of `name` names the other end of a connection or an address
@@ -313,6 +314,14 @@ impl ListenParams {
             .iter()
             .any(|r| path.strip_suffix(r.as_str()).is_some_and(|head| head.is_empty() || head.ends_with("::")))
     }
+}
+
+/// Whether a name says "public address" (`public_addr`, `add_public_address`): in a
+/// peer-to-peer node, the address it tells its peers to reach it at, not the one it
+/// binds. (`PUBLIC_HOST` and `public_ip` stay listen names: a host to serve on.)
+fn names_public_address(name: &str) -> bool {
+    let has = |set: &[&str]| word_slices(name).any(|w| set.iter().any(|s| s.eq_ignore_ascii_case(w)));
+    has(&["public"]) && has(&["addr", "address", "addrs", "addresses", "multiaddr"])
 }
 
 /// Splits an identifier or text into words at `_`, punctuation and case changes

@@ -240,9 +240,16 @@ impl Extractor<'_> {
                 Some(Format::Env) => vec!["ini"],
                 None => CONFIG_RS_EXTENSIONS.to_vec(),
             };
-            // (As config-rs does: an extension already there is replaced.)
+            // config-rs appends the extension to a name that has a dot in it already
+            // (`config.default` -> `config.default.toml`); its releases before 0.14
+            // replaced what followed the dot (`config.toml`), tried after.
             let path = std::path::Path::new(&name);
-            extensions.iter().map(|e| path.with_extension(e).to_string_lossy().replace('\\', "/")).collect()
+            let appended = extensions.iter().map(|e| format!("{name}.{e}"));
+            let replaced = extensions
+                .iter()
+                .filter(|_| path.extension().is_some())
+                .map(|e| path.with_extension(e).to_string_lossy().replace('\\', "/"));
+            appended.chain(replaced).collect()
         } else {
             vec![name.clone()]
         };
