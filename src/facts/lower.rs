@@ -101,12 +101,29 @@ impl<'a> Lowerer<'a> {
                 let args = c.args.iter().map(|a| self.lower_at(a, d)).collect();
                 Value::Call { callee: segments(&p.path), args, loc }
             }
-            E::MethodCall(m) => Value::Method {
-                receiver: Box::new(self.lower_at(&m.receiver, d)),
-                method: m.method.to_string(),
-                args: m.args.iter().map(|a| self.lower_at(a, d)).collect(),
-                loc: self.span_loc(m.method.span()),
-            },
+            E::MethodCall(m) => {
+                let receiver = self.lower_at(&m.receiver, d);
+                // `"0.0.0.0".parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 9181))`: the
+                // closure of a combinator is given what the receiver holds.
+                let args = match (m.method.to_string().as_str(), m.args.first().map(strip_parens)) {
+                    ("map" | "and_then" | "inspect", Some(E::Closure(c)))
+                        if m.args.len() == 1 && c.inputs.len() == 1 =>
+                    {
+                        let saved = self.scope.len();
+                        self.bind(&c.inputs[0], receiver.clone());
+                        let body = self.lower_at(&c.body, d);
+                        self.scope.truncate(saved);
+                        vec![Value::Closure { body: Box::new(body) }]
+                    }
+                    _ => m.args.iter().map(|a| self.lower_at(a, d)).collect(),
+                };
+                Value::Method {
+                    receiver: Box::new(receiver),
+                    method: m.method.to_string(),
+                    args,
+                    loc: self.span_loc(m.method.span()),
+                }
+            }
             E::Macro(m) => self.lower_macro(&m.mac, d),
             E::Tuple(t) if t.elems.len() > MAX_ELEMS => Value::Opaque,
             E::Tuple(t) => Value::Tuple {
@@ -365,6 +382,14 @@ pub fn tests_for_wildcard(cond: &syn::Expr) -> bool {
         syn::Expr::MethodCall(m) => m.method == "is_unspecified",
         syn::Expr::Paren(p) => tests_for_wildcard(&p.expr),
         _ => false,
+    }
+}
+
+/// An expression without the parentheses around it.
+fn strip_parens(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
     }
 }
 

@@ -309,6 +309,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         absent_selects: Vec::new(),
         filtered_locals: Vec::new(),
         fresh_values: Vec::new(),
+        fresh_ids: Vec::new(),
         consuming_loops: Vec::new(),
         let_events: Vec::new(),
         local_closures: Vec::new(),
@@ -417,6 +418,9 @@ struct Extractor<'a> {
     /// Locals bound to a new value of a type (`let rule = AclRule::new(..)`), for an
     /// active-record save of it.
     fresh_values: Vec<(String, PathText)>,
+    /// Locals bound to an id generated on the spot (`let id = Uuid::new_v4()`): a
+    /// lookup by one finds nothing, and guards nothing.
+    fresh_ids: Vec<String>,
     /// Loops (ids in the current function) whose body deletes the item it works on
     /// (`old.delete(db)`): the loop consumes its source, and a second run finds nothing
     /// to redo.
@@ -695,10 +699,11 @@ impl Extractor<'_> {
         }
         let saved = (self.sql_locals.len(), self.lowerer.scope.len(), self.builders.len(), self.locals.len());
         let existing = (self.existing.len(), self.absent_when_true.len(), self.absent_selects.len(), self.fetched.len());
-        let filtered = (self.filtered_locals.len(), self.fresh_values.len());
+        let filtered = (self.filtered_locals.len(), self.fresh_values.len(), self.fresh_ids.len());
         syn::visit::visit_block(self, b);
         self.filtered_locals.truncate(filtered.0);
         self.fresh_values.truncate(filtered.1);
+        self.fresh_ids.truncate(filtered.2);
         self.existing.truncate(existing.0);
         self.fetched.truncate(existing.3);
         self.absent_when_true.truncate(existing.1);
@@ -1026,6 +1031,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             && let Some(ty) = orm::fresh_value_type(&init.expr)
         {
             self.fresh_values.push((ident.to_string(), ty));
+        }
+        if let (Some(init), Some(ident)) = (&local.init, crate::facts::lower::pat_ident(&local.pat))
+            && state_guards::generates_id(&init.expr)
+        {
+            self.fresh_ids.push(ident.to_string());
         }
     }
 

@@ -68,6 +68,7 @@ impl Extractor<'_> {
         let saved_absent = std::mem::take(&mut self.absent_selects);
         let saved_filtered = std::mem::take(&mut self.filtered_locals);
         let saved_fresh = std::mem::take(&mut self.fresh_values);
+        let saved_ids = std::mem::take(&mut self.fresh_ids);
         let saved_consuming = std::mem::take(&mut self.consuming_loops);
         let saved_lets = std::mem::take(&mut self.let_events);
         let saved_closures = std::mem::take(&mut self.local_closures);
@@ -91,6 +92,7 @@ impl Extractor<'_> {
         self.absent_selects = saved_absent;
         self.filtered_locals = saved_filtered;
         self.fresh_values = saved_fresh;
+        self.fresh_ids = saved_ids;
         self.consuming_loops = saved_consuming;
         self.let_events = saved_lets;
         self.local_closures = saved_closures;

@@ -175,18 +175,19 @@ impl Extractor<'_> {
         }
         let open = self.stack.last().and_then(FnBuilder::innermost);
         if let Some(deferred) = local.deferred {
-            // Bound in the same iteration: the statement is where it is written.
+            // Bound in the same iteration (or, outside loops, the same run of the
+            // function): the statement is where it is written.
             let at = match local.literal {
-                Some(lit) if open.is_some() && open == local.innermost => lit,
+                Some(lit) if open == local.innermost => lit,
                 _ => loc,
             };
             self.push_event(deferred, at);
             return true;
         }
         for sql in local.sqls {
-            // Bound in the same iteration: the statement is the literal itself.
+            // Bound in the same iteration (or run): the statement is the literal itself.
             let (at, via) = match local.literal {
-                Some(lit) if open.is_some() && open == local.innermost => (lit, None),
+                Some(lit) if open == local.innermost => (lit, None),
                 _ if local.appender => (loc, Some((local.binding, format!("`{name}` is an appender of rows to `{}`", sql.table)))),
                 _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
             };

@@ -326,13 +326,19 @@ impl Extractor<'_> {
         // `if prev.owner == new_owner { return Ok(()) }` on the row looked up: the new
         // version is inserted only when it differs from the stored one.
         let same_as_stored = self.compares_existing_row(&e.cond) && block_leaves(&e.then_branch);
-        let presence = same_as_stored
+        // (A lookup by an id generated just before, `Uuid::new_v4()`, never finds a row.)
+        let by_fresh_id = self.looks_up_fresh_id(&e.cond);
+        if by_fresh_id && let Some(f) = self.stack.last_mut() {
+            f.facts.preflights.truncate(first);
+        }
+        let presence = !by_fresh_id
+            && (same_as_stored
             || self.tests_presence(&e.cond, e.else_branch.is_some())
             // `if let Some(ep) = &found { update(ep); continue; }` on what a `get…` returned.
             || (self.finds_fetched(&e.cond) && block_leaves(&e.then_branch))
             || matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_returns_found(&l.pat, &e.then_branch))
             || (e.else_branch.is_some()
-                && matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_yields_found(&l.pat, &e.then_branch)));
+                && matches!(&*e.cond, syn::Expr::Let(l) if super::hoisted::block_yields_found(&l.pat, &e.then_branch))));
         if presence {
             self.push_existence_check(self.lowerer.span_loc(e.if_token.span));
         }
@@ -417,6 +423,42 @@ impl Extractor<'_> {
         }
     }
 
+    /// Whether a condition looks a row up by an id generated just before (`if
+    /// Entity::find_by_id(id).one(db).await?.is_some()` after `let id =
+    /// Uuid::new_v4()`): an argument of one of its calls is such a local.
+    fn looks_up_fresh_id(&self, cond: &syn::Expr) -> bool {
+        struct Args<'s> {
+            fresh: &'s [String],
+            found: bool,
+        }
+        impl<'ast> Visit<'ast> for Args<'_> {
+            fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+                self.found |= c.args.iter().any(|a| self.is_fresh(a));
+                syn::visit::visit_expr_call(self, c);
+            }
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                self.found |= m.args.iter().any(|a| self.is_fresh(a));
+                syn::visit::visit_expr_method_call(self, m);
+            }
+        }
+        impl Args<'_> {
+            fn is_fresh(&self, arg: &syn::Expr) -> bool {
+                let arg = match strip(arg) {
+                    syn::Expr::Reference(r) => strip(&r.expr),
+                    syn::Expr::MethodCall(m) if m.args.is_empty() && matches!(m.method.to_string().as_str(), "clone" | "to_string" | "as_str") => strip(&m.receiver),
+                    other => other,
+                };
+                matches!(arg, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.fresh.iter().any(|f| i == f)))
+            }
+        }
+        if self.fresh_ids.is_empty() {
+            return false;
+        }
+        let mut args = Args { fresh: &self.fresh_ids, found: false };
+        args.visit_expr(cond);
+        args.found
+    }
+
     /// Whether a condition compares the innermost loop's item by its id with a value
     /// the loop does not change (`p.id == id`, `item.uuid == req.uuid`, `*id == target`
     /// with `id` bound by the loop's pattern).
@@ -477,5 +519,26 @@ impl Extractor<'_> {
             advanced || self.mentions_existing(start)
         })?;
         Some(self.lowerer.span_loc(syn::spanned::Spanned::span(cursor)))
+    }
+}
+
+/// Whether an expression generates a new id (`Uuid::new_v4()`, `Uuid::now_v7()`,
+/// `Ulid::new()`, also `.to_string()` of one).
+pub(super) fn generates_id(expr: &syn::Expr) -> bool {
+    const GENERATORS: &[&str] = &["new_v4", "new_v7", "now_v7", "now_v6", "new_v6", "new_random"];
+    match strip(expr) {
+        syn::Expr::MethodCall(m) if m.args.is_empty() && matches!(m.method.to_string().as_str(), "to_string" | "into" | "simple" | "hyphenated") => {
+            generates_id(&m.receiver)
+        }
+        syn::Expr::Call(c) if c.args.is_empty() => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let last = segments.last().map(String::as_str).unwrap_or_default();
+                GENERATORS.contains(&last)
+                    || (segments.len() >= 2 && segments[segments.len() - 2] == "Ulid" && matches!(last, "new" | "generate"))
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
