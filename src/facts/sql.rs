@@ -108,6 +108,17 @@ pub fn soft_deleted_tables(sql: &str) -> Vec<String> {
 /// start with `DELETE`, or `WITH … DELETE`, so prose that says "delete from" is
 /// none), `TRUNCATE [TABLE] t, u`, `DROP TABLE [IF EXISTS] t`.
 pub fn deleted_tables(sql: &str) -> Vec<String> {
+    emptied_tables(sql).into_iter().map(|(name, _)| name).collect()
+}
+
+/// The tables the statements of `sql` empty whole: `TRUNCATE`, `DROP TABLE`, a
+/// `DELETE` with no `WHERE`.
+pub fn wiped_tables(sql: &str) -> Vec<String> {
+    emptied_tables(sql).into_iter().filter(|(_, whole)| *whole).map(|(name, _)| name).collect()
+}
+
+/// [`deleted_tables`], each with whether every row of it goes.
+fn emptied_tables(sql: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     for words in statements(sql) {
         if word_at(&words, 0, "truncate") || (word_at(&words, 0, "drop") && word_at(&words, 1, "table")) {
@@ -116,10 +127,10 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
                 k += 2;
             }
             if placeholder_wipe(&words, k) {
-                out.push(ANY_TABLE.to_string());
+                out.push((ANY_TABLE.to_string(), true));
             }
             while let Some(name) = name_at(&words, k) {
-                out.push(name);
+                out.push((name, true));
                 // Past the dotted name, to a `,` and the next one.
                 while matches!(words.get(k), Some(Token::Word(_)) | Some(Token::Period)) {
                     k += 1;
@@ -134,12 +145,13 @@ pub fn deleted_tables(sql: &str) -> Vec<String> {
         if !(word_at(&words, 0, "delete") || word_at(&words, 0, "with")) {
             continue;
         }
+        let whole = !words.iter().any(|t| is_word(t, "where"));
         for k in 0..words.len() {
             if word_at(&words, k, "delete") && word_at(&words, k + 1, "from") {
                 match name_at(&words, k + 2) {
-                    Some(name) => out.push(name),
+                    Some(name) => out.push((name, whole)),
                     // `format!("DELETE FROM {table}")`: every row of a table named at run time.
-                    None if placeholder_wipe(&words, k + 2) => out.push(ANY_TABLE.to_string()),
+                    None if placeholder_wipe(&words, k + 2) => out.push((ANY_TABLE.to_string(), true)),
                     None => {}
                 }
             }
@@ -668,6 +680,11 @@ mod tests {
         assert_eq!(deleted_tables("truncate sessions"), ["sessions"]);
         assert_eq!(deleted_tables("DROP TABLE IF EXISTS pastas; CREATE TABLE pastas (id INT)"), ["pastas"]);
         assert!(deleted_tables("DROP INDEX tags_name").is_empty());
+        assert_eq!(
+            wiped_tables("DROP TABLE IF EXISTS a, b CASCADE; DELETE FROM c; DELETE FROM d WHERE id = 1"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(wiped_tables("TRUNCATE tags"), ["tags"]);
         assert!(deleted_tables("could not truncate the log").is_empty());
         // A table named at run time: every row of any table, only without a WHERE.
         assert_eq!(deleted_tables("DELETE FROM {table};"), [ANY_TABLE]);

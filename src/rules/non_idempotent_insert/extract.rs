@@ -595,8 +595,16 @@ impl Extractor<'_> {
         }
         // `DELETE FROM …` (or `TRUNCATE`, `DROP TABLE`, a soft delete `UPDATE t SET
         // deleted_at = now()`) before an INSERT makes it a replacement.
+        let wiped = sql::wiped_tables(text);
         for table in sql_locals::deleted_by(text) {
+            let whole = wiped.iter().any(|w| w.eq_ignore_ascii_case(&table));
             self.push_delete(loc, table);
+            // A table emptied whole (`TRUNCATE`, `DROP TABLE`, `DELETE` with no `WHERE`)
+            // holds no row afterwards wherever the INSERTs after it run: in a later loop
+            // too, as a table created here does.
+            if whole && let Some(last) = self.stack.last_mut().and_then(|f| f.facts.preflights.last_mut()) {
+                last.whole_fn = true;
+            }
         }
         let word = |w: &[u8]| text.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
         // Rows read as missing from a table (`NOT IN (SELECT … FROM t)`, `NOT EXISTS`,

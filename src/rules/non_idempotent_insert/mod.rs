@@ -84,7 +84,9 @@
 //!    called there), or written before a loop that holds the INSERT, or made there by
 //!    a call of a function that deletes the table on every run (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
-//!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given; so
+//!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given; a
+//!    table emptied whole — `TRUNCATE`, `DROP TABLE`, a `DELETE` with no `WHERE` —
+//!    guards the INSERTs after it wherever they are, a later loop included; so
 //!    do diesel's `delete(t::table.filter(..))`, a `DELETE` prepared into a local and
 //!    run, and a `DELETE` in every arm of a `match`); rows moved rather than added —
 //!    an `INSERT … SELECT … FROM s` in a function that also deletes from `s` (to an
