@@ -705,11 +705,35 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// The events of callee `g`, a trait's default method, that call `order` of
-    /// `caller` does not run: the branches on `Self::FLAG` that the receiver's type
+    /// The events of callee `g` that call `order` of `caller` does not run, as event
+    /// ranges: what runs only when a parameter the call passes empty holds something
+    /// (`create(&project, &[])` skips the loop over the second parameter), and, in a
+    /// trait's default method, the branches on `Self::FLAG` that the receiver's type
     /// sets the other way (`job.enqueue()` with `const DEDUPLICATED: bool = true` in
-    /// `job`'s impl skips the `else` of `if Self::DEDUPLICATED`), as event ranges.
+    /// `job`'s impl skips the `else` of `if Self::DEDUPLICATED`).
     fn dead_branches(&self, caller: usize, order: usize, g: usize) -> Vec<(u32, u32)> {
+        let mut dead = self.empty_param_gates(caller, order, g);
+        dead.extend(self.flag_dead_branches(caller, order, g));
+        dead
+    }
+
+    /// The events of callee `g` gated by a parameter that call `order` passes empty
+    /// (`None`, `&[]`, `vec![]`): see [`FnInsertFacts::param_gates`].
+    fn empty_param_gates(&self, caller: usize, order: usize, g: usize) -> Vec<(u32, u32)> {
+        let callee = &*self.fns[g];
+        let EventKind::Call { empty_args, receiver, .. } = &self.fns[caller].events[order].kind else {
+            return Vec::new();
+        };
+        if *empty_args == 0 || callee.param_gates.is_empty() {
+            return Vec::new();
+        }
+        // A path call of a method (`Type::method(&value, ..)`) passes `self` first.
+        let shift = u32::from(receiver.is_none() && callee.has_self);
+        let empty = |param: u32| (param + shift) < 32 && empty_args & (1 << (param + shift)) != 0;
+        callee.param_gates.iter().filter(|&&(param, ..)| empty(param)).map(|&(_, from, to)| (from, to)).collect()
+    }
+
+    fn flag_dead_branches(&self, caller: usize, order: usize, g: usize) -> Vec<(u32, u32)> {
         let callee = &*self.fns[g];
         if callee.flag_branches.is_empty() || !self.defs.is_trait_default(callee.name_loc) {
             return Vec::new();

@@ -130,7 +130,9 @@ pub enum EventKind {
     /// what its receiver is. (Kept per call of every function: the common shapes, a
     /// bare name and a receiver of unknown type, allocate nothing beyond the name.)
     /// (The qualifier's segments are joined by `::` in one string: one allocation.)
-    Call { name: Box<str>, qualifier: Option<Box<str>>, receiver: Option<Receiver>, args: u32, awaited: bool },
+    /// (`empty_args`: the arguments, by position, that are written empty — `None`,
+    /// `&[]`, `vec![]`, `Vec::new()` — one bit each.)
+    Call { name: Box<str>, qualifier: Option<Box<str>>, receiver: Option<Receiver>, args: u32, awaited: bool, empty_args: u32 },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
     /// A sea-orm insert of an entity, by the entity's path (`user::Entity`,
@@ -228,6 +230,11 @@ pub struct FnInsertFacts {
     /// Events `from..to` of each branch (an `if`'s blocks, a `match`'s arms): what
     /// one branch runs first may not run before what the next one runs.
     pub branches: Vec<(u32, u32)>,
+    /// Events `from..to` that run only when parameter `param` (by position, not
+    /// counting `self`) holds something, as (param, from, to): the body of a `for`
+    /// over it, the branch of `if let Some(x) = param`. A call that passes `None` or
+    /// an empty list there does not run them.
+    pub param_gates: Vec<(u32, u32, u32)>,
 }
 
 /// Events `from..to` (positions among `events`) run only when associated constant
@@ -470,6 +477,37 @@ impl Extractor<'_> {
     /// How many events the current function has.
     pub(super) fn event_count(&self) -> u32 {
         self.stack.last().map_or(0, |f| f.facts.events.len() as u32)
+    }
+
+    /// The parameter (by position) a loop's or an `if let`'s expression takes its
+    /// items from: `names`, `&names`, `names.iter().enumerate()`, `label.as_deref()`.
+    pub(super) fn param_held(&self, expr: &syn::Expr) -> Option<u32> {
+        const THROUGH: &[&str] =
+            &["iter", "into_iter", "iter_mut", "as_ref", "as_deref", "as_slice", "clone", "cloned", "copied", "enumerate"];
+        let mut at = strip(expr);
+        loop {
+            at = match at {
+                syn::Expr::Reference(r) => strip(&r.expr),
+                syn::Expr::MethodCall(m) if m.args.is_empty() && THROUGH.contains(&m.method.to_string().as_str()) => {
+                    strip(&m.receiver)
+                }
+                _ => break,
+            };
+        }
+        let syn::Expr::Path(p) = at else { return None };
+        let ident = p.path.get_ident()?;
+        let f = self.stack.last()?;
+        f.param_names.iter().position(|n| ident == n).map(|k| k as u32)
+    }
+
+    /// Events since `from` run only when parameter `gate` holds something.
+    pub(super) fn push_param_gate(&mut self, gate: Option<u32>, from: u32) {
+        let to = self.event_count();
+        if let (Some(param), Some(f)) = (gate, self.stack.last_mut())
+            && from < to
+        {
+            f.facts.param_gates.push((param, from, to));
+        }
     }
 
     /// The events since `from` are one branch ([`FnInsertFacts::branches`]).
@@ -1114,6 +1152,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             f.counted_loops.push(id);
         }
+        let gate = self.param_held(&e.expr);
+        let from = self.event_count();
         self.with_loop(header, "for", |s| {
             if let Some(at) = hoisted {
                 s.push_hoisted_preflight(at);
@@ -1126,6 +1166,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             s.visit_block(&e.body);
             s.loop_items.truncate(saved);
         });
+        self.push_param_gate(gate, from);
         self.locals.truncate(saved);
         // `for name in existing { wanted.remove(&name); }`: what is left in `wanted` is
         // what the table lacks (an anti-join in memory), so a loop over it is filtered.
@@ -1226,7 +1267,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     return;
                 }
                 let qualifier = (!segments.is_empty()).then(|| segments.join("::").into_boxed_str());
-                EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited }
+                let empty_args = empty_args(c.args.iter());
+                EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited, empty_args }
             };
             // Arguments are evaluated before the call runs; a retry wrapper runs its
             // closure again.
@@ -1286,7 +1328,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         } else {
             let receiver = Some(self.receiver(&m.receiver));
             let args = m.args.len() as u32;
-            EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited }
+            let empty_args = empty_args(m.args.iter());
+            EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited, empty_args }
         };
         let on_item = self.on_loop_item(&m.receiver);
         if on_item
@@ -1311,4 +1354,26 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         self.visit_macro_call(mac);
     }
+}
+
+/// The arguments written empty (`None`, `&[]`, `[]`, `vec![]`, `Vec::new()`), one bit
+/// per position (the first 32).
+fn empty_args<'e>(args: impl Iterator<Item = &'e syn::Expr>) -> u32 {
+    fn empty(e: &syn::Expr) -> bool {
+        match strip(e) {
+            syn::Expr::Reference(r) => empty(&r.expr),
+            syn::Expr::Array(a) => a.elems.is_empty(),
+            syn::Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "None"),
+            syn::Expr::Macro(m) => m.mac.path.is_ident("vec") && m.mac.tokens.is_empty(),
+            syn::Expr::Call(c) => {
+                c.args.is_empty()
+                    && matches!(&*c.func, syn::Expr::Path(p) if {
+                        let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                        names.len() == 2 && names[0] == "Vec" && names[1] == "new"
+                    })
+            }
+            _ => false,
+        }
+    }
+    args.take(32).enumerate().filter(|(_, a)| empty(a)).fold(0, |mask, (k, _)| mask | (1 << k))
 }

@@ -301,15 +301,22 @@
 //!   `.and_then(|v| v.iter().next())` is a closure's business.
 //! - A block that ends in `return` (or an unlabelled `break`) runs at most once per
 //!   entry of what it leaves: `for e in entries { if ok(e) { insert(e); return } }`
-//!   inserts once per call. Only a `return` or `break` written as a statement of the
-//!   block counts (not one inside a branch of it), a `return` inside a closure or an
-//!   `async` block leaves only that, and a labelled `break` is not followed.
+//!   inserts once per call. A statement that always leaves counts: a `return` or
+//!   `break`, `bail!`/`panic!`, an `if … else` or a `match` every branch of which
+//!   leaves; a branch that leaves only sometimes does not, a `return` inside a
+//!   closure or an `async` block leaves only that, and a labelled `break` is not
+//!   followed.
 //! - A trait's default method that branches on an associated constant (`if
 //!   Self::DEDUPLICATED { upsert } else { insert }`), called on a value whose type
 //!   the syntax tells (`SyncIndex::new(..).enqueue(..)`, an annotated binding, a loop
 //!   over a typed `Vec`), runs only the branch that the type's impl selects when the
 //!   impl writes the constant as `true` or `false`; a type that leaves it at the
 //!   trait's default, or a generic receiver, runs either branch.
+//! - A call that passes a parameter empty (`None`, `&[]`, `[]`, `vec![]`,
+//!   `Vec::new()`) does not run what its callee runs only when that parameter holds
+//!   something: the body of a `for` over it, the branch of `if let Some(x) = x`. Only
+//!   the callee's own code is read so; an empty value passed on further down, or one
+//!   held in a local, is not followed.
 //! - A loop whose item is a trait object of several implementations, calling a trait
 //!   method on it (`for sink in &sinks { sink.send(e) }`, `xs[i].send(e)`), is a
 //!   fan-out: each iteration runs another implementation, so the loop does not repeat
@@ -547,6 +554,8 @@ impl Rule for NonIdempotentInsert {
         // A one-time initializer made a plain call; a loop over one item, over two.
         out = out.replace(".get_or_init(", ".map_or_init(").replace("Lazy::new(", "Lazy::fresh(");
         out = out.replace(" in [only]", " in [only, other]");
+        // An empty argument: one that holds something.
+        out = out.replace("None,", "Some(\"team\"),");
         // The row a caller looked up, passed in and tested: another value tested.
         out = out.replace("= existing {", "= supplied {");
         // A lookup awaited before the INSERT (`repo.is_member(..).await`).

@@ -48,6 +48,7 @@ impl Extractor<'_> {
             deletes: Vec::new(),
             flag_branches: Vec::new(),
             branches: Vec::new(),
+            param_gates: Vec::new(),
         };
         let param_names: Vec<String> = sig
             .inputs

@@ -360,6 +360,13 @@ impl Extractor<'_> {
         } else {
             self.visit_block(&e.then_branch);
         }
+        // `if let Some(label) = label { INSERT … }`: runs only when the parameter holds one.
+        if let syn::Expr::Let(l) = &*e.cond
+            && matches!(&*l.pat, syn::Pat::TupleStruct(t) if t.path.is_ident("Some"))
+        {
+            let gate = self.param_held(&l.expr);
+            self.push_param_gate(gate, before_then);
+        }
         self.push_branch(before_then);
         let before_else = self.event_count();
         if let Some((_, other)) = &e.else_branch {
