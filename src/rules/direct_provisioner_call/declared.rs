@@ -25,6 +25,9 @@ const MAX_DEPTH: usize = 3;
 /// (`backend`), whether it is not known to be declared with a backend type.
 pub(super) fn holds_no_backend(cx: &CheckCx, params: &ProvisionerParams, origin: &Origin, at: Loc) -> bool {
     let Some(owner) = &origin.owner else { return false };
+    if owner.accessor {
+        return !returns_backend(cx, params, owner, at);
+    }
     if params.typed_fields.contains(&owner.field) && !params.fields.contains(&owner.field) {
         return !declared_with_backend_type(cx, params, owner, at);
     }
@@ -84,6 +87,24 @@ fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &
     };
     let defs = &cx.defs;
     names_backend(defs.field_path(&ty, &owner.field)) || names_backend(defs.field_held_path(&ty, &owner.field))
+}
+
+/// Whether the method an accessor call names, on the type of the value it is called
+/// on, returns a backend type, or holds one in an `Option` or `Result`
+/// (`fn docker(&self) -> Option<&Arc<DockerProvisioner>>`).
+fn returns_backend(cx: &CheckCx, params: &ProvisionerParams, owner: &FieldOwner, at: Loc) -> bool {
+    let defs = &cx.defs;
+    let Some(ty) = owner_type(cx, owner, at) else { return false };
+    let is_backend = |key: TypeKey| {
+        let name = match &key {
+            TypeKey::Def(id) => defs.type_name(*id),
+            TypeKey::Named(name) => name.as_str(),
+        };
+        params.types.iter().any(|t| t == name)
+    };
+    defs.methods_of(&ty, &owner.field)
+        .into_iter()
+        .any(|loc| [true, false].into_iter().any(|held| defs.return_type(loc, held).is_some_and(is_backend)))
 }
 
 /// The struct a field is read from, as far as the declared types tell: `self`'s, a

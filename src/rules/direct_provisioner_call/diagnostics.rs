@@ -11,6 +11,10 @@ use crate::rules::CheckCx;
 use crate::input::source::Loc;
 use crate::rules::diagnostic::{Diagnostic, Label, Severity};
 
+/// The presence accessor the team's code asks instead of checking the fields: its own
+/// body is the one place that checks them.
+const PRESENCE_ACCESSOR: &str = "has_provisioner";
+
 const AD_HOC_BACKEND: &str = "a backend built on the spot is not the one the dispatcher chose for this deployment: \
                               on SaaS a Docker backend reaches no Docker daemon, and calls on it silently do nothing \
                               while the EC2 instance keeps running";
@@ -47,7 +51,10 @@ pub(super) fn diagnostics(cx: &CheckCx, params: &ProvisionerParams, severity: Se
             ProvisionerSiteKind::Choice { other } => Some(other),
             _ => None,
         };
+        // The presence accessor's own body is where "is there a backend" is asked.
+        let in_accessor = site.kind == ProvisionerSiteKind::PresenceCheck && site.function == PRESENCE_ACCESSOR;
         (!matches!(site.kind, ProvisionerSiteKind::Command { .. }) || has_backends)
+            && !in_accessor
             && !site.origin.iter().chain(other).any(|o| declared::holds_no_backend(cx, params, o, site.loc))
     };
     // A check or choice that binds the backend a reported call is made on picks the
@@ -291,7 +298,7 @@ fn diagnostic(site: &ProvisionerSite, params: &ProvisionerParams, severity: Seve
         ProvisionerSiteKind::PresenceCheck => (
             format!("presence check of a provisioner backend field in `{}`", site.function),
             "checks a backend field directly".to_string(),
-            "use `has_provisioner()` (or call a dispatcher verb, which handles \"no backend\")".to_string(),
+            format!("use `{PRESENCE_ACCESSOR}()` (or call a dispatcher verb, which handles \"no backend\")"),
         ),
     };
     Diagnostic {

@@ -46,6 +46,10 @@ pub struct FieldOwner {
     /// The value, as far as its type can be told: `self`, a binding of a declared type.
     pub base: Receiver,
     pub field: String,
+    /// `field` is a method called without arguments (`state.docker()`), named with an
+    /// `accessor-words` word: a backend where the method of the value's type returns one.
+    #[serde(default)]
+    pub accessor: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +215,8 @@ pub fn extract(file: FileId, source: &SourceFile, syntax: &syn::File, params: &P
     // another module names (then a verb is called on it): a file that mentions
     // neither has nothing to find (a cheap substring test before a full walk).
     let text = source.text();
-    let names_backend = params.fields.iter().chain(&params.typed_fields).chain(&params.types).any(|name| text.contains(name.as_str()))
+    let names_backend = (params.fields.iter().chain(&params.typed_fields).chain(&params.types).chain(&params.accessor_words))
+        .any(|name| text.contains(name.as_str()))
         || params.backend_commands.iter().any(|program| text.contains(&format!("\"{program}\"")))
         || text.contains(COMMAND_NEW);
     if !names_backend && !calls_a_verb(text, params) {
@@ -683,6 +688,7 @@ impl Extractor<'_> {
                     let owner = FieldOwner {
                         base: Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
                         field: source.clone(),
+                        accessor: false,
                     };
                     let loc = self.loc(name.span());
                     Some(Origin { loc, what, is_field: true, source, param: None, owner: Some(owner) })

@@ -57,7 +57,8 @@
 //!   `.as_ref()`, `.cloned()`, `.map(Arc::clone)`, a copy of a copy), and "both
 //!   absent" asked of the pair at once (`matches!((&s.provisioner, &s.cp_prov), (None,
 //!   None))`, reported even where its value is only data, as `has_provisioner()` says
-//!   the same): choosing by a backend's presence is the dispatcher's job. A check
+//!   the same): choosing by a backend's presence is the dispatcher's job. (The body of
+//!   `has_provisioner` itself, wherever it is defined, is where that is asked.) A check
 //!   (or a hand-rolled choice) that binds a backend is a finding, and so is each
 //!   call on what it bound (`if let Some(p) = &self.provisioner { p.stop(id) }`:
 //!   the check, and the call with the check as a secondary label), as the team's
@@ -174,6 +175,7 @@
 //! construct-paths = ["**/main.rs", "**/src/bin/**"]          # may build backends too
 //! fields = ["provisioner", "cp_prov"]
 //! typed-fields = ["backend"]   # backends where declared with a backend type
+//! accessor-words = ["docker", "provisioner", "backend", "cp", "plane"]  # `state.docker()`
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
 //! backend-commands = ["docker", "podman"]  # Command::new("docker") outside the backends
@@ -196,8 +198,10 @@
 //!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module
 //!   gives a backend type (a type alias, a renamed re-export, resolved crate-wide as
 //!   Rust resolves the path) is a backend when a method named with a dispatcher verb
-//!   is called on it (`backend.stop(id)`). A backend reached through a getter method
-//!   (`self.backend()`), a struct of another name, a `let` or field typed by such a
+//!   is called on it (`backend.stop(id)`). A getter method of another file is a
+//!   backend only when its name has a word of `accessor-words` (`state.docker()`,
+//!   `state.control_plane()`) and the method of the receiver's known type returns a
+//!   backend type; one named otherwise (`self.workloads()`), a struct of another name, a `let` or field typed by such a
 //!   name, or an inferred type from a function's return value (`let d =
 //!   make_docker()`; a backend type's constructor excepted, and a free function of
 //!   the same file whose body ends in a backend value, `fn backend_for(state) -> …
@@ -261,6 +265,7 @@ pub struct ProvisionerParams {
     pub construct_paths: Vec<String>,
     pub fields: Vec<String>,
     pub typed_fields: Vec<String>,
+    pub accessor_words: Vec<String>,
     pub types: Vec<String>,
     pub constructors: Vec<String>,
     pub backend_commands: Vec<String>,
@@ -314,6 +319,12 @@ impl ProvisionerParams {
     /// Whether every command line of a backend program is reported, reads included.
     pub(super) fn every_subcommand(&self) -> bool {
         self.backend_subcommands.iter().any(|s| s == "*")
+    }
+
+    /// Whether a method's name has a word of `accessor-words` (`docker`, `control_plane`):
+    /// called without arguments, it may hand out a backend.
+    pub(super) fn names_accessor(&self, method: &str) -> bool {
+        method.split('_').any(|w| self.accessor_words.iter().any(|a| a.eq_ignore_ascii_case(w)))
     }
 
     /// The dispatcher verb for a backend method, by the words of its name.

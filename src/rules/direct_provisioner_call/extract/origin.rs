@@ -113,7 +113,7 @@ impl Extractor<'_> {
                     is_field: true,
                     source,
                     param: None,
-                    owner: Some(FieldOwner { base: self.field_base(&f.base), field: name.clone() }),
+                    owner: Some(FieldOwner { base: self.field_base(&f.base), field: name.clone(), accessor: false }),
                 })
             }
             syn::Expr::Path(p) => match p.path.get_ident() {
@@ -145,6 +145,18 @@ impl Extractor<'_> {
                     let what = format!("`{name}()` returns `{}`, a provisioner backend", returned.source);
                     let source = format!("{}.{name}()", render_base(&m.receiver));
                     Some(Origin { loc, what, is_field: false, param: None, source, ..returned.clone() })
+                } else if m.args.is_empty() && self.params.names_accessor(&method) {
+                    // `state.docker()`: a method of another file, a backend where the
+                    // method of the receiver's type returns one (decided crate-wide).
+                    let source = format!("{}.{method}()", render_base(&m.receiver));
+                    Some(Origin {
+                        loc: self.loc(m.method.span()),
+                        what: format!("`{source}` returns a provisioner backend"),
+                        is_field: true,
+                        source,
+                        param: None,
+                        owner: Some(FieldOwner { base: self.field_base(&m.receiver), field: method, accessor: true }),
+                    })
                 } else {
                     None
                 }
@@ -459,6 +471,7 @@ impl Extractor<'_> {
             let owner = FieldOwner {
                 base: super::Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
                 field: name.to_string(),
+                accessor: false,
             };
             let (loc, owner) = (self.loc(name.span()), Some(owner));
             let o = Origin { loc, what, is_field: true, source, param: None, owner };
