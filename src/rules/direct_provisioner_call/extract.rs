@@ -931,12 +931,38 @@ impl Extractor<'_> {
         match (&local.pat, &local.init) {
             (syn::Pat::Type(t), _) => self.declare(&t.pat, &t.ty),
             (syn::Pat::Ident(i), Some(init)) if i.subpat.is_none() => {
-                if let Some(path) = written_type(&init.expr) {
+                if let Some(path) = written_type(&init.expr).or_else(|| self.copied_type(&init.expr, &i.ident)) {
                     self.declare_path(&i.ident, path);
                 }
             }
             _ => {}
         }
+    }
+
+    /// The declared type of the binding a value copies (`let bg = state.clone()`,
+    /// `Arc::clone(&state)`, `&state`), looked up among the bindings before `new`.
+    fn copied_type(&self, expr: &syn::Expr, new: &syn::Ident) -> Option<Vec<String>> {
+        let mut at = strip(expr);
+        loop {
+            at = match at {
+                syn::Expr::Reference(r) => strip(&r.expr),
+                syn::Expr::MethodCall(m) if m.args.is_empty() && matches!(m.method.to_string().as_str(), "clone" | "to_owned") => {
+                    strip(&m.receiver)
+                }
+                syn::Expr::Call(c)
+                    if c.args.len() == 1
+                        && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "clone")) =>
+                {
+                    strip(&c.args[0])
+                }
+                _ => break,
+            };
+        }
+        let syn::Expr::Path(p) = at else { return None };
+        let ident = p.path.get_ident()?;
+        let newest = self.scope.iter().rposition(|(n, _)| new == n)?;
+        let index = self.scope[..newest].iter().rposition(|(n, _)| ident == n)?;
+        self.declared.iter().rev().find(|(i, _)| *i == index).map(|(_, ty)| ty.clone())
     }
 }
 

@@ -174,11 +174,17 @@ impl Extractor<'_> {
             self.push_delete(loc, table);
         }
         let open = self.stack.last().and_then(FnBuilder::innermost);
+        // Bound inside a loop that is still open here (prepared per chunk, run per row):
+        // the statement as written is in a loop too, and is reported there.
+        let bound_in_open_loop = local.innermost.is_some_and(|l| {
+            self.stack.last().is_some_and(|f| f.open_loops.iter().any(|&o| o as u32 == l))
+        });
+        let at_literal = open == local.innermost || bound_in_open_loop;
         if let Some(deferred) = local.deferred {
             // Bound in the same iteration (or, outside loops, the same run of the
             // function): the statement is where it is written.
             let at = match local.literal {
-                Some(lit) if open == local.innermost => lit,
+                Some(lit) if at_literal => lit,
                 _ => loc,
             };
             self.push_event(deferred, at);
@@ -187,7 +193,7 @@ impl Extractor<'_> {
         for sql in local.sqls {
             // Bound in the same iteration (or run): the statement is the literal itself.
             let (at, via) = match local.literal {
-                Some(lit) if open == local.innermost => (lit, None),
+                Some(lit) if at_literal => (lit, None),
                 _ if local.appender => (loc, Some((local.binding, format!("`{name}` is an appender of rows to `{}`", sql.table)))),
                 _ => (loc, Some((local.binding, format!("the SQL is bound to `{name}` here")))),
             };
