@@ -90,11 +90,10 @@ fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &
 }
 
 /// Whether the method an accessor call names, on the type of the value it is called
-/// on, returns a backend type, or holds one in an `Option` or `Result`
-/// (`fn docker(&self) -> Option<&Arc<DockerProvisioner>>`).
+/// on (or the function it calls by path), returns a backend type, or holds one in an
+/// `Option` or `Result` (`fn docker(&self) -> Option<&Arc<DockerProvisioner>>`).
 fn returns_backend(cx: &CheckCx, params: &ProvisionerParams, owner: &FieldOwner, at: Loc) -> bool {
     let defs = &cx.defs;
-    let Some(ty) = owner_type(cx, owner, at) else { return false };
     let is_backend = |key: TypeKey| {
         let name = match &key {
             TypeKey::Def(id) => defs.type_name(*id),
@@ -102,9 +101,13 @@ fn returns_backend(cx: &CheckCx, params: &ProvisionerParams, owner: &FieldOwner,
         };
         params.types.iter().any(|t| t == name)
     };
-    defs.methods_of(&ty, &owner.field)
-        .into_iter()
-        .any(|loc| [true, false].into_iter().any(|held| defs.return_type(loc, held).is_some_and(is_backend)))
+    let returns = |loc: Loc| [true, false].into_iter().any(|held| defs.return_type(loc, held).is_some_and(is_backend));
+    if let Some(path) = &owner.function {
+        let crate::facts::defs::Resolved::Items(found) = defs.resolve(&defs.context(at), path) else { return false };
+        return found.into_iter().any(returns);
+    }
+    let Some(ty) = owner_type(cx, owner, at) else { return false };
+    defs.methods_of(&ty, &owner.field).into_iter().any(returns)
 }
 
 /// The struct a field is read from, as far as the declared types tell: `self`'s, a

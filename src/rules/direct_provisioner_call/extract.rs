@@ -50,6 +50,10 @@ pub struct FieldOwner {
     /// `accessor-words` word: a backend where the method of the value's type returns one.
     #[serde(default)]
     pub accessor: bool,
+    /// A function of another file called by this path (`pick_backend(&state)`), named
+    /// with an `accessor-words` word: a backend where the function returns one.
+    #[serde(default)]
+    pub function: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -689,6 +693,7 @@ impl Extractor<'_> {
                         base: Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
                         field: source.clone(),
                         accessor: false,
+                        function: None,
                     };
                     let loc = self.loc(name.span());
                     Some(Origin { loc, what, is_field: true, source, param: None, owner: Some(owner) })

@@ -198,10 +198,11 @@
 //!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module
 //!   gives a backend type (a type alias, a renamed re-export, resolved crate-wide as
 //!   Rust resolves the path) is a backend when a method named with a dispatcher verb
-//!   is called on it (`backend.stop(id)`). A getter method of another file is a
-//!   backend only when its name has a word of `accessor-words` (`state.docker()`,
-//!   `state.control_plane()`) and the method of the receiver's known type returns a
-//!   backend type; one named otherwise (`self.workloads()`), a struct of another name, a `let` or field typed by such a
+//!   is called on it (`backend.stop(id)`). A getter method or a function of another
+//!   file is a backend only when its name has a word of `accessor-words`
+//!   (`state.docker()`, `state.control_plane()`, `pick_backend(&state)`) and the
+//!   method of the receiver's known type, or the function the path resolves to,
+//!   returns a backend type; one named otherwise (`self.workloads()`), a struct of another name, a `let` or field typed by such a
 //!   name, or an inferred type from a function's return value (`let d =
 //!   make_docker()`; a backend type's constructor excepted, and a free function of
 //!   the same file whose body ends in a backend value, `fn backend_for(state) -> …

@@ -113,7 +113,12 @@ impl Extractor<'_> {
                     is_field: true,
                     source,
                     param: None,
-                    owner: Some(FieldOwner { base: self.field_base(&f.base), field: name.clone(), accessor: false }),
+                    owner: Some(FieldOwner {
+                        base: self.field_base(&f.base),
+                        field: name.clone(),
+                        accessor: false,
+                        function: None,
+                    }),
                 })
             }
             syn::Expr::Path(p) => match p.path.get_ident() {
@@ -155,7 +160,12 @@ impl Extractor<'_> {
                         is_field: true,
                         source,
                         param: None,
-                        owner: Some(FieldOwner { base: self.field_base(&m.receiver), field: method, accessor: true }),
+                        owner: Some(FieldOwner {
+                            base: self.field_base(&m.receiver),
+                            field: method,
+                            accessor: true,
+                            function: None,
+                        }),
                     })
                 } else {
                     None
@@ -190,8 +200,28 @@ impl Extractor<'_> {
                     let loc = self.loc(segs[0].ident.span());
                     let what = format!("`{name}(..)` returns `{}`, a provisioner backend", returned.source);
                     Some(Origin { loc, what, is_field: false, param: None, ..returned.clone() })
+                } else if let Some(built) = self.built(c) {
+                    Some(built)
+                } else if p.qself.is_none() && self.params.names_accessor(&last) && !last.starts_with("new") {
+                    // `pick_backend(&state)`: a function of another file, a backend where
+                    // it returns one (decided crate-wide).
+                    let path: Vec<String> = segs.iter().map(|s| s.ident.to_string()).collect();
+                    let source = format!("{}(..)", path.join("::"));
+                    Some(Origin {
+                        loc: self.loc(segs.last()?.ident.span()),
+                        what: format!("`{source}` returns a provisioner backend"),
+                        is_field: true,
+                        source,
+                        param: None,
+                        owner: Some(FieldOwner {
+                            base: super::Receiver::Unknown,
+                            field: last,
+                            accessor: true,
+                            function: Some(path),
+                        }),
+                    })
                 } else {
-                    self.built(c)
+                    None
                 }
             }
             _ => None,
@@ -472,6 +502,7 @@ impl Extractor<'_> {
                 base: super::Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
                 field: name.to_string(),
                 accessor: false,
+                function: None,
             };
             let (loc, owner) = (self.loc(name.span()), Some(owner));
             let o = Origin { loc, what, is_field: true, source, param: None, owner };
