@@ -56,6 +56,13 @@ pub struct FieldOwner {
     pub function: Option<Vec<String>>,
 }
 
+impl FieldOwner {
+    /// A field read from `base`, as written (`state.provisioner`).
+    pub fn of_field(base: Receiver, field: String) -> FieldOwner {
+        FieldOwner { base, field, accessor: false, function: None }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProvisionerSiteKind {
     /// `backend.method(…)`
@@ -689,12 +696,8 @@ impl Extractor<'_> {
                 {
                     let source = name.to_string();
                     let what = format!("`{source}` is a provisioner backend field");
-                    let owner = FieldOwner {
-                        base: Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
-                        field: source.clone(),
-                        accessor: false,
-                        function: None,
-                    };
+                    let owner =
+                        FieldOwner::of_field(Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()), source.clone());
                     let loc = self.loc(name.span());
                     Some(Origin { loc, what, is_field: true, source, param: None, owner: Some(owner) })
                 }

@@ -113,12 +113,7 @@ impl Extractor<'_> {
                     is_field: true,
                     source,
                     param: None,
-                    owner: Some(FieldOwner {
-                        base: self.field_base(&f.base),
-                        field: name.clone(),
-                        accessor: false,
-                        function: None,
-                    }),
+                    owner: Some(FieldOwner::of_field(self.field_base(&f.base), name.clone())),
                 })
             }
             syn::Expr::Path(p) => match p.path.get_ident() {
@@ -498,12 +493,8 @@ impl Extractor<'_> {
                 continue;
             }
             let what = format!("`{source}` is a provisioner backend field");
-            let owner = FieldOwner {
-                base: super::Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()),
-                field: name.to_string(),
-                accessor: false,
-                function: None,
-            };
+            let owner =
+                FieldOwner::of_field(super::Receiver::Typed(crate::facts::lower::segments(&s.path), Vec::new()), name.to_string());
             let (loc, owner) = (self.loc(name.span()), Some(owner));
             let o = Origin { loc, what, is_field: true, source, param: None, owner };
             match &*field.pat {
