@@ -369,9 +369,17 @@ impl Extractor<'_> {
         }
         self.push_branch(before_then);
         let before_else = self.event_count();
+        let before_else_guards = self.stack.last().map_or(0, |f| f.facts.preflights.len());
+        // `if post { … } else if let Some(_) = exists(..) { return }`: the lookup of the
+        // `else if` decides for itself whether what follows runs (its branches are
+        // branches of their own), unless the first branch inserted already.
+        let else_if = e.else_branch.as_ref().is_some_and(|(_, x)| matches!(&**x, syn::Expr::If(_)))
+            && self.stack.last().is_some_and(|f| !f.facts.events[before_then as usize..].iter().any(|ev| ev.kind.is_insert()));
         if let Some((_, other)) = &e.else_branch {
             self.visit_expr(other);
-            self.push_branch(before_else);
+            if !else_if {
+                self.push_branch(before_else);
+            }
         }
         if let Some((name, when)) = self_flag(&e.cond)
             && let Some(f) = self.stack.last_mut()
@@ -412,7 +420,11 @@ impl Extractor<'_> {
                 });
         let flag_leaves = flag && (block_leaves(&e.then_branch) || else_leaves);
         if !(found_leaves || flag_leaves) {
-            self.end_guards_from(first);
+            if else_if {
+                self.end_guards_between(first, before_else_guards);
+            } else {
+                self.end_guards_from(first);
+            }
             return;
         }
         // At the function's top level, returning when the row exists guards the rest of
@@ -508,9 +520,15 @@ impl Extractor<'_> {
     /// since: a check whose branches all rejoin the code after it (get or create,
     /// then insert a link row) does not guard that code.
     pub(super) fn end_guards_from(&mut self, first: usize) {
+        self.end_guards_between(first, usize::MAX);
+    }
+
+    /// [`Self::end_guards_from`] for the guards recorded from `first` up to `last`.
+    fn end_guards_between(&mut self, first: usize, last: usize) {
         let Some(f) = self.stack.last_mut() else { return };
         let end = f.facts.events.len() as u32;
-        for p in f.facts.preflights.iter_mut().skip(first).filter(|p| p.branch) {
+        let count = last.saturating_sub(first);
+        for p in f.facts.preflights.iter_mut().skip(first).take(count).filter(|p| p.branch) {
             p.end = p.end.min(end);
         }
     }
