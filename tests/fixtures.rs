@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 
 mod marks;
 mod tree;
-use marks::{CONFIG_EXTENSIONS, Mark, annotations, file_annotations};
+use marks::{Mark, annotations, file_annotations, is_config_file};
 use tree::copy_tree;
 
 /// Files other than Rust that findings may point into: configuration files and
 /// SQL migrations.
 fn is_annotated_other(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "sql" || CONFIG_EXTENSIONS.iter().any(|c| e == *c))
+    path.extension().is_some_and(|e| e == "sql") || is_config_file(path)
 }
 
 fn fixture_root() -> PathBuf {
@@ -207,7 +207,7 @@ fn mutant_file_name(rule_id: &str) -> Option<&'static str> {
 /// Whether a fixture file is a configuration file a Rust file names (an included or
 /// run-time `config.default.toml`), not a Rust file or the rule folder's `gatelint.toml`.
 fn is_named_config(dir: &Path, file: &Path) -> bool {
-    file.extension().is_some_and(|e| e != "rs") && file.parent() != Some(dir)
+    (is_config_file(file) || file.extension().is_some_and(|e| e != "rs")) && file.parent() != Some(dir)
 }
 
 /// The fixture package holding `file`: the nearest folder with a `Cargo.toml` between
@@ -371,11 +371,18 @@ fn mutate_folder(dir: &Path, failures: &mut Vec<String>) -> usize {
     checked
 }
 
-/// `<rule>__<path below the rule's folder, `/` as `__`, no extension>`.
+/// `<rule>__<path below the rule's folder, `/` as `__`, no extension>` (a dot file,
+/// `.env.example`, keeps its name but the leading dot).
 fn snapshot_name(file: &Path) -> String {
     let rule_dir = fixture_root().join(file.strip_prefix(fixture_root()).unwrap().components().next().unwrap());
     let rule = rule_dir.file_name().unwrap().to_string_lossy();
-    let below = file.strip_prefix(&rule_dir).unwrap().with_extension("");
+    let below = file.strip_prefix(&rule_dir).unwrap();
+    let dot_file = below.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    let below = if dot_file {
+        below.with_file_name(below.file_name().unwrap().to_string_lossy().trim_start_matches('.'))
+    } else {
+        below.with_extension("")
+    };
     let parts: Vec<String> = below.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
     format!("{rule}__{}", parts.join("__"))
 }

@@ -48,10 +48,19 @@ fn sql_annotations(text: &str) -> Vec<(usize, Mark, String)> {
 /// The annotated files of a fixture folder that are configuration files.
 pub const CONFIG_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json", "ini", "env"];
 
+/// Whether a file is a configuration file: by its extension, or an environment
+/// file (`.env`, `.env.example`).
+pub fn is_config_file(file: &Path) -> bool {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c))
+        || name == ".env"
+        || name.starts_with(".env.")
+}
+
 pub fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {
     if file.extension().is_some_and(|e| e == "sql") {
         sql_annotations(text)
-    } else if file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c)) {
+    } else if is_config_file(file) {
         hash_annotations(text)
     } else {
         let mut marks = annotations(text);

@@ -7,7 +7,7 @@ mod evaluate;
 
 use super::address::{Strength, may_hold_wildcard};
 use super::config_text::{Format, listen_entries};
-use super::extract::Included;
+use super::extract::{EnvVar, Included};
 use super::{ListenParams, SiteKind, WildcardListenDefault};
 use crate::facts::value::Value;
 use crate::input::source::Loc;
@@ -30,6 +30,8 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
     let mut sites = Vec::new();
     let mut serde_defaults = BTreeMap::new();
     let mut multicast_fns = std::collections::HashSet::new();
+    let env_vars = program_env_vars(ctx);
+    let mut env_files_read = std::collections::HashSet::new();
     for listen in ctx.facts::<WildcardListenDefault>() {
         multicast_fns.extend(listen.multicast_fns.iter().copied());
         sites.extend(listen.sites.iter().map(|s| SiteRef {
@@ -39,7 +41,11 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             listen_named: s.listen_named,
         }));
         for inc in &listen.included {
-            sites.extend(included_sites(ctx, params, inc));
+            if inc.env_file {
+                sites.extend(env_file_sites(ctx, params, inc, &env_vars, &mut env_files_read));
+            } else {
+                sites.extend(included_sites(ctx, params, inc));
+            }
         }
         for d in &listen.serde_defaults {
             serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
@@ -148,6 +154,43 @@ fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) 
         .collect()
 }
 
+/// The environment variables the crate's code outside tests reads.
+fn program_env_vars<'a>(ctx: &CheckCx<'a>) -> Vec<&'a EnvVar> {
+    ctx.facts::<WildcardListenDefault>().flat_map(|l| l.env_vars.iter()).filter(|v| !in_test_code(ctx, v.at)).collect()
+}
+
+/// The wildcard listen settings of an environment file the program may be started
+/// with (`.env.example`, copied to `.env`), for the variables it reads: each a site
+/// at the line in that file, declared where the program reads the variable. Each
+/// file is read once (`done`).
+fn env_file_sites<'a>(
+    ctx: &CheckCx<'a>,
+    params: &ListenParams,
+    inc: &Included,
+    vars: &[&EnvVar],
+    done: &mut std::collections::HashSet<crate::input::source::FileId>,
+) -> Vec<SiteRef<'a>> {
+    let Some(id) = ctx.included_file(inc.at.file, &inc.named()) else { return Vec::new() };
+    if vars.is_empty() || !done.insert(id) {
+        return Vec::new();
+    }
+    let file = ctx.db.get(id);
+    listen_entries(file.text(), Format::Env, params)
+        .into_iter()
+        .filter_map(|e| {
+            let read = super::extract::env_vars::read_by(vars, &e.key)?;
+            let prefix = read.prefix.then(|| read.name.clone());
+            let loc = Loc::new(id, e.range.start, e.range.end);
+            Some(SiteRef {
+                kind: std::borrow::Cow::Owned(SiteKind::EnvFile { key: e.key, path: inc.path.clone(), prefix }),
+                at: read.at,
+                value: std::borrow::Cow::Owned(Value::Str { text: e.value, loc }),
+                listen_named: true,
+            })
+        })
+        .collect()
+}
+
 /// Every wildcard the sites reach, each once, with the site that reports it: the
 /// most specific site wins (`SiteKind` order), in the order of the wildcards' locations.
 pub(super) fn wildcards<'s, 'a>(
@@ -204,6 +247,7 @@ fn required_strength(site: &SiteRef) -> Strength {
     match *site.kind {
         SiteKind::EmbeddedConfig { .. }
         | SiteKind::RunTimeConfig { .. }
+        | SiteKind::EnvFile { .. }
         | SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }

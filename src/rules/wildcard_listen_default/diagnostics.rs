@@ -16,6 +16,9 @@ fn describe(kind: &SiteKind) -> String {
         SiteKind::RunTimeConfig { key, path } => {
             format!("key `{key}` of the default configuration the program reads at run time from `{path}`")
         }
+        SiteKind::EnvFile { key, path, .. } => {
+            format!("variable `{key}` of environment file `{path}`, which the program reads")
+        }
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("the fallback when environment variable `{var}` is unset")
         }
@@ -54,6 +57,8 @@ fn site_label(kind: &SiteKind) -> String {
         SiteKind::BindCall { .. } => "the service binds this address".to_string(),
         SiteKind::EmbeddedConfig { .. } => "the configuration is compiled into the program here".to_string(),
         SiteKind::RunTimeConfig { .. } => "the program reads the configuration file named here".to_string(),
+        SiteKind::EnvFile { key, prefix: None, .. } => format!("the program reads `{key}` here"),
+        SiteKind::EnvFile { prefix: Some(prefix), .. } => format!("the program reads the variables starting with `{prefix}` here"),
         SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
             "the default is declared here".to_string()
         }
@@ -89,6 +94,9 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
             format!("; operators who need another interface set `{var}` explicitly")
         }
         SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
+        SiteKind::EnvFile { key, .. } => {
+            format!("; operators who need another interface set `{key}` in their own environment")
+        }
         SiteKind::EmbeddedConfig { .. } | SiteKind::RunTimeConfig { .. } => {
             "; operators who need another interface set it in their own configuration or environment".to_string()
         }

@@ -7,6 +7,7 @@
 
 mod attributes;
 mod embedded;
+pub(super) mod env_vars;
 mod runtime;
 
 use super::ListenParams;
@@ -26,6 +27,9 @@ pub enum SiteKind {
     /// A key of a configuration file in the repository that the program reads at
     /// run time, by the path as written in the code.
     RunTimeConfig { key: String, path: String },
+    /// A variable of an environment file in the repository (`.env.example`) that
+    /// the program reads, by its name or by a `prefix` of the variables it reads.
+    EnvFile { key: String, path: String, prefix: Option<String> },
     /// An env-var read with a fallback: `env::var("X").unwrap_or(…)`, or a `match`.
     EnvFallback { var: Option<String>, method: String },
     /// A clap default: `#[arg(default_value = …)]` or `Arg::default_value(…)`.
@@ -91,6 +95,20 @@ pub struct Included {
     pub holder: String,
     /// How the program finds the file at run time; `None` for a file compiled in.
     pub run_time: Option<RunTimeRead>,
+    /// An environment file (`.env.example`): only the variables the program reads
+    /// are its settings ([`ListenFacts::env_vars`]).
+    #[serde(default)]
+    pub env_file: bool,
+}
+
+/// An environment variable a file reads: by name, or every one that starts with
+/// `name` (`prefix`), from a struct (`envy::prefixed("APP_")`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub prefix: bool,
+    /// The name as written.
+    pub at: Loc,
 }
 
 /// A configuration file read at run time: the paths tried in turn, as the reader
@@ -121,6 +139,8 @@ pub struct ListenFacts {
     /// Where the functions about multicast are named (see `in_multicast_fn`): what
     /// they return is no listen default either.
     pub multicast_fns: Vec<Loc>,
+    /// The environment variables the file reads, outside test code.
+    pub env_vars: Vec<EnvVar>,
 }
 
 pub fn extract(
@@ -144,6 +164,9 @@ pub fn extract(
         logged_only: std::collections::HashSet::new(),
     };
     v.visit_file(syntax);
+    v.facts.env_vars = env_vars::read(syntax, &v.lowerer, params);
+    let env_files = env_vars::env_files(&v.facts.env_vars);
+    v.facts.included.extend(env_files);
     v.facts.sites.shrink_to_fit();
     v.facts
 }

@@ -79,6 +79,17 @@
 //! at their line in that file, with the literal that names it as a note, and
 //! suppressed there as above.
 //!
+//! So is an environment file below the package or workspace root of a program that
+//! reads environment variables (`.env`, and the templates developers copy to it:
+//! `.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `.env.defaults`):
+//! a `KEY=value` line that sets a wildcard listen address, for a variable the
+//! program reads — by name (`env::var("ADMIN_BIND")`, clap's `env = "…"`,
+//! `Arg::env("…")`) or by a prefix it reads a struct from (`envy::prefixed("APP_")`,
+//! figment's `Env::prefixed`, config-rs's `Environment::with_prefix("APP")`), outside
+//! test code. It is reported at its line in that file, with where the program reads
+//! the variable as a note. A variable no code reads (a compose file's service) is
+//! not reported.
+//!
 //! Each default is reported once, at the wildcard itself, naming what kind of
 //! default it is. A function that returns its parameter on some path (a
 //! converter: `normalize_addr(addr)` expanding a Go-style `":9100"`) passes on the

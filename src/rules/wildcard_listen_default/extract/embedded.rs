@@ -55,7 +55,7 @@ impl Extractor<'_> {
         let Ok(arg) = mac.parse_body::<syn::Expr>() else { return };
         let Some((path, at)) = self.include_path(&arg) else { return };
         if Format::of_path(&path).is_some() {
-            self.facts.included.push(Included { path, at, holder: "`include_str!`".to_string(), run_time: None });
+            self.facts.included.push(Included { path, at, holder: "`include_str!`".to_string(), run_time: None, env_file: false });
         }
     }
 

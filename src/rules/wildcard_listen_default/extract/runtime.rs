@@ -262,6 +262,7 @@ impl Extractor<'_> {
             at,
             holder: format!("`{reader}`"),
             run_time: Some(RunTimeRead { candidates, format }),
+            env_file: false,
         });
     }
 
@@ -278,7 +279,7 @@ impl Extractor<'_> {
             return;
         }
         let read = RunTimeRead { candidates: vec![path.clone()], format: None };
-        self.facts.included.push(Included { path, at, holder: "a path".to_string(), run_time: Some(read) });
+        self.facts.included.push(Included { path, at, holder: "a path".to_string(), run_time: Some(read), env_file: false });
     }
 }
 
