@@ -1080,7 +1080,7 @@ impl<'a> Analysis<'a> {
                     if !dead.is_empty() && !self.reaches_outside(g, &witness.table, &dead, &self.reaches) {
                         continue;
                     }
-                    let recursive = g == i || self.same_cycle(g, i);
+                    let recursive = if g == i { !delegates(f, e) } else { self.same_cycle(g, i) };
                     if e.innermost.is_none() && !recursive {
                         continue;
                     }
@@ -1183,7 +1183,9 @@ impl<'a> Analysis<'a> {
     /// The recursion cycle of function `i` (its strongly connected component).
     fn cycle_of(&self, i: usize) -> u32 {
         self.cycles.component(i, |k| {
-            self.edges(k).iter().filter(|e| e.resolved).flat_map(|e| e.callees.iter().copied())
+            (self.edges(k).iter())
+                .filter(move |e| e.resolved && !delegates(&self.fns[k], &self.fns[k].events[e.order]))
+                .flat_map(|e| e.callees.iter().copied())
         })
     }
 
@@ -1235,6 +1237,23 @@ fn encloses(f: &FnInsertFacts, e: &Event, innermost: Option<u32>) -> bool {
 
 /// Whether event `later` runs in every branch event `earlier` is in (so `earlier`
 /// runs first whenever `later` runs, as far as branches go).
+/// Whether a call of method `f` hands the work to a value `self` holds, by the same
+/// name (`self.inner.add_key(..)` in `fn add_key`): an adapter or decorator
+/// delegating, which the types may let lead back to `f` (a bridge wrapping a trait
+/// object that a wrapper of the bridge implements) but which runs once per call, not
+/// once per node.
+fn delegates(f: &FnInsertFacts, event: &Event) -> bool {
+    let EventKind::Call { name, receiver, held_first, .. } = &event.kind else { return false };
+    let held_by_self = match receiver {
+        Some(Receiver::Field(b) | Receiver::Held(b)) => matches!(b.0, Receiver::SelfValue),
+        Some(Receiver::MethodReturned(b)) => matches!(b.0, Receiver::SelfValue),
+        Some(_) => false,
+        // `WalletTrait::receive(self.inner().as_ref(), ..)`.
+        None => *held_first,
+    };
+    held_by_self && **name == *f.name
+}
+
 fn same_branch(f: &FnInsertFacts, earlier: usize, later: usize) -> bool {
     let (a, b) = (earlier as u32, later as u32);
     f.branches.iter().all(|&(from, to)| !(from <= a && a < to) || (from <= b && b < to))

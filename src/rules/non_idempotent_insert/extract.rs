@@ -132,7 +132,17 @@ pub enum EventKind {
     /// (The qualifier's segments are joined by `::` in one string: one allocation.)
     /// (`empty_args`: the arguments, by position, that are written empty — `None`,
     /// `&[]`, `vec![]`, `Vec::new()` — one bit each.)
-    Call { name: Box<str>, qualifier: Option<Box<str>>, receiver: Option<Receiver>, args: u32, awaited: bool, empty_args: u32 },
+    /// (`held_first`: a path call whose first argument is a value `self` holds,
+    /// `Trait::f(self.inner(), ..)`: a method called on it.)
+    Call {
+        name: Box<str>,
+        qualifier: Option<Box<str>>,
+        receiver: Option<Receiver>,
+        args: u32,
+        awaited: bool,
+        empty_args: u32,
+        held_first: bool,
+    },
     /// A call of a registered preflight helper.
     Preflight { name: Box<str> },
     /// A sea-orm insert of an entity, by the entity's path (`user::Entity`,
@@ -1268,7 +1278,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 }
                 let qualifier = (!segments.is_empty()).then(|| segments.join("::").into_boxed_str());
                 let empty_args = empty_args(c.args.iter());
-                EventKind::Call { name: name.into(), qualifier, receiver: None, args: c.args.len() as u32, awaited, empty_args }
+                let held_first = c.args.first().is_some_and(held_by_self);
+                EventKind::Call {
+                    name: name.into(),
+                    qualifier,
+                    receiver: None,
+                    args: c.args.len() as u32,
+                    awaited,
+                    empty_args,
+                    held_first,
+                }
             };
             // Arguments are evaluated before the call runs; a retry wrapper runs its
             // closure again.
@@ -1329,7 +1348,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let receiver = Some(self.receiver(&m.receiver));
             let args = m.args.len() as u32;
             let empty_args = empty_args(m.args.iter());
-            EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited, empty_args }
+            EventKind::Call { name: method.into(), qualifier: None, receiver, args, awaited, empty_args, held_first: false }
         };
         let on_item = self.on_loop_item(&m.receiver);
         if on_item
@@ -1358,6 +1377,20 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
 /// The arguments written empty (`None`, `&[]`, `[]`, `vec![]`, `Vec::new()`), one bit
 /// per position (the first 32).
+/// Whether an expression is a value `self` holds: `self.inner`, `&self.db`,
+/// `self.inner().as_ref()`, `&*self.store`.
+fn held_by_self(expr: &syn::Expr) -> bool {
+    match strip(expr) {
+        syn::Expr::Reference(r) => held_by_self(&r.expr),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => held_by_self(&u.expr),
+        syn::Expr::Field(f) => matches!(strip(&f.base), syn::Expr::Path(p) if p.path.is_ident("self")) || held_by_self(&f.base),
+        syn::Expr::MethodCall(m) if m.args.is_empty() => {
+            matches!(strip(&m.receiver), syn::Expr::Path(p) if p.path.is_ident("self")) || held_by_self(&m.receiver)
+        }
+        _ => false,
+    }
+}
+
 fn empty_args<'e>(args: impl Iterator<Item = &'e syn::Expr>) -> u32 {
     fn empty(e: &syn::Expr) -> bool {
         match strip(e) {

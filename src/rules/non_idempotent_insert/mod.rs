@@ -243,7 +243,10 @@
 //!   implementation in the workspace, of the trait and of the traits it extends
 //!   (`trait Repo: AliasRepo + QueueRepo`) (another value's: a wrapper delegating to the
 //!   value it wraps is not recursion, though every implementation is a candidate —
-//!   `Audited<MemStore>` is not told from `Audited<SqlStore>`); a type without the
+//!   `Audited<MemStore>` is not told from `Audited<SqlStore>`; nor are two adapters
+//!   that each hand a method to a value they hold by the same name,
+//!   `self.inner.add_key(..)` or `Store::add_key(self.inner(), ..)` in `fn add_key`,
+//!   though each may wrap the other); a type without the
 //!   method reaches its traits' default methods. Associated constants resolve like
 //!   methods (`Self::INSERT`; in a trait's default method, `Self` is every
 //!   implementation, so a call there on `Self` or `self` reaches an INSERT only when
@@ -554,6 +557,8 @@ impl Rule for NonIdempotentInsert {
         // A one-time initializer made a plain call; a loop over one item, over two.
         out = out.replace(".get_or_init(", ".map_or_init(").replace("Lazy::new(", "Lazy::fresh(");
         out = out.replace(" in [only]", " in [only, other]");
+        // A call handed to the value `self` wraps: made on one got elsewhere.
+        out = out.replace("self.inner.", "Self::inner_of(self).").replace("(self.inner(), ", "(Self::inner_of(self), ");
         // An empty argument: one that holds something.
         out = out.replace("None,", "Some(\"team\"),");
         // The row a caller looked up, passed in and tested: another value tested.
