@@ -969,6 +969,17 @@ impl<'a> DefMap<'a> {
         if t.kind == TypeKind::Alias { Vec::new() } else { t.fields.iter().map(|(n, _)| n.as_str()).collect() }
     }
 
+    /// The names of the types with an `impl` of trait `ty` in the workspace.
+    pub fn implementor_names(&self, ty: &TypeKey) -> Vec<&str> {
+        let TypeKey::Def(id) = ty else { return Vec::new() };
+        (self.implementors.get(id).into_iter().flatten())
+            .map(|k| match k {
+                TypeKey::Def(t) => self.type_name(*t),
+                TypeKey::Named(n) => n.as_str(),
+            })
+            .collect()
+    }
+
     /// The names of the traits `ty` has an `impl` of (a trait outside the workspace by
     /// its last name).
     pub fn trait_names(&self, ty: &TypeKey) -> &[String] {

@@ -491,8 +491,12 @@ pub fn type_path(ty: &syn::Type) -> Option<TypePath> {
 const HOLDERS: &[&str] =
     &["Option", "Result", "Vec", "VecDeque", "LinkedList", "HashSet", "BTreeSet", "BinaryHeap", "IntoIter"];
 
+/// Maps, which hold their second type argument (`HashMap<String, Arc<dyn Repo>>`).
+const MAPS: &[&str] = &["HashMap", "BTreeMap", "IndexMap", "DashMap", "FxHashMap", "AHashMap"];
+
 /// What a value of type `ty` holds: a slice's or array's element, the first type
-/// argument of an `Option`, `Result` or collection (see [`HOLDERS`]), through `&`.
+/// argument of an `Option`, `Result` or collection (see [`HOLDERS`]), a map's value,
+/// through `&`.
 pub fn held_type(ty: &syn::Type) -> Option<TypePath> {
     match ty {
         syn::Type::Reference(r) => held_type(&r.elem),
@@ -501,14 +505,16 @@ pub fn held_type(ty: &syn::Type) -> Option<TypePath> {
         syn::Type::Array(a) => type_path(&a.elem),
         syn::Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
-            if !HOLDERS.iter().any(|h| last.ident == h) {
+            let map = MAPS.iter().any(|m| last.ident == m);
+            if !map && !HOLDERS.iter().any(|h| last.ident == h) {
                 return None;
             }
             let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-            args.args.iter().find_map(|a| match a {
-                syn::GenericArgument::Type(t) => type_path(t),
+            let mut types = args.args.iter().filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
                 _ => None,
-            })
+            });
+            types.nth(usize::from(map)).and_then(type_path)
         }
         _ => None,
     }
@@ -551,6 +557,16 @@ mod tests {
         let source = SourceFile::new("t.rs".into(), src.into());
         let syntax = syn::parse_file(src).unwrap();
         collect(0, &source, &syntax)
+    }
+
+    #[test]
+    fn held_types_are_elements_options_and_map_values() {
+        let held = |ty: &str| held_type(&syn::parse_str::<syn::Type>(ty).unwrap()).map(|p| p.join("::"));
+        assert_eq!(held("Option<Arc<Repo>>").as_deref(), Some("Repo"));
+        assert_eq!(held("&[Job]").as_deref(), Some("Job"));
+        assert_eq!(held("HashMap<String, Arc<dyn store::Repo>>").as_deref(), Some("store::Repo"));
+        assert_eq!(held("BTreeMap<Kind, Backend>").as_deref(), Some("Backend"));
+        assert_eq!(held("Arc<Repo>"), None);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub(super) fn holds_no_backend(cx: &CheckCx, params: &ProvisionerParams, origin:
     if owner.accessor {
         return !returns_backend(cx, params, owner, at);
     }
-    if params.typed_fields.contains(&owner.field) && !params.fields.contains(&owner.field) {
+    if params.names_typed_field(&owner.field) && !params.fields.contains(&owner.field) {
         return !declared_with_backend_type(cx, params, owner, at);
     }
     let Some(ty) = owner_type(cx, owner, at) else { return false };
@@ -86,7 +86,23 @@ fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &
         path.and_then(|p| p.last()).is_some_and(|name| params.types.iter().any(|t| t == name))
     };
     let defs = &cx.defs;
-    names_backend(defs.field_path(&ty, &owner.field)) || names_backend(defs.field_held_path(&ty, &owner.field))
+    names_backend(defs.field_path(&ty, &owner.field))
+        || names_backend(defs.field_held_path(&ty, &owner.field))
+        || defs.field_type(&ty, &owner.field).is_some_and(|t| is_backend_type(cx, params, &t))
+        || defs.field_held_type(&ty, &owner.field).is_some_and(|t| is_backend_type(cx, params, &t))
+}
+
+/// Whether a type is a backend type: one of `types`, or a trait of the crate that one
+/// of them implements (`trait WorkspaceBackend`, with `impl WorkspaceBackend for
+/// DockerProvisioner`: `Arc<dyn WorkspaceBackend>` holds a backend).
+pub(super) fn is_backend_type(cx: &CheckCx, params: &ProvisionerParams, ty: &TypeKey) -> bool {
+    let defs = &cx.defs;
+    let name = match ty {
+        TypeKey::Def(id) => defs.type_name(*id),
+        TypeKey::Named(name) => name.as_str(),
+    };
+    params.types.iter().any(|t| t == name)
+        || (defs.is_trait(ty) && defs.implementor_names(ty).into_iter().any(|n| params.types.iter().any(|t| t == n)))
 }
 
 /// Whether the method an accessor call names, on the type of the value it is called
@@ -94,13 +110,7 @@ fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &
 /// `Option` or `Result` (`fn docker(&self) -> Option<&Arc<DockerProvisioner>>`).
 fn returns_backend(cx: &CheckCx, params: &ProvisionerParams, owner: &FieldOwner, at: Loc) -> bool {
     let defs = &cx.defs;
-    let is_backend = |key: TypeKey| {
-        let name = match &key {
-            TypeKey::Def(id) => defs.type_name(*id),
-            TypeKey::Named(name) => name.as_str(),
-        };
-        params.types.iter().any(|t| t == name)
-    };
+    let is_backend = |key: TypeKey| is_backend_type(cx, params, &key);
     let returns = |loc: Loc| [true, false].into_iter().any(|held| defs.return_type(loc, held).is_some_and(is_backend));
     if let Some(path) = &owner.function {
         let crate::facts::defs::Resolved::Items(found) = defs.resolve(&defs.context(at), path) else { return false };

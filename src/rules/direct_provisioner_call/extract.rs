@@ -417,6 +417,15 @@ const VALUE_METHODS: &[&str] = &[
     "partial_cmp",
     "eq_ignore_ascii_case",
     "to_ascii_lowercase",
+    // A collection's or map's of backends (`state.backends.keys()`).
+    "keys",
+    "contains_key",
+    "capacity",
+    "values",
+    "values_mut",
+    "into_values",
+    "iter",
+    "iter_mut",
 ];
 
 /// The type a value is written with: a struct literal (`CreateReq { .. }`), a
@@ -1112,17 +1121,23 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
         self.visit_expr(&e.expr);
         let saved = self.scope.len();
-        // `for b in backends` (a collection of backends), `for b in backends.iter()`.
+        // `for b in backends` (a collection of backends), `for b in backends.iter()`,
+        // `for b in map.values()`; a map's entries, `for (kind, b) in &backends`.
         let mut iterated = strip(&e.expr);
         while let syn::Expr::MethodCall(m) = iterated {
-            if !matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "cloned" | "copied") {
+            let method = m.method.to_string();
+            if !matches!(method.as_str(), "iter" | "into_iter" | "iter_mut" | "cloned" | "copied" | "values" | "values_mut" | "into_values") {
                 break;
             }
             iterated = strip(&m.receiver);
         }
-        match self.origin(iterated) {
-            Some(o) => self.bind_pattern(&e.pat, &o),
-            None => self.shadow(&e.pat),
+        match (self.origin(iterated), &*e.pat) {
+            (Some(o), syn::Pat::Tuple(t)) if t.elems.len() == 2 => {
+                self.shadow(&t.elems[0]);
+                self.bind_pattern(&t.elems[1], &o);
+            }
+            (Some(o), pat) => self.bind_pattern(pat, &o),
+            (None, pat) => self.shadow(pat),
         }
         self.visit_block(&e.body);
         self.unscope(saved);

@@ -191,8 +191,15 @@
 //! - syn sees syntax, not types: a backend is recognised by its field name (the
 //!   configured ones, and in a file, the fields its structs declare with a backend
 //!   type: `docker: Option<Arc<dyn Provisioner>>`; a struct declared in another file
-//!   is known by the configured field names only, and by `typed-fields` where the
-//!   struct a field is read from is known and declares it with a backend type), a
+//!   is known by the configured field names only, and by `typed-fields` — a field
+//!   with one of its words in its name, singular or plural (`backends`,
+//!   `default_backend`) — where the struct a field is read from is known and declares
+//!   it with a backend type, or one an `Option`, a collection or a map's values hold
+//!   (`backends: HashMap<Kind, Arc<dyn WorkspaceBackend>>`; an entry reached by
+//!   `.get(&kind)`, `.values()` or iterating the map is one, and the map's own
+//!   `keys()`, `len()` are no call). A backend type is one of `types`, or a trait of
+//!   the crate that one of them implements (`impl WorkspaceBackend for
+//!   DockerProvisioner`), for these checks made with the whole crate's types; a
 //!   binding derived from such a field, or a declared type naming a backend type — by
 //!   its configured name or a name the same file gives it (`use … as Docker`, `type
 //!   Backend = Arc<dyn Provisioner>`). A parameter typed by a name another module
@@ -324,6 +331,16 @@ impl ProvisionerParams {
 
     /// Whether a method's name has a word of `accessor-words` (`docker`, `control_plane`):
     /// called without arguments, it may hand out a backend.
+    /// Whether a field's name is a `typed-fields` word, or has one as a word, singular
+    /// or plural (`backend`, `backends`, `default_backend`): a backend where the
+    /// struct it is read from declares it with a backend type.
+    pub(super) fn names_typed_field(&self, field: &str) -> bool {
+        field.split('_').any(|w| {
+            let singular = w.strip_suffix('s').unwrap_or(w);
+            self.typed_fields.iter().any(|t| t.eq_ignore_ascii_case(w) || t.eq_ignore_ascii_case(singular))
+        })
+    }
+
     pub(super) fn names_accessor(&self, method: &str) -> bool {
         method.split('_').any(|w| self.accessor_words.iter().any(|a| a.eq_ignore_ascii_case(w)))
     }

@@ -107,7 +107,7 @@ impl Extractor<'_> {
                 let syn::Member::Named(ident) = &f.member else { return None };
                 let name = ident.to_string();
                 let source = format!("{}.{name}", render_base(&f.base));
-                self.fields.contains(&name).then(|| Origin {
+                (self.fields.contains(&name) || self.params.names_typed_field(&name)).then(|| Origin {
                     loc: self.loc(ident.span()),
                     what: format!("`{source}` is a provisioner backend field"),
                     is_field: true,
