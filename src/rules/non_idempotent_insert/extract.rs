@@ -328,6 +328,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         fresh_values: Vec::new(),
         fresh_ids: Vec::new(),
         consuming_loops: Vec::new(),
+        deleting_loops: Vec::new(),
         let_events: Vec::new(),
         local_closures: Vec::new(),
         closure_call: None,
@@ -442,6 +443,10 @@ struct Extractor<'a> {
     /// (`old.delete(db)`): the loop consumes its source, and a second run finds nothing
     /// to redo.
     consuming_loops: Vec<u32>,
+    /// Loops whose body passes the item it works on to a function named for a delete
+    /// (`self.delete(&m, src)`, `delete_folder(conn, &f.id)`): consumed when they
+    /// iterate rows just read (a second run reads none).
+    deleting_loops: Vec<u32>,
     /// The events each `let` initializer made (`let res = INSERT….await`), by local.
     let_events: Vec<(String, u32, u32)>,
     /// The count a `while` loop being read tests for zero (`while inserted == 0`):
@@ -578,6 +583,28 @@ impl Extractor<'_> {
 
     /// Whether `receiver` is the item of the innermost loop: a `for` loop's variable,
     /// or the element its index picks (`for (i, _) in xs.iter().enumerate() { xs[i].f() }`).
+    /// Records that the innermost loop hands its item to a function named for a
+    /// delete (`delete`, `delete_folder`; an argument that is the item, a reference to
+    /// it or one of its fields).
+    fn note_item_deleted<'e>(&mut self, name: &str, mut args: impl Iterator<Item = &'e syn::Expr>) {
+        if !name.trim_start_matches('_').starts_with("delete") {
+            return;
+        }
+        let item = |a: &syn::Expr| match strip(a) {
+            syn::Expr::Reference(r) => match strip(&r.expr) {
+                syn::Expr::Field(f) => self.on_loop_item(&f.base),
+                other => self.on_loop_item(other),
+            },
+            syn::Expr::Field(f) => self.on_loop_item(&f.base),
+            other => self.on_loop_item(other),
+        };
+        if args.any(item)
+            && let Some(l) = self.stack.last().and_then(FnBuilder::innermost)
+        {
+            self.deleting_loops.push(l);
+        }
+    }
+
     pub(super) fn on_loop_item(&self, receiver: &syn::Expr) -> bool {
         let name = match strip(receiver) {
             syn::Expr::Path(p) => p.path.get_ident(),
@@ -985,7 +1012,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         self.conflict_arm_updates(m);
         // `match existing { None => INSERT, Some(row) => … }` on rows just read.
-        let checks = self.matches_presence(m);
+        // (`match create_doc(..).await? { CreateOutcome::Exists(d) => return Ok(d), Created(id)
+        // => id }`: an outcome that says the row was there.)
+        let checks = self.matches_presence(m)
+            || m.arms.iter().any(|a| {
+                matches!(&a.pat, syn::Pat::TupleStruct(syn::PatTupleStruct { path, .. }) | syn::Pat::Path(syn::PatPath { path, .. }) | syn::Pat::Struct(syn::PatStruct { path, .. }) if state_guards::existence_variant(path))
+                    && state_guards::expr_leaves(&a.body)
+            });
         if checks {
             self.push_existence_check(self.lowerer.span_loc(m.match_token.span));
         }
@@ -1185,9 +1218,17 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.filtered_locals.push((set, header));
             }
         }
-        // (A loop that deletes each item it works on consumes its source.)
+        // (A loop that deletes each item it works on consumes its source; one that hands
+        // each item of rows just read to a delete does too.)
+        let consumed = id.is_some_and(|id| {
+            self.consuming_loops.contains(&id)
+                || (self.deleting_loops.contains(&id)
+                    && (self.mentions_existing(&e.expr)
+                        || hoisted::mentions(&e.expr, &self.fetched)
+                        || hoisted::reads_rows_now(&e.expr)))
+        });
         if let Some(id) = id
-            && self.consuming_loops.contains(&id)
+            && consumed
             && let Some(f) = self.stack.last_mut()
         {
             f.facts.dissolve_loop(id);
@@ -1292,6 +1333,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // Arguments are evaluated before the call runs; a retry wrapper runs its
             // closure again.
             let path: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            self.note_item_deleted(path.last().map_or("", String::as_str), c.args.iter());
             if self.is_retry_wrapper(&path) {
                 self.visit_retried_args(c.args.iter(), &path.join("::"), loc);
                 self.push_event(kind, loc);
@@ -1357,6 +1399,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             self.consuming_loops.push(l);
         }
+        self.note_item_deleted(&m.method.to_string(), m.args.iter());
         let before = self.stack.last().map_or(0, |f| f.facts.events.len());
         self.push_call_event(kind, loc, closures);
         if membership {

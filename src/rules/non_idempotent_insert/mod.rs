@@ -77,7 +77,10 @@
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
 //!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
 //!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a
-//!    second run finds nothing left), and a branch of a loop that picks one item by its
+//!    second run finds nothing left), or over rows just read that it hands, each, to
+//!    a function named for a delete (`for m in self.list_connections(id)? {
+//!    self.delete(&m)?; }`, where the delete also logs a change row: a second run
+//!    reads none), and a branch of a loop that picks one item by its
 //!    id (`if p.id == id { … }`, `for (id, name) in rows { if *id == target { … } }`: a
 //!    search runs the branch once); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
@@ -372,10 +375,15 @@
 //!   Ok(row)`, `if let Some(id) = cache.get(..) { return Ok(id) }`, or an `if let …
 //!   else` whose first branch ends in it: `if let Some(d) = details { Ok(d) } else {
 //!   …create… }`) is a lookup,
-//!   whatever the call is named: get or create. At a function's top level, returning when the row exists
+//!   whatever the call is named: get or create. So is a `match` with an arm for an
+//!   outcome that says the row was there, which leaves (`CreateOutcome::Exists(doc) =>
+//!   return Ok(doc)`; a variant named `Exists…`, `AlreadyExists…`, `Found`,
+//!   `Duplicate`), whatever the call is named. At a function's top level, returning when the row exists
 //!   (`if exists(..)? { return Ok(()) }`, or `if inserted == 0 { return }` after an
 //!   `INSERT OR IGNORE` of the parent) guards the rest of the function, its loops
-//!   included: the children of a parent checked first. A project's check named otherwise is not seen unless listed in
+//!   included: the children of a parent checked first. So does the lookup of an
+//!   `else if` whose earlier branches insert nothing (`if post { … } else if let
+//!   Some(_) = mid_exists(..)? { return Ok(()) }`). A project's check named otherwise is not seen unless listed in
 //!   `preflight-helpers`; one named like a lookup that checks something else counts
 //!   as one.
 //! - A preflight counts by position, not by data flow: gatelint does not check that
@@ -559,6 +567,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" in [only]", " in [only, other]");
         // A call handed to the value `self` wraps: made on one got elsewhere.
         out = out.replace("self.inner.", "Self::inner_of(self).").replace("(self.inner(), ", "(Self::inner_of(self), ");
+        // An outcome that says the row was there: one that says nothing of it.
+        out = out.replace("::Exists(", "::Fetched(");
         // An empty argument: one that holds something.
         out = out.replace("None,", "Some(\"team\"),");
         // The row a caller looked up, passed in and tested: another value tested.

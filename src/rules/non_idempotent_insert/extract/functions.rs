@@ -71,6 +71,7 @@ impl Extractor<'_> {
         let saved_fresh = std::mem::take(&mut self.fresh_values);
         let saved_ids = std::mem::take(&mut self.fresh_ids);
         let saved_consuming = std::mem::take(&mut self.consuming_loops);
+        let saved_deleting = std::mem::take(&mut self.deleting_loops);
         let saved_lets = std::mem::take(&mut self.let_events);
         let saved_closures = std::mem::take(&mut self.local_closures);
         let saved_orm = std::mem::take(&mut self.orm_seen);
@@ -95,6 +96,7 @@ impl Extractor<'_> {
         self.fresh_values = saved_fresh;
         self.fresh_ids = saved_ids;
         self.consuming_loops = saved_consuming;
+        self.deleting_loops = saved_deleting;
         self.let_events = saved_lets;
         self.local_closures = saved_closures;
         self.orm_seen = saved_orm;

@@ -177,6 +177,18 @@ fn gets_by_argument(expr: &syn::Expr) -> bool {
 /// Whether `expr` runs a synchronous query builder's read of rows by key or filter
 /// (diesel: `t::table.find(id).get_result::<Row>(conn)`, `.filter(..).first(conn)`),
 /// whose answer is tested right there (`.is_ok()`), with no `?` to show the round trip.
+/// Whether `expr` reads rows where it runs: a lookup awaited or tried (`for m in
+/// self.list_connections(id)?`), a `SELECT`, a diesel read.
+pub(super) fn reads_rows_now(expr: &syn::Expr) -> bool {
+    let mut at = strip(expr);
+    while let syn::Expr::MethodCall(m) = at
+        && matches!(m.method.to_string().as_str(), "iter" | "into_iter" | "iter_mut" | "enumerate" | "rev")
+    {
+        at = strip(&m.receiver);
+    }
+    awaits_lookup(at, true) || selects(at) || reads_rows(at)
+}
+
 fn reads_rows(expr: &syn::Expr) -> bool {
     let syn::Expr::MethodCall(run) = strip(expr) else { return false };
     if !matches!(run.method.to_string().as_str(), "get_result" | "first" | "get_results" | "load") {

@@ -281,6 +281,11 @@ pub(super) fn found_when_true(cond: &syn::Expr) -> bool {
 pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
     let word = |path: &syn::Path| path.segments.last().is_some_and(|s| s.ident == "Some" || s.ident == "Ok");
     match pat {
+        // An outcome that says the row was there (`CreateOutcome::Exists(doc)`,
+        // `Outcome::AlreadyExists`, `Upsert::Found { .. }`).
+        syn::Pat::TupleStruct(t) if existence_variant(&t.path) => true,
+        syn::Pat::Path(p) if existence_variant(&p.path) => true,
+        syn::Pat::Struct(s) if existence_variant(&s.path) => true,
         // `Ok(None)` found nothing; `Ok(row)`, `Some(_)`, `Ok(Some(_))` found a row.
         syn::Pat::TupleStruct(t) => word(&t.path) && t.elems.iter().all(|e| !missing_pattern(e)),
         syn::Pat::Lit(l) => matches!(&l.lit, syn::Lit::Bool(b) if b.value),
@@ -288,6 +293,16 @@ pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
         syn::Pat::Or(o) => o.cases.iter().any(found_pattern),
         _ => false,
     }
+}
+
+/// Whether a variant's name says the row was already there: `Exists`, `Existed`,
+/// `AlreadyExists`, `Found`, `Duplicate` (not `NotFound`, `Missing`).
+pub(super) fn existence_variant(path: &syn::Path) -> bool {
+    path.segments.len() >= 2
+        && path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            name.starts_with("Exist") || name.starts_with("AlreadyExist") || matches!(name.as_str(), "Found" | "Duplicate" | "AlreadyPresent")
+        })
 }
 
 /// The positions a loop's iterator starts from: range starts (`&xs[n..]`, `n..len`)
