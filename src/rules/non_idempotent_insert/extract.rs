@@ -1186,7 +1186,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.bind_held(&e.pat, &e.expr, true);
         let hoisted = (self.filtered_by_existing(&e.expr))
             .or_else(|| self.iterates_filtered_local(&e.expr))
-            .or_else(|| self.loop_cursor(&e.expr, &e.body));
+            .or_else(|| self.loop_cursor(&e.expr, &e.body))
+            .or_else(|| state_guards::drained(&e.expr).map(|at| self.lowerer.span_loc(at)));
         let mut items = Vec::new();
         hoisted::bound_names(&e.pat, &mut items);
         let id = self.stack.last().map(|f| f.facts.loops.len() as u32);

@@ -75,7 +75,9 @@
 //!    written that outlives the call; a set local to the function dedupes one batch
 //!    and is no guard), a
 //!    `for` loop over `&items[cursor..]` (or `.skip(cursor)`) whose body advances
-//!    the cursor, or one that skips past a version read by a `SELECT`, or one whose
+//!    the cursor, or over items taken out of the state that holds them
+//!    (`self.pending.drain(..)`, `quote.take_changes()`, `changes.payments.take()`,
+//!    `std::mem::take(&mut self.events)`: each is handed out once), or one that skips past a version read by a `SELECT`, or one whose
 //!    body deletes the item it works on (`old.delete(db)`: the loop moves rows and a
 //!    second run finds nothing left), or over rows just read that it hands, each, to
 //!    a function named for a delete (`for m in self.list_connections(id)? {
@@ -567,6 +569,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace(" in [only]", " in [only, other]");
         // A call handed to the value `self` wraps: made on one got elsewhere.
         out = out.replace("self.inner.", "Self::inner_of(self).").replace("(self.inner(), ", "(Self::inner_of(self), ");
+        // State drained as the loop runs: read in place.
+        out = out.replace(".drain(", ".iter(").replace(".take_", ".peek_");
         // An outcome that says the row was there: one that says nothing of it.
         out = out.replace("::Exists(", "::Fetched(");
         // An empty argument: one that holds something.

@@ -295,6 +295,41 @@ pub(super) fn found_pattern(pat: &syn::Pat) -> bool {
     }
 }
 
+/// Where a loop's iterator takes its items out of the state that holds them (the
+/// name of the call): `pending.take()` on a field, `self.queue.drain(..)`,
+/// `quote.take_changes()`, `std::mem::take(&mut self.events)` — each item is handed
+/// out once, so a second run finds it gone.
+pub(super) fn drained(header: &syn::Expr) -> Option<proc_macro2::Span> {
+    let mut at = strip(header);
+    loop {
+        match at {
+            syn::Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                let on_field = matches!(strip(&m.receiver), syn::Expr::Field(_));
+                if (name == "take" && m.args.is_empty() && on_field)
+                    || (name == "drain" && on_field)
+                    || (name.starts_with("take_") && m.args.is_empty())
+                    || name.starts_with("drain_")
+                {
+                    return Some(m.method.span());
+                }
+                at = strip(&m.receiver);
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = strip(&c.func) else { return None };
+                let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let n = segments.len();
+                let mem = n >= 2 && segments[n - 2] == "mem" && matches!(segments[n - 1].as_str(), "take" | "replace");
+                return mem.then(|| p.path.segments[n - 1].ident.span());
+            }
+            syn::Expr::Try(t) => at = strip(&t.expr),
+            syn::Expr::Await(a) => at = strip(&a.base),
+            syn::Expr::Reference(r) => at = strip(&r.expr),
+            _ => return None,
+        }
+    }
+}
+
 /// Whether a variant's name says the row was already there: `Exists`, `Existed`,
 /// `AlreadyExists`, `Found`, `Duplicate` (not `NotFound`, `Missing`).
 pub(super) fn existence_variant(path: &syn::Path) -> bool {
