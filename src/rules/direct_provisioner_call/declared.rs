@@ -92,8 +92,8 @@ fn declared_with_backend_type(cx: &CheckCx, params: &ProvisionerParams, owner: &
         || defs.field_held_type(&ty, &owner.field).is_some_and(|t| is_backend_type(cx, params, &t))
 }
 
-/// Whether a type is a backend type: one of `types`, or a trait of the crate that one
-/// of them implements (`trait WorkspaceBackend`, with `impl WorkspaceBackend for
+/// Whether a type is a backend type: one of `types`, one named as a kind of one
+/// (`CloudProvisioner`), or a trait of the crate that one of them implements (`trait WorkspaceBackend`, with `impl WorkspaceBackend for
 /// DockerProvisioner`: `Arc<dyn WorkspaceBackend>` holds a backend).
 pub(super) fn is_backend_type(cx: &CheckCx, params: &ProvisionerParams, ty: &TypeKey) -> bool {
     let defs = &cx.defs;
@@ -101,7 +101,8 @@ pub(super) fn is_backend_type(cx: &CheckCx, params: &ProvisionerParams, ty: &Typ
         TypeKey::Def(id) => defs.type_name(*id),
         TypeKey::Named(name) => name.as_str(),
     };
-    params.types.iter().any(|t| t == name)
+    // (`CloudProvisioner`: a type named as a kind of a configured one.)
+    params.types.iter().any(|t| name == t || (name.ends_with(t.as_str()) && name.len() > t.len()))
         || (defs.is_trait(ty) && defs.implementor_names(ty).into_iter().any(|n| params.types.iter().any(|t| t == n)))
 }
 

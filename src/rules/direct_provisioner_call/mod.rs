@@ -174,7 +174,7 @@
 //! backend-paths = ["**/provisioner.rs", "**/provisioner/**"]  # the backends themselves
 //! construct-paths = ["**/main.rs", "**/src/bin/**"]          # may build backends too
 //! fields = ["provisioner", "cp_prov"]
-//! typed-fields = ["backend"]   # backends where declared with a backend type
+//! typed-fields = ["backend", "cloud"]   # backends where declared with a backend type
 //! accessor-words = ["docker", "provisioner", "backend", "cp", "plane"]  # `state.docker()`
 //! types = ["DockerProvisioner", "CpProvisioner", "Provisioner"]
 //! constructors = ["new", "from_env"]       # build a backend; calls inside them are wiring
@@ -197,8 +197,9 @@
 //!   it with a backend type, or one an `Option`, a collection or a map's values hold
 //!   (`backends: HashMap<Kind, Arc<dyn WorkspaceBackend>>`; an entry reached by
 //!   `.get(&kind)`, `.values()` or iterating the map is one, and the map's own
-//!   `keys()`, `len()` are no call). A backend type is one of `types`, or a trait of
-//!   the crate that one of them implements (`impl WorkspaceBackend for
+//!   `keys()`, `len()` are no call; in a struct pattern too, `Services { backends, ..
+//!   }`). A backend type is one of `types`, a type named as a kind of one
+//!   (`CloudProvisioner`), or a trait of the crate that one of them implements (`impl WorkspaceBackend for
 //!   DockerProvisioner`), for these checks made with the whole crate's types; a
 //!   binding derived from such a field, or a declared type naming a backend type — by
 //!   its configured name or a name the same file gives it (`use … as Docker`, `type

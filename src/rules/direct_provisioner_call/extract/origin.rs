@@ -488,7 +488,7 @@ impl Extractor<'_> {
                 continue;
             };
             let source = format!("{base}.{name}");
-            if !self.fields.contains(&name.to_string()) {
+            if !self.fields.contains(&name.to_string()) && !self.params.names_typed_field(&name.to_string()) {
                 self.bind_pat(&field.pat, None, &[], &source);
                 continue;
             }
