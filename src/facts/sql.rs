@@ -470,7 +470,9 @@ pub fn has_on_conflict(fragment: &str) -> bool {
 
 /// `[schema.]table` starting at `at`; returns the index after it.
 fn table_name(tokens: &[Token], at: usize) -> Option<(Option<String>, String, usize)> {
-    let first = word(tokens.get(at)?)?;
+    // (A quoted `format!` hole, `` `{}` ``, read as `"$0"`: a table named at run time is
+    // not a name.)
+    let first = word(tokens.get(at)?).filter(|w| !w.starts_with('$'))?;
     if matches!(tokens.get(at + 1), Some(Token::Period)) {
         let second = word(tokens.get(at + 2)?)?;
         return Some((Some(first), second, at + 3));
@@ -569,6 +571,11 @@ pub fn fill_format_holes_at(template: &str, hole: &str) -> Filled {
 /// Tokens without whitespace and comments. A fragment that does not tokenize to
 /// the end (an unterminated quote in a builder prefix) keeps what came before the error.
 fn tokenize_lenient(sql: &str) -> Vec<Token> {
+    // MySQL quotes names with backticks: read them as the double quotes the
+    // PostgreSQL tokenizer knows.
+    if sql.contains('`') {
+        return tokenize_lenient(&sql.replace('`', "\""));
+    }
     let dialect = PostgreSqlDialect {};
     let tokens = match Tokenizer::new(&dialect, sql).tokenize() {
         Ok(tokens) => tokens,
@@ -602,6 +609,21 @@ mod tests {
 
     fn tables(sql: &str) -> Vec<(String, bool)> {
         inserts(sql).into_iter().map(|i| (i.table, i.on_conflict)).collect()
+    }
+
+    #[test]
+    fn mysql_backtick_names_are_names() {
+        assert_eq!(
+            tables("INSERT INTO `workspaces` (id, name) VALUES (UUID(), ?)"),
+            [("workspaces".to_string(), false)]
+        );
+        assert_eq!(
+            tables("INSERT INTO `app`.`workspaces` (name) VALUES (?) ON DUPLICATE KEY UPDATE name = name"),
+            [("workspaces".to_string(), true)]
+        );
+        assert_eq!(deleted_tables("DELETE FROM `workspaces` WHERE id = ?"), ["workspaces"]);
+        // A hole quoted with backticks (a mysqldump line prefix): no table.
+        assert_eq!(tables("INSERT INTO `$0`"), []);
     }
 
     #[test]
