@@ -746,6 +746,31 @@ fn a_configuration_file_added_after_a_stored_run_is_read() {
 }
 
 #[test]
+fn a_deployment_file_added_after_a_stored_run_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Cargo.toml", "[package]\nname = \"meshd\"\nversion = \"0.1.0\"\n");
+    write(
+        dir.path(),
+        "src/main.rs",
+        "#[derive(serde::Deserialize)]\nstruct Settings { mesh: Mesh }\n#[derive(serde::Deserialize)]\nstruct Mesh { gossip_host: String }\nfn main() {}\n",
+    );
+    let check = || quiet_run_with_cache(dir.path());
+    assert_eq!(check(), (String::new(), false));
+    assert_eq!(check(), (String::new(), true), "an identical run is replayed");
+    // A file no code names, found in the repository: the run is checked again.
+    write(dir.path(), "deploy/meshd.toml", "[mesh]\ngossip_host = \"0.0.0.0\"\n");
+    let (out, replayed) = check();
+    assert!(!replayed);
+    assert!(out.starts_with("deploy/meshd.toml:2:15: error[wildcard-listen-default]"), "{out}");
+    assert_eq!(check(), (out, true));
+    write(dir.path(), "deploy/meshd.toml", "[mesh]\ngossip_host = \"127.0.0.1\"\n");
+    assert_eq!(check(), (String::new(), false));
+    // Removed: not read again.
+    std::fs::remove_file(dir.path().join("deploy/meshd.toml")).unwrap();
+    assert_eq!(check(), (String::new(), false));
+}
+
+#[test]
 fn a_run_that_read_migrations_is_replayed_until_a_migration_changes() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n");

@@ -38,6 +38,8 @@ pub(super) struct Gathered {
     pub migrations: crate::input::migrations::Migrations,
     /// Each migration set's schema, by the set's index.
     pub schemas: Vec<crate::facts::schema::Schema>,
+    /// The configuration files of the checked trees (read by [`super::repo_configs`]).
+    pub repo_configs: Vec<usize>,
 }
 
 pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config: &Config) -> Gathered {
@@ -79,6 +81,7 @@ pub(super) fn gather(outcomes: Vec<FileOutcome>, errors: Vec<WalkError>, config:
         looked_for: Vec::new(),
         migrations: Default::default(),
         schemas: Vec::new(),
+        repo_configs: Vec::new(),
     }
 }
 
@@ -113,6 +116,8 @@ pub(super) fn run_rules(
         included: &gathered.included,
         migrations: &gathered.migrations,
         schemas: &gathered.schemas,
+        repo_configs: &gathered.repo_configs,
+        program_names: packages.program_names(),
         active,
         paths,
     };

@@ -2,7 +2,10 @@
 //! report) → [`scan`] (pass 1: size and key each file) → [`replay`] (an identical
 //! earlier run's findings, when there is one) → [`file`] (pass 2: read, parse and
 //! extract each file once, in parallel) → [`crate_check`] (the crate-wide index and
-//! the rules, with the files the facts name read by [`included`]) → [`finish`] (suppressions, what is reported, order, the run cache).
+//! the rules, with the files the facts name read by [`included`], the migrations by
+//! [`migrations`] and the configuration files of the checked folders by
+//! [`repo_configs`]) → [`finish`] (suppressions, what is reported, order, the run
+//! cache).
 
 mod against;
 pub mod cache;
@@ -13,6 +16,7 @@ mod finish;
 mod included;
 pub mod migrations;
 mod replay;
+mod repo_configs;
 mod scan;
 
 pub use file::extract_facts;
@@ -203,15 +207,19 @@ fn check_discovered(
     let migrations = active
         .reads_migrations()
         .then(|| migrations::Found::find(&options.paths, &config.migrations, config.dialect.as_deref()));
+    // The configuration files of the checked trees, for the rules that read them:
+    // which there are keys the run, their texts are checked as the other files read.
+    let repo_configs = active.reads_repo_configs().then(|| repo_configs::Found::find(&options.paths));
     let run_extra = format!(
-        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
         config.rules,
         active.fingerprint(),
         discovery.errors,
         discovery.report_only,
         config.include_tests,
         packages.0.fingerprint(),
-        migrations.as_ref().map(migrations::Found::fingerprint).unwrap_or_default()
+        migrations.as_ref().map(migrations::Found::fingerprint).unwrap_or_default(),
+        repo_configs.as_ref().map(repo_configs::Found::fingerprint).unwrap_or_default()
     );
     let keys: Vec<Option<cache::Key>> = scans.iter().map(|s| s.key).collect();
     let run_key = keyed.map(|c| c.run_key(&keys, &run_extra));
@@ -243,6 +251,10 @@ fn check_discovered(
     let mut read = included::add_included(&mut gathered, &paths, active);
     if let Some(found) = migrations {
         read.extend(migrations::add_migrations(&mut gathered, found, &paths));
+    }
+    if let Some(found) = repo_configs {
+        let added = repo_configs::add_repo_configs(&mut gathered, found, &read);
+        read.extend(added);
     }
     let mut report_only = discovery.report_only;
     if let (false, Some(report)) = (options.staged, &mut report_only) {

@@ -6,6 +6,7 @@
 //! threads with [`WORKER_STACK`] bytes of stack.
 
 pub mod comments;
+pub mod config_files;
 pub mod discover;
 pub mod git;
 pub mod macros;

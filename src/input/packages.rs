@@ -42,6 +42,9 @@ pub struct Packages {
     explicit_targets: Vec<Vec<(PathBuf, Target)>>,
     /// Each unit's library crate name.
     lib_names: Vec<Option<String>>,
+    /// The names the packages' programs may be started by: package names, `[[bin]]`
+    /// names and the files and folders of `src/bin/`; sorted, each once.
+    program_names: Vec<String>,
 }
 
 /// What a file is to its package's crates.
@@ -112,8 +115,18 @@ impl Packages {
             .map(|d| d.as_ref().map(|d| manifests.explicit_targets(d)).unwrap_or_default())
             .collect();
         packages.lib_names = packages.dirs.iter().map(|d| d.as_ref().and_then(|d| manifests.lib_name(d))).collect();
+        let mut programs: Vec<String> =
+            packages.dirs.iter().flatten().flat_map(|d| manifests.program_names(d)).collect();
+        programs.sort();
+        programs.dedup();
+        packages.program_names = programs;
         packages.manifests = std::mem::take(&mut manifests.hashes);
         (packages, units)
+    }
+
+    /// The names the packages' programs may be started by (see `program_names`).
+    pub fn program_names(&self) -> &[String] {
+        &self.program_names
     }
 
     /// Unit `unit`'s library crate name (`-` as `_`), when it is a package.
@@ -341,6 +354,32 @@ impl ManifestCache {
         let lib = manifest.get("lib").and_then(|l| l.get("name")).and_then(toml::Value::as_str);
         let package = manifest.get("package").and_then(|p| p.get("name")).and_then(toml::Value::as_str);
         lib.or(package).map(|n| n.replace('-', "_"))
+    }
+
+    /// The names the programs of the package in `dir` may be started by: the package
+    /// name, its `[[bin]]` names, and the binaries of `src/bin/` (`local_proxy.rs`,
+    /// `server/main.rs`).
+    fn program_names(&mut self, dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(manifest) = self.manifest(dir) {
+            out.extend(
+                manifest.get("package").and_then(|p| p.get("name")).and_then(toml::Value::as_str).map(String::from),
+            );
+            let bins = manifest.get("bin").and_then(toml::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            out.extend(bins.iter().filter_map(|b| b.get("name")?.as_str()).map(String::from));
+        }
+        if let Ok(entries) = std::fs::read_dir(dir.join("src").join("bin")) {
+            for entry in entries.filter_map(Result::ok) {
+                let path = entry.path();
+                let name = if path.is_dir() {
+                    path.file_name()
+                } else {
+                    path.extension().is_some_and(|e| e == "rs").then(|| path.file_stem()).flatten()
+                };
+                out.extend(name.and_then(|n| n.to_str()).map(String::from));
+            }
+        }
+        out
     }
 
     /// The targets the manifest in `dir` names by path: `[lib] path` (the library),

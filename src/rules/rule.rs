@@ -63,6 +63,9 @@ pub trait Rule: Send + Sync + 'static {
     /// The rule reads the project's SQL migrations ([`CheckCx::migrations`]): they are
     /// found and read when it is on.
     const READS_MIGRATIONS: bool = false;
+    /// The rule reads the configuration files of the checked trees
+    /// ([`CheckCx::repo_configs`]): they are found and read when it is on.
+    const READS_REPO_CONFIGS: bool = false;
     /// What becomes of the rule's findings in test code when `include-tests = true`.
     const IN_TEST_CODE: InTestCode = InTestCode::Warning;
 
@@ -155,6 +158,7 @@ pub trait AnyRule: Send + Sync {
     fn uses(&self) -> &'static [&'static str];
     fn source_keys(&self) -> &'static [&'static str];
     fn reads_migrations(&self) -> bool;
+    fn reads_repo_configs(&self) -> bool;
     fn in_test_code(&self) -> InTestCode;
     fn defaults_toml(&self) -> &'static str;
     fn module_source(&self) -> &'static str;
@@ -199,6 +203,9 @@ impl<R: Rule> AnyRule for Registered<R> {
     }
     fn reads_migrations(&self) -> bool {
         R::READS_MIGRATIONS
+    }
+    fn reads_repo_configs(&self) -> bool {
+        R::READS_REPO_CONFIGS
     }
     fn in_test_code(&self) -> InTestCode {
         R::IN_TEST_CODE
@@ -332,6 +339,11 @@ impl ActiveRules {
         self.iter().any(|(_, rule, a)| a.severity.is_some() && rule.reads_migrations())
     }
 
+    /// Whether a rule that is on reads the configuration files of the checked trees.
+    pub fn reads_repo_configs(&self) -> bool {
+        self.iter().any(|(_, rule, a)| a.severity.is_some() && rule.reads_repo_configs())
+    }
+
     pub fn facts_fingerprint(&self) -> String {
         (self.iter().filter(|(_, rule, _)| rule.has_facts()))
             .map(|(_, rule, a)| format!("{}={}\n", rule.id(), rule.params_fingerprint(&a.params)))
@@ -367,6 +379,13 @@ pub struct CheckCx<'a> {
     pub migrations: &'a crate::input::migrations::Migrations,
     /// Each migration set's schema, by the set's index in `migrations`.
     pub schemas: &'a [crate::facts::schema::Schema],
+    /// The configuration files of the checked trees (`.toml`, `.yaml`, `.json`; not
+    /// tooling files, test data or documentation), when a rule that reads them is on.
+    pub repo_configs: &'a [FileId],
+    /// The names the checked packages' programs may be started by: package names,
+    /// `[[bin]]` names, `src/bin/` files (a command line in a configuration file
+    /// that starts one of them gives that program its flags).
+    pub program_names: &'a [String],
     pub active: &'a ActiveRules,
     /// The files' paths with symbolic links and `..` resolved, by file id.
     pub paths: &'a [std::path::PathBuf],

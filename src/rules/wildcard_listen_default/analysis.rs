@@ -7,7 +7,7 @@ mod evaluate;
 
 use super::address::{Strength, may_hold_wildcard};
 use super::config_text::{Format, listen_entries};
-use super::extract::{EnvVar, Included};
+use super::extract::{ConfigKey, EnvVar, Included};
 use super::{ListenParams, SiteKind, WildcardListenDefault};
 use crate::facts::value::Value;
 use crate::input::source::Loc;
@@ -51,6 +51,7 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             serde_defaults.entry(d.function.as_str()).or_insert_with(|| d.field.as_str());
         }
     }
+    sites.extend(repo_config_sites(ctx, params));
     let files: &'a [crate::facts::FileFacts] = ctx.files;
     for facts in files {
         for c in &facts.consts {
@@ -154,6 +155,84 @@ fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) 
         .collect()
 }
 
+/// The wildcard listen settings of the configuration files of the checked trees
+/// that no code names (a packaged `/etc` configuration, the files a compose stack
+/// or a chart mounts, the examples operators copy), for the settings the program
+/// reads: a key that is a field of one of its `Deserialize` structs, inside a table
+/// that is one too (the top table of a YAML file may wrap the program's, as a
+/// chart's `values.yaml` does), or a long flag it takes. Each is a site at its line
+/// in that file, declared at the field.
+fn repo_config_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRef<'a>> {
+    use super::extract::config_keys::key_word;
+    if ctx.repo_configs.is_empty() {
+        return Vec::new();
+    }
+    let mut keys: BTreeMap<String, &'a ConfigKey> = BTreeMap::new();
+    let mut flags: BTreeMap<String, &'a ConfigKey> = BTreeMap::new();
+    for listen in ctx.facts::<WildcardListenDefault>() {
+        for k in listen.config_keys.iter().filter(|k| !ctx.in_test_code(&k.at)) {
+            let by = if k.flag { &mut flags } else { &mut keys };
+            by.entry(key_word(&k.name)).or_insert(k);
+        }
+    }
+    if keys.is_empty() && flags.is_empty() {
+        return Vec::new();
+    }
+    // The folders of the configuration files the program names: an overlay beside
+    // one (`config/container.toml` next to `config/default.toml`) is read only when
+    // an operator selects it (`config/{run_mode}`).
+    let parent = |display: &'a str| display.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let named_dirs: std::collections::HashSet<&str> = ctx
+        .facts::<WildcardListenDefault>()
+        .flat_map(|l| l.included.iter().filter(|inc| !inc.env_file))
+        .filter_map(|inc| ctx.included_file(inc.at.file, &inc.named()))
+        .map(|id| parent(ctx.db.get(id).display.as_str()))
+        .collect();
+    let mut sites = Vec::new();
+    for &id in ctx.repo_configs {
+        let file = ctx.db.get(id);
+        let (dir, name) = file.display.rsplit_once('/').unwrap_or(("", file.display.as_str()));
+        if named_dirs.contains(dir) && super::extract::runtime::names_overlay(name) {
+            continue;
+        }
+        let Some(format) = Format::of_path(&file.display) else { continue };
+        let site = |kind: SiteKind, at: Loc, e: super::config_text::Entry| SiteRef {
+            kind: std::borrow::Cow::Owned(kind),
+            at,
+            value: std::borrow::Cow::Owned(Value::Str { text: e.value, loc: Loc::new(id, e.range.start, e.range.end) }),
+            listen_named: true,
+        };
+        for e in listen_entries(file.text(), format, params) {
+            let path: Vec<&str> = e.key.split('.').collect();
+            let Some((last, tables)) = path.split_last() else { continue };
+            let Some(field) = keys.get(&key_word(last)) else { continue };
+            let read_table = match tables {
+                [] => true,
+                [only] => keys.contains_key(&key_word(only)) || format == Format::Yaml,
+                [.., parent] => keys.contains_key(&key_word(parent)),
+            };
+            if read_table {
+                let kind = SiteKind::RepoConfig { key: e.key.clone(), path: file.display.clone(), field: field.field.clone() };
+                sites.push(site(kind, field.at, e));
+            }
+        }
+        if format == Format::Yaml && !flags.is_empty() && !ctx.program_names.is_empty() {
+            for e in super::config_text::flag_entries(file.text(), params) {
+                let Some(flag) = flags.get(&key_word(&e.key)) else { continue };
+                // (`uvicorn app:app --host 0.0.0.0` in the same compose file gives
+                // another program its flag.)
+                let words = super::config_text::command_words(file.text(), e.range.start);
+                if !words.iter().any(|w| ctx.program_names.iter().any(|p| key_word(p) == key_word(w))) {
+                    continue;
+                }
+                let kind = SiteKind::ConfigFlag { flag: e.key.clone(), path: file.display.clone(), field: flag.field.clone() };
+                sites.push(site(kind, flag.at, e));
+            }
+        }
+    }
+    sites
+}
+
 /// The environment variables the crate's code outside tests reads.
 fn program_env_vars<'a>(ctx: &CheckCx<'a>) -> Vec<&'a EnvVar> {
     ctx.facts::<WildcardListenDefault>().flat_map(|l| l.env_vars.iter()).filter(|v| !in_test_code(ctx, v.at)).collect()
@@ -248,6 +327,8 @@ fn required_strength(site: &SiteRef) -> Strength {
         SiteKind::EmbeddedConfig { .. }
         | SiteKind::RunTimeConfig { .. }
         | SiteKind::EnvFile { .. }
+        | SiteKind::RepoConfig { .. }
+        | SiteKind::ConfigFlag { .. }
         | SiteKind::BindCall { .. }
         | SiteKind::ListenBinding { .. }
         | SiteKind::ListenField { .. }

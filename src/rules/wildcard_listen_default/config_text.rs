@@ -96,12 +96,84 @@ pub struct Entry {
 /// A key or table named like the other end of a connection (`upstream.host`) and a
 /// URL are never one.
 pub fn listen_entries(text: &str, format: Format, params: &ListenParams) -> Vec<Entry> {
-    let mut raw = match format {
+    let raw = match format {
         Format::Toml => toml_entries(text),
         Format::Yaml => yaml_entries(text),
         Format::Json => json_entries(text),
         Format::Env => env_entries(text),
     };
+    listen_only(raw, params)
+}
+
+/// The long flags given a wildcard listen address in `text` (a compose file's
+/// `command: app --listen-http='0.0.0.0:7676'`, a chart's `args: ["--host",
+/// "0.0.0.0"]`), keyed by the flag without its dashes: a flag named like a listen
+/// setting with any wildcard, or any flag with an address and a port.
+pub fn flag_entries(text: &str, params: &ListenParams) -> Vec<Entry> {
+    let bytes = text.as_bytes();
+    let mut raw = Vec::new();
+    for (at, _) in text.match_indices("--") {
+        if at > 0 && !matches!(bytes[at - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'[' | b',' | b'(') {
+            continue;
+        }
+        let name_end = at + 2 + text[at + 2..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).unwrap_or(text.len() - at - 2);
+        let name = &text[at + 2..name_end];
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        // `--flag=value`, `--flag value`, `"--flag", "value"`.
+        let rest = &text[name_end..];
+        let after = rest.strip_prefix('=').map(str::len).or_else(|| {
+            let spaced = rest.trim_start_matches([' ', '\t']);
+            if spaced.len() < rest.len() {
+                return Some(spaced.len());
+            }
+            let listed = rest.strip_prefix(['"', '\''])?.trim_start().strip_prefix(',')?.trim_start();
+            Some(listed.len())
+        });
+        let Some(after) = after else { continue };
+        let mut start = text.len() - after;
+        if text[start..].starts_with(['"', '\'']) {
+            start += 1;
+        }
+        let len = text[start..].find(|c: char| c.is_whitespace() || "\"',])".contains(c)).unwrap_or(text.len() - start);
+        if len > 0 {
+            let range = start..start + len;
+            raw.push(RawEntry { parent: Vec::new(), key: name.to_string(), value: text[range.clone()].to_string(), range });
+        }
+    }
+    listen_only(raw, params)
+}
+
+/// The words of the command line that reaches offset `at` of a YAML text: from the
+/// key whose value it is (`command:`, `args:`, `shell:`; the nearest line above
+/// that starts with a key) to `at`, each a program's name without its folder
+/// (`/usr/local/bin/local_proxy` → `local_proxy`); `NAME=value` words are left out.
+pub fn command_words(text: &str, at: usize) -> Vec<&str> {
+    let before = &text[..at.min(text.len())];
+    let mut start = 0;
+    let mut line_end = before.len();
+    while let Some(line_start) = before[..line_end].rfind('\n').map(|i| i + 1).or((line_end > 0).then_some(0)) {
+        let line = before[line_start..].lines().next().unwrap_or("").trim_start();
+        let line = line.strip_prefix("- ").unwrap_or(line);
+        if yaml_line(line).is_some_and(|(key, _)| key.is_some()) && !line.starts_with(['"', '\'']) {
+            start = line_start;
+            break;
+        }
+        if line_start == 0 {
+            break;
+        }
+        line_end = line_start - 1;
+    }
+    before[start..]
+        .split(|c: char| c.is_whitespace() || "\"'[],".contains(c))
+        .filter(|w| !w.is_empty() && !w.contains('='))
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .collect()
+}
+
+/// The entries of `raw` that set a wildcard listen address (see [`listen_entries`]).
+fn listen_only(mut raw: Vec<RawEntry>, params: &ListenParams) -> Vec<Entry> {
     raw.sort_by_key(|e| e.range.start);
     let has_port = |parent: &[String]| {
         raw.iter().any(|e| e.parent == parent && super::word_slices(&e.key).any(|w| w.eq_ignore_ascii_case("port")))

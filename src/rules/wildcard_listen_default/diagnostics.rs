@@ -19,6 +19,12 @@ fn describe(kind: &SiteKind) -> String {
         SiteKind::EnvFile { key, path, .. } => {
             format!("variable `{key}` of environment file `{path}`, which the program reads")
         }
+        SiteKind::RepoConfig { key, path, .. } => {
+            format!("key `{key}` of configuration file `{path}`, a setting the program reads")
+        }
+        SiteKind::ConfigFlag { flag, path, .. } => {
+            format!("flag `--{flag}` given in `{path}`, a flag the program takes")
+        }
         SiteKind::EnvFallback { var: Some(var), .. } => {
             format!("the fallback when environment variable `{var}` is unset")
         }
@@ -58,6 +64,8 @@ fn site_label(kind: &SiteKind) -> String {
         SiteKind::EmbeddedConfig { .. } => "the configuration is compiled into the program here".to_string(),
         SiteKind::RunTimeConfig { .. } => "the program reads the configuration file named here".to_string(),
         SiteKind::EnvFile { key, prefix: None, .. } => format!("the program reads `{key}` here"),
+        SiteKind::RepoConfig { field, .. } => format!("the program reads the setting into `{field}`"),
+        SiteKind::ConfigFlag { field, .. } => format!("the program takes the flag as `{field}`"),
         SiteKind::EnvFile { prefix: Some(prefix), .. } => format!("the program reads the variables starting with `{prefix}` here"),
         SiteKind::ClapDefault { .. } | SiteKind::DefaultAttr { .. } | SiteKind::ConfigDefault { .. } => {
             "the default is declared here".to_string()
@@ -94,10 +102,13 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
             format!("; operators who need another interface set `{var}` explicitly")
         }
         SiteKind::ClapDefault { .. } => "; operators who need another interface pass the flag explicitly".to_string(),
+        SiteKind::ConfigFlag { .. } => {
+            "; deployments that need another interface (a container's) pass it in their own configuration".to_string()
+        }
         SiteKind::EnvFile { key, .. } => {
             format!("; operators who need another interface set `{key}` in their own environment")
         }
-        SiteKind::EmbeddedConfig { .. } | SiteKind::RunTimeConfig { .. } => {
+        SiteKind::EmbeddedConfig { .. } | SiteKind::RunTimeConfig { .. } | SiteKind::RepoConfig { .. } => {
             "; operators who need another interface set it in their own configuration or environment".to_string()
         }
         _ => "; operators who need another interface set it explicitly through configuration".to_string(),
@@ -110,7 +121,14 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
         label,
         secondary,
         why: Some(WHY.into()),
-        notes: Vec::new(),
+        notes: match &*site.kind {
+            SiteKind::RepoConfig { .. } | SiteKind::ConfigFlag { .. } => vec![
+                "a file that configures a container, whose published ports are its only way in, may need every \
+                 interface: say so with a `# gatelint: allow(wildcard-listen-default) -- <reason>` comment"
+                    .into(),
+            ],
+            _ => Vec::new(),
+        },
         help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
     }
 }

@@ -6,9 +6,10 @@
 //! of other files are known.
 
 mod attributes;
+pub(super) mod config_keys;
 mod embedded;
 pub(super) mod env_vars;
-mod runtime;
+pub(super) mod runtime;
 
 use super::ListenParams;
 use super::address::may_hold_wildcard;
@@ -30,6 +31,12 @@ pub enum SiteKind {
     /// A variable of an environment file in the repository (`.env.example`) that
     /// the program reads, by its name or by a `prefix` of the variables it reads.
     EnvFile { key: String, path: String, prefix: Option<String> },
+    /// A key of a configuration file of the repository that no code names (a
+    /// packaged, mounted or example configuration), read into `field`.
+    RepoConfig { key: String, path: String, field: String },
+    /// A long flag the program takes (`field`), given in a configuration file of
+    /// the repository: a compose file's `command:`, a chart's `args:`.
+    ConfigFlag { flag: String, path: String, field: String },
     /// An env-var read with a fallback: `env::var("X").unwrap_or(…)`, or a `match`.
     EnvFallback { var: Option<String>, method: String },
     /// A clap default: `#[arg(default_value = …)]` or `Arg::default_value(…)`.
@@ -141,6 +148,21 @@ pub struct ListenFacts {
     pub multicast_fns: Vec<Loc>,
     /// The environment variables the file reads, outside test code.
     pub env_vars: Vec<EnvVar>,
+    /// The configuration keys and command-line flags the file declares.
+    #[serde(default)]
+    pub config_keys: Vec<ConfigKey>,
+}
+
+/// A setting the program reads: a field of a `Deserialize` struct by the name serde
+/// reads (`flag: false`), or a long command-line flag without its dashes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigKey {
+    pub name: String,
+    pub flag: bool,
+    /// The field that holds it (`Http.listen_host`), or the flag as written.
+    pub field: String,
+    /// The field's name (or the flag's string) where it is declared.
+    pub at: Loc,
 }
 
 pub fn extract(
@@ -165,6 +187,7 @@ pub fn extract(
     };
     v.visit_file(syntax);
     v.facts.env_vars = env_vars::read(syntax, &v.lowerer, params);
+    v.facts.config_keys = config_keys::read(syntax, &v.lowerer);
     let env_files = env_vars::env_files(&v.facts.env_vars);
     v.facts.included.extend(env_files);
     v.facts.sites.shrink_to_fit();

@@ -90,6 +90,24 @@
 //! the variable as a note. A variable no code reads (a compose file's service) is
 //! not reported.
 //!
+//! So is every other configuration file of the checked folders that a deployment
+//! starts the program with — the file a package installs in `/etc`, the files a
+//! compose stack or a chart mounts, the example configurations operators copy
+//! (`.toml`, `.yaml`/`.yml`, `.json`; not tooling files, test or benchmark data,
+//! documentation, vendored code or hidden folders) — for the settings the program
+//! reads, which no name alone can tell: a key that is a field of one of its
+//! `Deserialize` structs (by the name serde reads: `rename`, `alias`; compared
+//! without case, `_` or `-`, so `gossipHost` is `gossip_host`), inside a table that
+//! is one too (`[mesh] gossip_host`; the top table of a YAML file may wrap the
+//! program's, as a chart's `meshd:` does), and a long flag of its command line
+//! (`#[arg(long)]`, `.long("…")`) given in a YAML command line that starts one of
+//! the repository's programs (a package, `[[bin]]` or `src/bin/` name:
+//! `command: ["meshd", "--mesh-listen", "0.0.0.0:7676"]`; `uvicorn app:app --host
+//! 0.0.0.0` in the same compose file is another program's). Each is reported at its
+//! line in that file, with the field it is read into as a note; a file that
+//! configures a container, which needs every interface, says so with a
+//! `# gatelint: allow(wildcard-listen-default) -- reason` comment.
+//!
 //! Each default is reported once, at the wildcard itself, naming what kind of
 //! default it is. A function that returns its parameter on some path (a
 //! converter: `normalize_addr(addr)` expanding a Go-style `":9100"`) passes on the
@@ -237,14 +255,25 @@
 //!   and other cargo tools' files, `package.json`, `tsconfig.json` and other
 //!   ecosystems' manifests, CI and hosting files (`.gitlab-ci.yml`, `fly.toml`, …), and
 //!   files under `.cargo/`, `.config/`, `.github/`, `node_modules/` or `target/`.
-//! - Deployment overlays are not read: a file whose name or folder says `production`,
-//!   `prod`, `staging`, `docker`, `compose`, `container(s)`, `k8s`, `kubernetes`,
-//!   `helm`, `deploy` or `deployment` (`configuration/production.yaml`,
-//!   `config/docker.toml`, `config.prod.toml`). A wildcard
+//! - Deployment overlays of a configuration the program names are not read: a file
+//!   whose name or folder says `production`, `prod`, `staging`, `docker`, `compose`,
+//!   `container(s)`, `k8s`, `kubernetes`, `helm`, `deploy` or `deployment`, named in
+//!   code (`config/docker.toml`) or lying beside a file that is
+//!   (`configuration/production.yaml` next to `configuration/base.yaml`). A wildcard
 //!   there is what a container or a host behind its own firewall needs, and the
-//!   program reads it only when an operator selects it. Development and local
-//!   overlays (`local.yaml`, `development.toml`) are read: a developer's machine
-//!   listening on every interface is the exposure this rule is about.
+//!   program reads it only when an operator selects it (`config/{run_mode}`). A
+//!   deployment file elsewhere in the repository (a compose stack's, a chart's, a
+//!   package's) is what the program is started with, and is read as above.
+//! - The configuration files of the repository are matched to the program by key
+//!   names alone: a key spelt like a field of any `Deserialize` struct of the checked
+//!   crates counts, whichever program the file is for (a table that is no setting of
+//!   theirs is not read), and a command-line flag counts only in a YAML command line
+//!   that names one of the repository's programs (a compose `command:` that runs
+//!   the image's entrypoint with flags alone is not read). Dockerfiles, shell
+//!   scripts, ansible variables and Rocket's own `Rocket.toml` are not read.
+//!   Development and local overlays (`local.yaml`, `development.toml`) are read: a
+//!   developer's machine listening on every interface is the exposure this rule is
+//!   about.
 //! - A configuration file named by test code is not read (with `include-tests = true`
 //!   too): a `#[cfg(test)]` item, a file a `#[cfg(test)] mod` brings in, a file whose
 //!   name or folder below its package says test (`src/test.rs`, `test_utils.rs`), and
@@ -373,6 +402,9 @@ impl Rule for WildcardListenDefault {
     /// Functions named like a listen address, or named by `#[serde(default = "…")]`,
     /// are sites through the value they return.
     const READS_FN_RETURNS: bool = true;
+    /// The configuration files of the repository hold defaults for the settings the
+    /// program reads.
+    const READS_REPO_CONFIGS: bool = true;
     type Params = ListenParams;
     type Facts = ListenFacts;
 

@@ -13,93 +13,17 @@
 
 use super::{Extractor, Included, RunTimeRead};
 use crate::facts::lower::segments;
+use crate::input::config_files;
 use crate::facts::value::Value;
 use crate::input::source::Loc;
 use crate::rules::wildcard_listen_default::config_text::Format;
 use crate::rules::wildcard_listen_default::word_slices;
 
-/// Files named like a configuration that configure tools, not the program: never
-/// read (compared without case).
-const TOOLING_FILES: &[&str] = &[
-    // Rust and cargo.
-    "Cargo.toml",
-    "Cargo.lock",
-    "rust-toolchain.toml",
-    "clippy.toml",
-    ".clippy.toml",
-    "rustfmt.toml",
-    ".rustfmt.toml",
-    "deny.toml",
-    "about.toml",
-    "Cross.toml",
-    "Makefile.toml",
-    "Trunk.toml",
-    "Dioxus.toml",
-    "book.toml",
-    "typos.toml",
-    "_typos.toml",
-    ".typos.toml",
-    "cliff.toml",
-    "release.toml",
-    "release-plz.toml",
-    "dist-workspace.toml",
-    "taplo.toml",
-    ".taplo.toml",
-    "tarpaulin.toml",
-    ".tarpaulin.toml",
-    "nextest.toml",
-    "sqlx-data.json",
-    // JavaScript and other ecosystems.
-    "package.json",
-    "package-lock.json",
-    "tsconfig.json",
-    "jsconfig.json",
-    "deno.json",
-    "composer.json",
-    "bower.json",
-    "lerna.json",
-    "pnpm-lock.yaml",
-    "pnpm-workspace.yaml",
-    ".yarnrc.yml",
-    ".eslintrc.json",
-    ".eslintrc.yml",
-    ".prettierrc.json",
-    ".babelrc.json",
-    "pyproject.toml",
-    // CI, hosting and repository tooling.
-    ".gitlab-ci.yml",
-    ".travis.yml",
-    "appveyor.yml",
-    "azure-pipelines.yml",
-    "codecov.yml",
-    ".codecov.yml",
-    "dependabot.yml",
-    "renovate.json",
-    ".renovaterc.json",
-    ".pre-commit-config.yaml",
-    ".golangci.yml",
-    ".markdownlint.json",
-    "mkdocs.yml",
-    "netlify.toml",
-    "vercel.json",
-    "fly.toml",
-    "app.json",
-    "Chart.yaml",
-    "values.yaml",
-];
-
-/// Folders whose files configure tools or belong to other programs.
-const TOOLING_DIRS: &[&str] =
-    &[".cargo", ".config", ".github", ".gitlab", ".circleci", ".devcontainer", ".vscode", ".idea", ".git", "node_modules", "target"];
-
 /// Words of a folder or file name that mark a deployment overlay: a wildcard there
 /// is deliberate (a container or a production host behind its own firewall), and
 /// the program does not read it unless an operator selects it.
-const DEPLOYMENT_WORDS: &[&str] =
+pub(in crate::rules::wildcard_listen_default) const DEPLOYMENT_WORDS: &[&str] =
     &["production", "prod", "staging", "docker", "compose", "container", "containers", "k8s", "kubernetes", "helm", "deploy", "deployment"];
-
-/// Words of a folder or file name that mark test data.
-const TEST_WORDS: &[&str] = &["test", "tests", "testing", "testdata", "fixture", "fixtures"];
 
 /// Calls that write, create or move the file they are given (matched by the last
 /// segment of the call path or the method name): a configuration file named there is
@@ -292,7 +216,7 @@ fn is_test_support(path: &std::path::Path) -> bool {
     parts.iter().any(|part| {
         let name = part.as_os_str().to_string_lossy();
         let stem = name.strip_suffix(".rs").unwrap_or(&name);
-        word_slices(stem).any(|w| TEST_WORDS.iter().any(|t| t.eq_ignore_ascii_case(w)))
+        word_slices(stem).any(|w| config_files::TEST_WORDS.iter().any(|t| t.eq_ignore_ascii_case(w)))
     })
 }
 
@@ -375,19 +299,26 @@ fn config_file_format(path: &str) -> Option<Format> {
     Format::of_path(name)
 }
 
+/// Whether a file name says a deployment overlay (`production.yaml`,
+/// `config.docker.toml`).
+pub(in crate::rules::wildcard_listen_default) fn names_overlay(name: &str) -> bool {
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    word_slices(stem).any(|w| DEPLOYMENT_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+}
+
 /// Whether a configuration file the program names may be its default
 /// configuration: not a tooling file, a deployment overlay or test data.
 fn is_program_configuration(path: &str) -> bool {
     let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty() && *p != ".");
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    if TOOLING_FILES.iter().any(|t| t.eq_ignore_ascii_case(name)) || name.eq_ignore_ascii_case("rust-toolchain") {
+    if config_files::is_tooling_file(name) || name.eq_ignore_ascii_case("values.yaml") {
         return false;
     }
     !parts.any(|part| {
-        TOOLING_DIRS.contains(&part)
+        config_files::TOOLING_DIRS.contains(&part)
             || word_slices(part).any(|w| {
                 let w = w.to_ascii_lowercase();
-                DEPLOYMENT_WORDS.contains(&w.as_str()) || TEST_WORDS.contains(&w.as_str())
+                DEPLOYMENT_WORDS.contains(&w.as_str()) || config_files::TEST_WORDS.contains(&w.as_str())
             })
     })
 }
