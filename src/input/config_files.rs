@@ -1,5 +1,5 @@
 //! The configuration files of the checked trees: every `.toml`, `.yaml`/`.yml` and
-//! `.json` file a program of the repository may be started with — its packaged
+//! `.json` file and every Dockerfile a program of the repository may be started with — its packaged
 //! `/etc` configuration, the files a compose stack or a chart mounts, the examples
 //! operators copy. What configures tools rather than programs (`Cargo.toml`,
 //! `package.json`, CI workflows, the folders of editors and build output), test
@@ -176,8 +176,20 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Whether a file name is a Dockerfile's (`Dockerfile`, `Dockerfile.debian`,
+/// `server.Dockerfile`, `Containerfile`).
+pub fn is_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["dockerfile", "containerfile"]
+        .iter()
+        .any(|d| lower == *d || lower.starts_with(&format!("{d}.")) || lower.ends_with(&format!(".{d}")))
+}
+
 /// Whether a file name is a configuration file searched for.
 fn is_config_file(name: &str) -> bool {
+    if is_dockerfile(name) {
+        return !names_test_data(name);
+    }
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     EXTENSIONS.contains(&ext)
@@ -198,9 +210,15 @@ mod tests {
     fn deployment_files_are_found_and_tooling_tests_and_docs_are_not() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for found in
-            ["pgcat.toml", "docker/compose.yml", "charts/app/values.yaml", "pkg/meshd.json", "examples/x/app.toml"]
-        {
+        for found in [
+            "pgcat.toml",
+            "docker/compose.yml",
+            "docker/Dockerfile.debian",
+            "charts/app/values.yaml",
+            "pkg/meshd.json",
+            "examples/x/app.toml",
+            "Dockerfile",
+        ] {
             touch(&root.join(found));
         }
         for skipped in [
@@ -216,6 +234,7 @@ mod tests {
             "node_modules/x/config.json",
             "src/main.rs",
             "README.md",
+            "Dockerfile.test",
         ] {
             touch(&root.join(skipped));
         }
@@ -225,7 +244,15 @@ mod tests {
             .collect();
         assert_eq!(
             found,
-            ["charts/app/values.yaml", "docker/compose.yml", "examples/x/app.toml", "pgcat.toml", "pkg/meshd.json"]
+            [
+                "Dockerfile",
+                "charts/app/values.yaml",
+                "docker/Dockerfile.debian",
+                "docker/compose.yml",
+                "examples/x/app.toml",
+                "pgcat.toml",
+                "pkg/meshd.json"
+            ]
         );
     }
 }

@@ -55,6 +55,8 @@ pub fn is_config_file(file: &Path) -> bool {
     file.extension().is_some_and(|e| CONFIG_EXTENSIONS.iter().any(|c| e == *c))
         || name == ".env"
         || name.starts_with(".env.")
+        || name == "Dockerfile"
+        || name.starts_with("Dockerfile.")
 }
 
 pub fn file_annotations(file: &Path, text: &str) -> Vec<(usize, Mark, String)> {

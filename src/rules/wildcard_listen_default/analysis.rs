@@ -44,7 +44,7 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
             if inc.env_file {
                 sites.extend(env_file_sites(ctx, params, inc, &env_vars, &mut env_files_read));
             } else {
-                sites.extend(included_sites(ctx, params, inc));
+                sites.extend(included_sites(ctx, params, inc, &env_vars));
             }
         }
         for d in &listen.serde_defaults {
@@ -124,7 +124,7 @@ fn returns_its_input(value: &Value) -> bool {
 /// The wildcard listen keys of a configuration file compiled in with `include_str!`
 /// or read at run time, read now (the file is not the naming file's facts), each a
 /// site at its line in that file. A file that could not be read or parsed has none.
-fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) -> Vec<SiteRef<'a>> {
+fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included, vars: &[&EnvVar]) -> Vec<SiteRef<'a>> {
     // A configuration named from test code is the tests' (the findings are in the
     // configuration file, which the test-code filter does not know to skip).
     let naming = ctx.files.get(inc.at.file);
@@ -137,8 +137,13 @@ fn included_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams, inc: &Included) 
     let Some(format) = Format::of_path(&file.display).or(inc.run_time.as_ref().and_then(|r| r.format)) else {
         return Vec::new();
     };
+    // An environment file read at run time sets variables: only those the program
+    // reads are its settings (`PDS_HOST` in a file of variables for other tools).
+    let name = file.display.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    let variables = inc.run_time.is_some() && (name.starts_with(".env") || name.ends_with(".env"));
     listen_entries(file.text(), format, params)
         .into_iter()
+        .filter(|e| !variables || super::extract::env_vars::read_by(vars, &e.key).is_some())
         .map(|e| {
             let loc = Loc::new(id, e.range.start, e.range.end);
             let kind = match inc.run_time {
@@ -175,33 +180,51 @@ fn repo_config_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRe
             by.entry(key_word(&k.name)).or_insert(k);
         }
     }
-    if keys.is_empty() && flags.is_empty() {
-        return Vec::new();
-    }
     // The folders of the configuration files the program names: an overlay beside
     // one (`config/container.toml` next to `config/default.toml`) is read only when
     // an operator selects it (`config/{run_mode}`).
-    let parent = |display: &'a str| display.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let named_dirs: std::collections::HashSet<&str> = ctx
+    // (By folder and extension: `compose.yml` beside a named `tools.env` is no
+    // overlay of it.)
+    let folder_and_extension = |display: &'a str| {
+        let (dir, name) = display.rsplit_once('/').unwrap_or(("", display));
+        (dir, name.rsplit_once('.').map_or("", |(_, ext)| ext))
+    };
+    let named_dirs: std::collections::HashSet<(&str, &str)> = ctx
         .facts::<WildcardListenDefault>()
         .flat_map(|l| l.included.iter().filter(|inc| !inc.env_file))
         .filter_map(|inc| ctx.included_file(inc.at.file, &inc.named()))
-        .map(|id| parent(ctx.db.get(id).display.as_str()))
+        .map(|id| folder_and_extension(ctx.db.get(id).display.as_str()))
         .collect();
+    let env_vars = program_env_vars(ctx);
     let mut sites = Vec::new();
     for &id in ctx.repo_configs {
         let file = ctx.db.get(id);
-        let (dir, name) = file.display.rsplit_once('/').unwrap_or(("", file.display.as_str()));
-        if named_dirs.contains(dir) && super::extract::runtime::names_overlay(name) {
+        let name = file.display.rsplit('/').next().unwrap_or_default();
+        let compose = name.starts_with("compose.") || name.starts_with("docker-compose");
+        if !compose
+            && named_dirs.contains(&folder_and_extension(file.display.as_str()))
+            && super::extract::runtime::names_overlay(name)
+        {
             continue;
         }
-        let Some(format) = Format::of_path(&file.display) else { continue };
         let site = |kind: SiteKind, at: Loc, e: super::config_text::Entry| SiteRef {
             kind: std::borrow::Cow::Owned(kind),
             at,
             value: std::borrow::Cow::Owned(Value::Str { text: e.value, loc: Loc::new(id, e.range.start, e.range.end) }),
             listen_named: true,
         };
+        let format = Format::of_path(&file.display);
+        let dockerfile = crate::input::config_files::is_dockerfile(name);
+        // The variables a Dockerfile or a compose file sets, for those the program reads.
+        if (dockerfile || format == Some(Format::Yaml)) && !env_vars.is_empty() {
+            for e in super::config_text::env_assignments(file.text(), dockerfile, params) {
+                let Some(read) = super::extract::env_vars::read_by(&env_vars, &e.key) else { continue };
+                let prefix = read.prefix.then(|| read.name.clone());
+                let kind = SiteKind::EnvFile { key: e.key.clone(), path: file.display.clone(), prefix };
+                sites.push(site(kind, read.at, e));
+            }
+        }
+        let Some(format) = format else { continue };
         for e in listen_entries(file.text(), format, params) {
             let path: Vec<&str> = e.key.split('.').collect();
             let Some((last, tables)) = path.split_last() else { continue };

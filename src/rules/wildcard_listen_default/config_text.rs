@@ -145,6 +145,63 @@ pub fn flag_entries(text: &str, params: &ListenParams) -> Vec<Entry> {
     listen_only(raw, params)
 }
 
+/// The environment variables a deployment file sets to a wildcard listen address,
+/// keyed by the variable: a Dockerfile's `ENV NAME=value` (and `ENV NAME value`),
+/// a compose file's `environment:` entries (`- NAME=value`, `NAME: value`).
+pub fn env_assignments(text: &str, dockerfile: bool, params: &ListenParams) -> Vec<Entry> {
+    let mut raw = Vec::new();
+    let is_name = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if dockerfile {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let trimmed = line.trim_start();
+            let Some(rest) = trimmed.strip_prefix("ENV ").or_else(|| trimmed.strip_prefix("env ")) else { continue };
+            let mut at = start + (line.len() - trimmed.len()) + 4;
+            let rest = rest.trim_end();
+            // `ENV NAME value`: one variable, the rest of the line its value.
+            if let Some((name, value)) = rest.split_once(' ')
+                && is_name(name)
+                && !name.contains('=')
+                && !value.contains('=')
+            {
+                let value_at = at + name.len() + 1 + (value.len() - value.trim_start().len());
+                let (v, r) = scalar(value.trim_start());
+                raw.push(RawEntry { parent: Vec::new(), key: name.to_string(), value: v, range: value_at + r.start..value_at + r.end });
+                continue;
+            }
+            // `ENV A=1 B="2"`.
+            for word in rest.split(' ') {
+                if let Some((name, value)) = word.split_once('=')
+                    && is_name(name)
+                {
+                    let value_at = at + name.len() + 1;
+                    let (v, r) = scalar(value.trim_end_matches('\\'));
+                    raw.push(RawEntry { parent: Vec::new(), key: name.to_string(), value: v, range: value_at + r.start..value_at + r.end });
+                }
+                at += word.len() + 1;
+            }
+        }
+    } else {
+        for e in yaml_entries(text) {
+            if e.key == "environment" {
+                // `- NAME=value`: the item's text after the `=`.
+                if let Some((name, value)) = e.value.split_once('=')
+                    && is_name(name)
+                {
+                    let quoted = usize::from(e.range.len() == e.value.len() + 2);
+                    let at = e.range.start + quoted + name.len() + 1;
+                    raw.push(RawEntry { parent: Vec::new(), key: name.to_string(), value: value.to_string(), range: at..at + value.len() });
+                }
+            } else if e.parent.last().is_some_and(|p| p == "environment") && is_name(&e.key) {
+                raw.push(RawEntry { parent: Vec::new(), ..e });
+            }
+        }
+    }
+    listen_only(raw, params)
+}
+
 /// The words of the command line that reaches offset `at` of a YAML text: from the
 /// key whose value it is (`command:`, `args:`, `shell:`; the nearest line above
 /// that starts with a key) to `at`, each a program's name without its folder

@@ -17,7 +17,7 @@ fn describe(kind: &SiteKind) -> String {
             format!("key `{key}` of the default configuration the program reads at run time from `{path}`")
         }
         SiteKind::EnvFile { key, path, .. } => {
-            format!("variable `{key}` of environment file `{path}`, which the program reads")
+            format!("variable `{key}` set in `{path}`, which the program reads")
         }
         SiteKind::RepoConfig { key, path, .. } => {
             format!("key `{key}` of configuration file `{path}`, a setting the program reads")
@@ -122,13 +122,23 @@ pub(super) fn diagnostic(ctx: &CheckCx, site: &SiteRef, hit: Hit, severity: Seve
         secondary,
         why: Some(WHY.into()),
         notes: match &*site.kind {
-            SiteKind::RepoConfig { .. } | SiteKind::ConfigFlag { .. } => vec![
-                "a file that configures a container, whose published ports are its only way in, may need every \
-                 interface: say so with a `# gatelint: allow(wildcard-listen-default) -- <reason>` comment"
-                    .into(),
-            ],
+            SiteKind::RepoConfig { .. } | SiteKind::ConfigFlag { .. } => vec![CONTAINER_NOTE.into()],
+            SiteKind::EnvFile { path, .. } if is_deployment_file(path) => vec![CONTAINER_NOTE.into()],
             _ => Vec::new(),
         },
         help: Some(format!("default to loopback: `{}`{override_hint}", hit.loopback)),
     }
 }
+
+/// Whether a file that sets variables is a deployment's (a Dockerfile, a compose
+/// file) rather than an environment file (`.env.example`).
+fn is_deployment_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    crate::input::config_files::is_dockerfile(name) || name.ends_with(".yml") || name.ends_with(".yaml")
+}
+
+/// The note of a finding in a deployment file: a container may need the wildcard.
+const CONTAINER_NOTE: &str = "a file that configures a container, whose published ports are its only way in, may need \
+                              every interface: say so with a `# gatelint: allow(wildcard-listen-default) -- <reason>` \
+                              comment";
+

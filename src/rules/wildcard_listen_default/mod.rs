@@ -85,10 +85,14 @@
 //! a `KEY=value` line that sets a wildcard listen address, for a variable the
 //! program reads — by name (`env::var("ADMIN_BIND")`, clap's `env = "…"`,
 //! `Arg::env("…")`) or by a prefix it reads a struct from (`envy::prefixed("APP_")`,
-//! figment's `Env::prefixed`, config-rs's `Environment::with_prefix("APP")`), outside
-//! test code. It is reported at its line in that file, with where the program reads
-//! the variable as a note. A variable no code reads (a compose file's service) is
-//! not reported.
+//! figment's `Env::prefixed`, config-rs's `Environment::with_prefix("APP")`; in a
+//! Rocket application, `rocket::build()` or `#[launch]`, Rocket's `ROCKET_`
+//! variables), outside test code. It is reported at its line in that file, with
+//! where the program reads the variable as a note. A variable no code reads (a
+//! compose file's service) is not reported; nor is one in an environment file the
+//! code names by path (`dotenvy::from_filename("tools.env")`). The variables a
+//! Dockerfile (`ENV MESHD_LISTEN=0.0.0.0:7000`) or a compose file's `environment:`
+//! sets are read the same way.
 //!
 //! So is every other configuration file of the checked folders that a deployment
 //! starts the program with — the file a package installs in `/etc`, the files a

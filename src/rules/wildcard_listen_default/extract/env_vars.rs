@@ -5,7 +5,8 @@
 //!   `env-readers`), clap's `#[arg(env = "APP_LISTEN")]` and `Arg::env("APP_LISTEN")`;
 //! - by prefix: a struct read from the variables that start with one
 //!   (`envy::prefixed("APP_")`, figment's `Env::prefixed("APP_")`, config-rs's
-//!   `Environment::with_prefix("APP")`).
+//!   `Environment::with_prefix("APP")`), and Rocket's `ROCKET_` settings in a
+//!   Rocket application (`rocket::build()`, `#[launch]`).
 
 use super::super::ListenParams;
 use super::{EnvVar, Included, RunTimeRead};
@@ -48,7 +49,18 @@ struct Finder<'a> {
     found: Vec<EnvVar>,
 }
 
+/// Rocket reads its settings from the variables starting with this.
+const ROCKET_PREFIX: &str = "ROCKET_";
+
 impl Finder<'_> {
+    /// A Rocket application (`rocket::build()`, `rocket::custom(..)`, `#[launch]`):
+    /// Rocket reads `ROCKET_ADDRESS` and the rest of its settings from the
+    /// environment.
+    fn push_rocket(&mut self, span: proc_macro2::Span) {
+        let at = self.lowerer.span_loc(span);
+        self.found.push(EnvVar { name: ROCKET_PREFIX.to_string(), prefix: true, at });
+    }
+
     fn push(&mut self, s: &syn::LitStr, prefix: bool) {
         let name = s.value();
         if !name.is_empty() && name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -69,7 +81,24 @@ impl Finder<'_> {
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let launch = |a: &syn::Attribute| a.path().segments.last().is_some_and(|s| s.ident == "launch");
+        if f.attrs.iter().any(launch) {
+            self.push_rocket(f.sig.ident.span());
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func {
+            let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if let [.., krate, f] = &names[..]
+                && krate == "rocket"
+                && (f == "build" || f == "custom")
+            {
+                self.push_rocket(p.path.segments.last().map_or_else(proc_macro2::Span::call_site, |s| s.ident.span()));
+            }
+        }
         if let syn::Expr::Path(p) = &*c.func
             && let Some(s) = Self::first_str(&c.args)
         {
