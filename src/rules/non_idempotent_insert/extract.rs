@@ -310,6 +310,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         self_types: Vec::new(),
         sql_locals: Vec::new(),
         unread_preflights: Default::default(),
+        tried_claims: Default::default(),
         builders: Vec::new(),
         locals: Vec::new(),
         impl_bounds: Vec::new(),
@@ -394,6 +395,9 @@ struct Extractor<'a> {
     unread_preflights: std::collections::HashSet<u32>,
     /// The next call visited is the operand of `.await`.
     awaiting: bool,
+    /// Claims whose failure ends the function (`reserve_quote(..).await?`), by the
+    /// start of their name: see [`is_claim`].
+    tried_claims: std::collections::HashSet<u32>,
     /// Inside a one-time initializer (`cell.get_or_init(|| …)`, `Lazy::new(|| …)`,
     /// `ONCE.call_once(|| …)`): what it runs, it runs once per process, however often
     /// the function around it is called — its events are not kept.
@@ -743,6 +747,20 @@ impl Extractor<'_> {
         }
     }
 
+    /// Where `expr` (a `?` operand) calls a claim ([`is_claim`]), through `.await`.
+    fn claim_call(&self, expr: &syn::Expr) -> Option<u32> {
+        let ident = match strip(expr) {
+            syn::Expr::Await(a) => return self.claim_call(&a.base),
+            syn::Expr::Call(c) => match &*c.func {
+                syn::Expr::Path(p) => &p.path.segments.last()?.ident,
+                _ => return None,
+            },
+            syn::Expr::MethodCall(m) => &m.method,
+            _ => return None,
+        };
+        is_claim(&ident.to_string()).then(|| self.lowerer.span_loc(ident.span()).start)
+    }
+
     /// Where `expr` calls a registered preflight helper (`lookup_existing_child(..)`,
     /// `repo.lookup_existing_child(..)`), through `.await`, `?` and wrappers.
     fn preflight_helper_call(&self, expr: &syn::Expr) -> Option<u32> {
@@ -906,6 +924,19 @@ const ONCE_INIT_METHODS: &[&str] = &["get_or_init", "get_or_try_init", "call_onc
 /// `Lazy::new(|| …)`, `LazyLock::new`, `LazyCell::new`: the closure runs on first use only.
 fn is_lazy_constructor(path: &[String]) -> bool {
     matches!(path, [.., ty, new] if new == "new" && matches!(ty.as_str(), "Lazy" | "LazyLock" | "LazyCell"))
+}
+
+/// Whether a function's name says it claims the row or resource an operation works
+/// on (`reserve_mint_quote`, `claim_job`): it fails when another run holds it, so
+/// what follows a claim whose failure ends the function runs once per claim. A
+/// buffer's `reserve`/`reserve_exact` and a capacity are not claims.
+fn is_claim(name: &str) -> bool {
+    let mut words = name.split('_').filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or_default();
+    let rest: Vec<&str> = words.collect();
+    matches!(first, "reserve" | "claim")
+        && !rest.is_empty()
+        && !rest.iter().any(|w| matches!(*w, "exact" | "capacity" | "space" | "bytes" | "memory"))
 }
 
 fn strip(expr: &syn::Expr) -> &syn::Expr {
@@ -1279,6 +1310,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         self.awaiting = false;
     }
 
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        if let Some(at) = self.claim_call(&t.expr) {
+            self.tried_claims.insert(at);
+        }
+        syn::visit::visit_expr_try(self, t);
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         let awaited = std::mem::take(&mut self.awaiting);
         if let syn::Expr::Path(p) = &*c.func
@@ -1291,7 +1329,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             }
             // A local closure or function value: not an item.
             let local = p.path.segments.len() == 1 && p.qself.is_none() && self.is_local(&name);
-            let kind = if self.params.preflight_helpers.contains(&name) && !self.unread_preflights.contains(&loc.start) {
+            let kind = if (self.params.preflight_helpers.contains(&name) && !self.unread_preflights.contains(&loc.start))
+                || self.tried_claims.contains(&loc.start)
+            {
                 EventKind::Preflight { name: name.into() }
             } else if local {
                 self.local_called(&name);
@@ -1385,7 +1425,8 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let helper = self.params.preflight_helpers.contains(&method);
         let membership = !helper && self.membership_preflight(m);
-        let kind = if (helper && !self.unread_preflights.contains(&loc.start)) || membership {
+        let claim = self.tried_claims.contains(&loc.start);
+        let kind = if (helper && !self.unread_preflights.contains(&loc.start)) || membership || claim {
             EventKind::Preflight { name: method.into() }
         } else {
             let receiver = Some(self.receiver(&m.receiver));

@@ -63,7 +63,11 @@
 //!    runs before the INSERT in the same iteration — earlier in the loop body, or in
 //!    the called function before its INSERT (a preflight after the INSERT protects
 //!    nothing, and the message says so; so does one whose result nothing reads:
-//!    `let _ = lookup_existing_child(..)`, or a binding only a log macro names). A preflight hoisted before the loop counts
+//!    `let _ = lookup_existing_child(..)`, or a binding only a log macro names). So
+//!    does a claim whose failure ends the function, taken before the INSERT: a call
+//!    named `reserve_*` or `claim_*` under `?` (`store.reserve_quote(id).await?`; a
+//!    second run for the same item fails at the claim; a buffer's `reserve_exact` is
+//!    no claim, and neither is one whose result is dropped). A preflight hoisted before the loop counts
 //!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or built
 //!    from such a local) whose membership is checked (`contains`, `contains_key`,
 //!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if
@@ -549,6 +553,8 @@ impl Rule for NonIdempotentInsert {
         // iterator ended in one item.
         // The row found, returned before the INSERT (get or create).
         out = out.replace("return Ok(found)", "drop(found)").replace("{ Ok(found) }", "{ Ok(fallback()) }");
+        // A claim taken first: made its release.
+        out = out.replace(".reserve_", ".release_");
         // The loop's item deleted once it is copied (a move).
         out = out.replace("old.delete(", "old.touch(");
         // The stored row's field compared: another value's.
