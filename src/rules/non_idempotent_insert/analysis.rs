@@ -122,6 +122,11 @@ pub struct Edge {
     pub resolved: bool,
 }
 
+/// The fewest types implementing one trait method for a call of it to be dispatched
+/// among unrelated implementations ([`Analysis::polymorphic`]): two are a pair of
+/// backends as often as not.
+const POLYMORPHIC_TYPES: usize = 3;
+
 /// The most functions a recursion outside loops may go through and be reported: a
 /// walk of a tree or a list recurses in one function, or in two that call each
 /// other (`import_subtree` ↔ `import_level`). Longer cycles are how an event
@@ -516,6 +521,39 @@ impl<'a> Analysis<'a> {
             Callees::Exactly(locs) => locs.iter().filter(|&&l| self.defs.has_body(l)).count() > 1,
             Callees::ByName => true,
         }
+    }
+
+    /// The candidates of a call dispatched to one trait method implemented for several
+    /// types (`event_store.save_events(..)` on a generic store, one implementation per
+    /// aggregate): which runs depends on the value, which syntax does not see. `None`
+    /// for any other call.
+    fn polymorphic(&self, i: usize, order: usize) -> Option<&[usize]> {
+        let edges = self.edges(i);
+        let edge = &edges[edges.binary_search_by_key(&order, |e| e.order).ok()?];
+        let first = self.defs.trait_name_of(self.fns[*edge.callees.first()?].name_loc)?;
+        let mut types: Vec<&str> = Vec::new();
+        for &c in &edge.callees {
+            let f = &self.fns[c];
+            if self.defs.trait_name_of(f.name_loc) != Some(first) {
+                return None;
+            }
+            if let Some(ty) = f.self_type.as_deref()
+                && !types.contains(&ty)
+            {
+                types.push(ty);
+            }
+        }
+        (types.len() >= POLYMORPHIC_TYPES).then_some(&edge.callees[..])
+    }
+
+    /// Whether `table` is written by at least half of the `candidates` that reach
+    /// one of the tables guarded ([`Self::polymorphic`]): the backends of one
+    /// repository (postgres, sqlite) all write the same table, the stores of
+    /// different aggregates each their own.
+    fn reached_by_most(candidates: &[usize], table: &str, reaches: &[Vec<Witness>]) -> bool {
+        let reaching: Vec<usize> = candidates.iter().copied().filter(|&c| !reaches[c].is_empty()).collect();
+        let with_table = reaching.iter().filter(|&&c| reaches[c].iter().any(|r| r.table == table)).count();
+        2 * with_table >= reaching.len()
     }
 
     /// Calls whose candidates must all reach a table for the call to reach it
@@ -943,7 +981,12 @@ impl<'a> Analysis<'a> {
                 if reaches[i].iter().any(|r| r.table == w.table) {
                     continue;
                 }
-                if self.reaches_outside(g, &w.table, &dead, &reaches) {
+                if let Some(candidates) = self.polymorphic(i, order)
+                    && !Self::reached_by_most(candidates, &w.table, &reaches)
+                {
+                    continue;
+                }
+                if dead.is_empty() || self.reaches_outside(g, &w.table, &dead, &reaches) {
                     reaches[i].push(Witness { next: Some(g), depth: w.depth + 1, ..w });
                     queue.push_back((i, reaches[i].len() - 1));
                 }
@@ -990,7 +1033,9 @@ impl<'a> Analysis<'a> {
                     continue;
                 }
                 let dead = self.dead_branches(i, order, g);
-                if !dead.is_empty() && !self.reaches_outside(g, &w.table, &dead, reaches) {
+                if (!dead.is_empty() && !self.reaches_outside(g, &w.table, &dead, reaches))
+                    || self.polymorphic(i, order).is_some()
+                {
                     deferred.push((i, order, g, w.clone()));
                     continue;
                 }
@@ -1074,6 +1119,11 @@ impl<'a> Analysis<'a> {
                         continue;
                     }
                     if self.reaches_through_all(i, order, &self.reaches, &witness.table) == Some(false) {
+                        continue;
+                    }
+                    if let Some(candidates) = self.polymorphic(i, order)
+                        && !Self::reached_by_most(candidates, &witness.table, &self.reaches)
+                    {
                         continue;
                     }
                     let dead = self.dead_branches(i, order, g);

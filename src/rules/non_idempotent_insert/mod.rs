@@ -215,6 +215,14 @@
 //! ```
 //!
 //! ## Known limitations
+//! - A call dispatched to a trait method that three or more types implement (a
+//!   generic `S: EventStore`, a `dyn Store` with an implementation per aggregate)
+//!   reaches only the guarded tables that at least half of the implementations
+//!   reaching a guarded table write: which implementation runs is the value's type,
+//!   which syntax does not see, and the implementations of one repository's backends
+//!   (postgres, sqlite) write the same tables while the stores of different
+//!   aggregates each write their own. A repeated call whose every implementation
+//!   inserts into a table of its own is not reported.
 //! - Calls are resolved from syntax, the way rustc resolves names but without macro
 //!   expansion or type inference. An inherent method wins over a trait's of the same
 //!   name, also a trait generated outside the checked files (`impl
