@@ -216,6 +216,7 @@ impl<'a> Analysis<'a> {
         let entity_tables = EntityTables::new(ctx);
         analysis.entity_module_tables(&entity_tables);
         analysis.calls_that_delete();
+        analysis.calls_that_claim();
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
         for i in 0..analysis.fns.len() {
             let found = analysis.active_model_fields(i, params, &entity_tables);
@@ -333,6 +334,42 @@ impl<'a> Analysis<'a> {
                     p.table = Some(table.into_boxed_str());
                 }
             }
+        }
+    }
+
+    /// A call whose failure ends the function, of a function that takes a claim on
+    /// every run before anything else can fail it (`self.initialize_melt(id).await?`,
+    /// whose body begins `reserve_melt_quote(id, op).await?`), is a claim itself: a
+    /// second run for the same item fails there, so the INSERTs after it run once
+    /// per claim. One call deep.
+    fn calls_that_claim(&mut self) {
+        let claims = |f: &FnInsertFacts| {
+            f.events.iter().enumerate().any(|(at, e)| {
+                matches!(&e.kind, EventKind::Preflight { name } if super::extract::is_claim(name))
+                    && e.innermost.is_none()
+                    && !f.branches.iter().any(|&(from, to)| from as usize <= at && at < to as usize)
+            })
+        };
+        let claimers: Vec<bool> = self.fns.iter().map(|f| claims(f)).collect();
+        if !claimers.contains(&true) {
+            return;
+        }
+        let mut claiming: Vec<(usize, usize)> = Vec::new();
+        for (i, f) in self.fns.iter().enumerate() {
+            for (order, e) in f.events.iter().enumerate() {
+                if !matches!(e.kind, EventKind::Call { .. }) || !f.tried_calls.contains(&e.loc.start) {
+                    continue;
+                }
+                let callees = self.callees(i, e);
+                if !callees.is_empty() && callees.iter().all(|&g| g != i && claimers[g]) {
+                    claiming.push((i, order));
+                }
+            }
+        }
+        for (i, order) in claiming {
+            let f = self.fns[i].to_mut();
+            let at = f.preflights.partition_point(|p| p.at <= order);
+            f.preflights.insert(at, Preflight::at(order));
         }
     }
 

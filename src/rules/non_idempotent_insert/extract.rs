@@ -231,6 +231,11 @@ pub struct FnInsertFacts {
     /// in (`for sink in sinks { sink.send(..) }`): when the item is a trait object,
     /// each iteration calls another implementation.
     pub item_calls: Vec<u32>,
+    /// Calls whose failure ends the function (`initialize_melt(id).await?`), by the
+    /// start of their callee's name: a call of a function that begins with a claim
+    /// is one ([`crate::rules::non_idempotent_insert`]'s claims).
+    #[serde(default)]
+    pub tried_calls: Vec<u32>,
     /// The parameters (by position, not counting `self`) the function calls inside a
     /// loop of its own: a closure passed there runs repeatedly (a retry function).
     pub repeats_params: Vec<(u32, Loc)>,
@@ -747,10 +752,11 @@ impl Extractor<'_> {
         }
     }
 
-    /// Where `expr` (a `?` operand) calls a claim ([`is_claim`]), through `.await`.
-    fn claim_call(&self, expr: &syn::Expr) -> Option<u32> {
+    /// Where `expr` (a `?` operand) calls a function or method, through `.await`, and
+    /// whether that is a claim ([`is_claim`]).
+    fn tried_call(&self, expr: &syn::Expr) -> Option<(u32, bool)> {
         let ident = match strip(expr) {
-            syn::Expr::Await(a) => return self.claim_call(&a.base),
+            syn::Expr::Await(a) => return self.tried_call(&a.base),
             syn::Expr::Call(c) => match &*c.func {
                 syn::Expr::Path(p) => &p.path.segments.last()?.ident,
                 _ => return None,
@@ -758,7 +764,7 @@ impl Extractor<'_> {
             syn::Expr::MethodCall(m) => &m.method,
             _ => return None,
         };
-        is_claim(&ident.to_string()).then(|| self.lowerer.span_loc(ident.span()).start)
+        Some((self.lowerer.span_loc(ident.span()).start, is_claim(&ident.to_string())))
     }
 
     /// Where `expr` calls a registered preflight helper (`lookup_existing_child(..)`,
@@ -930,7 +936,7 @@ fn is_lazy_constructor(path: &[String]) -> bool {
 /// on (`reserve_mint_quote`, `claim_job`): it fails when another run holds it, so
 /// what follows a claim whose failure ends the function runs once per claim. A
 /// buffer's `reserve`/`reserve_exact` and a capacity are not claims.
-fn is_claim(name: &str) -> bool {
+pub(super) fn is_claim(name: &str) -> bool {
     let mut words = name.split('_').filter(|w| !w.is_empty());
     let first = words.next().unwrap_or_default();
     let rest: Vec<&str> = words.collect();
@@ -1311,8 +1317,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
-        if let Some(at) = self.claim_call(&t.expr) {
-            self.tried_claims.insert(at);
+        if let Some((at, claim)) = self.tried_call(&t.expr) {
+            if claim {
+                self.tried_claims.insert(at);
+            }
+            if let Some(f) = self.stack.last_mut() {
+                f.facts.tried_calls.push(at);
+            }
         }
         syn::visit::visit_expr_try(self, t);
     }

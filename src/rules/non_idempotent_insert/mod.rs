@@ -67,7 +67,9 @@
 //!    does a claim whose failure ends the function, taken before the INSERT: a call
 //!    named `reserve_*` or `claim_*` under `?` (`store.reserve_quote(id).await?`; a
 //!    second run for the same item fails at the claim; a buffer's `reserve_exact` is
-//!    no claim, and neither is one whose result is dropped). A preflight hoisted before the loop counts
+//!    no claim, and neither is one whose result is dropped), and so does a call under
+//!    `?` of a function that takes such a claim on every run
+//!    (`self.initialize_melt(id).await?`; one call deep). A preflight hoisted before the loop counts
 //!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or built
 //!    from such a local) whose membership is checked (`contains`, `contains_key`,
 //!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if

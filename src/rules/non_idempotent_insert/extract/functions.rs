@@ -45,6 +45,7 @@ impl Extractor<'_> {
             preflights: Vec::new(),
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
+            tried_calls: Vec::new(),
             deletes: Vec::new(),
             flag_branches: Vec::new(),
             branches: Vec::new(),
