@@ -225,6 +225,22 @@ fn repo_config_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<SiteRe
             }
         }
         let Some(format) = format else { continue };
+        // Rocket's own configuration file, in a Rocket application: `address` under a
+        // profile (`[default]`, `[release]`, …) is where it listens.
+        let rocket = env_vars.iter().find(|v| v.prefix && v.name == super::extract::env_vars::ROCKET_PREFIX);
+        if let Some(rocket) = rocket
+            && name.eq_ignore_ascii_case("Rocket.toml")
+        {
+            for e in listen_entries(file.text(), format, params) {
+                let profile = e.key.strip_suffix(".address");
+                if profile.is_some_and(|p| matches!(p, "default" | "debug" | "release" | "global")) {
+                    let field = "rocket::Config.address".to_string();
+                    let kind = SiteKind::RepoConfig { key: e.key.clone(), path: file.display.clone(), field };
+                    sites.push(site(kind, rocket.at, e));
+                }
+            }
+            continue;
+        }
         for e in listen_entries(file.text(), format, params) {
             let path: Vec<&str> = e.key.split('.').collect();
             let Some((last, tables)) = path.split_last() else { continue };

@@ -108,7 +108,9 @@
 //! the repository's programs (a package, `[[bin]]` or `src/bin/` name:
 //! `command: ["meshd", "--mesh-listen", "0.0.0.0:7676"]`; `uvicorn app:app --host
 //! 0.0.0.0` in the same compose file is another program's). Each is reported at its
-//! line in that file, with the field it is read into as a note; a file that
+//! line in that file, with the field it is read into as a note (in a Rocket
+//! application, `Rocket.toml`'s `address` under a profile — `[default]`,
+//! `[release]`, `[debug]`, `[global]` — is Rocket's own setting); a file that
 //! configures a container, which needs every interface, says so with a
 //! `# gatelint: allow(wildcard-listen-default) -- reason` comment.
 //!
@@ -274,7 +276,8 @@
 //!   theirs is not read), and a command-line flag counts only in a YAML command line
 //!   that names one of the repository's programs (a compose `command:` that runs
 //!   the image's entrypoint with flags alone is not read). Dockerfiles, shell
-//!   scripts, ansible variables and Rocket's own `Rocket.toml` are not read.
+//!   scripts and ansible variables are not read, nor a `Rocket.toml` in a
+//!   repository whose code launches no Rocket application.
 //!   Development and local overlays (`local.yaml`, `development.toml`) are read: a
 //!   developer's machine listening on every interface is the exposure this rule is
 //!   about.

@@ -50,7 +50,7 @@ struct Finder<'a> {
 }
 
 /// Rocket reads its settings from the variables starting with this.
-const ROCKET_PREFIX: &str = "ROCKET_";
+pub const ROCKET_PREFIX: &str = "ROCKET_";
 
 impl Finder<'_> {
     /// A Rocket application (`rocket::build()`, `rocket::custom(..)`, `#[launch]`):
