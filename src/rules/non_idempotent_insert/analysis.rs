@@ -217,7 +217,12 @@ impl<'a> Analysis<'a> {
         analysis.entity_module_tables(&entity_tables);
         analysis.calls_that_delete();
         analysis.calls_that_claim();
-        analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables)).collect();
+        // Constants that compile a `.sql` file in, by where they are named.
+        let included: HashMap<Loc, &str> = (ctx.facts::<super::NonIdempotentInsert>())
+            .flat_map(|file| &file.included_consts)
+            .map(|(at, text)| (*at, &**text))
+            .collect();
+        analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables, &included)).collect();
         for i in 0..analysis.fns.len() {
             let found = analysis.active_model_fields(i, params, &entity_tables);
             if !found.is_empty() {
@@ -1405,7 +1410,13 @@ impl<'a> EntityTables<'a> {
 }
 
 /// The guarded inserts a function executes: its own SQL and ORM inserts, and constants it uses.
-fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, entities: &EntityTables) -> Vec<InsertOcc> {
+fn resolve_inserts(
+    f: &FnInsertFacts,
+    ctx: &CheckCx,
+    params: &InsertParams,
+    entities: &EntityTables,
+    included: &HashMap<Loc, &str>,
+) -> Vec<InsertOcc> {
     let mut out = Vec::new();
     for (order, e) in f.events.iter().enumerate() {
         match &e.kind {
@@ -1442,7 +1453,8 @@ fn resolve_inserts(f: &FnInsertFacts, ctx: &CheckCx, params: &InsertParams, enti
             EventKind::ConstUse { path } => {
                 let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
                 for c in ctx.consts_at(e.loc, &path) {
-                    let Some(text) = compile_time_text(&c.value, ctx) else { continue };
+                    let text = (included.get(&c.name_loc).map(|t| t.to_string())).or_else(|| compile_time_text(&c.value, ctx));
+                    let Some(text) = text else { continue };
                     let via = Some((c.name_loc, format!("the SQL is the constant `{}`", c.name)));
                     out.extend(guarded_inserts(&text, params).map(|sql| InsertOcc {
                         sql,

@@ -279,6 +279,11 @@ impl FnInsertFacts {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsertFacts {
     pub fns: Vec<FnInsertFacts>,
+    /// Constants whose value is a `.sql` file compiled in (`const ADD: &str =
+    /// include_str!("../sql/add.sql")`), by where the constant is named, with the
+    /// file's text: a use of one runs that SQL.
+    #[serde(default)]
+    pub included_consts: Vec<(Loc, Box<str>)>,
     /// SQL was read from a `query_file!` file.
     pub reads_other_files: bool,
     /// The sea-orm entities this file declares, as (module name, table name).
@@ -338,6 +343,7 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         let_events: Vec::new(),
         local_closures: Vec::new(),
         closure_call: None,
+        included_const: None,
         until_inserted: None,
         entity_aliases: crate::facts::sea_orm::EntityImports::renames(syntax),
         active_model_fns: orm::active_model_fns(syntax),
@@ -467,6 +473,9 @@ struct Extractor<'a> {
     /// While a local closure's body is read again at its call in a loop: the call and
     /// the closure's name. Its INSERTs are reported at the call, like a helper's.
     closure_call: Option<(Loc, Box<str>)>,
+    /// While the value of a constant that is `include_str!(..)` is read: where the
+    /// constant is named.
+    included_const: Option<Loc>,
     entity_aliases: crate::facts::sea_orm::EntityImports,
     /// Locals bound to the result of an INSERT, with its events (see
     /// [`Extractor::conflict_updates`]).
@@ -1002,6 +1011,13 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         if let Some(table) = orm::model_derive_table(&s.attrs, &s.ident) {
             self.out.model_tables.push((s.ident.to_string().into_boxed_str(), table.into_boxed_str()));
         }
+    }
+
+    fn visit_item_const(&mut self, i: &'ast syn::ItemConst) {
+        let included = matches!(&*i.expr, syn::Expr::Macro(m) if m.mac.path.is_ident("include_str"));
+        self.included_const = included.then(|| self.lowerer.span_loc(i.ident.span()));
+        syn::visit::visit_item_const(self, i);
+        self.included_const = None;
     }
 
     fn visit_item_fn(&mut self, i: &'ast syn::ItemFn) {

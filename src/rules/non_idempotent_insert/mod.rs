@@ -32,9 +32,10 @@
 //! `.map_err(..)?`, `.context(..)?`, `.expect(..)`, `.await`), a statement prepared
 //! and run in one chain (`conn.prepare(sql)?.execute(..)`),
 //! `QueryBuilder::new("INSERT …")`, `sqlx::query_file!` files and `.sql` files
-//! compiled in with `include_str!("add.sql")` (beside the source; in a call, or
-//! prepared into a local: `conn.prepare_cached(include_str!("add.sql"))?`, its
-//! guards and temporary tables read too). Inserts written
+//! compiled in with `include_str!("add.sql")` (beside the source; in a call,
+//! prepared into a local, `conn.prepare_cached(include_str!("add.sql"))?`, or held
+//! by a constant, `const ADD: &str = include_str!("../sql/add.sql");`; its guards
+//! and temporary tables read too). Inserts written
 //! without SQL text count too: diesel `insert_into(t::table).values(..)` (also
 //! `row.insert_into(t::table)`; the table is the path's `t`, read through a `use`
 //! that renames it, `use schema::users as u;` then `u::table`, and known by its SQL

@@ -84,6 +84,10 @@ impl Extractor<'_> {
                 && let Some(text) = self.included_sql(&lit.value())
             {
                 let loc = self.lowerer.span_loc(lit.span());
+                if let Some(at) = self.included_const.take() {
+                    self.out.included_consts.push((at, text.into_boxed_str()));
+                    return;
+                }
                 self.literal_events(&text, loc);
             }
             return;
