@@ -223,6 +223,7 @@ impl<'a> Analysis<'a> {
             .map(|(at, text)| (*at, &**text))
             .collect();
         analysis.inserts = analysis.fns.iter().map(|f| resolve_inserts(f, ctx, params, &entity_tables, &included)).collect();
+        analysis.tables_passed_in(ctx, params);
         for i in 0..analysis.fns.len() {
             let found = analysis.active_model_fields(i, params, &entity_tables);
             if !found.is_empty() {
@@ -347,6 +348,54 @@ impl<'a> Analysis<'a> {
     /// whose body begins `reserve_melt_quote(id, op).await?`), is a claim itself: a
     /// second run for the same item fails there, so the INSERTs after it run once
     /// per claim. One call deep.
+    /// A call that passes a guarded table's name to a function that assembles its
+    /// INSERT's table from that parameter (`insert_row(client, "workspaces", ..)` of
+    /// `format!("INSERT INTO {table} …")`) inserts into that table where the call is,
+    /// the helper's statement shown as where it is written. (With `tables = ["*"]`
+    /// the helper's own `{table}` INSERT is reached through the call already.)
+    fn tables_passed_in(&mut self, ctx: &CheckCx, params: &InsertParams) {
+        if params.tables.iter().any(|t| t == "*") || !self.fns.iter().any(|f| !f.table_params.is_empty()) {
+            return;
+        }
+        let mut found: Vec<(usize, InsertOcc)> = Vec::new();
+        for (i, f) in self.fns.iter().enumerate() {
+            for (at, k, text) in &f.literal_args {
+                if !params.tables.iter().any(|t| t.eq_ignore_ascii_case(text)) {
+                    continue;
+                }
+                let Some((order, e)) =
+                    f.events.iter().enumerate().find(|(_, e)| e.loc.start == *at && matches!(e.kind, EventKind::Call { .. }))
+                else {
+                    continue;
+                };
+                for g in self.callees(i, e) {
+                    let helper = &self.fns[g];
+                    let Some((_, name)) = helper.table_params.iter().find(|(p, _)| p == k) else { continue };
+                    for (written, template) in helper.events.iter().filter_map(|h| match &h.kind {
+                        EventKind::Assembled { value } => Some((h.loc, compile_time_text(value, ctx)?)),
+                        _ => None,
+                    }) {
+                        let hole = format!("{}{name}", super::extract::RUN_TIME_TABLE);
+                        for insert in crate::facts::sql::inserts(&template).into_iter().filter(|x| x.table == hole) {
+                            let sql = SqlInsert {
+                                table: text.to_string(),
+                                on_conflict: insert.on_conflict,
+                                from_select: insert.from_select,
+                                selects_from: insert.selects_from.map(String::into_boxed_str),
+                            };
+                            let via = format!("the INSERT INTO `{{{name}}}` of `{}`, given `\"{text}\"`", helper.name);
+                            found.push((i, InsertOcc { sql, loc: e.loc, via: Some((written, via)), innermost: e.innermost, order }));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, occ) in found {
+            self.inserts[i].push(occ);
+            self.inserts[i].sort_by_key(|o| o.order);
+        }
+    }
+
     fn calls_that_claim(&mut self) {
         let claims = |f: &FnInsertFacts| {
             f.events.iter().enumerate().any(|(at, e)| {

@@ -22,7 +22,7 @@ use crate::input::comments::Comment;
 use crate::input::source::{FileId, Loc, SourceFile};
 use serde::{Deserialize, Serialize};
 pub use crate::facts::sea_orm::entity_module;
-pub use sql_locals::run_time_table_shown;
+pub use sql_locals::{RUN_TIME_TABLE, run_time_table_shown};
 use loops::Exit;
 use sql_locals::{PREPARE_METHODS, SqlLocal};
 use syn::visit::Visit;
@@ -236,6 +236,15 @@ pub struct FnInsertFacts {
     /// is one ([`crate::rules::non_idempotent_insert`]'s claims).
     #[serde(default)]
     pub tried_calls: Vec<u32>,
+    /// Parameters (by position, not counting `self`) that name the table of an INSERT
+    /// the function assembles (`format!("INSERT INTO {table} …")` with `table: &str`):
+    /// a call that passes a table's name there inserts into that table.
+    #[serde(default)]
+    pub table_params: Vec<(u32, Box<str>)>,
+    /// String literals passed to calls that could name a table (`insert_row(c,
+    /// "workspaces", ..)`), as (start of the callee's name, argument position, text).
+    #[serde(default)]
+    pub literal_args: Vec<(u32, u32, Box<str>)>,
     /// The parameters (by position, not counting `self`) the function calls inside a
     /// loop of its own: a closure passed there runs repeatedly (a retry function).
     pub repeats_params: Vec<(u32, Loc)>,
@@ -554,6 +563,21 @@ impl Extractor<'_> {
     }
 
     /// The preflight just recorded is a check read from a branch ([`Preflight::branch`]).
+    /// Keeps the string literals among a call's arguments that could name a table
+    /// (`insert_row(c, "workspaces", ..)`): a word, not a sentence or a statement.
+    fn note_literal_args<'e>(&mut self, at: u32, args: impl Iterator<Item = &'e syn::Expr>) {
+        for (k, arg) in args.enumerate() {
+            let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = strip(arg) else { continue };
+            let text = s.value();
+            let word = text.len() <= 64
+                && text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            if word && let Some(f) = self.stack.last_mut() {
+                f.facts.literal_args.push((at, k as u32, text.into_boxed_str()));
+            }
+        }
+    }
+
     fn mark_branch_check(&mut self) {
         if let Some(p) = self.stack.last_mut().and_then(|f| f.facts.preflights.last_mut()) {
             p.branch = true;
@@ -1351,6 +1375,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             let name = last.ident.to_string();
             let loc = self.lowerer.span_loc(last.ident.span());
+            self.note_literal_args(loc.start, c.args.iter());
             if let Some(table) = self.orm_delete(&p.path, c.args.first()) {
                 self.push_delete(loc, table);
             }
@@ -1430,6 +1455,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         }
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
+        self.note_literal_args(loc.start, m.args.iter());
         // This call is in the receiver chain of a call that runs a statement
         // (`conn.prepare(sql)?.bind(n).execute()`): a statement prepared in it runs here.
         let executed_here = std::mem::take(&mut self.in_executed_chain);

@@ -311,7 +311,11 @@
 //! - A table name filled into a `format!` template from a run-time value (not a
 //!   constant: `format!("INSERT INTO {table} …")`) is not followed to its value: the
 //!   INSERT is into a table of its own, shown as `{table}`, which only `tables =
-//!   ["*"]` guards. A closure stored in a local is read again where a loop
+//!   ["*"]` guards — except a parameter of the function given a table's name as a
+//!   string literal by a call (`insert_row(client, "workspaces", ..)` of
+//!   `format!("INSERT INTO {table} …")`): that call inserts into the table it names,
+//!   reported at the call with the helper's statement shown; a name held in a
+//!   variable or passed on through another function is not followed. A closure stored in a local is read again where a loop
 //!   of the same function calls it, and its INSERT reported at that call, as a
 //!   helper's; one handed to another function is followed only when that function is
 //!   a retry wrapper (above), and one passed by name to an adapter (`.map(create)`)

@@ -46,6 +46,8 @@ impl Extractor<'_> {
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
             tried_calls: Vec::new(),
+            table_params: Vec::new(),
+            literal_args: Vec::new(),
             deletes: Vec::new(),
             flag_branches: Vec::new(),
             branches: Vec::new(),
@@ -105,6 +107,7 @@ impl Extractor<'_> {
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
         let mut done = self.stack.pop().expect("pushed above");
+        done.facts.table_params = table_params(&done.facts.events, &done.param_names);
         // Facts outlive the file: no growth slack.
         done.facts.events.shrink_to_fit();
         done.facts.loops.shrink_to_fit();
@@ -128,4 +131,26 @@ impl Extractor<'_> {
             (c_start >= start && c_end <= end) || line + 1 == first_line || line + 1 == fn_line
         })
     }
+}
+
+/// The parameters that name the table of an INSERT assembled in the function
+/// (`format!("INSERT INTO {table} …")`, read with the table as a run-time name).
+fn table_params(events: &[super::Event], param_names: &[String]) -> Vec<(u32, Box<str>)> {
+    let mut out: Vec<(u32, Box<str>)> = Vec::new();
+    for e in events {
+        let super::EventKind::Assembled { value } = &e.kind else { continue };
+        let Some(text) = value.compile_time_text(&mut |_| Some(String::new())) else { continue };
+        for (at, _) in text.match_indices(super::sql_locals::RUN_TIME_TABLE) {
+            let name: String = text[at + super::sql_locals::RUN_TIME_TABLE.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if let Some(k) = param_names.iter().position(|p| *p == name)
+                && !out.iter().any(|(i, _)| *i == k as u32)
+            {
+                out.push((k as u32, name.into_boxed_str()));
+            }
+        }
+    }
+    out
 }
