@@ -1348,7 +1348,16 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 other => self.backend_origin(other),
             })
         {
-            let loc = self.loc(m.method.span());
+            // (A chain written over several lines is shown from the backend it starts
+            // at, `state\n.cp_prov\n.clone()\n.or_else(..)`, to the choice.)
+            let method = self.loc(m.method.span());
+            let receiver = self.loc(syn::spanned::Spanned::span(&m.receiver));
+            let earlier_line = |at: u32| self.source.line_col(at as usize).line < self.source.line_col(method.start as usize).line;
+            let loc = if receiver.start <= origin.loc.start && earlier_line(origin.loc.start) {
+                Loc { start: origin.loc.start, ..method }
+            } else {
+                method
+            };
             self.choice(loc, origin.clone(), other);
         }
         if self.params.wrapper_methods.contains(&method)

@@ -118,7 +118,9 @@
 //!   `match` on a tuple of backends, `self.cp_prov.clone().or(…)` (`or`, `or_else`,
 //!   `xor`, `unwrap_or`, `unwrap_or_else` with a backend as the fallback; also
 //!   through `.map(|cp| cp as Arc<dyn Provisioner>)` and `… as Arc<dyn
-//!   Provisioner>`, the upcasts that let two backend types meet), and an `if … else
+//!   Provisioner>`, the upcasts that let two backend types meet; a chain written
+//!   over several lines is reported from the backend field it starts at down to the
+//!   choosing method), and an `if … else
 //!   if … else` or a `match` whose branches check, give or call different backends
 //!   (`if let Some(cp) = &self.cp_prov { … } else if let Some(d) =
 //!   &self.provisioner { … }`, `if saas { state.cp_prov.clone() } else {
