@@ -422,6 +422,98 @@ fn test_code_is_skipped_unless_included() {
 }
 
 #[test]
+fn a_test_loop_that_builds_its_own_database_each_time_does_not_repeat_the_insert() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A line that should be reported ends in `// finding`; one reported only outside
+    // test code, in `// finding outside tests`.
+    let code = r#"use sqlx::PgPool;
+
+pub struct TestContext { pool: PgPool }
+
+impl TestContext {
+    pub fn new() -> TestContext { TestContext { pool: PgPool::connect_lazy("postgres://test").unwrap() } }
+    pub async fn add_workspace(&self, name: &str) {
+        sqlx::query("INSERT INTO workspaces (name) VALUES ($1)").bind(name).execute(&self.pool).await.unwrap();
+    }
+}
+
+async fn test_db() -> PgPool { PgPool::connect_lazy("postgres://test").unwrap() }
+
+async fn create_workspace(pool: &PgPool, name: &str) {
+    sqlx::query("INSERT INTO workspaces (name) VALUES ($1)").bind(name).execute(pool).await.unwrap();
+}
+
+async fn open_seeded() -> PgPool {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = PgPool::connect_lazy(&format!("sqlite://{}/db", dir.path().display())).unwrap();
+    create_workspace(&pool, "first").await;
+    pool
+}
+
+#[tokio::test]
+async fn each_case_on_a_database_of_its_own() {
+    for name in ["a", "b"] {
+        let db = test_db().await;
+        create_workspace(&db, name).await; // finding outside tests
+        let ctx = TestContext::new();
+        ctx.add_workspace(name).await; // finding outside tests
+        let _seeded = open_seeded().await; // finding outside tests
+    }
+}
+
+#[tokio::test]
+async fn every_case_on_one_database() {
+    let db = test_db().await;
+    for name in ["a", "b"] {
+        create_workspace(&db, name).await; // finding
+    }
+}
+
+#[tokio::test]
+async fn a_database_per_case_filled_in_a_loop() {
+    for name in ["a", "b"] {
+        let db = test_db().await;
+        for _ in 0..2 {
+            create_workspace(&db, name).await; // finding
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_database_replaced_by_one_shared() {
+    let shared = test_db().await;
+    for name in ["a", "b"] {
+        let db = test_db().await;
+        let db = &shared;
+        create_workspace(db, name).await; // finding
+    }
+}
+"#;
+    let reported = |text: &str, outside_tests: bool| -> Vec<u64> {
+        (text.lines().enumerate())
+            .filter(|(_, l)| l.ends_with("// finding") || (outside_tests && l.ends_with("// finding outside tests")))
+            .map(|(i, _)| i as u64 + 1)
+            .collect()
+    };
+    write(tmp.path(), "tests/it.rs", code);
+    write(tmp.path(), "gatelint.toml", "include-tests = true\n");
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    let found: Vec<u64> = findings(&out).into_iter().filter(|f| f.0 == "non-idempotent-insert").map(|f| f.2).collect();
+    assert_eq!(found, reported(code, false));
+    assert_eq!(found.len(), 3);
+
+    // Outside test code a store built in the loop is the same database each time,
+    // and a temporary directory holds files, not the database written.
+    std::fs::remove_file(tmp.path().join("tests/it.rs")).unwrap();
+    let lib = code.replace("#[tokio::test]\n", "");
+    write(tmp.path(), "src/lib.rs", &lib);
+    let out = gatelint(tmp.path(), &["check", "--no-cache", "--format", "json"]);
+    let found: Vec<u64> = findings(&out).into_iter().filter(|f| f.0 == "non-idempotent-insert").map(|f| f.2).collect();
+    assert_eq!(found, reported(&lib, true));
+    assert_eq!(found.len(), 6);
+}
+
+#[test]
 fn json_schema_fields() {
     let tmp = tempfile::tempdir().unwrap();
     write(

@@ -6,7 +6,8 @@
 
 use super::InsertParams;
 use super::extract::{
-    CLOSURE_ARG, Event, EventKind, FnInsertFacts, InsertEvent, Preflight, Receiver, SqlInsert, guarded_inserts,
+    CLOSURE_ARG, Event, EventKind, FRESH_IN_MEMORY, FRESH_TEMP_DIR, FnInsertFacts, InsertEvent, Preflight, Receiver,
+    SqlInsert, guarded_inserts,
 };
 use std::borrow::Cow;
 use crate::facts::defs::{Context, DefMap, Resolved, TypeKey};
@@ -49,6 +50,9 @@ pub struct Witness {
 /// the one holding it): a chain thousands of calls deep is shown in a line, and
 /// listing it whole for every call on it would be quadratic.
 const SHOWN_CHAIN: usize = 4;
+
+/// How many calls deep a store a function opens fresh is seen from its callers.
+const FRESH_STORE_DEPTH: usize = 2;
 
 /// How many calls deep what a function deletes is seen from its callers.
 const DELETE_DEPTH: usize = 2;
@@ -212,7 +216,9 @@ impl<'a> Analysis<'a> {
             calls_by_name: std::cell::OnceCell::new(),
             in_test,
         };
+        analysis.fixtures_per_iteration();
         analysis.settle_closure_args();
+        analysis.calls_that_open_fresh_stores();
         let entity_tables = EntityTables::new(ctx);
         analysis.entity_module_tables(&entity_tables);
         analysis.calls_that_delete();
@@ -260,6 +266,86 @@ impl<'a> Analysis<'a> {
             .collect();
         analysis.reaching_names = reaching_names;
         analysis
+    }
+
+    /// In test code, a call on a fixture its loop's iteration builds for itself
+    /// (`for case in cases { let db = test_db().await; create(&db, ..) }`) writes a
+    /// store of its own each time: that loop does not repeat it.
+    fn fixtures_per_iteration(&mut self) {
+        for i in 0..self.fns.len() {
+            if !self.in_test[i] || self.fns[i].fixture_calls.is_empty() {
+                continue;
+            }
+            let f = self.fns[i].to_mut();
+            for (l, from, to) in std::mem::take(&mut f.fixture_calls) {
+                let parent = f.loops[l as usize].parent;
+                for e in &mut f.events[from as usize..to as usize] {
+                    if e.innermost == Some(l) {
+                        e.innermost = parent;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A store opened fresh ([`FRESH_IN_MEMORY`]; in test code also a temporary
+    /// directory, [`FRESH_TEMP_DIR`], where a test's database lives) guards what the
+    /// function inserts after it in the same iteration. A function that opens one on every run (outside
+    /// its loops and branches) opens it for its callers too, up to
+    /// [`FRESH_STORE_DEPTH`] calls deep: `TestContext::new_internal()` makes the
+    /// directory, and the builder that calls it fills the new database.
+    fn calls_that_open_fresh_stores(&mut self) {
+        for i in 0..self.fns.len() {
+            if self.in_test[i] {
+                continue;
+            }
+            let temp_dir = |f: &FnInsertFacts, p: &Preflight| {
+                matches!(&f.events[p.at].kind, EventKind::Preflight { name } if &**name == FRESH_TEMP_DIR)
+            };
+            if self.fns[i].preflights.iter().any(|p| temp_dir(&self.fns[i], p)) {
+                let f = self.fns[i].to_mut();
+                let kept: Vec<Preflight> = f.preflights.iter().filter(|p| !temp_dir(f, p)).cloned().collect();
+                f.preflights = kept;
+            }
+        }
+        let unbranched = |f: &FnInsertFacts, at: usize| {
+            f.events[at].innermost.is_none() && !f.branches.iter().any(|&(from, to)| from as usize <= at && at < to as usize)
+        };
+        let opens = |f: &FnInsertFacts| {
+            f.preflights.iter().any(|p| {
+                matches!(&f.events[p.at].kind, EventKind::Preflight { name } if &**name == FRESH_IN_MEMORY || &**name == FRESH_TEMP_DIR)
+                    && unbranched(f, p.at)
+            })
+        };
+        let mut openers: Vec<bool> = self.fns.iter().map(|f| opens(f)).collect();
+        for _ in 0..FRESH_STORE_DEPTH {
+            if !openers.contains(&true) {
+                return;
+            }
+            let mut opening: Vec<(usize, usize)> = Vec::new();
+            for (i, f) in self.fns.iter().enumerate() {
+                for (order, e) in f.events.iter().enumerate() {
+                    if !matches!(e.kind, EventKind::Call { .. }) {
+                        continue;
+                    }
+                    let callees = self.callees(i, e);
+                    if !callees.is_empty() && callees.iter().all(|&g| g != i && openers[g]) {
+                        opening.push((i, order));
+                    }
+                }
+            }
+            let mut grown = openers.clone();
+            for (i, order) in opening {
+                let f = self.fns[i].to_mut();
+                if f.preflights.iter().any(|p| p.at == order) {
+                    continue;
+                }
+                let at = f.preflights.partition_point(|p| p.at <= order);
+                f.preflights.insert(at, Preflight::at(order));
+                grown[i] |= unbranched(f, order);
+            }
+            openers = grown;
+        }
     }
 
     /// Closures passed to calls ([`CLOSURE_ARG`] contexts): one that the function

@@ -12,6 +12,7 @@ mod locals;
 mod loops;
 mod macros;
 mod orm;
+mod per_iteration;
 mod sql_locals;
 mod state_guards;
 
@@ -95,6 +96,24 @@ impl FnInsertFacts {
 impl Preflight {
     pub fn at(at: usize) -> Self {
         Preflight { at, end: u32::MAX, table: None, whole_fn: false, branch: false, replaces: false }
+    }
+}
+
+/// A store opened in memory (`Connection::open_in_memory()`, `"sqlite::memory:"`): no
+/// other run sees its rows.
+pub const FRESH_IN_MEMORY: &str = "in-memory database";
+/// A temporary directory made (`tempdir()`, `TempDir::new()`): in test code, where
+/// the database a test opens lives.
+pub const FRESH_TEMP_DIR: &str = "temporary directory";
+
+/// The store a call opens fresh, by the call's path (`tempfile::tempdir`,
+/// `TempDir::new`) or method name.
+fn fresh_store_call(path: &[String]) -> Option<&'static str> {
+    match path {
+        [.., name] if name == "open_in_memory" || name == "new_in_memory" => Some(FRESH_IN_MEMORY),
+        [.., name] if name == "tempdir" || name == "tempdir_in" => Some(FRESH_TEMP_DIR),
+        [.., ty, new] if new == "new" && (ty == "TempDir" || ty == "NamedTempFile") => Some(FRESH_TEMP_DIR),
+        _ => None,
     }
 }
 
@@ -231,6 +250,12 @@ pub struct FnInsertFacts {
     /// in (`for sink in sinks { sink.send(..) }`): when the item is a trait object,
     /// each iteration calls another implementation.
     pub item_calls: Vec<u32>,
+    /// Calls on a fixture their innermost loop's iteration builds for itself (`let db =
+    /// test_db().await; create(&db, ..)`), as (the loop, events `from..to` the call
+    /// made): in test code each iteration writes a store of its own, so that loop
+    /// does not repeat them.
+    #[serde(default)]
+    pub fixture_calls: Vec<(u32, u32, u32)>,
     /// Calls whose failure ends the function (`initialize_melt(id).await?`), by the
     /// start of their callee's name: a call of a function that begins with a claim
     /// is one ([`crate::rules::non_idempotent_insert`]'s claims).
@@ -340,6 +365,8 @@ pub fn extract(input: &ExtractInput, syntax: &syn::File, params: &InsertParams) 
         markers: functions::marker_comments(input, params),
         orm_seen: Vec::new(),
         loop_items: Vec::new(),
+        distinct_item_loops: Vec::new(),
+        fixtures: Vec::new(),
         existing: Vec::new(),
         fetched: Vec::new(),
         absent_when_true: Vec::new(),
@@ -443,6 +470,11 @@ struct Extractor<'a> {
     orm_seen: Vec<Loc>,
     /// The names a `for` loop's pattern binds, with the loop (innermost last).
     loop_items: Vec<(String, usize)>,
+    /// `for` loops (ids in the current function) over a literal list of distinct
+    /// locals (`for a in [&alice, &bob]`).
+    distinct_item_loops: Vec<u32>,
+    /// Locals a loop's iteration builds from nothing, with the loop ([`per_iteration`]).
+    fixtures: Vec<(String, u32)>,
     /// Locals holding the rows that exist, read before a loop ([`hoisted`]).
     existing: Vec<String>,
     /// Locals holding what a `get…` round trip returned (`let row =
@@ -591,6 +623,19 @@ impl Extractor<'_> {
             last.table = Some(table.into_boxed_str());
             last.whole_fn = true;
         }
+    }
+
+    /// A store of its own is opened here (an in-memory database, a temporary
+    /// directory to hold one): what the function inserts after it in the same
+    /// iteration, it inserts there once (a loop after it still repeats its INSERT
+    /// into the new store). `kind` is [`FRESH_IN_MEMORY`] or [`FRESH_TEMP_DIR`].
+    fn push_fresh_store(&mut self, loc: Loc, kind: &str) {
+        if self.stack.is_empty() {
+            return;
+        }
+        // (A preflight of every table, by position: not room made for a table, which
+        // would count for the loops of the functions called after it too.)
+        self.push_event(EventKind::Preflight { name: kind.into() }, loc);
     }
 
     /// A `DELETE` of `table` runs here: an INSERT into it that follows in the same
@@ -1203,6 +1248,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             self.fresh_ids.push(ident.to_string());
         }
+        self.note_fixture(local);
     }
 
     fn visit_expr_lit(&mut self, e: &'ast syn::ExprLit) {
@@ -1214,6 +1260,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             let written = self.input.source.text().get(loc.range()).filter(|w| !w.is_empty()).unwrap_or("\\");
             if written.contains('\\') || has_sql_verb(written) {
                 self.literal_events(&s.value(), loc);
+            }
+            if written.contains(":memory:") {
+                self.push_fresh_store(loc, FRESH_IN_MEMORY);
             }
         }
     }
@@ -1268,6 +1317,11 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let mut items = Vec::new();
         hoisted::bound_names(&e.pat, &mut items);
         let id = self.stack.last().map(|f| f.facts.loops.len() as u32);
+        if let Some(id) = id
+            && per_iteration::distinct_locals(&e.expr)
+        {
+            self.distinct_item_loops.push(id);
+        }
         if let (Some(id), syn::Expr::Range(_)) = (id, strip(&e.expr))
             && let Some(f) = self.stack.last_mut()
         {
@@ -1370,6 +1424,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         let awaited = std::mem::take(&mut self.awaiting);
+        let from = self.event_count();
         if let syn::Expr::Path(p) = &*c.func
             && let Some(last) = p.path.segments.last()
         {
@@ -1426,6 +1481,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
             // Arguments are evaluated before the call runs; a retry wrapper runs its
             // closure again.
             let path: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if let Some(fresh) = fresh_store_call(&path) {
+                self.push_fresh_store(loc, fresh);
+            }
             self.note_item_deleted(path.last().map_or("", String::as_str), c.args.iter());
             if self.is_retry_wrapper(&path) {
                 self.visit_retried_args(c.args.iter(), &path.join("::"), loc);
@@ -1437,6 +1495,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                 self.once_init -= u32::from(once);
                 self.push_call_event(kind, loc, closures);
             }
+            self.per_iteration_call(c.args.first(), false, from);
             return;
         }
         syn::visit::visit_expr_call(self, c);
@@ -1444,6 +1503,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         let awaited = std::mem::take(&mut self.awaiting);
+        let from = self.event_count();
         self.orm_insert(m);
         // A soft delete (`update_many().col_expr(Column::DeletedAt, ..)`) replaces rows
         // like a DELETE.
@@ -1456,6 +1516,9 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         let method = m.method.to_string();
         let loc = self.lowerer.span_loc(m.method.span());
         self.note_literal_args(loc.start, m.args.iter());
+        if let Some(fresh) = fresh_store_call(std::slice::from_ref(&method)) {
+            self.push_fresh_store(loc, fresh);
+        }
         // This call is in the receiver chain of a call that runs a statement
         // (`conn.prepare(sql)?.bind(n).execute()`): a statement prepared in it runs here.
         let executed_here = std::mem::take(&mut self.in_executed_chain);
@@ -1506,6 +1569,7 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
         {
             f.facts.item_calls.push(before as u32);
         }
+        self.per_iteration_call(Some(&m.receiver), true, from);
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {

@@ -91,7 +91,13 @@
 //!    self.delete(&m)?; }`, where the delete also logs a change row: a second run
 //!    reads none), and a branch of a loop that picks one item by its
 //!    id (`if p.id == id { … }`, `for (id, name) in rows { if *id == target { … } }`: a
-//!    search runs the branch once); and a `DELETE`
+//!    search runs the branch once); a call made on each item of a literal list of
+//!    distinct values (`for store in [primary, replica] {
+//!    store.create_default_workspace().await? }`: the calls written out, one per
+//!    store; rows listed and handed to one store, `for name in [a, b] {
+//!    store.add(name) }`, are a repeat), and in test code a call on a fixture the
+//!    iteration builds for itself (`let db = test_db().await; create(&db, ..)`, `let
+//!    ctx = TestContext::new(); ctx.add(..)`: a database of its own each time); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
 //!    called there), or written before a loop that holds the INSERT, or made there by
 //!    a call of a function that deletes the table on every run (the set is
@@ -125,7 +131,14 @@
 //!    rows.is_empty(), Err(_) => true }; if !needs_seed { return Ok(()) }`); a table the function has
 //!    just created (`CREATE TABLE t`, which fails if `t` exists, or a sea-orm migration's
 //!    `manager.create_table(..)` without `if_not_exists`), and a temporary
-//!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows. A `loop`/`while` (or a `for` over a counter,
+//!    table (`CREATE TEMPORARY TABLE`, anywhere in the crate), which hold fresh rows;
+//!    a store of its own opened earlier in the same iteration — an in-memory database
+//!    (`Connection::open_in_memory()`, `"sqlite::memory:"`), in test code also a
+//!    temporary directory (`tempdir()`, `TempDir::new()`) where a test keeps its
+//!    database — or a call of a function that opens one on every run (two calls
+//!    deep: `TestContext::new_internal()` makes the directory, the builder that calls
+//!    it fills the new database): what follows goes once into the new store (a loop
+//!    after it still repeats its INSERT there). A `loop`/`while` (or a `for` over a counter,
 //!    `for attempt in 1..=MAX`) that
 //!    ends when the INSERT succeeds and loops again only on a specific error
 //!    (`Ok(_) => break, Err(Taken) => continue, Err(e) => return Err(e)`, also with
@@ -218,6 +231,16 @@
 //! ```
 //!
 //! ## Known limitations
+//! - A store opened fresh guards by position, not by data flow: an in-memory scratch
+//!   database opened before an INSERT into the shared one is taken for where the
+//!   INSERT goes.
+//! - A fixture built per iteration of a test loop is told by how it is built, not
+//!   by what it is: a call with no arguments (`test_db()`, `TestContext::new()`), or
+//!   a method of such a fixture (`tcm.alice()` when `tcm` is one). A helper with no
+//!   arguments that connects to one shared database (`establish_connection()`) is
+//!   taken for a fresh store there, and a method of a value made before the loop
+//!   that builds a fresh one (`tcm.alice()` on an outer `tcm`) is not. Outside test
+//!   code nothing built in a loop counts as a store of its own.
 //! - A call dispatched to a trait method that three or more types implement (a
 //!   generic `S: EventStore`, a `dyn Store` with an implementation per aggregate)
 //!   reaches only the guarded tables that at least half of the implementations
@@ -587,7 +610,9 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A one-time initializer made a plain call; a loop over one item, over two.
         out = out.replace(".get_or_init(", ".map_or_init(").replace("Lazy::new(", "Lazy::fresh(");
-        out = out.replace(" in [only]", " in [only, other]");
+        // A store opened in memory: one on disk.
+        out = out.replace("sqlite::memory:", "sqlite://workspaces.db");
+        out = out.replace(" in [only]", " in [only, other]").replace(" in [primary, replica]", " in [primary, primary]");
         // A call handed to the value `self` wraps: made on one got elsewhere.
         out = out.replace("self.inner.", "Self::inner_of(self).").replace("(self.inner(), ", "(Self::inner_of(self), ");
         // State drained as the loop runs: read in place.

@@ -45,6 +45,7 @@ impl Extractor<'_> {
             preflights: Vec::new(),
             repeats_params: Vec::new(),
             item_calls: Vec::new(),
+            fixture_calls: Vec::new(),
             tried_calls: Vec::new(),
             table_params: Vec::new(),
             literal_args: Vec::new(),
@@ -79,6 +80,8 @@ impl Extractor<'_> {
         let saved_closures = std::mem::take(&mut self.local_closures);
         let saved_orm = std::mem::take(&mut self.orm_seen);
         let saved_items = std::mem::take(&mut self.loop_items);
+        let saved_distinct = std::mem::take(&mut self.distinct_item_loops);
+        let saved_fixtures = std::mem::take(&mut self.fixtures);
         let saved_builders = std::mem::take(&mut self.builders);
         let saved_scope = std::mem::take(&mut self.lowerer.scope);
         let saved_bindings = std::mem::take(&mut self.locals);
@@ -104,6 +107,8 @@ impl Extractor<'_> {
         self.local_closures = saved_closures;
         self.orm_seen = saved_orm;
         self.loop_items = saved_items;
+        self.distinct_item_loops = saved_distinct;
+        self.fixtures = saved_fixtures;
         self.builders = saved_builders;
         self.lowerer.scope = saved_scope;
         let mut done = self.stack.pop().expect("pushed above");
