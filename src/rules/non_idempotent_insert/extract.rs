@@ -649,6 +649,14 @@ impl Extractor<'_> {
         self.push_replacing(loc, "DELETE", table);
     }
 
+    /// Whether the events since `from` hold a `DELETE` and no INSERT written here.
+    pub(super) fn deletes_since(&self, from: u32) -> bool {
+        let Some(f) = self.stack.last() else { return false };
+        let events = &f.facts.events[(from as usize).min(f.facts.events.len())..];
+        events.iter().any(|e| matches!(&e.kind, EventKind::Preflight { name } if &**name == "DELETE"))
+            && !events.iter().any(|e| e.kind.is_insert())
+    }
+
     /// The tables a `DELETE` recorded since event `from` deletes from.
     fn deleted_since(&self, from: u32) -> Vec<Box<str>> {
         let Some(f) = self.stack.last() else { return Vec::new() };

@@ -71,8 +71,9 @@
 //!    no claim, and neither is one whose result is dropped), and so does a call under
 //!    `?` of a function that takes such a claim on every run
 //!    (`self.initialize_melt(id).await?`; one call deep). A preflight hoisted before the loop counts
-//!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or built
-//!    from such a local) whose membership is checked (`contains`, `contains_key`,
+//!    too: a local read by a `SELECT … FROM …` (`… = ANY($1)`, `… IN (…)`; or by a
+//!    helper named for a lookup or for what was applied, `let applied =
+//!    applied_migrations(tx)?`; or built from such a local) whose membership is checked (`contains`, `contains_key`,
 //!    `get`, `.iter().any(..)`) before the INSERT in the iteration — `if
 //!    existing.contains(&x) { continue; }`, or a `.filter(..)` in the loop's
 //!    iterator chain; and so does state that makes the INSERT run once: an `if
@@ -100,7 +101,9 @@
 //!    ctx = TestContext::new(); ctx.add(..)`: a database of its own each time); and a `DELETE`
 //!    of the same table earlier in the iteration (written there, or in a function
 //!    called there), or written before a loop that holds the INSERT, or made there by
-//!    a call of a function that deletes the table on every run (the set is
+//!    a call of a function that deletes the table on every run, or written in an `if
+//!    !stale.is_empty()` that deletes and inserts nothing — with nothing to delete
+//!    there is nothing to make room for (the set is
 //!    deleted, then inserted again; `TRUNCATE` and `DROP TABLE` count too, and a
 //!    `DELETE FROM {table}` with no `WHERE` empties whatever table it is given; a
 //!    table emptied whole — `TRUNCATE`, `DROP TABLE`, a `DELETE` with no `WHERE` —
@@ -610,6 +613,8 @@ impl Rule for NonIdempotentInsert {
         out = out.replace("return Ok(());", "let _ = ();").replace("break;", "let _ = ();").replace(".next()", ".skip(0)");
         // A one-time initializer made a plain call; a loop over one item, over two.
         out = out.replace(".get_or_init(", ".map_or_init(").replace("Lazy::new(", "Lazy::fresh(");
+        // What was applied, read by a helper named for it: a helper named otherwise.
+        out = out.replace("= applied_versions(", "= bundled_versions(");
         // A store opened in memory: one on disk.
         out = out.replace("sqlite::memory:", "sqlite://workspaces.db");
         out = out.replace(" in [only]", " in [only, other]").replace(" in [primary, replica]", " in [primary, primary]");

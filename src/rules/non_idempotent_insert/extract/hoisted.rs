@@ -129,6 +129,18 @@ fn weak_lookup(name: &str) -> bool {
         || (name.starts_with("fetch_") && !matches!(name, "fetch_one" | "fetch_all" | "fetch_many"))
         || (name.starts_with("for_") && !name.starts_with("for_each"))
         || matches!(name, "first" | "optional" | "one" | "fetch_optional" | "get_results")
+        || reads_what_was_applied(name)
+}
+
+/// Whether a name reads what was applied already (`applied_migrations(tx)?`,
+/// `get_applied_versions(..).await?`): the record a migrator skips by. (`mark_applied`
+/// writes it.)
+fn reads_what_was_applied(name: &str) -> bool {
+    let rest = ["get_", "fetch_", "load_", "read_", "list_", "query_", "select_", "all_"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    rest.starts_with("applied")
 }
 
 /// Whether a name asks whether the write is still to be done, a lookup whose `true`
@@ -782,5 +794,20 @@ impl Extractor<'_> {
     pub(super) fn push_existence_check(&mut self, at: Loc) {
         self.push_event(EventKind::Preflight { name: "existence check".into() }, at);
         self.mark_branch_check();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_what_was_applied;
+
+    #[test]
+    fn what_was_applied_is_read_by_name_not_written() {
+        for yes in ["applied_migrations", "get_applied_versions", "fetch_applied", "all_applied_migrations"] {
+            assert!(reads_what_was_applied(yes), "{yes}");
+        }
+        for no in ["mark_applied", "apply_migrations", "record_applied_migration", "get_migrations"] {
+            assert!(!reads_what_was_applied(no), "{no}");
+        }
     }
 }

@@ -120,3 +120,18 @@ fn peel(expr: &syn::Expr) -> &syn::Expr {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::distinct_locals;
+
+    #[test]
+    fn a_literal_list_of_two_or_more_distinct_locals() {
+        for yes in ["[&alice0, &alice1]", "&[a, b]", "vec![a, b, c]", "[primary, replica].iter()"] {
+            assert!(distinct_locals(&syn::parse_str(yes).unwrap()), "{yes}");
+        }
+        for no in ["[a]", "[a, a]", "[a.b, c]", "items", "[1, 2]", "[(a, b), (b, a)]"] {
+            assert!(!distinct_locals(&syn::parse_str(no).unwrap()), "{no}");
+        }
+    }
+}

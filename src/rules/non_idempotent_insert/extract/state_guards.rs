@@ -417,7 +417,12 @@ impl Extractor<'_> {
             let gate = self.param_held(&l.expr);
             self.push_param_gate(gate, before_then);
         }
-        self.push_branch(before_then);
+        // `if !stale.is_empty() { DELETE … WHERE id IN (…) }`: with nothing to delete
+        // there is nothing to make room for, so the DELETE is as good as unconditional.
+        let clears_what_exists = e.else_branch.is_none() && tests_non_empty(&e.cond) && self.deletes_since(before_then);
+        if !clears_what_exists {
+            self.push_branch(before_then);
+        }
         let before_else = self.event_count();
         let before_else_guards = self.stack.last().map_or(0, |f| f.facts.preflights.len());
         // `if post { … } else if let Some(_) = exists(..) { return }`: the lookup of the
@@ -615,5 +620,36 @@ pub(super) fn generates_id(expr: &syn::Expr) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// Whether a condition holds when a collection has something in it: `!x.is_empty()`,
+/// `x.len() > 0`.
+fn tests_non_empty(cond: &syn::Expr) -> bool {
+    match cond {
+        syn::Expr::Paren(p) => tests_non_empty(&p.expr),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+            matches!(&*u.expr, syn::Expr::MethodCall(m) if m.method == "is_empty" && m.args.is_empty())
+        }
+        syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Gt(_)) => {
+            matches!(&*b.left, syn::Expr::MethodCall(m) if m.method == "len" && m.args.is_empty())
+                && matches!(&*b.right, syn::Expr::Lit(l) if matches!(&l.lit, syn::Lit::Int(i) if i.base10_digits() == "0"))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_non_empty;
+
+    #[test]
+    fn a_condition_that_holds_when_something_is_there() {
+        for yes in ["!stale.is_empty()", "(!self.gap_deletes.is_empty())", "ids.len() > 0"] {
+            assert!(tests_non_empty(&syn::parse_str(yes).unwrap()), "{yes}");
+        }
+        for no in ["stale.is_empty()", "reset", "ids.len() > 1", "!exists(&id)"] {
+            assert!(!tests_non_empty(&syn::parse_str(no).unwrap()), "{no}");
+        }
     }
 }
