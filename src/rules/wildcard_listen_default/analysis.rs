@@ -7,14 +7,14 @@ mod evaluate;
 
 use super::address::{Strength, may_hold_wildcard};
 use super::config_text::{Format, listen_entries};
-use super::extract::{ConfigKey, EnvVar, Included};
+use super::extract::{ConfigKey, EnvVar, Included, Site};
 use super::{ListenParams, SiteKind, WildcardListenDefault};
 use crate::facts::value::Value;
 use crate::input::source::Loc;
 use crate::rules::CheckCx;
 use crate::rules::diagnostic::Label;
 use evaluate::Evaluator;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A site as the check sees it: borrowed from the facts where it can be.
 pub(super) struct SiteRef<'a> {
@@ -32,9 +32,11 @@ pub(super) fn crate_sites<'a>(ctx: &CheckCx<'a>, params: &ListenParams) -> Vec<S
     let mut multicast_fns = std::collections::HashSet::new();
     let env_vars = program_env_vars(ctx);
     let mut env_files_read = std::collections::HashSet::new();
+    let field_readers = field_readers(ctx);
     for listen in ctx.facts::<WildcardListenDefault>() {
         multicast_fns.extend(listen.multicast_fns.iter().copied());
-        sites.extend(listen.sites.iter().map(|s| SiteRef {
+        let read = |s: &&Site| s.into_field.as_deref().is_none_or(|f| field_read(ctx, &field_readers, s, f));
+        sites.extend(listen.sites.iter().filter(read).map(|s| SiteRef {
             kind: std::borrow::Cow::Borrowed(&s.kind),
             at: s.at,
             value: std::borrow::Cow::Borrowed(&s.value),
@@ -307,6 +309,32 @@ fn env_file_sites<'a>(
             })
         })
         .collect()
+}
+
+/// The files that read each field name outside log lines, by where they start.
+fn field_readers<'a>(ctx: &CheckCx<'a>) -> HashMap<&'a str, Vec<Loc>> {
+    let mut readers: HashMap<&str, Vec<Loc>> = HashMap::new();
+    for listen in ctx.facts::<WildcardListenDefault>() {
+        let Some(start) = listen.file_start else { continue };
+        for name in &listen.field_reads {
+            readers.entry(name.as_str()).or_default().push(start);
+        }
+    }
+    readers
+}
+
+/// Whether field `field` of the struct literal a site is in may be read: the struct
+/// is not the workspace's (a library reads its own configuration), or code that can
+/// see the literal reads the field outside log lines. A default given to a field
+/// nothing reads (`host` of a configuration only printed at start-up) is text for
+/// people, never bound.
+fn field_read(ctx: &CheckCx, readers: &HashMap<&str, Vec<Loc>>, site: &Site, field: &str) -> bool {
+    let cx = ctx.defs.context(site.at);
+    let ours = matches!(
+        ctx.defs.type_key(cx.module, &site.into_struct, cx.self_ty.as_ref()),
+        Some(crate::facts::defs::TypeKey::Def(_))
+    );
+    !ours || readers.get(field).is_some_and(|files| files.iter().any(|&f| f.file == site.at.file || ctx.defs.sees(f, site.at)))
 }
 
 /// Every wildcard the sites reach, each once, with the site that reports it: the

@@ -9,6 +9,7 @@ mod attributes;
 pub(super) mod config_keys;
 mod embedded;
 pub(super) mod env_vars;
+mod field_reads;
 pub(super) mod runtime;
 
 use super::ListenParams;
@@ -78,6 +79,13 @@ pub struct Site {
     pub value: Value,
     /// The names around the site mark it as a listen setting.
     pub listen_named: bool,
+    /// The struct field whose value it is (`host: env::var("HOST").unwrap_or(..)` in
+    /// a struct literal): a default only when code reads that field.
+    #[serde(default)]
+    pub into_field: Option<String>,
+    /// The path of that struct literal's type, as written (`Self`, `config::Http`).
+    #[serde(default)]
+    pub into_struct: Vec<String>,
 }
 
 /// `#[serde(default = "function")]` on field `field`.
@@ -151,6 +159,12 @@ pub struct ListenFacts {
     /// The configuration keys and command-line flags the file declares.
     #[serde(default)]
     pub config_keys: Vec<ConfigKey>,
+    /// The struct fields the file reads outside log lines ([`field_reads`]), and where
+    /// the file is (its start), to tell which code can see a struct.
+    #[serde(default)]
+    pub field_reads: Vec<String>,
+    #[serde(default)]
+    pub file_start: Option<Loc>,
 }
 
 /// A setting the program reads: a field of a `Deserialize` struct by the name serde
@@ -188,6 +202,8 @@ pub fn extract(
     v.visit_file(syntax);
     v.facts.env_vars = env_vars::read(syntax, &v.lowerer, params);
     v.facts.config_keys = config_keys::read(syntax, &v.lowerer);
+    v.facts.field_reads = field_reads::read(syntax);
+    v.facts.file_start = Some(Loc::new(file, 0, 0));
     let env_files = env_vars::env_files(&v.facts.env_vars);
     v.facts.included.extend(env_files);
     v.facts.sites.shrink_to_fit();
@@ -280,7 +296,7 @@ impl Extractor<'_> {
         // Most sites hold nothing that could become a wildcard (a loopback literal, an
         // env read): keep only those that might, so facts stay small.
         if may_hold_wildcard(&value, self.params) {
-            self.facts.sites.push(Site { kind, at, value, listen_named });
+            self.facts.sites.push(Site { kind, at, value, listen_named, into_field: None, into_struct: Vec::new() });
         }
     }
 
@@ -703,7 +719,28 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
     }
 
     fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
-        syn::visit::visit_expr_struct(self, s);
+        // Each field's value, noting the field on the fallbacks found in it (an inner
+        // literal's fields are noted first). (An address written in the literal is a
+        // setting of its own: `ServerAddr { ip: Ipv4Addr::UNSPECIFIED.into(), port }`.)
+        let struct_path: Vec<String> = s.path.segments.iter().map(|x| x.ident.to_string()).collect();
+        let mut fallback_fields = Vec::new();
+        for field in &s.fields {
+            let before = self.facts.sites.len();
+            self.visit_expr(&field.expr);
+            if let syn::Member::Named(ident) = &field.member {
+                for site in &mut self.facts.sites[before..] {
+                    let fallback = matches!(site.kind, SiteKind::EnvFallback { .. } | SiteKind::Fallback { .. });
+                    if fallback && site.into_field.is_none() {
+                        site.into_field = Some(ident.to_string());
+                        site.into_struct = struct_path.clone();
+                        fallback_fields.push(ident.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(rest) = &s.rest {
+            self.visit_expr(rest);
+        }
         let ty = s.path.segments.last().map(|x| x.ident.to_string()).unwrap_or_default();
         // `ServerAddr { ip: …, port }`: the IP beside a port is the address it listens on.
         let has_port = s.fields.iter().any(|f| matches!(&f.member, syn::Member::Named(n) if n == "port"));
@@ -731,7 +768,14 @@ impl<'ast> Visit<'ast> for Extractor<'_> {
                     self.push(SiteKind::DefaultImpl { ty, field: Some(name) }, at, value, listen_named);
                 }
                 None if listen_named => {
-                    self.push(SiteKind::ListenField { ty: ty.clone(), field: name }, at, value, true)
+                    let before = self.facts.sites.len();
+                    let fallback = fallback_fields.contains(&name);
+                    self.push(SiteKind::ListenField { ty: ty.clone(), field: name.clone() }, at, value, true);
+                    // (The field set to a fallback: read or not, as the fallback is.)
+                    if let Some(site) = self.facts.sites.get_mut(before).filter(|_| fallback) {
+                        site.into_field = Some(name);
+                        site.into_struct = struct_path.clone();
+                    }
                 }
                 None => {}
             }

@@ -60,6 +60,13 @@
 //! `# gatelint: allow(wildcard-listen-default) -- reason` comment suppresses them. A
 //! URL (`http://0.0.0.0:8071`) in a configuration is a target, not a listener.
 //!
+//! A fallback given to a field in a struct literal of one of the workspace's own
+//! types (`Self { host: env::var("VIDEO_HOST").unwrap_or_else(|_| "0.0.0.0".into()),
+//! .. }`) is a default only when code that can see the struct reads that field outside log
+//! lines (`cfg.host` bound, or put in a `format!`; `let Config { host, .. } = cfg`):
+//! a field only printed at start-up is text for people. A library's struct reads its
+//! own fields, so its literal is a default as written.
+//!
 //! So is a configuration file in the repository that the program reads at run time,
 //! named by a relative path in its code: a string literal naming a `.toml`,
 //! `.yaml`/`.yml`, `.json`, `.ini` or `.env` file
@@ -187,6 +194,10 @@
 //! ```
 //!
 //! ## Known limitations
+//! - Whether a field is read is told by its name: any `.host` in code that can see
+//!   the struct counts, whatever its type. A field that reaches a listener only
+//!   through serialization (a configuration written out by `--init` and read back
+//!   by another program) is taken for unread.
 //! - Constants and functions are followed by path, resolved as Rust resolves them
 //!   from the module that names them (`DEFAULT_ADDR`, `config::DEFAULT_ADDR`,
 //!   `crate::settings::BIND`, through `use` renames, globs and re-exports, into the
@@ -449,6 +460,8 @@ impl Rule for WildcardListenDefault {
             // An address advertised to peers, made one the node listens on.
             .replace("add_public_address", "add_listen_address")
             .replace("set_advertise_addr", "set_listen_addr")
+            // A field shown only in a log line, read by code.
+            .replace("tracing::info!(\"serving", "format!(\"serving")
     }
 
     fn check(ctx: &CheckCx, params: &ListenParams, severity: Severity) -> Result<Vec<Diagnostic>, String> {
